@@ -1,0 +1,50 @@
+# ferry: the README's two commands are `make migrate` and `make test`.
+# Everything installs into .venv; nothing outside the repo is touched.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SPEC   := specs/legacy_crm/legacy_crm.yaml
+
+.PHONY: setup migrate test compile check golden bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "ferry needs Python 3.11 or newer (found: $$($(PYTHON) --version 2>&1)); set PYTHON=python3.x"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## migrate: validate, compile and run the example migration into build/ (embedded DuckDB)
+migrate: setup
+	$(BIN)/ferry validate $(SPEC)
+	$(BIN)/ferry compile $(SPEC)
+	$(BIN)/ferry run $(SPEC)
+
+## test: the whole suite (unit, golden files, broken specs, end to end)
+test: setup
+	$(BIN)/python -m pytest -q
+
+## compile: regenerate generated/ from every spec under specs/
+compile: setup
+	$(BIN)/ferry compile
+
+## check: fail if generated/ is stale, then run the tests
+check: setup
+	$(BIN)/ferry compile --check
+	$(MAKE) test
+
+## golden: rewrite golden files after a reviewed change, then look at `git diff`
+golden: setup
+	FERRY_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/unit tests/cases
+	$(BIN)/ferry compile
+
+## bench: end-to-end timings as ratios against plain DuckDB on the same files
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf build specs/*/build bench/.data .pytest_cache

@@ -1,0 +1,113 @@
+"""One function per command, joining the stages. Tests call these, not the CLI.
+
+    validate: load -> to_spec -> read headers -> check
+    compile:  validate -> build_order -> compile_spec -> render -> write (or compare)
+    run:      validate (schema only) -> run.execute(generated/<name>/)
+
+``run`` never compiles: it executes what ``generated/`` holds, after checking
+that it was compiled from the spec as it is now.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler import run as run_module, sources, validate as validation
+from compiler.errors import Diagnostic, FerryError, Span
+from compiler.load import load
+from compiler.model import Spec
+from compiler.order import build_order
+from compiler.render import render
+from compiler.sqlgen import compile_spec
+from compiler.validate import Header
+from compiler.write import WriteResult, stale_files, write_files
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything a command may be told, in one value (the CLI fills it)."""
+
+    out: Path = Path("generated")
+    target: Path | None = None  # overrides the spec's target path (run)
+    quiet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    spec: Spec
+    directory: Path
+    files: dict[str, str]
+
+
+def discover_specs(root: Path = Path("specs")) -> tuple[Path, ...]:
+    """Every spec under ``specs/``: YAML files that declare ``version:`` at the top level."""
+    found = []
+    for path in sorted(root.rglob("*.y*ml")):
+        if path.suffix in (".yaml", ".yml") and _looks_like_spec(path):
+            found.append(path)
+    if not found:
+        raise FerryError(Diagnostic("F004", f"no specs found under {root}/", Span(str(root)),
+                                    "pass a spec path, e.g. `ferry validate specs/my_migration.yaml`"))
+    return tuple(found)
+
+
+def _looks_like_spec(path: Path) -> bool:
+    try:
+        head = path.read_text("utf-8", errors="replace")[:4096]
+    except OSError:
+        return False
+    return any(line.startswith("version:") for line in head.splitlines())
+
+
+def read_headers(spec: Spec) -> dict[str, Header]:
+    base = Path(spec.path).parent
+    headers: dict[str, Header] = {}
+    for source in spec.sources:
+        try:
+            headers[source.name] = sources.read_header(source, base)
+        except FerryError as exc:
+            headers[source.name] = exc.diagnostics[0]
+    return headers
+
+
+def validate_spec(path: Path) -> Spec:
+    spec = validation.to_spec(load(path))
+    return validation.check(spec, read_headers(spec))
+
+
+def project_relative(path: Path, out: Path) -> str:
+    """The spec path as recorded in generated/: relative to the project root (out's parent)."""
+    root = out.resolve().parent
+    return Path(os.path.relpath(Path(path).resolve(), root)).as_posix()
+
+
+def compile_files(path: Path, options: Options) -> Compiled:
+    spec = validate_spec(path)
+    bundle = compile_spec(spec, build_order(spec))
+    files = render(bundle, project_relative(path, options.out))
+    return Compiled(spec, options.out / spec.name, files)
+
+
+def compile_spec_files(path: Path, options: Options) -> tuple[Compiled, WriteResult]:
+    compiled = compile_files(path, options)
+    return compiled, write_files(compiled.directory, compiled.files)
+
+
+def check_compiled(path: Path, options: Options) -> tuple[Compiled, tuple[str, ...]]:
+    compiled = compile_files(path, options)
+    return compiled, stale_files(compiled.directory, compiled.files)
+
+
+def target_path(spec: Spec, options: Options) -> Path:
+    if options.target is not None:
+        return options.target
+    return Path(spec.path).parent / spec.target.path
+
+
+def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None) -> run_module.RunManifest:
+    """Execute generated/<name>/ for this spec. The spec is only parsed and schema-checked here:
+    its semantics were checked when it was compiled, and the compile manifest pins its hash."""
+    spec = validation.to_spec(load(path))
+    return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress)

@@ -1,0 +1,149 @@
+"""The ``ferry`` command line: options -> ``api`` -> print -> exit code.
+
+Every command is a few lines. A ``FerryError`` prints one located line per
+diagnostic on stderr and exits 1; nothing a user does wrong prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from compiler import __version__, api
+from compiler.errors import FerryError
+from compiler.validate import schema_text
+
+app = typer.Typer(
+    name="ferry",
+    help="Compile a YAML migration spec into reviewed, reproducible SQL, and run it.\n\n"
+    "Typical flow: `ferry validate SPEC` -> `ferry compile SPEC` (commit generated/) -> `ferry run SPEC`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+    rich_markup_mode="rich",
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
+    help="Spec files. Default: every spec under specs/.", show_default=False)]
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder for compiled output (one subfolder per spec).")]
+
+
+def _fail(exc: FerryError) -> None:
+    for diagnostic in exc.diagnostics:
+        err.print(diagnostic.format(), markup=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _specs(specs: list[Path] | None) -> tuple[Path, ...]:
+    return tuple(specs) if specs else api.discover_specs()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"ferry {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """ferry: config-as-code CRM migrations."""
+
+
+@app.command()
+def validate(specs: SpecsArg = None) -> None:
+    """Check specs against the schema and the real source files; list every error with file:line:col."""
+    try:
+        for path in _specs(specs):
+            spec = api.validate_spec(path)
+            out.print(f"ok: {path} ({len(spec.sources)} sources, {len(spec.entities)} entities)")
+    except FerryError as exc:
+        _fail(exc)
+
+
+@app.command("compile")
+def compile_(
+    specs: SpecsArg = None,
+    out_dir: OutOpt = Path("generated"),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is stale.")] = False,
+) -> None:
+    """Compile specs to DuckDB SQL in generated/NAME/ (deterministic: commit it and review the diff)."""
+    options = api.Options(out=out_dir)
+    stale_any = False
+    try:
+        for path in _specs(specs):
+            if check:
+                compiled, stale = api.check_compiled(path, options)
+                for name in stale:
+                    err.print(f"{compiled.directory / name}: error: stale, differs from what {path} compiles to "
+                              f"[F504] (hint: run `ferry compile {path}` and commit the result)", markup=False)
+                stale_any |= bool(stale)
+                if not stale:
+                    out.print(f"up to date: {compiled.directory}")
+            else:
+                compiled, result = api.compile_spec_files(path, options)
+                out.print(f"compiled {path} -> {result.directory}: {len(result.written)} written, "
+                          f"{len(result.unchanged)} unchanged, {len(result.removed)} removed")
+    except FerryError as exc:
+        _fail(exc)
+    if stale_any:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="The spec whose compiled output to run.")],
+    out_dir: OutOpt = Path("generated"),
+    target: Annotated[Optional[Path], typer.Option(help="DuckDB file to load; overrides the spec's target.path.")] = None,
+) -> None:
+    """Run generated/NAME/ against the target in one transaction and print the row accounting.
+
+    Every source row ends up loaded, merged into a duplicate, or rejected with its reasons
+    (table _ferry.rejects). A run manifest with input hashes and counts is written next to the target.
+    """
+    options = api.Options(out=out_dir, target=target)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("starting", total=None)
+            manifest = api.run_spec(spec, options,
+                                    lambda what, done, total: bar.update(task, description=what,
+                                                                         completed=done, total=total))
+    except FerryError as exc:
+        _fail(exc)
+    _print_run(manifest)
+
+
+def _print_run(manifest: api.run_module.RunManifest) -> None:
+    table = Table(title=f"ferry run {manifest.spec['name']} -> {manifest.target['path']}", title_justify="left")
+    for name in ("entity", "source", "read", "loaded", "merged", "rejected", "balanced"):
+        table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
+    for c in manifest.entities:
+        table.add_row(c.entity, c.source, str(c.read), str(c.loaded), str(c.merged), str(c.rejected),
+                      "yes" if c.balanced else "NO")
+    out.print(table)
+    if manifest.unresolved_references:
+        out.print(f"{manifest.unresolved_references} references left empty, see _ferry.unresolved_references")
+    out.print(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
+    out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""
+    sys.stdout.write(schema_text())
+
+
+def main() -> None:
+    app()

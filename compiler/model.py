@@ -1,0 +1,138 @@
+"""The typed IR of a migration spec: frozen dataclasses, tuples, a span on every node.
+
+In:  nothing (built by ``validate.build`` from a schema-valid ``Document``).
+Out: ``Spec`` and its parts. Every later stage reads these and nothing else:
+no stage after validation looks at raw YAML dicts.
+
+Collections are tuples sorted by name wherever order carries no meaning
+(sources, entities, references), so reordering keys in a spec never changes
+the compiled output. Field order is kept as written: it is the column order of
+the target table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from compiler.errors import Span
+
+#: Field types a value can be cast to. A value that does not cast is a reject.
+FieldType = Literal["string", "integer", "decimal", "date", "timestamp", "boolean"]
+FIELD_TYPES: tuple[str, ...] = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+
+#: Source formats. The reader for each lives in ``compiler.sources``.
+SourceFormat = Literal["csv"]
+
+OnMissing = Literal["reject", "null"]
+
+TargetKind = Literal["duckdb"]
+
+
+@dataclass(frozen=True, slots=True)
+class CsvOptions:
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    header: bool = True
+    quote: str = '"'
+    escape: str = '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An input file, read with all columns as text (nothing is mangled on read)."""
+
+    name: str
+    path: str  # relative to the spec file, as written
+    format: SourceFormat
+    id_column: str  # the old system's id: the key of the crosswalk
+    options: CsvOptions
+    span: Span
+    id_span: Span
+    path_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """One step applied to a field's text value, in order (see ``sqlgen.transforms``)."""
+
+    name: str
+    args: tuple[tuple[str, object], ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str  # target column
+    column: str  # source column
+    type: FieldType
+    transforms: tuple[Transform, ...]
+    span: Span
+    column_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A foreign key: ``column`` holds the referenced entity's *old* id.
+
+    It resolves through the referenced entity's crosswalk, so it follows merges.
+    ``deferred`` references are set in a second pass, after both sides are
+    loaded; self-references are always deferred.
+    """
+
+    name: str  # target column, holding the new id
+    entity: str
+    column: str  # source column with the old id
+    on_missing: OnMissing
+    deferred: bool
+    span: Span
+    entity_span: Span
+    column_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    source: str
+    table: str
+    key: tuple[str, ...]  # natural key: target field names; rows sharing it are merged
+    fields: tuple[Field, ...]
+    references: tuple[Reference, ...]
+    span: Span
+    source_span: Span
+    key_span: Span | None = None
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def deferred_references(self) -> tuple[Reference, ...]:
+        return tuple(r for r in self.references if r.deferred)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    path: str  # relative to the spec file
+    schema: str
+    table_prefix: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    name: str
+    path: str  # the spec file, as the user named it
+    sha256: str  # of the spec text
+    sources: tuple[Source, ...]
+    entities: tuple[Entity, ...]
+    target: Target
+    load_order: tuple[str, ...] | None = None
+    load_order_span: Span | None = None
+    load_order_spans: tuple[Span, ...] = field(default=())
+
+    def source(self, name: str) -> Source | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    def entity(self, name: str) -> Entity | None:
+        return next((e for e in self.entities if e.name == name), None)

@@ -1,0 +1,81 @@
+"""Rendering: ``Bundle`` + ``Target`` -> ``{relative path: text}``.
+
+In:  the ``Bundle`` of sqlglot trees, the target to render for, and the spec's
+path relative to the project root (recorded in headers and the manifest).
+Out: the text of every file under ``generated/<spec name>/``: one SQL file per
+step and ``manifest.json``. Pure: nothing is written here (see ``write``).
+
+Trees become text exactly once, with the target's sqlglot dialect. Templates in
+``targets/<name>/`` own only the layout of a file; they get a small typed
+context and run with ``StrictUndefined``, so a typo in a template fails loudly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from compiler import __version__
+from compiler.render.manifest import build_manifest
+from compiler.sqlgen import Bundle
+
+TARGETS_DIR = Path(__file__).resolve().parents[2] / "targets"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """How one kind of target renders: its sqlglot dialect and its template folder."""
+
+    name: str
+    dialect: str
+    step_template: str = "step.sql.j2"
+
+
+TARGETS: dict[str, Target] = {
+    "duckdb": Target(name="duckdb", dialect="duckdb"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """Everything a step template may use."""
+
+    version: str
+    spec_path: str
+    name: str
+    title: str
+    statements: tuple[str, ...]
+
+
+@cache
+def _environment(target: str) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TARGETS_DIR / target),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render(bundle: Bundle, spec_path: str) -> dict[str, str]:
+    target = TARGETS[bundle.spec.target.kind]
+    template = _environment(target.name).get_template(target.step_template)
+    out: dict[str, str] = {}
+    for file in bundle.files:
+        context = StepContext(
+            version=__version__,
+            spec_path=spec_path,
+            name=file.name,
+            title=file.title,
+            statements=tuple(s.sql(dialect=target.dialect, pretty=True) for s in file.statements),
+        )
+        out[file.name] = template.render(**{f: getattr(context, f) for f in context.__slots__})
+    hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in out.items()}
+    manifest = build_manifest(bundle, spec_path, hashes)
+    out["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dict(sorted(out.items()))

@@ -1,0 +1,63 @@
+"""The compile manifest: what ``ferry run`` needs to execute ``generated/<spec>/``.
+
+It names the files in load order with their sha256, the sources (paths
+relative to the spec, read options, the DuckDB variable each is bound to) and
+every table the run reads or writes. The runner reads this and the SQL files,
+never the compiler. It carries no timestamps or machine paths, so it is as
+deterministic as the SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from compiler import __version__, encodings
+from compiler.order import LoadStep
+from compiler.sqlgen import Bundle, names
+
+FORMAT = "ferry.generated/v1"
+
+
+def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) -> dict[str, Any]:
+    spec = bundle.spec
+    return {
+        "format": FORMAT,
+        "ferry_version": __version__,
+        "spec": {"name": spec.name, "path": spec_path, "sha256": spec.sha256},
+        "target": {
+            "kind": spec.target.kind,
+            "path": spec.target.path,
+            "schema": spec.target.schema,
+        },
+        "sources": [
+            {
+                "name": s.name,
+                "path": s.path,
+                "format": s.format,
+                "encoding": s.options.encoding,
+                "transcode": encodings.needs_transcoding(s.options.encoding),
+                "variable": names.source_variable(s),
+                "stage_table": names.table_name(names.stage_table(s)),
+            }
+            for s in spec.sources
+        ],
+        "entities": [
+            {
+                "name": e.name,
+                "source": e.source,
+                "table": names.table_name(names.entity_table(spec.target, e)),
+                "crosswalk": names.table_name(names.crosswalk_table(e)),
+                "rows_table": names.table_name(names.rows_table(e)),
+            }
+            for e in (spec.entity(n) for n in bundle.order.entities)
+        ],
+        "tables": {
+            "rejects": names.table_name(names.rejects_table()),
+            "unresolved_references": names.table_name(names.unresolved_table()),
+        },
+        "files": [
+            {"name": f.name, "title": f.title, "sha256": hashes[f.name],
+             "entity": f.step.entity if isinstance(f.step, LoadStep) else None}
+            for f in bundle.files
+        ],
+    }

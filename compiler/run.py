@@ -1,0 +1,253 @@
+"""Executing compiled output: ``generated/<spec>/`` -> a loaded DuckDB target + ``RunManifest``.
+
+In:  the (schema-valid) ``Spec``, its compiled folder and the target path.
+Out: ``RunManifest``: input hashes, tool versions, per-step timings and the
+row accounting of every entity. Written next to the target as ``*.run.json``.
+
+This is an I/O edge and never compiles: it refuses a compiled folder that does
+not match the spec (stale) or that was edited by hand. Everything happens in
+one transaction; if any statement fails, or if any entity's rows do not add up
+(read = loaded + merged + rejected), the transaction is rolled back and a
+target file that did not exist before is removed. Nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from compiler import __version__, sources
+from compiler.errors import Diagnostic, FerryError, Span
+from compiler.model import Spec
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    source: str
+    path: str
+    sha256: str
+    bytes: int
+    encoding: str
+    transcoded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCounts:
+    entity: str
+    source: str
+    read: int
+    loaded: int
+    merged: int
+    rejected: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.loaded + self.merged + self.rejected
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    file: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunManifest:
+    ferry_version: str
+    spec: dict[str, str]
+    generated: dict[str, str]
+    target: dict[str, str]
+    tools: dict[str, str]
+    inputs: tuple[InputRecord, ...]
+    steps: tuple[StepRecord, ...]
+    sources: dict[str, int]  # rows read per source
+    entities: tuple[EntityCounts, ...]
+    unresolved_references: int
+    started_at: str
+    seconds: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+
+
+def _fail(code: str, message: str, span: Span, hint: str | None = None) -> FerryError:
+    return FerryError(Diagnostic(code, message, span, hint))
+
+
+def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The compile manifest and SQL texts, after checking they belong to this spec."""
+    where = Span(str(directory))
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise _fail("F501", f"no compiled output at {directory}", where, f"run `ferry compile {spec.path}` first")
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    if manifest.get("spec", {}).get("sha256") != spec.sha256 or manifest.get("ferry_version") != __version__:
+        raise _fail("F502", f"{directory} was compiled from a different version of {spec.path}", where,
+                    f"run `ferry compile {spec.path}` and review the diff")
+    texts: dict[str, str] = {}
+    for entry in manifest["files"]:
+        path = directory / entry["name"]
+        data = path.read_bytes() if path.is_file() else b""
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise _fail("F503", f"{path} is missing or was edited by hand", Span(str(path)),
+                        f"change the spec instead, then run `ferry compile {spec.path}`")
+        texts[entry["name"]] = data.decode("utf-8")
+    return manifest, texts
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | None = None) -> int:
+    query = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
+    if where is not None:
+        query = query.where(where)
+    return con.execute(query.sql(dialect="duckdb")).fetchone()[0]
+
+
+def _status(value: str) -> exp.Expression:
+    return exp.EQ(this=exp.column("_ferry_status", quoted=True), expression=exp.Literal.string(value))
+
+
+def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
+    """Count every entity's rows, and cross-check the persisted tables against the working ones."""
+    stages = {s["name"]: s["stage_table"] for s in manifest["sources"]}
+    read = {name: _count(con, table) for name, table in stages.items() if _exists(con, table)}
+    rejects = manifest["tables"]["rejects"]
+    counts = []
+    for e in manifest["entities"]:
+        rows = e["rows_table"]
+        c = EntityCounts(e["name"], e["source"], read[e["source"]], _count(con, rows, _status("loaded")),
+                         _count(con, rows, _status("merged")), _count(con, rows, _status("rejected")))
+        persisted = (
+            _count(con, e["table"]) == c.loaded
+            and _count(con, e["crosswalk"]) == c.loaded + c.merged
+            and _count(con, rejects, exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)))
+            == c.rejected
+        )
+        if not c.balanced or not persisted:
+            raise _fail("F601", f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
+                        f" + merged {c.merged} + rejected {c.rejected}, or the tables disagree; nothing was written",
+                        Span(e["table"]), "this is a ferry bug: please report it with the spec")
+        counts.append(c)
+    return read, tuple(counts)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    try:
+        _count(con, table, exp.false())
+        return True
+    except duckdb.CatalogException:
+        return False
+
+
+_LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")
+
+
+def _sql_error(file: str, exc: duckdb.Error, manifest: dict[str, Any], inputs: dict[str, InputRecord]) -> FerryError:
+    text = str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    stage = next((s for s in manifest["sources"] if file.endswith(f"_stage_{s['name']}.sql")), None)
+    if stage is not None:
+        record = inputs[stage["name"]]
+        line = _LINE.search(text)
+        where = Span(record.path, int(line.group(1)) if line else 0, 1 if line else 0)
+        return _fail("F603", f"cannot read source '{stage['name']}': {first}", where,
+                     "check the source's options (delimiter, quote, encoding) and the file's lines")
+    return _fail("F604", f"{file} failed: {first}", Span(file), "the target may hold tables ferry did not create")
+
+
+def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None) -> RunManifest:
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest, texts = read_compiled(spec, directory)
+    base = Path(spec.path).parent
+    report = progress or (lambda what, done, total: None)
+    steps: list[StepRecord] = []
+    with tempfile.TemporaryDirectory(prefix="ferry-run-") as tmp:
+        inputs: dict[str, InputRecord] = {}
+        readable: dict[str, Path] = {}
+        for i, entry in enumerate(manifest["sources"]):
+            report(f"hashing {entry['path']}", i, len(manifest["sources"]))
+            prepared = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
+            readable[entry["variable"]] = prepared.readable
+            inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
+                                                prepared.bytes, entry["encoding"], prepared.transcoded)
+        existed = target.exists()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(target))
+        except duckdb.Error as exc:
+            raise _fail("F602", f"cannot open target {target}: {str(exc).splitlines()[0]}", Span(str(target)),
+                        "is another process using the file?") from None
+        committed = False
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for variable, path in sorted(readable.items()):
+                name = exp.to_identifier(variable, quoted=True).sql(dialect="duckdb")
+                con.execute(f"SET VARIABLE {name} = ?", [str(path)])
+            for i, entry in enumerate(manifest["files"]):
+                report(entry["title"], i, len(manifest["files"]))
+                t0 = time.perf_counter()
+                try:
+                    con.execute(texts[entry["name"]])
+                except duckdb.Error as exc:
+                    raise _sql_error(entry["name"], exc, manifest, inputs) from None
+                steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
+            report("accounting", len(manifest["files"]), len(manifest["files"]))
+            read, counts = account(con, manifest)
+            unresolved = _count(con, manifest["tables"]["unresolved_references"])
+            con.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+            con.close()
+            if not committed and not existed:
+                for leftover in (target, target.with_name(target.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+    run = RunManifest(
+        ferry_version=__version__,
+        spec={"name": spec.name, "path": spec.path, "sha256": spec.sha256},
+        generated={"path": str(directory), "manifest_sha256": _sha256_file(directory / "manifest.json")},
+        target={"kind": "duckdb", "path": str(target)},
+        tools={"python": platform.python_version(), "duckdb": duckdb.__version__, "sqlglot": sqlglot.__version__},
+        inputs=tuple(inputs[n] for n in sorted(inputs)),
+        steps=tuple(steps),
+        sources=read,
+        entities=counts,
+        unresolved_references=unresolved,
+        started_at=started_at,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    write_run_manifest(run_manifest_path(target), run)
+    return run
+
+
+def run_manifest_path(target: Path) -> Path:
+    return target.with_name(target.stem + ".run.json")
+
+
+def write_run_manifest(path: Path, run: RunManifest) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(run.to_json(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

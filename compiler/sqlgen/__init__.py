@@ -1,0 +1,97 @@
+"""SQL generation: ``Spec`` + ``LoadOrder`` -> ``Bundle`` of sqlglot trees.
+
+In:  a validated ``Spec`` and its ``LoadOrder``.
+Out: ``Bundle``: numbered ``SqlFile`` values (one per load step, plus a
+prelude), each a tuple of sqlglot expressions. Nothing here produces text:
+``render`` turns trees into SQL for a target, once.
+
+Spec values reach SQL only as sqlglot identifiers (``quoted=True``) and
+literals, never through string formatting or ``parse_one``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from compiler.model import Spec
+from compiler.order import LinkStep, LoadOrder, LoadStep, StageStep, Step
+from compiler.sqlgen import names
+from compiler.sqlgen.entity import REASON_TYPE, compile_link, compile_load
+from compiler.sqlgen.stage import compile_stage
+
+__all__ = ["Bundle", "SqlFile", "compile_spec"]
+
+
+@dataclass(frozen=True, slots=True)
+class SqlFile:
+    name: str  # e.g. "020_company.sql"
+    title: str  # one line saying what the step does
+    step: Step | None
+    statements: tuple[exp.Expression, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    spec: Spec
+    order: LoadOrder
+    files: tuple[SqlFile, ...]
+
+
+def _column(name: str, type_: str | exp.DataType) -> exp.ColumnDef:
+    kind = type_ if isinstance(type_, exp.DataType) else exp.DataType.build(type_)
+    return exp.ColumnDef(this=names.ident(name), kind=kind)
+
+
+def _create_table(table: exp.Table, columns: list[exp.ColumnDef]) -> exp.Create:
+    return exp.Create(this=exp.Schema(this=table, expressions=columns), kind="TABLE", replace=True)
+
+
+def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
+    """ferry's own tables, recreated empty each run so a rerun starts from the same state."""
+    schemas = sorted({names.INTERNAL_SCHEMA, spec.target.schema})
+    statements: list[exp.Expression] = [
+        exp.Create(this=exp.Table(this=names.ident(s)), kind="SCHEMA", exists=True) for s in schemas
+    ]
+    statements.append(_create_table(names.rejects_table(), [
+        _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
+        _column("source_key", "VARCHAR"), _column("reasons", REASON_TYPE),
+    ]))
+    statements.append(_create_table(names.unresolved_table(), [
+        _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
+        _column("source_key", "VARCHAR"), _column("reference", "VARCHAR"), _column("column", "VARCHAR"),
+        _column("value", "VARCHAR"), _column("referenced_entity", "VARCHAR"),
+    ]))
+    return tuple(statements)
+
+
+def _used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
+    """The source's id column first, then every other column the spec reads, sorted."""
+    source = spec.source(source_name)
+    used = {f.column for e in spec.entities if e.source == source_name for f in e.fields}
+    used |= {r.column for e in spec.entities if e.source == source_name for r in e.references}
+    used.discard(source.id_column)
+    return (source.id_column, *sorted(used))
+
+
+def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expression, ...]]:
+    match step:
+        case StageStep(source=name):
+            source = spec.source(name)
+            return (f"stage_{name}", f"read source '{name}' ({source.path})",
+                    compile_stage(source, _used_columns(spec, name)))
+        case LoadStep(entity=name):
+            return (name, f"map, check, merge and load entity '{name}'", compile_load(spec, spec.entity(name)))
+        case LinkStep(entity=name, references=refs):
+            return (f"{name}_links", f"second pass: set deferred references {', '.join(refs)} of '{name}'",
+                    compile_link(spec, spec.entity(name), refs))
+    raise TypeError(f"unhandled step {step!r}")  # pragma: no cover - the match above is exhaustive
+
+
+def compile_spec(spec: Spec, order: LoadOrder) -> Bundle:
+    files = [SqlFile("000_prelude.sql", "create ferry's bookkeeping tables", None, compile_prelude(spec))]
+    for number, step in enumerate(order.steps, start=1):
+        stem, title, statements = _compile_step(spec, step)
+        files.append(SqlFile(f"{number * 10:03d}_{stem}.sql", title, step, statements))
+    return Bundle(spec, order, tuple(files))

@@ -1,0 +1,282 @@
+"""Loading one entity: staged rows -> working table -> crosswalk, entity table, rejects.
+
+In:  the ``Spec`` and one ``Entity`` (its referenced entities are already loaded).
+Out: the statements of its load step (``compile_load``) and of its second pass
+(``compile_link``).
+
+Every staged row ends in exactly one state, held in the working table
+``_ferry_rows_<entity>``:
+
+* ``rejected``: with a list of every reason (missing or repeated old id,
+  a value that does not cast, a reference that resolves to nothing);
+* ``merged``: valid, and shares its natural key with an earlier valid row;
+* ``loaded``: valid, and the first row (in file order) with its key.
+
+The crosswalk maps every old id of a loaded or merged row to the new id of the
+record it became, so references from other entities follow merges.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from compiler.model import Entity, Field, Reference, Spec
+from compiler.sqlgen import ids, names
+from compiler.sqlgen.transforms import TRANSFORMS
+from compiler.sqlgen.types import sql_type
+
+UUID = exp.DataType.build("UUID")
+TEXT = exp.DataType.build("VARCHAR")
+REASON_TYPE = exp.DataType.build('STRUCT(rule VARCHAR, field VARCHAR, "column" VARCHAR, value VARCHAR)[]',
+                                 dialect="duckdb")
+
+
+def _old_id(value: exp.Expression) -> exp.Expression:
+    """Old ids are compared trimmed; an empty id is no id."""
+    return exp.Nullif(this=exp.Trim(this=value), expression=exp.Literal.string(""))
+
+
+def _text(value: str | None) -> exp.Expression:
+    return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
+
+
+def _reason(condition: exp.Expression, rule: str, field: str | None, column: str | None,
+            value: exp.Expression | None) -> exp.Expression:
+    struct = exp.Struct(expressions=[
+        exp.PropertyEQ(this=names.ident("rule"), expression=exp.Literal.string(rule)),
+        exp.PropertyEQ(this=names.ident("field"), expression=_text(field)),
+        exp.PropertyEQ(this=names.ident("column"), expression=_text(column)),
+        exp.PropertyEQ(this=names.ident("value"), expression=value if value is not None else _text(None)),
+    ])
+    return exp.Case().when(condition, struct)
+
+
+def _mapped_value(field: Field) -> exp.Expression:
+    value: exp.Expression = names.col(field.column, "s")
+    for transform in field.transforms:
+        value = TRANSFORMS[transform.name](value, dict(transform.args))
+    return value
+
+
+def _mapped(entity: Entity, id_column: str) -> exp.Select:
+    key = _old_id(names.col(id_column, "s"))
+    key_seq = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[key.copy()],
+        order=exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW, "s"))]),
+        over="OVER",
+    )
+    return exp.select(
+        exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),
+        exp.alias_(key, names.KEY, quoted=True),
+        exp.alias_(key_seq, names.KEY_SEQ, quoted=True),
+        *(exp.alias_(_mapped_value(f), f.name, quoted=True) for f in entity.fields),
+        *(exp.alias_(_old_id(names.col(r.column, "s")), names.raw_reference(r.name), quoted=True)
+          for r in entity.references),
+    ).from_(names.stage_table(entity.source).as_("s", quoted=True))
+
+
+def _xw(ref: Reference) -> str:
+    return f"x_{ref.name}"
+
+
+def _checked(entity: Entity, id_column: str) -> exp.Select:
+    m = "m"
+    reasons: list[exp.Expression] = [
+        _reason(exp.Is(this=names.col(names.KEY, m), expression=exp.null()),
+                "missing_source_id", None, id_column, None),
+        _reason(exp.GT(this=names.col(names.KEY_SEQ, m), expression=exp.Literal.number(1)),
+                "duplicate_source_id", None, id_column, names.col(names.KEY, m)),
+    ]
+    outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
+    for f in entity.fields:
+        value = names.col(f.name, m)
+        if f.type == "string":
+            outputs.append(value)
+            continue
+        cast = exp.TryCast(this=value.copy(), to=sql_type(f.type))
+        outputs.append(exp.alias_(cast, f.name, quoted=True))
+        failed = exp.and_(exp.not_(exp.Is(this=value.copy(), expression=exp.null())),
+                          exp.Is(this=cast.copy(), expression=exp.null()))
+        reasons.append(_reason(failed, f"invalid_{f.type}", f.name, f.column, value.copy()))
+    select = exp.select(*outputs).from_(names.table("mapped", alias=m))
+    for ref in entity.references:
+        raw = names.col(names.raw_reference(ref.name), m)
+        select = select.select(raw)
+        if ref.deferred:
+            continue
+        x = _xw(ref)
+        select = select.join(
+            names.crosswalk_table(ref.entity).as_(x, quoted=True),
+            on=exp.EQ(this=names.col("source_key", x), expression=raw.copy()),
+            join_type="LEFT",
+        )
+        select = select.select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
+        if ref.on_missing == "reject":
+            unresolved = exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
+                                  exp.Is(this=names.col(names.ID, x), expression=exp.null()))
+            reasons.append(_reason(unresolved, "unresolved_reference", ref.name, ref.column, raw.copy()))
+    not_null = exp.Lambda(this=exp.not_(exp.Is(this=exp.to_identifier("r"), expression=exp.null())),
+                          expressions=[exp.to_identifier("r")])
+    reason_list = exp.ArrayFilter(this=exp.Array(expressions=reasons), expression=not_null)
+    return select.select(exp.alias_(reason_list, names.REASONS, quoted=True))
+
+
+def _valid() -> exp.Expression:
+    return exp.EQ(this=exp.func("len", names.col(names.REASONS)), expression=exp.Literal.number(0))
+
+
+def _merged(entity: Entity) -> exp.Select:
+    """The survivor of each natural-key group is its first valid row in file order."""
+    survivor = exp.Case().when(exp.not_(_valid()), exp.null())
+    if entity.key:
+        parts = [exp.Nullif(this=names.col(k), expression=exp.Literal.string("")) if entity.field(k).type == "string"
+                 else names.col(k) for k in entity.key]
+        incomplete = exp.or_(*(exp.Is(this=p.copy(), expression=exp.null()) for p in parts))
+        first = exp.Window(
+            this=exp.FirstValue(this=names.col(names.KEY)),
+            partition_by=[_valid(), *parts],
+            order=exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW))]),
+            over="OVER",
+        )
+        survivor = survivor.when(incomplete, names.col(names.KEY)).else_(first)
+    else:
+        survivor = survivor.else_(names.col(names.KEY))
+    return exp.select(exp.Star(), exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(names.table("checked"))
+
+
+def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
+    source = spec.source(entity.source)
+    name = ids.name_for(entity.name, source.name, names.col(names.SURVIVOR))
+    hashed = exp.select(exp.Star(), exp.alias_(ids.sha1_of_name(name), names.HASH, quoted=True)).from_(names.table("merged"))
+    status = (exp.Case()
+              .when(exp.Is(this=names.col(names.SURVIVOR), expression=exp.null()), exp.Literal.string(names.REJECTED))
+              .when(exp.EQ(this=names.col(names.SURVIVOR), expression=names.col(names.KEY)),
+                    exp.Literal.string(names.LOADED))
+              .else_(exp.Literal.string(names.MERGED)))
+    uuid = exp.Case().when(exp.Is(this=names.col(names.SURVIVOR), expression=exp.null()), exp.cast(exp.null(), UUID)) \
+        .else_(ids.uuid_from_sha1(names.col(names.HASH)))
+    final = (
+        exp.select(exp.Star(), exp.alias_(status, names.STATUS, quoted=True), exp.alias_(uuid, names.ID, quoted=True))
+        .from_(names.table("hashed"))
+        .with_("mapped", as_=_mapped(entity, source.id_column))
+        .with_("checked", as_=_checked(entity, source.id_column))
+        .with_("merged", as_=_merged(entity))
+        .with_("hashed", as_=hashed)
+    )
+    return exp.Create(this=names.rows_table(entity), kind="TABLE", replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
+
+
+def _status_is(status: str) -> exp.Expression:
+    return exp.EQ(this=names.col(names.STATUS), expression=exp.Literal.string(status))
+
+
+def _by_row() -> exp.Order:
+    return exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW))])
+
+
+def _create_as(table: exp.Table, select: exp.Select) -> exp.Create:
+    return exp.Create(this=table, kind="TABLE", replace=True, expression=select)
+
+
+def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    source = spec.source(entity.source)
+    rows = names.rows_table(entity)
+    crosswalk = exp.select(
+        exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
+        exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+        names.col(names.ID),
+        exp.alias_(names.col(names.STATUS), "status", quoted=True),
+    ).from_(rows.copy()).where(exp.not_(_status_is(names.REJECTED)))
+    crosswalk.set("order", _by_row())
+    columns = [names.col(names.ID), *(names.col(f.name) for f in entity.fields)]
+    for ref in entity.references:
+        columns.append(exp.alias_(exp.cast(exp.null(), UUID), ref.name, quoted=True) if ref.deferred
+                       else names.col(ref.name))
+    records = exp.select(*columns).from_(rows.copy()).where(_status_is(names.LOADED))
+    records.set("order", _by_row())
+    rejects = exp.select(
+        exp.Literal.string(entity.name), exp.Literal.string(source.name), names.col(names.ROW),
+        names.col(names.KEY), names.col(names.REASONS),
+    ).from_(rows.copy()).where(_status_is(names.REJECTED))
+    rejects.set("order", _by_row())
+    statements: list[exp.Expression] = [
+        compile_rows(spec, entity),
+        _create_as(names.crosswalk_table(entity), crosswalk),
+        _create_as(names.entity_table(spec.target, entity), records),
+        exp.insert(rejects, names.rejects_table()),
+    ]
+    nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
+    if nullable:
+        statements.append(_record_unresolved(spec, entity, nullable, resolved_in="rows"))
+    return tuple(statements)
+
+
+def _unresolved_select(spec: Spec, entity: Entity, ref: Reference, resolved: exp.Expression,
+                       base: exp.Expression) -> exp.Select:
+    raw = names.col(names.raw_reference(ref.name), "r")
+    return exp.select(
+        exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW, "r"),
+        names.col(names.KEY, "r"), exp.Literal.string(ref.name), exp.Literal.string(ref.column), raw,
+        exp.Literal.string(ref.entity),
+    ).from_(base).where(exp.and_(
+        _status_is_r(names.LOADED),
+        exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
+        exp.Is(this=resolved, expression=exp.null()),
+    ))
+
+
+def _status_is_r(status: str) -> exp.Expression:
+    return exp.EQ(this=names.col(names.STATUS, "r"), expression=exp.Literal.string(status))
+
+
+def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], resolved_in: str) -> exp.Expression:
+    """References left empty (``on_missing: null`` or deferred) are recorded, never silent."""
+    selects = []
+    for ref in refs:
+        base = names.rows_table(entity).as_("r", quoted=True)
+        if resolved_in == "rows":
+            resolved = names.col(ref.name, "r")
+            selects.append(_unresolved_select(spec, entity, ref, resolved, base))
+        else:
+            x = _xw(ref)
+            select = _unresolved_select(spec, entity, ref, names.col(names.ID, x), base)
+            select = select.join(
+                names.crosswalk_table(ref.entity).as_(x, quoted=True),
+                on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
+                join_type="LEFT",
+            )
+            selects.append(select)
+    union: exp.Expression = selects[0]
+    for s in selects[1:]:
+        union = exp.union(union, s, distinct=False)
+    return exp.insert(union, names.unresolved_table())
+
+
+def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tuple[exp.Expression, ...]:
+    """Second pass: set deferred references now that every referenced entity is loaded."""
+    refs = [r for r in entity.references if r.name in references]
+    r = "r"
+    resolved = exp.select(names.col(names.ID, r)).from_(names.rows_table(entity).as_(r, quoted=True))
+    for ref in refs:
+        x = _xw(ref)
+        resolved = resolved.join(
+            names.crosswalk_table(ref.entity).as_(x, quoted=True),
+            on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), r)),
+            join_type="LEFT",
+        ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
+    resolved = resolved.where(exp.and_(
+        _status_is_r(names.LOADED),
+        exp.or_(*(exp.not_(exp.Is(this=names.col(names.raw_reference(ref.name), r), expression=exp.null()))
+                  for ref in refs)),
+    ))
+    target = names.entity_table(spec.target, entity)
+    update = exp.Update(
+        this=target,
+        expressions=[exp.EQ(this=names.col(ref.name), expression=names.col(ref.name, "l")) for ref in refs],
+        from_=exp.From(this=resolved.subquery("l", copy=False)),
+        where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=target.name, quoted=True),
+                                    expression=names.col(names.ID, "l"))),
+    )
+    return (update, _record_unresolved(spec, entity, refs, resolved_in="crosswalk"))

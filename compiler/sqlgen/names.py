@@ -1,0 +1,78 @@
+"""Every name ferry gives to a table, column or variable, in one place.
+
+The compiled SQL, the manifest and the runner all take their names from here
+(the runner through the manifest), so renaming a table is a one-line change.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from compiler.model import Entity, Source, Target
+
+#: Schema for ferry's own persistent tables (crosswalks, rejects, unresolved references).
+INTERNAL_SCHEMA = "_ferry"
+
+# Columns of the per-entity working table.
+ROW = "_ferry_row"  # 1-based data row number in the source file
+KEY = "_ferry_key"  # the old system's id, trimmed
+KEY_SEQ = "_ferry_key_seq"  # 1 for the first row with a given old id
+REASONS = "_ferry_reasons"  # why the row is rejected; empty list = valid
+SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itself, or the one it merges into)
+STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'rejected'
+HASH = "_ferry_hash"
+ID = "id"
+
+LOADED, MERGED, REJECTED = "loaded", "merged", "rejected"
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def table(name: str, schema: str | None = None, alias: str | None = None) -> exp.Table:
+    t = exp.Table(this=ident(name), db=ident(schema) if schema else None)
+    return t.as_(alias, quoted=True) if alias else t
+
+
+def raw_reference(name: str) -> str:
+    """Working-table column holding a reference's old id, before it is resolved."""
+    return f"_ferry_ref_{name}"
+
+
+def source_variable(source: Source) -> str:
+    """DuckDB variable the runner sets to the path of the source's readable file."""
+    return f"ferry_source_{source.name}"
+
+
+def stage_table(source: Source | str) -> exp.Table:
+    return table(f"_ferry_stage_{getattr(source, 'name', source)}")
+
+
+def rows_table(entity: Entity | str) -> exp.Table:
+    return table(f"_ferry_rows_{getattr(entity, 'name', entity)}")
+
+
+def crosswalk_table(entity: Entity | str) -> exp.Table:
+    return table(f"{getattr(entity, 'name', entity)}_crosswalk", INTERNAL_SCHEMA)
+
+
+def rejects_table() -> exp.Table:
+    return table("rejects", INTERNAL_SCHEMA)
+
+
+def unresolved_table() -> exp.Table:
+    return table("unresolved_references", INTERNAL_SCHEMA)
+
+
+def entity_table(target: Target, entity: Entity) -> exp.Table:
+    return table(f"{target.table_prefix}{entity.table}", target.schema)
+
+
+def table_name(t: exp.Table) -> str:
+    """Dotted, unquoted name for manifests and messages."""
+    return ".".join(p for p in (t.db, t.name) if p)

@@ -1,0 +1,57 @@
+"""Staging: read one source file into a temporary table, every column as text.
+
+In:  ``Source`` and the columns the spec uses from it.
+Out: one ``CREATE TEMPORARY TABLE`` statement.
+
+Reading everything as VARCHAR means nothing is guessed or mangled on read
+(leading zeros of tax ids, decimal commas, dates): types are applied later,
+per field, where a failure becomes a reject with a reason. Each row gets its
+1-based position in the file (``_ferry_row``), which every reject and
+crosswalk row carries back to the source. The file path is not in the SQL: the
+runner sets a DuckDB variable, so compiled output is the same on every machine.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from compiler import encodings
+from compiler.model import Source
+from compiler.sqlgen import names
+
+
+def _option(name: str, value: exp.Expression) -> exp.EQ:
+    return exp.EQ(this=exp.column(name), expression=value)
+
+
+def read_source(source: Source) -> exp.Expression:
+    o = source.options
+    path = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(names.source_variable(source))])
+    return exp.ReadCSV(
+        this=path,
+        expressions=[
+            _option("delim", exp.Literal.string(o.delimiter)),
+            _option("quote", exp.Literal.string(o.quote)),
+            _option("escape", exp.Literal.string(o.escape)),
+            _option("header", exp.Boolean(this=o.header)),
+            _option("encoding", exp.Literal.string(encodings.duckdb_reads(o.encoding))),
+            _option("all_varchar", exp.Boolean(this=True)),
+            _option("strict_mode", exp.Boolean(this=True)),
+        ],
+    )
+
+
+def compile_stage(source: Source, columns: tuple[str, ...]) -> tuple[exp.Expression, ...]:
+    row_number = exp.Window(this=exp.RowNumber(), over="OVER")
+    select = exp.select(
+        exp.alias_(row_number, names.ROW, quoted=True),
+        *(names.col(c) for c in columns),
+    ).from_(exp.Table(this=read_source(source)))
+    create = exp.Create(
+        this=names.stage_table(source),
+        kind="TABLE",
+        replace=True,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        expression=select,
+    )
+    return (create,)

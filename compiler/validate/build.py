@@ -1,0 +1,128 @@
+"""Build the typed IR from a schema-valid document.
+
+In:  ``Document`` that passed ``check_schema``.
+Out: ``Spec``. Defaults are filled here, in one place, so later stages never
+guess. Nothing is checked here beyond what the schema guarantees; semantic
+checks run on the result (``validate.checks``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from compiler.errors import Span
+from compiler.load import Document, KeyPath
+from compiler.model import CsvOptions, Entity, Field, Reference, Source, Spec, Target, Transform
+
+
+def build(doc: Document) -> Spec:
+    data: dict[str, Any] = doc.data
+    sources = tuple(_source(doc, name, raw) for name, raw in sorted(data["sources"].items()))
+    entities = tuple(_entity(doc, name, raw) for name, raw in sorted(data["entities"].items()))
+    order = data.get("load_order")
+    name = data.get("name") or _default_name(doc.path)
+    return Spec(
+        name=name,
+        path=doc.path,
+        sha256=doc.sha256,
+        sources=sources,
+        entities=entities,
+        target=_target(doc, data.get("target") or {}, name),
+        load_order=tuple(order) if order is not None else None,
+        load_order_span=doc.span(("load_order",)) if order is not None else None,
+        load_order_spans=tuple(doc.span(("load_order", i)) for i in range(len(order or ()))),
+    )
+
+
+def _default_name(path: str) -> str:
+    stem = Path(path).stem.lower()
+    cleaned = "".join(c if c.isalnum() else "_" for c in stem).strip("_")
+    return cleaned if cleaned and cleaned[0].isalpha() else f"spec_{cleaned}"
+
+
+def _source(doc: Document, name: str, raw: dict[str, Any]) -> Source:
+    at: KeyPath = ("sources", name)
+    opts = raw.get("options") or {}
+    return Source(
+        name=name,
+        path=raw["path"],
+        format=raw.get("format", "csv"),
+        id_column=raw["id"],
+        options=CsvOptions(
+            delimiter=opts.get("delimiter", ","),
+            encoding=opts.get("encoding", "utf-8"),
+            header=opts.get("header", True),
+            quote=opts.get("quote", '"'),
+            escape=opts.get("escape", '"'),
+        ),
+        span=doc.key_span(at),
+        id_span=doc.span(at + ("id",)),
+        path_span=doc.span(at + ("path",)),
+    )
+
+
+def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
+    at: KeyPath = ("entities", name)
+    fields = tuple(_field(doc, at + ("fields", f), f, spec) for f, spec in raw["fields"].items())
+    references = tuple(
+        _reference(doc, at + ("references", r), name, r, spec)
+        for r, spec in sorted((raw.get("references") or {}).items())
+    )
+    return Entity(
+        name=name,
+        source=raw["source"],
+        table=raw.get("table", name),
+        key=tuple(raw.get("key") or ()),
+        fields=fields,
+        references=references,
+        span=doc.key_span(at),
+        source_span=doc.span(at + ("source",)),
+        key_span=doc.span(at + ("key",)) if "key" in raw else None,
+    )
+
+
+def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> Field:
+    if isinstance(raw, str):
+        return Field(name, raw, "string", (), doc.key_span(at), doc.span(at))
+    transforms = tuple(
+        _transform(doc.span(at + ("transforms", i)), t) for i, t in enumerate(raw.get("transforms") or ())
+    )
+    return Field(
+        name=name,
+        column=raw["from"],
+        type=raw.get("type", "string"),
+        transforms=transforms,
+        span=doc.key_span(at),
+        column_span=doc.span(at + ("from",)),
+    )
+
+
+def _transform(span: Span, raw: str | dict[str, Any]) -> Transform:
+    if isinstance(raw, str):
+        return Transform(raw, (), span)
+    ((name, args),) = raw.items()
+    return Transform(name, tuple(sorted((args or {}).items())), span)
+
+
+def _reference(doc: Document, at: KeyPath, owner: str, name: str, raw: dict[str, Any]) -> Reference:
+    return Reference(
+        name=name,
+        entity=raw["entity"],
+        column=raw["from"],
+        on_missing=raw.get("on_missing", "reject"),
+        deferred=bool(raw.get("deferred", False)) or raw["entity"] == owner,
+        span=doc.key_span(at),
+        entity_span=doc.span(at + ("entity",)),
+        column_span=doc.span(at + ("from",)),
+    )
+
+
+def _target(doc: Document, raw: dict[str, Any], spec_name: str) -> Target:
+    return Target(
+        kind=raw.get("kind", "duckdb"),
+        path=raw.get("path", f"build/{spec_name}.duckdb"),
+        schema=raw.get("schema", "main"),
+        table_prefix=raw.get("table_prefix", ""),
+        span=doc.key_span(("target",)),
+    )

@@ -1,0 +1,62 @@
+"""F4xx: target names must be unique and natural keys must name real fields."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from compiler.errors import Diagnostic, did_you_mean
+from compiler.validate.checks.context import Context
+
+#: Columns ferry adds to every entity table.
+RESERVED = ("id",)
+
+
+def check_target_names(ctx: Context) -> Iterable[Diagnostic]:
+    """F401: each target column is defined once (fields, references, and ferry's ``id``).
+
+    Bad::   fields: {company_id: firma}  references: {company_id: {entity: company, from: firma}}
+    Good::  fields: {company_name: firma}  references: {company_id: {entity: company, from: firma}}
+    """
+    for entity in ctx.spec.entities:
+        seen: dict[str, str] = {name: "ferry's generated key" for name in RESERVED}
+        for name, span, what in (
+            [(f.name, f.span, f"field '{f.name}'") for f in entity.fields]
+            + [(r.name, r.span, f"reference '{r.name}'") for r in entity.references]
+        ):
+            if name.lower() in seen:
+                yield Diagnostic("F401", f"duplicate target column '{name}' in entity '{entity.name}': "
+                                 f"{what} clashes with {seen[name.lower()]}", span,
+                                 "rename one of them; `id` is reserved for the new record id")
+            else:
+                seen[name.lower()] = what
+
+
+def check_natural_key(ctx: Context) -> Iterable[Diagnostic]:
+    """F402: a natural ``key`` lists target fields of the same entity.
+
+    Bad::   key: [e_mail]
+    Good::  key: [email]
+    """
+    for entity in ctx.spec.entities:
+        names = [f.name for f in entity.fields]
+        for part in entity.key:
+            if part not in names:
+                yield Diagnostic("F402", f"key of entity '{entity.name}' names unknown field '{part}'",
+                                 entity.key_span, did_you_mean(part, names))
+
+
+def check_tables(ctx: Context) -> Iterable[Diagnostic]:
+    """F403: two entities cannot load into the same table.
+
+    Bad::   company: {table: accounts, ...}   account: {table: accounts, ...}
+    Good::  company: {table: companies, ...}  account: {table: accounts, ...}
+    """
+    first: dict[str, str] = {}
+    for entity in ctx.spec.entities:  # sorted by name, so the report is stable
+        table = entity.table.lower()
+        if table in first:
+            yield Diagnostic("F403", f"entity '{entity.name}' loads into table '{entity.table}', "
+                             f"which entity '{first[table]}' also uses", entity.span,
+                             "give each entity its own `table`")
+        else:
+            first[table] = entity.name

@@ -1,0 +1,75 @@
+"""F3xx: sources must be readable and have the columns the spec names."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from compiler.errors import Diagnostic, Span, did_you_mean
+from compiler.validate.checks.context import Context, Header
+
+
+def check_readable(ctx: Context) -> Iterable[Diagnostic]:
+    """F301: a source file must exist and be readable with its options.
+
+    Bad::
+
+        sources: {contacts: {path: data/contact.csv, id: id}}   # file is contacts.csv
+
+    Good::
+
+        sources: {contacts: {path: data/contacts.csv, id: id}}
+    """
+    for source in ctx.spec.sources:
+        header = ctx.headers.get(source.name)
+        if isinstance(header, Diagnostic):
+            yield header
+
+
+def _missing(ctx: Context, source: str, column: str, span: Span, what: str) -> Iterable[Diagnostic]:
+    columns = ctx.columns(source)
+    if columns is None or column in columns:
+        return
+    yield Diagnostic(
+        _CODES[what],
+        f"source '{source}' has no column '{column}' ({what})",
+        span,
+        did_you_mean(column, columns),
+    )
+
+
+_CODES = {"id column": "F302", "field": "F303", "reference": "F304"}
+
+
+def check_id_column(ctx: Context) -> Iterable[Diagnostic]:
+    """F302: a source's ``id`` must be a column of its file.
+
+    Bad::   contacts: {path: data/contacts.csv, id: kontakt_id}
+    Good::  contacts: {path: data/contacts.csv, id: contact_id}
+    """
+    for source in ctx.spec.sources:
+        yield from _missing(ctx, source.name, source.id_column, source.id_span, "id column")
+
+
+def check_field_columns(ctx: Context) -> Iterable[Diagnostic]:
+    """F303: every field's ``from`` must be a column of the entity's source.
+
+    Bad::   fields: {email: e_mail}
+    Good::  fields: {email: email}
+    """
+    for entity in ctx.spec.entities:
+        for field in entity.fields:
+            yield from _missing(ctx, entity.source, field.column, field.column_span, "field")
+
+
+def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
+    """F304: every reference's ``from`` must be a column of the entity's source.
+
+    Bad::   references: {company: {entity: company, from: firm_id}}
+    Good::  references: {company: {entity: company, from: company_id}}
+    """
+    for entity in ctx.spec.entities:
+        for ref in entity.references:
+            yield from _missing(ctx, entity.source, ref.column, ref.column_span, "reference")
+
+
+__all__ = ["Header", "check_field_columns", "check_id_column", "check_readable", "check_reference_columns"]
