@@ -63,12 +63,22 @@ def main_options(
 @app.command()
 def validate(specs: SpecsArg = None) -> None:
     """Check specs against the schema and the real source files; list every error with file:line:col."""
+    failed = False
     try:
-        for path in _specs(specs):
-            spec = api.validate_spec(path)
-            out.print(f"ok: {path} ({len(spec.sources)} sources, {len(spec.entities)} entities)")
+        paths = _specs(specs)
     except FerryError as exc:
         _fail(exc)
+    for path in paths:
+        try:
+            spec = api.validate_spec(path)
+        except FerryError as exc:
+            failed = True
+            for diagnostic in exc.diagnostics:
+                err.print(diagnostic.format(), markup=False, soft_wrap=True)
+            continue
+        out.print(f"ok: {path} ({len(spec.sources)} sources, {len(spec.entities)} entities)")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("compile")

@@ -100,7 +100,7 @@ class Entity:
     references: tuple[Reference, ...]
     span: Span
     source_span: Span
-    key_span: Span | None = None
+    key_spans: tuple[Span, ...] = ()  # one per key part
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -41,27 +41,33 @@ def source_file(source: Source, base: Path) -> Path:
 
 
 def read_header(source: Source, base: Path) -> tuple[str, ...]:
-    """The source's column names, read with DuckDB's CSV sniffer and the spec's options."""
+    """The source's column names, read with DuckDB's CSV sniffer and the spec's options.
+
+    The head of the file is decoded in Python first, so a wrong ``encoding``
+    is reported with the line and byte that give it away.
+    """
     path = source_file(source, base)
-    _check_file(source, path)
+    _check_file(source, path, base)
+    with path.open("rb") as fh:
+        raw = fh.read(_HEAD_BYTES)
+    cut = raw.rfind(b"\n") + 1 if len(raw) == _HEAD_BYTES else len(raw)
+    head = raw[: cut or len(raw)]
+    try:
+        text = head.decode(source.options.encoding)
+    except UnicodeDecodeError as exc:
+        raise FerryError(_decode_error(source, path, head, exc.start)) from None
     if not encodings.needs_transcoding(source.options.encoding):
         return _sniff(source, path, path)
     with tempfile.TemporaryDirectory(prefix="ferry-head-") as tmp:
-        head = Path(tmp) / "head.csv"
-        raw = path.open("rb").read(_HEAD_BYTES)
-        cut = raw.rfind(b"\n") + 1 if len(raw) == _HEAD_BYTES else len(raw)
-        try:
-            text = raw[: cut or len(raw)].decode(source.options.encoding)
-        except UnicodeDecodeError as exc:
-            raise FerryError(_decode_error(source, path, raw, exc.start)) from None
-        head.write_text(text, encoding="utf-8")
-        return _sniff(source, path, head)
+        sample = Path(tmp) / "head.csv"
+        sample.write_text(text, encoding="utf-8")
+        return _sniff(source, path, sample)
 
 
 def prepare_input(source: Source, base: Path, workdir: Path) -> PreparedInput:
     """Hash the file and, for code pages DuckDB cannot read, transcode it to UTF-8 (streaming)."""
     path = source_file(source, base)
-    _check_file(source, path)
+    _check_file(source, path, base)
     digest = hashlib.sha256()
     size = 0
     if not encodings.needs_transcoding(source.options.encoding):
@@ -86,13 +92,13 @@ def prepare_input(source: Source, base: Path, workdir: Path) -> PreparedInput:
     return PreparedInput(source.name, path, out, digest.hexdigest(), size, True)
 
 
-def _check_file(source: Source, path: Path) -> None:
+def _check_file(source: Source, path: Path, base: Path) -> None:
     if encodings.canonical(source.options.encoding) is None:
         raise FerryError(Diagnostic("F305", f"unknown encoding '{source.options.encoding}' for source '{source.name}'",
                                     source.path_span, "use a Python codec name such as utf-8, cp1250, latin-1"))
     if not path.is_file():
         raise FerryError(Diagnostic("F301", f"source file not found: {path}", source.path_span,
-                                    f"paths are relative to the spec file's folder ({path.parent.parent})"))
+                                    f"paths are relative to the spec file's folder ({base})"))
 
 
 def _sniff(source: Source, original: Path, readable: Path) -> tuple[str, ...]:
@@ -115,7 +121,8 @@ def _sniff(source: Source, original: Path, readable: Path) -> tuple[str, ...]:
 def _decode_error(source: Source, path: Path, raw: bytes, offset: int, line_offset: int = 0) -> Diagnostic:
     line = line_offset + raw[:offset].count(b"\n") + 1
     return Diagnostic("F306", f"{path}:{line}: byte 0x{raw[offset]:02x} is not valid {source.options.encoding}",
-                      source.path_span, "check the source's `options.encoding` (cp1250 for Polish Windows exports)")
+                      source.path_span, "set the source's `options.encoding` to the file's real encoding "
+                      "(Polish and Czech Windows exports are usually cp1250)")
 
 
 def _first_line(exc: Exception) -> str:

@@ -78,7 +78,7 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         references=references,
         span=doc.key_span(at),
         source_span=doc.span(at + ("source",)),
-        key_span=doc.span(at + ("key",)) if "key" in raw else None,
+        key_spans=tuple(doc.span(at + ("key", i)) for i in range(len(raw.get("key") or ()))),
     )
 
 

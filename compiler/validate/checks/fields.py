@@ -39,10 +39,10 @@ def check_natural_key(ctx: Context) -> Iterable[Diagnostic]:
     """
     for entity in ctx.spec.entities:
         names = [f.name for f in entity.fields]
-        for part in entity.key:
+        for part, span in zip(entity.key, entity.key_spans):
             if part not in names:
                 yield Diagnostic("F402", f"key of entity '{entity.name}' names unknown field '{part}'",
-                                 entity.key_span, did_you_mean(part, names))
+                                 span, did_you_mean(part, names))
 
 
 def check_tables(ctx: Context) -> Iterable[Diagnostic]:

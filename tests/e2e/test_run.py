@@ -1,0 +1,143 @@
+"""`ferry run` end to end on a hand-made fixture where every row's fate is known."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compiler import api
+from compiler.errors import FerryError
+from compiler.sqlgen.ids import FERRY_NAMESPACE
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mini"
+
+pytestmark = pytest.mark.slow
+
+
+def new_id(entity: str, source: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(FERRY_NAMESPACE, f"{entity}/{source}/{key}")
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    shutil.copytree(FIXTURE, tmp_path / "mini")
+    return tmp_path / "mini"
+
+
+def migrate(project: Path, target: Path | None = None) -> tuple[api.run_module.RunManifest, Path]:
+    options = api.Options(out=project / "generated", target=target)
+    spec = project / "mini.yaml"
+    api.compile_spec_files(spec, options)
+    manifest = api.run_spec(spec, options)
+    return manifest, Path(manifest.target["path"])
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_every_row_has_its_known_fate(project):
+    manifest, target = migrate(project)
+    counts = {c.entity: (c.read, c.loaded, c.merged, c.rejected) for c in manifest.entities}
+    assert counts == {"company": (4, 3, 1, 0), "contact": (5, 2, 1, 2), "deal": (4, 2, 0, 2)}
+    con = duckdb.connect(str(target), read_only=True)
+    # The NIP written two ways is one company; its old ids both map to the survivor (1001).
+    c1001 = new_id("company", "companies", "1001")
+    assert rows(con, "SELECT source_key, id, status FROM _ferry.company_crosswalk ORDER BY source_key") == [
+        ("1001", c1001, "loaded"), ("1002", new_id("company", "companies", "1002"), "loaded"),
+        ("1003", c1001, "merged"), ("1004", new_id("company", "companies", "1004"), "loaded")]
+    # Self-reference set in the second pass; the orphan parent is left empty and recorded.
+    assert rows(con, "SELECT name, parent_id FROM company ORDER BY name") == [
+        ("Müller GmbH", c1001), ("Orphan parent", None), ("Łęcki sp. z o.o.", None)]
+    # References follow merges: contact 50001 pointed at 1003, deal 900001 at 1003 and contact 50002.
+    olena = new_id("contact", "contacts", "50001")
+    assert rows(con, "SELECT id, email, company_id FROM contact WHERE first_name = 'Олена'") == [
+        (olena, "olena@x.ua", c1001)]
+    assert rows(con, "SELECT title, amount, company_id, contact_id FROM deal ORDER BY title") == [
+        ("Big deal", pytest.approx(12345.5), c1001, olena),
+        ("Orphan contact", pytest.approx(10), new_id("company", "companies", "1002"), None)]
+    # Every rejected row with every reason.
+    assert rows(con, "SELECT entity, source_row, source_key, [r.rule for r in reasons] FROM _ferry.rejects "
+                     "ORDER BY entity, source_row") == [
+        ("contact", 3, None, ["missing_source_id"]),
+        ("contact", 4, "50003", ["unresolved_reference"]),
+        ("deal", 2, "900002", ["invalid_decimal"]),
+        ("deal", 4, "900001", ["duplicate_source_id"])]
+    assert rows(con, "SELECT entity, source_key, reference, value FROM _ferry.unresolved_references "
+                     "ORDER BY entity") == [
+        ("company", "1004", "parent_id", "9999"), ("contact", "50004", "reports_to_id", "50003"),
+        ("deal", "900003", "contact_id", "88888")]
+
+
+def test_run_manifest_records_inputs_and_counts(project):
+    manifest, target = migrate(project)
+    saved = json.loads(target.with_name("mini.run.json").read_text("utf-8"))
+    inputs = {i["source"]: i for i in saved["inputs"]}
+    assert inputs["companies"]["transcoded"] is True and inputs["contacts"]["transcoded"] is False
+    import hashlib
+    assert inputs["deals"]["sha256"] == hashlib.sha256((project / "data/deals.csv").read_bytes()).hexdigest()
+    assert saved["spec"]["sha256"] == hashlib.sha256((project / "mini.yaml").read_bytes()).hexdigest()
+    assert {e["entity"]: e["read"] for e in saved["entities"]} == {"company": 4, "contact": 5, "deal": 4}
+    assert saved["tools"]["duckdb"] == duckdb.__version__
+    assert [s["file"] for s in saved["steps"]][0] == "000_prelude.sql"
+
+
+def table_digest(path: Path) -> dict[str, str]:
+    con = duckdb.connect(str(path), read_only=True)
+    tables = rows(con, "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL")
+    out = {}
+    for schema, table in tables:
+        out[f"{schema}.{table}"] = rows(con, f'SELECT md5(string_agg(t::VARCHAR, \'|\' ORDER BY t::VARCHAR)) '
+                                             f'FROM "{schema}"."{table}" AS t')[0][0]
+    con.close()
+    return out
+
+
+def test_rerun_gives_an_identical_target(project, tmp_path):
+    _, first = migrate(project)
+    before = table_digest(first)
+    migrate(project)  # again, into the same file
+    _, other = migrate(project, target=tmp_path / "other.duckdb")  # and into a fresh file
+    assert before == table_digest(first) == table_digest(other)
+    assert len(before) == 8  # 3 entities, 3 crosswalks, rejects, unresolved_references
+
+
+def test_malformed_csv_fails_with_location_and_writes_nothing(project):
+    options = api.Options(out=project / "generated")
+    api.compile_spec_files(project / "mini.yaml", options)
+    with (project / "data/deals.csv").open("a", encoding="utf-8") as fh:
+        fh.write('900009,"unterminated,1,pln,nowa,1001,,2024-01-01\n')
+    with pytest.raises(FerryError) as info:
+        api.run_spec(project / "mini.yaml", options)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "F603" and diag.span.file.endswith("deals.csv")
+    assert not (project / "build" / "mini.duckdb").exists()
+
+
+def test_failed_run_keeps_the_previous_target(project):
+    _, target = migrate(project)
+    before = table_digest(target)
+    (project / "data/contacts.csv").write_bytes(b"\xef\xbb\xbfcontact_id,first_name\n1,\"x\n")
+    with pytest.raises(FerryError):
+        api.run_spec(project / "mini.yaml", api.Options(out=project / "generated"))
+    assert table_digest(target) == before
+
+
+def test_stale_or_edited_generated_is_refused(project):
+    options = api.Options(out=project / "generated")
+    api.compile_spec_files(project / "mini.yaml", options)
+    sql = project / "generated/mini/050_contact.sql"
+    sql.write_text(sql.read_text("utf-8") + "\n-- tweak\n", encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(project / "mini.yaml", options)
+    assert info.value.diagnostics[0].code == "F503"
+    spec = project / "mini.yaml"
+    spec.write_text(spec.read_text("utf-8").replace("key: [email]", "key: [email, phone]"), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, options)
+    assert info.value.diagnostics[0].code == "F502"

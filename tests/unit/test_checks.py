@@ -1,0 +1,40 @@
+"""Broken-spec cases: every named case in tests/cases/checks/*.yml gives exactly its (code, line, col)."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler import api
+from compiler.errors import FerryError
+from compiler.validate.checks import CODES
+from tests.helpers import case_families, load_cases, project_with_data
+
+CASES = [(family, name, case) for family in case_families() for name, case in load_cases(family).items()]
+
+
+def diagnostics_for(tmp_path, spec_text: str) -> list[tuple[str, int, int]]:
+    project = project_with_data(tmp_path)
+    path = project / "spec.yaml"
+    path.write_text(spec_text, encoding="utf-8")
+    try:
+        api.validate_spec(path)
+    except FerryError as exc:
+        for d in exc.diagnostics:  # every message is one located line
+            assert d.span is not None and "\n" not in d.format()
+        return sorted(d.check_tuple() for d in exc.diagnostics)
+    return []
+
+
+@pytest.mark.parametrize("family,name,case", CASES, ids=[f"{f}:{n}" for f, n, _ in CASES])
+def test_case(tmp_path, family, name, case):
+    expected = sorted(tuple(x) for x in case.get("fail", []))
+    assert diagnostics_for(tmp_path, case["spec"]) == expected
+
+
+def test_every_code_has_failing_and_passing_cases():
+    failing = {code for _, _, case in CASES for code, _, _ in case.get("fail", [])}
+    families_with_pass = {family for family, _, case in CASES if not case.get("fail")}
+    semantic = set(CODES)
+    spec_level = {"F001", "F002", "F101", "F102", "F103", "F104"}
+    assert semantic | spec_level <= failing, sorted((semantic | spec_level) - failing)
+    assert families_with_pass == set(case_families())

@@ -1,0 +1,61 @@
+"""Modules import only from stages before them (no backward imports, no cycles)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
+
+#: The pipeline, lowest layer first. A module may import from its own layer or earlier ones.
+LAYERS = [
+    {"errors", "encodings", "dag"},
+    {"load"},
+    {"model"},
+    {"validate"},
+    {"order"},
+    {"sqlgen"},
+    {"render"},
+    {"write", "sources"},
+    {"run"},
+    {"api"},
+    {"cli", "__main__"},
+]
+
+
+def layer_of(module: str) -> int:
+    top = module.split(".")[0]
+    for i, layer in enumerate(LAYERS):
+        if top in layer:
+            return i
+    raise AssertionError(f"compiler.{module} is in no layer: add it to LAYERS")
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        parts = [p for p in rel.parts if p != "__init__"]
+        if parts:
+            yield ".".join(parts), path
+
+
+def test_no_backward_imports():
+    bad = []
+    for name, path in modules():
+        own = layer_of(name)
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("compiler"):
+                mod = node.module.removeprefix("compiler").lstrip(".")
+                targets = [mod] if mod else [a.name for a in node.names if a.name != "__version__"]
+            elif isinstance(node, ast.Import):
+                targets = [a.name.removeprefix("compiler.") for a in node.names if a.name.startswith("compiler.")]
+            for target in targets:
+                if layer_of(target) > own:
+                    bad.append(f"compiler.{name} imports compiler.{target}")
+    assert not bad, bad
+
+
+def test_modules_stay_small():
+    big = [f"{name}: {n}" for name, path in modules() if (n := len(path.read_text().splitlines())) > 400]
+    assert not big, big
