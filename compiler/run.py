@@ -122,14 +122,28 @@ def _status(value: str) -> exp.Expression:
 
 
 def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
-    """Count every entity's rows, and cross-check the persisted tables against the working ones."""
-    stages = {s["name"]: s["stage_table"] for s in manifest["sources"]}
-    read = {name: _count(con, table) for name, table in stages.items() if _exists(con, table)}
+    """Count every entity's rows, and cross-check the persisted tables against the working ones.
+
+    ``read`` is the number of staged rows, taken from the entity's working table after checking
+    that it holds each source row number 1..N exactly once (so no row was lost or doubled on
+    the way); the stage itself may be a view, which counting would read a second time.
+    """
     rejects = manifest["tables"]["rejects"]
+    read: dict[str, int] = {}
     counts = []
     for e in manifest["entities"]:
         rows = e["rows_table"]
-        c = EntityCounts(e["name"], e["source"], read[e["source"]], _count(con, rows, _status("loaded")),
+        total, distinct, highest = con.execute(
+            exp.select(exp.Count(this=exp.Star()),
+                       exp.Count(this=exp.Distinct(expressions=[exp.column("_ferry_row", quoted=True)])),
+                       exp.func("coalesce", exp.Max(this=exp.column("_ferry_row", quoted=True)), exp.Literal.number(0)))
+            .from_(exp.to_table(rows, quoted=True)).sql(dialect="duckdb")).fetchone()
+        if not total == distinct == highest:
+            raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
+                        f"{highest} source rows; nothing was written", Span(e["table"]),
+                        "this is a ferry bug: please report it with the spec")
+        read[e["source"]] = total
+        c = EntityCounts(e["name"], e["source"], total, _count(con, rows, _status("loaded")),
                          _count(con, rows, _status("merged")), _count(con, rows, _status("rejected")))
         persisted = (
             _count(con, e["table"]) == c.loaded
@@ -143,14 +157,6 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
                         Span(e["table"]), "this is a ferry bug: please report it with the spec")
         counts.append(c)
     return read, tuple(counts)
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    try:
-        _count(con, table, exp.false())
-        return True
-    except duckdb.CatalogException:
-        return False
 
 
 _LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")

@@ -79,8 +79,9 @@ def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expressio
     match step:
         case StageStep(source=name):
             source = spec.source(name)
+            readers = sum(1 for e in spec.entities if e.source == name)
             return (f"stage_{name}", f"read source '{name}' ({source.path})",
-                    compile_stage(source, _used_columns(spec, name)))
+                    compile_stage(source, _used_columns(spec, name), readers))
         case LoadStep(entity=name):
             return (name, f"map, check, merge and load entity '{name}'", compile_load(spec, spec.entity(name)))
         case LinkStep(entity=name, references=refs):

@@ -116,8 +116,8 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
             unresolved = exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
                                   exp.Is(this=names.col(names.ID, x), expression=exp.null()))
             reasons.append(_reason(unresolved, "unresolved_reference", ref.name, ref.column, raw.copy()))
-    not_null = exp.Lambda(this=exp.not_(exp.Is(this=exp.to_identifier("r"), expression=exp.null())),
-                          expressions=[exp.to_identifier("r")])
+    item = names.ident("_ferry_reason")
+    not_null = exp.Lambda(this=exp.not_(exp.Is(this=item, expression=exp.null())), expressions=[item.copy()])
     reason_list = exp.ArrayFilter(this=exp.Array(expressions=reasons), expression=not_null)
     return select.select(exp.alias_(reason_list, names.REASONS, quoted=True))
 

@@ -41,7 +41,8 @@ def read_source(source: Source) -> exp.Expression:
     )
 
 
-def compile_stage(source: Source, columns: tuple[str, ...]) -> tuple[exp.Expression, ...]:
+def compile_stage(source: Source, columns: tuple[str, ...], readers: int) -> tuple[exp.Expression, ...]:
+    """A view when one entity reads the source (read once, never copied), a table when several do."""
     row_number = exp.Window(this=exp.RowNumber(), over="OVER")
     select = exp.select(
         exp.alias_(row_number, names.ROW, quoted=True),
@@ -49,7 +50,7 @@ def compile_stage(source: Source, columns: tuple[str, ...]) -> tuple[exp.Express
     ).from_(exp.Table(this=read_source(source)))
     create = exp.Create(
         this=names.stage_table(source),
-        kind="TABLE",
+        kind="VIEW" if readers == 1 else "TABLE",
         replace=True,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
         expression=select,
