@@ -159,10 +159,10 @@ def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
     final = (
         exp.select(exp.Star(), exp.alias_(status, names.STATUS, quoted=True), exp.alias_(uuid, names.ID, quoted=True))
         .from_(names.table("hashed"))
-        .with_("mapped", as_=_mapped(entity, source.id_column))
-        .with_("checked", as_=_checked(entity, source.id_column))
-        .with_("merged", as_=_merged(entity))
-        .with_("hashed", as_=hashed)
+        .with_(names.ident("mapped"), as_=_mapped(entity, source.id_column))
+        .with_(names.ident("checked"), as_=_checked(entity, source.id_column))
+        .with_(names.ident("merged"), as_=_merged(entity))
+        .with_(names.ident("hashed"), as_=hashed)
     )
     return exp.Create(this=names.rows_table(entity), kind="TABLE", replace=True,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
@@ -275,7 +275,7 @@ def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tup
     update = exp.Update(
         this=target,
         expressions=[exp.EQ(this=names.col(ref.name), expression=names.col(ref.name, "l")) for ref in refs],
-        from_=exp.From(this=resolved.subquery("l", copy=False)),
+        from_=exp.From(this=exp.Subquery(this=resolved, alias=exp.TableAlias(this=names.ident("l")))),
         where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=target.name, quoted=True),
                                     expression=names.col(names.ID, "l"))),
     )

@@ -1,0 +1,1274 @@
+#!/usr/bin/env python3
+"""Seeded, deterministic, streaming generator of a messy legacy-CRM export.
+
+Writes three source files the way an old Polish CRM would export them
+
+    companies.csv   cp1250, ';', CRLF      (firma_id, nazwa, nip, ...)
+    contacts.csv    UTF-8 with BOM, ',', LF (contact_id, first_name, ...)
+    deals.csv       UTF-8, ',', LF          (deal_id, title, amount, ...)
+
+plus the ground truth of every defect it injected, in OUT_DIR/truth/:
+
+    duplicates.csv  entity,source_id,cluster_id,kind
+    orphans.csv     entity,source_id,column,missing_id
+    invalid.csv     entity,source_id,row,column,value,reason
+    summary.json    row counts, defect counts, seed, N
+
+Usage:  python bench/generate.py OUT_DIR --contacts N [--seed S]
+
+Everything is drawn from ``random.Random`` instances seeded from the seed
+(string seeds are hashed with SHA-512 by ``random``, not with ``hash()``), no
+set or dict iteration order reaches the output, and no clock is read, so the
+same seed and N give byte-identical files.  Rows are written as they are made;
+the only per-row state kept is a few compact arrays (company of each contact,
+first contact of each company, country of each company, duplicate flags), the
+pending duplicates that are yet to be written, and a bounded counter of e-mail
+local parts.
+
+Row numbers in the truth (``row``) count data records (the header is not a
+record), starting at 1, as the csv module reads them; a note with an embedded
+newline is one record, not two lines.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from array import array
+from datetime import date, timedelta
+from pathlib import Path
+from random import Random
+
+DEFAULT_SEED = 2026
+
+# --------------------------------------------------------------------------
+# headers (the example spec is written against these, keep them exact)
+# --------------------------------------------------------------------------
+COMPANY_HEADER = ["firma_id", "nazwa", "nip", "miasto", "kraj", "telefon",
+                  "firma_nadrzedna", "data_utworzenia", "status"]
+CONTACT_HEADER = ["contact_id", "first_name", "last_name", "email", "phone",
+                  "company_id", "reports_to", "created_at", "city", "notes"]
+DEAL_HEADER = ["deal_id", "title", "amount", "currency", "stage",
+               "company_id", "contact_id", "close_date"]
+
+FIRST_COMPANY_ID = 1001
+FIRST_CONTACT_ID = 50001
+FIRST_DEAL_ID = 900001
+
+# --------------------------------------------------------------------------
+# rates (fractions of rows of the file concerned)
+# --------------------------------------------------------------------------
+P_COMPANY_PARENT = 0.05        # firma_nadrzedna -> an earlier firma_id
+P_ORPHAN = 0.005               # per reference column
+P_COMPANY_DUP_ROWS = 0.03      # duplicate company rows / all company rows
+P_CONTACT_DUP_ROWS = 0.05      # duplicate contact rows / all contact rows
+P_EMAIL_CASE = 0.55            # share of contact clusters that are email_case
+P_TRIPLE = 0.10                # share of clusters with two duplicates
+P_INVALID_CONTACT = 0.002      # empty contact_id
+P_INVALID_DEAL = 0.003         # non-numeric amount
+P_REPORTS_TO = 0.10            # of all contacts
+P_CONTACT_NO_COMPANY = 0.08
+P_CONTACT_NO_EMAIL = 0.03
+P_CONTACT_NO_PHONE = 0.05
+P_DEAL_NO_CONTACT = 0.10
+P_NOTE = 0.12
+P_NOTE_NEWLINE = 0.25          # of the notes
+
+# Guaranteed minimum of each defect, at every size (so the 300-contact example
+# still exercises everything).  Units: clusters for duplicates, rows otherwise.
+MIN = {
+    "company_dup": 4,
+    "email_case": 8,
+    "fuzzy": 6,
+    "orphan_parent": 3,
+    "orphan_contact_company": 3,
+    "orphan_deal_company": 3,
+    "orphan_deal_contact": 3,
+    "invalid_contact": 2,
+    "invalid_deal": 3,
+    "company_parent": 3,
+    "reports_to": 5,
+    "note_newline": 2,
+    "contact_ref_dup_company": 3,
+    "deal_ref_dup_company": 3,
+    "deal_ref_dup_contact": 3,
+}
+
+# Truth reasons use the names of ferry's reject rules, so a test can compare
+# the truth with ``_ferry.rejects`` directly.
+REASON_EMPTY_ID = "missing_source_id"
+REASON_BAD_DECIMAL = "invalid_decimal"
+
+# How far after its original a duplicate may be written (rows).
+DUP_WINDOW = 20_000
+
+# --------------------------------------------------------------------------
+# pools
+# --------------------------------------------------------------------------
+PL, DE, FR, UA = 0, 1, 2, 3
+COUNTRY_CODE = ("PL", "DE", "FR", "UA")
+COMPANY_COUNTRY_CUM = (0.62, 0.76, 0.88, 1.0)   # PL, DE, FR, UA
+CONTACT_LANG_CUM = (0.55, 0.68, 0.80, 1.0)      # PL, DE, FR, UA
+
+# city, area code (landline)
+CITIES = (
+    (("Warszawa", "22"), ("Warszawa", "22"), ("Kraków", "12"), ("Łódź", "42"),
+     ("Gdańsk", "58"), ("Wrocław", "71"), ("Poznań", "61"), ("Szczecin", "91"),
+     ("Lublin", "81"), ("Katowice", "32"), ("Białystok", "85"),
+     ("Bydgoszcz", "52"), ("Rzeszów", "17"), ("Toruń", "56"), ("Kielce", "41"),
+     ("Olsztyn", "89"), ("Zielona Góra", "68"), ("Częstochowa", "34")),
+    (("Berlin", "30"), ("München", "89"), ("Köln", "221"), ("Hamburg", "40"),
+     ("Frankfurt am Main", "69"), ("Düsseldorf", "211"), ("Stuttgart", "711"),
+     ("Leipzig", "341")),
+    (("Paris", "1"), ("Paris", "1"), ("Lyon", "4"), ("Marseille", "4"),
+     ("Toulouse", "5"), ("Lille", "3"), ("Nantes", "2"), ("Strasbourg", "3")),
+    (("Kyiv", "44"), ("Kyiv", "44"), ("Lviv", "32"), ("Kharkiv", "57"),
+     ("Odesa", "48"), ("Dnipro", "56"), ("Zaporizhzhia", "61"),
+     ("Vinnytsia", "432"), ("Ivano-Frankivsk", "342"), ("Chernivtsi", "372")),
+)
+
+PL_MALE = ("Jan", "Piotr", "Krzysztof", "Andrzej", "Tomasz", "Paweł", "Michał",
+           "Marcin", "Grzegorz", "Józef", "Łukasz", "Adam", "Zbigniew", "Jerzy",
+           "Tadeusz", "Mateusz", "Dariusz", "Mariusz", "Wojciech", "Ryszard",
+           "Kazimierz", "Henryk", "Marek", "Jakub", "Szymon", "Bartłomiej",
+           "Maciej", "Przemysław", "Sławomir", "Stanisław")
+PL_FEMALE = ("Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara",
+             "Ewa", "Krystyna", "Elżbieta", "Zofia", "Joanna", "Magdalena",
+             "Monika", "Aleksandra", "Dorota", "Beata", "Jadwiga", "Grażyna",
+             "Halina", "Urszula", "Renata", "Iwona", "Bożena", "Natalia",
+             "Justyna", "Weronika", "Żaneta", "Agata", "Teresa", "Danuta")
+PL_LAST = ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński",
+           "Lewandowski", "Zieliński", "Szymański", "Woźniak", "Dąbrowski",
+           "Kozłowski", "Jankowski", "Mazur", "Wojciechowski", "Kwiatkowski",
+           "Krawczyk", "Kaczmarek", "Piotrowski", "Grabowski", "Zając",
+           "Pawłowski", "Michalski", "Król", "Wieczorek", "Jabłoński", "Wróbel",
+           "Nowakowski", "Majewski", "Olszewski", "Stępień", "Malinowski",
+           "Jaworski", "Adamczyk", "Dudek", "Nowicki", "Pawlak", "Górski",
+           "Witkowski", "Walczak", "Sikora", "Baran", "Rutkowski", "Michalak",
+           "Szewczyk", "Ostrowski", "Tomaszewski", "Pietrzak", "Zalewski",
+           "Wróblewski", "Brzęczyszczykiewicz", "Łęcki", "Gałązka",
+           "Żółkiewski", "Chrząszcz", "Ślęzak", "Źrebiec", "Bieńkowski")
+UA_MALE = ("Андрій", "Олександр", "Дмитро", "Сергій", "Володимир", "Микола",
+           "Іван", "Василь", "Петро", "Юрій", "Тарас", "Богдан", "Олег",
+           "Максим", "Віталій", "Ярослав", "Михайло", "Степан", "Євген", "Ігор")
+UA_FEMALE = ("Олена", "Оксана", "Наталія", "Ірина", "Тетяна", "Світлана", "Юлія",
+             "Марія", "Ганна", "Людмила", "Катерина", "Галина", "Вікторія",
+             "Ольга", "Софія", "Дарина", "Христина", "Зоряна", "Леся", "Євгенія")
+UA_LAST = ("Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко",
+           "Олійник", "Шевчук", "Поліщук", "Бойко", "Ткачук", "Мельник",
+           "Савченко", "Руденко", "Мороз", "Лисенко", "Марченко", "Петренко",
+           "Гончаренко", "Павленко", "Кузьменко", "Левченко", "Харченко",
+           "Карпенко", "Литвиненко", "Романюк", "Гнатюк", "Сидоренко",
+           "Мельничук", "Пономаренко", "Костенко", "Яковенко", "Зінченко",
+           "Іваненко", "Вовк", "Климчук", "Кравчук", "Ющенко", "Гуменюк")
+DE_MALE = ("Jürgen", "Klaus", "Hans", "Stefan", "Thomas", "Michael", "Andreas",
+           "Wolfgang", "Uwe", "Günter", "Dieter", "Matthias", "Jörg", "Björn",
+           "Lukas", "Felix", "Maximilian", "Sebastian", "Tobias", "Florian")
+DE_FEMALE = ("Sabine", "Ursula", "Monika", "Petra", "Claudia", "Andrea",
+             "Birgit", "Käthe", "Hannelore", "Jutta", "Anja", "Katrin", "Sophie",
+             "Lena", "Mareike", "Brigitte", "Gudrun", "Bärbel", "Dörte", "Jülide")
+DE_LAST = ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer",
+           "Wagner", "Becker", "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer",
+           "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz",
+           "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange",
+           "Schmitt", "Werner", "Krause", "Groß", "Köhler", "Weiß", "Jäger",
+           "Vogel", "Böhm", "Günther", "Lührs", "Fuß", "Strauß")
+FR_MALE = ("François", "Jean", "Pierre", "Michel", "Philippe", "Alain", "Jérôme",
+           "Sébastien", "Nicolas", "Julien", "Stéphane", "Frédéric", "Thierry",
+           "Laurent", "Benoît", "Gaël", "Loïc", "Hervé", "Rémi", "Cédric")
+FR_FEMALE = ("Hélène", "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine",
+             "Françoise", "Valérie", "Sophie", "Céline", "Aurélie", "Émilie",
+             "Chloé", "Léa", "Camille", "Agnès", "Mélanie", "Zoé", "Gaëlle",
+             "Anaïs")
+FR_LAST = ("Dupont", "Lefèvre", "Martin", "Bernard", "Dubois", "Thomas",
+           "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
+           "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand",
+           "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier",
+           "Boyer", "Blanchard", "Guérin", "Faure", "Rousseau", "Chevalier",
+           "François", "Lemaître", "Bézier", "Gauthier", "Perrin", "Hébert",
+           "Lacroix", "Barthélemy", "Müller-Lefèvre")
+
+FIRST_NAMES = ((PL_MALE, PL_FEMALE), (DE_MALE, DE_FEMALE),
+               (FR_MALE, FR_FEMALE), (UA_MALE, UA_FEMALE))
+LAST_NAMES = (PL_LAST, DE_LAST, FR_LAST, UA_LAST)
+
+EMAIL_DOMAINS = (
+    ("gmail.com", "wp.pl", "onet.pl", "o2.pl", "interia.pl", "poczta.fm",
+     "op.pl", "firma.pl", "example.pl"),
+    ("gmx.de", "web.de", "t-online.de", "gmail.com", "posteo.de", "example.de"),
+    ("orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr", "example.fr"),
+    ("ukr.net", "gmail.com", "i.ua", "meta.ua", "example.com.ua"),
+)
+
+# company-name material (must all be cp1250-encodable, checked below)
+PL_PREFIX = ("Przedsiębiorstwo Handlowe", "Przedsiębiorstwo Produkcyjno-Usługowe",
+             "P.H.U.", "F.H.U.", "Zakład Usługowy", "Hurtownia", "Biuro Rachunkowe",
+             "Piekarnia", "Transport", "Spółdzielnia Mleczarska", "Zakłady Mięsne",
+             "Drukarnia", "Kancelaria Podatkowa", "Usługi Budowlane")
+PL_WORD = ("Polmex", "Budimex-Serwis", "Agrotex", "Mazowsze", "Pomorze", "Śnieżka",
+           "Warta", "Wisła", "Tatry", "Bałtyk", "Kujawy", "Żuraw", "Sokół", "Orzeł",
+           "Górnik", "Hutnik", "Elektro", "Drewbud", "Metalplast", "Gąska",
+           "Jantar", "Bieszczady", "Roztocze", "Mleczko", "Słoneczko", "Pszczółka",
+           "Łódka", "Świt", "Źródło", "Księżyc")
+PL_LEGAL = ("sp. z o.o.", "sp. z o.o.", "sp. z o.o.", "sp. z o.o.", "S.A.",
+            "sp.j.", "sp.k.", "s.c.", "")
+DE_BRANCHE = ("Maschinenbau", "Logistik", "Handelsgesellschaft", "Brauerei",
+              "Stahlbau", "Elektrotechnik", "Möbelwerke", "Lebensmittel",
+              "Spedition", "Kühltechnik", "Bäckereibedarf", "Druckerei")
+DE_CITY_ADJ = ("Berliner", "Münchner", "Kölner", "Hamburger", "Leipziger",
+               "Düsseldorfer", "Stuttgarter")
+DE_LEGAL = ("GmbH", "GmbH", "GmbH", "AG", "KG", "GmbH & Co. KG", "e.K.", "OHG")
+FR_ADJ = ("Générale", "Française", "Lyonnaise", "Parisienne", "Européenne",
+          "Nouvelle", "Atlantique", "Régionale")
+FR_NOUN = ("Négoce", "Transports", "Matériaux", "Céramique", "Boissons",
+           "Électricité", "Télécommunications", "Mécanique", "Pâtisserie",
+           "Logistique", "Chaussures")
+FR_LEGAL = ("SARL", "SARL", "SA", "SAS", "SAS", "SNC", "EURL")
+UA_WORD = ("Kyivski Mlyny", "Lvivska Kaviarnia", "Dnipro Ahro", "Kharkiv Mash",
+           "Odeskyi Port Servis", "Karpaty Lis", "Chornomorets", "Poltava Khlib",
+           "Zhytomyr Budmaterialy", "Podillia Tekstyl", "Slobozhanshchyna",
+           "Volyn Ahro", "Bukovyna Trans", "Zaporizhstal Servis", "Tavria Vyno")
+UA_LEGAL = ("TOV", "TOV", "TOV", "PP", "PrAT", "FOP")
+
+COMPANY_STATUS_CUM = ((0.70, "aktywny"), (0.90, "nieaktywny"), (1.0, "archiwum"))
+DEAL_STAGE_CUM = ((0.20, "nowa"), (0.55, "w toku"), (0.85, "wygrana"),
+                  (1.0, "przegrana"))
+DEAL_TITLES = (
+    "Wdrożenie systemu ERP", "Dostawa materiałów biurowych", "Licencje roczne",
+    "Serwis floty, Q3", 'Umowa ramowa "Premium"', "Modernizacja magazynu",
+    "Szkolenie BHP", "Dostawa mąki żytniej", "Audyt IT", "Odnowienie umowy SLA",
+    "Rahmenvertrag Logistik", "Wartungsvertrag, 24 Monate",
+    "Contrat de maintenance", "Fourniture d'équipements",
+    "Модернізація складу", "Постачання обладнання", "Pilotaż CRM",
+    "Rozbudowa sieci, etap 2", "Catering na konferencję", "Transport chłodniczy",
+)
+BAD_AMOUNTS = ("n/a", "1 2 3", "ok. 500", "brak", "12,5 tys.", "~1000", "TBD",
+               "do ustalenia")
+NOTES = (
+    "Dzwonić po 15:00, nie wcześniej",
+    'Klient mówi, że "oddzwoni"',
+    "VIP; rabat 10%",
+    "Preferuje kontakt mailowy, nie telefon",
+    "Zmiana nazwiska po ślubie, sprawdzić",
+    'Prosi o ofertę "na wczoraj", priorytet',
+    "Sekretarka: pani Ania, wew. 214",
+    "Rozmawiać po rosyjsku/ukraińsku, słabo zna polski",
+    "Мова: українська, англійська",
+    "Spricht Deutsch, Englisch",
+    "Préfère le français, SVP",
+    "Były pracownik konkurencji, uwaga",
+)
+NOTES_MULTILINE = (
+    "Spotkanie 12.03 w biurze\nfollow-up w przyszłym tygodniu",
+    'Uwaga: zły numer,\nnowy numer podał "na kartce"',
+    "Первинний контакт на виставці\nпотрібна пропозиція, до кінця місяця",
+    "Rückruf erbeten\nam besten vormittags, ab 9 Uhr",
+    "Rappeler lundi\ndemande un devis, urgent",
+)
+
+# --------------------------------------------------------------------------
+# text helpers
+# --------------------------------------------------------------------------
+_UA_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e",
+    "є": "ie", "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch",
+    "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "'": "", "’": "",
+}
+_LATIN_FOLD = {
+    "ą": "a", "ć": "c", "ę": "e", "ł": "l", "ń": "n", "ó": "o", "ś": "s",
+    "ź": "z", "ż": "z", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e",
+    "è": "e", "ê": "e", "ë": "e", "à": "a", "â": "a", "ç": "c", "î": "i",
+    "ï": "i", "ô": "o", "û": "u", "ù": "u", "œ": "oe",
+}
+# Dropping a diacritic the way people type without Polish/German/French keys.
+_DROP_DIACRITIC = {
+    "ą": "a", "ć": "c", "ę": "e", "ł": "l", "ń": "n", "ó": "o", "ś": "s",
+    "ź": "z", "ż": "z", "Ł": "L", "Ś": "S", "Ż": "Z", "Ź": "Z", "ä": "a",
+    "ö": "o", "ü": "u", "ß": "s", "é": "e", "è": "e", "ê": "e", "ë": "e",
+    "à": "a", "â": "a", "ç": "c", "î": "i", "ï": "i", "ô": "o", "É": "E",
+}
+# Common Ukrainian typing slips (Russian layout etc.)
+_UA_SLIP = {"і": "и", "и": "і", "є": "е", "ї": "і", "е": "є", "г": "ґ"}
+
+
+def _fold(text: str) -> str:
+    """ASCII local-part material from a (Latin or Cyrillic) name."""
+    out = []
+    for ch in text.lower():
+        if ch in _UA_TRANSLIT:
+            out.append(_UA_TRANSLIT[ch])
+        elif ch in _LATIN_FOLD:
+            out.append(_LATIN_FOLD[ch])
+        elif "a" <= ch <= "z":
+            out.append(ch)
+        # '-', spaces, apostrophes dropped
+    return "".join(out)
+
+
+def _translit_title(text: str) -> str:
+    t = "".join(_UA_TRANSLIT.get(ch, ch) for ch in text.lower())
+    return t[:1].upper() + t[1:]
+
+
+def _female_pl(last: str) -> str:
+    for m, f in (("ski", "ska"), ("cki", "cka"), ("dzki", "dzka")):
+        if last.endswith(m):
+            return last[: -len(m)] + f
+    return last
+
+
+def nip_check_digit(nine: str) -> int:
+    """Polish NIP checksum over the first 9 digits; 10 means 'no valid NIP'."""
+    w = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    return sum(int(d) * k for d, k in zip(nine, w)) % 11
+
+
+def nip_is_valid(digits: str) -> bool:
+    return (len(digits) == 10 and digits.isdigit()
+            and nip_check_digit(digits[:9]) == int(digits[9]))
+
+
+def _fmt_nip(d: str, style: int) -> str:
+    if style == 0:
+        return d
+    if style == 1:
+        return f"{d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}"
+    if style == 2:
+        return "PL" + d
+    if style == 3:
+        return f"PL {d[:3]}-{d[3:6]}-{d[6:8]}-{d[8:]}"
+    return f"{d[:3]} {d[3:6]} {d[6:8]} {d[8:]}"
+
+
+N_NIP_STYLES = 5
+NIP_STYLE_CUM = (0.45, 0.70, 0.82, 0.90, 1.0)
+
+
+def _fmt_landline(country: int, area: str, sub: str, style: int) -> str:
+    """Company phone. sub has 7 digits (PL/DE) or fits the 9-digit plan."""
+    if country == PL:
+        s = style % 5
+        if s == 0:
+            return f"+48 {area} {sub[:3]} {sub[3:5]} {sub[5:]}"
+        if s == 1:
+            return f"0{area} {sub[:3]} {sub[3:5]} {sub[5:]}"
+        if s == 2:
+            return f"0048{area}{sub}"
+        if s == 3:
+            return f"({area}) {sub[:3]}-{sub[3:5]}-{sub[5:]}"
+        return f"{area} {sub}"
+    if country == DE:
+        s = style % 4
+        if s == 0:
+            return f"+49 {area} {sub}"
+        if s == 1:
+            return f"0{area} {sub}"
+        if s == 2:
+            return f"0049 {area} {sub}"
+        return f"+49 (0){area} {sub}"
+    if country == FR:
+        n = area + sub[:8]            # 9 national digits
+        s = style % 3
+        if s == 0:
+            return f"+33 {n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:9]}"
+        if s == 1:
+            return f"0{n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:9]}"
+        return f"0033{n}"
+    n = (area + sub)[:9]              # UA: 9 national digits
+    a = len(area)
+    s = style % 3
+    if s == 0:
+        return f"+380 {n[:a]} {n[a:]}"
+    if s == 1:
+        return f"0{n[:2]} {n[2:5]} {n[5:7]} {n[7:9]}"
+    return f"+380{n}"
+
+
+def _fmt_mobile(country: int, num: str, style: int) -> str:
+    """Contact phone; num = national significant number (no trunk 0).
+
+    A Polish landline is passed as "L" + area + subscriber.
+    """
+    if country == PL:
+        if num[0] == "L":
+            n = num[1:]
+            s = style % 4
+            if s == 0:
+                return f"({n[:2]}) {n[2:5]} {n[5:7]} {n[7:]}"
+            if s == 1:
+                return f"+48 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}"
+            if s == 2:
+                return f"0{n[:2]} {n[2:5]}-{n[5:7]}-{n[7:]}"
+            return f"0048{n}"
+        s = style % 5
+        if s == 0:
+            return f"+48 {num[:3]} {num[3:6]} {num[6:]}"
+        if s == 1:
+            return f"0048{num}"
+        if s == 2:
+            return f"{num[:3]}-{num[3:6]}-{num[6:]}"
+        if s == 3:
+            return f"{num[:3]} {num[3:6]} {num[6:]}"
+        return f"+48{num}"
+    if country == UA:
+        s = style % 3
+        if s == 0:
+            return f"+380 {num[:2]} {num[2:5]} {num[5:]}"
+        if s == 1:
+            return f"0{num[:2]} {num[2:5]} {num[5:7]} {num[7:]}"
+        return f"+380{num}"
+    if country == DE:
+        s = style % 3
+        if s == 0:
+            return f"+49 {num[:3]} {num[3:]}"
+        if s == 1:
+            return f"0{num[:3]} {num[3:]}"
+        return f"0049 {num[:3]} {num[3:]}"
+    s = style % 3
+    if s == 0:
+        return f"0{num[0]} {num[1:3]} {num[3:5]} {num[5:7]} {num[7:]}"
+    if s == 1:
+        return f"+33 {num[0]} {num[1:3]} {num[3:5]} {num[5:7]} {num[7:]}"
+    return f"0033{num}"
+
+
+UA_MOBILE_OPS = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97",
+                 "98", "99")
+DE_MOBILE_OPS = ("151", "152", "160", "170", "171", "176")
+
+
+def _pick_cum(x: float, cum) -> int:
+    for i, c in enumerate(cum):
+        if x < c:
+            return i
+    return len(cum) - 1
+
+
+# Date tables: index -> (yyyy, mm, dd) strings, built once.
+def _date_table(start: date, end: date):
+    out = []
+    d = start
+    one = timedelta(days=1)
+    while d <= end:
+        out.append((f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}"))
+        d += one
+    return tuple(out)
+
+
+def _check_cp1250() -> None:
+    strings = [c for cs in CITIES for c, _ in cs]
+    strings += PL_PREFIX + PL_WORD + PL_LEGAL + DE_BRANCHE + DE_CITY_ADJ
+    strings += DE_LEGAL + FR_ADJ + FR_NOUN + FR_LEGAL + UA_WORD + UA_LEGAL
+    strings += PL_LAST + DE_LAST
+    strings += tuple(s for _, s in COMPANY_STATUS_CUM)
+    for s in strings:
+        s.encode("cp1250")
+
+
+def _cp1250_ok(s: str) -> bool:
+    try:
+        s.encode("cp1250")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+# French surnames usable in company names (cp1250 has é ç ô but not è ê à).
+FR_COMPANY_LAST = tuple(s for s in FR_LAST if _cp1250_ok(s))
+UA_COMPANY_LAST = tuple(_translit_title(s) for s in UA_LAST)
+
+
+# --------------------------------------------------------------------------
+# scheduling helpers
+# --------------------------------------------------------------------------
+def _forced_positions(rng: Random, n: int, wants: dict) -> dict:
+    """position -> list of tags whose guaranteed minimum triggers there.
+
+    Positions are spread over the first three quarters of the file (so that a
+    duplicate scheduled from there still fits), deterministic for the rng.
+    """
+    span = max(1, (n * 3) // 4)
+    out: dict[int, list[str]] = {}
+    for tag in sorted(wants):
+        for _ in range(wants[tag]):
+            out.setdefault(int(rng.random() * span), []).append(tag)
+    return out
+
+
+def _schedule(pending: dict, rng_random, i: int, n: int, payload) -> int:
+    """Put payload at a free row after i; return the row, or -1 if none."""
+    room = n - i - 1
+    if room <= 0:
+        return -1
+    w = room if room < DUP_WINDOW else DUP_WINDOW
+    t = i + 1 + int(rng_random() * w)
+    for _ in range(64):
+        if t >= n:
+            t = i + 1
+        if t not in pending:
+            pending[t] = payload
+            return t
+        t += 1
+    return -1
+
+
+# --------------------------------------------------------------------------
+# the generator
+# --------------------------------------------------------------------------
+class _Truth:
+    def __init__(self, truth_dir: Path):
+        truth_dir.mkdir(parents=True, exist_ok=True)
+        self._files = []
+
+        def opener(name, header):
+            f = open(truth_dir / name, "w", encoding="utf-8", newline="")
+            self._files.append(f)
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            return w.writerow
+
+        self.dup = opener("duplicates.csv",
+                          ["entity", "source_id", "cluster_id", "kind"])
+        self.orphan = opener("orphans.csv",
+                             ["entity", "source_id", "column", "missing_id"])
+        self.invalid = opener("invalid.csv", ["entity", "source_id", "row",
+                                              "column", "value", "reason"])
+
+    def close(self):
+        for f in self._files:
+            f.close()
+
+
+def _orphan_base(max_id: int) -> int:
+    """Ids '99' followed by enough digits to exceed every real id."""
+    digits = max(5, len(str(max_id)))
+    return 99 * 10 ** digits
+
+
+def _name_variant(rng: Random, name: str) -> str:
+    """Small spelling variation of a company name (duplicate rows)."""
+    r = rng.random()
+    if "sp. z o.o." in name and r < 0.35:
+        return name.replace("sp. z o.o.", rng.choice(
+            ("Sp. z o.o.", "SP. Z O.O.", "Sp. z o. o.", "spółka z o.o.",
+             "sp.z o.o.")))
+    if r < 0.55:
+        return name.upper()
+    if r < 0.70:
+        return name.lower()
+    if r < 0.85:
+        parts = name.split(" ")
+        if len(parts) > 1:
+            k = 1 + int(rng.random() * (len(parts) - 1))
+            return " ".join(parts[:k]) + "  " + " ".join(parts[k:])
+        return name + " "
+    return " " + name if rng.random() < 0.5 else name + " "
+
+
+def _typo(rng: Random, s: str, lang: int) -> str:
+    """One realistic slip in a name; guaranteed to change it."""
+    chars = list(s)
+    # 1) drop a diacritic / Cyrillic slip
+    if lang == UA:
+        idx = [i for i, c in enumerate(chars) if c in _UA_SLIP]
+        if idx and rng.random() < 0.6:
+            i = rng.choice(idx)
+            chars[i] = _UA_SLIP[chars[i]]
+            return "".join(chars)
+    else:
+        idx = [i for i, c in enumerate(chars) if c in _DROP_DIACRITIC]
+        if idx and rng.random() < 0.75:
+            for i in idx:                    # people drop all of them at once
+                chars[i] = _DROP_DIACRITIC[chars[i]]
+            return "".join(chars)
+    # 2) letter-level typo (never the first letter)
+    if len(chars) >= 4:
+        k = rng.random()
+        i = 1 + int(rng.random() * (len(chars) - 2))
+        if k < 0.4 and chars[i] != chars[i + 1]:
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        elif k < 0.7:
+            del chars[i]
+        else:
+            chars.insert(i, chars[i])
+        out = "".join(chars)
+        if out != s:
+            return out
+    return s + s[-1]
+
+
+def _email_case_variant(rng: Random, email: str) -> str:
+    local, _, dom = email.partition("@")
+    r = rng.random()
+    if r < 0.3:
+        v = email.upper()
+    elif r < 0.6:
+        v = ".".join(p[:1].upper() + p[1:] for p in local.split(".")) + "@" + (
+            dom.upper() if rng.random() < 0.5 else dom)
+    else:
+        v = local + "@" + dom.upper()
+    if rng.random() < 0.5 or v == email:
+        v = rng.choice(("  ", " ", "")) + v + rng.choice((" ", "  ", "\t"))
+        if v == email:
+            v = " " + v + " "
+    return v
+
+
+def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED) -> dict:
+    """Write the export and its truth into out_dir; return the summary dict."""
+    if contacts < 1:
+        raise ValueError("contacts must be >= 1")
+    _check_cp1250()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_contacts = int(contacts)
+    n_companies = max(20, round(0.35 * n_contacts))
+    n_deals = round(0.65 * n_contacts)
+
+    truth = _Truth(out_dir / "truth")
+    counts: dict = {
+        "duplicates": {"company": {"nip_format": {"clusters": 0,
+                                                  "duplicate_rows": 0}},
+                       "contact": {"email_case": {"clusters": 0,
+                                                  "duplicate_rows": 0},
+                                   "fuzzy": {"clusters": 0,
+                                             "duplicate_rows": 0}}},
+        "orphans": {"company.firma_nadrzedna": 0, "contact.company_id": 0,
+                    "deal.company_id": 0, "deal.contact_id": 0},
+        "invalid": {"contact.contact_id": 0, "deal.amount": 0},
+        "self_references": {"company.firma_nadrzedna": 0,
+                            "contact.reports_to": 0},
+        "references_to_duplicates": {"contact.company_id": 0,
+                                     "deal.company_id": 0,
+                                     "deal.contact_id": 0},
+        "notes": {"with_newline": 0, "total": 0},
+        "languages": {"pl": 0, "de": 0, "fr": 0, "uk": 0},
+    }
+    max_id = max(FIRST_COMPANY_ID + n_companies, FIRST_CONTACT_ID + n_contacts,
+                 FIRST_DEAL_ID + n_deals)
+    orphan_base = _orphan_base(max_id)
+    try:
+        comp = _gen_companies(out_dir, n_companies, seed, truth, counts,
+                              orphan_base)
+        cont = _gen_contacts(out_dir, n_contacts, seed, truth, counts,
+                             orphan_base, comp)
+        n_deal_rows = _gen_deals(out_dir, n_deals, seed, truth, counts,
+                                 orphan_base, comp, cont)
+    finally:
+        truth.close()
+
+    summary = {
+        "generator": "bench/generate.py",
+        "seed": seed,
+        "contacts_arg": n_contacts,
+        "rows": {"companies": n_companies, "contacts": n_contacts,
+                 "deals": n_deal_rows},
+        **counts,
+    }
+    with open(out_dir / "truth" / "summary.json", "w", encoding="utf-8",
+              newline="\n") as f:
+        json.dump(summary, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return summary
+
+
+def _gen_companies(out_dir, n, seed, truth, counts, orphan_base):
+    rng = Random(f"ferry-bench:{seed}:companies")
+    r = rng.random
+    forced = _forced_positions(rng, n, {
+        "company_dup": MIN["company_dup"],
+        "orphan_parent": MIN["orphan_parent"],
+        "company_parent": MIN["company_parent"],
+    })
+    debt = {"company_dup": 0, "orphan_parent": 0, "company_parent": 0}
+
+    # A bijection k -> 9-digit NIP prefix (100000000..999999999) so distinct
+    # companies never share a NIP by accident: base = 1e8 + (a*k + b) mod 9e8.
+    modulus = 900_000_000
+    a = 1 + 2 * int(r() * 200_000_000)
+    while a % 3 == 0 or a % 5 == 0:
+        a += 2
+    b = int(r() * modulus)
+    nip_k = 0
+
+    p_dup = P_COMPANY_DUP_ROWS / COMPANY_COUNTRY_CUM[PL] / (1 + P_TRIPLE)
+    dates = _date_table(date(2005, 1, 1), date(2024, 12, 31))
+    nd = len(dates)
+
+    country_of = bytearray(n)
+    is_dup = bytearray(n)
+    dup_ids = array("i")
+    pending: dict = {}
+
+    dup_w = truth.dup
+    orphan_w = truth.orphan
+    c_dup = counts["duplicates"]["company"]["nip_format"]
+    c_orph = counts["orphans"]
+    c_self = counts["self_references"]
+
+    n_pl_prefix, n_pl_word, n_pl_legal = len(PL_PREFIX), len(PL_WORD), len(PL_LEGAL)
+
+    def pick(seq):
+        return seq[int(r() * len(seq))]
+
+    def make_name(country):
+        x = r()
+        if country == PL:
+            last = pick(PL_LAST)
+            legal = PL_LEGAL[int(r() * n_pl_legal)]
+            if x < 0.35:
+                s = f"{PL_PREFIX[int(r() * n_pl_prefix)]} {last}"
+            elif x < 0.55:
+                s = PL_WORD[int(r() * n_pl_word)]
+            elif x < 0.68:
+                s = f"{pick(PL_WORD)}-{pick(PL_WORD)}"
+            elif x < 0.80:
+                s = f'{pick(PL_PREFIX)} "{pick(PL_WORD)}"'
+            elif x < 0.93:
+                s = f"{last} i Wspólnicy"
+            else:
+                s = f"Kancelaria {last}; {pick(PL_LAST)}"
+                legal = "sp.p."
+            return f"{s} {legal}" if legal else s
+        if country == DE:
+            last = pick(DE_LAST)
+            if x < 0.25:
+                return f"{last} & Söhne {pick(DE_LEGAL)}"
+            if x < 0.55:
+                return f"{last} {pick(DE_BRANCHE)} {pick(DE_LEGAL)}"
+            if x < 0.75:
+                return f"{last} & {pick(DE_LAST)} GmbH & Co. KG"
+            if x < 0.92:
+                return f"{pick(DE_CITY_ADJ)} {pick(DE_BRANCHE)} {pick(DE_LEGAL)}"
+            return f'Bäckerei "{last}" e.K.'
+        if country == FR:
+            last = pick(FR_COMPANY_LAST)
+            if x < 0.35:
+                return f"Société {pick(FR_ADJ)} de {pick(FR_NOUN)} {pick(FR_LEGAL)}"
+            if x < 0.55:
+                return f"{last} et Fils {pick(FR_LEGAL)}"
+            if x < 0.75:
+                return f"Groupe {last} {pick(FR_LEGAL)}"
+            if x < 0.92:
+                return f"Établissements {last} {pick(FR_LEGAL)}"
+            return f'Les Ateliers "{pick(FR_NOUN)}" SAS'
+        legal = pick(UA_LEGAL)
+        if legal == "FOP":
+            return f"FOP {pick(UA_COMPANY_LAST)} {pick('OAISMTV')}."
+        if x < 0.6:
+            return f"{legal} {pick(UA_WORD)}"
+        return f"{legal} {pick(UA_COMPANY_LAST)} i Partnery"
+
+    path = out_dir / "companies.csv"
+    with open(path, "w", encoding="cp1250", newline="",
+              buffering=1 << 20) as f:
+        w = csv.writer(f, delimiter=";", lineterminator="\r\n",
+                       quoting=csv.QUOTE_MINIMAL)
+        write = w.writerow
+        write(COMPANY_HEADER)
+        for i in range(n):
+            fid = FIRST_COMPANY_ID + i
+            tags = forced.get(i)
+            if tags:
+                for t in tags:
+                    debt[t] += 1
+            dup = pending.pop(i, None)
+            if dup is not None:
+                (orig_id, name, nip, style, city, area, sub, phone_style,
+                 status_i) = dup
+                new_style = style
+                while new_style == style:
+                    new_style = int(r() * N_NIP_STYLES)
+                x = r()
+                phone = "" if x < 0.15 else _fmt_landline(
+                    PL, area, sub, phone_style if x < 0.5 else int(r() * 5))
+                di = int(r() * nd)
+                y, m, d = dates[di]
+                write((fid, _name_variant(rng, name), _fmt_nip(nip, new_style),
+                       city, "PL", phone, "",
+                       f"{y}-{m}-{d}" if r() < 0.5 else f"{d}.{m}.{y}",
+                       COMPANY_STATUS_CUM[int(r() * 3)][1]))
+                country_of[i] = PL
+                is_dup[i] = 1
+                dup_ids.append(fid)
+                dup_w(("company", fid, orig_id, "nip_format"))
+                c_dup["duplicate_rows"] += 1
+                continue
+
+            country = _pick_cum(r(), COMPANY_COUNTRY_CUM)
+            country_of[i] = country
+            city, area = pick(CITIES[country])
+            name = make_name(country)
+            nip = ""
+            nip_style = 0
+            if country == PL:
+                while True:
+                    nine = str(100_000_000 + (a * nip_k + b) % modulus)
+                    nip_k += 1
+                    chk = nip_check_digit(nine)
+                    if chk != 10:
+                        break
+                nip = nine + str(chk)
+                nip_style = _pick_cum(r(), NIP_STYLE_CUM)
+            if country == FR:
+                sub = str(10_000_000 + int(r() * 90_000_000))
+            else:
+                sub = str(1_000_000 + int(r() * 9_000_000))
+            phone_style = int(r() * 5)
+            phone = "" if r() < 0.06 else _fmt_landline(country, area, sub,
+                                                        phone_style)
+            parent = ""
+            orphan = False
+            x = r()
+            if debt["orphan_parent"] or x < P_ORPHAN:
+                orphan = True
+                if debt["orphan_parent"]:
+                    debt["orphan_parent"] -= 1
+                parent = orphan_base + int(r() * 100_000)
+                orphan_w(("company", fid, "firma_nadrzedna", parent))
+                c_orph["company.firma_nadrzedna"] += 1
+            elif i > 0 and (debt["company_parent"]
+                            or x < P_ORPHAN + P_COMPANY_PARENT):
+                if debt["company_parent"]:
+                    debt["company_parent"] -= 1
+                parent = FIRST_COMPANY_ID + int(r() * i)
+                c_self["company.firma_nadrzedna"] += 1
+            di = int(r() * nd)
+            y, m, d = dates[di]
+            created = f"{y}-{m}-{d}" if r() < 0.6 else f"{d}.{m}.{y}"
+            status_i = _pick_cum(r(), [c for c, _ in COMPANY_STATUS_CUM])
+            write((fid, name, _fmt_nip(nip, nip_style) if nip else "", city,
+                   COUNTRY_CODE[country], phone, parent, created,
+                   COMPANY_STATUS_CUM[status_i][1]))
+
+            # One defect per row: an orphan-parent row is never a cluster original.
+            if country == PL and not orphan and (debt["company_dup"]
+                                                 or r() < p_dup):
+                payload = (fid, name, nip, nip_style, city, area, sub,
+                           phone_style, status_i)
+                if _schedule(pending, r, i, n, payload) >= 0:
+                    if debt["company_dup"]:
+                        debt["company_dup"] -= 1
+                    dup_w(("company", fid, fid, "nip_format"))
+                    c_dup["clusters"] += 1
+                    if r() < P_TRIPLE:
+                        _schedule(pending, r, i, n, payload)
+    return {"n": n, "country_of": country_of, "is_dup": is_dup,
+            "dup_ids": dup_ids}
+
+
+def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
+    rng = Random(f"ferry-bench:{seed}:contacts")
+    r = rng.random
+    forced = _forced_positions(rng, n, {
+        k: MIN[k] for k in ("email_case", "fuzzy", "orphan_contact_company",
+                            "invalid_contact", "reports_to", "note_newline",
+                            "contact_ref_dup_company")})
+    debt = {k: 0 for k in ("email_case", "fuzzy", "orphan_contact_company",
+                           "invalid_contact", "reports_to", "note_newline",
+                           "contact_ref_dup_company")}
+    n_comp = comp["n"]
+    comp_dup_ids = comp["dup_ids"]
+    comp_is_dup = comp["is_dup"]
+
+    # company index of each contact id (offset from FIRST_CONTACT_ID), -1 = none
+    company_of = array("i")
+    first_contact = array("i", bytes(4 * n_comp))   # 0 = no contact yet
+    dup_ids = array("i")
+    pending: dict = {}
+    local_seen: dict = {}       # e-mail local part -> times used (bounded)
+
+    dates = _date_table(date(2015, 1, 1), date(2024, 12, 31))
+    nd = len(dates)
+
+    # reports_to only possible when the company already has a contact; scale
+    # the conditional probability so the overall share is ~P_REPORTS_TO.
+    p_report = P_REPORTS_TO / 0.75
+    p_dup = P_CONTACT_DUP_ROWS / (1 + P_TRIPLE)
+
+    # Pre-folded names (speed + stable output).
+    fold_cache: dict = {}
+
+    def fold(s):
+        v = fold_cache.get(s)
+        if v is None:
+            v = fold_cache[s] = _fold(s)
+        return v
+
+    dup_w, orphan_w, invalid_w = truth.dup, truth.orphan, truth.invalid
+    c_dup = counts["duplicates"]["contact"]
+    c_orph = counts["orphans"]
+    c_inv = counts["invalid"]
+    c_self = counts["self_references"]
+    c_ref = counts["references_to_duplicates"]
+    c_notes = counts["notes"]
+    c_lang = counts["languages"]
+    lang_key = ("pl", "de", "fr", "uk")
+
+    def pick(seq):
+        return seq[int(r() * len(seq))]
+
+    def new_person(lang):
+        female = r() < 0.5
+        first = pick(FIRST_NAMES[lang][1 if female else 0])
+        last = pick(LAST_NAMES[lang])
+        if lang == PL and female:
+            last = _female_pl(last)
+        if lang == PL:
+            x = r()
+            if x < 0.85:
+                num = pick("5678") + str(10_000_000 + int(r() * 90_000_000))
+            else:
+                num = "L" + pick(("22", "12", "42", "58", "71", "61")) + str(
+                    1_000_000 + int(r() * 9_000_000))
+        elif lang == UA:
+            num = pick(UA_MOBILE_OPS) + str(1_000_000 + int(r() * 9_000_000))
+        elif lang == DE:
+            num = pick(DE_MOBILE_OPS) + str(10_000_000 + int(r() * 90_000_000))
+        else:
+            num = pick("67") + str(10_000_000 + int(r() * 90_000_000))
+        return first, last, num
+
+    def new_email(lang, first, last):
+        f, l = fold(first), fold(last)
+        x = r()
+        if x < 0.45:
+            base = f"{f}.{l}"
+        elif x < 0.65:
+            base = f"{f[0]}.{l}"
+        elif x < 0.80:
+            base = f"{f}{l}"
+        elif x < 0.92:
+            base = f"{l}.{f}"
+        else:
+            base = f"{f}_{l}"
+        k = local_seen.get(base, 0) + 1
+        local_seen[base] = k
+        local = base if k == 1 else f"{base}{k}"   # bases never end in a digit
+        dom = pick(EMAIL_DOMAINS[lang])
+        email = f"{local}@{dom}"
+        if r() < 0.06:   # some people typed it capitalised
+            email = ".".join(p[:1].upper() + p[1:] for p in local.split(".")) \
+                + "@" + dom
+        return email, local, dom
+
+    def date_str():
+        y, m, d = dates[int(r() * nd)]
+        x = r()
+        if x < 0.5:
+            return f"{y}-{m}-{d}"
+        if x < 0.8:
+            return f"{d}.{m}.{y}"
+        return f"{m}/{d}/{y}"
+
+    def note():
+        if debt["note_newline"]:
+            debt["note_newline"] -= 1
+            c_notes["with_newline"] += 1
+            c_notes["total"] += 1
+            return pick(NOTES_MULTILINE)
+        if r() < P_NOTE:
+            c_notes["total"] += 1
+            if r() < P_NOTE_NEWLINE:
+                c_notes["with_newline"] += 1
+                return pick(NOTES_MULTILINE)
+            return pick(NOTES)
+        return ""
+
+    next_id = FIRST_CONTACT_ID
+    path = out_dir / "contacts.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="",
+              buffering=1 << 20) as f:
+        w = csv.writer(f, delimiter=",", lineterminator="\n",
+                       quoting=csv.QUOTE_MINIMAL)
+        write = w.writerow
+        write(CONTACT_HEADER)
+        for i in range(n):
+            tags = forced.get(i)
+            if tags:
+                for t in tags:
+                    debt[t] += 1
+
+            dup = pending.pop(i, None)
+            if dup is not None:
+                (orig_id, kind, lang, first, last, email, local, dom, num,
+                 comp_i, reports_to, city) = dup
+                cid = next_id
+                next_id += 1
+                style = int(r() * 6)
+                if kind == "email_case":
+                    e = _email_case_variant(rng, email)
+                    ph = _fmt_mobile(lang, num, style) if r() < 0.85 else ""
+                    fn, ln = first, last
+                else:
+                    x = r()
+                    if x < 0.5:
+                        fn, ln = first, _typo(rng, last, lang)
+                    elif x < 0.75:
+                        fn, ln = _typo(rng, first, lang), last
+                    else:
+                        fn, ln = _typo(rng, first, lang), _typo(rng, last, lang)
+                    if email and r() < 0.6:
+                        others = [d_ for d_ in EMAIL_DOMAINS[lang] if d_ != dom]
+                        e = f"{local}@{pick(others)}"
+                    else:
+                        e = ""
+                    ph = _fmt_mobile(lang, num, style) if r() < 0.8 else ""
+                if comp_i >= 0 and r() < 0.85:
+                    company_id = FIRST_COMPANY_ID + comp_i
+                    rt = reports_to if (reports_to and r() < 0.5) else ""
+                    company_of.append(comp_i)
+                    if comp_is_dup[comp_i]:
+                        c_ref["contact.company_id"] += 1
+                else:
+                    company_id, rt = "", ""
+                    company_of.append(-1)
+                if rt:
+                    c_self["contact.reports_to"] += 1
+                write((cid, fn, ln, e, ph, company_id, rt, date_str(), city,
+                       ""))
+                c_lang[lang_key[lang]] += 1
+                dup_ids.append(cid)
+                dup_w(("contact", cid, orig_id, kind))
+                c_dup[kind]["duplicate_rows"] += 1
+                continue
+
+            lang = i if i < 4 else _pick_cum(r(), CONTACT_LANG_CUM)
+            c_lang[lang_key[lang]] += 1
+            first, last, num = new_person(lang)
+            email, local, dom = new_email(lang, first, last)
+            if r() < P_CONTACT_NO_EMAIL:
+                email = ""
+            phone = "" if r() < P_CONTACT_NO_PHONE else _fmt_mobile(
+                lang, num, int(r() * 6))
+            city = "" if r() < 0.05 else pick(CITIES[lang])[0]
+
+            if debt["invalid_contact"] or r() < P_INVALID_CONTACT:
+                if debt["invalid_contact"]:
+                    debt["invalid_contact"] -= 1
+                comp_i = int(r() * n_comp)
+                write(("", first, last, email, phone,
+                       FIRST_COMPANY_ID + comp_i, "", date_str(), city,
+                       note()))
+                invalid_w(("contact", "", i + 1, "contact_id", "",
+                           REASON_EMPTY_ID))
+                c_inv["contact.contact_id"] += 1
+                continue
+
+            cid = next_id
+            next_id += 1
+            reports_to = ""
+            x = r()
+            comp_i = -1
+            orphan = False
+            if debt["orphan_contact_company"] or x < P_ORPHAN:
+                orphan = True
+                if debt["orphan_contact_company"]:
+                    debt["orphan_contact_company"] -= 1
+                company_id = orphan_base + int(r() * 100_000)
+                orphan_w(("contact", cid, "company_id", company_id))
+                c_orph["contact.company_id"] += 1
+            elif debt["contact_ref_dup_company"] and comp_dup_ids:
+                debt["contact_ref_dup_company"] -= 1
+                fid = comp_dup_ids[int(r() * len(comp_dup_ids))]
+                comp_i = fid - FIRST_COMPANY_ID
+                company_id = fid
+            elif x < P_ORPHAN + P_CONTACT_NO_COMPANY:
+                company_id = ""
+            else:
+                comp_i = int(r() * n_comp)
+                company_id = FIRST_COMPANY_ID + comp_i
+            if comp_i >= 0:
+                if comp_is_dup[comp_i]:
+                    c_ref["contact.company_id"] += 1
+                boss = first_contact[comp_i]
+                if boss == 0:
+                    first_contact[comp_i] = cid
+                elif debt["reports_to"] or r() < p_report:
+                    if debt["reports_to"]:
+                        debt["reports_to"] -= 1
+                    reports_to = boss
+                    c_self["contact.reports_to"] += 1
+            company_of.append(comp_i)
+            write((cid, first, last, email, phone, company_id, reports_to,
+                   date_str(), city, note()))
+
+            # schedule duplicates of this (original) contact
+            want_email = debt["email_case"] > 0 and email
+            want_fuzzy = debt["fuzzy"] > 0
+            if not orphan and (want_email or want_fuzzy or r() < p_dup):
+                if want_email:
+                    kind = "email_case"
+                elif want_fuzzy:
+                    kind = "fuzzy"
+                elif email and r() < P_EMAIL_CASE:
+                    kind = "email_case"
+                else:
+                    kind = "fuzzy"
+                payload = (cid, kind, lang, first, last, email, local, dom,
+                           num, comp_i, reports_to, city)
+                if _schedule(pending, r, i, n, payload) >= 0:
+                    if debt[kind]:
+                        debt[kind] -= 1
+                    dup_w(("contact", cid, cid, kind))
+                    c_dup[kind]["clusters"] += 1
+                    if r() < P_TRIPLE:
+                        if kind == "fuzzy":
+                            # a second fuzzy copy carries no e-mail, so the two
+                            # copies never share one by picking the same domain
+                            payload = payload[:5] + ("",) + payload[6:]
+                        _schedule(pending, r, i, n, payload)
+    return {"n_valid": next_id - FIRST_CONTACT_ID, "company_of": company_of,
+            "dup_ids": dup_ids}
+
+
+def _gen_deals(out_dir, n, seed, truth, counts, orphan_base, comp, cont):
+    rng = Random(f"ferry-bench:{seed}:deals")
+    r = rng.random
+    keys = ("orphan_deal_company", "orphan_deal_contact", "invalid_deal",
+            "deal_ref_dup_company", "deal_ref_dup_contact")
+    forced = _forced_positions(rng, n, {k: MIN[k] for k in keys})
+    debt = {k: 0 for k in keys}
+    n_comp = comp["n"]
+    country_of = comp["country_of"]
+    comp_is_dup = comp["is_dup"]
+    comp_dup_ids = comp["dup_ids"]
+    n_valid = cont["n_valid"]
+    company_of = cont["company_of"]
+    cont_dup_ids = cont["dup_ids"]
+    cont_is_dup = bytearray(n_valid)
+    for cid in cont_dup_ids:
+        cont_is_dup[cid - FIRST_CONTACT_ID] = 1
+
+    dates = _date_table(date(2023, 1, 1), date(2025, 12, 31))
+    nd = len(dates)
+    lo, hi = math.log(10_000), math.log(50_000_000)     # cents
+    currency_for = (("PLN", "PLN", "PLN", "EUR"), ("EUR",), ("EUR",),
+                    ("UAH", "UAH", "EUR", "PLN"))
+    stage_cum = [c for c, _ in DEAL_STAGE_CUM]
+    stages = [s for _, s in DEAL_STAGE_CUM]
+
+    orphan_w, invalid_w = truth.orphan, truth.invalid
+    c_orph = counts["orphans"]
+    c_inv = counts["invalid"]
+    c_ref = counts["references_to_duplicates"]
+
+    def pick(seq):
+        return seq[int(r() * len(seq))]
+
+    rows = 0
+    path = out_dir / "deals.csv"
+    with open(path, "w", encoding="utf-8", newline="",
+              buffering=1 << 20) as f:
+        w = csv.writer(f, delimiter=",", lineterminator="\n",
+                       quoting=csv.QUOTE_MINIMAL)
+        write = w.writerow
+        write(DEAL_HEADER)
+        for j in range(n):
+            did = FIRST_DEAL_ID + j
+            tags = forced.get(j)
+            if tags:
+                for t in tags:
+                    debt[t] += 1
+            # At most one defect per row, so each is seen on its own.
+            x = r()
+            if x < P_ORPHAN:
+                defect = 1                              # orphan contact_id
+            elif x < 2 * P_ORPHAN:
+                defect = 2                              # orphan company_id
+            elif x < 2 * P_ORPHAN + P_INVALID_DEAL:
+                defect = 3                              # bad amount
+            elif debt["orphan_deal_contact"]:
+                debt["orphan_deal_contact"] -= 1
+                defect = 1
+            elif debt["orphan_deal_company"]:
+                debt["orphan_deal_company"] -= 1
+                defect = 2
+            elif debt["invalid_deal"]:
+                debt["invalid_deal"] -= 1
+                defect = 3
+            else:
+                defect = 0
+
+            # contact, then company (the contact's company when it has one)
+            contact_id = ""
+            comp_i = -1
+            if defect == 1:
+                contact_id = orphan_base + int(r() * 100_000)
+                orphan_w(("deal", did, "contact_id", contact_id))
+                c_orph["deal.contact_id"] += 1
+            elif debt["deal_ref_dup_company"] and comp_dup_ids and defect != 2:
+                debt["deal_ref_dup_company"] -= 1
+                comp_i = comp_dup_ids[int(r() * len(comp_dup_ids))] \
+                    - FIRST_COMPANY_ID
+            elif debt["deal_ref_dup_contact"] and cont_dup_ids:
+                debt["deal_ref_dup_contact"] -= 1
+                contact_id = cont_dup_ids[int(r() * len(cont_dup_ids))]
+                comp_i = company_of[contact_id - FIRST_CONTACT_ID]
+            elif r() >= P_DEAL_NO_CONTACT and n_valid:
+                k = int(r() * n_valid)
+                contact_id = FIRST_CONTACT_ID + k
+                comp_i = company_of[k]
+            if defect != 1 and contact_id != "" \
+                    and cont_is_dup[contact_id - FIRST_CONTACT_ID]:
+                c_ref["deal.contact_id"] += 1
+
+            if defect == 2:
+                company_id = orphan_base + int(r() * 100_000)
+                orphan_w(("deal", did, "company_id", company_id))
+                c_orph["deal.company_id"] += 1
+                country = PL
+            else:
+                if comp_i < 0:
+                    comp_i = int(r() * n_comp)
+                company_id = FIRST_COMPANY_ID + comp_i
+                country = country_of[comp_i]
+                if comp_is_dup[comp_i]:
+                    c_ref["deal.company_id"] += 1
+
+            if defect == 3:
+                amount = pick(BAD_AMOUNTS)
+                invalid_w(("deal", did, j + 1, "amount", amount,
+                           REASON_BAD_DECIMAL))
+                c_inv["deal.amount"] += 1
+            else:
+                cents = int(math.exp(lo + r() * (hi - lo)))
+                if r() < 0.4:                         # round figures
+                    cents -= cents % (100_000 if cents >= 1_000_000 else 100)
+                amount = f"{cents // 100}.{cents % 100:02d}"
+            title = pick(DEAL_TITLES)
+            y, m, d = dates[int(r() * nd)]
+            if r() < 0.3:
+                title = f"{title} {y}"
+            write((did, title, amount, pick(currency_for[country]),
+                   stages[_pick_cum(r(), stage_cum)], company_id, contact_id,
+                   f"{y}-{m}-{d}"))
+            rows += 1
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Generate a messy legacy-CRM export with ground truth.")
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("--contacts", type=int, required=True,
+                    help="number of contact rows (companies=0.35N, deals=0.65N)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    s = generate(args.out_dir, args.contacts, args.seed)
+    dt = time.perf_counter() - t0
+    rows = s["rows"]
+    print(f"wrote {rows['companies']} companies, {rows['contacts']} contacts, "
+          f"{rows['deals']} deals to {args.out_dir} in {dt:.1f}s",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

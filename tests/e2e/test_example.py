@@ -1,0 +1,97 @@
+"""The example migration against the generator's ground truth, and the `make migrate` path."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compiler import api
+from tests.helpers import EXAMPLE, ROOT
+
+pytestmark = pytest.mark.slow
+TRUTH = EXAMPLE.parent / "data" / "truth"
+
+
+def truth(name: str) -> list[dict[str, str]]:
+    with (TRUTH / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    tmp = tmp_path_factory.mktemp("example")
+    options = api.Options(out=tmp / "generated", target=tmp / "example.duckdb")
+    api.compile_spec_files(EXAMPLE, options)
+    api.run_spec(EXAMPLE, options)
+    con = duckdb.connect(str(tmp / "example.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def crosswalk(con, entity: str) -> dict[str, str]:
+    return dict(con.execute(f"SELECT source_key, id::VARCHAR FROM _ferry.{entity}_crosswalk").fetchall())
+
+
+@pytest.mark.parametrize("entity,kinds", [("company", {"nip_format"}), ("contact", {"email_case"})])
+def test_exact_duplicates_are_merged_into_one_record(target, entity, kinds):
+    xw = crosswalk(target, entity)
+    clusters = defaultdict(set)
+    for row in truth("duplicates.csv"):
+        if row["entity"] == entity and row["kind"] in kinds:
+            clusters[row["cluster_id"]].add(row["source_id"])
+    assert clusters, "the example must contain duplicates of this kind"
+    for original, members in clusters.items():
+        assert {xw[m] for m in members | {original}} == {xw[original]}
+
+
+def test_invalid_rows_are_rejected_with_their_reason(target):
+    rejects = {(e, int(r)): rules for e, r, rules in target.execute(
+        "SELECT entity, source_row, [x.rule for x in reasons] FROM _ferry.rejects").fetchall()}
+    for row in truth("invalid.csv"):
+        assert row["reason"] in rejects[(row["entity"], int(row["row"]))]
+
+
+def test_orphans_are_rejected_or_left_empty_and_recorded(target):
+    rejected = {(e, k) for e, k in target.execute("SELECT entity, source_key FROM _ferry.rejects").fetchall()}
+    recorded = {(e, k, v) for e, k, v in target.execute(
+        "SELECT entity, source_key, value FROM _ferry.unresolved_references").fetchall()}
+    # The spec rejects unresolved contact.company_id and deal.company_id, and records the rest.
+    for row in truth("orphans.csv"):
+        key = (row["entity"], row["source_id"])
+        if (row["entity"], row["column"]) in {("contact", "company_id"), ("deal", "company_id")}:
+            assert key in rejected, row
+        else:
+            assert key + (row["missing_id"],) in recorded, row
+
+
+@pytest.mark.parametrize("table,column,referenced", [
+    ("company", "parent_id", "company"), ("contact", "company_id", "company"),
+    ("contact", "reports_to_id", "contact"), ("deal", "company_id", "company"), ("deal", "contact_id", "contact")])
+def test_no_reference_points_at_a_missing_record(target, table, column, referenced):
+    dangling = target.execute(
+        f"SELECT count(*) FROM {table} t WHERE t.{column} IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {referenced} r WHERE r.id = t.{column})").fetchone()[0]
+    used = target.execute(f"SELECT count({column}) FROM {table}").fetchone()[0]
+    assert used > 0 and dangling == 0
+
+
+def test_make_migrate(tmp_path):
+    """The README's first command, in a copy of the project that reuses this venv."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "build", "bench", ".*cache*"))
+    os.symlink(ROOT / ".venv", project / ".venv")
+    (project / ".venv" / ".installed").touch(exist_ok=True)
+    result = subprocess.run(["make", "-s", "migrate"], cwd=project, capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    assert "ok: specs/legacy_crm/legacy_crm.yaml" in result.stdout
+    assert "balanced" in result.stdout and " NO " not in result.stdout
+    assert (project / "specs/legacy_crm/build/legacy_crm.duckdb").is_file()
+    assert (project / "specs/legacy_crm/build/legacy_crm.run.json").is_file()
