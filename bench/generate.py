@@ -888,8 +888,8 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
 
     # reports_to only possible when the company already has a contact; scale
     # the conditional probability so the overall share is ~P_REPORTS_TO.
-    p_report = P_REPORTS_TO / 0.75
-    p_dup = P_CONTACT_DUP_ROWS / (1 + P_TRIPLE)
+    p_report = P_REPORTS_TO / 0.57     # ~57% of contacts are eligible
+    p_dup = P_CONTACT_DUP_ROWS / (1 + P_TRIPLE) / 0.93   # ~93% can be originals
 
     # Pre-folded names (speed + stable output).
     fold_cache: dict = {}

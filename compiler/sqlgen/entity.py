@@ -209,12 +209,11 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     ]
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
-        statements.append(_record_unresolved(spec, entity, nullable, resolved_in="rows"))
+        statements.append(_record_unresolved(entity, nullable, through_crosswalk=False))
     return tuple(statements)
 
 
-def _unresolved_select(spec: Spec, entity: Entity, ref: Reference, resolved: exp.Expression,
-                       base: exp.Expression) -> exp.Select:
+def _unresolved_select(entity: Entity, ref: Reference, resolved: exp.Expression, base: exp.Expression) -> exp.Select:
     raw = names.col(names.raw_reference(ref.name), "r")
     return exp.select(
         exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW, "r"),
@@ -231,17 +230,20 @@ def _status_is_r(status: str) -> exp.Expression:
     return exp.EQ(this=names.col(names.STATUS, "r"), expression=exp.Literal.string(status))
 
 
-def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], resolved_in: str) -> exp.Expression:
-    """References left empty (``on_missing: null`` or deferred) are recorded, never silent."""
+def _record_unresolved(entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
+    """References left empty (``on_missing: null`` or deferred) are recorded, never silent.
+
+    Non-deferred references were resolved in the working table; deferred ones are
+    looked up in the referenced entity's crosswalk, as the second pass did.
+    """
     selects = []
     for ref in refs:
         base = names.rows_table(entity).as_("r", quoted=True)
-        if resolved_in == "rows":
-            resolved = names.col(ref.name, "r")
-            selects.append(_unresolved_select(spec, entity, ref, resolved, base))
+        if not through_crosswalk:
+            selects.append(_unresolved_select(entity, ref, names.col(ref.name, "r"), base))
         else:
             x = _xw(ref)
-            select = _unresolved_select(spec, entity, ref, names.col(names.ID, x), base)
+            select = _unresolved_select(entity, ref, names.col(names.ID, x), base)
             select = select.join(
                 names.crosswalk_table(ref.entity).as_(x, quoted=True),
                 on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
@@ -279,4 +281,4 @@ def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tup
         where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=target.name, quoted=True),
                                     expression=names.col(names.ID, "l"))),
     )
-    return (update, _record_unresolved(spec, entity, refs, resolved_in="crosswalk"))
+    return (update, _record_unresolved(entity, refs, through_crosswalk=True))
