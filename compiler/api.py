@@ -92,7 +92,11 @@ def compile_files(path: Path, options: Options) -> Compiled:
 
 def compile_spec_files(path: Path, options: Options) -> tuple[Compiled, WriteResult]:
     compiled = compile_files(path, options)
-    return compiled, write_files(compiled.directory, compiled.files)
+    try:
+        return compiled, write_files(compiled.directory, compiled.files)
+    except OSError as exc:
+        raise FerryError(Diagnostic("F505", f"cannot write {compiled.directory}: {exc.strerror or exc}",
+                                    Span(str(compiled.directory)), "check that --out is a writable folder")) from None
 
 
 def check_compiled(path: Path, options: Options) -> tuple[Compiled, tuple[str, ...]]:

@@ -95,7 +95,11 @@ def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
         raise _fail("F501", f"no compiled output at {directory}", where, f"run `ferry compile {spec.path}` first")
-    manifest = json.loads(manifest_path.read_text("utf-8"))
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail("F503", f"{manifest_path} is unreadable ({exc})", Span(str(manifest_path)),
+                    f"do not edit generated/ by hand; run `ferry compile {spec.path}` to restore it") from None
     if manifest.get("spec", {}).get("sha256") != spec.sha256 or manifest.get("ferry_version") != __version__:
         raise _fail("F502", f"{directory} was compiled from a different version of {spec.path}", where,
                     f"run `ferry compile {spec.path}` and review the diff")
@@ -192,12 +196,14 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
                                                 prepared.bytes, entry["encoding"], prepared.transcoded)
         existed = target.exists()
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(target))
-        except duckdb.Error as exc:
-            raise _fail("F602", f"cannot open target {target}: {str(exc).splitlines()[0]}", Span(str(target)),
-                        "is another process using the file?") from None
+        except (OSError, duckdb.Error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+            raise _fail("F602", f"cannot open target {target}: {reason}", Span(str(target)),
+                        "check the path (`target.path` or --target) is a writable DuckDB file "
+                        "that no other process holds open") from None
         committed = False
         try:
             con.execute("BEGIN TRANSACTION")

@@ -1,0 +1,48 @@
+"""The CLI's own surface: help that teaches, the schema, versions, --check exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from compiler import __version__
+from compiler.validate import spec_schema
+from tests.helpers import EXAMPLE
+
+
+def ferry(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "compiler", *args], capture_output=True, text=True, cwd=cwd,
+                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"})
+
+
+def test_help_lists_the_commands():
+    result = ferry("--help")
+    assert result.returncode == 0
+    for command in ("validate", "compile", "run", "schema"):
+        assert command in result.stdout
+    assert "--check" in ferry("compile", "--help").stdout
+
+
+def test_schema_and_version():
+    assert json.loads(ferry("schema").stdout) == spec_schema()
+    assert ferry("--version").stdout.strip() == f"ferry {__version__}"
+
+
+def test_compile_check_exit_codes(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE.parent, project, ignore=shutil.ignore_patterns("build"))
+    spec = project / EXAMPLE.name
+    out = str(tmp_path / "generated")
+    stale = ferry("compile", "--check", str(spec), "--out", out)
+    assert stale.returncode == 1 and "stale" in stale.stderr and "[F504]" in stale.stderr
+    assert ferry("compile", str(spec), "--out", out).returncode == 0
+    assert ferry("compile", "--check", str(spec), "--out", out).returncode == 0
+
+
+def test_run_without_compile_is_a_located_error(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE.parent, project, ignore=shutil.ignore_patterns("build"))
+    result = ferry("run", str(project / EXAMPLE.name), "--out", str(tmp_path / "nothing"))
+    assert result.returncode == 1 and "[F501]" in result.stderr and "Traceback" not in result.stderr
