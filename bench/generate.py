@@ -603,6 +603,8 @@ def _typo(rng: Random, s: str, lang: int) -> str:
 
 
 def _email_case_variant(rng: Random, email: str) -> str:
+    """Same address, other case and/or surrounding spaces (spaces only: SQL
+    trim() strips spaces, not tabs, and a tab is a different defect)."""
     local, _, dom = email.partition("@")
     r = rng.random()
     if r < 0.3:
@@ -613,7 +615,7 @@ def _email_case_variant(rng: Random, email: str) -> str:
     else:
         v = local + "@" + dom.upper()
     if rng.random() < 0.5 or v == email:
-        v = rng.choice(("  ", " ", "")) + v + rng.choice((" ", "  ", "\t"))
+        v = rng.choice(("  ", " ", "")) + v + rng.choice((" ", "  ", ""))
         if v == email:
             v = " " + v + " "
     return v

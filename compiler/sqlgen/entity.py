@@ -40,15 +40,21 @@ def _text(value: str | None) -> exp.Expression:
     return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
 
 
-def _reason(condition: exp.Expression, rule: str, field: str | None, column: str | None,
-            value: exp.Expression | None) -> exp.Expression:
-    struct = exp.Struct(expressions=[
+def _is_null(value: exp.Expression) -> exp.Expression:
+    return exp.Is(this=value, expression=exp.null())
+
+
+def _not_null(value: exp.Expression) -> exp.Expression:
+    return exp.not_(_is_null(value))
+
+
+def _reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None) -> exp.Struct:
+    return exp.Struct(expressions=[
         exp.PropertyEQ(this=names.ident("rule"), expression=exp.Literal.string(rule)),
         exp.PropertyEQ(this=names.ident("field"), expression=_text(field)),
         exp.PropertyEQ(this=names.ident("column"), expression=_text(column)),
         exp.PropertyEQ(this=names.ident("value"), expression=value if value is not None else _text(None)),
     ])
-    return exp.Case().when(condition, struct)
 
 
 def _mapped_value(field: Field) -> exp.Expression:
@@ -59,21 +65,22 @@ def _mapped_value(field: Field) -> exp.Expression:
 
 
 def _mapped(entity: Entity, id_column: str) -> exp.Select:
-    key = _old_id(names.col(id_column, "s"))
-    key_seq = exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[key.copy()],
-        order=exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW, "s"))]),
-        over="OVER",
-    )
+    """Every staged row, with transformed text values and raw (old-id) references."""
     return exp.select(
         exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),
-        exp.alias_(key, names.KEY, quoted=True),
-        exp.alias_(key_seq, names.KEY_SEQ, quoted=True),
+        exp.alias_(_old_id(names.col(id_column, "s")), names.KEY, quoted=True),
         *(exp.alias_(_mapped_value(f), f.name, quoted=True) for f in entity.fields),
         *(exp.alias_(_old_id(names.col(r.column, "s")), names.raw_reference(r.name), quoted=True)
           for r in entity.references),
     ).from_(names.stage_table(entity.source).as_("s", quoted=True))
+
+
+def _repeated_ids() -> exp.Select:
+    """Old ids that occur more than once, with the first row that carries each (usually none)."""
+    return (exp.select(names.col(names.KEY), exp.alias_(exp.Min(this=names.col(names.ROW)), "first_row", quoted=True))
+            .from_(names.table("mapped")).where(_not_null(names.col(names.KEY)))
+            .group_by(names.col(names.KEY))
+            .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
 
 
 def _xw(ref: Reference) -> str:
@@ -81,12 +88,16 @@ def _xw(ref: Reference) -> str:
 
 
 def _checked(entity: Entity, id_column: str) -> exp.Select:
+    """Casts, resolved references, and the list of reasons (NULL when the row is valid).
+
+    Each check is a (condition, reason) pair; the reason list is built only for rows
+    where some condition holds, so valid rows (nearly all of them) cost one boolean.
+    """
     m = "m"
-    reasons: list[exp.Expression] = [
-        _reason(exp.Is(this=names.col(names.KEY, m), expression=exp.null()),
-                "missing_source_id", None, id_column, None),
-        _reason(exp.GT(this=names.col(names.KEY_SEQ, m), expression=exp.Literal.number(1)),
-                "duplicate_source_id", None, id_column, names.col(names.KEY, m)),
+    checks: list[tuple[exp.Expression, exp.Struct]] = [
+        (_is_null(names.col(names.KEY, m)), _reason("missing_source_id", None, id_column, None)),
+        (exp.GT(this=names.col(names.ROW, m), expression=names.col("first_row", "d")),
+         _reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
     ]
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
     for f in entity.fields:
@@ -96,10 +107,11 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
             continue
         cast = exp.TryCast(this=value.copy(), to=sql_type(f.type))
         outputs.append(exp.alias_(cast, f.name, quoted=True))
-        failed = exp.and_(exp.not_(exp.Is(this=value.copy(), expression=exp.null())),
-                          exp.Is(this=cast.copy(), expression=exp.null()))
-        reasons.append(_reason(failed, f"invalid_{f.type}", f.name, f.column, value.copy()))
-    select = exp.select(*outputs).from_(names.table("mapped", alias=m))
+        checks.append((exp.and_(_not_null(value.copy()), _is_null(cast.copy())),
+                       _reason(f"invalid_{f.type}", f.name, f.column, value.copy())))
+    select = (exp.select(*outputs).from_(names.table("mapped", alias=m))
+              .join(names.table("repeated_ids", alias="d"), join_type="LEFT",
+                    on=exp.EQ(this=names.col(names.KEY, "d"), expression=names.col(names.KEY, m))))
     for ref in entity.references:
         raw = names.col(names.raw_reference(ref.name), m)
         select = select.select(raw)
@@ -113,63 +125,79 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
         )
         select = select.select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
         if ref.on_missing == "reject":
-            unresolved = exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
-                                  exp.Is(this=names.col(names.ID, x), expression=exp.null()))
-            reasons.append(_reason(unresolved, "unresolved_reference", ref.name, ref.column, raw.copy()))
+            checks.append((exp.and_(_not_null(raw.copy()), _is_null(names.col(names.ID, x))),
+                           _reason("unresolved_reference", ref.name, ref.column, raw.copy())))
     item = names.ident("_ferry_reason")
-    not_null = exp.Lambda(this=exp.not_(exp.Is(this=item, expression=exp.null())), expressions=[item.copy()])
-    reason_list = exp.ArrayFilter(this=exp.Array(expressions=reasons), expression=not_null)
-    return select.select(exp.alias_(reason_list, names.REASONS, quoted=True))
+    keep = exp.Lambda(this=_not_null(item), expressions=[item.copy()])
+    every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in checks]),
+                            expression=keep)
+    reasons = exp.Case().when(exp.or_(*(c for c, _ in checks)), every)
+    return select.select(exp.alias_(reasons, names.REASONS, quoted=True))
 
 
-def _valid() -> exp.Expression:
-    return exp.EQ(this=exp.func("len", names.col(names.REASONS)), expression=exp.Literal.number(0))
+def _valid(table: str | None = None) -> exp.Expression:
+    return _is_null(names.col(names.REASONS, table))
+
+
+def _key_parts(entity: Entity, table: str | None = None) -> list[exp.Expression]:
+    """Natural-key values as compared: empty text counts as no value."""
+    return [exp.Nullif(this=names.col(k, table), expression=exp.Literal.string(""))
+            if entity.field(k).type == "string" else names.col(k, table) for k in entity.key]
+
+
+def _key_groups(entity: Entity) -> exp.Select:
+    """Natural keys shared by several valid rows, with the survivor: the first such row in file order."""
+    parts = _key_parts(entity)
+    return (exp.select(*(exp.alias_(p, f"_ferry_k{i}", quoted=True) for i, p in enumerate(parts)),
+                       exp.alias_(exp.func("arg_min", names.col(names.KEY), names.col(names.ROW), dialect="duckdb"),
+                                  names.SURVIVOR, quoted=True))
+            .from_(names.table("checked"))
+            .where(exp.and_(_valid(), *(_not_null(p.copy()) for p in parts)))
+            .group_by(*(p.copy() for p in parts))
+            .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
 
 
 def _merged(entity: Entity) -> exp.Select:
-    """The survivor of each natural-key group is its first valid row in file order."""
-    survivor = exp.Case().when(exp.not_(_valid()), exp.null())
-    if entity.key:
-        parts = [exp.Nullif(this=names.col(k), expression=exp.Literal.string("")) if entity.field(k).type == "string"
-                 else names.col(k) for k in entity.key]
-        incomplete = exp.or_(*(exp.Is(this=p.copy(), expression=exp.null()) for p in parts))
-        first = exp.Window(
-            this=exp.FirstValue(this=names.col(names.KEY)),
-            partition_by=[_valid(), *parts],
-            order=exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW))]),
-            over="OVER",
-        )
-        survivor = survivor.when(incomplete, names.col(names.KEY)).else_(first)
-    else:
-        survivor = survivor.else_(names.col(names.KEY))
-    return exp.select(exp.Star(), exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(names.table("checked"))
+    """Each valid row's survivor: the first row sharing its natural key, else itself."""
+    own = names.col(names.KEY, "c")
+    if not entity.key:
+        survivor = exp.Case().when(_valid("c"), own)
+        return exp.select(exp.Star(), exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(
+            names.table("checked", alias="c"))
+    survivor = exp.Case().when(_valid("c"), exp.func("coalesce", names.col(names.SURVIVOR, "g"), own))
+    on = exp.and_(*(exp.EQ(this=names.col(f"_ferry_k{i}", "g"), expression=p)
+                    for i, p in enumerate(_key_parts(entity, "c"))))
+    return (exp.select(exp.Column(this=exp.Star(), table=names.ident("c")),
+                       exp.alias_(survivor, names.SURVIVOR, quoted=True))
+            .from_(names.table("checked", alias="c"))
+            .join(names.table("key_groups", alias="g"), on=on, join_type="LEFT"))
 
 
 def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
+    """The working table: every staged row with its values, status, reasons and new id."""
     source = spec.source(entity.source)
-    name = ids.name_for(entity.name, source.name, names.col(names.SURVIVOR))
-    hashed = exp.select(exp.Star(), exp.alias_(ids.sha1_of_name(name), names.HASH, quoted=True)).from_(names.table("merged"))
+    survivor = names.col(names.SURVIVOR)
     status = (exp.Case()
-              .when(exp.Is(this=names.col(names.SURVIVOR), expression=exp.null()), exp.Literal.string(names.REJECTED))
-              .when(exp.EQ(this=names.col(names.SURVIVOR), expression=names.col(names.KEY)),
-                    exp.Literal.string(names.LOADED))
+              .when(_is_null(survivor), exp.Literal.string(names.REJECTED))
+              .when(exp.EQ(this=survivor.copy(), expression=names.col(names.KEY)), exp.Literal.string(names.LOADED))
               .else_(exp.Literal.string(names.MERGED)))
-    uuid = exp.Case().when(exp.Is(this=names.col(names.SURVIVOR), expression=exp.null()), exp.cast(exp.null(), UUID)) \
-        .else_(ids.uuid_from_sha1(names.col(names.HASH)))
-    final = (
-        exp.select(exp.Star(), exp.alias_(status, names.STATUS, quoted=True), exp.alias_(uuid, names.ID, quoted=True))
-        .from_(names.table("hashed"))
-        .with_(names.ident("mapped"), as_=_mapped(entity, source.id_column))
-        .with_(names.ident("checked"), as_=_checked(entity, source.id_column))
-        .with_(names.ident("merged"), as_=_merged(entity))
-        .with_(names.ident("hashed"), as_=hashed)
-    )
+    new_id = ids.uuid5(ids.name_for(entity.name, source.name, survivor.copy()))
+    final = exp.select(exp.Star(), exp.alias_(status, names.STATUS, quoted=True),
+                       exp.alias_(new_id, names.ID, quoted=True)).from_(names.table("merged"))
+    ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False),
+            ("checked", _checked(entity, source.id_column), bool(entity.key))]
+    if entity.key:
+        ctes.append(("key_groups", _key_groups(entity), False))
+    ctes.append(("merged", _merged(entity), False))
+    for name, query, used_twice in ctes:
+        # A CTE read twice is materialized once, so the CSV behind a staging view is parsed once.
+        final = final.with_(names.ident(name), as_=query, materialized=used_twice or None)
     return exp.Create(this=names.rows_table(entity), kind="TABLE", replace=True,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
 
 
-def _status_is(status: str) -> exp.Expression:
-    return exp.EQ(this=names.col(names.STATUS), expression=exp.Literal.string(status))
+def _status_is(status: str, table: str | None = None) -> exp.Expression:
+    return exp.EQ(this=names.col(names.STATUS, table), expression=exp.Literal.string(status))
 
 
 def _by_row() -> exp.Order:
@@ -220,14 +248,10 @@ def _unresolved_select(entity: Entity, ref: Reference, resolved: exp.Expression,
         names.col(names.KEY, "r"), exp.Literal.string(ref.name), exp.Literal.string(ref.column), raw,
         exp.Literal.string(ref.entity),
     ).from_(base).where(exp.and_(
-        _status_is_r(names.LOADED),
+        _status_is(names.LOADED, "r"),
         exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
         exp.Is(this=resolved, expression=exp.null()),
     ))
-
-
-def _status_is_r(status: str) -> exp.Expression:
-    return exp.EQ(this=names.col(names.STATUS, "r"), expression=exp.Literal.string(status))
 
 
 def _record_unresolved(entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
@@ -269,7 +293,7 @@ def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tup
             join_type="LEFT",
         ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
     resolved = resolved.where(exp.and_(
-        _status_is_r(names.LOADED),
+        _status_is(names.LOADED, "r"),
         exp.or_(*(exp.not_(exp.Is(this=names.col(names.raw_reference(ref.name), r), expression=exp.null()))
                   for ref in refs)),
     ))

@@ -20,27 +20,28 @@ def name_for(entity: str, source: str, key: exp.Expression) -> exp.Expression:
     return exp.DPipe(this=exp.Literal.string(f"{entity}/{source}/"), expression=key, safe=True)
 
 
-def sha1_of_name(name: exp.Expression) -> exp.Expression:
-    """SHA-1 (hex) of namespace bytes + UTF-8 name bytes, as RFC 4122 section 4.3 asks."""
+#: Bit masks over the first 128 bits of the SHA-1: clear, then set, the version (5) and variant (10) bits.
+_VERSION_VARIANT_CLEAR = ((1 << 128) - 1) & ~(0xF << 76) & ~(0x3 << 62)
+_VERSION_VARIANT_SET = (0x5 << 76) | (0x2 << 62)
+
+
+def _uint128(value: int) -> exp.Expression:
+    return exp.cast(exp.Literal.string(str(value)), exp.DataType.build("UHUGEINT", dialect="duckdb"))
+
+
+def uuid5(name: exp.Expression) -> exp.Expression:
+    """UUIDv5 of ``name`` (RFC 4122 section 4.3): SHA-1 of namespace bytes + UTF-8 name, first 128 bits,
+    version and variant bits set with integer masks.
+
+    The hash is referenced once, on purpose: a string-slicing formulation refers to it
+    several times, and DuckDB then computes the SHA-1 once per reference.
+    """
     namespace = exp.func("unhex", exp.Literal.string(FERRY_NAMESPACE.hex), dialect="duckdb")
-    return exp.func("sha1", exp.DPipe(this=namespace, expression=exp.func("encode", name, dialect="duckdb")),
-                    dialect="duckdb")
-
-
-def _hex(h: exp.Expression, start: int, length: int) -> exp.Expression:
-    return exp.Substring(this=h.copy(), start=exp.Literal.number(start), length=exp.Literal.number(length))
-
-
-def uuid_from_sha1(h: exp.Expression) -> exp.Expression:
-    """Format the first 128 bits as a UUID, setting version 5 and the RFC 4122 variant."""
-    variant = exp.Substring(
-        this=exp.Literal.string("89ab" * 4),
-        start=exp.StrPosition(this=exp.Literal.string("0123456789abcdef"), substr=_hex(h, 17, 1)),
-        length=exp.Literal.number(1),
-    )
-    parts = [_hex(h, 1, 8), exp.Literal.string("-"), _hex(h, 9, 4), exp.Literal.string("-5"), _hex(h, 14, 3),
-             exp.Literal.string("-"), variant, _hex(h, 18, 3), exp.Literal.string("-"), _hex(h, 21, 12)]
-    text = parts[0]
-    for part in parts[1:]:
-        text = exp.DPipe(this=text, expression=part, safe=True)
-    return exp.cast(text, exp.DataType.build("UUID"))
+    digest = exp.func("sha1", exp.DPipe(this=namespace, expression=exp.func("encode", name, dialect="duckdb")),
+                      dialect="duckdb")
+    first_128_bits = exp.DPipe(this=exp.Literal.string("0x"), safe=True, expression=exp.Substring(
+        this=digest, start=exp.Literal.number(1), length=exp.Literal.number(32)))
+    as_int = exp.cast(first_128_bits, exp.DataType.build("UHUGEINT", dialect="duckdb"))
+    masked = exp.BitwiseOr(this=exp.paren(exp.BitwiseAnd(this=as_int, expression=_uint128(_VERSION_VARIANT_CLEAR))),
+                           expression=_uint128(_VERSION_VARIANT_SET))
+    return exp.cast(masked, exp.DataType.build("UUID"))

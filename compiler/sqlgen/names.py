@@ -16,11 +16,9 @@ INTERNAL_SCHEMA = "_ferry"
 # Columns of the per-entity working table.
 ROW = "_ferry_row"  # 1-based data row number in the source file
 KEY = "_ferry_key"  # the old system's id, trimmed
-KEY_SEQ = "_ferry_key_seq"  # 1 for the first row with a given old id
 REASONS = "_ferry_reasons"  # why the row is rejected; empty list = valid
 SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itself, or the one it merges into)
 STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'rejected'
-HASH = "_ferry_hash"
 ID = "id"
 
 LOADED, MERGED, REJECTED = "loaded", "merged", "rejected"

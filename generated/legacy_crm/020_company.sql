@@ -2,11 +2,10 @@
 -- 020_company.sql: map, check, merge and load entity 'company'
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_company" AS
-WITH "mapped" AS (
+WITH "mapped" AS MATERIALIZED (
   SELECT
     "s"."_ferry_row" AS "_ferry_row",
     NULLIF(TRIM("s"."firma_id"), '') AS "_ferry_key",
-    ROW_NUMBER() OVER (PARTITION BY NULLIF(TRIM("s"."firma_id"), '') ORDER BY "s"."_ferry_row") AS "_ferry_key_seq",
     TRIM(REGEXP_REPLACE("s"."nazwa", '\s+', ' ', 'g')) AS "name",
     NULLIF(TRIM(REGEXP_REPLACE("s"."nip", '[^0-9]', '', 'g')), '') AS "nip",
     TRIM(REGEXP_REPLACE("s"."miasto", '\s+', ' ', 'g')) AS "city",
@@ -16,7 +15,18 @@ WITH "mapped" AS (
     LOWER(TRIM("s"."status")) AS "status",
     NULLIF(TRIM("s"."firma_nadrzedna"), '') AS "_ferry_ref_parent_id"
   FROM "_ferry_stage_companies" AS "s"
-), "checked" AS (
+), "repeated_ids" AS (
+  SELECT
+    "_ferry_key",
+    MIN("_ferry_row") AS "first_row"
+  FROM "mapped"
+  WHERE
+    NOT "_ferry_key" IS NULL
+  GROUP BY
+    "_ferry_key"
+  HAVING
+    COUNT(*) > 1
+), "checked" AS MATERIALIZED (
   SELECT
     "m"."_ferry_row",
     "m"."_ferry_key",
@@ -28,41 +38,46 @@ WITH "mapped" AS (
     "m"."created_on",
     "m"."status",
     "m"."_ferry_ref_parent_id",
-    LIST_FILTER(
-      [
-        CASE
-          WHEN "m"."_ferry_key" IS NULL
-          THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': CAST(NULL AS TEXT)}
-        END,
-        CASE
-          WHEN "m"."_ferry_key_seq" > 1
-          THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': "m"."_ferry_key"}
-        END
-      ],
-      LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
-    ) AS "_ferry_reasons"
+    CASE
+      WHEN "m"."_ferry_key" IS NULL OR "m"."_ferry_row" > "d"."first_row"
+      THEN LIST_FILTER(
+        [
+          CASE
+            WHEN "m"."_ferry_key" IS NULL
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN "m"."_ferry_row" > "d"."first_row"
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': "m"."_ferry_key"}
+          END
+        ],
+        LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
+      )
+    END AS "_ferry_reasons"
   FROM "mapped" AS "m"
+  LEFT JOIN "repeated_ids" AS "d"
+    ON "d"."_ferry_key" = "m"."_ferry_key"
+), "key_groups" AS (
+  SELECT
+    NULLIF("nip", '') AS "_ferry_k0",
+    ARG_MIN("_ferry_key", "_ferry_row") AS "_ferry_survivor_key"
+  FROM "checked"
+  WHERE
+    "_ferry_reasons" IS NULL AND NOT NULLIF("nip", '') IS NULL
+  GROUP BY
+    NULLIF("nip", '')
+  HAVING
+    COUNT(*) > 1
 ), "merged" AS (
   SELECT
-    *,
+    "c".*,
     CASE
-      WHEN NOT LENGTH("_ferry_reasons") = 0
-      THEN NULL
-      WHEN NULLIF("nip", '') IS NULL
-      THEN "_ferry_key"
-      ELSE FIRST_VALUE("_ferry_key") OVER (
-        PARTITION BY LENGTH("_ferry_reasons") = 0, NULLIF("nip", '')
-        ORDER BY "_ferry_row"
-      )
+      WHEN "c"."_ferry_reasons" IS NULL
+      THEN COALESCE("g"."_ferry_survivor_key", "c"."_ferry_key")
     END AS "_ferry_survivor_key"
-  FROM "checked"
-), "hashed" AS (
-  SELECT
-    *,
-    SHA1(
-      UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('company/companies/' || "_ferry_survivor_key")
-    ) AS "_ferry_hash"
-  FROM "merged"
+  FROM "checked" AS "c"
+  LEFT JOIN "key_groups" AS "g"
+    ON "g"."_ferry_k0" = NULLIF("c"."nip", '')
 )
 SELECT
   *,
@@ -73,12 +88,16 @@ SELECT
     THEN 'loaded'
     ELSE 'merged'
   END AS "_ferry_status",
-  CASE
-    WHEN "_ferry_survivor_key" IS NULL
-    THEN CAST(NULL AS UUID)
-    ELSE CAST(SUBSTRING("_ferry_hash", 1, 8) || '-' || SUBSTRING("_ferry_hash", 9, 4) || '-5' || SUBSTRING("_ferry_hash", 14, 3) || '-' || SUBSTRING('89ab89ab89ab89ab', STRPOS('0123456789abcdef', SUBSTRING("_ferry_hash", 17, 1)), 1) || SUBSTRING("_ferry_hash", 18, 3) || '-' || SUBSTRING("_ferry_hash", 21, 12) AS UUID)
-  END AS "id"
-FROM "hashed";
+  CAST((
+    CAST('0x' || SUBSTRING(
+      SHA1(
+        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('company/companies/' || "_ferry_survivor_key")
+      ),
+      1,
+      32
+    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id"
+FROM "merged";
 
 CREATE OR REPLACE TABLE "_ferry"."company_crosswalk" AS
 SELECT

@@ -2,11 +2,10 @@
 -- 050_contact.sql: map, check, merge and load entity 'contact'
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_contact" AS
-WITH "mapped" AS (
+WITH "mapped" AS MATERIALIZED (
   SELECT
     "s"."_ferry_row" AS "_ferry_row",
     NULLIF(TRIM("s"."contact_id"), '') AS "_ferry_key",
-    ROW_NUMBER() OVER (PARTITION BY NULLIF(TRIM("s"."contact_id"), '') ORDER BY "s"."_ferry_row") AS "_ferry_key_seq",
     TRIM(REGEXP_REPLACE("s"."first_name", '\s+', ' ', 'g')) AS "first_name",
     TRIM(REGEXP_REPLACE("s"."last_name", '\s+', ' ', 'g')) AS "last_name",
     NULLIF(TRIM(LOWER(TRIM("s"."email"))), '') AS "email",
@@ -17,7 +16,18 @@ WITH "mapped" AS (
     NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
     NULLIF(TRIM("s"."reports_to"), '') AS "_ferry_ref_reports_to_id"
   FROM "_ferry_stage_contacts" AS "s"
-), "checked" AS (
+), "repeated_ids" AS (
+  SELECT
+    "_ferry_key",
+    MIN("_ferry_row") AS "first_row"
+  FROM "mapped"
+  WHERE
+    NOT "_ferry_key" IS NULL
+  GROUP BY
+    "_ferry_key"
+  HAVING
+    COUNT(*) > 1
+), "checked" AS MATERIALIZED (
   SELECT
     "m"."_ferry_row",
     "m"."_ferry_key",
@@ -31,47 +41,56 @@ WITH "mapped" AS (
     "m"."_ferry_ref_company_id",
     "x_company_id"."id" AS "company_id",
     "m"."_ferry_ref_reports_to_id",
-    LIST_FILTER(
-      [
-        CASE
-          WHEN "m"."_ferry_key" IS NULL
-          THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': CAST(NULL AS TEXT)}
-        END,
-        CASE
-          WHEN "m"."_ferry_key_seq" > 1
-          THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key"}
-        END,
-        CASE
-          WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
-          THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id"}
-        END
-      ],
-      LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
-    ) AS "_ferry_reasons"
+    CASE
+      WHEN "m"."_ferry_key" IS NULL
+      OR "m"."_ferry_row" > "d"."first_row"
+      OR (
+        NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
+      )
+      THEN LIST_FILTER(
+        [
+          CASE
+            WHEN "m"."_ferry_key" IS NULL
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN "m"."_ferry_row" > "d"."first_row"
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
+            THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id"}
+          END
+        ],
+        LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
+      )
+    END AS "_ferry_reasons"
   FROM "mapped" AS "m"
+  LEFT JOIN "repeated_ids" AS "d"
+    ON "d"."_ferry_key" = "m"."_ferry_key"
   LEFT JOIN "_ferry"."company_crosswalk" AS "x_company_id"
     ON "x_company_id"."source_key" = "m"."_ferry_ref_company_id"
+), "key_groups" AS (
+  SELECT
+    NULLIF("email", '') AS "_ferry_k0",
+    ARG_MIN("_ferry_key", "_ferry_row") AS "_ferry_survivor_key"
+  FROM "checked"
+  WHERE
+    "_ferry_reasons" IS NULL AND NOT NULLIF("email", '') IS NULL
+  GROUP BY
+    NULLIF("email", '')
+  HAVING
+    COUNT(*) > 1
 ), "merged" AS (
   SELECT
-    *,
+    "c".*,
     CASE
-      WHEN NOT LENGTH("_ferry_reasons") = 0
-      THEN NULL
-      WHEN NULLIF("email", '') IS NULL
-      THEN "_ferry_key"
-      ELSE FIRST_VALUE("_ferry_key") OVER (
-        PARTITION BY LENGTH("_ferry_reasons") = 0, NULLIF("email", '')
-        ORDER BY "_ferry_row"
-      )
+      WHEN "c"."_ferry_reasons" IS NULL
+      THEN COALESCE("g"."_ferry_survivor_key", "c"."_ferry_key")
     END AS "_ferry_survivor_key"
-  FROM "checked"
-), "hashed" AS (
-  SELECT
-    *,
-    SHA1(
-      UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('contact/contacts/' || "_ferry_survivor_key")
-    ) AS "_ferry_hash"
-  FROM "merged"
+  FROM "checked" AS "c"
+  LEFT JOIN "key_groups" AS "g"
+    ON "g"."_ferry_k0" = NULLIF("c"."email", '')
 )
 SELECT
   *,
@@ -82,12 +101,16 @@ SELECT
     THEN 'loaded'
     ELSE 'merged'
   END AS "_ferry_status",
-  CASE
-    WHEN "_ferry_survivor_key" IS NULL
-    THEN CAST(NULL AS UUID)
-    ELSE CAST(SUBSTRING("_ferry_hash", 1, 8) || '-' || SUBSTRING("_ferry_hash", 9, 4) || '-5' || SUBSTRING("_ferry_hash", 14, 3) || '-' || SUBSTRING('89ab89ab89ab89ab', STRPOS('0123456789abcdef', SUBSTRING("_ferry_hash", 17, 1)), 1) || SUBSTRING("_ferry_hash", 18, 3) || '-' || SUBSTRING("_ferry_hash", 21, 12) AS UUID)
-  END AS "id"
-FROM "hashed";
+  CAST((
+    CAST('0x' || SUBSTRING(
+      SHA1(
+        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('contact/contacts/' || "_ferry_survivor_key")
+      ),
+      1,
+      32
+    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id"
+FROM "merged";
 
 CREATE OR REPLACE TABLE "_ferry"."contact_crosswalk" AS
 SELECT

@@ -2,11 +2,10 @@
 -- 080_deal.sql: map, check, merge and load entity 'deal'
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_deal" AS
-WITH "mapped" AS (
+WITH "mapped" AS MATERIALIZED (
   SELECT
     "s"."_ferry_row" AS "_ferry_row",
     NULLIF(TRIM("s"."deal_id"), '') AS "_ferry_key",
-    ROW_NUMBER() OVER (PARTITION BY NULLIF(TRIM("s"."deal_id"), '') ORDER BY "s"."_ferry_row") AS "_ferry_key_seq",
     TRIM(REGEXP_REPLACE("s"."title", '\s+', ' ', 'g')) AS "title",
     TRIM("s"."amount") AS "amount",
     UPPER(TRIM("s"."currency")) AS "currency",
@@ -15,6 +14,17 @@ WITH "mapped" AS (
     NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
     NULLIF(TRIM("s"."contact_id"), '') AS "_ferry_ref_contact_id"
   FROM "_ferry_stage_deals" AS "s"
+), "repeated_ids" AS (
+  SELECT
+    "_ferry_key",
+    MIN("_ferry_row") AS "first_row"
+  FROM "mapped"
+  WHERE
+    NOT "_ferry_key" IS NULL
+  GROUP BY
+    "_ferry_key"
+  HAVING
+    COUNT(*) > 1
 ), "checked" AS (
   SELECT
     "m"."_ferry_row",
@@ -28,32 +38,47 @@ WITH "mapped" AS (
     "x_company_id"."id" AS "company_id",
     "m"."_ferry_ref_contact_id",
     "x_contact_id"."id" AS "contact_id",
-    LIST_FILTER(
-      [
-        CASE
-          WHEN "m"."_ferry_key" IS NULL
-          THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'deal_id', 'value': CAST(NULL AS TEXT)}
-        END,
-        CASE
-          WHEN "m"."_ferry_key_seq" > 1
-          THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'deal_id', 'value': "m"."_ferry_key"}
-        END,
-        CASE
-          WHEN NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
-          THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
-        END,
-        CASE
-          WHEN NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
-          THEN {'rule': 'invalid_date', 'field': 'close_date', 'column': 'close_date', 'value': "m"."close_date"}
-        END,
-        CASE
-          WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
-          THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id"}
-        END
-      ],
-      LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
-    ) AS "_ferry_reasons"
+    CASE
+      WHEN "m"."_ferry_key" IS NULL
+      OR "m"."_ferry_row" > "d"."first_row"
+      OR (
+        NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
+      )
+      OR (
+        NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
+      )
+      OR (
+        NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
+      )
+      THEN LIST_FILTER(
+        [
+          CASE
+            WHEN "m"."_ferry_key" IS NULL
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'deal_id', 'value': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN "m"."_ferry_row" > "d"."first_row"
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'deal_id', 'value': "m"."_ferry_key"}
+          END,
+          CASE
+            WHEN NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
+            THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
+          END,
+          CASE
+            WHEN NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'close_date', 'column': 'close_date', 'value': "m"."close_date"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
+            THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id"}
+          END
+        ],
+        LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
+      )
+    END AS "_ferry_reasons"
   FROM "mapped" AS "m"
+  LEFT JOIN "repeated_ids" AS "d"
+    ON "d"."_ferry_key" = "m"."_ferry_key"
   LEFT JOIN "_ferry"."company_crosswalk" AS "x_company_id"
     ON "x_company_id"."source_key" = "m"."_ferry_ref_company_id"
   LEFT JOIN "_ferry"."contact_crosswalk" AS "x_contact_id"
@@ -61,15 +86,8 @@ WITH "mapped" AS (
 ), "merged" AS (
   SELECT
     *,
-    CASE WHEN NOT LENGTH("_ferry_reasons") = 0 THEN NULL ELSE "_ferry_key" END AS "_ferry_survivor_key"
-  FROM "checked"
-), "hashed" AS (
-  SELECT
-    *,
-    SHA1(
-      UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('deal/deals/' || "_ferry_survivor_key")
-    ) AS "_ferry_hash"
-  FROM "merged"
+    CASE WHEN "c"."_ferry_reasons" IS NULL THEN "c"."_ferry_key" END AS "_ferry_survivor_key"
+  FROM "checked" AS "c"
 )
 SELECT
   *,
@@ -80,12 +98,16 @@ SELECT
     THEN 'loaded'
     ELSE 'merged'
   END AS "_ferry_status",
-  CASE
-    WHEN "_ferry_survivor_key" IS NULL
-    THEN CAST(NULL AS UUID)
-    ELSE CAST(SUBSTRING("_ferry_hash", 1, 8) || '-' || SUBSTRING("_ferry_hash", 9, 4) || '-5' || SUBSTRING("_ferry_hash", 14, 3) || '-' || SUBSTRING('89ab89ab89ab89ab', STRPOS('0123456789abcdef', SUBSTRING("_ferry_hash", 17, 1)), 1) || SUBSTRING("_ferry_hash", 18, 3) || '-' || SUBSTRING("_ferry_hash", 21, 12) AS UUID)
-  END AS "id"
-FROM "hashed";
+  CAST((
+    CAST('0x' || SUBSTRING(
+      SHA1(
+        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('deal/deals/' || "_ferry_survivor_key")
+      ),
+      1,
+      32
+    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id"
+FROM "merged";
 
 CREATE OR REPLACE TABLE "_ferry"."deal_crosswalk" AS
 SELECT

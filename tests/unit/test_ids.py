@@ -15,7 +15,7 @@ CON = duckdb.connect()
 
 def sql_uuid(entity: str, source: str, key: str) -> uuid.UUID:
     name = ids.name_for(entity, source, exp.Literal.string(key))
-    query = exp.select(ids.uuid_from_sha1(ids.sha1_of_name(name)))
+    query = exp.select(ids.uuid5(name))
     return CON.execute(query.sql(dialect="duckdb")).fetchone()[0]
 
 
