@@ -14,6 +14,15 @@ plus the ground truth of every defect it injected, in OUT_DIR/truth/:
     invalid.csv     entity,source_id,row,column,value,reason
     summary.json    row counts, defect counts, seed, N
 
+Duplicate kinds: ``nip_format`` (company: same NIP written another way, name
+slightly varied), ``email_case`` (contact: same e-mail in other case and/or
+with surrounding spaces), ``fuzzy`` (contact: name typo or dropped diacritic,
+other e-mail domain or none).  Every member of a cluster, the original
+included, has one row; cluster_id is the original's id.  Invalid-row reasons
+are ferry's reject rule names (``missing_source_id``, ``invalid_decimal``).
+Each row carries at most one defect, and e-mails of distinct people differ
+after trim + lower-case.
+
 Usage:  python bench/generate.py OUT_DIR --contacts N [--seed S]
 
 Everything is drawn from ``random.Random`` instances seeded from the seed
@@ -326,11 +335,6 @@ def nip_check_digit(nine: str) -> int:
     """Polish NIP checksum over the first 9 digits; 10 means 'no valid NIP'."""
     w = (6, 5, 7, 2, 3, 4, 5, 6, 7)
     return sum(int(d) * k for d, k in zip(nine, w)) % 11
-
-
-def nip_is_valid(digits: str) -> bool:
-    return (len(digits) == 10 and digits.isdigit()
-            and nip_check_digit(digits[:9]) == int(digits[9]))
 
 
 def _fmt_nip(d: str, style: int) -> str:

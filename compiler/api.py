@@ -31,7 +31,6 @@ class Options:
 
     out: Path = Path("generated")
     target: Path | None = None  # overrides the spec's target path (run)
-    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,13 @@ SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for compiled output (one subfolder per spec).")]
 
 
-def _fail(exc: FerryError) -> None:
+def _print_diagnostics(exc: FerryError) -> None:
     for diagnostic in exc.diagnostics:
         err.print(diagnostic.format(), markup=False, soft_wrap=True)
+
+
+def _fail(exc: FerryError) -> None:
+    _print_diagnostics(exc)
     raise typer.Exit(1)
 
 
@@ -73,8 +77,7 @@ def validate(specs: SpecsArg = None) -> None:
             spec = api.validate_spec(path)
         except FerryError as exc:
             failed = True
-            for diagnostic in exc.diagnostics:
-                err.print(diagnostic.format(), markup=False, soft_wrap=True)
+            _print_diagnostics(exc)
             continue
         out.print(f"ok: {path} ({len(spec.sources)} sources, {len(spec.entities)} entities)")
     if failed:

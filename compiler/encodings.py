@@ -22,9 +22,10 @@ def canonical(encoding: str) -> str | None:
     ('cp1250', 'utf-8', None)
     """
     try:
-        return codecs.lookup(encoding).name
+        codec = codecs.lookup(encoding)
     except LookupError:
         return None
+    return codec.name if getattr(codec, "_is_text_encoding", True) else None  # not hex, rot13, zlib...
 
 
 def duckdb_reads(encoding: str) -> str:

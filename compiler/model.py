@@ -136,3 +136,9 @@ class Spec:
 
     def entity(self, name: str) -> Entity | None:
         return next((e for e in self.entities if e.name == name), None)
+
+    def dependencies(self) -> dict[str, tuple[str, ...]]:
+        """entity -> the declared entities it must load after (deferred references excluded)."""
+        known = {e.name for e in self.entities}
+        return {e.name: tuple(sorted({r.entity for r in e.references if not r.deferred and r.entity in known}))
+                for e in self.entities}

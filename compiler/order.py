@@ -53,13 +53,8 @@ class LoadOrder:
         return tuple(s.entity for s in self.steps if isinstance(s, LoadStep))
 
 
-def _dependencies(entity: Entity) -> tuple[str, ...]:
-    return tuple(sorted({r.entity for r in entity.references if not r.deferred}))
-
-
 def build_order(spec: Spec) -> LoadOrder:
-    graph = {e.name: _dependencies(e) for e in spec.entities}
-    entities = toposort(graph, prefer=spec.load_order or ())
+    entities = toposort(spec.dependencies(), prefer=spec.load_order or ())
     steps: list[Step] = []
     staged: set[str] = set()
     loaded: set[str] = set()

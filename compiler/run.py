@@ -95,11 +95,21 @@ def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
         raise _fail("F501", f"no compiled output at {directory}", where, f"run `ferry compile {spec.path}` first")
+    restore = f"do not edit generated/ by hand; run `ferry compile {spec.path}` to restore it"
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail("F503", f"{manifest_path} is unreadable ({exc})", Span(str(manifest_path)),
-                    f"do not edit generated/ by hand; run `ferry compile {spec.path}` to restore it") from None
+        missing = [key for key in ("spec", "sources", "entities", "tables", "files") if key not in manifest]
+        if missing:
+            raise KeyError(", ".join(missing))
+        listed = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise _fail("F503", f"{manifest_path} is unreadable or incomplete ({type(exc).__name__}: {exc})",
+                    Span(str(manifest_path)), restore) from None
+    on_disk = {p.name for p in directory.glob("*.sql")}
+    if on_disk != set(listed):
+        odd = sorted(on_disk.symmetric_difference(listed))
+        raise _fail("F503", f"{manifest_path} does not list exactly the SQL files in {directory}: {', '.join(odd)}",
+                    Span(str(manifest_path)), restore)
     if manifest.get("spec", {}).get("sha256") != spec.sha256 or manifest.get("ferry_version") != __version__:
         raise _fail("F502", f"{directory} was compiled from a different version of {spec.path}", where,
                     f"run `ferry compile {spec.path}` and review the diff")
@@ -166,15 +176,16 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
 _LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")
 
 
-def _sql_error(file: str, exc: duckdb.Error, manifest: dict[str, Any], inputs: dict[str, InputRecord]) -> FerryError:
+def _sql_error(entry: dict[str, Any], exc: duckdb.Error, inputs: dict[str, InputRecord]) -> FerryError:
+    file = entry["name"]
     text = str(exc)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    stage = next((s for s in manifest["sources"] if file.endswith(f"_stage_{s['name']}.sql")), None)
-    if stage is not None:
-        record = inputs[stage["name"]]
+    source = entry.get("reads")
+    if source is not None and isinstance(exc, (duckdb.InvalidInputException, duckdb.IOException)):
+        record = inputs[source]
         line = _LINE.search(text)
         where = Span(record.path, int(line.group(1)) if line else 0, 1 if line else 0)
-        return _fail("F603", f"cannot read source '{stage['name']}': {first}", where,
+        return _fail("F603", f"cannot read source '{source}': {first}", where,
                      "check the source's options (delimiter, quote, encoding) and the file's lines")
     return _fail("F604", f"{file} failed: {first}", Span(file), "the target may hold tables ferry did not create")
 
@@ -216,7 +227,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 try:
                     con.execute(texts[entry["name"]])
                 except duckdb.Error as exc:
-                    raise _sql_error(entry["name"], exc, manifest, inputs) from None
+                    raise _sql_error(entry, exc, inputs) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest)

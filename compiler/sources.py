@@ -50,12 +50,14 @@ def read_header(source: Source, base: Path) -> tuple[str, ...]:
     _check_file(source, path, base)
     with path.open("rb") as fh:
         raw = fh.read(_HEAD_BYTES)
-    cut = raw.rfind(b"\n") + 1 if len(raw) == _HEAD_BYTES else len(raw)
-    head = raw[: cut or len(raw)]
+    complete = len(raw) < _HEAD_BYTES
+    decoder = codecs.getincrementaldecoder(source.options.encoding)(errors="strict")
     try:
-        text = head.decode(source.options.encoding)
+        text = decoder.decode(raw, final=complete)  # a character split at the end is not an error
     except UnicodeDecodeError as exc:
-        raise FerryError(_decode_error(source, path, head, exc.start)) from None
+        raise FerryError(_decode_error(source, path, raw, exc.start)) from None
+    if not complete and "\n" in text:
+        text = text[: text.rfind("\n") + 1]  # whole lines only
     if not encodings.needs_transcoding(source.options.encoding):
         return _sniff(source, path, path)
     with tempfile.TemporaryDirectory(prefix="ferry-head-") as tmp:

@@ -52,6 +52,15 @@ class StepContext:
     statements: tuple[str, ...]
 
 
+def one_line(text: str) -> str:
+    """Text safe inside a ``--`` comment: every kind of line break becomes a space.
+
+    Spec values (paths, names) appear in file headers; a newline in one would end
+    the comment and turn the rest into SQL.
+    """
+    return " ".join(text.splitlines())
+
+
 @cache
 def _environment(target: str) -> jinja2.Environment:
     return jinja2.Environment(
@@ -69,9 +78,9 @@ def render(bundle: Bundle, spec_path: str) -> dict[str, str]:
     for file in bundle.files:
         context = StepContext(
             version=__version__,
-            spec_path=spec_path,
+            spec_path=one_line(spec_path),
             name=file.name,
-            title=file.title,
+            title=one_line(file.title),
             statements=tuple(s.sql(dialect=target.dialect, pretty=True) for s in file.statements),
         )
         out[file.name] = template.render(**{f: getattr(context, f) for f in context.__slots__})

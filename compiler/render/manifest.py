@@ -12,10 +12,22 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from compiler import __version__, encodings
-from compiler.order import LoadStep
+from compiler.order import LoadStep, StageStep, Step
 from compiler.sqlgen import Bundle, names
 
 FORMAT = "ferry.generated/v1"
+
+
+def _reads(bundle: Bundle, step: Step | None) -> str | None:
+    """The source file a step parses, if any: errors while running it are blamed on that file.
+
+    A staging view is parsed by the load step that selects from it.
+    """
+    if isinstance(step, StageStep):
+        return step.source
+    if isinstance(step, LoadStep):
+        return bundle.spec.entity(step.entity).source
+    return None
 
 
 def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) -> dict[str, Any]:
@@ -56,8 +68,7 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
             "unresolved_references": names.table_name(names.unresolved_table()),
         },
         "files": [
-            {"name": f.name, "title": f.title, "sha256": hashes[f.name],
-             "entity": f.step.entity if isinstance(f.step, LoadStep) else None}
+            {"name": f.name, "title": f.title, "sha256": hashes[f.name], "reads": _reads(bundle, f.step)}
             for f in bundle.files
         ],
     }

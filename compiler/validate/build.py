@@ -106,12 +106,14 @@ def _transform(span: Span, raw: str | dict[str, Any]) -> Transform:
 
 
 def _reference(doc: Document, at: KeyPath, owner: str, name: str, raw: dict[str, Any]) -> Reference:
+    deferred = bool(raw.get("deferred", False)) or raw["entity"] == owner
     return Reference(
         name=name,
         entity=raw["entity"],
         column=raw["from"],
-        on_missing=raw.get("on_missing", "reject"),
-        deferred=bool(raw.get("deferred", False)) or raw["entity"] == owner,
+        # A deferred reference is set after its row is loaded, so it can only be left empty.
+        on_missing=raw.get("on_missing", "null" if deferred else "reject"),
+        deferred=deferred,
         span=doc.key_span(at),
         entity_span=doc.span(at + ("entity",)),
         column_span=doc.span(at + ("from",)),

@@ -141,3 +141,32 @@ def test_stale_or_edited_generated_is_refused(project):
     with pytest.raises(FerryError) as info:
         api.run_spec(spec, options)
     assert info.value.diagnostics[0].code == "F502"
+
+
+def test_csv_error_in_a_view_staged_source_points_at_the_file(project):
+    """Sources read by one entity are parsed inside its load step; errors still name the CSV and line."""
+    options = api.Options(out=project / "generated")
+    api.compile_spec_files(project / "mini.yaml", options)
+    contacts = project / "data/contacts.csv"
+    contacts.write_bytes(contacts.read_bytes() + b'50009,A,"B,C\n')
+    with pytest.raises(FerryError) as info:
+        api.run_spec(project / "mini.yaml", options)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "F603" and diag.span.file.endswith("contacts.csv"), diag.format()
+
+
+def test_manifest_that_drops_a_step_is_refused(project):
+    options = api.Options(out=project / "generated")
+    api.compile_spec_files(project / "mini.yaml", options)
+    path = project / "generated/mini/manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["files"] = [f for f in manifest["files"] if not f["name"].endswith("_links.sql")]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(project / "mini.yaml", options)
+    assert info.value.diagnostics[0].code == "F503" and "_links.sql" in info.value.diagnostics[0].message
+    del manifest["files"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(project / "mini.yaml", options)
+    assert info.value.diagnostics[0].code == "F503"

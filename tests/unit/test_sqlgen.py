@@ -92,3 +92,18 @@ def test_every_statement_is_valid_duckdb():
     con = duckdb.connect()
     for stmt in statements(compiled(spec_text("id", "email", "org"))):
         con.extract_statements(stmt)
+
+
+@given(st.text(min_size=1, max_size=40))
+@example("data/p.csv\nCREATE TABLE main.pwned AS SELECT 42;\n-- ")
+@example("a\rb\u2028c\x85d")
+@settings(max_examples=40, deadline=None)
+def test_spec_values_in_comments_cannot_end_the_comment(path):
+    data = yaml.safe_load(spec_text("id", "email", "org"))
+    data["sources"]["people"]["path"] = path
+    files = compiled(yaml.safe_dump(data, allow_unicode=True))
+    for name, text in files.items():
+        if name.endswith(".sql"):
+            head = text.split("\n\n", 1)[0]
+            assert all(line.startswith("-- ") for line in head.split("\n")), head
+            assert len(head.splitlines()) == 2

@@ -30,6 +30,8 @@ CHECKS: tuple[Check, ...] = (
     fields.check_target_names,
     fields.check_natural_key,
     fields.check_tables,
+    fields.check_case_clashes,
+    references.check_deferred_on_missing,
 )
 
 #: code -> the check that emits it, for the meta-test that every code has cases.
@@ -48,6 +50,8 @@ CODES: dict[str, Check] = {
     "F401": fields.check_target_names,
     "F402": fields.check_natural_key,
     "F403": fields.check_tables,
+    "F404": fields.check_case_clashes,
+    "F206": references.check_deferred_on_missing,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

@@ -9,6 +9,8 @@ from compiler.validate.checks.context import Context
 
 #: Columns ferry adds to every entity table.
 RESERVED = ("id",)
+#: Prefix of ferry's working columns and tables; user names may not start with it.
+RESERVED_PREFIX = "_ferry"
 
 
 def check_target_names(ctx: Context) -> Iterable[Diagnostic]:
@@ -23,7 +25,11 @@ def check_target_names(ctx: Context) -> Iterable[Diagnostic]:
             [(f.name, f.span, f"field '{f.name}'") for f in entity.fields]
             + [(r.name, r.span, f"reference '{r.name}'") for r in entity.references]
         ):
-            if name.lower() in seen:
+            if name.lower().startswith(RESERVED_PREFIX):
+                yield Diagnostic("F401", f"target column '{name}' in entity '{entity.name}' starts with "
+                                 f"'{RESERVED_PREFIX}', which ferry reserves for its own columns", span,
+                                 "rename the field")
+            elif name.lower() in seen:
                 yield Diagnostic("F401", f"duplicate target column '{name}' in entity '{entity.name}': "
                                  f"{what} clashes with {seen[name.lower()]}", span,
                                  "rename one of them; `id` is reserved for the new record id")
@@ -60,3 +66,23 @@ def check_tables(ctx: Context) -> Iterable[Diagnostic]:
                              "give each entity its own `table`")
         else:
             first[table] = entity.name
+
+
+def check_case_clashes(ctx: Context) -> Iterable[Diagnostic]:
+    """F404: entity and source names must differ in more than letter case.
+
+    SQL identifiers are case-insensitive in DuckDB and PostgreSQL, so ``Person``
+    and ``person`` would share tables.
+
+    Bad::   entities: {Person: ..., person: ...}
+    Good::  entities: {person: ..., employee: ...}
+    """
+    for kind, items in (("entity", ctx.spec.entities), ("source", ctx.spec.sources)):
+        first: dict[str, str] = {}
+        for item in items:
+            folded = item.name.lower()
+            if folded in first:
+                yield Diagnostic("F404", f"{kind} names '{first[folded]}' and '{item.name}' differ only in case",
+                                 item.span, "SQL names ignore case; rename one of them")
+            else:
+                first[folded] = item.name

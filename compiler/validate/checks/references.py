@@ -6,7 +6,6 @@ from typing import Iterable
 
 from compiler.dag import find_cycles
 from compiler.errors import Diagnostic, did_you_mean
-from compiler.model import Spec
 from compiler.validate.checks.context import Context
 
 
@@ -37,15 +36,6 @@ def check_referenced_entity(ctx: Context) -> Iterable[Diagnostic]:
                                  ref.entity_span, did_you_mean(ref.entity, names))
 
 
-def load_graph(spec: Spec) -> dict[str, tuple[str, ...]]:
-    """entity -> entities it must load after (deferred references excluded)."""
-    known = {e.name for e in spec.entities}
-    return {
-        e.name: tuple(sorted({r.entity for r in e.references if not r.deferred and r.entity in known}))
-        for e in spec.entities
-    }
-
-
 def check_cycles(ctx: Context) -> Iterable[Diagnostic]:
     """F203: references between different entities must not form a cycle.
 
@@ -57,7 +47,7 @@ def check_cycles(ctx: Context) -> Iterable[Diagnostic]:
     Good::  contact.deal: {entity: deal, from: deal_id, deferred: true}
     """
     spec = ctx.spec
-    for cycle in find_cycles(load_graph(spec)):
+    for cycle in find_cycles(spec.dependencies()):
         owner = spec.entity(cycle[0])
         ref = next(r for r in owner.references if r.entity == cycle[1] and not r.deferred)
         yield Diagnostic("F203", "reference cycle: " + " -> ".join(cycle), ref.span,
@@ -95,3 +85,20 @@ def check_load_order(ctx: Context) -> Iterable[Diagnostic]:
                     spec.load_order_spans[position[entity.name]],
                     f"move '{ref.entity}' earlier, or mark {entity.name}.{ref.name} `deferred: true`",
                 )
+
+
+def check_deferred_on_missing(ctx: Context) -> Iterable[Diagnostic]:
+    """F206: a deferred reference (self-references included) cannot reject its row.
+
+    It is set in a second pass, after the row is loaded, so an old id that resolves
+    to nothing leaves it empty (recorded in ``_ferry.unresolved_references``).
+
+    Bad::   parent_id: {entity: company, from: parent, on_missing: reject}
+    Good::  parent_id: {entity: company, from: parent}
+    """
+    for entity in ctx.spec.entities:
+        for ref in entity.references:
+            if ref.deferred and ref.on_missing == "reject":
+                why = "a self-reference" if ref.entity == entity.name else "deferred"
+                yield Diagnostic("F206", f"reference '{entity.name}.{ref.name}' is {why}, so it cannot reject rows",
+                                 ref.span, "remove `on_missing: reject`; unresolved values are left empty and recorded")
