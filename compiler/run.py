@@ -147,18 +147,20 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
     counts = []
     for e in manifest["entities"]:
         rows = e["rows_table"]
-        total, distinct, highest = con.execute(
-            exp.select(exp.Count(this=exp.Star()),
-                       exp.Count(this=exp.Distinct(expressions=[exp.column("_ferry_row", quoted=True)])),
-                       exp.func("coalesce", exp.Max(this=exp.column("_ferry_row", quoted=True)), exp.Literal.number(0)))
-            .from_(exp.to_table(rows, quoted=True)).sql(dialect="duckdb")).fetchone()
+        row = exp.column("_ferry_row", quoted=True)
+        tally = exp.select(
+            exp.Count(this=exp.Star()),
+            exp.Count(this=exp.Distinct(expressions=[row])),
+            exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
+            *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "rejected")),
+        ).from_(exp.to_table(rows, quoted=True))
+        total, distinct, highest, loaded, merged, rejected = con.execute(tally.sql(dialect="duckdb")).fetchone()
         if not total == distinct == highest:
             raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]),
                         "this is a ferry bug: please report it with the spec")
         read[e["source"]] = total
-        c = EntityCounts(e["name"], e["source"], total, _count(con, rows, _status("loaded")),
-                         _count(con, rows, _status("merged")), _count(con, rows, _status("rejected")))
+        c = EntityCounts(e["name"], e["source"], total, loaded, merged, rejected)
         persisted = (
             _count(con, e["table"]) == c.loaded
             and _count(con, e["crosswalk"]) == c.loaded + c.merged

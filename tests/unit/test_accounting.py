@@ -1,0 +1,48 @@
+"""The run's row accounting refuses tables that do not add up (F601)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from compiler.errors import FerryError
+from compiler.run import account
+
+MANIFEST = {
+    "tables": {"rejects": "_ferry.rejects"},
+    "entities": [{"name": "contact", "source": "contacts", "table": "main.contact",
+                  "crosswalk": "_ferry.contact_crosswalk", "rows_table": "w"}],
+}
+
+
+def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int, reject_rows: int):
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA _ferry")
+    con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR)")
+    con.executemany("INSERT INTO w VALUES (?, ?)", statuses)
+    con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows})")
+    con.execute(f"CREATE TABLE _ferry.contact_crosswalk AS SELECT range AS id FROM range({crosswalk_rows})")
+    con.execute(f"CREATE TABLE _ferry.rejects AS SELECT 'contact' AS entity FROM range({reject_rows})")
+    return con
+
+
+GOOD = [(1, "loaded"), (2, "merged"), (3, "rejected"), (4, "loaded")]
+
+
+def test_balanced_tables_pass():
+    read, (counts,) = account(setup(GOOD, 2, 3, 1), MANIFEST)
+    assert read == {"contacts": 4} and (counts.loaded, counts.merged, counts.rejected) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("statuses,loaded,crosswalk,rejects", [
+    (GOOD, 1, 3, 1),  # entity table lost a row
+    (GOOD, 2, 2, 1),  # crosswalk lost the merged row
+    (GOOD, 2, 3, 0),  # reject not written
+    ([(1, "loaded"), (3, "loaded")], 2, 2, 0),  # source row 2 vanished between stage and working table
+    ([(1, "loaded"), (1, "loaded")], 2, 2, 0),  # a row doubled
+    ([(1, "loaded"), (2, "archived?")], 1, 1, 0),  # a status outside the three outcomes
+])
+def test_unbalanced_tables_fail(statuses, loaded, crosswalk, rejects):
+    with pytest.raises(FerryError) as info:
+        account(setup(statuses, loaded, crosswalk, rejects), MANIFEST)
+    assert info.value.diagnostics[0].code == "F601"
