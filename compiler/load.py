@@ -78,9 +78,10 @@ class _Builder:
             self.loader.flatten_mapping(node)  # resolve YAML merge keys (<<)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
-                if not isinstance(key, (str, int, float, bool)) or key is None:
-                    key = str(key)
+                # Keys are names, kept as written: YAML 1.1 would read `yes`, `no`, `on` or `1`
+                # as booleans and numbers, which breaks value maps such as `{tak: true, nie: false}`.
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(
+                    self.loader.construct_object(key_node, deep=True))
                 if key in out:
                     first = self.keys[path + (key,)]
                     self.diagnostics.append(

@@ -18,6 +18,8 @@ record it became, so references from other entities follow merges.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
@@ -57,19 +59,43 @@ def _reason(rule: str, field: str | None, column: str | None, value: exp.Express
     ])
 
 
-def _mapped_value(field: Field) -> exp.Expression:
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A transform step that can reject: its rule, and the working column with the bad input."""
+
+    rule: str
+    column: str
+    invalid: exp.Expression
+    given: exp.Expression
+
+
+def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
     value: exp.Expression = names.col(field.column, "s")
-    for transform in field.transforms:
-        value = TRANSFORMS[transform.name](value, dict(transform.args))
-    return value
+    failures = []
+    for step, transform in enumerate(field.transforms):
+        applied = TRANSFORMS[transform.name](value, dict(transform.args))
+        if applied.invalid is not None:
+            failures.append(_Failure(applied.rule, names.bad_value(field.name, step), applied.invalid, value.copy()))
+        value = applied.value
+    return value, tuple(failures)
+
+
+def _failures(entity: Entity) -> dict[str, tuple[_Failure, ...]]:
+    return {f.name: _mapped_value(f)[1] for f in entity.fields}
 
 
 def _mapped(entity: Entity, id_column: str) -> exp.Select:
-    """Every staged row, with transformed text values and raw (old-id) references."""
+    """Every staged row, with transformed text values, the inputs transforms rejected, and raw references."""
+    values, bad = [], []
+    for f in entity.fields:
+        value, failures = _mapped_value(f)
+        values.append(exp.alias_(value, f.name, quoted=True))
+        bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
     return exp.select(
         exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),
         exp.alias_(_old_id(names.col(id_column, "s")), names.KEY, quoted=True),
-        *(exp.alias_(_mapped_value(f), f.name, quoted=True) for f in entity.fields),
+        *values,
+        *bad,
         *(exp.alias_(_old_id(names.col(r.column, "s")), names.raw_reference(r.name), quoted=True)
           for r in entity.references),
     ).from_(names.stage_table(entity.source).as_("s", quoted=True))
@@ -100,6 +126,11 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
          _reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
     ]
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
+    for field_name, failures in _failures(entity).items():
+        field = entity.field(field_name)
+        for x in failures:
+            checks.append((_not_null(names.col(x.column, m)), _reason(x.rule, field.name, field.column,
+                                                                     names.col(x.column, m))))
     for f in entity.fields:
         value = names.col(f.name, m)
         if f.type == "string":

@@ -37,6 +37,11 @@ def table(name: str, schema: str | None = None, alias: str | None = None) -> exp
     return t.as_(alias, quoted=True) if alias else t
 
 
+def bad_value(field: str, step: int) -> str:
+    """Working column holding the input a transform step could not handle (NULL when it could)."""
+    return f"_ferry_bad_{field}_{step}"
+
+
 def raw_reference(name: str) -> str:
     """Working-table column holding a reference's old id, before it is resolved."""
     return f"_ferry_ref_{name}"

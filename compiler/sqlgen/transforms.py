@@ -1,47 +1,210 @@
-"""Field transforms: name -> builder from a text expression to a text expression.
+"""Field transforms: name -> builder from a text expression to an ``Applied`` step.
 
-``TRANSFORMS`` is the whole registry. Each builder gets the value so far and
-the transform's arguments and returns a new expression; the compiled SQL is
-the builders composed in the order the spec lists them. Arguments are spec
-values and enter the tree only as literals.
+``TRANSFORMS`` is the whole registry. A builder gets the value so far and the
+transform's arguments and returns the new text value and, for transforms that
+can fail (an unparseable date, an unmapped status, a bad NIP checksum), the
+condition that marks the input as invalid and the reject rule to report. The
+entity compiler turns each such condition into a reject reason that carries
+the offending input value, so nothing is silently nulled.
+
+Everything compiles to plain DuckDB SQL; arguments are spec values and enter
+the tree only as literals.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 from sqlglot import exp
 
-Builder = Callable[[exp.Expression, Mapping[str, object]], exp.Expression]
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    value: exp.Expression
+    invalid: exp.Expression | None = None  # true when the input cannot be transformed
+    rule: str | None = None
+
+
+Builder = Callable[[exp.Expression, Mapping[str, Any]], Applied]
+
+
+def _s(text: str) -> exp.Literal:
+    return exp.Literal.string(text)
 
 
 def _regexp_replace(value: exp.Expression, pattern: str, replacement: str) -> exp.Expression:
-    return exp.RegexpReplace(this=value, expression=exp.Literal.string(pattern),
-                             replacement=exp.Literal.string(replacement), modifiers=exp.Literal.string("g"))
+    return exp.RegexpReplace(this=value, expression=_s(pattern), replacement=_s(replacement), modifiers=_s("g"))
 
 
-def trim(value: exp.Expression, args: Mapping[str, object]) -> exp.Expression:
-    return exp.Trim(this=value)
+def _failing(value: exp.Expression, parsed: exp.Expression, ok: exp.Expression, rule: str) -> Applied:
+    """A parse: ``parsed`` where ``ok`` holds, and invalid where the input has a value but is not ok."""
+    invalid = exp.and_(exp.not_(exp.Is(this=value.copy(), expression=exp.null())), exp.not_(exp.paren(ok.copy())))
+    return Applied(exp.Case().when(ok, parsed), invalid, rule)
 
 
-def squish(value: exp.Expression, args: Mapping[str, object]) -> exp.Expression:
-    return exp.Trim(this=_regexp_replace(value, r"\s+", " "))
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.func(name, *args, dialect="duckdb")
 
 
-def lower(value: exp.Expression, args: Mapping[str, object]) -> exp.Expression:
-    return exp.Lower(this=value)
+def _digit(value: exp.Expression, position: int) -> exp.Expression:
+    """The digit at ``position``; TRY_CAST because DuckDB evaluates both sides of an OR,
+    so the 14-digit REGON check also runs on 9-digit values."""
+    return exp.TryCast(this=exp.Substring(this=value.copy(), start=exp.Literal.number(position),
+                                          length=exp.Literal.number(1)), to=exp.DataType.build("INT"))
 
 
-def upper(value: exp.Expression, args: Mapping[str, object]) -> exp.Expression:
-    return exp.Upper(this=value)
+def _weighted_sum(value: exp.Expression, weights: tuple[int, ...]) -> exp.Expression:
+    terms = [exp.Mul(this=_digit(value, i + 1), expression=exp.Literal.number(w)) for i, w in enumerate(weights) if w]
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.Mod(this=exp.paren(total), expression=exp.Literal.number(11))
 
 
-def digits(value: exp.Expression, args: Mapping[str, object]) -> exp.Expression:
-    return _regexp_replace(value, "[^0-9]", "")
+def _matches(value: exp.Expression, pattern: str) -> exp.Expression:
+    return _fn("regexp_full_match", value.copy(), _s(pattern))
 
 
-def blank_as_null(value: exp.Expression, args: Mapping[str, object]) -> exp.Expression:
-    return exp.Nullif(this=exp.Trim(this=value), expression=exp.Literal.string(""))
+# Text ------------------------------------------------------------------------------------------
+
+
+def trim(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Trim(this=value))
+
+
+def squish(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Trim(this=_regexp_replace(value, r"\s+", " ")))
+
+
+def lower(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Lower(this=value))
+
+
+def upper(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Upper(this=value))
+
+
+def digits(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(_regexp_replace(value, "[^0-9]", ""))
+
+
+def blank_as_null(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Nullif(this=exp.Trim(this=value), expression=_s("")))
+
+
+def replace(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``replace: {pattern: '^\\+48', with: ''}``: RE2 regular expression, every match."""
+    return Applied(_regexp_replace(value, args["pattern"], args.get("with", "")))
+
+
+def default(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``default: 'PL'``: the value when the field is empty."""
+    return Applied(exp.Coalesce(this=exp.Nullif(this=value, expression=_s("")), expressions=[_s(args["value"])]))
+
+
+def map_values(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``map: {values: {nowa: new, wygrana: won}, default: other, strict: false}``.
+
+    An unmapped value takes ``default`` if one is given; otherwise it is kept, or,
+    with ``strict: true``, rejects the row (rule ``unmapped_value``).
+    """
+    case = exp.Case(this=value.copy())
+    for old, new in args["values"]:
+        case = case.when(_s(old), _s(new) if new is not None else exp.null())
+    keys = exp.In(this=value.copy(), expressions=[_s(old) for old, _ in args["values"]])
+    if "default" in args:
+        fallback = _s(args["default"]) if args["default"] is not None else exp.null()
+        return Applied(case.else_(fallback))
+    if args.get("strict"):
+        return _failing(value, case, keys, "unmapped_value")
+    return Applied(case.else_(value.copy()))
+
+
+# Dates, numbers, booleans ----------------------------------------------------------------------
+
+
+def _parse_time(value: exp.Expression, formats: tuple[str, ...], out: str, rule: str) -> Applied:
+    parsed = _fn("try_strptime", value.copy(), exp.Array(expressions=[_s(f) for f in formats]))
+    as_text = _fn("strftime", parsed, _s(out))
+    return _failing(value, as_text, exp.not_(exp.Is(this=parsed.copy(), expression=exp.null())), rule)
+
+
+def date(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``date: ['%d.%m.%Y', '%Y-%m-%d']``: the first format that parses wins, so the list
+    order resolves day/month ambiguity. Output is ISO ``YYYY-MM-DD``."""
+    return _parse_time(exp.Trim(this=value), tuple(args["formats"]), "%Y-%m-%d", "invalid_date")
+
+
+def timestamp(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return _parse_time(exp.Trim(this=value), tuple(args["formats"]), "%Y-%m-%d %H:%M:%S", "invalid_timestamp")
+
+
+def decimal(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``decimal: {separator: ','}``: '1 234,50', '1.234,50' -> '1234.50'.
+
+    Everything that is not a digit, a sign or the decimal separator is a thousands
+    separator or currency noise and is dropped; the result must be a plain number.
+    """
+    separator = args.get("separator", ".")
+    kept = _regexp_replace(exp.Trim(this=value), rf"[^0-9{'.' if separator == '.' else ','}+-]", "")
+    normal = exp.Replace(this=kept, expression=_s(separator), replacement=_s(".")) if separator != "." else kept
+    return _failing(value, normal, _matches(normal, r"[+-]?[0-9]+(\.[0-9]+)?"), "invalid_decimal")
+
+
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "tak", "ja", "j", "oui", "o", "так", "да")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "nie", "nein", "non", "ні", "нет")
+
+
+def boolean(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``boolean`` (tak/nie, ja/nein, oui/non, так/ні, yes/no, 1/0...) or
+    ``boolean: {true: [...], false: [...]}``. Case-insensitive; output 'true' / 'false'."""
+    true_words = tuple(w.lower() for w in args.get("true", TRUE_WORDS))
+    false_words = tuple(w.lower() for w in args.get("false", FALSE_WORDS))
+    word = exp.Lower(this=exp.Trim(this=value.copy()))
+    parsed = (exp.Case()
+              .when(exp.In(this=word.copy(), expressions=[_s(w) for w in true_words]), _s("true"))
+              .when(exp.In(this=word.copy(), expressions=[_s(w) for w in false_words]), _s("false")))
+    ok = exp.In(this=word.copy(), expressions=[_s(w) for w in true_words + false_words])
+    return _failing(value, parsed, ok, "invalid_boolean")
+
+
+# Tax ids ---------------------------------------------------------------------------------------
+
+
+def _tax_digits(value: exp.Expression) -> exp.Expression:
+    """'PL 123-456-32-18' -> '1234563218': a two-letter country prefix and separators go."""
+    upper_alnum = _regexp_replace(exp.Upper(this=value), "[^A-Z0-9]", "")
+    return _regexp_replace(upper_alnum, "^[A-Z]{2}([0-9]+)$", r"\1")
+
+
+def nip(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """Polish NIP: 10 digits, weights 6,5,7,2,3,4,5,6,7, sum mod 11 equals the last digit."""
+    d = _tax_digits(value)
+    ok = exp.and_(_matches(d, "[0-9]{10}"),
+                  exp.EQ(this=_weighted_sum(d, (6, 5, 7, 2, 3, 4, 5, 6, 7)), expression=_digit(d, 10)))
+    return _failing(value, d.copy(), ok, "invalid_nip")
+
+
+def regon(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """Polish REGON: 9 digits (weights 8,9,2,3,4,5,6,7) or 14 (2,4,8,5,0,9,7,3,6,1,2,4,8); mod 11, 10 -> 0."""
+    d = _tax_digits(value)
+
+    def check(weights: tuple[int, ...], last: int) -> exp.Expression:
+        return exp.EQ(this=exp.Mod(this=exp.paren(_weighted_sum(d, weights)), expression=exp.Literal.number(10)),
+                      expression=_digit(d, last))
+
+    ok = exp.or_(
+        exp.and_(_matches(d, "[0-9]{9}"), check((8, 9, 2, 3, 4, 5, 6, 7), 9)),
+        exp.and_(_matches(d, "[0-9]{14}"), check((2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8), 14)),
+    )
+    return _failing(value, d.copy(), ok, "invalid_regon")
+
+
+def vat_id(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """EU VAT number without its country prefix and separators: 'PL 123-456-32-18' -> '1234563218'."""
+    upper_alnum = _regexp_replace(exp.Upper(this=value), "[^A-Z0-9]", "")
+    return Applied(_regexp_replace(upper_alnum, "^[A-Z]{2}([0-9A-Z]+)$", r"\1"))
 
 
 TRANSFORMS: dict[str, Builder] = {
@@ -51,4 +214,14 @@ TRANSFORMS: dict[str, Builder] = {
     "upper": upper,
     "digits": digits,
     "blank_as_null": blank_as_null,
+    "replace": replace,
+    "default": default,
+    "map": map_values,
+    "date": date,
+    "timestamp": timestamp,
+    "decimal": decimal,
+    "boolean": boolean,
+    "nip": nip,
+    "regon": regon,
+    "vat_id": vat_id,
 }

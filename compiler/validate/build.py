@@ -98,11 +98,27 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
     )
 
 
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 def _transform(span: Span, raw: str | dict[str, Any]) -> Transform:
+    """Arguments become sorted (name, value) pairs: a list shorthand names its one argument."""
     if isinstance(raw, str):
         return Transform(raw, (), span)
     ((name, args),) = raw.items()
-    return Transform(name, tuple(sorted((args or {}).items())), span)
+    if name in ("date", "timestamp"):
+        args = {"formats": args}
+    elif name == "default":
+        args = {"value": args}
+    # Value maps are sorted by old value, so reordering them in the spec changes nothing.
+    args = {k: (tuple(sorted(_frozen(v))) if k == "values" else tuple(v) if isinstance(v, list) else v)
+            for k, v in args.items()}
+    return Transform(name, tuple(sorted(args.items())), span)
 
 
 def _reference(doc: Document, at: KeyPath, owner: str, name: str, raw: dict[str, Any]) -> Reference:

@@ -7,12 +7,256 @@ WITH "mapped" AS MATERIALIZED (
     "s"."_ferry_row" AS "_ferry_row",
     NULLIF(TRIM("s"."firma_id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."nazwa", '\s+', ' ', 'g')) AS "name",
-    NULLIF(TRIM(REGEXP_REPLACE("s"."nip", '[^0-9]', '', 'g')), '') AS "nip",
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        REGEXP_REPLACE(
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+          '^[A-Z]{2}([0-9]+)$',
+          '\1',
+          'g'
+        ),
+        '[0-9]{10}'
+      )
+      AND (
+        TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          1,
+          1
+        ) AS INT) * 6 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          2,
+          1
+        ) AS INT) * 5 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          3,
+          1
+        ) AS INT) * 7 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          4,
+          1
+        ) AS INT) * 2 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          5,
+          1
+        ) AS INT) * 3 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          6,
+          1
+        ) AS INT) * 4 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          7,
+          1
+        ) AS INT) * 5 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          8,
+          1
+        ) AS INT) * 6 + TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          9,
+          1
+        ) AS INT) * 7
+      ) % 11 = TRY_CAST(SUBSTRING(
+        REGEXP_REPLACE(
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+          '^[A-Z]{2}([0-9]+)$',
+          '\1',
+          'g'
+        ),
+        10,
+        1
+      ) AS INT)
+      THEN REGEXP_REPLACE(
+        REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+        '^[A-Z]{2}([0-9]+)$',
+        '\1',
+        'g'
+      )
+    END AS "nip",
     TRIM(REGEXP_REPLACE("s"."miasto", '\s+', ' ', 'g')) AS "city",
     UPPER(TRIM("s"."kraj")) AS "country",
     TRIM("s"."telefon") AS "phone",
-    TRIM("s"."data_utworzenia") AS "created_on",
-    LOWER(TRIM("s"."status")) AS "status",
+    CASE
+      WHEN NOT TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']) IS NULL
+      THEN STRFTIME(TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']), '%Y-%m-%d')
+    END AS "created_on",
+    CASE
+      WHEN LOWER("s"."status") IN ('aktywny', 'archiwum', 'nieaktywny')
+      THEN CASE LOWER("s"."status")
+        WHEN 'aktywny'
+        THEN 'active'
+        WHEN 'archiwum'
+        THEN 'archived'
+        WHEN 'nieaktywny'
+        THEN 'inactive'
+      END
+    END AS "status",
+    CASE
+      WHEN NOT NULLIF(TRIM("s"."nip"), '') IS NULL
+      AND NOT (
+        REGEXP_FULL_MATCH(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          '[0-9]{10}'
+        )
+        AND (
+          TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            1,
+            1
+          ) AS INT) * 6 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            2,
+            1
+          ) AS INT) * 5 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            3,
+            1
+          ) AS INT) * 7 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            4,
+            1
+          ) AS INT) * 2 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            5,
+            1
+          ) AS INT) * 3 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            6,
+            1
+          ) AS INT) * 4 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            7,
+            1
+          ) AS INT) * 5 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            8,
+            1
+          ) AS INT) * 6 + TRY_CAST(SUBSTRING(
+            REGEXP_REPLACE(
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+              '^[A-Z]{2}([0-9]+)$',
+              '\1',
+              'g'
+            ),
+            9,
+            1
+          ) AS INT) * 7
+        ) % 11 = TRY_CAST(SUBSTRING(
+          REGEXP_REPLACE(
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
+            '^[A-Z]{2}([0-9]+)$',
+            '\1',
+            'g'
+          ),
+          10,
+          1
+        ) AS INT)
+      )
+      THEN NULLIF(TRIM("s"."nip"), '')
+    END AS "_ferry_bad_nip_1",
+    CASE
+      WHEN NOT TRIM("s"."data_utworzenia") IS NULL
+      AND NOT (
+        NOT TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']) IS NULL
+      )
+      THEN "s"."data_utworzenia"
+    END AS "_ferry_bad_created_on_0",
+    CASE
+      WHEN NOT LOWER("s"."status") IS NULL
+      AND NOT (
+        LOWER("s"."status") IN ('aktywny', 'archiwum', 'nieaktywny')
+      )
+      THEN LOWER("s"."status")
+    END AS "_ferry_bad_status_1",
     NULLIF(TRIM("s"."firma_nadrzedna"), '') AS "_ferry_ref_parent_id"
   FROM "_ferry_stage_companies" AS "s"
 ), "repeated_ids" AS (
@@ -35,11 +279,18 @@ WITH "mapped" AS MATERIALIZED (
     "m"."city",
     "m"."country",
     "m"."phone",
-    "m"."created_on",
+    TRY_CAST("m"."created_on" AS DATE) AS "created_on",
     "m"."status",
     "m"."_ferry_ref_parent_id",
     CASE
-      WHEN "m"."_ferry_key" IS NULL OR "m"."_ferry_row" > "d"."first_row"
+      WHEN "m"."_ferry_key" IS NULL
+      OR "m"."_ferry_row" > "d"."first_row"
+      OR NOT "m"."_ferry_bad_nip_1" IS NULL
+      OR NOT "m"."_ferry_bad_created_on_0" IS NULL
+      OR NOT "m"."_ferry_bad_status_1" IS NULL
+      OR (
+        NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+      )
       THEN LIST_FILTER(
         [
           CASE
@@ -49,6 +300,22 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
             THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': "m"."_ferry_key"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_nip_1" IS NULL
+            THEN {'rule': 'invalid_nip', 'field': 'nip', 'column': 'nip', 'value': "m"."_ferry_bad_nip_1"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."_ferry_bad_created_on_0"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_status_1" IS NULL
+            THEN {'rule': 'unmapped_value', 'field': 'status', 'column': 'status', 'value': "m"."_ferry_bad_status_1"}
+          END,
+          CASE
+            WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."created_on"}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL

@@ -11,8 +11,21 @@ WITH "mapped" AS MATERIALIZED (
     NULLIF(TRIM(LOWER(TRIM("s"."email"))), '') AS "email",
     TRIM("s"."phone") AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
-    TRIM("s"."created_at") AS "created_on",
+    CASE
+      WHEN NOT TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']) IS NULL
+      THEN STRFTIME(
+        TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']),
+        '%Y-%m-%d'
+      )
+    END AS "created_on",
     "s"."notes" AS "notes",
+    CASE
+      WHEN NOT TRIM("s"."created_at") IS NULL
+      AND NOT (
+        NOT TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']) IS NULL
+      )
+      THEN "s"."created_at"
+    END AS "_ferry_bad_created_on_0",
     NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
     NULLIF(TRIM("s"."reports_to"), '') AS "_ferry_ref_reports_to_id"
   FROM "_ferry_stage_contacts" AS "s"
@@ -36,7 +49,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."email",
     "m"."phone",
     "m"."city",
-    "m"."created_on",
+    TRY_CAST("m"."created_on" AS DATE) AS "created_on",
     "m"."notes",
     "m"."_ferry_ref_company_id",
     "x_company_id"."id" AS "company_id",
@@ -44,6 +57,10 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
+      OR NOT "m"."_ferry_bad_created_on_0" IS NULL
+      OR (
+        NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+      )
       OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
       )
@@ -56,6 +73,14 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
             THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."_ferry_bad_created_on_0"}
+          END,
+          CASE
+            WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on"}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL

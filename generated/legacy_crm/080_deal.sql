@@ -7,10 +7,39 @@ WITH "mapped" AS MATERIALIZED (
     "s"."_ferry_row" AS "_ferry_row",
     NULLIF(TRIM("s"."deal_id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."title", '\s+', ' ', 'g')) AS "title",
-    TRIM("s"."amount") AS "amount",
+    CASE
+      WHEN REGEXP_FULL_MATCH(REGEXP_REPLACE(TRIM("s"."amount"), '[^0-9.+-]', '', 'g'), '[+-]?[0-9]+(\.[0-9]+)?')
+      THEN REGEXP_REPLACE(TRIM("s"."amount"), '[^0-9.+-]', '', 'g')
+    END AS "amount",
     UPPER(TRIM("s"."currency")) AS "currency",
-    LOWER(TRIM("s"."stage")) AS "stage",
+    CASE
+      WHEN LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g'))) IN ('nowa', 'przegrana', 'w toku', 'wygrana')
+      THEN CASE LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g')))
+        WHEN 'nowa'
+        THEN 'new'
+        WHEN 'przegrana'
+        THEN 'lost'
+        WHEN 'w toku'
+        THEN 'in_progress'
+        WHEN 'wygrana'
+        THEN 'won'
+      END
+    END AS "stage",
     TRIM("s"."close_date") AS "close_date",
+    CASE
+      WHEN NOT "s"."amount" IS NULL
+      AND NOT (
+        REGEXP_FULL_MATCH(REGEXP_REPLACE(TRIM("s"."amount"), '[^0-9.+-]', '', 'g'), '[+-]?[0-9]+(\.[0-9]+)?')
+      )
+      THEN "s"."amount"
+    END AS "_ferry_bad_amount_0",
+    CASE
+      WHEN NOT LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g'))) IS NULL
+      AND NOT (
+        LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g'))) IN ('nowa', 'przegrana', 'w toku', 'wygrana')
+      )
+      THEN LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g')))
+    END AS "_ferry_bad_stage_2",
     NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
     NULLIF(TRIM("s"."contact_id"), '') AS "_ferry_ref_contact_id"
   FROM "_ferry_stage_deals" AS "s"
@@ -41,6 +70,8 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
+      OR NOT "m"."_ferry_bad_amount_0" IS NULL
+      OR NOT "m"."_ferry_bad_stage_2" IS NULL
       OR (
         NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
       )
@@ -59,6 +90,14 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
             THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'deal_id', 'value': "m"."_ferry_key"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_amount_0" IS NULL
+            THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."_ferry_bad_amount_0"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_stage_2" IS NULL
+            THEN {'rule': 'unmapped_value', 'field': 'stage', 'column': 'stage', 'value': "m"."_ferry_bad_stage_2"}
           END,
           CASE
             WHEN NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL

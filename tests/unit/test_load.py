@@ -53,3 +53,9 @@ def test_missing_file_and_bad_utf8(tmp_path):
 
 def test_sha256_follows_text():
     assert parse("a", TEXT).sha256 == parse("b", TEXT).sha256 != parse("a", TEXT + "\n").sha256
+
+
+def test_keys_are_kept_as_written():
+    doc = parse("s.yaml", "map: {tak: 1, nie: 0, yes: y, on: o, 1: one}\n")
+    assert list(doc.data["map"]) == ["tak", "nie", "yes", "on", "1"]
+    assert doc.data["map"]["yes"] == "y"
