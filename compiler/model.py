@@ -62,6 +62,25 @@ class Transform:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """A validation rule on one field: required, unique, regex, one_of, min or max."""
+
+    kind: str
+    arg: object  # the pattern, the allowed values (tuple), the bound; None for required/unique
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A row-level condition: a SQL expression over the entity's target fields (kept as text
+    until ``sqlgen``; validation has parsed it and checked it is a scalar over known fields)."""
+
+    name: str
+    expression: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     name: str  # target column
     column: str  # source column
@@ -69,6 +88,7 @@ class Field:
     transforms: tuple[Transform, ...]
     span: Span
     column_span: Span
+    rules: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,7 @@ class Entity:
     span: Span
     source_span: Span
     key_spans: tuple[Span, ...] = ()  # one per key part
+    checks: tuple[Check, ...] = ()
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

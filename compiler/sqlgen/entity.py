@@ -24,11 +24,11 @@ from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
 from compiler.sqlgen import ids, names
+from compiler.sqlgen.checks import (check_conditions, is_null, not_null, reason, rule_conditions, typed,
+                                    unique_ctes)
 from compiler.sqlgen.transforms import TRANSFORMS
-from compiler.sqlgen.types import sql_type
 
 UUID = exp.DataType.build("UUID")
-TEXT = exp.DataType.build("VARCHAR")
 REASON_TYPE = exp.DataType.build('STRUCT(rule VARCHAR, field VARCHAR, "column" VARCHAR, value VARCHAR)[]',
                                  dialect="duckdb")
 
@@ -36,27 +36,6 @@ REASON_TYPE = exp.DataType.build('STRUCT(rule VARCHAR, field VARCHAR, "column" V
 def _old_id(value: exp.Expression) -> exp.Expression:
     """Old ids are compared trimmed; an empty id is no id."""
     return exp.Nullif(this=exp.Trim(this=value), expression=exp.Literal.string(""))
-
-
-def _text(value: str | None) -> exp.Expression:
-    return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
-
-
-def _is_null(value: exp.Expression) -> exp.Expression:
-    return exp.Is(this=value, expression=exp.null())
-
-
-def _not_null(value: exp.Expression) -> exp.Expression:
-    return exp.not_(_is_null(value))
-
-
-def _reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None) -> exp.Struct:
-    return exp.Struct(expressions=[
-        exp.PropertyEQ(this=names.ident("rule"), expression=exp.Literal.string(rule)),
-        exp.PropertyEQ(this=names.ident("field"), expression=_text(field)),
-        exp.PropertyEQ(this=names.ident("column"), expression=_text(column)),
-        exp.PropertyEQ(this=names.ident("value"), expression=value if value is not None else _text(None)),
-    ])
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +83,7 @@ def _mapped(entity: Entity, id_column: str) -> exp.Select:
 def _repeated_ids() -> exp.Select:
     """Old ids that occur more than once, with the first row that carries each (usually none)."""
     return (exp.select(names.col(names.KEY), exp.alias_(exp.Min(this=names.col(names.ROW)), "first_row", quoted=True))
-            .from_(names.table("mapped")).where(_not_null(names.col(names.KEY)))
+            .from_(names.table("mapped")).where(not_null(names.col(names.KEY)))
             .group_by(names.col(names.KEY))
             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
 
@@ -121,28 +100,29 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
     """
     m = "m"
     checks: list[tuple[exp.Expression, exp.Struct]] = [
-        (_is_null(names.col(names.KEY, m)), _reason("missing_source_id", None, id_column, None)),
+        (is_null(names.col(names.KEY, m)), reason("missing_source_id", None, id_column, None)),
         (exp.GT(this=names.col(names.ROW, m), expression=names.col("first_row", "d")),
-         _reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
+         reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
     ]
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
     for field_name, failures in _failures(entity).items():
         field = entity.field(field_name)
         for x in failures:
-            checks.append((_not_null(names.col(x.column, m)), _reason(x.rule, field.name, field.column,
+            checks.append((not_null(names.col(x.column, m)), reason(x.rule, field.name, field.column,
                                                                      names.col(x.column, m))))
     for f in entity.fields:
-        value = names.col(f.name, m)
-        if f.type == "string":
-            outputs.append(value)
-            continue
-        cast = exp.TryCast(this=value.copy(), to=sql_type(f.type))
-        outputs.append(exp.alias_(cast, f.name, quoted=True))
-        checks.append((exp.and_(_not_null(value.copy()), _is_null(cast.copy())),
-                       _reason(f"invalid_{f.type}", f.name, f.column, value.copy())))
+        value, cast = names.col(f.name, m), typed(f, m)
+        outputs.append(exp.alias_(cast, f.name, quoted=True) if f.type != "string" else value)
+        if f.type != "string":
+            checks.append((exp.and_(not_null(value.copy()), is_null(cast.copy())),
+                           reason(f"invalid_{f.type}", f.name, f.column, value.copy())))
+    rejected_inputs = {name: tuple(x.column for x in failures) for name, failures in _failures(entity).items()}
+    checks += rule_conditions(entity, m, rejected_inputs) + check_conditions(entity, m)
     select = (exp.select(*outputs).from_(names.table("mapped", alias=m))
               .join(names.table("repeated_ids", alias="d"), join_type="LEFT",
                     on=exp.EQ(this=names.col(names.KEY, "d"), expression=names.col(names.KEY, m))))
+    for cte, _, alias, on in unique_ctes(entity):
+        select = select.join(names.table(cte, alias=alias), join_type="LEFT", on=on)
     for ref in entity.references:
         raw = names.col(names.raw_reference(ref.name), m)
         select = select.select(raw)
@@ -156,10 +136,10 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
         )
         select = select.select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
         if ref.on_missing == "reject":
-            checks.append((exp.and_(_not_null(raw.copy()), _is_null(names.col(names.ID, x))),
-                           _reason("unresolved_reference", ref.name, ref.column, raw.copy())))
+            checks.append((exp.and_(not_null(raw.copy()), is_null(names.col(names.ID, x))),
+                           reason("unresolved_reference", ref.name, ref.column, raw.copy())))
     item = names.ident("_ferry_reason")
-    keep = exp.Lambda(this=_not_null(item), expressions=[item.copy()])
+    keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
     every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in checks]),
                             expression=keep)
     reasons = exp.Case().when(exp.or_(*(c for c, _ in checks)), every)
@@ -167,7 +147,7 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
 
 
 def _valid(table: str | None = None) -> exp.Expression:
-    return _is_null(names.col(names.REASONS, table))
+    return is_null(names.col(names.REASONS, table))
 
 
 def _key_parts(entity: Entity, table: str | None = None) -> list[exp.Expression]:
@@ -183,7 +163,7 @@ def _key_groups(entity: Entity) -> exp.Select:
                        exp.alias_(exp.func("arg_min", names.col(names.KEY), names.col(names.ROW), dialect="duckdb"),
                                   names.SURVIVOR, quoted=True))
             .from_(names.table("checked"))
-            .where(exp.and_(_valid(), *(_not_null(p.copy()) for p in parts)))
+            .where(exp.and_(_valid(), *(not_null(p.copy()) for p in parts)))
             .group_by(*(p.copy() for p in parts))
             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
 
@@ -209,14 +189,15 @@ def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
     source = spec.source(entity.source)
     survivor = names.col(names.SURVIVOR)
     status = (exp.Case()
-              .when(_is_null(survivor), exp.Literal.string(names.REJECTED))
+              .when(is_null(survivor), exp.Literal.string(names.REJECTED))
               .when(exp.EQ(this=survivor.copy(), expression=names.col(names.KEY)), exp.Literal.string(names.LOADED))
               .else_(exp.Literal.string(names.MERGED)))
     new_id = ids.uuid5(ids.name_for(entity.name, source.name, survivor.copy()))
     final = exp.select(exp.Star(), exp.alias_(status, names.STATUS, quoted=True),
                        exp.alias_(new_id, names.ID, quoted=True)).from_(names.table("merged"))
-    ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False),
-            ("checked", _checked(entity, source.id_column), bool(entity.key))]
+    ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False)]
+    ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
+    ctes.append(("checked", _checked(entity, source.id_column), bool(entity.key)))
     if entity.key:
         ctes.append(("key_groups", _key_groups(entity), False))
     ctes.append(("merged", _merged(entity), False))

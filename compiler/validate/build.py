@@ -13,7 +13,7 @@ from typing import Any
 
 from compiler.errors import Span
 from compiler.load import Document, KeyPath
-from compiler.model import CsvOptions, Entity, Field, Reference, Source, Spec, Target, Transform
+from compiler.model import Check, CsvOptions, Entity, Field, Reference, Rule, Source, Spec, Target, Transform
 
 
 def build(doc: Document) -> Spec:
@@ -79,6 +79,7 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         span=doc.key_span(at),
         source_span=doc.span(at + ("source",)),
         key_spans=tuple(doc.span(at + ("key", i)) for i in range(len(raw.get("key") or ()))),
+        checks=tuple(Check(n, text, doc.span(at + ("checks", n))) for n, text in sorted((raw.get("checks") or {}).items())),
     )
 
 
@@ -95,7 +96,15 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
         transforms=transforms,
         span=doc.key_span(at),
         column_span=doc.span(at + ("from",)),
+        rules=tuple(_rule(doc.span(at + ("rules", i)), r) for i, r in enumerate(raw.get("rules") or ())),
     )
+
+
+def _rule(span: Span, raw: str | dict[str, Any]) -> Rule:
+    if isinstance(raw, str):
+        return Rule(raw, None, span)
+    ((kind, arg),) = raw.items()
+    return Rule(kind, tuple(arg) if isinstance(arg, list) else arg, span)
 
 
 def _frozen(value: Any) -> Any:

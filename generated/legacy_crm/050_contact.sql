@@ -62,6 +62,10 @@ WITH "mapped" AS MATERIALIZED (
         NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
       )
       OR (
+        NOT "m"."email" IS NULL
+        AND NOT REGEXP_FULL_MATCH("m"."email", '[^@\s]+@[^@\s]+\.[a-z]{2,}')
+      )
+      OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
       )
       THEN LIST_FILTER(
@@ -81,6 +85,11 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on"}
+          END,
+          CASE
+            WHEN NOT "m"."email" IS NULL
+            AND NOT REGEXP_FULL_MATCH("m"."email", '[^@\s]+@[^@\s]+\.[a-z]{2,}')
+            THEN {'rule': 'regex', 'field': 'email', 'column': 'email', 'value': "m"."email"}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL

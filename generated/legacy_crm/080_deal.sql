@@ -79,6 +79,13 @@ WITH "mapped" AS MATERIALIZED (
         NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
       )
       OR (
+        "m"."amount" IS NULL AND "m"."_ferry_bad_amount_0" IS NULL
+      )
+      OR TRY_CAST("m"."amount" AS DECIMAL(18, 4)) < CAST(0 AS DECIMAL(18, 4))
+      OR NOT (
+        "m"."stage" <> 'won' OR NOT TRY_CAST("m"."close_date" AS DATE) IS NULL
+      )
+      OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
       )
       THEN LIST_FILTER(
@@ -106,6 +113,20 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
             THEN {'rule': 'invalid_date', 'field': 'close_date', 'column': 'close_date', 'value': "m"."close_date"}
+          END,
+          CASE
+            WHEN "m"."amount" IS NULL AND "m"."_ferry_bad_amount_0" IS NULL
+            THEN {'rule': 'required', 'field': 'amount', 'column': 'amount', 'value': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN TRY_CAST("m"."amount" AS DECIMAL(18, 4)) < CAST(0 AS DECIMAL(18, 4))
+            THEN {'rule': 'min', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
+          END,
+          CASE
+            WHEN NOT (
+              "m"."stage" <> 'won' OR NOT TRY_CAST("m"."close_date" AS DATE) IS NULL
+            )
+            THEN {'rule': 'won_deals_have_a_date', 'field': CAST(NULL AS TEXT), 'column': CAST(NULL AS TEXT), 'value': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import fields, references, sources
+from compiler.validate.checks import fields, references, rules, sources
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -32,6 +32,9 @@ CHECKS: tuple[Check, ...] = (
     fields.check_tables,
     fields.check_case_clashes,
     references.check_deferred_on_missing,
+    rules.check_regexes,
+    rules.check_bounds,
+    rules.check_expressions,
 )
 
 #: code -> the check that emits it, for the meta-test that every code has cases.
@@ -52,6 +55,9 @@ CODES: dict[str, Check] = {
     "F403": fields.check_tables,
     "F404": fields.check_case_clashes,
     "F206": references.check_deferred_on_missing,
+    "F406": rules.check_regexes,
+    "F407": rules.check_expressions,
+    "F408": rules.check_bounds,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

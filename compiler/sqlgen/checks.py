@@ -1,0 +1,119 @@
+"""Reject conditions: each is a (condition, reason) pair evaluated per row in the entity's SQL.
+
+In:  an ``Entity`` and, per field, its text and typed value expressions.
+Out: the pairs for validation rules and entity checks, plus the small aggregate
+CTEs that ``unique`` needs. A row may fail several; the entity SQL keeps every
+reason. Spec values enter as literals; a check expression (the documented SQL
+escape hatch, validated by ``validate.checks.rules``) is parsed by sqlglot and
+its column references are replaced by the typed field values.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import sqlglot
+from sqlglot import exp
+
+from compiler.model import Entity, Field, Rule
+from compiler.sqlgen import names
+from compiler.sqlgen.types import sql_type
+
+TEXT = exp.DataType.build("VARCHAR")
+
+Condition = tuple[exp.Expression, exp.Struct]
+
+
+def is_null(value: exp.Expression) -> exp.Expression:
+    return exp.Is(this=value, expression=exp.null())
+
+
+def not_null(value: exp.Expression) -> exp.Expression:
+    return exp.not_(is_null(value))
+
+
+def _text(value: str | None) -> exp.Expression:
+    return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
+
+
+def reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None) -> exp.Struct:
+    return exp.Struct(expressions=[
+        exp.PropertyEQ(this=names.ident("rule"), expression=exp.Literal.string(rule)),
+        exp.PropertyEQ(this=names.ident("field"), expression=_text(field)),
+        exp.PropertyEQ(this=names.ident("column"), expression=_text(column)),
+        exp.PropertyEQ(this=names.ident("value"), expression=value if value is not None else _text(None)),
+    ])
+
+
+def typed(field: Field, table: str | None) -> exp.Expression:
+    """The field's value after its cast, read from the ``mapped`` CTE (aliased ``table``)."""
+    text = names.col(field.name, table)
+    return text if field.type == "string" else exp.TryCast(this=text, to=sql_type(field.type))
+
+
+def _bound(field: Field, value: object) -> exp.Expression:
+    literal = exp.Literal.number(value) if isinstance(value, (int, float)) else exp.Literal.string(str(value))
+    return exp.cast(literal, sql_type(field.type))
+
+
+def _unique_alias(field: Field) -> str:
+    return f"u_{field.name}"
+
+
+def _rule(field: Field, rule: Rule, m: str, rejected_inputs: tuple[str, ...]) -> Condition:
+    text, value = names.col(field.name, m), typed(field, m)
+    shown = text.copy()
+    match rule.kind:
+        case "required":
+            # Empty, and not because a transform rejected the input (that is its own reason).
+            empty = exp.and_(is_null(text.copy()), *(is_null(names.col(c, m)) for c in rejected_inputs))
+            return empty, reason("required", field.name, field.column, None)
+        case "unique":
+            first = names.col("first_row", _unique_alias(field))
+            return exp.GT(this=names.col(names.ROW, m), expression=first), reason("unique", field.name, field.column, shown)
+        case "regex":
+            matches = exp.func("regexp_full_match", text.copy(), exp.Literal.string(rule.arg), dialect="duckdb")
+            return exp.and_(not_null(text.copy()), exp.not_(matches)), reason("regex", field.name, field.column, shown)
+        case "one_of":
+            allowed = exp.In(this=text.copy(), expressions=[exp.Literal.string(v) for v in rule.arg])
+            return exp.and_(not_null(text.copy()), exp.not_(allowed)), reason("one_of", field.name, field.column, shown)
+        case "min":
+            return exp.LT(this=value, expression=_bound(field, rule.arg)), reason("min", field.name, field.column, shown)
+        case "max":
+            return exp.GT(this=value, expression=_bound(field, rule.arg)), reason("max", field.name, field.column, shown)
+    raise ValueError(f"unknown rule {rule.kind!r}")  # pragma: no cover - the schema allows only the cases above
+
+
+def rule_conditions(entity: Entity, m: str, rejected_inputs: Mapping[str, tuple[str, ...]]) -> list[Condition]:
+    """``rejected_inputs``: per field, the working columns where its transforms keep rejected input."""
+    return [_rule(f, r, m, rejected_inputs.get(f.name, ())) for f in entity.fields for r in f.rules]
+
+
+def check_conditions(entity: Entity, m: str) -> list[Condition]:
+    """Entity checks: the expression with each field name replaced by its typed value.
+
+    A check fails when the expression is false; NULL (unknown) passes, as in SQL CHECK constraints.
+    """
+    values: Mapping[str, Field] = {f.name: f for f in entity.fields}
+    out: list[Condition] = []
+    for check in entity.checks:
+        tree = sqlglot.parse_one(check.expression, read="duckdb")
+        tree = tree.transform(lambda node: typed(values[node.name], m) if isinstance(node, exp.Column) else node)
+        out.append((exp.not_(exp.paren(tree)), reason(check.name, None, None, None)))
+    return out
+
+
+def unique_ctes(entity: Entity) -> list[tuple[str, exp.Select, str, exp.Expression]]:
+    """For each `unique` field: (cte name, query, alias, join condition against ``m``)."""
+    out = []
+    for field in (f for f in entity.fields if any(r.kind == "unique" for r in f.rules)):
+        value = typed(field, None)
+        query = (exp.select(exp.alias_(value, "value", quoted=True),
+                            exp.alias_(exp.Min(this=names.col(names.ROW)), "first_row", quoted=True))
+                 .from_(names.table("mapped")).where(not_null(value.copy()))
+                 .group_by(value.copy())
+                 .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
+        alias = _unique_alias(field)
+        on = exp.EQ(this=names.col("value", alias), expression=typed(field, "m"))
+        out.append((f"repeated_{field.name}", query, alias, on))
+    return out

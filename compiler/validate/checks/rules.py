@@ -1,0 +1,104 @@
+"""F406-F408: regular expressions compile, bounds fit their field, check expressions are safe scalars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from compiler.errors import Diagnostic, did_you_mean
+from compiler.validate.checks.context import Context
+
+_ORDERED = {"integer", "decimal", "date", "timestamp"}
+
+
+def _regex_error(pattern: str) -> str | None:
+    """DuckDB's (RE2's) own verdict on a pattern, so validate and run agree."""
+    con = duckdb.connect()
+    try:
+        con.execute("SELECT regexp_matches('', ?)", [pattern])
+        return None
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        con.close()
+
+
+def check_regexes(ctx: Context) -> Iterable[Diagnostic]:
+    """F406: `replace` patterns and `regex` rules must be valid RE2 regular expressions.
+
+    Bad::   rules: [{regex: '(?<=@)example'}]     # RE2 has no look-behind
+    Good::  rules: [{regex: '.*@example\\.pl'}]
+    """
+    for entity in ctx.spec.entities:
+        for field in entity.fields:
+            found = [(t.span, dict(t.args)["pattern"]) for t in field.transforms if t.name == "replace"]
+            found += [(r.span, r.arg) for r in field.rules if r.kind == "regex"]
+            for span, pattern in found:
+                if (error := _regex_error(pattern)) is not None:
+                    yield Diagnostic("F406", f"invalid regular expression {pattern!r}: {error}", span,
+                                     "patterns use RE2 syntax (no look-around or back-references)")
+
+
+def check_bounds(ctx: Context) -> Iterable[Diagnostic]:
+    """F408: `min`/`max` apply to numbers and dates, with a bound of the field's type.
+
+    Bad::   name: {from: nazwa, rules: [{min: 3}]}          # text has no order here
+    Good::  amount: {from: kwota, type: decimal, rules: [{min: 0}]}
+    """
+    for entity in ctx.spec.entities:
+        for field in entity.fields:
+            for rule in (r for r in field.rules if r.kind in ("min", "max")):
+                if field.type not in _ORDERED:
+                    yield Diagnostic("F408", f"'{rule.kind}' needs a numeric or date field; '{field.name}' is "
+                                     f"{field.type}", rule.span, "set `type: integer`, `decimal`, `date` or `timestamp`")
+                elif not _fits(field.type, rule.arg):
+                    yield Diagnostic("F408", f"'{rule.kind}: {rule.arg}' is not a {field.type}", rule.span,
+                                     "dates are written as YYYY-MM-DD" if field.type in ("date", "timestamp") else None)
+
+
+def _fits(field_type: str, bound: object) -> bool:
+    if field_type in ("integer", "decimal"):
+        return isinstance(bound, (int, float)) and not isinstance(bound, bool)
+    try:
+        (dt.date if field_type == "date" else dt.datetime).fromisoformat(str(bound))
+        return True
+    except ValueError:
+        return False
+
+
+def check_expressions(ctx: Context) -> Iterable[Diagnostic]:
+    """F407: an entity `checks` expression is one scalar SQL expression over the entity's fields.
+
+    No statements, subqueries, aggregates or window functions, and every column is a
+    target field of the entity.
+
+    Bad::   checks: {paid: "amount > (SELECT avg(amount) FROM deal)"}
+    Good::  checks: {paid: "amount > 0 OR stage = 'lost'"}
+    """
+    for entity in ctx.spec.entities:
+        fields = [f.name for f in entity.fields]
+        for check in entity.checks:
+            problem, hint = expression_problem(check.expression, fields)
+            if problem:
+                yield Diagnostic("F407", f"check '{check.name}' of entity '{entity.name}': {problem}", check.span, hint)
+
+
+def expression_problem(text: str, fields: list[str]) -> tuple[str | None, str | None]:
+    try:
+        tree = sqlglot.parse_one(text, read="duckdb")
+    except ParseError as exc:
+        return f"not valid SQL ({str(exc).splitlines()[0]})", "write one boolean expression, e.g. \"amount >= 0\""
+    # An allowlist: scalar expressions (columns, literals, functions, comparisons, CASE) are Conditions.
+    if not isinstance(tree, exp.Condition) or tree.find(exp.Query) is not None:
+        return "statements and subqueries are not allowed", "write one boolean expression over the entity's fields"
+    if tree.find(exp.AggFunc, exp.Window) is not None:
+        return "aggregates and window functions are not allowed", "use the `unique` rule for uniqueness"
+    for column in tree.find_all(exp.Column):
+        if column.table or column.name not in fields:
+            return f"unknown column '{column.sql(dialect='duckdb')}'", did_you_mean(column.name, fields)
+    return None, None
