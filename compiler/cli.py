@@ -140,10 +140,10 @@ def run(
 
 def _print_run(manifest: api.run_module.RunManifest) -> None:
     table = Table(title=f"ferry run {manifest.spec['name']} -> {manifest.target['path']}", title_justify="left")
-    for name in ("entity", "source", "read", "loaded", "merged", "rejected", "balanced"):
+    for name in ("entity", "source", "read", "loaded", "merged", "archived", "rejected", "balanced"):
         table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
     for c in manifest.entities:
-        table.add_row(c.entity, c.source, str(c.read), str(c.loaded), str(c.merged), str(c.rejected),
+        table.add_row(c.entity, c.source, str(c.read), str(c.loaded), str(c.merged), str(c.archived), str(c.rejected),
                       "yes" if c.balanced else "NO")
     out.print(table)
     if manifest.unresolved_references:

@@ -81,6 +81,15 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class Filter:
+    """Rows where ``keep`` (SQL over target fields) is not true are archived, not migrated."""
+
+    keep: str
+    archive: str | None  # file for archived rows, relative to the spec (.parquet or .csv)
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     name: str  # target column
     column: str  # source column
@@ -122,6 +131,7 @@ class Entity:
     source_span: Span
     key_spans: tuple[Span, ...] = ()  # one per key part
     checks: tuple[Check, ...] = ()
+    filter: Filter | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

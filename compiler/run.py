@@ -53,11 +53,12 @@ class EntityCounts:
     read: int
     loaded: int
     merged: int
+    archived: int
     rejected: int
 
     @property
     def balanced(self) -> bool:
-        return self.read == self.loaded + self.merged + self.rejected
+        return self.read == self.loaded + self.merged + self.archived + self.rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ def _count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | N
     query = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
     if where is not None:
         query = query.where(where)
-    return con.execute(query.sql(dialect="duckdb")).fetchone()[0]
+    return con.execute(query.sql(dialect="duckdb")).fetchall()[0][0]
 
 
 def _status(value: str) -> exp.Expression:
@@ -152,24 +153,28 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
             exp.Count(this=exp.Star()),
             exp.Count(this=exp.Distinct(expressions=[row])),
             exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
-            *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "rejected")),
+            *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
         ).from_(exp.to_table(rows, quoted=True))
-        total, distinct, highest, loaded, merged, rejected = con.execute(tally.sql(dialect="duckdb")).fetchone()
+        total, distinct, highest, loaded, merged, archived, rejected = con.execute(
+            tally.sql(dialect="duckdb")).fetchall()[0]
         if not total == distinct == highest:
             raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]),
                         "this is a ferry bug: please report it with the spec")
         read[e["source"]] = total
-        c = EntityCounts(e["name"], e["source"], total, loaded, merged, rejected)
+        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected)
+        archive = e.get("archive")
         persisted = (
-            _count(con, e["table"]) == c.loaded
+            (_count(con, archive["table"]) if archive else 0) == c.archived
+            and _count(con, e["table"]) == c.loaded
             and _count(con, e["crosswalk"]) == c.loaded + c.merged
             and _count(con, rejects, exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)))
             == c.rejected
         )
         if not c.balanced or not persisted:
             raise _fail("F601", f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
-                        f" + merged {c.merged} + rejected {c.rejected}, or the tables disagree; nothing was written",
+                        f" + merged {c.merged} + archived {c.archived} + rejected {c.rejected}, or the tables "
+                        "disagree; nothing was written",
                         Span(e["table"]), "this is a ferry bug: please report it with the spec")
         counts.append(c)
     return read, tuple(counts)
@@ -218,6 +223,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                         "check the path (`target.path` or --target) is a writable DuckDB file "
                         "that no other process holds open") from None
         committed = False
+        staged_files: list[tuple[Path, Path]] = []
         try:
             con.execute("BEGIN TRANSACTION")
             for variable, path in sorted(readable.items()):
@@ -234,8 +240,11 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest)
             unresolved = _count(con, manifest["tables"]["unresolved_references"])
+            staged_files = export_archives(con, manifest, base)
             con.execute("COMMIT")
             committed = True
+            for tmp_file, final in staged_files:
+                os.replace(tmp_file, final)
         finally:
             if not committed:
                 try:
@@ -243,6 +252,9 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 except duckdb.Error:
                     pass
             con.close()
+            if not committed:
+                for tmp_file, _ in staged_files:
+                    tmp_file.unlink(missing_ok=True)
             if not committed and not existed:
                 for leftover in (target, target.with_name(target.name + ".wal")):
                     leftover.unlink(missing_ok=True)
@@ -262,6 +274,30 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     )
     write_run_manifest(run_manifest_path(target), run)
     return run
+
+
+def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], base: Path) -> list[tuple[Path, Path]]:
+    """Write each entity's archived rows to its file (Parquet or CSV by extension), next to the final
+    name; the caller renames them into place once the transaction commits."""
+    staged = []
+    for e in manifest["entities"]:
+        archive = e.get("archive")
+        if not archive or not archive["path"]:
+            continue
+        final = base / archive["path"]
+        tmp_file = final.with_name(f".{final.name}.tmp")
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            relation = con.table(archive["table"])
+            if final.suffix == ".parquet":
+                relation.write_parquet(str(tmp_file))
+            else:
+                relation.write_csv(str(tmp_file), header=True)
+        except (OSError, duckdb.Error) as exc:
+            raise _fail("F605", f"cannot write archive {final}: {str(exc).splitlines()[0]}", Span(str(final)),
+                        "check that the folder of `filter.archive` is writable") from None
+        staged.append((tmp_file, final))
+    return staged
 
 
 def run_manifest_path(target: Path) -> Path:

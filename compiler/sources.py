@@ -111,7 +111,7 @@ def _sniff(source: Source, original: Path, readable: Path) -> tuple[str, ...]:
             "SELECT Columns FROM sniff_csv(?, delim = ?, quote = ?, escape = ?, header = ?, "
             "encoding = ?, all_varchar = true, sample_size = 2048)",
             [str(readable), o.delimiter, o.quote, o.escape, o.header, encodings.duckdb_reads(o.encoding)],
-        ).fetchone()
+        ).fetchall()[0]
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F306", f"cannot read {original} as CSV: {_first_line(exc)}", source.path_span,
                                     "check `options` (delimiter, quote, encoding) against the file")) from None

@@ -60,6 +60,10 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
                 "table": names.table_name(names.entity_table(spec.target, e)),
                 "crosswalk": names.table_name(names.crosswalk_table(e)),
                 "rows_table": names.table_name(names.rows_table(e)),
+                "archive": None if e.filter is None else {
+                    "table": names.table_name(names.archive_table(e)),
+                    "path": e.filter.archive,
+                },
             }
             for e in (spec.entity(n) for n in bundle.order.entities)
         ],

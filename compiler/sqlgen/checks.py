@@ -103,6 +103,16 @@ def check_conditions(entity: Entity, m: str) -> list[Condition]:
     return out
 
 
+def archived_condition(entity: Entity, m: str) -> exp.Expression:
+    """True when the entity's filter does not keep the row (NULL is not kept, as in WHERE)."""
+    if entity.filter is None:
+        return exp.false()
+    values: Mapping[str, Field] = {f.name: f for f in entity.fields}
+    tree = sqlglot.parse_one(entity.filter.keep, read="duckdb")
+    tree = tree.transform(lambda node: typed(values[node.name], m) if isinstance(node, exp.Column) else node)
+    return exp.not_(exp.func("coalesce", exp.paren(tree), exp.false()))
+
+
 def unique_ctes(entity: Entity) -> list[tuple[str, exp.Select, str, exp.Expression]]:
     """For each `unique` field: (cte name, query, alias, join condition against ``m``)."""
     out = []

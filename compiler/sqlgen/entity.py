@@ -24,8 +24,8 @@ from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
 from compiler.sqlgen import ids, names
-from compiler.sqlgen.checks import (check_conditions, is_null, not_null, reason, rule_conditions, typed,
-                                    unique_ctes)
+from compiler.sqlgen.checks import (archived_condition, check_conditions, is_null, not_null, reason,
+                                    rule_conditions, typed, unique_ctes)
 from compiler.sqlgen.transforms import TRANSFORMS
 
 UUID = exp.DataType.build("UUID")
@@ -143,11 +143,13 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
     every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in checks]),
                             expression=keep)
     reasons = exp.Case().when(exp.or_(*(c for c, _ in checks)), every)
-    return select.select(exp.alias_(reasons, names.REASONS, quoted=True))
+    archived = exp.alias_(archived_condition(entity, m), names.ARCHIVED_FLAG, quoted=True)
+    return select.select(exp.alias_(reasons, names.REASONS, quoted=True), archived)
 
 
 def _valid(table: str | None = None) -> exp.Expression:
-    return is_null(names.col(names.REASONS, table))
+    """Neither rejected nor archived: the row takes part in merging and loading."""
+    return exp.and_(is_null(names.col(names.REASONS, table)), exp.not_(names.col(names.ARCHIVED_FLAG, table)))
 
 
 def _key_parts(entity: Entity, table: str | None = None) -> list[exp.Expression]:
@@ -189,6 +191,7 @@ def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
     source = spec.source(entity.source)
     survivor = names.col(names.SURVIVOR)
     status = (exp.Case()
+              .when(names.col(names.ARCHIVED_FLAG), exp.Literal.string(names.ARCHIVED))
               .when(is_null(survivor), exp.Literal.string(names.REJECTED))
               .when(exp.EQ(this=survivor.copy(), expression=names.col(names.KEY)), exp.Literal.string(names.LOADED))
               .else_(exp.Literal.string(names.MERGED)))
@@ -228,7 +231,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         exp.alias_(names.col(names.KEY), "source_key", quoted=True),
         names.col(names.ID),
         exp.alias_(names.col(names.STATUS), "status", quoted=True),
-    ).from_(rows.copy()).where(exp.not_(_status_is(names.REJECTED)))
+    ).from_(rows.copy()).where(exp.or_(_status_is(names.LOADED), _status_is(names.MERGED)))
     crosswalk.set("order", _by_row())
     columns = [names.col(names.ID), *(names.col(f.name) for f in entity.fields)]
     for ref in entity.references:
@@ -247,6 +250,17 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         _create_as(names.entity_table(spec.target, entity), records),
         exp.insert(rejects, names.rejects_table()),
     ]
+    if entity.filter is not None:
+        archive = exp.select(
+            exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
+            exp.alias_(names.col(names.ROW), "source_row", quoted=True),
+            exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+            *(names.col(f.name) for f in entity.fields),
+            # An archived row is not validated away: whatever was wrong with it is kept alongside.
+            exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
+        ).from_(rows.copy()).where(_status_is(names.ARCHIVED))
+        archive.set("order", _by_row())
+        statements.append(_create_as(names.archive_table(entity), archive))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
         statements.append(_record_unresolved(entity, nullable, through_crosswalk=False))

@@ -18,10 +18,11 @@ ROW = "_ferry_row"  # 1-based data row number in the source file
 KEY = "_ferry_key"  # the old system's id, trimmed
 REASONS = "_ferry_reasons"  # why the row is rejected; empty list = valid
 SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itself, or the one it merges into)
-STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'rejected'
+STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'archived' | 'rejected'
 ID = "id"
 
-LOADED, MERGED, REJECTED = "loaded", "merged", "rejected"
+ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row
+LOADED, MERGED, ARCHIVED, REJECTED = "loaded", "merged", "archived", "rejected"
 
 
 def ident(name: str) -> exp.Identifier:
@@ -62,6 +63,10 @@ def rows_table(entity: Entity | str) -> exp.Table:
 
 def crosswalk_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_crosswalk", INTERNAL_SCHEMA)
+
+
+def archive_table(entity: Entity | str) -> exp.Table:
+    return table(f"{getattr(entity, 'name', entity)}_archive", INTERNAL_SCHEMA)
 
 
 def rejects_table() -> exp.Table:

@@ -13,7 +13,7 @@ from typing import Any
 
 from compiler.errors import Span
 from compiler.load import Document, KeyPath
-from compiler.model import Check, CsvOptions, Entity, Field, Reference, Rule, Source, Spec, Target, Transform
+from compiler.model import Check, CsvOptions, Entity, Field, Filter, Reference, Rule, Source, Spec, Target, Transform
 
 
 def build(doc: Document) -> Spec:
@@ -80,6 +80,8 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         source_span=doc.span(at + ("source",)),
         key_spans=tuple(doc.span(at + ("key", i)) for i in range(len(raw.get("key") or ()))),
         checks=tuple(Check(n, text, doc.span(at + ("checks", n))) for n, text in sorted((raw.get("checks") or {}).items())),
+        filter=Filter(raw["filter"]["keep"], raw["filter"].get("archive"), doc.span(at + ("filter", "keep")))
+        if "filter" in raw else None,
     )
 
 

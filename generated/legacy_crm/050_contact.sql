@@ -98,7 +98,8 @@ WITH "mapped" AS MATERIALIZED (
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
-    END AS "_ferry_reasons"
+    END AS "_ferry_reasons",
+    FALSE AS "_ferry_archived"
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
@@ -110,7 +111,10 @@ WITH "mapped" AS MATERIALIZED (
     ARG_MIN("_ferry_key", "_ferry_row") AS "_ferry_survivor_key"
   FROM "checked"
   WHERE
-    "_ferry_reasons" IS NULL AND NOT NULLIF("email", '') IS NULL
+    (
+      "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+    )
+    AND NOT NULLIF("email", '') IS NULL
   GROUP BY
     NULLIF("email", '')
   HAVING
@@ -119,7 +123,7 @@ WITH "mapped" AS MATERIALIZED (
   SELECT
     "c".*,
     CASE
-      WHEN "c"."_ferry_reasons" IS NULL
+      WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
       THEN COALESCE("g"."_ferry_survivor_key", "c"."_ferry_key")
     END AS "_ferry_survivor_key"
   FROM "checked" AS "c"
@@ -129,6 +133,8 @@ WITH "mapped" AS MATERIALIZED (
 SELECT
   *,
   CASE
+    WHEN "_ferry_archived"
+    THEN 'archived'
     WHEN "_ferry_survivor_key" IS NULL
     THEN 'rejected'
     WHEN "_ferry_survivor_key" = "_ferry_key"
@@ -154,7 +160,7 @@ SELECT
   "_ferry_status" AS "status"
 FROM "_ferry_rows_contact"
 WHERE
-  NOT "_ferry_status" = 'rejected'
+  "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
 

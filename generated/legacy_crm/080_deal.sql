@@ -135,7 +135,14 @@ WITH "mapped" AS MATERIALIZED (
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
-    END AS "_ferry_reasons"
+    END AS "_ferry_reasons",
+    NOT COALESCE(
+      (
+        "m"."stage" <> 'lost'
+        OR TRY_CAST("m"."close_date" AS DATE) >= CAST('2024-01-01' AS DATE)
+      ),
+      FALSE
+    ) AS "_ferry_archived"
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
@@ -146,12 +153,17 @@ WITH "mapped" AS MATERIALIZED (
 ), "merged" AS (
   SELECT
     *,
-    CASE WHEN "c"."_ferry_reasons" IS NULL THEN "c"."_ferry_key" END AS "_ferry_survivor_key"
+    CASE
+      WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
+      THEN "c"."_ferry_key"
+    END AS "_ferry_survivor_key"
   FROM "checked" AS "c"
 )
 SELECT
   *,
   CASE
+    WHEN "_ferry_archived"
+    THEN 'archived'
     WHEN "_ferry_survivor_key" IS NULL
     THEN 'rejected'
     WHEN "_ferry_survivor_key" = "_ferry_key"
@@ -177,7 +189,7 @@ SELECT
   "_ferry_status" AS "status"
 FROM "_ferry_rows_deal"
 WHERE
-  NOT "_ferry_status" = 'rejected'
+  "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
 
@@ -207,6 +219,23 @@ SELECT
 FROM "_ferry_rows_deal"
 WHERE
   "_ferry_status" = 'rejected'
+ORDER BY
+  "_ferry_row";
+
+CREATE OR REPLACE TABLE "_ferry"."deal_archive" AS
+SELECT
+  'deals' AS "source",
+  "_ferry_row" AS "source_row",
+  "_ferry_key" AS "source_key",
+  "title",
+  "amount",
+  "currency",
+  "stage",
+  "close_date",
+  "_ferry_reasons" AS "reasons"
+FROM "_ferry_rows_deal"
+WHERE
+  "_ferry_status" = 'archived'
 ORDER BY
   "_ferry_row";
 

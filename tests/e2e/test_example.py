@@ -52,10 +52,22 @@ def test_exact_duplicates_are_merged_into_one_record(target, entity, kinds):
 
 
 def test_invalid_rows_are_rejected_with_their_reason(target):
+    """Or, when the entity's filter archives the row anyway, archived with the reason kept."""
     rejects = {(e, int(r)): rules for e, r, rules in target.execute(
         "SELECT entity, source_row, [x.rule for x in reasons] FROM _ferry.rejects").fetchall()}
+    archived = {("deal", int(r)): rules for r, rules in target.execute(
+        "SELECT source_row, [x.rule for x in reasons] FROM _ferry.deal_archive WHERE reasons IS NOT NULL").fetchall()}
+    assert archived, "the example should show an invalid row that the filter archives"
     for row in truth("invalid.csv"):
-        assert row["reason"] in rejects[(row["entity"], int(row["row"]))]
+        key = (row["entity"], int(row["row"]))
+        assert row["reason"] in (rejects.get(key) or archived[key])
+
+
+def test_filtered_rows_are_archived(target):
+    kept = target.execute("SELECT count(*) FROM deal WHERE stage = 'lost' AND close_date < DATE '2024-01-01'").fetchall()
+    assert kept == [(0,)]
+    n, wrong = target.execute("SELECT count(*), count_if(stage <> 'lost') FROM _ferry.deal_archive").fetchall()[0]
+    assert n > 0 and wrong == 0
 
 
 def test_orphans_are_rejected_or_left_empty_and_recorded(target):

@@ -40,7 +40,8 @@ def test_balanced_tables_pass():
     (GOOD, 2, 3, 0),  # reject not written
     ([(1, "loaded"), (3, "loaded")], 2, 2, 0),  # source row 2 vanished between stage and working table
     ([(1, "loaded"), (1, "loaded")], 2, 2, 0),  # a row doubled
-    ([(1, "loaded"), (2, "archived?")], 1, 1, 0),  # a status outside the three outcomes
+    ([(1, "loaded"), (2, "archived")], 1, 1, 0),  # archived, but the entity has no archive table to hold it
+    ([(1, "loaded"), (2, "lost?")], 1, 1, 0),  # a status outside the four outcomes
 ])
 def test_unbalanced_tables_fail(statuses, loaded, crosswalk, rejects):
     with pytest.raises(FerryError) as info:

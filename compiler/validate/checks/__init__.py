@@ -35,6 +35,7 @@ CHECKS: tuple[Check, ...] = (
     rules.check_regexes,
     rules.check_bounds,
     rules.check_expressions,
+    rules.check_filter,
 )
 
 #: code -> the check that emits it, for the meta-test that every code has cases.
@@ -58,6 +59,7 @@ CODES: dict[str, Check] = {
     "F406": rules.check_regexes,
     "F407": rules.check_expressions,
     "F408": rules.check_bounds,
+    "F409": rules.check_filter,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

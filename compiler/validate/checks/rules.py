@@ -88,6 +88,19 @@ def check_expressions(ctx: Context) -> Iterable[Diagnostic]:
                 yield Diagnostic("F407", f"check '{check.name}' of entity '{entity.name}': {problem}", check.span, hint)
 
 
+def check_filter(ctx: Context) -> Iterable[Diagnostic]:
+    """F409: a filter's `keep` is one scalar SQL expression over the entity's fields.
+
+    Bad::   filter: {keep: "status IN (SELECT status FROM active_statuses)"}
+    Good::  filter: {keep: "status = 'active'"}
+    """
+    for entity in ctx.spec.entities:
+        if entity.filter is not None:
+            problem, hint = expression_problem(entity.filter.keep, [f.name for f in entity.fields])
+            if problem:
+                yield Diagnostic("F409", f"filter of entity '{entity.name}': {problem}", entity.filter.span, hint)
+
+
 def expression_problem(text: str, fields: list[str]) -> tuple[str | None, str | None]:
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
