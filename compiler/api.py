@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler import run as run_module, sources, validate as validation
+from compiler import rejects as rejects_module, run as run_module, sources, validate as validation
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
 from compiler.model import Spec
@@ -114,3 +114,9 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     its semantics were checked when it was compiled, and the compile manifest pins its hash."""
     spec = validation.to_spec(load(path))
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress)
+
+
+def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_module.RejectFile, ...]:
+    """Write <out>/<entity>_rejects.csv: each rejected source row as it was, plus its reasons."""
+    spec = validation.to_spec(load(path))
+    return rejects_module.export(spec, target_path(spec, options), out)

@@ -152,6 +152,22 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
     out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
 
 
+@app.command("rejects")
+def rejects_(
+    spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("rejects"),
+    target: Annotated[Optional[Path], typer.Option(help="DuckDB file; default: the spec's target.path.")] = None,
+) -> None:
+    """Export rejected rows as CSV, one file per entity: the original source row plus its reasons
+    (like Salesforce Data Loader's error file), for fixing at the source and re-running."""
+    try:
+        files = api.export_rejects(spec, api.Options(target=target), out_dir)
+    except FerryError as exc:
+        _fail(exc)
+    for f in files:
+        out.print(f"{f.path}: {f.rows} rejected rows")
+
+
 @app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""

@@ -170,3 +170,15 @@ def test_manifest_that_drops_a_step_is_refused(project):
     with pytest.raises(FerryError) as info:
         api.run_spec(project / "mini.yaml", options)
     assert info.value.diagnostics[0].code == "F503"
+
+
+def test_rejects_export_gives_original_rows_and_reasons(project, tmp_path):
+    import csv
+    migrate(project)
+    files = {f.entity: f for f in api.export_rejects(project / "mini.yaml", api.Options(), tmp_path / "rejects")}
+    assert {e: f.rows for e, f in files.items()} == {"company": 0, "contact": 2, "deal": 2}
+    with files["deal"].path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["ferry_row"], r["deal_id"], r["amount"], r["ferry_reasons"]) for r in rows] == [
+        ("2", "900002", "n/a", "invalid_decimal amount=n/a"), ("4", "900001", "1", "duplicate_source_id=900001")]
+    assert list(rows[0])[:3] == ["ferry_row", "deal_id", "title"]  # every source column, as in the file

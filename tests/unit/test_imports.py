@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources"},
-    {"run"},
+    {"run", "rejects"},
     {"api"},
     {"cli", "__main__"},
 ]
