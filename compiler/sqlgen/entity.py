@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
 from compiler.sqlgen import ids, names
-from compiler.sqlgen.checks import (archived_condition, check_conditions, is_null, not_null, reason,
+from compiler.sqlgen.conditions import (archived_condition, check_conditions, is_null, not_null, reason,
                                     rule_conditions, typed, unique_ctes)
 from compiler.sqlgen.transforms import TRANSFORMS
 
