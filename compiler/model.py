@@ -92,12 +92,18 @@ class Filter:
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str  # target column
-    column: str  # source column
+    columns: tuple[str, ...]  # source columns; several are joined with ``join`` (empty parts skipped)
     type: FieldType
     transforms: tuple[Transform, ...]
     span: Span
-    column_span: Span
+    column_spans: tuple[Span, ...]
     rules: tuple[Rule, ...] = ()
+    join: str = " "
+
+    @property
+    def column(self) -> str:
+        """The source column(s) as shown in reject reasons: ``first_name+last_name``."""
+        return "+".join(self.columns)
 
 
 @dataclass(frozen=True, slots=True)

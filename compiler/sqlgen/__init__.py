@@ -69,7 +69,7 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
 def _used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
     """The source's id column first, then every other column the spec reads, sorted."""
     source = spec.source(source_name)
-    used = {f.column for e in spec.entities if e.source == source_name for f in e.fields}
+    used = {c for e in spec.entities if e.source == source_name for f in e.fields for c in f.columns}
     used |= {r.column for e in spec.entities if e.source == source_name for r in e.references}
     used.discard(source.id_column)
     return (source.id_column, *sorted(used))

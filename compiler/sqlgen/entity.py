@@ -49,7 +49,12 @@ class _Failure:
 
 
 def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
-    value: exp.Expression = names.col(field.column, "s")
+    parts = [names.col(c, "s") for c in field.columns]
+    value: exp.Expression = parts[0] if len(parts) == 1 else exp.Nullif(
+        this=exp.func("concat_ws", exp.Literal.string(field.join),
+                      *(exp.Nullif(this=exp.Trim(this=p), expression=exp.Literal.string("")) for p in parts),
+                      dialect="duckdb"),
+        expression=exp.Literal.string(""))
     failures = []
     for step, transform in enumerate(field.transforms):
         applied = TRANSFORMS[transform.name](value, dict(transform.args))

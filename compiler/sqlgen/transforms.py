@@ -85,6 +85,45 @@ def upper(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     return Applied(exp.Upper(this=value))
 
 
+def title(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """Each word capitalised, also after a hyphen: 'jean-PIERRE łęcki' -> 'Jean-Pierre Łęcki'.
+
+    Unicode-correct (DuckDB's upper/lower); words are split on spaces, then on hyphens.
+    """
+    def capitalise_words(text: exp.Expression, separator: str) -> exp.Expression:
+        word = exp.to_identifier("_ferry_word", quoted=True)
+        first = exp.Upper(this=exp.Substring(this=word.copy(), start=exp.Literal.number(1),
+                                             length=exp.Literal.number(1)))
+        rest = exp.Substring(this=word.copy(), start=exp.Literal.number(2))
+        each = exp.Lambda(this=exp.DPipe(this=first, expression=rest, safe=True), expressions=[word.copy()])
+        words = exp.func("string_split", text, _s(separator), dialect="duckdb")
+        return exp.func("array_to_string", exp.Transform(this=words, expression=each), _s(separator),
+                        dialect="duckdb")
+
+    return Applied(capitalise_words(capitalise_words(exp.Lower(this=value), " "), "-"))
+
+
+def split(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``split: {part: first}``: 'Anna Maria Nowak' -> Anna (first), Nowak (last), 'Maria Nowak'
+    (rest), 'Anna Maria' (init). Without a ``separator`` words are split on runs of whitespace
+    and rejoined with one space."""
+    separator = args.get("separator")
+    trimmed = exp.Trim(this=value)
+    words = exp.func("string_split", trimmed, _s(separator), dialect="duckdb") if separator else \
+        exp.func("regexp_split_to_array", trimmed, _s(r"\s+"), dialect="duckdb")
+    separator = separator or " "
+    count = exp.func("len", words.copy(), dialect="duckdb")
+    part = args["part"]
+    if part in ("first", "last"):
+        index = exp.Literal.number(1) if part == "first" else exp.Neg(this=exp.Literal.number(1))
+        return Applied(exp.Bracket(this=words, expressions=[index], offset=1))
+    sliced = exp.func("list_slice", words, exp.Literal.number(2), count, dialect="duckdb") if part == "rest" else \
+        exp.func("list_slice", words, exp.Literal.number(1), exp.Sub(this=count, expression=exp.Literal.number(1)),
+                 dialect="duckdb")
+    return Applied(exp.Nullif(this=exp.func("array_to_string", sliced, _s(separator), dialect="duckdb"),
+                              expression=_s("")))
+
+
 def digits(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     return Applied(_regexp_replace(value, "[^0-9]", ""))
 
@@ -212,6 +251,8 @@ TRANSFORMS: dict[str, Builder] = {
     "squish": squish,
     "lower": lower,
     "upper": upper,
+    "title": title,
+    "split": split,
     "digits": digits,
     "blank_as_null": blank_as_null,
     "replace": replace,

@@ -87,18 +87,22 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
 
 def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> Field:
     if isinstance(raw, str):
-        return Field(name, raw, "string", (), doc.key_span(at), doc.span(at))
+        return Field(name, (raw,), "string", (), doc.key_span(at), (doc.span(at),))
     transforms = tuple(
         _transform(doc.span(at + ("transforms", i)), t) for i, t in enumerate(raw.get("transforms") or ())
     )
+    columns = raw["from"] if isinstance(raw["from"], list) else [raw["from"]]
+    spans = [doc.span(at + ("from", i)) for i in range(len(columns))] if isinstance(raw["from"], list) \
+        else [doc.span(at + ("from",))]
     return Field(
         name=name,
-        column=raw["from"],
+        columns=tuple(columns),
         type=raw.get("type", "string"),
         transforms=transforms,
         span=doc.key_span(at),
-        column_span=doc.span(at + ("from",)),
+        column_spans=tuple(spans),
         rules=tuple(_rule(doc.span(at + ("rules", i)), r) for i, r in enumerate(raw.get("rules") or ())),
+        join=raw.get("join", " "),
     )
 
 

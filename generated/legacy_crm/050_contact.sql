@@ -8,6 +8,37 @@ WITH "mapped" AS MATERIALIZED (
     NULLIF(TRIM("s"."contact_id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."first_name", '\s+', ' ', 'g')) AS "first_name",
     TRIM(REGEXP_REPLACE("s"."last_name", '\s+', ' ', 'g')) AS "last_name",
+    ARRAY_TO_STRING(
+      LIST_TRANSFORM(
+        STR_SPLIT(
+          ARRAY_TO_STRING(
+            LIST_TRANSFORM(
+              STR_SPLIT(
+                LOWER(
+                  TRIM(
+                    REGEXP_REPLACE(
+                      NULLIF(
+                        CONCAT_WS(' ', NULLIF(TRIM("s"."first_name"), ''), NULLIF(TRIM("s"."last_name"), '')),
+                        ''
+                      ),
+                      '\s+',
+                      ' ',
+                      'g'
+                    )
+                  )
+                ),
+                ' '
+              ),
+              LAMBDA "_ferry_word" : UPPER(SUBSTRING("_ferry_word", 1, 1)) || SUBSTRING("_ferry_word", 2)
+            ),
+            ' '
+          ),
+          '-'
+        ),
+        LAMBDA "_ferry_word" : UPPER(SUBSTRING("_ferry_word", 1, 1)) || SUBSTRING("_ferry_word", 2)
+      ),
+      '-'
+    ) AS "full_name",
     NULLIF(TRIM(LOWER(TRIM("s"."email"))), '') AS "email",
     TRIM("s"."phone") AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
@@ -46,6 +77,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."_ferry_key",
     "m"."first_name",
     "m"."last_name",
+    "m"."full_name",
     "m"."email",
     "m"."phone",
     "m"."city",
@@ -169,6 +201,7 @@ SELECT
   "id",
   "first_name",
   "last_name",
+  "full_name",
   "email",
   "phone",
   "city",

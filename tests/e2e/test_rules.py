@@ -20,6 +20,7 @@ entities:
     fields:
       email: {from: email, transforms: [trim, lower, blank_as_null], rules: [required, unique, {regex: '[^@ ]+@[^@ ]+'}]}
       tier: {from: tier, rules: [{one_of: [gold, silver]}]}
+      label: {from: [tier, email], join: " / ", transforms: [title]}
       age: {from: age, type: integer, rules: [{min: 18}, {max: 120}]}
       joined: {from: joined, type: date, transforms: [{date: ["%d.%m.%Y"]}], rules: [required, {min: "2000-01-01"}]}
     checks:
@@ -55,4 +56,5 @@ def test_every_failing_rule_is_a_reason(tmp_path):
         "4": ["invalid_date/joined=31.02.2010", "regex/email=not-an-email", "adult_gold/="],
         "5": ["invalid_integer/age=abc", "required/joined="],
     }
-    assert con.execute("SELECT email FROM person ORDER BY email").fetchall() == [("ann@example.pl",)]
+    assert con.execute("SELECT email, label FROM person ORDER BY email").fetchall() == [
+        ("ann@example.pl", "Gold / Ann@example.pl")]

@@ -137,3 +137,18 @@ def test_unicode_case_and_whitespace():
     assert run("squish", ["  Anna \t  Maria\n Nowak "]) == [("Anna Maria Nowak", False)]
     assert run("default", ["", None, "DE"], value="PL") == [("PL", False), ("PL", False), ("DE", False)]
     assert run("replace", ["+48 601"], pattern=r"^\+48\s*", **{"with": ""}) == [("601", False)]
+
+
+def test_title_case_is_unicode_correct():
+    assert [o for o, _ in run("title", ["jean-PIERRE łęcki", "київ", "ÉMILE zoë", "  ", None])] == [
+        "Jean-Pierre Łęcki", "Київ", "Émile Zoë", "  ", None]
+
+
+@given(st.lists(st.text("abcłęкиї", min_size=1, max_size=6), min_size=1, max_size=4),
+       st.sampled_from([" ", "  ", " \t "]))
+@settings(max_examples=80, deadline=None)
+def test_split_matches_python(words, gap):
+    text = gap.join(words)
+    got = [run("split", [text], part=p)[0][0] for p in ("first", "last", "rest", "init")]
+    expected = [words[0], words[-1], " ".join(words[1:]) or None, " ".join(words[:-1]) or None]
+    assert got == expected

@@ -25,6 +25,9 @@ SPECS = {
     "date": {"date": ["%d.%m.%Y", "%Y-%m-%d"]},
     "timestamp": {"timestamp": ["%d.%m.%Y %H:%M"]},
     "decimal": {"decimal": {"separator": ","}},
+    "title": "title",
+    "split_first": {"split": {"part": "first"}},
+    "split_rest_on_comma": {"split": {"separator": ",", "part": "rest"}},
 }
 
 

@@ -58,7 +58,8 @@ def check_field_columns(ctx: Context) -> Iterable[Diagnostic]:
     """
     for entity in ctx.spec.entities:
         for field in entity.fields:
-            yield from _missing(ctx, entity.source, field.column, field.column_span, "field")
+            for column, span in zip(field.columns, field.column_spans):
+                yield from _missing(ctx, entity.source, column, span, "field")
 
 
 def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
