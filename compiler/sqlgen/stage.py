@@ -21,7 +21,7 @@ from compiler.sqlgen import names
 
 
 def _option(name: str, value: exp.Expression) -> exp.EQ:
-    return exp.EQ(this=exp.column(name), expression=value)
+    return exp.EQ(this=exp.column(name, quoted=True), expression=value)  # quoted like every other name
 
 
 def read_source(source: Source) -> exp.Expression:

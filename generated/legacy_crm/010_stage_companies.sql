@@ -15,12 +15,12 @@ SELECT
   "telefon"
 FROM READ_CSV(
   GETVARIABLE('ferry_source_companies'),
-  delim = ';',
-  quote = '"',
-  escape = '"',
-  header = TRUE,
-  encoding = 'utf-8',
-  all_varchar = TRUE,
-  strict_mode = TRUE
+  "delim" = ';',
+  "quote" = '"',
+  "escape" = '"',
+  "header" = TRUE,
+  "encoding" = 'utf-8',
+  "all_varchar" = TRUE,
+  "strict_mode" = TRUE
 );
 

@@ -16,12 +16,12 @@ SELECT
   "reports_to"
 FROM READ_CSV(
   GETVARIABLE('ferry_source_contacts'),
-  delim = ',',
-  quote = '"',
-  escape = '"',
-  header = TRUE,
-  encoding = 'utf-8',
-  all_varchar = TRUE,
-  strict_mode = TRUE
+  "delim" = ',',
+  "quote" = '"',
+  "escape" = '"',
+  "header" = TRUE,
+  "encoding" = 'utf-8',
+  "all_varchar" = TRUE,
+  "strict_mode" = TRUE
 );
 

@@ -40,7 +40,37 @@ WITH "mapped" AS MATERIALIZED (
       '-'
     ) AS "full_name",
     NULLIF(TRIM(LOWER(TRIM("s"."email"))), '') AS "email",
-    TRIM("s"."phone") AS "phone",
+    COALESCE(
+      CASE
+        WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+        AND LENGTH(
+          REGEXP_EXTRACT(
+            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+            '^(?:\+|00)48([1-9][0-9]*)$',
+            1
+          )
+        ) IN (6, 7, 8, 9, 10)
+        THEN '+48' || REGEXP_EXTRACT(
+          REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+          '^(?:\+|00)48([1-9][0-9]*)$',
+          1
+        )
+        WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+        AND LENGTH(
+          REGEXP_EXTRACT(
+            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+            '^([1-9][0-9]*)$',
+            1
+          )
+        ) IN (6, 7, 8, 9, 10)
+        THEN '+48' || REGEXP_EXTRACT(
+          REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+          '^([1-9][0-9]*)$',
+          1
+        )
+      END,
+      FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL')
+    ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
       WHEN NOT TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']) IS NULL
@@ -50,6 +80,41 @@ WITH "mapped" AS MATERIALIZED (
       )
     END AS "created_on",
     "s"."notes" AS "notes",
+    CASE
+      WHEN NOT NULLIF(TRIM("s"."phone"), '') IS NULL
+      AND COALESCE(
+        CASE
+          WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+          AND LENGTH(
+            REGEXP_EXTRACT(
+              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+              '^(?:\+|00)48([1-9][0-9]*)$',
+              1
+            )
+          ) IN (6, 7, 8, 9, 10)
+          THEN '+48' || REGEXP_EXTRACT(
+            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+            '^(?:\+|00)48([1-9][0-9]*)$',
+            1
+          )
+          WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+          AND LENGTH(
+            REGEXP_EXTRACT(
+              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+              '^([1-9][0-9]*)$',
+              1
+            )
+          ) IN (6, 7, 8, 9, 10)
+          THEN '+48' || REGEXP_EXTRACT(
+            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+            '^([1-9][0-9]*)$',
+            1
+          )
+        END,
+        FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL')
+      ) IS NULL
+      THEN "s"."phone"
+    END AS "_ferry_bad_phone_0",
     CASE
       WHEN NOT TRIM("s"."created_at") IS NULL
       AND NOT (
@@ -89,6 +154,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
+      OR NOT "m"."_ferry_bad_phone_0" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
       OR (
         NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
@@ -109,6 +175,10 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
             THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
+            THEN {'rule': 'invalid_phone', 'field': 'phone', 'column': 'phone', 'value': "m"."_ferry_bad_phone_0"}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL

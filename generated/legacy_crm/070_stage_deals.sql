@@ -14,12 +14,12 @@ SELECT
   "title"
 FROM READ_CSV(
   GETVARIABLE('ferry_source_deals'),
-  delim = ',',
-  quote = '"',
-  escape = '"',
-  header = TRUE,
-  encoding = 'utf-8',
-  all_varchar = TRUE,
-  strict_mode = TRUE
+  "delim" = ',',
+  "quote" = '"',
+  "escape" = '"',
+  "header" = TRUE,
+  "encoding" = 'utf-8',
+  "all_varchar" = TRUE,
+  "strict_mode" = TRUE
 );
 

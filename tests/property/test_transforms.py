@@ -9,19 +9,20 @@ import duckdb
 from hypothesis import example, given, settings, strategies as st
 from sqlglot import exp
 
+from compiler import functions
 from compiler.sqlgen.transforms import TRANSFORMS
 
-CON = duckdb.connect()
+CON = functions.register(duckdb.connect())
 
 
-def run(name: str, inputs: list[str | None], **args) -> list[tuple[str | None, bool]]:
+def run(name: str, inputs: list[str | None], con: duckdb.DuckDBPyConnection = CON, **args) -> list[tuple[str | None, bool]]:
     """(output, rejected) for each input, through the transform's real SQL."""
     applied = TRANSFORMS[name](exp.column("v"), args)
     invalid = applied.invalid if applied.invalid is not None else exp.false()
     query = exp.select(exp.alias_(applied.value, "out"), exp.alias_(exp.func("coalesce", invalid, exp.false()), "bad")) \
         .from_(exp.Table(this=exp.Anonymous(this="unnest", expressions=[exp.Placeholder()]),
                          alias=exp.TableAlias(this=exp.to_identifier("t"), columns=[exp.to_identifier("v")])))
-    return [tuple(r) for r in CON.execute(query.sql(dialect="duckdb"), [inputs]).fetchall()]
+    return [tuple(r) for r in con.execute(query.sql(dialect="duckdb"), [inputs]).fetchall()]
 
 
 # Dates -----------------------------------------------------------------------------------------
@@ -152,3 +153,49 @@ def test_split_matches_python(words, gap):
     got = [run("split", [text], part=p)[0][0] for p in ("first", "last", "rest", "init")]
     expected = [words[0], words[-1], " ".join(words[1:]) or None, " ".join(words[:-1]) or None]
     assert got == expected
+
+
+# Phones: the SQL fast path and phonenumbers must agree -----------------------------------------
+import phonenumbers  # noqa: E402
+
+REGIONS = ["PL", "DE", "FR", "UA", "GB", "US"]
+FORMATS_PN = [phonenumbers.PhoneNumberFormat.E164, phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+              phonenumbers.PhoneNumberFormat.NATIONAL]
+
+
+def _corpus(rng_seed: int) -> list[str]:
+    import random
+    rng = random.Random(rng_seed)
+    out = []
+    for region in REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            nsn = str(example.national_number)
+            for _ in range(15):
+                digits = nsn[:2] + "".join(rng.choice("0123456789") for _ in nsn[2:])
+                number = phonenumbers.parse(f"+{example.country_code}{digits}")
+                for fmt in FORMATS_PN:
+                    text = phonenumbers.format_number(number, fmt)
+                    out += [text, text.replace(" ", "-"), text.replace("+", "00", 1), f"({text[:3]}) {text[3:]}"]
+    out += ["12", "601 234 567 wew. 12", "601 234 567 abc", "+49 (0)151 23456789", "0048 0601 234 567", "+"]
+    return out
+
+
+def test_phone_sql_matches_phonenumbers_for_every_default_region():
+    corpus = _corpus(7)
+    for region in REGIONS:
+        got = [out for out, _ in run("phone", corpus, region=region)]
+        assert got == [functions.phone_e164(v, region) for v in corpus], region
+
+
+def test_phone_fast_path_handles_the_default_regions_common_shapes():
+    """With the phonenumbers slow path switched off, the default region's plain numbers still convert."""
+    con = duckdb.connect()
+    con.create_function("ferry_phone_e164", lambda v, r: None, ["VARCHAR", "VARCHAR"], "VARCHAR",
+                        null_handling="special")
+    shapes = ["+48 601 234 567", "0048601234567", "601-234-567", "601 234 567", "+48 (22) 123-45-67"]
+    assert [out for out, _ in run("phone", shapes, con=con, region="PL")] == [
+        "+48601234567", "+48601234567", "+48601234567", "+48601234567", "+48221234567"]
+    de = ["030 1234567", "+49 30 1234567", "0151 23456789"]
+    assert [out for out, _ in run("phone", de, con=con, region="DE")] == ["+49301234567", "+49301234567",
+                                                                          "+4915123456789"]

@@ -26,6 +26,7 @@ SPECS = {
     "timestamp": {"timestamp": ["%d.%m.%Y %H:%M"]},
     "decimal": {"decimal": {"separator": ","}},
     "title": "title",
+    "phone": {"phone": {"region": "PL"}},
     "split_first": {"split": {"part": "first"}},
     "split_rest_on_comma": {"split": {"separator": ",", "part": "rest"}},
 }

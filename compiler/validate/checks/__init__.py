@@ -36,6 +36,7 @@ CHECKS: tuple[Check, ...] = (
     rules.check_bounds,
     rules.check_expressions,
     rules.check_filter,
+    rules.check_phone_regions,
 )
 
 #: code -> the check that emits it, for the meta-test that every code has cases.
@@ -60,6 +61,7 @@ CODES: dict[str, Check] = {
     "F407": rules.check_expressions,
     "F408": rules.check_bounds,
     "F409": rules.check_filter,
+    "F410": rules.check_phone_regions,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

@@ -115,3 +115,20 @@ def expression_problem(text: str, fields: list[str]) -> tuple[str | None, str | 
         if column.table or column.name not in fields:
             return f"unknown column '{column.sql(dialect='duckdb')}'", did_you_mean(column.name, fields)
     return None, None
+
+
+def check_phone_regions(ctx: Context) -> Iterable[Diagnostic]:
+    """F410: a `phone` transform's region is one phonenumbers knows (ISO 3166 code).
+
+    Bad::   transforms: [{phone: {region: EN}}]
+    Good::  transforms: [{phone: {region: GB}}]
+    """
+    import phonenumbers
+
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    for entity in ctx.spec.entities:
+        for field in entity.fields:
+            for t in (t for t in field.transforms if t.name == "phone"):
+                region = dict(t.args)["region"]
+                if region not in phonenumbers.SUPPORTED_REGIONS:
+                    yield Diagnostic("F410", f"unknown phone region '{region}'", t.span, did_you_mean(region, regions))

@@ -1,0 +1,44 @@
+"""Functions the compiled SQL may call that DuckDB does not have, registered by whoever runs it.
+
+In:  a DuckDB connection.
+Out: the same connection with ``FUNCTIONS`` registered.
+
+Kept as small as possible: each function is the slow path of a transform whose
+common cases compile to plain SQL (see ``sqlgen.transforms.phone``), so it runs
+only on the values SQL could not settle, and only once per distinct value.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import duckdb
+import phonenumbers
+from duckdb.sqltypes import VARCHAR
+
+
+@lru_cache(maxsize=1 << 16)
+def phone_e164(value: str | None, region: str | None) -> str | None:
+    """E.164 for a number phonenumbers can parse (with ``region`` as the default) and finds
+    possible (right length for its country); None otherwise."""
+    if value is None or region is None:
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+#: name -> (python function, argument types, return type)
+FUNCTIONS = {
+    "ferry_phone_e164": (phone_e164, [VARCHAR, VARCHAR], VARCHAR),
+}
+
+
+def register(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    for name, (function, arguments, returns) in sorted(FUNCTIONS.items()):
+        con.create_function(name, function, arguments, returns, side_effects=False, null_handling="special")
+    return con
