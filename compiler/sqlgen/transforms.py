@@ -215,6 +215,29 @@ def _extract(value: exp.Expression, pattern: str) -> exp.Expression:
     return exp.func("regexp_extract", value.copy(), _s(pattern), exp.Literal.number(1), dialect="duckdb")
 
 
+def _calling_code_lengths() -> exp.Expression:
+    """MAP calling code -> possible national-number lengths, from phonenumbers' metadata for the
+    region it checks such numbers against (the code's main region, or non-geographic metadata).
+
+    Only codes whose region has no national prefix or the plain trunk '0' are listed: phonenumbers
+    strips a national prefix even after '+CC' when what remains is viable, so for the others
+    (NANP '1', Russia '8', pattern-parsed prefixes) the SQL route could disagree; they go to it."""
+    import phonenumbers
+
+    keys, values = [], []
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        region = phonenumbers.region_code_for_country_code(code)
+        meta = (phonenumbers.PhoneMetadata.metadata_for_nongeo_region(code) if region == "001"
+                else phonenumbers.PhoneMetadata.metadata_for_region(region))
+        lengths = sorted(set(meta.general_desc.possible_length)) if meta is not None else []
+        simple = meta is not None and meta.national_prefix in (None, "0") \
+            and meta.national_prefix_for_parsing in (None, meta.national_prefix)
+        if lengths and simple:
+            keys.append(_s(str(code)))
+            values.append(exp.Array(expressions=[exp.Literal.number(n) for n in lengths]))
+    return exp.Map(keys=exp.Array(expressions=keys), values=exp.Array(expressions=values))
+
+
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """``phone: {region: PL}``: E.164 ('+48601234567'), as phonenumbers would give it with
     ``region`` as the default country; a number that is not possible rejects the row.
@@ -237,16 +260,36 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     # '+' always; the region's own dialling-out prefix ('00' in PL, '011' in the US) when it is plain digits.
     exit_code = meta.international_prefix if (meta.international_prefix or "").isdigit() else None
     lead = rf"(?:\+|{exit_code})" if exit_code else r"\+"
-    international = _extract(digits_only, rf"^{lead}{cc}([1-9][0-9]*)$")
+    # International numbers of any country: calling codes are prefix-free, so at most one of
+    # the first 1, 2 or 3 digits is a code; the rest must be a possible length and not start with 0.
+    full = _extract(digits_only, rf"^{lead}([1-9][0-9]*)$")
+    k = exp.to_identifier("_ferry_k", quoted=True)
+    code = exp.Substring(this=full.copy(), start=exp.Literal.number(1), length=k.copy())
+    rest_first = exp.Substring(this=full.copy(), start=exp.Add(this=k.copy(), expression=exp.Literal.number(1)),
+                               length=exp.Literal.number(1))
+    rest_length = exp.Sub(this=exp.func("length", full.copy(), dialect="duckdb"), expression=k.copy())
+    possible = exp.and_(
+        exp.func("list_contains", exp.Bracket(this=_calling_code_lengths(), expressions=[code]), rest_length,
+                 dialect="duckdb"),
+        exp.NEQ(this=rest_first, expression=_s("0")))
+    code_sizes = exp.Array(expressions=[exp.Literal.number(n) for n in (1, 2, 3)])
+    matches = exp.ArrayFilter(this=code_sizes, expression=exp.Lambda(this=possible, expressions=[k.copy()]))
+    any_country = exp.Case().when(
+        exp.GT(this=exp.func("len", matches, dialect="duckdb"), expression=exp.Literal.number(0)),
+        exp.DPipe(this=_s("+"), expression=full.copy(), safe=True))
     # A national prefix that phonenumbers parses with a pattern (GB '0|180020') is left to it.
     simple_prefix = prefix and meta.national_prefix_for_parsing in (None, prefix)
     national = _extract(digits_only.copy(), rf"^{prefix}([1-9][0-9]*)$" if simple_prefix else "^([1-9][0-9]*)$") \
         if simple_prefix or not prefix else None
-    fast = exp.Case()
-    for rest in (international, national):
-        if rest is not None:
-            fits = exp.In(this=exp.func("length", rest.copy(), dialect="duckdb"), expressions=[n.copy() for n in lengths])
-            fast = fast.when(exp.and_(plain.copy(), fits), exp.DPipe(this=_s(f"+{cc}"), expression=rest.copy(), safe=True))
+    candidates: list[exp.Expression] = [any_country]
+    if national is not None:
+        # phonenumbers strips the prefix only when the rest is a viable national number of the region.
+        viable = exp.func("regexp_full_match", national.copy(), _s(meta.general_desc.national_number_pattern),
+                          dialect="duckdb")
+        fits = exp.and_(exp.In(this=exp.func("length", national.copy(), dialect="duckdb"), expressions=lengths),
+                        viable)
+        candidates.append(exp.Case().when(fits, exp.DPipe(this=_s(f"+{cc}"), expression=national.copy(), safe=True)))
+    fast = exp.Case().when(plain.copy(), exp.Coalesce(this=candidates[0], expressions=candidates[1:]))
     slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), _s(region)])
     parsed = exp.Coalesce(this=fast, expressions=[slow])
     return Applied(parsed, exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),

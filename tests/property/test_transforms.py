@@ -159,6 +159,8 @@ def test_split_matches_python(words, gap):
 import phonenumbers  # noqa: E402
 
 REGIONS = ["PL", "DE", "FR", "UA", "GB", "US"]
+#: Numbers from these countries are in the corpus too (Italian fixed lines keep a leading 0).
+CORPUS_REGIONS = REGIONS + ["IT", "RU", "BR", "IN"]
 FORMATS_PN = [phonenumbers.PhoneNumberFormat.E164, phonenumbers.PhoneNumberFormat.INTERNATIONAL,
               phonenumbers.PhoneNumberFormat.NATIONAL]
 
@@ -167,7 +169,7 @@ def _corpus(rng_seed: int) -> list[str]:
     import random
     rng = random.Random(rng_seed)
     out = []
-    for region in REGIONS:
+    for region in CORPUS_REGIONS:
         for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
             example = phonenumbers.example_number_for_type(region, kind)
             nsn = str(example.national_number)
@@ -199,3 +201,8 @@ def test_phone_fast_path_handles_the_default_regions_common_shapes():
     de = ["030 1234567", "+49 30 1234567", "0151 23456789"]
     assert [out for out, _ in run("phone", de, con=con, region="DE")] == ["+49301234567", "+49301234567",
                                                                           "+4915123456789"]
+    # Other countries' international numbers too: calling codes are prefix-free.
+    # (NANP '+1' numbers are left to phonenumbers: its national prefix '1' may be stripped after '+1'.)
+    foreign = ["+380 67 123 4567", "+1 415-555-0100", "0033 6 12 34 56 78"]
+    assert [out for out, _ in run("phone", foreign, con=con, region="PL")] == [
+        "+380671234567", None, "+33612345678"]
