@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import duckdb
+import email_validator
 import phonenumbers
 from duckdb.sqltypes import VARCHAR
 
@@ -32,9 +33,21 @@ def phone_e164(value: str | None, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=1 << 16)
+def email_normalized(value: str | None) -> str | None:
+    """email-validator's normalized form (syntax only, no DNS); None when the address is invalid."""
+    if value is None:
+        return None
+    try:
+        return email_validator.validate_email(value, check_deliverability=False).normalized
+    except email_validator.EmailNotValidError:
+        return None
+
+
 #: name -> (python function, argument types, return type)
 FUNCTIONS = {
     "ferry_phone_e164": (phone_e164, [VARCHAR, VARCHAR], VARCHAR),
+    "ferry_email": (email_normalized, [VARCHAR], VARCHAR),
 }
 
 

@@ -39,7 +39,58 @@ WITH "mapped" AS MATERIALIZED (
       ),
       '-'
     ) AS "full_name",
-    NULLIF(TRIM(LOWER(TRIM("s"."email"))), '') AS "email",
+    LOWER(
+      COALESCE(
+        CASE
+          WHEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) <> ''
+          AND LENGTH(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              1
+            )
+          ) <= 64
+          AND LENGTH(NULLIF(TRIM("s"."email"), '')) <= 254
+          AND NOT REGEXP_EXTRACT(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '([a-z]+)$',
+            1
+          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
+          AND NOT REGEXP_MATCHES(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '(^|\.)[a-z0-9]{2}--'
+          )
+          THEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) || '@' || LOWER(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              2
+            )
+          )
+        END,
+        FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+      )
+    ) AS "email",
     COALESCE(
       CASE
         WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
@@ -505,6 +556,60 @@ WITH "mapped" AS MATERIALIZED (
       )
     END AS "created_on",
     "s"."notes" AS "notes",
+    CASE
+      WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
+      AND COALESCE(
+        CASE
+          WHEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) <> ''
+          AND LENGTH(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              1
+            )
+          ) <= 64
+          AND LENGTH(NULLIF(TRIM("s"."email"), '')) <= 254
+          AND NOT REGEXP_EXTRACT(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '([a-z]+)$',
+            1
+          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
+          AND NOT REGEXP_MATCHES(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '(^|\.)[a-z0-9]{2}--'
+          )
+          THEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) || '@' || LOWER(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              2
+            )
+          )
+        END,
+        FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+      ) IS NULL
+      THEN "s"."email"
+    END AS "_ferry_bad_email_0",
     CASE
       WHEN NOT NULLIF(TRIM("s"."phone"), '') IS NULL
       AND COALESCE(
@@ -1004,14 +1109,11 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
+      OR NOT "m"."_ferry_bad_email_0" IS NULL
       OR NOT "m"."_ferry_bad_phone_0" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
       OR (
         NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
-      )
-      OR (
-        NOT "m"."email" IS NULL
-        AND NOT REGEXP_FULL_MATCH("m"."email", '[^@\s]+@[^@\s]+\.[a-z]{2,}')
       )
       OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
@@ -1027,6 +1129,10 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key"}
           END,
           CASE
+            WHEN NOT "m"."_ferry_bad_email_0" IS NULL
+            THEN {'rule': 'invalid_email', 'field': 'email', 'column': 'email', 'value': "m"."_ferry_bad_email_0"}
+          END,
+          CASE
             WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
             THEN {'rule': 'invalid_phone', 'field': 'phone', 'column': 'phone', 'value': "m"."_ferry_bad_phone_0"}
           END,
@@ -1037,11 +1143,6 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on"}
-          END,
-          CASE
-            WHEN NOT "m"."email" IS NULL
-            AND NOT REGEXP_FULL_MATCH("m"."email", '[^@\s]+@[^@\s]+\.[a-z]{2,}')
-            THEN {'rule': 'regex', 'field': 'email', 'column': 'email', 'value': "m"."email"}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL

@@ -206,3 +206,25 @@ def test_phone_fast_path_handles_the_default_regions_common_shapes():
     foreign = ["+380 67 123 4567", "+1 415-555-0100", "0033 6 12 34 56 78"]
     assert [out for out, _ in run("phone", foreign, con=con, region="PL")] == [
         "+380671234567", None, "+33612345678"]
+
+
+# Emails: the SQL route and email-validator must agree ------------------------------------------
+EMAIL_PARTS = st.text("abcXYZ09._-+'łö", min_size=1, max_size=12)
+DOMAINS = st.sampled_from(["example.pl", "Example.COM", "wp.pl", "x.p", "a-b.de", "-x.pl", "xn--abc.pl",
+                           "ab--cd.fr", "localhost", "x.test", "przykład.pl", "1.2.3.4", "x..pl", "mail.co.uk"])
+
+
+@given(st.lists(st.tuples(EMAIL_PARTS, DOMAINS, st.sampled_from(["", " ", "  "])), min_size=1, max_size=30))
+@example([("Zofia.Wojcik", "Example.PL", " ")])
+@settings(max_examples=60, deadline=None)
+def test_email_sql_matches_email_validator(parts):
+    values = [f"{pad}{local}@{domain}{pad}" for local, domain, pad in parts] + ["", "plain", "a@b@c.pl"]
+    got = [out for out, _ in run("email", values)]
+    assert got == [functions.email_normalized(v.strip()) if v.strip() else None for v in values]
+
+
+def test_email_fast_path_settles_plain_addresses():
+    con = duckdb.connect()
+    con.create_function("ferry_email", lambda v: None, ["VARCHAR"], "VARCHAR", null_handling="special")
+    assert [o for o, _ in run("email", [" Zofia.Wojcik@Example.PL ", "o'brien+crm@Mail.Co.UK"], con=con)] == [
+        "Zofia.Wojcik@example.pl", "o'brien+crm@mail.co.uk"]

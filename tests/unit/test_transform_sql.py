@@ -27,6 +27,7 @@ SPECS = {
     "decimal": {"decimal": {"separator": ","}},
     "title": "title",
     "phone": {"phone": {"region": "PL"}},
+    "email": "email",
     "split_first": {"split": {"part": "first"}},
     "split_rest_on_comma": {"split": {"separator": ",", "part": "rest"}},
 }
