@@ -115,7 +115,7 @@ def main() -> int:
             no_phone.append(timed([*FERRY, "run", str(spec_no_phone), "--out", str(out),
                                    "--target", str(work / "no_phone.duckdb")]))
             print(f"  round {i + 1}: floor {floor[-1]:.2f}s  ferry run {ferry[-1]:.2f}s  "
-                  f"without phones {no_phone[-1]:.2f}s", flush=True)
+                  f"without phone/email {no_phone[-1]:.2f}s", flush=True)
         manifest = json.loads((work / "ferry.run.json").read_text("utf-8"))
         validate = [timed([*FERRY, "validate", str(EXAMPLE)]) for _ in range(5)]
     finally:
