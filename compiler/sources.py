@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from compiler import encodings
-from compiler.errors import Diagnostic, FerryError, Span
+from compiler.errors import Diagnostic, FerryError
 from compiler.model import Source
 
 _HEAD_BYTES = 256 * 1024

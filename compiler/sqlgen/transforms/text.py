@@ -1,0 +1,100 @@
+"""Text transforms: whitespace, case, splitting, replacing, defaults and value maps."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from sqlglot import exp
+
+from compiler.sqlgen.transforms.base import Applied, _failing, _regexp_replace, _s
+
+
+def trim(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Trim(this=value))
+
+
+def squish(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Trim(this=_regexp_replace(value, r"\s+", " ")))
+
+
+def lower(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Lower(this=value))
+
+
+def upper(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Upper(this=value))
+
+
+def title(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """Each word capitalised, also after a hyphen: 'jean-PIERRE łęcki' -> 'Jean-Pierre Łęcki'.
+
+    Unicode-correct (DuckDB's upper/lower); words are split on spaces, then on hyphens.
+    """
+    def capitalise_words(text: exp.Expression, separator: str) -> exp.Expression:
+        word = exp.to_identifier("_ferry_word", quoted=True)
+        first = exp.Upper(this=exp.Substring(this=word.copy(), start=exp.Literal.number(1),
+                                             length=exp.Literal.number(1)))
+        rest = exp.Substring(this=word.copy(), start=exp.Literal.number(2))
+        each = exp.Lambda(this=exp.DPipe(this=first, expression=rest, safe=True), expressions=[word.copy()])
+        words = exp.func("string_split", text, _s(separator), dialect="duckdb")
+        return exp.func("array_to_string", exp.Transform(this=words, expression=each), _s(separator),
+                        dialect="duckdb")
+
+    return Applied(capitalise_words(capitalise_words(exp.Lower(this=value), " "), "-"))
+
+
+def split(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``split: {part: first}``: 'Anna Maria Nowak' -> Anna (first), Nowak (last), 'Maria Nowak'
+    (rest), 'Anna Maria' (init). Without a ``separator`` words are split on runs of whitespace
+    and rejoined with one space."""
+    separator = args.get("separator")
+    trimmed = exp.Trim(this=value)
+    words = exp.func("string_split", trimmed, _s(separator), dialect="duckdb") if separator else \
+        exp.func("regexp_split_to_array", trimmed, _s(r"\s+"), dialect="duckdb")
+    separator = separator or " "
+    count = exp.func("len", words.copy(), dialect="duckdb")
+    part = args["part"]
+    if part in ("first", "last"):
+        index = exp.Literal.number(1) if part == "first" else exp.Neg(this=exp.Literal.number(1))
+        return Applied(exp.Bracket(this=words, expressions=[index], offset=1))
+    sliced = exp.func("list_slice", words, exp.Literal.number(2), count, dialect="duckdb") if part == "rest" else \
+        exp.func("list_slice", words, exp.Literal.number(1), exp.Sub(this=count, expression=exp.Literal.number(1)),
+                 dialect="duckdb")
+    return Applied(exp.Nullif(this=exp.func("array_to_string", sliced, _s(separator), dialect="duckdb"),
+                              expression=_s("")))
+
+
+def digits(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(_regexp_replace(value, "[^0-9]", ""))
+
+
+def blank_as_null(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    return Applied(exp.Nullif(this=exp.Trim(this=value), expression=_s("")))
+
+
+def replace(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``replace: {pattern: '^\\+48', with: ''}``: RE2 regular expression, every match."""
+    return Applied(_regexp_replace(value, args["pattern"], args.get("with", "")))
+
+
+def default(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``default: 'PL'``: the value when the field is empty."""
+    return Applied(exp.Coalesce(this=exp.Nullif(this=value, expression=_s("")), expressions=[_s(args["value"])]))
+
+
+def map_values(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
+    """``map: {values: {nowa: new, wygrana: won}, default: other, strict: false}``.
+
+    An unmapped value takes ``default`` if one is given; otherwise it is kept, or,
+    with ``strict: true``, rejects the row (rule ``unmapped_value``).
+    """
+    case = exp.Case(this=value.copy())
+    for old, new in args["values"]:
+        case = case.when(_s(old), _s(new) if new is not None else exp.null())
+    keys = exp.In(this=value.copy(), expressions=[_s(old) for old, _ in args["values"]])
+    if "default" in args:
+        fallback = _s(args["default"]) if args["default"] is not None else exp.null()
+        return Applied(case.else_(fallback))
+    if args.get("strict"):
+        return _failing(value, case, keys, "unmapped_value")
+    return Applied(case.else_(value.copy()))
