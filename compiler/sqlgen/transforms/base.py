@@ -18,38 +18,38 @@ class Applied:
 Builder = Callable[[exp.Expression, Mapping[str, Any]], Applied]
 
 
-def _s(text: str) -> exp.Literal:
+def lit(text: str) -> exp.Literal:
     return exp.Literal.string(text)
 
 
-def _regexp_replace(value: exp.Expression, pattern: str, replacement: str) -> exp.Expression:
-    return exp.RegexpReplace(this=value, expression=_s(pattern), replacement=_s(replacement), modifiers=_s("g"))
+def regexp_replace_all(value: exp.Expression, pattern: str, replacement: str) -> exp.Expression:
+    return exp.RegexpReplace(this=value, expression=lit(pattern), replacement=lit(replacement), modifiers=lit("g"))
 
 
-def _failing(value: exp.Expression, parsed: exp.Expression, ok: exp.Expression, rule: str) -> Applied:
+def failing(value: exp.Expression, parsed: exp.Expression, ok: exp.Expression, rule: str) -> Applied:
     """A parse: ``parsed`` where ``ok`` holds, and invalid where the input has a value but is not ok."""
     invalid = exp.and_(exp.not_(exp.Is(this=value.copy(), expression=exp.null())), exp.not_(exp.paren(ok.copy())))
     return Applied(exp.Case().when(ok, parsed), invalid, rule)
 
 
-def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.func(name, *args, dialect="duckdb")
 
 
-def _digit(value: exp.Expression, position: int) -> exp.Expression:
+def digit_at(value: exp.Expression, position: int) -> exp.Expression:
     """The digit at ``position``; TRY_CAST because DuckDB evaluates both sides of an OR,
     so the 14-digit REGON check also runs on 9-digit values."""
     return exp.TryCast(this=exp.Substring(this=value.copy(), start=exp.Literal.number(position),
                                           length=exp.Literal.number(1)), to=exp.DataType.build("INT"))
 
 
-def _weighted_sum(value: exp.Expression, weights: tuple[int, ...]) -> exp.Expression:
-    terms = [exp.Mul(this=_digit(value, i + 1), expression=exp.Literal.number(w)) for i, w in enumerate(weights) if w]
+def weighted_sum_mod11(value: exp.Expression, weights: tuple[int, ...]) -> exp.Expression:
+    terms = [exp.Mul(this=digit_at(value, i + 1), expression=exp.Literal.number(w)) for i, w in enumerate(weights) if w]
     total = terms[0]
     for term in terms[1:]:
         total = exp.Add(this=total, expression=term)
     return exp.Mod(this=exp.paren(total), expression=exp.Literal.number(11))
 
 
-def _matches(value: exp.Expression, pattern: str) -> exp.Expression:
-    return _fn("regexp_full_match", value.copy(), _s(pattern))
+def full_match(value: exp.Expression, pattern: str) -> exp.Expression:
+    return fn("regexp_full_match", value.copy(), lit(pattern))

@@ -8,14 +8,14 @@ from typing import Any, Mapping
 
 from sqlglot import exp
 
-from compiler.sqlgen.transforms.base import Applied, _regexp_replace, _s
+from compiler.sqlgen.transforms.base import Applied, lit, regexp_replace_all
 
 
 # Phones ----------------------------------------------------------------------------------------
 
 
 def _extract(value: exp.Expression, pattern: str) -> exp.Expression:
-    return exp.func("regexp_extract", value.copy(), _s(pattern), exp.Literal.number(1), dialect="duckdb")
+    return exp.func("regexp_extract", value.copy(), lit(pattern), exp.Literal.number(1), dialect="duckdb")
 
 
 def _calling_code_lengths() -> exp.Expression:
@@ -42,7 +42,7 @@ def _calling_code_lengths() -> exp.Expression:
     # One JSON literal cast to a MAP: a constant DuckDB folds once, and one line in the compiled
     # SQL instead of a pretty-printed entry per calling code.
     text = json.dumps(table, sort_keys=True, separators=(",", ":"))
-    as_json = exp.cast(_s(text), exp.DataType.build("JSON", dialect="duckdb"))
+    as_json = exp.cast(lit(text), exp.DataType.build("JSON", dialect="duckdb"))
     return exp.cast(as_json, exp.DataType.build("MAP(VARCHAR, INTEGER[])", dialect="duckdb"))
 
 
@@ -62,9 +62,9 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
     cc, prefix = str(meta.country_code), meta.national_prefix
     lengths = [exp.Literal.number(n) for n in meta.general_desc.possible_length]
-    raw = exp.Nullif(this=exp.Trim(this=value), expression=_s(""))
-    plain = exp.func("regexp_full_match", raw.copy(), _s(r"\+?[0-9 ()./-]+"), dialect="duckdb")
-    digits_only = _regexp_replace(raw.copy(), "[^0-9+]", "")
+    raw = exp.Nullif(this=exp.Trim(this=value), expression=lit(""))
+    plain = exp.func("regexp_full_match", raw.copy(), lit(r"\+?[0-9 ()./-]+"), dialect="duckdb")
+    digits_only = regexp_replace_all(raw.copy(), "[^0-9+]", "")
     # '+' always; the region's own dialling-out prefix ('00' in PL, '011' in the US) when it is plain digits.
     exit_code = meta.international_prefix if (meta.international_prefix or "").isdigit() else None
     lead = rf"(?:\+|{exit_code})" if exit_code else r"\+"
@@ -79,12 +79,12 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     possible = exp.and_(
         exp.func("list_contains", exp.Bracket(this=_calling_code_lengths(), expressions=[code]), rest_length,
                  dialect="duckdb"),
-        exp.NEQ(this=rest_first, expression=_s("0")))
+        exp.NEQ(this=rest_first, expression=lit("0")))
     code_sizes = exp.Array(expressions=[exp.Literal.number(n) for n in (1, 2, 3)])
     matches = exp.ArrayFilter(this=code_sizes, expression=exp.Lambda(this=possible, expressions=[k.copy()]))
     any_country = exp.Case().when(
         exp.GT(this=exp.func("len", matches, dialect="duckdb"), expression=exp.Literal.number(0)),
-        exp.DPipe(this=_s("+"), expression=full.copy(), safe=True))
+        exp.DPipe(this=lit("+"), expression=full.copy(), safe=True))
     # A national prefix that phonenumbers parses with a pattern (GB '0|180020') is left to it.
     simple_prefix = prefix and meta.national_prefix_for_parsing in (None, prefix)
     national = _extract(digits_only.copy(), rf"^{prefix}([1-9][0-9]*)$" if simple_prefix else "^([1-9][0-9]*)$") \
@@ -92,13 +92,13 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     candidates: list[exp.Expression] = [any_country]
     if national is not None:
         # phonenumbers strips the prefix only when the rest is a viable national number of the region.
-        viable = exp.func("regexp_full_match", national.copy(), _s(meta.general_desc.national_number_pattern),
+        viable = exp.func("regexp_full_match", national.copy(), lit(meta.general_desc.national_number_pattern),
                           dialect="duckdb")
         fits = exp.and_(exp.In(this=exp.func("length", national.copy(), dialect="duckdb"), expressions=lengths),
                         viable)
-        candidates.append(exp.Case().when(fits, exp.DPipe(this=_s(f"+{cc}"), expression=national.copy(), safe=True)))
+        candidates.append(exp.Case().when(fits, exp.DPipe(this=lit(f"+{cc}"), expression=national.copy(), safe=True)))
     fast = exp.Case().when(plain.copy(), exp.Coalesce(this=candidates[0], expressions=candidates[1:]))
-    slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), _s(region)])
+    slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), lit(region)])
     parsed = exp.Coalesce(this=fast, expressions=[slow])
     return Applied(parsed, exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
                                     exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_phone")
@@ -122,21 +122,21 @@ def email(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """
     import email_validator  # the reserved names, at compile time
 
-    raw = exp.Nullif(this=exp.Trim(this=value), expression=_s(""))
+    raw = exp.Nullif(this=exp.Trim(this=value), expression=lit(""))
     local = _extract(raw, f"^{_PLAIN_EMAIL}$")
-    domain = exp.func("regexp_extract", raw.copy(), _s(f"^{_PLAIN_EMAIL}$"), exp.Literal.number(2), dialect="duckdb")
+    domain = exp.func("regexp_extract", raw.copy(), lit(f"^{_PLAIN_EMAIL}$"), exp.Literal.number(2), dialect="duckdb")
     lowered = exp.Lower(this=domain)
-    tld = exp.func("regexp_extract", lowered.copy(), _s(r"([a-z]+)$"), exp.Literal.number(1), dialect="duckdb")
+    tld = exp.func("regexp_extract", lowered.copy(), lit(r"([a-z]+)$"), exp.Literal.number(1), dialect="duckdb")
     special = sorted(email_validator.SPECIAL_USE_DOMAIN_NAMES)
     plain = exp.and_(
-        exp.NEQ(this=local.copy(), expression=_s("")),
+        exp.NEQ(this=local.copy(), expression=lit("")),
         exp.LTE(this=exp.func("length", local.copy(), dialect="duckdb"), expression=exp.Literal.number(64)),
         exp.LTE(this=exp.func("length", raw.copy(), dialect="duckdb"), expression=exp.Literal.number(254)),
-        exp.not_(exp.In(this=tld, expressions=[_s(s) for s in special])),
+        exp.not_(exp.In(this=tld, expressions=[lit(s) for s in special])),
         # IDNA A-labels and labels with '--' in positions 3-4 follow IDNA rules: left to the library.
-        exp.not_(exp.func("regexp_matches", lowered.copy(), _s(r"(^|\.)[a-z0-9]{2}--"), dialect="duckdb")),
+        exp.not_(exp.func("regexp_matches", lowered.copy(), lit(r"(^|\.)[a-z0-9]{2}--"), dialect="duckdb")),
     )
-    fast = exp.Case().when(plain, exp.DPipe(this=exp.DPipe(this=local.copy(), expression=_s("@"), safe=True),
+    fast = exp.Case().when(plain, exp.DPipe(this=exp.DPipe(this=local.copy(), expression=lit("@"), safe=True),
                                             expression=lowered.copy(), safe=True))
     parsed = exp.Coalesce(this=fast, expressions=[exp.Anonymous(this="ferry_email", expressions=[raw.copy()])])
     return Applied(parsed, exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),

@@ -6,12 +6,14 @@ from typing import Any, Mapping
 
 from sqlglot import exp
 
-from compiler.sqlgen.transforms.base import Applied, _digit, _failing, _fn, _matches, _regexp_replace, _s, _weighted_sum
+from compiler.sqlgen.transforms.base import (Applied, digit_at, failing, fn, full_match, lit, regexp_replace_all,
+                                             weighted_sum_mod11)
+
 
 def _parse_time(value: exp.Expression, formats: tuple[str, ...], out: str, rule: str) -> Applied:
-    parsed = _fn("try_strptime", value.copy(), exp.Array(expressions=[_s(f) for f in formats]))
-    as_text = _fn("strftime", parsed, _s(out))
-    return _failing(value, as_text, exp.not_(exp.Is(this=parsed.copy(), expression=exp.null())), rule)
+    parsed = fn("try_strptime", value.copy(), exp.Array(expressions=[lit(f) for f in formats]))
+    as_text = fn("strftime", parsed, lit(out))
+    return failing(value, as_text, exp.not_(exp.Is(this=parsed.copy(), expression=exp.null())), rule)
 
 
 def date(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -31,9 +33,9 @@ def decimal(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     separator or currency noise and is dropped; the result must be a plain number.
     """
     separator = args.get("separator", ".")
-    kept = _regexp_replace(exp.Trim(this=value), rf"[^0-9{'.' if separator == '.' else ','}+-]", "")
-    normal = exp.Replace(this=kept, expression=_s(separator), replacement=_s(".")) if separator != "." else kept
-    return _failing(value, normal, _matches(normal, r"[+-]?[0-9]+(\.[0-9]+)?"), "invalid_decimal")
+    kept = regexp_replace_all(exp.Trim(this=value), rf"[^0-9{'.' if separator == '.' else ','}+-]", "")
+    normal = exp.Replace(this=kept, expression=lit(separator), replacement=lit(".")) if separator != "." else kept
+    return failing(value, normal, full_match(normal, r"[+-]?[0-9]+(\.[0-9]+)?"), "invalid_decimal")
 
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "tak", "ja", "j", "oui", "o", "так", "да")
@@ -47,10 +49,10 @@ def boolean(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     false_words = tuple(w.lower() for w in args.get("false", FALSE_WORDS))
     word = exp.Lower(this=exp.Trim(this=value.copy()))
     parsed = (exp.Case()
-              .when(exp.In(this=word.copy(), expressions=[_s(w) for w in true_words]), _s("true"))
-              .when(exp.In(this=word.copy(), expressions=[_s(w) for w in false_words]), _s("false")))
-    ok = exp.In(this=word.copy(), expressions=[_s(w) for w in true_words + false_words])
-    return _failing(value, parsed, ok, "invalid_boolean")
+              .when(exp.In(this=word.copy(), expressions=[lit(w) for w in true_words]), lit("true"))
+              .when(exp.In(this=word.copy(), expressions=[lit(w) for w in false_words]), lit("false")))
+    ok = exp.In(this=word.copy(), expressions=[lit(w) for w in true_words + false_words])
+    return failing(value, parsed, ok, "invalid_boolean")
 
 
 # Tax ids ---------------------------------------------------------------------------------------
@@ -58,16 +60,16 @@ def boolean(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
 
 def _tax_digits(value: exp.Expression) -> exp.Expression:
     """'PL 123-456-32-18' -> '1234563218': a two-letter country prefix and separators go."""
-    upper_alnum = _regexp_replace(exp.Upper(this=value), "[^A-Z0-9]", "")
-    return _regexp_replace(upper_alnum, "^[A-Z]{2}([0-9]+)$", r"\1")
+    upper_alnum = regexp_replace_all(exp.Upper(this=value), "[^A-Z0-9]", "")
+    return regexp_replace_all(upper_alnum, "^[A-Z]{2}([0-9]+)$", r"\1")
 
 
 def nip(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """Polish NIP: 10 digits, weights 6,5,7,2,3,4,5,6,7, sum mod 11 equals the last digit."""
     d = _tax_digits(value)
-    ok = exp.and_(_matches(d, "[0-9]{10}"),
-                  exp.EQ(this=_weighted_sum(d, (6, 5, 7, 2, 3, 4, 5, 6, 7)), expression=_digit(d, 10)))
-    return _failing(value, d.copy(), ok, "invalid_nip")
+    ok = exp.and_(full_match(d, "[0-9]{10}"),
+                  exp.EQ(this=weighted_sum_mod11(d, (6, 5, 7, 2, 3, 4, 5, 6, 7)), expression=digit_at(d, 10)))
+    return failing(value, d.copy(), ok, "invalid_nip")
 
 
 def regon(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -75,17 +77,17 @@ def regon(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     d = _tax_digits(value)
 
     def check(weights: tuple[int, ...], last: int) -> exp.Expression:
-        return exp.EQ(this=exp.Mod(this=exp.paren(_weighted_sum(d, weights)), expression=exp.Literal.number(10)),
-                      expression=_digit(d, last))
+        return exp.EQ(this=exp.Mod(this=exp.paren(weighted_sum_mod11(d, weights)), expression=exp.Literal.number(10)),
+                      expression=digit_at(d, last))
 
     ok = exp.or_(
-        exp.and_(_matches(d, "[0-9]{9}"), check((8, 9, 2, 3, 4, 5, 6, 7), 9)),
-        exp.and_(_matches(d, "[0-9]{14}"), check((2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8), 14)),
+        exp.and_(full_match(d, "[0-9]{9}"), check((8, 9, 2, 3, 4, 5, 6, 7), 9)),
+        exp.and_(full_match(d, "[0-9]{14}"), check((2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8), 14)),
     )
-    return _failing(value, d.copy(), ok, "invalid_regon")
+    return failing(value, d.copy(), ok, "invalid_regon")
 
 
 def vat_id(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """EU VAT number without its country prefix and separators: 'PL 123-456-32-18' -> '1234563218'."""
-    upper_alnum = _regexp_replace(exp.Upper(this=value), "[^A-Z0-9]", "")
-    return Applied(_regexp_replace(upper_alnum, "^[A-Z]{2}([0-9A-Z]+)$", r"\1"))
+    upper_alnum = regexp_replace_all(exp.Upper(this=value), "[^A-Z0-9]", "")
+    return Applied(regexp_replace_all(upper_alnum, "^[A-Z]{2}([0-9A-Z]+)$", r"\1"))

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from sqlglot import exp
 
-from compiler.sqlgen.transforms.base import Applied, _failing, _regexp_replace, _s
+from compiler.sqlgen.transforms.base import Applied, failing, lit, regexp_replace_all
 
 
 def trim(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -14,7 +14,7 @@ def trim(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
 
 
 def squish(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    return Applied(exp.Trim(this=_regexp_replace(value, r"\s+", " ")))
+    return Applied(exp.Trim(this=regexp_replace_all(value, r"\s+", " ")))
 
 
 def lower(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -36,8 +36,8 @@ def title(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
                                              length=exp.Literal.number(1)))
         rest = exp.Substring(this=word.copy(), start=exp.Literal.number(2))
         each = exp.Lambda(this=exp.DPipe(this=first, expression=rest, safe=True), expressions=[word.copy()])
-        words = exp.func("string_split", text, _s(separator), dialect="duckdb")
-        return exp.func("array_to_string", exp.Transform(this=words, expression=each), _s(separator),
+        words = exp.func("string_split", text, lit(separator), dialect="duckdb")
+        return exp.func("array_to_string", exp.Transform(this=words, expression=each), lit(separator),
                         dialect="duckdb")
 
     return Applied(capitalise_words(capitalise_words(exp.Lower(this=value), " "), "-"))
@@ -49,8 +49,8 @@ def split(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     and rejoined with one space."""
     separator = args.get("separator")
     trimmed = exp.Trim(this=value)
-    words = exp.func("string_split", trimmed, _s(separator), dialect="duckdb") if separator else \
-        exp.func("regexp_split_to_array", trimmed, _s(r"\s+"), dialect="duckdb")
+    words = exp.func("string_split", trimmed, lit(separator), dialect="duckdb") if separator else \
+        exp.func("regexp_split_to_array", trimmed, lit(r"\s+"), dialect="duckdb")
     separator = separator or " "
     count = exp.func("len", words.copy(), dialect="duckdb")
     part = args["part"]
@@ -60,26 +60,26 @@ def split(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     sliced = exp.func("list_slice", words, exp.Literal.number(2), count, dialect="duckdb") if part == "rest" else \
         exp.func("list_slice", words, exp.Literal.number(1), exp.Sub(this=count, expression=exp.Literal.number(1)),
                  dialect="duckdb")
-    return Applied(exp.Nullif(this=exp.func("array_to_string", sliced, _s(separator), dialect="duckdb"),
-                              expression=_s("")))
+    return Applied(exp.Nullif(this=exp.func("array_to_string", sliced, lit(separator), dialect="duckdb"),
+                              expression=lit("")))
 
 
 def digits(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    return Applied(_regexp_replace(value, "[^0-9]", ""))
+    return Applied(regexp_replace_all(value, "[^0-9]", ""))
 
 
 def blank_as_null(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    return Applied(exp.Nullif(this=exp.Trim(this=value), expression=_s("")))
+    return Applied(exp.Nullif(this=exp.Trim(this=value), expression=lit("")))
 
 
 def replace(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """``replace: {pattern: '^\\+48', with: ''}``: RE2 regular expression, every match."""
-    return Applied(_regexp_replace(value, args["pattern"], args.get("with", "")))
+    return Applied(regexp_replace_all(value, args["pattern"], args.get("with", "")))
 
 
 def default(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """``default: 'PL'``: the value when the field is empty."""
-    return Applied(exp.Coalesce(this=exp.Nullif(this=value, expression=_s("")), expressions=[_s(args["value"])]))
+    return Applied(exp.Coalesce(this=exp.Nullif(this=value, expression=lit("")), expressions=[lit(args["value"])]))
 
 
 def map_values(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -90,11 +90,11 @@ def map_values(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """
     case = exp.Case(this=value.copy())
     for old, new in args["values"]:
-        case = case.when(_s(old), _s(new) if new is not None else exp.null())
-    keys = exp.In(this=value.copy(), expressions=[_s(old) for old, _ in args["values"]])
+        case = case.when(lit(old), lit(new) if new is not None else exp.null())
+    keys = exp.In(this=value.copy(), expressions=[lit(old) for old, _ in args["values"]])
     if "default" in args:
-        fallback = _s(args["default"]) if args["default"] is not None else exp.null()
+        fallback = lit(args["default"]) if args["default"] is not None else exp.null()
         return Applied(case.else_(fallback))
     if args.get("strict"):
-        return _failing(value, case, keys, "unmapped_value")
+        return failing(value, case, keys, "unmapped_value")
     return Applied(case.else_(value.copy()))
