@@ -353,44 +353,63 @@ N_NIP_STYLES = 5
 NIP_STYLE_CUM = (0.45, 0.70, 0.82, 0.90, 1.0)
 
 
+def _fr(n: str) -> str:
+    """French 9-digit national number in pairs: '6 12 34 56 78'."""
+    return f"{n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:9]}"
+
+
+# Phone shapes as old CRMs stored them, per country; a row's style picks one (style % count).
+LANDLINE_STYLES = {
+    PL: (lambda a, s: f"+48 {a} {s[:3]} {s[3:5]} {s[5:]}",
+         lambda a, s: f"0{a} {s[:3]} {s[3:5]} {s[5:]}",
+         lambda a, s: f"0048{a}{s}",
+         lambda a, s: f"({a}) {s[:3]}-{s[3:5]}-{s[5:]}",
+         lambda a, s: f"{a} {s}"),
+    DE: (lambda a, s: f"+49 {a} {s}",
+         lambda a, s: f"0{a} {s}",
+         lambda a, s: f"0049 {a} {s}",
+         lambda a, s: f"+49 (0){a} {s}"),
+    FR: (lambda a, s: f"+33 {_fr(a + s[:8])}",     # 9 national digits
+         lambda a, s: f"0{_fr(a + s[:8])}",
+         lambda a, s: f"0033{(a + s[:8])}"),
+    UA: (lambda a, s: f"+380 {(a + s)[:9][:len(a)]} {(a + s)[:9][len(a):]}",   # 9 national digits
+         lambda a, s: f"0{(a + s)[:2]} {(a + s)[2:5]} {(a + s)[5:7]} {(a + s)[7:9]}",
+         lambda a, s: f"+380{(a + s)[:9]}"),
+}
+
+MOBILE_STYLES = {
+    PL: (lambda n: f"+48 {n[:3]} {n[3:6]} {n[6:]}",
+         lambda n: f"0048{n}",
+         lambda n: f"{n[:3]}-{n[3:6]}-{n[6:]}",
+         lambda n: f"{n[:3]} {n[3:6]} {n[6:]}",
+         lambda n: f"+48{n}"),
+    UA: (lambda n: f"+380 {n[:2]} {n[2:5]} {n[5:]}",
+         lambda n: f"0{n[:2]} {n[2:5]} {n[5:7]} {n[7:]}",
+         lambda n: f"+380{n}"),
+    DE: (lambda n: f"+49 {n[:3]} {n[3:]}",
+         lambda n: f"0{n[:3]} {n[3:]}",
+         lambda n: f"0049 {n[:3]} {n[3:]}"),
+    FR: (lambda n: f"0{_fr(n)}",
+         lambda n: f"+33 {_fr(n)}",
+         lambda n: f"0033{n}"),
+}
+
+# A Polish landline written on a contact (passed as "L" + area + subscriber).
+PL_CONTACT_LANDLINE_STYLES = (
+    lambda n: f"({n[:2]}) {n[2:5]} {n[5:7]} {n[7:]}",
+    lambda n: f"+48 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}",
+    lambda n: f"0{n[:2]} {n[2:5]}-{n[5:7]}-{n[7:]}",
+    lambda n: f"0048{n}",
+)
+
+
+def _pick(styles: tuple, style: int):
+    return styles[style % len(styles)]
+
+
 def _fmt_landline(country: int, area: str, sub: str, style: int) -> str:
     """Company phone. sub has 7 digits (PL/DE) or fits the 9-digit plan."""
-    if country == PL:
-        s = style % 5
-        if s == 0:
-            return f"+48 {area} {sub[:3]} {sub[3:5]} {sub[5:]}"
-        if s == 1:
-            return f"0{area} {sub[:3]} {sub[3:5]} {sub[5:]}"
-        if s == 2:
-            return f"0048{area}{sub}"
-        if s == 3:
-            return f"({area}) {sub[:3]}-{sub[3:5]}-{sub[5:]}"
-        return f"{area} {sub}"
-    if country == DE:
-        s = style % 4
-        if s == 0:
-            return f"+49 {area} {sub}"
-        if s == 1:
-            return f"0{area} {sub}"
-        if s == 2:
-            return f"0049 {area} {sub}"
-        return f"+49 (0){area} {sub}"
-    if country == FR:
-        n = area + sub[:8]            # 9 national digits
-        s = style % 3
-        if s == 0:
-            return f"+33 {n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:9]}"
-        if s == 1:
-            return f"0{n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:9]}"
-        return f"0033{n}"
-    n = (area + sub)[:9]              # UA: 9 national digits
-    a = len(area)
-    s = style % 3
-    if s == 0:
-        return f"+380 {n[:a]} {n[a:]}"
-    if s == 1:
-        return f"0{n[:2]} {n[2:5]} {n[5:7]} {n[7:9]}"
-    return f"+380{n}"
+    return _pick(LANDLINE_STYLES[country if country in (PL, DE, FR) else UA], style)(area, sub)
 
 
 def _fmt_mobile(country: int, num: str, style: int) -> str:
@@ -398,47 +417,9 @@ def _fmt_mobile(country: int, num: str, style: int) -> str:
 
     A Polish landline is passed as "L" + area + subscriber.
     """
-    if country == PL:
-        if num[0] == "L":
-            n = num[1:]
-            s = style % 4
-            if s == 0:
-                return f"({n[:2]}) {n[2:5]} {n[5:7]} {n[7:]}"
-            if s == 1:
-                return f"+48 {n[:2]} {n[2:5]} {n[5:7]} {n[7:]}"
-            if s == 2:
-                return f"0{n[:2]} {n[2:5]}-{n[5:7]}-{n[7:]}"
-            return f"0048{n}"
-        s = style % 5
-        if s == 0:
-            return f"+48 {num[:3]} {num[3:6]} {num[6:]}"
-        if s == 1:
-            return f"0048{num}"
-        if s == 2:
-            return f"{num[:3]}-{num[3:6]}-{num[6:]}"
-        if s == 3:
-            return f"{num[:3]} {num[3:6]} {num[6:]}"
-        return f"+48{num}"
-    if country == UA:
-        s = style % 3
-        if s == 0:
-            return f"+380 {num[:2]} {num[2:5]} {num[5:]}"
-        if s == 1:
-            return f"0{num[:2]} {num[2:5]} {num[5:7]} {num[7:]}"
-        return f"+380{num}"
-    if country == DE:
-        s = style % 3
-        if s == 0:
-            return f"+49 {num[:3]} {num[3:]}"
-        if s == 1:
-            return f"0{num[:3]} {num[3:]}"
-        return f"0049 {num[:3]} {num[3:]}"
-    s = style % 3
-    if s == 0:
-        return f"0{num[0]} {num[1:3]} {num[3:5]} {num[5:7]} {num[7:]}"
-    if s == 1:
-        return f"+33 {num[0]} {num[1:3]} {num[3:5]} {num[5:7]} {num[7:]}"
-    return f"0033{num}"
+    if country == PL and num[0] == "L":
+        return _pick(PL_CONTACT_LANDLINE_STYLES, style)(num[1:])
+    return _pick(MOBILE_STYLES[country if country in (PL, UA, DE) else FR], style)(num)
 
 
 UA_MOBILE_OPS = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97",
