@@ -87,3 +87,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         return None
     shown = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
     return f"expected one of: {shown}"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB's errors run to several), or its type's name."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

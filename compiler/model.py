@@ -22,7 +22,8 @@ FieldType = Literal["string", "integer", "decimal", "date", "timestamp", "boolea
 FIELD_TYPES: tuple[str, ...] = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 
 #: Source formats. The reader for each lives in ``compiler.sources``.
-SourceFormat = Literal["csv"]
+SourceFormat = Literal["csv", "xlsx", "json", "ndjson", "xml"]
+SOURCE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "ndjson", "xml")
 
 OnMissing = Literal["reject", "null"]
 
@@ -39,6 +40,39 @@ class CsvOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class XlsxOptions:
+    sheet: str | int | None = None  # a name, or a 1-based position; None: the first sheet
+    header_row: int = 1  # 1-based, as Excel numbers rows; data start on the next row
+
+
+@dataclass(frozen=True, slots=True)
+class JsonOptions:
+    """JSON (one array of objects) and NDJSON (one object per line) take no options: UTF-8 by RFC 8259."""
+
+
+@dataclass(frozen=True, slots=True)
+class XmlOptions:
+    record: str  # "/export/deals/deal" from the root, or "deal" at any depth
+
+
+SourceOptions = CsvOptions | XlsxOptions | JsonOptions | XmlOptions
+
+#: What DuckDB reads at run time for each format: the runner converts xlsx
+#: sheets to UTF-8 CSV and XML records to NDJSON (``compiler.sources``), so the
+#: compiled SQL depends on the format only through this table.
+READS_AS: dict[str, str] = {"csv": "csv", "xlsx": "csv", "json": "json", "ndjson": "ndjson", "xml": "ndjson"}
+
+#: Which options each format takes, by the spec's key names (checked by ``validate``).
+FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "csv": ("delimiter", "encoding", "header", "quote", "escape"),
+    "xlsx": ("sheet", "header_row"),
+    "json": (),
+    "ndjson": (),
+    "xml": ("record",),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """An input file, read with all columns as text (nothing is mangled on read)."""
 
@@ -46,10 +80,20 @@ class Source:
     path: str  # relative to the spec file, as written
     format: SourceFormat
     id_column: str  # the old system's id: the key of the crosswalk
-    options: CsvOptions
+    options: SourceOptions
     span: Span
     id_span: Span
     path_span: Span
+    option_spans: tuple[tuple[str, Span], ...] = ()  # each ``options`` key as written, for F307
+
+    def option_span(self, key: str) -> Span:
+        """Where an option is written (for errors about its value), else the source's path."""
+        return dict(self.option_spans).get(key, self.path_span)
+
+    @property
+    def encoding(self) -> str:
+        """The text encoding of the file as the spec states it (XML declares its own; the rest are UTF-8)."""
+        return self.options.encoding if isinstance(self.options, CsvOptions) else "utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +136,16 @@ class Filter:
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str  # target column
-    columns: tuple[str, ...]  # source columns; several are joined with ``join`` (empty parts skipped)
+    columns: tuple[str, ...]  # source columns; several are joined with ``join`` (empty parts skipped),
+    #                           or the columns ``sql`` reads
     type: FieldType
     transforms: tuple[Transform, ...]
     span: Span
     column_spans: tuple[Span, ...]
     rules: tuple[Rule, ...] = ()
     join: str = " "
+    sql: str | None = None  # the escape hatch: a scalar SQL expression over source columns, instead of ``from``
+    sql_span: Span | None = None
 
     @property
     def column(self) -> str:

@@ -52,10 +52,11 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
             for entity in spec.entities:
                 source = spec.source(entity.source)
                 prepared = sources.prepare_input(source, base, Path(tmp))
+                columns = sources.all_columns(source, prepared.readable)
                 variable = exp.to_identifier(names.source_variable(source), quoted=True).sql(dialect="duckdb")
                 con.execute(f"SET VARIABLE {variable} = ?", [str(prepared.readable)])
                 rows = exp.select(exp.alias_(exp.Window(this=exp.RowNumber(), over="OVER"), "ferry_row", quoted=True),
-                                  exp.Star()).from_(exp.Table(this=read_source(source)))
+                                  exp.Star()).from_(exp.Table(this=read_source(source, columns)))
                 rejects = names.rejects_table()
                 rejects.set("catalog", names.ident("target"))
                 query = (exp.select(exp.Column(this=exp.Star(), table=names.ident("s")),

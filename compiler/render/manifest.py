@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from compiler import __version__, encodings
+from compiler.model import READS_AS
 from compiler.order import LoadStep, StageStep, Step
 from compiler.sqlgen import Bundle, names
 
@@ -46,8 +47,9 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
                 "name": s.name,
                 "path": s.path,
                 "format": s.format,
-                "encoding": s.options.encoding,
-                "transcode": encodings.needs_transcoding(s.options.encoding),
+                "encoding": s.encoding,
+                "reads_as": READS_AS[s.format],
+                "converted": READS_AS[s.format] != s.format or encodings.needs_transcoding(s.encoding),
                 "variable": names.source_variable(s),
                 "stage_table": names.table_name(names.stage_table(s)),
             }

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
@@ -48,13 +49,22 @@ class _Failure:
     given: exp.Expression
 
 
-def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
+def _source_value(field: Field) -> exp.Expression:
+    """The field's text before transforms: a column, columns joined, or its ``sql`` over the staged row."""
+    if field.sql is not None:
+        tree = sqlglot.parse_one(field.sql, read="duckdb")
+        tree = tree.transform(lambda node: names.col(node.name, "s") if isinstance(node, exp.Column) else node)
+        return exp.cast(exp.paren(tree, copy=False), exp.DataType.build("VARCHAR"))
     parts = [names.col(c, "s") for c in field.columns]
-    value: exp.Expression = parts[0] if len(parts) == 1 else exp.Nullif(
+    return parts[0] if len(parts) == 1 else exp.Nullif(
         this=exp.func("concat_ws", exp.Literal.string(field.join),
                       *(exp.Nullif(this=exp.Trim(this=p), expression=exp.Literal.string("")) for p in parts),
                       dialect="duckdb"),
         expression=exp.Literal.string(""))
+
+
+def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
+    value = _source_value(field)
     failures = []
     for step, transform in enumerate(field.transforms):
         applied = TRANSFORMS[transform.name](value, dict(transform.args))

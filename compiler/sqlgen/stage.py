@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler import encodings
-from compiler.model import Source
+from compiler.model import READS_AS, CsvOptions, Source
 from compiler.sqlgen import names
 
 
@@ -24,9 +24,32 @@ def _option(name: str, value: exp.Expression) -> exp.EQ:
     return exp.EQ(this=exp.column(name, quoted=True), expression=value)  # quoted like every other name
 
 
-def read_source(source: Source) -> exp.Expression:
-    o = source.options
+#: How the runner's converted files are written (xlsx sheets become this CSV).
+CONVERTED_CSV = CsvOptions()
+
+#: DuckDB's ``read_json(format = ...)`` for what the runner hands over.
+_JSON_FORMAT = {"json": "array", "ndjson": "newline_delimited"}
+
+
+def read_source(source: Source, columns: tuple[str, ...]) -> exp.Expression:
+    """The table function reading a source's prepared file, every column as text.
+
+    CSV reads every column (``all_varchar``); JSON reads exactly ``columns``,
+    each as VARCHAR (a missing key is NULL, a nested value its JSON text).
+    """
     path = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(names.source_variable(source))])
+    reads = READS_AS[source.format]
+    if reads in _JSON_FORMAT:
+        varchar = exp.Literal.string("VARCHAR")
+        return exp.Anonymous(this="read_json", expressions=[
+            path,
+            _option("format", exp.Literal.string(_JSON_FORMAT[reads])),
+            _option("records", exp.Boolean(this=True)),
+            _option("columns", exp.Struct(expressions=[
+                exp.PropertyEQ(this=exp.to_identifier(c, quoted=True), expression=varchar.copy()) for c in columns
+            ])),
+        ])
+    o = source.options if isinstance(source.options, CsvOptions) else CONVERTED_CSV
     return exp.ReadCSV(
         this=path,
         expressions=[
@@ -47,7 +70,7 @@ def compile_stage(source: Source, columns: tuple[str, ...], readers: int) -> tup
     select = exp.select(
         exp.alias_(row_number, names.ROW, quoted=True),
         *(names.col(c) for c in columns),
-    ).from_(exp.Table(this=read_source(source)))
+    ).from_(exp.Table(this=read_source(source, columns)))
     create = exp.Create(
         this=names.stage_table(source),
         kind="VIEW" if readers == 1 else "TABLE",

@@ -11,9 +11,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+
 from compiler.errors import Span
 from compiler.load import Document, KeyPath
-from compiler.model import Check, CsvOptions, Entity, Field, Filter, Reference, Rule, Source, Spec, Target, Transform
+from compiler.model import (
+    Check,
+    CsvOptions,
+    Entity,
+    Field,
+    Filter,
+    JsonOptions,
+    Reference,
+    Rule,
+    Source,
+    SourceOptions,
+    Spec,
+    Target,
+    Transform,
+    XlsxOptions,
+    XmlOptions,
+)
+
+#: The format a source has when the spec does not say, by file extension.
+FORMAT_BY_EXTENSION = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+    ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".json": "json",
+    ".ndjson": "ndjson", ".jsonl": "ndjson",
+    ".xml": "xml",
+}
 
 
 def build(doc: Document) -> Spec:
@@ -44,21 +72,35 @@ def _default_name(path: str) -> str:
 def _source(doc: Document, name: str, raw: dict[str, Any]) -> Source:
     at: KeyPath = ("sources", name)
     opts = raw.get("options") or {}
+    fmt = raw.get("format") or FORMAT_BY_EXTENSION.get(Path(raw["path"]).suffix.lower(), "csv")
     return Source(
         name=name,
         path=raw["path"],
-        format=raw.get("format", "csv"),
+        format=fmt,
         id_column=raw["id"],
-        options=CsvOptions(
-            delimiter=opts.get("delimiter", ","),
-            encoding=opts.get("encoding", "utf-8"),
-            header=opts.get("header", True),
-            quote=opts.get("quote", '"'),
-            escape=opts.get("escape", '"'),
-        ),
+        options=_options(fmt, opts),
         span=doc.key_span(at),
         id_span=doc.span(at + ("id",)),
         path_span=doc.span(at + ("path",)),
+        option_spans=tuple((key, doc.key_span(at + ("options", key))) for key in sorted(opts)),
+    )
+
+
+def _options(fmt: str, opts: dict[str, Any]) -> SourceOptions:
+    """Options for the format; keys meant for another format are ignored here and reported by F307."""
+    if fmt == "xlsx":
+        sheet = opts.get("sheet")
+        return XlsxOptions(sheet=sheet, header_row=opts.get("header_row", 1))
+    if fmt == "xml":
+        return XmlOptions(record=opts.get("record", ""))
+    if fmt in ("json", "ndjson"):
+        return JsonOptions()
+    return CsvOptions(
+        delimiter=opts.get("delimiter", ","),
+        encoding=opts.get("encoding", "utf-8"),
+        header=opts.get("header", True),
+        quote=opts.get("quote", '"'),
+        escape=opts.get("escape", '"'),
     )
 
 
@@ -91,9 +133,14 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
     transforms = tuple(
         _transform(doc.span(at + ("transforms", i)), t) for i, t in enumerate(raw.get("transforms") or ())
     )
-    columns = raw["from"] if isinstance(raw["from"], list) else [raw["from"]]
-    spans = [doc.span(at + ("from", i)) for i in range(len(columns))] if isinstance(raw["from"], list) \
-        else [doc.span(at + ("from",))]
+    if "sql" in raw:
+        columns = list(sql_columns(raw["sql"]))
+        spans = [doc.span(at + ("sql",))] * len(columns)
+    elif isinstance(raw["from"], list):
+        columns = raw["from"]
+        spans = [doc.span(at + ("from", i)) for i in range(len(columns))]
+    else:
+        columns, spans = [raw["from"]], [doc.span(at + ("from",))]
     return Field(
         name=name,
         columns=tuple(columns),
@@ -103,7 +150,18 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
         column_spans=tuple(spans),
         rules=tuple(_rule(doc.span(at + ("rules", i)), r) for i, r in enumerate(raw.get("rules") or ())),
         join=raw.get("join", " "),
+        sql=raw.get("sql"),
+        sql_span=doc.span(at + ("sql",)) if "sql" in raw else None,
     )
+
+
+def sql_columns(text: str) -> tuple[str, ...]:
+    """The source columns a field's ``sql`` reads, in order; none if it does not parse (F411 says why)."""
+    try:
+        tree = sqlglot.parse_one(text, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return ()
+    return tuple(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
 
 def _rule(span: Span, raw: str | dict[str, Any]) -> Rule:

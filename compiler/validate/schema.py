@@ -89,11 +89,21 @@ def _diagnose(doc: Document, error: ValidationError) -> Iterable[Diagnostic]:
         options = error.validator_value if kind == "enum" else [error.validator_value]
         yield Diagnostic("F104", f"invalid value {_shown(error.instance)}{where}", doc.span(path),
                          did_you_mean(str(error.instance), [str(o) for o in options]))
+    elif kind == "oneOf" and _exclusive_keys(error.validator_value):
+        keys = " and ".join(f"'{k}'" for k in _exclusive_keys(error.validator_value))
+        yield Diagnostic("F104", f"{keys} exclude each other{where}", doc.span(path), "keep one of them")
     elif kind == "pattern" and _pattern_is_name(error):
         yield Diagnostic("F104", f"invalid name {_shown(error.instance)}{where}", doc.span(path),
                          "use letters, digits and underscores, not starting with a digit")
     else:
         yield Diagnostic("F104", f"{error.message}{where}", doc.span(path))
+
+
+def _exclusive_keys(branches: list[dict[str, Any]]) -> list[str]:
+    """The keys of a ``oneOf`` whose branches each just require one key (``from`` or ``sql``)."""
+    if all(set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
+        return [b["required"][0] for b in branches]
+    return []
 
 
 def _pattern_is_name(error: ValidationError) -> bool:
@@ -122,7 +132,7 @@ _REQUIRED_HINTS = {
     "id": "name the column that holds the old system's record id, e.g. `id: customer_id`",
     "path": "give the file path relative to the spec, e.g. `path: data/contacts.csv`",
     "source": "name one of the keys under `sources:`",
-    "from": "name the source column, e.g. `from: email`",
+    "from": "name the source column, e.g. `from: email`, or compute the value with `sql:`",
     "entity": "name the entity this reference points at",
     "fields": "map at least one target field, e.g. `fields: {name: company_name}`",
     "version": "add `version: 1` at the top",

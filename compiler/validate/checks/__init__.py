@@ -20,6 +20,7 @@ Check = Callable[[Context], Iterable[Diagnostic]]
 
 CHECKS: tuple[Check, ...] = (
     sources.check_readable,
+    sources.check_options,
     sources.check_id_column,
     sources.check_field_columns,
     sources.check_reference_columns,
@@ -36,6 +37,7 @@ CHECKS: tuple[Check, ...] = (
     rules.check_bounds,
     rules.check_expressions,
     rules.check_filter,
+    rules.check_field_sql,
     rules.check_phone_regions,
 )
 
@@ -49,6 +51,10 @@ CODES: dict[str, Check] = {
     "F301": sources.check_readable,
     "F305": sources.check_readable,
     "F306": sources.check_readable,
+    "F307": sources.check_readable,
+    "F308": sources.check_readable,
+    "F309": sources.check_options,
+    "F310": sources.check_readable,
     "F302": sources.check_id_column,
     "F303": sources.check_field_columns,
     "F304": sources.check_reference_columns,
@@ -62,6 +68,7 @@ CODES: dict[str, Check] = {
     "F408": rules.check_bounds,
     "F409": rules.check_filter,
     "F410": rules.check_phone_regions,
+    "F411": rules.check_field_sql,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

@@ -101,17 +101,37 @@ def check_filter(ctx: Context) -> Iterable[Diagnostic]:
                 yield Diagnostic("F409", f"filter of entity '{entity.name}': {problem}", entity.filter.span, hint)
 
 
-def expression_problem(text: str, fields: list[str]) -> tuple[str | None, str | None]:
+def check_field_sql(ctx: Context) -> Iterable[Diagnostic]:
+    """F411: a field's ``sql`` is one scalar SQL expression over the source row.
+
+    No statements, subqueries, aggregates or window functions; its columns are
+    the source's (an unknown one is F303).
+
+    Bad::   full_name: {sql: "SELECT first_name FROM contacts"}
+    Good::  full_name: {sql: "concat_ws(' ', first_name, last_name)"}
+    """
+    for entity in ctx.spec.entities:
+        for field in entity.fields:
+            if field.sql is not None:
+                problem, hint = expression_problem(field.sql, None, "one expression, e.g. \"coalesce(mobile, phone)\"")
+                if problem:
+                    yield Diagnostic("F411", f"sql of field '{entity.name}.{field.name}': {problem}",
+                                     field.sql_span, hint)
+
+
+def expression_problem(text: str, fields: list[str] | None,
+                       example: str = "one boolean expression, e.g. \"amount >= 0\"") -> tuple[str | None, str | None]:
+    """Why ``text`` is not one scalar expression over ``fields`` (None: columns are checked elsewhere)."""
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
     except ParseError as exc:
-        return f"not valid SQL ({str(exc).splitlines()[0]})", "write one boolean expression, e.g. \"amount >= 0\""
+        return f"not valid SQL ({str(exc).splitlines()[0]})", f"write {example}"
     # An allowlist: scalar expressions (columns, literals, functions, comparisons, CASE) are Conditions.
     if not isinstance(tree, exp.Condition) or tree.find(exp.Query) is not None:
-        return "statements and subqueries are not allowed", "write one boolean expression over the entity's fields"
+        return "statements and subqueries are not allowed", f"write {example}"
     if tree.find(exp.AggFunc, exp.Window) is not None:
-        return "aggregates and window functions are not allowed", "use the `unique` rule for uniqueness"
-    for column in tree.find_all(exp.Column):
+        return "aggregates and window functions are not allowed", "rules and dedup work across rows; sql sees one row"
+    for column in () if fields is None else tree.find_all(exp.Column):
         if column.table or column.name not in fields:
             return f"unknown column '{column.sql(dialect='duckdb')}'", did_you_mean(column.name, fields)
     return None, None

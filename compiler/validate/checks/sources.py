@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Iterable
 
 from compiler.errors import Diagnostic, Span, did_you_mean
+from compiler.model import FORMAT_OPTIONS
 from compiler.validate.checks.context import Context, Header
 
 
 def check_readable(ctx: Context) -> Iterable[Diagnostic]:
-    """F301: a source file must exist and be readable with its options.
+    """F301, F305-F308, F310: a source file must exist and be readable with its options.
 
     Bad::
 
@@ -73,4 +74,20 @@ def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
             yield from _missing(ctx, entity.source, ref.column, ref.column_span, "reference")
 
 
-__all__ = ["Header", "check_field_columns", "check_id_column", "check_readable", "check_reference_columns"]
+def check_options(ctx: Context) -> Iterable[Diagnostic]:
+    """F309: a source's ``options`` must be ones its format takes.
+
+    Bad::   deals: {path: deals.xml, id: id, options: {delimiter: ";"}}
+    Good::  deals: {path: deals.xml, id: id, options: {record: /export/deals/deal}}
+    """
+    for source in ctx.spec.sources:
+        allowed = FORMAT_OPTIONS[source.format]
+        for key, span in source.option_spans:
+            if key not in allowed:
+                takes = ", ".join(allowed) if allowed else "no options"
+                yield Diagnostic("F309", f"option '{key}' does not apply to {source.format} source '{source.name}'",
+                                 span, f"{source.format} takes {takes}; is `format` (or the file extension) right?")
+
+
+__all__ = ["Header", "check_field_columns", "check_id_column", "check_options", "check_readable",
+           "check_reference_columns"]
