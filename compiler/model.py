@@ -173,6 +173,44 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class FuzzyRule:
+    """Rows whose ``fields`` are similar enough are duplicates; only rows in the same block are compared."""
+
+    fields: tuple[str, ...]
+    method: str  # jaro_winkler | levenshtein | jaccard
+    threshold: float
+    block: tuple[str, ...]  # SQL expressions over the entity's fields (validated like checks)
+    max_block: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivorRule:
+    """One record-level criterion: newest / oldest by a field, most_complete, or priority of a field's values."""
+
+    kind: str
+    field: str | None
+    order: tuple[str, ...]
+    span: Span
+
+
+#: Field-level survivorship strategies (``dedup.fields``).
+FIELD_STRATEGIES: tuple[str, ...] = ("survivor", "first", "longest", "shortest", "max", "min", "union")
+
+
+@dataclass(frozen=True, slots=True)
+class Dedup:
+    keys: tuple[tuple[str, ...], ...]  # exact keys; the entity's natural ``key`` comes first
+    key_spans: tuple[Span, ...]
+    fuzzy: tuple[FuzzyRule, ...] = ()
+    survivor: tuple[SurvivorRule, ...] = ()
+    strategies: tuple[tuple[str, str, Span], ...] = ()  # (field, strategy, span), not "survivor"
+
+    def strategy(self, field: str) -> str:
+        return next((s for f, s, _ in self.strategies if f == field), "survivor")
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
     name: str
     source: str
@@ -185,6 +223,7 @@ class Entity:
     key_spans: tuple[Span, ...] = ()  # one per key part
     checks: tuple[Check, ...] = ()
     filter: Filter | None = None
+    dedup: Dedup | None = None  # None: no duplicates are looked for
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -29,7 +29,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, functions, sources
+from compiler import __version__, sources
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
 
@@ -216,6 +216,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         existed = target.exists()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            from compiler import functions  # phonenumbers and email-validator: only runs pay to import them
+
             con = functions.register(duckdb.connect(str(target)))
         except (OSError, duckdb.Error) as exc:
             reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]

@@ -63,6 +63,10 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
         _column("source_key", "VARCHAR"), _column("reference", "VARCHAR"), _column("column", "VARCHAR"),
         _column("value", "VARCHAR"), _column("referenced_entity", "VARCHAR"),
     ]))
+    statements.append(_create_table(names.dedup_stats_table(), [
+        _column("entity", "VARCHAR"), _column("rule", "VARCHAR"), _column("pairs_compared", "BIGINT"),
+        _column("pairs_matched", "BIGINT"), _column("rows_in_skipped_blocks", "BIGINT"),
+    ]))
     return tuple(statements)
 
 

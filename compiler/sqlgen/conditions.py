@@ -32,6 +32,11 @@ def not_null(value: exp.Expression) -> exp.Expression:
     return exp.not_(is_null(value))
 
 
+def valid_row(table: str | None = None) -> exp.Expression:
+    """Neither rejected nor archived: the row takes part in merging and loading."""
+    return exp.and_(is_null(names.col(names.REASONS, table)), exp.not_(names.col(names.ARCHIVED_FLAG, table)))
+
+
 def _text(value: str | None) -> exp.Expression:
     return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
 

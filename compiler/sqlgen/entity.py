@@ -24,9 +24,9 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
-from compiler.sqlgen import ids, names
+from compiler.sqlgen import dedup, ids, names
 from compiler.sqlgen.conditions import (archived_condition, check_conditions, is_null, not_null, reason,
-                                    rule_conditions, typed, unique_ctes)
+                                    rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.transforms import TRANSFORMS
 
 UUID = exp.DataType.build("UUID")
@@ -162,47 +162,24 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
     return select.select(exp.alias_(reasons, names.REASONS, quoted=True), archived)
 
 
-def _valid(table: str | None = None) -> exp.Expression:
-    """Neither rejected nor archived: the row takes part in merging and loading."""
-    return exp.and_(is_null(names.col(names.REASONS, table)), exp.not_(names.col(names.ARCHIVED_FLAG, table)))
+def _alone() -> exp.Select:
+    """Without dedup rules each valid row is its own survivor."""
+    survivor = exp.Case().when(valid_row("c"), names.col(names.KEY, "c"))
+    return exp.select(exp.Star(), exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(
+        names.table("checked", alias="c"))
 
 
-def _key_parts(entity: Entity, table: str | None = None) -> list[exp.Expression]:
-    """Natural-key values as compared: empty text counts as no value."""
-    return [exp.Nullif(this=names.col(k, table), expression=exp.Literal.string(""))
-            if entity.field(k).type == "string" else names.col(k, table) for k in entity.key]
+def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
+    return exp.Create(this=table, kind="TABLE", replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
-def _key_groups(entity: Entity) -> exp.Select:
-    """Natural keys shared by several valid rows, with the survivor: the first such row in file order."""
-    parts = _key_parts(entity)
-    return (exp.select(*(exp.alias_(p, f"_ferry_k{i}", quoted=True) for i, p in enumerate(parts)),
-                       exp.alias_(exp.func("arg_min", names.col(names.KEY), names.col(names.ROW), dialect="duckdb"),
-                                  names.SURVIVOR, quoted=True))
-            .from_(names.table("checked"))
-            .where(exp.and_(_valid(), *(not_null(p.copy()) for p in parts)))
-            .group_by(*(p.copy() for p in parts))
-            .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
+def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    """The working table: every staged row with its values, status, reasons and new id.
 
-
-def _merged(entity: Entity) -> exp.Select:
-    """Each valid row's survivor: the first row sharing its natural key, else itself."""
-    own = names.col(names.KEY, "c")
-    if not entity.key:
-        survivor = exp.Case().when(_valid("c"), own)
-        return exp.select(exp.Star(), exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(
-            names.table("checked", alias="c"))
-    survivor = exp.Case().when(_valid("c"), exp.func("coalesce", names.col(names.SURVIVOR, "g"), own))
-    on = exp.and_(*(exp.EQ(this=names.col(f"_ferry_k{i}", "g"), expression=p)
-                    for i, p in enumerate(_key_parts(entity, "c"))))
-    return (exp.select(exp.Column(this=exp.Star(), table=names.ident("c")),
-                       exp.alias_(survivor, names.SURVIVOR, quoted=True))
-            .from_(names.table("checked", alias="c"))
-            .join(names.table("key_groups", alias="g"), on=on, join_type="LEFT"))
-
-
-def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
-    """The working table: every staged row with its values, status, reasons and new id."""
+    With dedup rules the checked rows are kept in a table first, since finding
+    pairs, clusters and surviving values reads them several times.
+    """
     source = spec.source(entity.source)
     survivor = names.col(names.SURVIVOR)
     status = (exp.Case()
@@ -215,15 +192,26 @@ def compile_rows(spec: Spec, entity: Entity) -> exp.Expression:
                        exp.alias_(new_id, names.ID, quoted=True)).from_(names.table("merged"))
     ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
-    ctes.append(("checked", _checked(entity, source.id_column), bool(entity.key)))
-    if entity.key:
-        ctes.append(("key_groups", _key_groups(entity), False))
-    ctes.append(("merged", _merged(entity), False))
+    ctes.append(("checked", _checked(entity, source.id_column), False))
+    if entity.dedup is None:
+        ctes.append(("merged", _alone(), False))
+        return (_temporary(names.rows_table(entity), _with(final, ctes)),)
+    checked = _with(exp.select(exp.Star()).from_(names.table("checked")), ctes)
+    rows = final.with_(names.ident("merged"), as_=dedup.merged(entity))
+    return (
+        _temporary(names.checked_table(entity), checked),
+        dedup.compile_pairs(entity),
+        dedup.compile_stats(entity),
+        dedup.compile_clusters(entity),
+        _temporary(names.rows_table(entity), rows),
+    )
+
+
+def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression, bool]]) -> exp.Select:
     for name, query, used_twice in ctes:
         # A CTE read twice is materialized once, so the CSV behind a staging view is parsed once.
-        final = final.with_(names.ident(name), as_=query, materialized=used_twice or None)
-    return exp.Create(this=names.rows_table(entity), kind="TABLE", replace=True,
-                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
+        select = select.with_(names.ident(name), as_=query, materialized=used_twice or None)
+    return select
 
 
 def _status_is(status: str, table: str | None = None) -> exp.Expression:
@@ -260,7 +248,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     ).from_(rows.copy()).where(_status_is(names.REJECTED))
     rejects.set("order", _by_row())
     statements: list[exp.Expression] = [
-        compile_rows(spec, entity),
+        *compile_rows(spec, entity),
         _create_as(names.crosswalk_table(entity), crosswalk),
         _create_as(names.entity_table(spec.target, entity), records),
         exp.insert(rejects, names.rejects_table()),
@@ -276,6 +264,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         ).from_(rows.copy()).where(_status_is(names.ARCHIVED))
         archive.set("order", _by_row())
         statements.append(_create_as(names.archive_table(entity), archive))
+    if entity.dedup is not None:
+        statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
         statements.append(_record_unresolved(entity, nullable, through_crosswalk=False))

@@ -61,6 +61,30 @@ def rows_table(entity: Entity | str) -> exp.Table:
     return table(f"_ferry_rows_{getattr(entity, 'name', entity)}")
 
 
+def checked_table(entity: Entity | str) -> exp.Table:
+    """Mapped, typed and checked rows of an entity that looks for duplicates (read several times)."""
+    return table(f"_ferry_checked_{getattr(entity, 'name', entity)}")
+
+
+def pairs_table(entity: Entity | str) -> exp.Table:
+    """Duplicate pairs found by each dedup rule: the edges of the duplicate graph."""
+    return table(f"_ferry_pairs_{getattr(entity, 'name', entity)}")
+
+
+def clusters_table(entity: Entity | str) -> exp.Table:
+    """Each row in a duplicate cluster: its cluster, its rank in survivor order, the survivor's old id."""
+    return table(f"_ferry_clusters_{getattr(entity, 'name', entity)}")
+
+
+def duplicates_table(entity: Entity | str) -> exp.Table:
+    """Every member of every cluster with its own values: what the review report shows."""
+    return table(f"{getattr(entity, 'name', entity)}_duplicates", INTERNAL_SCHEMA)
+
+
+def dedup_stats_table() -> exp.Table:
+    return table("dedup_stats", INTERNAL_SCHEMA)
+
+
 def crosswalk_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_crosswalk", INTERNAL_SCHEMA)
 

@@ -19,15 +19,18 @@ from compiler.load import Document, KeyPath
 from compiler.model import (
     Check,
     CsvOptions,
+    Dedup,
     Entity,
     Field,
     Filter,
+    FuzzyRule,
     JsonOptions,
     Reference,
     Rule,
     Source,
     SourceOptions,
     Spec,
+    SurvivorRule,
     Target,
     Transform,
     XlsxOptions,
@@ -124,7 +127,43 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         checks=tuple(Check(n, text, doc.span(at + ("checks", n))) for n, text in sorted((raw.get("checks") or {}).items())),
         filter=Filter(raw["filter"]["keep"], raw["filter"].get("archive"), doc.span(at + ("filter", "keep")))
         if "filter" in raw else None,
+        dedup=_dedup(doc, at, raw),
     )
+
+
+def _dedup(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Dedup | None:
+    """The natural ``key`` and ``dedup`` as one rule set: the key is simply the first exact key."""
+    spec = raw.get("dedup") or {}
+    keys = [tuple(raw["key"])] if raw.get("key") else []
+    spans = [doc.span(at + ("key",))] if raw.get("key") else []
+    for i, key in enumerate(spec.get("keys") or ()):
+        keys.append(tuple(key))
+        spans.append(doc.span(at + ("dedup", "keys", i)))
+    if not keys and not spec.get("fuzzy"):
+        return None
+    d = at + ("dedup",)
+    fuzzy = tuple(
+        FuzzyRule(tuple(r["fields"]), r.get("method", "jaro_winkler"), float(r["threshold"]), tuple(r["block"]),
+                  r.get("max_block", 1000), doc.span(d + ("fuzzy", i)))
+        for i, r in enumerate(spec.get("fuzzy") or ())
+    )
+    return Dedup(
+        keys=tuple(keys),
+        key_spans=tuple(spans),
+        fuzzy=fuzzy,
+        survivor=tuple(_survivor(doc.span(d + ("survivor", i)), r) for i, r in enumerate(spec.get("survivor") or ())),
+        strategies=tuple((f, s, doc.span(d + ("fields", f))) for f, s in (spec.get("fields") or {}).items()
+                         if s != "survivor"),
+    )
+
+
+def _survivor(span: Span, raw: str | dict[str, Any]) -> SurvivorRule:
+    if isinstance(raw, str):
+        return SurvivorRule(raw, None, (), span)
+    ((kind, arg),) = raw.items()
+    if kind == "priority":
+        return SurvivorRule(kind, arg["field"], tuple(str(v) for v in arg["order"]), span)
+    return SurvivorRule(kind, arg, (), span)
 
 
 def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> Field:

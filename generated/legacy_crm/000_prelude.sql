@@ -24,3 +24,11 @@ CREATE OR REPLACE TABLE "_ferry"."unresolved_references" (
   "referenced_entity" TEXT
 );
 
+CREATE OR REPLACE TABLE "_ferry"."dedup_stats" (
+  "entity" TEXT,
+  "rule" TEXT,
+  "pairs_compared" BIGINT,
+  "pairs_matched" BIGINT,
+  "rows_in_skipped_blocks" BIGINT
+);
+

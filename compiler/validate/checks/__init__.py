@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import fields, references, rules, sources
+from compiler.validate.checks import dedup, fields, references, rules, sources
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -38,6 +38,9 @@ CHECKS: tuple[Check, ...] = (
     rules.check_expressions,
     rules.check_filter,
     rules.check_field_sql,
+    dedup.check_dedup_fields,
+    dedup.check_strategies,
+    dedup.check_blocks,
     rules.check_phone_regions,
 )
 
@@ -69,6 +72,9 @@ CODES: dict[str, Check] = {
     "F409": rules.check_filter,
     "F410": rules.check_phone_regions,
     "F411": rules.check_field_sql,
+    "F412": dedup.check_dedup_fields,
+    "F413": dedup.check_strategies,
+    "F414": dedup.check_blocks,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

@@ -1,0 +1,334 @@
+"""Duplicates: rules find pairs, connected components make clusters, survivorship makes one record.
+
+In:  an ``Entity`` with a ``Dedup`` (its natural key is the first exact key).
+Out: statements that read the entity's checked rows (``names.checked_table``):
+
+1. ``pairs``: one row per duplicate pair, from every rule. An exact key links
+   each row to the first row with the same key (a star, not all pairs); a fuzzy
+   rule compares rows only within a block, and blocks above ``max_block`` rows
+   are skipped and reported.
+2. ``dedup_stats``: per rule, the pairs compared and matched, and the rows left
+   out by oversized blocks; the compared count comes from block sizes, so
+   nothing is compared twice.
+3. ``clusters``: connected components of the pair graph, computed by label
+   propagation in one recursive CTE (``USING KEY`` keeps one label per row),
+   so rows that share any key, directly or through others, are one cluster.
+   Each member gets its rank in survivor order; rank 1 survives.
+4. ``merged`` (a query for the working table): every checked row with the old
+   id it becomes, and, on survivors, field values chosen across the cluster.
+
+Only valid rows (not rejected, not archived) take part.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
+from compiler.sqlgen import names
+from compiler.sqlgen.conditions import not_null, valid_row
+
+C = "c"  # alias of the checked rows
+
+
+def _dedup(entity: Entity) -> Dedup:
+    assert entity.dedup is not None
+    return entity.dedup
+
+
+def _lit(value: str | int | float) -> exp.Literal:
+    return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
+
+
+def _key_part(entity: Entity, field: str, table: str | None) -> exp.Expression:
+    """A key part as compared: empty text is no value (and so matches nothing)."""
+    value = names.col(field, table)
+    return exp.Nullif(this=value, expression=_lit("")) if entity.field(field).type == "string" else value
+
+
+def rule_label(entity: Entity, index: int) -> str:
+    """How reports name a rule, unique within the entity: ``key1:email``, ``key2:phone+last_name``,
+    ``fuzzy1:first_name+last_name`` (the natural key, if any, is ``key1``)."""
+    d = _dedup(entity)
+    if index < len(d.keys):
+        return f"key{index + 1}:" + "+".join(d.keys[index])
+    number = index - len(d.keys)
+    return f"fuzzy{number + 1}:" + "+".join(d.fuzzy[number].fields)
+
+
+def _key_pairs(entity: Entity, index: int) -> exp.Select:
+    """Each row sharing this key with an earlier row, paired with the first row that has it."""
+    key = _dedup(entity).keys[index]
+    parts = [_key_part(entity, f, None) for f in key]
+    groups = (exp.select(*(exp.alias_(p, f"k{i}", quoted=True) for i, p in enumerate(parts)),
+                         exp.alias_(exp.Min(this=names.col(names.ROW)), "anchor", quoted=True))
+              .from_(names.checked_table(entity))
+              .where(exp.and_(valid_row(), *(not_null(p.copy()) for p in parts)))
+              .group_by(*(p.copy() for p in parts))
+              .having(exp.GT(this=exp.Count(this=exp.Star()), expression=_lit(1))))
+    on = exp.and_(*(exp.EQ(this=names.col(f"k{i}", "g"), expression=_key_part(entity, f, C)) for i, f in enumerate(key)))
+    return (exp.select(exp.alias_(names.col(names.ROW, C), "a", quoted=True),
+                       exp.alias_(names.col("anchor", "g"), "b", quoted=True),
+                       exp.alias_(_lit(rule_label(entity, index)), "rule", quoted=True),
+                       exp.alias_(exp.cast(_lit(1), "DOUBLE"), "score", quoted=True))
+            .from_(names.checked_table(entity).as_(C, quoted=True))
+            .join(groups.subquery("g", copy=False), on=on)
+            .where(exp.and_(valid_row(C), exp.NEQ(this=names.col(names.ROW, C), expression=names.col("anchor", "g")))))
+
+
+def _compared_text(entity: Entity, rule: FuzzyRule, table: str | None) -> exp.Expression:
+    """The fields of a fuzzy rule as one text, case- and accent-insensitive."""
+    parts = [exp.cast(names.col(f, table), "VARCHAR") for f in rule.fields]
+    joined = parts[0] if len(parts) == 1 else exp.func("concat_ws", _lit(" "), *parts, dialect="duckdb")
+    return exp.Nullif(this=exp.Lower(this=exp.func("strip_accents", joined)), expression=_lit(""))
+
+
+def _block_values(entity: Entity, rule: FuzzyRule, table: str | None) -> list[exp.Expression]:
+    """Blocking keys are SQL expressions over the entity's fields (validated like checks)."""
+    out = []
+    for text in rule.block:
+        tree = sqlglot.parse_one(text, read="duckdb")
+        out.append(tree.transform(lambda node: names.col(node.name, table) if isinstance(node, exp.Column) else node))
+    return out
+
+
+def _similarity(method: str, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    if method == "levenshtein":
+        distance = exp.func("levenshtein", a, b, dialect="duckdb")
+        longer = exp.Greatest(this=exp.Length(this=a.copy()), expressions=[exp.Length(this=b.copy())])
+        return exp.Sub(this=_lit(1), expression=exp.Div(this=exp.cast(distance, "DOUBLE"), expression=longer))
+    return exp.Anonymous(this="jaccard" if method == "jaccard" else "jaro_winkler_similarity", expressions=[a, b])
+
+
+def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
+    """Valid rows with a value and every blocking key, with the size of their block."""
+    value = _compared_text(entity, rule, None)
+    blocks = _block_values(entity, rule, None)
+    size = exp.Window(this=exp.Count(this=exp.Star()),
+                      partition_by=[exp.paren(b.copy()) for b in blocks])
+    return (exp.select(names.col(names.ROW), exp.alias_(value, "v", quoted=True),
+                       *(exp.alias_(b, f"b{i}", quoted=True) for i, b in enumerate(blocks)),
+                       exp.alias_(size, "n", quoted=True))
+            .from_(names.checked_table(entity))
+            .where(exp.and_(valid_row(), not_null(value.copy()), *(not_null(b.copy()) for b in blocks))))
+
+
+def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
+    rule = _dedup(entity).fuzzy[index - len(_dedup(entity).keys)]
+    rows = (exp.select(exp.Star()).from_(_blocked_rows(entity, rule).subquery("s", copy=False))
+            .where(exp.Between(this=names.col("n"), low=_lit(2), high=_lit(rule.max_block))))
+    score = _similarity(rule.method, names.col("v", "l"), names.col("v", "r"))
+    same_block = [exp.EQ(this=names.col(f"b{i}", "l"), expression=names.col(f"b{i}", "r")) for i in range(len(rule.block))]
+    pairs = (exp.select(exp.alias_(names.col(names.ROW, "l"), "a", quoted=True),
+                        exp.alias_(names.col(names.ROW, "r"), "b", quoted=True),
+                        exp.alias_(_lit(rule_label(entity, index)), "rule", quoted=True),
+                        exp.alias_(score, "score", quoted=True))
+             .from_(rows.subquery("l"))
+             .join(rows.subquery("r"), on=exp.and_(*same_block, exp.LT(this=names.col(names.ROW, "l"),
+                                                                       expression=names.col(names.ROW, "r")))))
+    return (exp.select(exp.Star()).from_(pairs.subquery("p", copy=False))
+            .where(exp.GTE(this=names.col("score"), expression=_lit(rule.threshold))))
+
+
+def _rules(entity: Entity) -> range:
+    d = _dedup(entity)
+    return range(len(d.keys) + len(d.fuzzy))
+
+
+def compile_pairs(entity: Entity) -> exp.Expression:
+    selects = [_key_pairs(entity, i) if i < len(_dedup(entity).keys) else _fuzzy_pairs(entity, i)
+               for i in _rules(entity)]
+    union: exp.Expression = selects[0]
+    for s in selects[1:]:
+        union = exp.union(union, s, distinct=False)
+    return exp.Create(this=names.pairs_table(entity), kind="TABLE", replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=union)
+
+
+def compile_stats(entity: Entity) -> exp.Expression:
+    """Per rule: pairs compared (fuzzy: from block sizes), pairs matched, rows in oversized blocks."""
+    d = _dedup(entity)
+    selects = []
+    for i in _rules(entity):
+        label = _lit(rule_label(entity, i))
+        matched = (exp.select(exp.Count(this=exp.Star())).from_(names.pairs_table(entity))
+                   .where(exp.EQ(this=names.col("rule"), expression=label.copy()))).subquery()
+        columns = [exp.alias_(_lit(entity.name), "entity", quoted=True), exp.alias_(label, "rule", quoted=True)]
+        if i < len(d.keys):  # exact keys group rows; they compare no pairs
+            selects.append(exp.select(*columns, exp.alias_(exp.cast(exp.null(), "BIGINT"), "pairs_compared", quoted=True),
+                                      exp.alias_(matched, "pairs_matched", quoted=True),
+                                      exp.alias_(exp.cast(_lit(0), "BIGINT"), "rows_in_skipped_blocks", quoted=True)))
+            continue
+        rule = d.fuzzy[i - len(d.keys)]
+        n = names.col("n")
+        sizes = (exp.select(n).from_(_blocked_rows(entity, rule).subquery("s", copy=False))
+                 .group_by(*(names.col(f"b{j}") for j in range(len(rule.block))), n.copy()))
+        small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
+        pairs_in_block = exp.Div(this=exp.paren(exp.Mul(this=n.copy(), expression=exp.paren(
+            exp.Sub(this=n.copy(), expression=_lit(1))))), expression=_lit(2), typed=True)
+        big = exp.GT(this=n.copy(), expression=_lit(rule.max_block))
+
+        def total(when: exp.Expression, value: exp.Expression) -> exp.Expression:
+            summed = exp.Sum(this=exp.If(this=when, true=value, false=_lit(0)))
+            return exp.cast(exp.func("coalesce", summed, _lit(0)), "BIGINT")
+
+        selects.append(exp.select(*columns, exp.alias_(total(small, pairs_in_block), "pairs_compared", quoted=True),
+                                  exp.alias_(matched, "pairs_matched", quoted=True),
+                                  exp.alias_(total(big, n.copy()), "rows_in_skipped_blocks", quoted=True))
+                       .from_(sizes.subquery("z", copy=False)))
+    union: exp.Expression = selects[0]
+    for s in selects[1:]:
+        union = exp.union(union, s, distinct=False)
+    return exp.insert(union, names.dedup_stats_table())
+
+
+#: Connected components by label propagation: a row's label is the smallest row number it
+#: reaches. Each round only rows whose label dropped propagate (``USING KEY`` keeps the
+#: current label per row in ``recurring.cc``). A fixed template: only ferry's own names.
+_COMPONENTS = """
+WITH RECURSIVE
+  edges AS (SELECT a, b FROM pairs UNION ALL SELECT b, a FROM pairs),
+  nodes AS (SELECT a AS node FROM edges GROUP BY a),
+  cc(node, comp) USING KEY (node) AS (
+    SELECT node, node FROM nodes
+    UNION
+    SELECT e.b, min(cc.comp)
+    FROM cc JOIN edges AS e ON e.a = cc.node JOIN recurring.cc AS r ON r.node = e.b
+    GROUP BY e.b
+    HAVING min(cc.comp) < min(r.comp)
+  )
+SELECT node, comp FROM cc
+"""
+
+
+def _order_for(entity: Entity, rule: SurvivorRule) -> list[exp.Ordered]:
+    if rule.kind == "most_complete":
+        filled = [exp.cast(not_null(names.col(f.name, C)), "INT") for f in entity.fields]
+        total = filled[0]
+        for f in filled[1:]:
+            total = exp.Add(this=total, expression=f)
+        return [exp.Ordered(this=exp.paren(total), desc=True)]
+    if rule.kind == "priority":
+        case = exp.Case(this=exp.cast(names.col(rule.field, C), "VARCHAR"))
+        for position, value in enumerate(rule.order):
+            case = case.when(_lit(value), _lit(position))
+        return [exp.Ordered(this=case.else_(_lit(len(rule.order))))]
+    return [exp.Ordered(this=names.col(rule.field, C), desc=rule.kind == "newest", nulls_first=False)]
+
+
+def compile_clusters(entity: Entity) -> exp.Expression:
+    """Rows in a cluster of two or more: cluster (smallest row), rank in survivor order, survivor's old id."""
+    components = sqlglot.parse_one(_COMPONENTS, read="duckdb")
+    components = components.transform(
+        lambda n: names.pairs_table(entity) if isinstance(n, exp.Table) and n.name == "pairs" else n)
+    for identifier in components.find_all(exp.Identifier):
+        identifier.set("quoted", True)  # quoted like every other name, so no spec name can collide
+    order = [o for rule in _dedup(entity).survivor for o in _order_for(entity, rule)]
+    order.append(exp.Ordered(this=names.col(names.ROW, C)))
+    rank = exp.Window(this=exp.RowNumber(), partition_by=[names.col("comp", "k")],
+                      order=exp.Order(expressions=order))
+    ranked = (exp.select(exp.alias_(names.col(names.ROW, C), names.ROW, quoted=True),
+                         exp.alias_(names.col("comp", "k"), "cluster", quoted=True),
+                         exp.alias_(rank, "rank", quoted=True), names.col(names.KEY, C))
+              .from_(components.subquery("k", copy=False))
+              .join(names.checked_table(entity).as_(C, quoted=True),
+                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col("node", "k"))))
+    survivor = exp.Window(this=exp.func("arg_min", names.col(names.KEY), names.col("rank"), dialect="duckdb"),
+                          partition_by=[names.col("cluster")])
+    final = exp.select(names.col(names.ROW), names.col("cluster"), names.col("rank"),
+                       exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(ranked.subquery("ranked", copy=False))
+    return exp.Create(this=names.clusters_table(entity), kind="TABLE", replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
+
+
+def _chosen_value(strategy: str, field: str) -> exp.Expression:
+    """The aggregate over a cluster's members (alias ``m``) that gives the surviving value."""
+    value, rank = names.col(field, "m"), names.col("rank", "k")
+    present = not_null(value.copy())
+    if strategy in ("max", "min"):
+        return (exp.Max if strategy == "max" else exp.Min)(this=value)
+    if strategy == "union":
+        in_order = exp.ArrayAgg(this=exp.Order(this=value, expressions=[exp.Ordered(this=rank, nulls_first=False)]))
+        return exp.Filter(this=in_order, expression=exp.Where(this=present))
+    if strategy in ("longest", "shortest"):
+        length = exp.Length(this=value.copy())
+        by = exp.Array(expressions=[exp.Neg(this=length) if strategy == "longest" else length, rank])
+        return exp.Filter(this=exp.func("arg_min", value, by, dialect="duckdb"), expression=exp.Where(this=present))
+    return exp.Filter(this=exp.func("arg_min", value, rank, dialect="duckdb"), expression=exp.Where(this=present))
+
+
+def _surviving(strategy: str, field: str) -> exp.Expression:
+    chosen = names.col(field, "v")
+    if strategy != "union":
+        return chosen
+    x, i = names.ident("x"), names.ident("i")
+    first_seen = exp.Lambda(this=exp.EQ(this=exp.func("list_position", chosen.copy(), exp.column(x.copy()),
+                                                      dialect="duckdb"),
+                                        expression=exp.column(i.copy())), expressions=[x, i])
+    distinct = exp.func("list_filter", chosen, first_seen, dialect="duckdb")
+    return exp.func("array_to_string", distinct, _lit(", "), dialect="duckdb")
+
+
+def merged(entity: Entity) -> exp.Select:
+    """Every checked row with its survivor's old id (NULL when invalid) and, on survivors, chosen values."""
+    d = _dedup(entity)
+    own = names.col(names.KEY, C)
+    survivor = exp.Case().when(valid_row(C), exp.func("coalesce", names.col(names.SURVIVOR, "k"), own))
+    select = (exp.select(exp.Column(this=exp.Star(), table=names.ident(C)),
+                         exp.alias_(survivor, names.SURVIVOR, quoted=True))
+              .from_(names.checked_table(entity).as_(C, quoted=True))
+              .join(names.clusters_table(entity).as_("k", quoted=True), join_type="LEFT",
+                    on=exp.EQ(this=names.col(names.ROW, "k"), expression=names.col(names.ROW, C))))
+    if not d.strategies:
+        return select
+    members = (exp.select(names.col("cluster", "k"),
+                          *(exp.alias_(_chosen_value(s, f), f, quoted=True) for f, s, _ in d.strategies))
+               .from_(names.clusters_table(entity).as_("k", quoted=True))
+               .join(names.checked_table(entity).as_("m", quoted=True),
+                     on=exp.EQ(this=names.col(names.ROW, "m"), expression=names.col(names.ROW, "k")))
+               .group_by(names.col("cluster", "k")))
+    replaced = [exp.alias_(exp.Case().when(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)),
+                                           _surviving(s, f)).else_(names.col(f, C)), f, quoted=True)
+                for f, s, _ in d.strategies]
+    select.expressions[0] = exp.Column(this=exp.Star(replace=replaced), table=names.ident(C))
+    return select.join(members.subquery("v", copy=False), join_type="LEFT",
+                       on=exp.EQ(this=names.col("cluster", "v"), expression=names.col("cluster", "k")))
+
+
+def duplicates(entity: Entity) -> exp.Select:
+    """Every member of every cluster, largest clusters first: its own values, the rules that matched it
+    (and the best fuzzy score), and the id of the record it became. Kept for the review report."""
+    pairs = names.pairs_table(entity)
+    ends = exp.union(exp.select(exp.alias_(names.col("a"), "node", quoted=True), names.col("rule"), names.col("score"))
+                     .from_(pairs.copy()),
+                     exp.select(names.col("b"), names.col("rule"), names.col("score")).from_(pairs.copy()),
+                     distinct=False)
+    matched = (exp.select(names.col("node"),
+                          exp.alias_(exp.func("string_agg", exp.Distinct(expressions=[names.col("rule")]), _lit(", "),
+                                              dialect="duckdb"), "matched_by", quoted=True),
+                          exp.alias_(exp.Max(this=names.col("score")), "best_score", quoted=True))
+               .from_(ends.subquery("e", copy=False)).group_by(names.col("node")))
+    size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[names.col("cluster", "k")])
+    select = (exp.select(exp.alias_(names.col(names.ID, "r"), "cluster_id", quoted=True),
+                         exp.alias_(size, "cluster_size", quoted=True),
+                         names.col("rank", "k"),
+                         exp.alias_(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)), "survivor", quoted=True),
+                         exp.alias_(names.col(names.ROW, C), "source_row", quoted=True),
+                         exp.alias_(names.col(names.KEY, C), "source_key", quoted=True),
+                         names.col("matched_by", "x"), names.col("best_score", "x"),
+                         *(names.col(f.name, C) for f in entity.fields))
+              .from_(names.clusters_table(entity).as_("k", quoted=True))
+              .join(names.checked_table(entity).as_(C, quoted=True),
+                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col(names.ROW, "k")))
+              .join(names.rows_table(entity).as_("r", quoted=True),
+                    on=exp.EQ(this=names.col(names.ROW, "r"), expression=names.col(names.ROW, "k")))
+              .join(matched.subquery("x", copy=False), join_type="LEFT",
+                    on=exp.EQ(this=names.col("node", "x"), expression=names.col(names.ROW, "k"))))
+    select.set("order", exp.Order(expressions=[
+        exp.Ordered(this=names.col("cluster_size"), desc=True), exp.Ordered(this=names.col("cluster_id")),
+        exp.Ordered(this=names.col("rank"))]))
+    return select
+
+
+__all__ = ["compile_clusters", "compile_pairs", "compile_stats", "duplicates", "merged", "rule_label"]

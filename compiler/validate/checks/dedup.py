@@ -1,0 +1,80 @@
+"""F412-F414: dedup rules name the entity's fields and fit their types."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from compiler.errors import Diagnostic, Span, did_you_mean
+from compiler.model import Entity
+from compiler.validate.checks.context import Context
+from compiler.validate.checks.rules import expression_problem
+
+
+def _named_fields(entity: Entity) -> Iterable[tuple[str, str, Span]]:
+    """(field, what names it, span) for every field a dedup rule names."""
+    d = entity.dedup
+    if d is None:
+        return
+    for i, (key, span) in enumerate(zip(d.keys, d.key_spans)):
+        for part in key:
+            yield part, "dedup key" if i or not entity.key else "key", span
+    for rule in d.fuzzy:
+        for part in rule.fields:
+            yield part, "fuzzy rule", rule.span
+    for rule in d.survivor:
+        if rule.field is not None:
+            yield rule.field, f"survivor rule '{rule.kind}'", rule.span
+    for field, _, span in d.strategies:
+        yield field, "dedup.fields", span
+
+
+def check_dedup_fields(ctx: Context) -> Iterable[Diagnostic]:
+    """F412: dedup keys, fuzzy rules, survivor rules and ``dedup.fields`` name target fields.
+
+    Bad::   dedup: {keys: [[e_mail]]}
+    Good::  dedup: {keys: [[email]]}
+    """
+    for entity in ctx.spec.entities:
+        known = [f.name for f in entity.fields]
+        for name, what, span in _named_fields(entity):
+            if name not in known and what != "key":  # the natural key has its own check (F402)
+                yield Diagnostic("F412", f"{what} of entity '{entity.name}' names unknown field '{name}'", span,
+                                 did_you_mean(name, known))
+
+
+#: Strategies that compare or join text.
+_TEXT_ONLY = ("longest", "shortest", "union")
+
+
+def check_strategies(ctx: Context) -> Iterable[Diagnostic]:
+    """F413: ``longest``, ``shortest`` and ``union`` apply to string fields.
+
+    Bad::   dedup: {fields: {created_on: longest}}    # a date
+    Good::  dedup: {fields: {created_on: min, email: union}}
+    """
+    for entity in ctx.spec.entities:
+        if entity.dedup is None:
+            continue
+        for name, strategy, span in entity.dedup.strategies:
+            field = entity.field(name)
+            if field is not None and strategy in _TEXT_ONLY and field.type != "string":
+                yield Diagnostic("F413", f"'{strategy}' needs a string field; '{name}' is {field.type}", span,
+                                 "use first, max or min for typed fields")
+
+
+def check_blocks(ctx: Context) -> Iterable[Diagnostic]:
+    """F414: a fuzzy rule's ``block`` keys are scalar SQL expressions over the entity's fields.
+
+    Bad::   block: ["(SELECT city FROM cities)"]
+    Good::  block: ["left(last_name, 2)", city]
+    """
+    for entity in ctx.spec.entities:
+        if entity.dedup is None:
+            continue
+        known = [f.name for f in entity.fields]
+        for rule in entity.dedup.fuzzy:
+            for text in rule.block:
+                problem, hint = expression_problem(text, known, "one expression, e.g. \"left(last_name, 2)\"")
+                if problem:
+                    yield Diagnostic("F414", f"block key '{text}' of entity '{entity.name}': {problem}",
+                                     rule.span, hint)
