@@ -73,7 +73,7 @@ def _key_pairs(entity: Entity, index: int) -> exp.Select:
                        exp.alias_(_lit(rule_label(entity, index)), "rule", quoted=True),
                        exp.alias_(exp.cast(_lit(1), "DOUBLE"), "score", quoted=True))
             .from_(names.checked_table(entity).as_(C, quoted=True))
-            .join(groups.subquery("g", copy=False), on=on)
+            .join(groups.subquery(names.ident("g"), copy=False), on=on)
             .where(exp.and_(valid_row(C), exp.NEQ(this=names.col(names.ROW, C), expression=names.col("anchor", "g")))))
 
 
@@ -116,7 +116,7 @@ def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
 
 def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
     rule = _dedup(entity).fuzzy[index - len(_dedup(entity).keys)]
-    rows = (exp.select(exp.Star()).from_(_blocked_rows(entity, rule).subquery("s", copy=False))
+    rows = (exp.select(exp.Star()).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
             .where(exp.Between(this=names.col("n"), low=_lit(2), high=_lit(rule.max_block))))
     score = _similarity(rule.method, names.col("v", "l"), names.col("v", "r"))
     same_block = [exp.EQ(this=names.col(f"b{i}", "l"), expression=names.col(f"b{i}", "r")) for i in range(len(rule.block))]
@@ -124,10 +124,10 @@ def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
                         exp.alias_(names.col(names.ROW, "r"), "b", quoted=True),
                         exp.alias_(_lit(rule_label(entity, index)), "rule", quoted=True),
                         exp.alias_(score, "score", quoted=True))
-             .from_(rows.subquery("l"))
-             .join(rows.subquery("r"), on=exp.and_(*same_block, exp.LT(this=names.col(names.ROW, "l"),
+             .from_(rows.subquery(names.ident("l"), copy=False))
+             .join(rows.subquery(names.ident("r"), copy=False), on=exp.and_(*same_block, exp.LT(this=names.col(names.ROW, "l"),
                                                                        expression=names.col(names.ROW, "r")))))
-    return (exp.select(exp.Star()).from_(pairs.subquery("p", copy=False))
+    return (exp.select(exp.Star()).from_(pairs.subquery(names.ident("p"), copy=False))
             .where(exp.GTE(this=names.col("score"), expression=_lit(rule.threshold))))
 
 
@@ -162,7 +162,7 @@ def compile_stats(entity: Entity) -> exp.Expression:
             continue
         rule = d.fuzzy[i - len(d.keys)]
         n = names.col("n")
-        sizes = (exp.select(n).from_(_blocked_rows(entity, rule).subquery("s", copy=False))
+        sizes = (exp.select(n).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
                  .group_by(*(names.col(f"b{j}") for j in range(len(rule.block))), n.copy()))
         small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
         pairs_in_block = exp.Div(this=exp.paren(exp.Mul(this=n.copy(), expression=exp.paren(
@@ -176,7 +176,7 @@ def compile_stats(entity: Entity) -> exp.Expression:
         selects.append(exp.select(*columns, exp.alias_(total(small, pairs_in_block), "pairs_compared", quoted=True),
                                   exp.alias_(matched, "pairs_matched", quoted=True),
                                   exp.alias_(total(big, n.copy()), "rows_in_skipped_blocks", quoted=True))
-                       .from_(sizes.subquery("z", copy=False)))
+                       .from_(sizes.subquery(names.ident("z"), copy=False)))
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
@@ -231,13 +231,13 @@ def compile_clusters(entity: Entity) -> exp.Expression:
     ranked = (exp.select(exp.alias_(names.col(names.ROW, C), names.ROW, quoted=True),
                          exp.alias_(names.col("comp", "k"), "cluster", quoted=True),
                          exp.alias_(rank, "rank", quoted=True), names.col(names.KEY, C))
-              .from_(components.subquery("k", copy=False))
+              .from_(components.subquery(names.ident("k"), copy=False))
               .join(names.checked_table(entity).as_(C, quoted=True),
                     on=exp.EQ(this=names.col(names.ROW, C), expression=names.col("node", "k"))))
     survivor = exp.Window(this=exp.func("arg_min", names.col(names.KEY), names.col("rank"), dialect="duckdb"),
                           partition_by=[names.col("cluster")])
     final = exp.select(names.col(names.ROW), names.col("cluster"), names.col("rank"),
-                       exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(ranked.subquery("ranked", copy=False))
+                       exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(ranked.subquery(names.ident("ranked"), copy=False))
     return exp.Create(this=names.clusters_table(entity), kind="TABLE", replace=True,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
 
@@ -292,7 +292,7 @@ def merged(entity: Entity) -> exp.Select:
                                            _surviving(s, f)).else_(names.col(f, C)), f, quoted=True)
                 for f, s, _ in d.strategies]
     select.expressions[0] = exp.Column(this=exp.Star(replace=replaced), table=names.ident(C))
-    return select.join(members.subquery("v", copy=False), join_type="LEFT",
+    return select.join(members.subquery(names.ident("v"), copy=False), join_type="LEFT",
                        on=exp.EQ(this=names.col("cluster", "v"), expression=names.col("cluster", "k")))
 
 
@@ -308,7 +308,7 @@ def duplicates(entity: Entity) -> exp.Select:
                           exp.alias_(exp.func("string_agg", exp.Distinct(expressions=[names.col("rule")]), _lit(", "),
                                               dialect="duckdb"), "matched_by", quoted=True),
                           exp.alias_(exp.Max(this=names.col("score")), "best_score", quoted=True))
-               .from_(ends.subquery("e", copy=False)).group_by(names.col("node")))
+               .from_(ends.subquery(names.ident("e"), copy=False)).group_by(names.col("node")))
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[names.col("cluster", "k")])
     select = (exp.select(exp.alias_(names.col(names.ID, "r"), "cluster_id", quoted=True),
                          exp.alias_(size, "cluster_size", quoted=True),
@@ -323,7 +323,7 @@ def duplicates(entity: Entity) -> exp.Select:
                     on=exp.EQ(this=names.col(names.ROW, C), expression=names.col(names.ROW, "k")))
               .join(names.rows_table(entity).as_("r", quoted=True),
                     on=exp.EQ(this=names.col(names.ROW, "r"), expression=names.col(names.ROW, "k")))
-              .join(matched.subquery("x", copy=False), join_type="LEFT",
+              .join(matched.subquery(names.ident("x"), copy=False), join_type="LEFT",
                     on=exp.EQ(this=names.col("node", "x"), expression=names.col(names.ROW, "k"))))
     select.set("order", exp.Order(expressions=[
         exp.Ordered(this=names.col("cluster_size"), desc=True), exp.Ordered(this=names.col("cluster_id")),

@@ -351,7 +351,7 @@ JOIN (
     NULLIF("nip", '')
   HAVING
     COUNT(*) > 1
-) AS g
+) AS "g"
   ON "g"."k0" = NULLIF("c"."nip", '')
 WHERE
   (
@@ -425,10 +425,10 @@ FROM (
       "node",
       "comp"
     FROM "cc"
-  ) AS k
+  ) AS "k"
   JOIN "_ferry_checked_company" AS "c"
     ON "c"."_ferry_row" = "k"."node"
-) AS ranked;
+) AS "ranked";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_company" AS
 WITH "merged" AS (
@@ -545,10 +545,10 @@ LEFT JOIN (
       "rule",
       "score"
     FROM "_ferry_pairs_company"
-  ) AS e
+  ) AS "e"
   GROUP BY
     "node"
-) AS x
+) AS "x"
   ON "x"."node" = "k"."_ferry_row"
 ORDER BY
   "cluster_size" DESC,

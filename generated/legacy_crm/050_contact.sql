@@ -410,7 +410,7 @@ JOIN (
     NULLIF("email", '')
   HAVING
     COUNT(*) > 1
-) AS g
+) AS "g"
   ON "g"."k0" = NULLIF("c"."email", '')
 WHERE
   (
@@ -484,10 +484,10 @@ FROM (
       "node",
       "comp"
     FROM "cc"
-  ) AS k
+  ) AS "k"
   JOIN "_ferry_checked_contact" AS "c"
     ON "c"."_ferry_row" = "k"."node"
-) AS ranked;
+) AS "ranked";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_contact" AS
 WITH "merged" AS (
@@ -607,10 +607,10 @@ LEFT JOIN (
       "rule",
       "score"
     FROM "_ferry_pairs_contact"
-  ) AS e
+  ) AS "e"
   GROUP BY
     "node"
-) AS x
+) AS "x"
   ON "x"."node" = "k"."_ferry_row"
 ORDER BY
   "cluster_size" DESC,
