@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler import rejects as rejects_module, run as run_module, sources, validate as validation
+from compiler import rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
 from compiler.model import Spec
@@ -114,6 +114,12 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     its semantics were checked when it was compiled, and the compile manifest pins its hash."""
     spec = validation.to_spec(load(path))
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress)
+
+
+def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:
+    """Write <out>/<entity>_clusters.csv and <out>/review.md: every duplicate cluster and what it became."""
+    spec = validation.to_spec(load(path))
+    return review_module.export(spec, target_path(spec, options), out, limit)
 
 
 def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_module.RejectFile, ...]:

@@ -168,6 +168,24 @@ def rejects_(
         out.print(f"{f.path}: {f.rows} rejected rows")
 
 
+@app.command("review")
+def review_(
+    spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("review"),
+    target: Annotated[Optional[Path], typer.Option(help="DuckDB file; default: the spec's target.path.")] = None,
+    limit: Annotated[int, typer.Option(help="Clusters per entity shown in review.md (the CSV has all).")] = 50,
+) -> None:
+    """Report every duplicate cluster for review: its members (which rules matched them, who
+    survived) and the record they became. Writes <entity>_clusters.csv and review.md, largest
+    clusters first."""
+    try:
+        files = api.export_review(spec, api.Options(target=target), out_dir, limit)
+    except FerryError as exc:
+        _fail(exc)
+    for f in files:
+        out.print(f"{f.path}: {f.clusters} clusters, {f.members} records")
+
+
 @app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""

@@ -296,6 +296,10 @@ def merged(entity: Entity) -> exp.Select:
                        on=exp.EQ(this=names.col("cluster", "v"), expression=names.col("cluster", "k")))
 
 
+#: The rules that matched a row, in a stable order. A fixed template over ferry's own column name.
+_MATCHED_BY = sqlglot.parse_one("""string_agg(DISTINCT "rule", ', ' ORDER BY "rule")""", read="duckdb")
+
+
 def duplicates(entity: Entity) -> exp.Select:
     """Every member of every cluster, largest clusters first: its own values, the rules that matched it
     (and the best fuzzy score), and the id of the record it became. Kept for the review report."""
@@ -305,8 +309,7 @@ def duplicates(entity: Entity) -> exp.Select:
                      exp.select(names.col("b"), names.col("rule"), names.col("score")).from_(pairs.copy()),
                      distinct=False)
     matched = (exp.select(names.col("node"),
-                          exp.alias_(exp.func("string_agg", exp.Distinct(expressions=[names.col("rule")]), _lit(", "),
-                                              dialect="duckdb"), "matched_by", quoted=True),
+                          exp.alias_(_MATCHED_BY.copy(), "matched_by", quoted=True),
                           exp.alias_(exp.Max(this=names.col("score")), "best_score", quoted=True))
                .from_(ends.subquery(names.ident("e"), copy=False)).group_by(names.col("node")))
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[names.col("cluster", "k")])

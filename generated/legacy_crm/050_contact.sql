@@ -593,7 +593,9 @@ JOIN "_ferry_rows_contact" AS "r"
 LEFT JOIN (
   SELECT
     "node",
-    STRING_AGG(DISTINCT "rule", ', ') AS "matched_by",
+    LISTAGG(DISTINCT "rule", ', '
+    ORDER BY
+      "rule") AS "matched_by",
     MAX("score") AS "best_score"
   FROM (
     SELECT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from datetime import date
 from pathlib import Path
@@ -73,3 +74,21 @@ def test_pairs_compared_are_reported_per_rule(target):
         ("key1:email", None, 1, 0),
         ("key2:phone+last_name", None, 1, 0),
     ]
+
+
+def test_review_report_lists_clusters_largest_first_with_the_result(target, tmp_path):
+    spec = target.parent.parent / "dedup.yaml"
+    files = api.export_review(spec, api.Options(out=spec.parent / "generated", target=target), tmp_path, limit=1)
+    by_name = {f.path.name: f for f in files}
+    assert (by_name["person_clusters.csv"].clusters, by_name["person_clusters.csv"].members) == (3, 7)
+    with (tmp_path / "person_clusters.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    first = [(r["role"], r["source_key"], r["matched_by"]) for r in rows if r["cluster"] == "1"]
+    assert first == [("survivor", "2", "fuzzy1:first_name+last_name, key1:email, key2:phone+last_name"),
+                     ("merged", "1", "fuzzy1:first_name+last_name, key1:email"),
+                     ("merged", "3", "key2:phone+last_name"),
+                     ("result", "", "")]
+    assert rows[3]["email"] == "anna@example.pl, a.nowak@firma.pl"
+    markdown = (tmp_path / "review.md").read_text("utf-8")
+    assert "### Cluster 1 (3 records)" in markdown and "### Cluster 2" not in markdown  # limit=1
+    assert "2 smaller clusters are in `person_clusters.csv`" in markdown

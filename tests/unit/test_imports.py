@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources"},
-    {"run", "rejects"},
+    {"run", "rejects", "review"},
     {"api"},
     {"cli", "__main__"},
 ]

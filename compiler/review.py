@@ -1,0 +1,143 @@
+"""The duplicate review: every cluster, its members and the record they became, for the people who
+approve a migration. CSV for filtering in a spreadsheet, Markdown for reading (or a PR comment).
+
+In:  the (schema-valid) ``Spec`` and a target DuckDB file written by a run of it.
+Out: ``<entity>_clusters.csv`` per entity with dedup rules, and one ``review.md``.
+
+An I/O edge like ``rejects``: it reads ``_ferry.<entity>_duplicates`` (members
+with their own values, the rules that matched them, their survivor rank) and
+the entity's table (the surviving values). Clusters are listed largest first.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from compiler.errors import Diagnostic, FerryError, Span, first_line
+from compiler.model import Entity, Spec
+from compiler.sqlgen import names
+
+#: Member columns before the entity's fields, in the CSV and the Markdown tables.
+_LEAD = ("cluster", "cluster_size", "role", "rank", "source_key", "source_row", "matched_by", "best_score")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFile:
+    entity: str
+    path: Path
+    clusters: int
+    members: int
+
+
+def _rows(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity) -> list[dict[str, Any]]:
+    """Members and results interleaved: each cluster's members in survivor order, then its result."""
+    fields = [f.name for f in entity.fields]
+    dup, table = names.duplicates_table(entity), names.entity_table(spec.target, entity)
+    for t in (dup, table):
+        t.set("catalog", names.ident("target"))
+    members = exp.select(names.col("cluster_id"), names.col("cluster_size"), names.col("rank"),
+                         names.col("survivor"), names.col("source_key"), names.col("source_row"),
+                         names.col("matched_by"), names.col("best_score"),
+                         *(names.col(f) for f in fields)).from_(dup.copy())
+    members.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("cluster_size"), desc=True),
+                                                exp.Ordered(this=names.col("cluster_id")),
+                                                exp.Ordered(this=names.col("rank"))]))
+    results = exp.select(names.col(names.ID), *(names.col(f) for f in fields)).from_(table).where(
+        names.col(names.ID).isin(query=exp.select(names.col("cluster_id")).from_(dup)))
+    merged = {r[0]: r[1:] for r in con.execute(results.sql(dialect="duckdb")).fetchall()}
+    out: list[dict[str, Any]] = []
+    number, last = 0, None
+    for row in con.execute(members.sql(dialect="duckdb")).fetchall():
+        cluster, size, rank, survivor, key, source_row, matched_by, score, *values = row
+        if cluster != last:
+            if last is not None:
+                out.append(_result(number, last_size, merged[last], fields))
+            number, last, last_size = number + 1, cluster, size
+        out.append({"cluster": number, "cluster_size": size, "role": "survivor" if survivor else "merged",
+                    "rank": rank, "source_key": key, "source_row": source_row, "matched_by": matched_by,
+                    "best_score": None if score is None else round(score, 3), **dict(zip(fields, values))})
+    if last is not None:
+        out.append(_result(number, last_size, merged[last], fields))
+    return out
+
+
+def _result(number: int, size: int, values: tuple[Any, ...], fields: list[str]) -> dict[str, Any]:
+    return {"cluster": number, "cluster_size": size, "role": "result", "rank": None, "source_key": None,
+            "source_row": None, "matched_by": None, "best_score": None, **dict(zip(fields, values))}
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def _markdown(spec: Spec, sections: list[tuple[Entity, list[dict[str, Any]]]], limit: int) -> str:
+    lines = [f"# Duplicate review: {spec.name}", ""]
+    for entity, rows in sections:
+        clusters = max((r["cluster"] for r in rows), default=0)
+        members = sum(1 for r in rows if r["role"] != "result")
+        lines += [f"## {entity.name}: {clusters} clusters, {members} records merged into {clusters}", ""]
+        if not rows:
+            lines += ["No duplicates found.", ""]
+            continue
+        columns = ["role", "source_key", "matched_by", "best_score", *(f.name for f in entity.fields)]
+        for number in range(1, min(clusters, limit) + 1):
+            part = [r for r in rows if r["cluster"] == number]
+            lines += [f"### Cluster {number} ({part[0]['cluster_size']} records)", "",
+                      "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            for r in part:
+                cells = [f"**{_cell(r[c])}**" if r["role"] == "result" and r[c] is not None else _cell(r[c])
+                         for c in columns]
+                lines.append("| " + " | ".join(cells) + " |")
+            lines.append("")
+        if clusters > limit:
+            lines += [f"{clusters - limit} smaller clusters are in `{entity.name}_clusters.csv`.", ""]
+    return "\n".join(lines)
+
+
+def _write(path: Path, write: Any) -> None:
+    partial = path.with_name(f".{path.name}.tmp")
+    with partial.open("w", encoding="utf-8", newline="") as fh:
+        write(fh)
+    os.replace(partial, path)
+
+
+def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[ReviewFile, ...]:
+    entities = [e for e in spec.entities if e.dedup is not None]
+    if not target.is_file():
+        raise FerryError(Diagnostic("F606", f"no target at {target}", Span(str(target)),
+                                    f"run `ferry run {spec.path}` first"))
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
+        sections = [(e, _rows(con, spec, e)) for e in entities]
+    except duckdb.Error as exc:
+        raise FerryError(Diagnostic("F606", f"cannot read the duplicates: {first_line(exc)}", Span(str(target)),
+                                    "is the target from a run of this spec?")) from None
+    finally:
+        con.close()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entity, rows in sections:
+        header = [*_LEAD, *(f.name for f in entity.fields)]
+        path = out / f"{entity.name}_clusters.csv"
+
+        def write_csv(fh: Any, rows: list[dict[str, Any]] = rows, header: list[str] = header) -> None:
+            writer = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+        _write(path, write_csv)
+        clusters = max((r["cluster"] for r in rows), default=0)
+        written.append(ReviewFile(entity.name, path, clusters, sum(1 for r in rows if r["role"] != "result")))
+    markdown = out / "review.md"
+    _write(markdown, lambda fh: fh.write(_markdown(spec, sections, limit)))
+    written.append(ReviewFile("", markdown, sum(f.clusters for f in written), sum(f.members for f in written)))
+    return tuple(written)
