@@ -211,6 +211,18 @@ class Dedup:
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """Link new records to records already in the target that agree on ``on`` (see ``sqlgen.entity``)."""
+
+    on: tuple[str, ...]
+    mode: str  # update | skip | insert_only
+    update: tuple[str, ...]  # fields written to a matched record (mode update)
+    span: Span
+    on_span: Span
+    update_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
     name: str
     source: str
@@ -224,6 +236,7 @@ class Entity:
     checks: tuple[Check, ...] = ()
     filter: Filter | None = None
     dedup: Dedup | None = None  # None: no duplicates are looked for
+    match: Match | None = None  # None, or mode insert_only: every record is inserted
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

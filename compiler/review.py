@@ -53,7 +53,7 @@ def _rows(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity) -> list[di
         names.col(names.ID).isin(query=exp.select(names.col("cluster_id")).from_(dup)))
     merged = {r[0]: r[1:] for r in con.execute(results.sql(dialect="duckdb")).fetchall()}
     out: list[dict[str, Any]] = []
-    number, last = 0, None
+    number, last, last_size = 0, None, 0
     for row in con.execute(members.sql(dialect="duckdb")).fetchall():
         cluster, size, rank, survivor, key, source_row, matched_by, score, *values = row
         if cluster != last:

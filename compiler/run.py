@@ -166,7 +166,10 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
         archive = e.get("archive")
         persisted = (
             (_count(con, archive["table"]) if archive else 0) == c.archived
-            and _count(con, e["table"]) == c.loaded
+            # The table may hold other records too: each loaded row's record must be there, once.
+            and _count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
+                exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(
+                exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded"))))) == c.loaded
             and _count(con, e["crosswalk"]) == c.loaded + c.merged
             and _count(con, rejects, exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)))
             == c.rejected

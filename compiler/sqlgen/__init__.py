@@ -18,7 +18,8 @@ from sqlglot import exp
 from compiler.model import Spec
 from compiler.order import LinkStep, LoadOrder, LoadStep, StageStep, Step
 from compiler.sqlgen import names
-from compiler.sqlgen.entity import REASON_TYPE, compile_link, compile_load
+from compiler.sqlgen.entity import REASON_TYPE
+from compiler.sqlgen.load import compile_link, compile_load, compile_tables
 from compiler.sqlgen.stage import compile_stage
 
 __all__ = ["Bundle", "SqlFile", "compile_spec"]
@@ -49,7 +50,8 @@ def _create_table(table: exp.Table, columns: list[exp.ColumnDef]) -> exp.Create:
 
 
 def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
-    """ferry's own tables, recreated empty each run so a rerun starts from the same state."""
+    """ferry's bookkeeping tables, recreated empty each run so a rerun starts from the same state,
+    and the target tables, created if missing (they keep other tools' records between runs)."""
     schemas = sorted({names.INTERNAL_SCHEMA, spec.target.schema})
     statements: list[exp.Expression] = [
         exp.Create(this=exp.Table(this=names.ident(s)), kind="SCHEMA", exists=True) for s in schemas
@@ -67,7 +69,7 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
         _column("entity", "VARCHAR"), _column("rule", "VARCHAR"), _column("pairs_compared", "BIGINT"),
         _column("pairs_matched", "BIGINT"), _column("rows_in_skipped_blocks", "BIGINT"),
     ]))
-    return tuple(statements)
+    return (*statements, *compile_tables(spec))
 
 
 def _used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:

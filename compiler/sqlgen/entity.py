@@ -1,19 +1,20 @@
-"""Loading one entity: staged rows -> working table -> crosswalk, entity table, rejects.
+"""One entity's working table: staged rows mapped, checked, merged, matched and given new ids.
 
 In:  the ``Spec`` and one ``Entity`` (its referenced entities are already loaded).
-Out: the statements of its load step (``compile_load``) and of its second pass
-(``compile_link``).
+Out: the statements that build ``_ferry_rows_<entity>`` (``compile_rows``);
+``sqlgen.load`` writes the target from it.
 
-Every staged row ends in exactly one state, held in the working table
-``_ferry_rows_<entity>``:
+Every staged row ends in exactly one state:
 
 * ``rejected``: with a list of every reason (missing or repeated old id,
-  a value that does not cast, a reference that resolves to nothing);
-* ``merged``: valid, and shares its natural key with an earlier valid row;
-* ``loaded``: valid, and the first row (in file order) with its key.
+  a value that does not cast, a rule, a reference that resolves to nothing);
+* ``archived``: the entity's filter does not keep it;
+* ``merged``: valid, and in a duplicate cluster whose survivor is another row
+  (``sqlgen.dedup``), or matching the same existing record as an earlier row;
+* ``loaded``: valid, and the survivor of its cluster (or alone).
 
-The crosswalk maps every old id of a loaded or merged row to the new id of the
-record it became, so references from other entities follow merges.
+A loaded row's new id is the UUIDv5 of its old id, or, when it matches a
+record already in the target (``match``), that record's id (``_ferry_linked``).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _repeated_ids() -> exp.Select:
             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
 
 
-def _xw(ref: Reference) -> str:
+def xw(ref: Reference) -> str:
     return f"x_{ref.name}"
 
 
@@ -143,7 +144,7 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
         select = select.select(raw)
         if ref.deferred:
             continue
-        x = _xw(ref)
+        x = xw(ref)
         select = select.join(
             names.crosswalk_table(ref.entity).as_(x, quoted=True),
             on=exp.EQ(this=names.col("source_key", x), expression=raw.copy()),
@@ -174,6 +175,70 @@ def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
+def _owned(entity: Entity) -> exp.Select:
+    """Ids of the records ferry inserted last time (the previous crosswalk): these are ferry's own."""
+    return (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
+            .where(exp.and_(exp.EQ(this=names.col("status"), expression=exp.Literal.string(names.LOADED)),
+                            exp.not_(names.col("linked")))))
+
+
+def _existing(spec: Spec, entity: Entity) -> exp.Select:
+    """Records in the target that ferry did not insert, by match key (the smallest id when several agree)."""
+    m = entity.match
+    assert m is not None
+    table = names.entity_table(spec.target, entity).as_("t", quoted=True)
+    return (exp.select(*(exp.alias_(names.col(f, "t"), f"k{i}", quoted=True) for i, f in enumerate(m.on)),
+                       exp.alias_(exp.Min(this=names.col(names.ID, "t")), "existing_id", quoted=True))
+            .from_(table)
+            .join(_owned(entity).subquery(names.ident("o"), copy=False), join_type="LEFT",
+                  on=exp.EQ(this=names.col(names.ID, "o"), expression=names.col(names.ID, "t")))
+            .where(exp.and_(is_null(names.col(names.ID, "o")), *(not_null(names.col(f, "t")) for f in m.on)))
+            .group_by(*(names.col(f, "t") for f in m.on)))
+
+
+def _links(entity: Entity) -> exp.Select:
+    """Survivors that match an existing record; the first in file order links, later ones merge into it."""
+    m = entity.match
+    assert m is not None
+    nth = exp.Window(this=exp.RowNumber(), partition_by=[names.col("existing_id", "e")],
+                     order=exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW, "m"))]))
+    on = exp.and_(*(exp.EQ(this=names.col(f"k{i}", "e"), expression=names.col(f, "m")) for i, f in enumerate(m.on)))
+    return (exp.select(exp.alias_(names.col(names.KEY, "m"), "survivor_key", quoted=True),
+                       names.col("existing_id", "e"), exp.alias_(nth, "nth", quoted=True))
+            .from_(names.table("merged", alias="m"))
+            .join(names.table("existing", alias="e"), on=on)
+            .where(exp.EQ(this=names.col(names.SURVIVOR, "m"), expression=names.col(names.KEY, "m"))))
+
+
+def _final(spec: Spec, entity: Entity) -> exp.Select:
+    """Status and new id of every row: from the survivor's old id, or the existing record it links to."""
+    source = spec.source(entity.source)
+    survivor = names.col(names.SURVIVOR, "m")
+    linked = names.col("existing_id", "l")
+    survives = exp.EQ(this=survivor.copy(), expression=names.col(names.KEY, "m"))
+    if entity.match is not None:  # a later row matching the same existing record merges into the first
+        survives = exp.and_(survives, exp.func("coalesce", exp.EQ(this=names.col("nth", "l"),
+                                                                   expression=exp.Literal.number(1)), exp.true()))
+    status = (exp.Case()
+              .when(names.col(names.ARCHIVED_FLAG, "m"), exp.Literal.string(names.ARCHIVED))
+              .when(is_null(survivor), exp.Literal.string(names.REJECTED))
+              .when(survives, exp.Literal.string(names.LOADED))
+              .else_(exp.Literal.string(names.MERGED)))
+    new_id = ids.uuid5(ids.name_for(entity.name, source.name, survivor.copy()))
+    select = exp.select(exp.Column(this=exp.Star(), table=names.ident("m")),
+                        exp.alias_(status, names.STATUS, quoted=True))
+    if entity.match is None:
+        return select.select(exp.alias_(new_id, names.ID, quoted=True),
+                             exp.alias_(exp.false(), names.LINKED, quoted=True)).from_(names.table("merged", alias="m"))
+    return (select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
+                          exp.alias_(exp.and_(not_null(linked.copy()), exp.EQ(this=names.col("nth", "l"),
+                                                                              expression=exp.Literal.number(1))),
+                                     names.LINKED, quoted=True))
+            .from_(names.table("merged", alias="m"))
+            .join(names.table("links", alias="l"), join_type="LEFT",
+                  on=exp.EQ(this=names.col("survivor_key", "l"), expression=survivor.copy())))
+
+
 def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     """The working table: every staged row with its values, status, reasons and new id.
 
@@ -181,29 +246,23 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     pairs, clusters and surviving values reads them several times.
     """
     source = spec.source(entity.source)
-    survivor = names.col(names.SURVIVOR)
-    status = (exp.Case()
-              .when(names.col(names.ARCHIVED_FLAG), exp.Literal.string(names.ARCHIVED))
-              .when(is_null(survivor), exp.Literal.string(names.REJECTED))
-              .when(exp.EQ(this=survivor.copy(), expression=names.col(names.KEY)), exp.Literal.string(names.LOADED))
-              .else_(exp.Literal.string(names.MERGED)))
-    new_id = ids.uuid5(ids.name_for(entity.name, source.name, survivor.copy()))
-    final = exp.select(exp.Star(), exp.alias_(status, names.STATUS, quoted=True),
-                       exp.alias_(new_id, names.ID, quoted=True)).from_(names.table("merged"))
     ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
     ctes.append(("checked", _checked(entity, source.id_column), False))
+    tail: list[tuple[str, exp.Expression, bool]] = [
+        ("merged", _alone() if entity.dedup is None else dedup.merged(entity), entity.match is not None)]
+    if entity.match is not None:
+        tail += [("existing", _existing(spec, entity), False), ("links", _links(entity), False)]
+    final = _final(spec, entity)
     if entity.dedup is None:
-        ctes.append(("merged", _alone(), False))
-        return (_temporary(names.rows_table(entity), _with(final, ctes)),)
+        return (_temporary(names.rows_table(entity), _with(final, ctes + tail)),)
     checked = _with(exp.select(exp.Star()).from_(names.table("checked")), ctes)
-    rows = final.with_(names.ident("merged"), as_=dedup.merged(entity))
     return (
         _temporary(names.checked_table(entity), checked),
         dedup.compile_pairs(entity),
         dedup.compile_stats(entity),
         dedup.compile_clusters(entity),
-        _temporary(names.rows_table(entity), rows),
+        _temporary(names.rows_table(entity), _with(final, tail)),
     )
 
 
@@ -214,126 +273,3 @@ def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression, bool]]) -> e
     return select
 
 
-def _status_is(status: str, table: str | None = None) -> exp.Expression:
-    return exp.EQ(this=names.col(names.STATUS, table), expression=exp.Literal.string(status))
-
-
-def _by_row() -> exp.Order:
-    return exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW))])
-
-
-def _create_as(table: exp.Table, select: exp.Select) -> exp.Create:
-    return exp.Create(this=table, kind="TABLE", replace=True, expression=select)
-
-
-def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
-    source = spec.source(entity.source)
-    rows = names.rows_table(entity)
-    crosswalk = exp.select(
-        exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
-        exp.alias_(names.col(names.KEY), "source_key", quoted=True),
-        names.col(names.ID),
-        exp.alias_(names.col(names.STATUS), "status", quoted=True),
-    ).from_(rows.copy()).where(exp.or_(_status_is(names.LOADED), _status_is(names.MERGED)))
-    crosswalk.set("order", _by_row())
-    columns = [names.col(names.ID), *(names.col(f.name) for f in entity.fields)]
-    for ref in entity.references:
-        columns.append(exp.alias_(exp.cast(exp.null(), UUID), ref.name, quoted=True) if ref.deferred
-                       else names.col(ref.name))
-    records = exp.select(*columns).from_(rows.copy()).where(_status_is(names.LOADED))
-    records.set("order", _by_row())
-    rejects = exp.select(
-        exp.Literal.string(entity.name), exp.Literal.string(source.name), names.col(names.ROW),
-        names.col(names.KEY), names.col(names.REASONS),
-    ).from_(rows.copy()).where(_status_is(names.REJECTED))
-    rejects.set("order", _by_row())
-    statements: list[exp.Expression] = [
-        *compile_rows(spec, entity),
-        _create_as(names.crosswalk_table(entity), crosswalk),
-        _create_as(names.entity_table(spec.target, entity), records),
-        exp.insert(rejects, names.rejects_table()),
-    ]
-    if entity.filter is not None:
-        archive = exp.select(
-            exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
-            exp.alias_(names.col(names.ROW), "source_row", quoted=True),
-            exp.alias_(names.col(names.KEY), "source_key", quoted=True),
-            *(names.col(f.name) for f in entity.fields),
-            # An archived row is not validated away: whatever was wrong with it is kept alongside.
-            exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
-        ).from_(rows.copy()).where(_status_is(names.ARCHIVED))
-        archive.set("order", _by_row())
-        statements.append(_create_as(names.archive_table(entity), archive))
-    if entity.dedup is not None:
-        statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
-    nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
-    if nullable:
-        statements.append(_record_unresolved(entity, nullable, through_crosswalk=False))
-    return tuple(statements)
-
-
-def _unresolved_select(entity: Entity, ref: Reference, resolved: exp.Expression, base: exp.Expression) -> exp.Select:
-    raw = names.col(names.raw_reference(ref.name), "r")
-    return exp.select(
-        exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW, "r"),
-        names.col(names.KEY, "r"), exp.Literal.string(ref.name), exp.Literal.string(ref.column), raw,
-        exp.Literal.string(ref.entity),
-    ).from_(base).where(exp.and_(
-        _status_is(names.LOADED, "r"),
-        exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
-        exp.Is(this=resolved, expression=exp.null()),
-    ))
-
-
-def _record_unresolved(entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
-    """References left empty (``on_missing: null`` or deferred) are recorded, never silent.
-
-    Non-deferred references were resolved in the working table; deferred ones are
-    looked up in the referenced entity's crosswalk, as the second pass did.
-    """
-    selects = []
-    for ref in refs:
-        base = names.rows_table(entity).as_("r", quoted=True)
-        if not through_crosswalk:
-            selects.append(_unresolved_select(entity, ref, names.col(ref.name, "r"), base))
-        else:
-            x = _xw(ref)
-            select = _unresolved_select(entity, ref, names.col(names.ID, x), base)
-            select = select.join(
-                names.crosswalk_table(ref.entity).as_(x, quoted=True),
-                on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
-                join_type="LEFT",
-            )
-            selects.append(select)
-    union: exp.Expression = selects[0]
-    for s in selects[1:]:
-        union = exp.union(union, s, distinct=False)
-    return exp.insert(union, names.unresolved_table())
-
-
-def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tuple[exp.Expression, ...]:
-    """Second pass: set deferred references now that every referenced entity is loaded."""
-    refs = [r for r in entity.references if r.name in references]
-    r = "r"
-    resolved = exp.select(names.col(names.ID, r)).from_(names.rows_table(entity).as_(r, quoted=True))
-    for ref in refs:
-        x = _xw(ref)
-        resolved = resolved.join(
-            names.crosswalk_table(ref.entity).as_(x, quoted=True),
-            on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), r)),
-            join_type="LEFT",
-        ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
-    resolved = resolved.where(exp.and_(
-        _status_is(names.LOADED, "r"),
-        exp.or_(*(exp.not_(exp.Is(this=names.col(names.raw_reference(ref.name), r), expression=exp.null()))
-                  for ref in refs)),
-    ))
-    target = names.entity_table(spec.target, entity)
-    update = exp.Update(
-        this=target,
-        expressions=[exp.EQ(this=names.col(ref.name), expression=names.col(ref.name, "l")) for ref in refs],
-        from_=exp.From(this=exp.Subquery(this=resolved, alias=exp.TableAlias(this=names.ident("l")))),
-        where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=target.name, quoted=True),
-                                    expression=names.col(names.ID, "l"))),
-    )
-    return (update, _record_unresolved(entity, refs, through_crosswalk=True))

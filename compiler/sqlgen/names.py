@@ -21,6 +21,7 @@ SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itsel
 STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'archived' | 'rejected'
 ID = "id"
 
+LINKED = "_ferry_linked"  # the row's record already exists in the target (``match``); its id is that one
 ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row
 LOADED, MERGED, ARCHIVED, REJECTED = "loaded", "merged", "archived", "rejected"
 

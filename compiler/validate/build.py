@@ -25,6 +25,7 @@ from compiler.model import (
     Filter,
     FuzzyRule,
     JsonOptions,
+    Match,
     Reference,
     Rule,
     Source,
@@ -128,6 +129,21 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         filter=Filter(raw["filter"]["keep"], raw["filter"].get("archive"), doc.span(at + ("filter", "keep")))
         if "filter" in raw else None,
         dedup=_dedup(doc, at, raw),
+        match=_match(doc, at + ("match",), raw),
+    )
+
+
+def _match(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Match | None:
+    spec = raw.get("match")
+    if not spec or spec.get("mode") == "insert_only":
+        return None
+    return Match(
+        on=tuple(spec["on"]),
+        mode=spec.get("mode", "update"),
+        update=tuple(spec.get("update") or raw["fields"]),
+        span=doc.key_span(at),
+        on_span=doc.span(at + ("on",)),
+        update_span=doc.span(at + ("update",)) if "update" in spec else None,
     )
 
 

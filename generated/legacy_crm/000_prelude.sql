@@ -32,3 +32,139 @@ CREATE OR REPLACE TABLE "_ferry"."dedup_stats" (
   "rows_in_skipped_blocks" BIGINT
 );
 
+CREATE TABLE IF NOT EXISTS "main"."company" (
+  "id" UUID,
+  "name" TEXT,
+  "nip" TEXT,
+  "city" TEXT,
+  "country" TEXT,
+  "phone" TEXT,
+  "created_on" DATE,
+  "status" TEXT,
+  "parent_id" UUID
+);
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "name" TEXT;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "nip" TEXT;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "country" TEXT;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "created_on" DATE;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "status" TEXT;
+
+ALTER TABLE "main"."company"
+ADD COLUMN IF NOT EXISTS "parent_id" UUID;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."company_crosswalk" (
+  "source" TEXT,
+  "source_key" TEXT,
+  "id" UUID,
+  "status" TEXT,
+  "linked" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "main"."contact" (
+  "id" UUID,
+  "first_name" TEXT,
+  "last_name" TEXT,
+  "full_name" TEXT,
+  "email" TEXT,
+  "phone" TEXT,
+  "city" TEXT,
+  "created_on" DATE,
+  "notes" TEXT,
+  "company_id" UUID,
+  "reports_to_id" UUID
+);
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "first_name" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "last_name" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "full_name" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "created_on" DATE;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "notes" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "company_id" UUID;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "reports_to_id" UUID;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."contact_crosswalk" (
+  "source" TEXT,
+  "source_key" TEXT,
+  "id" UUID,
+  "status" TEXT,
+  "linked" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "main"."deal" (
+  "id" UUID,
+  "title" TEXT,
+  "amount" DECIMAL(18, 4),
+  "currency" TEXT,
+  "stage" TEXT,
+  "close_date" DATE,
+  "company_id" UUID,
+  "contact_id" UUID
+);
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "title" TEXT;
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "amount" DECIMAL(18, 4);
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "currency" TEXT;
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "stage" TEXT;
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "close_date" DATE;
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "company_id" UUID;
+
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "contact_id" UUID;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."deal_crosswalk" (
+  "source" TEXT,
+  "source_key" TEXT,
+  "id" UUID,
+  "status" TEXT,
+  "linked" BOOLEAN
+);
+

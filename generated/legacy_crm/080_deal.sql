@@ -160,40 +160,61 @@ WITH "mapped" AS MATERIALIZED (
   FROM "checked" AS "c"
 )
 SELECT
-  *,
+  "m".*,
   CASE
-    WHEN "_ferry_archived"
+    WHEN "m"."_ferry_archived"
     THEN 'archived'
-    WHEN "_ferry_survivor_key" IS NULL
+    WHEN "m"."_ferry_survivor_key" IS NULL
     THEN 'rejected'
-    WHEN "_ferry_survivor_key" = "_ferry_key"
+    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key"
     THEN 'loaded'
     ELSE 'merged'
   END AS "_ferry_status",
   CAST((
     CAST('0x' || SUBSTRING(
       SHA1(
-        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('deal/deals/' || "_ferry_survivor_key")
+        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('deal/deals/' || "m"."_ferry_survivor_key")
       ),
       1,
       32
     ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
-  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id"
-FROM "merged";
+  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id",
+  FALSE AS "_ferry_linked"
+FROM "merged" AS "m";
+
+DELETE FROM "main"."deal"
+WHERE
+  "id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."deal_crosswalk"
+    WHERE
+      "status" = 'loaded' AND NOT "linked"
+  );
 
 CREATE OR REPLACE TABLE "_ferry"."deal_crosswalk" AS
 SELECT
   'deals' AS "source",
   "_ferry_key" AS "source_key",
   "id",
-  "_ferry_status" AS "status"
+  "_ferry_status" AS "status",
+  "_ferry_linked" AS "linked"
 FROM "_ferry_rows_deal"
 WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
 
-CREATE OR REPLACE TABLE "main"."deal" AS
+INSERT INTO "main"."deal" (
+  "id",
+  "title",
+  "amount",
+  "currency",
+  "stage",
+  "close_date",
+  "company_id",
+  "contact_id"
+)
 SELECT
   "id",
   "title",
@@ -205,7 +226,7 @@ SELECT
   "contact_id"
 FROM "_ferry_rows_deal"
 WHERE
-  "_ferry_status" = 'loaded'
+  "_ferry_status" = 'loaded' AND NOT "_ferry_linked"
 ORDER BY
   "_ferry_row";
 

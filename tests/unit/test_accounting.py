@@ -20,8 +20,11 @@ def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int
     con.execute("CREATE SCHEMA _ferry")
     con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR)")
     con.executemany("INSERT INTO w VALUES (?, ?)", statuses)
-    con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows})")
-    con.execute(f"CREATE TABLE _ferry.contact_crosswalk AS SELECT range AS id FROM range({crosswalk_rows})")
+    # The entity table also holds a record ferry did not load (id 1000): it must not count.
+    con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows}) UNION ALL SELECT 1000")
+    loaded = sum(1 for _, status in statuses if status == "loaded")
+    con.execute(f"CREATE TABLE _ferry.contact_crosswalk AS SELECT range AS id, "
+                f"CASE WHEN range < {loaded} THEN 'loaded' ELSE 'merged' END AS status FROM range({crosswalk_rows})")
     con.execute(f"CREATE TABLE _ferry.rejects AS SELECT 'contact' AS entity FROM range({reject_rows})")
     return con
 

@@ -41,6 +41,7 @@ CHECKS: tuple[Check, ...] = (
     dedup.check_dedup_fields,
     dedup.check_strategies,
     dedup.check_blocks,
+    dedup.check_match_fields,
     rules.check_phone_regions,
 )
 
@@ -75,6 +76,7 @@ CODES: dict[str, Check] = {
     "F412": dedup.check_dedup_fields,
     "F413": dedup.check_strategies,
     "F414": dedup.check_blocks,
+    "F415": dedup.check_match_fields,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

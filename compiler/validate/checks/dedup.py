@@ -1,4 +1,4 @@
-"""F412-F414: dedup rules name the entity's fields and fit their types."""
+"""F412-F415: dedup rules and matching against the target name the entity's fields and fit their types."""
 
 from __future__ import annotations
 
@@ -78,3 +78,21 @@ def check_blocks(ctx: Context) -> Iterable[Diagnostic]:
                 if problem:
                     yield Diagnostic("F414", f"block key '{text}' of entity '{entity.name}': {problem}",
                                      rule.span, hint)
+
+
+def check_match_fields(ctx: Context) -> Iterable[Diagnostic]:
+    """F415: ``match.on`` and ``match.update`` name target fields of the entity.
+
+    Bad::   match: {on: [vat]}
+    Good::  match: {on: [nip], update: [name, city]}
+    """
+    for entity in ctx.spec.entities:
+        if entity.match is None:
+            continue
+        known = [f.name for f in entity.fields]
+        m = entity.match
+        for what, names, span in (("on", m.on, m.on_span), ("update", m.update, m.update_span or m.span)):
+            for name in names:
+                if name not in known:
+                    yield Diagnostic("F415", f"match.{what} of entity '{entity.name}' names unknown field '{name}'",
+                                     span, did_you_mean(name, known))

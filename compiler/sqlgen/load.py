@@ -1,0 +1,203 @@
+"""Writing one entity to the target: crosswalk, records, rejects, archive, duplicates, second pass.
+
+In:  the ``Spec`` and one ``Entity`` whose working table ``sqlgen.entity`` builds.
+Out: the statements of its load step (``compile_load``) and of its second pass
+(``compile_link``), and the target tables' DDL (``compile_tables``).
+
+Target tables persist between runs, so records loaded by anyone else stay and
+can be matched. ferry replaces only its own records: those its previous run
+inserted, as the previous crosswalk lists them (not the linked ones). The
+crosswalk maps every old id of a loaded or merged row to the id of the record
+it became, so references from other entities follow merges and matches.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from compiler.model import Entity, Reference, Spec
+from compiler.sqlgen import dedup, names
+from compiler.sqlgen.entity import UUID, compile_rows, xw
+from compiler.sqlgen.types import sql_type
+
+def _status_is(status: str, table: str | None = None, column: str = names.STATUS) -> exp.Expression:
+    return exp.EQ(this=names.col(column, table), expression=exp.Literal.string(status))
+
+
+def _update_matched(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    """``match: {mode: update}``: write the chosen fields to the existing records rows linked to."""
+    if entity.match is None or entity.match.mode != "update":
+        return ()
+    fields = entity.match.update
+    linked = (exp.select(names.col(names.ID), *(names.col(f) for f in fields)).from_(names.rows_table(entity))
+              .where(exp.and_(_status_is(names.LOADED), names.col(names.LINKED))))
+    table = names.entity_table(spec.target, entity)
+    return (exp.Update(
+        this=table,
+        expressions=[exp.EQ(this=names.col(f), expression=names.col(f, "l")) for f in fields],
+        from_=exp.From(this=exp.Subquery(this=linked, alias=exp.TableAlias(this=names.ident("l")))),
+        where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=table.name, quoted=True),
+                                    expression=names.col(names.ID, "l"))),
+    ),)
+
+
+def _by_row() -> exp.Order:
+    return exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW))])
+
+
+def _create_as(table: exp.Table, select: exp.Select) -> exp.Create:
+    return exp.Create(this=table, kind="TABLE", replace=True, expression=select)
+
+
+def _columns(entity: Entity) -> list[tuple[str, exp.DataType]]:
+    """The entity table's columns, in order: id, the fields, the references."""
+    return [(names.ID, UUID), *((f.name, sql_type(f.type)) for f in entity.fields),
+            *((r.name, UUID) for r in entity.references)]
+
+
+def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
+    """Create the target tables and crosswalks if missing, and add columns a changed spec needs."""
+    statements: list[exp.Expression] = []
+    for entity in spec.entities:
+        table = names.entity_table(spec.target, entity)
+        columns = [exp.ColumnDef(this=names.ident(n), kind=t.copy()) for n, t in _columns(entity)]
+        statements.append(exp.Create(this=exp.Schema(this=table.copy(), expressions=columns), kind="TABLE",
+                                     exists=True))
+        statements += [exp.Alter(this=table.copy(), kind="TABLE", actions=[exp.ColumnDef(
+            this=names.ident(n), kind=t.copy(), exists=True)]) for n, t in _columns(entity)[1:]]
+        crosswalk = [("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"), ("status", "VARCHAR"),
+                     ("linked", "BOOLEAN")]
+        statements.append(exp.Create(this=exp.Schema(this=names.crosswalk_table(entity), expressions=[
+            exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t)) for n, t in crosswalk]),
+            kind="TABLE", exists=True))
+    return tuple(statements)
+
+
+def _own_records(entity: Entity) -> exp.Select:
+    """Ids of the records the previous run inserted (read before the crosswalk is replaced)."""
+    return (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
+            .where(exp.and_(_status_is("loaded", None, "status"), exp.not_(names.col("linked")))))
+
+
+def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    source = spec.source(entity.source)
+    rows = names.rows_table(entity)
+    table = names.entity_table(spec.target, entity)
+    crosswalk = exp.select(
+        exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
+        exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+        names.col(names.ID),
+        exp.alias_(names.col(names.STATUS), "status", quoted=True),
+        exp.alias_(names.col(names.LINKED), "linked", quoted=True),
+    ).from_(rows.copy()).where(exp.or_(_status_is(names.LOADED), _status_is(names.MERGED)))
+    crosswalk.set("order", _by_row())
+    columns = [names.col(names.ID), *(names.col(f.name) for f in entity.fields)]
+    for ref in entity.references:
+        columns.append(exp.alias_(exp.cast(exp.null(), UUID), ref.name, quoted=True) if ref.deferred
+                       else names.col(ref.name))
+    records = exp.select(*columns).from_(rows.copy()).where(
+        exp.and_(_status_is(names.LOADED), exp.not_(names.col(names.LINKED))))
+    records.set("order", _by_row())
+    # ferry's own records from the last run go, and this run's come back (same ids if unchanged).
+    forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=_own_records(entity)))
+    insert = exp.insert(records, table.copy(), columns=[names.ident(n) for n, _ in _columns(entity)])
+    rejects = exp.select(
+        exp.Literal.string(entity.name), exp.Literal.string(source.name), names.col(names.ROW),
+        names.col(names.KEY), names.col(names.REASONS),
+    ).from_(rows.copy()).where(_status_is(names.REJECTED))
+    rejects.set("order", _by_row())
+    statements: list[exp.Expression] = [
+        *compile_rows(spec, entity),
+        forget,
+        _create_as(names.crosswalk_table(entity), crosswalk),
+        insert,
+        *_update_matched(spec, entity),
+        exp.insert(rejects, names.rejects_table()),
+    ]
+    if entity.filter is not None:
+        archive = exp.select(
+            exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
+            exp.alias_(names.col(names.ROW), "source_row", quoted=True),
+            exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+            *(names.col(f.name) for f in entity.fields),
+            # An archived row is not validated away: whatever was wrong with it is kept alongside.
+            exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
+        ).from_(rows.copy()).where(_status_is(names.ARCHIVED))
+        archive.set("order", _by_row())
+        statements.append(_create_as(names.archive_table(entity), archive))
+    if entity.dedup is not None:
+        statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
+    nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
+    if nullable:
+        statements.append(_record_unresolved(entity, nullable, through_crosswalk=False))
+    return tuple(statements)
+
+
+def _unresolved_select(entity: Entity, ref: Reference, resolved: exp.Expression, base: exp.Expression) -> exp.Select:
+    raw = names.col(names.raw_reference(ref.name), "r")
+    return exp.select(
+        exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW, "r"),
+        names.col(names.KEY, "r"), exp.Literal.string(ref.name), exp.Literal.string(ref.column), raw,
+        exp.Literal.string(ref.entity),
+    ).from_(base).where(exp.and_(
+        _status_is(names.LOADED, "r"),
+        exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
+        exp.Is(this=resolved, expression=exp.null()),
+    ))
+
+
+def _record_unresolved(entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
+    """References left empty (``on_missing: null`` or deferred) are recorded, never silent.
+
+    Non-deferred references were resolved in the working table; deferred ones are
+    looked up in the referenced entity's crosswalk, as the second pass did.
+    """
+    selects = []
+    for ref in refs:
+        base = names.rows_table(entity).as_("r", quoted=True)
+        if not through_crosswalk:
+            selects.append(_unresolved_select(entity, ref, names.col(ref.name, "r"), base))
+        else:
+            x = xw(ref)
+            select = _unresolved_select(entity, ref, names.col(names.ID, x), base)
+            select = select.join(
+                names.crosswalk_table(ref.entity).as_(x, quoted=True),
+                on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
+                join_type="LEFT",
+            )
+            selects.append(select)
+    union: exp.Expression = selects[0]
+    for s in selects[1:]:
+        union = exp.union(union, s, distinct=False)
+    return exp.insert(union, names.unresolved_table())
+
+
+def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tuple[exp.Expression, ...]:
+    """Second pass: set deferred references now that every referenced entity is loaded."""
+    refs = [r for r in entity.references if r.name in references]
+    r = "r"
+    resolved = exp.select(names.col(names.ID, r)).from_(names.rows_table(entity).as_(r, quoted=True))
+    for ref in refs:
+        x = xw(ref)
+        resolved = resolved.join(
+            names.crosswalk_table(ref.entity).as_(x, quoted=True),
+            on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), r)),
+            join_type="LEFT",
+        ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
+    writable = [_status_is(names.LOADED, "r")]
+    if entity.match is not None and entity.match.mode != "update":
+        writable.append(exp.not_(names.col(names.LINKED, r)))  # skip: a matched record is left as it is
+    resolved = resolved.where(exp.and_(
+        *writable,
+        exp.or_(*(exp.not_(exp.Is(this=names.col(names.raw_reference(ref.name), r), expression=exp.null()))
+                  for ref in refs)),
+    ))
+    target = names.entity_table(spec.target, entity)
+    update = exp.Update(
+        this=target,
+        expressions=[exp.EQ(this=names.col(ref.name), expression=names.col(ref.name, "l")) for ref in refs],
+        from_=exp.From(this=exp.Subquery(this=resolved, alias=exp.TableAlias(this=names.ident("l")))),
+        where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=target.name, quoted=True),
+                                    expression=names.col(names.ID, "l"))),
+    )
+    return (update, _record_unresolved(entity, refs, through_crosswalk=True))
