@@ -19,18 +19,20 @@ from duckdb.sqltypes import VARCHAR
 
 
 @lru_cache(maxsize=1 << 16)
-def phone_e164(value: str | None, region: str | None) -> str | None:
-    """E.164 for a number phonenumbers can parse (with ``region`` as the default) and finds
-    possible (right length for its country); None otherwise."""
-    if value is None or region is None:
+def phone_e164(value: str | None, regions: str | None) -> str | None:
+    """E.164 for a number phonenumbers can parse and finds possible (right length for its
+    country), with each of ``regions`` ("PL" or "PL,DE,FR") as the default country in turn;
+    None when no region gives a possible number."""
+    if value is None or regions is None:
         return None
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    for region in regions.split(","):
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
 
 
 @lru_cache(maxsize=1 << 16)

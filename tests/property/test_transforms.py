@@ -190,6 +190,22 @@ def test_phone_sql_matches_phonenumbers_for_every_default_region():
         assert got == [functions.phone_e164(v, region) for v in corpus], region
 
 
+def test_phone_fallback_regions_are_tried_in_order_after_the_default():
+    corpus = _corpus(11)
+    got = [out for out, _ in run("phone", corpus, region="PL", fallback=("DE", "FR"))]
+
+    def reference(value: str) -> str | None:
+        for region in ("PL", "DE", "FR"):
+            if (e164 := functions.phone_e164(value, region)) is not None:
+                return e164
+        return None
+
+    assert got == [reference(v) for v in corpus]
+    # A German mobile in national form is impossible in PL, possible in DE.
+    assert run("phone", ["0152 28578298"], region="PL", fallback=("DE",)) == [("+4915228578298", False)]
+    assert run("phone", ["0152 28578298"], region="PL") == [(None, True)]
+
+
 def test_phone_fast_path_handles_the_default_regions_common_shapes():
     """With the phonenumbers slow path switched off, the default region's plain numbers still convert."""
     con = duckdb.connect()

@@ -47,8 +47,9 @@ def _calling_code_lengths() -> exp.Expression:
 
 
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    """``phone: {region: PL}``: E.164 ('+48601234567'), as phonenumbers would give it with
-    ``region`` as the default country; a number that is not possible rejects the row.
+    """``phone: {region: PL, fallback: [DE]}``: E.164 ('+48601234567'), as phonenumbers would give
+    it with ``region`` as the default country, else with each fallback region in turn; a number
+    that is possible in none of them rejects the row.
 
     phonenumbers costs about 20 µs a value, so the common shapes compile to SQL, from the
     region's metadata (country code, national prefix, number lengths): only digits and
@@ -98,7 +99,9 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
                         viable)
         candidates.append(exp.Case().when(fits, exp.DPipe(this=lit(f"+{cc}"), expression=national.copy(), safe=True)))
     fast = exp.Case().when(plain.copy(), exp.Coalesce(this=candidates[0], expressions=candidates[1:]))
-    slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), lit(region)])
+    # The fallback regions are tried only here: SQL settles what the default region settles.
+    regions = ",".join((region, *args.get("fallback", ())))
+    slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), lit(regions)])
     parsed = exp.Coalesce(this=fast, expressions=[slow])
     return Applied(parsed, exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
                                     exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_phone")

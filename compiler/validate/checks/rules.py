@@ -149,6 +149,8 @@ def check_phone_regions(ctx: Context) -> Iterable[Diagnostic]:
     for entity in ctx.spec.entities:
         for field in entity.fields:
             for t in (t for t in field.transforms if t.name == "phone"):
-                region = dict(t.args)["region"]
-                if region not in phonenumbers.SUPPORTED_REGIONS:
-                    yield Diagnostic("F410", f"unknown phone region '{region}'", t.span, did_you_mean(region, regions))
+                args = dict(t.args)
+                for region in (args["region"], *args.get("fallback", ())):
+                    if region not in phonenumbers.SUPPORTED_REGIONS:
+                        yield Diagnostic("F410", f"unknown phone region '{region}'", t.span,
+                                         did_you_mean(region, regions))
