@@ -68,7 +68,7 @@ def dataset(contacts: int, seed: int) -> Path:
     return folder
 
 
-PHONE = "transforms: [{phone: {region: PL}}]"
+PHONE = "transforms: [{phone: {region: PL, fallback: [DE, FR, UA]}}]"
 EMAIL = "transforms: [email, lower]"
 
 

@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS "main"."contact" (
   "last_name" TEXT,
   "full_name" TEXT,
   "email" TEXT,
+  "all_emails" TEXT,
   "phone" TEXT,
   "city" TEXT,
   "created_on" DATE,
@@ -101,6 +102,9 @@ ADD COLUMN IF NOT EXISTS "full_name" TEXT;
 
 ALTER TABLE "main"."contact"
 ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "main"."contact"
+ADD COLUMN IF NOT EXISTS "all_emails" TEXT;
 
 ALTER TABLE "main"."contact"
 ADD COLUMN IF NOT EXISTS "phone" TEXT;

@@ -431,7 +431,7 @@ FROM (
 ) AS "ranked";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_company" AS
-WITH "merged" AS (
+WITH "merged" AS MATERIALIZED (
   SELECT
     "c".*,
     CASE
@@ -441,6 +441,33 @@ WITH "merged" AS (
   FROM "_ferry_checked_company" AS "c"
   LEFT JOIN "_ferry_clusters_company" AS "k"
     ON "k"."_ferry_row" = "c"."_ferry_row"
+), "existing" AS (
+  SELECT
+    "t"."nip" AS "k0",
+    MIN("t"."id") AS "existing_id"
+  FROM "main"."company" AS "t"
+  LEFT JOIN (
+    SELECT
+      "id"
+    FROM "_ferry"."company_crosswalk"
+    WHERE
+      "status" = 'loaded' AND NOT "linked"
+  ) AS "o"
+    ON "o"."id" = "t"."id"
+  WHERE
+    "o"."id" IS NULL AND NOT "t"."nip" IS NULL
+  GROUP BY
+    "t"."nip"
+), "links" AS (
+  SELECT
+    "m"."_ferry_key" AS "survivor_key",
+    "e"."existing_id",
+    ROW_NUMBER() OVER (PARTITION BY "e"."existing_id" ORDER BY "m"."_ferry_row") AS "nth"
+  FROM "merged" AS "m"
+  JOIN "existing" AS "e"
+    ON "e"."k0" = "m"."nip"
+  WHERE
+    "m"."_ferry_survivor_key" = "m"."_ferry_key"
 )
 SELECT
   "m".*,
@@ -449,21 +476,26 @@ SELECT
     THEN 'archived'
     WHEN "m"."_ferry_survivor_key" IS NULL
     THEN 'rejected'
-    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key"
+    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key" AND COALESCE("l"."nth" = 1, TRUE)
     THEN 'loaded'
     ELSE 'merged'
   END AS "_ferry_status",
-  CAST((
-    CAST('0x' || SUBSTRING(
-      SHA1(
-        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('company/companies/' || "m"."_ferry_survivor_key")
-      ),
-      1,
-      32
-    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
-  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id",
-  FALSE AS "_ferry_linked"
-FROM "merged" AS "m";
+  COALESCE(
+    "l"."existing_id",
+    CAST((
+      CAST('0x' || SUBSTRING(
+        SHA1(
+          UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('company/companies/' || "m"."_ferry_survivor_key")
+        ),
+        1,
+        32
+      ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+    ) | CAST('377798542001608471871488' AS UINT128) AS UUID)
+  ) AS "id",
+  NOT "l"."existing_id" IS NULL AND "l"."nth" = 1 AS "_ferry_linked"
+FROM "merged" AS "m"
+LEFT JOIN "links" AS "l"
+  ON "l"."survivor_key" = "m"."_ferry_survivor_key";
 
 DELETE FROM "main"."company"
 WHERE
@@ -514,6 +546,21 @@ WHERE
   "_ferry_status" = 'loaded' AND NOT "_ferry_linked"
 ORDER BY
   "_ferry_row";
+
+UPDATE "main"."company" SET "name" = "l"."name", "city" = "l"."city", "phone" = "l"."phone", "status" = "l"."status"
+FROM (
+  SELECT
+    "id",
+    "name",
+    "city",
+    "phone",
+    "status"
+  FROM "_ferry_rows_company"
+  WHERE
+    "_ferry_status" = 'loaded' AND "_ferry_linked"
+) AS "l"
+WHERE
+  "company"."id" = "l"."id";
 
 INSERT INTO "_ferry"."rejects"
 SELECT

@@ -91,6 +91,58 @@ WITH "mapped" AS MATERIALIZED (
         FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       )
     ) AS "email",
+    LOWER(
+      COALESCE(
+        CASE
+          WHEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) <> ''
+          AND LENGTH(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              1
+            )
+          ) <= 64
+          AND LENGTH(NULLIF(TRIM("s"."email"), '')) <= 254
+          AND NOT REGEXP_EXTRACT(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '([a-z]+)$',
+            1
+          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
+          AND NOT REGEXP_MATCHES(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '(^|\.)[a-z0-9]{2}--'
+          )
+          THEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) || '@' || LOWER(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              2
+            )
+          )
+        END,
+        FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+      )
+    ) AS "all_emails",
     COALESCE(
       CASE
         WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
@@ -158,7 +210,7 @@ WITH "mapped" AS MATERIALIZED (
           END
         )
       END,
-      FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL')
+      FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
     ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
@@ -223,6 +275,60 @@ WITH "mapped" AS MATERIALIZED (
       ) IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
+    CASE
+      WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
+      AND COALESCE(
+        CASE
+          WHEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) <> ''
+          AND LENGTH(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              1
+            )
+          ) <= 64
+          AND LENGTH(NULLIF(TRIM("s"."email"), '')) <= 254
+          AND NOT REGEXP_EXTRACT(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '([a-z]+)$',
+            1
+          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
+          AND NOT REGEXP_MATCHES(
+            LOWER(
+              REGEXP_EXTRACT(
+                NULLIF(TRIM("s"."email"), ''),
+                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+                2
+              )
+            ),
+            '(^|\.)[a-z0-9]{2}--'
+          )
+          THEN REGEXP_EXTRACT(
+            NULLIF(TRIM("s"."email"), ''),
+            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+            1
+          ) || '@' || LOWER(
+            REGEXP_EXTRACT(
+              NULLIF(TRIM("s"."email"), ''),
+              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
+              2
+            )
+          )
+        END,
+        FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+      ) IS NULL
+      THEN "s"."email"
+    END AS "_ferry_bad_all_emails_0",
     CASE
       WHEN NOT NULLIF(TRIM("s"."phone"), '') IS NULL
       AND COALESCE(
@@ -292,7 +398,7 @@ WITH "mapped" AS MATERIALIZED (
             END
           )
         END,
-        FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL')
+        FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
       ) IS NULL
       THEN "s"."phone"
     END AS "_ferry_bad_phone_0",
@@ -325,6 +431,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."last_name",
     "m"."full_name",
     "m"."email",
+    "m"."all_emails",
     "m"."phone",
     "m"."city",
     TRY_CAST("m"."created_on" AS DATE) AS "created_on",
@@ -336,6 +443,7 @@ WITH "mapped" AS MATERIALIZED (
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_email_0" IS NULL
+      OR NOT "m"."_ferry_bad_all_emails_0" IS NULL
       OR NOT "m"."_ferry_bad_phone_0" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
       OR (
@@ -357,6 +465,10 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_email_0" IS NULL
             THEN {'rule': 'invalid_email', 'field': 'email', 'column': 'email', 'value': "m"."_ferry_bad_email_0"}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_all_emails_0" IS NULL
+            THEN {'rule': 'invalid_email', 'field': 'all_emails', 'column': 'email', 'value': "m"."_ferry_bad_all_emails_0"}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
@@ -416,7 +528,189 @@ WHERE
   (
     "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
   )
-  AND "c"."_ferry_row" <> "g"."anchor";
+  AND "c"."_ferry_row" <> "g"."anchor"
+UNION ALL
+SELECT
+  "c"."_ferry_row" AS "a",
+  "g"."anchor" AS "b",
+  'key2:phone' AS "rule",
+  CAST(1 AS DOUBLE) AS "score"
+FROM "_ferry_checked_contact" AS "c"
+JOIN (
+  SELECT
+    NULLIF("phone", '') AS "k0",
+    MIN("_ferry_row") AS "anchor"
+  FROM "_ferry_checked_contact"
+  WHERE
+    (
+      "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+    )
+    AND NOT NULLIF("phone", '') IS NULL
+  GROUP BY
+    NULLIF("phone", '')
+  HAVING
+    COUNT(*) > 1
+) AS "g"
+  ON "g"."k0" = NULLIF("c"."phone", '')
+WHERE
+  (
+    "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
+  )
+  AND "c"."_ferry_row" <> "g"."anchor"
+UNION ALL
+SELECT
+  *
+FROM (
+  SELECT
+    "l"."_ferry_row" AS "a",
+    "r"."_ferry_row" AS "b",
+    'fuzzy1:first_name+last_name' AS "rule",
+    JARO_WINKLER_SIMILARITY("l"."v", "r"."v") AS "score"
+  FROM (
+    SELECT
+      *
+    FROM (
+      SELECT
+        "_ferry_row",
+        NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) AS "v",
+        SPLIT_PART("email", '@', 1) AS "b0",
+        COUNT(*) OVER (PARTITION BY (
+          SPLIT_PART("email", '@', 1)
+        )) AS "n"
+      FROM "_ferry_checked_contact"
+      WHERE
+        (
+          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+        )
+        AND NOT NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) IS NULL
+        AND NOT SPLIT_PART("email", '@', 1) IS NULL
+    ) AS "s"
+    WHERE
+      "n" BETWEEN 2 AND 1000
+  ) AS "l"
+  JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        "_ferry_row",
+        NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) AS "v",
+        SPLIT_PART("email", '@', 1) AS "b0",
+        COUNT(*) OVER (PARTITION BY (
+          SPLIT_PART("email", '@', 1)
+        )) AS "n"
+      FROM "_ferry_checked_contact"
+      WHERE
+        (
+          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+        )
+        AND NOT NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) IS NULL
+        AND NOT SPLIT_PART("email", '@', 1) IS NULL
+    ) AS "s"
+    WHERE
+      "n" BETWEEN 2 AND 1000
+  ) AS "r"
+    ON "l"."b0" = "r"."b0" AND "l"."_ferry_row" < "r"."_ferry_row"
+) AS "p"
+WHERE
+  "score" >= 0.88
+UNION ALL
+SELECT
+  *
+FROM (
+  SELECT
+    "l"."_ferry_row" AS "a",
+    "r"."_ferry_row" AS "b",
+    'fuzzy2:first_name+last_name' AS "rule",
+    JARO_WINKLER_SIMILARITY("l"."v", "r"."v") AS "score"
+  FROM (
+    SELECT
+      *
+    FROM (
+      SELECT
+        "_ferry_row",
+        NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) AS "v",
+        RIGHT("phone", 8) AS "b0",
+        COUNT(*) OVER (PARTITION BY (
+          RIGHT("phone", 8)
+        )) AS "n"
+      FROM "_ferry_checked_contact"
+      WHERE
+        (
+          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+        )
+        AND NOT NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) IS NULL
+        AND NOT RIGHT("phone", 8) IS NULL
+    ) AS "s"
+    WHERE
+      "n" BETWEEN 2 AND 1000
+  ) AS "l"
+  JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        "_ferry_row",
+        NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) AS "v",
+        RIGHT("phone", 8) AS "b0",
+        COUNT(*) OVER (PARTITION BY (
+          RIGHT("phone", 8)
+        )) AS "n"
+      FROM "_ferry_checked_contact"
+      WHERE
+        (
+          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+        )
+        AND NOT NULLIF(
+          LOWER(
+            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+          ),
+          ''
+        ) IS NULL
+        AND NOT RIGHT("phone", 8) IS NULL
+    ) AS "s"
+    WHERE
+      "n" BETWEEN 2 AND 1000
+  ) AS "r"
+    ON "l"."b0" = "r"."b0" AND "l"."_ferry_row" < "r"."_ferry_row"
+) AS "p"
+WHERE
+  "score" >= 0.85;
 
 INSERT INTO "_ferry"."dedup_stats"
 SELECT
@@ -430,7 +724,130 @@ SELECT
     WHERE
       "rule" = 'key1:email'
   ) AS "pairs_matched",
-  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks";
+  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks"
+UNION ALL
+SELECT
+  'contact' AS "entity",
+  'key2:phone' AS "rule",
+  CAST(NULL AS BIGINT) AS "pairs_compared",
+  (
+    SELECT
+      COUNT(*)
+    FROM "_ferry_pairs_contact"
+    WHERE
+      "rule" = 'key2:phone'
+  ) AS "pairs_matched",
+  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks"
+UNION ALL
+SELECT
+  'contact' AS "entity",
+  'fuzzy1:first_name+last_name' AS "rule",
+  CAST(COALESCE(
+    SUM(
+      CASE WHEN "n" BETWEEN 2 AND 1000 THEN (
+        "n" * (
+          "n" - 1
+        )
+      ) / 2 ELSE 0 END
+    ),
+    0
+  ) AS BIGINT) AS "pairs_compared",
+  (
+    SELECT
+      COUNT(*)
+    FROM "_ferry_pairs_contact"
+    WHERE
+      "rule" = 'fuzzy1:first_name+last_name'
+  ) AS "pairs_matched",
+  CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
+FROM (
+  SELECT
+    "n"
+  FROM (
+    SELECT
+      "_ferry_row",
+      NULLIF(
+        LOWER(
+          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+        ),
+        ''
+      ) AS "v",
+      SPLIT_PART("email", '@', 1) AS "b0",
+      COUNT(*) OVER (PARTITION BY (
+        SPLIT_PART("email", '@', 1)
+      )) AS "n"
+    FROM "_ferry_checked_contact"
+    WHERE
+      (
+        "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+      )
+      AND NOT NULLIF(
+        LOWER(
+          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+        ),
+        ''
+      ) IS NULL
+      AND NOT SPLIT_PART("email", '@', 1) IS NULL
+  ) AS "s"
+  GROUP BY
+    "b0",
+    "n"
+) AS "z"
+UNION ALL
+SELECT
+  'contact' AS "entity",
+  'fuzzy2:first_name+last_name' AS "rule",
+  CAST(COALESCE(
+    SUM(
+      CASE WHEN "n" BETWEEN 2 AND 1000 THEN (
+        "n" * (
+          "n" - 1
+        )
+      ) / 2 ELSE 0 END
+    ),
+    0
+  ) AS BIGINT) AS "pairs_compared",
+  (
+    SELECT
+      COUNT(*)
+    FROM "_ferry_pairs_contact"
+    WHERE
+      "rule" = 'fuzzy2:first_name+last_name'
+  ) AS "pairs_matched",
+  CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
+FROM (
+  SELECT
+    "n"
+  FROM (
+    SELECT
+      "_ferry_row",
+      NULLIF(
+        LOWER(
+          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+        ),
+        ''
+      ) AS "v",
+      RIGHT("phone", 8) AS "b0",
+      COUNT(*) OVER (PARTITION BY (
+        RIGHT("phone", 8)
+      )) AS "n"
+    FROM "_ferry_checked_contact"
+    WHERE
+      (
+        "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+      )
+      AND NOT NULLIF(
+        LOWER(
+          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+        ),
+        ''
+      ) IS NULL
+      AND NOT RIGHT("phone", 8) IS NULL
+  ) AS "s"
+  GROUP BY
+    "b0",
+    "n"
+) AS "z";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_clusters_contact" AS
 SELECT
@@ -442,7 +859,12 @@ FROM (
   SELECT
     "c"."_ferry_row" AS "_ferry_row",
     "k"."comp" AS "cluster",
-    ROW_NUMBER() OVER (PARTITION BY "k"."comp" ORDER BY "c"."_ferry_row") AS "rank",
+    ROW_NUMBER() OVER (
+      PARTITION BY "k"."comp"
+      ORDER BY (
+        CAST(NOT "c"."first_name" IS NULL AS INT) + CAST(NOT "c"."last_name" IS NULL AS INT) + CAST(NOT "c"."full_name" IS NULL AS INT) + CAST(NOT "c"."email" IS NULL AS INT) + CAST(NOT "c"."all_emails" IS NULL AS INT) + CAST(NOT "c"."phone" IS NULL AS INT) + CAST(NOT "c"."city" IS NULL AS INT) + CAST(NOT "c"."created_on" IS NULL AS INT) + CAST(NOT "c"."notes" IS NULL AS INT)
+      ) DESC, "c"."created_on" ASC, "c"."_ferry_row"
+    ) AS "rank",
     "c"."_ferry_key"
   FROM (
     WITH RECURSIVE "edges" AS (
@@ -492,7 +914,15 @@ FROM (
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_contact" AS
 WITH "merged" AS (
   SELECT
-    "c".*,
+    "c".*
+    REPLACE (CASE
+      WHEN "k"."rank" = 1
+      THEN ARRAY_TO_STRING(
+        LIST_FILTER("v"."all_emails", LAMBDA "x", "i" : LIST_POSITION("v"."all_emails", "x") = "i"),
+        ', '
+      )
+      ELSE "c"."all_emails"
+    END AS "all_emails", CASE WHEN "k"."rank" = 1 THEN "v"."notes" ELSE "c"."notes" END AS "notes", CASE WHEN "k"."rank" = 1 THEN "v"."city" ELSE "c"."city" END AS "city"),
     CASE
       WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
       THEN COALESCE("k"."_ferry_survivor_key", "c"."_ferry_key")
@@ -500,6 +930,22 @@ WITH "merged" AS (
   FROM "_ferry_checked_contact" AS "c"
   LEFT JOIN "_ferry_clusters_contact" AS "k"
     ON "k"."_ferry_row" = "c"."_ferry_row"
+  LEFT JOIN (
+    SELECT
+      "k"."cluster",
+      ARRAY_AGG("m"."all_emails" ORDER BY "k"."rank") FILTER(WHERE
+        NOT "m"."all_emails" IS NULL) AS "all_emails",
+      ARG_MIN("m"."notes", [-LENGTH("m"."notes"), "k"."rank"]) FILTER(WHERE
+        NOT "m"."notes" IS NULL) AS "notes",
+      ARG_MIN("m"."city", "k"."rank") FILTER(WHERE
+        NOT "m"."city" IS NULL) AS "city"
+    FROM "_ferry_clusters_contact" AS "k"
+    JOIN "_ferry_checked_contact" AS "m"
+      ON "m"."_ferry_row" = "k"."_ferry_row"
+    GROUP BY
+      "k"."cluster"
+  ) AS "v"
+    ON "v"."cluster" = "k"."cluster"
 )
 SELECT
   "m".*,
@@ -553,6 +999,7 @@ INSERT INTO "main"."contact" (
   "last_name",
   "full_name",
   "email",
+  "all_emails",
   "phone",
   "city",
   "created_on",
@@ -566,6 +1013,7 @@ SELECT
   "last_name",
   "full_name",
   "email",
+  "all_emails",
   "phone",
   "city",
   "created_on",
@@ -605,6 +1053,7 @@ SELECT
   "c"."last_name",
   "c"."full_name",
   "c"."email",
+  "c"."all_emails",
   "c"."phone",
   "c"."city",
   "c"."created_on",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -56,6 +57,18 @@ def test_exact_duplicates_are_merged_into_one_record(target, entity, kinds):
         assert len({xw[m] for m in kept}) <= 1
         intact += len(kept) == len(members | {original})
     assert intact >= 0.8 * len(clusters)
+
+
+def test_duplicate_pairs_match_the_truth(target):
+    """The example's dedup rules against every duplicate pair the generator made (bench/quality.py)."""
+    path = Path(target.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+                .fetchall()[0][0])
+    module_spec = importlib.util.spec_from_file_location("ferry_bench_quality", ROOT / "bench" / "quality.py")
+    quality = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(quality)
+    scores = quality.pair_quality(path, TRUTH)
+    assert scores["company"]["f1"] == 1.0
+    assert scores["all"]["precision"] >= 0.99 and scores["all"]["f1"] >= 0.95, scores
 
 
 def test_invalid_rows_are_rejected_with_their_reason(target):
