@@ -27,6 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from compiler.load import load  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLE = ROOT / "specs" / "legacy_crm" / "legacy_crm.yaml"
@@ -44,6 +49,16 @@ con.execute(f"CREATE TABLE contacts AS SELECT * FROM read_csv('{d}/contacts.csv'
 con.execute(f"CREATE TABLE deals AS SELECT * FROM read_csv('{d}/deals.csv', delim=',', header=true, all_varchar=true)")
 con.close()
 """
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"ferry_bench_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+quality = _load("quality")
 
 
 def load_generator():
@@ -68,19 +83,27 @@ def dataset(contacts: int, seed: int) -> Path:
     return folder
 
 
-PHONE = "transforms: [{phone: {region: PL, fallback: [DE, FR, UA]}}]"
-EMAIL = "transforms: [email, lower]"
-
-
-def bench_spec(folder: Path, name: str, phones: bool = True) -> Path:
-    """The example spec, pointed at the generated data, under its own name (optionally without
-    phone and email normalization, to measure what phonenumbers and email-validator cost)."""
-    text = EXAMPLE.read_text("utf-8").replace("name: legacy_crm", f"name: {name}")
-    assert PHONE in text and EMAIL in text, "the example spec no longer normalizes phones/emails as expected"
-    if not phones:
-        text = text.replace(PHONE, "transforms: [trim]").replace(EMAIL, "transforms: [trim, lower]")
+def bench_spec(folder: Path, name: str, variant: str = "full") -> Path:
+    """The example spec, pointed at the generated data, under its own name; variants drop one
+    feature to measure what it costs: ``no_phone`` (phone and email normalization become
+    trim/lower) and ``no_dedup`` (no dedup rules, natural keys or matching)."""
+    spec = load(EXAMPLE).data  # ferry's own reader: keys such as `on` stay text
+    spec["name"] = name
+    for entity in spec["entities"].values():
+        if variant == "no_dedup":
+            for key in ("key", "dedup", "match"):
+                entity.pop(key, None)
+        if variant == "no_phone":
+            for field in entity["fields"].values():
+                if not isinstance(field, dict):
+                    continue
+                names = [t if isinstance(t, str) else next(iter(t)) for t in field.get("transforms", ())]
+                if "phone" in names:
+                    field["transforms"] = ["trim"]
+                elif "email" in names:
+                    field["transforms"] = ["trim", "lower"]
     path = folder / f"{name}.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -88,6 +111,13 @@ def timed(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+VARIANTS = {
+    "ferry": ("full", "ferry run (the example spec)"),
+    "no_phone": ("no_phone", "without phone/email normalization"),
+    "no_dedup": ("no_dedup", "without dedup rules and matching"),
+}
 
 
 def main() -> int:
@@ -98,51 +128,60 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = dataset(args.contacts, args.seed)
-    spec = bench_spec(folder, "bench_legacy_crm")
-    spec_no_phone = bench_spec(folder, "bench_no_phone", phones=False)
+    specs = {key: bench_spec(folder, f"bench_{key}", variant) for key, (variant, _) in VARIANTS.items()}
     work = Path(tempfile.mkdtemp(prefix="ferry-bench-"))
     out = work / "generated"
+    times: dict[str, list[float]] = {"floor": [], **{key: [] for key in VARIANTS}}
     try:
-        for s in (spec, spec_no_phone):
+        for s in specs.values():
             subprocess.run([*FERRY, "compile", str(s), "--out", str(out)], check=True, cwd=ROOT,
                            stdout=subprocess.DEVNULL)
-        floor, ferry, no_phone = [], [], []
         for i in range(args.repeat):
             for f in work.glob("*.duckdb*"):  # includes the floor's transcoded copy
                 f.unlink()
-            floor.append(timed([sys.executable, "-c", FLOOR, str(work / "floor.duckdb"), str(folder / "data")]))
-            ferry.append(timed([*FERRY, "run", str(spec), "--out", str(out), "--target", str(work / "ferry.duckdb")]))
-            no_phone.append(timed([*FERRY, "run", str(spec_no_phone), "--out", str(out),
-                                   "--target", str(work / "no_phone.duckdb")]))
-            print(f"  round {i + 1}: floor {floor[-1]:.2f}s  ferry run {ferry[-1]:.2f}s  "
-                  f"without phone/email {no_phone[-1]:.2f}s", flush=True)
+            times["floor"].append(timed([sys.executable, "-c", FLOOR, str(work / "floor.duckdb"),
+                                         str(folder / "data")]))
+            for key, s in specs.items():
+                times[key].append(timed([*FERRY, "run", str(s), "--out", str(out),
+                                         "--target", str(work / f"{key}.duckdb")]))
+            print(f"  round {i + 1}: " + "  ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
         manifest = json.loads((work / "ferry.run.json").read_text("utf-8"))
+        scores = quality.pair_quality(work / "ferry.duckdb", folder / "data" / "truth")
         validate = [timed([*FERRY, "validate", str(EXAMPLE)]) for _ in range(5)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    f_med, r_med, n_med = statistics.median(floor), statistics.median(ferry), statistics.median(no_phone)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    dedup_steps = sum(s["seconds"] for s in manifest["steps"] if s["file"].endswith(("_company.sql", "_contact.sql")))
     result = {
         "contacts": args.contacts,
         "rows_read": manifest["sources"],
-        "floor_seconds": round(f_med, 3),
-        "ferry_run_seconds": round(r_med, 3),
-        "ratio": round(r_med / f_med, 2),
-        "goal_ratio": 2.0,
-        "without_phones_seconds": round(n_med, 3),
-        "phones_ratio": round(r_med / n_med, 2),
+        "floor_seconds": round(med["floor"], 3),
+        "ferry_run_seconds": round(med["ferry"], 3),
+        "ratio": round(med["ferry"] / med["floor"], 2),
+        "without_phones_seconds": round(med["no_phone"], 3),
+        "phones_ratio": round(med["ferry"] / med["no_phone"], 2),
+        "without_dedup_seconds": round(med["no_dedup"], 3),
+        "dedup_ratio": round(med["ferry"] / med["no_dedup"], 2),
+        "goal_dedup_ratio": 1.5,
+        "dedup_quality": scores,
+        "dedup_stats": manifest.get("dedup", []),
         "validate_example_seconds": round(statistics.median(validate), 3),
         "steps": manifest["steps"],
         "entities": manifest["entities"],
     }
     print()
     print(f"end-to-end ferry run, {args.contacts:,} contacts (median of {args.repeat})")
-    print(f"  floor (DuckDB read_csv -> tables): {f_med:8.2f} s")
-    print(f"  ferry run                        : {r_med:8.2f} s")
-    print(f"  ratio                            : {r_med / f_med:8.2f} x   (goal <= 2.0)")
-    print(f"  ferry run without phone/email    : {n_med:8.2f} s")
-    print(f"  full / without phone/email       : {r_med / n_med:8.2f} x   (what phone and email normalization cost)")
-    print(f"  ferry validate (example spec)    : {result['validate_example_seconds']:8.2f} s")
+    print(f"  floor (DuckDB read_csv -> tables)   : {med['floor']:8.2f} s")
+    for key, (_, label) in VARIANTS.items():
+        print(f"  {label:<37}: {med[key]:8.2f} s   ({med[key] / med['floor']:.2f} x floor)")
+    print(f"  full / without phone/email          : {med['ferry'] / med['no_phone']:8.2f} x")
+    print(f"  full / without dedup                : {med['ferry'] / med['no_dedup']:8.2f} x   (goal <= 1.5)")
+    print(f"  company + contact steps (full run)  : {dedup_steps:8.2f} s")
+    for entity, sc in scores.items():
+        print(f"  duplicate pairs {entity:<9}: precision {sc['precision']:.4f}  recall {sc['recall']:.4f}  "
+              f"F1 {sc['f1']:.4f}  ({sc['true_positives']}/{sc['truth_pairs']} true pairs, {sc['found_pairs']} found)")
+    print(f"  ferry validate (example spec)       : {result['validate_example_seconds']:8.2f} s")
     print("  slowest steps: " + ", ".join(f"{s['file']} {s['seconds']:.2f}s"
                                           for s in sorted(manifest["steps"], key=lambda s: -s["seconds"])[:4]))
     results = HERE / "results"

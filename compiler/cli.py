@@ -28,8 +28,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold secrets
     rich_markup_mode="rich",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
     help="Spec files. Default: every spec under specs/.", show_default=False)]
@@ -143,9 +143,16 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
     for name in ("entity", "source", "read", "loaded", "merged", "archived", "rejected", "balanced"):
         table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
     for c in manifest.entities:
-        table.add_row(c.entity, c.source, str(c.read), str(c.loaded), str(c.merged), str(c.archived), str(c.rejected),
+        loaded = f"{c.loaded} ({c.linked} linked)" if c.linked else str(c.loaded)
+        table.add_row(c.entity, c.source, str(c.read), loaded, str(c.merged), str(c.archived), str(c.rejected),
                       "yes" if c.balanced else "NO")
     out.print(table)
+    for d in manifest.dedup:
+        compared = f"{d['pairs_compared']} pairs compared, " if d["pairs_compared"] is not None else ""
+        skipped = f", {d['rows_in_skipped_blocks']} rows in blocks over max_block" if d["rows_in_skipped_blocks"] else ""
+        out.print(f"dedup {d['entity']} {d['rule']}: {compared}{d['pairs_matched']} matched{skipped}")
+    if any(c.merged for c in manifest.entities):
+        out.print(f"duplicate clusters for review: ferry review {manifest.spec['path']}")
     if manifest.unresolved_references:
         out.print(f"{manifest.unresolved_references} references left empty, see _ferry.unresolved_references")
     out.print(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")

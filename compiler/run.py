@@ -55,6 +55,7 @@ class EntityCounts:
     merged: int
     archived: int
     rejected: int
+    linked: int = 0  # of the loaded: records that already existed in the target (``match``)
 
     @property
     def balanced(self) -> bool:
@@ -79,6 +80,7 @@ class RunManifest:
     sources: dict[str, int]  # rows read per source
     entities: tuple[EntityCounts, ...]
     unresolved_references: int
+    dedup: tuple[dict[str, Any], ...]  # per dedup rule: pairs compared and matched, rows in skipped blocks
     started_at: str
     seconds: float
 
@@ -154,15 +156,17 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
             exp.Count(this=exp.Distinct(expressions=[row])),
             exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
             *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
+            exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)),
+                     dialect="duckdb"),
         ).from_(exp.to_table(rows, quoted=True))
-        total, distinct, highest, loaded, merged, archived, rejected = con.execute(
+        total, distinct, highest, loaded, merged, archived, rejected, linked = con.execute(
             tally.sql(dialect="duckdb")).fetchall()[0]
         if not total == distinct == highest:
             raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]),
                         "this is a ferry bug: please report it with the spec")
         read[e["source"]] = total
-        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected)
+        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked)
         archive = e.get("archive")
         persisted = (
             (_count(con, archive["table"]) if archive else 0) == c.archived
@@ -181,6 +185,14 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
                         Span(e["table"]), "this is a ferry bug: please report it with the spec")
         counts.append(c)
     return read, tuple(counts)
+
+
+def _dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    query = exp.select(exp.Star()).from_(exp.to_table(manifest["tables"]["dedup_stats"], quoted=True)).order_by(
+        exp.column("entity"), exp.column("rule"))
+    cursor = con.execute(query.sql(dialect="duckdb"))
+    columns = [d[0] for d in cursor.description]
+    return tuple(dict(zip(columns, row)) for row in cursor.fetchall())
 
 
 _LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")
@@ -245,6 +257,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest)
             unresolved = _count(con, manifest["tables"]["unresolved_references"])
+            dedup = _dedup_stats(con, manifest)
             staged_files = export_archives(con, manifest, base)
             con.execute("COMMIT")
             committed = True
@@ -274,6 +287,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         sources=read,
         entities=counts,
         unresolved_references=unresolved,
+        dedup=dedup,
         started_at=started_at,
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -18,8 +18,8 @@ MANIFEST = {
 def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int, reject_rows: int):
     con = duckdb.connect()
     con.execute("CREATE SCHEMA _ferry")
-    con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR)")
-    con.executemany("INSERT INTO w VALUES (?, ?)", statuses)
+    con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR, _ferry_linked BOOLEAN DEFAULT false)")
+    con.executemany("INSERT INTO w (_ferry_row, _ferry_status) VALUES (?, ?)", statuses)
     # The entity table also holds a record ferry did not load (id 1000): it must not count.
     con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows}) UNION ALL SELECT 1000")
     loaded = sum(1 for _, status in statuses if status == "loaded")
