@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Seeded, deterministic, streaming generator of a messy legacy-CRM export.
 
-Writes three source files the way an old Polish CRM would export them
+Writes the source files the way an old Polish CRM and its satellites would
+export them
 
-    companies.csv   cp1250, ';', CRLF      (firma_id, nazwa, nip, ...)
-    contacts.csv    UTF-8 with BOM, ',', LF (contact_id, first_name, ...)
-    deals.csv       UTF-8, ',', LF          (deal_id, title, amount, ...)
+    companies.csv     cp1250, ';', CRLF      (firma_id, nazwa, nip, ...)
+    contacts.csv      UTF-8 with BOM, ',', LF (contact_id, first_name, ...)
+    deals.csv         UTF-8, ',', LF          (deal_id, title, amount, ...,
+                                               owner_id)
+      or deals.xml    UTF-8 XML export of the same records (--deals-format xml)
+    owners.xlsx       sheet "Users": title row, empty row, header at row 3
+    activities.ndjson one JSON object per line, nested "meta", mixed types
 
 plus the ground truth of every defect it injected, in OUT_DIR/truth/:
 
@@ -21,9 +26,18 @@ other e-mail domain or none).  Every member of a cluster, the original
 included, has one row; cluster_id is the original's id.  Invalid-row reasons
 are ferry's reject rule names (``missing_source_id``, ``invalid_decimal``).
 Each row carries at most one defect, and e-mails of distinct people differ
-after trim + lower-case.
+after trim + lower-case.  Orphans of the later files: ``deal.owner_id`` (a
+user deleted from the CRM) and ``activity.deal_id``; one owner has an invalid
+e-mail (``invalid_email``).  Nothing references a row the truth lists as
+invalid, and activities hang only off defect-free deals, so a row a migration
+rejects never strands a reference the truth does not mention.
 
 Usage:  python bench/generate.py OUT_DIR --contacts N [--seed S]
+                                 [--deals-format {csv,xml}]
+
+Each file has its own random stream; the later additions (owner_id, owners,
+activities) draw from streams of their own, so they never shift a byte of the
+files that existed before them.
 
 Everything is drawn from ``random.Random`` instances seeded from the seed
 (string seeds are hashed with SHA-512 by ``random``, not with ``hash()``), no
@@ -36,20 +50,29 @@ local parts.
 
 Row numbers in the truth (``row``) count data records (the header is not a
 record), starting at 1, as the csv module reads them; a note with an embedded
-newline is one record, not two lines.
+newline is one record, not two lines.  In owners.xlsx record 1 is sheet row 4
+(below the title, the empty row and the header); in deals.xml record k is the
+k-th <deal>, the same deal as data record k of deals.csv.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import math
 import sys
 import time
+import zipfile
 from array import array
-from datetime import date, timedelta
+from bisect import bisect_right
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from random import Random
+from xml.sax.saxutils import escape, quoteattr
+
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 DEFAULT_SEED = 2026
 
@@ -60,12 +83,21 @@ COMPANY_HEADER = ["firma_id", "nazwa", "nip", "miasto", "kraj", "telefon",
                   "firma_nadrzedna", "data_utworzenia", "status"]
 CONTACT_HEADER = ["contact_id", "first_name", "last_name", "email", "phone",
                   "company_id", "reports_to", "created_at", "city", "notes"]
+# owner_id is last, so the columns before it keep the bytes they had before it.
 DEAL_HEADER = ["deal_id", "title", "amount", "currency", "stage",
-               "company_id", "contact_id", "close_date"]
+               "company_id", "contact_id", "close_date", "owner_id"]
+OWNER_HEADER = ["user_id", "full_name", "email", "region", "active", "hired",
+                "quota"]
 
 FIRST_COMPANY_ID = 1001
 FIRST_CONTACT_ID = 50001
 FIRST_DEAL_ID = 900001
+FIRST_OWNER_ID = 101
+FIRST_ACTIVITY_ID = 3_000_001
+
+# The moment every export claims to have been made (XML header, xlsx title and
+# document properties, zip entry times).  A constant, so output is repeatable.
+EXPORTED_AT = datetime(2025, 12, 31, 18, 30, 0)
 
 # --------------------------------------------------------------------------
 # rates (fractions of rows of the file concerned)
@@ -85,6 +117,10 @@ P_CONTACT_NO_PHONE = 0.05
 P_DEAL_NO_CONTACT = 0.10
 P_NOTE = 0.12
 P_NOTE_NEWLINE = 0.25          # of the notes
+P_DEAL_ORPHAN_OWNER = 0.01     # owner_id of a user deleted from the CRM
+P_DEAL_NO_OWNER = 0.005        # empty owner_id
+P_ACTIVITY_ORPHAN_DEAL = 0.01  # deal_id of a deal not in the export
+P_OWNER_INACTIVE = 0.2
 
 # Guaranteed minimum of each defect, at every size (so the 300-contact example
 # still exercises everything).  Units: clusters for duplicates, rows otherwise.
@@ -104,12 +140,16 @@ MIN = {
     "contact_ref_dup_company": 3,
     "deal_ref_dup_company": 3,
     "deal_ref_dup_contact": 3,
+    "orphan_deal_owner": 3,
+    "deal_no_owner": 3,
+    "orphan_activity_deal": 3,
 }
 
 # Truth reasons use the names of ferry's reject rules, so a test can compare
 # the truth with ``_ferry.rejects`` directly.
 REASON_EMPTY_ID = "missing_source_id"
 REASON_BAD_DECIMAL = "invalid_decimal"
+REASON_BAD_EMAIL = "invalid_email"
 
 # How far after its original a duplicate may be written (rows).
 DUP_WINDOW = 20_000
@@ -278,6 +318,62 @@ NOTES_MULTILINE = (
     "Rappeler lundi\ndemande un devis, urgent",
 )
 
+# owners.xlsx material
+OWNER_LANG_CUM = (0.75, 0.90, 0.90, 1.0)        # PL, DE, (no FR), UA
+OWNER_DOMAIN = "polmex-handel.pl"
+OWNER_REGIONS = ("Centrum", "Północ", "Południe", "Zachód", "Wschód", "DACH",
+                 "Francja", "Україна")
+# How the one bad owner e-mail was typed; every shape fails any syntax check.
+INVALID_EMAIL_STYLES = (
+    lambda local, dom: f"{local}(at){dom}",
+    lambda local, dom: f"{local}@",
+    lambda local, dom: f"{local}@@{dom}",
+    lambda local, dom: f"{local} {dom}",
+)
+QUOTA_CENTS = (0.25, 0.5, 0.75, 0.99)           # the fractional quotas
+
+# activities.ndjson material.  Tables of (value, weight).
+ACTIVITY_TYPES = (                  # (label as typed, what it means), weight
+    (("call", "call"), 20), (("Call", "call"), 6), (("CALL", "call"), 2),
+    (("telefon", "call"), 4), (("Telefon", "call"), 2), (("Anruf", "call"), 3),
+    (("meeting", "meeting"), 12), (("Meeting", "meeting"), 5),
+    (("spotkanie", "meeting"), 3), (("Termin", "meeting"), 2),
+    (("email", "email"), 14), (("Email", "email"), 4),
+    (("E-mail", "email"), 4), (("e-mail", "email"), 3), (("mail", "email"), 2),
+    (("note", "note"), 8), (("Note", "note"), 3), (("notatka", "note"), 3),
+    (("Notiz", "note"), 2),
+)
+ACTIVITIES_PER_DEAL = ((0, 15), (1, 35), (2, 35), (3, 15))     # mean 1.5
+ACTIVITY_TIME_STYLES = (
+    (("iso", lambda y, m, d, hh, mm: f"{y}-{m}-{d}T{hh}:{mm}:00"), 60),
+    (("dotted", lambda y, m, d, hh, mm: f"{d}.{m}.{y} {hh}:{mm}"), 40),
+)
+DURATION_STYLES = (                 # minutes as a number, a decimal, a string
+    (("number", lambda mins: mins), 78),
+    (("decimal", lambda mins: mins + 0.5), 8),
+    (("text", str), 14),
+)
+DURATIONS = (5, 10, 15, 15, 20, 30, 30, 45, 60, 90, 120)
+ACTIVITY_NOTES = (
+    'Klient prosi o ofertę "na wczoraj".\nOddzwonić w piątek po 10:00.',
+    "Rozmowa z p. Żółkiewską: budżet zatwierdzony,\nale zarząd chce rabatu 5%.",
+    "Spotkanie w Łodzi — omówiono „etap 2”.\nNastępny krok: umowa.",
+    'Обговорили умови постачання.\nЧекаємо на підтвердження від "Київ-Агро".',
+    "Клієнт просить знижку 10%;\nпередзвонити у вівторок.",
+    'Rückruf erbeten, "dringend"',
+    "Wysłano ofertę (plik: C:\\Oferty\\2024\\oferta_v3.pdf)",
+    "Brak odpowiedzi.\n\nSpróbować ponownie za tydzień.",
+    "Mail odbity — zły adres?\r\nSprawdzić w systemie.",
+    "Klient: 'zadzwońcie w przyszłym miesiącu'\tpriorytet: niski",
+    "",
+)
+P_ACTIVITY_NO_NOTES = 0.2          # "notes" key missing altogether
+P_ACTIVITY_META = 0.35
+META_SOURCES = ("outlook-sync", "mobile-app", "web", "import-2019",
+                "gmail-addon")
+META_TAGS = ("pilne", "follow-up", "VIP", "oferta", "reklamacja", "важливо",
+             "Rückruf")
+
 # --------------------------------------------------------------------------
 # text helpers
 # --------------------------------------------------------------------------
@@ -432,6 +528,33 @@ def _pick_cum(x: float, cum) -> int:
         if x < c:
             return i
     return len(cum) - 1
+
+
+def _sample(r, seq, k: int) -> list:
+    """k distinct items of seq in draw order, using only r() (whose sequence,
+    unlike Random.sample's, Python promises to keep across versions)."""
+    pool = list(seq)
+    out = []
+    for _ in range(k):
+        out.append(pool.pop(int(r() * len(pool))))
+    return out
+
+
+def _weighted(table) -> tuple:
+    """((value, weight), ...) -> (values, cumulative shares) for _draw."""
+    total = sum(w for _, w in table)
+    acc, cum = 0, []
+    for _, w in table:
+        acc += w
+        cum.append(acc / total)
+    cum[-1] = 1.0
+    return tuple(v for v, _ in table), tuple(cum)
+
+
+def _draw(x: float, weighted: tuple):
+    """The value of a _weighted table that x (uniform in [0, 1)) falls on."""
+    values, cum = weighted
+    return values[bisect_right(cum, x)]         # x < 1.0 == cum[-1]
 
 
 # Date tables: index -> (yyyy, mm, dd) strings, built once.
@@ -606,16 +729,25 @@ def _email_case_variant(rng: Random, email: str) -> str:
     return v
 
 
-def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED) -> dict:
-    """Write the export and its truth into out_dir; return the summary dict."""
+def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED,
+             deals_format: str = "csv") -> dict:
+    """Write the export and its truth into out_dir; return the summary dict.
+
+    deals_format "csv" writes deals.csv, "xml" writes deals.xml instead (the
+    same records; a deals file of the other format left in out_dir by an
+    earlier run is removed, so the folder always matches its summary).
+    """
     if contacts < 1:
         raise ValueError("contacts must be >= 1")
+    if deals_format not in DEAL_SINKS:
+        raise ValueError(f"deals_format must be one of {sorted(DEAL_SINKS)}")
     _check_cp1250()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_contacts = int(contacts)
     n_companies = max(20, round(0.35 * n_contacts))
     n_deals = round(0.65 * n_contacts)
+    n_owners = max(12, n_contacts // 5000)
 
     truth = _Truth(out_dir / "truth")
     counts: dict = {
@@ -626,8 +758,10 @@ def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED) -> dict:
                                    "fuzzy": {"clusters": 0,
                                              "duplicate_rows": 0}}},
         "orphans": {"company.firma_nadrzedna": 0, "contact.company_id": 0,
-                    "deal.company_id": 0, "deal.contact_id": 0},
-        "invalid": {"contact.contact_id": 0, "deal.amount": 0},
+                    "deal.company_id": 0, "deal.contact_id": 0,
+                    "deal.owner_id": 0, "activity.deal_id": 0},
+        "invalid": {"contact.contact_id": 0, "deal.amount": 0,
+                    "owner.email": 0},
         "self_references": {"company.firma_nadrzedna": 0,
                             "contact.reports_to": 0},
         "references_to_duplicates": {"contact.company_id": 0,
@@ -635,17 +769,32 @@ def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED) -> dict:
                                      "deal.contact_id": 0},
         "notes": {"with_newline": 0, "total": 0},
         "languages": {"pl": 0, "de": 0, "fr": 0, "uk": 0},
+        "owners": {"inactive": 0, "deals_without_owner": 0},
+        "activities": {
+            "by_type": {"call": 0, "meeting": 0, "email": 0, "note": 0},
+            "occurred_at": {"iso": 0, "dotted": 0},
+            "duration_min": {"number": 0, "decimal": 0, "text": 0},
+            "without_notes": 0, "with_meta": 0, "without_contact": 0},
     }
     max_id = max(FIRST_COMPANY_ID + n_companies, FIRST_CONTACT_ID + n_contacts,
                  FIRST_DEAL_ID + n_deals)
     orphan_base = _orphan_base(max_id)
+    sink = DEAL_SINKS[deals_format]
+    for other in DEAL_SINKS.values():
+        if other is not sink:
+            (out_dir / other.file_name).unlink(missing_ok=True)
+    owners, bad_owner = _plan_owners(seed, n_owners)
     try:
         comp = _gen_companies(out_dir, n_companies, seed, truth, counts,
                               orphan_base)
         cont = _gen_contacts(out_dir, n_contacts, seed, truth, counts,
                              orphan_base, comp)
-        n_deal_rows = _gen_deals(out_dir, n_deals, seed, truth, counts,
-                                 orphan_base, comp, cont)
+        owner_of = _DealOwners(seed, n_deals, owners, bad_owner, truth, counts)
+        deals = _gen_deals(out_dir, n_deals, seed, truth, counts,
+                           orphan_base, comp, cont, owner_of, sink)
+        _write_owners(out_dir, owners, bad_owner, truth, counts)
+        n_activities = _gen_activities(out_dir, seed, truth, counts,
+                                       orphan_base, deals, cont["n_valid"])
     finally:
         truth.close()
 
@@ -654,8 +803,10 @@ def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED) -> dict:
         "seed": seed,
         "contacts_arg": n_contacts,
         "rows": {"companies": n_companies, "contacts": n_contacts,
-                 "deals": n_deal_rows},
+                 "deals": deals["rows"], "owners": n_owners,
+                 "activities": n_activities},
         **counts,
+        "deals_format": deals_format,
     }
     with open(out_dir / "truth" / "summary.json", "w", encoding="utf-8",
               newline="\n") as f:
@@ -1114,7 +1265,13 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
             "dup_ids": dup_ids}
 
 
-def _gen_deals(out_dir, n, seed, truth, counts, orphan_base, comp, cont):
+def _gen_deals(out_dir, n, seed, truth, counts, orphan_base, comp, cont,
+               owner_of, sink):
+    """deals.csv or deals.xml (sink), one record per deal.
+
+    Returns the row count and, per deal, what the activities may cite: its
+    contact id (0 = none), or -1 when the row carries a defect.
+    """
     rng = Random(f"ferry-bench:{seed}:deals")
     r = rng.random
     keys = ("orphan_deal_company", "orphan_deal_contact", "invalid_deal",
@@ -1149,13 +1306,8 @@ def _gen_deals(out_dir, n, seed, truth, counts, orphan_base, comp, cont):
         return seq[int(r() * len(seq))]
 
     rows = 0
-    path = out_dir / "deals.csv"
-    with open(path, "w", encoding="utf-8", newline="",
-              buffering=1 << 20) as f:
-        w = csv.writer(f, delimiter=",", lineterminator="\n",
-                       quoting=csv.QUOTE_MINIMAL)
-        write = w.writerow
-        write(DEAL_HEADER)
+    cites = array("i")          # per deal: contact id, 0 = none, -1 = defect
+    with sink(out_dir) as write:
         for j in range(n):
             did = FIRST_DEAL_ID + j
             tags = forced.get(j)
@@ -1232,11 +1384,364 @@ def _gen_deals(out_dir, n, seed, truth, counts, orphan_base, comp, cont):
             y, m, d = dates[int(r() * nd)]
             if r() < 0.3:
                 title = f"{title} {y}"
+            owner_id, owner_defect = owner_of(j, did, defect == 0)
             write((did, title, amount, pick(currency_for[country]),
                    stages[_pick_cum(r(), stage_cum)], company_id, contact_id,
-                   f"{y}-{m}-{d}"))
+                   f"{y}-{m}-{d}", owner_id))
+            cites.append(-1 if defect or owner_defect else contact_id or 0)
             rows += 1
-    return rows
+    return {"rows": rows, "cites": cites}
+
+
+# --------------------------------------------------------------------------
+# deals: csv or xml, the same records
+# --------------------------------------------------------------------------
+class _DealsCsv:
+    """deals.csv: UTF-8, ',', LF, minimal quoting; owner_id the last column."""
+    file_name = "deals.csv"
+
+    def __init__(self, out_dir: Path):
+        self._f = open(out_dir / self.file_name, "w", encoding="utf-8",
+                       newline="", buffering=1 << 20)
+
+    def __enter__(self):
+        write = csv.writer(self._f, delimiter=",", lineterminator="\n",
+                           quoting=csv.QUOTE_MINIMAL).writerow
+        write(DEAL_HEADER)
+        return write
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+# deals.xml, shaped like a CRM's XML export:
+#
+#   <export system="legacy-crm" generated="..."><deals>
+#     <deal id="900001" stage="w toku"><title>..</title>
+#       <amount currency="EUR">116000.00</amount><company_id>..</company_id>
+#       <contact_id>..</contact_id><close_date>..</close_date>
+#       <owner_id>..</owner_id></deal> ...
+#   </deals></export>
+#
+# ferry's XML reader flattens a record so: attributes of the record element
+# -> columns by attribute name; a child element's text -> column by its tag;
+# a child's attributes -> "<child>.<attr>"; grandchildren -> "<child>.<gc>".
+# The deal columns read from deals.xml are therefore
+#   id, stage, title, amount, amount.currency, company_id, contact_id,
+#   close_date, owner_id
+# (deals.csv's deal_id is "id", its currency is "amount.currency").  An empty
+# value leaves its attribute or element out.  The tables say where each
+# deals.csv column goes: (index in the row, name).
+_deal_col = DEAL_HEADER.index
+DEAL_XML_ATTRIBUTES = ((_deal_col("deal_id"), "id"),
+                       (_deal_col("stage"), "stage"))
+DEAL_XML_CHILDREN = (           # (index, tag, attributes of the child)
+    (_deal_col("title"), "title", ()),
+    (_deal_col("amount"), "amount", ((_deal_col("currency"), "currency"),)),
+    (_deal_col("company_id"), "company_id", ()),
+    (_deal_col("contact_id"), "contact_id", ()),
+    (_deal_col("close_date"), "close_date", ()),
+    (_deal_col("owner_id"), "owner_id", ()),
+)
+
+
+def _xml_text(value) -> str:
+    return escape(value) if type(value) is str else str(value)  # ints as is
+
+
+def _xml_attributes(row, table) -> str:
+    out = ""
+    for i, name in table:
+        value = row[i]
+        if value != "":
+            out += f" {name}=" + (quoteattr(value) if type(value) is str
+                                  else f'"{value}"')
+    return out
+
+
+def _deal_element(row) -> str:
+    """One <deal>, indented as exports usually are."""
+    out = ["    <deal", _xml_attributes(row, DEAL_XML_ATTRIBUTES), ">\n"]
+    for i, tag, attributes in DEAL_XML_CHILDREN:
+        attrs = _xml_attributes(row, attributes) if attributes else ""
+        text = row[i]
+        if text != "":
+            out.append(f"      <{tag}{attrs}>{_xml_text(text)}</{tag}>\n")
+        elif attrs:
+            out.append(f"      <{tag}{attrs}/>\n")
+    out.append("    </deal>\n")
+    return "".join(out)
+
+
+class _DealsXml:
+    """deals.xml: UTF-8 with a declaration, written record by record."""
+    file_name = "deals.xml"
+
+    def __init__(self, out_dir: Path):
+        self._f = open(out_dir / self.file_name, "w", encoding="utf-8",
+                       newline="\n", buffering=1 << 20)
+
+    def __enter__(self):
+        self._f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                      f'<export system="legacy-crm" generated='
+                      f'"{EXPORTED_AT.isoformat()}">\n  <deals>\n')
+        put = self._f.write
+        return lambda row: put(_deal_element(row))
+
+    def __exit__(self, *exc):
+        self._f.write("  </deals>\n</export>\n")
+        self._f.close()
+
+
+DEAL_SINKS = {"csv": _DealsCsv, "xml": _DealsXml}
+
+
+# --------------------------------------------------------------------------
+# owners: owners.xlsx and the owner_id of each deal
+# --------------------------------------------------------------------------
+def _plan_owners(seed, n) -> tuple[list, int]:
+    """The sales team: n users, from a stream of their own.
+
+    Injects one user whose e-mail is invalid (its index is returned with the
+    rows; the truth row is written with the sheet) and about P_OWNER_INACTIVE
+    inactive users (not a defect).  Other e-mails are distinct.
+    """
+    rng = Random(f"ferry-bench:{seed}:owners")
+    r = rng.random
+
+    def pick(seq):
+        return seq[int(r() * len(seq))]
+
+    bad = int(r() * n)
+    first_hire = date(2008, 1, 1)
+    hire_days = (date(2025, 6, 30) - first_hire).days
+    local_seen: dict = {}
+    rows = []
+    for i in range(n):
+        lang = _pick_cum(r(), OWNER_LANG_CUM)
+        female = r() < 0.5
+        first = pick(FIRST_NAMES[lang][1 if female else 0])
+        last = pick(LAST_NAMES[lang])
+        if lang == PL and female:
+            last = _female_pl(last)
+        base = f"{_fold(first)}.{_fold(last)}"
+        k = local_seen.get(base, 0) + 1
+        local_seen[base] = k
+        local = base if k == 1 else f"{base}{k}"
+        email = f"{local}@{OWNER_DOMAIN}"
+        if i == bad:
+            email = pick(INVALID_EMAIL_STYLES)(local, OWNER_DOMAIN)
+        quota = 1000 * (120 + int(r() * 780))
+        if r() < 0.3:
+            quota += pick(QUOTA_CENTS)
+        rows.append((FIRST_OWNER_ID + i, f"{first} {last}", email,
+                     pick(OWNER_REGIONS), r() >= P_OWNER_INACTIVE,
+                     first_hire + timedelta(days=int(r() * hire_days)), quota))
+    return rows, bad
+
+
+def _write_owners(out_dir, owners, bad, truth, counts) -> None:
+    """owners.xlsx, sheet "Users": a title in row 1, row 2 empty, the header in
+    row 3, then one row per user: active an Excel boolean, hired a date cell,
+    quota a number.  Records the invalid e-mail in truth/invalid.csv."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Users"
+    ws.append([f"Sales team export {EXPORTED_AT:%Y-%m-%d}"])
+    ws.append([])
+    ws.append(OWNER_HEADER)
+    hired, quota = OWNER_HEADER.index("hired"), OWNER_HEADER.index("quota")
+    for row in owners:
+        ws.append(row)
+        cells = ws[ws.max_row]
+        cells[hired].number_format = "yyyy-mm-dd"
+        cells[quota].number_format = "#,##0.00"
+    _save_xlsx(wb, out_dir / "owners.xlsx")
+
+    user_id, _, email = owners[bad][:3]
+    truth.invalid(("owner", user_id, bad + 1, "email", email,
+                   REASON_BAD_EMAIL))
+    counts["invalid"]["owner.email"] += 1
+    active = OWNER_HEADER.index("active")
+    counts["owners"]["inactive"] = sum(1 for o in owners if not o[active])
+
+
+def _save_xlsx(wb, path: Path) -> None:
+    """Save wb with no clock in it, so the same seed gives the same bytes.
+
+    openpyxl's save() stamps docProps/core.xml with the current time, and
+    zipfile stamps every entry with it.  So the document dates are set to
+    EXPORTED_AT, the workbook is written by openpyxl's ExcelWriter (what save()
+    uses, minus the stamp) into memory, and copied entry by entry, in the same
+    order, with EXPORTED_AT as every entry's time.
+    """
+    wb.properties.created = wb.properties.modified = EXPORTED_AT
+    buf = io.BytesIO()
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
+    stamp = EXPORTED_AT.timetuple()[:6]
+    with zipfile.ZipFile(buf) as src, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for entry in src.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(entry))
+
+
+class _DealOwners:
+    """owner_id of each deal, from a stream of its own (so deals.csv's other
+    columns keep their bytes).
+
+    Injects, on deals that carry no other defect: ~P_DEAL_ORPHAN_OWNER
+    owner_ids of users deleted from the CRM (ids past the last user; recorded
+    in truth/orphans.csv) and ~P_DEAL_NO_OWNER empty ones.  A deal never names
+    the user with the invalid e-mail, whom a migration may reject.
+    Call: (row index, deal id, row is clean) -> (owner_id, is an orphan).
+    """
+    _KEYS = ("orphan_deal_owner", "deal_no_owner")
+
+    def __init__(self, seed, n_deals, owners, bad, truth, counts):
+        rng = Random(f"ferry-bench:{seed}:deal-owners")
+        self._r = rng.random
+        self._forced = _forced_positions(rng, n_deals,
+                                         {k: MIN[k] for k in self._KEYS})
+        self._debt = {k: 0 for k in self._KEYS}
+        self._ids = tuple(o[0] for i, o in enumerate(owners) if i != bad)
+        self._deleted = FIRST_OWNER_ID + len(owners)    # first id not in use
+        self._orphan_w = truth.orphan
+        self._counts = counts
+
+    def __call__(self, j, did, clean):
+        r, debt = self._r, self._debt
+        tags = self._forced.get(j)
+        if tags:
+            for t in tags:
+                debt[t] += 1
+        x = r()
+        owner = self._ids[int(r() * len(self._ids))]
+        if not clean:
+            return owner, False
+        if debt["orphan_deal_owner"] or x < P_DEAL_ORPHAN_OWNER:
+            if debt["orphan_deal_owner"]:
+                debt["orphan_deal_owner"] -= 1
+            gone = self._deleted + int(r() * 20)
+            self._orphan_w(("deal", did, "owner_id", gone))
+            self._counts["orphans"]["deal.owner_id"] += 1
+            return gone, True
+        if debt["deal_no_owner"] or x < P_DEAL_ORPHAN_OWNER + P_DEAL_NO_OWNER:
+            if debt["deal_no_owner"]:
+                debt["deal_no_owner"] -= 1
+            self._counts["owners"]["deals_without_owner"] += 1
+            return "", False
+        return owner, False
+
+
+# --------------------------------------------------------------------------
+# activities.ndjson
+# --------------------------------------------------------------------------
+def _js(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# The activity tables as JSON text, encoded once: a line is assembled from
+# these pieces rather than dumped from a dict (which costs ~4x as much).
+_TYPE_JS = _weighted(tuple(((_js(label), kind), w)
+                           for (label, kind), w in ACTIVITY_TYPES))
+_PER_DEAL = _weighted(ACTIVITIES_PER_DEAL)
+_TIME_STYLES = _weighted(ACTIVITY_TIME_STYLES)
+_DURATION_JS = _weighted(tuple(
+    ((shape, tuple(_js(f(m)) for m in DURATIONS)), w)
+    for (shape, f), w in DURATION_STYLES))
+_NOTES_JS = tuple(f', "notes": {_js(n)}' for n in ACTIVITY_NOTES)
+_SOURCES_JS = tuple(_js(s) for s in META_SOURCES)
+_TAGS_JS = tuple(_js(t) for t in META_TAGS)
+_HOURS = tuple(f"{h:02d}" for h in range(7, 18))
+_MINUTES = tuple(f"{m:02d}" for m in range(0, 60, 5))
+
+
+def _gen_activities(out_dir, seed, truth, counts, orphan_base, deals,
+                    n_contacts) -> int:
+    """activities.ndjson, UTF-8, one JSON object per line, written as made:
+    ~1.5 activities per defect-free deal, in deal order.
+
+    Keys, in this order: activity_id, type, deal_id, contact_id, occurred_at,
+    duration_min, notes, meta.  Injects: type labels in mixed case and
+    languages ("telefon", "Anruf"), occurred_at in two formats, duration_min
+    sometimes a decimal or a string, notes multi-line with quotes and
+    Polish/Ukrainian text or the key missing altogether, contact_id null on
+    some, a nested "meta" object ({"source", "tags"}) on some, and
+    ~P_ACTIVITY_ORPHAN_DEAL deal_ids of deals not in the export (recorded in
+    truth/orphans.csv).
+    """
+    rng = Random(f"ferry-bench:{seed}:activities")
+    r = rng.random
+    cites = deals["cites"]
+    forced = _forced_positions(rng, len(cites), {
+        "orphan_activity_deal": MIN["orphan_activity_deal"]})
+    debt = 0
+    dates = _date_table(date(2023, 1, 1), date(2025, 12, 31))
+    nd = len(dates)
+    c = counts["activities"]
+    c_type, c_time, c_dur = c["by_type"], c["occurred_at"], c["duration_min"]
+    orphan_w = truth.orphan
+    c_orph = counts["orphans"]
+
+    def pick(seq):
+        return seq[int(r() * len(seq))]
+
+    def meta():
+        tags = ", ".join(_sample(r, _TAGS_JS, int(r() * 4)))
+        return f', "meta": {{"source": {pick(_SOURCES_JS)}, "tags": [{tags}]}}'
+
+    aid = FIRST_ACTIVITY_ID
+    path = out_dir / "activities.ndjson"
+    with open(path, "w", encoding="utf-8", newline="\n",
+              buffering=1 << 20) as f:
+        put = f.write
+        for j, contact in enumerate(cites):
+            debt += len(forced.get(j, ()))
+            if contact < 0:
+                continue                        # the deal row has a defect
+            did = FIRST_DEAL_ID + j
+            for _ in range(_draw(r(), _PER_DEAL)):
+                deal_id = did
+                if debt or r() < P_ACTIVITY_ORPHAN_DEAL:
+                    if debt:
+                        debt -= 1
+                    deal_id = orphan_base + int(r() * 100_000)
+                    orphan_w(("activity", aid, "deal_id", deal_id))
+                    c_orph["activity.deal_id"] += 1
+                type_js, kind = _draw(r(), _TYPE_JS)
+                c_type[kind] += 1
+                x = r()
+                if contact and x < 0.7:
+                    who = contact
+                elif x < 0.9 or not n_contacts:
+                    who = "null"
+                    c["without_contact"] += 1
+                else:
+                    who = FIRST_CONTACT_ID + int(r() * n_contacts)
+                style, fmt = _draw(r(), _TIME_STYLES)
+                c_time[style] += 1
+                when = fmt(*dates[int(r() * nd)], pick(_HOURS), pick(_MINUTES))
+                shape, durations = _draw(r(), _DURATION_JS)
+                c_dur[shape] += 1
+                if r() < P_ACTIVITY_NO_NOTES:
+                    notes = ""
+                    c["without_notes"] += 1
+                else:
+                    notes = pick(_NOTES_JS)
+                if r() < P_ACTIVITY_META:
+                    extra = meta()
+                    c["with_meta"] += 1
+                else:
+                    extra = ""
+                put(f'{{"activity_id": {aid}, "type": {type_js}, '
+                    f'"deal_id": {deal_id}, "contact_id": {who}, '
+                    f'"occurred_at": "{when}", '
+                    f'"duration_min": {pick(durations)}{notes}{extra}}}\n')
+                aid += 1
+    return aid - FIRST_ACTIVITY_ID
 
 
 def main(argv=None) -> int:
@@ -1246,14 +1751,18 @@ def main(argv=None) -> int:
     ap.add_argument("--contacts", type=int, required=True,
                     help="number of contact rows (companies=0.35N, deals=0.65N)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--deals-format", choices=sorted(DEAL_SINKS),
+                    default="csv",
+                    help="write deals.csv (default) or deals.xml instead")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    s = generate(args.out_dir, args.contacts, args.seed)
+    s = generate(args.out_dir, args.contacts, args.seed, args.deals_format)
     dt = time.perf_counter() - t0
     rows = s["rows"]
     print(f"wrote {rows['companies']} companies, {rows['contacts']} contacts, "
-          f"{rows['deals']} deals to {args.out_dir} in {dt:.1f}s",
-          file=sys.stderr)
+          f"{rows['deals']} deals ({args.deals_format}), {rows['owners']} "
+          f"owners, {rows['activities']} activities to {args.out_dir} "
+          f"in {dt:.1f}s", file=sys.stderr)
     return 0
 
 
