@@ -120,8 +120,12 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
             exp.alias_(names.col(names.ROW), "source_row", quoted=True),
             exp.alias_(names.col(names.KEY), "source_key", quoted=True),
             *(names.col(f.name) for f in entity.fields),
-            # An archived row is not validated away: whatever was wrong with it is kept alongside.
+            # An archived row is not validated away: whatever was wrong with it is kept alongside,
+            # and so are the old ids it referred to (a reference is resolved only for loaded rows).
             exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
+            *([exp.alias_(exp.Struct(expressions=[
+                exp.PropertyEQ(this=names.ident(r.name), expression=names.col(names.raw_reference(r.name)))
+                for r in entity.references]), "old_references", quoted=True)] if entity.references else []),
         ).from_(rows.copy()).where(_status_is(names.ARCHIVED))
         archive.set("order", _by_row())
         statements.append(_create_as(names.archive_table(entity), archive))

@@ -32,6 +32,46 @@ CREATE OR REPLACE TABLE "_ferry"."dedup_stats" (
   "rows_in_skipped_blocks" BIGINT
 );
 
+CREATE TABLE IF NOT EXISTS "main"."activity" (
+  "id" UUID,
+  "kind" TEXT,
+  "occurred_at" TIMESTAMP,
+  "minutes" DECIMAL(18, 4),
+  "notes" TEXT,
+  "tags" TEXT,
+  "contact_id" UUID,
+  "deal_id" UUID
+);
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "kind" TEXT;
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "occurred_at" TIMESTAMP;
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "minutes" DECIMAL(18, 4);
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "notes" TEXT;
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "tags" TEXT;
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "contact_id" UUID;
+
+ALTER TABLE "main"."activity"
+ADD COLUMN IF NOT EXISTS "deal_id" UUID;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."activity_crosswalk" (
+  "source" TEXT,
+  "source_key" TEXT,
+  "id" UUID,
+  "status" TEXT,
+  "linked" BOOLEAN
+);
+
 CREATE TABLE IF NOT EXISTS "main"."company" (
   "id" UUID,
   "name" TEXT,
@@ -140,7 +180,8 @@ CREATE TABLE IF NOT EXISTS "main"."deal" (
   "stage" TEXT,
   "close_date" DATE,
   "company_id" UUID,
-  "contact_id" UUID
+  "contact_id" UUID,
+  "owner_id" UUID
 );
 
 ALTER TABLE "main"."deal"
@@ -164,7 +205,46 @@ ADD COLUMN IF NOT EXISTS "company_id" UUID;
 ALTER TABLE "main"."deal"
 ADD COLUMN IF NOT EXISTS "contact_id" UUID;
 
+ALTER TABLE "main"."deal"
+ADD COLUMN IF NOT EXISTS "owner_id" UUID;
+
 CREATE TABLE IF NOT EXISTS "_ferry"."deal_crosswalk" (
+  "source" TEXT,
+  "source_key" TEXT,
+  "id" UUID,
+  "status" TEXT,
+  "linked" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "main"."owner" (
+  "id" UUID,
+  "full_name" TEXT,
+  "email" TEXT,
+  "region" TEXT,
+  "active" BOOLEAN,
+  "hired_on" DATE,
+  "quota" DECIMAL(18, 4)
+);
+
+ALTER TABLE "main"."owner"
+ADD COLUMN IF NOT EXISTS "full_name" TEXT;
+
+ALTER TABLE "main"."owner"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "main"."owner"
+ADD COLUMN IF NOT EXISTS "region" TEXT;
+
+ALTER TABLE "main"."owner"
+ADD COLUMN IF NOT EXISTS "active" BOOLEAN;
+
+ALTER TABLE "main"."owner"
+ADD COLUMN IF NOT EXISTS "hired_on" DATE;
+
+ALTER TABLE "main"."owner"
+ADD COLUMN IF NOT EXISTS "quota" DECIMAL(18, 4);
+
+CREATE TABLE IF NOT EXISTS "_ferry"."owner_crosswalk" (
   "source" TEXT,
   "source_key" TEXT,
   "id" UUID,

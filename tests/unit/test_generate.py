@@ -467,21 +467,12 @@ def without_later_additions(folder: Path, f: str) -> bytes:
 
 
 def test_checked_in_example_is_the_generators_output(tmp_path):
-    """specs/legacy_crm/data is `generate.py ... --contacts 300` (seed 2026); regenerate it if this fails.
-
-    The additions (owner_id, owners.xlsx, activities.ndjson) draw from streams of their own, so
-    everything that existed before them keeps its bytes; that is checked against the example as
-    checked in. Once the example has been regenerated with them (it has owners.xlsx), every file
-    must match byte for byte.
-    """
-    gen.generate(tmp_path, 300, 2026)
-    for f in FILES:
-        assert without_later_additions(tmp_path, f) == without_later_additions(EXAMPLE_DATA, f), f
-    for f in ("companies.csv", "contacts.csv", "truth/duplicates.csv"):
+    """specs/legacy_crm/data is `generate.py ... --contacts 300 --deals-format xml` (seed 2026), byte
+    for byte; regenerate it if this fails."""
+    gen.generate(tmp_path, 300, 2026, deals_format="xml")
+    for f in ("companies.csv", "contacts.csv", "deals.xml", *NEW_FILES, "truth/duplicates.csv",
+              "truth/orphans.csv", "truth/invalid.csv", "truth/summary.json"):
         assert (tmp_path / f).read_bytes() == (EXAMPLE_DATA / f).read_bytes(), f
-    if (EXAMPLE_DATA / "owners.xlsx").exists():
-        for f in FILES + NEW_FILES:
-            assert (tmp_path / f).read_bytes() == (EXAMPLE_DATA / f).read_bytes(), f
     s = json.loads((EXAMPLE_DATA / "truth/summary.json").read_text("utf-8"))
     assert s["duplicates"]["company"]["nip_format"]["duplicate_rows"] >= 3
     assert s["duplicates"]["contact"]["email_case"]["duplicate_rows"] >= 6
