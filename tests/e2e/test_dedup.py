@@ -92,3 +92,38 @@ def test_review_report_lists_clusters_largest_first_with_the_result(target, tmp_
     markdown = (tmp_path / "review.md").read_text("utf-8")
     assert "### Cluster 1 (3 records)" in markdown and "### Cluster 2" not in markdown  # limit=1
     assert "2 smaller clusters are in `person_clusters.csv`" in markdown
+
+
+def run_variant(tmp_path: Path, old: str, new: str) -> Path:
+    project = tmp_path / "dedup"
+    shutil.copytree(FIXTURE, project)
+    spec = project / "dedup.yaml"
+    text = spec.read_text("utf-8")
+    assert old in text
+    spec.write_text(text.replace(old, new), "utf-8")
+    options = api.Options(out=project / "generated")
+    api.compile_spec_files(spec, options)
+    return Path(api.run_spec(spec, options).target["path"])
+
+
+SURVIVOR = "survivor: [{newest: updated_at}]"
+
+
+@pytest.mark.parametrize("rule,survivors", [
+    ("[most_complete]", [("2",), ("4",), ("8",)]),  # 4 has more fields than 5; 8 has an e-mail, 9 none
+    ("[{oldest: updated_at}]", [("3",), ("4",), ("8",)]),
+    ("[{priority: {field: origin, order: [erp]}}, {newest: updated_at}]", [("2",), ("5",), ("9",)]),
+])
+def test_record_level_survivorship_rules(tmp_path, rule, survivors):
+    target = run_variant(tmp_path, SURVIVOR, f"survivor: {rule}")
+    assert query(target, "SELECT source_key FROM _ferry.person_duplicates WHERE survivor ORDER BY 1") == survivors
+
+
+def test_other_field_strategies_and_the_jaccard_method(tmp_path):
+    target = run_variant(tmp_path, "fields: {email: union, notes: longest, city: first, updated_at: min}",
+                         "fields: {notes: shortest, updated_at: max, email: survivor}")
+    assert query(target, "SELECT email, notes, updated_at FROM person WHERE last_name = 'Nowak'") == [
+        ("anna@example.pl", "VIP customer since 2019", date(2024, 6, 1))]  # the only non-empty note
+    target = run_variant(tmp_path / "j", "threshold: 0.93, block: [city]}",
+                         "threshold: 0.9, block: [city], method: jaccard}")
+    assert frozenset("45") in clusters(target)
