@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
-import io
 import json
 import re
 import zipfile
@@ -435,35 +434,6 @@ def test_owners_sheet_has_a_title_an_empty_row_and_typed_cells(data):
     assert any(o["quota"] != int(o["quota"]) for o in owners)
     emails = [o["email"].lower() for o in owners]
     assert len(set(emails)) == len(emails)
-
-
-def without_later_additions(folder: Path, f: str) -> bytes:
-    """File f as it was before owner_id, owners.xlsx and activities.ndjson were added: deals.csv
-    without its owner_id column, the truth without their rows, summary.json without their keys."""
-    raw = (folder / f).read_bytes()
-    if f == "deals.csv":
-        rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
-        if rows[0][-1] == "owner_id":
-            out = io.StringIO(newline="")
-            csv.writer(out, lineterminator="\n").writerows(row[:-1] for row in rows)
-            return out.getvalue().encode("utf-8")
-    elif f in ("truth/orphans.csv", "truth/invalid.csv"):
-        rows = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""))
-        out = io.StringIO(newline="")
-        csv.writer(out, lineterminator="\n").writerows(
-            row for row in rows if row[0] not in ("owner", "activity") and "owner_id" not in row)
-        return out.getvalue().encode("utf-8")
-    elif f == "truth/summary.json":
-        s = json.loads(raw)
-        for key in ("owners", "activities", "deals_format"):
-            s.pop(key, None)
-        for key in ("owners", "activities"):
-            s["rows"].pop(key, None)
-        for key in ("deal.owner_id", "activity.deal_id"):
-            s["orphans"].pop(key, None)
-        s["invalid"].pop("owner.email", None)
-        return json.dumps(s, sort_keys=True).encode()
-    return raw
 
 
 def test_checked_in_example_is_the_generators_output(tmp_path):
