@@ -24,9 +24,15 @@ migrate: setup
 	$(BIN)/ferry compile $(SPEC)
 	$(BIN)/ferry run $(SPEC)
 
-## test: the whole suite (unit, golden files, broken specs, end to end)
+## test: the whole suite (unit, golden files, broken specs, end to end, a real PostgreSQL)
+# The PostgreSQL tests use $$FERRY_TEST_PG_DSN, or a throwaway cluster that .ci/start-postgres
+# starts (installing the server with apt-get when run as root). Without either they are skipped,
+# and pytest's summary says so.
 test: setup
-	$(BIN)/python -m pytest -q
+	@if [ -z "$$FERRY_TEST_PG_DSN" ]; then \
+		dsn=$$(.ci/start-postgres 2>.ci-postgres.log) && export FERRY_TEST_PG_DSN="$$dsn" \
+		|| echo "PostgreSQL tests will be skipped: $$(tail -n 1 .ci-postgres.log)"; \
+	fi; $(BIN)/python -m pytest -q
 
 ## compile: regenerate generated/ from every spec under specs/
 compile: setup

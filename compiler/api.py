@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler import rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
+from compiler import push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
 from compiler.model import Spec
@@ -114,6 +114,12 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     its semantics were checked when it was compiled, and the compile manifest pins its hash."""
     spec = validation.to_spec(load(path))
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress)
+
+
+def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None) -> push_module.PushManifest:
+    """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres_load.sql."""
+    spec = validation.to_spec(load(path))
+    return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress)
 
 
 def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:

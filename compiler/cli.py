@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from compiler import __version__, api
-from compiler.errors import FerryError
+from compiler.errors import Diagnostic, FerryError, Span
 from compiler.validate import schema_text
 
 app = typer.Typer(
@@ -157,6 +157,38 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
         out.print(f"{manifest.unresolved_references} references left empty, see _ferry.unresolved_references")
     out.print(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
     out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
+
+
+@app.command()
+def push(
+    spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
+    to: Annotated[str, typer.Option("--to", help="Where to load: postgres.")] = "postgres",
+    out_dir: OutOpt = Path("generated"),
+    target: Annotated[Optional[Path], typer.Option(help="The run's DuckDB file; default: the spec's target.path.")] = None,
+) -> None:
+    """Load the result of `ferry run` into PostgreSQL, in one transaction.
+
+    Executes generated/NAME/postgres_load.sql: tables with primary and foreign keys are created
+    if missing, records are copied (COPY, streamed from the run's DuckDB file) and upserted on
+    their ids, so pushing again converges to the same rows. The DSN comes from the environment
+    variable the spec names (target.postgres.dsn_env, default FERRY_PG_DSN), never from files.
+    """
+    if to != "postgres":
+        _fail(FerryError(Diagnostic("F705", f"unknown push target '{to}'", Span(str(spec)), "use --to postgres")))
+    options = api.Options(out=out_dir, target=target)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("connecting", total=None)
+            manifest = api.push_spec(spec, options, lambda what, done, total: bar.update(
+                task, description=what, completed=done, total=total))
+    except FerryError as exc:
+        _fail(exc)
+    for t in manifest.tables:
+        out.print(f"{t.table}: {t.rows} rows copied")
+    out.print(f"pushed {manifest.spec} to PostgreSQL schema {manifest.target['schema']} "
+              f"(${manifest.target['dsn_env']}) in one transaction, {manifest.seconds:.2f}s")
 
 
 @app.command("rejects")

@@ -253,6 +253,8 @@ class Target:
     schema: str
     table_prefix: str
     span: Span
+    postgres_schema: str = "public"  # `ferry push --to postgres` loads here
+    dsn_env: str = "FERRY_PG_DSN"  # the environment variable with the DSN; the DSN is never in the spec
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,12 @@ from pathlib import Path
 import jinja2
 
 from compiler import __version__
+from compiler.render import postgres
 from compiler.render.manifest import build_manifest
 from compiler.sqlgen import Bundle
 
 TARGETS_DIR = Path(__file__).resolve().parents[2] / "targets"
+POSTGRES_SCRIPT = "postgres_load.sql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,5 +88,11 @@ def render(bundle: Bundle, spec_path: str) -> dict[str, str]:
         out[file.name] = template.render(**{f: getattr(context, f) for f in context.__slots__})
     hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in out.items()}
     manifest = build_manifest(bundle, spec_path, hashes)
+    # Load scripts for the other targets, fed from the run's DuckDB file (``compiler.push``).
+    out[POSTGRES_SCRIPT] = postgres.render_load(bundle, spec_path, str(TARGETS_DIR))
+    manifest["targets"] = {"postgres": {"file": POSTGRES_SCRIPT,
+                                        "sha256": hashlib.sha256(out[POSTGRES_SCRIPT].encode("utf-8")).hexdigest(),
+                                        "schema": bundle.spec.target.postgres_schema,
+                                        "dsn_env": bundle.spec.target.dsn_env}}
     out["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return dict(sorted(out.items()))

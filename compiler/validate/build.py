@@ -271,4 +271,6 @@ def _target(doc: Document, raw: dict[str, Any], spec_name: str) -> Target:
         schema=raw.get("schema", "main"),
         table_prefix=raw.get("table_prefix", ""),
         span=doc.key_span(("target",)),
+        postgres_schema=(raw.get("postgres") or {}).get("schema", "public"),
+        dsn_env=(raw.get("postgres") or {}).get("dsn_env", "FERRY_PG_DSN"),
     )

@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources"},
-    {"run", "rejects", "review"},
+    {"run", "rejects", "review", "push"},
     {"api"},
     {"cli", "__main__"},
 ]
