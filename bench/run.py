@@ -126,6 +126,7 @@ def bench_spec(folder: Path, name: str, variant: str = "full") -> Path:
     trim/lower) and ``no_dedup`` (no dedup rules, natural keys or matching)."""
     spec = load(EXAMPLE).data  # ferry's own reader: keys such as `on` stay text
     spec["name"] = name
+    spec.setdefault("target", {})["postgres"] = {"schema": "bench_ferry", "dsn_env": "FERRY_BENCH_PG_DSN"}
     for entity in spec["entities"].values():
         if variant == "no_dedup":
             for key in ("key", "dedup", "match"):
@@ -148,6 +149,47 @@ def timed(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+PG_FLOOR_TABLE = """
+DROP SCHEMA IF EXISTS bench_floor CASCADE;
+CREATE SCHEMA bench_floor;
+CREATE TABLE bench_floor.contacts (contact_id text, first_name text, last_name text, email text, phone text,
+  company_id text, reports_to text, created_at text, city text, notes text);
+"""
+
+
+def bench_postgres(spec: Path, out: Path, target: Path, data: Path, repeat: int) -> dict:
+    """`ferry push` of the full result against `psql \\copy` of the contacts CSV, same server, same session.
+
+    The server is $FERRY_BENCH_PG_DSN, or the throwaway cluster of .ci/start-postgres."""
+    import os
+    dsn = os.environ.get("FERRY_BENCH_PG_DSN") or subprocess.run(
+        [str(ROOT / ".ci" / "start-postgres")], capture_output=True, text=True).stdout.strip()
+    if not dsn or not shutil.which("psql"):
+        return {"skipped": "no PostgreSQL server or psql"}
+    env = {**os.environ, "FERRY_BENCH_PG_DSN": dsn}
+    floor, push, contact = [], [], []
+    for i in range(repeat):
+        subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-c", PG_FLOOR_TABLE], check=True,
+                       stdout=subprocess.DEVNULL)
+        t0 = time.perf_counter()
+        subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"\\copy bench_floor.contacts FROM '{data / 'contacts.csv'}' CSV HEADER"], check=True)
+        floor.append(time.perf_counter() - t0)
+        subprocess.run(["psql", dsn, "-q", "-c", "DROP SCHEMA IF EXISTS bench_ferry CASCADE"], check=True,
+                       stdout=subprocess.DEVNULL)
+        t0 = time.perf_counter()
+        subprocess.run([*FERRY, "push", str(spec), "--out", str(out), "--target", str(target)],
+                       check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        push.append(time.perf_counter() - t0)
+        steps = json.loads(target.with_name(f"{target.stem}.push.json").read_text("utf-8"))["steps"]
+        contact.append(sum(s["seconds"] for s in steps if s["entity"] == "contact"))
+        print(f"  postgres round {i + 1}: psql \\copy {floor[-1]:.2f}s  ferry push {push[-1]:.2f}s "
+              f"(contact steps {contact[-1]:.2f}s)", flush=True)
+    f, p, c = statistics.median(floor), statistics.median(push), statistics.median(contact)
+    return {"psql_copy_contacts_seconds": round(f, 3), "push_seconds": round(p, 3),
+            "push_contact_seconds": round(c, 3), "contact_ratio": round(c / f, 2), "goal_ratio": 1.3}
 
 
 VARIANTS = {
@@ -184,6 +226,7 @@ def main() -> int:
             print(f"  round {i + 1}: " + "  ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
         manifest = json.loads((work / "ferry.run.json").read_text("utf-8"))
         scores = quality.pair_quality(work / "ferry.duckdb", folder / "data" / "truth")
+        postgres = bench_postgres(specs["ferry"], out, work / "ferry.duckdb", folder / "data", args.repeat)
         validate = [timed([*FERRY, "validate", str(EXAMPLE)]) for _ in range(5)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -204,6 +247,7 @@ def main() -> int:
         "dedup_quality": scores,
         "dedup_stats": manifest.get("dedup", []),
         "validate_example_seconds": round(statistics.median(validate), 3),
+        "postgres": postgres,
         "steps": manifest["steps"],
         "entities": manifest["entities"],
     }
@@ -219,6 +263,13 @@ def main() -> int:
         print(f"  duplicate pairs {entity:<9}: precision {sc['precision']:.4f}  recall {sc['recall']:.4f}  "
               f"F1 {sc['f1']:.4f}  ({sc['true_positives']}/{sc['truth_pairs']} true pairs, {sc['found_pairs']} found)")
     print(f"  ferry validate (example spec)       : {result['validate_example_seconds']:8.2f} s")
+    if "skipped" in postgres:
+        print(f"  postgres: skipped ({postgres['skipped']})")
+    else:
+        print(f"  psql \\copy contacts.csv (floor)      : {postgres['psql_copy_contacts_seconds']:8.2f} s")
+        print(f"  ferry push, contact steps           : {postgres['push_contact_seconds']:8.2f} s   "
+              f"({postgres['contact_ratio']:.2f} x, goal <= 1.3)")
+        print(f"  ferry push, all entities + keys     : {postgres['push_seconds']:8.2f} s")
     print("  slowest steps: " + ", ".join(f"{s['file']} {s['seconds']:.2f}s"
                                           for s in sorted(manifest["steps"], key=lambda s: -s["seconds"])[:4]))
     results = HERE / "results"

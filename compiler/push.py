@@ -30,7 +30,7 @@ import duckdb
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
-_MARKER = re.compile(r"^-- ferry:(sql|copy)(?: (\S+) (\S+))?$", re.MULTILINE)
+_MARKER = re.compile(r"^-- ferry:(sql|copy)(?: (\S+) (\S+))?(?: entity=(\w+))?$", re.MULTILINE)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _CHUNK = 1 << 20
 
@@ -42,6 +42,7 @@ class Statement:
     sql: str
     copy_from: str | None = None  # DuckDB table feeding a COPY ... FROM STDIN
     columns: tuple[str, ...] = ()
+    entity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,20 @@ class PushedTable:
 
 
 @dataclass(frozen=True, slots=True)
+class PushStep:
+    entity: str  # the entity the statement belongs to, "" for schema-wide statements
+    what: str  # "copy <duckdb table>" or the statement's first words
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class PushManifest:
     spec: str
     target: dict[str, str]  # kind, schema, dsn_env (the variable's name, never its value)
     tables: tuple[PushedTable, ...]
     statements: int
     seconds: float
+    steps: tuple[PushStep, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -77,9 +86,9 @@ def parse_script(text: str) -> tuple[Statement, ...]:
             table, columns = mark.group(2), tuple(mark.group(3).split(","))
             if not _IDENT.match(table) or not all(_IDENT.match(c) for c in columns):
                 raise ValueError(f"bad copy line: {mark.group(0)}")
-            out.append(Statement(body, table, columns))
+            out.append(Statement(body, table, columns, mark.group(4) or ""))
         else:
-            out.append(Statement(body))
+            out.append(Statement(body, entity=mark.group(4) or ""))
     return tuple(out)
 
 
@@ -142,15 +151,19 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                     f"check ${variable} and that the server is up") from None
     duck = duckdb.connect()
     tables: list[PushedTable] = []
+    steps: list[PushStep] = []
     try:
         duck.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
         with tempfile.TemporaryDirectory(prefix="ferry-push-") as tmp, pg.transaction():
             for i, statement in enumerate(statements):
-                report(statement.copy_from or statement.sql.split("\n")[0][:60], i, len(statements))
+                what = f"copy {statement.copy_from}" if statement.copy_from else " ".join(statement.sql.split()[:4])
+                report(what, i, len(statements))
+                t0 = time.perf_counter()
                 if statement.copy_from is None:
                     pg.execute(statement.sql)
                 else:
                     tables.append(PushedTable(statement.copy_from, _copy(pg, duck, statement, Path(tmp))))
+                steps.append(PushStep(statement.entity, what, round(time.perf_counter() - t0, 3)))
     except psycopg.Error as exc:
         raise _fail("F704", f"PostgreSQL refused the load, nothing was changed: {first_line(exc)}", where,
                     "is the target schema one ferry created? see the statement in postgres_load.sql") from None
@@ -160,10 +173,18 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
     finally:
         duck.close()
         pg.close()
-    return PushManifest(
+    result = PushManifest(
         spec=spec.name,
         target={"kind": "postgres", "schema": manifest["targets"]["postgres"]["schema"], "dsn_env": variable},
         tables=tuple(tables),
         statements=len(statements),
         seconds=round(time.perf_counter() - started, 3),
+        steps=tuple(steps),
     )
+    push_manifest_path(target).write_text(result.to_json(), encoding="utf-8")
+    return result
+
+
+def push_manifest_path(target: Path) -> Path:
+    """Where the push manifest goes: next to the run's DuckDB file (``build/x.push.json``)."""
+    return target.with_name(f"{target.stem}.push.json")

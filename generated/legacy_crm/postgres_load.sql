@@ -176,123 +176,123 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_activity_crosswalk" (
 );
 
 -- company: stage, upsert on the id, forget what an earlier push inserted and this one no longer has
--- ferry:sql
+-- ferry:sql entity=company
 CREATE TEMPORARY TABLE "_ferry_stage_company" (LIKE "public"."company") ON COMMIT DROP;
 
--- ferry:copy main.company id,name,nip,city,country,phone,created_on,status,parent_id
+-- ferry:copy main.company id,name,nip,city,country,phone,created_on,status,parent_id entity=company
 COPY "_ferry_stage_company" ("id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id") FROM STDIN (FORMAT csv);
 
--- ferry:sql
+-- ferry:sql entity=company
 INSERT INTO "public"."company" ("id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id")
 SELECT "id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id" FROM "_ferry_stage_company"
 ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "nip" = EXCLUDED."nip", "city" = EXCLUDED."city", "country" = EXCLUDED."country", "phone" = EXCLUDED."phone", "created_on" = EXCLUDED."created_on", "status" = EXCLUDED."status", "parent_id" = EXCLUDED."parent_id";
 
--- ferry:sql
+-- ferry:sql entity=company
 DELETE FROM "public"."company" AS "t"
 USING "public"."_ferry_company_crosswalk" AS "x"
 WHERE "t"."id" = "x"."id" AND "x"."status" = 'loaded' AND NOT "x"."linked"
   AND NOT EXISTS (SELECT 1 FROM "_ferry_stage_company" AS "s" WHERE "s"."id" = "t"."id");
 
--- ferry:sql
+-- ferry:sql entity=company
 TRUNCATE "public"."_ferry_company_crosswalk";
 
--- ferry:copy _ferry.company_crosswalk source,source_key,id,status,linked
+-- ferry:copy _ferry.company_crosswalk source,source_key,id,status,linked entity=company
 COPY "public"."_ferry_company_crosswalk" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
 
 -- contact: stage, upsert on the id, forget what an earlier push inserted and this one no longer has
--- ferry:sql
+-- ferry:sql entity=contact
 CREATE TEMPORARY TABLE "_ferry_stage_contact" (LIKE "public"."contact") ON COMMIT DROP;
 
--- ferry:copy main.contact id,first_name,last_name,full_name,email,all_emails,phone,city,created_on,notes,company_id,reports_to_id
+-- ferry:copy main.contact id,first_name,last_name,full_name,email,all_emails,phone,city,created_on,notes,company_id,reports_to_id entity=contact
 COPY "_ferry_stage_contact" ("id", "first_name", "last_name", "full_name", "email", "all_emails", "phone", "city", "created_on", "notes", "company_id", "reports_to_id") FROM STDIN (FORMAT csv);
 
--- ferry:sql
+-- ferry:sql entity=contact
 INSERT INTO "public"."contact" ("id", "first_name", "last_name", "full_name", "email", "all_emails", "phone", "city", "created_on", "notes", "company_id", "reports_to_id")
 SELECT "id", "first_name", "last_name", "full_name", "email", "all_emails", "phone", "city", "created_on", "notes", "company_id", "reports_to_id" FROM "_ferry_stage_contact"
 ON CONFLICT ("id") DO UPDATE SET "first_name" = EXCLUDED."first_name", "last_name" = EXCLUDED."last_name", "full_name" = EXCLUDED."full_name", "email" = EXCLUDED."email", "all_emails" = EXCLUDED."all_emails", "phone" = EXCLUDED."phone", "city" = EXCLUDED."city", "created_on" = EXCLUDED."created_on", "notes" = EXCLUDED."notes", "company_id" = EXCLUDED."company_id", "reports_to_id" = EXCLUDED."reports_to_id";
 
--- ferry:sql
+-- ferry:sql entity=contact
 DELETE FROM "public"."contact" AS "t"
 USING "public"."_ferry_contact_crosswalk" AS "x"
 WHERE "t"."id" = "x"."id" AND "x"."status" = 'loaded' AND NOT "x"."linked"
   AND NOT EXISTS (SELECT 1 FROM "_ferry_stage_contact" AS "s" WHERE "s"."id" = "t"."id");
 
--- ferry:sql
+-- ferry:sql entity=contact
 TRUNCATE "public"."_ferry_contact_crosswalk";
 
--- ferry:copy _ferry.contact_crosswalk source,source_key,id,status,linked
+-- ferry:copy _ferry.contact_crosswalk source,source_key,id,status,linked entity=contact
 COPY "public"."_ferry_contact_crosswalk" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
 
 -- owner: stage, upsert on the id, forget what an earlier push inserted and this one no longer has
--- ferry:sql
+-- ferry:sql entity=owner
 CREATE TEMPORARY TABLE "_ferry_stage_owner" (LIKE "public"."owner") ON COMMIT DROP;
 
--- ferry:copy main.owner id,full_name,email,region,active,hired_on,quota
+-- ferry:copy main.owner id,full_name,email,region,active,hired_on,quota entity=owner
 COPY "_ferry_stage_owner" ("id", "full_name", "email", "region", "active", "hired_on", "quota") FROM STDIN (FORMAT csv);
 
--- ferry:sql
+-- ferry:sql entity=owner
 INSERT INTO "public"."owner" ("id", "full_name", "email", "region", "active", "hired_on", "quota")
 SELECT "id", "full_name", "email", "region", "active", "hired_on", "quota" FROM "_ferry_stage_owner"
 ON CONFLICT ("id") DO UPDATE SET "full_name" = EXCLUDED."full_name", "email" = EXCLUDED."email", "region" = EXCLUDED."region", "active" = EXCLUDED."active", "hired_on" = EXCLUDED."hired_on", "quota" = EXCLUDED."quota";
 
--- ferry:sql
+-- ferry:sql entity=owner
 DELETE FROM "public"."owner" AS "t"
 USING "public"."_ferry_owner_crosswalk" AS "x"
 WHERE "t"."id" = "x"."id" AND "x"."status" = 'loaded' AND NOT "x"."linked"
   AND NOT EXISTS (SELECT 1 FROM "_ferry_stage_owner" AS "s" WHERE "s"."id" = "t"."id");
 
--- ferry:sql
+-- ferry:sql entity=owner
 TRUNCATE "public"."_ferry_owner_crosswalk";
 
--- ferry:copy _ferry.owner_crosswalk source,source_key,id,status,linked
+-- ferry:copy _ferry.owner_crosswalk source,source_key,id,status,linked entity=owner
 COPY "public"."_ferry_owner_crosswalk" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
 
 -- deal: stage, upsert on the id, forget what an earlier push inserted and this one no longer has
--- ferry:sql
+-- ferry:sql entity=deal
 CREATE TEMPORARY TABLE "_ferry_stage_deal" (LIKE "public"."deal") ON COMMIT DROP;
 
--- ferry:copy main.deal id,title,amount,currency,stage,close_date,company_id,contact_id,owner_id
+-- ferry:copy main.deal id,title,amount,currency,stage,close_date,company_id,contact_id,owner_id entity=deal
 COPY "_ferry_stage_deal" ("id", "title", "amount", "currency", "stage", "close_date", "company_id", "contact_id", "owner_id") FROM STDIN (FORMAT csv);
 
--- ferry:sql
+-- ferry:sql entity=deal
 INSERT INTO "public"."deal" ("id", "title", "amount", "currency", "stage", "close_date", "company_id", "contact_id", "owner_id")
 SELECT "id", "title", "amount", "currency", "stage", "close_date", "company_id", "contact_id", "owner_id" FROM "_ferry_stage_deal"
 ON CONFLICT ("id") DO UPDATE SET "title" = EXCLUDED."title", "amount" = EXCLUDED."amount", "currency" = EXCLUDED."currency", "stage" = EXCLUDED."stage", "close_date" = EXCLUDED."close_date", "company_id" = EXCLUDED."company_id", "contact_id" = EXCLUDED."contact_id", "owner_id" = EXCLUDED."owner_id";
 
--- ferry:sql
+-- ferry:sql entity=deal
 DELETE FROM "public"."deal" AS "t"
 USING "public"."_ferry_deal_crosswalk" AS "x"
 WHERE "t"."id" = "x"."id" AND "x"."status" = 'loaded' AND NOT "x"."linked"
   AND NOT EXISTS (SELECT 1 FROM "_ferry_stage_deal" AS "s" WHERE "s"."id" = "t"."id");
 
--- ferry:sql
+-- ferry:sql entity=deal
 TRUNCATE "public"."_ferry_deal_crosswalk";
 
--- ferry:copy _ferry.deal_crosswalk source,source_key,id,status,linked
+-- ferry:copy _ferry.deal_crosswalk source,source_key,id,status,linked entity=deal
 COPY "public"."_ferry_deal_crosswalk" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
 
 -- activity: stage, upsert on the id, forget what an earlier push inserted and this one no longer has
--- ferry:sql
+-- ferry:sql entity=activity
 CREATE TEMPORARY TABLE "_ferry_stage_activity" (LIKE "public"."activity") ON COMMIT DROP;
 
--- ferry:copy main.activity id,kind,occurred_at,minutes,notes,tags,contact_id,deal_id
+-- ferry:copy main.activity id,kind,occurred_at,minutes,notes,tags,contact_id,deal_id entity=activity
 COPY "_ferry_stage_activity" ("id", "kind", "occurred_at", "minutes", "notes", "tags", "contact_id", "deal_id") FROM STDIN (FORMAT csv);
 
--- ferry:sql
+-- ferry:sql entity=activity
 INSERT INTO "public"."activity" ("id", "kind", "occurred_at", "minutes", "notes", "tags", "contact_id", "deal_id")
 SELECT "id", "kind", "occurred_at", "minutes", "notes", "tags", "contact_id", "deal_id" FROM "_ferry_stage_activity"
 ON CONFLICT ("id") DO UPDATE SET "kind" = EXCLUDED."kind", "occurred_at" = EXCLUDED."occurred_at", "minutes" = EXCLUDED."minutes", "notes" = EXCLUDED."notes", "tags" = EXCLUDED."tags", "contact_id" = EXCLUDED."contact_id", "deal_id" = EXCLUDED."deal_id";
 
--- ferry:sql
+-- ferry:sql entity=activity
 DELETE FROM "public"."activity" AS "t"
 USING "public"."_ferry_activity_crosswalk" AS "x"
 WHERE "t"."id" = "x"."id" AND "x"."status" = 'loaded' AND NOT "x"."linked"
   AND NOT EXISTS (SELECT 1 FROM "_ferry_stage_activity" AS "s" WHERE "s"."id" = "t"."id");
 
--- ferry:sql
+-- ferry:sql entity=activity
 TRUNCATE "public"."_ferry_activity_crosswalk";
 
--- ferry:copy _ferry.activity_crosswalk source,source_key,id,status,linked
+-- ferry:copy _ferry.activity_crosswalk source,source_key,id,status,linked entity=activity
 COPY "public"."_ferry_activity_crosswalk" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
 
 
