@@ -120,13 +120,36 @@ def _dsn(manifest: dict[str, Any], spec: Spec) -> str:
     return dsn
 
 
-def _copy(pg: Any, duck: duckdb.DuckDBPyConnection, statement: Statement, tmp: Path) -> int:
-    """Feed one COPY from a DuckDB table, as CSV, in chunks. Returns the rows sent."""
+def _scrub(message: str, dsn: str) -> str:
+    """A server message with the DSN and its password (if any) taken out."""
+    secrets = [dsn]
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+        secrets.append(str(conninfo_to_dict(dsn).get("password") or ""))
+    except Exception:  # a DSN libpq cannot parse has no password to find  # noqa: BLE001
+        pass
+    for secret in (s for s in secrets if s):
+        message = message.replace(secret, "***")
+    return message
+
+
+def _quoted(dotted: str) -> str:
+    return ".".join('"' + p + '"' for p in dotted.split("."))
+
+
+def _copy(pg: Any, duck: duckdb.DuckDBPyConnection, statement: Statement, tmp: Path, loaded_from: str | None) -> int:
+    """Feed one COPY from a DuckDB table, as CSV, in chunks. Returns the rows sent.
+
+    For an entity table, only the records this run loaded (by its crosswalk) are sent: the
+    DuckDB file may hold records ``match`` linked to, which belong to whoever loaded them."""
     columns = ", ".join('"' + c + '"' for c in statement.columns)
-    table = ".".join('"' + p + '"' for p in statement.copy_from.split("."))
+    query = f"SELECT {columns} FROM target.{_quoted(statement.copy_from)}"
+    if loaded_from is not None:
+        query += (f' WHERE "id" IN (SELECT "id" FROM target.{_quoted(loaded_from)} '
+                  "WHERE \"status\" = 'loaded' AND NOT coalesce(\"linked\", false))")
     path = tmp / "copy.csv"
-    duck.execute(f"COPY (SELECT {columns} FROM target.{table}) TO '{path}' (FORMAT csv, HEADER false)")
-    rows = duck.execute(f"SELECT count(*) FROM target.{table}").fetchall()[0][0]
+    duck.execute(f"COPY ({query}) TO '{path}' (FORMAT csv, HEADER false)")
+    rows = duck.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
     with pg.cursor() as cur, cur.copy(statement.sql) as copy, path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             copy.write(chunk)
@@ -146,12 +169,16 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
     where = Span(f"${variable}")
     try:
         pg = psycopg.connect(dsn, connect_timeout=10)
+    except psycopg.ProgrammingError:  # libpq quotes the bad connection string back: never print it
+        raise _fail("F703", f"${variable} is not a valid PostgreSQL connection string", where,
+                    "use postgresql://user@host:5432/dbname or 'host=... dbname=...'") from None
     except psycopg.Error as exc:
-        raise _fail("F703", f"cannot connect to PostgreSQL: {first_line(exc)}", where,
+        raise _fail("F703", f"cannot connect to PostgreSQL: {_scrub(first_line(exc), dsn)}", where,
                     f"check ${variable} and that the server is up") from None
     duck = duckdb.connect()
     tables: list[PushedTable] = []
     steps: list[PushStep] = []
+    crosswalks = {e["table"]: e["crosswalk"] for e in manifest.get("entities", [])}
     try:
         duck.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
         with tempfile.TemporaryDirectory(prefix="ferry-push-") as tmp, pg.transaction():
@@ -162,10 +189,12 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                 if statement.copy_from is None:
                     pg.execute(statement.sql)
                 else:
-                    tables.append(PushedTable(statement.copy_from, _copy(pg, duck, statement, Path(tmp))))
+                    loaded_from = crosswalks.get(statement.copy_from)
+                    tables.append(PushedTable(statement.copy_from,
+                                              _copy(pg, duck, statement, Path(tmp), loaded_from)))
                 steps.append(PushStep(statement.entity, what, round(time.perf_counter() - t0, 3)))
     except psycopg.Error as exc:
-        raise _fail("F704", f"PostgreSQL refused the load, nothing was changed: {first_line(exc)}", where,
+        raise _fail("F704", f"PostgreSQL refused the load, nothing was changed: {_scrub(first_line(exc), dsn)}", where,
                     "is the target schema one ferry created? see the statement in postgres_load.sql") from None
     except duckdb.Error as exc:
         raise _fail("F606", f"cannot read the run's result: {first_line(exc)}", Span(str(target)),

@@ -42,29 +42,29 @@ def _rows(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity) -> list[di
     dup, table = names.duplicates_table(entity), names.entity_table(spec.target, entity)
     for t in (dup, table):
         t.set("catalog", names.ident("target"))
-    members = exp.select(names.col("cluster_id"), names.col("cluster_size"), names.col("rank"),
+    members = exp.select(names.col("cluster"), names.col("cluster_id"), names.col("cluster_size"), names.col("rank"),
                          names.col("survivor"), names.col("source_key"), names.col("source_row"),
                          names.col("matched_by"), names.col("best_score"),
                          *(names.col(f) for f in fields)).from_(dup.copy())
     members.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("cluster_size"), desc=True),
-                                                exp.Ordered(this=names.col("cluster_id")),
+                                                exp.Ordered(this=names.col("cluster")),
                                                 exp.Ordered(this=names.col("rank"))]))
     results = exp.select(names.col(names.ID), *(names.col(f) for f in fields)).from_(table).where(
         names.col(names.ID).isin(query=exp.select(names.col("cluster_id")).from_(dup)))
     merged = {r[0]: r[1:] for r in con.execute(results.sql(dialect="duckdb")).fetchall()}
     out: list[dict[str, Any]] = []
-    number, last, last_size = 0, None, 0
+    number, last, last_size, last_record = 0, None, 0, None
     for row in con.execute(members.sql(dialect="duckdb")).fetchall():
-        cluster, size, rank, survivor, key, source_row, matched_by, score, *values = row
+        cluster, record, size, rank, survivor, key, source_row, matched_by, score, *values = row
         if cluster != last:
             if last is not None:
-                out.append(_result(number, last_size, merged[last], fields))
-            number, last, last_size = number + 1, cluster, size
+                out.append(_result(number, last_size, merged[last_record], fields))
+            number, last, last_size, last_record = number + 1, cluster, size, record
         out.append({"cluster": number, "cluster_size": size, "role": "survivor" if survivor else "merged",
                     "rank": rank, "source_key": key, "source_row": source_row, "matched_by": matched_by,
                     "best_score": None if score is None else round(score, 3), **dict(zip(fields, values))})
     if last is not None:
-        out.append(_result(number, last_size, merged[last], fields))
+        out.append(_result(number, last_size, merged[last_record], fields))
     return out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from xml.etree import ElementTree
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,7 +37,15 @@ def prepare(source: Source, path: Path, workdir: Path) -> Path:
     with _Sheet(source, path) as sheet, out.open("w", encoding="utf-8", newline="") as sink:
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(sheet.columns)
-        writer.writerows(sheet.rows())
+        written = 0
+        try:
+            for row in sheet.rows():
+                writer.writerow(row)
+                written += 1
+        except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise sheet.error(f"{path}: sheet '{sheet.sheet.title}' is unreadable after data row {written} "
+                              f"({type(exc).__name__}: {exc})", "the file is damaged or cut short; re-export it") \
+                from None
     return out
 
 
@@ -67,12 +76,15 @@ def column_names(cells: tuple[Any, ...]) -> tuple[str, ...]:
     texts = [cell_text(c) for c in cells]
     while texts and texts[-1] is None:
         texts.pop()
+    wanted = [text.strip() if text and text.strip() else f"column_{position}"
+              for position, text in enumerate(texts, start=1)]
     names: list[str] = []
-    seen: dict[str, int] = {}
-    for position, text in enumerate(texts, start=1):
-        name = text.strip() if text and text.strip() else f"column_{position}"
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    for name in wanted:
+        unique, n = name, 1
+        while unique in names or (unique != name and unique in wanted):
+            n += 1
+            unique = f"{name}_{n}"
+        names.append(unique)
     return tuple(names)
 
 
@@ -129,6 +141,9 @@ class _Sheet:
             return self.book[wanted]
         raise self._error(f"{self.path} has no sheet '{wanted}'",
                           did_you_mean(wanted, titles) or f"sheets: {', '.join(titles)}", code="F307", option="sheet")
+
+    def error(self, message: str, hint: str) -> FerryError:
+        return self._error(message, hint)
 
     def _error(self, message: str, hint: str, code: str = "F306", option: str = "") -> FerryError:
         return FerryError(Diagnostic(code, message, self.source.option_span(option), hint))

@@ -6,7 +6,9 @@ prelude), each a tuple of sqlglot expressions. Nothing here produces text:
 ``render`` turns trees into SQL for a target, once.
 
 Spec values reach SQL only as sqlglot identifiers (``quoted=True``) and
-literals, never through string formatting or ``parse_one``.
+literals, never through string formatting. The escape hatches (field ``sql``,
+``checks``, ``filter.keep``, fuzzy ``block`` keys) are parsed with ``parse_one``
+after ``validate`` has checked each is one scalar expression over known names.
 """
 
 from __future__ import annotations

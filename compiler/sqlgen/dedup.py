@@ -313,7 +313,7 @@ def duplicates(entity: Entity) -> exp.Select:
                           exp.alias_(exp.Max(this=names.col("score")), "best_score", quoted=True))
                .from_(ends.subquery(names.ident("e"), copy=False)).group_by(names.col("node")))
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[names.col("cluster", "k")])
-    select = (exp.select(exp.alias_(names.col(names.ID, "r"), "cluster_id", quoted=True),
+    select = (exp.select(names.col("cluster", "k"), exp.alias_(names.col(names.ID, "r"), "cluster_id", quoted=True),
                          exp.alias_(size, "cluster_size", quoted=True),
                          names.col("rank", "k"),
                          exp.alias_(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)), "survivor", quoted=True),
@@ -329,7 +329,7 @@ def duplicates(entity: Entity) -> exp.Select:
               .join(matched.subquery(names.ident("x"), copy=False), join_type="LEFT",
                     on=exp.EQ(this=names.col("node", "x"), expression=names.col(names.ROW, "k"))))
     select.set("order", exp.Order(expressions=[
-        exp.Ordered(this=names.col("cluster_size"), desc=True), exp.Ordered(this=names.col("cluster_id")),
+        exp.Ordered(this=names.col("cluster_size"), desc=True), exp.Ordered(this=names.col("cluster")),
         exp.Ordered(this=names.col("rank"))]))
     return select
 

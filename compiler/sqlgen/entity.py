@@ -175,11 +175,13 @@ def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
-def _owned(entity: Entity) -> exp.Select:
-    """Ids of the records ferry inserted last time (the previous crosswalk): these are ferry's own."""
+def owned(entity: Entity) -> exp.Select:
+    """Ids of the records ferry inserted last time (the previous crosswalk): ferry's own, which a run
+    may replace or delete. Linked records (``match``) belong to whoever loaded them."""
+    not_linked = exp.not_(exp.func("coalesce", names.col("linked"), exp.false()))
     return (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
             .where(exp.and_(exp.EQ(this=names.col("status"), expression=exp.Literal.string(names.LOADED)),
-                            exp.not_(names.col("linked")))))
+                            not_linked)))
 
 
 def _existing(spec: Spec, entity: Entity) -> exp.Select:
@@ -190,7 +192,7 @@ def _existing(spec: Spec, entity: Entity) -> exp.Select:
     return (exp.select(*(exp.alias_(names.col(f, "t"), f"k{i}", quoted=True) for i, f in enumerate(m.on)),
                        exp.alias_(exp.Min(this=names.col(names.ID, "t")), "existing_id", quoted=True))
             .from_(table)
-            .join(_owned(entity).subquery(names.ident("o"), copy=False), join_type="LEFT",
+            .join(owned(entity).subquery(names.ident("o"), copy=False), join_type="LEFT",
                   on=exp.EQ(this=names.col(names.ID, "o"), expression=names.col(names.ID, "t")))
             .where(exp.and_(is_null(names.col(names.ID, "o")), *(not_null(names.col(f, "t")) for f in m.on)))
             .group_by(*(names.col(f, "t") for f in m.on)))

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
 from compiler.sqlgen import dedup, names
-from compiler.sqlgen.entity import UUID, compile_rows, xw
+from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type
 
 def _status_is(status: str, table: str | None = None, column: str = names.STATUS) -> exp.Expression:
@@ -70,13 +70,11 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
         statements.append(exp.Create(this=exp.Schema(this=names.crosswalk_table(entity), expressions=[
             exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t)) for n, t in crosswalk]),
             kind="TABLE", exists=True))
+        # A crosswalk from before `linked` existed: its rows were all ferry's own.
+        statements.append(exp.Alter(this=names.crosswalk_table(entity), kind="TABLE", actions=[exp.ColumnDef(
+            this=names.ident("linked"), kind=exp.DataType.build("BOOLEAN"), exists=True,
+            constraints=[exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=exp.false()))])]))
     return tuple(statements)
-
-
-def _own_records(entity: Entity) -> exp.Select:
-    """Ids of the records the previous run inserted (read before the crosswalk is replaced)."""
-    return (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
-            .where(exp.and_(_status_is("loaded", None, "status"), exp.not_(names.col("linked")))))
 
 
 def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
@@ -99,7 +97,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         exp.and_(_status_is(names.LOADED), exp.not_(names.col(names.LINKED))))
     records.set("order", _by_row())
     # ferry's own records from the last run go, and this run's come back (same ids if unchanged).
-    forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=_own_records(entity)))
+    forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=owned(entity)))
     insert = exp.insert(records, table.copy(), columns=[names.ident(n) for n, _ in _columns(entity)])
     rejects = exp.select(
         exp.Literal.string(entity.name), exp.Literal.string(source.name), names.col(names.ROW),
@@ -189,8 +187,10 @@ def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tup
             join_type="LEFT",
         ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
     writable = [_status_is(names.LOADED, "r")]
-    if entity.match is not None and entity.match.mode != "update":
-        writable.append(exp.not_(names.col(names.LINKED, r)))  # skip: a matched record is left as it is
+    m = entity.match
+    if m is not None and not (m.mode == "update" and all(ref.name in m.update for ref in refs)):
+        # A matched record keeps its references unless `match.update` lists them.
+        writable.append(exp.not_(names.col(names.LINKED, r)))
     resolved = resolved.where(exp.and_(
         *writable,
         exp.or_(*(exp.not_(exp.Is(this=names.col(names.raw_reference(ref.name), r), expression=exp.null()))

@@ -91,7 +91,7 @@ def _source(doc: Document, name: str, raw: dict[str, Any]) -> Source:
 
 
 def _options(fmt: str, opts: dict[str, Any]) -> SourceOptions:
-    """Options for the format; keys meant for another format are ignored here and reported by F307."""
+    """Options for the format; keys meant for another format are ignored here and reported by F309."""
     if fmt == "xlsx":
         sheet = opts.get("sheet")
         return XlsxOptions(sheet=sheet, header_row=opts.get("header_row", 1))

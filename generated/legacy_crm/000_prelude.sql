@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS "_ferry"."activity_crosswalk" (
   "linked" BOOLEAN
 );
 
+ALTER TABLE "_ferry"."activity_crosswalk"
+ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
+
 CREATE TABLE IF NOT EXISTS "main"."company" (
   "id" UUID,
   "name" TEXT,
@@ -115,6 +118,9 @@ CREATE TABLE IF NOT EXISTS "_ferry"."company_crosswalk" (
   "status" TEXT,
   "linked" BOOLEAN
 );
+
+ALTER TABLE "_ferry"."company_crosswalk"
+ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
 
 CREATE TABLE IF NOT EXISTS "main"."contact" (
   "id" UUID,
@@ -172,6 +178,9 @@ CREATE TABLE IF NOT EXISTS "_ferry"."contact_crosswalk" (
   "linked" BOOLEAN
 );
 
+ALTER TABLE "_ferry"."contact_crosswalk"
+ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
+
 CREATE TABLE IF NOT EXISTS "main"."deal" (
   "id" UUID,
   "title" TEXT,
@@ -216,6 +225,9 @@ CREATE TABLE IF NOT EXISTS "_ferry"."deal_crosswalk" (
   "linked" BOOLEAN
 );
 
+ALTER TABLE "_ferry"."deal_crosswalk"
+ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
+
 CREATE TABLE IF NOT EXISTS "main"."owner" (
   "id" UUID,
   "full_name" TEXT,
@@ -251,4 +263,7 @@ CREATE TABLE IF NOT EXISTS "_ferry"."owner_crosswalk" (
   "status" TEXT,
   "linked" BOOLEAN
 );
+
+ALTER TABLE "_ferry"."owner_crosswalk"
+ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
 

@@ -451,7 +451,7 @@ WITH "merged" AS MATERIALIZED (
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT "linked"
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
   ) AS "o"
     ON "o"."id" = "t"."id"
   WHERE
@@ -504,7 +504,7 @@ WHERE
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT "linked"
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
   );
 
 CREATE OR REPLACE TABLE "_ferry"."company_crosswalk" AS
@@ -577,6 +577,7 @@ ORDER BY
 
 CREATE OR REPLACE TABLE "_ferry"."company_duplicates" AS
 SELECT
+  "k"."cluster",
   "r"."id" AS "cluster_id",
   COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
   "k"."rank",
@@ -623,6 +624,6 @@ LEFT JOIN (
   ON "x"."node" = "k"."_ferry_row"
 ORDER BY
   "cluster_size" DESC,
-  "cluster_id",
+  "cluster",
   "rank";
 

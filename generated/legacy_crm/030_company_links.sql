@@ -10,7 +10,9 @@ FROM (
   LEFT JOIN "_ferry"."company_crosswalk" AS "x_parent_id"
     ON "x_parent_id"."source_key" = "r"."_ferry_ref_parent_id"
   WHERE
-    "r"."_ferry_status" = 'loaded' AND NOT "r"."_ferry_ref_parent_id" IS NULL
+    "r"."_ferry_status" = 'loaded'
+    AND NOT "r"."_ferry_linked"
+    AND NOT "r"."_ferry_ref_parent_id" IS NULL
 ) AS "l"
 WHERE
   "company"."id" = "l"."id";

@@ -977,7 +977,7 @@ WHERE
       "id"
     FROM "_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT "linked"
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
   );
 
 CREATE OR REPLACE TABLE "_ferry"."contact_crosswalk" AS
@@ -1041,6 +1041,7 @@ ORDER BY
 
 CREATE OR REPLACE TABLE "_ferry"."contact_duplicates" AS
 SELECT
+  "k"."cluster",
   "r"."id" AS "cluster_id",
   COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
   "k"."rank",
@@ -1089,6 +1090,6 @@ LEFT JOIN (
   ON "x"."node" = "k"."_ferry_row"
 ORDER BY
   "cluster_size" DESC,
-  "cluster_id",
+  "cluster",
   "rank";
 

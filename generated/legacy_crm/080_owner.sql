@@ -306,7 +306,7 @@ WHERE
       "id"
     FROM "_ferry"."owner_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT "linked"
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
   );
 
 CREATE OR REPLACE TABLE "_ferry"."owner_crosswalk" AS

@@ -194,7 +194,7 @@ WHERE
       "id"
     FROM "_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT "linked"
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
   );
 
 CREATE OR REPLACE TABLE "_ferry"."deal_crosswalk" AS

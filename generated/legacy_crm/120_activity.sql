@@ -163,7 +163,7 @@ WHERE
       "id"
     FROM "_ferry"."activity_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT "linked"
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
   );
 
 CREATE OR REPLACE TABLE "_ferry"."activity_crosswalk" AS

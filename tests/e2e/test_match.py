@@ -52,7 +52,15 @@ def query(target: Path, sql: str) -> list[tuple]:
 
 
 def test_update_links_to_the_existing_record_and_writes_chosen_fields(tmp_path):
-    target = migrate(project(tmp_path, "{on: [nip], mode: update, update: [name, city]}"))
+    spec = project(tmp_path, "{on: [nip], mode: update, update: [name, city]}")
+    con = duckdb.connect(str(spec.parent / "build" / "mini.duckdb"))  # the existing record has a parent
+    con.execute("ALTER TABLE company ADD COLUMN parent_id UUID")
+    con.execute("UPDATE company SET parent_id = '00000000-0000-4000-8000-000000000002' WHERE id = ?", [EXISTING])
+    con.close()
+    target = migrate(spec)
+    # parent_id is not in match.update: the second pass leaves the existing record's reference alone.
+    assert query(target, f"SELECT parent_id::VARCHAR FROM company WHERE id = '{EXISTING}'") == [
+        ("00000000-0000-4000-8000-000000000002",)]
     companies = query(target, "SELECT id, name, nip, crm_owner, city FROM company ORDER BY name")
     assert (EXISTING, "Łęcki sp. z o.o.", "1234563218", "anna", "Łódź") in companies  # updated, owner kept
     assert sum(1 for c in companies if c[2] == "1234563218") == 1  # no second Łęcki

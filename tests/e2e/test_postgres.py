@@ -118,6 +118,14 @@ def test_a_dead_server_is_one_line_and_no_secret(project, tmp_path):
                if p.is_file())
 
 
+def test_a_malformed_dsn_is_never_echoed(project, monkeypatch):
+    monkeypatch.setenv("FERRY_TEST_PG_DSN", "loader:S3cretPw@db.internal:5432/crm")
+    with pytest.raises(FerryError) as info:
+        api.push_spec(project, api.Options(out=project.parent.parent / "generated"))
+    message = info.value.diagnostics[0].format()
+    assert "F703" in message and "S3cretPw" not in message
+
+
 def test_missing_dsn_variable(project, monkeypatch):
     monkeypatch.delenv("FERRY_TEST_PG_DSN")
     with pytest.raises(FerryError) as info:

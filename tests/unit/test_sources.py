@@ -70,6 +70,8 @@ def test_a_csv_named_xlsx_is_a_clear_error(tmp_path):
 
 def test_header_cells_become_unique_names():
     assert column_names(("id", None, "id", " name ", 3.0, None, None)) == ("id", "column_2", "id_2", "name", "3")
+    assert column_names(("a", "a", "a_2")) == ("a", "a_3", "a_2")  # a suffix never takes a real header's name
+    assert column_names(("id", None, "column_2")) == ("id", "column_2", "column_2_2")
 
 
 @pytest.mark.parametrize("value,text", [
