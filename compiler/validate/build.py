@@ -155,8 +155,8 @@ def _dedup(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Dedup | None:
     for i, key in enumerate(spec.get("keys") or ()):
         keys.append(tuple(key))
         spans.append(doc.span(at + ("dedup", "keys", i)))
-    if not keys and not spec.get("fuzzy"):
-        return None
+    if not keys and not spec.get("fuzzy") and "dedup" not in raw:
+        return None  # (a `dedup` with neither is kept, so that F416 can say so)
     d = at + ("dedup",)
     fuzzy = tuple(
         FuzzyRule(tuple(r["fields"]), r.get("method", "jaro_winkler"), float(r["threshold"]), tuple(r["block"]),

@@ -42,6 +42,7 @@ CHECKS: tuple[Check, ...] = (
     dedup.check_strategies,
     dedup.check_blocks,
     dedup.check_match_fields,
+    dedup.check_dedup_has_a_rule,
     rules.check_phone_regions,
 )
 
@@ -77,6 +78,7 @@ CODES: dict[str, Check] = {
     "F413": dedup.check_strategies,
     "F414": dedup.check_blocks,
     "F415": dedup.check_match_fields,
+    "F416": dedup.check_dedup_has_a_rule,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

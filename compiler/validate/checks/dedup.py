@@ -80,6 +80,20 @@ def check_blocks(ctx: Context) -> Iterable[Diagnostic]:
                                      rule.span, hint)
 
 
+def check_dedup_has_a_rule(ctx: Context) -> Iterable[Diagnostic]:
+    """F416: ``dedup`` needs a rule that finds duplicates: ``keys``, ``fuzzy``, or the entity's ``key``.
+
+    Bad::   dedup: {survivor: [most_complete]}
+    Good::  dedup: {keys: [[email]], survivor: [most_complete]}
+    """
+    for entity in ctx.spec.entities:
+        d = entity.dedup
+        if d is not None and not d.keys and not d.fuzzy:
+            yield Diagnostic("F416", f"dedup of entity '{entity.name}' has no rule that finds duplicates",
+                             entity.span, "add `keys: [[field, ...]]` or `fuzzy: [...]`; "
+                             "`survivor` and `fields` only decide what a cluster becomes")
+
+
 def check_match_fields(ctx: Context) -> Iterable[Diagnostic]:
     """F415: ``match.on`` and ``match.update`` name target fields of the entity.
 
