@@ -99,6 +99,7 @@ def read_script(directory: Path) -> tuple[dict[str, Any], tuple[Statement, ...]]
         manifest = json.loads(manifest_path.read_text("utf-8"))
         entry = manifest["targets"]["postgres"]
         text = (directory / entry["file"]).read_text("utf-8")
+        str(entry["dsn_env"]) + str(entry["schema"])  # present, or the manifest is not ours
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise _fail("F701", f"no compiled PostgreSQL load script in {directory} ({type(exc).__name__})",
                     Span(str(manifest_path)), hint) from None
@@ -210,7 +211,11 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
         seconds=round(time.perf_counter() - started, 3),
         steps=tuple(steps),
     )
-    push_manifest_path(target).write_text(result.to_json(), encoding="utf-8")
+    try:
+        push_manifest_path(target).write_text(result.to_json(), encoding="utf-8")
+    except OSError as exc:  # the data are committed; only the record of it is missing
+        raise _fail("F706", f"pushed, but cannot write {push_manifest_path(target)}: {exc.strerror}",
+                    Span(str(target)), "check the folder is writable; pushing again is safe") from None
     return result
 
 
