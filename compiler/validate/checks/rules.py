@@ -101,6 +101,22 @@ def check_filter(ctx: Context) -> Iterable[Diagnostic]:
                 yield Diagnostic("F409", f"filter of entity '{entity.name}': {problem}", entity.filter.span, hint)
 
 
+def _bind_error(text: str, columns: tuple[str, ...]) -> str | None:
+    """DuckDB's verdict on an expression over text columns (unknown functions, wrong argument
+    types), from binding it against an empty row: nothing is read or run."""
+    tree = sqlglot.parse_one(text, read="duckdb")
+    row = exp.select(*(exp.alias_(exp.cast(exp.null(), "VARCHAR"), c, quoted=True) for c in columns) or [exp.null()])
+    query = exp.select(exp.alias_(exp.paren(tree), "v", quoted=True)).from_(row.subquery("r")).limit(0)
+    con = duckdb.connect()
+    try:
+        con.execute(query.sql(dialect="duckdb")).fetchall()
+        return None
+    except duckdb.Error as exc:
+        return str(exc).strip().splitlines()[0]
+    finally:
+        con.close()
+
+
 def check_field_sql(ctx: Context) -> Iterable[Diagnostic]:
     """F411: a field's ``sql`` is one scalar SQL expression over the source row.
 
@@ -114,6 +130,13 @@ def check_field_sql(ctx: Context) -> Iterable[Diagnostic]:
         for field in entity.fields:
             if field.sql is not None:
                 problem, hint = expression_problem(field.sql, None, "one expression, e.g. \"coalesce(mobile, phone)\"")
+                columns = ctx.columns(entity.source) or ()
+                if not problem and set(field.columns) <= set(columns):
+                    # Every source column is text: DuckDB binds the expression as the run will.
+                    problem = _bind_error(field.sql, field.columns)
+                    hint = ("a DuckDB function name is wrong? see duckdb.org/docs/sql/functions"
+                            if problem and "Catalog Error" in problem else
+                            "source columns are text: cast them, e.g. try_cast(amount AS DECIMAL)")
                 if problem:
                     yield Diagnostic("F411", f"sql of field '{entity.name}.{field.name}': {problem}",
                                      field.sql_span, hint)
