@@ -184,7 +184,7 @@ COPY "_ferry_stage_company" ("id", "name", "nip", "city", "country", "phone", "c
 
 -- ferry:sql entity=company
 INSERT INTO "public"."company" ("id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id")
-SELECT "id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id" FROM "_ferry_stage_company"
+SELECT "id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id" FROM "_ferry_stage_company" ORDER BY "id"
 ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "nip" = EXCLUDED."nip", "city" = EXCLUDED."city", "country" = EXCLUDED."country", "phone" = EXCLUDED."phone", "created_on" = EXCLUDED."created_on", "status" = EXCLUDED."status", "parent_id" = EXCLUDED."parent_id";
 
 -- ferry:sql entity=company
@@ -208,7 +208,7 @@ COPY "_ferry_stage_contact" ("id", "first_name", "last_name", "full_name", "emai
 
 -- ferry:sql entity=contact
 INSERT INTO "public"."contact" ("id", "first_name", "last_name", "full_name", "email", "all_emails", "phone", "city", "created_on", "notes", "company_id", "reports_to_id")
-SELECT "id", "first_name", "last_name", "full_name", "email", "all_emails", "phone", "city", "created_on", "notes", "company_id", "reports_to_id" FROM "_ferry_stage_contact"
+SELECT "id", "first_name", "last_name", "full_name", "email", "all_emails", "phone", "city", "created_on", "notes", "company_id", "reports_to_id" FROM "_ferry_stage_contact" ORDER BY "id"
 ON CONFLICT ("id") DO UPDATE SET "first_name" = EXCLUDED."first_name", "last_name" = EXCLUDED."last_name", "full_name" = EXCLUDED."full_name", "email" = EXCLUDED."email", "all_emails" = EXCLUDED."all_emails", "phone" = EXCLUDED."phone", "city" = EXCLUDED."city", "created_on" = EXCLUDED."created_on", "notes" = EXCLUDED."notes", "company_id" = EXCLUDED."company_id", "reports_to_id" = EXCLUDED."reports_to_id";
 
 -- ferry:sql entity=contact
@@ -232,7 +232,7 @@ COPY "_ferry_stage_owner" ("id", "full_name", "email", "region", "active", "hire
 
 -- ferry:sql entity=owner
 INSERT INTO "public"."owner" ("id", "full_name", "email", "region", "active", "hired_on", "quota")
-SELECT "id", "full_name", "email", "region", "active", "hired_on", "quota" FROM "_ferry_stage_owner"
+SELECT "id", "full_name", "email", "region", "active", "hired_on", "quota" FROM "_ferry_stage_owner" ORDER BY "id"
 ON CONFLICT ("id") DO UPDATE SET "full_name" = EXCLUDED."full_name", "email" = EXCLUDED."email", "region" = EXCLUDED."region", "active" = EXCLUDED."active", "hired_on" = EXCLUDED."hired_on", "quota" = EXCLUDED."quota";
 
 -- ferry:sql entity=owner
@@ -256,7 +256,7 @@ COPY "_ferry_stage_deal" ("id", "title", "amount", "currency", "stage", "close_d
 
 -- ferry:sql entity=deal
 INSERT INTO "public"."deal" ("id", "title", "amount", "currency", "stage", "close_date", "company_id", "contact_id", "owner_id")
-SELECT "id", "title", "amount", "currency", "stage", "close_date", "company_id", "contact_id", "owner_id" FROM "_ferry_stage_deal"
+SELECT "id", "title", "amount", "currency", "stage", "close_date", "company_id", "contact_id", "owner_id" FROM "_ferry_stage_deal" ORDER BY "id"
 ON CONFLICT ("id") DO UPDATE SET "title" = EXCLUDED."title", "amount" = EXCLUDED."amount", "currency" = EXCLUDED."currency", "stage" = EXCLUDED."stage", "close_date" = EXCLUDED."close_date", "company_id" = EXCLUDED."company_id", "contact_id" = EXCLUDED."contact_id", "owner_id" = EXCLUDED."owner_id";
 
 -- ferry:sql entity=deal
@@ -280,7 +280,7 @@ COPY "_ferry_stage_activity" ("id", "kind", "occurred_at", "minutes", "notes", "
 
 -- ferry:sql entity=activity
 INSERT INTO "public"."activity" ("id", "kind", "occurred_at", "minutes", "notes", "tags", "contact_id", "deal_id")
-SELECT "id", "kind", "occurred_at", "minutes", "notes", "tags", "contact_id", "deal_id" FROM "_ferry_stage_activity"
+SELECT "id", "kind", "occurred_at", "minutes", "notes", "tags", "contact_id", "deal_id" FROM "_ferry_stage_activity" ORDER BY "id"
 ON CONFLICT ("id") DO UPDATE SET "kind" = EXCLUDED."kind", "occurred_at" = EXCLUDED."occurred_at", "minutes" = EXCLUDED."minutes", "notes" = EXCLUDED."notes", "tags" = EXCLUDED."tags", "contact_id" = EXCLUDED."contact_id", "deal_id" = EXCLUDED."deal_id";
 
 -- ferry:sql entity=activity
