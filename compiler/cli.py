@@ -25,8 +25,8 @@ app = typer.Typer(
     "Typical flow: `ferry validate SPEC` -> `ferry compile SPEC` (commit generated/) -> `ferry run SPEC`.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # docstring paragraphs wrap to the terminal, not at their source line breaks
     pretty_exceptions_show_locals=False,  # locals may hold secrets
-    rich_markup_mode="rich",
 )
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
@@ -215,7 +215,7 @@ def review_(
     limit: Annotated[int, typer.Option(help="Clusters per entity shown in review.md (the CSV has all).")] = 50,
 ) -> None:
     """Report every duplicate cluster for review: its members (which rules matched them, who
-    survived) and the record they became. Writes <entity>_clusters.csv and review.md, largest
+    survived) and the record they became. Writes ENTITY_clusters.csv and review.md, largest
     clusters first."""
     try:
         files = api.export_review(spec, api.Options(target=target), out_dir, limit)
