@@ -62,6 +62,9 @@ SourceOptions = CsvOptions | XlsxOptions | JsonOptions | XmlOptions
 #: compiled SQL depends on the format only through this table.
 READS_AS: dict[str, str] = {"csv": "csv", "xlsx": "csv", "json": "json", "ndjson": "ndjson", "xml": "ndjson"}
 
+#: DuckDB's ``read_json(format = ...)`` for what is read as JSON.
+JSON_READ_FORMAT: dict[str, str] = {"json": "array", "ndjson": "newline_delimited"}
+
 #: Which options each format takes, by the spec's key names (checked by ``validate``).
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "csv": ("delimiter", "encoding", "header", "quote", "escape"),

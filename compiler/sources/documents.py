@@ -12,10 +12,8 @@ from pathlib import Path
 import duckdb
 
 from compiler.errors import Diagnostic, FerryError, first_line
-from compiler.model import Source
+from compiler.model import JSON_READ_FORMAT, READS_AS, Source
 
-#: DuckDB's ``read_json(format = ...)`` for each source format.
-JSON_FORMAT = {"json": "array", "ndjson": "newline_delimited", "xml": "newline_delimited"}
 
 _HEAD_RECORDS = 2048
 
@@ -38,7 +36,7 @@ def _keys(source: Source, original: Path, readable: Path, sample: int) -> tuple[
         rows = con.execute(
             "SELECT column_name FROM (DESCRIBE SELECT * FROM read_json(?, format = ?, records = true, "
             "maximum_depth = 1, sample_size = ?))",
-            [str(readable), JSON_FORMAT[source.format], sample],
+            [str(readable), JSON_READ_FORMAT[READS_AS[source.format]], sample],
         ).fetchall()
     except duckdb.Error as exc:
         hint = ("a .json source is one array of objects; use `format: ndjson` for one object per line"

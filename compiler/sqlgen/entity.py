@@ -121,7 +121,8 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
          reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
     ]
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
-    for field_name, failures in _failures(entity).items():
+    failing = _failures(entity)
+    for field_name, failures in failing.items():
         field = entity.field(field_name)
         for x in failures:
             checks.append((not_null(names.col(x.column, m)), reason(x.rule, field.name, field.column,
@@ -132,7 +133,7 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
         if f.type != "string":
             checks.append((exp.and_(not_null(value.copy()), is_null(cast.copy())),
                            reason(f"invalid_{f.type}", f.name, f.column, value.copy())))
-    rejected_inputs = {name: tuple(x.column for x in failures) for name, failures in _failures(entity).items()}
+    rejected_inputs = {name: tuple(x.column for x in failures) for name, failures in failing.items()}
     checks += rule_conditions(entity, m, rejected_inputs) + check_conditions(entity, m)
     select = (exp.select(*outputs).from_(names.table("mapped", alias=m))
               .join(names.table("repeated_ids", alias="d"), join_type="LEFT",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler import encodings
-from compiler.model import READS_AS, CsvOptions, Source
+from compiler.model import JSON_READ_FORMAT, READS_AS, CsvOptions, Source
 from compiler.sqlgen import names
 
 
@@ -27,8 +27,6 @@ def _option(name: str, value: exp.Expression) -> exp.EQ:
 #: How the runner's converted files are written (xlsx sheets become this CSV).
 CONVERTED_CSV = CsvOptions()
 
-#: DuckDB's ``read_json(format = ...)`` for what the runner hands over.
-_JSON_FORMAT = {"json": "array", "ndjson": "newline_delimited"}
 
 
 def read_source(source: Source, columns: tuple[str, ...]) -> exp.Expression:
@@ -39,11 +37,11 @@ def read_source(source: Source, columns: tuple[str, ...]) -> exp.Expression:
     """
     path = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(names.source_variable(source))])
     reads = READS_AS[source.format]
-    if reads in _JSON_FORMAT:
+    if reads in JSON_READ_FORMAT:
         varchar = exp.Literal.string("VARCHAR")
         return exp.Anonymous(this="read_json", expressions=[
             path,
-            _option("format", exp.Literal.string(_JSON_FORMAT[reads])),
+            _option("format", exp.Literal.string(JSON_READ_FORMAT[reads])),
             _option("records", exp.Boolean(this=True)),
             _option("columns", exp.Struct(expressions=[
                 exp.PropertyEQ(this=exp.to_identifier(c, quoted=True), expression=varchar.copy()) for c in columns
