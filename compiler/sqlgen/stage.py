@@ -28,7 +28,6 @@ def _option(name: str, value: exp.Expression) -> exp.EQ:
 CONVERTED_CSV = CsvOptions()
 
 
-
 def read_source(source: Source, columns: tuple[str, ...]) -> exp.Expression:
     """The table function reading a source's prepared file, every column as text.
 
