@@ -117,7 +117,7 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
 
 
 def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None) -> push_module.PushManifest:
-    """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres_load.sql."""
+    """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres/load.sql."""
     spec = validation.to_spec(load(path))
     return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress)
 

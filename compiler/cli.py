@@ -168,7 +168,7 @@ def push(
 ) -> None:
     """Load the result of `ferry run` into PostgreSQL, in one transaction.
 
-    Executes generated/NAME/postgres_load.sql: tables with primary and foreign keys are created
+    Executes generated/NAME/postgres/load.sql: tables with primary and foreign keys are created
     if missing, records are copied (COPY, streamed from the run's DuckDB file) and upserted on
     their ids, so pushing again converges to the same rows. The DSN comes from the environment
     variable the spec names (target.postgres.dsn_env, default FERRY_PG_DSN), never from files.

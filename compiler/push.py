@@ -1,4 +1,4 @@
-"""Pushing a run's result to PostgreSQL: ``generated/<name>/postgres_load.sql`` + the DuckDB file -> a server.
+"""Pushing a run's result to PostgreSQL: ``generated/<name>/postgres/load.sql`` + the DuckDB file -> a server.
 
 An I/O edge like ``run``. It reads only what ``compile`` wrote (checked against
 the compile manifest's hash, like ``run``) and the DuckDB file ``run`` wrote,
@@ -98,18 +98,20 @@ def read_script(directory: Path) -> tuple[dict[str, Any], tuple[Statement, ...]]
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))
         entry = manifest["targets"]["postgres"]
-        text = (directory / entry["file"]).read_text("utf-8")
+        name = f"postgres/{entry['script']}"
+        text = (directory / name).read_text("utf-8")
+        expected = entry["files"][name]
         str(entry["dsn_env"]) + str(entry["schema"])  # present, or the manifest is not ours
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise _fail("F701", f"no compiled PostgreSQL load script in {directory} ({type(exc).__name__})",
                     Span(str(manifest_path)), hint) from None
-    if hashlib.sha256(text.encode("utf-8")).hexdigest() != entry["sha256"]:
-        raise _fail("F701", f"{directory / entry['file']} was edited after compiling", Span(str(directory)),
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != expected:
+        raise _fail("F701", f"{directory / name} was edited after compiling", Span(str(directory)),
                     "change the spec or the template, then run `ferry compile`")
     try:
         return manifest, parse_script(text)
     except ValueError as exc:
-        raise _fail("F701", f"{directory / entry['file']}: {exc}", Span(str(directory)), hint) from None
+        raise _fail("F701", f"{directory / name}: {exc}", Span(str(directory)), hint) from None
 
 
 def _dsn(manifest: dict[str, Any], spec: Spec) -> str:
@@ -196,7 +198,7 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                 steps.append(PushStep(statement.entity, what, round(time.perf_counter() - t0, 3)))
     except psycopg.Error as exc:
         raise _fail("F704", f"PostgreSQL refused the load, nothing was changed: {_scrub(first_line(exc), dsn)}", where,
-                    "is the target schema one ferry created? see the statement in postgres_load.sql") from None
+                    "is the target schema one ferry created? see the statement in postgres/load.sql") from None
     except duckdb.Error as exc:
         raise _fail("F606", f"cannot read the run's result: {first_line(exc)}", Span(str(target)),
                     f"run `ferry run {spec.path}` again") from None

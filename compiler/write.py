@@ -28,9 +28,10 @@ class WriteResult:
 
 
 def _on_disk(directory: Path) -> dict[str, bytes]:
+    """Every file under the folder, by its relative POSIX path (other targets write into subfolders)."""
     if not directory.is_dir():
         return {}
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def stale_files(directory: Path, files: Mapping[str, str]) -> tuple[str, ...]:
@@ -52,6 +53,7 @@ def write_files(directory: Path, files: Mapping[str, str]) -> WriteResult:
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
         for name, text in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(text.encode("utf-8"))
         old = directory.with_name(f".{directory.name}.old")
         if old.exists():

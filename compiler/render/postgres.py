@@ -1,7 +1,7 @@
 """The PostgreSQL target: the run's result (the embedded DuckDB file) -> one load script.
 
 In:  the ``Bundle`` (the spec and its load order) and the spec's path.
-Out: the text of ``postgres/load.sql``, rendered from ``targets/postgres/load.sql.j2``
+Out: ``generated/<name>/postgres/load.sql``, rendered from ``targets/postgres/load.sql.j2``
 with a typed context (``PgLoad``): schema, entities in load order, columns with
 PostgreSQL types, primary and foreign keys. Pure: ``push`` executes it.
 
@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
-
 import jinja2
 
 from compiler import __version__
 from compiler.model import Entity, Spec
+from compiler.render.adapter import Adapter, Rendered, one_line
 from compiler.sqlgen import Bundle, names
+
+SCRIPT = "load.sql"
 
 #: ferry field types -> PostgreSQL column types.
 PG_TYPES = {"string": "text", "integer": "bigint", "decimal": "numeric(18,4)", "date": "date",
@@ -128,7 +129,7 @@ def context(bundle: Bundle, spec_path: str) -> PgLoad:
     spec = bundle.spec
     return PgLoad(
         version=__version__,
-        spec_path=" ".join(spec_path.splitlines()),
+        spec_path=one_line(spec_path),
         name=spec.name,
         schema=quote(spec.target.postgres_schema),
         crosswalk_columns=tuple(PgColumn(quote(n), t) for n, t in _CROSSWALK),
@@ -136,13 +137,10 @@ def context(bundle: Bundle, spec_path: str) -> PgLoad:
     )
 
 
-@cache
-def _template(folder: str) -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("load.sql.j2")
+def render(bundle: Bundle, spec_path: str, templates: jinja2.Environment) -> Rendered:
+    text = templates.get_template("load.sql.j2").render(load=context(bundle, spec_path))
+    target = bundle.spec.target
+    return Rendered({SCRIPT: text}, {"script": SCRIPT, "schema": target.postgres_schema, "dsn_env": target.dsn_env})
 
 
-def render_load(bundle: Bundle, spec_path: str, targets_dir: str) -> str:
-    load = context(bundle, spec_path)
-    return _template(f"{targets_dir}/postgres").render(load=load)
+ADAPTER = Adapter(name="postgres", render=render)

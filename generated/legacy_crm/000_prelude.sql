@@ -266,4 +266,3 @@ CREATE TABLE IF NOT EXISTS "_ferry"."owner_crosswalk" (
 
 ALTER TABLE "_ferry"."owner_crosswalk"
 ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
-

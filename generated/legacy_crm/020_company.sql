@@ -626,4 +626,3 @@ ORDER BY
   "cluster_size" DESC,
   "cluster",
   "rank";
-

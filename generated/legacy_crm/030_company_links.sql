@@ -34,4 +34,3 @@ WHERE
   "r"."_ferry_status" = 'loaded'
   AND NOT "r"."_ferry_ref_parent_id" IS NULL
   AND "x_parent_id"."id" IS NULL;
-

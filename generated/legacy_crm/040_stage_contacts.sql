@@ -24,4 +24,3 @@ FROM READ_CSV(
   "all_varchar" = TRUE,
   "strict_mode" = TRUE
 );
-

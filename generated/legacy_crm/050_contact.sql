@@ -1092,4 +1092,3 @@ ORDER BY
   "cluster_size" DESC,
   "cluster",
   "rank";
-

@@ -32,4 +32,3 @@ WHERE
   "r"."_ferry_status" = 'loaded'
   AND NOT "r"."_ferry_ref_reports_to_id" IS NULL
   AND "x_reports_to_id"."id" IS NULL;
-

@@ -21,4 +21,3 @@ FROM READ_CSV(
   "all_varchar" = TRUE,
   "strict_mode" = TRUE
 );
-

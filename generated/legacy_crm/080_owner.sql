@@ -357,4 +357,3 @@ WHERE
   "_ferry_status" = 'rejected'
 ORDER BY
   "_ferry_row";
-

@@ -19,4 +19,3 @@ FROM READ_JSON(
   "records" = TRUE,
   "columns" = {'id': 'VARCHAR', 'amount': 'VARCHAR', 'amount.currency': 'VARCHAR', 'close_date': 'VARCHAR', 'company_id': 'VARCHAR', 'contact_id': 'VARCHAR', 'owner_id': 'VARCHAR', 'stage': 'VARCHAR', 'title': 'VARCHAR'}
 );
-

@@ -298,4 +298,3 @@ WHERE
   "r"."_ferry_status" = 'loaded'
   AND NOT "r"."_ferry_ref_owner_id" IS NULL
   AND "r"."owner_id" IS NULL;
-

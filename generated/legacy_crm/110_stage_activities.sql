@@ -18,4 +18,3 @@ FROM READ_JSON(
   "records" = TRUE,
   "columns" = {'activity_id': 'VARCHAR', 'contact_id': 'VARCHAR', 'deal_id': 'VARCHAR', 'duration_min': 'VARCHAR', 'meta': 'VARCHAR', 'notes': 'VARCHAR', 'occurred_at': 'VARCHAR', 'type': 'VARCHAR'}
 );
-

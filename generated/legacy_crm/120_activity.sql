@@ -232,4 +232,3 @@ WHERE
   "r"."_ferry_status" = 'loaded'
   AND NOT "r"."_ferry_ref_contact_id" IS NULL
   AND "r"."contact_id" IS NULL;
-

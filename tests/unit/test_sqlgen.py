@@ -12,7 +12,9 @@ from sqlglot import exp
 
 from compiler.load import parse
 from compiler.order import build_order
-from compiler.render import POSTGRES_SCRIPT, render
+from compiler.render import render
+
+POSTGRES_SCRIPT = "postgres/load.sql"
 from compiler.sqlgen import compile_spec
 from compiler.validate import to_spec
 
@@ -51,7 +53,7 @@ def statements(files: dict[str, str]) -> list[str]:
     """The DuckDB statements of the compiled step files (not the other targets' load scripts)."""
     out = []
     for name, text in files.items():
-        if name.endswith(".sql") and name != POSTGRES_SCRIPT:
+        if name.endswith(".sql") and "/" not in name:  # the DuckDB steps, not other targets
             body = "\n".join(line for line in text.splitlines() if not line.startswith("-- "))
             out.extend(s for s in sqlglot.transpile(body, read="duckdb", write="duckdb", pretty=True))
     return out
