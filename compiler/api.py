@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
+from compiler import plan as plan_module
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
 from compiler.model import Spec
@@ -132,3 +133,10 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
     """Write <out>/<entity>_rejects.csv: each rejected source row as it was, plus its reasons."""
     spec = validation.to_spec(load(path))
     return rejects_module.export(spec, target_path(spec, options), out)
+
+def plan_spec(path: Path, options: Options, sample: int = 5,
+              progress: run_module.Progress | None = None) -> plan_module.Plan:
+    """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
+    the result with the target, which is only read."""
+    spec = validation.to_spec(load(path))
+    return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress)

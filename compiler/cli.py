@@ -14,8 +14,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperCommand
 
-from compiler import __version__, api
+from compiler import __version__, api, plan_render
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.validate import schema_text
 
@@ -223,6 +224,64 @@ def review_(
         _fail(exc)
     for f in files:
         out.print(f"{f.path}: {f.clusters} clusters, {f.members} records")
+
+
+class _DetailedExitCommand(TyperCommand):
+    """A usage mistake exits 1, not click's 2: for `ferry plan`, 2 means "there are changes"."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:  # click's UsageError and BadParameter, which typer vendors
+            if getattr(exc, "exit_code", None) == 2:
+                exc.exit_code = 1
+            raise
+
+
+PLAN_FORMATS = ("text", "markdown", "json")
+
+
+@app.command(cls=_DetailedExitCommand)
+def plan(
+    spec: Annotated[Path, typer.Argument(help="The spec whose compiled output to plan.")],
+    out_dir: OutOpt = Path("generated"),
+    target: Annotated[Optional[Path], typer.Option(help="DuckDB file to compare with; default: the spec's target.path.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text (terminal), markdown (a pull-request comment) or json "
+                                     "(schema: compiler/schema/plan-v1.json).")] = "text",
+    sample: Annotated[int, typer.Option(help="Changed records shown per entity and action (insert, update, delete).")] = 5,
+) -> None:
+    """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
+
+    Runs generated/NAME/ on a scratch copy of the target, then compares each entity table with the target:
+    records to insert (+), update (~, with old -> new for each changed field), leave unchanged (=) and
+    delete (-, records an earlier run inserted that this run no longer produces), plus the rows that
+    would be rejected or archived. The target and its run manifest are only read.
+
+    Exit codes follow `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    In CI: `ferry plan SPEC --format markdown > plan.md` and post plan.md as a pull-request comment
+    (see .github/workflows/ferry-plan.yml).
+    """
+    if fmt not in PLAN_FORMATS or sample < 0:
+        wrong = f"unknown format '{fmt}'" if fmt not in PLAN_FORMATS else f"--sample must be 0 or more, not {sample}"
+        _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), "use --format text, markdown or json")))
+    options = api.Options(out=out_dir, target=target)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("starting", total=None)
+            result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
+                task, description=f"plan: {what}", completed=done, total=total))
+    except FerryError as exc:
+        _fail(exc)
+    if fmt == "json":
+        sys.stdout.write(plan_render.to_json(result))
+    elif fmt == "markdown":
+        sys.stdout.write(plan_render.to_markdown(result))
+    else:
+        for renderable in plan_render.to_renderables(result):
+            out.print(renderable)
+    raise typer.Exit(2 if result.has_changes else 0)
 
 
 @app.command()

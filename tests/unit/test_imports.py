@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources"},
-    {"run", "rejects", "review", "push"},
+    {"run", "rejects", "review", "push", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]
