@@ -250,6 +250,38 @@ class Entity:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportObject:
+    """One entity in an importer bundle (``target.salesforce`` / ``target.hubspot``)."""
+
+    entity: str
+    object: str  # Salesforce API name (Account) or HubSpot object (companies, 0-2, 2-1234567)
+    names: tuple[tuple[str, str], ...]  # (ferry field or reference, API name) as the spec lists them
+    skip: tuple[str, ...]  # fields and references left out
+    span: Span  # the entity key under ``objects``
+    object_span: Span
+    name_spans: tuple[tuple[str, Span], ...] = ()  # each ``fields`` key
+    skip_spans: tuple[Span, ...] = ()
+
+    def name_for(self, field: str) -> str | None:
+        return dict(self.names).get(field)
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """An importer bundle: which entities go to which objects, keyed on ferry's record id."""
+
+    kind: str  # salesforce | hubspot
+    external_id: str  # Salesforce External ID field / HubSpot unique property holding ferry's id
+    batch_size: int  # records per CSV file
+    timezone: str  # the zone ferry's zone-less timestamps are read in
+    objects: tuple[ExportObject, ...]  # sorted by entity
+    span: Span
+
+    def object_for(self, entity: str) -> ExportObject | None:
+        return next((o for o in self.objects if o.entity == entity), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     kind: TargetKind
     path: str  # relative to the spec file
@@ -258,6 +290,8 @@ class Target:
     span: Span
     postgres_schema: str = "public"  # `ferry push --to postgres` loads here
     dsn_env: str = "FERRY_PG_DSN"  # the environment variable with the DSN; the DSN is never in the spec
+    salesforce: Export | None = None  # `ferry push --to salesforce` writes a Data Loader bundle
+    hubspot: Export | None = None  # `ferry push --to hubspot` writes HubSpot import files
 
 
 @dataclass(frozen=True, slots=True)

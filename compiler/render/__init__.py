@@ -26,7 +26,7 @@ from pathlib import Path
 
 import jinja2
 
-from compiler.render import duckdb, postgres
+from compiler.render import duckdb, hubspot, postgres, salesforce
 from compiler.render.adapter import Adapter, Rendered, one_line
 from compiler.render.manifest import build_manifest
 from compiler.sqlgen import Bundle
@@ -34,7 +34,7 @@ from compiler.sqlgen import Bundle
 TARGETS_DIR = Path(__file__).resolve().parents[2] / "targets"
 
 #: Every target, the embedded one first. ``wanted`` decides per spec whether it is rendered.
-ADAPTERS: tuple[Adapter, ...] = (duckdb.ADAPTER, postgres.ADAPTER)
+ADAPTERS: tuple[Adapter, ...] = (duckdb.ADAPTER, postgres.ADAPTER, salesforce.ADAPTER, hubspot.ADAPTER)
 
 __all__ = ["ADAPTERS", "TARGETS_DIR", "Adapter", "Rendered", "one_line", "render", "templates"]
 

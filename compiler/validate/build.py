@@ -21,6 +21,8 @@ from compiler.model import (
     CsvOptions,
     Dedup,
     Entity,
+    Export,
+    ExportObject,
     Field,
     Filter,
     FuzzyRule,
@@ -273,4 +275,29 @@ def _target(doc: Document, raw: dict[str, Any], spec_name: str) -> Target:
         span=doc.key_span(("target",)),
         postgres_schema=(raw.get("postgres") or {}).get("schema", "public"),
         dsn_env=(raw.get("postgres") or {}).get("dsn_env", "FERRY_PG_DSN"),
+        salesforce=_export(doc, "salesforce", raw.get("salesforce"), "external_id", "External_Id__c"),
+        hubspot=_export(doc, "hubspot", raw.get("hubspot"), "unique", "ferry_id"),
     )
+
+
+def _export(doc: Document, kind: str, raw: dict[str, Any] | None, key: str, default: str) -> Export | None:
+    if raw is None:
+        return None
+    at: KeyPath = ("target", kind)
+    objects = []
+    for entity, spec in sorted(raw["objects"].items()):
+        o = at + ("objects", entity)
+        names = spec.get("fields") or {}
+        skip = spec.get("skip") or ()
+        objects.append(ExportObject(
+            entity=entity,
+            object=spec["object"],
+            names=tuple(names.items()),
+            skip=tuple(skip),
+            span=doc.key_span(o),
+            object_span=doc.span(o + ("object",)),
+            name_spans=tuple((f, doc.key_span(o + ("fields", f))) for f in names),
+            skip_spans=tuple(doc.span(o + ("skip", i)) for i in range(len(skip))),
+        ))
+    return Export(kind=kind, external_id=raw.get(key, default), batch_size=raw.get("batch_size", 10000),
+                  timezone=raw.get("timezone", "UTC"), objects=tuple(objects), span=doc.key_span(at))

@@ -11,13 +11,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 LAYERS = [
     {"errors", "encodings", "dag", "functions"},
     {"load"},
-    {"model"},
+    {"model", "importers"},
     {"validate"},
     {"order"},
     {"sqlgen"},
     {"render"},
     {"write", "sources"},
-    {"run", "rejects", "review", "push", "plan", "plan_render", "diff", "revision"},
+    {"run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]

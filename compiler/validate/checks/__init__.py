@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import dedup, fields, references, rules, sources
+from compiler.validate.checks import dedup, fields, importers, references, rules, sources
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -44,6 +44,11 @@ CHECKS: tuple[Check, ...] = (
     dedup.check_match_fields,
     dedup.check_dedup_has_a_rule,
     rules.check_phone_regions,
+    importers.check_export_entities,
+    importers.check_export_fields,
+    importers.check_export_references,
+    importers.check_export_names,
+    importers.check_export_clashes,
 )
 
 #: code -> the check that emits it, for the meta-test that every code has cases.
@@ -79,6 +84,16 @@ CODES: dict[str, Check] = {
     "F414": dedup.check_blocks,
     "F415": dedup.check_match_fields,
     "F416": dedup.check_dedup_has_a_rule,
+    "F720": importers.check_export_entities,
+    "F721": importers.check_export_fields,
+    "F722": importers.check_export_references,
+    "F723": importers.check_export_names,
+    "F724": importers.check_export_clashes,
+    "F730": importers.check_export_entities,
+    "F731": importers.check_export_fields,
+    "F732": importers.check_export_references,
+    "F733": importers.check_export_names,
+    "F734": importers.check_export_clashes,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]
