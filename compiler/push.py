@@ -2,24 +2,30 @@
 
 An I/O edge like ``run``. It reads only what ``compile`` wrote (checked against
 the compile manifest's hash, like ``run``) and the DuckDB file ``run`` wrote,
-and executes the script's statements in one transaction. ``-- ferry:copy``
-statements are fed by DuckDB: it writes the table as CSV into a temporary file,
-which is streamed to ``COPY ... FROM STDIN`` in 1 MiB chunks, so no row passes
-through Python objects.
+and executes the script's phases (prepare, load per entity, finish; see the
+script's header) in one transaction, or with ``batch_size`` in one transaction
+per phase and batch. ``-- ferry:copy`` statements are fed by DuckDB: it writes
+CSV into a named pipe on one thread while this one streams the pipe to
+``COPY ... FROM STDIN`` in 1 MiB chunks, so no row passes through Python
+objects and the export overlaps the load.
 
 The DSN comes from the environment variable the spec names (``FERRY_PG_DSN`` by
 default); it never appears in generated files, messages or the push manifest.
-Every failure is a located one-line ``FerryError``; a failed push rolls back and
-leaves the server as it was.
+Every failure is a located one-line ``FerryError``; a failed push rolls back
+(without batches: the server is as it was; with them: what committed stays and
+pushing again converges).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import select
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,9 +36,10 @@ import duckdb
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
-_MARKER = re.compile(r"^-- ferry:(sql|copy)(?: (\S+) (\S+))?(?: entity=(\w+))?$", re.MULTILINE)
+_MARKER = re.compile(r"^-- ferry:(sql|copy|probe)(?: ([\w.]+) ([\w,]+))?((?: \w+=\w+)*)$", re.MULTILINE)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _CHUNK = 1 << 20
+PHASES = ("prepare", "load", "finish")
 
 Progress = Callable[[str, int, int], None]
 
@@ -40,9 +47,16 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True, slots=True)
 class Statement:
     sql: str
+    kind: str = "sql"  # sql | copy | probe
     copy_from: str | None = None  # DuckDB table feeding a COPY ... FROM STDIN
     columns: tuple[str, ...] = ()
     entity: str = ""
+    phase: str = "prepare"
+    path: str = ""  # load phase: "fresh" (the table is empty), "merge", or "" for both
+
+    @property
+    def what(self) -> str:
+        return f"copy {self.copy_from}" if self.copy_from else " ".join(self.sql.split()[:4])
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +69,10 @@ class PushedTable:
 class PushStep:
     entity: str  # the entity the statement belongs to, "" for schema-wide statements
     what: str  # "copy <duckdb table>" or the statement's first words
-    seconds: float
+    seconds: float  # summed over batches
+    phase: str = ""
+    path: str = ""
+    runs: int = 1  # how many times it ran (once per batch in the load phase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,9 @@ class PushManifest:
     statements: int
     seconds: float
     steps: tuple[PushStep, ...] = ()
+    batch_size: int | None = None  # records per transaction; None: one transaction
+    transactions: int = 1
+    paths: dict[str, str] | None = None  # entity -> fresh | merge
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -82,13 +102,15 @@ def parse_script(text: str) -> tuple[Statement, ...]:
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         body = "\n".join(line for line in text[mark.end():end].strip().splitlines() if not line.startswith("--"))
-        if mark.group(1) == "copy":
-            table, columns = mark.group(2), tuple(mark.group(3).split(","))
-            if not _IDENT.match(table) or not all(_IDENT.match(c) for c in columns):
-                raise ValueError(f"bad copy line: {mark.group(0)}")
-            out.append(Statement(body, table, columns, mark.group(4) or ""))
-        else:
-            out.append(Statement(body, entity=mark.group(4) or ""))
+        attrs = dict(pair.split("=", 1) for pair in mark.group(4).split())
+        if set(attrs) - {"entity", "phase", "path"} or attrs.get("phase", "prepare") not in PHASES:
+            raise ValueError(f"bad ferry line: {mark.group(0)}")
+        kind, table = mark.group(1), mark.group(2)
+        columns = tuple(mark.group(3).split(",")) if mark.group(3) else ()
+        if (kind == "copy") != (table is not None) or (table and not all(_IDENT.match(n) for n in (table, *columns))):
+            raise ValueError(f"bad ferry line: {mark.group(0)}")
+        out.append(Statement(body, kind, table, columns, attrs.get("entity", ""), attrs.get("phase", "prepare"),
+                             attrs.get("path", "")))
     return tuple(out)
 
 
@@ -140,26 +162,118 @@ def _quoted(dotted: str) -> str:
     return ".".join('"' + p + '"' for p in dotted.split("."))
 
 
-def _copy(pg: Any, duck: duckdb.DuckDBPyConnection, statement: Statement, tmp: Path, loaded_from: str | None) -> int:
-    """Feed one COPY from a DuckDB table, as CSV, in chunks. Returns the rows sent.
+def _stream(pg: Any, duck: duckdb.DuckDBPyConnection, query: str, sql: str, fifo: Path) -> int:
+    """``COPY (query) TO fifo`` in DuckDB on one thread, ``COPY ... FROM STDIN`` fed from the fifo on this one.
 
-    For an entity table, only the records this run loaded (by its crosswalk) are sent: the
-    DuckDB file may hold records ``match`` linked to, which belong to whoever loaded them."""
-    columns = ", ".join('"' + c + '"' for c in statement.columns)
-    query = f"SELECT {columns} FROM target.{_quoted(statement.copy_from)}"
-    if loaded_from is not None:
-        query += (f' WHERE "id" IN (SELECT "id" FROM target.{_quoted(loaded_from)} '
-                  "WHERE \"status\" = 'loaded' AND NOT coalesce(\"linked\", false))")
-    path = tmp / "copy.csv"
-    duck.execute(f"COPY ({query}) TO '{path}' (FORMAT csv, HEADER false)")
-    rows = duck.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
-    with pg.cursor() as cur, cur.copy(statement.sql) as copy, path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            copy.write(chunk)
-    return rows
+    Both run at once (DuckDB releases the GIL), so the export costs no extra time. The
+    read end is opened first, with a spare write end held until DuckDB is done, so
+    neither side can block the other whichever fails first. Returns the rows copied."""
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    spare: int | None = os.open(fifo, os.O_WRONLY)
+    done, errors = threading.Event(), []
+
+    def export() -> None:
+        try:
+            duck.cursor().execute(f"COPY ({query}) TO '{fifo}' (FORMAT csv, HEADER false)")
+        except BaseException as exc:  # noqa: BLE001 -- reported on the main thread
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=export, name="ferry-export", daemon=True)
+    thread.start()
+    try:
+        with pg.cursor() as cur:
+            with cur.copy(sql) as copy:
+                while True:
+                    if spare is not None and done.is_set():
+                        os.close(spare)
+                        spare = None
+                    if not select.select([reader], [], [], 0.05)[0]:
+                        continue
+                    try:
+                        chunk = os.read(reader, _CHUNK)
+                    except BlockingIOError:
+                        continue
+                    if chunk:
+                        copy.write(chunk)
+                    elif spare is None:
+                        break  # every writer closed and the pipe is drained
+                if errors:
+                    raise errors[0]
+            return cur.rowcount
+    finally:
+        if spare is not None:
+            os.close(spare)
+        os.close(reader)  # a writer still going gets EPIPE and stops
+        thread.join()
+        fifo.unlink()
 
 
-def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = None) -> PushManifest:
+class _Loader:
+    """Runs the script's statements against one PostgreSQL connection, fed by one DuckDB connection."""
+
+    def __init__(self, pg: Any, duck: duckdb.DuckDBPyConnection, manifest: dict[str, Any], tmp: Path,
+                 report: Progress, total: int) -> None:
+        self.pg, self.duck, self.tmp, self.report, self.total = pg, duck, tmp, report, total
+        self.owned = {e["table"]: e["crosswalk"] for e in manifest.get("entities", [])}
+        self.rows: dict[str, int] = {}
+        self.steps: dict[int, PushStep] = {}
+        self.copies = 0
+
+    def source(self, statement: Statement) -> str:
+        """The DuckDB query feeding a copy: a crosswalk as it is; an entity table only with the
+        records this run loaded (the DuckDB file may hold records ``match`` linked to, which
+        belong to whoever loaded them)."""
+        columns = ", ".join('"' + c + '"' for c in statement.columns)
+        query = f"SELECT {columns} FROM target.{_quoted(statement.copy_from)}"
+        crosswalk = self.owned.get(statement.copy_from)
+        if crosswalk is not None:
+            query += (f' WHERE "id" IN (SELECT "id" FROM target.{_quoted(crosswalk)} '
+                      "WHERE \"status\" = 'loaded' AND NOT coalesce(\"linked\", false))")
+        if crosswalk is not None and statement.path == "merge":
+            query += ' ORDER BY "id"'  # upserts then append to the key's B-tree (a fresh table is indexed after)
+        return query
+
+    def run(self, index: int, statement: Statement, query: str | None = None) -> Any:
+        self.report(statement.what, index, self.total)
+        t0 = time.perf_counter()
+        result = None
+        if statement.kind == "copy":
+            self.copies += 1
+            rows = _stream(self.pg, self.duck, query or self.source(statement), statement.sql,
+                           self.tmp / f"copy-{self.copies}.csv")
+            self.rows[statement.copy_from] = self.rows.get(statement.copy_from, 0) + rows
+        elif statement.kind == "probe":
+            result = self.pg.execute(statement.sql).fetchone()[0]
+        else:
+            self.pg.execute(statement.sql)
+        seconds = time.perf_counter() - t0
+        step = self.steps.get(index)
+        self.steps[index] = PushStep(statement.entity, statement.what,
+                                     round(seconds + (step.seconds if step else 0.0), 3), statement.phase,
+                                     statement.path, (step.runs + 1) if step else 1)
+        return result
+
+    def batches(self, statement: Statement, batch_size: int) -> list[str]:
+        """The queries feeding one copy batch by batch: the records are numbered once, in id order."""
+        self.duck.execute(f"CREATE OR REPLACE TABLE _ferry_push AS SELECT row_number() OVER (ORDER BY \"id\") "
+                          f"AS _n, * FROM ({self.source(statement)})")
+        count = self.duck.execute("SELECT count(*) FROM _ferry_push").fetchall()[0][0]
+        columns = ", ".join('"' + c + '"' for c in statement.columns)
+        return [f"SELECT {columns} FROM _ferry_push WHERE _n > {lo} AND _n <= {lo + batch_size} ORDER BY _n"
+                for lo in range(0, max(count, 1), batch_size)]
+
+
+def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = None,
+         batch_size: int | None = None) -> PushManifest:
+    """Run generated/<name>/postgres/load.sql against $DSN_ENV, fed from the run's DuckDB file.
+
+    Without ``batch_size`` the whole push is one transaction. With it, the prepare
+    phase, every batch of ``batch_size`` records and the finish phase each commit on
+    their own; the script is written so that a push interrupted anywhere converges
+    when run again."""
     import psycopg  # only pushes pay for it
 
     started = time.perf_counter()
@@ -179,25 +293,46 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
         raise _fail("F703", f"cannot connect to PostgreSQL: {_scrub(first_line(exc), dsn)}", where,
                     f"check ${variable} and that the server is up") from None
     duck = duckdb.connect()
-    tables: list[PushedTable] = []
-    steps: list[PushStep] = []
-    crosswalks = {e["table"]: e["crosswalk"] for e in manifest.get("entities", [])}
+    numbered = list(enumerate(statements))
+    paths: dict[str, str] = {}
+    transactions = 0
+
+    def transaction() -> Any:
+        nonlocal transactions
+        transactions += 1
+        return pg.transaction()
+
     try:
         duck.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
-        with tempfile.TemporaryDirectory(prefix="ferry-push-") as tmp, pg.transaction():
-            for i, statement in enumerate(statements):
-                what = f"copy {statement.copy_from}" if statement.copy_from else " ".join(statement.sql.split()[:4])
-                report(what, i, len(statements))
-                t0 = time.perf_counter()
-                if statement.copy_from is None:
-                    pg.execute(statement.sql)
-                else:
-                    loaded_from = crosswalks.get(statement.copy_from)
-                    tables.append(PushedTable(statement.copy_from,
-                                              _copy(pg, duck, statement, Path(tmp), loaded_from)))
-                steps.append(PushStep(statement.entity, what, round(time.perf_counter() - t0, 3)))
+        with tempfile.TemporaryDirectory(prefix="ferry-push-") as tmp:
+            loader = _Loader(pg, duck, manifest, Path(tmp), report, len(statements))
+            whole = transaction() if batch_size is None else contextlib.nullcontext()
+            each = contextlib.nullcontext if batch_size is None else transaction
+            with whole:
+                with each():
+                    for i, s in numbered:
+                        if s.phase == "prepare":
+                            loader.run(i, s)
+                for entity in dict.fromkeys(s.entity for s in statements if s.phase == "load"):
+                    group = [(i, s) for i, s in numbered if s.phase == "load" and s.entity == entity]
+                    probe = next(((i, s) for i, s in group if s.kind == "probe"), None)
+                    with each():
+                        fresh = bool(loader.run(*probe)) if probe else False
+                    paths[entity] = "fresh" if fresh else "merge"
+                    chosen = [(i, s) for i, s in group if s.kind != "probe" and s.path in ("", paths[entity])]
+                    copy = next((s for _, s in chosen if s.kind == "copy"), None)
+                    feeds = loader.batches(copy, batch_size) if batch_size and copy else [None]
+                    for feed in feeds:
+                        with each():
+                            for i, s in chosen:
+                                loader.run(i, s, feed if s.kind == "copy" else None)
+                with each():
+                    for i, s in numbered:
+                        if s.phase == "finish":
+                            loader.run(i, s)
     except psycopg.Error as exc:
-        raise _fail("F704", f"PostgreSQL refused the load, nothing was changed: {_scrub(first_line(exc), dsn)}", where,
+        kept = "nothing was changed" if batch_size is None else "committed batches stay; pushing again converges"
+        raise _fail("F704", f"PostgreSQL refused the load, {kept}: {_scrub(first_line(exc), dsn)}", where,
                     "is the target schema one ferry created? see the statement in postgres/load.sql") from None
     except duckdb.Error as exc:
         raise _fail("F606", f"cannot read the run's result: {first_line(exc)}", Span(str(target)),
@@ -208,10 +343,13 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
     result = PushManifest(
         spec=spec.name,
         target={"kind": "postgres", "schema": manifest["targets"]["postgres"]["schema"], "dsn_env": variable},
-        tables=tuple(tables),
+        tables=tuple(PushedTable(t, n) for t, n in loader.rows.items()),
         statements=len(statements),
         seconds=round(time.perf_counter() - started, 3),
-        steps=tuple(steps),
+        steps=tuple(loader.steps[i] for i in sorted(loader.steps)),
+        batch_size=batch_size,
+        transactions=transactions,
+        paths=paths,
     )
     try:
         push_manifest_path(target).write_text(result.to_json(), encoding="utf-8")

@@ -3,20 +3,12 @@
 In:  the ``Bundle`` (the spec and its load order) and the spec's path.
 Out: ``generated/<name>/postgres/load.sql``, rendered from ``targets/postgres/load.sql.j2``
 with a typed context (``PgLoad``): schema, entities in load order, columns with
-PostgreSQL types, primary and foreign keys. Pure: ``push`` executes it.
+PostgreSQL types, primary and foreign keys, match rules. Pure: ``push`` executes it.
 
-The script is a sequence of statements, each after a ``-- ferry:sql`` line, or
-after a ``-- ferry:copy <duckdb table> <columns>`` line for a ``COPY ... FROM
-STDIN`` that ``push`` feeds from that DuckDB table. It runs in one transaction:
-
-1. schemas and tables are created if missing, and columns a changed spec needs added;
-2. per entity, in load order: the records are copied into a temporary staging
-   table and upserted on the primary key (``ON CONFLICT (id) DO UPDATE``), so a
-   rerun converges to the same rows with the same ids; records a previous push
-   inserted that this run no longer produces are deleted (by the previous
-   crosswalk); the crosswalk is replaced;
-3. foreign keys are (re)created ``DEFERRABLE INITIALLY DEFERRED``, so
-   self-references and deletions are checked once, at commit.
+The script is a sequence of statements, each after a ``-- ferry:`` line that
+names its kind (``sql``, ``copy <duckdb table> <columns>`` fed from the run's
+DuckDB file, or ``probe``), its entity, its phase and, in the load phase, its
+path. The template's header explains the phases; ``compiler.push`` runs them.
 
 Identifiers are quoted here, once; names come from the validated spec.
 """
@@ -60,6 +52,22 @@ class PgForeignKey:
 
 
 @dataclass(frozen=True, slots=True)
+class PgMatch:
+    mode: str  # update | skip
+    on_names: str  # for comments: plain names
+    join: str  # "t"."a" = "s"."a" AND ...
+    updates: str  # "a" = "s"."a", ...; empty in skip mode
+
+
+@dataclass(frozen=True, slots=True)
+class PgReference:
+    entity: str  # the entity whose table holds the reference
+    table: str  # its table: quoted, schema-qualified
+    column: str  # quoted
+    target: str  # the entity referred to
+
+
+@dataclass(frozen=True, slots=True)
 class PgEntity:
     name: str
     table: str  # quoted, schema-qualified
@@ -69,6 +77,20 @@ class PgEntity:
     foreign_keys: tuple[PgForeignKey, ...]
     duckdb_table: str  # where push reads the records: dotted, unquoted, as in the compile manifest
     duckdb_crosswalk: str
+    next_crosswalk: str  # quoted, schema-qualified: the crosswalk being written, renamed into place
+    crosswalk_name: str  # quoted, unqualified (for RENAME TO)
+    links: str  # quoted, schema-qualified: ferry's id -> the matched record's id
+    match: PgMatch | None
+    references: tuple[PgReference, ...]
+
+    @property
+    def ensure_primary_key(self) -> str:
+        """A first load copies into a table without an index; the key is added once, after (or before an upsert)."""
+        return ("DO $ferry$ BEGIN\n"
+                f"  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '{self.table}'::regclass AND contype = 'p') THEN\n"
+                f'    ALTER TABLE {self.table} ADD PRIMARY KEY ("id");\n'
+                "  END IF;\n"
+                "END $ferry$;")
 
     @property
     def column_list(self) -> str:
@@ -78,6 +100,14 @@ class PgEntity:
     def copy_columns(self) -> str:
         """Column names for the ``-- ferry:copy`` line (plain identifiers, comma-separated)."""
         return ",".join(c.name.strip('"') for c in self.columns)
+
+    @property
+    def same(self) -> str:
+        """A staged record already stored as it is (its table row "t", its staged row "s"): not written again."""
+        columns = self.columns[1:]
+        stored = ", ".join(f'"t".{c.name}' for c in columns)
+        staged = ", ".join(f'"s".{c.name}' for c in columns)
+        return f"({stored}) IS NOT DISTINCT FROM ({staged})"
 
     @property
     def updates(self) -> str:
@@ -92,6 +122,9 @@ class PgLoad:
     schema: str  # quoted
     crosswalk_columns: tuple[PgColumn, ...]
     entities: tuple[PgEntity, ...]  # in load order
+
+    def references_to(self, entity: str) -> tuple[PgReference, ...]:
+        return tuple(r for e in self.entities for r in e.references if r.target == entity)
 
 
 def _constraint(table: str, column: str) -> str:
@@ -108,6 +141,13 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
     columns = [PgColumn(quote(names.ID), "uuid")]
     columns += [PgColumn(quote(f.name), PG_TYPES[f.type]) for f in entity.fields]
     columns += [PgColumn(quote(r.name), "uuid") for r in entity.references]
+    match = entity.match if entity.match is not None and entity.match.mode != "insert_only" else None
+    pg_match = None if match is None else PgMatch(
+        mode=match.mode,
+        on_names=", ".join(match.on),
+        join=" AND ".join(f'"t".{quote(f)} = "s".{quote(f)}' for f in match.on),
+        updates=", ".join(f'{quote(f)} = "s".{quote(f)}' for f in match.update) if match.mode == "update" else "",
+    )
     keys = tuple(
         PgForeignKey(_constraint(table, r.name), quote(r.name),
                      f"{schema}.{quote(spec.target.table_prefix + spec.entity(r.entity).table)}")
@@ -122,6 +162,12 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
         foreign_keys=keys,
         duckdb_table=names.table_name(names.entity_table(spec.target, entity)),
         duckdb_crosswalk=names.table_name(names.crosswalk_table(entity)),
+        next_crosswalk=f"{schema}.{quote('_ferry_' + entity.name + '_crosswalk_next')}",
+        crosswalk_name=quote('_ferry_' + entity.name + '_crosswalk'),
+        links=f"{schema}.{quote('_ferry_' + entity.name + '_links')}",
+        match=pg_match,
+        references=tuple(PgReference(entity.name, f"{schema}.{quote(table)}", quote(r.name), r.entity)
+                         for r in entity.references),
     )
 
 

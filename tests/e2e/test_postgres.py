@@ -69,7 +69,8 @@ def test_push_loads_every_record_with_keys_and_foreign_keys(project):
         (str(i), n, p) for i, n, p in duck.execute("SELECT id, name, nip FROM company").fetchall())
     keys = pg_rows(f"SELECT conrelid::regclass::text, contype, pg_get_constraintdef(oid) FROM pg_constraint "
                    f"WHERE connamespace = '{schema}'::regnamespace ORDER BY 1, 3")
-    assert sum(1 for _, kind, _ in keys if kind == "p") == len(ENTITIES)  # crosswalks have none
+    primary = {table.split(".")[-1] for table, kind, _ in keys if kind == "p"}
+    assert primary == {*ENTITIES, "_ferry_company_links"}  # crosswalks have none
     foreign = {(table.split(".")[-1], definition.split(" REFERENCES ")[0]) for table, kind, definition in keys
                if kind == "f"}
     assert ("company", "FOREIGN KEY (parent_id)") in foreign and ("activity", "FOREIGN KEY (deal_id)") in foreign
@@ -131,3 +132,88 @@ def test_missing_dsn_variable(project, monkeypatch):
     with pytest.raises(FerryError) as info:
         api.push_spec(project, api.Options(out=project.parent.parent / "generated"))
     assert info.value.diagnostics[0].code == "F702"
+
+
+def digests(schema: str) -> dict[str, str]:
+    """Every entity table's content, as one md5 per table (order-independent)."""
+    return {e: pg_rows(f'SELECT md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) '
+                       f'FROM "{schema}"."{e}" AS t')[0][0] for e in ENTITIES}
+
+
+def test_batches_give_the_same_rows_as_one_transaction(project):
+    options = api.Options(out=project.parent.parent / "generated")
+    schema = schema_of(project)
+    whole = api.push_spec(project, options)
+    assert whole.transactions == 1 and set(whole.paths.values()) == {"fresh"}
+    expected = digests(schema)
+    import psycopg
+    with psycopg.connect(DSN, autocommit=True) as pg:
+        pg.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    batched = api.push_spec(project, options, batch_size=25)
+    contacts = next(t.rows for t in batched.tables if t.table == "main.contact")
+    assert batched.transactions >= 2 + len(ENTITIES) + contacts // 25  # prepare, probes, batches, finish
+    assert digests(schema) == expected
+    again = api.push_spec(project, options, batch_size=25)  # a rerun upserts, in batches too
+    assert set(again.paths.values()) == {"merge"} and digests(schema) == expected
+
+
+def test_a_push_killed_midway_converges_when_run_again(project):
+    """kill -9 during a batched push; the rerun gives exactly the rows of an uninterrupted push."""
+    import signal
+    import time
+    options = api.Options(out=project.parent.parent / "generated")
+    schema = schema_of(project)
+    api.push_spec(project, options)
+    expected = digests(schema)
+    import psycopg
+    with psycopg.connect(DSN, autocommit=True) as pg:
+        pg.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    env = {**os.environ, "FERRY_TEST_PG_DSN": DSN}
+    child = subprocess.Popen([sys.executable, "-m", "compiler", "push", str(project), "--out",
+                              str(options.out), "--batch-size", "3"], env=env, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and child.poll() is None:
+        if pg_rows(f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}' "
+                   "AND table_name = 'contact'") == [(1,)] and pg_rows(f'SELECT count(*) FROM "{schema}".contact')[0][0]:
+            break
+        time.sleep(0.02)
+    assert child.poll() is None, "the push finished before it could be killed"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    partial = digests(schema)
+    assert partial["contact"] != expected["contact"] and partial["activity"] != expected["activity"]
+    api.push_spec(project, options, batch_size=7)
+    assert digests(schema) == expected
+    assert len(pg_rows(f"SELECT 1 FROM pg_constraint WHERE connamespace = '{schema}'::regnamespace "
+                       "AND contype = 'f'")) == 8
+
+
+def test_a_record_only_the_server_has_is_matched_not_duplicated(project):
+    """company matches on nip (mode update): a company someone else created in PostgreSQL with the same
+    NIP is linked: updated, kept under its own id, and contacts of the migrated company point to it."""
+    options = api.Options(out=project.parent.parent / "generated")
+    schema = schema_of(project)
+    duck = duckdb.connect(str(project.parent / "build" / "legacy_crm.duckdb"), read_only=True)
+    ferry_id, nip, name = duck.execute("SELECT id::text, nip, name FROM company WHERE nip IS NOT NULL "
+                                       "AND id IN (SELECT company_id FROM contact) ORDER BY id LIMIT 1").fetchone()
+    children = duck.execute("SELECT count(*) FROM contact WHERE company_id = ?", [ferry_id]).fetchone()[0]
+    duck.close()
+    api.push_spec(project, options)  # creates the tables
+    import psycopg
+    with psycopg.connect(DSN, autocommit=True) as pg:
+        pg.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        pg.execute(f'CREATE SCHEMA "{schema}"')
+        pg.execute(f'CREATE TABLE "{schema}".company (id uuid PRIMARY KEY, name text, nip text, city text, '
+                   f'country text, phone text, created_on date, status text, parent_id uuid)')
+        pg.execute(f'INSERT INTO "{schema}".company (id, name, nip, country) VALUES '
+                   f"('00000000-0000-4000-8000-000000000001', 'Old name', %s, 'XX')", [nip])
+    for _ in range(2):  # and again: still linked, nothing duplicated
+        api.push_spec(project, options)
+        rows = pg_rows(f'SELECT id::text, name, country FROM "{schema}".company WHERE nip = \'{nip}\'')
+        assert rows == [("00000000-0000-4000-8000-000000000001", name, "XX")]  # name updated, country not listed
+        assert pg_rows(f'SELECT count(*) FROM "{schema}".contact WHERE company_id = '
+                       f"'00000000-0000-4000-8000-000000000001'") == [(children,)]
+        assert pg_rows(f'SELECT count(*) FROM "{schema}".company WHERE id = \'{ferry_id}\'') == [(0,)]
+        assert pg_rows(f'SELECT linked FROM "{schema}"._ferry_company_crosswalk '
+                       f"WHERE id = '00000000-0000-4000-8000-000000000001' AND status = 'loaded'") == [(True,)]
