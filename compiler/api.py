@@ -117,10 +117,12 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress)
 
 
-def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None) -> push_module.PushManifest:
-    """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres/load.sql."""
+def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None,
+              batch_size: int | None = None) -> push_module.PushManifest:
+    """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres/load.sql,
+    in one transaction, or in one per `batch_size` records."""
     spec = validation.to_spec(load(path))
-    return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress)
+    return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress, batch_size)
 
 
 def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:
@@ -133,6 +135,7 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
     """Write <out>/<entity>_rejects.csv: each rejected source row as it was, plus its reasons."""
     spec = validation.to_spec(load(path))
     return rejects_module.export(spec, target_path(spec, options), out)
+
 
 def plan_spec(path: Path, options: Options, sample: int = 5,
               progress: run_module.Progress | None = None) -> plan_module.Plan:
