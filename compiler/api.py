@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler import push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
+from compiler import bundle as bundle_module, push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler import plan as plan_module
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
@@ -123,6 +123,23 @@ def push_spec(path: Path, options: Options, progress: push_module.Progress | Non
     in one transaction, or in one per `batch_size` records."""
     spec = validation.to_spec(load(path))
     return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress, batch_size)
+
+
+def bundle_dir(spec_path: Path, kind: str) -> Path:
+    """Where `ferry push --to salesforce|hubspot` writes by default: <spec dir>/build/<kind>/."""
+    return Path(spec_path).parent / "build" / kind
+
+
+def export_bundle(path: Path, options: Options, kind: str, out: Path | None = None,
+                  batch_size: int | None = None) -> bundle_module.BundleManifest:
+    """Write the Salesforce Data Loader or HubSpot import bundle of the run's result into `out`
+    (default <spec dir>/build/<kind>/), in files of `batch_size` records (default: the spec's)."""
+    spec = validation.to_spec(load(path))
+    if batch_size is not None and batch_size < 1:
+        raise FerryError(Diagnostic("F743", f"--batch-size must be at least 1, not {batch_size}", Span(str(path)),
+                                    "10000 is what the Bulk API and HubSpot imports take per batch"))
+    return bundle_module.export(spec, options.out / spec.name, target_path(spec, options), kind,
+                                out or bundle_dir(path, kind), batch_size)
 
 
 def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:

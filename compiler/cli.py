@@ -160,30 +160,56 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
     out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
 
 
+PUSH_TARGETS = ("postgres", "salesforce", "hubspot")
+
+
 @app.command()
 def push(
     spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
-    to: Annotated[str, typer.Option("--to", help="Where to load: postgres.")] = "postgres",
+    to: Annotated[str, typer.Option("--to", help="Where to load: postgres, salesforce or hubspot.")] = "postgres",
     out_dir: OutOpt = Path("generated"),
     target: Annotated[Optional[Path], typer.Option(help="The run's DuckDB file; default: the spec's target.path.")] = None,
+    bundle_dir: Annotated[Optional[Path], typer.Option(
+        "--bundle-dir", help="salesforce/hubspot: folder for the bundle (replaced whole); default: SPEC_DIR/build/TARGET/.",
+        show_default=False)] = None,
+    batch_size: Annotated[Optional[int], typer.Option(
+        "--batch-size", help="salesforce/hubspot: records per CSV file (default: the spec's batch_size, else 10000). "
+        "postgres: records per transaction (default: one transaction).", show_default=False)] = None,
 ) -> None:
-    """Load the result of `ferry run` into PostgreSQL, in one transaction.
+    """Load the result of `ferry run` into PostgreSQL, or write it as a Salesforce or HubSpot import bundle.
 
-    Executes generated/NAME/postgres/load.sql: tables with primary and foreign keys are created
-    if missing, records are copied (COPY, streamed from the run's DuckDB file) and upserted on
-    their ids, so pushing again converges to the same rows. The DSN comes from the environment
-    variable the spec names (target.postgres.dsn_env, default FERRY_PG_DSN), never from files.
+    **postgres**: executes generated/NAME/postgres/load.sql: tables with primary and foreign keys are
+    created if missing, records are copied (streamed from the run's DuckDB file) and upserted on their
+    ids, so pushing again converges to the same rows. The DSN comes from the environment variable the
+    spec names (target.postgres.dsn_env, default FERRY_PG_DSN), never from files.
+
+    **salesforce**: Data Loader CSV files per object in load order, their .sdl mappings and a
+    process-conf.xml, upserting on the External ID field (target.salesforce). **hubspot**: import CSV
+    files with an import request each (target.hubspot). Both hold only the records the run loaded,
+    split at --batch-size records, with a manifest.json of every file's records and sha256.
     """
-    if to != "postgres":
-        _fail(FerryError(Diagnostic("F705", f"unknown push target '{to}'", Span(str(spec)), "use --to postgres")))
+    if to not in PUSH_TARGETS:
+        _fail(FerryError(Diagnostic("F705", f"unknown push target '{to}'", Span(str(spec)),
+                                    "use --to postgres, --to salesforce or --to hubspot")))
     options = api.Options(out=out_dir, target=target)
+    if to != "postgres":
+        try:
+            bundle = api.export_bundle(spec, options, to, bundle_dir, batch_size)
+        except FerryError as exc:
+            _fail(exc)
+        for f in bundle.files:
+            out.print(f"{f.name}: {f.records} records ({f.object}, {f.phase})", markup=False)
+        totals = ", ".join(f"{entity} {n}" for entity, n in bundle.totals.items())
+        out.print(f"wrote the {to} bundle of {bundle.spec} to {bundle.directory}: {len(bundle.files)} files "
+                  f"of at most {bundle.batch_size} records; {totals}", markup=False)
+        return
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
     try:
         with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("connecting", total=None)
             manifest = api.push_spec(spec, options, lambda what, done, total: bar.update(
-                task, description=what, completed=done, total=total))
+                task, description=what, completed=done, total=total), batch_size)
     except FerryError as exc:
         _fail(exc)
     for t in manifest.tables:

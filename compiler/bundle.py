@@ -1,0 +1,192 @@
+"""Exporting an importer bundle: ``generated/<name>/<salesforce|hubspot>/`` + the run's DuckDB file -> a folder.
+
+An I/O edge like ``push``. It reads only what ``compile`` wrote (each file checked
+against the compile manifest's sha256) and the DuckDB file ``run`` wrote (read-only),
+and writes, in load order:
+
+* CSV files, UTF-8 with a header row of API names, ``<step>_<n>.csv`` with at most
+  ``batch_size`` records each, rows in id order. DuckDB writes them (``COPY ... TO``);
+  no row passes through Python;
+* Salesforce: the step's ``.sdl`` mapping files and ``process-conf.xml`` (one upsert
+  process per CSV file); HubSpot: one import request per CSV file (``<file>.import.json``);
+* ``manifest.json``: every file in load order with its step, object, operation, phase,
+  records and sha256, and the records per entity.
+
+The folder is built beside the destination and renamed into place, so a failed export
+leaves the previous bundle (or none), never a partial one. Nothing in it depends on the
+time or the machine: exporting the same run again gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from compiler.errors import Diagnostic, FerryError, Span, first_line
+from compiler.model import Spec
+from compiler.render import salesforce, templates
+
+KINDS = ("salesforce", "hubspot")
+_STEP = re.compile(r"^-- ferry:step (\S+)[^\n]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleFile:
+    name: str
+    step: str
+    entity: str
+    object: str
+    operation: str
+    phase: str
+    records: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class BundleManifest:
+    spec: str
+    target: str  # salesforce | hubspot
+    batch_size: int
+    files: tuple[BundleFile, ...]  # CSV files, in load order
+    config: dict[str, str]  # mapping / process / request files -> sha256
+    totals: dict[str, int]  # entity -> records exported (their first phase)
+    directory: str = ""  # where the bundle was written (not in manifest.json: it would tie the bytes to a machine)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        del data["directory"]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _fail(code: str, message: str, span: Span, hint: str | None = None) -> FerryError:
+    return FerryError(Diagnostic(code, message, span, hint))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_compiled(directory: Path, kind: str) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """The target's compile manifest entry, its verified files' texts, and each step's query."""
+    manifest_path = directory / "manifest.json"
+    try:
+        entry = json.loads(manifest_path.read_text("utf-8"))["targets"][kind]
+        texts = {name: (directory / name).read_text("utf-8") for name in entry["files"]}
+        steps = [s["name"] for s in entry["steps"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _fail("F740", f"no compiled {kind} bundle in {directory} ({type(exc).__name__})", Span(str(manifest_path)),
+                    f"add target.{kind} to the spec and run `ferry compile`") from None
+    for name, text in texts.items():
+        if _sha(text.encode("utf-8")) != entry["files"][name]:
+            raise _fail("F740", f"{directory / name} was edited after compiling", Span(str(directory / name)),
+                        "change the spec or the template, then run `ferry compile`")
+    sql = texts[f"{kind}/{entry['queries']}"]
+    marks = list(_STEP.finditer(sql))
+    queries = {m.group(1): sql[m.end():(marks[i + 1].start() if i + 1 < len(marks) else len(sql))].strip().rstrip(";")
+               for i, m in enumerate(marks)}
+    if sorted(queries) != sorted(steps):
+        raise _fail("F740", f"{directory / kind / entry['queries']} does not match the compile manifest",
+                    Span(str(manifest_path)), "run `ferry compile` again")
+    return entry, texts, queries
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _write_step(duck: duckdb.DuckDBPyConnection, step: dict[str, Any], query: str, folder: Path,
+                batch_size: int) -> list[tuple[str, int]]:
+    """The step's rows in files of ``batch_size``, numbered in order of the first column (ferry's id)."""
+    key = '"' + step["headers"][0].replace('"', '""') + '"'
+    duck.execute(f"CREATE OR REPLACE TEMPORARY TABLE _ferry_export AS "
+                 f"SELECT row_number() OVER (ORDER BY {key}) AS _ferry_n, * FROM ({query})")
+    count = duck.execute("SELECT count(*) FROM _ferry_export").fetchall()[0][0]
+    columns = ", ".join('"' + h.replace('"', '""') + '"' for h in step["headers"])
+    written = []
+    for i, lo in enumerate(range(0, count, batch_size), start=1):
+        name = f"{step['name']}_{i}.csv"
+        duck.execute(f"COPY (SELECT {columns} FROM _ferry_export WHERE _ferry_n > {lo} AND _ferry_n <= {lo + batch_size}"
+                     f" ORDER BY _ferry_n) TO {_literal(folder / name)} (FORMAT csv, HEADER true, DELIMITER ',')")
+        written.append((name, min(batch_size, count - lo)))
+    return written
+
+
+def _hubspot_request(text: str, csv: str, part: int, parts: int) -> str:
+    request = json.loads(text)
+    request["name"] = f"{request['name']} ({part}/{parts})"
+    request["files"][0]["fileName"] = csv
+    return json.dumps(request, indent=2, ensure_ascii=False) + "\n"
+
+
+def _replace(folder: Path, out: Path) -> None:
+    """Move the finished bundle into place: the old one goes only after the new one is complete."""
+    old = out.parent / f".{out.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    folder.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def export(spec: Spec, generated: Path, target: Path, kind: str, out: Path,
+           batch_size: int | None = None) -> BundleManifest:
+    """Write the bundle for ``kind`` from the run's DuckDB file ``target`` into ``out`` (replaced whole)."""
+    entry, texts, queries = read_compiled(generated, kind)
+    size = batch_size or entry["batch_size"]
+    if not target.is_file():
+        raise _fail("F606", f"no target at {target}", Span(str(target)), f"run `ferry run {spec.path}` first")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise _fail("F741", f"cannot write {out}: {exc.strerror or exc}", Span(str(out)),
+                    "choose a writable folder with --bundle-dir") from None
+    duck = duckdb.connect()
+    try:
+        duck.execute(f"ATTACH {_literal(target)} AS target (READ_ONLY)")
+        files, config, totals = [], {}, {}
+        process_files = []
+        for step in entry["steps"]:
+            written = _write_step(duck, step, queries[step["name"]], folder, size)
+            for part, (name, records) in enumerate(written, start=1):
+                files.append(BundleFile(name, step["name"], step["entity"], step["object"], step["operation"],
+                                        step["phase"], records, _sha((folder / name).read_bytes())))
+                if kind == "hubspot":
+                    request = _hubspot_request(texts[f"hubspot/{step['request']}"], name, part, len(written))
+                    config[name.removesuffix(".csv") + ".import.json"] = request
+                else:
+                    process_files.append((step, name))
+            if kind == "salesforce":
+                config[step["mapping"]] = texts[f"salesforce/{step['mapping']}"]
+            if step["phase"] == "records":
+                totals[step["entity"]] = totals.get(step["entity"], 0) + sum(r for _, r in written)
+        if kind == "salesforce":
+            config["process-conf.xml"] = salesforce.process_conf(spec.name, entry["timezone"], size,
+                                                                 tuple(process_files), templates("salesforce"))
+        (folder / "results").mkdir()  # Data Loader's success and error files (process.outputSuccess/Error)
+        for name, text in config.items():
+            (folder / name).write_text(text, "utf-8", newline="\n")
+        manifest = BundleManifest(spec.name, kind, size, tuple(files),
+                                  {n: _sha(t.encode("utf-8")) for n, t in sorted(config.items())}, dict(sorted(totals.items())))
+        (folder / "manifest.json").write_text(manifest.to_json(), "utf-8", newline="\n")
+        duck.close()
+        _replace(folder, out)
+    except duckdb.Error as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _fail("F742", f"cannot export the {kind} bundle from {target}: {first_line(exc)}", Span(str(target)),
+                    f"run `ferry run {spec.path}` again with the current compiled output") from None
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _fail("F741", f"cannot write {out}: {exc.strerror or exc}", Span(str(out)),
+                    "choose a writable folder with --bundle-dir") from None
+    finally:
+        duck.close()
+    return BundleManifest(**{**asdict(manifest), "files": manifest.files, "directory": str(out)})
