@@ -11,11 +11,14 @@ that it was compiled from the spec as it is now.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import bundle as bundle_module, push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler import plan as plan_module
+from compiler import revision
+from compiler import diff as diff_module
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
 from compiler.model import Spec
@@ -153,10 +156,44 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
     spec = validation.to_spec(load(path))
     return rejects_module.export(spec, target_path(spec, options), out)
 
-
 def plan_spec(path: Path, options: Options, sample: int = 5,
               progress: run_module.Progress | None = None) -> plan_module.Plan:
     """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
     the result with the target, which is only read."""
     spec = validation.to_spec(load(path))
     return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress)
+
+
+def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -> diff_module.SpecDiff:
+    """The spec in the working tree against the same spec at git revision ``base``: semantic changes,
+    compiled SQL, and (``with_plan``) both versions run on scratch copies of the target, compared."""
+    head = compile_files(path, options)
+    with tempfile.TemporaryDirectory(prefix="ferry-diff-") as tmp:
+        work = Path(tmp)
+        co = revision.checkout(Path(path), base, work / "base")
+        if co.missing:
+            raise FerryError(Diagnostic("F813", f"the spec at '{base}' reads files that are neither in git there nor in "
+                                        f"the working tree: {', '.join(co.missing)}", Span(str(path)),
+                                        "commit the data files, or keep them in the working tree"))
+        try:  # the base compiles as if generated/ were at the same place in its checkout: the same headers
+            out_rel = options.out.resolve().relative_to(co.root)
+        except ValueError:
+            out_rel = Path("generated")
+        old = compile_files(co.spec, Options(out=work / "base" / out_rel))
+        changes = diff_module.spec_changes(old.spec, head.spec)
+        files = diff_module.file_diffs(old.files, head.files)
+        kw = {"spec": str(path), "base_rev": base, "base_commit": co.commit, "changes": changes, "files": files}
+        if not with_plan:
+            return diff_module.SpecDiff(**kw, outcomes=None, note="skipped (--no-plan)")
+        runs = []
+        for side, compiled in (("base", old), ("head", head)):
+            folder = work / "compiled" / side / compiled.spec.name
+            write_files(folder, compiled.files)
+            manifest, _ = run_module.read_compiled(compiled.spec, folder)
+            scratch, run = plan_module.scratch_run(compiled.spec, folder, target_path(head.spec, options), work / side)
+            runs.append((scratch, manifest, run))
+        (b_db, b_manifest, b_run), (h_db, h_manifest, h_run) = runs
+        records = plan_module.compare(b_db, h_db, h_manifest, h_run, sample=0)
+        outcomes = diff_module.outcomes(b_db, h_db, b_manifest, h_manifest, b_run, h_run, records)
+        data = f"{len(co.from_git)} base data files from git, {len(co.from_worktree)} from the working tree"
+        return diff_module.SpecDiff(**kw, outcomes=outcomes, note=data)

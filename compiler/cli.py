@@ -17,6 +17,7 @@ from rich.table import Table
 from typer.core import TyperCommand
 
 from compiler import __version__, api, plan_render
+from compiler import diff as diff_module
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.validate import schema_text
 
@@ -308,6 +309,35 @@ def plan(
         for renderable in plan_render.to_renderables(result):
             out.print(renderable)
     raise typer.Exit(2 if result.has_changes else 0)
+
+
+@app.command("diff", cls=_DetailedExitCommand)
+def diff_(
+    spec: Annotated[Path, typer.Argument(help="The spec, as it is in the working tree.")],
+    base: Annotated[str, typer.Option("--base", help="The git revision to compare with: a branch, tag or commit "
+                                      "(in CI: origin/${{ github.base_ref }}).")],
+    out_dir: OutOpt = Path("generated"),
+    target: Annotated[Optional[Path], typer.Option(help="DuckDB file both versions run against; default: the spec's target.path.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or markdown (a pull-request comment).")] = "text",
+    plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Also run both versions (on scratch copies of the "
+                                       "target) and count the rows whose outcome changes.")] = True,
+) -> None:
+    """Show what a spec change does: compare the spec at a git revision with the working tree.
+
+    Both versions are compiled in memory. Shown: the spec's semantic changes (entities, fields, rules,
+    references, dedup, filters added, removed or changed; comments and formatting do not count), a
+    unified diff of the compiled SQL, and the plan delta: both versions run on scratch copies of the
+    target with the same data (the base's data files from git where they are committed there, else the
+    working tree's), how many source rows change outcome per entity, and which records differ.
+    Nothing is written to the target, generated/ or git. Exit 0, or 1 on an error.
+    """
+    if fmt not in ("text", "markdown"):
+        _fail(FerryError(Diagnostic("F803", f"unknown format '{fmt}'", Span(str(spec)), "use --format text or markdown")))
+    try:
+        result = api.diff_spec(spec, api.Options(out=out_dir, target=target), base, with_plan=plan)
+    except FerryError as exc:
+        _fail(exc)
+    sys.stdout.write(diff_module.to_markdown(result) if fmt == "markdown" else diff_module.to_text(result))
 
 
 @app.command()
