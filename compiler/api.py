@@ -17,8 +17,8 @@ from pathlib import Path
 
 from compiler import bundle as bundle_module, push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler import plan as plan_module
-from compiler import revision
 from compiler import diff as diff_module
+from compiler import revision
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.load import load
 from compiler.model import Spec
@@ -113,11 +113,12 @@ def target_path(spec: Spec, options: Options) -> Path:
     return Path(spec.path).parent / spec.target.path
 
 
-def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None) -> run_module.RunManifest:
+def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
+             sample: int | None = None) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The spec is only parsed and schema-checked here:
     its semantics were checked when it was compiled, and the compile manifest pins its hash."""
     spec = validation.to_spec(load(path))
-    return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress)
+    return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample)
 
 
 def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None,
@@ -155,6 +156,7 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
     """Write <out>/<entity>_rejects.csv: each rejected source row as it was, plus its reasons."""
     spec = validation.to_spec(load(path))
     return rejects_module.export(spec, target_path(spec, options), out)
+
 
 def plan_spec(path: Path, options: Options, sample: int = 5,
               progress: run_module.Progress | None = None) -> plan_module.Plan:

@@ -120,11 +120,18 @@ def run(
     spec: Annotated[Path, typer.Argument(help="The spec whose compiled output to run.")],
     out_dir: OutOpt = Path("generated"),
     target: Annotated[Optional[Path], typer.Option(help="DuckDB file to load; overrides the spec's target.path.")] = None,
+    sample: Annotated[Optional[int], typer.Option(
+        min=1, help="A pilot run: at most N rows per source, picked deterministically (by the hash of the old id), "
+                    "with the rows they refer to.")] = None,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 
     Every source row ends up loaded, merged into a duplicate, or rejected with its reasons
     (table _ferry.rejects). A run manifest with input hashes and counts is written next to the target.
+
+    Start with `--sample 100` to check a pilot batch in the target; the full run afterwards replaces
+    the pilot's records (same ids), so nothing is doubled. A run killed midway leaves the target as
+    it was: it is one transaction.
     """
     options = api.Options(out=out_dir, target=target)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -134,7 +141,8 @@ def run(
             task = bar.add_task("starting", total=None)
             manifest = api.run_spec(spec, options,
                                     lambda what, done, total: bar.update(task, description=what,
-                                                                         completed=done, total=total))
+                                                                         completed=done, total=total),
+                                    sample=sample)
     except FerryError as exc:
         _fail(exc)
     _print_run(manifest)
@@ -159,6 +167,9 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
         out.print(f"{manifest.unresolved_references} references left empty, see _ferry.unresolved_references")
     out.print(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
     out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
+    if manifest.sample is not None:
+        out.print(f"pilot run: at most {manifest.sample} rows per source (and the rows they refer to); "
+                  "run again without --sample to load everything (the pilot's records are replaced, not doubled)")
 
 
 PUSH_TARGETS = ("postgres", "salesforce", "hubspot")

@@ -83,6 +83,7 @@ class RunManifest:
     dedup: tuple[dict[str, Any], ...]  # per dedup rule: pairs compared and matched, rows in skipped blocks
     started_at: str
     seconds: float
+    sample: int | None = None  # a pilot run: at most this many rows per source (see ``sample_source``)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -138,12 +139,14 @@ def _status(value: str) -> exp.Expression:
     return exp.EQ(this=exp.column("_ferry_status", quoted=True), expression=exp.Literal.string(value))
 
 
-def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
+def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
+            sampled: bool = False) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
     """Count every entity's rows, and cross-check the persisted tables against the working ones.
 
     ``read`` is the number of staged rows, taken from the entity's working table after checking
     that it holds each source row number 1..N exactly once (so no row was lost or doubled on
-    the way); the stage itself may be a view, which counting would read a second time.
+    the way); the stage itself may be a view, which counting would read a second time. A
+    sample keeps its rows' numbers in the file, so there each number must appear once.
     """
     rejects = manifest["tables"]["rejects"]
     read: dict[str, int] = {}
@@ -161,7 +164,7 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[d
         ).from_(exp.to_table(rows, quoted=True))
         total, distinct, highest, loaded, merged, archived, rejected, linked = con.execute(
             tally.sql(dialect="duckdb")).fetchall()[0]
-        if not total == distinct == highest:
+        if not total == distinct or not (sampled or total == highest):
             raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]),
                         "this is a ferry bug: please report it with the spec")
@@ -212,7 +215,49 @@ def _sql_error(entry: dict[str, Any], exc: duckdb.Error, inputs: dict[str, Input
     return _fail("F604", f"{file} failed: {first}", Span(file), "the target may hold tables ferry did not create")
 
 
-def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None) -> RunManifest:
+def _ident(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
+def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, Any], size: int,
+                  sampled: dict[str, str]) -> None:
+    """Narrow one source's staging view to a deterministic sample of at most ``size`` rows (a pilot run).
+
+    Rows are picked by the md5 of their old id, so the same input gives the same sample on
+    any machine, and a later full run reproduces the same records under the same ids. A row
+    whose reference points to an entity loaded earlier is eligible only if the row it refers
+    to is in that entity's sample, so pilot rows are not rejected for orphans the full data
+    would not have; rows a picked row refers to through a self-reference are added too.
+    ``sampled`` maps each source sampled so far to its sample table."""
+    source = spec.source(entry["name"])
+    entity = next((e for e in spec.entities if e.source == source.name), None)
+    stage, table = _ident(entry["stage_table"]), _ident(f"_ferry_sample_{source.name}")
+    key = _ident(source.id_column)
+    conditions, self_columns = [], []
+    for ref in entity.references if entity is not None else ():
+        parent = spec.entity(ref.entity)
+        column = _ident(ref.column)
+        if ref.entity == entity.name:
+            self_columns.append(column)
+        elif parent is not None and parent.source in sampled:
+            parent_key = _ident(spec.source(parent.source).id_column)
+            conditions.append(f"(nullif(trim({column}), '') IS NULL OR trim({column}) IN "
+                              f"(SELECT trim({parent_key}) FROM {sampled[parent.source]}))")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    picked = f"SELECT * FROM {stage}{where} ORDER BY md5(coalesce({key}, '')), \"_ferry_row\" LIMIT {int(size)}"
+    if self_columns:
+        refers = " OR ".join(f"trim(\"s\".{key}) = trim(\"p\".{c})" for c in self_columns)
+        picked = (f"WITH RECURSIVE \"p\" AS (({picked}) UNION SELECT \"s\".* FROM {stage} AS \"s\" "
+                  f"JOIN \"p\" ON {refers}) SELECT * FROM \"p\"")
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {table} AS {picked}")
+    con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {stage} AS SELECT * FROM {table} ORDER BY \"_ferry_row\"")
+    sampled[source.name] = table
+
+
+def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None, *,
+            sample: int | None = None) -> RunManifest:
+    """Run the compiled steps into ``target`` in one transaction; ``sample``: a pilot run on at most
+    that many rows per source (``sample_source``)."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest, texts = read_compiled(spec, directory)
@@ -246,16 +291,20 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             for variable, path in sorted(readable.items()):
                 name = exp.to_identifier(variable, quoted=True).sql(dialect="duckdb")
                 con.execute(f"SET VARIABLE {name} = ?", [str(path)])
+            sampled: dict[str, str] = {}
+            stages = {e["name"]: e for e in manifest["sources"]}
             for i, entry in enumerate(manifest["files"]):
                 report(entry["title"], i, len(manifest["files"]))
                 t0 = time.perf_counter()
                 try:
                     con.execute(texts[entry["name"]])
+                    if sample is not None and entry.get("reads") in stages and entry["reads"] not in sampled:
+                        sample_source(con, spec, stages[entry["reads"]], sample, sampled)  # its staging view
                 except duckdb.Error as exc:
                     raise _sql_error(entry, exc, inputs) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
-            read, counts = account(con, manifest)
+            read, counts = account(con, manifest, sampled=sample is not None)
             unresolved = _count(con, manifest["tables"]["unresolved_references"])
             dedup = _dedup_stats(con, manifest)
             staged_files = export_archives(con, manifest, base)
@@ -290,6 +339,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         dedup=dedup,
         started_at=started_at,
         seconds=round(time.perf_counter() - started, 3),
+        sample=sample,
     )
     write_run_manifest(run_manifest_path(target), run)
     return run

@@ -1,0 +1,85 @@
+"""Pilot runs (`ferry run --sample N`) and runs killed midway, on a generated 20,000-contact export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compiler import api
+from tests.helpers import EXAMPLE, ROOT
+
+pytestmark = pytest.mark.slow
+ENTITIES = ("company", "contact", "owner", "deal", "activity")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory) -> Path:
+    """The example's kind of data, 20,000 contacts (bench/generate.py, fixed seed)."""
+    out = tmp_path_factory.mktemp("export") / "data"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), str(out), "--contacts", "20000",
+                    "--seed", "7", "--deals-format", "xml"], check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def make_project(base: Path, export: Path) -> tuple[Path, api.Options]:
+    folder = base / "legacy_crm"
+    shutil.copytree(EXAMPLE.parent, folder, ignore=shutil.ignore_patterns("build", "data"))
+    shutil.copytree(export, folder / "data")
+    options = api.Options(out=base / "generated")
+    api.compile_spec_files(folder / EXAMPLE.name, options)
+    return folder / EXAMPLE.name, options
+
+
+def digest(spec: Path) -> dict[str, tuple[int, str]]:
+    """Rows and an order-independent digest of every entity table."""
+    with duckdb.connect(str(spec.parent / "build" / "legacy_crm.duckdb"), read_only=True) as con:
+        return {e: con.execute(f"SELECT count(*), md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
+                               f"FROM {e} AS t").fetchone() for e in ENTITIES}
+
+
+def test_a_pilot_is_a_small_deterministic_sample_that_the_full_run_replaces(tmp_path, export):
+    spec, options = make_project(tmp_path / "a", export)
+    pilot = api.run_spec(spec, options, sample=50)
+    assert pilot.sample == 50 and all(c.balanced for c in pilot.entities)
+    reads = {c.entity: c.read for c in pilot.entities}
+    assert reads["company"] <= 50 * 3  # picked rows plus the parents they refer to
+    assert 0 < reads["contact"] <= 50 * 3 and reads["deal"] <= 50 and reads["activity"] <= 50
+    first = digest(spec)
+    assert api.run_spec(spec, options, sample=50).entities == pilot.entities and digest(spec) == first
+    with duckdb.connect(str(spec.parent / "build" / "legacy_crm.duckdb"), read_only=True) as con:
+        # A picked deal's company is in the pilot too: the sample is not full of orphans.
+        assert con.execute("SELECT count(*) FROM deal WHERE company_id NOT IN (SELECT id FROM company)").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM deal WHERE company_id IS NULL").fetchone() == (0,)
+    full = api.run_spec(spec, options)
+    assert full.sample is None
+    clean_spec, clean_options = make_project(tmp_path / "b", export)
+    api.run_spec(clean_spec, clean_options)
+    assert digest(spec) == digest(clean_spec)  # nothing of the pilot is doubled or left behind
+
+
+def test_a_run_killed_midway_leaves_the_target_as_it_was_and_converges(tmp_path, export):
+    spec, options = make_project(tmp_path / "a", export)
+    api.run_spec(spec, options, sample=30)
+    before = digest(spec)
+    manifest = (spec.parent / "build" / "legacy_crm.run.json").read_bytes()
+    child = subprocess.Popen([sys.executable, "-m", "compiler", "run", str(spec), "--out", str(options.out)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.5)  # imports, hashing, then well into the compiled steps (the full run takes longer)
+    assert child.poll() is None, "the run finished before it could be killed"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert digest(spec) == before  # one transaction: nothing of the killed run is visible
+    assert (spec.parent / "build" / "legacy_crm.run.json").read_bytes() == manifest
+    api.run_spec(spec, options)
+    clean_spec, clean_options = make_project(tmp_path / "b", export)
+    api.run_spec(clean_spec, clean_options)
+    assert digest(spec) == digest(clean_spec)
+    assert json.loads((spec.parent / "build" / "legacy_crm.run.json").read_text("utf-8"))["sample"] is None
