@@ -145,51 +145,63 @@ def bench_spec(folder: Path, name: str, variant: str = "full") -> Path:
     return path
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - t0
 
 
-PG_FLOOR_TABLE = """
-DROP SCHEMA IF EXISTS bench_floor CASCADE;
-CREATE SCHEMA bench_floor;
-CREATE TABLE bench_floor.contacts (contact_id text, first_name text, last_name text, email text, phone text,
-  company_id text, reports_to text, created_at text, city text, notes text);
-"""
+def bench_postgres(spec: Path, out: Path, target: Path, repeat: int) -> dict:
+    """`ferry push` against `psql \\copy` of the same records, same server, same session.
 
-
-def bench_postgres(spec: Path, out: Path, target: Path, data: Path, repeat: int) -> dict:
-    """`ferry push` of the full result against `psql \\copy` of the contacts CSV, same server, same session.
-
+    The floor is the contact records exactly as ferry sends them (exported from the run's
+    DuckDB file beforehand, untimed) copied by psql into a table with the same columns and
+    no constraints. ferry's side is every step of the contact entity in a first push into an
+    empty schema: its crosswalk, the records (DuckDB export streamed into COPY), the primary
+    key; a second push (everything already there) is reported beside it.
     The server is $FERRY_BENCH_PG_DSN, or the throwaway cluster of .ci/start-postgres."""
     import os
+
+    import duckdb
     dsn = os.environ.get("FERRY_BENCH_PG_DSN") or subprocess.run(
         [str(ROOT / ".ci" / "start-postgres")], capture_output=True, text=True).stdout.strip()
     if not dsn or not shutil.which("psql"):
         return {"skipped": "no PostgreSQL server or psql"}
     env = {**os.environ, "FERRY_BENCH_PG_DSN": dsn}
-    floor, push, contact = [], [], []
-    for i in range(repeat):
-        subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-c", PG_FLOOR_TABLE], check=True,
-                       stdout=subprocess.DEVNULL)
-        t0 = time.perf_counter()
-        subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                        f"\\copy bench_floor.contacts FROM '{data / 'contacts.csv'}' CSV HEADER"], check=True)
-        floor.append(time.perf_counter() - t0)
-        subprocess.run(["psql", dsn, "-q", "-c", "DROP SCHEMA IF EXISTS bench_ferry CASCADE"], check=True,
-                       stdout=subprocess.DEVNULL)
-        t0 = time.perf_counter()
-        subprocess.run([*FERRY, "push", str(spec), "--out", str(out), "--target", str(target)],
-                       check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        push.append(time.perf_counter() - t0)
+    records = target.with_name("contact_records.csv")
+    with duckdb.connect(str(target), read_only=True) as duck:
+        duck.execute(f"COPY (SELECT * FROM main.contact WHERE id IN (SELECT id FROM _ferry.contact_crosswalk "
+                     f"WHERE status = 'loaded')) TO '{records}' (FORMAT csv, HEADER false)")
+
+    def psql(*commands: str) -> None:
+        subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", *(a for c in commands for a in ("-c", c))],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def contact_seconds() -> float:
         steps = json.loads(target.with_name(f"{target.stem}.push.json").read_text("utf-8"))["steps"]
-        contact.append(sum(s["seconds"] for s in steps if s["entity"] == "contact"))
-        print(f"  postgres round {i + 1}: psql \\copy {floor[-1]:.2f}s  ferry push {push[-1]:.2f}s "
-              f"(contact steps {contact[-1]:.2f}s)", flush=True)
-    f, p, c = statistics.median(floor), statistics.median(push), statistics.median(contact)
-    return {"psql_copy_contacts_seconds": round(f, 3), "push_seconds": round(p, 3),
-            "push_contact_seconds": round(c, 3), "contact_ratio": round(c / f, 2), "goal_ratio": 1.3}
+        return sum(s["seconds"] for s in steps if s["entity"] == "contact")
+
+    rounds: dict[str, list[float]] = {"floor": [], "push": [], "contact": [], "push_again": [], "contact_again": []}
+    for i in range(repeat):
+        psql("DROP SCHEMA IF EXISTS bench_ferry CASCADE")
+        rounds["push"].append(timed([*FERRY, "push", str(spec), "--out", str(out), "--target", str(target)], env))
+        rounds["contact"].append(contact_seconds())
+        rounds["push_again"].append(timed([*FERRY, "push", str(spec), "--out", str(out), "--target", str(target)],
+                                          env))
+        rounds["contact_again"].append(contact_seconds())
+        psql("DROP SCHEMA IF EXISTS bench_floor CASCADE", "CREATE SCHEMA bench_floor",
+             "CREATE TABLE bench_floor.contact (LIKE bench_ferry.contact)")
+        t0 = time.perf_counter()
+        psql(f"\\copy bench_floor.contact FROM '{records}' CSV")
+        rounds["floor"].append(time.perf_counter() - t0)
+        print(f"  postgres round {i + 1}: psql \\copy {rounds['floor'][-1]:.2f}s  ferry push {rounds['push'][-1]:.2f}s "
+              f"(contact steps {rounds['contact'][-1]:.2f}s; again {rounds['contact_again'][-1]:.2f}s)", flush=True)
+    m = {k: statistics.median(v) for k, v in rounds.items()}
+    return {"psql_copy_contacts_seconds": round(m["floor"], 3), "push_seconds": round(m["push"], 3),
+            "push_contact_seconds": round(m["contact"], 3), "contact_ratio": round(m["contact"] / m["floor"], 2),
+            "push_again_seconds": round(m["push_again"], 3),
+            "push_again_contact_seconds": round(m["contact_again"], 3),
+            "again_contact_ratio": round(m["contact_again"] / m["floor"], 2), "goal_ratio": 1.3}
 
 
 VARIANTS = {
@@ -226,7 +238,7 @@ def main() -> int:
             print(f"  round {i + 1}: " + "  ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
         manifest = json.loads((work / "ferry.run.json").read_text("utf-8"))
         scores = quality.pair_quality(work / "ferry.duckdb", folder / "data" / "truth")
-        postgres = bench_postgres(specs["ferry"], out, work / "ferry.duckdb", folder / "data", args.repeat)
+        postgres = bench_postgres(specs["ferry"], out, work / "ferry.duckdb", args.repeat)
         validate = [timed([*FERRY, "validate", str(EXAMPLE)]) for _ in range(5)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -266,10 +278,13 @@ def main() -> int:
     if "skipped" in postgres:
         print(f"  postgres: skipped ({postgres['skipped']})")
     else:
-        print(f"  psql \\copy contacts.csv (floor)      : {postgres['psql_copy_contacts_seconds']:8.2f} s")
-        print(f"  ferry push, contact steps           : {postgres['push_contact_seconds']:8.2f} s   "
+        print(f"  psql \\copy of the contact records    : {postgres['psql_copy_contacts_seconds']:8.2f} s (floor)")
+        print(f"  ferry push, contact steps (first)   : {postgres['push_contact_seconds']:8.2f} s   "
               f"({postgres['contact_ratio']:.2f} x, goal <= 1.3)")
-        print(f"  ferry push, all entities + keys     : {postgres['push_seconds']:8.2f} s")
+        print(f"  ferry push, contact steps (again)   : {postgres['push_again_contact_seconds']:8.2f} s   "
+              f"({postgres['again_contact_ratio']:.2f} x)")
+        print(f"  ferry push, all entities + keys     : {postgres['push_seconds']:8.2f} s first, "
+              f"{postgres['push_again_seconds']:.2f} s again")
     print("  slowest steps: " + ", ".join(f"{s['file']} {s['seconds']:.2f}s"
                                           for s in sorted(manifest["steps"], key=lambda s: -s["seconds"])[:4]))
     results = HERE / "results"
