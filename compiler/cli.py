@@ -186,7 +186,7 @@ def push(
         show_default=False)] = None,
     batch_size: Annotated[Optional[int], typer.Option(
         "--batch-size", help="salesforce/hubspot: records per CSV file (default: the spec's batch_size, else 10000). "
-        "postgres: records per transaction (default: one transaction).", show_default=False)] = None,
+        "postgres: records per transaction (default: one transaction).", show_default=False, min=1)] = None,
 ) -> None:
     """Load the result of `ferry run` into PostgreSQL, or write it as a Salesforce or HubSpot import bundle.
 
@@ -226,8 +226,11 @@ def push(
         _fail(exc)
     for t in manifest.tables:
         out.print(f"{t.table}: {t.rows} rows copied")
+    how = ("in one transaction" if manifest.batch_size is None
+           else f"in {manifest.transactions} transactions of at most {manifest.batch_size} records")
+    paths = ", ".join(f"{entity} {path}" for entity, path in (manifest.paths or {}).items())
     out.print(f"pushed {manifest.spec} to PostgreSQL schema {manifest.target['schema']} "
-              f"(${manifest.target['dsn_env']}) in one transaction, {manifest.seconds:.2f}s")
+              f"(${manifest.target['dsn_env']}) {how} ({paths}), {manifest.seconds:.2f}s")
 
 
 @app.command("rejects")
