@@ -11,6 +11,7 @@ compared with base). ``to_text`` / ``to_markdown`` show it.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
@@ -75,6 +76,8 @@ def show(value: Any) -> str:
         return "[" + ", ".join(show(v) for v in value if not isinstance(v, Span)) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str) and (value == "" or value != value.strip()):
+        return json.dumps(value, ensure_ascii=False)  # blanks made visible
     return "null" if value is None else str(value)
 
 
