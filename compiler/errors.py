@@ -18,6 +18,7 @@ F3xx   sources and their columns
 F4xx   entities and fields
 F5xx   compiled output (stale or missing generated/)
 F6xx   running (input files, target, accounting)
+F7xx   pushing: PostgreSQL (F70x), importer bundles (F72x Salesforce, F73x HubSpot, F74x export)
 =====  ==============================================
 """
 
