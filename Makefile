@@ -51,6 +51,7 @@ golden: setup
 ## bench: end-to-end timings as ratios against plain DuckDB on the same files
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/plan.py
 
 clean:
 	rm -rf build specs/*/build bench/.data .pytest_cache

@@ -35,6 +35,7 @@ from compiler.model import Spec
 FORMAT = "ferry.plan/v1"
 ACTIONS = ("insert", "update", "delete")  # the order samples are shown in
 _CHANGES = "_ferry_plan_changes"
+_SAMPLE = "_ferry_plan_sample"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,19 +231,23 @@ def _changed_ids(con, e: dict[str, Any], compared: list[str], after_cols: dict[s
                  before_cols: dict[str, str] | None) -> dict[str, int]:
     """One FULL OUTER JOIN on id: the ids of inserted, updated and deleted records go to a temp table."""
     ident = exp.column("id", quoted=True)
-    side_after = exp.select(ident.copy(), _hash("a", compared, after_cols, after_cols).as_("h")).from_(
+    side_after = exp.select(ident.copy(), _hash("a", compared, after_cols, after_cols).as_("h"),
+                            exp.column("rowid", table="a").as_("r")).from_(
         _table("after", e["table"]).as_("a")).where(ident.copy().is_(exp.null()).not_())
     if before_cols is None:  # no target table: every record is an insert
         action = exp.Literal.string("insert")
-        query = exp.select(exp.column("id", table="s", quoted=True).as_("id"), action.as_("action")).from_(
+        query = exp.select(exp.column("id", table="s", quoted=True).as_("id"), action.as_("action"),
+                           exp.column("r", table="s").as_("after_row"), exp.null().as_("before_row")).from_(
             side_after.subquery("s"))
     else:
-        side_before = exp.select(ident.copy(), _hash("b", compared, before_cols, after_cols).as_("h")).from_(
+        side_before = exp.select(ident.copy(), _hash("b", compared, before_cols, after_cols).as_("h"),
+                                 exp.column("rowid", table="b").as_("r")).from_(
             _table("before", e["table"]).as_("b")).where(ident.copy().is_(exp.null()).not_())
         s_id, t_id = exp.column("id", table="s", quoted=True), exp.column("id", table="t", quoted=True)
         action = exp.Case().when(t_id.copy().is_(exp.null()), exp.Literal.string("insert")).when(
             s_id.copy().is_(exp.null()), exp.Literal.string("delete")).else_(exp.Literal.string("update"))
-        query = exp.select(exp.func("coalesce", s_id.copy(), t_id.copy()).as_("id"), action.as_("action")).from_(
+        query = exp.select(exp.func("coalesce", s_id.copy(), t_id.copy()).as_("id"), action.as_("action"),
+                           exp.column("r", table="s").as_("after_row"), exp.column("r", table="t").as_("before_row")).from_(
             side_after.subquery("s")).join(side_before.subquery("t"), on=s_id.copy().eq(t_id.copy()),
                                            join_type="FULL OUTER").where(exp.or_(
                 s_id.copy().is_(exp.null()), t_id.copy().is_(exp.null()),
@@ -257,47 +262,55 @@ def _changed_ids(con, e: dict[str, Any], compared: list[str], after_cols: dict[s
 
 def _samples(con, e: dict[str, Any], compared: list[str], after_cols: dict[str, str],
              before_cols: dict[str, str], sample: int) -> tuple[RowChange, ...]:
-    """Up to ``sample`` records per action, lowest ids first, with their field values as text."""
-    ranked = exp.select(exp.column("id", quoted=True), exp.column("action")).from_(
-        exp.to_table(_CHANGES, quoted=True)).qualify(exp.LTE(
-            this=exp.Window(this=exp.func("row_number"), partition_by=[exp.column("action")],
-                            order=exp.Order(expressions=[exp.Ordered(this=exp.column("id", quoted=True))])),
-            expression=exp.Literal.number(sample)))
-    x_id = exp.column("id", table="x", quoted=True)
+    """Up to ``sample`` records per action, lowest ids first, with their field values as text.
 
-    def text(alias: str, column: str, present: dict[str, str]) -> exp.Expression:
-        return exp.cast(_col(alias, column), "VARCHAR") if column in present else exp.cast(exp.null(), "VARCHAR")
+    The sample's ids are picked first, then read from each table with ``id IN (literals)``, a filter
+    DuckDB applies inside the scan: no join over the whole tables for a handful of rows."""
+    ident = exp.column("id", quoted=True)
+    rank = exp.Window(this=exp.func("row_number"), partition_by=[exp.column("action")],
+                      order=exp.Order(expressions=[exp.Ordered(this=ident.copy())]))
+    ranked = exp.select(ident.copy(), exp.column("action"), exp.column("after_row"), exp.column("before_row")).from_(
+        exp.to_table(_CHANGES, quoted=True)).qualify(exp.LTE(this=rank, expression=exp.Literal.number(sample)))
+    sampled = exp.to_table(_SAMPLE, quoted=True)
+    con.execute(exp.Create(this=sampled, kind="TABLE", expression=ranked, replace=True,
+                           properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql(dialect="duckdb"))
+    rows = con.execute(exp.select(exp.Star()).from_(sampled.copy()).sql(dialect="duckdb")).fetchall()
+    if not rows:
+        return ()
+    picked = [(str(i), a) for i, a, _, _ in rows]
+    wanted = ident.copy().isin(query=exp.select(ident.copy()).from_(sampled.copy()))  # a semi-join: cheaper than literals
 
-    def key(catalog: str) -> exp.Expression:
-        crosswalk = _table(catalog, e["crosswalk"])
-        query = exp.select(exp.Min(this=exp.column("source_key", quoted=True))).from_(crosswalk).where(exp.and_(
-            exp.column("id", quoted=True).eq(x_id.copy()), exp.column("status").eq(exp.Literal.string("loaded"))))
-        return query.subquery()
+    def values(catalog: str, present: dict[str, str], row_ids: list[int]) -> dict[str, tuple]:
+        """By rowid (from the join): a point lookup in the scan, where ``id IN`` would read every row."""
+        if not present or not row_ids:
+            return {}
+        texts = [exp.cast(exp.column(c, quoted=True), "VARCHAR") if c in present else exp.cast(exp.null(), "VARCHAR")
+                 for c in compared]
+        query = exp.select(exp.cast(ident.copy(), "VARCHAR"), *texts).from_(_table(catalog, e["table"])).where(
+            exp.column("rowid").isin(*(exp.Literal.number(r) for r in row_ids)))
+        return {row[0]: row[1:] for row in con.execute(query.sql(dialect="duckdb")).fetchall()}
 
-    has_crosswalk = {c: _columns(con, c, e["crosswalk"]) is not None for c in ("after", "before") if
-                     c == "after" or before_cols}
-    keys = [key(c) if has_crosswalk.get(c) else exp.cast(exp.null(), "VARCHAR") for c in ("after", "before")]
-    query = exp.select(
-        exp.column("action", table="x"), exp.cast(x_id.copy(), "VARCHAR"), *keys,
-        *(text("a", c, after_cols) for c in compared), *(text("b", c, before_cols) for c in compared),
-    ).from_(ranked.subquery("x")).join(
-        _table("after", e["table"]).as_("a"), on=_col("a", "id").eq(x_id.copy()), join_type="LEFT")
-    if before_cols:
-        query = query.join(_table("before", e["table"]).as_("b"), on=_col("b", "id").eq(x_id.copy()),
-                           join_type="LEFT")
-    order = exp.Case().when(exp.column("action", table="x").eq(exp.Literal.string("insert")), exp.Literal.number(0))
-    order = order.when(exp.column("action", table="x").eq(exp.Literal.string("update")), exp.Literal.number(1))
-    query = query.order_by(order.else_(exp.Literal.number(2)), x_id.copy())
-    n = len(compared)
+    def keys(catalog: str) -> dict[str, str]:
+        if _columns(con, catalog, e["crosswalk"]) is None:
+            return {}
+        query = exp.select(exp.cast(ident.copy(), "VARCHAR"), exp.Min(this=exp.column("source_key", quoted=True))).from_(
+            _table(catalog, e["crosswalk"])).where(exp.and_(wanted.copy(), exp.column("status").eq(
+                exp.Literal.string("loaded")))).group_by(ident.copy())
+        return dict(con.execute(query.sql(dialect="duckdb")).fetchall())
+
+    new_rows = values("after", after_cols, [r[2] for r in rows if r[2] is not None])
+    old_rows = values("before", before_cols, [r[3] for r in rows if r[3] is not None])
+    new_keys, old_keys = keys("after"), keys("before") if before_cols else {}
+    nothing = (None,) * len(compared)
     out = []
-    for row in con.execute(query.sql(dialect="duckdb")).fetchall():
-        action, ident, key_after, key_before = row[:4]
-        new, old = row[4:4 + n], row[4 + n:]
+    for ident_text, action in sorted(picked, key=lambda p: (ACTIONS.index(p[1]), p[0])):
+        new, old = new_rows.get(ident_text, nothing), old_rows.get(ident_text, nothing)
         if action == "insert":
             fields = tuple(FieldChange(c, None, v) for c, v in zip(compared, new) if v is not None)
         elif action == "delete":
             fields = tuple(FieldChange(c, v, None) for c, v in zip(compared, old) if v is not None)
         else:
             fields = tuple(FieldChange(c, o, v) for c, o, v in zip(compared, old, new) if o != v)
-        out.append(RowChange(action, ident, key_after if action != "delete" else key_before, fields))
+        key = old_keys.get(ident_text) if action == "delete" else new_keys.get(ident_text)
+        out.append(RowChange(action, ident_text, key, fields))
     return tuple(out)
