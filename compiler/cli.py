@@ -193,7 +193,8 @@ def push(
     **postgres**: executes generated/NAME/postgres/load.sql: tables with primary and foreign keys are
     created if missing, records are copied (streamed from the run's DuckDB file) and upserted on their
     ids, so pushing again converges to the same rows. The DSN comes from the environment variable the
-    spec names (target.postgres.dsn_env, default FERRY_PG_DSN), never from files.
+    spec names (target.postgres.dsn_env, default FERRY_PG_DSN), never from files. One transaction, or with
+    --batch-size N one per N records: a push interrupted anywhere converges when run again.
 
     **salesforce**: Data Loader CSV files per object in load order, their .sdl mappings and a
     process-conf.xml, upserting on the External ID field (target.salesforce). **hubspot**: import CSV
