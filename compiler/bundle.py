@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from compiler import compiled
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 from compiler.render import salesforce, templates
@@ -78,16 +79,14 @@ def read_compiled(directory: Path, kind: str) -> tuple[dict[str, Any], dict[str,
     """The target's compile manifest entry, its verified files' texts, and each step's query."""
     manifest_path = directory / "manifest.json"
     try:
-        entry = json.loads(manifest_path.read_text("utf-8"))["targets"][kind]
-        texts = {name: (directory / name).read_text("utf-8") for name in entry["files"]}
+        _, entry, texts = compiled.read_target(directory, kind)
         steps = [s["name"] for s in entry["steps"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise _fail("F740", f"no compiled {kind} bundle in {directory} ({type(exc).__name__})", Span(str(manifest_path)),
-                    f"add target.{kind} to the spec and run `ferry compile`") from None
-    for name, text in texts.items():
-        if _sha(text.encode("utf-8")) != entry["files"][name]:
-            raise _fail("F740", f"{directory / name} was edited after compiling", Span(str(directory / name)),
-                        "change the spec or the template, then run `ferry compile`")
+    except (compiled.NotCompiled, KeyError, TypeError) as exc:
+        raise _fail("F740", f"no compiled {kind} bundle in {directory} ({exc.args[0] if exc.args else ''})",
+                    Span(str(manifest_path)), f"add target.{kind} to the spec and run `ferry compile`") from None
+    except compiled.Edited as exc:
+        raise _fail("F740", f"{exc.args[0]} was edited after compiling", Span(str(exc.args[0])),
+                    "change the spec or the template, then run `ferry compile`") from None
     sql = texts[f"{kind}/{entry['queries']}"]
     marks = list(_STEP.finditer(sql))
     queries = {m.group(1): sql[m.end():(marks[i + 1].start() if i + 1 < len(marks) else len(sql))].strip().rstrip(";")

@@ -19,7 +19,6 @@ pushing again converges).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -33,6 +32,7 @@ from typing import Any, Callable
 
 import duckdb
 
+from compiler import compiled
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
@@ -118,18 +118,16 @@ def read_script(directory: Path) -> tuple[dict[str, Any], tuple[Statement, ...]]
     manifest_path = directory / "manifest.json"
     hint = "run `ferry compile` for this spec first"
     try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
-        entry = manifest["targets"]["postgres"]
+        manifest, entry, texts = compiled.read_target(directory, "postgres")
         name = f"postgres/{entry['script']}"
-        text = (directory / name).read_text("utf-8")
-        expected = entry["files"][name]
+        text = texts[name]
         str(entry["dsn_env"]) + str(entry["schema"])  # present, or the manifest is not ours
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise _fail("F701", f"no compiled PostgreSQL load script in {directory} ({type(exc).__name__})",
+    except (compiled.NotCompiled, KeyError, TypeError) as exc:
+        raise _fail("F701", f"no compiled PostgreSQL load script in {directory} ({exc.args[0] if exc.args else ''})",
                     Span(str(manifest_path)), hint) from None
-    if hashlib.sha256(text.encode("utf-8")).hexdigest() != expected:
-        raise _fail("F701", f"{directory / name} was edited after compiling", Span(str(directory)),
-                    "change the spec or the template, then run `ferry compile`")
+    except compiled.Edited as exc:
+        raise _fail("F701", f"{exc.args[0]} was edited after compiling", Span(str(directory)),
+                    "change the spec or the template, then run `ferry compile`") from None
     try:
         return manifest, parse_script(text)
     except ValueError as exc:

@@ -16,7 +16,7 @@ LAYERS = [
     {"order"},
     {"sqlgen"},
     {"render"},
-    {"write", "sources"},
+    {"write", "sources", "compiled"},
     {"run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},

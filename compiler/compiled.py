@@ -1,0 +1,36 @@
+"""Reading what ``ferry compile`` wrote for a target other than the embedded one.
+
+``push`` (PostgreSQL) and ``bundle`` (Salesforce, HubSpot) both start from
+``generated/<name>/manifest.json``: the target's entry and its files, each
+checked against the sha256 the compile recorded, so an edited file is refused
+instead of executed. Callers turn the two failures into their own located errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+class NotCompiled(Exception):
+    """The manifest, the target's entry or one of its files is missing or unreadable."""
+
+
+class Edited(Exception):
+    """A file differs from what the compile recorded; ``args[0]`` is its path."""
+
+
+def read_target(directory: Path, kind: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The whole compile manifest, the target's entry, and the text of each of its files (verified)."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
+        entry = manifest["targets"][kind]
+        texts = {name: (directory / name).read_text("utf-8") for name in entry["files"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise NotCompiled(type(exc).__name__) from None
+    for name, text in texts.items():
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != entry["files"][name]:
+            raise Edited(directory / name)
+    return manifest, entry, texts
