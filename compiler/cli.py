@@ -150,12 +150,15 @@ def run(
 
 def _print_run(manifest: api.run_module.RunManifest) -> None:
     table = Table(title=f"ferry run {manifest.spec['name']} -> {manifest.target['path']}", title_justify="left")
+    emptied = any(c.emptied for c in manifest.entities)
     for name in ("entity", "source", "read", "loaded", "merged", "archived", "rejected", "balanced"):
         table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
+    if emptied:
+        table.add_column("values emptied", justify="right")
     for c in manifest.entities:
         loaded = f"{c.loaded} ({c.linked} linked)" if c.linked else str(c.loaded)
         table.add_row(c.entity, c.source, str(c.read), loaded, str(c.merged), str(c.archived), str(c.rejected),
-                      "yes" if c.balanced else "NO")
+                      "yes" if c.balanced else "NO", *([str(c.emptied)] if emptied else []))
     out.print(table)
     for d in manifest.dedup:
         compared = f"{d['pairs_compared']} pairs compared, " if d["pairs_compared"] is not None else ""
@@ -164,7 +167,12 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
     if any(c.merged for c in manifest.entities):
         out.print(f"duplicate clusters for review: ferry review {manifest.spec['path']}")
     if manifest.unresolved_references:
-        out.print(f"{manifest.unresolved_references} references left empty, see _ferry.unresolved_references")
+        causes = ", ".join(f"{n} {cause}" for cause, n in manifest.unresolved_by_cause.items())
+        out.print(f"{manifest.unresolved_references} references left empty (parent {causes}), "
+                  "see _ferry.unresolved_references")
+    if emptied:
+        out.print(f"values emptied by on_error: null: _ferry.emptied_values; `ferry rejects {manifest.spec['path']}` "
+                  "lists them with their rows")
     out.print(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
     out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
     if manifest.sample is not None:
@@ -241,13 +249,16 @@ def rejects_(
     target: Annotated[Optional[Path], typer.Option(help="DuckDB file; default: the spec's target.path.")] = None,
 ) -> None:
     """Export rejected rows as CSV, one file per entity: the original source row plus its reasons
-    (like Salesforce Data Loader's error file), for fixing at the source and re-running."""
+    (like Salesforce Data Loader's error file), for fixing at the source and re-running. Entities
+    with `on_error: null` fields also get ENTITY_emptied.csv: the rows loaded with values emptied,
+    each with the values and their reasons."""
     try:
         files = api.export_rejects(spec, api.Options(target=target), out_dir)
     except FerryError as exc:
         _fail(exc)
     for f in files:
-        out.print(f"{f.path}: {f.rows} rejected rows")
+        out.print(f"{f.path}: {f.rows} rejected rows" if f.kind == "rejects" else
+                  f"{f.path}: {f.rows} values emptied (on_error: null)")
 
 
 @app.command("review")

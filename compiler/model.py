@@ -27,6 +27,11 @@ SOURCE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "ndjson", "xml")
 
 OnMissing = Literal["reject", "null"]
 
+#: What a value that fails its field (a transform, the cast, a rule) does to the record:
+#: ``reject`` the whole record (the default), or load it with the field ``null`` and record the
+#: value and its reason in ``_ferry.emptied_values``.
+OnError = Literal["reject", "null"]
+
 TargetKind = Literal["duckdb"]
 
 
@@ -149,6 +154,8 @@ class Field:
     join: str = " "
     sql: str | None = None  # the escape hatch: a scalar SQL expression over source columns, instead of ``from``
     sql_span: Span | None = None
+    on_error: OnError = "reject"
+    on_error_span: Span | None = None
 
     @property
     def column(self) -> str:

@@ -71,6 +71,7 @@ class EntityPlan:
     new_table: bool  # the target has no such table yet
     columns_added: tuple[str, ...]  # columns the run would add to an existing table
     samples: tuple[RowChange, ...]
+    emptied: int = 0  # values the run would load as NULL (``on_error: null``), listed in _ferry.emptied_values
 
     @property
     def changed(self) -> bool:
@@ -224,7 +225,7 @@ def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module
         reject=counts.rejected, archive=counts.archived, merged=counts.merged, linked=counts.linked,
         previous_reject=previous_reject, previous_archive=previous_archive, new_table=before_cols is None,
         columns_added=tuple(c for c in after_cols if before_cols is not None and c not in before_cols),
-        samples=samples)
+        samples=samples, emptied=counts.emptied)
 
 
 def _changed_ids(con, e: dict[str, Any], compared: list[str], after_cols: dict[str, str],

@@ -30,7 +30,7 @@ _MAX = 80  # characters of a value shown in text and Markdown (JSON has the full
 
 def to_dict(plan: Plan) -> dict[str, Any]:
     total = {k: sum(getattr(e, k) for e in plan.entities)
-             for k in ("insert", "update", "unchanged", "delete", "untouched", "reject", "archive")}
+             for k in ("insert", "update", "unchanged", "delete", "untouched", "reject", "archive", "emptied")}
     return {
         "format": FORMAT,
         "spec": dict(plan.spec),
@@ -47,7 +47,8 @@ def _entity_dict(e: EntityPlan) -> dict[str, Any]:
     return {
         "entity": e.entity, "table": e.table, "changed": e.changed,
         "insert": e.insert, "update": e.update, "unchanged": e.unchanged, "delete": e.delete,
-        "untouched": e.untouched, "reject": e.reject, "archive": e.archive, "merged": e.merged,
+        "untouched": e.untouched, "reject": e.reject, "archive": e.archive, "emptied": e.emptied,
+        "merged": e.merged,
         "linked": e.linked, "previous": {"reject": e.previous_reject, "archive": e.previous_archive},
         "new_table": e.new_table, "columns_added": list(e.columns_added),
         "samples": [{"action": r.action, "id": r.id, "source_key": r.source_key,
@@ -108,11 +109,12 @@ def to_markdown(plan: Plan) -> str:
              f"{md_code(plan.spec['path'])} → {md_code(plan.target)}"
              + ("" if plan.target_exists else " (new target)"), "",
              f"**{_headline(plan)}**", "",
-             "| entity | \\+ insert | \\~ update | \\= unchanged | \\- delete | rejected | archived |",
-             "|---|--:|--:|--:|--:|--:|--:|"]
+             "| entity | \\+ insert | \\~ update | \\= unchanged | \\- delete | rejected | archived | emptied |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for e in plan.entities:
         lines.append(f"| {md_escape(e.entity)} | {e.insert} | {e.update} | {e.unchanged} | {e.delete} | "
-                     f"{_with_previous(e.reject, e.previous_reject)} | {_with_previous(e.archive, e.previous_archive)} |")
+                     f"{_with_previous(e.reject, e.previous_reject)} | {_with_previous(e.archive, e.previous_archive)} "
+                     f"| {e.emptied} |")
     lines.append("")
     for e in plan.entities:
         if e.changed:
@@ -174,11 +176,12 @@ def to_renderables(plan: Plan) -> list[Any]:
     table = Table(title=title + ("" if plan.target_exists else " (new target)"), title_justify="left")
     table.add_column("entity", no_wrap=True)
     for name, style in (("+ insert", "green"), ("~ update", "yellow"), ("= unchanged", "dim"),
-                        ("- delete", "red"), ("rejected", None), ("archived", None)):
+                        ("- delete", "red"), ("rejected", None), ("archived", None), ("emptied", None)):
         table.add_column(name, justify="right", style=style, no_wrap=True)
     for e in plan.entities:
         table.add_row(e.entity, str(e.insert), str(e.update), str(e.unchanged), str(e.delete),
-                      _with_previous(e.reject, e.previous_reject), _with_previous(e.archive, e.previous_archive))
+                      _with_previous(e.reject, e.previous_reject), _with_previous(e.archive, e.previous_archive),
+                      str(e.emptied))
     shown: list[Any] = [table]
     for e in plan.entities:
         shown += _text_entity(e)

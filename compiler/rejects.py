@@ -17,19 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 
 from compiler import sources
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
 from compiler.sqlgen import names
+from compiler.sqlgen.conditions import reasons_text
 from compiler.sqlgen.stage import read_source
 
-#: Reasons as text: "rule field=value; rule field=value". A fixed template, no spec values in it.
-_REASONS_TEXT = sqlglot.parse_one(
-    "array_to_string(list_transform(r.reasons, x -> x.rule || coalesce(' ' || x.field, '') "
-    "|| coalesce('=' || x.value, '')), '; ')", read="duckdb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +33,40 @@ class RejectFile:
     entity: str
     path: Path
     rows: int
+    kind: str = "rejects"  # or "emptied": rows loaded with values ``on_error: null`` emptied
+
+
+def _entity_rows(table: exp.Table, entity: str, text: exp.Expression, label: str,
+                 extra: tuple[exp.Expression, ...] = ()) -> tuple[exp.Select, exp.Select]:
+    """The source rows (alias ``s``) listed in ``table`` for ``entity``, with ``text`` as column ``label``;
+    and how many rows of ``table`` the entity has."""
+    table.set("catalog", names.ident("target"))
+    of_entity = exp.EQ(this=names.col("entity", "r"), expression=exp.Literal.string(entity))
+    per_row = (exp.select(names.col("source_row", "r"), *extra, exp.alias_(text, label, quoted=True))
+               .from_(table.as_("r", quoted=True)).where(of_entity))
+    if extra:  # several ledger rows per source row: one line each
+        per_row = per_row.group_by(names.col("source_row", "r"), *(e.unalias().copy() for e in extra))
+    count = exp.select(exp.Count(this=exp.Star())).from_(table.copy().as_("r", quoted=True)).where(of_entity.copy())
+    return per_row, count
+
+
+def _ledgers(spec: Spec, entity_name: str) -> list[tuple[str, exp.Select, exp.Select]]:
+    entity = spec.entity(entity_name)
+    reasons = _entity_rows(names.rejects_table(), entity_name, reasons_text(names.col("reasons", "r")), "ferry_reasons")
+    out = [("rejects", *reasons)]
+    if any(f.on_error == "null" for f in entity.fields):
+        item = exp.Struct(expressions=[
+            exp.PropertyEQ(this=names.ident(k), expression=names.col(k, "r")) for k in ("rule", "field", "value")]
+            + [exp.PropertyEQ(this=names.ident("detail"), expression=exp.cast(exp.null(), "VARCHAR"))])
+        text = reasons_text(exp.ArrayAgg(this=exp.Order(this=item, expressions=[exp.Ordered(this=names.col("field", "r"))])))
+        out.append(("emptied", *_entity_rows(names.emptied_table(), entity_name, text, "ferry_emptied",
+                                            (exp.alias_(names.col("status", "r"), "ferry_status", quoted=True),))))
+    return out
 
 
 def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
+    """``<entity>_rejects.csv`` for every entity, and ``<entity>_emptied.csv`` for entities with
+    ``on_error: null`` fields (the rows whose values were emptied, with the values and reasons)."""
     if not target.is_file():
         raise FerryError(Diagnostic("F606", f"no target at {target}", Span(str(target)),
                                     f"run `ferry run {spec.path}` first"))
@@ -57,23 +84,21 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
                 con.execute(f"SET VARIABLE {variable} = ?", [str(prepared.readable)])
                 rows = exp.select(exp.alias_(exp.Window(this=exp.RowNumber(), over="OVER"), "ferry_row", quoted=True),
                                   exp.Star()).from_(exp.Table(this=read_source(source, columns)))
-                rejects = names.rejects_table()
-                rejects.set("catalog", names.ident("target"))
-                query = (exp.select(exp.Column(this=exp.Star(), table=names.ident("s")),
-                                    exp.alias_(_REASONS_TEXT.copy(), "ferry_reasons", quoted=True))
-                         .from_(rows.subquery("s"))
-                         .join(rejects.as_("r"), join_type="INNER",
-                               on=exp.EQ(this=names.col("source_row", "r"), expression=names.col("ferry_row", "s")))
-                         .where(exp.EQ(this=names.col("entity", "r"), expression=exp.Literal.string(entity.name)))
-                         .order_by(names.col("ferry_row", "s")))
-                path = out / f"{entity.name}_rejects.csv"
-                out.mkdir(parents=True, exist_ok=True)
-                partial = path.with_name(f".{path.name}.tmp")
-                con.sql(query.sql(dialect="duckdb")).write_csv(str(partial), header=True)
-                count = exp.select(exp.Count(this=exp.Star())).from_(rejects.copy()).where(
-                    exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(entity.name)))
-                os.replace(partial, path)
-                written.append(RejectFile(entity.name, path, con.execute(count.sql(dialect="duckdb")).fetchall()[0][0]))
+                for kind, per_row, count in _ledgers(spec, entity.name):
+                    listed = [c for c in per_row.named_selects if c != "source_row"]
+                    query = (exp.select(exp.Column(this=exp.Star(), table=names.ident("s")),
+                                        *(names.col(c, "r") for c in listed))
+                             .from_(rows.subquery("s"))
+                             .join(per_row.subquery("r"), join_type="INNER",
+                                   on=exp.EQ(this=names.col("source_row", "r"), expression=names.col("ferry_row", "s")))
+                             .order_by(names.col("ferry_row", "s")))
+                    path = out / f"{entity.name}_{kind}.csv"
+                    out.mkdir(parents=True, exist_ok=True)
+                    partial = path.with_name(f".{path.name}.tmp")
+                    con.sql(query.sql(dialect="duckdb")).write_csv(str(partial), header=True)
+                    os.replace(partial, path)
+                    total = con.execute(count.sql(dialect="duckdb")).fetchall()[0][0]
+                    written.append(RejectFile(entity.name, path, total, kind))
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F606", f"cannot export rejects: {str(exc).splitlines()[0]}", Span(str(target)),
                                     "is the target from a run of this spec?")) from None

@@ -20,7 +20,7 @@ import platform
 import re
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -56,6 +56,7 @@ class EntityCounts:
     archived: int
     rejected: int
     linked: int = 0  # of the loaded: records that already existed in the target (``match``)
+    emptied: int = 0  # values loaded as NULL by ``on_error: null`` (in any row), each in _ferry.emptied_values
 
     @property
     def balanced(self) -> bool:
@@ -84,6 +85,8 @@ class RunManifest:
     started_at: str
     seconds: float
     sample: int | None = None  # a pilot run: at most this many rows per source (see ``sample_source``)
+    #: unresolved references by cause: the parent is missing from its source, was rejected, or archived
+    unresolved_by_cause: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -135,6 +138,27 @@ def _count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | N
     return con.execute(query.sql(dialect="duckdb")).fetchall()[0][0]
 
 
+#: Test hook: ``FERRY_PAUSE_BEFORE_STEP=050_contact.sql`` makes a run stop before that step, inside its
+#: transaction, touch the file named by ``FERRY_PAUSE_SIGNAL`` and wait until it is killed. The kill
+#: test uses it to kill a run at a known moment, whatever the machine's speed.
+PAUSE_STEP, PAUSE_SIGNAL = "FERRY_PAUSE_BEFORE_STEP", "FERRY_PAUSE_SIGNAL"
+
+
+def _pause_if_asked(step: str) -> None:
+    if os.environ.get(PAUSE_STEP) != step:
+        return
+    if signal_file := os.environ.get(PAUSE_SIGNAL):
+        Path(signal_file).touch()
+    while True:
+        time.sleep(60)
+
+
+def _by_cause(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    query = (exp.select(exp.column("cause"), exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
+             .group_by(exp.column("cause")).order_by(exp.column("cause")))
+    return {cause: n for cause, n in con.execute(query.sql(dialect="duckdb")).fetchall()}
+
+
 def _status(value: str) -> exp.Expression:
     return exp.EQ(this=exp.column("_ferry_status", quoted=True), expression=exp.Literal.string(value))
 
@@ -161,15 +185,18 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
             *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
             exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)),
                      dialect="duckdb"),
+            exp.func("coalesce", exp.Sum(this=exp.func("len", exp.column("_ferry_emptied", quoted=True),
+                                                        dialect="duckdb")), exp.Literal.number(0)),
         ).from_(exp.to_table(rows, quoted=True))
-        total, distinct, highest, loaded, merged, archived, rejected, linked = con.execute(
+        total, distinct, highest, loaded, merged, archived, rejected, linked, emptied = con.execute(
             tally.sql(dialect="duckdb")).fetchall()[0]
         if not total == distinct or not (sampled or total == highest):
             raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]),
                         "this is a ferry bug: please report it with the spec")
         read[e["source"]] = total
-        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked)
+        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, int(emptied))
+        of_entity = exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity))
         archive = e.get("archive")
         persisted = (
             (_count(con, archive["table"]) if archive else 0) == c.archived
@@ -178,12 +205,13 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
                 exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(
                 exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded"))))) == c.loaded
             and _count(con, e["crosswalk"]) == c.loaded + c.merged
-            and _count(con, rejects, exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)))
-            == c.rejected
+            and _count(con, rejects, of_entity.copy()) == c.rejected
+            and _count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
         )
         if not c.balanced or not persisted:
             raise _fail("F601", f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
                         f" + merged {c.merged} + archived {c.archived} + rejected {c.rejected}, or the tables "
+                        f"(records, crosswalk, archive, rejects, {c.emptied} emptied values) "
                         "disagree; nothing was written",
                         Span(e["table"]), "this is a ferry bug: please report it with the spec")
         counts.append(c)
@@ -295,6 +323,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             stages = {e["name"]: e for e in manifest["sources"]}
             for i, entry in enumerate(manifest["files"]):
                 report(entry["title"], i, len(manifest["files"]))
+                _pause_if_asked(entry["name"])
                 t0 = time.perf_counter()
                 try:
                     con.execute(texts[entry["name"]])
@@ -306,6 +335,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest, sampled=sample is not None)
             unresolved = _count(con, manifest["tables"]["unresolved_references"])
+            by_cause = _by_cause(con, manifest["tables"]["unresolved_references"])
             dedup = _dedup_stats(con, manifest)
             staged_files = export_archives(con, manifest, base)
             con.execute("COMMIT")
@@ -336,6 +366,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         sources=read,
         entities=counts,
         unresolved_references=unresolved,
+        unresolved_by_cause=by_cause,
         dedup=dedup,
         started_at=started_at,
         seconds=round(time.perf_counter() - started, 3),

@@ -72,6 +72,7 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
         "tables": {
             "rejects": names.table_name(names.rejects_table()),
             "unresolved_references": names.table_name(names.unresolved_table()),
+            "emptied_values": names.table_name(names.emptied_table()),
             "dedup_stats": names.table_name(names.dedup_stats_table()),
         },
         "files": [

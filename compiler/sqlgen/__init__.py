@@ -65,7 +65,13 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
     statements.append(_create_table(names.unresolved_table(), [
         _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
         _column("source_key", "VARCHAR"), _column("reference", "VARCHAR"), _column("column", "VARCHAR"),
-        _column("value", "VARCHAR"), _column("referenced_entity", "VARCHAR"),
+        _column("value", "VARCHAR"), _column("referenced_entity", "VARCHAR"), _column("status", "VARCHAR"),
+        _column("cause", "VARCHAR"), _column("detail", "VARCHAR"),
+    ]))
+    statements.append(_create_table(names.emptied_table(), [
+        _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
+        _column("source_key", "VARCHAR"), _column("status", "VARCHAR"), _column("field", "VARCHAR"),
+        _column("rule", "VARCHAR"), _column("column", "VARCHAR"), _column("value", "VARCHAR"),
     ]))
     statements.append(_create_table(names.dedup_stats_table(), [
         _column("entity", "VARCHAR"), _column("rule", "VARCHAR"), _column("pairs_compared", "BIGINT"),

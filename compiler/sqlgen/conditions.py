@@ -10,7 +10,7 @@ its column references are replaced by the typed field values.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import sqlglot
 from sqlglot import exp
@@ -22,6 +22,10 @@ from compiler.sqlgen.types import sql_type
 TEXT = exp.DataType.build("VARCHAR")
 
 Condition = tuple[exp.Expression, exp.Struct]
+
+#: How a check or filter reads a field: its typed value (``typed``), or what the entity SQL
+#: made of it (emptied by ``on_error: null``).
+FieldValue = Callable[["Field", str | None], exp.Expression]
 
 
 def is_null(value: exp.Expression) -> exp.Expression:
@@ -41,13 +45,29 @@ def _text(value: str | None) -> exp.Expression:
     return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
 
 
-def reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None) -> exp.Struct:
+def reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None,
+           detail: exp.Expression | None = None) -> exp.Struct:
+    """One reason (``REASON_TYPE`` in ``sqlgen.entity``): the rule, the field and source column, the
+    offending value, and, where the rule alone does not say why, a detail (a reference's cause)."""
     return exp.Struct(expressions=[
         exp.PropertyEQ(this=names.ident("rule"), expression=exp.Literal.string(rule)),
         exp.PropertyEQ(this=names.ident("field"), expression=_text(field)),
         exp.PropertyEQ(this=names.ident("column"), expression=_text(column)),
         exp.PropertyEQ(this=names.ident("value"), expression=value if value is not None else _text(None)),
+        exp.PropertyEQ(this=names.ident("detail"), expression=detail if detail is not None else _text(None)),
     ])
+
+
+#: A list of reasons as one line of text: "rule field=value (detail); ...". A fixed template over
+#: the struct's own member names; ``reasons_text`` puts the list expression in place of ``r.reasons``.
+_REASONS_TEXT = sqlglot.parse_one(
+    "array_to_string(list_transform(r.reasons, x -> x.rule || coalesce(' ' || x.field, '') "
+    "|| coalesce('=' || x.value, '') || coalesce(' (' || x.detail || ')', '')), '; ')", read="duckdb")
+
+
+def reasons_text(reasons: exp.Expression) -> exp.Expression:
+    return _REASONS_TEXT.copy().transform(
+        lambda n: reasons.copy() if isinstance(n, exp.Column) and n.name == "reasons" else n)
 
 
 def typed(field: Field, table: str | None) -> exp.Expression:
@@ -89,13 +109,13 @@ def _rule(field: Field, rule: Rule, m: str, rejected_inputs: tuple[str, ...]) ->
     raise ValueError(f"unknown rule {rule.kind!r}")  # pragma: no cover - the schema allows only the cases above
 
 
-def rule_conditions(entity: Entity, m: str, rejected_inputs: Mapping[str, tuple[str, ...]]) -> list[Condition]:
-    """``rejected_inputs``: per field, the working columns where its transforms keep rejected input."""
-    return [_rule(f, r, m, rejected_inputs.get(f.name, ())) for f in entity.fields for r in f.rules]
+def rule_conditions(field: Field, m: str, rejected_inputs: tuple[str, ...]) -> list[Condition]:
+    """The field's rules; ``rejected_inputs``: the working columns where its transforms keep rejected input."""
+    return [_rule(field, r, m, rejected_inputs) for r in field.rules]
 
 
-def check_conditions(entity: Entity, m: str) -> list[Condition]:
-    """Entity checks: the expression with each field name replaced by its typed value.
+def check_conditions(entity: Entity, m: str, value: FieldValue = typed) -> list[Condition]:
+    """Entity checks: the expression with each field name replaced by its value.
 
     A check fails when the expression is false; NULL (unknown) passes, as in SQL CHECK constraints.
     """
@@ -103,18 +123,18 @@ def check_conditions(entity: Entity, m: str) -> list[Condition]:
     out: list[Condition] = []
     for check in entity.checks:
         tree = sqlglot.parse_one(check.expression, read="duckdb")
-        tree = tree.transform(lambda node: typed(values[node.name], m) if isinstance(node, exp.Column) else node)
+        tree = tree.transform(lambda node: value(values[node.name], m) if isinstance(node, exp.Column) else node)
         out.append((exp.not_(exp.paren(tree)), reason(check.name, None, None, None)))
     return out
 
 
-def archived_condition(entity: Entity, m: str) -> exp.Expression:
+def archived_condition(entity: Entity, m: str, value: FieldValue = typed) -> exp.Expression:
     """True when the entity's filter does not keep the row (NULL is not kept, as in WHERE)."""
     if entity.filter is None:
         return exp.false()
     values: Mapping[str, Field] = {f.name: f for f in entity.fields}
     tree = sqlglot.parse_one(entity.filter.keep, read="duckdb")
-    tree = tree.transform(lambda node: typed(values[node.name], m) if isinstance(node, exp.Column) else node)
+    tree = tree.transform(lambda node: value(values[node.name], m) if isinstance(node, exp.Column) else node)
     return exp.not_(exp.func("coalesce", exp.paren(tree), exp.false()))
 
 

@@ -25,14 +25,14 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
-from compiler.sqlgen import dedup, ids, names
-from compiler.sqlgen.conditions import (archived_condition, check_conditions, is_null, not_null, reason,
-                                    rule_conditions, typed, unique_ctes, valid_row)
+from compiler.sqlgen import dedup, ids, names, references
+from compiler.sqlgen.conditions import (Condition, archived_condition, check_conditions, is_null, not_null, reason,
+                                        rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.transforms import TRANSFORMS
 
 UUID = exp.DataType.build("UUID")
-REASON_TYPE = exp.DataType.build('STRUCT(rule VARCHAR, field VARCHAR, "column" VARCHAR, value VARCHAR)[]',
-                                 dialect="duckdb")
+REASON_TYPE = exp.DataType.build(
+    'STRUCT(rule VARCHAR, field VARCHAR, "column" VARCHAR, value VARCHAR, detail VARCHAR)[]', dialect="duckdb")
 
 
 def _old_id(value: exp.Expression) -> exp.Expression:
@@ -108,33 +108,56 @@ def xw(ref: Reference) -> str:
     return f"x_{ref.name}"
 
 
-def _checked(entity: Entity, id_column: str) -> exp.Select:
-    """Casts, resolved references, and the list of reasons (NULL when the row is valid).
+def _field_conditions(field: Field, failures: tuple[_Failure, ...], m: str) -> list[Condition]:
+    """Everything that can fail one field's value: its transforms, its cast, its rules."""
+    conditions = [(not_null(names.col(x.column, m)), reason(x.rule, field.name, field.column, names.col(x.column, m)))
+                  for x in failures]
+    value, cast = names.col(field.name, m), typed(field, m)
+    if field.type != "string":
+        conditions.append((exp.and_(not_null(value.copy()), is_null(cast.copy())),
+                           reason(f"invalid_{field.type}", field.name, field.column, value.copy())))
+    return conditions + rule_conditions(field, m, tuple(x.column for x in failures))
 
-    Each check is a (condition, reason) pair; the reason list is built only for rows
-    where some condition holds, so valid rows (nearly all of them) cost one boolean.
+
+def _reason_list(conditions: list[Condition]) -> exp.Expression:
+    """The reasons whose condition holds, as a list; NULL when none does (so valid rows cost one boolean)."""
+    item = names.ident("_ferry_reason")
+    keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
+    every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in conditions]),
+                            expression=keep)
+    return exp.Case().when(exp.or_(*(c for c, _ in conditions)), every)
+
+
+def _checked(spec: Spec, entity: Entity) -> exp.Select:
+    """Casts, resolved references, the list of reasons (NULL when the row is valid), and the list of
+    values emptied by ``on_error: null`` (NULL when none).
+
+    Each check is a (condition, reason) pair. A field with ``on_error: null`` keeps its pairs
+    apart: when one holds the field is NULL and the reason goes to the emptied list instead of
+    rejecting the row; entity checks and the filter see the emptied value.
     """
     m = "m"
-    checks: list[tuple[exp.Expression, exp.Struct]] = [
+    id_column = spec.source(entity.source).id_column
+    checks: list[Condition] = [
         (is_null(names.col(names.KEY, m)), reason("missing_source_id", None, id_column, None)),
         (exp.GT(this=names.col(names.ROW, m), expression=names.col("first_row", "d")),
          reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
     ]
+    emptied: list[Condition] = []
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
     failing = _failures(entity)
-    for field_name, failures in failing.items():
-        field = entity.field(field_name)
-        for x in failures:
-            checks.append((not_null(names.col(x.column, m)), reason(x.rule, field.name, field.column,
-                                                                     names.col(x.column, m))))
+    values: dict[str, exp.Expression] = {}
     for f in entity.fields:
-        value, cast = names.col(f.name, m), typed(f, m)
-        outputs.append(exp.alias_(cast, f.name, quoted=True) if f.type != "string" else value)
-        if f.type != "string":
-            checks.append((exp.and_(not_null(value.copy()), is_null(cast.copy())),
-                           reason(f"invalid_{f.type}", f.name, f.column, value.copy())))
-    rejected_inputs = {name: tuple(x.column for x in failures) for name, failures in failing.items()}
-    checks += rule_conditions(entity, m, rejected_inputs) + check_conditions(entity, m)
+        conditions = _field_conditions(f, failing[f.name], m)
+        value = typed(f, m)
+        if f.on_error == "null" and conditions:
+            emptied += conditions
+            value = exp.Case().when(exp.or_(*(c.copy() for c, _ in conditions)), exp.null()).else_(value)
+        else:
+            checks += conditions
+        values[f.name] = value
+        outputs.append(exp.alias_(value.copy(), f.name, quoted=True) if value != names.col(f.name, m) else value)
+    checks += check_conditions(entity, m, lambda field, _: values[field.name].copy())
     select = (exp.select(*outputs).from_(names.table("mapped", alias=m))
               .join(names.table("repeated_ids", alias="d"), join_type="LEFT",
                     on=exp.EQ(this=names.col(names.KEY, "d"), expression=names.col(names.KEY, m))))
@@ -153,15 +176,16 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
         )
         select = select.select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
         if ref.on_missing == "reject":
+            outcome = f"o_{ref.name}"
+            select = references.join_outcomes(select, spec, ref, outcome, raw)
             checks.append((exp.and_(not_null(raw.copy()), is_null(names.col(names.ID, x))),
-                           reason("unresolved_reference", ref.name, ref.column, raw.copy())))
-    item = names.ident("_ferry_reason")
-    keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
-    every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in checks]),
-                            expression=keep)
-    reasons = exp.Case().when(exp.or_(*(c for c, _ in checks)), every)
-    archived = exp.alias_(archived_condition(entity, m), names.ARCHIVED_FLAG, quoted=True)
-    return select.select(exp.alias_(reasons, names.REASONS, quoted=True), archived)
+                           reason("unresolved_reference", ref.name, ref.column, raw.copy(),
+                                  references.detail(spec, ref, outcome))))
+    archived = archived_condition(entity, m, lambda field, _: values[field.name].copy())
+    return select.select(exp.alias_(_reason_list(checks), names.REASONS, quoted=True),
+                         exp.alias_(_reason_list(emptied) if emptied else exp.cast(exp.null(), REASON_TYPE),
+                                    names.EMPTIED, quoted=True),
+                         exp.alias_(archived, names.ARCHIVED_FLAG, quoted=True))
 
 
 def _alone() -> exp.Select:
@@ -251,7 +275,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     source = spec.source(entity.source)
     ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
-    ctes.append(("checked", _checked(entity, source.id_column), False))
+    ctes.append(("checked", _checked(spec, entity), False))
     tail: list[tuple[str, exp.Expression, bool]] = [
         ("merged", _alone() if entity.dedup is None else dedup.merged(entity), entity.match is not None)]
     if entity.match is not None:

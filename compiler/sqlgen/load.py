@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import dedup, names
+from compiler.sqlgen import dedup, names, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type
 
@@ -129,27 +129,54 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         statements.append(_create_as(names.archive_table(entity), archive))
     if entity.dedup is not None:
         statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
+    if any(f.on_error == "null" for f in entity.fields):
+        statements.append(_record_emptied(entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
-        statements.append(_record_unresolved(entity, nullable, through_crosswalk=False))
+        statements.append(_record_unresolved(spec, entity, nullable, through_crosswalk=False))
     return tuple(statements)
 
 
-def _unresolved_select(entity: Entity, ref: Reference, resolved: exp.Expression, base: exp.Expression) -> exp.Select:
+def _record_emptied(entity: Entity) -> exp.Expression:
+    """The ledger of ``on_error: null``: one row per emptied value, whatever became of its row."""
+    item = names.ident("_ferry_item")
+    value = exp.Dot(this=exp.column(item.copy()), expression=names.ident("value"))
+    emptied = (exp.select(names.col(names.ROW), names.col(names.KEY), names.col(names.STATUS),
+                          exp.alias_(exp.Explode(this=names.col(names.EMPTIED)), item.name, quoted=True))
+               .from_(names.rows_table(entity))
+               .where(exp.not_(exp.Is(this=names.col(names.EMPTIED), expression=exp.null()))))
+    member = lambda name: exp.Dot(this=exp.column(item.copy()), expression=names.ident(name))  # noqa: E731
+    select = exp.select(
+        exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW),
+        names.col(names.KEY), names.col(names.STATUS), member("field"), member("rule"), member("column"), value,
+    ).from_(emptied.subquery(names.ident("e"), copy=False))
+    select.set("order", exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW)),
+                                               exp.Ordered(this=member("field"))]))
+    return exp.insert(select, names.emptied_table())
+
+
+def _unresolved_select(spec: Spec, entity: Entity, ref: Reference, resolved: exp.Expression,
+                       base: exp.Expression) -> exp.Select:
+    """Rows that became records (loaded, or merged into another) whose ``ref`` resolved to nothing,
+    with the cause (``sqlgen.references``)."""
     raw = names.col(names.raw_reference(ref.name), "r")
-    return exp.select(
+    outcome = f"o_{ref.name}"
+    select = exp.select(
         exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW, "r"),
         names.col(names.KEY, "r"), exp.Literal.string(ref.name), exp.Literal.string(ref.column), raw,
-        exp.Literal.string(ref.entity),
+        exp.Literal.string(ref.entity), names.col(names.STATUS, "r"), references.cause(outcome),
+        references.detail(spec, ref, outcome),
     ).from_(base).where(exp.and_(
-        _status_is(names.LOADED, "r"),
+        exp.or_(_status_is(names.LOADED, "r"), _status_is(names.MERGED, "r")),
         exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
         exp.Is(this=resolved, expression=exp.null()),
     ))
+    return references.join_outcomes(select, spec, ref, outcome, raw)
 
 
-def _record_unresolved(entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
-    """References left empty (``on_missing: null`` or deferred) are recorded, never silent.
+def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
+    """References left empty (``on_missing: null`` or deferred) are recorded with their cause, never silent:
+    a merged row's too, though its record is its survivor's.
 
     Non-deferred references were resolved in the working table; deferred ones are
     looked up in the referenced entity's crosswalk, as the second pass did.
@@ -158,10 +185,10 @@ def _record_unresolved(entity: Entity, refs: list[Reference], through_crosswalk:
     for ref in refs:
         base = names.rows_table(entity).as_("r", quoted=True)
         if not through_crosswalk:
-            selects.append(_unresolved_select(entity, ref, names.col(ref.name, "r"), base))
+            selects.append(_unresolved_select(spec, entity, ref, names.col(ref.name, "r"), base))
         else:
             x = xw(ref)
-            select = _unresolved_select(entity, ref, names.col(names.ID, x), base)
+            select = _unresolved_select(spec, entity, ref, names.col(names.ID, x), base)
             select = select.join(
                 names.crosswalk_table(ref.entity).as_(x, quoted=True),
                 on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
@@ -204,4 +231,4 @@ def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tup
         where=exp.Where(this=exp.EQ(this=exp.column(names.ID, table=target.name, quoted=True),
                                     expression=names.col(names.ID, "l"))),
     )
-    return (update, _record_unresolved(entity, refs, through_crosswalk=True))
+    return (update, _record_unresolved(spec, entity, refs, through_crosswalk=True))

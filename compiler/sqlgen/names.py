@@ -17,6 +17,7 @@ INTERNAL_SCHEMA = "_ferry"
 ROW = "_ferry_row"  # 1-based data row number in the source file
 KEY = "_ferry_key"  # the old system's id, trimmed
 REASONS = "_ferry_reasons"  # why the row is rejected; empty list = valid
+EMPTIED = "_ferry_emptied"  # values a field with ``on_error: null`` emptied, with their reasons; NULL = none
 SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itself, or the one it merges into)
 STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'archived' | 'rejected'
 ID = "id"
@@ -96,6 +97,11 @@ def archive_table(entity: Entity | str) -> exp.Table:
 
 def rejects_table() -> exp.Table:
     return table("rejects", INTERNAL_SCHEMA)
+
+
+def emptied_table() -> exp.Table:
+    """Values loaded as NULL because their field says ``on_error: null``: the ledger of what was emptied."""
+    return table("emptied_values", INTERNAL_SCHEMA)
 
 
 def unresolved_table() -> exp.Table:

@@ -209,6 +209,8 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
         join=raw.get("join", " "),
         sql=raw.get("sql"),
         sql_span=doc.span(at + ("sql",)) if "sql" in raw else None,
+        on_error=raw.get("on_error", "reject"),
+        on_error_span=doc.span(at + ("on_error",)) if "on_error" in raw else None,
     )
 
 

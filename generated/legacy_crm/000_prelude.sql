@@ -10,7 +10,7 @@ CREATE OR REPLACE TABLE "_ferry"."rejects" (
   "source" TEXT,
   "source_row" BIGINT,
   "source_key" TEXT,
-  "reasons" STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT)[]
+  "reasons" STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[]
 );
 
 CREATE OR REPLACE TABLE "_ferry"."unresolved_references" (
@@ -21,7 +21,22 @@ CREATE OR REPLACE TABLE "_ferry"."unresolved_references" (
   "reference" TEXT,
   "column" TEXT,
   "value" TEXT,
-  "referenced_entity" TEXT
+  "referenced_entity" TEXT,
+  "status" TEXT,
+  "cause" TEXT,
+  "detail" TEXT
+);
+
+CREATE OR REPLACE TABLE "_ferry"."emptied_values" (
+  "entity" TEXT,
+  "source" TEXT,
+  "source_row" BIGINT,
+  "source_key" TEXT,
+  "status" TEXT,
+  "field" TEXT,
+  "rule" TEXT,
+  "column" TEXT,
+  "value" TEXT
 );
 
 CREATE OR REPLACE TABLE "_ferry"."dedup_stats" (

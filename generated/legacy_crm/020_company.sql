@@ -119,7 +119,75 @@ WITH "mapped" AS MATERIALIZED (
     END AS "nip",
     TRIM(REGEXP_REPLACE("s"."miasto", '\s+', ' ', 'g')) AS "city",
     UPPER(TRIM("s"."kraj")) AS "country",
-    TRIM("s"."telefon") AS "phone",
+    COALESCE(
+      CASE
+        WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
+        THEN COALESCE(
+          CASE
+            WHEN LENGTH(
+              LIST_FILTER(
+                [1, 2, 3],
+                LAMBDA "_ferry_k" : ARRAY_CONTAINS(
+                  CAST(CAST('{"20":[8,9,10],"211":[9],"212":[9],"213":[8,9],"216":[8],"218":[9],"220":[7,9],"221":[9],"222":[8],"223":[8],"224":[8,9],"225":[10],"226":[8],"227":[8],"228":[8],"229":[10],"230":[7,8,10],"231":[7,8,9],"232":[8],"233":[8,9],"234":[10,11,12,13,14],"235":[8],"236":[8],"237":[8,9],"238":[7],"239":[7],"240":[9],"242":[9],"243":[7,8,9,10],"244":[9],"245":[7,9],"246":[7],"247":[5,6],"248":[7],"249":[9],"250":[8,9],"251":[9],"252":[6,7,8,9],"253":[8],"254":[7,8,9,10],"255":[9],"256":[9],"257":[8],"258":[8,9],"260":[9],"262":[9],"263":[7,9,10],"264":[8,9],"265":[7,9],"266":[8],"267":[7,8,10],"268":[8,9],"269":[7],"27":[5,6,7,8,9,10],"290":[4,5],"291":[7],"297":[7],"299":[6],"30":[10,11,12],"31":[5,6,7,8,9,10,11],"32":[8,9],"33":[9],"34":[9],"350":[8],"351":[9],"353":[7,8,9,10],"354":[7,9],"355":[6,7,8,9],"356":[8],"357":[8],"358":[5,6,7,8,9,10,11,12],"359":[6,7,8,9,12],"371":[8],"372":[7,8,10],"373":[8],"374":[8],"376":[6,8,9],"377":[8,9],"380":[9,10],"381":[6,7,8,9,10,11,12],"382":[8,9],"383":[8,9,10,11,12],"385":[7,8,9],"386":[5,6,7,8],"387":[8,9],"389":[8],"39":[6,7,8,9,10,11,12],"40":[6,9],"41":[9,12],"420":[9,10,11,12],"421":[6,7,9],"43":[4,5,6,7,8,9,10,11,12,13],"45":[8],"46":[6,7,8,9,10,12],"47":[5,8],"48":[6,7,8,9,10],"49":[4,5,6,7,8,9,10,11,12,13,14,15],"500":[5],"501":[7,11],"502":[8,11],"503":[7,8,11],"504":[8,11],"505":[8],"507":[7,8,10,11],"508":[6,9],"509":[8],"51":[8,9],"52":[10],"53":[6,7,8,10],"56":[9,10,11],"58":[10],"590":[9],"592":[7],"593":[8,9,10,11],"594":[9],"595":[6,7,8,9,10,11],"596":[9],"597":[6,7],"598":[4,5,6,7,8,9,10,11,12,13],"599":[7,8],"60":[8,9,10],"62":[7,8,9,10,11,12,13,14,15,16,17],"63":[6,8,9,10,11,12,13],"64":[5,6,7,8,9,10],"65":[8,10,11],"66":[8,9,10,13],"670":[7,8],"673":[7],"674":[7],"675":[7,8],"676":[5,7],"677":[5,7],"678":[5,7],"679":[7,11],"680":[7],"681":[6,9],"682":[5],"683":[4,7],"685":[5,6,7,10],"686":[5,8],"687":[6],"688":[5,6,7],"689":[6,8,9],"690":[4,5,6,7],"691":[7],"800":[8],"808":[8],"84":[7,8,9,10],"850":[8,10],"852":[5,6,7,8,9,11],"853":[7,8],"855":[8,9,10],"856":[8,9,10],"870":[9,12],"878":[12],"880":[6,7,8,9,10],"881":[9,10],"882":[7,8,9,10,11,12],"883":[8,9,10,11,12],"886":[7,8,9,10,11],"888":[11],"90":[7,10,12,13],"91":[8,9,10,11,12,13],"92":[8,9,10,11,12],"93":[9],"94":[9],"95":[6,7,8,9,10],"960":[7,10],"961":[7,8],"962":[8,9],"963":[8,9],"964":[8,9,10],"965":[7,8],"966":[9,10],"967":[7,8,9],"968":[7,8,9],"970":[8,9,10],"971":[5,6,7,8,9,10,11,12],"972":[7,8,9,10,11,12],"973":[8],"974":[7,8,9,11],"975":[7,8],"976":[8,9,10],"977":[8,10,11],"979":[9],"98":[4,5,6,7,10],"992":[9],"994":[9],"995":[9],"996":[9,10],"998":[9]}' AS JSON) AS MAP(TEXT, INT[]))[SUBSTRING(
+                    REGEXP_EXTRACT(
+                      REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                      '^(?:\+|00)([1-9][0-9]*)$',
+                      1
+                    ),
+                    1,
+                    "_ferry_k"
+                  )],
+                  LENGTH(
+                    REGEXP_EXTRACT(
+                      REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                      '^(?:\+|00)([1-9][0-9]*)$',
+                      1
+                    )
+                  ) - "_ferry_k"
+                )
+                AND SUBSTRING(
+                  REGEXP_EXTRACT(
+                    REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                    '^(?:\+|00)([1-9][0-9]*)$',
+                    1
+                  ),
+                  "_ferry_k" + 1,
+                  1
+                ) <> '0'
+              )
+            ) > 0
+            THEN '+' || REGEXP_EXTRACT(
+              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+              '^(?:\+|00)([1-9][0-9]*)$',
+              1
+            )
+          END,
+          CASE
+            WHEN LENGTH(
+              REGEXP_EXTRACT(
+                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                '^([1-9][0-9]*)$',
+                1
+              )
+            ) IN (6, 7, 8, 9, 10)
+            AND REGEXP_FULL_MATCH(
+              REGEXP_EXTRACT(
+                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                '^([1-9][0-9]*)$',
+                1
+              ),
+              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+            )
+            THEN '+48' || REGEXP_EXTRACT(
+              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+              '^([1-9][0-9]*)$',
+              1
+            )
+          END
+        )
+      END,
+      FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
+    ) AS "phone",
     CASE
       WHEN NOT TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']) IS NULL
       THEN STRFTIME(TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']), '%Y-%m-%d')
@@ -244,6 +312,79 @@ WITH "mapped" AS MATERIALIZED (
       THEN NULLIF(TRIM("s"."nip"), '')
     END AS "_ferry_bad_nip_1",
     CASE
+      WHEN NOT NULLIF(TRIM("s"."telefon"), '') IS NULL
+      AND COALESCE(
+        CASE
+          WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
+          THEN COALESCE(
+            CASE
+              WHEN LENGTH(
+                LIST_FILTER(
+                  [1, 2, 3],
+                  LAMBDA "_ferry_k" : ARRAY_CONTAINS(
+                    CAST(CAST('{"20":[8,9,10],"211":[9],"212":[9],"213":[8,9],"216":[8],"218":[9],"220":[7,9],"221":[9],"222":[8],"223":[8],"224":[8,9],"225":[10],"226":[8],"227":[8],"228":[8],"229":[10],"230":[7,8,10],"231":[7,8,9],"232":[8],"233":[8,9],"234":[10,11,12,13,14],"235":[8],"236":[8],"237":[8,9],"238":[7],"239":[7],"240":[9],"242":[9],"243":[7,8,9,10],"244":[9],"245":[7,9],"246":[7],"247":[5,6],"248":[7],"249":[9],"250":[8,9],"251":[9],"252":[6,7,8,9],"253":[8],"254":[7,8,9,10],"255":[9],"256":[9],"257":[8],"258":[8,9],"260":[9],"262":[9],"263":[7,9,10],"264":[8,9],"265":[7,9],"266":[8],"267":[7,8,10],"268":[8,9],"269":[7],"27":[5,6,7,8,9,10],"290":[4,5],"291":[7],"297":[7],"299":[6],"30":[10,11,12],"31":[5,6,7,8,9,10,11],"32":[8,9],"33":[9],"34":[9],"350":[8],"351":[9],"353":[7,8,9,10],"354":[7,9],"355":[6,7,8,9],"356":[8],"357":[8],"358":[5,6,7,8,9,10,11,12],"359":[6,7,8,9,12],"371":[8],"372":[7,8,10],"373":[8],"374":[8],"376":[6,8,9],"377":[8,9],"380":[9,10],"381":[6,7,8,9,10,11,12],"382":[8,9],"383":[8,9,10,11,12],"385":[7,8,9],"386":[5,6,7,8],"387":[8,9],"389":[8],"39":[6,7,8,9,10,11,12],"40":[6,9],"41":[9,12],"420":[9,10,11,12],"421":[6,7,9],"43":[4,5,6,7,8,9,10,11,12,13],"45":[8],"46":[6,7,8,9,10,12],"47":[5,8],"48":[6,7,8,9,10],"49":[4,5,6,7,8,9,10,11,12,13,14,15],"500":[5],"501":[7,11],"502":[8,11],"503":[7,8,11],"504":[8,11],"505":[8],"507":[7,8,10,11],"508":[6,9],"509":[8],"51":[8,9],"52":[10],"53":[6,7,8,10],"56":[9,10,11],"58":[10],"590":[9],"592":[7],"593":[8,9,10,11],"594":[9],"595":[6,7,8,9,10,11],"596":[9],"597":[6,7],"598":[4,5,6,7,8,9,10,11,12,13],"599":[7,8],"60":[8,9,10],"62":[7,8,9,10,11,12,13,14,15,16,17],"63":[6,8,9,10,11,12,13],"64":[5,6,7,8,9,10],"65":[8,10,11],"66":[8,9,10,13],"670":[7,8],"673":[7],"674":[7],"675":[7,8],"676":[5,7],"677":[5,7],"678":[5,7],"679":[7,11],"680":[7],"681":[6,9],"682":[5],"683":[4,7],"685":[5,6,7,10],"686":[5,8],"687":[6],"688":[5,6,7],"689":[6,8,9],"690":[4,5,6,7],"691":[7],"800":[8],"808":[8],"84":[7,8,9,10],"850":[8,10],"852":[5,6,7,8,9,11],"853":[7,8],"855":[8,9,10],"856":[8,9,10],"870":[9,12],"878":[12],"880":[6,7,8,9,10],"881":[9,10],"882":[7,8,9,10,11,12],"883":[8,9,10,11,12],"886":[7,8,9,10,11],"888":[11],"90":[7,10,12,13],"91":[8,9,10,11,12,13],"92":[8,9,10,11,12],"93":[9],"94":[9],"95":[6,7,8,9,10],"960":[7,10],"961":[7,8],"962":[8,9],"963":[8,9],"964":[8,9,10],"965":[7,8],"966":[9,10],"967":[7,8,9],"968":[7,8,9],"970":[8,9,10],"971":[5,6,7,8,9,10,11,12],"972":[7,8,9,10,11,12],"973":[8],"974":[7,8,9,11],"975":[7,8],"976":[8,9,10],"977":[8,10,11],"979":[9],"98":[4,5,6,7,10],"992":[9],"994":[9],"995":[9],"996":[9,10],"998":[9]}' AS JSON) AS MAP(TEXT, INT[]))[SUBSTRING(
+                      REGEXP_EXTRACT(
+                        REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                        '^(?:\+|00)([1-9][0-9]*)$',
+                        1
+                      ),
+                      1,
+                      "_ferry_k"
+                    )],
+                    LENGTH(
+                      REGEXP_EXTRACT(
+                        REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                        '^(?:\+|00)([1-9][0-9]*)$',
+                        1
+                      )
+                    ) - "_ferry_k"
+                  )
+                  AND SUBSTRING(
+                    REGEXP_EXTRACT(
+                      REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                      '^(?:\+|00)([1-9][0-9]*)$',
+                      1
+                    ),
+                    "_ferry_k" + 1,
+                    1
+                  ) <> '0'
+                )
+              ) > 0
+              THEN '+' || REGEXP_EXTRACT(
+                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                '^(?:\+|00)([1-9][0-9]*)$',
+                1
+              )
+            END,
+            CASE
+              WHEN LENGTH(
+                REGEXP_EXTRACT(
+                  REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                  '^([1-9][0-9]*)$',
+                  1
+                )
+              ) IN (6, 7, 8, 9, 10)
+              AND REGEXP_FULL_MATCH(
+                REGEXP_EXTRACT(
+                  REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                  '^([1-9][0-9]*)$',
+                  1
+                ),
+                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+              )
+              THEN '+48' || REGEXP_EXTRACT(
+                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                '^([1-9][0-9]*)$',
+                1
+              )
+            END
+          )
+        END,
+        FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
+      ) IS NULL
+      THEN "s"."telefon"
+    END AS "_ferry_bad_phone_0",
+    CASE
       WHEN NOT TRIM("s"."data_utworzenia") IS NULL
       AND NOT (
         NOT TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']) IS NULL
@@ -278,7 +419,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."nip",
     "m"."city",
     "m"."country",
-    "m"."phone",
+    CASE WHEN NOT "m"."_ferry_bad_phone_0" IS NULL THEN NULL ELSE "m"."phone" END AS "phone",
     TRY_CAST("m"."created_on" AS DATE) AS "created_on",
     "m"."status",
     "m"."_ferry_ref_parent_id",
@@ -287,40 +428,52 @@ WITH "mapped" AS MATERIALIZED (
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_nip_1" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
-      OR NOT "m"."_ferry_bad_status_1" IS NULL
       OR (
         NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
       )
+      OR NOT "m"."_ferry_bad_status_1" IS NULL
       THEN LIST_FILTER(
         [
           CASE
             WHEN "m"."_ferry_key" IS NULL
-            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
-            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': "m"."_ferry_key"}
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'firma_id', 'value': "m"."_ferry_key", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_nip_1" IS NULL
-            THEN {'rule': 'invalid_nip', 'field': 'nip', 'column': 'nip', 'value': "m"."_ferry_bad_nip_1"}
+            THEN {'rule': 'invalid_nip', 'field': 'nip', 'column': 'nip', 'value': "m"."_ferry_bad_nip_1", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."_ferry_bad_created_on_0"}
-          END,
-          CASE
-            WHEN NOT "m"."_ferry_bad_status_1" IS NULL
-            THEN {'rule': 'unmapped_value', 'field': 'status', 'column': 'status', 'value': "m"."_ferry_bad_status_1"}
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."_ferry_bad_created_on_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."created_on"}
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."created_on", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_status_1" IS NULL
+            THEN {'rule': 'unmapped_value', 'field': 'status', 'column': 'status', 'value': "m"."_ferry_bad_status_1", 'detail': CAST(NULL AS TEXT)}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
     END AS "_ferry_reasons",
+    CASE
+      WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
+      THEN LIST_FILTER(
+        [
+          CASE
+            WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
+            THEN {'rule': 'invalid_phone', 'field': 'phone', 'column': 'telefon', 'value': "m"."_ferry_bad_phone_0", 'detail': CAST(NULL AS TEXT)}
+          END
+        ],
+        LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
+      )
+    END AS "_ferry_emptied",
     FALSE AS "_ferry_archived"
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
@@ -626,3 +779,28 @@ ORDER BY
   "cluster_size" DESC,
   "cluster",
   "rank";
+
+INSERT INTO "_ferry"."emptied_values"
+SELECT
+  'company',
+  'companies',
+  "_ferry_row",
+  "_ferry_key",
+  "_ferry_status",
+  "_ferry_item"."field",
+  "_ferry_item"."rule",
+  "_ferry_item"."column",
+  "_ferry_item"."value"
+FROM (
+  SELECT
+    "_ferry_row",
+    "_ferry_key",
+    "_ferry_status",
+    UNNEST("_ferry_emptied") AS "_ferry_item"
+  FROM "_ferry_rows_company"
+  WHERE
+    NOT "_ferry_emptied" IS NULL
+) AS "e"
+ORDER BY
+  "_ferry_row",
+  "_ferry_item"."field";

@@ -26,11 +26,43 @@ SELECT
   'parent_id',
   'firma_nadrzedna',
   "r"."_ferry_ref_parent_id",
-  'company'
+  'company',
+  "r"."_ferry_status",
+  COALESCE("o_parent_id"."cause", 'missing'),
+  COALESCE("o_parent_id"."detail", 'no company has this id in source ''companies''')
 FROM "_ferry_rows_company" AS "r"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    ARG_MIN("cause", "source_row") AS "cause",
+    ARG_MIN("detail", "source_row") AS "detail"
+  FROM (
+    SELECT
+      "source_key",
+      "source_row",
+      'rejected' AS "cause",
+      'company row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+        LIST_TRANSFORM(
+          "reasons",
+          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+        ),
+        '; '
+      ) AS "detail"
+    FROM "_ferry"."rejects"
+    WHERE
+      "entity" = 'company'
+  ) AS "o"
+  WHERE
+    NOT "source_key" IS NULL
+  GROUP BY
+    "source_key"
+) AS "o_parent_id"
+  ON "o_parent_id"."source_key" = "r"."_ferry_ref_parent_id"
 LEFT JOIN "_ferry"."company_crosswalk" AS "x_parent_id"
   ON "x_parent_id"."source_key" = "r"."_ferry_ref_parent_id"
 WHERE
-  "r"."_ferry_status" = 'loaded'
+  (
+    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+  )
   AND NOT "r"."_ferry_ref_parent_id" IS NULL
   AND "x_parent_id"."id" IS NULL;

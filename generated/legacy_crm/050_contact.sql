@@ -456,46 +456,74 @@ WITH "mapped" AS MATERIALIZED (
         [
           CASE
             WHEN "m"."_ferry_key" IS NULL
-            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
-            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key"}
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'contact_id', 'value': "m"."_ferry_key", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_email_0" IS NULL
-            THEN {'rule': 'invalid_email', 'field': 'email', 'column': 'email', 'value': "m"."_ferry_bad_email_0"}
+            THEN {'rule': 'invalid_email', 'field': 'email', 'column': 'email', 'value': "m"."_ferry_bad_email_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_all_emails_0" IS NULL
-            THEN {'rule': 'invalid_email', 'field': 'all_emails', 'column': 'email', 'value': "m"."_ferry_bad_all_emails_0"}
+            THEN {'rule': 'invalid_email', 'field': 'all_emails', 'column': 'email', 'value': "m"."_ferry_bad_all_emails_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
-            THEN {'rule': 'invalid_phone', 'field': 'phone', 'column': 'phone', 'value': "m"."_ferry_bad_phone_0"}
+            THEN {'rule': 'invalid_phone', 'field': 'phone', 'column': 'phone', 'value': "m"."_ferry_bad_phone_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."_ferry_bad_created_on_0"}
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."_ferry_bad_created_on_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on"}
+            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
-            THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id"}
+            THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id", 'detail': COALESCE("o_company_id"."detail", 'no company has this id in source ''companies''')}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
     END AS "_ferry_reasons",
+    CAST(NULL AS STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[]) AS "_ferry_emptied",
     FALSE AS "_ferry_archived"
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
   LEFT JOIN "_ferry"."company_crosswalk" AS "x_company_id"
     ON "x_company_id"."source_key" = "m"."_ferry_ref_company_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      ARG_MIN("cause", "source_row") AS "cause",
+      ARG_MIN("detail", "source_row") AS "detail"
+    FROM (
+      SELECT
+        "source_key",
+        "source_row",
+        'rejected' AS "cause",
+        'company row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+          LIST_TRANSFORM(
+            "reasons",
+            LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+          ),
+          '; '
+        ) AS "detail"
+      FROM "_ferry"."rejects"
+      WHERE
+        "entity" = 'company'
+    ) AS "o"
+    WHERE
+      NOT "source_key" IS NULL
+    GROUP BY
+      "source_key"
+  ) AS "o_company_id"
+    ON "o_company_id"."source_key" = "m"."_ferry_ref_company_id"
 )
 SELECT
   *

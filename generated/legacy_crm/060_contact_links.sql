@@ -24,11 +24,43 @@ SELECT
   'reports_to_id',
   'reports_to',
   "r"."_ferry_ref_reports_to_id",
-  'contact'
+  'contact',
+  "r"."_ferry_status",
+  COALESCE("o_reports_to_id"."cause", 'missing'),
+  COALESCE("o_reports_to_id"."detail", 'no contact has this id in source ''contacts''')
 FROM "_ferry_rows_contact" AS "r"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    ARG_MIN("cause", "source_row") AS "cause",
+    ARG_MIN("detail", "source_row") AS "detail"
+  FROM (
+    SELECT
+      "source_key",
+      "source_row",
+      'rejected' AS "cause",
+      'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+        LIST_TRANSFORM(
+          "reasons",
+          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+        ),
+        '; '
+      ) AS "detail"
+    FROM "_ferry"."rejects"
+    WHERE
+      "entity" = 'contact'
+  ) AS "o"
+  WHERE
+    NOT "source_key" IS NULL
+  GROUP BY
+    "source_key"
+) AS "o_reports_to_id"
+  ON "o_reports_to_id"."source_key" = "r"."_ferry_ref_reports_to_id"
 LEFT JOIN "_ferry"."contact_crosswalk" AS "x_reports_to_id"
   ON "x_reports_to_id"."source_key" = "r"."_ferry_ref_reports_to_id"
 WHERE
-  "r"."_ferry_status" = 'loaded'
+  (
+    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+  )
   AND NOT "r"."_ferry_ref_reports_to_id" IS NULL
   AND "x_reports_to_id"."id" IS NULL;

@@ -215,10 +215,10 @@ WITH "mapped" AS MATERIALIZED (
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_email_0" IS NULL
       OR NOT "m"."_ferry_bad_active_0" IS NULL
-      OR NOT "m"."_ferry_bad_hired_on_0" IS NULL
       OR (
         NOT "m"."active" IS NULL AND TRY_CAST("m"."active" AS BOOLEAN) IS NULL
       )
+      OR NOT "m"."_ferry_bad_hired_on_0" IS NULL
       OR (
         NOT "m"."hired_on" IS NULL AND TRY_CAST("m"."hired_on" AS DATE) IS NULL
       )
@@ -229,40 +229,41 @@ WITH "mapped" AS MATERIALIZED (
         [
           CASE
             WHEN "m"."_ferry_key" IS NULL
-            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'user_id', 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'user_id', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
-            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'user_id', 'value': "m"."_ferry_key"}
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'user_id', 'value': "m"."_ferry_key", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_email_0" IS NULL
-            THEN {'rule': 'invalid_email', 'field': 'email', 'column': 'email', 'value': "m"."_ferry_bad_email_0"}
+            THEN {'rule': 'invalid_email', 'field': 'email', 'column': 'email', 'value': "m"."_ferry_bad_email_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_active_0" IS NULL
-            THEN {'rule': 'invalid_boolean', 'field': 'active', 'column': 'active', 'value': "m"."_ferry_bad_active_0"}
-          END,
-          CASE
-            WHEN NOT "m"."_ferry_bad_hired_on_0" IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."_ferry_bad_hired_on_0"}
+            THEN {'rule': 'invalid_boolean', 'field': 'active', 'column': 'active', 'value': "m"."_ferry_bad_active_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."active" IS NULL AND TRY_CAST("m"."active" AS BOOLEAN) IS NULL
-            THEN {'rule': 'invalid_boolean', 'field': 'active', 'column': 'active', 'value': "m"."active"}
+            THEN {'rule': 'invalid_boolean', 'field': 'active', 'column': 'active', 'value': "m"."active", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_hired_on_0" IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."_ferry_bad_hired_on_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."hired_on" IS NULL AND TRY_CAST("m"."hired_on" AS DATE) IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."hired_on"}
+            THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."hired_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."quota" IS NULL AND TRY_CAST("m"."quota" AS DECIMAL(18, 4)) IS NULL
-            THEN {'rule': 'invalid_decimal', 'field': 'quota', 'column': 'quota', 'value': "m"."quota"}
+            THEN {'rule': 'invalid_decimal', 'field': 'quota', 'column': 'quota', 'value': "m"."quota", 'detail': CAST(NULL AS TEXT)}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
     END AS "_ferry_reasons",
+    CAST(NULL AS STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[]) AS "_ferry_emptied",
     FALSE AS "_ferry_archived"
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"

@@ -74,17 +74,17 @@ WITH "mapped" AS MATERIALIZED (
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_amount_0" IS NULL
-      OR NOT "m"."_ferry_bad_stage_2" IS NULL
       OR (
         NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
-      )
-      OR (
-        NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
       )
       OR (
         "m"."amount" IS NULL AND "m"."_ferry_bad_amount_0" IS NULL
       )
       OR TRY_CAST("m"."amount" AS DECIMAL(18, 4)) < CAST(0 AS DECIMAL(18, 4))
+      OR NOT "m"."_ferry_bad_stage_2" IS NULL
+      OR (
+        NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
+      )
       OR NOT (
         "m"."stage" <> 'won' OR NOT TRY_CAST("m"."close_date" AS DATE) IS NULL
       )
@@ -95,50 +95,51 @@ WITH "mapped" AS MATERIALIZED (
         [
           CASE
             WHEN "m"."_ferry_key" IS NULL
-            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'id', 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'id', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
-            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'id', 'value': "m"."_ferry_key"}
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'id', 'value': "m"."_ferry_key", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_amount_0" IS NULL
-            THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."_ferry_bad_amount_0"}
-          END,
-          CASE
-            WHEN NOT "m"."_ferry_bad_stage_2" IS NULL
-            THEN {'rule': 'unmapped_value', 'field': 'stage', 'column': 'stage', 'value': "m"."_ferry_bad_stage_2"}
+            THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."_ferry_bad_amount_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
-            THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
-          END,
-          CASE
-            WHEN NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'close_date', 'column': 'close_date', 'value': "m"."close_date"}
+            THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."amount", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."amount" IS NULL AND "m"."_ferry_bad_amount_0" IS NULL
-            THEN {'rule': 'required', 'field': 'amount', 'column': 'amount', 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'required', 'field': 'amount', 'column': 'amount', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN TRY_CAST("m"."amount" AS DECIMAL(18, 4)) < CAST(0 AS DECIMAL(18, 4))
-            THEN {'rule': 'min', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
+            THEN {'rule': 'min', 'field': 'amount', 'column': 'amount', 'value': "m"."amount", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_stage_2" IS NULL
+            THEN {'rule': 'unmapped_value', 'field': 'stage', 'column': 'stage', 'value': "m"."_ferry_bad_stage_2", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
+            THEN {'rule': 'invalid_date', 'field': 'close_date', 'column': 'close_date', 'value': "m"."close_date", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT (
               "m"."stage" <> 'won' OR NOT TRY_CAST("m"."close_date" AS DATE) IS NULL
             )
-            THEN {'rule': 'won_deals_have_a_date', 'field': CAST(NULL AS TEXT), 'column': CAST(NULL AS TEXT), 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'won_deals_have_a_date', 'field': CAST(NULL AS TEXT), 'column': CAST(NULL AS TEXT), 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
-            THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id"}
+            THEN {'rule': 'unresolved_reference', 'field': 'company_id', 'column': 'company_id', 'value': "m"."_ferry_ref_company_id", 'detail': COALESCE("o_company_id"."detail", 'no company has this id in source ''companies''')}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
     END AS "_ferry_reasons",
+    CAST(NULL AS STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[]) AS "_ferry_emptied",
     NOT COALESCE(
       (
         "m"."stage" <> 'lost'
@@ -151,6 +152,33 @@ WITH "mapped" AS MATERIALIZED (
     ON "d"."_ferry_key" = "m"."_ferry_key"
   LEFT JOIN "_ferry"."company_crosswalk" AS "x_company_id"
     ON "x_company_id"."source_key" = "m"."_ferry_ref_company_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      ARG_MIN("cause", "source_row") AS "cause",
+      ARG_MIN("detail", "source_row") AS "detail"
+    FROM (
+      SELECT
+        "source_key",
+        "source_row",
+        'rejected' AS "cause",
+        'company row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+          LIST_TRANSFORM(
+            "reasons",
+            LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+          ),
+          '; '
+        ) AS "detail"
+      FROM "_ferry"."rejects"
+      WHERE
+        "entity" = 'company'
+    ) AS "o"
+    WHERE
+      NOT "source_key" IS NULL
+    GROUP BY
+      "source_key"
+  ) AS "o_company_id"
+    ON "o_company_id"."source_key" = "m"."_ferry_ref_company_id"
   LEFT JOIN "_ferry"."contact_crosswalk" AS "x_contact_id"
     ON "x_contact_id"."source_key" = "m"."_ferry_ref_contact_id"
   LEFT JOIN "_ferry"."owner_crosswalk" AS "x_owner_id"
@@ -277,10 +305,42 @@ SELECT
   'contact_id',
   'contact_id',
   "r"."_ferry_ref_contact_id",
-  'contact'
+  'contact',
+  "r"."_ferry_status",
+  COALESCE("o_contact_id"."cause", 'missing'),
+  COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts''')
 FROM "_ferry_rows_deal" AS "r"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    ARG_MIN("cause", "source_row") AS "cause",
+    ARG_MIN("detail", "source_row") AS "detail"
+  FROM (
+    SELECT
+      "source_key",
+      "source_row",
+      'rejected' AS "cause",
+      'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+        LIST_TRANSFORM(
+          "reasons",
+          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+        ),
+        '; '
+      ) AS "detail"
+    FROM "_ferry"."rejects"
+    WHERE
+      "entity" = 'contact'
+  ) AS "o"
+  WHERE
+    NOT "source_key" IS NULL
+  GROUP BY
+    "source_key"
+) AS "o_contact_id"
+  ON "o_contact_id"."source_key" = "r"."_ferry_ref_contact_id"
 WHERE
-  "r"."_ferry_status" = 'loaded'
+  (
+    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+  )
   AND NOT "r"."_ferry_ref_contact_id" IS NULL
   AND "r"."contact_id" IS NULL
 UNION ALL
@@ -292,9 +352,41 @@ SELECT
   'owner_id',
   'owner_id',
   "r"."_ferry_ref_owner_id",
-  'owner'
+  'owner',
+  "r"."_ferry_status",
+  COALESCE("o_owner_id"."cause", 'missing'),
+  COALESCE("o_owner_id"."detail", 'no owner has this id in source ''owners''')
 FROM "_ferry_rows_deal" AS "r"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    ARG_MIN("cause", "source_row") AS "cause",
+    ARG_MIN("detail", "source_row") AS "detail"
+  FROM (
+    SELECT
+      "source_key",
+      "source_row",
+      'rejected' AS "cause",
+      'owner row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+        LIST_TRANSFORM(
+          "reasons",
+          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+        ),
+        '; '
+      ) AS "detail"
+    FROM "_ferry"."rejects"
+    WHERE
+      "entity" = 'owner'
+  ) AS "o"
+  WHERE
+    NOT "source_key" IS NULL
+  GROUP BY
+    "source_key"
+) AS "o_owner_id"
+  ON "o_owner_id"."source_key" = "r"."_ferry_ref_owner_id"
 WHERE
-  "r"."_ferry_status" = 'loaded'
+  (
+    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+  )
   AND NOT "r"."_ferry_ref_owner_id" IS NULL
   AND "r"."owner_id" IS NULL;

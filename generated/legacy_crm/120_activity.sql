@@ -89,33 +89,34 @@ WITH "mapped" AS MATERIALIZED (
         [
           CASE
             WHEN "m"."_ferry_key" IS NULL
-            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'activity_id', 'value': CAST(NULL AS TEXT)}
+            THEN {'rule': 'missing_source_id', 'field': CAST(NULL AS TEXT), 'column': 'activity_id', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."_ferry_row" > "d"."first_row"
-            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'activity_id', 'value': "m"."_ferry_key"}
+            THEN {'rule': 'duplicate_source_id', 'field': CAST(NULL AS TEXT), 'column': 'activity_id', 'value': "m"."_ferry_key", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_occurred_at_0" IS NULL
-            THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."_ferry_bad_occurred_at_0"}
+            THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."_ferry_bad_occurred_at_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."occurred_at" IS NULL
             AND TRY_CAST("m"."occurred_at" AS TIMESTAMP) IS NULL
-            THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."occurred_at"}
+            THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."occurred_at", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."minutes" IS NULL AND TRY_CAST("m"."minutes" AS DECIMAL(18, 4)) IS NULL
-            THEN {'rule': 'invalid_decimal', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes"}
+            THEN {'rule': 'invalid_decimal', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_deal_id" IS NULL AND "x_deal_id"."id" IS NULL
-            THEN {'rule': 'unresolved_reference', 'field': 'deal_id', 'column': 'deal_id', 'value': "m"."_ferry_ref_deal_id"}
+            THEN {'rule': 'unresolved_reference', 'field': 'deal_id', 'column': 'deal_id', 'value': "m"."_ferry_ref_deal_id", 'detail': COALESCE("o_deal_id"."detail", 'no deal has this id in source ''deals''')}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL
       )
     END AS "_ferry_reasons",
+    CAST(NULL AS STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[]) AS "_ferry_emptied",
     FALSE AS "_ferry_archived"
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
@@ -124,6 +125,40 @@ WITH "mapped" AS MATERIALIZED (
     ON "x_contact_id"."source_key" = "m"."_ferry_ref_contact_id"
   LEFT JOIN "_ferry"."deal_crosswalk" AS "x_deal_id"
     ON "x_deal_id"."source_key" = "m"."_ferry_ref_deal_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      ARG_MIN("cause", "source_row") AS "cause",
+      ARG_MIN("detail", "source_row") AS "detail"
+    FROM (
+      SELECT
+        "source_key",
+        "source_row",
+        'rejected' AS "cause",
+        'deal row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+          LIST_TRANSFORM(
+            "reasons",
+            LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+          ),
+          '; '
+        ) AS "detail"
+      FROM "_ferry"."rejects"
+      WHERE
+        "entity" = 'deal'
+      UNION ALL
+      SELECT
+        "source_key",
+        "source_row",
+        'archived' AS "cause",
+        'deal row ' || CAST("source_row" AS TEXT) || ' was archived by its filter' AS "detail"
+      FROM "_ferry"."deal_archive"
+    ) AS "o"
+    WHERE
+      NOT "source_key" IS NULL
+    GROUP BY
+      "source_key"
+  ) AS "o_deal_id"
+    ON "o_deal_id"."source_key" = "m"."_ferry_ref_deal_id"
 ), "merged" AS (
   SELECT
     *,
@@ -226,9 +261,41 @@ SELECT
   'contact_id',
   'contact_id',
   "r"."_ferry_ref_contact_id",
-  'contact'
+  'contact',
+  "r"."_ferry_status",
+  COALESCE("o_contact_id"."cause", 'missing'),
+  COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts''')
 FROM "_ferry_rows_activity" AS "r"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    ARG_MIN("cause", "source_row") AS "cause",
+    ARG_MIN("detail", "source_row") AS "detail"
+  FROM (
+    SELECT
+      "source_key",
+      "source_row",
+      'rejected' AS "cause",
+      'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+        LIST_TRANSFORM(
+          "reasons",
+          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+        ),
+        '; '
+      ) AS "detail"
+    FROM "_ferry"."rejects"
+    WHERE
+      "entity" = 'contact'
+  ) AS "o"
+  WHERE
+    NOT "source_key" IS NULL
+  GROUP BY
+    "source_key"
+) AS "o_contact_id"
+  ON "o_contact_id"."source_key" = "r"."_ferry_ref_contact_id"
 WHERE
-  "r"."_ferry_status" = 'loaded'
+  (
+    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+  )
   AND NOT "r"."_ferry_ref_contact_id" IS NULL
   AND "r"."contact_id" IS NULL;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import duckdb
 import pytest
 
 from compiler import api
+from compiler import run as run_module
 from tests.helpers import EXAMPLE, ROOT
 
 pytestmark = pytest.mark.slow
@@ -70,10 +72,17 @@ def test_a_run_killed_midway_leaves_the_target_as_it_was_and_converges(tmp_path,
     api.run_spec(spec, options, sample=30)
     before = digest(spec)
     manifest = (spec.parent / "build" / "legacy_crm.run.json").read_bytes()
+    paused = tmp_path / "paused"
+    # The run stops before the contact step, inside its transaction (company is written by then),
+    # and says so by creating `paused`: the kill comes at that moment whatever the machine's speed.
+    env = {**os.environ, run_module.PAUSE_STEP: "050_contact.sql", run_module.PAUSE_SIGNAL: str(paused)}
     child = subprocess.Popen([sys.executable, "-m", "compiler", "run", str(spec), "--out", str(options.out)],
-                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)  # imports, hashing, then well into the compiled steps (the full run takes longer)
-    assert child.poll() is None, "the run finished before it could be killed"
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    give_up = time.monotonic() + 600  # a guard against a hang, not a speed assumption
+    while not paused.exists():
+        assert child.poll() is None, "the run ended before it reached the step it was to pause at"
+        assert time.monotonic() < give_up, "the run never reached the step it was to pause at"
+        time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert digest(spec) == before  # one transaction: nothing of the killed run is visible

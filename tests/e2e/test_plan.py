@@ -177,7 +177,7 @@ def test_markdown_renders_as_tables_and_collapsible_entities(project):
     assert any("<summary><b>contact</b>: +1 ~1 -1</summary>" in b for b in html_blocks)
     assert sum(t.type == "table_open" for t in toks) == 2  # the summary, and contact's sample
     rows = rows_of(toks)
-    assert rows[0] == ["entity", "+ insert", "~ update", "= unchanged", "- delete", "rejected", "archived"]
+    assert rows[0] == ["entity", "+ insert", "~ update", "= unchanged", "- delete", "rejected", "archived", "emptied"]
     assert rows[2][:6] == ["contact", "1", "1", "268", "1", "7"]
     sample = [r for r in rows if len(r) == 5]
     assert all(len(r) == 5 for r in rows if r[0] in ("+", "~", "-"))

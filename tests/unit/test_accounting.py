@@ -9,17 +9,24 @@ from compiler.errors import FerryError
 from compiler.run import account
 
 MANIFEST = {
-    "tables": {"rejects": "_ferry.rejects"},
+    "tables": {"rejects": "_ferry.rejects", "emptied_values": "_ferry.emptied_values"},
     "entities": [{"name": "contact", "source": "contacts", "table": "main.contact",
                   "crosswalk": "_ferry.contact_crosswalk", "rows_table": "w"}],
 }
 
 
-def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int, reject_rows: int):
+def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int, reject_rows: int,
+          emptied: int = 0, ledger_rows: int = 0):
+    """``emptied``: values the first working row had emptied (on_error: null); ``ledger_rows``: how many
+    of them _ferry.emptied_values holds."""
     con = duckdb.connect()
     con.execute("CREATE SCHEMA _ferry")
-    con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR, _ferry_linked BOOLEAN DEFAULT false)")
+    con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR, _ferry_linked BOOLEAN DEFAULT false, "
+                "_ferry_emptied VARCHAR[])")
     con.executemany("INSERT INTO w (_ferry_row, _ferry_status) VALUES (?, ?)", statuses)
+    if emptied:
+        con.execute("UPDATE w SET _ferry_emptied = ? WHERE _ferry_row = 1", [["invalid_phone"] * emptied])
+    con.execute(f"CREATE TABLE _ferry.emptied_values AS SELECT 'contact' AS entity FROM range({ledger_rows})")
     # The entity table also holds a record ferry did not load (id 1000): it must not count.
     con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows}) UNION ALL SELECT 1000")
     loaded = sum(1 for _, status in statuses if status == "loaded")
@@ -35,6 +42,14 @@ GOOD = [(1, "loaded"), (2, "merged"), (3, "rejected"), (4, "loaded")]
 def test_balanced_tables_pass():
     read, (counts,) = account(setup(GOOD, 2, 3, 1), MANIFEST)
     assert read == {"contacts": 4} and (counts.loaded, counts.merged, counts.rejected) == (2, 1, 1)
+
+
+def test_emptied_values_are_counted_and_must_all_be_in_the_ledger():
+    _, (counts,) = account(setup(GOOD, 2, 3, 1, emptied=2, ledger_rows=2), MANIFEST)
+    assert counts.emptied == 2
+    with pytest.raises(FerryError) as info:
+        account(setup(GOOD, 2, 3, 1, emptied=2, ledger_rows=1), MANIFEST)
+    assert info.value.diagnostics[0].code == "F601"
 
 
 @pytest.mark.parametrize("statuses,loaded,crosswalk,rejects", [

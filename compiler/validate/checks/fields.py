@@ -86,3 +86,18 @@ def check_case_clashes(ctx: Context) -> Iterable[Diagnostic]:
                                  item.span, "SQL names ignore case; rename one of them")
             else:
                 first[folded] = item.name
+
+
+def check_on_error(ctx: Context) -> Iterable[Diagnostic]:
+    """F440: ``on_error: null`` empties a failing value, so the field cannot also be ``required``.
+
+    Bad::   phone: {from: tel, transforms: [{phone: {region: PL}}], rules: [required], on_error: "null"}
+    Good::  phone: {from: tel, transforms: [{phone: {region: PL}}], on_error: "null"}
+    """
+    for entity in ctx.spec.entities:
+        for field in entity.fields:
+            required = next((r for r in field.rules if r.kind == "required"), None)
+            if field.on_error == "null" and required is not None:
+                yield Diagnostic("F440", f"field '{field.name}' of entity '{entity.name}' is `required` but "
+                                 "`on_error: null` would empty it", field.on_error_span or field.span,
+                                 "drop `required`, or use `on_error: reject` to reject records whose value fails")
