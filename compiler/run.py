@@ -188,14 +188,15 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
             exp.func("coalesce", exp.Sum(this=exp.func("len", exp.column("_ferry_emptied", quoted=True),
                                                         dialect="duckdb")), exp.Literal.number(0)),
         ).from_(exp.to_table(rows, quoted=True))
-        total, distinct, highest, loaded, merged, archived, rejected, linked, emptied = con.execute(
-            tally.sql(dialect="duckdb")).fetchall()[0]
+        # Aggregates over no rows are NULL: an empty source (a header-only CSV) counts as zeros.
+        total, distinct, highest, loaded, merged, archived, rejected, linked, emptied = (
+            int(n or 0) for n in con.execute(tally.sql(dialect="duckdb")).fetchall()[0])
         if not total == distinct or not (sampled or total == highest):
             raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]),
                         "this is a ferry bug: please report it with the spec")
         read[e["source"]] = total
-        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, int(emptied))
+        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, emptied)
         of_entity = exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity))
         archive = e.get("archive")
         persisted = (

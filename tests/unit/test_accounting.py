@@ -65,3 +65,10 @@ def test_unbalanced_tables_fail(statuses, loaded, crosswalk, rejects):
     with pytest.raises(FerryError) as info:
         account(setup(statuses, loaded, crosswalk, rejects), MANIFEST)
     assert info.value.diagnostics[0].code == "F601"
+
+
+def test_an_empty_source_counts_as_zeros():
+    """A header-only export is a normal thing to migrate: no rows, all counts 0, balanced."""
+    read, (counts,) = account(setup([], 0, 0, 0), MANIFEST)
+    assert read == {"contacts": 0}
+    assert (counts.read, counts.loaded, counts.merged, counts.archived, counts.rejected, counts.emptied) == (0,) * 6
