@@ -23,7 +23,8 @@ def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int
     con.execute("CREATE SCHEMA _ferry")
     con.execute("CREATE TABLE w (_ferry_row BIGINT, _ferry_status VARCHAR, _ferry_linked BOOLEAN DEFAULT false, "
                 "_ferry_emptied VARCHAR[])")
-    con.executemany("INSERT INTO w (_ferry_row, _ferry_status) VALUES (?, ?)", statuses)
+    if statuses:
+        con.executemany("INSERT INTO w (_ferry_row, _ferry_status) VALUES (?, ?)", statuses)
     if emptied:
         con.execute("UPDATE w SET _ferry_emptied = ? WHERE _ferry_row = 1", [["invalid_phone"] * emptied])
     con.execute(f"CREATE TABLE _ferry.emptied_values AS SELECT 'contact' AS entity FROM range({ledger_rows})")
