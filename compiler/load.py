@@ -64,6 +64,18 @@ def _span(file: str, node: yaml.Node) -> Span:
     return Span(file, mark.line + 1, mark.column + 1)
 
 
+#: A spec is a few levels deep and a few thousand values long. Beyond these, the YAML is not a
+#: spec: nesting that would exhaust the stack, or aliases expanding exponentially (a "billion
+#: laughs" document of nine lines), which is refused before it is built, not after a minute.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+
+
+class _TooBig(Exception):
+    def __init__(self, message: str, node: yaml.Node):
+        self.message, self.node = message, node
+
+
 class _Builder:
     def __init__(self, file: str, loader: yaml.SafeLoader):
         self.file = file
@@ -73,6 +85,10 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise _TooBig(f"nested more than {MAX_DEPTH} levels deep", node)
+        if len(self.values) >= MAX_VALUES:
+            raise _TooBig(f"more than {MAX_VALUES:,} values (aliases expanding?)", node)
         self.values[path] = _span(self.file, node)
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolve YAML merge keys (<<)
@@ -101,13 +117,32 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
 
-def parse(path: str, text: str) -> Document:
-    """Parse spec text; raise ``FerryError`` for YAML syntax errors and duplicate keys."""
-    loader = yaml.SafeLoader(text)
+def _compose(loader: yaml.SafeLoader) -> yaml.Node | None:
+    """The document's node tree; pyyaml composes nesting recursively, so a deep one ends the stack."""
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node()
+    except RecursionError:
+        mark = loader.get_mark()
+        raise _TooBig(f"nested more than {MAX_DEPTH} levels deep", yaml.ScalarNode("", "", mark, mark)) from None
+
+
+def parse(path: str, text: str) -> Document:
+    """Parse spec text; raise ``FerryError`` for YAML syntax errors, duplicate keys, and documents
+    too deep or too large to be a spec."""
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a NUL or another control character
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise FerryError(Diagnostic("F001", f"the spec contains the control character U+{exc.character:04X}",
+                                    Span(path, line, col), "remove it; a spec is plain text")) from None
+    try:
+        node = _compose(loader)
         builder = _Builder(path, loader)
         data = builder.build(node, ()) if node is not None else None
+    except _TooBig as exc:
+        raise FerryError(Diagnostic("F001", f"the spec is {exc.message}", _span(path, exc.node),
+                                    "a spec is a few levels of keys and a few thousand values; write them out instead of aliasing")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path)

@@ -30,6 +30,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler import __version__, sources
+from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
 
@@ -44,23 +45,6 @@ class InputRecord:
     bytes: int
     encoding: str
     transcoded: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EntityCounts:
-    entity: str
-    source: str
-    read: int
-    loaded: int
-    merged: int
-    archived: int
-    rejected: int
-    linked: int = 0  # of the loaded: records that already existed in the target (``match``)
-    emptied: int = 0  # values loaded as NULL by ``on_error: null`` (in any row), each in _ferry.emptied_values
-
-    @property
-    def balanced(self) -> bool:
-        return self.read == self.loaded + self.merged + self.archived + self.rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +115,6 @@ def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str
     return manifest, texts
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | None = None) -> int:
-    query = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
-    if where is not None:
-        query = query.where(where)
-    return con.execute(query.sql(dialect="duckdb")).fetchall()[0][0]
-
-
 #: Test hook: ``FERRY_PAUSE_BEFORE_STEP=050_contact.sql`` makes a run stop before that step, inside its
 #: transaction, touch the file named by ``FERRY_PAUSE_SIGNAL`` and wait until it is killed. The kill
 #: test uses it to kill a run at a known moment, whatever the machine's speed.
@@ -151,80 +128,6 @@ def _pause_if_asked(step: str) -> None:
         Path(signal_file).touch()
     while True:
         time.sleep(60)
-
-
-def _by_cause(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
-    query = (exp.select(exp.column("cause"), exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
-             .group_by(exp.column("cause")).order_by(exp.column("cause")))
-    return {cause: n for cause, n in con.execute(query.sql(dialect="duckdb")).fetchall()}
-
-
-def _status(value: str) -> exp.Expression:
-    return exp.EQ(this=exp.column("_ferry_status", quoted=True), expression=exp.Literal.string(value))
-
-
-def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
-            sampled: bool = False) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
-    """Count every entity's rows, and cross-check the persisted tables against the working ones.
-
-    ``read`` is the number of staged rows, taken from the entity's working table after checking
-    that it holds each source row number 1..N exactly once (so no row was lost or doubled on
-    the way); the stage itself may be a view, which counting would read a second time. A
-    sample keeps its rows' numbers in the file, so there each number must appear once.
-    """
-    rejects = manifest["tables"]["rejects"]
-    read: dict[str, int] = {}
-    counts = []
-    for e in manifest["entities"]:
-        rows = e["rows_table"]
-        row = exp.column("_ferry_row", quoted=True)
-        tally = exp.select(
-            exp.Count(this=exp.Star()),
-            exp.Count(this=exp.Distinct(expressions=[row])),
-            exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
-            *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
-            exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)),
-                     dialect="duckdb"),
-            exp.func("coalesce", exp.Sum(this=exp.func("len", exp.column("_ferry_emptied", quoted=True),
-                                                        dialect="duckdb")), exp.Literal.number(0)),
-        ).from_(exp.to_table(rows, quoted=True))
-        # Aggregates over no rows are NULL: an empty source (a header-only CSV) counts as zeros.
-        total, distinct, highest, loaded, merged, archived, rejected, linked, emptied = (
-            int(n or 0) for n in con.execute(tally.sql(dialect="duckdb")).fetchall()[0])
-        if not total == distinct or not (sampled or total == highest):
-            raise _fail("F601", f"row accounting failed for entity '{e['name']}': {total} working rows for "
-                        f"{highest} source rows; nothing was written", Span(e["table"]),
-                        "this is a ferry bug: please report it with the spec")
-        read[e["source"]] = total
-        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, emptied)
-        of_entity = exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity))
-        archive = e.get("archive")
-        persisted = (
-            (_count(con, archive["table"]) if archive else 0) == c.archived
-            # The table may hold other records too: each loaded row's record must be there, once.
-            and _count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
-                exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(
-                exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded"))))) == c.loaded
-            and _count(con, e["crosswalk"]) == c.loaded + c.merged
-            and _count(con, rejects, of_entity.copy()) == c.rejected
-            and _count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
-        )
-        if not c.balanced or not persisted:
-            raise _fail("F601", f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
-                        f" + merged {c.merged} + archived {c.archived} + rejected {c.rejected}, or the tables "
-                        f"(records, crosswalk, archive, rejects, {c.emptied} emptied values) "
-                        "disagree; nothing was written",
-                        Span(e["table"]), "this is a ferry bug: please report it with the spec")
-        counts.append(c)
-    return read, tuple(counts)
-
-
-def _dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    query = exp.select(exp.Star()).from_(exp.to_table(manifest["tables"]["dedup_stats"], quoted=True)).order_by(
-        exp.column("entity"), exp.column("rule"))
-    cursor = con.execute(query.sql(dialect="duckdb"))
-    columns = [d[0] for d in cursor.description]
-    return tuple(dict(zip(columns, row)) for row in cursor.fetchall())
 
 
 _LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")
@@ -335,9 +238,9 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest, sampled=sample is not None)
-            unresolved = _count(con, manifest["tables"]["unresolved_references"])
-            by_cause = _by_cause(con, manifest["tables"]["unresolved_references"])
-            dedup = _dedup_stats(con, manifest)
+            unresolved = count(con, manifest["tables"]["unresolved_references"])
+            causes = by_cause(con, manifest["tables"]["unresolved_references"])
+            dedup = dedup_stats(con, manifest)
             staged_files = export_archives(con, manifest, base)
             con.execute("COMMIT")
             committed = True
@@ -367,7 +270,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         sources=read,
         entities=counts,
         unresolved_references=unresolved,
-        unresolved_by_cause=by_cause,
+        unresolved_by_cause=causes,
         dedup=dedup,
         started_at=started_at,
         seconds=round(time.perf_counter() - started, 3),

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from compiler.errors import FerryError
-from compiler.run import account
+from compiler.accounting import account
 
 MANIFEST = {
     "tables": {"rejects": "_ferry.rejects", "emptied_values": "_ferry.emptied_values"},

@@ -59,3 +59,24 @@ def test_keys_are_kept_as_written():
     doc = parse("s.yaml", "map: {tak: 1, nie: 0, yes: y, on: o, 1: one}\n")
     assert list(doc.data["map"]) == ["tak", "nie", "yes", "on", "1"]
     assert doc.data["map"]["yes"] == "y"
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+
+
+@pytest.mark.parametrize("text,where,message", [
+    ("version: 1\nname: a\x00b\n", (2, 8), "control character U+0000"),
+    ("version: 1\nname: \x1b[31m\n", (2, 7), "control character U+001B"),
+    (BILLION_LAUGHS, None, "more than 100,000 values"),
+    ("a: " + "[" * 3000 + "]" * 3000, None, "nested more than 64 levels"),
+    ("".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "x: 1\n", None, "nested more than 64 levels"),
+])
+def test_text_that_cannot_be_a_spec_is_one_located_error(text, where, message):
+    """Control characters, alias bombs and absurd nesting: a located F001, never a traceback or a hang."""
+    with pytest.raises(FerryError) as info:
+        parse("s.yaml", text)
+    (d,) = info.value.diagnostics
+    assert d.code == "F001" and message in d.message and d.span.line >= 1
+    if where is not None:
+        assert (d.span.line, d.span.col) == where

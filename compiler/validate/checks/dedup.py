@@ -7,7 +7,8 @@ from typing import Iterable
 from compiler.errors import Diagnostic, Span, did_you_mean
 from compiler.model import Entity
 from compiler.validate.checks.context import Context
-from compiler.validate.checks.rules import expression_problem
+from compiler.validate import bind
+from compiler.validate.checks.rules import bound_problem, expression_problem
 
 
 def _named_fields(entity: Entity) -> Iterable[tuple[str, str, Span]]:
@@ -75,6 +76,9 @@ def check_blocks(ctx: Context) -> Iterable[Diagnostic]:
         for rule in entity.dedup.fuzzy:
             for text in rule.block:
                 problem, hint = expression_problem(text, known, "one expression, e.g. \"left(last_name, 2)\"")
+                if not problem:
+                    problem, hint = bound_problem(text, bind.field_columns({f.name: f.type for f in entity.fields}),
+                                                  condition=False)
                 if problem:
                     yield Diagnostic("F414", f"block key '{text}' of entity '{entity.name}': {problem}",
                                      rule.span, hint)

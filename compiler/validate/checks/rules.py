@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import duckdb
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import SqlglotError
 
 from compiler.errors import Diagnostic, did_you_mean
+from compiler.validate import bind
 from compiler.validate.checks.context import Context
 
 _ORDERED = {"integer", "decimal", "date", "timestamp"}
@@ -84,6 +85,8 @@ def check_expressions(ctx: Context) -> Iterable[Diagnostic]:
         fields = [f.name for f in entity.fields]
         for check in entity.checks:
             problem, hint = expression_problem(check.expression, fields)
+            if not problem:
+                problem, hint = bound_problem(check.expression, _typed_fields(ctx, entity.name), condition=True)
             if problem:
                 yield Diagnostic("F407", f"check '{check.name}' of entity '{entity.name}': {problem}", check.span, hint)
 
@@ -97,24 +100,31 @@ def check_filter(ctx: Context) -> Iterable[Diagnostic]:
     for entity in ctx.spec.entities:
         if entity.filter is not None:
             problem, hint = expression_problem(entity.filter.keep, [f.name for f in entity.fields])
+            if not problem:
+                problem, hint = bound_problem(entity.filter.keep, _typed_fields(ctx, entity.name), condition=True)
             if problem:
                 yield Diagnostic("F409", f"filter of entity '{entity.name}': {problem}", entity.filter.span, hint)
 
 
-def _bind_error(text: str, columns: tuple[str, ...]) -> str | None:
-    """DuckDB's verdict on an expression over text columns (unknown functions, wrong argument
-    types), from binding it against an empty row: nothing is read or run."""
-    tree = sqlglot.parse_one(text, read="duckdb")
-    row = exp.select(*(exp.alias_(exp.cast(exp.null(), "VARCHAR"), c, quoted=True) for c in columns) or [exp.null()])
-    query = exp.select(exp.alias_(exp.paren(tree), "v", quoted=True)).from_(row.subquery("r")).limit(0)
-    con = duckdb.connect()
-    try:
-        con.execute(query.sql(dialect="duckdb")).fetchall()
-        return None
-    except duckdb.Error as exc:
-        return str(exc).strip().splitlines()[0]
-    finally:
-        con.close()
+def bound_problem(text: str, columns: Mapping[str, str], condition: bool) -> tuple[str | None, str | None]:
+    """Why DuckDB would refuse ``text`` at run time, or why its result would not be fit to use:
+    not boolean where a ``condition`` is needed, or not the same for the same inputs."""
+    bound = bind.bind(text, columns)
+    if bound.problem:
+        if "Catalog Error" in bound.problem:
+            return bound.problem, "a DuckDB function name is wrong? see duckdb.org/docs/sql/functions"
+        return bound.problem, "values have their types: compare like with like, or cast, e.g. try_cast(x AS DATE)"
+    if bound.volatile:
+        return (f"calls {', '.join(n + '()' for n in bound.volatile)}, whose result changes from run to run",
+                "the same spec and data must give the same target; use a deterministic expression")
+    if condition and bound.type != "BOOLEAN":
+        return f"is {bound.type}, not a condition", "write a comparison, e.g. \"amount >= 0\" or \"email IS NOT NULL\""
+    return None, None
+
+
+def _typed_fields(ctx: Context, entity_name: str) -> dict[str, str]:
+    entity = ctx.spec.entity(entity_name)
+    return bind.field_columns({f.name: f.type for f in entity.fields})
 
 
 def check_field_sql(ctx: Context) -> Iterable[Diagnostic]:
@@ -133,10 +143,9 @@ def check_field_sql(ctx: Context) -> Iterable[Diagnostic]:
                 columns = ctx.columns(entity.source) or ()
                 if not problem and set(field.columns) <= set(columns):
                     # Every source column is text: DuckDB binds the expression as the run will.
-                    problem = _bind_error(field.sql, field.columns)
-                    hint = ("a DuckDB function name is wrong? see duckdb.org/docs/sql/functions"
-                            if problem and "Catalog Error" in problem else
-                            "source columns are text: cast them, e.g. try_cast(amount AS DECIMAL)")
+                    problem, hint = bound_problem(field.sql, {c: "VARCHAR" for c in field.columns}, condition=False)
+                    if problem and hint and hint.startswith("values have"):
+                        hint = "source columns are text: cast them, e.g. try_cast(amount AS DECIMAL)"
                 if problem:
                     yield Diagnostic("F411", f"sql of field '{entity.name}.{field.name}': {problem}",
                                      field.sql_span, hint)
@@ -147,11 +156,13 @@ def expression_problem(text: str, fields: list[str] | None,
     """Why ``text`` is not one scalar expression over ``fields`` (None: columns are checked elsewhere)."""
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
-    except ParseError as exc:
+    except SqlglotError as exc:  # ParseError, and TokenError for an unclosed quote, $$ or /*
         return f"not valid SQL ({str(exc).splitlines()[0]})", f"write {example}"
     # An allowlist: scalar expressions (columns, literals, functions, comparisons, CASE) are Conditions.
     if not isinstance(tree, exp.Condition) or tree.find(exp.Query) is not None:
         return "statements and subqueries are not allowed", f"write {example}"
+    if tree.find(exp.Star) is not None or any(f.name.lower() == "columns" for f in tree.find_all(exp.Anonymous)):
+        return "`*` and COLUMNS(...) are not allowed", f"name the columns: write {example}"
     if tree.find(exp.AggFunc, exp.Window) is not None:
         return "aggregates and window functions are not allowed", "rules and dedup work across rows; sql sees one row"
     for column in () if fields is None else tree.find_all(exp.Column):

@@ -1,0 +1,118 @@
+"""Row accounting: every entity's working table and persisted tables -> ``EntityCounts``.
+
+In:  an open DuckDB connection inside a run's transaction, and the compile manifest.
+Out: per entity, how many source rows were read, loaded, merged, archived and rejected, and how
+many values ``on_error: null`` emptied; per source, the rows read; the dedup statistics and the
+unresolved references by cause. ``account`` refuses (F601) tables that do not add up, so a run
+that lost or doubled a row rolls back instead of committing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from compiler.errors import Diagnostic, FerryError, Span
+
+
+def _fail(message: str, span: Span) -> FerryError:
+    return FerryError(Diagnostic("F601", message, span, "this is a ferry bug: please report it with the spec"))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCounts:
+    entity: str
+    source: str
+    read: int
+    loaded: int
+    merged: int
+    archived: int
+    rejected: int
+    linked: int = 0  # of the loaded: records that already existed in the target (``match``)
+    emptied: int = 0  # values loaded as NULL by ``on_error: null`` (in any row), each in _ferry.emptied_values
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.loaded + self.merged + self.archived + self.rejected
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | None = None) -> int:
+    query = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
+    if where is not None:
+        query = query.where(where)
+    return con.execute(query.sql(dialect="duckdb")).fetchall()[0][0]
+
+
+def by_cause(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    query = (exp.select(exp.column("cause"), exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
+             .group_by(exp.column("cause")).order_by(exp.column("cause")))
+    return {cause: n for cause, n in con.execute(query.sql(dialect="duckdb")).fetchall()}
+
+
+def _status(value: str) -> exp.Expression:
+    return exp.EQ(this=exp.column("_ferry_status", quoted=True), expression=exp.Literal.string(value))
+
+
+def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
+            sampled: bool = False) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
+    """Count every entity's rows, and cross-check the persisted tables against the working ones.
+
+    ``read`` is the number of staged rows, taken from the entity's working table after checking
+    that it holds each source row number 1..N exactly once (so no row was lost or doubled on
+    the way); the stage itself may be a view, which counting would read a second time. A
+    sample keeps its rows' numbers in the file, so there each number must appear once.
+    """
+    rejects = manifest["tables"]["rejects"]
+    read: dict[str, int] = {}
+    counts = []
+    for e in manifest["entities"]:
+        rows = e["rows_table"]
+        row = exp.column("_ferry_row", quoted=True)
+        tally = exp.select(
+            exp.Count(this=exp.Star()),
+            exp.Count(this=exp.Distinct(expressions=[row])),
+            exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
+            *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
+            exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)),
+                     dialect="duckdb"),
+            exp.func("coalesce", exp.Sum(this=exp.func("len", exp.column("_ferry_emptied", quoted=True),
+                                                        dialect="duckdb")), exp.Literal.number(0)),
+        ).from_(exp.to_table(rows, quoted=True))
+        # Aggregates over no rows are NULL: an empty source (a header-only CSV) counts as zeros.
+        total, distinct, highest, loaded, merged, archived, rejected, linked, emptied = (
+            int(n or 0) for n in con.execute(tally.sql(dialect="duckdb")).fetchall()[0])
+        if not total == distinct or not (sampled or total == highest):
+            raise _fail(f"row accounting failed for entity '{e['name']}': {total} working rows for "
+                        f"{highest} source rows; nothing was written", Span(e["table"]))
+        read[e["source"]] = total
+        c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, emptied)
+        of_entity = exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity))
+        archive = e.get("archive")
+        persisted = (
+            (count(con, archive["table"]) if archive else 0) == c.archived
+            # The table may hold other records too: each loaded row's record must be there, once.
+            and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
+                exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(
+                exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded"))))) == c.loaded
+            and count(con, e["crosswalk"]) == c.loaded + c.merged
+            and count(con, rejects, of_entity.copy()) == c.rejected
+            and count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
+        )
+        if not c.balanced or not persisted:
+            raise _fail(f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
+                        f" + merged {c.merged} + archived {c.archived} + rejected {c.rejected}, or the tables "
+                        f"(records, crosswalk, archive, rejects, {c.emptied} emptied values) "
+                        "disagree; nothing was written", Span(e["table"]))
+        counts.append(c)
+    return read, tuple(counts)
+
+
+def dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    query = exp.select(exp.Star()).from_(exp.to_table(manifest["tables"]["dedup_stats"], quoted=True)).order_by(
+        exp.column("entity"), exp.column("rule"))
+    cursor = con.execute(query.sql(dialect="duckdb"))
+    columns = [d[0] for d in cursor.description]
+    return tuple(dict(zip(columns, row)) for row in cursor.fetchall())
