@@ -22,7 +22,7 @@ from sqlglot import exp
 from compiler import sources
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
-from compiler.sqlgen import names
+from compiler.sqlgen import cells, names
 from compiler.sqlgen.conditions import reasons_text
 from compiler.sqlgen.stage import read_source
 
@@ -86,7 +86,7 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
                                   exp.Star()).from_(exp.Table(this=read_source(source, columns)))
                 for kind, per_row, count in _ledgers(spec, entity.name):
                     listed = [c for c in per_row.named_selects if c != "source_row"]
-                    query = (exp.select(exp.Column(this=exp.Star(), table=names.ident("s")),
+                    query = (exp.select(names.col("ferry_row", "s"), *(names.col(c, "s") for c in columns),
                                         *(names.col(c, "r") for c in listed))
                              .from_(rows.subquery("s"))
                              .join(per_row.subquery("r"), join_type="INNER",
@@ -95,6 +95,8 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
                     path = out / f"{entity.name}_{kind}.csv"
                     out.mkdir(parents=True, exist_ok=True)
                     partial = path.with_name(f".{path.name}.tmp")
+                    # Opened in spreadsheets: a value that would run as a formula is escaped (sqlgen.cells).
+                    query = cells.escaped(query, ["ferry_row", *columns, *listed])
                     con.sql(query.sql(dialect="duckdb")).write_csv(str(partial), header=True)
                     os.replace(partial, path)
                     total = con.execute(count.sql(dialect="duckdb")).fetchall()[0][0]

@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Entity, Spec
-from compiler.sqlgen import names
+from compiler.sqlgen import cells, names
 
 #: Member columns before the entity's fields, in the CSV and the Markdown tables.
 _LEAD = ("cluster", "cluster_size", "role", "rank", "source_key", "source_row", "matched_by", "best_score")
@@ -132,7 +132,8 @@ def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[Review
         def write_csv(fh: Any, rows: list[dict[str, Any]] = rows, header: list[str] = header) -> None:
             writer = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            # Opened in spreadsheets: a value that would run as a formula is escaped (sqlgen.cells).
+            writer.writerows({k: cells.escape_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows)
 
         _write(path, write_csv)
         clusters = max((r["cluster"] for r in rows), default=0)

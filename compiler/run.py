@@ -33,6 +33,7 @@ from compiler import __version__, sources
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
+from compiler.sqlgen import cells
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -295,8 +296,10 @@ def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], ba
             relation = con.table(archive["table"])
             if final.suffix == ".parquet":
                 relation.write_parquet(str(tmp_file))
-            else:
-                relation.write_csv(str(tmp_file), header=True)
+            else:  # for people: a value that would run as a formula in a spreadsheet is escaped
+                query = cells.escaped(exp.select(exp.Star()).from_(exp.to_table(archive["table"], quoted=True)),
+                                      relation.columns)
+                con.sql(query.sql(dialect="duckdb")).write_csv(str(tmp_file), header=True)
         except (OSError, duckdb.Error) as exc:
             raise _fail("F605", f"cannot write archive {final}: {str(exc).splitlines()[0]}", Span(str(final)),
                         "check that the folder of `filter.archive` is writable") from None

@@ -70,7 +70,7 @@ def nip(nine: str) -> str:
 COMPANIES = f"""\
 id;name;nip;phone;founded;status
 C1;Acme;{nip('123456321')};601 234 567;2001-05-01;active
-C2;Beta;1234563219;601 234 568;2002-05-01;active
+C2;=1+2;1234563219;-601 234 568;2002-05-01;active
 C3;Gamma;{nip('523456322')};not a phone;31.12.2003;active
 C4;Delta;{nip('723456325')};601 234 569;2004-05-01;closed
 """
@@ -155,6 +155,10 @@ def test_ferry_rejects_lists_emptied_values_with_their_rows(project, tmp_path):
         reasons = {r["id"]: r["ferry_reasons"] for r in csv.DictReader(fh)}
     assert reasons["O1"] == "unresolved_reference company_id=C2 (company row 2 was rejected: invalid_nip nip=1234563219)"
     assert ("contact", "emptied") not in files  # no on_error: null field there
+    # For spreadsheets: a formula is escaped, a number is not.
+    with files[("company", "rejects")].path.open(encoding="utf-8") as fh:
+        (rejected,) = list(csv.DictReader(fh))
+    assert (rejected["name"], rejected["phone"]) == ("'=1+2", "-601 234 568")
 
 
 def test_plan_reports_emptied_values(project):
