@@ -115,9 +115,10 @@ def target_path(spec: Spec, options: Options) -> Path:
 
 def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
              sample: int | None = None) -> run_module.RunManifest:
-    """Execute generated/<name>/ for this spec. The spec is only parsed and schema-checked here:
-    its semantics were checked when it was compiled, and the compile manifest pins its hash."""
-    spec = validation.to_spec(load(path))
+    """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
+    validated again here against the files as they are now (an export that lost a column the spec
+    reads stops the run before anything changes), as `ferry validate` would."""
+    spec = validate_spec(path)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample)
 
 
@@ -161,8 +162,8 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
 def plan_spec(path: Path, options: Options, sample: int = 5,
               progress: run_module.Progress | None = None) -> plan_module.Plan:
     """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
-    the result with the target, which is only read."""
-    spec = validation.to_spec(load(path))
+    the result with the target, which is only read. The spec is validated against the files first, as by run."""
+    spec = validate_spec(path)
     return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress)
 
 
