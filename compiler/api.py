@@ -114,12 +114,13 @@ def target_path(spec: Spec, options: Options) -> Path:
 
 
 def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
-             sample: int | None = None) -> run_module.RunManifest:
+             sample: int | None = None, allow_shrink: bool = False) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
     spec = validate_spec(path)
-    return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample)
+    return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
+                              allow_shrink=allow_shrink)
 
 
 def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None,

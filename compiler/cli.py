@@ -123,6 +123,9 @@ def run(
     sample: Annotated[Optional[int], typer.Option(
         min=1, help="A pilot run: at most N rows per source, picked deterministically (by the hash of the old id), "
                     "with the rows they refer to.")] = None,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Run although a source has lost more of its rows since the last run than its "
+                               "shrink_limit allows (F610): the export really is smaller.")] = False,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 
@@ -131,7 +134,11 @@ def run(
 
     Start with `--sample 100` to check a pilot batch in the target; the full run afterwards replaces
     the pilot's records (same ids), so nothing is doubled. A run killed midway leaves the target as
-    it was: it is one transaction.
+    it was: it is one transaction, and the target records its run manifest (_ferry.runs) in it.
+
+    The spec is validated against the files first. A source that lost more than half of the rows
+    of the last run (its `shrink_limit`) stops the run before anything changes, unless
+    `--allow-shrink` confirms it.
     """
     options = api.Options(out=out_dir, target=target)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -142,7 +149,7 @@ def run(
             manifest = api.run_spec(spec, options,
                                     lambda what, done, total: bar.update(task, description=what,
                                                                          completed=done, total=total),
-                                    sample=sample)
+                                    sample=sample, allow_shrink=allow_shrink)
     except FerryError as exc:
         _fail(exc)
     _print_run(manifest)

@@ -93,6 +93,8 @@ class Source:
     id_span: Span
     path_span: Span
     option_spans: tuple[tuple[str, Span], ...] = ()  # each ``options`` key as written, for F307
+    #: the share of the last full run's rows this source may lose before `ferry run` stops (F610)
+    shrink_limit: float = 0.5
 
     def option_span(self, key: str) -> Span:
         """Where an option is written (for errors about its value), else the source's path."""

@@ -18,18 +18,19 @@ import json
 import os
 import platform
 import re
-import tempfile
+import contextlib
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, sources
+from compiler import __version__, history, sources
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -188,7 +189,7 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
 
 
 def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None, *,
-            sample: int | None = None) -> RunManifest:
+            sample: int | None = None, allow_shrink: bool = False) -> RunManifest:
     """Run the compiled steps into ``target`` in one transaction; ``sample``: a pilot run on at most
     that many rows per source (``sample_source``)."""
     started = time.perf_counter()
@@ -197,7 +198,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     base = Path(spec.path).parent
     report = progress or (lambda what, done, total: None)
     steps: list[StepRecord] = []
-    with tempfile.TemporaryDirectory(prefix="ferry-run-") as tmp:
+    _check_target(target)
+    with _workdir(target) as tmp:
         inputs: dict[str, InputRecord] = {}
         readable: dict[str, Path] = {}
         for i, entry in enumerate(manifest["sources"]):
@@ -207,11 +209,14 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
                                                 prepared.bytes, entry["encoding"], prepared.transcoded)
         existed = target.exists()
+        # A first run builds the database beside the target and renames it into place once committed
+        # and closed: a run killed before that leaves no target at all, not an empty one.
+        database = target if existed else Path(tmp) / target.name
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             from compiler import functions  # phonenumbers and email-validator: only runs pay to import them
 
-            con = functions.register(duckdb.connect(str(target)))
+            con = functions.register(duckdb.connect(str(database)))
         except (OSError, duckdb.Error) as exc:
             reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
             raise _fail("F602", f"cannot open target {target}: {reason}", Span(str(target)),
@@ -243,10 +248,29 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             causes = by_cause(con, manifest["tables"]["unresolved_references"])
             dedup = dedup_stats(con, manifest)
             staged_files = export_archives(con, manifest, base)
+            run = RunManifest(
+                ferry_version=__version__,
+                spec={"name": spec.name, "path": spec.path, "sha256": spec.sha256},
+                generated={"path": str(directory), "manifest_sha256": _sha256_file(directory / "manifest.json")},
+                target={"kind": "duckdb", "path": str(target)},
+                tools={"python": platform.python_version(), "duckdb": duckdb.__version__,
+                       "sqlglot": sqlglot.__version__},
+                inputs=tuple(inputs[n] for n in sorted(inputs)),
+                steps=tuple(steps),
+                sources=read,
+                entities=counts,
+                unresolved_references=unresolved,
+                unresolved_by_cause=causes,
+                dedup=dedup,
+                started_at=started_at,
+                seconds=round(time.perf_counter() - started, 3),
+                sample=sample,
+            )
+            if sample is None:
+                check_shrink(spec, history.previous_sources(con, spec.name), read, allow_shrink)
+            history.record(con, spec.name, started_at, run.to_json())  # the target knows which run made it
             con.execute("COMMIT")
             committed = True
-            for tmp_file, final in staged_files:
-                os.replace(tmp_file, final)
         finally:
             if not committed:
                 try:
@@ -257,28 +281,73 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             if not committed:
                 for tmp_file, _ in staged_files:
                     tmp_file.unlink(missing_ok=True)
-            if not committed and not existed:
-                for leftover in (target, target.with_name(target.name + ".wal")):
-                    leftover.unlink(missing_ok=True)
-    run = RunManifest(
-        ferry_version=__version__,
-        spec={"name": spec.name, "path": spec.path, "sha256": spec.sha256},
-        generated={"path": str(directory), "manifest_sha256": _sha256_file(directory / "manifest.json")},
-        target={"kind": "duckdb", "path": str(target)},
-        tools={"python": platform.python_version(), "duckdb": duckdb.__version__, "sqlglot": sqlglot.__version__},
-        inputs=tuple(inputs[n] for n in sorted(inputs)),
-        steps=tuple(steps),
-        sources=read,
-        entities=counts,
-        unresolved_references=unresolved,
-        unresolved_by_cause=causes,
-        dedup=dedup,
-        started_at=started_at,
-        seconds=round(time.perf_counter() - started, 3),
-        sample=sample,
-    )
-    write_run_manifest(run_manifest_path(target), run)
+        if database != target:
+            os.replace(database, target)
+        for tmp_file, final in staged_files:
+            os.replace(tmp_file, final)
+    write_run_manifest(run_manifest_path(target), run)  # a copy; _ferry.runs in the target is the record
     return run
+
+
+def _check_target(target: Path) -> None:
+    """The target is a DuckDB database or nothing yet: DuckDB opens any other file (a CSV) as an empty
+    in-memory database, and the run would "succeed" and save nothing."""
+    if target.is_dir():
+        raise _fail("F602", f"target {target} is a folder", Span(str(target)), "set `target.path` to a .duckdb file")
+    if target.is_file() and target.stat().st_size:
+        with target.open("rb") as fh:
+            head = fh.read(12)
+        if head[8:12] != b"DUCK":
+            raise _fail("F602", f"target {target} exists and is not a DuckDB database", Span(str(target)),
+                        "`target.path` must name a .duckdb file (or one that does not exist yet)")
+
+
+@contextlib.contextmanager
+def _workdir(target: Path) -> Iterator[Path]:
+    """A scratch folder beside the target (transcoded sources, a first run's database), removed on
+    every exit; one a killed run left behind (its process is gone) is removed by the next run."""
+    root = target.parent / ".ferry-tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob("run-*"):
+        pid = old.name.removeprefix("run-")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    work = root / f"run-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when empty: another run may be using it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_shrink(spec: Spec, previous: dict[str, int] | None, read: dict[str, int], allow: bool) -> None:
+    """F610: a source that lost more than its ``shrink_limit`` of the rows the last full run read
+    stops the run (it rolls back), unless the user confirms with ``--allow-shrink``."""
+    if previous is None or allow:
+        return
+    for source in spec.sources:
+        before, now = previous.get(source.name), read.get(source.name)
+        if before and now is not None and now < before * (1 - source.shrink_limit):
+            raise _fail("F610", f"source '{source.name}' has {now} rows, {before} at the last run "
+                        f"(-{100 * (before - now) / before:.0f}%, more than its shrink_limit of "
+                        f"{source.shrink_limit:.0%}): nothing was changed", source.path_span,
+                        "if the export really is smaller, run again with --allow-shrink; "
+                        "an export that lost rows would delete their records")
+
+
 
 
 def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], base: Path) -> list[tuple[Path, Path]]:

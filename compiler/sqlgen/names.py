@@ -99,6 +99,11 @@ def rejects_table() -> exp.Table:
     return table("rejects", INTERNAL_SCHEMA)
 
 
+def runs_table() -> exp.Table:
+    """One row per run of each spec into the target, with its run manifest (``compiler.history``)."""
+    return table("runs", INTERNAL_SCHEMA)
+
+
 def emptied_table() -> exp.Table:
     """Values loaded as NULL because their field says ``on_error: null``: the ledger of what was emptied."""
     return table("emptied_values", INTERNAL_SCHEMA)

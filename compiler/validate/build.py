@@ -89,6 +89,7 @@ def _source(doc: Document, name: str, raw: dict[str, Any]) -> Source:
         id_span=doc.span(at + ("id",)),
         path_span=doc.span(at + ("path",)),
         option_spans=tuple((key, doc.key_span(at + ("options", key))) for key in sorted(opts)),
+        shrink_limit=float(raw.get("shrink_limit", 0.5)),
     )
 
 

@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled"},
-    {"accounting", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
+    {"accounting", "history", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]

@@ -1,0 +1,121 @@
+"""A run changes the target only when the inputs are what the spec expects, and leaves nothing behind.
+
+* an export that lost a column the spec reads, or most of its rows, stops the run before anything
+  changes (F303, F610), unless the shrink is confirmed;
+* a target path that names another kind of file is refused (F602), not opened as an empty database;
+* the target records the manifest of the run that produced it (``_ferry.runs``), in the same commit;
+* a first run killed midway leaves no target at all, and the next run removes its scratch folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from compiler import api
+from compiler import run as run_module
+from compiler.errors import FerryError
+from tests.helpers import EXAMPLE, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def project(tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(EXAMPLE.parent, folder, ignore=shutil.ignore_patterns("build"))
+    spec = folder / EXAMPLE.name
+    options = api.Options(out=tmp_path / "generated")
+    api.compile_spec_files(spec, options)
+    return spec, options
+
+
+def target_of(spec):
+    return spec.parent / "build" / "legacy_crm.duckdb"
+
+
+def fingerprint(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def codes(info) -> list[str]:
+    return [d.code for d in info.value.diagnostics]
+
+
+def test_an_export_that_lost_rows_stops_the_run_unless_confirmed(project):
+    spec, options = project
+    api.run_spec(spec, options)
+    before = fingerprint(target_of(spec))
+    contacts = spec.parent / "data" / "contacts.csv"
+    contacts.write_text("".join(contacts.read_text("utf-8").splitlines(keepends=True)[:60]), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, options)
+    assert codes(info) == ["F610"] and "'contacts'" in info.value.diagnostics[0].message
+    assert fingerprint(target_of(spec)) == before  # rolled back
+    manifest = api.run_spec(spec, options, allow_shrink=True)
+    assert manifest.sources["contacts"] < 60
+    # The confirmed run is the new baseline: running it again needs no confirmation.
+    api.run_spec(spec, options)
+
+
+def test_an_export_that_lost_a_column_stops_the_run(project):
+    spec, options = project
+    api.run_spec(spec, options)
+    before = fingerprint(target_of(spec))
+    deals = spec.parent / "data" / "deals.xml"
+    text = deals.read_text("utf-8")
+    deals.write_text(__import__("re").sub(r' stage="[^"]*"', "", text), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, options)
+    assert codes(info) == ["F303"] and "stage" in info.value.diagnostics[0].message
+    assert fingerprint(target_of(spec)) == before
+
+
+@pytest.mark.parametrize("content", [b"id,name\n1,a\n", b"not a database at all, but long enough"])
+def test_a_target_that_is_another_kind_of_file_is_refused(project, content):
+    spec, options = project
+    other = spec.parent / "data" / "not_a_target.csv"
+    other.write_bytes(content)
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, api.Options(out=options.out, target=other))
+    assert codes(info) == ["F602"]
+    assert other.read_bytes() == content
+
+
+def test_the_target_records_the_run_that_produced_it(project):
+    spec, options = project
+    first = api.run_spec(spec, options)
+    second = api.run_spec(spec, options)
+    con = duckdb.connect(str(target_of(spec)), read_only=True)
+    rows = con.execute("SELECT spec, sample, manifest FROM _ferry.runs ORDER BY started_at").fetchall()
+    assert [(s, sample) for s, sample, _ in rows] == [("legacy_crm", False), ("legacy_crm", False)]
+    assert rows[-1][2] == second.to_json() != first.to_json()
+    assert (target_of(spec).with_name("legacy_crm.run.json")).read_text("utf-8") == second.to_json()
+
+
+def test_a_first_run_killed_midway_leaves_no_target_and_no_scratch(project, tmp_path):
+    spec, options = project
+    paused = tmp_path / "paused"
+    env = {**os.environ, run_module.PAUSE_STEP: "050_contact.sql", run_module.PAUSE_SIGNAL: str(paused)}
+    child = subprocess.Popen([sys.executable, "-m", "compiler", "run", str(spec), "--out", str(options.out)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    give_up = time.monotonic() + 600  # a guard against a hang, not a speed assumption
+    while not paused.exists():
+        assert child.poll() is None, "the run ended before it reached the step it was to pause at"
+        assert time.monotonic() < give_up
+        time.sleep(0.05)
+    scratch = spec.parent / "build" / ".ferry-tmp"
+    assert any(scratch.iterdir())  # the killed run's transcoded companies file and database are here
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not target_of(spec).exists()
+    api.run_spec(spec, options)
+    assert target_of(spec).exists() and not scratch.exists()
