@@ -10,6 +10,7 @@ that it was compiled from the spec as it is now.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from pathlib import Path
 from compiler import bundle as bundle_module, push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler import plan as plan_module
 from compiler import diff as diff_module
-from compiler import revision
-from compiler.errors import Diagnostic, FerryError, Span
+from compiler import filepaths, revision
+from compiler.errors import Diagnostic, FerryError, Span, raise_if_any
 from compiler.load import load
 from compiler.model import Spec
 from compiler.order import build_order
@@ -35,6 +36,7 @@ class Options:
 
     out: Path = Path("generated")
     target: Path | None = None  # overrides the spec's target path (run)
+    allow_outside: bool = False  # sources and archives may be outside the spec's folder (--allow-outside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +77,11 @@ def read_headers(spec: Spec) -> dict[str, Header]:
     return headers
 
 
-def validate_spec(path: Path) -> Spec:
+def validate_spec(path: Path, options: Options = Options()) -> Spec:
+    """Schema, then where the spec's files are (nothing outside the project is read unless allowed),
+    then the semantic checks against the files' headers."""
     spec = validation.to_spec(load(path))
+    raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
     return validation.check(spec, read_headers(spec))
 
 
@@ -87,14 +92,28 @@ def project_relative(path: Path, out: Path) -> str:
 
 
 def compile_files(path: Path, options: Options) -> Compiled:
-    spec = validate_spec(path)
+    spec = validate_spec(path, options)
     bundle = compile_spec(spec, build_order(spec))
     files = render(bundle, project_relative(path, options.out))
     return Compiled(spec, options.out / spec.name, files)
 
 
+def _owner(directory: Path) -> str | None:
+    """The spec (project-relative path) a compiled folder was compiled from, if it is one."""
+    try:
+        return json.loads((directory / "manifest.json").read_text("utf-8"))["spec"]["path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def compile_spec_files(path: Path, options: Options) -> tuple[Compiled, WriteResult]:
     compiled = compile_files(path, options)
+    owner, own = _owner(compiled.directory), project_relative(path, options.out)
+    if owner is not None and owner != own and (options.out.resolve().parent / owner).is_file():
+        # Two specs with one `name:` would take turns overwriting each other's compiled SQL.
+        raise FerryError(Diagnostic("F506", f"{compiled.directory} belongs to {owner}, which also has the name "
+                                    f"'{compiled.spec.name}'", Span(str(path)),
+                                    "give one of the specs another `name:` (the folder in generated/ is named after it)"))
     try:
         return compiled, write_files(compiled.directory, compiled.files)
     except OSError as exc:
@@ -118,7 +137,7 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
-    spec = validate_spec(path)
+    spec = validate_spec(path, options)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
                               allow_shrink=allow_shrink)
 
@@ -157,6 +176,7 @@ def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[
 def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_module.RejectFile, ...]:
     """Write <out>/<entity>_rejects.csv: each rejected source row as it was, plus its reasons."""
     spec = validation.to_spec(load(path))
+    raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
     return rejects_module.export(spec, target_path(spec, options), out)
 
 
@@ -164,7 +184,7 @@ def plan_spec(path: Path, options: Options, sample: int = 5,
               progress: run_module.Progress | None = None) -> plan_module.Plan:
     """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
     the result with the target, which is only read. The spec is validated against the files first, as by run."""
-    spec = validate_spec(path)
+    spec = validate_spec(path, options)
     return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress)
 
 

@@ -36,6 +36,10 @@ err = Console(stderr=True, highlight=False, emoji=False)
 SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
     help="Spec files. Default: every spec under specs/.", show_default=False)]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for compiled output (one subfolder per spec).")]
+OutsideOpt = Annotated[bool, typer.Option(
+    "--allow-outside", help="Let sources and archives be outside the project (the spec's git repository, else its "
+                            "folder; never /proc, /dev, /sys): "
+                            "by default any other file is refused (F321), so a spec cannot read, say, a secret.")]
 
 
 def _print_diagnostics(exc: FerryError) -> None:
@@ -67,7 +71,7 @@ def main_options(
 
 
 @app.command()
-def validate(specs: SpecsArg = None) -> None:
+def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
     """Check specs against the schema and the real source files; list every error with file:line:col."""
     failed = False
     try:
@@ -76,7 +80,7 @@ def validate(specs: SpecsArg = None) -> None:
         _fail(exc)
     for path in paths:
         try:
-            spec = api.validate_spec(path)
+            spec = api.validate_spec(path, api.Options(allow_outside=allow_outside))
         except FerryError as exc:
             failed = True
             _print_diagnostics(exc)
@@ -91,9 +95,10 @@ def compile_(
     specs: SpecsArg = None,
     out_dir: OutOpt = Path("generated"),
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is stale.")] = False,
+    allow_outside: OutsideOpt = False,
 ) -> None:
     """Compile specs to DuckDB SQL in generated/NAME/ (deterministic: commit it and review the diff)."""
-    options = api.Options(out=out_dir)
+    options = api.Options(out=out_dir, allow_outside=allow_outside)
     stale_any = False
     try:
         for path in _specs(specs):
@@ -126,6 +131,7 @@ def run(
     allow_shrink: Annotated[bool, typer.Option(
         "--allow-shrink", help="Run although a source has lost more of its rows since the last run than its "
                                "shrink_limit allows (F610): the export really is smaller.")] = False,
+    allow_outside: OutsideOpt = False,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 
@@ -140,7 +146,7 @@ def run(
     of the last run (its `shrink_limit`) stops the run before anything changes, unless
     `--allow-shrink` confirms it.
     """
-    options = api.Options(out=out_dir, target=target)
+    options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
     try:
@@ -254,13 +260,14 @@ def rejects_(
     spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("rejects"),
     target: Annotated[Optional[Path], typer.Option(help="DuckDB file; default: the spec's target.path.")] = None,
+    allow_outside: OutsideOpt = False,
 ) -> None:
     """Export rejected rows as CSV, one file per entity: the original source row plus its reasons
     (like Salesforce Data Loader's error file), for fixing at the source and re-running. Entities
     with `on_error: null` fields also get ENTITY_emptied.csv: the rows loaded with values emptied,
     each with the values and their reasons."""
     try:
-        files = api.export_rejects(spec, api.Options(target=target), out_dir)
+        files = api.export_rejects(spec, api.Options(target=target, allow_outside=allow_outside), out_dir)
     except FerryError as exc:
         _fail(exc)
     for f in files:
@@ -309,6 +316,7 @@ def plan(
     fmt: Annotated[str, typer.Option("--format", help="text (terminal), markdown (a pull-request comment) or json "
                                      "(schema: compiler/schema/plan-v1.json).")] = "text",
     sample: Annotated[int, typer.Option(help="Changed records shown per entity and action (insert, update, delete).")] = 5,
+    allow_outside: OutsideOpt = False,
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
@@ -324,7 +332,7 @@ def plan(
     if fmt not in PLAN_FORMATS or sample < 0:
         wrong = f"unknown format '{fmt}'" if fmt not in PLAN_FORMATS else f"--sample must be 0 or more, not {sample}"
         _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), "use --format text, markdown or json")))
-    options = api.Options(out=out_dir, target=target)
+    options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
     try:

@@ -16,7 +16,7 @@ LAYERS = [
     {"order"},
     {"sqlgen"},
     {"render"},
-    {"write", "sources", "compiled"},
+    {"write", "sources", "compiled", "filepaths"},
     {"accounting", "history", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
