@@ -1,4 +1,8 @@
-"""Which text encodings DuckDB reads itself, and which ferry transcodes first.
+"""Text encodings: which DuckDB reads itself, which ferry transcodes, and what the bytes say.
+
+In:  encoding names from the spec; chunks of a file's bytes (``Scan``).
+Out: codec names, and ``Evidence``: whether a file declared in a single-byte
+code page is really UTF-8, and where byte-order marks sit after its start.
 
 DuckDB's ``read_csv`` decodes only UTF-8, UTF-16 and Latin-1 without the
 ``encodings`` extension (which cannot be assumed to be installable). Every
@@ -6,13 +10,31 @@ other code page, cp1250 above all, is transcoded to UTF-8 in a streaming step
 before DuckDB reads it. Both the compiler (which writes the ``encoding``
 option into the SQL) and the runner (which transcodes) ask this module, so
 they cannot disagree.
+
+A single-byte code page (cp1250, latin-1, cp1251, koi8-u...) decodes any bytes,
+so a UTF-8 file declared in one loads as mojibake (``PaweĹ‚``) without an
+error. The rule that tells them apart (``Evidence.utf8``): the file has at
+least one byte >= 0x80 and every such byte belongs to a well-formed UTF-8
+multi-byte sequence, or it holds a UTF-8 byte-order mark (EF BB BF) anywhere.
+Real text in a code page almost never passes: an accented letter must then be
+followed by exactly the right number of bytes from 0x80-0xBF, which are
+symbols or capitals in these code pages (tests/fidelity/test_encodings.py
+measures it per code page).
 """
 
 from __future__ import annotations
 
 import codecs
+import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 _NATIVE = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"}
+
+#: U+FEFF in UTF-8; in a single-byte code page these bytes are mojibake (``ď»ż``, ``ï»¿``).
+UTF8_BOM = codecs.BOM_UTF8
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_KEEP = 20  # offsets of byte-order marks kept for messages; all are counted
 
 
 def canonical(encoding: str) -> str | None:
@@ -41,3 +63,122 @@ def duckdb_reads(encoding: str) -> str:
 def needs_transcoding(encoding: str) -> bool:
     name = canonical(encoding) or encoding
     return name not in _NATIVE and name != "utf-8-sig"
+
+
+@lru_cache(maxsize=None)
+def single_byte(encoding: str) -> bool:
+    """True for code pages with one character per byte, the ones a UTF-8 file decodes in without error.
+
+    Decided by the codec's behaviour, not a list: every byte on its own decodes to one
+    character or is undefined, never the start of a longer sequence.
+
+    >>> single_byte("cp1250"), single_byte("latin-1"), single_byte("koi8-u"), single_byte("utf-8"), single_byte("gbk")
+    (True, True, True, False, False)
+    """
+    name = canonical(encoding)
+    if name is None:
+        return False
+    for byte in range(256):
+        try:
+            text = codecs.getincrementaldecoder(name)().decode(bytes([byte]))
+        except UnicodeDecodeError:
+            continue  # undefined in this code page (0x81 in cp1250)
+        if len(text) != 1:
+            return False
+    return True
+
+
+def mark_pattern(encoding: str, head: bytes) -> tuple[bytes, int] | None:
+    """The bytes of U+FEFF in a file DuckDB decodes itself, and their alignment; None where
+    ferry decodes the file (and sees U+FEFF as a character) or the code page has no such mark.
+
+    >>> mark_pattern("utf-8", b"id"), mark_pattern("utf-16", b"\\xfe\\xff"), mark_pattern("cp1250", b"")
+    ((b'\\xef\\xbb\\xbf', 1), (b'\\xfe\\xff', 2), None)
+    """
+    name = canonical(encoding) or encoding
+    if name in ("utf-8", "utf-8-sig"):
+        return UTF8_BOM, 1
+    if name == "utf-16":
+        return (codecs.BOM_UTF16_BE if head.startswith(codecs.BOM_UTF16_BE) else codecs.BOM_UTF16_LE), 2
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What one pass over a file's bytes found (see ``Scan``)."""
+
+    non_ascii_at: int | None  # offset of the first byte >= 0x80
+    utf8: bool  # single-byte code page declared, and the bytes are UTF-8 (the module's rule)
+    utf8_at: int | None  # where it shows: the first multi-byte sequence or UTF-8 byte-order mark
+    marks: tuple[int, ...]  # offsets of byte-order marks after the start (the first few)
+    mark_count: int
+
+
+class Scan:
+    """Fed a file's chunks in order (while it is hashed anyway), collects ``Evidence``.
+
+    Costs a ``find`` per chunk for byte-order marks, and for single-byte code pages an
+    ``isascii`` per chunk until the first non-ASCII byte, then UTF-8 decoding only as long
+    as the bytes stay valid UTF-8 (a real cp1250 file stops at its first accented letter).
+    """
+
+    def __init__(self, encoding: str, head: bytes = b"", *, marks: bool = True):
+        self._single = single_byte(encoding)
+        self._pattern = mark_pattern(encoding, head) if marks else None
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._offset = 0
+        self._tail = b""  # the end of the previous chunk, for a mark split across chunks
+        self._non_ascii: int | None = None
+        self._invalid = False
+        self._utf8_bom: int | None = None
+        self._marks: list[int] = []
+        self._count = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if self._single:
+            self._feed_single(chunk)
+        elif self._pattern is not None:
+            self._find_marks(chunk)
+        self._offset += len(chunk)
+
+    def result(self, final: bool = True) -> Evidence:
+        """What was found; ``final=False`` for the head of a file (a sequence cut at its end is not an error)."""
+        if final and self._single and self._non_ascii is not None and not self._invalid:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self._invalid = True  # cut short inside a sequence
+        utf8 = self._single and self._non_ascii is not None and (not self._invalid or self._utf8_bom is not None)
+        at = self._utf8_bom if self._invalid else self._non_ascii  # valid UTF-8: its first sequence
+        return Evidence(self._non_ascii, utf8, at if utf8 else None, tuple(self._marks), self._count)
+
+    def _feed_single(self, chunk: bytes) -> None:
+        if self._non_ascii is None:
+            if chunk.isascii():
+                return
+            self._non_ascii = self._offset + _NON_ASCII.search(chunk).start()
+        if self._utf8_bom is None:
+            window = self._tail + chunk
+            found = window.find(UTF8_BOM)
+            if found >= 0:
+                self._utf8_bom = self._offset - len(self._tail) + found
+            self._tail = window[-2:]
+        if not self._invalid:
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError:
+                self._invalid = True
+
+    def _find_marks(self, chunk: bytes) -> None:
+        pattern, align = self._pattern
+        window = self._tail + chunk
+        start = self._offset - len(self._tail)
+        found = window.find(pattern)
+        while found >= 0:
+            at = start + found
+            if at > 0 and at % align == 0:
+                self._count += 1
+                if len(self._marks) < _KEEP:
+                    self._marks.append(at)
+            found = window.find(pattern, found + 1)
+        self._tail = window[-(len(pattern) - 1):]
