@@ -110,6 +110,7 @@ class Evidence:
     non_ascii_at: int | None  # offset of the first byte >= 0x80
     utf8: bool  # single-byte code page declared, and the bytes are UTF-8 (the module's rule)
     utf8_at: int | None  # where it shows: the first multi-byte sequence or UTF-8 byte-order mark
+    fits: bool  # read as UTF-8, some non-ASCII character is one the declared code page has (see ``Scan``)
     marks: tuple[int, ...]  # offsets of byte-order marks after the start (the first few)
     mark_count: int
 
@@ -128,6 +129,8 @@ class Scan:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._offset = 0
         self._tail = b""  # the end of the previous chunk, for a mark split across chunks
+        self._name = canonical(encoding) or encoding
+        self._fits = False
         self._non_ascii: int | None = None
         self._invalid = False
         self._utf8_bom: int | None = None
@@ -150,7 +153,7 @@ class Scan:
                 self._invalid = True  # cut short inside a sequence
         utf8 = self._single and self._non_ascii is not None and (not self._invalid or self._utf8_bom is not None)
         at = self._utf8_bom if self._invalid else self._non_ascii  # valid UTF-8: its first sequence
-        return Evidence(self._non_ascii, utf8, at if utf8 else None, tuple(self._marks), self._count)
+        return Evidence(self._non_ascii, utf8, at if utf8 else None, self._fits, tuple(self._marks), self._count)
 
     def _feed_single(self, chunk: bytes) -> None:
         if self._non_ascii is None:
@@ -165,9 +168,14 @@ class Scan:
             self._tail = window[-2:]
         if not self._invalid:
             try:
-                self._decoder.decode(chunk)
+                text = self._decoder.decode(chunk)
             except UnicodeDecodeError:
                 self._invalid = True
+                return
+            # Text a UTF-8 file declared cp1250 by mistake holds (ł, ü) fits cp1250; the rare cp1250 text
+            # that is valid UTF-8 (SPÓŁKA: Ó Ł = d3 a3) reads as characters cp1250 lacks (ӣ). Only the
+            # message uses this: the rule does not, so UTF-8 Polish declared koi8-u is still caught.
+            self._fits = self._fits or not text.encode(self._name, errors="ignore").isascii()
 
     def _find_marks(self, chunk: bytes) -> None:
         pattern, align = self._pattern

@@ -84,7 +84,11 @@ def utf8_mismatch(source: Source, path: Path, encoding: str, evidence: encodings
                       "the file is UTF-8: correct its XML declaration (encoding=\"UTF-8\"), or re-export it")
     else:
         said, hint = (f"declared {encoding}", "the file is UTF-8: set options.encoding: utf-8")
-    hint += (f" (or options.encoding_check: warn to read it as {encoding} anyway)" if code != "note" else "")
+    if not evidence.fits:  # read as UTF-8 it holds nothing this code page could: maybe it is what it says
+        hint += (f"; if it really is {encoding} (upper-case text such as SPÓŁKA can form valid UTF-8 by chance), "
+                 "set options.encoding_check: warn")
+    elif code != "note":
+        hint += f" (or options.encoding_check: warn to read it as {encoding} anyway)"
     return Diagnostic(code, f"{path}:{line}: {said}, but its bytes are UTF-8 ({what}); read as {encoding} "
                             "it would load as mojibake", source.option_span("encoding"), hint)
 
