@@ -14,6 +14,7 @@ Byte-order marks after the start of the file are removed (``sources.evidence``).
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +32,15 @@ _PAIRS = json.JSONDecoder(object_pairs_hook=lambda pairs: pairs)  # objects as l
 
 
 def header(source: Source, path: Path) -> Columns:
-    return Columns(_keys(source, path, path, _HEAD_RECORDS), repeated_keys=_repeated_keys(source, path))
+    repeated = _repeated_keys(source, path)
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if encodings.UTF8_BOM not in head[1:]:
+        return Columns(_keys(source, path, path, _HEAD_RECORDS), repeated_keys=repeated)
+    with tempfile.TemporaryDirectory(prefix="ferry-head-") as tmp:  # DuckDB refuses a mark at a line's start
+        clean = Path(tmp) / f"clean.{source.format}"
+        strip_marks(source, path, "utf-8", clean, header=False)
+        return Columns(_keys(source, path, clean, _HEAD_RECORDS), repeated_keys=repeated)
 
 
 def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence | None) -> tuple[Path, Marks]:
