@@ -128,7 +128,7 @@ class Scan:
         self._pattern = mark_pattern(encoding, head) if marks else None
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._offset = 0
-        self._tail = b""  # the end of the previous chunk, for a mark split across chunks
+        self._tail = b""  # the last bytes of the previous chunk, for a mark split across two
         self._name = canonical(encoding) or encoding
         self._fits = False
         self._non_ascii: int | None = None
@@ -161,11 +161,8 @@ class Scan:
                 return
             self._non_ascii = self._offset + _NON_ASCII.search(chunk).start()
         if self._utf8_bom is None:
-            window = self._tail + chunk
-            found = window.find(UTF8_BOM)
-            if found >= 0:
-                self._utf8_bom = self._offset - len(self._tail) + found
-            self._tail = window[-2:]
+            found = self._find(chunk, UTF8_BOM, 1)
+            self._utf8_bom = found[0] if found else None
         if not self._invalid:
             try:
                 text = self._decoder.decode(chunk)
@@ -179,14 +176,30 @@ class Scan:
 
     def _find_marks(self, chunk: bytes) -> None:
         pattern, align = self._pattern
-        window = self._tail + chunk
-        start = self._offset - len(self._tail)
-        found = window.find(pattern)
-        while found >= 0:
-            at = start + found
-            if at > 0 and at % align == 0:
+        for at in self._find(chunk, pattern, align):
+            if at > 0:
                 self._count += 1
                 if len(self._marks) < _KEEP:
                     self._marks.append(at)
-            found = window.find(pattern, found + 1)
-        self._tail = window[-(len(pattern) - 1):]
+
+    def _find(self, chunk: bytes, pattern: bytes, align: int) -> list[int]:
+        """Offsets in the stream where ``pattern`` starts in this chunk (or in the last bytes before it).
+
+        A ``memchr`` for the pattern's first byte comes first: most chunks have none, and then
+        nothing else is done (no copy of the chunk, no substring search).
+        """
+        start = self._offset
+        found = []
+        if self._tail:
+            edge = (self._tail + chunk[:len(pattern) - 1]).find(pattern)
+            if edge >= 0:
+                found.append(start - len(self._tail) + edge)
+        at = chunk.find(pattern[:1])
+        if at >= 0:
+            at = chunk.find(pattern, at)
+            while at >= 0:
+                found.append(start + at)
+                at = chunk.find(pattern, at + 1)
+        keep = len(pattern) - 1
+        self._tail = chunk[-keep:] if len(chunk) >= keep else (self._tail + chunk)[-keep:]
+        return [at for at in found if at % align == 0]

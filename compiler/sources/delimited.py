@@ -50,7 +50,7 @@ def header(source: Source, path: Path) -> Columns:
         raise FerryError(_decode_error(source, path, raw, exc.start)) from None
     if not complete and "\n" in text:
         text = text[: text.rfind("\n") + 1]  # whole lines only
-    if _options(source).header and (line := repeated_header(text.splitlines(keepends=True))):
+    if _options(source).header and (line := repeated_header(text.split("\n"))):
         raise FerryError(repeated_header_error(source, path, line, "F312"))
     if not encodings.needs_transcoding(source.encoding):
         return _columns(source, path, path, encodings.duckdb_reads(source.encoding))
@@ -92,52 +92,54 @@ def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence
 def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
     """The header of a prepared file (transcoded files are UTF-8), by the names DuckDB gives it."""
     transcoded = encodings.needs_transcoding(source.encoding)
-    return _sniff(source, readable, readable, "utf-8" if transcoded else encodings.duckdb_reads(source.encoding))
+    encoding = "utf-8" if transcoded else encodings.duckdb_reads(source.encoding)
+    return _read(source, readable, lambda con: _sniff(con, source, readable, encoding))
 
 
 def _columns(source: Source, original: Path, readable: Path, encoding: str) -> Columns:
-    """The header cells as written (repeats kept) and the names DuckDB reads them by."""
-    physical = _sniff(source, original, readable, encoding)
-    if not _options(source).header:
-        return Columns(physical)
-    cells = _first_row(source, original, readable, encoding)
-    if len(cells) != len(physical):
-        return Columns(physical)  # DuckDB saw another shape as data: its names are all there is
-    names = tuple(cell.strip(" ") if cell and cell.strip(" ") else name for cell, name in zip(cells, physical))
-    return Columns(names, physical)
+    """The header cells as written (repeats kept) and the names DuckDB reads them by (one connection:
+    opening one costs more than both reads)."""
+    def read(con: duckdb.DuckDBPyConnection) -> Columns:
+        physical = _sniff(con, source, readable, encoding)
+        if not _options(source).header:
+            return Columns(physical)
+        cells = _first_row(con, source, readable, encoding)
+        if len(cells) != len(physical):
+            return Columns(physical)  # DuckDB saw another shape as data: its names are all there is
+        return Columns(tuple(cell.strip(" ") if cell and cell.strip(" ") else name  # DuckDB trims spaces
+                             for cell, name in zip(cells, physical)), physical)
+
+    return _read(source, original, read)
 
 
-def _first_row(source: Source, original: Path, readable: Path, encoding: str) -> tuple[str | None, ...]:
-    o = _options(source)
+def _read(source: Source, original: Path, read):
     con = duckdb.connect()
     try:
-        row = con.execute(
-            "SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = false, encoding = ?, "
-            "all_varchar = true, sample_size = 2048) LIMIT 1",
-            [str(readable), o.delimiter, o.quote, o.escape, encoding],
-        ).fetchone()
+        return read(con)
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F306", f"cannot read {original} as CSV: {first_line(exc)}", source.path_span,
                                     "check `options` (delimiter, quote, encoding) against the file")) from None
     finally:
         con.close()
+
+
+def _first_row(con: duckdb.DuckDBPyConnection, source: Source, readable: Path, encoding: str) -> tuple:
+    o = _options(source)
+    row = con.execute(
+        "SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = false, encoding = ?, "
+        "all_varchar = true, sample_size = 2048) LIMIT 1",
+        [str(readable), o.delimiter, o.quote, o.escape, encoding],
+    ).fetchone()
     return tuple(row or ())
 
 
-def _sniff(source: Source, original: Path, readable: Path, encoding: str) -> tuple[str, ...]:
+def _sniff(con: duckdb.DuckDBPyConnection, source: Source, readable: Path, encoding: str) -> tuple[str, ...]:
     o = _options(source)
-    con = duckdb.connect()
-    try:
-        row = con.execute(
-            "SELECT Columns FROM sniff_csv(?, delim = ?, quote = ?, escape = ?, header = ?, "
-            "encoding = ?, all_varchar = true, sample_size = 2048)",
-            [str(readable), o.delimiter, o.quote, o.escape, o.header, encoding],
-        ).fetchall()[0]
-    except duckdb.Error as exc:
-        raise FerryError(Diagnostic("F306", f"cannot read {original} as CSV: {first_line(exc)}", source.path_span,
-                                    "check `options` (delimiter, quote, encoding) against the file")) from None
-    finally:
-        con.close()
+    row = con.execute(
+        "SELECT Columns FROM sniff_csv(?, delim = ?, quote = ?, escape = ?, header = ?, "
+        "encoding = ?, all_varchar = true, sample_size = 2048)",
+        [str(readable), o.delimiter, o.quote, o.escape, o.header, encoding],
+    ).fetchall()[0]
     return tuple(col["name"] for col in row[0])
 
 

@@ -128,12 +128,13 @@ def strip_marks(source: Source, path: Path, encoding: str, out: Path, header: bo
 
     The mark that starts the file is the file's own and is not counted. With ``header``, a
     line that starts with a mark and repeats line 1 is an error (F608). ``named``: the file
-    errors name, when ``path`` is a transcoded copy of it (same lines).
+    errors name, when ``path`` is a transcoded copy of it (same lines). Lines end at ``\\n`` only,
+    as they are counted everywhere else.
     """
     codec = encodings.canonical(encoding) or encoding
     errors = "surrogateescape" if codec.startswith("utf-8") else "strict"  # DuckDB reports bad bytes as it would
     count, lines, first = 0, [], None
-    with path.open(encoding=codec, errors=errors, newline="") as src, \
+    with path.open(encoding=codec, errors=errors, newline="\n") as src, \
             out.open("w", encoding=codec, errors=errors, newline="") as sink:
         for number, line in enumerate(src, start=1):
             if number == 1:

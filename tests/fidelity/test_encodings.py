@@ -195,6 +195,7 @@ def scanned(data: bytes, encoding: str, cuts: list[int]) -> encodings.Evidence:
        st.sampled_from(CODE_PAGES), st.lists(st.integers(0, 200), max_size=6), st.booleans())
 @example(["SPÓŁKA", "Akcyjna"], "cp1250", "cp1250", [3], False)  # a true positive of the rule, by chance
 @example(["Paweł", "Żółtek"], "utf-8", "cp1250", [5, 6], False)  # the file, a sequence cut in two
+@example(["Łódź"], "cp1250", "cp1250", [2, 3], True)  # a UTF-8 mark fed a byte at a time: part of it is UTF-8
 def test_the_streaming_scan_agrees_with_the_rule(words, written_in, declared, cuts, bom):
     text = " ".join(words)
     data = (codecs.BOM_UTF8 if bom else b"") + text.encode(written_in, errors="replace")
@@ -207,6 +208,7 @@ def test_the_streaming_scan_agrees_with_the_rule(words, written_in, declared, cu
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(WORDS + ["\ufeff", "\n"]), min_size=1, max_size=20), st.sampled_from(("utf-8", "utf-16")),
        st.lists(st.integers(0, 300), max_size=6))
+@example(["a", "\ufeff", "b"], "utf-8", [1, 2, 3])  # a mark fed one byte at a time
 def test_the_scan_finds_every_byte_order_mark_after_the_start(parts, encoding, cuts):
     text = "".join(parts)
     data = text.encode(encoding)  # utf-16: Python writes its own mark first, so every U+FEFF of the text is after it
