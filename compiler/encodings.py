@@ -16,10 +16,12 @@ so a UTF-8 file declared in one loads as mojibake (``PaweĹ‚``) without an
 error. The rule that tells them apart (``Evidence.utf8``): the file has at
 least one byte >= 0x80 and every such byte belongs to a well-formed UTF-8
 multi-byte sequence, or it holds a UTF-8 byte-order mark (EF BB BF) anywhere.
-Real text in a code page almost never passes: an accented letter must then be
-followed by exactly the right number of bytes from 0x80-0xBF, which are
-symbols or capitals in these code pages (tests/fidelity/test_encodings.py
-measures it per code page).
+Real text in a code page almost never passes: every accented letter must then
+be followed by exactly the right number of bytes from 0x80-0xBF, which are
+symbols or capitals in these code pages. The exception is upper-case pairs
+such as cp1250 ``ÓŁ`` (d3 a3, SPÓŁKA); tests/fidelity/test_encodings.py
+measures the rate per code page, and the error's hint names the case when the
+UTF-8 reading holds nothing the declared code page could (``Evidence.fits``).
 """
 
 from __future__ import annotations
@@ -118,9 +120,10 @@ class Evidence:
 class Scan:
     """Fed a file's chunks in order (while it is hashed anyway), collects ``Evidence``.
 
-    Costs a ``find`` per chunk for byte-order marks, and for single-byte code pages an
-    ``isascii`` per chunk until the first non-ASCII byte, then UTF-8 decoding only as long
-    as the bytes stay valid UTF-8 (a real cp1250 file stops at its first accented letter).
+    Costs a ``memchr`` per chunk for the first byte of a byte-order mark, and for single-byte
+    code pages an ``isascii`` per chunk until the first non-ASCII byte, then UTF-8 decoding only
+    as long as the bytes stay valid UTF-8 (a real cp1250 file stops at its first accented
+    letter). On 110 MiB: 1.02x the time of hashing alone for UTF-8 and cp1250 files.
     """
 
     def __init__(self, encoding: str, head: bytes = b"", *, marks: bool = True):

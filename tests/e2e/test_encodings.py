@@ -1,9 +1,9 @@
 """Encodings, byte-order marks and repeated header names through `ferry run`.
 
 A project with a cp1250 CSV, a UTF-8 CSV whose header repeats `telefon` and that has a second
-export joined on after a byte-order mark, and NDJSON with marks at a line start and inside a
-value. The run loads every value exactly (no U+FEFF anywhere), reads `telefon#2` as the second
-column, and says in its manifest what it removed. Then the data files are swapped for broken ones
+export joined on after a byte-order mark, NDJSON with marks at a line start and inside a value,
+and a sheet whose header has `Telefon` and `telefon`. The run loads every value exactly (no
+U+FEFF anywhere), reads `telefon#2` as the second column, and says in its manifest what it removed. Then the data files are swapped for broken ones
 whose flaw lies past what `validate` reads: each `ferry run` exits 1 with a located one-line error
 and leaves the target as it was.
 """
@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
 from compiler import api
@@ -29,6 +30,7 @@ sources:
   firmy: {path: data/firmy.csv, id: firma_id, options: {delimiter: ";", encoding: cp1250}}
   kontakty: {path: data/kontakty.csv, id: kontakt_id}
   notatki: {path: data/notatki.ndjson, id: id}
+  opiekunowie: {path: data/opiekunowie.xlsx, id: id}
 entities:
   firma:
     source: firmy
@@ -41,6 +43,9 @@ entities:
   notatka:
     source: notatki
     fields: {tekst: tekst}
+  opiekun:
+    source: opiekunowie
+    fields: {nazwisko: nazwisko, sluzbowy: "Telefon#1", prywatny: "telefon#2"}
 """
 
 FIRMY = [("1", "Łódzka Fabryka Mebli sp. z o.o.", "Łódź"), ("2", "Przedsiębiorstwo „Dąbrówka” s.c.", "Gdańsk"),
@@ -79,6 +84,10 @@ def project(tmp_path_factory) -> tuple[Path, Path, Path, str]:
     (root / "data" / "firmy.csv").write_bytes(firmy_csv(FIRMY))
     (root / "data" / "kontakty.csv").write_bytes(KONTAKTY.encode("utf-8"))
     (root / "data" / "notatki.ndjson").write_bytes(NOTATKI.encode("utf-8"))
+    book = openpyxl.Workbook()
+    for row in (("id", "nazwisko", "Telefon", "telefon"), (1, "Wiśniewska", "+48 22 111 22 33", "+48 600 100 200")):
+        book.active.append(row)
+    book.save(root / "data" / "opiekunowie.xlsx")
     spec = root / "encodings.yaml"
     spec.write_text(SPEC, encoding="utf-8")
     out = root / "generated"
@@ -98,6 +107,8 @@ def test_values_load_exactly_and_the_second_telefon_is_the_mobile(project):
         ("Zoë Lefèvre", None, "+33 6 12 34 56 78", "zoe@example.fr"),
         ("Олена Коваленко", "+380 44 123 4567", "+380 67 123 4567", "olena@example.ua"),
     ]
+    assert query(target, "SELECT nazwisko, sluzbowy, prywatny FROM opiekun") == [
+        ("Wiśniewska", "+48 22 111 22 33", "+48 600 100 200")]
     assert query(target, "SELECT tekst FROM notatka ORDER BY tekst") == [
         ("Rückruf erbeten",), ("Spotkanie w środę",), ("Передзвонити",)]
     keys = query(target, "SELECT source_key FROM _ferry.kontakt_crosswalk UNION ALL "

@@ -154,3 +154,32 @@ def test_repeated_xlsx_header_names_are_read_as_duckdb_names_them(tmp_path):
 def test_the_stage_selects_an_occurrence_by_duckdbs_name_under_the_specs():
     sql = compile_stage(csv_source("c.csv"), ("id", "phone#1", "phone#2", "a#2#1"), 1)[0].sql(dialect="duckdb")
     assert '"phone" AS "phone#1"' in sql and '"phone_1" AS "phone#2"' in sql and '"a#2" AS "a#2#1"' in sql
+
+
+def test_a_repeated_xlsx_header_name_must_be_chosen(tmp_path):
+    import openpyxl
+
+    from compiler import api
+
+    book = openpyxl.Workbook()
+    book.active.append(("id", "Telefon", "telefon"))
+    book.active.append((1, "+48 22 111 22 33", "+48 600 100 200"))
+    book.save(tmp_path / "o.xlsx")
+    spec = tmp_path / "s.yaml"
+    text = "version: 1\nsources:\n  o: {path: o.xlsx, id: id}\nentities:\n  owner:\n    source: o\n    fields: {p: %s}\n"
+    spec.write_text(text % "telefon", encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.validate_spec(spec)
+    assert [d.check_tuple() for d in info.value.diagnostics] == [("F313", 7, 17)]
+    assert "'Telefon' (column 2), 'telefon' (column 3)" in info.value.diagnostics[0].message
+    spec.write_text(text % '"telefon#2"', encoding="utf-8")
+    assert api.validate_spec(spec).entity("owner").fields[0].columns == ("telefon#2",)
+
+
+def test_repeated_json_keys_are_found_in_the_head_with_their_line(tmp_path):
+    (tmp_path / "a.json").write_text('[\n {"id": 1, "a": {"x": 1, "x": 2}},\n {"id": 2,\n  "a": 3, "a": 4, "b": 1, "b": 2}\n]',
+                                     encoding="utf-8")
+    (tmp_path / "n.ndjson").write_text('{"id": 1}\n\n{"id": 2, "id": 3}\n', encoding="utf-8")
+    found = {name: read_header(Source("s", name, fmt, "id", JsonOptions(), SPAN, SPAN, SPAN), tmp_path).repeated_keys
+             for name, fmt in (("a.json", "json"), ("n.ndjson", "ndjson"))}
+    assert found == {"a.json": (("a", 3), ("b", 3)), "n.ndjson": (("id", 3),)}  # a nested object's keys are its own
