@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import tempfile
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import duckdb
 
@@ -28,6 +29,7 @@ from compiler.sources.evidence import MARK, Marks, check_utf8, repeated_header, 
 
 _HEAD_BYTES = 256 * 1024
 _CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 def _options(source: Source) -> CsvOptions:
@@ -112,7 +114,7 @@ def _columns(source: Source, original: Path, readable: Path, encoding: str) -> C
     return _read(source, original, read)
 
 
-def _read(source: Source, original: Path, read):
+def _read(source: Source, original: Path, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
     con = duckdb.connect()
     try:
         return read(con)
