@@ -179,6 +179,9 @@ def _print_run(manifest: api.run_module.RunManifest) -> None:
         out.print(f"dedup {d['entity']} {d['rule']}: {compared}{d['pairs_matched']} matched{skipped}")
     if any(c.merged for c in manifest.entities):
         out.print(f"duplicate clusters for review: ferry review {manifest.spec['path']}")
+    for record in manifest.inputs:
+        for note in record.notes:
+            out.print(f"{record.path}: {note}", markup=False)
     if manifest.unresolved_references:
         causes = ", ".join(f"{n} {cause}" for cause, n in manifest.unresolved_by_cause.items())
         out.print(f"{manifest.unresolved_references} references left empty (parent {causes}), "

@@ -42,6 +42,7 @@ class CsvOptions:
     header: bool = True
     quote: str = '"'
     escape: str = '"'
+    encoding_check: str = "error"  # a single-byte ``encoding`` on a UTF-8 file: error, or warn (compiler.encodings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class JsonOptions:
 @dataclass(frozen=True, slots=True)
 class XmlOptions:
     record: str  # "/export/deals/deal" from the root, or "deal" at any depth
+    encoding_check: str = "error"  # the declared code page is single-byte but the bytes are UTF-8: error, or warn
 
 
 SourceOptions = CsvOptions | XlsxOptions | JsonOptions | XmlOptions
@@ -72,11 +74,11 @@ JSON_READ_FORMAT: dict[str, str] = {"json": "array", "ndjson": "newline_delimite
 
 #: Which options each format takes, by the spec's key names (checked by ``validate``).
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "csv": ("delimiter", "encoding", "header", "quote", "escape"),
+    "csv": ("delimiter", "encoding", "header", "quote", "escape", "encoding_check"),
     "xlsx": ("sheet", "header_row"),
     "json": (),
     "ndjson": (),
-    "xml": ("record",),
+    "xml": ("record", "encoding_check"),
 }
 
 

@@ -47,6 +47,8 @@ class InputRecord:
     bytes: int
     encoding: str
     transcoded: bool
+    marks_removed: int = 0  # byte-order marks (U+FEFF) after the start of the file, removed (sources.evidence)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +146,9 @@ def _sql_error(entry: dict[str, Any], exc: duckdb.Error, inputs: dict[str, Input
         record = inputs[source]
         line = _LINE.search(text)
         where = Span(record.path, int(line.group(1)) if line else 0, 1 if line else 0)
-        return _fail("F603", f"cannot read source '{source}': {first}", where,
-                     "check the source's options (delimiter, quote, encoding) and the file's lines")
+        code, hint = sources.read_error_hint(text) or (
+            "F603", "check the source's options (delimiter, quote, encoding) and the file's lines")
+        return _fail(code, f"cannot read source '{source}': {first}", where, hint)
     return _fail("F604", f"{file} failed: {first}", Span(file), "the target may hold tables ferry did not create")
 
 
@@ -207,7 +210,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             prepared = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
             readable[entry["variable"]] = prepared.readable
             inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
-                                                prepared.bytes, entry["encoding"], prepared.transcoded)
+                                                prepared.bytes, entry["encoding"], prepared.transcoded,
+                                                prepared.marks_removed, prepared.notes)
         existed = target.exists()
         # A first run builds the database beside the target and renames it into place once committed
         # and closed: a run killed before that leaves no target at all, not an empty one.

@@ -9,9 +9,11 @@ them in Excel, so nothing is guessed later:
 - booleans: ``true`` / ``false``; empty cells and empty strings: NULL.
 
 Header cells are the column names: an empty one is named ``column_<n>`` (its
-1-based position) and a repeated one gets ``_2``, ``_3``... Rows with no
-value at all are skipped (Excel keeps formatted empty rows); values to the
-right of the last named column are not read.
+1-based position). A repeated name is written as it is, so DuckDB names the
+second ``name_1`` as it does in any CSV, and a spec says ``name#2``
+(``compiler.headers``). Rows with no value at all are skipped (Excel keeps
+formatted empty rows); values to the right of the last named column are not
+read. A byte-order mark (U+FEFF) in a cell is removed and counted.
 """
 
 from __future__ import annotations
@@ -23,30 +25,34 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
+from compiler import encodings
 from compiler.errors import Diagnostic, FerryError, did_you_mean
+from compiler.headers import Columns, duckdb_names
 from compiler.model import Source, XlsxOptions
+from compiler.sources.evidence import MARK, MarkLog, Marks
 
 
-def header(source: Source, path: Path) -> tuple[str, ...]:
+def header(source: Source, path: Path) -> Columns:
     with _Sheet(source, path) as sheet:
-        return sheet.columns
+        return Columns(sheet.columns, duckdb_names(sheet.columns))
 
 
-def prepare(source: Source, path: Path, workdir: Path) -> Path:
+def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence | None) -> tuple[Path, Marks]:
     out = workdir / f"{source.name}.xlsx.csv"
+    marks = MarkLog()
     with _Sheet(source, path) as sheet, out.open("w", encoding="utf-8", newline="") as sink:
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(sheet.columns)
         written = 0
         try:
-            for row in sheet.rows():
-                writer.writerow(row)
+            for number, row in sheet.rows():
+                writer.writerow([marks.clean(v, number) if v is not None and MARK in v else v for v in row])
                 written += 1
         except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise sheet.error(f"{path}: sheet '{sheet.sheet.title}' is unreadable after data row {written} "
                               f"({type(exc).__name__}: {exc})", "the file is damaged or cut short; re-export it") \
                 from None
-    return out
+    return out, marks.marks()
 
 
 def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
@@ -72,20 +78,11 @@ def cell_text(value: Any) -> str | None:
 
 
 def column_names(cells: tuple[Any, ...]) -> tuple[str, ...]:
-    """Header cells to unique, non-empty names; trailing empty cells are not columns."""
-    texts = [cell_text(c) for c in cells]
-    while texts and texts[-1] is None:
+    """Header cells to non-empty names, repeats kept; trailing empty cells are not columns."""
+    texts = [(cell_text(c) or "").replace(MARK, "").strip() for c in cells]
+    while texts and not texts[-1]:
         texts.pop()
-    wanted = [text.strip() if text and text.strip() else f"column_{position}"
-              for position, text in enumerate(texts, start=1)]
-    names: list[str] = []
-    for name in wanted:
-        unique, n = name, 1
-        while unique in names or (unique != name and unique in wanted):
-            n += 1
-            unique = f"{name}_{n}"
-        names.append(unique)
-    return tuple(names)
+    return tuple(text or f"column_{position}" for position, text in enumerate(texts, start=1))
 
 
 class _Sheet:
@@ -120,12 +117,13 @@ class _Sheet:
     def __exit__(self, *exc: object) -> None:
         self.book.close()
 
-    def rows(self) -> Iterator[list[str | None]]:
+    def rows(self) -> Iterator[tuple[int, list[str | None]]]:
+        """(sheet row number, values) for each row with a value."""
         width = len(self.columns)
-        for cells in self._rows:
+        for number, cells in enumerate(self._rows, start=self.options.header_row + 1):
             values = [cell_text(c) for c in cells[:width]]
             if any(v is not None for v in values):
-                yield values + [None] * (width - len(values))
+                yield number, values + [None] * (width - len(values))
 
     def _pick_sheet(self) -> Any:
         wanted = self.options.sheet

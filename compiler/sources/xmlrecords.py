@@ -12,7 +12,10 @@ root, or ``deal`` at any depth. Inside a record:
   joined with ``"; "``, in document order; whitespace-only text is no value.
 
 Namespace prefixes are dropped (``crm:deal`` is ``deal``). The encoding is the
-one the XML declaration states. At run time the records are written as NDJSON
+one the XML declaration states; a file whose declaration names a single-byte
+code page (windows-1250) but whose bytes are UTF-8 is an error (F311, F607;
+``sources.evidence``). A byte-order mark (U+FEFF) inside a value is removed and
+counted, never loaded. At run time the records are written as NDJSON
 (``model.READS_AS``), one object per record, so a column that appears only in
 later records is still read; at validate time only the first records are read.
 pyexpat with callbacks is the fastest XML route in the standard library.
@@ -20,16 +23,23 @@ pyexpat with callbacks is the fastest XML route in the standard library.
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from pathlib import Path
 from typing import Callable
 from xml.parsers import expat
 
+from compiler import encodings
 from compiler.errors import Diagnostic, FerryError
+from compiler.headers import Columns
 from compiler.model import Source, XmlOptions
 from compiler.sources import documents
+from compiler.sources.evidence import MARK, MarkLog, Marks, check_utf8
 
 _HEAD_RECORDS = 1000
+_HEAD_BYTES = 256 * 1024
+_DECLARATION = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _CHUNK = 1 << 20
 _SEPARATOR = "; "
 
@@ -40,10 +50,29 @@ class _Enough(Exception):
     """Raised from a callback to stop parsing once the head has been read."""
 
 
-def header(source: Source, path: Path) -> tuple[str, ...]:
+def declared_encoding(head: bytes) -> str:
+    """The encoding an XML file declares (UTF-16 by its byte-order mark; UTF-8 when it says nothing).
+
+    >>> declared_encoding(b'<?xml version="1.0" encoding="windows-1250"?><a/>'), declared_encoding(b"<a/>")
+    ('windows-1250', 'utf-8')
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    found = _DECLARATION.match(head.removeprefix(encodings.UTF8_BOM).lstrip())
+    return found.group(1).decode("ascii") if found else "utf-8"
+
+
+def header(source: Source, path: Path) -> Columns:
     if not _record(source):
         raise FerryError(Diagnostic("F310", f"source '{source.name}' is XML and needs `options.record`",
                                     source.span, "name the repeating element, e.g. `options: {record: /export/deals/deal}`"))
+    with path.open("rb") as fh:
+        raw = fh.read(_HEAD_BYTES)
+    encoding = declared_encoding(raw)
+    if encodings.single_byte(encoding):
+        scan = encodings.Scan(encoding)
+        scan.feed(raw)
+        check_utf8(source, path, encoding, scan.result(final=len(raw) < _HEAD_BYTES), "F311", before=raw)
     columns: dict[str, None] = {}
     seen: list[int] = [0]
 
@@ -58,15 +87,15 @@ def header(source: Source, path: Path) -> tuple[str, ...]:
         paths = ", ".join(sorted(flattener.paths)[:8])
         raise FerryError(Diagnostic("F308", f"{path}: no element matches record path '{_record(source)}'",
                                     source.option_span("record"), f"paths in the file include: {paths}"))
-    return tuple(columns)
+    return Columns(tuple(columns))
 
 
-def prepare(source: Source, path: Path, workdir: Path) -> Path:
+def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence | None) -> tuple[Path, Marks]:
     out = workdir / f"{source.name}.xml.ndjson"
     with out.open("w", encoding="utf-8") as sink:
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        _parse(source, path, lambda record: sink.write(dumps(record) + "\n"))
-    return out
+        flattener = _parse(source, path, lambda record: sink.write(dumps(record) + "\n"))
+    return out, flattener.marks.marks()
 
 
 def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
@@ -91,6 +120,8 @@ class _Flattener:
         self.record: Record = {}
         self.texts: list[list[str]] = []  # text collected per open element inside the record
         self.paths: set[str] = set()  # element paths seen outside records, for the hint when nothing matches
+        self.marks = MarkLog()  # byte-order marks removed from values
+        self.line: Callable[[], int] = lambda: 0  # the parser's current line, set by ``_parse``
 
     def _is_record(self) -> bool:
         if self.absolute:
@@ -98,6 +129,8 @@ class _Flattener:
         return tuple(self.stack[-len(self.want):]) == self.want
 
     def _add(self, key: str, value: str) -> None:
+        if MARK in value:
+            value = self.marks.clean(value, self.line())
         if not value.strip():
             return
         old = self.record.get(key)
@@ -141,6 +174,7 @@ def _parse(source: Source, path: Path, emit: Callable[[Record], None]) -> _Flatt
     parser.StartElementHandler = flattener.start
     parser.EndElementHandler = flattener.end
     parser.CharacterDataHandler = flattener.text
+    flattener.line = lambda: parser.CurrentLineNumber
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):

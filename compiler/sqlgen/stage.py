@@ -9,6 +9,9 @@ per field, where a failure becomes a reject with a reason. Each row gets its
 1-based position in the file (``_ferry_row``), which every reject and
 crosswalk row carries back to the source. The file path is not in the SQL: the
 runner sets a DuckDB variable, so compiled output is the same on every machine.
+A column the spec names ``phone#2`` (the second of two header cells named
+``phone``) is selected by DuckDB's name for it, ``phone_1``, and staged under
+the spec's name (``compiler.headers``; ``validate`` checks the file agrees).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler import encodings
+from compiler.headers import read_name
 from compiler.model import JSON_READ_FORMAT, READS_AS, CsvOptions, Source
 from compiler.sqlgen import names
 
@@ -66,7 +70,7 @@ def compile_stage(source: Source, columns: tuple[str, ...], readers: int) -> tup
     row_number = exp.Window(this=exp.RowNumber(), over="OVER")
     select = exp.select(
         exp.alias_(row_number, names.ROW, quoted=True),
-        *(names.col(c) for c in columns),
+        *(_staged(source, c) for c in columns),
     ).from_(exp.Table(this=read_source(source, columns)))
     create = exp.Create(
         this=names.stage_table(source),
@@ -76,3 +80,9 @@ def compile_stage(source: Source, columns: tuple[str, ...], readers: int) -> tup
         expression=select,
     )
     return (create,)
+
+
+def _staged(source: Source, column: str) -> exp.Expression:
+    """A source column under the spec's name for it (``"phone_1" AS "phone#2"``)."""
+    read = read_name(column, source.format)
+    return names.col(column) if read == column else exp.alias_(names.col(read), column, quoted=True)

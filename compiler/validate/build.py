@@ -99,7 +99,7 @@ def _options(fmt: str, opts: dict[str, Any]) -> SourceOptions:
         sheet = opts.get("sheet")
         return XlsxOptions(sheet=sheet, header_row=opts.get("header_row", 1))
     if fmt == "xml":
-        return XmlOptions(record=opts.get("record", ""))
+        return XmlOptions(record=opts.get("record", ""), encoding_check=opts.get("encoding_check", "error"))
     if fmt in ("json", "ndjson"):
         return JsonOptions()
     return CsvOptions(
@@ -108,6 +108,7 @@ def _options(fmt: str, opts: dict[str, Any]) -> SourceOptions:
         header=opts.get("header", True),
         quote=opts.get("quote", '"'),
         escape=opts.get("escape", '"'),
+        encoding_check=opts.get("encoding_check", "error"),
     )
 
 

@@ -1,4 +1,4 @@
-"""What semantic checks see: the spec, and each source's header as read from disk."""
+"""What semantic checks see: the spec, and each source's columns as read from disk."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from compiler.errors import Diagnostic
+from compiler.headers import Columns
 from compiler.model import Spec
 
-#: A source's column names, or the diagnostic explaining why they could not be read.
-Header = tuple[str, ...] | Diagnostic
+#: A source's columns, or the diagnostic explaining why they could not be read.
+Header = Columns | Diagnostic
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,5 +19,10 @@ class Context:
     headers: Mapping[str, Header]
 
     def columns(self, source: str) -> tuple[str, ...] | None:
+        """The source's column names as its file writes them (a repeated name appears more than once)."""
         header = self.headers.get(source)
-        return header if isinstance(header, tuple) else None
+        return header.names if isinstance(header, Columns) else None
+
+    def header(self, source: str) -> Columns | None:
+        header = self.headers.get(source)
+        return header if isinstance(header, Columns) else None

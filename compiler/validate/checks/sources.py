@@ -1,20 +1,26 @@
-"""F3xx: sources must be readable and have the columns the spec names."""
+"""F3xx: sources must be readable and have the columns the spec names, each unambiguously."""
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from compiler.errors import Diagnostic, Span, did_you_mean
-from compiler.model import FORMAT_OPTIONS
+from compiler.headers import HEADER_FORMATS, Columns, fold, read_name, selector
+from compiler.model import FORMAT_OPTIONS, Source
 from compiler.validate.checks.context import Context, Header
 
 
 def check_readable(ctx: Context) -> Iterable[Diagnostic]:
-    """F301, F305-F308, F310: a source file must exist and be readable with its options.
+    """F301, F305-F308, F310-F312: a source file must exist and be readable with its options.
+
+    F311: a file declared in a single-byte code page whose bytes are UTF-8. F312: a line
+    after a byte-order mark that repeats the header (two exports joined into one file).
 
     Bad::
 
         sources: {contacts: {path: data/contact.csv, id: id}}   # file is contacts.csv
+        sources: {contacts: {path: data/contacts.csv, id: id, options: {encoding: cp1250}}}   # a UTF-8 file
 
     Good::
 
@@ -26,16 +32,57 @@ def check_readable(ctx: Context) -> Iterable[Diagnostic]:
             yield header
 
 
-def _missing(ctx: Context, source: str, column: str, span: Span, what: str) -> Iterable[Diagnostic]:
-    columns = ctx.columns(source)
-    if columns is None or column in columns:
+_SUFFIX = re.compile(r"^(.+)_([1-9][0-9]*)$")
+
+
+def _column(ctx: Context, source_name: str, column: str, span: Span, what: str) -> Iterable[Diagnostic]:
+    """F302-F304 for a column the file lacks; F313-F316 for one it has but not unambiguously."""
+    header, source = ctx.header(source_name), ctx.spec.source(source_name)
+    if header is None or source is None:
         return
-    yield Diagnostic(
-        _CODES[what],
-        f"source '{source}' has no column '{column}' ({what})",
-        span,
-        did_you_mean(column, columns),
-    )
+    if source.format not in HEADER_FORMATS:
+        if column not in header.names:
+            yield _missing(source, header, column, span, what)
+        elif column in dict(header.repeated_keys):
+            line = dict(header.repeated_keys)[column]
+            yield Diagnostic("F316", f"{source.path}:{line}: an object repeats the key '{column}' ({what} of source "
+                                     f"'{source.name}'), and nothing tells which value is meant", span,
+                             "re-export the file with one value per key")
+        return
+    base, n = selector(column)
+    if base not in header.names:
+        yield _missing(source, header, base, span, what)
+        return
+    group = [i for i, name in enumerate(header.names) if fold(name) == fold(base)]
+    if n is None and len(group) > 1:
+        listed = ", ".join(f"'{header.names[i]}' (column {i + 1})" for i in group)
+        case = " (SQL ignores case in names)" if len({header.names[i] for i in group}) > 1 else ""
+        yield Diagnostic("F313", f"source '{source.name}' has {len(group)} columns named '{base}'{case}: {listed}; "
+                                 f"'{column}' ({what}) does not say which", span,
+                         f"write '{base}#1' for the first, '{base}#2' for the second, and so on")
+        return
+    if n is not None and n > len(group):
+        yield Diagnostic("F314", f"'{column}' ({what}) names column {n} called '{base}', but source '{source.name}' "
+                                 f"has {len(group)}", span,
+                         f"write '{base}'" if len(group) == 1 else f"write '{base}#1' to '{base}#{len(group)}'")
+        return
+    position = group[(n or 1) - 1]
+    wanted = read_name(column, source.format)
+    bound = [j for j, name in enumerate(header.physical) if fold(name) == fold(wanted)]
+    if bound != [position]:
+        got = f"column {bound[0] + 1}" if bound else "no column"
+        yield Diagnostic("F315", f"DuckDB reads column {position + 1} of source '{source.name}' ('{header.names[position]}') "
+                                 f"as '{header.physical[position]}', so '{column}' ({what}) would read {got}", span,
+                         "a repeated header name was renamed onto this one: rename one of the columns in the file")
+
+
+def _missing(source: Source, header: Columns, column: str, span: Span, what: str) -> Diagnostic:
+    hint = did_you_mean(column, header.names)
+    suffixed = _SUFFIX.match(column)
+    if source.format in HEADER_FORMATS and suffixed and header.names.count(suffixed.group(1)) > 1:
+        base, k = suffixed.group(1), int(suffixed.group(2))
+        hint = f"'{base}' repeats in the header: write '{base}#{k + 1}' for its occurrence number {k + 1}"
+    return Diagnostic(_CODES[what], f"source '{source.name}' has no column '{column}' ({what})", span, hint)
 
 
 _CODES = {"id column": "F302", "field": "F303", "reference": "F304"}
@@ -48,19 +95,23 @@ def check_id_column(ctx: Context) -> Iterable[Diagnostic]:
     Good::  contacts: {path: data/contacts.csv, id: contact_id}
     """
     for source in ctx.spec.sources:
-        yield from _missing(ctx, source.name, source.id_column, source.id_span, "id column")
+        yield from _column(ctx, source.name, source.id_column, source.id_span, "id column")
 
 
 def check_field_columns(ctx: Context) -> Iterable[Diagnostic]:
-    """F303: every field's ``from`` must be a column of the entity's source.
+    """F303: every field's ``from`` must be a column of the entity's source; F313-F316: exactly one.
 
-    Bad::   fields: {email: e_mail}
-    Good::  fields: {email: email}
+    A header that repeats a name (``phone;...;phone``) needs ``phone#1`` or ``phone#2`` (F313,
+    F314); a column whose name DuckDB gave to a repeat cannot be read (F315); a JSON object
+    that repeats a key the spec reads cannot be read (F316). The same holds for ids and references.
+
+    Bad::   fields: {email: e_mail, phone: phone}      # the header has two 'phone' columns
+    Good::  fields: {email: email, phone: "phone#2"}
     """
     for entity in ctx.spec.entities:
         for field in entity.fields:
             for column, span in zip(field.columns, field.column_spans):
-                yield from _missing(ctx, entity.source, column, span, "field")
+                yield from _column(ctx, entity.source, column, span, "field")
 
 
 def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
@@ -71,7 +122,7 @@ def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
     """
     for entity in ctx.spec.entities:
         for ref in entity.references:
-            yield from _missing(ctx, entity.source, ref.column, ref.column_span, "reference")
+            yield from _column(ctx, entity.source, ref.column, ref.column_span, "reference")
 
 
 def check_options(ctx: Context) -> Iterable[Diagnostic]:
