@@ -196,6 +196,8 @@ class FuzzyRule:
     block: tuple[str, ...]  # SQL expressions over the entity's fields (validated like checks)
     max_block: int
     span: Span
+    q: int = 2  # jaccard: the length of the compared character q-grams
+    q_span: Span | None = None  # where ``q`` was written (None: not written)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from compiler.model import Spec
 from compiler.order import LinkStep, LoadOrder, LoadStep, StageStep, Step
-from compiler.sqlgen import names
+from compiler.sqlgen import fold, names
 from compiler.sqlgen.entity import REASON_TYPE
 from compiler.sqlgen.load import compile_link, compile_load, compile_tables
 from compiler.sqlgen.stage import compile_stage
@@ -53,7 +53,8 @@ def _create_table(table: exp.Table, columns: list[exp.ColumnDef]) -> exp.Create:
 
 def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
     """ferry's bookkeeping tables, recreated empty each run so a rerun starts from the same state,
-    and the target tables, created if missing (they keep other tools' records between runs)."""
+    the ``_ferry.fold`` macros when a fuzzy rule needs it, and the target tables, created if
+    missing (they keep other tools' records between runs)."""
     schemas = sorted({names.INTERNAL_SCHEMA, spec.target.schema})
     statements: list[exp.Expression] = [
         exp.Create(this=exp.Table(this=names.ident(s)), kind="SCHEMA", exists=True) for s in schemas
@@ -77,6 +78,8 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
         _column("entity", "VARCHAR"), _column("rule", "VARCHAR"), _column("pairs_compared", "BIGINT"),
         _column("pairs_matched", "BIGINT"), _column("rows_in_skipped_blocks", "BIGINT"),
     ]))
+    if any(e.dedup is not None and e.dedup.fuzzy for e in spec.entities):
+        statements.extend(fold.compile_macros())  # what fuzzy rules compare (sqlgen.similarity)
     return (*statements, *compile_tables(spec))
 
 

@@ -5,8 +5,9 @@ Out: statements that read the entity's checked rows (``names.checked_table``):
 
 1. ``pairs``: one row per duplicate pair, from every rule. An exact key links
    each row to the first row with the same key (a star, not all pairs); a fuzzy
-   rule compares rows only within a block, and blocks above ``max_block`` rows
-   are skipped and reported.
+   rule compares rows only within a block (the compared texts and the scores are
+   ``sqlgen.similarity``'s), and blocks above ``max_block`` rows are skipped and
+   reported.
 2. ``dedup_stats``: per rule, the pairs compared and matched, and the rows left
    out by oversized blocks; the compared count comes from block sizes, so
    nothing is compared twice.
@@ -26,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import names
+from compiler.sqlgen import names, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -77,11 +78,11 @@ def _key_pairs(entity: Entity, index: int) -> exp.Select:
             .where(exp.and_(valid_row(C), exp.NEQ(this=names.col(names.ROW, C), expression=names.col("anchor", "g")))))
 
 
-def _compared_text(entity: Entity, rule: FuzzyRule, table: str | None) -> exp.Expression:
-    """The fields of a fuzzy rule as one text, case- and accent-insensitive."""
+def _compared_text(rule: FuzzyRule, table: str | None) -> exp.Expression:
+    """The fields of a fuzzy rule as one text, as ``similarity.compared`` compares it."""
     parts = [exp.cast(names.col(f, table), "VARCHAR") for f in rule.fields]
     joined = parts[0] if len(parts) == 1 else exp.func("concat_ws", _lit(" "), *parts, dialect="duckdb")
-    return exp.Nullif(this=exp.Lower(this=exp.func("strip_accents", joined)), expression=_lit(""))
+    return similarity.compared(joined)
 
 
 def _block_values(entity: Entity, rule: FuzzyRule, table: str | None) -> list[exp.Expression]:
@@ -93,32 +94,27 @@ def _block_values(entity: Entity, rule: FuzzyRule, table: str | None) -> list[ex
     return out
 
 
-def _similarity(method: str, a: exp.Expression, b: exp.Expression) -> exp.Expression:
-    if method == "levenshtein":
-        distance = exp.func("levenshtein", a, b, dialect="duckdb")
-        longer = exp.Greatest(this=exp.Length(this=a.copy()), expressions=[exp.Length(this=b.copy())])
-        return exp.Sub(this=_lit(1), expression=exp.Div(this=exp.cast(distance, "DOUBLE"), expression=longer))
-    return exp.Anonymous(this="jaccard" if method == "jaccard" else "jaro_winkler_similarity", expressions=[a, b])
-
-
 def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
-    """Valid rows with a value and every blocking key, with the size of their block."""
-    value = _compared_text(entity, rule, None)
+    """Valid rows with a compared text and every blocking key: each row's prepared value (``v``,
+    computed once per row), its blocking keys and the size of its block."""
     blocks = _block_values(entity, rule, None)
-    size = exp.Window(this=exp.Count(this=exp.Star()),
-                      partition_by=[exp.paren(b.copy()) for b in blocks])
-    return (exp.select(names.col(names.ROW), exp.alias_(value, "v", quoted=True),
-                       *(exp.alias_(b, f"b{i}", quoted=True) for i, b in enumerate(blocks)),
-                       exp.alias_(size, "n", quoted=True))
-            .from_(names.checked_table(entity))
-            .where(exp.and_(valid_row(), not_null(value.copy()), *(not_null(b.copy()) for b in blocks))))
+    texts = (exp.select(names.col(names.ROW), exp.alias_(_compared_text(rule, None), "t", quoted=True),
+                        *(exp.alias_(b, f"b{i}", quoted=True) for i, b in enumerate(blocks)))
+             .from_(names.checked_table(entity))
+             .where(exp.and_(valid_row(), *(not_null(b.copy()) for b in blocks))))
+    keys = [names.col(f"b{i}") for i in range(len(blocks))]
+    size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[k.copy() for k in keys])
+    return (exp.select(names.col(names.ROW), exp.alias_(similarity.prepared(rule, names.col("t")), "v", quoted=True),
+                       *keys, exp.alias_(size, "n", quoted=True))
+            .from_(texts.subquery(names.ident("texts"), copy=False))
+            .where(not_null(names.col("t"))))
 
 
 def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
     rule = _dedup(entity).fuzzy[index - len(_dedup(entity).keys)]
     rows = (exp.select(exp.Star()).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
             .where(exp.Between(this=names.col("n"), low=_lit(2), high=_lit(rule.max_block))))
-    score = _similarity(rule.method, names.col("v", "l"), names.col("v", "r"))
+    score = similarity.score(rule, names.col("v", "l"), names.col("v", "r"))
     same_block = [exp.EQ(this=names.col(f"b{i}", "l"), expression=names.col(f"b{i}", "r")) for i in range(len(rule.block))]
     pairs = (exp.select(exp.alias_(names.col(names.ROW, "l"), "a", quoted=True),
                         exp.alias_(names.col(names.ROW, "r"), "b", quoted=True),

@@ -83,6 +83,14 @@ def duplicates_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_duplicates", INTERNAL_SCHEMA)
 
 
+#: DuckDB macros that fold text for fuzzy comparisons (``sqlgen.fold``), in ``INTERNAL_SCHEMA``.
+FOLD, FOLD_COMMON, FOLD_RARE = "fold", "fold_common", "fold_rare"
+
+
+def fold_macro(name: str = FOLD) -> exp.Table:
+    return table(name, INTERNAL_SCHEMA)
+
+
 def dedup_stats_table() -> exp.Table:
     return table("dedup_stats", INTERNAL_SCHEMA)
 

@@ -164,7 +164,8 @@ def _dedup(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Dedup | None:
     d = at + ("dedup",)
     fuzzy = tuple(
         FuzzyRule(tuple(r["fields"]), r.get("method", "jaro_winkler"), float(r["threshold"]), tuple(r["block"]),
-                  r.get("max_block", 1000), doc.span(d + ("fuzzy", i)))
+                  r.get("max_block", 1000), doc.span(d + ("fuzzy", i)), r.get("q", 2),
+                  doc.key_span(d + ("fuzzy", i, "q")) if "q" in r else None)
         for i, r in enumerate(spec.get("fuzzy") or ())
     )
     return Dedup(

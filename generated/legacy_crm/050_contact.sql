@@ -600,28 +600,32 @@ FROM (
     FROM (
       SELECT
         "_ferry_row",
-        NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) AS "v",
-        SPLIT_PART("email", '@', 1) AS "b0",
-        COUNT(*) OVER (PARTITION BY (
-          SPLIT_PART("email", '@', 1)
-        )) AS "n"
-      FROM "_ferry_checked_contact"
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
+            ),
+            ''
+          ) AS "t",
+          SPLIT_PART("email", '@', 1) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT SPLIT_PART("email", '@', 1) IS NULL
+      ) AS "texts"
       WHERE
-        (
-          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-        )
-        AND NOT NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) IS NULL
-        AND NOT SPLIT_PART("email", '@', 1) IS NULL
+        NOT "t" IS NULL
     ) AS "s"
     WHERE
       "n" BETWEEN 2 AND 1000
@@ -632,28 +636,32 @@ FROM (
     FROM (
       SELECT
         "_ferry_row",
-        NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) AS "v",
-        SPLIT_PART("email", '@', 1) AS "b0",
-        COUNT(*) OVER (PARTITION BY (
-          SPLIT_PART("email", '@', 1)
-        )) AS "n"
-      FROM "_ferry_checked_contact"
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
+            ),
+            ''
+          ) AS "t",
+          SPLIT_PART("email", '@', 1) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT SPLIT_PART("email", '@', 1) IS NULL
+      ) AS "texts"
       WHERE
-        (
-          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-        )
-        AND NOT NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) IS NULL
-        AND NOT SPLIT_PART("email", '@', 1) IS NULL
+        NOT "t" IS NULL
     ) AS "s"
     WHERE
       "n" BETWEEN 2 AND 1000
@@ -677,28 +685,32 @@ FROM (
     FROM (
       SELECT
         "_ferry_row",
-        NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) AS "v",
-        RIGHT("phone", 8) AS "b0",
-        COUNT(*) OVER (PARTITION BY (
-          RIGHT("phone", 8)
-        )) AS "n"
-      FROM "_ferry_checked_contact"
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
+            ),
+            ''
+          ) AS "t",
+          RIGHT("phone", 8) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT RIGHT("phone", 8) IS NULL
+      ) AS "texts"
       WHERE
-        (
-          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-        )
-        AND NOT NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) IS NULL
-        AND NOT RIGHT("phone", 8) IS NULL
+        NOT "t" IS NULL
     ) AS "s"
     WHERE
       "n" BETWEEN 2 AND 1000
@@ -709,28 +721,32 @@ FROM (
     FROM (
       SELECT
         "_ferry_row",
-        NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) AS "v",
-        RIGHT("phone", 8) AS "b0",
-        COUNT(*) OVER (PARTITION BY (
-          RIGHT("phone", 8)
-        )) AS "n"
-      FROM "_ferry_checked_contact"
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
+            ),
+            ''
+          ) AS "t",
+          RIGHT("phone", 8) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT RIGHT("phone", 8) IS NULL
+      ) AS "texts"
       WHERE
-        (
-          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-        )
-        AND NOT NULLIF(
-          LOWER(
-            STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-          ),
-          ''
-        ) IS NULL
-        AND NOT RIGHT("phone", 8) IS NULL
+        NOT "t" IS NULL
     ) AS "s"
     WHERE
       "n" BETWEEN 2 AND 1000
@@ -794,28 +810,32 @@ FROM (
   FROM (
     SELECT
       "_ferry_row",
-      NULLIF(
-        LOWER(
-          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-        ),
-        ''
-      ) AS "v",
-      SPLIT_PART("email", '@', 1) AS "b0",
-      COUNT(*) OVER (PARTITION BY (
-        SPLIT_PART("email", '@', 1)
-      )) AS "n"
-    FROM "_ferry_checked_contact"
+      "t" AS "v",
+      "b0",
+      COUNT(*) OVER (PARTITION BY "b0") AS "n"
+    FROM (
+      SELECT
+        "_ferry_row",
+        NULLIF(
+          TRANSLATE(
+            LOWER(
+              "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+            ),
+            'ς',
+            'σ'
+          ),
+          ''
+        ) AS "t",
+        SPLIT_PART("email", '@', 1) AS "b0"
+      FROM "_ferry_checked_contact"
+      WHERE
+        (
+          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+        )
+        AND NOT SPLIT_PART("email", '@', 1) IS NULL
+    ) AS "texts"
     WHERE
-      (
-        "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-      )
-      AND NOT NULLIF(
-        LOWER(
-          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-        ),
-        ''
-      ) IS NULL
-      AND NOT SPLIT_PART("email", '@', 1) IS NULL
+      NOT "t" IS NULL
   ) AS "s"
   GROUP BY
     "b0",
@@ -849,28 +869,32 @@ FROM (
   FROM (
     SELECT
       "_ferry_row",
-      NULLIF(
-        LOWER(
-          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-        ),
-        ''
-      ) AS "v",
-      RIGHT("phone", 8) AS "b0",
-      COUNT(*) OVER (PARTITION BY (
-        RIGHT("phone", 8)
-      )) AS "n"
-    FROM "_ferry_checked_contact"
+      "t" AS "v",
+      "b0",
+      COUNT(*) OVER (PARTITION BY "b0") AS "n"
+    FROM (
+      SELECT
+        "_ferry_row",
+        NULLIF(
+          TRANSLATE(
+            LOWER(
+              "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+            ),
+            'ς',
+            'σ'
+          ),
+          ''
+        ) AS "t",
+        RIGHT("phone", 8) AS "b0"
+      FROM "_ferry_checked_contact"
+      WHERE
+        (
+          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+        )
+        AND NOT RIGHT("phone", 8) IS NULL
+    ) AS "texts"
     WHERE
-      (
-        "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-      )
-      AND NOT NULLIF(
-        LOWER(
-          STRIP_ACCENTS(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-        ),
-        ''
-      ) IS NULL
-      AND NOT RIGHT("phone", 8) IS NULL
+      NOT "t" IS NULL
   ) AS "s"
   GROUP BY
     "b0",

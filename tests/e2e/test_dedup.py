@@ -127,3 +127,9 @@ def test_other_field_strategies_and_the_jaccard_method(tmp_path):
     target = run_variant(tmp_path / "j", "threshold: 0.93, block: [city]}",
                          "threshold: 0.9, block: [city], method: jaccard}")
     assert frozenset("45") in clusters(target)
+    # bigrams of "malgorzata kowalczyk" (ł folded to l): 18, and "...kk" adds one: 18/19
+    best = "SELECT DISTINCT best_score FROM _ferry.person_duplicates WHERE source_key IN ('4', '5')"
+    assert query(target, best) == [(pytest.approx(18 / 19),)]
+    target = run_variant(tmp_path / "q", "threshold: 0.93, block: [city]}",
+                         "threshold: 0.9, block: [city], method: jaccard, q: 1}")
+    assert query(target, best) == [(1.0,)]  # as single letters the two names are the same set

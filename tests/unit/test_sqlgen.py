@@ -126,3 +126,24 @@ def test_spec_values_in_comments_cannot_end_the_comment(path):
             head = text.split("\n\n", 1)[0]
             assert all(line.startswith("-- ") for line in head.split("\n")), head
             assert len(head.splitlines()) == len(plain[name].split("\n\n", 1)[0].splitlines())
+
+
+def test_fold_macros_come_with_fuzzy_rules_and_run_in_duckdb():
+    assert '"_ferry"."fold"' not in compiled(spec_text("id", "email", "org"))["000_prelude.sql"]
+    data = yaml.safe_load(spec_text("id", "email", "org"))
+    data["entities"]["person"]["dedup"] = {"fuzzy": [
+        {"fields": ["email"], "threshold": 0.6, "block": ["age"], "method": "jaccard", "q": 3}]}
+    files = compiled(yaml.safe_dump(data, allow_unicode=True))
+    prelude = [s for s in statements({"000_prelude.sql": files["000_prelude.sql"]}) if "MACRO" in s]
+    assert [s.split("(")[0] for s in prelude] == [
+        'CREATE OR REPLACE MACRO "_ferry"."fold_common"', 'CREATE OR REPLACE MACRO "_ferry"."fold_rare"',
+        'CREATE OR REPLACE MACRO "_ferry"."fold"']
+    for stmt in prelude:  # fixed text round-trips through sqlglot like every other statement
+        assert sqlglot.parse_one(stmt, read="duckdb").sql(dialect="duckdb", pretty=True) == stmt
+    con = duckdb.connect()
+    con.execute('CREATE SCHEMA "_ferry"')
+    for stmt in prelude:
+        con.execute(stmt)
+    assert con.execute("SELECT _ferry.fold('Łódź Straße ǅemal')").fetchone() == ("Lodz Strasse Dzemal",)
+    person = files[next(name for name in files if name.endswith("_person.sql"))]
+    assert '"_ferry"."fold"(CAST("email" AS TEXT))' in person and 'SUBSTRING("t", "_ferry_i", 3)' in person

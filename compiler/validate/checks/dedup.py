@@ -1,4 +1,4 @@
-"""F412-F415: dedup rules and matching against the target name the entity's fields and fit their types."""
+"""F412-F417: dedup rules and matching against the target name the entity's fields and fit their types."""
 
 from __future__ import annotations
 
@@ -82,6 +82,22 @@ def check_blocks(ctx: Context) -> Iterable[Diagnostic]:
                 if problem:
                     yield Diagnostic("F414", f"block key '{text}' of entity '{entity.name}': {problem}",
                                      rule.span, hint)
+
+
+def check_q_needs_jaccard(ctx: Context) -> Iterable[Diagnostic]:
+    """F417: ``q`` (the q-gram length) belongs to ``method: jaccard``; other methods compare whole texts.
+
+    Bad::   fuzzy: [{fields: [name], threshold: 0.9, block: [city], q: 3}]
+    Good::  fuzzy: [{fields: [name], threshold: 0.6, block: [city], method: jaccard, q: 3}]
+    """
+    for entity in ctx.spec.entities:
+        if entity.dedup is None:
+            continue
+        for rule in entity.dedup.fuzzy:
+            if rule.q_span is not None and rule.method != "jaccard":
+                yield Diagnostic("F417", f"q applies to method jaccard only; this fuzzy rule of entity "
+                                 f"'{entity.name}' uses {rule.method}", rule.q_span,
+                                 "add `method: jaccard`, or remove `q`")
 
 
 def check_dedup_has_a_rule(ctx: Context) -> Iterable[Diagnostic]:
