@@ -20,15 +20,14 @@ from dataclasses import dataclass
 import jinja2
 
 from compiler import __version__
-from compiler.model import Entity, Spec
+from compiler.model import Entity, Field, Spec
 from compiler.render.adapter import Adapter, Rendered, one_line
 from compiler.sqlgen import Bundle, names
 
 SCRIPT = "load.sql"
 
-#: ferry field types -> PostgreSQL column types.
-PG_TYPES = {"string": "text", "integer": "bigint", "decimal": "numeric(18,4)", "date": "date",
-            "timestamp": "timestamp", "boolean": "boolean"}
+#: ferry field types -> PostgreSQL column types; decimal takes the field's precision and scale (``pg_type``).
+PG_TYPES = {"string": "text", "integer": "bigint", "date": "date", "timestamp": "timestamp", "boolean": "boolean"}
 
 _CROSSWALK = (("source", "text"), ("source_key", "text"), ("id", "uuid"), ("status", "text"),
               ("linked", "boolean"))
@@ -127,6 +126,13 @@ class PgLoad:
         return tuple(r for e in self.entities for r in e.references if r.target == entity)
 
 
+def pg_type(field: Field) -> str:
+    """The column type: the same precision and scale as the DuckDB table (``sqlgen.types``)."""
+    if field.type == "decimal":
+        return f"numeric({field.precision},{field.scale})"
+    return PG_TYPES[field.type]
+
+
 def _constraint(table: str, column: str) -> str:
     """PostgreSQL's own naming (``<table>_<column>_fkey``), shortened with a digest past 63 bytes."""
     name = f"{table}_{column}_fkey"
@@ -139,7 +145,7 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
     schema = quote(spec.target.postgres_schema)
     table = f"{spec.target.table_prefix}{entity.table}"
     columns = [PgColumn(quote(names.ID), "uuid")]
-    columns += [PgColumn(quote(f.name), PG_TYPES[f.type]) for f in entity.fields]
+    columns += [PgColumn(quote(f.name), pg_type(f)) for f in entity.fields]
     columns += [PgColumn(quote(r.name), "uuid") for r in entity.references]
     match = entity.match if entity.match is not None and entity.match.mode != "insert_only" else None
     pg_match = None if match is None else PgMatch(

@@ -28,6 +28,7 @@ from compiler.model import Entity, Field, Reference, Spec
 from compiler.sqlgen import dedup, ids, names
 from compiler.sqlgen.conditions import (archived_condition, check_conditions, is_null, not_null, reason,
                                     rule_conditions, typed, unique_ctes, valid_row)
+from compiler.sqlgen.conditions import cast_conditions
 from compiler.sqlgen.transforms import TRANSFORMS
 
 UUID = exp.DataType.build("UUID")
@@ -130,9 +131,7 @@ def _checked(entity: Entity, id_column: str) -> exp.Select:
     for f in entity.fields:
         value, cast = names.col(f.name, m), typed(f, m)
         outputs.append(exp.alias_(cast, f.name, quoted=True) if f.type != "string" else value)
-        if f.type != "string":
-            checks.append((exp.and_(not_null(value.copy()), is_null(cast.copy())),
-                           reason(f"invalid_{f.type}", f.name, f.column, value.copy())))
+        checks += cast_conditions(f, m)
     rejected_inputs = {name: tuple(x.column for x in failures) for name, failures in failing.items()}
     checks += rule_conditions(entity, m, rejected_inputs) + check_conditions(entity, m)
     select = (exp.select(*outputs).from_(names.table("mapped", alias=m))

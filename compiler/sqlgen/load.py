@@ -51,7 +51,7 @@ def _create_as(table: exp.Table, select: exp.Select) -> exp.Create:
 
 def _columns(entity: Entity) -> list[tuple[str, exp.DataType]]:
     """The entity table's columns, in order: id, the fields, the references."""
-    return [(names.ID, UUID), *((f.name, sql_type(f.type)) for f in entity.fields),
+    return [(names.ID, UUID), *((f.name, sql_type(f)) for f in entity.fields),
             *((r.name, UUID) for r in entity.references)]
 
 

@@ -184,7 +184,7 @@ ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
 CREATE TABLE IF NOT EXISTS "main"."deal" (
   "id" UUID,
   "title" TEXT,
-  "amount" DECIMAL(18, 4),
+  "amount" DECIMAL(12, 2),
   "currency" TEXT,
   "stage" TEXT,
   "close_date" DATE,
@@ -197,7 +197,7 @@ ALTER TABLE "main"."deal"
 ADD COLUMN IF NOT EXISTS "title" TEXT;
 
 ALTER TABLE "main"."deal"
-ADD COLUMN IF NOT EXISTS "amount" DECIMAL(18, 4);
+ADD COLUMN IF NOT EXISTS "amount" DECIMAL(12, 2);
 
 ALTER TABLE "main"."deal"
 ADD COLUMN IF NOT EXISTS "currency" TEXT;

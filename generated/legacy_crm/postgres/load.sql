@@ -124,7 +124,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_owner_crosswalk" (
 CREATE TABLE IF NOT EXISTS "public"."deal" (
   "id" uuid,
   "title" text,
-  "amount" numeric(18,4),
+  "amount" numeric(12,2),
   "currency" text,
   "stage" text,
   "close_date" date,
@@ -136,7 +136,7 @@ CREATE TABLE IF NOT EXISTS "public"."deal" (
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."deal"
   ADD COLUMN IF NOT EXISTS "title" text,
-  ADD COLUMN IF NOT EXISTS "amount" numeric(18,4),
+  ADD COLUMN IF NOT EXISTS "amount" numeric(12,2),
   ADD COLUMN IF NOT EXISTS "currency" text,
   ADD COLUMN IF NOT EXISTS "stage" text,
   ADD COLUMN IF NOT EXISTS "close_date" date,
