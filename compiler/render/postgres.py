@@ -81,6 +81,28 @@ class PgEntity:
     links: str  # quoted, schema-qualified: ferry's id -> the matched record's id
     match: PgMatch | None
     references: tuple[PgReference, ...]
+    field_types: tuple[tuple[str, str], ...] = ()  # (field, type as format_type names it)
+
+    @property
+    def same_column_types(self) -> str:
+        """Raise when a field's column exists with another type (from an earlier push)."""
+        if not self.field_types:
+            return "SELECT 1;"
+        rows = ", ".join(f"({_literal(n)}, {_literal(t)})" for n, t in self.field_types)
+        return ("DO $ferry$\n"
+                "DECLARE wrong text;\n"
+                "BEGIN\n"
+                "  SELECT string_agg(format('%s is %s in the target but the spec makes it %s', a.attname,\n"
+                "                           format_type(a.atttypid, a.atttypmod), e.type), '; ')\n"
+                "    INTO wrong\n"
+                f"    FROM pg_attribute AS a JOIN (VALUES {rows}) AS e (name, type) ON a.attname = e.name\n"
+                f"   WHERE a.attrelid = {_literal(self.table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped\n"
+                "     AND format_type(a.atttypid, a.atttypmod) <> e.type;\n"
+                "  IF wrong IS NOT NULL THEN\n"
+                f"    RAISE EXCEPTION 'table %: %: loading would convert its values; alter or drop the column first',\n"
+                f"      {_literal(self.table)}, wrong;\n"
+                "  END IF;\n"
+                "END $ferry$;")
 
     @property
     def ensure_primary_key(self) -> str:
@@ -133,6 +155,15 @@ def pg_type(field: Field) -> str:
     return PG_TYPES[field.type]
 
 
+def _catalog_name(pg: str) -> str:
+    """How ``format_type`` names a column type, to compare with an existing table's."""
+    return "timestamp without time zone" if pg == "timestamp" else pg
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _constraint(table: str, column: str) -> str:
     """PostgreSQL's own naming (``<table>_<column>_fkey``), shortened with a digest past 63 bytes."""
     name = f"{table}_{column}_fkey"
@@ -174,6 +205,7 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
         match=pg_match,
         references=tuple(PgReference(entity.name, f"{schema}.{quote(table)}", quote(r.name), r.entity)
                          for r in entity.references),
+        field_types=tuple((f.name, _catalog_name(pg_type(f))) for f in entity.fields),
     )
 
 

@@ -28,3 +28,14 @@ def sql_type(field: Field) -> exp.DataType:
     if field.type == "decimal":
         return decimal_type(field)
     return exp.DataType.build(SQL_TYPES.get(field.type, "VARCHAR"), dialect="duckdb")
+
+
+#: How DuckDB names a column's type in ``information_schema.columns`` (``decimal``: ``DECIMAL(p,s)``).
+TYPE_NAMES: dict[str, str] = {"string": "VARCHAR", "integer": "BIGINT", "date": "DATE", "timestamp": "TIMESTAMP",
+                              "boolean": "BOOLEAN"}
+
+
+def type_name(field: Field) -> str:
+    if field.type == "decimal":
+        return f"DECIMAL({field.precision},{field.scale})"
+    return TYPE_NAMES[field.type]
