@@ -98,6 +98,8 @@ def cast_failures(field: Field, text: exp.Expression) -> list[Failure]:
     if field.type == "decimal":
         patterns = decimal_patterns(field.precision, field.scale)
         overflow, rounding = _matches(text, patterns["overflow"]), _matches(text, patterns["rounding"])
+        # ``missing`` first: most values cast, and then the two patterns are not evaluated.
         return [(exp.and_(missing, exp.not_(overflow), exp.not_(rounding)), "invalid_decimal"),
-                (overflow.copy(), "decimal_overflow"), (rounding.copy(), "decimal_rounding")]
+                (exp.and_(missing.copy(), overflow.copy()), "decimal_overflow"),
+                (exp.and_(missing.copy(), rounding.copy()), "decimal_rounding")]
     return [(missing, f"invalid_{field.type}")]

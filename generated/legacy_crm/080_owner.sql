@@ -247,8 +247,26 @@ WITH "mapped" AS MATERIALIZED (
         AND NOT REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
         AND NOT REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
       )
-      OR REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
-      OR REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+      OR (
+        (
+          NOT "m"."quota" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."quota" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+      )
       THEN LIST_FILTER(
         [
           CASE
@@ -298,11 +316,25 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_decimal', 'field': 'quota', 'column': 'quota', 'value': "m"."quota"}
           END,
           CASE
-            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            WHEN (
+              NOT "m"."quota" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
             THEN {'rule': 'decimal_overflow', 'field': 'quota', 'column': 'quota', 'value': "m"."quota"}
           END,
           CASE
-            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+            WHEN (
+              NOT "m"."quota" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
             THEN {'rule': 'decimal_rounding', 'field': 'quota', 'column': 'quota', 'value': "m"."quota"}
           END
         ],

@@ -185,8 +185,26 @@ WITH "mapped" AS MATERIALIZED (
         AND NOT REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
         AND NOT REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
       )
-      OR REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
-      OR REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+      OR (
+        (
+          NOT "m"."amount" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."amount" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+      )
       OR (
         NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
       )
@@ -234,11 +252,25 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
           END,
           CASE
-            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            WHEN (
+              NOT "m"."amount" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
             THEN {'rule': 'decimal_overflow', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
           END,
           CASE
-            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+            WHEN (
+              NOT "m"."amount" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
             THEN {'rule': 'decimal_rounding', 'field': 'amount', 'column': 'amount', 'value': "m"."amount"}
           END,
           CASE

@@ -96,10 +96,28 @@ WITH "mapped" AS MATERIALIZED (
           '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
         )
       )
-      OR REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
-      OR REGEXP_FULL_MATCH(
-        "m"."minutes",
-        '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
+      OR (
+        (
+          NOT "m"."minutes" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."minutes" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH(
+          "m"."minutes",
+          '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
+        )
       )
       OR (
         NOT "m"."_ferry_ref_deal_id" IS NULL AND "x_deal_id"."id" IS NULL
@@ -139,11 +157,25 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_decimal', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes"}
           END,
           CASE
-            WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            WHEN (
+              NOT "m"."minutes" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
             THEN {'rule': 'decimal_overflow', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes"}
           END,
           CASE
-            WHEN REGEXP_FULL_MATCH(
+            WHEN (
+              NOT "m"."minutes" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH(
               "m"."minutes",
               '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
             )

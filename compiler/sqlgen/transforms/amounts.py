@@ -22,7 +22,7 @@ What is read, and nothing else (anything else is a reject, never a best effort):
 * blanks (spaces, tabs, line breaks, NBSPs) around it all.
 
 ``auto`` reads both conventions and rejects a value they read differently: that
-is a single '.' or ',' followed by exactly three digits after 1-3 digits
+is one '.' or ',' between 1-3 digits (not starting with 0) and exactly three
 (``1.234``, ``1,234``). ``1.234,56``, ``1,234.56``, ``1234,5``, ``0,125`` and
 ``12,345,678`` have one reading.
 
