@@ -112,7 +112,8 @@ def test_a_column_of_another_type_from_an_earlier_run_stops_the_run(tmp_path):
             api.run_spec(spec, options)
     with pytest.raises(FerryError) as failure:
         api.run_spec(spec, options)
-    assert "column main.deal.amount is DECIMAL(8,2) in the target but the spec makes it DECIMAL(9,3)" in str(failure.value)
+    message = "column main.deal.amount is DECIMAL(8,2) in the target but the spec makes it DECIMAL(9,3)"
+    assert message in str(failure.value)
     con = duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True)
     assert con.execute("SELECT count(*), min(amount) FROM deal").fetchall() == [(2, Decimal("1.50"))]  # rolled back
 

@@ -6,7 +6,7 @@ decimal mark, grouping checked group by group. ``auto`` is stated as a decision 
 present, not as "both readings", which is how the SQL does it. ``decimal.Decimal`` checks
 the values of generated numbers.
 
-Corpus: 126 written values (PL, DE, FR, UA, CH, EN and rejects), each under ',', '.'
+Corpus: 128 written values (PL, DE, FR, UA, CH, EN and rejects), each under ',', '.'
 and auto, plus hypothesis: up to 1,800 generated numbers (30 examples of up to 60) written in
 the ten conventions below, and up to 4,000 strings of number-like characters (50 x 80).
 """
@@ -21,7 +21,7 @@ from compiler.sqlgen.transforms.amounts import CURRENCY_SYMBOLS, ISO_CODES
 from tests.fidelity.harness import Outcome, disagreements, expected, outcomes
 
 DIGITS = "0123456789"
-BLANKS = " \t\n\r\u00a0\u202f"
+BLANKS = " \t\n\r\v\f\u00a0\u202f"
 SPACES = " \u00a0\u202f"
 SIGNS = {"": "", "+": "", "-": "-", "\u2212": "-"}
 #: Per decimal mark, the kinds of thousands separator: a number uses one kind throughout.
@@ -135,7 +135,8 @@ CORPUS = [
     "$1,234.50", "-$1,234.50", "$-1,234.50", "£12.99", "1,234,567.89 USD", "USD 12", "US$ 12.00", "C$5",
     "12,345,678", "1,234", "1,234.5", "0.5", ".5", "5.", "1,23,456.00", "1,234.567,8",
     # Signs, blanks, currency placement
-    "+12,5", "+12.5", "  12,5\t", "\n12.5\n", "12.50-", "(12.50)", "- 12,50", "--12", "+-1", "-€-12",
+    "+12,5", "+12.5", "  12,5\t", "\n12.5\n", "\v12,5\f", "\u200312,5", "12.50-", "(12.50)", "- 12,50", "--12",
+    "+-1", "-€-12",
     "€ 12 EUR", "12 € €", "€", "zł", "PLN", "-", ",", ".", "12,", "12.", ",5", "1,,2", "12..5",
     # Not numbers at all, or written some other way
     "12abc34", "n/a", "brak", "TBD 100", "12 TBD", "pln 12", "eur 12", "12 mln", "~1000", "≈12", "12%",
@@ -185,11 +186,12 @@ def test_the_reference_rejects_and_reads_what_the_readme_says():
 #: (decimal mark, thousands separator) as each country writes them.
 CONVENTIONS = {
     "pl": (",", " "), "pl_nbsp": (",", NBSP), "de": (",", "."), "fr": (",", NNBSP), "ua": (",", " "),
-    "ch": (".", "'"), "ch_typographic": (".", "\u2019"), "en": (".", ","), "plain": (".", ""), "pl_plain": (",", ""),
+    "ch": (".", "'"), "ch_typographic": (".", "\u2019"), "en": (".", ","), "plain": (".", ""),
+    "pl_plain": (",", ""),
 }
-CURRENCIES = {"pl": ("", " zł", " PLN"), "pl_nbsp": ("", f"{NBSP}zł"), "de": ("", " €", "€ "), "fr": ("", f"{NNBSP}€"),
-              "ua": ("", " грн", "₴", " UAH"), "ch": ("", "CHF ", "Fr. "), "ch_typographic": ("",), "en": ("", "$", " USD"),
-              "plain": ("",), "pl_plain": ("",)}
+CURRENCIES = {"pl": ("", " zł", " PLN"), "pl_nbsp": ("", f"{NBSP}zł"), "de": ("", " €", "€ "),
+              "fr": ("", f"{NNBSP}€"), "ua": ("", " грн", "₴", " UAH"), "ch": ("", "CHF ", "Fr. "),
+              "ch_typographic": ("",), "en": ("", "$", " USD"), "plain": ("",), "pl_plain": ("",)}
 
 
 def write(value: Decimal, convention: str, currency: str, places: int) -> str:
@@ -250,4 +252,5 @@ def test_every_listed_currency_is_read_at_either_end():
     so each listed currency must fit that run (at most 5 characters, no digit, sign or separator)."""
     symbols = list(CURRENCY_SYMBOLS) + [s.upper() for s in CURRENCY_SYMBOLS] + list(ISO_CODES)
     texts = [t for s in symbols for t in (f"{s} 12,50", f"12,50{s}", f"-{s}12,50")]
-    assert outcomes("decimal", texts, separator=",") == [Outcome("12.50"), Outcome("12.50"), Outcome("-12.50")] * len(symbols)
+    each = [Outcome("12.50"), Outcome("12.50"), Outcome("-12.50")]
+    assert outcomes("decimal", texts, separator=",") == each * len(symbols)

@@ -19,7 +19,7 @@ What is read, and nothing else (anything else is a reject, never a best effort):
 * one currency, at one end: a symbol or local abbreviation (``€``, ``zł``,
   ``грн``, ``Fr.``, any case) or an upper-case ISO 4217 code (``PLN``), with or
   without spaces between it and the number;
-* blanks (spaces, tabs, line breaks, NBSPs) around it all.
+* blanks (spaces, tabs, line breaks, NBSPs) around it all; blank text is empty, not a reject.
 
 ``auto`` reads both conventions and rejects a value they read differently: that
 is one '.' or ',' between 1-3 digits (not starting with 0) and exactly three
@@ -60,7 +60,7 @@ XCG XOF XPF YER ZAR ZMW ZWG ZWL
 ATS BEF CYP DEM EEK ESP FIM FRF GRD HRK IEP ITL LTL LUF LVL MTL NLG PTE SIT SKK
 """.split())
 
-BLANKS = r"[ \t\n\r\x{00A0}\x{202F}]"
+BLANKS = r"[ \t\n\r\v\f\x{00A0}\x{202F}]"
 SPACES = r"[ \x{00A0}\x{202F}]"
 SIGN = r"[-+\x{2212}]"
 #: Thousands separators for each decimal mark, one class per kind (a number uses one kind).
@@ -71,7 +71,7 @@ THOUSANDS: dict[str, tuple[str, ...]] = {",": (r"\.", SPACES), ".": (",", SPACES
 #: the pattern consumes it, so text that does not match keeps it and cannot pass for a split.
 #: The currency is any short run of other characters here; it is checked against the lists after.
 _NUMBER = r"([0-9](?:[0-9.,'\x{2019} \x{00A0}\x{202F}]*[0-9])?)"
-_CURRENCY = r"([^0-9 \t\n\r\x{00A0}\x{202F}+\-\x{2212},'\x{2019}|#]{1,5})"
+_CURRENCY = r"([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},'\x{2019}|#]{1,5})"
 SPLIT = (f"^#{BLANKS}*(?:({SIGN}?){_CURRENCY}{SPACES}*({SIGN}?){_NUMBER}"
          f"|({SIGN}?){_NUMBER}(?:{SPACES}*{_CURRENCY})?){BLANKS}*$")
 PARTS = r"\1\3\5|\4\6|\2\7"  # sign(s) | number | currency
