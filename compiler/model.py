@@ -21,6 +21,11 @@ from compiler.errors import Span
 FieldType = Literal["string", "integer", "decimal", "date", "timestamp", "boolean"]
 FIELD_TYPES: tuple[str, ...] = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 
+#: ``type: decimal`` without ``precision``/``scale``: 18 digits, 4 of them after the point.
+DECIMAL_PRECISION, DECIMAL_SCALE = 18, 4
+#: The most digits a decimal can have (DuckDB's and, for ferry, PostgreSQL's limit).
+MAX_PRECISION = 38
+
 #: Source formats. The reader for each lives in ``compiler.sources``.
 SourceFormat = Literal["csv", "xlsx", "json", "ndjson", "xml"]
 SOURCE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "ndjson", "xml")
@@ -160,6 +165,12 @@ class Field:
     sql_span: Span | None = None
     on_error: OnError = "reject"
     on_error_span: Span | None = None
+    # ``type: decimal``: digits in all and after the point (defaults filled by build); on
+    # another type they stay as written, which validation reports.
+    precision: int | None = None
+    scale: int | None = None
+    precision_span: Span | None = None
+    scale_span: Span | None = None
 
     @property
     def column(self) -> str:

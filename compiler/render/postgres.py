@@ -20,15 +20,14 @@ from dataclasses import dataclass
 import jinja2
 
 from compiler import __version__
-from compiler.model import Entity, Spec
+from compiler.model import Entity, Field, Spec
 from compiler.render.adapter import Adapter, Rendered, one_line
 from compiler.sqlgen import Bundle, names
 
 SCRIPT = "load.sql"
 
-#: ferry field types -> PostgreSQL column types.
-PG_TYPES = {"string": "text", "integer": "bigint", "decimal": "numeric(18,4)", "date": "date",
-            "timestamp": "timestamp", "boolean": "boolean"}
+#: ferry field types -> PostgreSQL column types; decimal takes the field's precision and scale (``pg_type``).
+PG_TYPES = {"string": "text", "integer": "bigint", "date": "date", "timestamp": "timestamp", "boolean": "boolean"}
 
 _CROSSWALK = (("source", "text"), ("source_key", "text"), ("id", "uuid"), ("status", "text"),
               ("linked", "boolean"))
@@ -82,6 +81,28 @@ class PgEntity:
     links: str  # quoted, schema-qualified: ferry's id -> the matched record's id
     match: PgMatch | None
     references: tuple[PgReference, ...]
+    field_types: tuple[tuple[str, str], ...] = ()  # (field, type as format_type names it)
+
+    @property
+    def same_column_types(self) -> str:
+        """Raise when a field's column exists with another type (from an earlier push)."""
+        if not self.field_types:
+            return "SELECT 1;"
+        rows = ", ".join(f"({_literal(n)}, {_literal(t)})" for n, t in self.field_types)
+        return ("DO $ferry$\n"
+                "DECLARE wrong text;\n"
+                "BEGIN\n"
+                "  SELECT string_agg(format('%s is %s in the target but the spec makes it %s', a.attname,\n"
+                "                           format_type(a.atttypid, a.atttypmod), e.type), '; ')\n"
+                "    INTO wrong\n"
+                f"    FROM pg_attribute AS a JOIN (VALUES {rows}) AS e (name, type) ON a.attname = e.name\n"
+                f"   WHERE a.attrelid = {_literal(self.table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped\n"
+                "     AND format_type(a.atttypid, a.atttypmod) <> e.type;\n"
+                "  IF wrong IS NOT NULL THEN\n"
+                f"    RAISE EXCEPTION 'table %: %: loading would convert its values; alter or drop the column first',\n"
+                f"      {_literal(self.table)}, wrong;\n"
+                "  END IF;\n"
+                "END $ferry$;")
 
     @property
     def ensure_primary_key(self) -> str:
@@ -127,6 +148,22 @@ class PgLoad:
         return tuple(r for e in self.entities for r in e.references if r.target == entity)
 
 
+def pg_type(field: Field) -> str:
+    """The column type: the same precision and scale as the DuckDB table (``sqlgen.types``)."""
+    if field.type == "decimal":
+        return f"numeric({field.precision},{field.scale})"
+    return PG_TYPES[field.type]
+
+
+def _catalog_name(pg: str) -> str:
+    """How ``format_type`` names a column type, to compare with an existing table's."""
+    return "timestamp without time zone" if pg == "timestamp" else pg
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _constraint(table: str, column: str) -> str:
     """PostgreSQL's own naming (``<table>_<column>_fkey``), shortened with a digest past 63 bytes."""
     name = f"{table}_{column}_fkey"
@@ -139,7 +176,7 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
     schema = quote(spec.target.postgres_schema)
     table = f"{spec.target.table_prefix}{entity.table}"
     columns = [PgColumn(quote(names.ID), "uuid")]
-    columns += [PgColumn(quote(f.name), PG_TYPES[f.type]) for f in entity.fields]
+    columns += [PgColumn(quote(f.name), pg_type(f)) for f in entity.fields]
     columns += [PgColumn(quote(r.name), "uuid") for r in entity.references]
     match = entity.match if entity.match is not None and entity.match.mode != "insert_only" else None
     pg_match = None if match is None else PgMatch(
@@ -168,6 +205,7 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
         match=pg_match,
         references=tuple(PgReference(entity.name, f"{schema}.{quote(table)}", quote(r.name), r.entity)
                          for r in entity.references),
+        field_types=tuple((f.name, _catalog_name(pg_type(f))) for f in entity.fields),
     )
 
 

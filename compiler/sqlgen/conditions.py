@@ -10,6 +10,7 @@ its column references are replaced by the typed field values.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Callable, Mapping
 
 import sqlglot
@@ -17,6 +18,7 @@ from sqlglot import exp
 
 from compiler.model import Entity, Field, Rule
 from compiler.sqlgen import names
+from compiler.sqlgen.casts import cast_failures, typed_value
 from compiler.sqlgen.types import sql_type
 
 TEXT = exp.DataType.build("VARCHAR")
@@ -72,13 +74,21 @@ def reasons_text(reasons: exp.Expression) -> exp.Expression:
 
 def typed(field: Field, table: str | None) -> exp.Expression:
     """The field's value after its cast, read from the ``mapped`` CTE (aliased ``table``)."""
-    text = names.col(field.name, table)
-    return text if field.type == "string" else exp.TryCast(this=text, to=sql_type(field.type))
+    return typed_value(field, names.col(field.name, table))
+
+
+def cast_conditions(field: Field, m: str) -> list[Condition]:
+    """A value that has text but no typed value, or would change in the cast: each with its rule."""
+    text = names.col(field.name, m)
+    return [(c, reason(rule, field.name, field.column, text.copy())) for c, rule in cast_failures(field, text)]
 
 
 def _bound(field: Field, value: object) -> exp.Expression:
-    literal = exp.Literal.number(value) if isinstance(value, (int, float)) else exp.Literal.string(str(value))
-    return exp.cast(literal, sql_type(field.type))
+    """A number bound is an exact literal, not cast to the field's type: cast, 1.5 would become
+    the integer 2 and 0.00001 the DECIMAL(18, 4) 0, and the rule would change."""
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(format(Decimal(str(value)), "f"))
+    return exp.cast(exp.Literal.string(str(value)), sql_type(field))
 
 
 def _unique_alias(field: Field) -> str:

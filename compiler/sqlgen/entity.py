@@ -26,8 +26,8 @@ from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec
 from compiler.sqlgen import dedup, ids, names, references
-from compiler.sqlgen.conditions import (Condition, archived_condition, check_conditions, is_null, not_null, reason,
-                                        rule_conditions, typed, unique_ctes, valid_row)
+from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
+                                        not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.transforms import TRANSFORMS
 
 UUID = exp.DataType.build("UUID")
@@ -112,10 +112,7 @@ def _field_conditions(field: Field, failures: tuple[_Failure, ...], m: str) -> l
     """Everything that can fail one field's value: its transforms, its cast, its rules."""
     conditions = [(not_null(names.col(x.column, m)), reason(x.rule, field.name, field.column, names.col(x.column, m)))
                   for x in failures]
-    value, cast = names.col(field.name, m), typed(field, m)
-    if field.type != "string":
-        conditions.append((exp.and_(not_null(value.copy()), is_null(cast.copy())),
-                           reason(f"invalid_{field.type}", field.name, field.column, value.copy())))
+    conditions += cast_conditions(field, m)
     return conditions + rule_conditions(field, m, tuple(x.column for x in failures))
 
 

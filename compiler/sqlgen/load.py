@@ -18,7 +18,7 @@ from sqlglot import exp
 from compiler.model import Entity, Reference, Spec
 from compiler.sqlgen import dedup, names, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
-from compiler.sqlgen.types import sql_type
+from compiler.sqlgen.types import sql_type, type_name
 
 def _status_is(status: str, table: str | None = None, column: str = names.STATUS) -> exp.Expression:
     return exp.EQ(this=names.col(column, table), expression=exp.Literal.string(status))
@@ -51,7 +51,7 @@ def _create_as(table: exp.Table, select: exp.Select) -> exp.Create:
 
 def _columns(entity: Entity) -> list[tuple[str, exp.DataType]]:
     """The entity table's columns, in order: id, the fields, the references."""
-    return [(names.ID, UUID), *((f.name, sql_type(f.type)) for f in entity.fields),
+    return [(names.ID, UUID), *((f.name, sql_type(f)) for f in entity.fields),
             *((r.name, UUID) for r in entity.references)]
 
 
@@ -65,6 +65,8 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
                                      exists=True))
         statements += [exp.Alter(this=table.copy(), kind="TABLE", actions=[exp.ColumnDef(
             this=names.ident(n), kind=t.copy(), exists=True)]) for n, t in _columns(entity)[1:]]
+        if entity.fields:
+            statements.append(_same_column_types(table, entity))
         crosswalk = [("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"), ("status", "VARCHAR"),
                      ("linked", "BOOLEAN")]
         statements.append(exp.Create(this=exp.Schema(this=names.crosswalk_table(entity), expressions=[
@@ -75,6 +77,26 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
             this=names.ident("linked"), kind=exp.DataType.build("BOOLEAN"), exists=True,
             constraints=[exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=exp.false()))])]))
     return tuple(statements)
+
+
+def _same_column_types(table: exp.Table, entity: Entity) -> exp.Select:
+    """Fail when a table from an earlier run has a field's column with another type: inserting
+    would convert every value (DECIMAL(18, 4) rounds a scale-6 value, DATE drops the time,
+    BIGINT reads '007' as 7). Changing a column's type is left to the user."""
+    c, e = "c", "e"
+    expected = exp.values([(f.name, type_name(f)) for f in entity.fields], alias="e", columns=["name", "type"])
+    message = exp.func("concat", exp.Literal.string(f"column {names.table_name(table)}."), names.col("column_name", c),
+                       exp.Literal.string(" is "), names.col("data_type", c),
+                       exp.Literal.string(" in the target but the spec makes it "), names.col("type", e),
+                       exp.Literal.string(": loading would convert its values; alter or drop the column first"))
+    return (exp.select(exp.func("error", message))
+            .from_(exp.table_("columns", db="information_schema").as_(c, quoted=True))
+            .join(expected, on=exp.EQ(this=names.col("column_name", c), expression=names.col("name", e)))
+            .where(exp.and_(
+                exp.EQ(this=names.col("table_catalog", c), expression=exp.func("current_database")),
+                exp.EQ(this=names.col("table_schema", c), expression=exp.Literal.string(table.db)),
+                exp.EQ(this=names.col("table_name", c), expression=exp.Literal.string(table.name)),
+                exp.NEQ(this=names.col("data_type", c), expression=names.col("type", e)))))
 
 
 def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:

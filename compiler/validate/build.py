@@ -17,6 +17,8 @@ from sqlglot import exp
 from compiler.errors import Span
 from compiler.load import Document, KeyPath
 from compiler.model import (
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
     Check,
     CsvOptions,
     Dedup,
@@ -201,6 +203,7 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
         spans = [doc.span(at + ("from", i)) for i in range(len(columns))]
     else:
         columns, spans = [raw["from"]], [doc.span(at + ("from",))]
+    decimal = raw.get("type") == "decimal"
     return Field(
         name=name,
         columns=tuple(columns),
@@ -214,6 +217,10 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
         sql_span=doc.span(at + ("sql",)) if "sql" in raw else None,
         on_error=raw.get("on_error", "reject"),
         on_error_span=doc.span(at + ("on_error",)) if "on_error" in raw else None,
+        precision=raw.get("precision", DECIMAL_PRECISION if decimal else None),
+        scale=raw.get("scale", DECIMAL_SCALE if decimal else None),
+        precision_span=doc.span(at + ("precision",)) if "precision" in raw else None,
+        scale_span=doc.span(at + ("scale",)) if "scale" in raw else None,
     )
 
 

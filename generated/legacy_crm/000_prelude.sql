@@ -142,6 +142,24 @@ ADD COLUMN IF NOT EXISTS "contact_id" UUID;
 ALTER TABLE "main"."activity"
 ADD COLUMN IF NOT EXISTS "deal_id" UUID;
 
+SELECT
+  ERROR(
+    'column main.activity.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('kind', 'VARCHAR'),
+  ('occurred_at', 'TIMESTAMP'),
+  ('minutes', 'DECIMAL(18,4)'),
+  ('notes', 'VARCHAR'),
+  ('tags', 'VARCHAR')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = 'main'
+  AND "c"."table_name" = 'activity'
+  AND "c"."data_type" <> "e"."type";
+
 CREATE TABLE IF NOT EXISTS "_ferry"."activity_crosswalk" (
   "source" TEXT,
   "source_key" TEXT,
@@ -188,6 +206,26 @@ ADD COLUMN IF NOT EXISTS "status" TEXT;
 
 ALTER TABLE "main"."company"
 ADD COLUMN IF NOT EXISTS "parent_id" UUID;
+
+SELECT
+  ERROR(
+    'column main.company.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('name', 'VARCHAR'),
+  ('nip', 'VARCHAR'),
+  ('city', 'VARCHAR'),
+  ('country', 'VARCHAR'),
+  ('phone', 'VARCHAR'),
+  ('created_on', 'DATE'),
+  ('status', 'VARCHAR')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = 'main'
+  AND "c"."table_name" = 'company'
+  AND "c"."data_type" <> "e"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."company_crosswalk" (
   "source" TEXT,
@@ -248,6 +286,28 @@ ADD COLUMN IF NOT EXISTS "company_id" UUID;
 ALTER TABLE "main"."contact"
 ADD COLUMN IF NOT EXISTS "reports_to_id" UUID;
 
+SELECT
+  ERROR(
+    'column main.contact.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('first_name', 'VARCHAR'),
+  ('last_name', 'VARCHAR'),
+  ('full_name', 'VARCHAR'),
+  ('email', 'VARCHAR'),
+  ('all_emails', 'VARCHAR'),
+  ('phone', 'VARCHAR'),
+  ('city', 'VARCHAR'),
+  ('created_on', 'DATE'),
+  ('notes', 'VARCHAR')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = 'main'
+  AND "c"."table_name" = 'contact'
+  AND "c"."data_type" <> "e"."type";
+
 CREATE TABLE IF NOT EXISTS "_ferry"."contact_crosswalk" (
   "source" TEXT,
   "source_key" TEXT,
@@ -262,7 +322,7 @@ ADD COLUMN IF NOT EXISTS "linked" BOOLEAN DEFAULT FALSE;
 CREATE TABLE IF NOT EXISTS "main"."deal" (
   "id" UUID,
   "title" TEXT,
-  "amount" DECIMAL(18, 4),
+  "amount" DECIMAL(12, 2),
   "currency" TEXT,
   "stage" TEXT,
   "close_date" DATE,
@@ -275,7 +335,7 @@ ALTER TABLE "main"."deal"
 ADD COLUMN IF NOT EXISTS "title" TEXT;
 
 ALTER TABLE "main"."deal"
-ADD COLUMN IF NOT EXISTS "amount" DECIMAL(18, 4);
+ADD COLUMN IF NOT EXISTS "amount" DECIMAL(12, 2);
 
 ALTER TABLE "main"."deal"
 ADD COLUMN IF NOT EXISTS "currency" TEXT;
@@ -294,6 +354,24 @@ ADD COLUMN IF NOT EXISTS "contact_id" UUID;
 
 ALTER TABLE "main"."deal"
 ADD COLUMN IF NOT EXISTS "owner_id" UUID;
+
+SELECT
+  ERROR(
+    'column main.deal.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('title', 'VARCHAR'),
+  ('amount', 'DECIMAL(12,2)'),
+  ('currency', 'VARCHAR'),
+  ('stage', 'VARCHAR'),
+  ('close_date', 'DATE')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = 'main'
+  AND "c"."table_name" = 'deal'
+  AND "c"."data_type" <> "e"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."deal_crosswalk" (
   "source" TEXT,
@@ -333,6 +411,25 @@ ADD COLUMN IF NOT EXISTS "hired_on" DATE;
 
 ALTER TABLE "main"."owner"
 ADD COLUMN IF NOT EXISTS "quota" DECIMAL(18, 4);
+
+SELECT
+  ERROR(
+    'column main.owner.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('full_name', 'VARCHAR'),
+  ('email', 'VARCHAR'),
+  ('region', 'VARCHAR'),
+  ('active', 'BOOLEAN'),
+  ('hired_on', 'DATE'),
+  ('quota', 'DECIMAL(18,4)')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = 'main'
+  AND "c"."table_name" = 'owner'
+  AND "c"."data_type" <> "e"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."owner_crosswalk" (
   "source" TEXT,

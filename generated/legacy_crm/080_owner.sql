@@ -207,23 +207,65 @@ WITH "mapped" AS MATERIALIZED (
     "m"."full_name",
     "m"."email",
     "m"."region",
-    TRY_CAST("m"."active" AS BOOLEAN) AS "active",
+    CASE
+      WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:true|t|yes|y|1)[ \t\n\r\v\f]*')
+      THEN TRUE
+      WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:false|f|no|n|0)[ \t\n\r\v\f]*')
+      THEN FALSE
+    END AS "active",
     TRY_CAST("m"."hired_on" AS DATE) AS "hired_on",
-    TRY_CAST("m"."quota" AS DECIMAL(18, 4)) AS "quota",
+    CASE
+      WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+      THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+    END AS "quota",
     CASE
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_email_0" IS NULL
       OR NOT "m"."_ferry_bad_active_0" IS NULL
       OR (
-        NOT "m"."active" IS NULL AND TRY_CAST("m"."active" AS BOOLEAN) IS NULL
+        NOT "m"."active" IS NULL
+        AND CASE
+          WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:true|t|yes|y|1)[ \t\n\r\v\f]*')
+          THEN TRUE
+          WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:false|f|no|n|0)[ \t\n\r\v\f]*')
+          THEN FALSE
+        END IS NULL
       )
       OR NOT "m"."_ferry_bad_hired_on_0" IS NULL
       OR (
         NOT "m"."hired_on" IS NULL AND TRY_CAST("m"."hired_on" AS DATE) IS NULL
       )
       OR (
-        NOT "m"."quota" IS NULL AND TRY_CAST("m"."quota" AS DECIMAL(18, 4)) IS NULL
+        (
+          NOT "m"."quota" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND NOT REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+        AND NOT REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."quota" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."quota" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
       )
       THEN LIST_FILTER(
         [
@@ -244,7 +286,13 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_boolean', 'field': 'active', 'column': 'active', 'value': "m"."_ferry_bad_active_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."active" IS NULL AND TRY_CAST("m"."active" AS BOOLEAN) IS NULL
+            WHEN NOT "m"."active" IS NULL
+            AND CASE
+              WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:true|t|yes|y|1)[ \t\n\r\v\f]*')
+              THEN TRUE
+              WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:false|f|no|n|0)[ \t\n\r\v\f]*')
+              THEN FALSE
+            END IS NULL
             THEN {'rule': 'invalid_boolean', 'field': 'active', 'column': 'active', 'value': "m"."active", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
@@ -256,8 +304,38 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."hired_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."quota" IS NULL AND TRY_CAST("m"."quota" AS DECIMAL(18, 4)) IS NULL
+            WHEN (
+              NOT "m"."quota" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND NOT REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            AND NOT REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
             THEN {'rule': 'invalid_decimal', 'field': 'quota', 'column': 'quota', 'value': "m"."quota", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN (
+              NOT "m"."quota" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            THEN {'rule': 'decimal_overflow', 'field': 'quota', 'column': 'quota', 'value': "m"."quota", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN (
+              NOT "m"."quota" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+            THEN {'rule': 'decimal_rounding', 'field': 'quota', 'column': 'quota', 'value': "m"."quota", 'detail': CAST(NULL AS TEXT)}
           END
         ],
         LAMBDA "_ferry_reason" : NOT "_ferry_reason" IS NULL

@@ -8,8 +8,68 @@ WITH "mapped" AS MATERIALIZED (
     NULLIF(TRIM("s"."id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."title", '\s+', ' ', 'g')) AS "title",
     CASE
-      WHEN REGEXP_FULL_MATCH(REGEXP_REPLACE(TRIM("s"."amount"), '[^0-9.+-]', '', 'g'), '[+-]?[0-9]+(\.[0-9]+)?')
-      THEN REGEXP_REPLACE(TRIM("s"."amount"), '[^0-9.+-]', '', 'g')
+      WHEN REGEXP_FULL_MATCH(
+        SPLIT_PART(
+          REGEXP_REPLACE(
+            '#' || "s"."amount",
+            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+            '\1\3\5|\4\6|\2\7'
+          ),
+          '|',
+          1
+        ),
+        '[-+\x{2212}]?'
+      )
+      AND REGEXP_FULL_MATCH(
+        SPLIT_PART(
+          REGEXP_REPLACE(
+            '#' || "s"."amount",
+            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+            '\1\3\5|\4\6|\2\7'
+          ),
+          '|',
+          3
+        ),
+        '(?:AED|AFN|ALL|AMD|ANG|AOA|ARS|AUD|AWG|AZN|BAM|BBD|BDT|BGN|BHD|BIF|BMD|BND|BOB|BRL|BSD|BTN|BWP|BYN|BZD|CAD|CDF|CHF|CLP|CNY|COP|CRC|CUP|CVE|CZK|DJF|DKK|DOP|DZD|EGP|ERN|ETB|EUR|FJD|FKP|GBP|GEL|GHS|GIP|GMD|GNF|GTQ|GYD|HKD|HNL|HTG|HUF|IDR|ILS|INR|IQD|IRR|ISK|JMD|JOD|JPY|KES|KGS|KHR|KMF|KPW|KRW|KWD|KYD|KZT|LAK|LBP|LKR|LRD|LSL|LYD|MAD|MDL|MGA|MKD|MMK|MNT|MOP|MRU|MUR|MVR|MWK|MXN|MYR|MZN|NAD|NGN|NIO|NOK|NPR|NZD|OMR|PAB|PEN|PGK|PHP|PKR|PLN|PYG|QAR|RON|RSD|RUB|RWF|SAR|SBD|SCR|SDG|SEK|SGD|SHP|SLE|SLL|SOS|SRD|SSP|STN|SVC|SYP|SZL|THB|TJS|TMT|TND|TOP|TRY|TTD|TWD|TZS|UAH|UGX|USD|UYU|UZS|VES|VND|VUV|WST|XAF|XCD|XCG|XOF|XPF|YER|ZAR|ZMW|ZWG|ZWL|ATS|BEF|CYP|DEM|EEK|ESP|FIM|FRF|GRD|HRK|IEP|ITL|LTL|LUF|LVL|MTL|NLG|PTE|SIT|SKK|(?i:chf\.|sfr\.|грн\.|руб\.|au\$|ca\$|fr\.|hk\$|kr\.|lei|mx\$|nz\$|us\$|грн|ден|лв\.|руб|a\$|c\$|ft|kn|kr|kč|r\$|s\$|zl|zł|лв|р\.|\$|¢|£|¥|฿|₡|₦|₩|₪|₫|€|₱|₴|₸|₹|₺|₼|₽|₾))?'
+      )
+      AND REGEXP_FULL_MATCH(
+        SPLIT_PART(
+          REGEXP_REPLACE(
+            '#' || "s"."amount",
+            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+            '\1\3\5|\4\6|\2\7'
+          ),
+          '|',
+          2
+        ),
+        '(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:[ \x{00A0}\x{202F}][0-9]{3})+|[1-9][0-9]{0,2}(?:[''’][0-9]{3})+)(?:\.[0-9]+)?'
+      )
+      THEN CASE
+        WHEN SPLIT_PART(
+          REGEXP_REPLACE(
+            '#' || "s"."amount",
+            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+            '\1\3\5|\4\6|\2\7'
+          ),
+          '|',
+          1
+        ) IN ('-', '−')
+        THEN '-'
+        ELSE ''
+      END || REGEXP_REPLACE(
+        SPLIT_PART(
+          REGEXP_REPLACE(
+            '#' || "s"."amount",
+            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+            '\1\3\5|\4\6|\2\7'
+          ),
+          '|',
+          2
+        ),
+        '[^0-9\.]',
+        '',
+        'g'
+      )
     END AS "amount",
     UPPER(TRIM("s"."amount.currency")) AS "currency",
     CASE
@@ -28,8 +88,44 @@ WITH "mapped" AS MATERIALIZED (
     TRIM("s"."close_date") AS "close_date",
     CASE
       WHEN NOT "s"."amount" IS NULL
+      AND NOT REGEXP_FULL_MATCH("s"."amount", '[ \t\n\r\v\f\x{00A0}\x{202F}]*')
       AND NOT (
-        REGEXP_FULL_MATCH(REGEXP_REPLACE(TRIM("s"."amount"), '[^0-9.+-]', '', 'g'), '[+-]?[0-9]+(\.[0-9]+)?')
+        REGEXP_FULL_MATCH(
+          SPLIT_PART(
+            REGEXP_REPLACE(
+              '#' || "s"."amount",
+              '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+              '\1\3\5|\4\6|\2\7'
+            ),
+            '|',
+            1
+          ),
+          '[-+\x{2212}]?'
+        )
+        AND REGEXP_FULL_MATCH(
+          SPLIT_PART(
+            REGEXP_REPLACE(
+              '#' || "s"."amount",
+              '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+              '\1\3\5|\4\6|\2\7'
+            ),
+            '|',
+            3
+          ),
+          '(?:AED|AFN|ALL|AMD|ANG|AOA|ARS|AUD|AWG|AZN|BAM|BBD|BDT|BGN|BHD|BIF|BMD|BND|BOB|BRL|BSD|BTN|BWP|BYN|BZD|CAD|CDF|CHF|CLP|CNY|COP|CRC|CUP|CVE|CZK|DJF|DKK|DOP|DZD|EGP|ERN|ETB|EUR|FJD|FKP|GBP|GEL|GHS|GIP|GMD|GNF|GTQ|GYD|HKD|HNL|HTG|HUF|IDR|ILS|INR|IQD|IRR|ISK|JMD|JOD|JPY|KES|KGS|KHR|KMF|KPW|KRW|KWD|KYD|KZT|LAK|LBP|LKR|LRD|LSL|LYD|MAD|MDL|MGA|MKD|MMK|MNT|MOP|MRU|MUR|MVR|MWK|MXN|MYR|MZN|NAD|NGN|NIO|NOK|NPR|NZD|OMR|PAB|PEN|PGK|PHP|PKR|PLN|PYG|QAR|RON|RSD|RUB|RWF|SAR|SBD|SCR|SDG|SEK|SGD|SHP|SLE|SLL|SOS|SRD|SSP|STN|SVC|SYP|SZL|THB|TJS|TMT|TND|TOP|TRY|TTD|TWD|TZS|UAH|UGX|USD|UYU|UZS|VES|VND|VUV|WST|XAF|XCD|XCG|XOF|XPF|YER|ZAR|ZMW|ZWG|ZWL|ATS|BEF|CYP|DEM|EEK|ESP|FIM|FRF|GRD|HRK|IEP|ITL|LTL|LUF|LVL|MTL|NLG|PTE|SIT|SKK|(?i:chf\.|sfr\.|грн\.|руб\.|au\$|ca\$|fr\.|hk\$|kr\.|lei|mx\$|nz\$|us\$|грн|ден|лв\.|руб|a\$|c\$|ft|kn|kr|kč|r\$|s\$|zl|zł|лв|р\.|\$|¢|£|¥|฿|₡|₦|₩|₪|₫|€|₱|₴|₸|₹|₺|₼|₽|₾))?'
+        )
+        AND REGEXP_FULL_MATCH(
+          SPLIT_PART(
+            REGEXP_REPLACE(
+              '#' || "s"."amount",
+              '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+              '\1\3\5|\4\6|\2\7'
+            ),
+            '|',
+            2
+          ),
+          '(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:[ \x{00A0}\x{202F}][0-9]{3})+|[1-9][0-9]{0,2}(?:[''’][0-9]{3})+)(?:\.[0-9]+)?'
+        )
       )
       THEN "s"."amount"
     END AS "_ferry_bad_amount_0",
@@ -60,7 +156,10 @@ WITH "mapped" AS MATERIALIZED (
     "m"."_ferry_row",
     "m"."_ferry_key",
     "m"."title",
-    TRY_CAST("m"."amount" AS DECIMAL(18, 4)) AS "amount",
+    CASE
+      WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+      THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+    END AS "amount",
     "m"."currency",
     "m"."stage",
     TRY_CAST("m"."close_date" AS DATE) AS "close_date",
@@ -75,12 +174,43 @@ WITH "mapped" AS MATERIALIZED (
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_amount_0" IS NULL
       OR (
-        NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
+        (
+          NOT "m"."amount" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+          END IS NULL
+        )
+        AND NOT REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+        AND NOT REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."amount" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."amount" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
       )
       OR (
         "m"."amount" IS NULL AND "m"."_ferry_bad_amount_0" IS NULL
       )
-      OR TRY_CAST("m"."amount" AS DECIMAL(18, 4)) < CAST(0 AS DECIMAL(18, 4))
+      OR CASE
+        WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+        THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+      END < 0
       OR NOT "m"."_ferry_bad_stage_2" IS NULL
       OR (
         NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
@@ -106,15 +236,48 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."_ferry_bad_amount_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."amount" IS NULL AND TRY_CAST("m"."amount" AS DECIMAL(18, 4)) IS NULL
+            WHEN (
+              NOT "m"."amount" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+              END IS NULL
+            )
+            AND NOT REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            AND NOT REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
             THEN {'rule': 'invalid_decimal', 'field': 'amount', 'column': 'amount', 'value': "m"."amount", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN (
+              NOT "m"."amount" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{10,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            THEN {'rule': 'decimal_overflow', 'field': 'amount', 'column': 'amount', 'value': "m"."amount", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN (
+              NOT "m"."amount" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{2}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*')
+            THEN {'rule': 'decimal_rounding', 'field': 'amount', 'column': 'amount', 'value': "m"."amount", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN "m"."amount" IS NULL AND "m"."_ferry_bad_amount_0" IS NULL
             THEN {'rule': 'required', 'field': 'amount', 'column': 'amount', 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN TRY_CAST("m"."amount" AS DECIMAL(18, 4)) < CAST(0 AS DECIMAL(18, 4))
+            WHEN CASE
+              WHEN REGEXP_FULL_MATCH("m"."amount", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,10}(?:\.[0-9]{1,2}0*)?[ \t\n\r\v\f]*')
+              THEN TRY_CAST("m"."amount" AS DECIMAL(12, 2))
+            END < 0
             THEN {'rule': 'min', 'field': 'amount', 'column': 'amount', 'value': "m"."amount", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE

@@ -64,7 +64,10 @@ WITH "mapped" AS MATERIALIZED (
     "m"."_ferry_key",
     "m"."kind",
     TRY_CAST("m"."occurred_at" AS TIMESTAMP) AS "occurred_at",
-    TRY_CAST("m"."minutes" AS DECIMAL(18, 4)) AS "minutes",
+    CASE
+      WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+      THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+    END AS "minutes",
     "m"."notes",
     "m"."tags",
     "m"."_ferry_ref_contact_id",
@@ -80,7 +83,41 @@ WITH "mapped" AS MATERIALIZED (
         AND TRY_CAST("m"."occurred_at" AS TIMESTAMP) IS NULL
       )
       OR (
-        NOT "m"."minutes" IS NULL AND TRY_CAST("m"."minutes" AS DECIMAL(18, 4)) IS NULL
+        (
+          NOT "m"."minutes" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND NOT REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+        AND NOT REGEXP_FULL_MATCH(
+          "m"."minutes",
+          '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
+        )
+      )
+      OR (
+        (
+          NOT "m"."minutes" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+      )
+      OR (
+        (
+          NOT "m"."minutes" IS NULL
+          AND CASE
+            WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+            THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+          END IS NULL
+        )
+        AND REGEXP_FULL_MATCH(
+          "m"."minutes",
+          '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
+        )
       )
       OR (
         NOT "m"."_ferry_ref_deal_id" IS NULL AND "x_deal_id"."id" IS NULL
@@ -105,8 +142,44 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."occurred_at", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."minutes" IS NULL AND TRY_CAST("m"."minutes" AS DECIMAL(18, 4)) IS NULL
+            WHEN (
+              NOT "m"."minutes" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND NOT REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            AND NOT REGEXP_FULL_MATCH(
+              "m"."minutes",
+              '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
+            )
             THEN {'rule': 'invalid_decimal', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN (
+              NOT "m"."minutes" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[1-9][0-9]{14,}(?:\.[0-9]+)?[ \t\n\r\v\f]*')
+            THEN {'rule': 'decimal_overflow', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN (
+              NOT "m"."minutes" IS NULL
+              AND CASE
+                WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
+                THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
+              END IS NULL
+            )
+            AND REGEXP_FULL_MATCH(
+              "m"."minutes",
+              '[ \t\n\r\v\f]*[+-]?[0-9]+\.[0-9]{4}[0-9]*[1-9][0-9]*[ \t\n\r\v\f]*'
+            )
+            THEN {'rule': 'decimal_rounding', 'field': 'minutes', 'column': 'duration_min', 'value': "m"."minutes", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_deal_id" IS NULL AND "x_deal_id"."id" IS NULL

@@ -52,7 +52,8 @@ def test_diff_shows_semantics_sql_and_plan_delta(repo):
     changes = {(c.kind, c.what): c.detail for c in result.changes}
     assert changes == {("changed", "entity company / field city"): "transforms: [squish] -> [squish, upper]",
                        ("added", "entity owner / field team"): "{name: team, columns: [region], type: string, "
-                                                                "transforms: [lower], rules: [], join: \" \", sql: null, on_error: reject}"}
+                                                                "transforms: [lower], rules: [], join: \" \", sql: null, "
+                                                                "on_error: reject, precision: null, scale: null}"}
     files = {f.name: f for f in result.files}
     assert set(files) >= {"020_company.sql", "080_owner.sql", "000_prelude.sql", "manifest.json"}
     assert '+    UPPER(TRIM(REGEXP_REPLACE("s"."miasto"' in files["020_company.sql"].diff

@@ -1,9 +1,9 @@
-"""Transforms, executed: the compiled SQL agrees with plain-Python reference parsers."""
+"""Transforms, executed: the compiled SQL agrees with plain-Python reference parsers
+(decimals: tests/fidelity/test_decimal.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import duckdb
 from hypothesis import example, given, settings, strategies as st
@@ -51,32 +51,6 @@ def test_day_month_ambiguity_follows_the_list():
     assert run("date", ["03/04/2021"], formats=("%m/%d/%Y", "%d/%m/%Y")) == [("2021-03-04", False)]
     assert run("date", ["31.02.2021", "soon", None, " 2021-01-05 "], formats=tuple(FORMATS)) == [
         (None, True), (None, True), (None, False), ("2021-01-05", False)]
-
-
-# Decimals --------------------------------------------------------------------------------------
-def _locale(value: Decimal, separator: str, thousands: str) -> str:
-    sign = "-" if value < 0 else ""
-    whole, frac = f"{abs(value):.2f}".split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return sign + thousands.join(groups) + separator + frac
-
-
-@given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False),
-       st.sampled_from([(",", " "), (",", "."), (".", ","), (",", "\u00a0"), (".", "")]))
-@example(Decimal("1234.50"), (",", " "))
-@settings(max_examples=100, deadline=None)
-def test_decimals_with_locale_separators(value, style):
-    separator, thousands = style
-    (out, bad), = run("decimal", [_locale(value, separator, thousands)], separator=separator)
-    assert not bad and Decimal(out) == value
-
-
-def test_decimal_rejects_non_numbers():
-    assert run("decimal", ["n/a", "1 2 3", "", None], separator=",") == [
-        (None, True), ("123", False), (None, True), (None, False)]
 
 
 # Tax ids ---------------------------------------------------------------------------------------

@@ -9,14 +9,16 @@ the offending input value, so nothing is silently nulled.
 
 Everything compiles to plain DuckDB SQL; arguments are spec values and enter
 the tree only as literals. The builders live by kind: ``text``, ``parse`` (dates,
-numbers, booleans, tax ids) and ``contact`` (phones, emails); ``base`` has ``Applied``.
+booleans, tax ids), ``amounts`` (locale decimals) and ``contact`` (phones, emails);
+``base`` has ``Applied``.
 """
 
 from __future__ import annotations
 
 from compiler.sqlgen.transforms.base import Applied, Builder
 from compiler.sqlgen.transforms.contact import email, phone
-from compiler.sqlgen.transforms.parse import boolean, date, decimal, nip, regon, timestamp, vat_id
+from compiler.sqlgen.transforms.amounts import decimal
+from compiler.sqlgen.transforms.parse import boolean, date, nip, regon, timestamp, vat_id
 from compiler.sqlgen.transforms.text import (blank_as_null, default, digits, lower, map_values, replace, split,
                                              squish, title, trim, upper)
 

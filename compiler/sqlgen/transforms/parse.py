@@ -1,4 +1,4 @@
-"""Parsing transforms: dates, locale decimals, booleans and Polish/EU tax ids. Each can reject."""
+"""Parsing transforms: dates, booleans and Polish/EU tax ids. Each can reject (locale decimals: ``amounts``)."""
 
 from __future__ import annotations
 
@@ -24,18 +24,6 @@ def date(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
 
 def timestamp(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     return _parse_time(exp.Trim(this=value), tuple(args["formats"]), "%Y-%m-%d %H:%M:%S", "invalid_timestamp")
-
-
-def decimal(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    """``decimal: {separator: ','}``: '1 234,50', '1.234,50' -> '1234.50'.
-
-    Everything that is not a digit, a sign or the decimal separator is a thousands
-    separator or currency noise and is dropped; the result must be a plain number.
-    """
-    separator = args.get("separator", ".")
-    kept = regexp_replace_all(exp.Trim(this=value), rf"[^0-9{'.' if separator == '.' else ','}+-]", "")
-    normal = exp.Replace(this=kept, expression=lit(separator), replacement=lit(".")) if separator != "." else kept
-    return failing(value, normal, full_match(normal, r"[+-]?[0-9]+(\.[0-9]+)?"), "invalid_decimal")
 
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "tak", "ja", "j", "oui", "o", "так", "да")

@@ -1,10 +1,11 @@
-"""F4xx: target names must be unique and natural keys must name real fields."""
+"""F4xx: target names must be unique, natural keys must name real fields, decimal digits add up."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
 from compiler.errors import Diagnostic, did_you_mean
+from compiler.model import DECIMAL_PRECISION, DECIMAL_SCALE
 from compiler.validate.checks.context import Context
 
 #: Columns ferry adds to every entity table.
@@ -101,3 +102,25 @@ def check_on_error(ctx: Context) -> Iterable[Diagnostic]:
                 yield Diagnostic("F440", f"field '{field.name}' of entity '{entity.name}' is `required` but "
                                  "`on_error: null` would empty it", field.on_error_span or field.span,
                                  "drop `required`, or use `on_error: reject` to reject records whose value fails")
+def check_decimal_digits(ctx: Context) -> Iterable[Diagnostic]:
+    """F425: a decimal's ``scale`` (digits after the point) is at most its ``precision`` (all digits).
+    F426: ``precision`` and ``scale`` belong to ``type: decimal`` only.
+
+    Bad::   amount: {from: kwota, type: decimal, precision: 4, scale: 6}
+    Bad::   count: {from: ile, type: integer, scale: 0}
+    Good::  amount: {from: kwota, type: decimal, precision: 12, scale: 2}
+    """
+    for entity in ctx.spec.entities:
+        for f in entity.fields:
+            if f.type != "decimal":
+                for key, span in (("precision", f.precision_span), ("scale", f.scale_span)):
+                    if span is not None:
+                        yield Diagnostic("F426", f"'{key}' on field '{entity.name}.{f.name}', which is {f.type}",
+                                         span, "precision and scale are for `type: decimal`; remove it")
+            elif f.scale > f.precision:
+                scale = f"scale {f.scale}" + ("" if f.scale_span else " (the default)")
+                precision = f"precision {f.precision}" + ("" if f.precision_span else " (the default)")
+                yield Diagnostic("F425", f"field '{entity.name}.{f.name}': {scale} is more than {precision}",
+                                 f.scale_span or f.precision_span or f.span,
+                                 "scale counts the digits after the point, precision all of them (default "
+                                 f"{DECIMAL_PRECISION} and {DECIMAL_SCALE}), e.g. precision: 12, scale: 2")
