@@ -69,9 +69,10 @@ def test_nothing_is_rounded_or_guessed(project):
         "3": ["decimal_rounding/amount=12.345"],  # scale 2
         "4": ["decimal_overflow/amount=1234567.00"],  # precision 8 - scale 2 = 6 digits before the point
         # Bounds are exact: 0.00 < 0.005, and 2 > 1.5 (cast to the field's type they were 0.00 and 2).
-        "5": ["decimal_rounding/rate=0.00001", "min/amount=0.00", "max/qty=2"],
-        "6": ["invalid_integer/qty=1.5", "max/rate=0.0002"],
-        "7": ["invalid_boolean/open=maybe", "min/amount=-999999.99"],  # 6 digits fit; blanks around 1 too
+        # Reasons come field by field, in the spec's order.
+        "5": ["min/amount=0.00", "decimal_rounding/rate=0.00001", "max/qty=2"],
+        "6": ["max/rate=0.0002", "invalid_integer/qty=1.5"],
+        "7": ["min/amount=-999999.99", "invalid_boolean/open=maybe"],  # 6 digits fit; blanks around 1 too
     }
     assert con.execute("SELECT id IS NOT NULL, amount, rate, qty, open FROM deal ORDER BY amount").fetchall() == [
         (True, Decimal("1.50"), Decimal("-0.1230"), -7, False), (True, Decimal("1234.50"), Decimal("0.0001"), 1, True)]
