@@ -10,7 +10,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN REGEXP_FULL_MATCH(
         REGEXP_REPLACE(
-          NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
           '^PL',
           '',
           'g'
@@ -20,7 +20,7 @@ WITH "mapped" AS MATERIALIZED (
       AND (
         TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -29,7 +29,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 6 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -38,7 +38,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 5 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -47,7 +47,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 7 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -56,7 +56,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 2 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -65,7 +65,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 3 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -74,7 +74,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 4 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -83,7 +83,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 5 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -92,7 +92,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         ) AS INT) * 6 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -102,7 +102,7 @@ WITH "mapped" AS MATERIALIZED (
         ) AS INT) * 7
       ) % 11 = TRY_CAST(SUBSTRING(
         REGEXP_REPLACE(
-          NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
           '^PL',
           '',
           'g'
@@ -111,7 +111,7 @@ WITH "mapped" AS MATERIALIZED (
         1
       ) AS INT)
       THEN REGEXP_REPLACE(
-        NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+        REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
         '^PL',
         '',
         'g'
@@ -176,7 +176,7 @@ WITH "mapped" AS MATERIALIZED (
     END AS "status",
     CASE
       WHEN NOT REGEXP_REPLACE(
-        NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+        REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
         '^PL',
         '',
         'g'
@@ -184,7 +184,7 @@ WITH "mapped" AS MATERIALIZED (
       AND NOT (
         REGEXP_FULL_MATCH(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
@@ -194,7 +194,7 @@ WITH "mapped" AS MATERIALIZED (
         AND (
           TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -203,7 +203,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 6 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -212,7 +212,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 5 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -221,7 +221,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 7 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -230,7 +230,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 2 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -239,7 +239,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 3 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -248,7 +248,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 4 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -257,7 +257,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 5 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -266,7 +266,7 @@ WITH "mapped" AS MATERIALIZED (
             1
           ) AS INT) * 6 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
               '^PL',
               '',
               'g'
@@ -276,7 +276,7 @@ WITH "mapped" AS MATERIALIZED (
           ) AS INT) * 7
         ) % 11 = TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            NULLIF(REGEXP_REPLACE(UPPER(TRIM(NULLIF(TRIM("s"."nip"), ''))), '[ -]', '', 'g'), ''),
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
             '^PL',
             '',
             'g'
