@@ -121,9 +121,8 @@ def incomplete(fmt: str, kind: str) -> tuple[str, str] | None:
     if missing:
         return (f"it has no {' and no '.join(missing)}, so a date from it would be a guess",
                 "a format reads a year (%Y, %y), a month (%m, %b, %B) and a day (%d)")
-    if kind == "date" and _TIME & letters:
-        return ("a date has no time of day or offset",
-                "write a fixed time as text ('%Y-%m-%d 00:00'), or use timestamp")
+    if kind == "date" and "z" in letters:
+        return ("a date has no offset (in UTC the day may change)", "use timestamp, which converts to UTC")
     if ("I" in letters) != ("p" in letters):
         return ("%I (a 12-hour clock) and %p (AM/PM) go together",
                 "use %H for a 24-hour clock, or %I with %p")

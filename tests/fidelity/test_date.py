@@ -1,15 +1,15 @@
 """Fidelity of ``date`` and ``timestamp``: Python's ``datetime.strptime`` is the reference.
 
-Corpus: 72 hand-picked dates (PL, UA, DE, FR, UK, US, ISO and compact conventions: single-digit
-days, 2-digit years, month names in five languages, 31.02 and 29.02, years 0000/0999/10000) under
-8 format lists and 34 timestamps (offsets, fractions, AM/PM) under 4, 712 inputs; 9 cases where
-strptime is laxer; hypothesis: 100 random dates in 11 spellings under 8 lists (8,800 inputs), 60
-random moments with offsets in 5 spellings under 4 lists (1,200) and 100 fuzzed lists of up to 15
-strings under all 12 lists (about 10,000): about 20,000 inputs a run.
+Corpus: 76 hand-picked dates (PL, UA, DE, FR, UK, US, ISO, compact and spreadsheet conventions:
+single-digit days, 2-digit years, month names in five languages, 31.02 and 29.02, years
+0000/0999/10000, times of day) under 9 format lists and 34 timestamps (offsets, fractions, AM/PM)
+under 4, 820 inputs; 9 cases where strptime is laxer; hypothesis: 100 random dates in 11 spellings
+under 9 lists (9,900 inputs), 60 random moments with offsets in 5 spellings under 4 lists (1,200)
+and 100 fuzzed lists of up to 15 strings under all 13 lists (about 10,000): about 22,000 inputs a run.
 
 The reference reads the value (surrounding spaces stripped) with every format; the formats
-that read it must agree on one value, else it rejects (ambiguous). A value with an offset is
-converted to UTC. Where plain strptime is laxer than ferry's documented directives, ferry
+that read it must agree on one value, else it rejects (ambiguous). A date leaves out a time of
+day its format reads; a timestamp with an offset is converted to UTC. Where plain strptime is laxer than ferry's documented directives, ferry
 rejects and the reference reads: those cases are listed in ``STRICTER`` and asserted as such.
 """
 
@@ -33,6 +33,7 @@ DATE_FORMATS = {
     "compact": ("%Y%m%d",),
     "compact day first": ("%d%m%Y",),
     "mixed export": ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y"),
+    "spreadsheet cells": ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S"),
 }
 TIMESTAMP_FORMATS = {
     "ISO with offset": ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S"),
@@ -59,6 +60,8 @@ DATES = [
     "01.02.68", "01.02.69", "01.02.00", "01.02.99", "01.02.5", "1.2.21",
     # compact: numbers that touch must have their full width
     "20210201", "01022021", "2021-02-01", "01.02.2021",
+    # a date with its time of day, read on purpose by a format (checked, then left out)
+    "2021-02-01 00:00:00", "2021-02-01 13:00:00", "2021-02-01 24:00:00", "2021-02-01 0:0:0",
     None, "", "  ", "soon", "n/a", "0",
 ]
 TIMESTAMPS = [

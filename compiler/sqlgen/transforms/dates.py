@@ -42,8 +42,9 @@ def _parse(value: exp.Expression, formats: tuple[str, ...], rule: str, as_text) 
 
 
 def date(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    """``date: ['%d.%m.%Y', '%Y-%m-%d']``: '1.02.2021' -> '2021-02-01'. A value that no format
-    reads, or that two formats read as different dates, rejects."""
+    """``date: ['%d.%m.%Y', '%Y-%m-%d %H:%M:%S']``: '1.02.2021' -> '2021-02-01'. A value that no
+    format reads, or that two formats read as different dates, rejects. A time of day the format
+    reads on purpose (spreadsheet cells: '2021-11-15 09:30:00') is checked, then left out."""
     return _parse(value, tuple(args["formats"]), "invalid_date", lambda ts: fn("strftime", ts, lit("%Y-%m-%d")))
 
 

@@ -41,7 +41,7 @@ def check_time_directives(ctx: Context) -> Iterable[Diagnostic]:
 def check_time_formats(ctx: Context) -> Iterable[Diagnostic]:
     """F431: a ``date``/``timestamp`` format reads one whole, unambiguous date.
 
-    A year, a month and a day, each once; %I with %p; no time of day in a ``date``.
+    A year, a month and a day, each once; %I with %p; no offset (%z) in a ``date``.
 
     Bad::   transforms: [{date: ['%m/%Y']}]          # which day?
     Bad::   transforms: [{timestamp: ['%d.%m.%Y %H:%M %p']}]   # %H is 24-hour
