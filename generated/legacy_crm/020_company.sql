@@ -10,9 +10,9 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN REGEXP_FULL_MATCH(
         REGEXP_REPLACE(
-          REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-          '^[A-Z]{2}([0-9]+)$',
-          '\1',
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+          '^PL',
+          '',
           'g'
         ),
         '[0-9]{10}'
@@ -20,81 +20,81 @@ WITH "mapped" AS MATERIALIZED (
       AND (
         TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           1,
           1
         ) AS INT) * 6 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           2,
           1
         ) AS INT) * 5 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           3,
           1
         ) AS INT) * 7 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           4,
           1
         ) AS INT) * 2 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           5,
           1
         ) AS INT) * 3 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           6,
           1
         ) AS INT) * 4 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           7,
           1
         ) AS INT) * 5 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           8,
           1
         ) AS INT) * 6 + TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           9,
@@ -102,18 +102,18 @@ WITH "mapped" AS MATERIALIZED (
         ) AS INT) * 7
       ) % 11 = TRY_CAST(SUBSTRING(
         REGEXP_REPLACE(
-          REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-          '^[A-Z]{2}([0-9]+)$',
-          '\1',
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+          '^PL',
+          '',
           'g'
         ),
         10,
         1
       ) AS INT)
       THEN REGEXP_REPLACE(
-        REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-        '^[A-Z]{2}([0-9]+)$',
-        '\1',
+        REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+        '^PL',
+        '',
         'g'
       )
     END AS "nip",
@@ -189,8 +189,47 @@ WITH "mapped" AS MATERIALIZED (
       FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
     ) AS "phone",
     CASE
-      WHEN NOT TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']) IS NULL
-      THEN STRFTIME(TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']), '%Y-%m-%d')
+      WHEN LENGTH(
+        LIST_DISTINCT(
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."data_utworzenia"), ''),
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%Y-%m-%d')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."data_utworzenia"), ''),
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%d.%m.%Y')
+            END
+          ]
+        )
+      ) = 1
+      THEN STRFTIME(
+        LIST_DISTINCT(
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."data_utworzenia"), ''),
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%Y-%m-%d')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."data_utworzenia"), ''),
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%d.%m.%Y')
+            END
+          ]
+        )[1],
+        '%Y-%m-%d'
+      )
     END AS "created_on",
     CASE
       WHEN LOWER("s"."status") IN ('aktywny', 'archiwum', 'nieaktywny')
@@ -204,13 +243,18 @@ WITH "mapped" AS MATERIALIZED (
       END
     END AS "status",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."nip"), '') IS NULL
+      WHEN NOT REGEXP_REPLACE(
+        REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+        '^PL',
+        '',
+        'g'
+      ) IS NULL
       AND NOT (
         REGEXP_FULL_MATCH(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           '[0-9]{10}'
@@ -218,81 +262,81 @@ WITH "mapped" AS MATERIALIZED (
         AND (
           TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             1,
             1
           ) AS INT) * 6 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             2,
             1
           ) AS INT) * 5 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             3,
             1
           ) AS INT) * 7 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             4,
             1
           ) AS INT) * 2 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             5,
             1
           ) AS INT) * 3 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             6,
             1
           ) AS INT) * 4 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             7,
             1
           ) AS INT) * 5 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             8,
             1
           ) AS INT) * 6 + TRY_CAST(SUBSTRING(
             REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-              '^[A-Z]{2}([0-9]+)$',
-              '\1',
+              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+              '^PL',
+              '',
               'g'
             ),
             9,
@@ -300,9 +344,9 @@ WITH "mapped" AS MATERIALIZED (
           ) AS INT) * 7
         ) % 11 = TRY_CAST(SUBSTRING(
           REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."nip"), '')), '[^A-Z0-9]', '', 'g'),
-            '^[A-Z]{2}([0-9]+)$',
-            '\1',
+            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
+            '^PL',
+            '',
             'g'
           ),
           10,
@@ -385,9 +429,28 @@ WITH "mapped" AS MATERIALIZED (
       THEN "s"."telefon"
     END AS "_ferry_bad_phone_0",
     CASE
-      WHEN NOT TRIM("s"."data_utworzenia") IS NULL
+      WHEN NOT NULLIF(TRIM("s"."data_utworzenia"), '') IS NULL
       AND NOT (
-        NOT TRY_STRPTIME(TRIM("s"."data_utworzenia"), ['%Y-%m-%d', '%d.%m.%Y']) IS NULL
+        LENGTH(
+          LIST_DISTINCT(
+            [
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."data_utworzenia"), ''),
+                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%Y-%m-%d')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."data_utworzenia"), ''),
+                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%d.%m.%Y')
+              END
+            ]
+          )
+        ) = 1
       )
       THEN "s"."data_utworzenia"
     END AS "_ferry_bad_created_on_0",

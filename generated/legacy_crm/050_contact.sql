@@ -10,34 +10,25 @@ WITH "mapped" AS MATERIALIZED (
     TRIM(REGEXP_REPLACE("s"."last_name", '\s+', ' ', 'g')) AS "last_name",
     ARRAY_TO_STRING(
       LIST_TRANSFORM(
-        STR_SPLIT(
-          ARRAY_TO_STRING(
-            LIST_TRANSFORM(
-              STR_SPLIT(
-                LOWER(
-                  TRIM(
-                    REGEXP_REPLACE(
-                      NULLIF(
-                        CONCAT_WS(' ', NULLIF(TRIM("s"."first_name"), ''), NULLIF(TRIM("s"."last_name"), '')),
-                        ''
-                      ),
-                      '\s+',
-                      ' ',
-                      'g'
-                    )
-                  )
+        REGEXP_EXTRACT_ALL(
+          LOWER(
+            TRIM(
+              REGEXP_REPLACE(
+                NULLIF(
+                  CONCAT_WS(' ', NULLIF(TRIM("s"."first_name"), ''), NULLIF(TRIM("s"."last_name"), '')),
+                  ''
                 ),
-                ' '
-              ),
-              LAMBDA "_ferry_word" : UPPER(SUBSTRING("_ferry_word", 1, 1)) || SUBSTRING("_ferry_word", 2)
-            ),
-            ' '
+                '\s+',
+                ' ',
+                'g'
+              )
+            )
           ),
-          '-'
+          '(?s)(?:[^\p{Z}\s\p{Pd}\p{Ps}\p{Pi}\p{Pf}''\"\x{02BC}]|[''\x{2018}\x{2019}\x{02BC}]\p{Cyrillic})+|.'
         ),
         LAMBDA "_ferry_word" : UPPER(SUBSTRING("_ferry_word", 1, 1)) || SUBSTRING("_ferry_word", 2)
       ),
-      '-'
+      ''
     ) AS "full_name",
     LOWER(
       COALESCE(
@@ -214,9 +205,59 @@ WITH "mapped" AS MATERIALIZED (
     ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN NOT TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']) IS NULL
+      WHEN LENGTH(
+        LIST_DISTINCT(
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."created_at"), ''),
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%Y-%m-%d')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."created_at"), ''),
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%d.%m.%Y')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."created_at"), ''),
+                '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%m/%d/%Y')
+            END
+          ]
+        )
+      ) = 1
       THEN STRFTIME(
-        TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']),
+        LIST_DISTINCT(
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."created_at"), ''),
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%Y-%m-%d')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."created_at"), ''),
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%d.%m.%Y')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."created_at"), ''),
+                '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%m/%d/%Y')
+            END
+          ]
+        )[1],
         '%Y-%m-%d'
       )
     END AS "created_on",
@@ -403,9 +444,35 @@ WITH "mapped" AS MATERIALIZED (
       THEN "s"."phone"
     END AS "_ferry_bad_phone_0",
     CASE
-      WHEN NOT TRIM("s"."created_at") IS NULL
+      WHEN NOT NULLIF(TRIM("s"."created_at"), '') IS NULL
       AND NOT (
-        NOT TRY_STRPTIME(TRIM("s"."created_at"), ['%Y-%m-%d', '%d.%m.%Y', '%m/%d/%Y']) IS NULL
+        LENGTH(
+          LIST_DISTINCT(
+            [
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."created_at"), ''),
+                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%Y-%m-%d')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."created_at"), ''),
+                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%d.%m.%Y')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."created_at"), ''),
+                  '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%m/%d/%Y')
+              END
+            ]
+          )
+        ) = 1
       )
       THEN "s"."created_at"
     END AS "_ferry_bad_created_on_0",

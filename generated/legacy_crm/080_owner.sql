@@ -61,7 +61,7 @@ WITH "mapped" AS MATERIALIZED (
     ) AS "email",
     "s"."region" AS "region",
     CASE
-      WHEN LOWER(TRIM("s"."active")) IN (
+      WHEN LOWER(NULLIF(TRIM("s"."active"), '')) IN (
         'true',
         't',
         'yes',
@@ -71,7 +71,6 @@ WITH "mapped" AS MATERIALIZED (
         'ja',
         'j',
         'oui',
-        'o',
         'так',
         'да',
         'false',
@@ -86,15 +85,30 @@ WITH "mapped" AS MATERIALIZED (
         'нет'
       )
       THEN CASE
-        WHEN LOWER(TRIM("s"."active")) IN ('true', 't', 'yes', 'y', '1', 'tak', 'ja', 'j', 'oui', 'o', 'так', 'да')
+        WHEN LOWER(NULLIF(TRIM("s"."active"), '')) IN ('true', 't', 'yes', 'y', '1', 'tak', 'ja', 'j', 'oui', 'так', 'да')
         THEN 'true'
-        WHEN LOWER(TRIM("s"."active")) IN ('false', 'f', 'no', 'n', '0', 'nie', 'nein', 'non', 'ні', 'нет')
+        WHEN LOWER(NULLIF(TRIM("s"."active"), '')) IN ('false', 'f', 'no', 'n', '0', 'nie', 'nein', 'non', 'ні', 'нет')
         THEN 'false'
       END
     END AS "active",
     CASE
-      WHEN NOT TRY_STRPTIME(TRIM("s"."hired"), ['%Y-%m-%d']) IS NULL
-      THEN STRFTIME(TRY_STRPTIME(TRIM("s"."hired"), ['%Y-%m-%d']), '%Y-%m-%d')
+      WHEN NOT CASE
+        WHEN REGEXP_FULL_MATCH(
+          NULLIF(TRIM("s"."hired"), ''),
+          '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+        )
+        THEN TRY_STRPTIME(NULLIF(TRIM("s"."hired"), ''), '%Y-%m-%d')
+      END IS NULL
+      THEN STRFTIME(
+        CASE
+          WHEN REGEXP_FULL_MATCH(
+            NULLIF(TRIM("s"."hired"), ''),
+            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+          )
+          THEN TRY_STRPTIME(NULLIF(TRIM("s"."hired"), ''), '%Y-%m-%d')
+        END,
+        '%Y-%m-%d'
+      )
     END AS "hired_on",
     "s"."quota" AS "quota",
     CASE
@@ -152,9 +166,9 @@ WITH "mapped" AS MATERIALIZED (
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
     CASE
-      WHEN NOT "s"."active" IS NULL
+      WHEN NOT NULLIF(TRIM("s"."active"), '') IS NULL
       AND NOT (
-        LOWER(TRIM("s"."active")) IN (
+        LOWER(NULLIF(TRIM("s"."active"), '')) IN (
           'true',
           't',
           'yes',
@@ -164,7 +178,6 @@ WITH "mapped" AS MATERIALIZED (
           'ja',
           'j',
           'oui',
-          'o',
           'так',
           'да',
           'false',
@@ -182,9 +195,15 @@ WITH "mapped" AS MATERIALIZED (
       THEN "s"."active"
     END AS "_ferry_bad_active_0",
     CASE
-      WHEN NOT TRIM("s"."hired") IS NULL
+      WHEN NOT NULLIF(TRIM("s"."hired"), '') IS NULL
       AND NOT (
-        NOT TRY_STRPTIME(TRIM("s"."hired"), ['%Y-%m-%d']) IS NULL
+        NOT CASE
+          WHEN REGEXP_FULL_MATCH(
+            NULLIF(TRIM("s"."hired"), ''),
+            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+          )
+          THEN TRY_STRPTIME(NULLIF(TRIM("s"."hired"), ''), '%Y-%m-%d')
+        END IS NULL
       )
       THEN "s"."hired"
     END AS "_ferry_bad_hired_on_0"

@@ -26,11 +26,113 @@ WITH "mapped" AS MATERIALIZED (
       ELSE LOWER("s"."type")
     END AS "kind",
     CASE
-      WHEN NOT TRY_STRPTIME(TRIM("s"."occurred_at"), ['%Y-%m-%dT%H:%M:%S', '%d.%m.%Y %H:%M']) IS NULL
-      THEN STRFTIME(
-        TRY_STRPTIME(TRIM("s"."occurred_at"), ['%Y-%m-%dT%H:%M:%S', '%d.%m.%Y %H:%M']),
-        '%Y-%m-%d %H:%M:%S'
-      )
+      WHEN LENGTH(
+        LIST_DISTINCT(
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."occurred_at"), ''),
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."occurred_at"), ''),
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
+            END
+          ]
+        )
+      ) = 1
+      THEN CASE
+        WHEN DATE_TRUNC(
+          'SECOND',
+          LIST_DISTINCT(
+            [
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
+              END
+            ]
+          )[1]
+        ) = LIST_DISTINCT(
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."occurred_at"), ''),
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                NULLIF(TRIM("s"."occurred_at"), ''),
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+              )
+              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
+            END
+          ]
+        )[1]
+        THEN STRFTIME(
+          LIST_DISTINCT(
+            [
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
+              END
+            ]
+          )[1],
+          '%Y-%m-%d %H:%M:%S'
+        )
+        ELSE STRFTIME(
+          LIST_DISTINCT(
+            [
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
+              END
+            ]
+          )[1],
+          '%Y-%m-%d %H:%M:%S.%f'
+        )
+      END
     END AS "occurred_at",
     "s"."duration_min" AS "minutes",
     "s"."notes" AS "notes",
@@ -38,9 +140,29 @@ WITH "mapped" AS MATERIALIZED (
       ARRAY_TO_STRING("s"."meta" ->> '$.tags[*]', ', ')
     ) AS TEXT) AS "tags",
     CASE
-      WHEN NOT TRIM("s"."occurred_at") IS NULL
+      WHEN NOT NULLIF(TRIM("s"."occurred_at"), '') IS NULL
       AND NOT (
-        NOT TRY_STRPTIME(TRIM("s"."occurred_at"), ['%Y-%m-%dT%H:%M:%S', '%d.%m.%Y %H:%M']) IS NULL
+        LENGTH(
+          LIST_DISTINCT(
+            [
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
+              END,
+              CASE
+                WHEN REGEXP_FULL_MATCH(
+                  NULLIF(TRIM("s"."occurred_at"), ''),
+                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+                )
+                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
+              END
+            ]
+          )
+        ) = 1
       )
       THEN "s"."occurred_at"
     END AS "_ferry_bad_occurred_at_0",

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 
 #: The pipeline, lowest layer first. A module may import from its own layer or earlier ones.
 LAYERS = [
-    {"errors", "encodings", "headers", "dag", "functions"},
+    {"errors", "encodings", "headers", "dag", "functions", "timeformats"},
     {"load"},
     {"model", "importers"},
     {"validate"},

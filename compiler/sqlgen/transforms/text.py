@@ -25,22 +25,28 @@ def upper(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     return Applied(exp.Upper(this=value))
 
 
+#: Where a word starts: after whitespace, a dash, a quote, an opening bracket or an apostrophe.
+_WORD_BREAKS = r"\p{Z}\s\p{Pd}\p{Ps}\p{Pi}\p{Pf}'\"\x{02BC}"
+#: Apostrophes: an apostrophe followed by a Cyrillic letter is inside a word (Ukrainian м'ясо, Мар'яна).
+_APOSTROPHES = r"'\x{2018}\x{2019}\x{02BC}"
+#: A word (a run of non-breaks, apostrophes before Cyrillic letters included) or one break character.
+_TOKENS = rf"(?s)(?:[^{_WORD_BREAKS}]|[{_APOSTROPHES}]\p{{Cyrillic}})+|."
+
+
 def title(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
-    """Each word capitalised, also after a hyphen: 'jean-PIERRE łęcki' -> 'Jean-Pierre Łęcki'.
+    """Each word capitalised, the rest lower case: 'jean-PIERRE łęcki' -> 'Jean-Pierre Łęcki',
+    "o'brien (warszawa)" -> "O'Brien (Warszawa)", 'МАРʼЯНА' -> 'Марʼяна'.
 
-    Unicode-correct (DuckDB's upper/lower); words are split on spaces, then on hyphens.
+    Unicode-correct (DuckDB's upper/lower). A word starts the text or follows whitespace, a
+    dash, a quote (' ’ " “ „ « »...), an opening bracket, or an apostrophe that is not
+    followed by a Cyrillic letter (Ukrainian uses the apostrophe inside words).
     """
-    def capitalise_words(text: exp.Expression, separator: str) -> exp.Expression:
-        word = exp.to_identifier("_ferry_word", quoted=True)
-        first = exp.Upper(this=exp.Substring(this=word.copy(), start=exp.Literal.number(1),
-                                             length=exp.Literal.number(1)))
-        rest = exp.Substring(this=word.copy(), start=exp.Literal.number(2))
-        each = exp.Lambda(this=exp.DPipe(this=first, expression=rest, safe=True), expressions=[word.copy()])
-        words = exp.func("string_split", text, lit(separator), dialect="duckdb")
-        return exp.func("array_to_string", exp.Transform(this=words, expression=each), lit(separator),
-                        dialect="duckdb")
-
-    return Applied(capitalise_words(capitalise_words(exp.Lower(this=value), " "), "-"))
+    token = exp.to_identifier("_ferry_word", quoted=True)
+    first = exp.Upper(this=exp.Substring(this=token.copy(), start=exp.Literal.number(1), length=exp.Literal.number(1)))
+    rest = exp.Substring(this=token.copy(), start=exp.Literal.number(2))
+    each = exp.Lambda(this=exp.DPipe(this=first, expression=rest, safe=True), expressions=[token.copy()])
+    tokens = exp.func("regexp_extract_all", exp.Lower(this=value), lit(_TOKENS), dialect="duckdb")
+    return Applied(exp.func("array_to_string", exp.Transform(this=tokens, expression=each), lit(""), dialect="duckdb"))
 
 
 def split(value: exp.Expression, args: Mapping[str, Any]) -> Applied:

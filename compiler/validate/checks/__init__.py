@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import dedup, fields, importers, references, rules, sources
+from compiler.validate.checks import dedup, fields, importers, references, rules, sources, transforms
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -47,6 +47,9 @@ CHECKS: tuple[Check, ...] = (
     dedup.check_dedup_has_a_rule,
     dedup.check_q_needs_jaccard,
     rules.check_phone_regions,
+    transforms.check_time_directives,
+    transforms.check_time_formats,
+    transforms.check_boolean_words,
     importers.check_export_entities,
     importers.check_export_fields,
     importers.check_export_references,
@@ -97,6 +100,9 @@ CODES: dict[str, Check] = {
     "F415": dedup.check_match_fields,
     "F416": dedup.check_dedup_has_a_rule,
     "F417": dedup.check_q_needs_jaccard,
+    "F430": transforms.check_time_directives,
+    "F431": transforms.check_time_formats,
+    "F432": transforms.check_boolean_words,
     "F720": importers.check_export_entities,
     "F721": importers.check_export_fields,
     "F722": importers.check_export_references,
