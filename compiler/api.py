@@ -160,6 +160,10 @@ def export_bundle(path: Path, options: Options, kind: str, out: Path | None = No
     """Write the Salesforce Data Loader or HubSpot import bundle of the run's result into `out`
     (default <spec dir>/build/<kind>/), in files of `batch_size` records (default: the spec's)."""
     spec = validation.to_spec(load(path))
+    if getattr(spec.target, kind, None) is None:
+        raise FerryError(Diagnostic("F740", f"the spec has no target.{kind} section", spec.target.span,
+                                    f"add target.{kind} (objects, external_id) to the spec, then `ferry compile` "
+                                    "and `ferry run`; see the README's Salesforce and HubSpot bundles"))
     if batch_size is not None and batch_size < 1:
         raise FerryError(Diagnostic("F743", f"--batch-size must be at least 1, not {batch_size}", Span(str(path)),
                                     "10000 is what the Bulk API and HubSpot imports take per batch"))

@@ -26,10 +26,17 @@ def read_target(directory: Path, kind: str) -> tuple[dict[str, Any], dict[str, A
     """The whole compile manifest, the target's entry, and the text of each of its files (verified)."""
     try:
         manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
+    except OSError:
+        raise NotCompiled("no manifest.json") from None
+    except ValueError:
+        raise NotCompiled("manifest.json is not JSON") from None
+    try:
         entry = manifest["targets"][kind]
         texts = {name: (directory / name).read_text("utf-8") for name in entry["files"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise NotCompiled(type(exc).__name__) from None
+    except OSError as exc:
+        raise NotCompiled(f"cannot read {exc.filename}") from None
+    except (KeyError, TypeError):
+        raise NotCompiled(f"the spec was compiled without a {kind} target") from None
     for name, text in texts.items():
         if hashlib.sha256(text.encode("utf-8")).hexdigest() != entry["files"][name]:
             raise Edited(directory / name)

@@ -43,6 +43,12 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+def _one_line(text: str) -> str:
+    """A message quotes values from the data, which may hold line breaks: shown escaped, so one
+    diagnostic is always one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str
@@ -53,8 +59,8 @@ class Diagnostic:
     def format(self) -> str:
         """``specs/x.yaml:12:7: error: <message> [F301] (hint: ...)``."""
         where = f"{self.span}: " if self.span else ""
-        hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"{where}error: {self.message} [{self.code}]{hint}"
+        hint = f" (hint: {_one_line(self.hint)})" if self.hint else ""
+        return f"{where}error: {_one_line(self.message)} [{self.code}]{hint}"
 
     def check_tuple(self) -> tuple[str, int, int]:
         """What tests compare: the code and where it points."""

@@ -206,3 +206,15 @@ def test_a_failed_export_keeps_the_previous_bundle(run, bundles, tmp_path):
         api.export_bundle(EXAMPLE, options, "hubspot", folder, 0)
     assert [d.code for d in caught.value.diagnostics] == ["F743"]
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@pytest.mark.parametrize("kind", ["salesforce", "hubspot"])
+def test_a_bundle_for_a_spec_without_its_section_is_one_located_error(tmp_path, kind):
+    (tmp_path / "a.csv").write_text("id,name\n1,Ann\n", encoding="utf-8")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("version: 1\nname: nosection\nsources:\n  a: {path: a.csv, id: id}\nentities:\n  t:\n"
+                    "    source: a\n    fields: {name: name}\ntarget: {path: out.duckdb}\n", encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.export_bundle(spec, api.Options(out=tmp_path / "generated"), kind)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.span.line) == ("F740", 9) and f"target.{kind}" in d.message

@@ -80,3 +80,10 @@ def test_text_that_cannot_be_a_spec_is_one_located_error(text, where, message):
     assert d.code == "F001" and message in d.message and d.span.line >= 1
     if where is not None:
         assert (d.span.line, d.span.col) == where
+
+
+def test_a_diagnostic_is_one_line_whatever_value_it_quotes():
+    from compiler.errors import Diagnostic
+
+    line = Diagnostic("F303", "source has no column 'e\nmail\r'", Span("s.yaml", 3, 5), "did you\nmean").format()
+    assert "\n" not in line and "\r" not in line and "'e\\nmail\\r'" in line and "did you\\nmean" in line

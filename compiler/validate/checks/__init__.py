@@ -55,6 +55,8 @@ CHECKS: tuple[Check, ...] = (
     importers.check_export_references,
     importers.check_export_names,
     importers.check_export_clashes,
+    importers.check_export_timezone,
+    importers.check_target_schema,
 )
 
 #: code -> the check that emits it, for the meta-test that every code has cases.
@@ -113,6 +115,9 @@ CODES: dict[str, Check] = {
     "F732": importers.check_export_references,
     "F733": importers.check_export_names,
     "F734": importers.check_export_clashes,
+    "F725": importers.check_export_timezone,
+    "F735": importers.check_export_timezone,
+    "F441": importers.check_target_schema,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

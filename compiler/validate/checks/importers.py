@@ -129,3 +129,31 @@ def check_export_clashes(ctx: Context) -> Iterable[Diagnostic]:
                                      spans.get(column.name, obj.span), "give each field its own API name")
                 else:
                     seen[key] = f"'{entity.name}.{column.name}'"
+
+
+def check_export_timezone(ctx: Context) -> Iterable[Diagnostic]:
+    """F725/F735: a bundle's ``timezone`` is an IANA time zone (it goes into process-conf.xml or the
+    import request, where a wrong one shifts every timestamp).
+
+    Bad::   salesforce: {timezone: Europe/Warszawa, ...}
+    Good::  salesforce: {timezone: Europe/Warsaw, ...}
+    """
+    import zoneinfo
+
+    zones = sorted(zoneinfo.available_timezones())
+    for export in _exports(ctx.spec):
+        if export.timezone not in zones:
+            code = "F725" if export.kind == "salesforce" else "F735"
+            yield Diagnostic(code, f"unknown time zone '{export.timezone}' in target.{export.kind}", export.span,
+                             did_you_mean(export.timezone, zones) or "an IANA name such as Europe/Warsaw or UTC")
+
+
+def check_target_schema(ctx: Context) -> Iterable[Diagnostic]:
+    """F441: the target schema is not ``_ferry``, which holds ferry's own tables (crosswalks, rejects).
+
+    Bad::   target: {schema: _ferry}
+    Good::  target: {schema: crm}
+    """
+    if ctx.spec.target.schema.lower() == "_ferry":
+        yield Diagnostic("F441", "target.schema '_ferry' is ferry's own schema (crosswalks, rejects, archives)",
+                         ctx.spec.target.span, "load the entities into another schema, e.g. main or crm")
