@@ -34,6 +34,9 @@ class Columns:
     names: tuple[str, ...]  # trimmed; an empty CSV header cell by the name DuckDB gives it (column2)
     read_as: tuple[str, ...] = ()  # the names DuckDB reads them by, in the same order (repeats renamed)
     repeated_keys: tuple[tuple[str, int], ...] = ()  # JSON: (key, line of the first object repeating it)
+    #: the file has no records (empty NDJSON, ``[]``, XML whose record element never occurs under
+    #: its parent): it names no columns, and every column a spec reads is empty in zero rows
+    empty: bool = False
 
     @property
     def physical(self) -> tuple[str, ...]:

@@ -50,6 +50,9 @@ def header(source: Source, path: Path) -> Columns:
         text = decoder.decode(raw, final=complete)  # a character split at the end is not an error
     except UnicodeDecodeError as exc:
         raise FerryError(_decode_error(source, path, raw, exc.start)) from None
+    except UnicodeError as exc:  # utf-16 without a byte-order mark: the byte order is not known
+        raise FerryError(Diagnostic("F306", f"{path}:1: {exc} (declared {source.encoding})", source.path_span,
+                                    "set `options.encoding` to utf-16-le (Windows exports) or utf-16-be")) from None
     if not complete and "\n" in text:
         text = text[: text.rfind("\n") + 1]  # whole lines only
     if _options(source).header and (line := repeated_header(text.split("\n"))):

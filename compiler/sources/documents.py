@@ -32,15 +32,23 @@ _PAIRS = json.JSONDecoder(object_pairs_hook=lambda pairs: pairs)  # objects as l
 
 
 def header(source: Source, path: Path) -> Columns:
-    repeated = _repeated_keys(source, path)
     with path.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
+    if _no_records(source, head, complete=len(head) < _HEAD_BYTES):
+        return Columns((), empty=True)  # an empty export loads as zero rows
+    repeated = _repeated_keys(source, path)
     if encodings.UTF8_BOM not in head[1:]:
         return Columns(_keys(source, path, path, _HEAD_RECORDS), repeated_keys=repeated)
     with tempfile.TemporaryDirectory(prefix="ferry-head-") as tmp:  # DuckDB refuses a mark at a line's start
         clean = Path(tmp) / f"clean.{source.format}"
         strip_marks(source, path, "utf-8", clean, header=False)
         return Columns(_keys(source, path, clean, _HEAD_RECORDS), repeated_keys=repeated)
+
+
+def _no_records(source: Source, head: bytes, complete: bool) -> bool:
+    """Nothing but whitespace (and a byte-order mark), or, for ``json``, an empty array."""
+    text = head.replace(encodings.UTF8_BOM, b"").strip()
+    return complete and (not text or (source.format == "json" and text.replace(b" ", b"") in (b"[]",)))
 
 
 def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence | None) -> tuple[Path, Marks]:

@@ -83,6 +83,9 @@ def header(source: Source, path: Path) -> Columns:
             raise _Enough
 
     flattener = _parse(source, path, take)
+    record = _record(source)
+    if not seen[0] and record.startswith("/") and record.rsplit("/", 1)[0] in flattener.paths:
+        return Columns((), empty=True)  # the records' parent is there, with no record in it: an empty export
     if not seen[0]:
         paths = ", ".join(sorted(flattener.paths)[:8])
         raise FerryError(Diagnostic("F308", f"{path}: no element matches record path '{_record(source)}'",
@@ -187,4 +190,7 @@ def _parse(source: Source, path: Path, emit: Callable[[Record], None]) -> _Flatt
             "F306", f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML ({expat.errors.messages[exc.code]})",
             source.path_span, "the file is cut short or not XML; re-export it, or check its encoding declaration",
         )) from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise FerryError(Diagnostic("F306", f"{path}:1: {exc}", source.path_span,
+                                    "fix the file's <?xml ... encoding=\"...\"?> declaration (e.g. windows-1250)")) from None
     return flattener

@@ -21,8 +21,10 @@ class Context:
     def columns(self, source: str) -> tuple[str, ...] | None:
         """The source's column names as its file writes them (a repeated name appears more than once)."""
         header = self.headers.get(source)
-        return header.names if isinstance(header, Columns) else None
+        return header.names if isinstance(header, Columns) and not header.empty else None
 
     def header(self, source: str) -> Columns | None:
+        """The source's header; None when it could not be read, or when the file has no records and so
+        no columns to check the spec against (an empty export loads as zero rows)."""
         header = self.headers.get(source)
-        return header if isinstance(header, Columns) else None
+        return header if isinstance(header, Columns) and not header.empty else None
