@@ -84,8 +84,12 @@ def header(source: Source, path: Path) -> Columns:
 
     flattener = _parse(source, path, take)
     record = _record(source)
-    if not seen[0] and record.startswith("/") and record.rsplit("/", 1)[0] in flattener.paths:
-        return Columns((), empty=True)  # the records' parent is there, with no record in it: an empty export
+    parent = record.rsplit("/", 1)[0]
+    if not seen[0] and record.startswith("/") and parent in flattener.paths \
+            and not any(p.startswith(parent + "/") for p in flattener.paths):
+        # The records' parent is there and holds no element at all: an empty export. (A parent holding
+        # other elements means the path is wrong: F308 below.)
+        return Columns((), empty=True)
     if not seen[0]:
         paths = ", ".join(sorted(flattener.paths)[:8])
         raise FerryError(Diagnostic("F308", f"{path}: no element matches record path '{_record(source)}'",

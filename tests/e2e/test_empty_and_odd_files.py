@@ -64,3 +64,14 @@ def test_an_odd_file_is_one_located_error(tmp_path, name):
     d = info.value.diagnostics[0]
     assert d.code in ("F306", "F308") and d.span.line == 4 and hint in (d.hint or "")
     assert "\n" not in d.format()
+
+
+def test_a_record_path_one_level_off_is_not_an_empty_export(tmp_path):
+    """`/e/thing` where the records are `/e/things/thing`: the parent holds other elements, so the path
+    is wrong (F308), not the export empty."""
+    (tmp_path / "t.xml").write_bytes(b'<?xml version="1.0"?>\n<e><things><thing id="1"/></things></e>\n')
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC.format(name="off", path="t.xml", options=", options: {record: /e/thing}"), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.validate_spec(spec)
+    assert [d.code for d in info.value.diagnostics] == ["F308"]
