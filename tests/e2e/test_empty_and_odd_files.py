@@ -71,7 +71,7 @@ def test_a_record_path_one_level_off_is_not_an_empty_export(tmp_path):
     is wrong (F308), not the export empty."""
     (tmp_path / "t.xml").write_bytes(b'<?xml version="1.0"?>\n<e><things><thing id="1"/></things></e>\n')
     spec = tmp_path / "s.yaml"
-    spec.write_text(SPEC.format(name="off", path="t.xml", options=", options: {record: /e/thing}"), encoding="utf-8")
+    spec.write_text(SPEC.format(name="one_level_off", path="t.xml", options=", options: {record: /e/thing}"), encoding="utf-8")
     with pytest.raises(FerryError) as info:
         api.validate_spec(spec)
     assert [d.code for d in info.value.diagnostics] == ["F308"]
