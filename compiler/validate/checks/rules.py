@@ -17,11 +17,14 @@ from compiler.validate.checks.context import Context
 _ORDERED = {"integer", "decimal", "date", "timestamp"}
 
 
-def _regex_error(pattern: str) -> str | None:
-    """DuckDB's (RE2's) own verdict on a pattern, so validate and run agree."""
+def _regex_error(pattern: str, replacement: str | None = None) -> str | None:
+    """DuckDB's (RE2's) own verdict on a pattern, and on a ``replace`` step's replacement (``\\2``
+    needs two groups), so validate and run agree."""
     con = duckdb.connect()
     try:
         con.execute("SELECT regexp_matches('', ?)", [pattern])
+        if replacement is not None:
+            con.execute("SELECT regexp_replace('', ?, ?, 'g')", [pattern, replacement])
         return None
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
@@ -37,10 +40,11 @@ def check_regexes(ctx: Context) -> Iterable[Diagnostic]:
     """
     for entity in ctx.spec.entities:
         for field in entity.fields:
-            found = [(t.span, dict(t.args)["pattern"]) for t in field.transforms if t.name == "replace"]
-            found += [(r.span, r.arg) for r in field.rules if r.kind == "regex"]
-            for span, pattern in found:
-                if (error := _regex_error(pattern)) is not None:
+            found = [(t.span, dict(t.args)["pattern"], dict(t.args).get("with", ""))
+                     for t in field.transforms if t.name == "replace"]
+            found += [(r.span, r.arg, None) for r in field.rules if r.kind == "regex"]
+            for span, pattern, replacement in found:
+                if (error := _regex_error(pattern, replacement)) is not None:
                     yield Diagnostic("F406", f"invalid regular expression {pattern!r}: {error}", span,
                                      "patterns use RE2 syntax (no look-around or back-references)")
 
