@@ -15,7 +15,11 @@ to the integer 2 and '12.34567' to 12.3457 in DECIMAL(18, 4), and reads '1e3',
   (``decimal_overflow``), and at most scale after it, trailing zeros aside
   (``decimal_rounding``);
 * ``boolean``: true/t/yes/y/1 or false/f/no/n/0 in any case (``invalid_boolean``);
-* ``date``, ``timestamp``: DuckDB's cast (``invalid_date``, ``invalid_timestamp``).
+* ``date``: ISO ``YYYY-MM-DD``, year 0001-9999, a real day (``invalid_date``): DuckDB's cast would
+  also read '2024-01-05 13:45' (dropping the time), '24-01-05' (the year 24) and '2024/1/5';
+* ``timestamp``: ISO ``YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]`` or a plain date (midnight), no zone
+  (``invalid_timestamp``): DuckDB's cast would drop an offset ('+02') without a word.
+  Other spellings are the ``date``/``timestamp`` transforms' job, which read them exactly.
 
 ASCII whitespace around a number or boolean is ignored (as DuckDB's cast does).
 Numbers as people write them ('1 234,50 zł') are the ``decimal`` transform's job.
@@ -62,6 +66,11 @@ def decimal_patterns(precision: int, scale: int) -> dict[str, str]:
     }
 
 
+_YEAR = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+DATE = rf"{_YEAR}-[0-9]{{2}}-[0-9]{{2}}"
+TIMESTAMP = rf"{DATE}(?:[ T][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]{{1,6}})?)?)?"
+
+
 def _boolean_word(words: tuple[str, ...]) -> str:
     return f"(?i:{'|'.join(words)})"
 
@@ -79,6 +88,10 @@ def typed_value(field: Field, text: exp.Expression) -> exp.Expression:
         case "boolean":
             return (exp.Case().when(_matches(text, _boolean_word(TRUE_WORDS)), exp.true())
                     .when(_matches(text, _boolean_word(FALSE_WORDS)), exp.false()))
+        case "date" | "timestamp":
+            plain = DATE if field.type == "date" else TIMESTAMP
+            return exp.Case().when(_matches(text, plain), exp.TryCast(this=exp.Trim(this=text.copy()),
+                                                                      to=sql_type(field)))
     return exp.TryCast(this=text, to=sql_type(field))
 
 

@@ -483,7 +483,13 @@ WITH "mapped" AS MATERIALIZED (
     "m"."city",
     "m"."country",
     CASE WHEN NOT "m"."_ferry_bad_phone_0" IS NULL THEN NULL ELSE "m"."phone" END AS "phone",
-    TRY_CAST("m"."created_on" AS DATE) AS "created_on",
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        "m"."created_on",
+        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+      )
+      THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
+    END AS "created_on",
     "m"."status",
     "m"."_ferry_ref_parent_id",
     CASE
@@ -492,7 +498,14 @@ WITH "mapped" AS MATERIALIZED (
       OR NOT "m"."_ferry_bad_nip_1" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
       OR (
-        NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+        NOT "m"."created_on" IS NULL
+        AND CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."created_on",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
+        END IS NULL
       )
       OR NOT "m"."_ferry_bad_status_1" IS NULL
       THEN LIST_FILTER(
@@ -514,7 +527,14 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."_ferry_bad_created_on_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+            WHEN NOT "m"."created_on" IS NULL
+            AND CASE
+              WHEN REGEXP_FULL_MATCH(
+                "m"."created_on",
+                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+              )
+              THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
+            END IS NULL
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."created_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE

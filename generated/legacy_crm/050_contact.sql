@@ -501,7 +501,13 @@ WITH "mapped" AS MATERIALIZED (
     "m"."all_emails",
     "m"."phone",
     "m"."city",
-    TRY_CAST("m"."created_on" AS DATE) AS "created_on",
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        "m"."created_on",
+        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+      )
+      THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
+    END AS "created_on",
     "m"."notes",
     "m"."_ferry_ref_company_id",
     "x_company_id"."id" AS "company_id",
@@ -514,7 +520,14 @@ WITH "mapped" AS MATERIALIZED (
       OR NOT "m"."_ferry_bad_phone_0" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
       OR (
-        NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+        NOT "m"."created_on" IS NULL
+        AND CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."created_on",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
+        END IS NULL
       )
       OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
@@ -546,7 +559,14 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."_ferry_bad_created_on_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."created_on" IS NULL AND TRY_CAST("m"."created_on" AS DATE) IS NULL
+            WHEN NOT "m"."created_on" IS NULL
+            AND CASE
+              WHEN REGEXP_FULL_MATCH(
+                "m"."created_on",
+                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+              )
+              THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
+            END IS NULL
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE

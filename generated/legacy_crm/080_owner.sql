@@ -232,7 +232,13 @@ WITH "mapped" AS MATERIALIZED (
       WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:false|f|no|n|0)[ \t\n\r\v\f]*')
       THEN FALSE
     END AS "active",
-    TRY_CAST("m"."hired_on" AS DATE) AS "hired_on",
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        "m"."hired_on",
+        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+      )
+      THEN TRY_CAST(TRIM("m"."hired_on") AS DATE)
+    END AS "hired_on",
     CASE
       WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
       THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
@@ -253,7 +259,14 @@ WITH "mapped" AS MATERIALIZED (
       )
       OR NOT "m"."_ferry_bad_hired_on_0" IS NULL
       OR (
-        NOT "m"."hired_on" IS NULL AND TRY_CAST("m"."hired_on" AS DATE) IS NULL
+        NOT "m"."hired_on" IS NULL
+        AND CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."hired_on",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."hired_on") AS DATE)
+        END IS NULL
       )
       OR (
         (
@@ -319,7 +332,14 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."_ferry_bad_hired_on_0", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."hired_on" IS NULL AND TRY_CAST("m"."hired_on" AS DATE) IS NULL
+            WHEN NOT "m"."hired_on" IS NULL
+            AND CASE
+              WHEN REGEXP_FULL_MATCH(
+                "m"."hired_on",
+                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+              )
+              THEN TRY_CAST(TRIM("m"."hired_on") AS DATE)
+            END IS NULL
             THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."hired_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE

@@ -162,7 +162,13 @@ WITH "mapped" AS MATERIALIZED (
     END AS "amount",
     "m"."currency",
     "m"."stage",
-    TRY_CAST("m"."close_date" AS DATE) AS "close_date",
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        "m"."close_date",
+        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+      )
+      THEN TRY_CAST(TRIM("m"."close_date") AS DATE)
+    END AS "close_date",
     "m"."_ferry_ref_company_id",
     "x_company_id"."id" AS "company_id",
     "m"."_ferry_ref_contact_id",
@@ -213,10 +219,24 @@ WITH "mapped" AS MATERIALIZED (
       END < 0
       OR NOT "m"."_ferry_bad_stage_2" IS NULL
       OR (
-        NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
+        NOT "m"."close_date" IS NULL
+        AND CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."close_date",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."close_date") AS DATE)
+        END IS NULL
       )
       OR NOT (
-        "m"."stage" <> 'won' OR NOT TRY_CAST("m"."close_date" AS DATE) IS NULL
+        "m"."stage" <> 'won'
+        OR NOT CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."close_date",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."close_date") AS DATE)
+        END IS NULL
       )
       OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
@@ -285,12 +305,26 @@ WITH "mapped" AS MATERIALIZED (
             THEN {'rule': 'unmapped_value', 'field': 'stage', 'column': 'stage', 'value': "m"."_ferry_bad_stage_2", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
-            WHEN NOT "m"."close_date" IS NULL AND TRY_CAST("m"."close_date" AS DATE) IS NULL
+            WHEN NOT "m"."close_date" IS NULL
+            AND CASE
+              WHEN REGEXP_FULL_MATCH(
+                "m"."close_date",
+                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+              )
+              THEN TRY_CAST(TRIM("m"."close_date") AS DATE)
+            END IS NULL
             THEN {'rule': 'invalid_date', 'field': 'close_date', 'column': 'close_date', 'value': "m"."close_date", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT (
-              "m"."stage" <> 'won' OR NOT TRY_CAST("m"."close_date" AS DATE) IS NULL
+              "m"."stage" <> 'won'
+              OR NOT CASE
+                WHEN REGEXP_FULL_MATCH(
+                  "m"."close_date",
+                  '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+                )
+                THEN TRY_CAST(TRIM("m"."close_date") AS DATE)
+              END IS NULL
             )
             THEN {'rule': 'won_deals_have_a_date', 'field': CAST(NULL AS TEXT), 'column': CAST(NULL AS TEXT), 'value': CAST(NULL AS TEXT), 'detail': CAST(NULL AS TEXT)}
           END,
@@ -306,7 +340,13 @@ WITH "mapped" AS MATERIALIZED (
     NOT COALESCE(
       (
         "m"."stage" <> 'lost'
-        OR TRY_CAST("m"."close_date" AS DATE) >= CAST('2024-01-01' AS DATE)
+        OR CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."close_date",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."close_date") AS DATE)
+        END >= CAST('2024-01-01' AS DATE)
       ),
       FALSE
     ) AS "_ferry_archived"

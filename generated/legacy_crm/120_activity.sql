@@ -185,7 +185,13 @@ WITH "mapped" AS MATERIALIZED (
     "m"."_ferry_row",
     "m"."_ferry_key",
     "m"."kind",
-    TRY_CAST("m"."occurred_at" AS TIMESTAMP) AS "occurred_at",
+    CASE
+      WHEN REGEXP_FULL_MATCH(
+        "m"."occurred_at",
+        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?[ \t\n\r\v\f]*'
+      )
+      THEN TRY_CAST(TRIM("m"."occurred_at") AS TIMESTAMP)
+    END AS "occurred_at",
     CASE
       WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
       THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
@@ -202,7 +208,13 @@ WITH "mapped" AS MATERIALIZED (
       OR NOT "m"."_ferry_bad_occurred_at_0" IS NULL
       OR (
         NOT "m"."occurred_at" IS NULL
-        AND TRY_CAST("m"."occurred_at" AS TIMESTAMP) IS NULL
+        AND CASE
+          WHEN REGEXP_FULL_MATCH(
+            "m"."occurred_at",
+            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?[ \t\n\r\v\f]*'
+          )
+          THEN TRY_CAST(TRIM("m"."occurred_at") AS TIMESTAMP)
+        END IS NULL
       )
       OR (
         (
@@ -260,7 +272,13 @@ WITH "mapped" AS MATERIALIZED (
           END,
           CASE
             WHEN NOT "m"."occurred_at" IS NULL
-            AND TRY_CAST("m"."occurred_at" AS TIMESTAMP) IS NULL
+            AND CASE
+              WHEN REGEXP_FULL_MATCH(
+                "m"."occurred_at",
+                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?[ \t\n\r\v\f]*'
+              )
+              THEN TRY_CAST(TRIM("m"."occurred_at") AS TIMESTAMP)
+            END IS NULL
             THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."occurred_at", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE

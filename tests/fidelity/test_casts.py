@@ -93,7 +93,27 @@ def reference(f: Field, value: str | None) -> Result:
         if word in ("true", "t", "yes", "y", "1"):
             return "true", ()
         return ("false", ()) if word in ("false", "f", "no", "n", "0") else (None, ("invalid_boolean",))
+    if f.type in ("date", "timestamp"):
+        return _reference_time(f.type, text)
     raise AssertionError(f.type)
+
+
+def _reference_time(kind: str, text: str) -> Result:
+    """ISO only, as datetime reads it, with a 4-digit year from 1, no zone; a timestamp may be a plain
+    date (midnight). Anything else would be a guess: the date/timestamp transforms read other forms."""
+    import datetime as dt
+    import re
+
+    date_part = r"\d{4}-\d{2}-\d{2}"
+    time_part = r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?" if kind == "timestamp" else ""
+    rule = f"invalid_{kind}"
+    if not re.fullmatch(date_part + time_part, text, flags=re.ASCII) or text.startswith("0000"):
+        return None, (rule,)
+    try:
+        value = dt.datetime.fromisoformat(text) if kind == "timestamp" else dt.date.fromisoformat(text)
+    except ValueError:
+        return None, (rule,)
+    return str(value), ()
 
 
 def check(f: Field, inputs: list[str | None]) -> None:
@@ -190,3 +210,23 @@ BOOLEANS = [
 
 def test_booleans():
     check(field("boolean"), BOOLEANS)
+
+
+# Dates and timestamps --------------------------------------------------------------------------
+DATES = [
+    "2024-01-05", " 2024-01-05 ", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "0000-01-01",
+    "0001-01-01", "9999-12-31", "10000-01-01", "24-01-05", "2024-1-5", "2024/01/05", "05.01.2024",
+    "2024-01-05 13:45", "2024-01-05T13:45:00", "20240105", "2024-01-05Z", "", "today", None,
+]
+TIMESTAMPS = [
+    "2024-01-05 13:45", "2024-01-05 13:45:07", "2024-01-05T13:45:07.123456", "2024-01-05 13:45:07.1234567",
+    "2024-01-05", " 2024-01-05 13:45 ", "2024-01-05 25:00", "2024-01-05 13:45+02", "2024-01-05 13:45:07Z",
+    "2024-01-05 13:45:07+02:00", "24-01-05 13:45", "2024-01-05 1:45", "2024-01-05 13:45 PM", "", None,
+]
+
+
+def test_dates_and_timestamps_are_iso_only_and_never_lose_a_part():
+    """DuckDB's cast would read '2024-01-05 13:45' as a date (dropping the time), '24-01-05' as the
+    year 24, and drop a timestamp's offset: each of those is a reject here."""
+    check(field("date"), DATES)
+    check(field("timestamp"), TIMESTAMPS)
