@@ -9,18 +9,19 @@ the offending input value, so nothing is silently nulled.
 
 Everything compiles to plain DuckDB SQL; arguments are spec values and enter
 the tree only as literals. The builders live by kind: ``text``, ``parse`` (dates,
-numbers, booleans, tax ids) and ``contact`` (phones, emails); ``base`` has ``Applied``.
+numbers, booleans, tax ids), ``phone`` and ``contact`` (emails); ``base`` has ``Applied``.
 """
 
 from __future__ import annotations
 
-from compiler.sqlgen.transforms.base import Applied, Builder
-from compiler.sqlgen.transforms.contact import email, phone
+from compiler.sqlgen.transforms.base import Applied, Builder, RowInput
+from compiler.sqlgen.transforms.contact import email
 from compiler.sqlgen.transforms.parse import boolean, date, decimal, nip, regon, timestamp, vat_id
+from compiler.sqlgen.transforms.phone import phone
 from compiler.sqlgen.transforms.text import (blank_as_null, default, digits, lower, map_values, replace, split,
                                              squish, title, trim, upper)
 
-__all__ = ["TRANSFORMS", "Applied", "Builder"]
+__all__ = ["TRANSFORMS", "Applied", "Builder", "RowInput"]
 
 TRANSFORMS: dict[str, Builder] = {
     "trim": trim,
