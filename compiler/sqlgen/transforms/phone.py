@@ -63,7 +63,7 @@ class _Region:
     general: str  # national-number pattern of every number
     lengths: tuple[int, ...]  # possible national-number lengths
     local: tuple[int, ...]  # lengths dialled only locally (never stripped to)
-    types: tuple[tuple[tuple[int, ...], str], ...]  # (lengths, pattern) of the number types, by lengths
+    typed: str  # the number types' patterns, over 'LL:digits' (LL: the length, when the type allows it)
 
 
 @lru_cache(maxsize=None)
@@ -89,8 +89,14 @@ def _region(region: str) -> _Region:
         general=meta.general_desc.national_number_pattern,
         lengths=tuple(sorted(meta.general_desc.possible_length)),
         local=tuple(sorted(meta.general_desc.possible_length_local_only)),
-        types=tuple(sorted((lengths, "|".join(f"(?:{p})" for p in patterns)) for lengths, patterns in groups.items())),
+        typed="|".join(f"(?:{_lengths(lengths)}):(?:{'|'.join(f'(?:{p})' for p in patterns)})"
+                       for lengths, patterns in sorted(groups.items())) or "$.",
     )
+
+
+def _lengths(lengths: tuple[int, ...]) -> str:
+    """The two-digit labels of ``lengths`` as an alternation; any length when there are none."""
+    return "|".join(f"{n:02d}" for n in lengths) if lengths else r"\d\d"
 
 
 # SQL helpers -----------------------------------------------------------------------------------
@@ -138,14 +144,18 @@ def _in(x: exp.Expression, lengths: tuple[int, ...]) -> exp.Expression:
 # Stage one: the calling code and national number parse() reads, per default region ------------
 
 
-def _stripped(r: _Region, x: exp.Expression) -> exp.Expression:
-    """``x`` without the national prefix, unless the rest is not viable where ``x`` was
-    (phonenumbers' _maybe_strip_national_prefix_carrier_code)."""
-    if r.prefix is None:
-        return x.copy()
-    rest = _after(x, r.prefix)
-    keep = exp.and_(_matches(x, r.general), exp.not_(_matches(rest, r.general)))
-    return exp.Case().when(exp.and_(_starts(x, r.prefix), exp.not_(exp.paren(keep))), rest).else_(x.copy())
+def _viable(r: _Region, x: exp.Expression, name: str,
+            body: Callable[[exp.Expression, exp.Expression], exp.Expression]) -> exp.Expression:
+    """``body(gx, gy)``: whether ``x``, and ``x`` without the national prefix, match the general
+    pattern, each matched once (one lambda: each level of them costs per row)."""
+    both = exp.Array(expressions=[_matches(x, r.general), _matches(_after(x, r.prefix or ""), r.general)])
+    return _let(both, name, lambda gs: body(fn("list_extract", gs.copy(), _num(1)), fn("list_extract", gs.copy(), _num(2))))
+
+
+def _strips(r: _Region, x: exp.Expression, gx: exp.Expression, gy: exp.Expression) -> exp.Expression:
+    """phonenumbers strips the national prefix from ``x`` unless the rest is not viable where ``x``
+    was (its _maybe_strip_national_prefix_carrier_code)."""
+    return exp.and_(_starts(x, r.prefix or ""), exp.not_(exp.paren(exp.and_(gx.copy(), exp.not_(gy.copy())))))
 
 
 def _too_long(r: _Region, x: exp.Expression) -> exp.Expression:
@@ -155,17 +165,27 @@ def _too_long(r: _Region, x: exp.Expression) -> exp.Expression:
     return exp.and_(longer, exp.not_(_in(x, local))) if local else longer
 
 
+def _with_code(r: _Region, digits: exp.Expression) -> exp.Expression:
+    return exp.DPipe(this=lit(r.code), expression=digits.copy(), safe=True)
+
+
 def _national(r: _Region, n: exp.Expression) -> exp.Expression:
     """Code and national number of digits ``n`` read as a national number of ``r``: when they
     start with the region's code and, stripped of it (and of a national prefix after it), they
     are viable where ``n`` is not, or ``n`` is too long, the code is taken as one."""
-    def choose(rest: exp.Expression) -> exp.Expression:
-        code_taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), _matches(rest, r.general)), _too_long(r, n))
-        return exp.Case().when(code_taken, exp.DPipe(this=lit(r.code), expression=rest.copy(), safe=True)) \
-            .else_(exp.DPipe(this=lit(r.code), expression=n.copy(), safe=True))
-    with_code = _let(_stripped(r, _after(n, r.code)), "rest", choose)
-    return exp.Case().when(_starts(n, r.code), with_code).else_(exp.DPipe(this=lit(r.code), expression=n.copy(),
-                                                                            safe=True))
+    rest = _after(n, r.code)
+    if r.prefix is None:
+        taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), _matches(rest, r.general)), _too_long(r, n))
+        code_taken = exp.Case().when(taken, _with_code(r, rest)).else_(_with_code(r, n))
+    else:
+        def choose(g1: exp.Expression, g2: exp.Expression) -> exp.Expression:
+            strip = _strips(r, rest, g1, g2)
+            kept = exp.Case().when(strip, _after(rest, r.prefix or "")).else_(rest.copy())
+            viable = exp.Case().when(strip.copy(), g2.copy()).else_(g1.copy())
+            taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), viable), _too_long(r, n))
+            return exp.Case().when(taken, _with_code(r, kept)).else_(_with_code(r, n))
+        code_taken = _viable(r, rest, "g", choose)
+    return exp.Case().when(_starts(n, r.code), code_taken).else_(_with_code(r, n))
 
 
 def _dialled(r: _Region, n: exp.Expression) -> exp.Expression:
@@ -195,23 +215,35 @@ def _international(digits: exp.Expression) -> exp.Expression:
 # Stage two: the national number phonenumbers keeps, and whether it is valid --------------------
 
 
-def _kept(r: _Region, rest: exp.Expression) -> exp.Expression:
-    """parse() strips the national prefix only when what remains has a possible length (or is too long)."""
+def _valid(r: _Region, nsn: exp.Expression, general: exp.Expression) -> exp.Expression:
+    """is_valid_number, ``general`` being whether ``nsn`` matches the general pattern: the general
+    lengths, and one number type's lengths and pattern, matched as one expression over
+    'LL:digits' (LL the length)."""
+    length = fn("lpad", exp.cast(_len(nsn), exp.DataType.build("VARCHAR")), _num(2), lit("0"))
+    labelled = exp.DPipe(this=exp.DPipe(this=length, expression=lit(":"), safe=True), expression=nsn.copy(), safe=True)
+    return exp.and_(_in(nsn, r.lengths), general.copy(), _matches(labelled, r.typed))
+
+
+def _checked(r: _Region, rest: exp.Expression) -> exp.Expression:
+    """'+' code and national number when valid, else '': ``rest`` is what follows the code;
+    parse() strips a national prefix from it only when what remains has a possible length (or
+    is too long)."""
+    def e164(nsn: exp.Expression, general: exp.Expression) -> exp.Expression:
+        return exp.Case().when(_valid(r, nsn, general), exp.DPipe(this=lit(f"+{r.code}"), expression=nsn.copy(),
+                                                                   safe=True)).else_(lit(""))
     if r.prefix is None:
-        return rest.copy()
-    def check(s: exp.Expression) -> exp.Expression:
-        fits = exp.or_(_in(s, r.lengths), exp.GT(this=_len(s), expression=_num(max(r.lengths))))
+        return e164(rest, _matches(rest, r.general))
+
+    def keep(gx: exp.Expression, gy: exp.Expression) -> exp.Expression:
+        stripped = _after(rest, r.prefix or "")
+        fits = exp.or_(_in(stripped, r.lengths), exp.GT(this=_len(stripped), expression=_num(max(r.lengths))))
         if r.local:
-            fits = exp.and_(exp.not_(_in(s, r.local)), exp.paren(fits))
-        return exp.Case().when(fits, s.copy()).else_(rest.copy())
-    return _let(_stripped(r, rest), "kept", check)
-
-
-def _valid(r: _Region, nsn: exp.Expression) -> exp.Expression:
-    """is_valid_number: the general lengths and pattern, and one number type's lengths and pattern."""
-    types = [exp.and_(_in(nsn, lengths), _matches(nsn, pattern)) if lengths else _matches(nsn, pattern)
-             for lengths, pattern in r.types]
-    return exp.and_(_in(nsn, r.lengths), _matches(nsn, r.general), exp.paren(exp.or_(*types)) if types else exp.false())
+            fits = exp.and_(exp.not_(_in(stripped, r.local)), exp.paren(fits))
+        taken = exp.and_(_strips(r, rest, gx, gy), exp.paren(fits))
+        # The two candidates differ in length, so the kept one tells which pattern result is its.
+        return _let(exp.Case().when(taken, stripped).else_(rest.copy()), "nsn", lambda nsn: e164(
+            nsn, exp.Case().when(exp.EQ(this=nsn.copy(), expression=rest.copy()), gx.copy()).else_(gy.copy())))
+    return _viable(r, rest, "v", keep)
 
 
 def _e164(regions: tuple[_Region, ...], x: exp.Expression) -> exp.Expression:
@@ -219,10 +251,7 @@ def _e164(regions: tuple[_Region, ...], x: exp.Expression) -> exp.Expression:
     invalid one, NULL when the calling code is none of the regions the SQL knows."""
     case = exp.Case().when(exp.EQ(this=x.copy(), expression=lit("")), lit(""))
     for r in regions:
-        def check(nsn: exp.Expression, r: _Region = r) -> exp.Expression:
-            return exp.Case().when(_valid(r, nsn), exp.DPipe(this=lit(f"+{r.code}"), expression=nsn.copy(), safe=True)) \
-                .else_(lit(""))
-        case = case.when(_starts(x, r.code), _let(_kept(r, _after(x, r.code)), "nsn", check))
+        case = case.when(_starts(x, r.code), _checked(r, _after(x, r.code)))
     return case
 
 
