@@ -17,18 +17,21 @@ step with the metadata of the regions the spec names, and leaves the rest to the
 2. *stage one*, per region: the digits after '+' are the calling code and national number; so
    are the digits after the region's international prefix ('00', '011'), unless a '0' follows
    it; otherwise, for a region whose calling code is its own (not +1, +7, +44, +39...) and whose
-   national prefix is plain digits, the national form: the region's code and the digits, or the
-   digits with the code stripped when they start with it and phonenumbers would take it as one;
+   national prefix is plain digits (or none), the national form: the region's code and the
+   digits; digits that start with the code itself are read in SQL only for a region without a
+   national prefix (PL '48601234567': the code is taken as one when phonenumbers would take it);
 3. *stage two*, per calling code of a named region: the national prefix is stripped as
    phonenumbers strips it (when what remains is viable and of a possible length), and the
    national number must match the region's general pattern and lengths and one type's
    (fixed line, mobile, toll free...) pattern and lengths.
 
-Each stage gives the digits, '' (phonenumbers fails or finds the number invalid) or NULL (the
+Each stage gives the digits, '' (phonenumbers fails or finds the number invalid) or '?' (the
 SQL cannot tell: another calling code, a prefix given as a pattern). Over the region list the
-first value that is not '' decides: a number settles the row, NULL leaves it to the function,
-and a list of '' only is a reject without calling it. tests/fidelity/test_phone.py checks that
-the SQL alone never gives a value phonenumbers would not, and that the whole equals it.
+first answer that is not '' decides: a number settles the row, '?' leaves it to the function,
+and '' everywhere is a reject without calling it. The regions are folded with ``list_reduce``
+so a region is read only when those before it failed; lambdas (DuckDB has no LET) keep each
+intermediate value computed once. tests/fidelity/test_phone.py checks that the SQL alone never
+gives a value phonenumbers would not, and that the whole equals it, for every region.
 """
 
 from __future__ import annotations
@@ -144,20 +147,6 @@ def _in(x: exp.Expression, lengths: tuple[int, ...]) -> exp.Expression:
 # Stage one: the calling code and national number parse() reads, per default region ------------
 
 
-def _viable(r: _Region, x: exp.Expression, name: str,
-            body: Callable[[exp.Expression, exp.Expression], exp.Expression]) -> exp.Expression:
-    """``body(gx, gy)``: whether ``x``, and ``x`` without the national prefix, match the general
-    pattern, each matched once (one lambda: each level of them costs per row)."""
-    both = exp.Array(expressions=[_matches(x, r.general), _matches(_after(x, r.prefix or ""), r.general)])
-    return _let(both, name, lambda gs: body(fn("list_extract", gs.copy(), _num(1)), fn("list_extract", gs.copy(), _num(2))))
-
-
-def _strips(r: _Region, x: exp.Expression, gx: exp.Expression, gy: exp.Expression) -> exp.Expression:
-    """phonenumbers strips the national prefix from ``x`` unless the rest is not viable where ``x``
-    was (its _maybe_strip_national_prefix_carrier_code)."""
-    return exp.and_(_starts(x, r.prefix or ""), exp.not_(exp.paren(exp.and_(gx.copy(), exp.not_(gy.copy())))))
-
-
 def _too_long(r: _Region, x: exp.Expression) -> exp.Expression:
     """phonenumbers' length test says TOO_LONG (local-only lengths come first)."""
     longer = exp.GT(this=_len(x), expression=_num(max(r.lengths)))
@@ -170,22 +159,18 @@ def _with_code(r: _Region, digits: exp.Expression) -> exp.Expression:
 
 
 def _national(r: _Region, n: exp.Expression) -> exp.Expression:
-    """Code and national number of digits ``n`` read as a national number of ``r``: when they
-    start with the region's code and, stripped of it (and of a national prefix after it), they
-    are viable where ``n`` is not, or ``n`` is too long, the code is taken as one."""
+    """Code and national number of digits ``n`` read as a national number of ``r``. When they
+    start with the region's code, phonenumbers takes it as one if, stripped of it, they are
+    viable where ``n`` is not, or ``n`` is too long; read in SQL for a region without a national
+    prefix (PL '48601234567'), left to phonenumbers ('?') for one with (then a code in front of a
+    national number is rare, and reading it would take another national-prefix strip)."""
     rest = _after(n, r.code)
     if r.prefix is None:
         taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), _matches(rest, r.general)), _too_long(r, n))
-        code_taken = exp.Case().when(taken, _with_code(r, rest)).else_(_with_code(r, n))
+        with_code = exp.Case().when(taken, _with_code(r, rest)).else_(_with_code(r, n))
     else:
-        def choose(g1: exp.Expression, g2: exp.Expression) -> exp.Expression:
-            strip = _strips(r, rest, g1, g2)
-            kept = exp.Case().when(strip, _after(rest, r.prefix or "")).else_(rest.copy())
-            viable = exp.Case().when(strip.copy(), g2.copy()).else_(g1.copy())
-            taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), viable), _too_long(r, n))
-            return exp.Case().when(taken, _with_code(r, kept)).else_(_with_code(r, n))
-        code_taken = _viable(r, rest, "g", choose)
-    return exp.Case().when(_starts(n, r.code), code_taken).else_(_with_code(r, n))
+        with_code = lit("?")
+    return exp.Case().when(_starts(n, r.code), with_code).else_(_with_code(r, n))
 
 
 def _dialled(r: _Region, n: exp.Expression) -> exp.Expression:
@@ -213,6 +198,20 @@ def _international(digits: exp.Expression) -> exp.Expression:
 
 
 # Stage two: the national number phonenumbers keeps, and whether it is valid --------------------
+
+
+def _viable(r: _Region, x: exp.Expression, body: Callable[[exp.Expression, exp.Expression], exp.Expression]
+            ) -> exp.Expression:
+    """``body(gx, gy)``: whether ``x``, and ``x`` without the national prefix, match the general
+    pattern, each matched once (one lambda: each level of them costs per row)."""
+    both = exp.Array(expressions=[_matches(x, r.general), _matches(_after(x, r.prefix or ""), r.general)])
+    return _let(both, "viable", lambda gs: body(fn("list_extract", gs.copy(), _num(1)), fn("list_extract", gs.copy(), _num(2))))
+
+
+def _strips(r: _Region, x: exp.Expression, gx: exp.Expression, gy: exp.Expression) -> exp.Expression:
+    """phonenumbers strips the national prefix from ``x`` unless the rest is not viable where ``x``
+    was (its _maybe_strip_national_prefix_carrier_code)."""
+    return exp.and_(_starts(x, r.prefix or ""), exp.not_(exp.paren(exp.and_(gx.copy(), exp.not_(gy.copy())))))
 
 
 def _valid(r: _Region, nsn: exp.Expression, general: exp.Expression) -> exp.Expression:
@@ -243,7 +242,7 @@ def _checked(r: _Region, rest: exp.Expression) -> exp.Expression:
         # The two candidates differ in length, so the kept one tells which pattern result is its.
         return _let(exp.Case().when(taken, stripped).else_(rest.copy()), "nsn", lambda nsn: e164(
             nsn, exp.Case().when(exp.EQ(this=nsn.copy(), expression=rest.copy()), gx.copy()).else_(gy.copy())))
-    return _viable(r, rest, "v", keep)
+    return _viable(r, rest, keep)
 
 
 def _e164(regions: tuple[_Region, ...], x: exp.Expression) -> exp.Expression:
@@ -265,6 +264,11 @@ def _known_regions() -> exp.Expression:
     text = json.dumps(sorted(phonenumbers.SUPPORTED_REGIONS), separators=(",", ":"))
     return exp.cast(exp.cast(lit(text), exp.DataType.build("JSON", dialect="duckdb")),
                     exp.DataType.build("VARCHAR[]", dialect="duckdb"))
+
+
+def _settled(regions: tuple[_Region, ...]) -> tuple[_Region, ...]:
+    """The named regions whose numbers stage two reads: their calling code is theirs alone."""
+    return tuple(r for r in regions if r.own)
 
 
 def _first_decided(d: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
@@ -290,9 +294,24 @@ def _first_decided(d: exp.Expression, regions: tuple[_Region, ...], names: tuple
     return fn("list_reduce", order, exp.Lambda(this=step, expressions=[acc.copy(), at.copy()]), lit(""))
 
 
-def _settled(regions: tuple[_Region, ...]) -> tuple[_Region, ...]:
-    """The named regions whose numbers stage two reads: their calling code is theirs alone."""
-    return tuple(r for r in regions if r.own)
+def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
+            row_region: exp.Expression | None, known: exp.Expression | None) -> exp.Expression:
+    """E.164 of the trimmed value ``raw``, or NULL: the SQL's answer, else the function's. Nothing
+    when the row's region is not ``known``."""
+    # No CASE around the lambdas below (DuckDB runs them several times slower under one): a value
+    # that is not plain, or whose row region is unknown, has no digits, so the SQL cannot tell.
+    plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)),
+                     *([known.copy()] if known is not None else []))
+    digits = exp.Case().when(plain, fn("regexp_replace", raw.copy(), lit("[^0-9+]"), lit(""), lit("g")))
+    fast = exp.Nullif(this=_let(digits, "d", lambda d: _first_decided(d, regions, names, row_region)),
+                      expression=lit("?"))
+    listed = lit(",".join(names))
+    if row_region is None or known is None:
+        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), listed])
+    else:
+        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[
+            exp.Case().when(known.copy(), raw.copy()), fn("concat_ws", lit(","), row_region.copy(), listed)])
+    return exp.Nullif(this=exp.func("coalesce", fast, slow), expression=lit(""))
 
 
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -302,35 +321,17 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     and so does a row region phonenumbers does not know (``unknown_phone_region``)."""
     names = tuple(dict.fromkeys((args["region"], *args.get("fallback", ()))))
     regions = tuple(_region(r) for r in names)
-    row: RowInput | None = args.get("region_from")
     raw = exp.Nullif(this=exp.Trim(this=value), expression=lit(""))
-    row_region = exp.Nullif(this=exp.Upper(this=exp.Trim(this=row.value.copy())), expression=lit("")) \
-        if row is not None else None
-    # No CASE around the lambdas below (DuckDB runs them several times slower under one): a value
-    # that is not plain has no digits, and its first candidate says the SQL cannot tell.
-    known = exp.or_(exp.Is(this=row_region.copy(), expression=exp.null()),
-                    fn("list_contains", _known_regions(), row_region.copy())) if row_region is not None else None
-    # No CASE around the lambdas below (DuckDB runs them several times slower under one): a value
-    # that is not plain (or whose row region is unknown) has no digits, and its first candidate
-    # says the SQL cannot tell.
-    plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)),
-                     *([exp.paren(known.copy())] if known is not None else []))
-    digits = exp.Case().when(plain, fn("regexp_replace", raw.copy(), lit("[^0-9+]"), lit(""), lit("g")))
-    decided = _let(digits, "d", lambda d: _first_decided(d, regions, names, row_region))
-    fast = exp.Nullif(this=decided, expression=lit("?"))
-    listed = lit(",".join(names))
-    if row is None or row_region is None or known is None:
-        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), listed])
-    else:
-        tried = fn("concat_ws", lit(","), row_region.copy(), listed)
-        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[exp.Case().when(known.copy(), raw.copy()), tried])
-    parsed = exp.Nullif(this=exp.func("coalesce", fast, slow), expression=lit(""))
     has_value = exp.not_(exp.Is(this=raw.copy(), expression=exp.null()))
-    if row is None or known is None:
+    row: RowInput | None = args.get("region_from")
+    if row is None:
+        parsed = _parsed(raw, regions, names, None, None)
         return Applied(parsed, exp.and_(has_value, exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_phone")
+    row_region = exp.Nullif(this=exp.Upper(this=exp.Trim(this=row.value.copy())), expression=lit(""))
+    known = exp.paren(exp.or_(exp.Is(this=row_region.copy(), expression=exp.null()),
+                              fn("list_contains", _known_regions(), row_region.copy())))
+    parsed = _parsed(raw, regions, names, row_region, known)
     return Applied(
-        parsed,
-        exp.and_(has_value, exp.paren(known.copy()), exp.Is(this=parsed.copy(), expression=exp.null())),
-        "invalid_phone",
-        also=(Failure(exp.and_(has_value.copy(), exp.not_(exp.paren(known.copy()))), "unknown_phone_region",
+        parsed, exp.and_(has_value, known.copy(), exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_phone",
+        also=(Failure(exp.and_(has_value.copy(), exp.not_(known.copy())), "unknown_phone_region",
                       given=row.value.copy(), column=row.column),))

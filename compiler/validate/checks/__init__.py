@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import dedup, fields, importers, references, rules, sources
+from compiler.validate.checks import dedup, fields, importers, phones, references, rules, sources
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -44,6 +44,8 @@ CHECKS: tuple[Check, ...] = (
     dedup.check_match_fields,
     dedup.check_dedup_has_a_rule,
     rules.check_phone_regions,
+    phones.check_region_from_columns,
+    phones.check_region_from_sql,
     importers.check_export_entities,
     importers.check_export_fields,
     importers.check_export_references,
@@ -84,6 +86,8 @@ CODES: dict[str, Check] = {
     "F414": dedup.check_blocks,
     "F415": dedup.check_match_fields,
     "F416": dedup.check_dedup_has_a_rule,
+    "F420": phones.check_region_from_columns,
+    "F421": phones.check_region_from_sql,
     "F720": importers.check_export_entities,
     "F721": importers.check_export_fields,
     "F722": importers.check_export_references,
