@@ -143,9 +143,9 @@ WITH "mapped" AS MATERIALIZED (
         FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       )
     ) AS "all_emails",
-    NULLIF(
-      COALESCE(
-        NULLIF(
+    LIST_EXTRACT(
+      LIST_TRANSFORM(
+        [
           LIST_EXTRACT(
             LIST_TRANSFORM(
               [
@@ -408,12 +408,17 @@ WITH "mapped" AS MATERIALIZED (
               )
             ),
             1
-          ),
-          '?'
-        ),
-        FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
+          )
+        ],
+        LAMBDA "_ferry_answer" : CASE
+          WHEN "_ferry_answer" = '?'
+          THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
+          WHEN "_ferry_answer" = ''
+          THEN NULL
+          ELSE "_ferry_answer"
+        END
       ),
-      ''
+      1
     ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
@@ -534,9 +539,9 @@ WITH "mapped" AS MATERIALIZED (
     END AS "_ferry_bad_all_emails_0",
     CASE
       WHEN NOT NULLIF(TRIM("s"."phone"), '') IS NULL
-      AND NULLIF(
-        COALESCE(
-          NULLIF(
+      AND LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
             LIST_EXTRACT(
               LIST_TRANSFORM(
                 [
@@ -799,12 +804,17 @@ WITH "mapped" AS MATERIALIZED (
                 )
               ),
               1
-            ),
-            '?'
-          ),
-          FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
+            )
+          ],
+          LAMBDA "_ferry_answer" : CASE
+            WHEN "_ferry_answer" = '?'
+            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
+            WHEN "_ferry_answer" = ''
+            THEN NULL
+            ELSE "_ferry_answer"
+          END
         ),
-        ''
+        1
       ) IS NULL
       THEN "s"."phone"
     END AS "_ferry_bad_phone_0",

@@ -303,15 +303,16 @@ def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str,
     plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)),
                      *([known.copy()] if known is not None else []))
     digits = exp.Case().when(plain, fn("regexp_replace", raw.copy(), lit("[^0-9+]"), lit(""), lit("g")))
-    fast = exp.Nullif(this=_let(digits, "d", lambda d: _first_decided(d, regions, names, row_region)),
-                      expression=lit("?"))
     listed = lit(",".join(names))
     if row_region is None or known is None:
         slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), listed])
     else:
         slow = exp.Anonymous(this="ferry_phone_e164", expressions=[
             exp.Case().when(known.copy(), raw.copy()), fn("concat_ws", lit(","), row_region.copy(), listed)])
-    return exp.Nullif(this=exp.func("coalesce", fast, slow), expression=lit(""))
+    answer = _let(digits, "d", lambda d: _first_decided(d, regions, names, row_region))
+    # Bound, not NULLIF'd: DuckDB rewrites NULLIF(a, b) as a CASE that holds ``a`` twice.
+    return _let(answer, "answer", lambda a: exp.Case().when(exp.EQ(this=a.copy(), expression=lit("?")), slow)
+                .when(exp.EQ(this=a.copy(), expression=lit("")), exp.null()).else_(a.copy()))
 
 
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
