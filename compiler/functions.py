@@ -20,9 +20,10 @@ from duckdb.sqltypes import VARCHAR
 
 @lru_cache(maxsize=1 << 16)
 def phone_e164(value: str | None, regions: str | None) -> str | None:
-    """E.164 for a number phonenumbers can parse and finds possible (right length for its
-    country), with each of ``regions`` ("PL" or "PL,DE,FR") as the default country in turn;
-    None when no region gives a possible number."""
+    """E.164 of the first number phonenumbers parses from ``value`` and finds valid
+    (``is_valid_number``: a number of a type its country assigns, not merely of a possible
+    length), with each of ``regions`` ("PL" or "FR,PL,DE") as the default country in turn;
+    None when no region gives a valid number."""
     if value is None or regions is None:
         return None
     for region in regions.split(","):
@@ -30,7 +31,7 @@ def phone_e164(value: str | None, regions: str | None) -> str | None:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_possible_number(number):
+        if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
 

@@ -115,11 +115,20 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Transform:
-    """One step applied to a field's text value, in order (see ``sqlgen.transforms``)."""
+    """One step applied to a field's text value, in order (see ``sqlgen.transforms``).
+
+    ``args`` are sorted (name, value) pairs; a mapping value is itself a tuple of pairs
+    (``region_from``: ``(("column", "country"),)``)."""
 
     name: str
     args: tuple[tuple[str, object], ...]
     span: Span
+    arg_spans: tuple[tuple[str, Span], ...] = ()  # where each argument's value is written ("region_from.sql")
+    reads: tuple[str, ...] = ()  # source columns the step reads besides its input (phone's region_from)
+
+    def arg_span(self, key: str) -> Span:
+        """Where an argument's value is written (for errors about it), else the transform."""
+        return dict(self.arg_spans).get(key, self.span)
 
 
 @dataclass(frozen=True, slots=True)

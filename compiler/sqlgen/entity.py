@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from compiler.model import Entity, Field, Reference, Spec
+from compiler.model import Entity, Field, Reference, Spec, Transform
 from compiler.sqlgen import dedup, ids, names, references
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
-from compiler.sqlgen.transforms import TRANSFORMS
+from compiler.sqlgen.transforms import TRANSFORMS, RowInput
 
 UUID = exp.DataType.build("UUID")
 REASON_TYPE = exp.DataType.build(
@@ -48,14 +48,31 @@ class _Failure:
     column: str
     invalid: exp.Expression
     given: exp.Expression
+    source: str | None = None  # the source column(s) the reason names; None: the field's
+
+
+def _row_sql(text: str) -> exp.Expression:
+    """A validated SQL expression over the staged row ("s"), as text."""
+    tree = sqlglot.parse_one(text, read="duckdb")
+    tree = tree.transform(lambda node: names.col(node.name, "s") if isinstance(node, exp.Column) else node)
+    return exp.cast(exp.paren(tree, copy=False), exp.DataType.build("VARCHAR"))
+
+
+def _arguments(transform: Transform) -> dict[str, object]:
+    """A transform's arguments for its builder: a ``region_from`` (phone) becomes the
+    expression over the staged row it names, with the source column(s) reasons show."""
+    args = dict(transform.args)
+    if "region_from" in args:
+        ((kind, text),) = args["region_from"]
+        row = names.col(text, "s") if kind == "column" else _row_sql(text)
+        args["region_from"] = RowInput(row, "+".join(transform.reads))
+    return args
 
 
 def _source_value(field: Field) -> exp.Expression:
     """The field's text before transforms: a column, columns joined, or its ``sql`` over the staged row."""
     if field.sql is not None:
-        tree = sqlglot.parse_one(field.sql, read="duckdb")
-        tree = tree.transform(lambda node: names.col(node.name, "s") if isinstance(node, exp.Column) else node)
-        return exp.cast(exp.paren(tree, copy=False), exp.DataType.build("VARCHAR"))
+        return _row_sql(field.sql)
     parts = [names.col(c, "s") for c in field.columns]
     return parts[0] if len(parts) == 1 else exp.Nullif(
         this=exp.func("concat_ws", exp.Literal.string(field.join),
@@ -68,9 +85,10 @@ def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
     value = _source_value(field)
     failures = []
     for step, transform in enumerate(field.transforms):
-        applied = TRANSFORMS[transform.name](value, dict(transform.args))
-        if applied.invalid is not None:
-            failures.append(_Failure(applied.rule, names.bad_value(field.name, step), applied.invalid, value.copy()))
+        applied = TRANSFORMS[transform.name](value, _arguments(transform))
+        for k, x in enumerate(applied.failures):
+            failures.append(_Failure(x.rule, names.bad_value(field.name, step, k), x.invalid,
+                                     (x.given if x.given is not None else value).copy(), x.column))
         value = applied.value
     return value, tuple(failures)
 
@@ -110,7 +128,8 @@ def xw(ref: Reference) -> str:
 
 def _field_conditions(field: Field, failures: tuple[_Failure, ...], m: str) -> list[Condition]:
     """Everything that can fail one field's value: its transforms, its cast, its rules."""
-    conditions = [(not_null(names.col(x.column, m)), reason(x.rule, field.name, field.column, names.col(x.column, m)))
+    conditions = [(not_null(names.col(x.column, m)), reason(x.rule, field.name, x.source or field.column,
+                                                             names.col(x.column, m)))
                   for x in failures]
     conditions += cast_conditions(field, m)
     return conditions + rule_conditions(field, m, tuple(x.column for x in failures))

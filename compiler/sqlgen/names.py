@@ -40,9 +40,10 @@ def table(name: str, schema: str | None = None, alias: str | None = None) -> exp
     return t.as_(alias, quoted=True) if alias else t
 
 
-def bad_value(field: str, step: int) -> str:
-    """Working column holding the input a transform step could not handle (NULL when it could)."""
-    return f"_ferry_bad_{field}_{step}"
+def bad_value(field: str, step: int, reason: int = 0) -> str:
+    """Working column holding the input a transform step could not handle (NULL when it could);
+    a step that can fail in several ways has one per way (``reason`` 1, 2... after the first)."""
+    return f"_ferry_bad_{field}_{step}" + (f"_{reason}" if reason else "")
 
 
 def raw_reference(name: str) -> str:

@@ -8,6 +8,7 @@ checks run on the result (``validate.checks``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,8 @@ def _field(doc: Document, at: KeyPath, name: str, raw: str | dict[str, Any]) -> 
     if isinstance(raw, str):
         return Field(name, (raw,), "string", (), doc.key_span(at), (doc.span(at),))
     transforms = tuple(
-        _transform(doc.span(at + ("transforms", i)), t) for i, t in enumerate(raw.get("transforms") or ())
+        _located(doc, at + ("transforms", i), _transform(doc.span(at + ("transforms", i)), t), t)
+        for i, t in enumerate(raw.get("transforms") or ())
     )
     if "sql" in raw:
         columns = list(sql_columns(raw["sql"]))
@@ -258,9 +260,29 @@ def _transform(span: Span, raw: str | dict[str, Any]) -> Transform:
     elif name == "default":
         args = {"value": args}
     # Value maps are sorted by old value, so reordering them in the spec changes nothing.
-    args = {k: (tuple(sorted(_frozen(v))) if k == "values" else tuple(v) if isinstance(v, list) else v)
+    args = {k: (tuple(sorted(_frozen(v))) if k == "values" else tuple(v) if isinstance(v, list) else
+                _frozen(v) if isinstance(v, dict) else v)
             for k, v in args.items()}
     return Transform(name, tuple(sorted(args.items())), span)
+
+
+def _located(doc: Document, at: KeyPath, transform: Transform, raw: str | dict[str, Any]) -> Transform:
+    """``transform`` with where each argument's value is written (a mapping's keys as
+    'region_from.column'), so checks can point at the value they are about, and the source
+    columns it reads besides its input."""
+    ((name, args),) = raw.items() if isinstance(raw, dict) else (("", None),)
+    if not isinstance(args, dict):
+        return transform
+    spans = []
+    for key, value in args.items():
+        spans.append((key, doc.span(at + (name, key))))
+        if isinstance(value, dict):
+            spans += [(f"{key}.{sub}", doc.span(at + (name, key, sub))) for sub in value]
+    reads: tuple[str, ...] = ()
+    if isinstance(args.get("region_from"), dict):
+        ((kind, text),) = args["region_from"].items()
+        reads = (text,) if kind == "column" else sql_columns(text)
+    return replace(transform, arg_spans=tuple(spans), reads=reads)
 
 
 def _reference(doc: Document, at: KeyPath, owner: str, name: str, raw: dict[str, Any]) -> Reference:

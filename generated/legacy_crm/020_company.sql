@@ -119,74 +119,282 @@ WITH "mapped" AS MATERIALIZED (
     END AS "nip",
     TRIM(REGEXP_REPLACE("s"."miasto", '\s+', ' ', 'g')) AS "city",
     UPPER(TRIM("s"."kraj")) AS "country",
-    COALESCE(
-      CASE
-        WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-        THEN COALESCE(
-          CASE
-            WHEN LENGTH(
-              LIST_FILTER(
-                [1, 2, 3],
-                LAMBDA "_ferry_k" : ARRAY_CONTAINS(
-                  CAST(CAST('{"20":[8,9,10],"211":[9],"212":[9],"213":[8,9],"216":[8],"218":[9],"220":[7,9],"221":[9],"222":[8],"223":[8],"224":[8,9],"225":[10],"226":[8],"227":[8],"228":[8],"229":[10],"230":[7,8,10],"231":[7,8,9],"232":[8],"233":[8,9],"234":[10,11,12,13,14],"235":[8],"236":[8],"237":[8,9],"238":[7],"239":[7],"240":[9],"242":[9],"243":[7,8,9,10],"244":[9],"245":[7,9],"246":[7],"247":[5,6],"248":[7],"249":[9],"250":[8,9],"251":[9],"252":[6,7,8,9],"253":[8],"254":[7,8,9,10],"255":[9],"256":[9],"257":[8],"258":[8,9],"260":[9],"262":[9],"263":[7,9,10],"264":[8,9],"265":[7,9],"266":[8],"267":[7,8,10],"268":[8,9],"269":[7],"27":[5,6,7,8,9,10],"290":[4,5],"291":[7],"297":[7],"299":[6],"30":[10,11,12],"31":[5,6,7,8,9,10,11],"32":[8,9],"33":[9],"34":[9],"350":[8],"351":[9],"353":[7,8,9,10],"354":[7,9],"355":[6,7,8,9],"356":[8],"357":[8],"358":[5,6,7,8,9,10,11,12],"359":[6,7,8,9,12],"371":[8],"372":[7,8,10],"373":[8],"374":[8],"376":[6,8,9],"377":[8,9],"380":[9,10],"381":[6,7,8,9,10,11,12],"382":[8,9],"383":[8,9,10,11,12],"385":[7,8,9],"386":[5,6,7,8],"387":[8,9],"389":[8],"39":[6,7,8,9,10,11,12],"40":[6,9],"41":[9,12],"420":[9,10,11,12],"421":[6,7,9],"43":[4,5,6,7,8,9,10,11,12,13],"45":[8],"46":[6,7,8,9,10,12],"47":[5,8],"48":[6,7,8,9,10],"49":[4,5,6,7,8,9,10,11,12,13,14,15],"500":[5],"501":[7,11],"502":[8,11],"503":[7,8,11],"504":[8,11],"505":[8],"507":[7,8,10,11],"508":[6,9],"509":[8],"51":[8,9],"52":[10],"53":[6,7,8,10],"56":[9,10,11],"58":[10],"590":[9],"592":[7],"593":[8,9,10,11],"594":[9],"595":[6,7,8,9,10,11],"596":[9],"597":[6,7],"598":[4,5,6,7,8,9,10,11,12,13],"599":[7,8],"60":[8,9,10],"62":[7,8,9,10,11,12,13,14,15,16,17],"63":[6,8,9,10,11,12,13],"64":[5,6,7,8,9,10],"65":[8,10,11],"66":[8,9,10,13],"670":[7,8],"673":[7],"674":[7],"675":[7,8],"676":[5,7],"677":[5,7],"678":[5,7],"679":[7,11],"680":[7],"681":[6,9],"682":[5],"683":[4,7],"685":[5,6,7,10],"686":[5,8],"687":[6],"688":[5,6,7],"689":[6,8,9],"690":[4,5,6,7],"691":[7],"800":[8],"808":[8],"84":[7,8,9,10],"850":[8,10],"852":[5,6,7,8,9,11],"853":[7,8],"855":[8,9,10],"856":[8,9,10],"870":[9,12],"878":[12],"880":[6,7,8,9,10],"881":[9,10],"882":[7,8,9,10,11,12],"883":[8,9,10,11,12],"886":[7,8,9,10,11],"888":[11],"90":[7,10,12,13],"91":[8,9,10,11,12,13],"92":[8,9,10,11,12],"93":[9],"94":[9],"95":[6,7,8,9,10],"960":[7,10],"961":[7,8],"962":[8,9],"963":[8,9],"964":[8,9,10],"965":[7,8],"966":[9,10],"967":[7,8,9],"968":[7,8,9],"970":[8,9,10],"971":[5,6,7,8,9,10,11,12],"972":[7,8,9,10,11,12],"973":[8],"974":[7,8,9,11],"975":[7,8],"976":[8,9,10],"977":[8,10,11],"979":[9],"98":[4,5,6,7,10],"992":[9],"994":[9],"995":[9],"996":[9,10],"998":[9]}' AS JSON) AS MAP(TEXT, INT[]))[SUBSTRING(
-                    REGEXP_EXTRACT(
-                      REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                      '^(?:\+|00)([1-9][0-9]*)$',
-                      1
+    LIST_EXTRACT(
+      LIST_TRANSFORM(
+        [
+          LIST_EXTRACT(
+            LIST_TRANSFORM(
+              [
+                CASE
+                  WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
+                  AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
+                  THEN REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                END
+              ],
+              LAMBDA "_ferry_d" : LIST_REDUCE(
+                CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1, 2, 3, 4] END,
+                LAMBDA "_ferry_acc", "_ferry_at" : CASE
+                  WHEN "_ferry_acc" <> ''
+                  THEN "_ferry_acc"
+                  ELSE LIST_EXTRACT(
+                    LIST_TRANSFORM(
+                      [
+                        CASE
+                          WHEN "_ferry_at" = 0
+                          THEN CASE
+                            WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                            THEN ''
+                            ELSE SUBSTRING("_ferry_d", 2)
+                          END
+                          WHEN "_ferry_at" = 1
+                          THEN CASE
+                            WHEN STARTS_WITH("_ferry_d", '00')
+                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                            THEN CASE
+                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                              THEN ''
+                              ELSE SUBSTRING("_ferry_d", 3)
+                            END
+                            ELSE CASE
+                              WHEN STARTS_WITH("_ferry_d", '48')
+                              THEN CASE
+                                WHEN (
+                                  NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                  AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                )
+                                OR LENGTH("_ferry_d") > 10
+                                THEN '48' || SUBSTRING("_ferry_d", 3)
+                                ELSE '48' || "_ferry_d"
+                              END
+                              ELSE '48' || "_ferry_d"
+                            END
+                          END
+                          WHEN "_ferry_at" = 2
+                          THEN CASE
+                            WHEN STARTS_WITH("_ferry_d", '00')
+                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                            THEN CASE
+                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                              THEN ''
+                              ELSE SUBSTRING("_ferry_d", 3)
+                            END
+                            ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                          END
+                          WHEN "_ferry_at" = 3
+                          THEN CASE
+                            WHEN STARTS_WITH("_ferry_d", '00')
+                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                            THEN CASE
+                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                              THEN ''
+                              ELSE SUBSTRING("_ferry_d", 3)
+                            END
+                            ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                          END
+                          WHEN "_ferry_at" = 4
+                          THEN CASE
+                            WHEN STARTS_WITH("_ferry_d", '00')
+                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                            THEN CASE
+                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                              THEN ''
+                              ELSE SUBSTRING("_ferry_d", 3)
+                            END
+                            ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                          END
+                          ELSE '?'
+                        END
+                      ],
+                      LAMBDA "_ferry_x" : COALESCE(
+                        CASE
+                          WHEN "_ferry_x" = ''
+                          THEN ''
+                          WHEN STARTS_WITH("_ferry_x", '48')
+                          THEN CASE
+                            WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                            AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                            AND REGEXP_FULL_MATCH(
+                              LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                            )
+                            THEN '+48' || SUBSTRING("_ferry_x", 3)
+                            ELSE ''
+                          END
+                          WHEN STARTS_WITH("_ferry_x", '49')
+                          THEN LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [
+                                [
+                                  REGEXP_FULL_MATCH(
+                                    SUBSTRING("_ferry_x", 3),
+                                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                  ),
+                                  REGEXP_FULL_MATCH(
+                                    SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                  )
+                                ]
+                              ],
+                              LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                LIST_TRANSFORM(
+                                  [
+                                    CASE
+                                      WHEN (
+                                        STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                        AND NOT (
+                                          LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                        )
+                                      )
+                                      AND (
+                                        NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                        AND (
+                                          LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                          OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                        )
+                                      )
+                                      THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                      ELSE SUBSTRING("_ferry_x", 3)
+                                    END
+                                  ],
+                                  LAMBDA "_ferry_nsn" : CASE
+                                    WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                    AND CASE
+                                      WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                      THEN LIST_EXTRACT("_ferry_viable", 1)
+                                      ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                    END
+                                    AND REGEXP_FULL_MATCH(
+                                      LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                      '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                    )
+                                    THEN '+49' || "_ferry_nsn"
+                                    ELSE ''
+                                  END
+                                ),
+                                1
+                              )
+                            ),
+                            1
+                          )
+                          WHEN STARTS_WITH("_ferry_x", '33')
+                          THEN LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [
+                                [
+                                  REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                  REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                ]
+                              ],
+                              LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                LIST_TRANSFORM(
+                                  [
+                                    CASE
+                                      WHEN (
+                                        STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                        AND NOT (
+                                          LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                        )
+                                      )
+                                      AND (
+                                        LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                        OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                      )
+                                      THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                      ELSE SUBSTRING("_ferry_x", 3)
+                                    END
+                                  ],
+                                  LAMBDA "_ferry_nsn" : CASE
+                                    WHEN LENGTH("_ferry_nsn") IN (9)
+                                    AND CASE
+                                      WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                      THEN LIST_EXTRACT("_ferry_viable", 1)
+                                      ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                    END
+                                    AND REGEXP_FULL_MATCH(
+                                      LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                      '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                    )
+                                    THEN '+33' || "_ferry_nsn"
+                                    ELSE ''
+                                  END
+                                ),
+                                1
+                              )
+                            ),
+                            1
+                          )
+                          WHEN STARTS_WITH("_ferry_x", '380')
+                          THEN LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [
+                                [
+                                  REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                  REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                ]
+                              ],
+                              LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                LIST_TRANSFORM(
+                                  [
+                                    CASE
+                                      WHEN (
+                                        STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                        AND NOT (
+                                          LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                        )
+                                      )
+                                      AND (
+                                        NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                        AND (
+                                          LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                          OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                        )
+                                      )
+                                      THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                      ELSE SUBSTRING("_ferry_x", 4)
+                                    END
+                                  ],
+                                  LAMBDA "_ferry_nsn" : CASE
+                                    WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                    AND CASE
+                                      WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                      THEN LIST_EXTRACT("_ferry_viable", 1)
+                                      ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                    END
+                                    AND REGEXP_FULL_MATCH(
+                                      LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                      '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                    )
+                                    THEN '+380' || "_ferry_nsn"
+                                    ELSE ''
+                                  END
+                                ),
+                                1
+                              )
+                            ),
+                            1
+                          )
+                        END,
+                        '?'
+                      )
                     ),
-                    1,
-                    "_ferry_k"
-                  )],
-                  LENGTH(
-                    REGEXP_EXTRACT(
-                      REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                      '^(?:\+|00)([1-9][0-9]*)$',
-                      1
-                    )
-                  ) - "_ferry_k"
-                )
-                AND SUBSTRING(
-                  REGEXP_EXTRACT(
-                    REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                    '^(?:\+|00)([1-9][0-9]*)$',
                     1
-                  ),
-                  "_ferry_k" + 1,
-                  1
-                ) <> '0'
+                  )
+                END,
+                ''
               )
-            ) > 0
-            THEN '+' || REGEXP_EXTRACT(
-              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-              '^(?:\+|00)([1-9][0-9]*)$',
-              1
-            )
-          END,
-          CASE
-            WHEN LENGTH(
-              REGEXP_EXTRACT(
-                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                '^([1-9][0-9]*)$',
-                1
-              )
-            ) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              REGEXP_EXTRACT(
-                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                '^([1-9][0-9]*)$',
-                1
-              ),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            THEN '+48' || REGEXP_EXTRACT(
-              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-              '^([1-9][0-9]*)$',
-              1
-            )
-          END
-        )
-      END,
-      FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
+            ),
+            1
+          )
+        ],
+        LAMBDA "_ferry_answer" : CASE
+          WHEN "_ferry_answer" = '?'
+          THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
+          WHEN "_ferry_answer" = ''
+          THEN NULL
+          ELSE "_ferry_answer"
+        END
+      ),
+      1
     ) AS "phone",
     CASE
       WHEN LENGTH(
@@ -357,74 +565,282 @@ WITH "mapped" AS MATERIALIZED (
     END AS "_ferry_bad_nip_1",
     CASE
       WHEN NOT NULLIF(TRIM("s"."telefon"), '') IS NULL
-      AND COALESCE(
-        CASE
-          WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-          THEN COALESCE(
-            CASE
-              WHEN LENGTH(
-                LIST_FILTER(
-                  [1, 2, 3],
-                  LAMBDA "_ferry_k" : ARRAY_CONTAINS(
-                    CAST(CAST('{"20":[8,9,10],"211":[9],"212":[9],"213":[8,9],"216":[8],"218":[9],"220":[7,9],"221":[9],"222":[8],"223":[8],"224":[8,9],"225":[10],"226":[8],"227":[8],"228":[8],"229":[10],"230":[7,8,10],"231":[7,8,9],"232":[8],"233":[8,9],"234":[10,11,12,13,14],"235":[8],"236":[8],"237":[8,9],"238":[7],"239":[7],"240":[9],"242":[9],"243":[7,8,9,10],"244":[9],"245":[7,9],"246":[7],"247":[5,6],"248":[7],"249":[9],"250":[8,9],"251":[9],"252":[6,7,8,9],"253":[8],"254":[7,8,9,10],"255":[9],"256":[9],"257":[8],"258":[8,9],"260":[9],"262":[9],"263":[7,9,10],"264":[8,9],"265":[7,9],"266":[8],"267":[7,8,10],"268":[8,9],"269":[7],"27":[5,6,7,8,9,10],"290":[4,5],"291":[7],"297":[7],"299":[6],"30":[10,11,12],"31":[5,6,7,8,9,10,11],"32":[8,9],"33":[9],"34":[9],"350":[8],"351":[9],"353":[7,8,9,10],"354":[7,9],"355":[6,7,8,9],"356":[8],"357":[8],"358":[5,6,7,8,9,10,11,12],"359":[6,7,8,9,12],"371":[8],"372":[7,8,10],"373":[8],"374":[8],"376":[6,8,9],"377":[8,9],"380":[9,10],"381":[6,7,8,9,10,11,12],"382":[8,9],"383":[8,9,10,11,12],"385":[7,8,9],"386":[5,6,7,8],"387":[8,9],"389":[8],"39":[6,7,8,9,10,11,12],"40":[6,9],"41":[9,12],"420":[9,10,11,12],"421":[6,7,9],"43":[4,5,6,7,8,9,10,11,12,13],"45":[8],"46":[6,7,8,9,10,12],"47":[5,8],"48":[6,7,8,9,10],"49":[4,5,6,7,8,9,10,11,12,13,14,15],"500":[5],"501":[7,11],"502":[8,11],"503":[7,8,11],"504":[8,11],"505":[8],"507":[7,8,10,11],"508":[6,9],"509":[8],"51":[8,9],"52":[10],"53":[6,7,8,10],"56":[9,10,11],"58":[10],"590":[9],"592":[7],"593":[8,9,10,11],"594":[9],"595":[6,7,8,9,10,11],"596":[9],"597":[6,7],"598":[4,5,6,7,8,9,10,11,12,13],"599":[7,8],"60":[8,9,10],"62":[7,8,9,10,11,12,13,14,15,16,17],"63":[6,8,9,10,11,12,13],"64":[5,6,7,8,9,10],"65":[8,10,11],"66":[8,9,10,13],"670":[7,8],"673":[7],"674":[7],"675":[7,8],"676":[5,7],"677":[5,7],"678":[5,7],"679":[7,11],"680":[7],"681":[6,9],"682":[5],"683":[4,7],"685":[5,6,7,10],"686":[5,8],"687":[6],"688":[5,6,7],"689":[6,8,9],"690":[4,5,6,7],"691":[7],"800":[8],"808":[8],"84":[7,8,9,10],"850":[8,10],"852":[5,6,7,8,9,11],"853":[7,8],"855":[8,9,10],"856":[8,9,10],"870":[9,12],"878":[12],"880":[6,7,8,9,10],"881":[9,10],"882":[7,8,9,10,11,12],"883":[8,9,10,11,12],"886":[7,8,9,10,11],"888":[11],"90":[7,10,12,13],"91":[8,9,10,11,12,13],"92":[8,9,10,11,12],"93":[9],"94":[9],"95":[6,7,8,9,10],"960":[7,10],"961":[7,8],"962":[8,9],"963":[8,9],"964":[8,9,10],"965":[7,8],"966":[9,10],"967":[7,8,9],"968":[7,8,9],"970":[8,9,10],"971":[5,6,7,8,9,10,11,12],"972":[7,8,9,10,11,12],"973":[8],"974":[7,8,9,11],"975":[7,8],"976":[8,9,10],"977":[8,10,11],"979":[9],"98":[4,5,6,7,10],"992":[9],"994":[9],"995":[9],"996":[9,10],"998":[9]}' AS JSON) AS MAP(TEXT, INT[]))[SUBSTRING(
-                      REGEXP_EXTRACT(
-                        REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                        '^(?:\+|00)([1-9][0-9]*)$',
-                        1
+      AND LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
+            LIST_EXTRACT(
+              LIST_TRANSFORM(
+                [
+                  CASE
+                    WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
+                    AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
+                    THEN REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                  END
+                ],
+                LAMBDA "_ferry_d" : LIST_REDUCE(
+                  CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1, 2, 3, 4] END,
+                  LAMBDA "_ferry_acc", "_ferry_at" : CASE
+                    WHEN "_ferry_acc" <> ''
+                    THEN "_ferry_acc"
+                    ELSE LIST_EXTRACT(
+                      LIST_TRANSFORM(
+                        [
+                          CASE
+                            WHEN "_ferry_at" = 0
+                            THEN CASE
+                              WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                              THEN ''
+                              ELSE SUBSTRING("_ferry_d", 2)
+                            END
+                            WHEN "_ferry_at" = 1
+                            THEN CASE
+                              WHEN STARTS_WITH("_ferry_d", '00')
+                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                              THEN CASE
+                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                THEN ''
+                                ELSE SUBSTRING("_ferry_d", 3)
+                              END
+                              ELSE CASE
+                                WHEN STARTS_WITH("_ferry_d", '48')
+                                THEN CASE
+                                  WHEN (
+                                    NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                    AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                  )
+                                  OR LENGTH("_ferry_d") > 10
+                                  THEN '48' || SUBSTRING("_ferry_d", 3)
+                                  ELSE '48' || "_ferry_d"
+                                END
+                                ELSE '48' || "_ferry_d"
+                              END
+                            END
+                            WHEN "_ferry_at" = 2
+                            THEN CASE
+                              WHEN STARTS_WITH("_ferry_d", '00')
+                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                              THEN CASE
+                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                THEN ''
+                                ELSE SUBSTRING("_ferry_d", 3)
+                              END
+                              ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                            END
+                            WHEN "_ferry_at" = 3
+                            THEN CASE
+                              WHEN STARTS_WITH("_ferry_d", '00')
+                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                              THEN CASE
+                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                THEN ''
+                                ELSE SUBSTRING("_ferry_d", 3)
+                              END
+                              ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                            END
+                            WHEN "_ferry_at" = 4
+                            THEN CASE
+                              WHEN STARTS_WITH("_ferry_d", '00')
+                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                              THEN CASE
+                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                THEN ''
+                                ELSE SUBSTRING("_ferry_d", 3)
+                              END
+                              ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                            END
+                            ELSE '?'
+                          END
+                        ],
+                        LAMBDA "_ferry_x" : COALESCE(
+                          CASE
+                            WHEN "_ferry_x" = ''
+                            THEN ''
+                            WHEN STARTS_WITH("_ferry_x", '48')
+                            THEN CASE
+                              WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                              AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                              AND REGEXP_FULL_MATCH(
+                                LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                              )
+                              THEN '+48' || SUBSTRING("_ferry_x", 3)
+                              ELSE ''
+                            END
+                            WHEN STARTS_WITH("_ferry_x", '49')
+                            THEN LIST_EXTRACT(
+                              LIST_TRANSFORM(
+                                [
+                                  [
+                                    REGEXP_FULL_MATCH(
+                                      SUBSTRING("_ferry_x", 3),
+                                      '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                    ),
+                                    REGEXP_FULL_MATCH(
+                                      SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                      '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                    )
+                                  ]
+                                ],
+                                LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                  LIST_TRANSFORM(
+                                    [
+                                      CASE
+                                        WHEN (
+                                          STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                          AND NOT (
+                                            LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                          )
+                                        )
+                                        AND (
+                                          NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                          AND (
+                                            LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                            OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                          )
+                                        )
+                                        THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                        ELSE SUBSTRING("_ferry_x", 3)
+                                      END
+                                    ],
+                                    LAMBDA "_ferry_nsn" : CASE
+                                      WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                      AND CASE
+                                        WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                        THEN LIST_EXTRACT("_ferry_viable", 1)
+                                        ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                      END
+                                      AND REGEXP_FULL_MATCH(
+                                        LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                        '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                      )
+                                      THEN '+49' || "_ferry_nsn"
+                                      ELSE ''
+                                    END
+                                  ),
+                                  1
+                                )
+                              ),
+                              1
+                            )
+                            WHEN STARTS_WITH("_ferry_x", '33')
+                            THEN LIST_EXTRACT(
+                              LIST_TRANSFORM(
+                                [
+                                  [
+                                    REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                    REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                  ]
+                                ],
+                                LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                  LIST_TRANSFORM(
+                                    [
+                                      CASE
+                                        WHEN (
+                                          STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                          AND NOT (
+                                            LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                          )
+                                        )
+                                        AND (
+                                          LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                          OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                        )
+                                        THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                        ELSE SUBSTRING("_ferry_x", 3)
+                                      END
+                                    ],
+                                    LAMBDA "_ferry_nsn" : CASE
+                                      WHEN LENGTH("_ferry_nsn") IN (9)
+                                      AND CASE
+                                        WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                        THEN LIST_EXTRACT("_ferry_viable", 1)
+                                        ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                      END
+                                      AND REGEXP_FULL_MATCH(
+                                        LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                        '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                      )
+                                      THEN '+33' || "_ferry_nsn"
+                                      ELSE ''
+                                    END
+                                  ),
+                                  1
+                                )
+                              ),
+                              1
+                            )
+                            WHEN STARTS_WITH("_ferry_x", '380')
+                            THEN LIST_EXTRACT(
+                              LIST_TRANSFORM(
+                                [
+                                  [
+                                    REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                    REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                  ]
+                                ],
+                                LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                  LIST_TRANSFORM(
+                                    [
+                                      CASE
+                                        WHEN (
+                                          STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                          AND NOT (
+                                            LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                          )
+                                        )
+                                        AND (
+                                          NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                          AND (
+                                            LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                            OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                          )
+                                        )
+                                        THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                        ELSE SUBSTRING("_ferry_x", 4)
+                                      END
+                                    ],
+                                    LAMBDA "_ferry_nsn" : CASE
+                                      WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                      AND CASE
+                                        WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                        THEN LIST_EXTRACT("_ferry_viable", 1)
+                                        ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                      END
+                                      AND REGEXP_FULL_MATCH(
+                                        LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                        '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                      )
+                                      THEN '+380' || "_ferry_nsn"
+                                      ELSE ''
+                                    END
+                                  ),
+                                  1
+                                )
+                              ),
+                              1
+                            )
+                          END,
+                          '?'
+                        )
                       ),
-                      1,
-                      "_ferry_k"
-                    )],
-                    LENGTH(
-                      REGEXP_EXTRACT(
-                        REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                        '^(?:\+|00)([1-9][0-9]*)$',
-                        1
-                      )
-                    ) - "_ferry_k"
-                  )
-                  AND SUBSTRING(
-                    REGEXP_EXTRACT(
-                      REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                      '^(?:\+|00)([1-9][0-9]*)$',
                       1
-                    ),
-                    "_ferry_k" + 1,
-                    1
-                  ) <> '0'
+                    )
+                  END,
+                  ''
                 )
-              ) > 0
-              THEN '+' || REGEXP_EXTRACT(
-                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                '^(?:\+|00)([1-9][0-9]*)$',
-                1
-              )
-            END,
-            CASE
-              WHEN LENGTH(
-                REGEXP_EXTRACT(
-                  REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                  '^([1-9][0-9]*)$',
-                  1
-                )
-              ) IN (6, 7, 8, 9, 10)
-              AND REGEXP_FULL_MATCH(
-                REGEXP_EXTRACT(
-                  REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                  '^([1-9][0-9]*)$',
-                  1
-                ),
-                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-              )
-              THEN '+48' || REGEXP_EXTRACT(
-                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                '^([1-9][0-9]*)$',
-                1
-              )
-            END
-          )
-        END,
-        FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
+              ),
+              1
+            )
+          ],
+          LAMBDA "_ferry_answer" : CASE
+            WHEN "_ferry_answer" = '?'
+            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL,DE,FR,UA')
+            WHEN "_ferry_answer" = ''
+            THEN NULL
+            ELSE "_ferry_answer"
+          END
+        ),
+        1
       ) IS NULL
       THEN "s"."telefon"
     END AS "_ferry_bad_phone_0",

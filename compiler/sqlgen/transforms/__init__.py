@@ -9,23 +9,23 @@ the offending input value, so nothing is silently nulled.
 
 Everything compiles to plain DuckDB SQL; arguments are spec values and enter
 the tree only as literals. The builders live by kind: ``text``, ``dates``, ``parse``
-(booleans), ``amounts`` (locale decimals), ``taxid`` (NIP, REGON, VAT numbers) and ``contact``
-(phones, emails);
-``base`` has ``Applied``.
+(booleans), ``amounts`` (locale decimals), ``taxid`` (NIP, REGON, VAT numbers), ``phone`` and
+``contact`` (emails); ``base`` has ``Applied``.
 """
 
 from __future__ import annotations
 
-from compiler.sqlgen.transforms.base import Applied, Builder
-from compiler.sqlgen.transforms.contact import email, phone
+from compiler.sqlgen.transforms.base import Applied, Builder, RowInput
+from compiler.sqlgen.transforms.contact import email
 from compiler.sqlgen.transforms.amounts import decimal
 from compiler.sqlgen.transforms.dates import date, timestamp
 from compiler.sqlgen.transforms.parse import boolean
+from compiler.sqlgen.transforms.phone import phone
 from compiler.sqlgen.transforms.taxid import nip, regon, vat_id
 from compiler.sqlgen.transforms.text import (blank_as_null, default, digits, lower, map_values, replace, split,
                                              squish, title, trim, upper)
 
-__all__ = ["TRANSFORMS", "Applied", "Builder"]
+__all__ = ["TRANSFORMS", "Applied", "Builder", "RowInput"]
 
 TRANSFORMS: dict[str, Builder] = {
     "trim": trim,

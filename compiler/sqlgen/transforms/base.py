@@ -9,10 +9,36 @@ from sqlglot import exp
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """One more way a step can reject a row: where ``invalid`` holds, with ``rule``. The reason
+    shows ``given`` (None: the step's input) and names ``column`` (None: the field's columns)."""
+
+    invalid: exp.Expression
+    rule: str
+    given: exp.Expression | None = None
+    column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     value: exp.Expression
     invalid: exp.Expression | None = None  # true when the input cannot be transformed
     rule: str | None = None
+    also: tuple[Failure, ...] = ()  # further reasons, for a step that can fail in several ways
+
+    @property
+    def failures(self) -> tuple[Failure, ...]:
+        first = (Failure(self.invalid, self.rule or ""),) if self.invalid is not None else ()
+        return first + self.also
+
+
+@dataclass(frozen=True, slots=True)
+class RowInput:
+    """A second input a transform reads from the staged row (``phone``'s ``region_from``): its
+    expression, and the source column(s) that reject reasons name for it."""
+
+    value: exp.Expression
+    column: str
 
 
 Builder = Callable[[exp.Expression, Mapping[str, Any]], Applied]

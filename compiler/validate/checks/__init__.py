@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import dedup, fields, importers, references, rules, sources, transforms
+from compiler.validate.checks import dedup, fields, importers, phones, references, rules, sources, transforms
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -50,6 +50,8 @@ CHECKS: tuple[Check, ...] = (
     transforms.check_time_directives,
     transforms.check_time_formats,
     transforms.check_boolean_words,
+    phones.check_region_from_columns,
+    phones.check_region_from_sql,
     importers.check_export_entities,
     importers.check_export_fields,
     importers.check_export_references,
@@ -105,6 +107,8 @@ CODES: dict[str, Check] = {
     "F430": transforms.check_time_directives,
     "F431": transforms.check_time_formats,
     "F432": transforms.check_boolean_words,
+    "F420": phones.check_region_from_columns,
+    "F421": phones.check_region_from_sql,
     "F720": importers.check_export_entities,
     "F721": importers.check_export_fields,
     "F722": importers.check_export_references,
