@@ -4,7 +4,8 @@ In:  an open DuckDB connection inside a run's transaction, and the compile manif
 Out: per entity, how many source rows were read, loaded, merged, archived and rejected, and how
 many values ``on_error: null`` emptied; per source, the rows read; the dedup statistics and the
 unresolved references by cause. ``account`` refuses (F601) tables that do not add up, so a run
-that lost or doubled a row rolls back instead of committing.
+that lost or doubled a row rolls back instead of committing. Bookkeeping tables are shared by
+every spec loading into the target: only this spec's rows (column ``spec``) are counted.
 """
 
 from __future__ import annotations
@@ -46,9 +47,14 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | No
     return con.execute(query.sql(dialect="duckdb")).fetchall()[0][0]
 
 
-def by_cause(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+def of_spec(manifest: dict[str, Any]) -> exp.Expression:
+    """A bookkeeping row written by the run of the manifest's spec."""
+    return exp.EQ(this=exp.column("spec", quoted=True), expression=exp.Literal.string(manifest["spec"]["name"]))
+
+
+def by_cause(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression) -> dict[str, int]:
     query = (exp.select(exp.column("cause"), exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
-             .group_by(exp.column("cause")).order_by(exp.column("cause")))
+             .where(where).group_by(exp.column("cause")).order_by(exp.column("cause")))
     return {cause: n for cause, n in con.execute(query.sql(dialect="duckdb")).fetchall()}
 
 
@@ -89,15 +95,17 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
                         f"{highest} source rows; nothing was written", Span(e["table"]))
         read[e["source"]] = total
         c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, emptied)
-        of_entity = exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity))
+        mine = of_spec(manifest)
+        of_entity = exp.and_(exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)), mine.copy())
         archive = e.get("archive")
         persisted = (
             (count(con, archive["table"]) if archive else 0) == c.archived
             # The table may hold other records too: each loaded row's record must be there, once.
             and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
-                exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(
-                exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded"))))) == c.loaded
-            and count(con, e["crosswalk"]) == c.loaded + c.merged
+                exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(exp.and_(
+                exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded")),
+                mine.copy())))) == c.loaded
+            and count(con, e["crosswalk"], mine.copy()) == c.loaded + c.merged
             and count(con, rejects, of_entity.copy()) == c.rejected
             and count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
         )
@@ -111,7 +119,8 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
 
 
 def dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    query = exp.select(exp.Star()).from_(exp.to_table(manifest["tables"]["dedup_stats"], quoted=True)).order_by(
+    query = exp.select(exp.Star(except_=[exp.column("spec", quoted=True)])).from_(
+        exp.to_table(manifest["tables"]["dedup_stats"], quoted=True)).where(of_spec(manifest)).order_by(
         exp.column("entity"), exp.column("rule"))
     cursor = con.execute(query.sql(dialect="duckdb"))
     columns = [d[0] for d in cursor.description]

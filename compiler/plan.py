@@ -213,12 +213,12 @@ def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module
     rejects = compiled["tables"]["rejects"]
     archive = e.get("archive")
     previous_reject = previous_archive = None
-    if has_before and _columns(con, "before", rejects) is not None:
-        previous_reject = _count(con, _table("before", rejects), exp.column("entity").eq(
-            exp.Literal.string(e["name"])))
+    if has_before and (reject_cols := _columns(con, "before", rejects)) is not None:
+        previous_reject = _count(con, _table("before", rejects), exp.and_(exp.column("entity").eq(
+            exp.Literal.string(e["name"])), _own_rows(reject_cols, compiled)))
     if has_before and archive and _columns(con, "before", archive["table"]) is not None:
         previous_archive = _count(con, _table("before", archive["table"]))
-    samples = _samples(con, e, compared, after_cols, before_cols or {}, sample) if sample > 0 else ()
+    samples = _samples(con, e, compared, after_cols, before_cols or {}, sample, compiled) if sample > 0 else ()
     return EntityPlan(
         entity=e["name"], table=e["table"], insert=insert, update=update,
         unchanged=counts.loaded - insert - update, delete=delete, untouched=total - counts.loaded,
@@ -226,6 +226,15 @@ def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module
         previous_reject=previous_reject, previous_archive=previous_archive, new_table=before_cols is None,
         columns_added=tuple(c for c in after_cols if before_cols is not None and c not in before_cols),
         samples=samples, emptied=counts.emptied)
+
+
+def _own_rows(columns: dict[str, str], compiled: dict[str, Any]) -> exp.Expression:
+    """This spec's rows of a bookkeeping table; in a table from before the ``spec`` column, every
+    row (the run adopts them: ``sqlgen.ledgers``)."""
+    if "spec" not in columns:
+        return exp.true()
+    spec = exp.column("spec", quoted=True)
+    return exp.or_(spec.eq(exp.Literal.string(compiled["spec"]["name"])), spec.copy().is_(exp.null()))
 
 
 def _changed_ids(con, e: dict[str, Any], compared: list[str], after_cols: dict[str, str],
@@ -262,7 +271,7 @@ def _changed_ids(con, e: dict[str, Any], compared: list[str], after_cols: dict[s
 
 
 def _samples(con, e: dict[str, Any], compared: list[str], after_cols: dict[str, str],
-             before_cols: dict[str, str], sample: int) -> tuple[RowChange, ...]:
+             before_cols: dict[str, str], sample: int, compiled: dict[str, Any]) -> tuple[RowChange, ...]:
     """Up to ``sample`` records per action, lowest ids first, with their field values as text.
 
     The sample's ids are picked first, then read from each table with ``id IN (literals)``, a filter
@@ -292,11 +301,11 @@ def _samples(con, e: dict[str, Any], compared: list[str], after_cols: dict[str, 
         return {row[0]: row[1:] for row in con.execute(query.sql(dialect="duckdb")).fetchall()}
 
     def keys(catalog: str) -> dict[str, str]:
-        if _columns(con, catalog, e["crosswalk"]) is None:
+        if (crosswalk_cols := _columns(con, catalog, e["crosswalk"])) is None:
             return {}
         query = exp.select(exp.cast(ident.copy(), "VARCHAR"), exp.Min(this=exp.column("source_key", quoted=True))).from_(
             _table(catalog, e["crosswalk"])).where(exp.and_(wanted.copy(), exp.column("status").eq(
-                exp.Literal.string("loaded")))).group_by(ident.copy())
+                exp.Literal.string("loaded")), _own_rows(crosswalk_cols, compiled))).group_by(ident.copy())
         return dict(con.execute(query.sql(dialect="duckdb")).fetchall())
 
     new_rows = values("after", after_cols, [r[2] for r in rows if r[2] is not None])

@@ -216,20 +216,25 @@ class _Loader:
                  report: Progress, total: int) -> None:
         self.pg, self.duck, self.tmp, self.report, self.total = pg, duck, tmp, report, total
         self.owned = {e["table"]: e["crosswalk"] for e in manifest.get("entities", [])}
+        self.crosswalks = set(self.owned.values())
+        # Only this spec's crosswalk rows and records: the DuckDB file may be shared with other specs.
+        self.mine = '"spec" = ' + "'" + str(manifest["spec"]["name"]).replace("'", "''") + "'"
         self.rows: dict[str, int] = {}
         self.steps: dict[int, PushStep] = {}
         self.copies = 0
 
     def source(self, statement: Statement) -> str:
-        """The DuckDB query feeding a copy: a crosswalk as it is; an entity table only with the
-        records this run loaded (the DuckDB file may hold records ``match`` linked to, which
-        belong to whoever loaded them)."""
+        """The DuckDB query feeding a copy: this spec's rows of a crosswalk; an entity table only with
+        the records this spec's run loaded (the DuckDB file may hold records ``match`` linked to, which
+        belong to whoever loaded them, and other specs' records)."""
         columns = ", ".join('"' + c + '"' for c in statement.columns)
         query = f"SELECT {columns} FROM target.{_quoted(statement.copy_from)}"
         crosswalk = self.owned.get(statement.copy_from)
+        if statement.copy_from in self.crosswalks:
+            query += f" WHERE {self.mine}"
         if crosswalk is not None:
             query += (f' WHERE "id" IN (SELECT "id" FROM target.{_quoted(crosswalk)} '
-                      "WHERE \"status\" = 'loaded' AND NOT coalesce(\"linked\", false))")
+                      f"WHERE {self.mine} AND \"status\" = 'loaded' AND NOT coalesce(\"linked\", false))")
         if crosswalk is not None and statement.path == "merge":
             query += ' ORDER BY "id"'  # upserts then append to the key's B-tree (a fresh table is indexed after)
         return query

@@ -6,7 +6,7 @@ source file (every column, as text), its row number, and its reasons as one
 readable text column; and the number of rows in each.
 
 An I/O edge like ``run``: it re-reads the source files (so a run never pays for
-columns it does not use) and reads ``_ferry.rejects`` from the target.
+columns it does not use) and reads this spec's rows of ``_ferry.rejects`` from the target.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlglot import exp
 from compiler import sources
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
-from compiler.sqlgen import cells, names
+from compiler.sqlgen import cells, ledgers, names
 from compiler.sqlgen.conditions import reasons_text
 from compiler.sqlgen.stage import read_source
 
@@ -36,12 +36,13 @@ class RejectFile:
     kind: str = "rejects"  # or "emptied": rows loaded with values ``on_error: null`` emptied
 
 
-def _entity_rows(table: exp.Table, entity: str, text: exp.Expression, label: str,
+def _entity_rows(spec: Spec, table: exp.Table, entity: str, text: exp.Expression, label: str,
                  extra: tuple[exp.Expression, ...] = ()) -> tuple[exp.Select, exp.Select]:
-    """The source rows (alias ``s``) listed in ``table`` for ``entity``, with ``text`` as column ``label``;
-    and how many rows of ``table`` the entity has."""
+    """The source rows (alias ``s``) listed in ``table`` for ``entity`` by this spec's run, with ``text``
+    as column ``label``; and how many rows of ``table`` the entity has."""
     table.set("catalog", names.ident("target"))
-    of_entity = exp.EQ(this=names.col("entity", "r"), expression=exp.Literal.string(entity))
+    of_entity = exp.and_(exp.EQ(this=names.col("entity", "r"), expression=exp.Literal.string(entity)),
+                         ledgers.of_spec(spec.name, "r"))
     per_row = (exp.select(names.col("source_row", "r"), *extra, exp.alias_(text, label, quoted=True))
                .from_(table.as_("r", quoted=True)).where(of_entity))
     if extra:  # several ledger rows per source row: one line each
@@ -52,14 +53,14 @@ def _entity_rows(table: exp.Table, entity: str, text: exp.Expression, label: str
 
 def _ledgers(spec: Spec, entity_name: str) -> list[tuple[str, exp.Select, exp.Select]]:
     entity = spec.entity(entity_name)
-    reasons = _entity_rows(names.rejects_table(), entity_name, reasons_text(names.col("reasons", "r")), "ferry_reasons")
+    reasons = _entity_rows(spec, names.rejects_table(), entity_name, reasons_text(names.col("reasons", "r")), "ferry_reasons")
     out = [("rejects", *reasons)]
     if any(f.on_error == "null" for f in entity.fields):
         item = exp.Struct(expressions=[
             exp.PropertyEQ(this=names.ident(k), expression=names.col(k, "r")) for k in ("rule", "field", "value")]
             + [exp.PropertyEQ(this=names.ident("detail"), expression=exp.cast(exp.null(), "VARCHAR"))])
         text = reasons_text(exp.ArrayAgg(this=exp.Order(this=item, expressions=[exp.Ordered(this=names.col("field", "r"))])))
-        out.append(("emptied", *_entity_rows(names.emptied_table(), entity_name, text, "ferry_emptied",
+        out.append(("emptied", *_entity_rows(spec, names.emptied_table(), entity_name, text, "ferry_emptied",
                                             (exp.alias_(names.col("status", "r"), "ferry_status", quoted=True),))))
     return out
 

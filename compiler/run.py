@@ -31,7 +31,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler import __version__, history, sources
-from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats
+from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
 from compiler.sqlgen import cells
@@ -248,8 +248,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest, sampled=sample is not None)
-            unresolved = count(con, manifest["tables"]["unresolved_references"])
-            causes = by_cause(con, manifest["tables"]["unresolved_references"])
+            unresolved = count(con, manifest["tables"]["unresolved_references"], of_spec(manifest))
+            causes = by_cause(con, manifest["tables"]["unresolved_references"], of_spec(manifest))
             dedup = dedup_stats(con, manifest)
             staged_files = export_archives(con, manifest, base)
             run = RunManifest(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from compiler.model import Entity, Spec
-from compiler.sqlgen import names
+from compiler.sqlgen import ledgers, names
 
 DIALECT = "duckdb"
 CATALOG = "target"  # the run's DuckDB file, attached read-only under this name by ``compiler.bundle``
@@ -69,11 +69,12 @@ def _value(column: str, type_: str) -> exp.Expression:
 
 
 def select(spec: Spec, entity: Entity, outputs: tuple[Output, ...], where: exp.Expression | None = None) -> str:
-    """The rows of one step: the entity's loaded records, one column per output."""
+    """The rows of one step: the records this spec loaded (not linked), one column per output."""
     crosswalk = _table(names.crosswalk_table(entity))
     loaded = (exp.select(names.col(names.ID)).from_(crosswalk)
               .where(exp.and_(exp.column("status", quoted=True).eq(exp.Literal.string(names.LOADED)),
-                              exp.not_(exp.func("coalesce", exp.column("linked", quoted=True), exp.false())))))
+                              exp.not_(exp.func("coalesce", exp.column("linked", quoted=True), exp.false())),
+                              ledgers.of_spec(spec.name))))
     condition = exp.In(this=names.col(names.ID, ROW), query=exp.Subquery(this=loaded))
     if where is not None:
         condition = exp.and_(condition, where)

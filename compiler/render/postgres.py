@@ -29,8 +29,9 @@ SCRIPT = "load.sql"
 #: ferry field types -> PostgreSQL column types; decimal takes the field's precision and scale (``pg_type``).
 PG_TYPES = {"string": "text", "integer": "bigint", "date": "date", "timestamp": "timestamp", "boolean": "boolean"}
 
+#: Every spec pushing to the schema has its rows in each crosswalk (``spec``) and replaces only those.
 _CROSSWALK = (("source", "text"), ("source_key", "text"), ("id", "uuid"), ("status", "text"),
-              ("linked", "boolean"))
+              ("linked", "boolean"), ("spec", "text"))
 
 
 def quote(name: str) -> str:
@@ -76,8 +77,7 @@ class PgEntity:
     foreign_keys: tuple[PgForeignKey, ...]
     duckdb_table: str  # where push reads the records: dotted, unquoted, as in the compile manifest
     duckdb_crosswalk: str
-    next_crosswalk: str  # quoted, schema-qualified: the crosswalk being written, renamed into place
-    crosswalk_name: str  # quoted, unqualified (for RENAME TO)
+    next_crosswalk: str  # quoted, schema-qualified: this push's crosswalk rows, before they replace the spec's last ones
     links: str  # quoted, schema-qualified: ferry's id -> the matched record's id
     match: PgMatch | None
     references: tuple[PgReference, ...]
@@ -141,8 +141,18 @@ class PgLoad:
     spec_path: str
     name: str
     schema: str  # quoted
+    spec: str  # the spec's name as an SQL string literal: its rows of the crosswalks
     crosswalk_columns: tuple[PgColumn, ...]
     entities: tuple[PgEntity, ...]  # in load order
+
+    @property
+    def crosswalk_list(self) -> str:
+        return ", ".join(c.name for c in self.crosswalk_columns)
+
+    @property
+    def crosswalk_copy(self) -> str:
+        """Crosswalk column names for the ``-- ferry:copy`` line."""
+        return ",".join(c.name.strip('"') for c in self.crosswalk_columns)
 
     def references_to(self, entity: str) -> tuple[PgReference, ...]:
         return tuple(r for e in self.entities for r in e.references if r.target == entity)
@@ -200,7 +210,6 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
         duckdb_table=names.table_name(names.entity_table(spec.target, entity)),
         duckdb_crosswalk=names.table_name(names.crosswalk_table(entity)),
         next_crosswalk=f"{schema}.{quote('_ferry_' + entity.name + '_crosswalk_next')}",
-        crosswalk_name=quote('_ferry_' + entity.name + '_crosswalk'),
         links=f"{schema}.{quote('_ferry_' + entity.name + '_links')}",
         match=pg_match,
         references=tuple(PgReference(entity.name, f"{schema}.{quote(table)}", quote(r.name), r.entity)
@@ -216,6 +225,7 @@ def context(bundle: Bundle, spec_path: str) -> PgLoad:
         spec_path=one_line(spec_path),
         name=spec.name,
         schema=quote(spec.target.postgres_schema),
+        spec=_literal(spec.name),
         crosswalk_columns=tuple(PgColumn(quote(n), t) for n, t in _CROSSWALK),
         entities=tuple(_entity(spec, spec.entity(n)) for n in bundle.order.entities),
     )

@@ -19,8 +19,7 @@ from sqlglot import exp
 
 from compiler.model import Spec
 from compiler.order import LinkStep, LoadOrder, LoadStep, StageStep, Step
-from compiler.sqlgen import fold, names
-from compiler.sqlgen.entity import REASON_TYPE
+from compiler.sqlgen import fold, ledgers, names
 from compiler.sqlgen.load import compile_link, compile_load, compile_tables
 from compiler.sqlgen.stage import compile_stage
 
@@ -42,42 +41,15 @@ class Bundle:
     files: tuple[SqlFile, ...]
 
 
-def _column(name: str, type_: str | exp.DataType) -> exp.ColumnDef:
-    kind = type_ if isinstance(type_, exp.DataType) else exp.DataType.build(type_)
-    return exp.ColumnDef(this=names.ident(name), kind=kind)
-
-
-def _create_table(table: exp.Table, columns: list[exp.ColumnDef]) -> exp.Create:
-    return exp.Create(this=exp.Schema(this=table, expressions=columns), kind="TABLE", replace=True)
-
-
 def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
-    """ferry's bookkeeping tables, recreated empty each run so a rerun starts from the same state,
-    the ``_ferry.fold`` macros when a fuzzy rule needs it, and the target tables, created if
-    missing (they keep other tools' records between runs)."""
+    """ferry's bookkeeping tables, cleared of this spec's rows so a rerun starts from the same state
+    (other specs' rows stay: ``sqlgen.ledgers``), the ``_ferry.fold`` macros when a fuzzy rule needs
+    it, and the target tables, created if missing (they keep other tools' records between runs)."""
     schemas = sorted({names.INTERNAL_SCHEMA, spec.target.schema})
     statements: list[exp.Expression] = [
         exp.Create(this=exp.Table(this=names.ident(s)), kind="SCHEMA", exists=True) for s in schemas
     ]
-    statements.append(_create_table(names.rejects_table(), [
-        _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
-        _column("source_key", "VARCHAR"), _column("reasons", REASON_TYPE),
-    ]))
-    statements.append(_create_table(names.unresolved_table(), [
-        _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
-        _column("source_key", "VARCHAR"), _column("reference", "VARCHAR"), _column("column", "VARCHAR"),
-        _column("value", "VARCHAR"), _column("referenced_entity", "VARCHAR"), _column("status", "VARCHAR"),
-        _column("cause", "VARCHAR"), _column("detail", "VARCHAR"),
-    ]))
-    statements.append(_create_table(names.emptied_table(), [
-        _column("entity", "VARCHAR"), _column("source", "VARCHAR"), _column("source_row", "BIGINT"),
-        _column("source_key", "VARCHAR"), _column("status", "VARCHAR"), _column("field", "VARCHAR"),
-        _column("rule", "VARCHAR"), _column("column", "VARCHAR"), _column("value", "VARCHAR"),
-    ]))
-    statements.append(_create_table(names.dedup_stats_table(), [
-        _column("entity", "VARCHAR"), _column("rule", "VARCHAR"), _column("pairs_compared", "BIGINT"),
-        _column("pairs_matched", "BIGINT"), _column("rows_in_skipped_blocks", "BIGINT"),
-    ]))
+    statements.extend(ledgers.prepare(spec.name))
     if any(e.dedup is not None and e.dedup.fuzzy for e in spec.entities):
         statements.extend(fold.compile_macros())  # what fuzzy rules compare (sqlgen.similarity)
     return (*statements, *compile_tables(spec))
@@ -110,7 +82,7 @@ def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expressio
 
 
 def compile_spec(spec: Spec, order: LoadOrder) -> Bundle:
-    files = [SqlFile("000_prelude.sql", "create ferry's bookkeeping tables", None, compile_prelude(spec))]
+    files = [SqlFile("000_prelude.sql", "prepare ferry's bookkeeping tables", None, compile_prelude(spec))]
     for number, step in enumerate(order.steps, start=1):
         stem, title, statements = _compile_step(spec, step)
         files.append(SqlFile(f"{number * 10:03d}_{stem}.sql", title, step, statements))

@@ -49,7 +49,7 @@ def _text(value: str | None) -> exp.Expression:
 
 def reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None,
            detail: exp.Expression | None = None) -> exp.Struct:
-    """One reason (``REASON_TYPE`` in ``sqlgen.entity``): the rule, the field and source column, the
+    """One reason (``REASON_TYPE`` in ``sqlgen.ledgers``): the rule, the field and source column, the
     offending value, and, where the rule alone does not say why, a detail (a reference's cause)."""
     return exp.Struct(expressions=[
         exp.PropertyEQ(this=names.ident("rule"), expression=exp.Literal.string(rule)),

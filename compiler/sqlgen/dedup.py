@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import names, similarity
+from compiler.sqlgen import ledgers, names, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -142,8 +142,9 @@ def compile_pairs(entity: Entity) -> exp.Expression:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=union)
 
 
-def compile_stats(entity: Entity) -> exp.Expression:
-    """Per rule: pairs compared (fuzzy: from block sizes), pairs matched, rows in oversized blocks."""
+def compile_stats(spec: str, entity: Entity) -> exp.Expression:
+    """Per rule: pairs compared (fuzzy: from block sizes), pairs matched, rows in oversized blocks;
+    written as ``spec``'s rows of ``_ferry.dedup_stats``."""
     d = _dedup(entity)
     selects = []
     for i in _rules(entity):
@@ -176,7 +177,7 @@ def compile_stats(entity: Entity) -> exp.Expression:
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
-    return exp.insert(union, names.dedup_stats_table())
+    return ledgers.insert(names.dedup_stats_table(), union, spec)
 
 
 #: Connected components by label propagation: a row's label is the smallest row number it

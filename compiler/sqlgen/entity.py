@@ -25,14 +25,13 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec, Transform
-from compiler.sqlgen import dedup, ids, names, references
+from compiler.sqlgen import dedup, ids, ledgers, names, references
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
+from compiler.sqlgen.ledgers import REASON_TYPE
 from compiler.sqlgen.transforms import TRANSFORMS, RowInput
 
 UUID = exp.DataType.build("UUID")
-REASON_TYPE = exp.DataType.build(
-    'STRUCT(rule VARCHAR, field VARCHAR, "column" VARCHAR, value VARCHAR, detail VARCHAR)[]', dialect="duckdb")
 
 
 def _old_id(value: exp.Expression) -> exp.Expression:
@@ -186,7 +185,7 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
             continue
         x = xw(ref)
         select = select.join(
-            names.crosswalk_table(ref.entity).as_(x, quoted=True),
+            ledgers.own_crosswalk(spec.name, ref.entity, x),
             on=exp.EQ(this=names.col("source_key", x), expression=raw.copy()),
             join_type="LEFT",
         )
@@ -216,24 +215,26 @@ def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
-def owned(entity: Entity) -> exp.Select:
-    """Ids of the records ferry inserted last time (the previous crosswalk): ferry's own, which a run
-    may replace or delete. Linked records (``match``) belong to whoever loaded them."""
+def owned(spec: Spec, entity: Entity) -> exp.Select:
+    """Ids of the records this spec inserted last time (its rows of the previous crosswalk): its own,
+    which a run may replace or delete. Linked records (``match``) belong to whoever loaded them, and
+    records another spec inserted (its crosswalk rows) belong to that spec."""
     not_linked = exp.not_(exp.func("coalesce", names.col("linked"), exp.false()))
     return (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
             .where(exp.and_(exp.EQ(this=names.col("status"), expression=exp.Literal.string(names.LOADED)),
-                            not_linked)))
+                            not_linked, ledgers.of_spec(spec.name))))
 
 
 def _existing(spec: Spec, entity: Entity) -> exp.Select:
-    """Records in the target that ferry did not insert, by match key (the smallest id when several agree)."""
+    """Records in the target that this spec did not insert (another tool's, or another spec's), by match
+    key (the smallest id when several agree)."""
     m = entity.match
     assert m is not None
     table = names.entity_table(spec.target, entity).as_("t", quoted=True)
     return (exp.select(*(exp.alias_(names.col(f, "t"), f"k{i}", quoted=True) for i, f in enumerate(m.on)),
                        exp.alias_(exp.Min(this=names.col(names.ID, "t")), "existing_id", quoted=True))
             .from_(table)
-            .join(owned(entity).subquery(names.ident("o"), copy=False), join_type="LEFT",
+            .join(owned(spec, entity).subquery(names.ident("o"), copy=False), join_type="LEFT",
                   on=exp.EQ(this=names.col(names.ID, "o"), expression=names.col(names.ID, "t")))
             .where(exp.and_(is_null(names.col(names.ID, "o")), *(not_null(names.col(f, "t")) for f in m.on)))
             .group_by(*(names.col(f, "t") for f in m.on)))
@@ -303,7 +304,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     return (
         _temporary(names.checked_table(entity), checked),
         dedup.compile_pairs(entity),
-        dedup.compile_stats(entity),
+        dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
         _temporary(names.rows_table(entity), _with(final, tail)),
     )

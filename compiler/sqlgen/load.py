@@ -5,10 +5,11 @@ Out: the statements of its load step (``compile_load``) and of its second pass
 (``compile_link``), and the target tables' DDL (``compile_tables``).
 
 Target tables persist between runs, so records loaded by anyone else stay and
-can be matched. ferry replaces only its own records: those its previous run
-inserted, as the previous crosswalk lists them (not the linked ones). The
-crosswalk maps every old id of a loaded or merged row to the id of the record
-it became, so references from other entities follow merges and matches.
+can be matched. A spec replaces only its own records: those its previous run
+inserted, as its rows of the previous crosswalk list them (not the linked ones;
+never another spec's). The crosswalk maps every old id of a loaded or merged
+row to the id of the record it became, so references from other entities
+follow merges and matches; each spec's rows are its own (``sqlgen.ledgers``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import dedup, names, references
+from compiler.sqlgen import dedup, ledgers, names, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -67,16 +68,24 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
             this=names.ident(n), kind=t.copy(), exists=True)]) for n, t in _columns(entity)[1:]]
         if entity.fields:
             statements.append(_same_column_types(table, entity))
-        crosswalk = [("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"), ("status", "VARCHAR"),
-                     ("linked", "BOOLEAN")]
         statements.append(exp.Create(this=exp.Schema(this=names.crosswalk_table(entity), expressions=[
-            exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t)) for n, t in crosswalk]),
+            exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t)) for n, t in CROSSWALK]),
             kind="TABLE", exists=True))
         # A crosswalk from before `linked` existed: its rows were all ferry's own.
         statements.append(exp.Alter(this=names.crosswalk_table(entity), kind="TABLE", actions=[exp.ColumnDef(
             this=names.ident("linked"), kind=exp.DataType.build("BOOLEAN"), exists=True,
             constraints=[exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=exp.false()))])]))
+        # A crosswalk from before `spec` existed: its rows are adopted by this spec (sqlgen.ledgers).
+        statements.append(exp.Alter(this=names.crosswalk_table(entity), kind="TABLE", actions=[exp.ColumnDef(
+            this=names.ident(ledgers.SPEC), kind=exp.DataType.build("VARCHAR"), exists=True)]))
+        statements.append(exp.update(names.crosswalk_table(entity), {ledgers.SPEC: exp.Literal.string(spec.name)},
+                                     where=exp.Is(this=names.col(ledgers.SPEC), expression=exp.null())))
     return tuple(statements)
+
+
+#: The crosswalk's columns; ``spec`` names the spec whose run wrote the row.
+CROSSWALK = (("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"), ("status", "VARCHAR"),
+             ("linked", "BOOLEAN"), (ledgers.SPEC, "VARCHAR"))
 
 
 def _same_column_types(table: exp.Table, entity: Entity) -> exp.Select:
@@ -109,6 +118,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         names.col(names.ID),
         exp.alias_(names.col(names.STATUS), "status", quoted=True),
         exp.alias_(names.col(names.LINKED), "linked", quoted=True),
+        exp.alias_(exp.Literal.string(spec.name), ledgers.SPEC, quoted=True),
     ).from_(rows.copy()).where(exp.or_(_status_is(names.LOADED), _status_is(names.MERGED)))
     crosswalk.set("order", _by_row())
     columns = [names.col(names.ID), *(names.col(f.name) for f in entity.fields)]
@@ -118,8 +128,9 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     records = exp.select(*columns).from_(rows.copy()).where(
         exp.and_(_status_is(names.LOADED), exp.not_(names.col(names.LINKED))))
     records.set("order", _by_row())
-    # ferry's own records from the last run go, and this run's come back (same ids if unchanged).
-    forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=owned(entity)))
+    # This spec's own records from its last run go, and this run's come back (same ids if unchanged);
+    # so do its crosswalk rows. Other specs' records and rows stay.
+    forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=owned(spec, entity)))
     insert = exp.insert(records, table.copy(), columns=[names.ident(n) for n, _ in _columns(entity)])
     rejects = exp.select(
         exp.Literal.string(entity.name), exp.Literal.string(source.name), names.col(names.ROW),
@@ -129,10 +140,11 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     statements: list[exp.Expression] = [
         *compile_rows(spec, entity),
         forget,
-        _create_as(names.crosswalk_table(entity), crosswalk),
+        exp.delete(names.crosswalk_table(entity), where=ledgers.of_spec(spec.name)),
+        exp.insert(crosswalk, names.crosswalk_table(entity), columns=[names.ident(n) for n, _ in CROSSWALK]),
         insert,
         *_update_matched(spec, entity),
-        exp.insert(rejects, names.rejects_table()),
+        ledgers.insert(names.rejects_table(), rejects, spec.name),
     ]
     if entity.filter is not None:
         archive = exp.select(
@@ -152,14 +164,14 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     if entity.dedup is not None:
         statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
     if any(f.on_error == "null" for f in entity.fields):
-        statements.append(_record_emptied(entity))
+        statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
         statements.append(_record_unresolved(spec, entity, nullable, through_crosswalk=False))
     return tuple(statements)
 
 
-def _record_emptied(entity: Entity) -> exp.Expression:
+def _record_emptied(spec: Spec, entity: Entity) -> exp.Expression:
     """The ledger of ``on_error: null``: one row per emptied value, whatever became of its row."""
     item = names.ident("_ferry_item")
     value = exp.Dot(this=exp.column(item.copy()), expression=names.ident("value"))
@@ -174,7 +186,7 @@ def _record_emptied(entity: Entity) -> exp.Expression:
     ).from_(emptied.subquery(names.ident("e"), copy=False))
     select.set("order", exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW)),
                                                exp.Ordered(this=member("field"))]))
-    return exp.insert(select, names.emptied_table())
+    return ledgers.insert(names.emptied_table(), select, spec.name)
 
 
 def _unresolved_select(spec: Spec, entity: Entity, ref: Reference, resolved: exp.Expression,
@@ -212,7 +224,7 @@ def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], throug
             x = xw(ref)
             select = _unresolved_select(spec, entity, ref, names.col(names.ID, x), base)
             select = select.join(
-                names.crosswalk_table(ref.entity).as_(x, quoted=True),
+                ledgers.own_crosswalk(spec.name, ref.entity, x),
                 on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
                 join_type="LEFT",
             )
@@ -220,7 +232,7 @@ def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], throug
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
-    return exp.insert(union, names.unresolved_table())
+    return ledgers.insert(names.unresolved_table(), union, spec.name)
 
 
 def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tuple[exp.Expression, ...]:
@@ -231,7 +243,7 @@ def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tup
     for ref in refs:
         x = xw(ref)
         resolved = resolved.join(
-            names.crosswalk_table(ref.entity).as_(x, quoted=True),
+            ledgers.own_crosswalk(spec.name, ref.entity, x),
             on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), r)),
             join_type="LEFT",
         ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))

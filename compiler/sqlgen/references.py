@@ -21,7 +21,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Reference, Spec
-from compiler.sqlgen import names
+from compiler.sqlgen import ledgers, names
 from compiler.sqlgen.conditions import reasons_text
 
 MISSING, REJECTED, ARCHIVED = "missing", "rejected", "archived"
@@ -44,7 +44,7 @@ def _row_text(entity: str) -> exp.Expression:
 
 
 def parent_outcomes(spec: Spec, ref: Reference) -> exp.Select:
-    """One row per old id of ``ref.entity`` that was rejected or archived in this run: the first such
+    """One row per old id of ``ref.entity`` that was rejected (this spec's rejects) or archived in this run: the first such
     row in file order, with ``cause`` and ``detail``."""
     parent = spec.entity(ref.entity)
     rejected = (exp.select(names.col("source_key"), names.col("source_row"),
@@ -52,7 +52,8 @@ def parent_outcomes(spec: Spec, ref: Reference) -> exp.Select:
                            exp.alias_(_concat(_row_text(ref.entity), _text(" was rejected: "),
                                               reasons_text(names.col("reasons"))), "detail", quoted=True))
                 .from_(names.rejects_table())
-                .where(exp.EQ(this=names.col("entity"), expression=_text(ref.entity))))
+                .where(exp.and_(exp.EQ(this=names.col("entity"), expression=_text(ref.entity)),
+                                ledgers.of_spec(spec.name))))
     outcomes: exp.Expression = rejected
     if parent is not None and parent.filter is not None:
         archived = (exp.select(names.col("source_key"), names.col("source_row"),

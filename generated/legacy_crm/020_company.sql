@@ -1011,7 +1011,14 @@ WHERE
   )
   AND "c"."_ferry_row" <> "g"."anchor";
 
-INSERT INTO "_ferry"."dedup_stats"
+INSERT INTO "_ferry"."dedup_stats" (
+  "entity",
+  "rule",
+  "pairs_compared",
+  "pairs_matched",
+  "rows_in_skipped_blocks",
+  "spec"
+)
 SELECT
   'company' AS "entity",
   'key1:nip' AS "rule",
@@ -1023,7 +1030,8 @@ SELECT
     WHERE
       "rule" = 'key1:nip'
   ) AS "pairs_matched",
-  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks";
+  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks",
+  'legacy_crm' AS "spec";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_clusters_company" AS
 SELECT
@@ -1103,7 +1111,7 @@ WITH "merged" AS MATERIALIZED (
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   ) AS "o"
     ON "o"."id" = "t"."id"
   WHERE
@@ -1156,16 +1164,28 @@ WHERE
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
-CREATE OR REPLACE TABLE "_ferry"."company_crosswalk" AS
+DELETE FROM "_ferry"."company_crosswalk"
+WHERE
+  "spec" = 'legacy_crm';
+
+INSERT INTO "_ferry"."company_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
 SELECT
   'companies' AS "source",
   "_ferry_key" AS "source_key",
   "id",
   "_ferry_status" AS "status",
-  "_ferry_linked" AS "linked"
+  "_ferry_linked" AS "linked",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_company"
 WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
@@ -1214,13 +1234,21 @@ FROM (
 WHERE
   "company"."id" = "l"."id";
 
-INSERT INTO "_ferry"."rejects"
+INSERT INTO "_ferry"."rejects" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reasons",
+  "spec"
+)
 SELECT
   'company',
   'companies',
   "_ferry_row",
   "_ferry_key",
-  "_ferry_reasons"
+  "_ferry_reasons",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_company"
 WHERE
   "_ferry_status" = 'rejected'
@@ -1279,7 +1307,18 @@ ORDER BY
   "cluster",
   "rank";
 
-INSERT INTO "_ferry"."emptied_values"
+INSERT INTO "_ferry"."emptied_values" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "status",
+  "field",
+  "rule",
+  "column",
+  "value",
+  "spec"
+)
 SELECT
   'company',
   'companies',
@@ -1289,7 +1328,8 @@ SELECT
   "_ferry_item"."field",
   "_ferry_item"."rule",
   "_ferry_item"."column",
-  "_ferry_item"."value"
+  "_ferry_item"."value",
+  'legacy_crm' AS "spec"
 FROM (
   SELECT
     "_ferry_row",

@@ -7,7 +7,14 @@ FROM (
     "r"."id",
     "x_parent_id"."id" AS "parent_id"
   FROM "_ferry_rows_company" AS "r"
-  LEFT JOIN "_ferry"."company_crosswalk" AS "x_parent_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."company_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_parent_id"
     ON "x_parent_id"."source_key" = "r"."_ferry_ref_parent_id"
   WHERE
     "r"."_ferry_status" = 'loaded'
@@ -17,7 +24,20 @@ FROM (
 WHERE
   "company"."id" = "l"."id";
 
-INSERT INTO "_ferry"."unresolved_references"
+INSERT INTO "_ferry"."unresolved_references" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reference",
+  "column",
+  "value",
+  "referenced_entity",
+  "status",
+  "cause",
+  "detail",
+  "spec"
+)
 SELECT
   'company',
   'companies',
@@ -29,7 +49,8 @@ SELECT
   'company',
   "r"."_ferry_status",
   COALESCE("o_parent_id"."cause", 'missing'),
-  COALESCE("o_parent_id"."detail", 'no company has this id in source ''companies''')
+  COALESCE("o_parent_id"."detail", 'no company has this id in source ''companies'''),
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_company" AS "r"
 LEFT JOIN (
   SELECT
@@ -50,7 +71,7 @@ LEFT JOIN (
       ) AS "detail"
     FROM "_ferry"."rejects"
     WHERE
-      "entity" = 'company'
+      "entity" = 'company' AND "spec" = 'legacy_crm'
   ) AS "o"
   WHERE
     NOT "source_key" IS NULL
@@ -58,7 +79,14 @@ LEFT JOIN (
     "source_key"
 ) AS "o_parent_id"
   ON "o_parent_id"."source_key" = "r"."_ferry_ref_parent_id"
-LEFT JOIN "_ferry"."company_crosswalk" AS "x_parent_id"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    "id"
+  FROM "_ferry"."company_crosswalk"
+  WHERE
+    "spec" = 'legacy_crm'
+) AS "x_parent_id"
   ON "x_parent_id"."source_key" = "r"."_ferry_ref_parent_id"
 WHERE
   (

@@ -998,7 +998,14 @@ WITH "mapped" AS MATERIALIZED (
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
-  LEFT JOIN "_ferry"."company_crosswalk" AS "x_company_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."company_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_company_id"
     ON "x_company_id"."source_key" = "m"."_ferry_ref_company_id"
   LEFT JOIN (
     SELECT
@@ -1019,7 +1026,7 @@ WITH "mapped" AS MATERIALIZED (
         ) AS "detail"
       FROM "_ferry"."rejects"
       WHERE
-        "entity" = 'company'
+        "entity" = 'company' AND "spec" = 'legacy_crm'
     ) AS "o"
     WHERE
       NOT "source_key" IS NULL
@@ -1259,150 +1266,162 @@ FROM (
 WHERE
   "score" >= 0.85;
 
-INSERT INTO "_ferry"."dedup_stats"
+INSERT INTO "_ferry"."dedup_stats" (
+  "entity",
+  "rule",
+  "pairs_compared",
+  "pairs_matched",
+  "rows_in_skipped_blocks",
+  "spec"
+)
 SELECT
-  'contact' AS "entity",
-  'key1:email' AS "rule",
-  CAST(NULL AS BIGINT) AS "pairs_compared",
-  (
-    SELECT
-      COUNT(*)
-    FROM "_ferry_pairs_contact"
-    WHERE
-      "rule" = 'key1:email'
-  ) AS "pairs_matched",
-  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks"
-UNION ALL
-SELECT
-  'contact' AS "entity",
-  'key2:phone' AS "rule",
-  CAST(NULL AS BIGINT) AS "pairs_compared",
-  (
-    SELECT
-      COUNT(*)
-    FROM "_ferry_pairs_contact"
-    WHERE
-      "rule" = 'key2:phone'
-  ) AS "pairs_matched",
-  CAST(0 AS BIGINT) AS "rows_in_skipped_blocks"
-UNION ALL
-SELECT
-  'contact' AS "entity",
-  'fuzzy1:first_name+last_name' AS "rule",
-  CAST(COALESCE(
-    SUM(
-      CASE WHEN "n" BETWEEN 2 AND 1000 THEN (
-        "n" * (
-          "n" - 1
-        )
-      ) / 2 ELSE 0 END
-    ),
-    0
-  ) AS BIGINT) AS "pairs_compared",
-  (
-    SELECT
-      COUNT(*)
-    FROM "_ferry_pairs_contact"
-    WHERE
-      "rule" = 'fuzzy1:first_name+last_name'
-  ) AS "pairs_matched",
-  CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
+  *,
+  'legacy_crm' AS "spec"
 FROM (
   SELECT
-    "n"
+    'contact' AS "entity",
+    'key1:email' AS "rule",
+    CAST(NULL AS BIGINT) AS "pairs_compared",
+    (
+      SELECT
+        COUNT(*)
+      FROM "_ferry_pairs_contact"
+      WHERE
+        "rule" = 'key1:email'
+    ) AS "pairs_matched",
+    CAST(0 AS BIGINT) AS "rows_in_skipped_blocks"
+  UNION ALL
+  SELECT
+    'contact' AS "entity",
+    'key2:phone' AS "rule",
+    CAST(NULL AS BIGINT) AS "pairs_compared",
+    (
+      SELECT
+        COUNT(*)
+      FROM "_ferry_pairs_contact"
+      WHERE
+        "rule" = 'key2:phone'
+    ) AS "pairs_matched",
+    CAST(0 AS BIGINT) AS "rows_in_skipped_blocks"
+  UNION ALL
+  SELECT
+    'contact' AS "entity",
+    'fuzzy1:first_name+last_name' AS "rule",
+    CAST(COALESCE(
+      SUM(
+        CASE WHEN "n" BETWEEN 2 AND 1000 THEN (
+          "n" * (
+            "n" - 1
+          )
+        ) / 2 ELSE 0 END
+      ),
+      0
+    ) AS BIGINT) AS "pairs_compared",
+    (
+      SELECT
+        COUNT(*)
+      FROM "_ferry_pairs_contact"
+      WHERE
+        "rule" = 'fuzzy1:first_name+last_name'
+    ) AS "pairs_matched",
+    CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
   FROM (
     SELECT
-      "_ferry_row",
-      "t" AS "v",
-      "b0",
-      COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      "n"
     FROM (
       SELECT
         "_ferry_row",
-        NULLIF(
-          TRANSLATE(
-            LOWER(
-              "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
             ),
-            'ς',
-            'σ'
-          ),
-          ''
-        ) AS "t",
-        SPLIT_PART("email", '@', 1) AS "b0"
-      FROM "_ferry_checked_contact"
+            ''
+          ) AS "t",
+          SPLIT_PART("email", '@', 1) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT SPLIT_PART("email", '@', 1) IS NULL
+      ) AS "texts"
       WHERE
-        (
-          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-        )
-        AND NOT SPLIT_PART("email", '@', 1) IS NULL
-    ) AS "texts"
-    WHERE
-      NOT "t" IS NULL
-  ) AS "s"
-  GROUP BY
-    "b0",
-    "n"
-) AS "z"
-UNION ALL
-SELECT
-  'contact' AS "entity",
-  'fuzzy2:first_name+last_name' AS "rule",
-  CAST(COALESCE(
-    SUM(
-      CASE WHEN "n" BETWEEN 2 AND 1000 THEN (
-        "n" * (
-          "n" - 1
-        )
-      ) / 2 ELSE 0 END
-    ),
-    0
-  ) AS BIGINT) AS "pairs_compared",
-  (
-    SELECT
-      COUNT(*)
-    FROM "_ferry_pairs_contact"
-    WHERE
-      "rule" = 'fuzzy2:first_name+last_name'
-  ) AS "pairs_matched",
-  CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
-FROM (
+        NOT "t" IS NULL
+    ) AS "s"
+    GROUP BY
+      "b0",
+      "n"
+  ) AS "z"
+  UNION ALL
   SELECT
-    "n"
+    'contact' AS "entity",
+    'fuzzy2:first_name+last_name' AS "rule",
+    CAST(COALESCE(
+      SUM(
+        CASE WHEN "n" BETWEEN 2 AND 1000 THEN (
+          "n" * (
+            "n" - 1
+          )
+        ) / 2 ELSE 0 END
+      ),
+      0
+    ) AS BIGINT) AS "pairs_compared",
+    (
+      SELECT
+        COUNT(*)
+      FROM "_ferry_pairs_contact"
+      WHERE
+        "rule" = 'fuzzy2:first_name+last_name'
+    ) AS "pairs_matched",
+    CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
   FROM (
     SELECT
-      "_ferry_row",
-      "t" AS "v",
-      "b0",
-      COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      "n"
     FROM (
       SELECT
         "_ferry_row",
-        NULLIF(
-          TRANSLATE(
-            LOWER(
-              "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
             ),
-            'ς',
-            'σ'
-          ),
-          ''
-        ) AS "t",
-        RIGHT("phone", 8) AS "b0"
-      FROM "_ferry_checked_contact"
+            ''
+          ) AS "t",
+          RIGHT("phone", 8) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT RIGHT("phone", 8) IS NULL
+      ) AS "texts"
       WHERE
-        (
-          "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-        )
-        AND NOT RIGHT("phone", 8) IS NULL
-    ) AS "texts"
-    WHERE
-      NOT "t" IS NULL
-  ) AS "s"
-  GROUP BY
-    "b0",
-    "n"
-) AS "z";
+        NOT "t" IS NULL
+    ) AS "s"
+    GROUP BY
+      "b0",
+      "n"
+  ) AS "z"
+) AS "u";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_clusters_contact" AS
 SELECT
@@ -1532,16 +1551,28 @@ WHERE
       "id"
     FROM "_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
-CREATE OR REPLACE TABLE "_ferry"."contact_crosswalk" AS
+DELETE FROM "_ferry"."contact_crosswalk"
+WHERE
+  "spec" = 'legacy_crm';
+
+INSERT INTO "_ferry"."contact_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
 SELECT
   'contacts' AS "source",
   "_ferry_key" AS "source_key",
   "id",
   "_ferry_status" AS "status",
-  "_ferry_linked" AS "linked"
+  "_ferry_linked" AS "linked",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_contact"
 WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
@@ -1581,13 +1612,21 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-INSERT INTO "_ferry"."rejects"
+INSERT INTO "_ferry"."rejects" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reasons",
+  "spec"
+)
 SELECT
   'contact',
   'contacts',
   "_ferry_row",
   "_ferry_key",
-  "_ferry_reasons"
+  "_ferry_reasons",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_contact"
 WHERE
   "_ferry_status" = 'rejected'

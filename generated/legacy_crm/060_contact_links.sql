@@ -7,7 +7,14 @@ FROM (
     "r"."id",
     "x_reports_to_id"."id" AS "reports_to_id"
   FROM "_ferry_rows_contact" AS "r"
-  LEFT JOIN "_ferry"."contact_crosswalk" AS "x_reports_to_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."contact_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_reports_to_id"
     ON "x_reports_to_id"."source_key" = "r"."_ferry_ref_reports_to_id"
   WHERE
     "r"."_ferry_status" = 'loaded' AND NOT "r"."_ferry_ref_reports_to_id" IS NULL
@@ -15,7 +22,20 @@ FROM (
 WHERE
   "contact"."id" = "l"."id";
 
-INSERT INTO "_ferry"."unresolved_references"
+INSERT INTO "_ferry"."unresolved_references" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reference",
+  "column",
+  "value",
+  "referenced_entity",
+  "status",
+  "cause",
+  "detail",
+  "spec"
+)
 SELECT
   'contact',
   'contacts',
@@ -27,7 +47,8 @@ SELECT
   'contact',
   "r"."_ferry_status",
   COALESCE("o_reports_to_id"."cause", 'missing'),
-  COALESCE("o_reports_to_id"."detail", 'no contact has this id in source ''contacts''')
+  COALESCE("o_reports_to_id"."detail", 'no contact has this id in source ''contacts'''),
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_contact" AS "r"
 LEFT JOIN (
   SELECT
@@ -48,7 +69,7 @@ LEFT JOIN (
       ) AS "detail"
     FROM "_ferry"."rejects"
     WHERE
-      "entity" = 'contact'
+      "entity" = 'contact' AND "spec" = 'legacy_crm'
   ) AS "o"
   WHERE
     NOT "source_key" IS NULL
@@ -56,7 +77,14 @@ LEFT JOIN (
     "source_key"
 ) AS "o_reports_to_id"
   ON "o_reports_to_id"."source_key" = "r"."_ferry_ref_reports_to_id"
-LEFT JOIN "_ferry"."contact_crosswalk" AS "x_reports_to_id"
+LEFT JOIN (
+  SELECT
+    "source_key",
+    "id"
+  FROM "_ferry"."contact_crosswalk"
+  WHERE
+    "spec" = 'legacy_crm'
+) AS "x_reports_to_id"
   ON "x_reports_to_id"."source_key" = "r"."_ferry_ref_reports_to_id"
 WHERE
   (

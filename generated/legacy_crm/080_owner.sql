@@ -424,16 +424,28 @@ WHERE
       "id"
     FROM "_ferry"."owner_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
-CREATE OR REPLACE TABLE "_ferry"."owner_crosswalk" AS
+DELETE FROM "_ferry"."owner_crosswalk"
+WHERE
+  "spec" = 'legacy_crm';
+
+INSERT INTO "_ferry"."owner_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
 SELECT
   'owners' AS "source",
   "_ferry_key" AS "source_key",
   "id",
   "_ferry_status" AS "status",
-  "_ferry_linked" AS "linked"
+  "_ferry_linked" AS "linked",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_owner"
 WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
@@ -463,13 +475,21 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-INSERT INTO "_ferry"."rejects"
+INSERT INTO "_ferry"."rejects" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reasons",
+  "spec"
+)
 SELECT
   'owner',
   'owners',
   "_ferry_row",
   "_ferry_key",
-  "_ferry_reasons"
+  "_ferry_reasons",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_owner"
 WHERE
   "_ferry_status" = 'rejected'

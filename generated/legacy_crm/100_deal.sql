@@ -353,7 +353,14 @@ WITH "mapped" AS MATERIALIZED (
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
-  LEFT JOIN "_ferry"."company_crosswalk" AS "x_company_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."company_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_company_id"
     ON "x_company_id"."source_key" = "m"."_ferry_ref_company_id"
   LEFT JOIN (
     SELECT
@@ -374,7 +381,7 @@ WITH "mapped" AS MATERIALIZED (
         ) AS "detail"
       FROM "_ferry"."rejects"
       WHERE
-        "entity" = 'company'
+        "entity" = 'company' AND "spec" = 'legacy_crm'
     ) AS "o"
     WHERE
       NOT "source_key" IS NULL
@@ -382,9 +389,23 @@ WITH "mapped" AS MATERIALIZED (
       "source_key"
   ) AS "o_company_id"
     ON "o_company_id"."source_key" = "m"."_ferry_ref_company_id"
-  LEFT JOIN "_ferry"."contact_crosswalk" AS "x_contact_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."contact_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_contact_id"
     ON "x_contact_id"."source_key" = "m"."_ferry_ref_contact_id"
-  LEFT JOIN "_ferry"."owner_crosswalk" AS "x_owner_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."owner_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_owner_id"
     ON "x_owner_id"."source_key" = "m"."_ferry_ref_owner_id"
 ), "merged" AS (
   SELECT
@@ -425,16 +446,28 @@ WHERE
       "id"
     FROM "_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
-CREATE OR REPLACE TABLE "_ferry"."deal_crosswalk" AS
+DELETE FROM "_ferry"."deal_crosswalk"
+WHERE
+  "spec" = 'legacy_crm';
+
+INSERT INTO "_ferry"."deal_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
 SELECT
   'deals' AS "source",
   "_ferry_key" AS "source_key",
   "id",
   "_ferry_status" AS "status",
-  "_ferry_linked" AS "linked"
+  "_ferry_linked" AS "linked",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_deal"
 WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
@@ -468,13 +501,21 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-INSERT INTO "_ferry"."rejects"
+INSERT INTO "_ferry"."rejects" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reasons",
+  "spec"
+)
 SELECT
   'deal',
   'deals',
   "_ferry_row",
   "_ferry_key",
-  "_ferry_reasons"
+  "_ferry_reasons",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_deal"
 WHERE
   "_ferry_status" = 'rejected'
@@ -499,97 +540,115 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-INSERT INTO "_ferry"."unresolved_references"
+INSERT INTO "_ferry"."unresolved_references" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reference",
+  "column",
+  "value",
+  "referenced_entity",
+  "status",
+  "cause",
+  "detail",
+  "spec"
+)
 SELECT
-  'deal',
-  'deals',
-  "r"."_ferry_row",
-  "r"."_ferry_key",
-  'contact_id',
-  'contact_id',
-  "r"."_ferry_ref_contact_id",
-  'contact',
-  "r"."_ferry_status",
-  COALESCE("o_contact_id"."cause", 'missing'),
-  COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts''')
-FROM "_ferry_rows_deal" AS "r"
-LEFT JOIN (
+  *,
+  'legacy_crm' AS "spec"
+FROM (
   SELECT
-    "source_key",
-    ARG_MIN("cause", "source_row") AS "cause",
-    ARG_MIN("detail", "source_row") AS "detail"
-  FROM (
+    'deal',
+    'deals',
+    "r"."_ferry_row",
+    "r"."_ferry_key",
+    'contact_id',
+    'contact_id',
+    "r"."_ferry_ref_contact_id",
+    'contact',
+    "r"."_ferry_status",
+    COALESCE("o_contact_id"."cause", 'missing'),
+    COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts''')
+  FROM "_ferry_rows_deal" AS "r"
+  LEFT JOIN (
     SELECT
       "source_key",
-      "source_row",
-      'rejected' AS "cause",
-      'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
-        LIST_TRANSFORM(
-          "reasons",
-          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
-        ),
-        '; '
-      ) AS "detail"
-    FROM "_ferry"."rejects"
+      ARG_MIN("cause", "source_row") AS "cause",
+      ARG_MIN("detail", "source_row") AS "detail"
+    FROM (
+      SELECT
+        "source_key",
+        "source_row",
+        'rejected' AS "cause",
+        'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+          LIST_TRANSFORM(
+            "reasons",
+            LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+          ),
+          '; '
+        ) AS "detail"
+      FROM "_ferry"."rejects"
+      WHERE
+        "entity" = 'contact' AND "spec" = 'legacy_crm'
+    ) AS "o"
     WHERE
-      "entity" = 'contact'
-  ) AS "o"
+      NOT "source_key" IS NULL
+    GROUP BY
+      "source_key"
+  ) AS "o_contact_id"
+    ON "o_contact_id"."source_key" = "r"."_ferry_ref_contact_id"
   WHERE
-    NOT "source_key" IS NULL
-  GROUP BY
-    "source_key"
-) AS "o_contact_id"
-  ON "o_contact_id"."source_key" = "r"."_ferry_ref_contact_id"
-WHERE
-  (
-    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
-  )
-  AND NOT "r"."_ferry_ref_contact_id" IS NULL
-  AND "r"."contact_id" IS NULL
-UNION ALL
-SELECT
-  'deal',
-  'deals',
-  "r"."_ferry_row",
-  "r"."_ferry_key",
-  'owner_id',
-  'owner_id',
-  "r"."_ferry_ref_owner_id",
-  'owner',
-  "r"."_ferry_status",
-  COALESCE("o_owner_id"."cause", 'missing'),
-  COALESCE("o_owner_id"."detail", 'no owner has this id in source ''owners''')
-FROM "_ferry_rows_deal" AS "r"
-LEFT JOIN (
+    (
+      "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+    )
+    AND NOT "r"."_ferry_ref_contact_id" IS NULL
+    AND "r"."contact_id" IS NULL
+  UNION ALL
   SELECT
-    "source_key",
-    ARG_MIN("cause", "source_row") AS "cause",
-    ARG_MIN("detail", "source_row") AS "detail"
-  FROM (
+    'deal',
+    'deals',
+    "r"."_ferry_row",
+    "r"."_ferry_key",
+    'owner_id',
+    'owner_id',
+    "r"."_ferry_ref_owner_id",
+    'owner',
+    "r"."_ferry_status",
+    COALESCE("o_owner_id"."cause", 'missing'),
+    COALESCE("o_owner_id"."detail", 'no owner has this id in source ''owners''')
+  FROM "_ferry_rows_deal" AS "r"
+  LEFT JOIN (
     SELECT
       "source_key",
-      "source_row",
-      'rejected' AS "cause",
-      'owner row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
-        LIST_TRANSFORM(
-          "reasons",
-          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
-        ),
-        '; '
-      ) AS "detail"
-    FROM "_ferry"."rejects"
+      ARG_MIN("cause", "source_row") AS "cause",
+      ARG_MIN("detail", "source_row") AS "detail"
+    FROM (
+      SELECT
+        "source_key",
+        "source_row",
+        'rejected' AS "cause",
+        'owner row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+          LIST_TRANSFORM(
+            "reasons",
+            LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+          ),
+          '; '
+        ) AS "detail"
+      FROM "_ferry"."rejects"
+      WHERE
+        "entity" = 'owner' AND "spec" = 'legacy_crm'
+    ) AS "o"
     WHERE
-      "entity" = 'owner'
-  ) AS "o"
+      NOT "source_key" IS NULL
+    GROUP BY
+      "source_key"
+  ) AS "o_owner_id"
+    ON "o_owner_id"."source_key" = "r"."_ferry_ref_owner_id"
   WHERE
-    NOT "source_key" IS NULL
-  GROUP BY
-    "source_key"
-) AS "o_owner_id"
-  ON "o_owner_id"."source_key" = "r"."_ferry_ref_owner_id"
-WHERE
-  (
-    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
-  )
-  AND NOT "r"."_ferry_ref_owner_id" IS NULL
-  AND "r"."owner_id" IS NULL;
+    (
+      "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+    )
+    AND NOT "r"."_ferry_ref_owner_id" IS NULL
+    AND "r"."owner_id" IS NULL
+) AS "u";

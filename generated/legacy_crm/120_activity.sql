@@ -334,9 +334,23 @@ WITH "mapped" AS MATERIALIZED (
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
-  LEFT JOIN "_ferry"."contact_crosswalk" AS "x_contact_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."contact_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_contact_id"
     ON "x_contact_id"."source_key" = "m"."_ferry_ref_contact_id"
-  LEFT JOIN "_ferry"."deal_crosswalk" AS "x_deal_id"
+  LEFT JOIN (
+    SELECT
+      "source_key",
+      "id"
+    FROM "_ferry"."deal_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm'
+  ) AS "x_deal_id"
     ON "x_deal_id"."source_key" = "m"."_ferry_ref_deal_id"
   LEFT JOIN (
     SELECT
@@ -357,7 +371,7 @@ WITH "mapped" AS MATERIALIZED (
         ) AS "detail"
       FROM "_ferry"."rejects"
       WHERE
-        "entity" = 'deal'
+        "entity" = 'deal' AND "spec" = 'legacy_crm'
       UNION ALL
       SELECT
         "source_key",
@@ -411,16 +425,28 @@ WHERE
       "id"
     FROM "_ferry"."activity_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
-CREATE OR REPLACE TABLE "_ferry"."activity_crosswalk" AS
+DELETE FROM "_ferry"."activity_crosswalk"
+WHERE
+  "spec" = 'legacy_crm';
+
+INSERT INTO "_ferry"."activity_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
 SELECT
   'activities' AS "source",
   "_ferry_key" AS "source_key",
   "id",
   "_ferry_status" AS "status",
-  "_ferry_linked" AS "linked"
+  "_ferry_linked" AS "linked",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_activity"
 WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
@@ -452,20 +478,41 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-INSERT INTO "_ferry"."rejects"
+INSERT INTO "_ferry"."rejects" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reasons",
+  "spec"
+)
 SELECT
   'activity',
   'activities',
   "_ferry_row",
   "_ferry_key",
-  "_ferry_reasons"
+  "_ferry_reasons",
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_activity"
 WHERE
   "_ferry_status" = 'rejected'
 ORDER BY
   "_ferry_row";
 
-INSERT INTO "_ferry"."unresolved_references"
+INSERT INTO "_ferry"."unresolved_references" (
+  "entity",
+  "source",
+  "source_row",
+  "source_key",
+  "reference",
+  "column",
+  "value",
+  "referenced_entity",
+  "status",
+  "cause",
+  "detail",
+  "spec"
+)
 SELECT
   'activity',
   'activities',
@@ -477,7 +524,8 @@ SELECT
   'contact',
   "r"."_ferry_status",
   COALESCE("o_contact_id"."cause", 'missing'),
-  COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts''')
+  COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts'''),
+  'legacy_crm' AS "spec"
 FROM "_ferry_rows_activity" AS "r"
 LEFT JOIN (
   SELECT
@@ -498,7 +546,7 @@ LEFT JOIN (
       ) AS "detail"
     FROM "_ferry"."rejects"
     WHERE
-      "entity" = 'contact'
+      "entity" = 'contact' AND "spec" = 'legacy_crm'
   ) AS "o"
   WHERE
     NOT "source_key" IS NULL

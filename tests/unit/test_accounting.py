@@ -9,6 +9,7 @@ from compiler.errors import FerryError
 from compiler.accounting import account
 
 MANIFEST = {
+    "spec": {"name": "wave2"},
     "tables": {"rejects": "_ferry.rejects", "emptied_values": "_ferry.emptied_values"},
     "entities": [{"name": "contact", "source": "contacts", "table": "main.contact",
                   "crosswalk": "_ferry.contact_crosswalk", "rows_table": "w"}],
@@ -27,13 +28,18 @@ def setup(statuses: list[tuple[int, str]], loaded_rows: int, crosswalk_rows: int
         con.executemany("INSERT INTO w (_ferry_row, _ferry_status) VALUES (?, ?)", statuses)
     if emptied:
         con.execute("UPDATE w SET _ferry_emptied = ? WHERE _ferry_row = 1", [["invalid_phone"] * emptied])
-    con.execute(f"CREATE TABLE _ferry.emptied_values AS SELECT 'contact' AS entity FROM range({ledger_rows})")
-    # The entity table also holds a record ferry did not load (id 1000): it must not count.
-    con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows}) UNION ALL SELECT 1000")
+    # Every bookkeeping table also holds rows another spec's run wrote (spec 'wave1'): they must not count.
+    con.execute(f"CREATE TABLE _ferry.emptied_values AS SELECT 'contact' AS entity, 'wave2' AS spec "
+                f"FROM range({ledger_rows}) UNION ALL SELECT 'contact', 'wave1'")
+    # The entity table also holds a record ferry did not load (id 1000) and one wave1 loaded (2000): neither counts.
+    con.execute(f"CREATE TABLE main.contact AS SELECT range AS id FROM range({loaded_rows}) UNION ALL "
+                "SELECT 1000 UNION ALL SELECT 2000")
     loaded = sum(1 for _, status in statuses if status == "loaded")
     con.execute(f"CREATE TABLE _ferry.contact_crosswalk AS SELECT range AS id, "
-                f"CASE WHEN range < {loaded} THEN 'loaded' ELSE 'merged' END AS status FROM range({crosswalk_rows})")
-    con.execute(f"CREATE TABLE _ferry.rejects AS SELECT 'contact' AS entity FROM range({reject_rows})")
+                f"CASE WHEN range < {loaded} THEN 'loaded' ELSE 'merged' END AS status, 'wave2' AS spec "
+                f"FROM range({crosswalk_rows}) UNION ALL SELECT 2000, 'loaded', 'wave1'")
+    con.execute(f"CREATE TABLE _ferry.rejects AS SELECT 'contact' AS entity, 'wave2' AS spec FROM range({reject_rows}) "
+                "UNION ALL SELECT 'contact', 'wave1'")
     return con
 
 

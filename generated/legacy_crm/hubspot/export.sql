@@ -22,7 +22,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 020_companies_parent_id entity=company phase=associations
@@ -36,7 +36,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   )
   AND NOT "r"."parent_id" IS NULL;
 
@@ -58,7 +58,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 040_contacts_company_id entity=contact phase=associations
@@ -72,7 +72,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   )
   AND NOT "r"."company_id" IS NULL;
 
@@ -87,7 +87,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   )
   AND NOT "r"."reports_to_id" IS NULL;
 
@@ -106,7 +106,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 070_deals_company_id entity=deal phase=associations
@@ -120,7 +120,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   )
   AND NOT "r"."company_id" IS NULL;
 
@@ -135,6 +135,6 @@ WHERE
       "id"
     FROM "target"."_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   )
   AND NOT "r"."contact_id" IS NULL;

@@ -2,8 +2,9 @@
 -- postgres/load.sql: load the result of `ferry run` into PostgreSQL (`ferry push --to postgres`).
 -- Each statement follows a `-- ferry:` line naming its phase; `ferry:copy` statements are fed from the run's DuckDB file.
 --   prepare  tables and columns (a field's column left with another type by an earlier push stops it: loading
---            would convert the values); this push's crosswalk replaces the last one, and records an earlier push
---            inserted that this run no longer produces are deleted (foreign keys are dropped until finish)
+--            would convert the values); this push's crosswalk rows replace this spec's last ones, and records an
+--            earlier push of this spec inserted that this run no longer produces are deleted (foreign keys are
+--            dropped until finish). Other specs' crosswalk rows and records are never touched.
 --   load     per entity, in load order: `path=fresh` when its table is empty (COPY straight in), otherwise
 --            `path=merge` (COPY into a staging table, then upsert on the id the records that differ);
 --            repeated per batch with --batch-size
@@ -60,8 +61,16 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_company_crosswalk" (
   "source_key" text,
   "id" uuid,
   "status" text,
-  "linked" boolean
+  "linked" boolean,
+  "spec" text
 );
+
+-- A crosswalk from before the `spec` column: its rows are adopted by this spec.
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_company_crosswalk" ADD COLUMN IF NOT EXISTS "spec" text;
+
+-- ferry:sql phase=prepare
+UPDATE "public"."_ferry_company_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_company_links" ("ferry_id" uuid PRIMARY KEY, "id" uuid NOT NULL);
@@ -121,8 +130,16 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_contact_crosswalk" (
   "source_key" text,
   "id" uuid,
   "status" text,
-  "linked" boolean
+  "linked" boolean,
+  "spec" text
 );
+
+-- A crosswalk from before the `spec` column: its rows are adopted by this spec.
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_contact_crosswalk" ADD COLUMN IF NOT EXISTS "spec" text;
+
+-- ferry:sql phase=prepare
+UPDATE "public"."_ferry_contact_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."owner" (
@@ -166,8 +183,16 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_owner_crosswalk" (
   "source_key" text,
   "id" uuid,
   "status" text,
-  "linked" boolean
+  "linked" boolean,
+  "spec" text
 );
+
+-- A crosswalk from before the `spec` column: its rows are adopted by this spec.
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_owner_crosswalk" ADD COLUMN IF NOT EXISTS "spec" text;
+
+-- ferry:sql phase=prepare
+UPDATE "public"."_ferry_owner_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."deal" (
@@ -215,8 +240,16 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_deal_crosswalk" (
   "source_key" text,
   "id" uuid,
   "status" text,
-  "linked" boolean
+  "linked" boolean,
+  "spec" text
 );
+
+-- A crosswalk from before the `spec` column: its rows are adopted by this spec.
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_deal_crosswalk" ADD COLUMN IF NOT EXISTS "spec" text;
+
+-- ferry:sql phase=prepare
+UPDATE "public"."_ferry_deal_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."activity" (
@@ -262,8 +295,16 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_activity_crosswalk" (
   "source_key" text,
   "id" uuid,
   "status" text,
-  "linked" boolean
+  "linked" boolean,
+  "spec" text
 );
+
+-- A crosswalk from before the `spec` column: its rows are adopted by this spec.
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_activity_crosswalk" ADD COLUMN IF NOT EXISTS "spec" text;
+
+-- ferry:sql phase=prepare
+UPDATE "public"."_ferry_activity_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
 -- Foreign keys come back at finish: with them gone, stale records can go and batches can commit in any order.
 -- ferry:sql phase=prepare
@@ -293,130 +334,150 @@ ALTER TABLE "public"."activity" DROP CONSTRAINT IF EXISTS "activity_contact_id_f
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."activity" DROP CONSTRAINT IF EXISTS "activity_deal_id_fkey";
 
--- company: this push's crosswalk replaces the last one; what the last one inserted and this one no longer
--- produces is deleted.
+-- company: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
+-- no longer produces is deleted.
 -- ferry:sql entity=company phase=prepare
 DROP TABLE IF EXISTS "public"."_ferry_company_crosswalk_next";
 
 -- ferry:sql entity=company phase=prepare
 CREATE TABLE "public"."_ferry_company_crosswalk_next" (LIKE "public"."_ferry_company_crosswalk");
 
--- ferry:copy _ferry.company_crosswalk source,source_key,id,status,linked entity=company phase=prepare
-COPY "public"."_ferry_company_crosswalk_next" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
+-- ferry:copy _ferry.company_crosswalk source,source_key,id,status,linked,spec entity=company phase=prepare
+COPY "public"."_ferry_company_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
 
 -- ferry:sql entity=company phase=prepare
 DELETE FROM "public"."company"
 WHERE "id" IN (
-  SELECT "id" FROM "public"."_ferry_company_crosswalk" WHERE "status" = 'loaded' AND NOT "linked"
+  SELECT "id" FROM "public"."_ferry_company_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
   SELECT "id" FROM "public"."_ferry_company_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=company phase=prepare
-DROP TABLE "public"."_ferry_company_crosswalk";
+DELETE FROM "public"."_ferry_company_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=company phase=prepare
-ALTER TABLE "public"."_ferry_company_crosswalk_next" RENAME TO "_ferry_company_crosswalk";
+INSERT INTO "public"."_ferry_company_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_company_crosswalk_next";
 
--- contact: this push's crosswalk replaces the last one; what the last one inserted and this one no longer
--- produces is deleted.
+-- ferry:sql entity=company phase=prepare
+DROP TABLE "public"."_ferry_company_crosswalk_next";
+
+-- contact: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
+-- no longer produces is deleted.
 -- ferry:sql entity=contact phase=prepare
 DROP TABLE IF EXISTS "public"."_ferry_contact_crosswalk_next";
 
 -- ferry:sql entity=contact phase=prepare
 CREATE TABLE "public"."_ferry_contact_crosswalk_next" (LIKE "public"."_ferry_contact_crosswalk");
 
--- ferry:copy _ferry.contact_crosswalk source,source_key,id,status,linked entity=contact phase=prepare
-COPY "public"."_ferry_contact_crosswalk_next" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
+-- ferry:copy _ferry.contact_crosswalk source,source_key,id,status,linked,spec entity=contact phase=prepare
+COPY "public"."_ferry_contact_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
 
 -- ferry:sql entity=contact phase=prepare
 DELETE FROM "public"."contact"
 WHERE "id" IN (
-  SELECT "id" FROM "public"."_ferry_contact_crosswalk" WHERE "status" = 'loaded' AND NOT "linked"
+  SELECT "id" FROM "public"."_ferry_contact_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
   SELECT "id" FROM "public"."_ferry_contact_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=contact phase=prepare
-DROP TABLE "public"."_ferry_contact_crosswalk";
+DELETE FROM "public"."_ferry_contact_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=contact phase=prepare
-ALTER TABLE "public"."_ferry_contact_crosswalk_next" RENAME TO "_ferry_contact_crosswalk";
+INSERT INTO "public"."_ferry_contact_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_contact_crosswalk_next";
 
--- owner: this push's crosswalk replaces the last one; what the last one inserted and this one no longer
--- produces is deleted.
+-- ferry:sql entity=contact phase=prepare
+DROP TABLE "public"."_ferry_contact_crosswalk_next";
+
+-- owner: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
+-- no longer produces is deleted.
 -- ferry:sql entity=owner phase=prepare
 DROP TABLE IF EXISTS "public"."_ferry_owner_crosswalk_next";
 
 -- ferry:sql entity=owner phase=prepare
 CREATE TABLE "public"."_ferry_owner_crosswalk_next" (LIKE "public"."_ferry_owner_crosswalk");
 
--- ferry:copy _ferry.owner_crosswalk source,source_key,id,status,linked entity=owner phase=prepare
-COPY "public"."_ferry_owner_crosswalk_next" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
+-- ferry:copy _ferry.owner_crosswalk source,source_key,id,status,linked,spec entity=owner phase=prepare
+COPY "public"."_ferry_owner_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
 
 -- ferry:sql entity=owner phase=prepare
 DELETE FROM "public"."owner"
 WHERE "id" IN (
-  SELECT "id" FROM "public"."_ferry_owner_crosswalk" WHERE "status" = 'loaded' AND NOT "linked"
+  SELECT "id" FROM "public"."_ferry_owner_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
   SELECT "id" FROM "public"."_ferry_owner_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=owner phase=prepare
-DROP TABLE "public"."_ferry_owner_crosswalk";
+DELETE FROM "public"."_ferry_owner_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=owner phase=prepare
-ALTER TABLE "public"."_ferry_owner_crosswalk_next" RENAME TO "_ferry_owner_crosswalk";
+INSERT INTO "public"."_ferry_owner_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_owner_crosswalk_next";
 
--- deal: this push's crosswalk replaces the last one; what the last one inserted and this one no longer
--- produces is deleted.
+-- ferry:sql entity=owner phase=prepare
+DROP TABLE "public"."_ferry_owner_crosswalk_next";
+
+-- deal: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
+-- no longer produces is deleted.
 -- ferry:sql entity=deal phase=prepare
 DROP TABLE IF EXISTS "public"."_ferry_deal_crosswalk_next";
 
 -- ferry:sql entity=deal phase=prepare
 CREATE TABLE "public"."_ferry_deal_crosswalk_next" (LIKE "public"."_ferry_deal_crosswalk");
 
--- ferry:copy _ferry.deal_crosswalk source,source_key,id,status,linked entity=deal phase=prepare
-COPY "public"."_ferry_deal_crosswalk_next" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
+-- ferry:copy _ferry.deal_crosswalk source,source_key,id,status,linked,spec entity=deal phase=prepare
+COPY "public"."_ferry_deal_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
 
 -- ferry:sql entity=deal phase=prepare
 DELETE FROM "public"."deal"
 WHERE "id" IN (
-  SELECT "id" FROM "public"."_ferry_deal_crosswalk" WHERE "status" = 'loaded' AND NOT "linked"
+  SELECT "id" FROM "public"."_ferry_deal_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
   SELECT "id" FROM "public"."_ferry_deal_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=deal phase=prepare
-DROP TABLE "public"."_ferry_deal_crosswalk";
+DELETE FROM "public"."_ferry_deal_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=deal phase=prepare
-ALTER TABLE "public"."_ferry_deal_crosswalk_next" RENAME TO "_ferry_deal_crosswalk";
+INSERT INTO "public"."_ferry_deal_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_deal_crosswalk_next";
 
--- activity: this push's crosswalk replaces the last one; what the last one inserted and this one no longer
--- produces is deleted.
+-- ferry:sql entity=deal phase=prepare
+DROP TABLE "public"."_ferry_deal_crosswalk_next";
+
+-- activity: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
+-- no longer produces is deleted.
 -- ferry:sql entity=activity phase=prepare
 DROP TABLE IF EXISTS "public"."_ferry_activity_crosswalk_next";
 
 -- ferry:sql entity=activity phase=prepare
 CREATE TABLE "public"."_ferry_activity_crosswalk_next" (LIKE "public"."_ferry_activity_crosswalk");
 
--- ferry:copy _ferry.activity_crosswalk source,source_key,id,status,linked entity=activity phase=prepare
-COPY "public"."_ferry_activity_crosswalk_next" ("source", "source_key", "id", "status", "linked") FROM STDIN (FORMAT csv);
+-- ferry:copy _ferry.activity_crosswalk source,source_key,id,status,linked,spec entity=activity phase=prepare
+COPY "public"."_ferry_activity_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
 
 -- ferry:sql entity=activity phase=prepare
 DELETE FROM "public"."activity"
 WHERE "id" IN (
-  SELECT "id" FROM "public"."_ferry_activity_crosswalk" WHERE "status" = 'loaded' AND NOT "linked"
+  SELECT "id" FROM "public"."_ferry_activity_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
   SELECT "id" FROM "public"."_ferry_activity_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=activity phase=prepare
-DROP TABLE "public"."_ferry_activity_crosswalk";
+DELETE FROM "public"."_ferry_activity_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=activity phase=prepare
-ALTER TABLE "public"."_ferry_activity_crosswalk_next" RENAME TO "_ferry_activity_crosswalk";
+INSERT INTO "public"."_ferry_activity_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_activity_crosswalk_next";
+
+-- ferry:sql entity=activity phase=prepare
+DROP TABLE "public"."_ferry_activity_crosswalk_next";
 
 -- company: is the table empty (a first load)? Then `path=fresh`, else `path=merge`.
 -- ferry:probe entity=company phase=load
@@ -438,7 +499,8 @@ CREATE TEMPORARY TABLE "_ferry_stage_company" (LIKE "public"."company") ON COMMI
 -- ferry:copy main.company id,name,nip,city,country,phone,created_on,status,parent_id entity=company phase=load path=merge
 COPY "_ferry_stage_company" ("id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id") FROM STDIN (FORMAT csv);
 
--- match (update): a record ferry did not insert that agrees on nip is linked, not inserted.
+-- match (update): a record this spec did not insert (another tool's or another spec's) that agrees on
+-- nip is linked, not inserted.
 -- ferry:sql entity=company phase=load path=merge
 INSERT INTO "public"."_ferry_company_links" ("ferry_id", "id")
 SELECT DISTINCT ON ("s"."id") "s"."id", "t"."id"
@@ -446,7 +508,8 @@ FROM "_ferry_stage_company" AS "s"
 JOIN "public"."company" AS "t" ON "t"."nip" = "s"."nip"
 WHERE "t"."id" <> "s"."id"
   AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_company_crosswalk" AS "x"
-                  WHERE "x"."id" = "t"."id" AND "x"."status" = 'loaded' AND NOT "x"."linked")
+                  WHERE "x"."id" = "t"."id" AND "x"."spec" = 'legacy_crm' AND "x"."status" = 'loaded'
+                    AND NOT "x"."linked")
 ORDER BY "s"."id", "t"."id"
 ON CONFLICT ("ferry_id") DO NOTHING;
 
@@ -611,7 +674,7 @@ END $ferry$;
 -- company: linked records keep their own ids; the crosswalk and the references to them follow.
 -- ferry:sql entity=company phase=finish
 UPDATE "public"."_ferry_company_crosswalk" AS "x" SET "id" = "l"."id", "linked" = TRUE
-FROM "public"."_ferry_company_links" AS "l" WHERE "x"."id" = "l"."ferry_id";
+FROM "public"."_ferry_company_links" AS "l" WHERE "x"."id" = "l"."ferry_id" AND "x"."spec" = 'legacy_crm';
 
 -- ferry:sql entity=company phase=finish
 UPDATE "public"."company" AS "c" SET "parent_id" = "l"."id"

@@ -21,7 +21,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 020_Account_links entity=company phase=links
@@ -35,7 +35,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 030_Contact entity=contact phase=records
@@ -57,7 +57,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 040_Contact_links entity=contact phase=links
@@ -71,7 +71,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."contact_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 050_Opportunity entity=deal phase=records
@@ -91,7 +91,7 @@ WHERE
       "id"
     FROM "target"."_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );
 
 -- ferry:step 060_Task entity=activity phase=records
@@ -111,5 +111,5 @@ WHERE
       "id"
     FROM "target"."_ferry"."activity_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE)
+      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
   );

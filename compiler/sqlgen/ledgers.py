@@ -1,0 +1,86 @@
+"""ferry's bookkeeping tables in the target, shared by every spec that loads into it.
+
+In:  the spec's name.
+Out: ``prepare``: the statements that ready each ledger (rejects, unresolved references,
+emptied values, dedup statistics) for a run; ``insert``: a write of rows tagged with the spec;
+``own_crosswalk``: an entity's crosswalk rows that this spec wrote.
+
+Several specs may load into one target (waves of one migration, a second source of the same
+entity). Every bookkeeping row carries the name of the spec whose run wrote it (``spec``), and
+a run replaces only its own spec's rows: one spec's run never wipes another's rejects or
+crosswalk. A table left by a ferry from before this column gets it; its rows (which have no
+spec) are adopted by the spec that runs first, as before this change a target could only be
+shared by accident.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from compiler.sqlgen import names
+
+SPEC = "spec"  # bookkeeping column: the ``name:`` of the spec whose run wrote the row
+
+REASON_TYPE = exp.DataType.build(
+    'STRUCT(rule VARCHAR, field VARCHAR, "column" VARCHAR, value VARCHAR, detail VARCHAR)[]', dialect="duckdb")
+
+_TEXT, _NUMBER = "VARCHAR", "BIGINT"
+_ROW = (("entity", _TEXT), ("source", _TEXT), ("source_row", _NUMBER), ("source_key", _TEXT))
+
+#: ledger table -> its columns (before ``spec``, which comes last in every one).
+LEDGERS: tuple[tuple[exp.Table, tuple[tuple[str, str | exp.DataType], ...]], ...] = (
+    (names.rejects_table(), (*_ROW, ("reasons", REASON_TYPE))),
+    (names.unresolved_table(), (*_ROW, ("reference", _TEXT), ("column", _TEXT), ("value", _TEXT),
+                                ("referenced_entity", _TEXT), ("status", _TEXT), ("cause", _TEXT),
+                                ("detail", _TEXT))),
+    (names.emptied_table(), (*_ROW, ("status", _TEXT), ("field", _TEXT), ("rule", _TEXT), ("column", _TEXT),
+                             ("value", _TEXT))),
+    (names.dedup_stats_table(), (("entity", _TEXT), ("rule", _TEXT), ("pairs_compared", _NUMBER),
+                                 ("pairs_matched", _NUMBER), ("rows_in_skipped_blocks", _NUMBER))),
+)
+
+
+def _kind(type_: str | exp.DataType) -> exp.DataType:
+    return type_.copy() if isinstance(type_, exp.DataType) else exp.DataType.build(type_)
+
+
+def of_spec(spec: str, table: str | None = None) -> exp.Expression:
+    """The row was written by ``spec``'s run."""
+    return exp.EQ(this=names.col(SPEC, table), expression=exp.Literal.string(spec))
+
+
+def _columns(table: exp.Table) -> tuple[str, ...]:
+    return next(tuple(n for n, _ in cols) for t, cols in LEDGERS if t == table)
+
+
+def prepare(spec: str) -> tuple[exp.Expression, ...]:
+    """Each ledger created if missing (with any column an older one lacks), and cleared of this
+    spec's rows and of rows without a spec; other specs' rows stay."""
+    out: list[exp.Expression] = []
+    for table, columns in LEDGERS:
+        every = (*columns, (SPEC, _TEXT))
+        out.append(exp.Create(this=exp.Schema(this=table.copy(), expressions=[
+            exp.ColumnDef(this=names.ident(n), kind=_kind(t)) for n, t in every]), kind="TABLE", exists=True))
+        out += [exp.Alter(this=table.copy(), kind="TABLE", actions=[exp.ColumnDef(
+            this=names.ident(n), kind=_kind(t), exists=True)]) for n, t in every]
+        out.append(exp.delete(table.copy(), where=exp.or_(of_spec(spec), exp.Is(this=names.col(SPEC),
+                                                                                   expression=exp.null()))))
+    return tuple(out)
+
+
+def insert(table: exp.Table, rows: exp.Expression, spec: str) -> exp.Insert:
+    """``INSERT INTO table (its columns, spec)``: ``rows`` (in the ledger's column order) tagged with ``spec``."""
+    tag = exp.alias_(exp.Literal.string(spec), SPEC, quoted=True)
+    if isinstance(rows, exp.Select):
+        tagged = rows.select(tag)
+    else:  # a UNION: tagged as a whole
+        tagged = exp.select(exp.Star(), tag).from_(exp.Subquery(this=rows, alias=exp.TableAlias(
+            this=names.ident("u"))))
+    return exp.insert(tagged, table.copy(), columns=[names.ident(n) for n in (*_columns(table), SPEC)])
+
+
+def own_crosswalk(spec: str, entity: str, alias: str) -> exp.Subquery:
+    """The rows of ``entity``'s crosswalk that ``spec`` wrote: each spec resolves its own old ids."""
+    rows = (exp.select(names.col("source_key"), names.col(names.ID)).from_(names.crosswalk_table(entity))
+            .where(of_spec(spec)))
+    return rows.subquery(names.ident(alias), copy=False)
