@@ -104,9 +104,12 @@ def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
              .where(exp.and_(valid_row(), *(not_null(b.copy()) for b in blocks))))
     keys = [names.col(f"b{i}") for i in range(len(blocks))]
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[k.copy() for k in keys])
+    # Materialized: else DuckDB pushes the filter on ``t`` into the subquery and evaluates the
+    # compared text (accent folding) in the filter and again in the projection, several times slower.
     return (exp.select(names.col(names.ROW), exp.alias_(similarity.prepared(rule, names.col("t")), "v", quoted=True),
                        *keys, exp.alias_(size, "n", quoted=True))
-            .from_(texts.subquery(names.ident("texts"), copy=False))
+            .with_(names.ident("texts"), as_=texts, materialized=True)
+            .from_(exp.Table(this=names.ident("texts")))
             .where(not_null(names.col("t"))))
 
 
@@ -116,13 +119,17 @@ def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
             .where(exp.Between(this=names.col("n"), low=_lit(2), high=_lit(rule.max_block))))
     score = similarity.score(rule, names.col("v", "l"), names.col("v", "r"))
     same_block = [exp.EQ(this=names.col(f"b{i}", "l"), expression=names.col(f"b{i}", "r")) for i in range(len(rule.block))]
+    # The rows are read twice (each side of the self-join): materialized once, so each row's compared
+    # text (accent folding, q-grams) is computed once, not once per side or per pair.
+    blocked = names.ident("_ferry_blocked")
     pairs = (exp.select(exp.alias_(names.col(names.ROW, "l"), "a", quoted=True),
                         exp.alias_(names.col(names.ROW, "r"), "b", quoted=True),
                         exp.alias_(_lit(rule_label(entity, index)), "rule", quoted=True),
                         exp.alias_(score, "score", quoted=True))
-             .from_(rows.subquery(names.ident("l"), copy=False))
-             .join(rows.subquery(names.ident("r"), copy=False), on=exp.and_(*same_block, exp.LT(this=names.col(names.ROW, "l"),
-                                                                       expression=names.col(names.ROW, "r")))))
+             .with_(blocked, as_=rows, materialized=True)
+             .from_(exp.Table(this=blocked.copy(), alias=exp.TableAlias(this=names.ident("l"))))
+             .join(exp.Table(this=blocked.copy(), alias=exp.TableAlias(this=names.ident("r"))),
+                   on=exp.and_(*same_block, exp.LT(this=names.col(names.ROW, "l"), expression=names.col(names.ROW, "r")))))
     return (exp.select(exp.Star()).from_(pairs.subquery(names.ident("p"), copy=False))
             .where(exp.GTE(this=names.col("score"), expression=_lit(rule.threshold))))
 

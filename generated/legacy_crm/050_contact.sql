@@ -1099,83 +1099,50 @@ UNION ALL
 SELECT
   *
 FROM (
+  WITH "_ferry_blocked" AS MATERIALIZED (
+    SELECT
+      *
+    FROM (
+      WITH "texts" AS MATERIALIZED (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
+            ),
+            ''
+          ) AS "t",
+          SPLIT_PART("email", '@', 1) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT SPLIT_PART("email", '@', 1) IS NULL
+      )
+      SELECT
+        "_ferry_row",
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM "texts"
+      WHERE
+        NOT "t" IS NULL
+    ) AS "s"
+    WHERE
+      "n" BETWEEN 2 AND 1000
+  )
   SELECT
     "l"."_ferry_row" AS "a",
     "r"."_ferry_row" AS "b",
     'fuzzy1:first_name+last_name' AS "rule",
     JARO_WINKLER_SIMILARITY("l"."v", "r"."v") AS "score"
-  FROM (
-    SELECT
-      *
-    FROM (
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          SPLIT_PART("email", '@', 1) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT SPLIT_PART("email", '@', 1) IS NULL
-      ) AS "texts"
-      WHERE
-        NOT "t" IS NULL
-    ) AS "s"
-    WHERE
-      "n" BETWEEN 2 AND 1000
-  ) AS "l"
-  JOIN (
-    SELECT
-      *
-    FROM (
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          SPLIT_PART("email", '@', 1) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT SPLIT_PART("email", '@', 1) IS NULL
-      ) AS "texts"
-      WHERE
-        NOT "t" IS NULL
-    ) AS "s"
-    WHERE
-      "n" BETWEEN 2 AND 1000
-  ) AS "r"
+  FROM "_ferry_blocked" AS "l"
+  JOIN "_ferry_blocked" AS "r"
     ON "l"."b0" = "r"."b0" AND "l"."_ferry_row" < "r"."_ferry_row"
 ) AS "p"
 WHERE
@@ -1184,83 +1151,50 @@ UNION ALL
 SELECT
   *
 FROM (
+  WITH "_ferry_blocked" AS MATERIALIZED (
+    SELECT
+      *
+    FROM (
+      WITH "texts" AS MATERIALIZED (
+        SELECT
+          "_ferry_row",
+          NULLIF(
+            TRANSLATE(
+              LOWER(
+                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+              ),
+              'ς',
+              'σ'
+            ),
+            ''
+          ) AS "t",
+          RIGHT("phone", 8) AS "b0"
+        FROM "_ferry_checked_contact"
+        WHERE
+          (
+            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
+          )
+          AND NOT RIGHT("phone", 8) IS NULL
+      )
+      SELECT
+        "_ferry_row",
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM "texts"
+      WHERE
+        NOT "t" IS NULL
+    ) AS "s"
+    WHERE
+      "n" BETWEEN 2 AND 1000
+  )
   SELECT
     "l"."_ferry_row" AS "a",
     "r"."_ferry_row" AS "b",
     'fuzzy2:first_name+last_name' AS "rule",
     JARO_WINKLER_SIMILARITY("l"."v", "r"."v") AS "score"
-  FROM (
-    SELECT
-      *
-    FROM (
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          RIGHT("phone", 8) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT RIGHT("phone", 8) IS NULL
-      ) AS "texts"
-      WHERE
-        NOT "t" IS NULL
-    ) AS "s"
-    WHERE
-      "n" BETWEEN 2 AND 1000
-  ) AS "l"
-  JOIN (
-    SELECT
-      *
-    FROM (
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          RIGHT("phone", 8) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT RIGHT("phone", 8) IS NULL
-      ) AS "texts"
-      WHERE
-        NOT "t" IS NULL
-    ) AS "s"
-    WHERE
-      "n" BETWEEN 2 AND 1000
-  ) AS "r"
+  FROM "_ferry_blocked" AS "l"
+  JOIN "_ferry_blocked" AS "r"
     ON "l"."b0" = "r"."b0" AND "l"."_ferry_row" < "r"."_ferry_row"
 ) AS "p"
 WHERE
@@ -1329,12 +1263,7 @@ FROM (
     SELECT
       "n"
     FROM (
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM (
+      WITH "texts" AS MATERIALIZED (
         SELECT
           "_ferry_row",
           NULLIF(
@@ -1354,7 +1283,13 @@ FROM (
             "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
           )
           AND NOT SPLIT_PART("email", '@', 1) IS NULL
-      ) AS "texts"
+      )
+      SELECT
+        "_ferry_row",
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM "texts"
       WHERE
         NOT "t" IS NULL
     ) AS "s"
@@ -1388,12 +1323,7 @@ FROM (
     SELECT
       "n"
     FROM (
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM (
+      WITH "texts" AS MATERIALIZED (
         SELECT
           "_ferry_row",
           NULLIF(
@@ -1413,7 +1343,13 @@ FROM (
             "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
           )
           AND NOT RIGHT("phone", 8) IS NULL
-      ) AS "texts"
+      )
+      SELECT
+        "_ferry_row",
+        "t" AS "v",
+        "b0",
+        COUNT(*) OVER (PARTITION BY "b0") AS "n"
+      FROM "texts"
       WHERE
         NOT "t" IS NULL
     ) AS "s"
