@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -28,8 +28,14 @@ Path_ = tuple[Any, ...]
 
 @dataclass(frozen=True, slots=True)
 class Mutation:
+    """A named spec; its text is made when a case asks for it (making all of them takes a minute)."""
+
     id: str
-    text: str | bytes
+    make: Callable[[], str | bytes]
+
+    @property
+    def text(self) -> str | bytes:
+        return self.make()
 
 
 LONG = "x" * 100_000
@@ -116,11 +122,12 @@ def _rename_key(data: Any, path: Path_, new: str) -> Any:
     return out
 
 
-def _rename_everywhere(data: Any, old: str, new: str, places: tuple[Path_, ...]) -> Any:
-    """Rename a name where it is defined (a key) and at each place that refers to it (a value)."""
-    out = _rename_key(data, places[0], new)
-    for path in places[1:]:
-        out = _set(out, path, new)
+def _rename(data: Any, places: tuple[tuple[str, Path_], ...], new: str) -> Any:
+    """Rename a name at each place: ``("key", path)`` where it is defined or a target section maps it,
+    ``("value", path)`` where it is referred to."""
+    out = data
+    for kind, path in places:
+        out = _rename_key(out, path, new) if kind == "key" else _set(out, path, new)
     return out
 
 
@@ -132,9 +139,9 @@ def shape_mutations(data: dict) -> Iterator[Mutation]:
     for path in _paths(data):
         if not path:
             continue
-        yield Mutation(f"shape:drop:{_dotted(path)}", dump(_drop(data, path)))
+        yield Mutation(f"shape:drop:{_dotted(path)}", lambda path=path: dump(_drop(data, path)))
         for kind, value in REPLACEMENTS.items():
-            yield Mutation(f"shape:{kind}:{_dotted(path)}", dump(_set(data, path, value)))
+            yield Mutation(f"shape:{kind}:{_dotted(path)}", lambda path=path, value=value: dump(_set(data, path, value)))
 
 
 def _with_extras(data: dict) -> dict:
@@ -189,33 +196,32 @@ VALUE_PLACES: tuple[tuple[str, Path_], ...] = (
     ("sf_field", ("target", "salesforce", "objects", "company", "fields", "name")),
 )
 
-#: Names to rename: (label, where it is defined, where it is referred to).
-NAME_PLACES: tuple[tuple[str, tuple[Path_, ...]], ...] = (
-    ("source_name", (("sources", "activities"), ("entities", "activity", "source"))),
-    ("entity_name", (("entities", "owner"), ("entities", "deal", "references", "owner_id", "entity"))),
-    ("field_name", (("entities", "owner", "fields", "region"),)),
-    ("reference_name", (("entities", "deal", "references", "contact_id"),
-                        ("target", "salesforce", "objects", "deal", "fields", "contact_id"))),
-    ("check_name", (("entities", "deal", "checks", "won_deals_have_a_date"),)),
-    ("map_key", (("entities", "deal", "fields", "stage", "transforms", 2, "map", "values", "nowa"),)),
-    ("sf_object_key", (("target", "salesforce", "objects", "activity"),)),
+#: Names to rename: (label, places: ("key", path) where defined or mapped, ("value", path) where referred to).
+NAME_PLACES: tuple[tuple[str, tuple[tuple[str, Path_], ...]], ...] = (
+    ("source_name", (("key", ("sources", "activities")), ("value", ("entities", "activity", "source")))),
+    ("entity_name", (("key", ("entities", "owner")), ("value", ("entities", "deal", "references", "owner_id", "entity")))),
+    ("field_name", (("key", ("entities", "owner", "fields", "region")),)),
+    ("reference_name", (("key", ("entities", "deal", "references", "contact_id")),
+                        ("key", ("target", "salesforce", "objects", "deal", "fields", "contact_id")))),
+    ("check_name", (("key", ("entities", "deal", "checks", "won_deals_have_a_date")),)),
+    ("map_key", (("key", ("entities", "deal", "fields", "stage", "transforms", 2, "map", "values", "nowa")),)),
+    ("sf_object_key", (("key", ("target", "salesforce", "objects", "activity")),)),
 )
 
 
 def inject_mutations(data: dict) -> Iterator[Mutation]:
     base = _with_extras(data)
-    yield Mutation("inject:none:extras", dump(base))
+    yield Mutation("inject:none:extras", lambda: dump(base))
     for label, path in VALUE_PLACES:
         for name, text in INJECTIONS.items():
-            yield Mutation(f"inject:{name}:{label}", dump(_set(base, path, text)))
+            yield Mutation(f"inject:{name}:{label}", lambda path=path, text=text: dump(_set(base, path, text)))
     for label, places in NAME_PLACES:
-        old = places[0][-1]
         for name, text in INJECTIONS.items():
-            if label == "reference_name":  # the Salesforce section maps the field: rename its key there too
-                renamed = _rename_key(base, places[0], text)
-                yield Mutation(f"inject:{name}:{label}", dump(_rename_key(renamed, places[1], text)))
-            else:
-                yield Mutation(f"inject:{name}:{label}", dump(_rename_everywhere(base, old, text, places)))
+            yield Mutation(f"inject:{name}:{label}", lambda places=places, text=text: dump(_rename(base, places, text)))
+
+
+def _fixed(id: str, text: str | bytes) -> Mutation:
+    return Mutation(id, lambda: text)
 
 
 def _nested(depth: int) -> str:
@@ -226,36 +232,36 @@ def yaml_mutations(text: str) -> Iterator[Mutation]:
     bomb = "version: 1\nname: bomb\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
         f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
-    yield Mutation("yaml:alias_bomb", bomb)
-    yield Mutation("yaml:alias_bomb_in_spec", text.replace("description:", "bomb_base: &a [x, x, x, x, x, x, x, x]\n"
+    yield _fixed("yaml:alias_bomb", bomb)
+    yield _fixed("yaml:alias_bomb_in_spec", text.replace("description:", "bomb_base: &a [x, x, x, x, x, x, x, x]\n"
                                                            "bomb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
                                                            "bomb2: [*b, *b, *b, *b, *b, *b, *b, *b]\n"
                                                            "description:", 1))
-    yield Mutation("yaml:alias_cycle_merge", "version: 1\nbase: &b {x: 1}\nother: {<<: *b, <<: *b}\n")
-    yield Mutation("yaml:deep_nesting_flow", "version: 1\nname: deep\ndescription: " + _nested(5000) + "\n")
-    yield Mutation("yaml:deep_nesting_100", text.replace("description: ", "description: " + _nested(100) + "\n# ", 1))
-    yield Mutation("yaml:deep_list", "version: 1\nsources: " + "[" * 3000 + "]" * 3000 + "\n")
-    yield Mutation("yaml:raw_nul", text.replace("name: legacy_crm", "name: legacy\x00crm", 1))
-    yield Mutation("yaml:raw_escape", text.replace("name: legacy_crm", "name: legacy\x1bcrm", 1))
-    yield Mutation("yaml:unclosed_double_quote", text.replace('{delimiter: ";"', '{delimiter: ";', 1))
-    yield Mutation("yaml:unclosed_single_quote", text.replace("keep: \"stage <> 'lost'", "keep: 'stage <> \"lost\"", 1))
-    yield Mutation("yaml:unclosed_flow", text.replace("key: [nip]", "key: [nip", 1))
-    yield Mutation("yaml:tab_indent", text.replace("\n  companies:", "\n\tcompanies:", 1))
-    yield Mutation("yaml:duplicate_key", text.replace("  contacts:\n", "  companies:\n    path: x.csv\n  contacts:\n", 1))
-    yield Mutation("yaml:two_documents", text + "\n---\nversion: 1\n")
-    yield Mutation("yaml:empty", "")
-    yield Mutation("yaml:only_comments", "# nothing here\n")
-    yield Mutation("yaml:scalar", "legacy_crm\n")
-    yield Mutation("yaml:list", "- version: 1\n")
-    yield Mutation("yaml:binary_garbage", bytes(range(256)) * 4)
-    yield Mutation("yaml:cp1250", text.encode("cp1250", errors="replace"))
-    yield Mutation("yaml:utf16", text.encode("utf-16"))
-    yield Mutation("yaml:bom_mid", text.replace("\nsources:", "\n\ufeffsources:", 1))
-    yield Mutation("yaml:python_tag", text.replace("name: legacy_crm", "name: !!python/object/apply:os.system [id]", 1))
-    yield Mutation("yaml:binary_tag", text.replace("name: legacy_crm", "name: !!binary aGVsbG8=", 1))
-    yield Mutation("yaml:timestamp_value", text.replace("name: legacy_crm", "name: 2024-01-01", 1))
-    yield Mutation("yaml:complex_key", text.replace("  companies:\n", "  ? [a, b]\n  : {path: x}\n  companies:\n", 1))
-    yield Mutation("yaml:truncated", text[: len(text) // 2])
+    yield _fixed("yaml:alias_cycle_merge", "version: 1\nbase: &b {x: 1}\nother: {<<: *b, <<: *b}\n")
+    yield _fixed("yaml:deep_nesting_flow", "version: 1\nname: deep\ndescription: " + _nested(5000) + "\n")
+    yield _fixed("yaml:deep_nesting_100", text.replace("description: ", "description: " + _nested(100) + "\n# ", 1))
+    yield _fixed("yaml:deep_list", "version: 1\nsources: " + "[" * 3000 + "]" * 3000 + "\n")
+    yield _fixed("yaml:raw_nul", text.replace("name: legacy_crm", "name: legacy\x00crm", 1))
+    yield _fixed("yaml:raw_escape", text.replace("name: legacy_crm", "name: legacy\x1bcrm", 1))
+    yield _fixed("yaml:unclosed_double_quote", text.replace('{delimiter: ";"', '{delimiter: ";', 1))
+    yield _fixed("yaml:unclosed_single_quote", text.replace("keep: \"stage <> 'lost'", "keep: 'stage <> \"lost\"", 1))
+    yield _fixed("yaml:unclosed_flow", text.replace("key: [nip]", "key: [nip", 1))
+    yield _fixed("yaml:tab_indent", text.replace("\n  companies:", "\n\tcompanies:", 1))
+    yield _fixed("yaml:duplicate_key", text.replace("  contacts:\n", "  companies:\n    path: x.csv\n  contacts:\n", 1))
+    yield _fixed("yaml:two_documents", text + "\n---\nversion: 1\n")
+    yield _fixed("yaml:empty", "")
+    yield _fixed("yaml:only_comments", "# nothing here\n")
+    yield _fixed("yaml:scalar", "legacy_crm\n")
+    yield _fixed("yaml:list", "- version: 1\n")
+    yield _fixed("yaml:binary_garbage", bytes(range(256)) * 4)
+    yield _fixed("yaml:cp1250", text.encode("cp1250", errors="replace"))
+    yield _fixed("yaml:utf16", text.encode("utf-16"))
+    yield _fixed("yaml:bom_mid", text.replace("\nsources:", "\n\ufeffsources:", 1))
+    yield _fixed("yaml:python_tag", text.replace("name: legacy_crm", "name: !!python/object/apply:os.system [id]", 1))
+    yield _fixed("yaml:binary_tag", text.replace("name: legacy_crm", "name: !!binary aGVsbG8=", 1))
+    yield _fixed("yaml:timestamp_value", text.replace("name: legacy_crm", "name: 2024-01-01", 1))
+    yield _fixed("yaml:complex_key", text.replace("  companies:\n", "  ? [a, b]\n  : {path: x}\n  companies:\n", 1))
+    yield _fixed("yaml:truncated", text[: len(text) // 2])
 
 
 def spec_mutations(text: str) -> tuple[Mutation, ...]:
