@@ -42,12 +42,12 @@ _KEEP = 20  # offsets of byte-order marks kept for messages; all are counted
 def canonical(encoding: str) -> str | None:
     """Python's canonical codec name, or None when the encoding is unknown.
 
-    >>> canonical("windows-1250"), canonical("UTF8"), canonical("klingon")
-    ('cp1250', 'utf-8', None)
+    >>> canonical("windows-1250"), canonical("UTF8"), canonical("klingon"), canonical("utf\\x00-8")
+    ('cp1250', 'utf-8', None, None)
     """
     try:
         codec = codecs.lookup(encoding)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return None
     return codec.name if getattr(codec, "_is_text_encoding", True) else None  # not hex, rot13, zlib...
 

@@ -43,10 +43,15 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+#: What a message shows escaped: every character ``str.splitlines`` breaks at (U+2028, NEL, form feed,
+#: ...) and the other control characters but tab (a terminal would act on ESC), as Python writes them.
+_ESCAPED = {c: repr(chr(c))[1:-1] for c in (*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
+
+
 def _one_line(text: str) -> str:
-    """A message quotes values from the data, which may hold line breaks: shown escaped, so one
-    diagnostic is always one line."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    """A message quotes values from the data, which may hold line breaks and control characters:
+    shown escaped, so one diagnostic is always one line and prints as written."""
+    return text.translate(_ESCAPED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,7 @@ class Diagnostic:
 
     def format(self) -> str:
         """``specs/x.yaml:12:7: error: <message> [F301] (hint: ...)``."""
-        where = f"{self.span}: " if self.span else ""
+        where = f"{_one_line(str(self.span))}: " if self.span else ""  # a path from the spec may hold a line break
         hint = f" (hint: {_one_line(self.hint)})" if self.hint else ""
         return f"{where}error: {_one_line(self.message)} [{self.code}]{hint}"
 

@@ -311,7 +311,11 @@ def _workdir(target: Path) -> Iterator[Path]:
     """A scratch folder beside the target (transcoded sources, a first run's database), removed on
     every exit; one a killed run left behind (its process is gone) is removed by the next run."""
     root = target.parent / ".ferry-tmp"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a target in a folder that cannot be made or written
+        raise _fail("F602", f"cannot create {root}: {exc.strerror or exc}", Span(str(target)),
+                    "check the path (`target.path` or --target) is in a folder ferry can write") from None
     for old in root.glob("run-*"):
         pid = old.name.removeprefix("run-")
         if pid.isdigit() and not _alive(int(pid)):

@@ -117,6 +117,11 @@ def _check_file(source: Source, path: Path, base: Path) -> None:
     if encodings.canonical(source.encoding) is None:
         raise FerryError(Diagnostic("F305", f"unknown encoding '{source.encoding}' for source '{source.name}'",
                                     source.path_span, "use a Python codec name such as utf-8, cp1250, latin-1"))
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as exc:  # a name too long for the file system, say
+        raise FerryError(Diagnostic("F301", f"source '{source.name}': cannot read its path ({exc.strerror})",
+                                    source.path_span, "check the source's `path`")) from None
+    if not is_file:
         raise FerryError(Diagnostic("F301", f"source file not found: {path}", source.path_span,
                                     f"paths are relative to the spec file's folder ({base})"))

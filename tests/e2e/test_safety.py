@@ -90,6 +90,15 @@ def test_a_target_that_is_another_kind_of_file_is_refused(project, content):
     assert other.read_bytes() == content
 
 
+def test_a_target_in_a_folder_that_cannot_be_made_is_refused(project):
+    """Found by tests/fuzz: the run's scratch folder beside such a target was an OSError traceback."""
+    spec, options = project
+    inside_a_file = spec.parent / "data" / "contacts.csv" / "out.duckdb"
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, api.Options(out=options.out, target=inside_a_file))
+    assert codes(info) == ["F602"] and "contacts.csv" in info.value.diagnostics[0].message
+
+
 def test_the_target_records_the_run_that_produced_it(project):
     spec, options = project
     first = api.run_spec(spec, options)

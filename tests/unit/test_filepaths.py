@@ -53,6 +53,13 @@ def test_a_spec_whose_files_each_have_one_role_passes(tmp_path):
     ({"archive": "build/folder.csv"}, [("F322", 9)]),  # a folder
     ({"archive": "/tmp/x.csv"}, [("F321", 9)]),
     ({"target": "people.csv"}, [("F322", 10)]),
+    # found by tests/fuzz: a NUL was a ValueError, and a target in /dev or /proc reached the run
+    ({"source": "peo\\0ple.csv"}, [("F320", 4)]),
+    ({"archive": "build/a\\0.csv"}, [("F320", 9)]),
+    ({"target": "build/o\\0ut.duckdb"}, [("F320", 10)]),
+    ({"target": "/dev/null"}, [("F321", 10)]),
+    ({"target": "/proc/self/environ"}, [("F321", 10)]),
+    ({"target": "build/out[1].duckdb"}, []),  # a target is opened by its name: brackets are letters
 ])
 def test_overlapping_or_outside_paths_are_located_errors(tmp_path, kwargs, expected):
     assert validate(tmp_path, **kwargs) == expected

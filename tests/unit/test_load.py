@@ -87,3 +87,16 @@ def test_a_diagnostic_is_one_line_whatever_value_it_quotes():
 
     line = Diagnostic("F303", "source has no column 'e\nmail\r'", Span("s.yaml", 3, 5), "did you\nmean").format()
     assert "\n" not in line and "\r" not in line and "'e\\nmail\\r'" in line and "did you\\nmean" in line
+
+
+@pytest.mark.parametrize("value", ["a\u2028b", "a\x85b", "a\x0bb\x0cc", "a\x1cb\x1dc\x1ed", "a\u2029b",
+                                   "a\x1b[31mb", "a\x00b\x7f"])
+def test_a_diagnostic_escapes_every_line_break_and_control_character(value):
+    """str.splitlines breaks at U+2028, NEL and form feed too, and a terminal acts on ESC: all shown
+    escaped (found by tests/fuzz), in the message, the hint and the path alike; a tab stays."""
+    from compiler.errors import Diagnostic
+
+    line = Diagnostic("F305", f"unknown encoding '{value}'\t", Span(f"data/{value}.csv", 3, 5), value).format()
+    assert len(line.splitlines()) == 1 and "\t" in line
+    assert line.replace("\t", "").isprintable(), line
+    assert repr(value)[1:-1] in line
