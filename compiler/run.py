@@ -37,6 +37,7 @@ from compiler.model import Spec
 from compiler.sqlgen import cells
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
+_WHERE = "check the path (`target.path` or --target): a file in a folder ferry can write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +297,11 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
 def _check_target(target: Path) -> None:
     """The target is a DuckDB database or nothing yet: DuckDB opens any other file (a CSV) as an empty
     in-memory database, and the run would "succeed" and save nothing."""
+    try:  # a name longer than the system takes (ENAMETOOLONG), a folder inside a file, a symbolic link loop
+        target.parent.mkdir(parents=True, exist_ok=True)  # as the run would, before its scratch folder
+        target.exists()
+    except OSError as exc:
+        raise _fail("F602", f"cannot use target {target}: {exc.strerror}", Span(str(target)), _WHERE) from None
     if target.is_dir():
         raise _fail("F602", f"target {target} is a folder", Span(str(target)), "set `target.path` to a .duckdb file")
     if target.is_file() and target.stat().st_size:
@@ -311,11 +317,7 @@ def _workdir(target: Path) -> Iterator[Path]:
     """A scratch folder beside the target (transcoded sources, a first run's database), removed on
     every exit; one a killed run left behind (its process is gone) is removed by the next run."""
     root = target.parent / ".ferry-tmp"
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a target in a folder that cannot be made or written
-        raise _fail("F602", f"cannot create {root}: {exc.strerror or exc}", Span(str(target)),
-                    "check the path (`target.path` or --target) is in a folder ferry can write") from None
+    root.mkdir(parents=True, exist_ok=True)
     for old in root.glob("run-*"):
         pid = old.name.removeprefix("run-")
         if pid.isdigit() and not _alive(int(pid)):

@@ -99,6 +99,14 @@ def test_a_target_in_a_folder_that_cannot_be_made_is_refused(project):
     assert codes(info) == ["F602"] and "contacts.csv" in info.value.diagnostics[0].message
 
 
+def test_a_target_name_too_long_to_look_up_is_refused(project):
+    """Found by tests/fuzz: ENAMETOOLONG from the look-up was an OSError traceback."""
+    spec, options = project
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, api.Options(out=options.out, target=spec.parent / ("x" * 300 + ".duckdb")))
+    assert codes(info) == ["F602"]
+
+
 def test_the_target_records_the_run_that_produced_it(project):
     spec, options = project
     first = api.run_spec(spec, options)
