@@ -105,7 +105,8 @@ def _mapped(entity: Entity, id_column: str) -> exp.Select:
         value, failures = _mapped_value(f)
         values.append(exp.alias_(value, f.name, quoted=True))
         bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
-        bad.extend(exp.alias_(exp.Case().when(x.invalid.copy(), x.detail), f"{x.column}_detail", quoted=True)
+        # Read only where its failure holds (a reason is built under its condition): not gated again.
+        bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True)
                    for x in failures if x.detail is not None)
     return exp.select(
         exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),

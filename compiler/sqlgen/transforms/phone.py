@@ -3,13 +3,17 @@
 In:  the field's text expression and the arguments ``region``, ``fallback`` and ``region_from``
      (a ``RowInput``: ``sqlgen.entity`` resolves it to an expression over the staged row).
 Out: ``Applied``: the E.164 text; ``invalid_phone`` where no region in the list gives a valid
-     number; ``unknown_phone_region`` where the row's region is not one phonenumbers knows.
+     number; ``unknown_phone_region`` where the row's region is not one phonenumbers knows;
+     ``ambiguous_phone`` (the candidates in the reason's detail) where fallbacks disagree.
 
-The regions are tried in order: the row's (trimmed, upper-cased; empty means none), then
-``region``, then each fallback. For each, the number is read as phonenumbers' ``parse`` reads it
-with that default region and must pass ``is_valid_number``; the first that does wins. The
-library route is ``compiler.functions.phone_e164`` (a function ``ferry run`` registers; about
-20 µs a value). The SQL settles first what it can decide exactly, following ``parse`` step by
+In each region the number is read as phonenumbers' ``parse`` reads it with that default region
+and must pass ``is_valid_number``. The row's region (trimmed, upper-cased; empty means none) and
+then ``region`` are the user's word: the first that gives a number wins. Otherwise every
+fallback is read: one number (from one or several of them) converts, different numbers reject
+(``ambiguous_phone``: their order is a guess, not the data's word). The library route is
+``compiler.functions.phone_e164`` (a function ``ferry run`` registers; about 20 µs a value),
+answering the number, NULL, or ``AMBIGUOUS_PHONE`` and the candidates, which become the
+reject's detail and never a value. The SQL settles first what it can decide exactly, following ``parse`` step by
 step with the metadata of the regions the spec names, and leaves the rest to the function:
 
 1. only plain text (digits, spaces, ``()./-`` and a leading '+', at most 250 characters) is
@@ -26,11 +30,12 @@ step with the metadata of the regions the spec names, and leaves the rest to the
    (fixed line, mobile, toll free...) pattern and lengths.
 
 Each stage gives the digits, '' (phonenumbers fails or finds the number invalid) or '?' (the
-SQL cannot tell: another calling code, a prefix given as a pattern). Over the region list the
-first answer that is not '' decides: a number settles the row, '?' leaves it to the function,
-and '' everywhere is a reject without calling it. The regions are folded with ``list_reduce``
-so a region is read only when those before it failed; lambdas (DuckDB has no LET) keep each
-intermediate value computed once. tests/fidelity/test_phone.py checks that the SQL alone never
+SQL cannot tell: another calling code, a prefix given as a pattern). Over the row's region and
+``region`` the first answer that is not '' decides: a number settles the row, '?' leaves it to
+the function (folded with ``list_reduce``, so ``region`` is read only when the row's failed).
+When both give '' (and the digits have no '+', which reads alike everywhere) the fallbacks are
+all read: any '?' leaves the row to the function; else their distinct numbers settle it (none:
+a reject without calling it). Lambdas (DuckDB has no LET) keep each intermediate value computed once. tests/fidelity/test_phone.py checks that the SQL alone never
 gives a value phonenumbers would not, and that the whole equals it, for every region.
 """
 
