@@ -18,22 +18,40 @@ import phonenumbers
 from duckdb.sqltypes import VARCHAR
 
 
-@lru_cache(maxsize=1 << 16)
-def phone_e164(value: str | None, regions: str | None) -> str | None:
-    """E.164 of the first number phonenumbers parses from ``value`` and finds valid
-    (``is_valid_number``: a number of a type its country assigns, not merely of a possible
-    length), with each of ``regions`` ("PL" or "FR,PL,DE") as the default country in turn;
-    None when no region gives a valid number."""
-    if value is None or regions is None:
+#: What ``phone_e164`` answers, before the candidates, for a number that several fallback
+#: regions read as different valid numbers; never the start of an E.164 text ('+').
+AMBIGUOUS_PHONE = "!"
+
+
+def _valid_e164(value: str, region: str) -> str | None:
+    """E.164 of ``value`` read with ``region`` as the default country, when phonenumbers finds it
+    valid (``is_valid_number``: a number of a type its country assigns, not merely of a possible
+    length); None otherwise."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
         return None
-    for region in regions.split(","):
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
+        if phonenumbers.is_valid_number(number) else None
+
+
+@lru_cache(maxsize=1 << 16)
+def phone_e164(value: str | None, regions: str | None, fallback: str | None) -> str | None:
+    """``value`` as E.164: valid with one of ``regions`` ("FR,PL": the row's region, then the
+    spec's), the first that gives one; else valid with exactly one number over ``fallback``
+    ("UA,DE,FR"; several regions giving the same number count once); None when none gives a
+    valid number. Two or more different numbers are ambiguous: ``AMBIGUOUS_PHONE`` and the
+    candidates, "UA +380624306069, DE +49624306069", each region that gives one, in order."""
+    if value is None:
+        return None
+    for region in (regions or "").split(","):
+        if region and (number := _valid_e164(value, region)) is not None:
+            return number
+    candidates = [(region, number) for region in (fallback or "").split(",")
+                  if region and (number := _valid_e164(value, region)) is not None]
+    if len({number for _, number in candidates}) > 1:
+        return AMBIGUOUS_PHONE + ", ".join(f"{region} {number}" for region, number in candidates)
+    return candidates[0][1] if candidates else None
 
 
 @lru_cache(maxsize=1 << 16)
@@ -49,7 +67,7 @@ def email_normalized(value: str | None) -> str | None:
 
 #: name -> (python function, argument types, return type)
 FUNCTIONS = {
-    "ferry_phone_e164": (phone_e164, [VARCHAR, VARCHAR], VARCHAR),
+    "ferry_phone_e164": (phone_e164, [VARCHAR, VARCHAR, VARCHAR], VARCHAR),
     "ferry_email": (email_normalized, [VARCHAR], VARCHAR),
 }
 

@@ -48,6 +48,7 @@ class _Failure:
     invalid: exp.Expression
     given: exp.Expression
     source: str | None = None  # the source column(s) the reason names; None: the field's
+    detail: exp.Expression | None = None  # what the reason adds (phone's candidates); held in ``column``_detail
 
 
 def _row_sql(text: str) -> exp.Expression:
@@ -87,7 +88,7 @@ def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
         applied = TRANSFORMS[transform.name](value, _arguments(transform))
         for k, x in enumerate(applied.failures):
             failures.append(_Failure(x.rule, names.bad_value(field.name, step, k), x.invalid,
-                                     (x.given if x.given is not None else value).copy(), x.column))
+                                     (x.given if x.given is not None else value).copy(), x.column, x.detail))
         value = applied.value
     return value, tuple(failures)
 
@@ -103,6 +104,9 @@ def _mapped(entity: Entity, id_column: str) -> exp.Select:
         value, failures = _mapped_value(f)
         values.append(exp.alias_(value, f.name, quoted=True))
         bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
+        # Read only where its failure holds (a reason is built under its condition): not gated again.
+        bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True)
+                   for x in failures if x.detail is not None)
     return exp.select(
         exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),
         exp.alias_(_old_id(names.col(id_column, "s")), names.KEY, quoted=True),
@@ -127,9 +131,9 @@ def xw(ref: Reference) -> str:
 
 def _field_conditions(field: Field, failures: tuple[_Failure, ...], m: str) -> list[Condition]:
     """Everything that can fail one field's value: its transforms, its cast, its rules."""
-    conditions = [(not_null(names.col(x.column, m)), reason(x.rule, field.name, x.source or field.column,
-                                                             names.col(x.column, m)))
-                  for x in failures]
+    conditions = [(not_null(names.col(x.column, m)), reason(
+        x.rule, field.name, x.source or field.column, names.col(x.column, m),
+        names.col(f"{x.column}_detail", m) if x.detail is not None else None)) for x in failures]
     conditions += cast_conditions(field, m)
     return conditions + rule_conditions(field, m, tuple(x.column for x in failures))
 

@@ -140,274 +140,577 @@ WITH "mapped" AS MATERIALIZED (
           LIST_EXTRACT(
             LIST_TRANSFORM(
               [
-                CASE
-                  WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-                  AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-                  THEN REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                END
-              ],
-              LAMBDA "_ferry_d" : LIST_REDUCE(
-                CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1, 2, 3, 4] END,
-                LAMBDA "_ferry_acc", "_ferry_at" : CASE
-                  WHEN "_ferry_acc" <> ''
-                  THEN "_ferry_acc"
-                  ELSE LIST_EXTRACT(
-                    LIST_TRANSFORM(
-                      [
-                        CASE
-                          WHEN "_ferry_at" = 0
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
-                            THEN ''
-                            ELSE SUBSTRING("_ferry_d", 2)
-                          END
-                          WHEN "_ferry_at" = 1
-                          THEN CASE
-                            WHEN STARTS_WITH("_ferry_d", '00')
-                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                              THEN ''
-                              ELSE SUBSTRING("_ferry_d", 3)
-                            END
-                            ELSE CASE
-                              WHEN STARTS_WITH("_ferry_d", '48')
-                              THEN CASE
-                                WHEN (
-                                  NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                  AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                )
-                                OR LENGTH("_ferry_d") > 10
-                                THEN '48' || SUBSTRING("_ferry_d", 3)
-                                ELSE '48' || "_ferry_d"
-                              END
-                              ELSE '48' || "_ferry_d"
-                            END
-                          END
-                          WHEN "_ferry_at" = 2
-                          THEN CASE
-                            WHEN STARTS_WITH("_ferry_d", '00')
-                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                              THEN ''
-                              ELSE SUBSTRING("_ferry_d", 3)
-                            END
-                            ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
-                          END
-                          WHEN "_ferry_at" = 3
-                          THEN CASE
-                            WHEN STARTS_WITH("_ferry_d", '00')
-                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                              THEN ''
-                              ELSE SUBSTRING("_ferry_d", 3)
-                            END
-                            ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
-                          END
-                          WHEN "_ferry_at" = 4
-                          THEN CASE
-                            WHEN STARTS_WITH("_ferry_d", '00')
-                            AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                              THEN ''
-                              ELSE SUBSTRING("_ferry_d", 3)
-                            END
-                            ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
-                          END
-                          ELSE '?'
-                        END
-                      ],
-                      LAMBDA "_ferry_x" : COALESCE(
-                        CASE
-                          WHEN "_ferry_x" = ''
-                          THEN ''
-                          WHEN STARTS_WITH("_ferry_x", '48')
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
-                            AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
-                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                            )
-                            THEN '+48' || SUBSTRING("_ferry_x", 3)
-                            ELSE ''
-                          END
-                          WHEN STARTS_WITH("_ferry_x", '49')
-                          THEN LIST_EXTRACT(
-                            LIST_TRANSFORM(
-                              [
-                                [
-                                  REGEXP_FULL_MATCH(
-                                    SUBSTRING("_ferry_x", 3),
-                                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                                  ),
-                                  REGEXP_FULL_MATCH(
-                                    SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
-                                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                LIST_EXTRACT(
+                  LIST_TRANSFORM(
+                    [
+                      CASE
+                        WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+                        AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
+                        THEN REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                      END
+                    ],
+                    LAMBDA "_ferry_d" : LIST_EXTRACT(
+                      LIST_TRANSFORM(
+                        [
+                          LIST_REDUCE(
+                            CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1] END,
+                            LAMBDA "_ferry_acc", "_ferry_at" : CASE
+                              WHEN "_ferry_acc" <> ''
+                              THEN "_ferry_acc"
+                              ELSE LIST_EXTRACT(
+                                LIST_TRANSFORM(
+                                  [
+                                    CASE
+                                      WHEN "_ferry_at" = 0
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 2)
+                                      END
+                                      WHEN "_ferry_at" = 1
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE
+                                          WHEN STARTS_WITH("_ferry_d", '48')
+                                          THEN CASE
+                                            WHEN (
+                                              NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                              AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                            )
+                                            OR LENGTH("_ferry_d") > 10
+                                            THEN '48' || SUBSTRING("_ferry_d", 3)
+                                            ELSE '48' || "_ferry_d"
+                                          END
+                                          ELSE '48' || "_ferry_d"
+                                        END
+                                      END
+                                      WHEN "_ferry_at" = 2
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                      END
+                                      WHEN "_ferry_at" = 3
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                      END
+                                      WHEN "_ferry_at" = 4
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                      END
+                                      ELSE '?'
+                                    END
+                                  ],
+                                  LAMBDA "_ferry_x" : COALESCE(
+                                    CASE
+                                      WHEN "_ferry_x" = ''
+                                      THEN ''
+                                      WHEN STARTS_WITH("_ferry_x", '48')
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                        AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                        AND REGEXP_FULL_MATCH(
+                                          LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                        )
+                                        THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                        ELSE ''
+                                      END
+                                      WHEN STARTS_WITH("_ferry_x", '49')
+                                      THEN LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            [
+                                              REGEXP_FULL_MATCH(
+                                                SUBSTRING("_ferry_x", 3),
+                                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                              ),
+                                              REGEXP_FULL_MATCH(
+                                                SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                              )
+                                            ]
+                                          ],
+                                          LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                            LIST_TRANSFORM(
+                                              [
+                                                CASE
+                                                  WHEN (
+                                                    STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                    AND NOT (
+                                                      LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                    )
+                                                  )
+                                                  AND (
+                                                    NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                    AND (
+                                                      LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                      OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                    )
+                                                  )
+                                                  THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                  ELSE SUBSTRING("_ferry_x", 3)
+                                                END
+                                              ],
+                                              LAMBDA "_ferry_nsn" : CASE
+                                                WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                AND CASE
+                                                  WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                  THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                  ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                END
+                                                AND REGEXP_FULL_MATCH(
+                                                  LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                  '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                                )
+                                                THEN '+49' || "_ferry_nsn"
+                                                ELSE ''
+                                              END
+                                            ),
+                                            1
+                                          )
+                                        ),
+                                        1
+                                      )
+                                      WHEN STARTS_WITH("_ferry_x", '33')
+                                      THEN LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            [
+                                              REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                              REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                            ]
+                                          ],
+                                          LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                            LIST_TRANSFORM(
+                                              [
+                                                CASE
+                                                  WHEN (
+                                                    STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                    AND NOT (
+                                                      LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                    )
+                                                  )
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                                  )
+                                                  THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                  ELSE SUBSTRING("_ferry_x", 3)
+                                                END
+                                              ],
+                                              LAMBDA "_ferry_nsn" : CASE
+                                                WHEN LENGTH("_ferry_nsn") IN (9)
+                                                AND CASE
+                                                  WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                  THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                  ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                END
+                                                AND REGEXP_FULL_MATCH(
+                                                  LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                  '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                                )
+                                                THEN '+33' || "_ferry_nsn"
+                                                ELSE ''
+                                              END
+                                            ),
+                                            1
+                                          )
+                                        ),
+                                        1
+                                      )
+                                      WHEN STARTS_WITH("_ferry_x", '380')
+                                      THEN LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            [
+                                              REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                              REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                            ]
+                                          ],
+                                          LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                            LIST_TRANSFORM(
+                                              [
+                                                CASE
+                                                  WHEN (
+                                                    STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                    AND NOT (
+                                                      LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                    )
+                                                  )
+                                                  AND (
+                                                    NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                    AND (
+                                                      LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                      OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                    )
+                                                  )
+                                                  THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                                  ELSE SUBSTRING("_ferry_x", 4)
+                                                END
+                                              ],
+                                              LAMBDA "_ferry_nsn" : CASE
+                                                WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                                AND CASE
+                                                  WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                                  THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                  ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                END
+                                                AND REGEXP_FULL_MATCH(
+                                                  LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                  '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                                )
+                                                THEN '+380' || "_ferry_nsn"
+                                                ELSE ''
+                                              END
+                                            ),
+                                            1
+                                          )
+                                        ),
+                                        1
+                                      )
+                                    END,
+                                    '?'
                                   )
-                                ]
-                              ],
-                              LAMBDA "_ferry_viable" : LIST_EXTRACT(
-                                LIST_TRANSFORM(
-                                  [
-                                    CASE
-                                      WHEN (
-                                        STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
-                                        AND NOT (
-                                          LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                ),
+                                1
+                              )
+                            END,
+                            ''
+                          )
+                        ],
+                        LAMBDA "_ferry_first" : LIST_EXTRACT(
+                          LIST_TRANSFORM(
+                            [
+                              LIST_TRANSFORM(
+                                CASE
+                                  WHEN "_ferry_first" = '' AND NOT STARTS_WITH("_ferry_d", '+')
+                                  THEN [2, 3, 4]
+                                  ELSE CAST([] AS INT[])
+                                END,
+                                LAMBDA "_ferry_at" : LIST_EXTRACT(
+                                  LIST_TRANSFORM(
+                                    [
+                                      CASE
+                                        WHEN "_ferry_at" = 0
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 2)
+                                        END
+                                        WHEN "_ferry_at" = 1
+                                        THEN CASE
+                                          WHEN STARTS_WITH("_ferry_d", '00')
+                                          AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                          THEN CASE
+                                            WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                            THEN ''
+                                            ELSE SUBSTRING("_ferry_d", 3)
+                                          END
+                                          ELSE CASE
+                                            WHEN STARTS_WITH("_ferry_d", '48')
+                                            THEN CASE
+                                              WHEN (
+                                                NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                                AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                              )
+                                              OR LENGTH("_ferry_d") > 10
+                                              THEN '48' || SUBSTRING("_ferry_d", 3)
+                                              ELSE '48' || "_ferry_d"
+                                            END
+                                            ELSE '48' || "_ferry_d"
+                                          END
+                                        END
+                                        WHEN "_ferry_at" = 2
+                                        THEN CASE
+                                          WHEN STARTS_WITH("_ferry_d", '00')
+                                          AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                          THEN CASE
+                                            WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                            THEN ''
+                                            ELSE SUBSTRING("_ferry_d", 3)
+                                          END
+                                          ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                        END
+                                        WHEN "_ferry_at" = 3
+                                        THEN CASE
+                                          WHEN STARTS_WITH("_ferry_d", '00')
+                                          AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                          THEN CASE
+                                            WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                            THEN ''
+                                            ELSE SUBSTRING("_ferry_d", 3)
+                                          END
+                                          ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                        END
+                                        WHEN "_ferry_at" = 4
+                                        THEN CASE
+                                          WHEN STARTS_WITH("_ferry_d", '00')
+                                          AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                          THEN CASE
+                                            WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                            THEN ''
+                                            ELSE SUBSTRING("_ferry_d", 3)
+                                          END
+                                          ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                        END
+                                        ELSE '?'
+                                      END
+                                    ],
+                                    LAMBDA "_ferry_x" : COALESCE(
+                                      CASE
+                                        WHEN "_ferry_x" = ''
+                                        THEN ''
+                                        WHEN STARTS_WITH("_ferry_x", '48')
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                          AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                          AND REGEXP_FULL_MATCH(
+                                            LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                          )
+                                          THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                          ELSE ''
+                                        END
+                                        WHEN STARTS_WITH("_ferry_x", '49')
+                                        THEN LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              [
+                                                REGEXP_FULL_MATCH(
+                                                  SUBSTRING("_ferry_x", 3),
+                                                  '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                                ),
+                                                REGEXP_FULL_MATCH(
+                                                  SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                                  '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                                )
+                                              ]
+                                            ],
+                                            LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                              LIST_TRANSFORM(
+                                                [
+                                                  CASE
+                                                    WHEN (
+                                                      STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                      AND NOT (
+                                                        LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                      )
+                                                    )
+                                                    AND (
+                                                      NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                      AND (
+                                                        LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                        OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                      )
+                                                    )
+                                                    THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                    ELSE SUBSTRING("_ferry_x", 3)
+                                                  END
+                                                ],
+                                                LAMBDA "_ferry_nsn" : CASE
+                                                  WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                  AND CASE
+                                                    WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                    THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                    ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                  END
+                                                  AND REGEXP_FULL_MATCH(
+                                                    LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                                  )
+                                                  THEN '+49' || "_ferry_nsn"
+                                                  ELSE ''
+                                                END
+                                              ),
+                                              1
+                                            )
+                                          ),
+                                          1
                                         )
-                                      )
-                                      AND (
-                                        NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
-                                        AND (
-                                          LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                          OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                        WHEN STARTS_WITH("_ferry_x", '33')
+                                        THEN LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              [
+                                                REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                                REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                              ]
+                                            ],
+                                            LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                              LIST_TRANSFORM(
+                                                [
+                                                  CASE
+                                                    WHEN (
+                                                      STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                      AND NOT (
+                                                        LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                      )
+                                                    )
+                                                    AND (
+                                                      LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                      OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                                    )
+                                                    THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                    ELSE SUBSTRING("_ferry_x", 3)
+                                                  END
+                                                ],
+                                                LAMBDA "_ferry_nsn" : CASE
+                                                  WHEN LENGTH("_ferry_nsn") IN (9)
+                                                  AND CASE
+                                                    WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                    THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                    ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                  END
+                                                  AND REGEXP_FULL_MATCH(
+                                                    LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                                  )
+                                                  THEN '+33' || "_ferry_nsn"
+                                                  ELSE ''
+                                                END
+                                              ),
+                                              1
+                                            )
+                                          ),
+                                          1
                                         )
-                                      )
-                                      THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
-                                      ELSE SUBSTRING("_ferry_x", 3)
-                                    END
-                                  ],
-                                  LAMBDA "_ferry_nsn" : CASE
-                                    WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                    AND CASE
-                                      WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
-                                      THEN LIST_EXTRACT("_ferry_viable", 1)
-                                      ELSE LIST_EXTRACT("_ferry_viable", 2)
-                                    END
-                                    AND REGEXP_FULL_MATCH(
-                                      LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
-                                      '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                        WHEN STARTS_WITH("_ferry_x", '380')
+                                        THEN LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              [
+                                                REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                                REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                              ]
+                                            ],
+                                            LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                              LIST_TRANSFORM(
+                                                [
+                                                  CASE
+                                                    WHEN (
+                                                      STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                      AND NOT (
+                                                        LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                      )
+                                                    )
+                                                    AND (
+                                                      NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                      AND (
+                                                        LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                        OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                      )
+                                                    )
+                                                    THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                                    ELSE SUBSTRING("_ferry_x", 4)
+                                                  END
+                                                ],
+                                                LAMBDA "_ferry_nsn" : CASE
+                                                  WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                                  AND CASE
+                                                    WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                                    THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                    ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                  END
+                                                  AND REGEXP_FULL_MATCH(
+                                                    LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                                  )
+                                                  THEN '+380' || "_ferry_nsn"
+                                                  ELSE ''
+                                                END
+                                              ),
+                                              1
+                                            )
+                                          ),
+                                          1
+                                        )
+                                      END,
+                                      '?'
                                     )
-                                    THEN '+49' || "_ferry_nsn"
-                                    ELSE ''
+                                  ),
+                                  1
+                                )
+                              )
+                            ],
+                            LAMBDA "_ferry_fa" : CASE
+                              WHEN "_ferry_first" <> ''
+                              THEN "_ferry_first"
+                              WHEN ARRAY_CONTAINS("_ferry_fa", '?')
+                              THEN '?'
+                              ELSE LIST_EXTRACT(
+                                LIST_TRANSFORM(
+                                  [LIST_DISTINCT(LIST_FILTER("_ferry_fa", LAMBDA "_ferry_n" : "_ferry_n" <> ''))],
+                                  LAMBDA "_ferry_numbers" : CASE
+                                    WHEN LENGTH("_ferry_numbers") = 0
+                                    THEN ''
+                                    WHEN LENGTH("_ferry_numbers") = 1
+                                    THEN LIST_EXTRACT("_ferry_numbers", 1)
+                                    ELSE '!' || ARRAY_TO_STRING(
+                                      LIST_FILTER(
+                                        LIST_TRANSFORM(
+                                          RANGE(1, 4),
+                                          LAMBDA "_ferry_i" : CASE
+                                            WHEN "_ferry_fa"["_ferry_i"] <> ''
+                                            THEN ['DE', 'FR', 'UA']["_ferry_i"] || ' ' || "_ferry_fa"["_ferry_i"]
+                                          END
+                                        ),
+                                        LAMBDA "_ferry_c" : NOT "_ferry_c" IS NULL
+                                      ),
+                                      ', '
+                                    )
                                   END
                                 ),
                                 1
                               )
-                            ),
-                            1
-                          )
-                          WHEN STARTS_WITH("_ferry_x", '33')
-                          THEN LIST_EXTRACT(
-                            LIST_TRANSFORM(
-                              [
-                                [
-                                  REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
-                                  REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
-                                ]
-                              ],
-                              LAMBDA "_ferry_viable" : LIST_EXTRACT(
-                                LIST_TRANSFORM(
-                                  [
-                                    CASE
-                                      WHEN (
-                                        STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
-                                        AND NOT (
-                                          LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
-                                        )
-                                      )
-                                      AND (
-                                        LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
-                                        OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
-                                      )
-                                      THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
-                                      ELSE SUBSTRING("_ferry_x", 3)
-                                    END
-                                  ],
-                                  LAMBDA "_ferry_nsn" : CASE
-                                    WHEN LENGTH("_ferry_nsn") IN (9)
-                                    AND CASE
-                                      WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
-                                      THEN LIST_EXTRACT("_ferry_viable", 1)
-                                      ELSE LIST_EXTRACT("_ferry_viable", 2)
-                                    END
-                                    AND REGEXP_FULL_MATCH(
-                                      LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
-                                      '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                                    )
-                                    THEN '+33' || "_ferry_nsn"
-                                    ELSE ''
-                                  END
-                                ),
-                                1
-                              )
-                            ),
-                            1
-                          )
-                          WHEN STARTS_WITH("_ferry_x", '380')
-                          THEN LIST_EXTRACT(
-                            LIST_TRANSFORM(
-                              [
-                                [
-                                  REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
-                                  REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
-                                ]
-                              ],
-                              LAMBDA "_ferry_viable" : LIST_EXTRACT(
-                                LIST_TRANSFORM(
-                                  [
-                                    CASE
-                                      WHEN (
-                                        STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
-                                        AND NOT (
-                                          LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
-                                        )
-                                      )
-                                      AND (
-                                        NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
-                                        AND (
-                                          LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
-                                          OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
-                                        )
-                                      )
-                                      THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
-                                      ELSE SUBSTRING("_ferry_x", 4)
-                                    END
-                                  ],
-                                  LAMBDA "_ferry_nsn" : CASE
-                                    WHEN LENGTH("_ferry_nsn") IN (9, 10)
-                                    AND CASE
-                                      WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
-                                      THEN LIST_EXTRACT("_ferry_viable", 1)
-                                      ELSE LIST_EXTRACT("_ferry_viable", 2)
-                                    END
-                                    AND REGEXP_FULL_MATCH(
-                                      LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
-                                      '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                                    )
-                                    THEN '+380' || "_ferry_nsn"
-                                    ELSE ''
-                                  END
-                                ),
-                                1
-                              )
-                            ),
-                            1
-                          )
-                        END,
-                        '?'
-                      )
-                    ),
-                    1
-                  )
-                END,
-                ''
-              )
+                            END
+                          ),
+                          1
+                        )
+                      ),
+                      1
+                    )
+                  ),
+                  1
+                )
+              ],
+              LAMBDA "_ferry_answer" : CASE
+                WHEN "_ferry_answer" = '?'
+                THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
+                WHEN "_ferry_answer" = ''
+                THEN NULL
+                ELSE "_ferry_answer"
+              END
             ),
             1
           )
         ],
-        LAMBDA "_ferry_answer" : CASE
-          WHEN "_ferry_answer" = '?'
-          THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
-          WHEN "_ferry_answer" = ''
-          THEN NULL
-          ELSE "_ferry_answer"
-        END
+        LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
       1
     ) AS "phone",
@@ -592,256 +895,551 @@ WITH "mapped" AS MATERIALIZED (
                     THEN REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
                   END
                 ],
-                LAMBDA "_ferry_d" : LIST_REDUCE(
-                  CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1, 2, 3, 4] END,
-                  LAMBDA "_ferry_acc", "_ferry_at" : CASE
-                    WHEN "_ferry_acc" <> ''
-                    THEN "_ferry_acc"
-                    ELSE LIST_EXTRACT(
+                LAMBDA "_ferry_d" : LIST_EXTRACT(
+                  LIST_TRANSFORM(
+                    [
+                      LIST_REDUCE(
+                        CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1] END,
+                        LAMBDA "_ferry_acc", "_ferry_at" : CASE
+                          WHEN "_ferry_acc" <> ''
+                          THEN "_ferry_acc"
+                          ELSE LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [
+                                CASE
+                                  WHEN "_ferry_at" = 0
+                                  THEN CASE
+                                    WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                    THEN ''
+                                    ELSE SUBSTRING("_ferry_d", 2)
+                                  END
+                                  WHEN "_ferry_at" = 1
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE
+                                      WHEN STARTS_WITH("_ferry_d", '48')
+                                      THEN CASE
+                                        WHEN (
+                                          NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                          AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                        )
+                                        OR LENGTH("_ferry_d") > 10
+                                        THEN '48' || SUBSTRING("_ferry_d", 3)
+                                        ELSE '48' || "_ferry_d"
+                                      END
+                                      ELSE '48' || "_ferry_d"
+                                    END
+                                  END
+                                  WHEN "_ferry_at" = 2
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                  END
+                                  WHEN "_ferry_at" = 3
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                  END
+                                  WHEN "_ferry_at" = 4
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                  END
+                                  ELSE '?'
+                                END
+                              ],
+                              LAMBDA "_ferry_x" : COALESCE(
+                                CASE
+                                  WHEN "_ferry_x" = ''
+                                  THEN ''
+                                  WHEN STARTS_WITH("_ferry_x", '48')
+                                  THEN CASE
+                                    WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                    AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                    AND REGEXP_FULL_MATCH(
+                                      LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                      '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                    )
+                                    THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                    ELSE ''
+                                  END
+                                  WHEN STARTS_WITH("_ferry_x", '49')
+                                  THEN LIST_EXTRACT(
+                                    LIST_TRANSFORM(
+                                      [
+                                        [
+                                          REGEXP_FULL_MATCH(
+                                            SUBSTRING("_ferry_x", 3),
+                                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                          ),
+                                          REGEXP_FULL_MATCH(
+                                            SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                          )
+                                        ]
+                                      ],
+                                      LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            CASE
+                                              WHEN (
+                                                STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                AND NOT (
+                                                  LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                )
+                                              )
+                                              AND (
+                                                NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                )
+                                              )
+                                              THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                              ELSE SUBSTRING("_ferry_x", 3)
+                                            END
+                                          ],
+                                          LAMBDA "_ferry_nsn" : CASE
+                                            WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                            AND CASE
+                                              WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                              THEN LIST_EXTRACT("_ferry_viable", 1)
+                                              ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                            END
+                                            AND REGEXP_FULL_MATCH(
+                                              LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                              '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                            )
+                                            THEN '+49' || "_ferry_nsn"
+                                            ELSE ''
+                                          END
+                                        ),
+                                        1
+                                      )
+                                    ),
+                                    1
+                                  )
+                                  WHEN STARTS_WITH("_ferry_x", '33')
+                                  THEN LIST_EXTRACT(
+                                    LIST_TRANSFORM(
+                                      [
+                                        [
+                                          REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                          REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                        ]
+                                      ],
+                                      LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            CASE
+                                              WHEN (
+                                                STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                AND NOT (
+                                                  LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                )
+                                              )
+                                              AND (
+                                                LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                              )
+                                              THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                              ELSE SUBSTRING("_ferry_x", 3)
+                                            END
+                                          ],
+                                          LAMBDA "_ferry_nsn" : CASE
+                                            WHEN LENGTH("_ferry_nsn") IN (9)
+                                            AND CASE
+                                              WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                              THEN LIST_EXTRACT("_ferry_viable", 1)
+                                              ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                            END
+                                            AND REGEXP_FULL_MATCH(
+                                              LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                              '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                            )
+                                            THEN '+33' || "_ferry_nsn"
+                                            ELSE ''
+                                          END
+                                        ),
+                                        1
+                                      )
+                                    ),
+                                    1
+                                  )
+                                  WHEN STARTS_WITH("_ferry_x", '380')
+                                  THEN LIST_EXTRACT(
+                                    LIST_TRANSFORM(
+                                      [
+                                        [
+                                          REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                          REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                        ]
+                                      ],
+                                      LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            CASE
+                                              WHEN (
+                                                STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                AND NOT (
+                                                  LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                )
+                                              )
+                                              AND (
+                                                NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                )
+                                              )
+                                              THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                              ELSE SUBSTRING("_ferry_x", 4)
+                                            END
+                                          ],
+                                          LAMBDA "_ferry_nsn" : CASE
+                                            WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                            AND CASE
+                                              WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                              THEN LIST_EXTRACT("_ferry_viable", 1)
+                                              ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                            END
+                                            AND REGEXP_FULL_MATCH(
+                                              LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                              '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                            )
+                                            THEN '+380' || "_ferry_nsn"
+                                            ELSE ''
+                                          END
+                                        ),
+                                        1
+                                      )
+                                    ),
+                                    1
+                                  )
+                                END,
+                                '?'
+                              )
+                            ),
+                            1
+                          )
+                        END,
+                        ''
+                      )
+                    ],
+                    LAMBDA "_ferry_first" : LIST_EXTRACT(
                       LIST_TRANSFORM(
                         [
-                          CASE
-                            WHEN "_ferry_at" = 0
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
-                              THEN ''
-                              ELSE SUBSTRING("_ferry_d", 2)
-                            END
-                            WHEN "_ferry_at" = 1
-                            THEN CASE
-                              WHEN STARTS_WITH("_ferry_d", '00')
-                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                              THEN CASE
-                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                                THEN ''
-                                ELSE SUBSTRING("_ferry_d", 3)
-                              END
-                              ELSE CASE
-                                WHEN STARTS_WITH("_ferry_d", '48')
-                                THEN CASE
-                                  WHEN (
-                                    NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                    AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                  )
-                                  OR LENGTH("_ferry_d") > 10
-                                  THEN '48' || SUBSTRING("_ferry_d", 3)
-                                  ELSE '48' || "_ferry_d"
-                                END
-                                ELSE '48' || "_ferry_d"
-                              END
-                            END
-                            WHEN "_ferry_at" = 2
-                            THEN CASE
-                              WHEN STARTS_WITH("_ferry_d", '00')
-                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                              THEN CASE
-                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                                THEN ''
-                                ELSE SUBSTRING("_ferry_d", 3)
-                              END
-                              ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
-                            END
-                            WHEN "_ferry_at" = 3
-                            THEN CASE
-                              WHEN STARTS_WITH("_ferry_d", '00')
-                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                              THEN CASE
-                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                                THEN ''
-                                ELSE SUBSTRING("_ferry_d", 3)
-                              END
-                              ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
-                            END
-                            WHEN "_ferry_at" = 4
-                            THEN CASE
-                              WHEN STARTS_WITH("_ferry_d", '00')
-                              AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                              THEN CASE
-                                WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                                THEN ''
-                                ELSE SUBSTRING("_ferry_d", 3)
-                              END
-                              ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
-                            END
-                            ELSE '?'
-                          END
-                        ],
-                        LAMBDA "_ferry_x" : COALESCE(
-                          CASE
-                            WHEN "_ferry_x" = ''
-                            THEN ''
-                            WHEN STARTS_WITH("_ferry_x", '48')
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || SUBSTRING("_ferry_x", 3)
-                              ELSE ''
-                            END
-                            WHEN STARTS_WITH("_ferry_x", '49')
-                            THEN LIST_EXTRACT(
+                          LIST_TRANSFORM(
+                            CASE
+                              WHEN "_ferry_first" = '' AND NOT STARTS_WITH("_ferry_d", '+')
+                              THEN [2, 3, 4]
+                              ELSE CAST([] AS INT[])
+                            END,
+                            LAMBDA "_ferry_at" : LIST_EXTRACT(
                               LIST_TRANSFORM(
                                 [
-                                  [
-                                    REGEXP_FULL_MATCH(
-                                      SUBSTRING("_ferry_x", 3),
-                                      '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                                    ),
-                                    REGEXP_FULL_MATCH(
-                                      SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
-                                      '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                  CASE
+                                    WHEN "_ferry_at" = 0
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 2)
+                                    END
+                                    WHEN "_ferry_at" = 1
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE
+                                        WHEN STARTS_WITH("_ferry_d", '48')
+                                        THEN CASE
+                                          WHEN (
+                                            NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                            AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                          )
+                                          OR LENGTH("_ferry_d") > 10
+                                          THEN '48' || SUBSTRING("_ferry_d", 3)
+                                          ELSE '48' || "_ferry_d"
+                                        END
+                                        ELSE '48' || "_ferry_d"
+                                      END
+                                    END
+                                    WHEN "_ferry_at" = 2
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                    END
+                                    WHEN "_ferry_at" = 3
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                    END
+                                    WHEN "_ferry_at" = 4
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                    END
+                                    ELSE '?'
+                                  END
+                                ],
+                                LAMBDA "_ferry_x" : COALESCE(
+                                  CASE
+                                    WHEN "_ferry_x" = ''
+                                    THEN ''
+                                    WHEN STARTS_WITH("_ferry_x", '48')
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                      AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                      AND REGEXP_FULL_MATCH(
+                                        LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                        '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                      )
+                                      THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                      ELSE ''
+                                    END
+                                    WHEN STARTS_WITH("_ferry_x", '49')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(
+                                              SUBSTRING("_ferry_x", 3),
+                                              '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                            ),
+                                            REGEXP_FULL_MATCH(
+                                              SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                              '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                            )
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                  )
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                ELSE SUBSTRING("_ferry_x", 3)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                              )
+                                              THEN '+49' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
                                     )
-                                  ]
-                                ],
-                                LAMBDA "_ferry_viable" : LIST_EXTRACT(
-                                  LIST_TRANSFORM(
-                                    [
-                                      CASE
-                                        WHEN (
-                                          STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
-                                          AND NOT (
-                                            LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
-                                          )
+                                    WHEN STARTS_WITH("_ferry_x", '33')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                            REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                ELSE SUBSTRING("_ferry_x", 3)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (9)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                              )
+                                              THEN '+33' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
                                         )
-                                        AND (
-                                          NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
-                                          AND (
-                                            LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                            OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
-                                          )
+                                      ),
+                                      1
+                                    )
+                                    WHEN STARTS_WITH("_ferry_x", '380')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                            REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                  )
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                                ELSE SUBSTRING("_ferry_x", 4)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                              )
+                                              THEN '+380' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
                                         )
-                                        THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
-                                        ELSE SUBSTRING("_ferry_x", 3)
-                                      END
-                                    ],
-                                    LAMBDA "_ferry_nsn" : CASE
-                                      WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                      AND CASE
-                                        WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
-                                        THEN LIST_EXTRACT("_ferry_viable", 1)
-                                        ELSE LIST_EXTRACT("_ferry_viable", 2)
-                                      END
-                                      AND REGEXP_FULL_MATCH(
-                                        LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
-                                        '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                                      )
-                                      THEN '+49' || "_ferry_nsn"
-                                      ELSE ''
-                                    END
-                                  ),
-                                  1
+                                      ),
+                                      1
+                                    )
+                                  END,
+                                  '?'
                                 )
                               ),
                               1
                             )
-                            WHEN STARTS_WITH("_ferry_x", '33')
-                            THEN LIST_EXTRACT(
-                              LIST_TRANSFORM(
-                                [
-                                  [
-                                    REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
-                                    REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
-                                  ]
-                                ],
-                                LAMBDA "_ferry_viable" : LIST_EXTRACT(
-                                  LIST_TRANSFORM(
-                                    [
-                                      CASE
-                                        WHEN (
-                                          STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
-                                          AND NOT (
-                                            LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
-                                          )
-                                        )
-                                        AND (
-                                          LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
-                                          OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
-                                        )
-                                        THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
-                                        ELSE SUBSTRING("_ferry_x", 3)
+                          )
+                        ],
+                        LAMBDA "_ferry_fa" : CASE
+                          WHEN "_ferry_first" <> ''
+                          THEN "_ferry_first"
+                          WHEN ARRAY_CONTAINS("_ferry_fa", '?')
+                          THEN '?'
+                          ELSE LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [LIST_DISTINCT(LIST_FILTER("_ferry_fa", LAMBDA "_ferry_n" : "_ferry_n" <> ''))],
+                              LAMBDA "_ferry_numbers" : CASE
+                                WHEN LENGTH("_ferry_numbers") = 0
+                                THEN ''
+                                WHEN LENGTH("_ferry_numbers") = 1
+                                THEN LIST_EXTRACT("_ferry_numbers", 1)
+                                ELSE '!' || ARRAY_TO_STRING(
+                                  LIST_FILTER(
+                                    LIST_TRANSFORM(
+                                      RANGE(1, 4),
+                                      LAMBDA "_ferry_i" : CASE
+                                        WHEN "_ferry_fa"["_ferry_i"] <> ''
+                                        THEN ['DE', 'FR', 'UA']["_ferry_i"] || ' ' || "_ferry_fa"["_ferry_i"]
                                       END
-                                    ],
-                                    LAMBDA "_ferry_nsn" : CASE
-                                      WHEN LENGTH("_ferry_nsn") IN (9)
-                                      AND CASE
-                                        WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
-                                        THEN LIST_EXTRACT("_ferry_viable", 1)
-                                        ELSE LIST_EXTRACT("_ferry_viable", 2)
-                                      END
-                                      AND REGEXP_FULL_MATCH(
-                                        LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
-                                        '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                                      )
-                                      THEN '+33' || "_ferry_nsn"
-                                      ELSE ''
-                                    END
+                                    ),
+                                    LAMBDA "_ferry_c" : NOT "_ferry_c" IS NULL
                                   ),
-                                  1
+                                  ', '
                                 )
-                              ),
-                              1
-                            )
-                            WHEN STARTS_WITH("_ferry_x", '380')
-                            THEN LIST_EXTRACT(
-                              LIST_TRANSFORM(
-                                [
-                                  [
-                                    REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
-                                    REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
-                                  ]
-                                ],
-                                LAMBDA "_ferry_viable" : LIST_EXTRACT(
-                                  LIST_TRANSFORM(
-                                    [
-                                      CASE
-                                        WHEN (
-                                          STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
-                                          AND NOT (
-                                            LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
-                                          )
-                                        )
-                                        AND (
-                                          NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
-                                          AND (
-                                            LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
-                                            OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
-                                          )
-                                        )
-                                        THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
-                                        ELSE SUBSTRING("_ferry_x", 4)
-                                      END
-                                    ],
-                                    LAMBDA "_ferry_nsn" : CASE
-                                      WHEN LENGTH("_ferry_nsn") IN (9, 10)
-                                      AND CASE
-                                        WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
-                                        THEN LIST_EXTRACT("_ferry_viable", 1)
-                                        ELSE LIST_EXTRACT("_ferry_viable", 2)
-                                      END
-                                      AND REGEXP_FULL_MATCH(
-                                        LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
-                                        '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                                      )
-                                      THEN '+380' || "_ferry_nsn"
-                                      ELSE ''
-                                    END
-                                  ),
-                                  1
-                                )
-                              ),
-                              1
-                            )
-                          END,
-                          '?'
-                        )
+                              END
+                            ),
+                            1
+                          )
+                        END
                       ),
                       1
                     )
-                  END,
-                  ''
+                  ),
+                  1
                 )
               ),
               1
@@ -849,7 +1447,7 @@ WITH "mapped" AS MATERIALIZED (
           ],
           LAMBDA "_ferry_answer" : CASE
             WHEN "_ferry_answer" = '?'
-            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL,DE,FR,UA')
+            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
             WHEN "_ferry_answer" = ''
             THEN NULL
             ELSE "_ferry_answer"
@@ -859,6 +1457,1159 @@ WITH "mapped" AS MATERIALIZED (
       ) IS NULL
       THEN "s"."phone"
     END AS "_ferry_bad_phone_0",
+    CASE
+      WHEN STARTS_WITH(
+        LIST_EXTRACT(
+          LIST_TRANSFORM(
+            [
+              LIST_EXTRACT(
+                LIST_TRANSFORM(
+                  [
+                    CASE
+                      WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+                      AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
+                      THEN REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                    END
+                  ],
+                  LAMBDA "_ferry_d" : LIST_EXTRACT(
+                    LIST_TRANSFORM(
+                      [
+                        LIST_REDUCE(
+                          CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1] END,
+                          LAMBDA "_ferry_acc", "_ferry_at" : CASE
+                            WHEN "_ferry_acc" <> ''
+                            THEN "_ferry_acc"
+                            ELSE LIST_EXTRACT(
+                              LIST_TRANSFORM(
+                                [
+                                  CASE
+                                    WHEN "_ferry_at" = 0
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 2)
+                                    END
+                                    WHEN "_ferry_at" = 1
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE
+                                        WHEN STARTS_WITH("_ferry_d", '48')
+                                        THEN CASE
+                                          WHEN (
+                                            NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                            AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                          )
+                                          OR LENGTH("_ferry_d") > 10
+                                          THEN '48' || SUBSTRING("_ferry_d", 3)
+                                          ELSE '48' || "_ferry_d"
+                                        END
+                                        ELSE '48' || "_ferry_d"
+                                      END
+                                    END
+                                    WHEN "_ferry_at" = 2
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                    END
+                                    WHEN "_ferry_at" = 3
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                    END
+                                    WHEN "_ferry_at" = 4
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                    END
+                                    ELSE '?'
+                                  END
+                                ],
+                                LAMBDA "_ferry_x" : COALESCE(
+                                  CASE
+                                    WHEN "_ferry_x" = ''
+                                    THEN ''
+                                    WHEN STARTS_WITH("_ferry_x", '48')
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                      AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                      AND REGEXP_FULL_MATCH(
+                                        LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                        '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                      )
+                                      THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                      ELSE ''
+                                    END
+                                    WHEN STARTS_WITH("_ferry_x", '49')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(
+                                              SUBSTRING("_ferry_x", 3),
+                                              '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                            ),
+                                            REGEXP_FULL_MATCH(
+                                              SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                              '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                            )
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                  )
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                ELSE SUBSTRING("_ferry_x", 3)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                              )
+                                              THEN '+49' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
+                                    )
+                                    WHEN STARTS_WITH("_ferry_x", '33')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                            REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                ELSE SUBSTRING("_ferry_x", 3)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (9)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                              )
+                                              THEN '+33' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
+                                    )
+                                    WHEN STARTS_WITH("_ferry_x", '380')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                            REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                  )
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                                ELSE SUBSTRING("_ferry_x", 4)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                              )
+                                              THEN '+380' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
+                                    )
+                                  END,
+                                  '?'
+                                )
+                              ),
+                              1
+                            )
+                          END,
+                          ''
+                        )
+                      ],
+                      LAMBDA "_ferry_first" : LIST_EXTRACT(
+                        LIST_TRANSFORM(
+                          [
+                            LIST_TRANSFORM(
+                              CASE
+                                WHEN "_ferry_first" = '' AND NOT STARTS_WITH("_ferry_d", '+')
+                                THEN [2, 3, 4]
+                                ELSE CAST([] AS INT[])
+                              END,
+                              LAMBDA "_ferry_at" : LIST_EXTRACT(
+                                LIST_TRANSFORM(
+                                  [
+                                    CASE
+                                      WHEN "_ferry_at" = 0
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 2)
+                                      END
+                                      WHEN "_ferry_at" = 1
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE
+                                          WHEN STARTS_WITH("_ferry_d", '48')
+                                          THEN CASE
+                                            WHEN (
+                                              NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                              AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                            )
+                                            OR LENGTH("_ferry_d") > 10
+                                            THEN '48' || SUBSTRING("_ferry_d", 3)
+                                            ELSE '48' || "_ferry_d"
+                                          END
+                                          ELSE '48' || "_ferry_d"
+                                        END
+                                      END
+                                      WHEN "_ferry_at" = 2
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                      END
+                                      WHEN "_ferry_at" = 3
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                      END
+                                      WHEN "_ferry_at" = 4
+                                      THEN CASE
+                                        WHEN STARTS_WITH("_ferry_d", '00')
+                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                        THEN CASE
+                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                          THEN ''
+                                          ELSE SUBSTRING("_ferry_d", 3)
+                                        END
+                                        ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                      END
+                                      ELSE '?'
+                                    END
+                                  ],
+                                  LAMBDA "_ferry_x" : COALESCE(
+                                    CASE
+                                      WHEN "_ferry_x" = ''
+                                      THEN ''
+                                      WHEN STARTS_WITH("_ferry_x", '48')
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                        AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                        AND REGEXP_FULL_MATCH(
+                                          LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                        )
+                                        THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                        ELSE ''
+                                      END
+                                      WHEN STARTS_WITH("_ferry_x", '49')
+                                      THEN LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            [
+                                              REGEXP_FULL_MATCH(
+                                                SUBSTRING("_ferry_x", 3),
+                                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                              ),
+                                              REGEXP_FULL_MATCH(
+                                                SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                              )
+                                            ]
+                                          ],
+                                          LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                            LIST_TRANSFORM(
+                                              [
+                                                CASE
+                                                  WHEN (
+                                                    STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                    AND NOT (
+                                                      LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                    )
+                                                  )
+                                                  AND (
+                                                    NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                    AND (
+                                                      LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                      OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                    )
+                                                  )
+                                                  THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                  ELSE SUBSTRING("_ferry_x", 3)
+                                                END
+                                              ],
+                                              LAMBDA "_ferry_nsn" : CASE
+                                                WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                AND CASE
+                                                  WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                  THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                  ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                END
+                                                AND REGEXP_FULL_MATCH(
+                                                  LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                  '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                                )
+                                                THEN '+49' || "_ferry_nsn"
+                                                ELSE ''
+                                              END
+                                            ),
+                                            1
+                                          )
+                                        ),
+                                        1
+                                      )
+                                      WHEN STARTS_WITH("_ferry_x", '33')
+                                      THEN LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            [
+                                              REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                              REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                            ]
+                                          ],
+                                          LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                            LIST_TRANSFORM(
+                                              [
+                                                CASE
+                                                  WHEN (
+                                                    STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                    AND NOT (
+                                                      LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                    )
+                                                  )
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                                  )
+                                                  THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                  ELSE SUBSTRING("_ferry_x", 3)
+                                                END
+                                              ],
+                                              LAMBDA "_ferry_nsn" : CASE
+                                                WHEN LENGTH("_ferry_nsn") IN (9)
+                                                AND CASE
+                                                  WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                  THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                  ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                END
+                                                AND REGEXP_FULL_MATCH(
+                                                  LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                  '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                                )
+                                                THEN '+33' || "_ferry_nsn"
+                                                ELSE ''
+                                              END
+                                            ),
+                                            1
+                                          )
+                                        ),
+                                        1
+                                      )
+                                      WHEN STARTS_WITH("_ferry_x", '380')
+                                      THEN LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            [
+                                              REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                              REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                            ]
+                                          ],
+                                          LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                            LIST_TRANSFORM(
+                                              [
+                                                CASE
+                                                  WHEN (
+                                                    STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                    AND NOT (
+                                                      LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                    )
+                                                  )
+                                                  AND (
+                                                    NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                    AND (
+                                                      LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                      OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                    )
+                                                  )
+                                                  THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                                  ELSE SUBSTRING("_ferry_x", 4)
+                                                END
+                                              ],
+                                              LAMBDA "_ferry_nsn" : CASE
+                                                WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                                AND CASE
+                                                  WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                                  THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                  ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                                END
+                                                AND REGEXP_FULL_MATCH(
+                                                  LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                  '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                                )
+                                                THEN '+380' || "_ferry_nsn"
+                                                ELSE ''
+                                              END
+                                            ),
+                                            1
+                                          )
+                                        ),
+                                        1
+                                      )
+                                    END,
+                                    '?'
+                                  )
+                                ),
+                                1
+                              )
+                            )
+                          ],
+                          LAMBDA "_ferry_fa" : CASE
+                            WHEN "_ferry_first" <> ''
+                            THEN "_ferry_first"
+                            WHEN ARRAY_CONTAINS("_ferry_fa", '?')
+                            THEN '?'
+                            ELSE LIST_EXTRACT(
+                              LIST_TRANSFORM(
+                                [LIST_DISTINCT(LIST_FILTER("_ferry_fa", LAMBDA "_ferry_n" : "_ferry_n" <> ''))],
+                                LAMBDA "_ferry_numbers" : CASE
+                                  WHEN LENGTH("_ferry_numbers") = 0
+                                  THEN ''
+                                  WHEN LENGTH("_ferry_numbers") = 1
+                                  THEN LIST_EXTRACT("_ferry_numbers", 1)
+                                  ELSE '!' || ARRAY_TO_STRING(
+                                    LIST_FILTER(
+                                      LIST_TRANSFORM(
+                                        RANGE(1, 4),
+                                        LAMBDA "_ferry_i" : CASE
+                                          WHEN "_ferry_fa"["_ferry_i"] <> ''
+                                          THEN ['DE', 'FR', 'UA']["_ferry_i"] || ' ' || "_ferry_fa"["_ferry_i"]
+                                        END
+                                      ),
+                                      LAMBDA "_ferry_c" : NOT "_ferry_c" IS NULL
+                                    ),
+                                    ', '
+                                  )
+                                END
+                              ),
+                              1
+                            )
+                          END
+                        ),
+                        1
+                      )
+                    ),
+                    1
+                  )
+                ),
+                1
+              )
+            ],
+            LAMBDA "_ferry_answer" : CASE
+              WHEN "_ferry_answer" = '?'
+              THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
+              WHEN "_ferry_answer" = ''
+              THEN NULL
+              ELSE "_ferry_answer"
+            END
+          ),
+          1
+        ),
+        '!'
+      )
+      THEN "s"."phone"
+    END AS "_ferry_bad_phone_0_1",
+    SUBSTRING(
+      LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
+            LIST_EXTRACT(
+              LIST_TRANSFORM(
+                [
+                  CASE
+                    WHEN REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
+                    AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
+                    THEN REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                  END
+                ],
+                LAMBDA "_ferry_d" : LIST_EXTRACT(
+                  LIST_TRANSFORM(
+                    [
+                      LIST_REDUCE(
+                        CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1] END,
+                        LAMBDA "_ferry_acc", "_ferry_at" : CASE
+                          WHEN "_ferry_acc" <> ''
+                          THEN "_ferry_acc"
+                          ELSE LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [
+                                CASE
+                                  WHEN "_ferry_at" = 0
+                                  THEN CASE
+                                    WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                    THEN ''
+                                    ELSE SUBSTRING("_ferry_d", 2)
+                                  END
+                                  WHEN "_ferry_at" = 1
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE
+                                      WHEN STARTS_WITH("_ferry_d", '48')
+                                      THEN CASE
+                                        WHEN (
+                                          NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                          AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                        )
+                                        OR LENGTH("_ferry_d") > 10
+                                        THEN '48' || SUBSTRING("_ferry_d", 3)
+                                        ELSE '48' || "_ferry_d"
+                                      END
+                                      ELSE '48' || "_ferry_d"
+                                    END
+                                  END
+                                  WHEN "_ferry_at" = 2
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                  END
+                                  WHEN "_ferry_at" = 3
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                  END
+                                  WHEN "_ferry_at" = 4
+                                  THEN CASE
+                                    WHEN STARTS_WITH("_ferry_d", '00')
+                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 3)
+                                    END
+                                    ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                  END
+                                  ELSE '?'
+                                END
+                              ],
+                              LAMBDA "_ferry_x" : COALESCE(
+                                CASE
+                                  WHEN "_ferry_x" = ''
+                                  THEN ''
+                                  WHEN STARTS_WITH("_ferry_x", '48')
+                                  THEN CASE
+                                    WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                    AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                    AND REGEXP_FULL_MATCH(
+                                      LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                      '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                    )
+                                    THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                    ELSE ''
+                                  END
+                                  WHEN STARTS_WITH("_ferry_x", '49')
+                                  THEN LIST_EXTRACT(
+                                    LIST_TRANSFORM(
+                                      [
+                                        [
+                                          REGEXP_FULL_MATCH(
+                                            SUBSTRING("_ferry_x", 3),
+                                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                          ),
+                                          REGEXP_FULL_MATCH(
+                                            SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                          )
+                                        ]
+                                      ],
+                                      LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            CASE
+                                              WHEN (
+                                                STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                AND NOT (
+                                                  LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                )
+                                              )
+                                              AND (
+                                                NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                )
+                                              )
+                                              THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                              ELSE SUBSTRING("_ferry_x", 3)
+                                            END
+                                          ],
+                                          LAMBDA "_ferry_nsn" : CASE
+                                            WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                            AND CASE
+                                              WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                              THEN LIST_EXTRACT("_ferry_viable", 1)
+                                              ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                            END
+                                            AND REGEXP_FULL_MATCH(
+                                              LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                              '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                            )
+                                            THEN '+49' || "_ferry_nsn"
+                                            ELSE ''
+                                          END
+                                        ),
+                                        1
+                                      )
+                                    ),
+                                    1
+                                  )
+                                  WHEN STARTS_WITH("_ferry_x", '33')
+                                  THEN LIST_EXTRACT(
+                                    LIST_TRANSFORM(
+                                      [
+                                        [
+                                          REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                          REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                        ]
+                                      ],
+                                      LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            CASE
+                                              WHEN (
+                                                STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                AND NOT (
+                                                  LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                )
+                                              )
+                                              AND (
+                                                LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                              )
+                                              THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                              ELSE SUBSTRING("_ferry_x", 3)
+                                            END
+                                          ],
+                                          LAMBDA "_ferry_nsn" : CASE
+                                            WHEN LENGTH("_ferry_nsn") IN (9)
+                                            AND CASE
+                                              WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                              THEN LIST_EXTRACT("_ferry_viable", 1)
+                                              ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                            END
+                                            AND REGEXP_FULL_MATCH(
+                                              LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                              '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                            )
+                                            THEN '+33' || "_ferry_nsn"
+                                            ELSE ''
+                                          END
+                                        ),
+                                        1
+                                      )
+                                    ),
+                                    1
+                                  )
+                                  WHEN STARTS_WITH("_ferry_x", '380')
+                                  THEN LIST_EXTRACT(
+                                    LIST_TRANSFORM(
+                                      [
+                                        [
+                                          REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                          REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                        ]
+                                      ],
+                                      LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                        LIST_TRANSFORM(
+                                          [
+                                            CASE
+                                              WHEN (
+                                                STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                AND NOT (
+                                                  LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                )
+                                              )
+                                              AND (
+                                                NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                )
+                                              )
+                                              THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                              ELSE SUBSTRING("_ferry_x", 4)
+                                            END
+                                          ],
+                                          LAMBDA "_ferry_nsn" : CASE
+                                            WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                            AND CASE
+                                              WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                              THEN LIST_EXTRACT("_ferry_viable", 1)
+                                              ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                            END
+                                            AND REGEXP_FULL_MATCH(
+                                              LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                              '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                            )
+                                            THEN '+380' || "_ferry_nsn"
+                                            ELSE ''
+                                          END
+                                        ),
+                                        1
+                                      )
+                                    ),
+                                    1
+                                  )
+                                END,
+                                '?'
+                              )
+                            ),
+                            1
+                          )
+                        END,
+                        ''
+                      )
+                    ],
+                    LAMBDA "_ferry_first" : LIST_EXTRACT(
+                      LIST_TRANSFORM(
+                        [
+                          LIST_TRANSFORM(
+                            CASE
+                              WHEN "_ferry_first" = '' AND NOT STARTS_WITH("_ferry_d", '+')
+                              THEN [2, 3, 4]
+                              ELSE CAST([] AS INT[])
+                            END,
+                            LAMBDA "_ferry_at" : LIST_EXTRACT(
+                              LIST_TRANSFORM(
+                                [
+                                  CASE
+                                    WHEN "_ferry_at" = 0
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
+                                      THEN ''
+                                      ELSE SUBSTRING("_ferry_d", 2)
+                                    END
+                                    WHEN "_ferry_at" = 1
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE
+                                        WHEN STARTS_WITH("_ferry_d", '48')
+                                        THEN CASE
+                                          WHEN (
+                                            NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                            AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                          )
+                                          OR LENGTH("_ferry_d") > 10
+                                          THEN '48' || SUBSTRING("_ferry_d", 3)
+                                          ELSE '48' || "_ferry_d"
+                                        END
+                                        ELSE '48' || "_ferry_d"
+                                      END
+                                    END
+                                    WHEN "_ferry_at" = 2
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '49') THEN '?' ELSE '49' || "_ferry_d" END
+                                    END
+                                    WHEN "_ferry_at" = 3
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '33') THEN '?' ELSE '33' || "_ferry_d" END
+                                    END
+                                    WHEN "_ferry_at" = 4
+                                    THEN CASE
+                                      WHEN STARTS_WITH("_ferry_d", '00')
+                                      AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
+                                      THEN CASE
+                                        WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
+                                        THEN ''
+                                        ELSE SUBSTRING("_ferry_d", 3)
+                                      END
+                                      ELSE CASE WHEN STARTS_WITH("_ferry_d", '380') THEN '?' ELSE '380' || "_ferry_d" END
+                                    END
+                                    ELSE '?'
+                                  END
+                                ],
+                                LAMBDA "_ferry_x" : COALESCE(
+                                  CASE
+                                    WHEN "_ferry_x" = ''
+                                    THEN ''
+                                    WHEN STARTS_WITH("_ferry_x", '48')
+                                    THEN CASE
+                                      WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
+                                      AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
+                                      AND REGEXP_FULL_MATCH(
+                                        LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
+                                        '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                                      )
+                                      THEN '+48' || SUBSTRING("_ferry_x", 3)
+                                      ELSE ''
+                                    END
+                                    WHEN STARTS_WITH("_ferry_x", '49')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(
+                                              SUBSTRING("_ferry_x", 3),
+                                              '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                            ),
+                                            REGEXP_FULL_MATCH(
+                                              SUBSTRING(SUBSTRING("_ferry_x", 3), 2),
+                                              '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+                                            )
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (2, 3)
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 15
+                                                  )
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                ELSE SUBSTRING("_ferry_x", 3)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
+                                              )
+                                              THEN '+49' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
+                                    )
+                                    WHEN STARTS_WITH("_ferry_x", '33')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '[1-9]\d{8}'),
+                                            REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2), '[1-9]\d{8}')
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 3), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) IN (9)
+                                                  OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 3), 2)) > 9
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 3), 2)
+                                                ELSE SUBSTRING("_ferry_x", 3)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (9)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 3)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
+                                              )
+                                              THEN '+33' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
+                                    )
+                                    WHEN STARTS_WITH("_ferry_x", '380')
+                                    THEN LIST_EXTRACT(
+                                      LIST_TRANSFORM(
+                                        [
+                                          [
+                                            REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 4), '[89]\d{9}|[3-9]\d{8}'),
+                                            REGEXP_FULL_MATCH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2), '[89]\d{9}|[3-9]\d{8}')
+                                          ]
+                                        ],
+                                        LAMBDA "_ferry_viable" : LIST_EXTRACT(
+                                          LIST_TRANSFORM(
+                                            [
+                                              CASE
+                                                WHEN (
+                                                  STARTS_WITH(SUBSTRING("_ferry_x", 4), '0')
+                                                  AND NOT (
+                                                    LIST_EXTRACT("_ferry_viable", 1) AND NOT LIST_EXTRACT("_ferry_viable", 2)
+                                                  )
+                                                )
+                                                AND (
+                                                  NOT LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (5, 6, 7)
+                                                  AND (
+                                                    LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) IN (9, 10)
+                                                    OR LENGTH(SUBSTRING(SUBSTRING("_ferry_x", 4), 2)) > 10
+                                                  )
+                                                )
+                                                THEN SUBSTRING(SUBSTRING("_ferry_x", 4), 2)
+                                                ELSE SUBSTRING("_ferry_x", 4)
+                                              END
+                                            ],
+                                            LAMBDA "_ferry_nsn" : CASE
+                                              WHEN LENGTH("_ferry_nsn") IN (9, 10)
+                                              AND CASE
+                                                WHEN "_ferry_nsn" = SUBSTRING("_ferry_x", 4)
+                                                THEN LIST_EXTRACT("_ferry_viable", 1)
+                                                ELSE LIST_EXTRACT("_ferry_viable", 2)
+                                              END
+                                              AND REGEXP_FULL_MATCH(
+                                                LPAD(CAST(LENGTH("_ferry_nsn") AS TEXT), 2, '0') || ':' || "_ferry_nsn",
+                                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
+                                              )
+                                              THEN '+380' || "_ferry_nsn"
+                                              ELSE ''
+                                            END
+                                          ),
+                                          1
+                                        )
+                                      ),
+                                      1
+                                    )
+                                  END,
+                                  '?'
+                                )
+                              ),
+                              1
+                            )
+                          )
+                        ],
+                        LAMBDA "_ferry_fa" : CASE
+                          WHEN "_ferry_first" <> ''
+                          THEN "_ferry_first"
+                          WHEN ARRAY_CONTAINS("_ferry_fa", '?')
+                          THEN '?'
+                          ELSE LIST_EXTRACT(
+                            LIST_TRANSFORM(
+                              [LIST_DISTINCT(LIST_FILTER("_ferry_fa", LAMBDA "_ferry_n" : "_ferry_n" <> ''))],
+                              LAMBDA "_ferry_numbers" : CASE
+                                WHEN LENGTH("_ferry_numbers") = 0
+                                THEN ''
+                                WHEN LENGTH("_ferry_numbers") = 1
+                                THEN LIST_EXTRACT("_ferry_numbers", 1)
+                                ELSE '!' || ARRAY_TO_STRING(
+                                  LIST_FILTER(
+                                    LIST_TRANSFORM(
+                                      RANGE(1, 4),
+                                      LAMBDA "_ferry_i" : CASE
+                                        WHEN "_ferry_fa"["_ferry_i"] <> ''
+                                        THEN ['DE', 'FR', 'UA']["_ferry_i"] || ' ' || "_ferry_fa"["_ferry_i"]
+                                      END
+                                    ),
+                                    LAMBDA "_ferry_c" : NOT "_ferry_c" IS NULL
+                                  ),
+                                  ', '
+                                )
+                              END
+                            ),
+                            1
+                          )
+                        END
+                      ),
+                      1
+                    )
+                  ),
+                  1
+                )
+              ),
+              1
+            )
+          ],
+          LAMBDA "_ferry_answer" : CASE
+            WHEN "_ferry_answer" = '?'
+            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
+            WHEN "_ferry_answer" = ''
+            THEN NULL
+            ELSE "_ferry_answer"
+          END
+        ),
+        1
+      ),
+      2
+    ) AS "_ferry_bad_phone_0_1_detail",
     CASE
       WHEN NOT NULLIF(TRIM("s"."created_at"), '') IS NULL
       AND NOT (
@@ -934,6 +2685,7 @@ WITH "mapped" AS MATERIALIZED (
       OR NOT "m"."_ferry_bad_email_0" IS NULL
       OR NOT "m"."_ferry_bad_all_emails_0" IS NULL
       OR NOT "m"."_ferry_bad_phone_0" IS NULL
+      OR NOT "m"."_ferry_bad_phone_0_1" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
       OR (
         NOT "m"."created_on" IS NULL
@@ -969,6 +2721,10 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_phone_0" IS NULL
             THEN {'rule': 'invalid_phone', 'field': 'phone', 'column': 'phone', 'value': "m"."_ferry_bad_phone_0", 'detail': CAST(NULL AS TEXT)}
+          END,
+          CASE
+            WHEN NOT "m"."_ferry_bad_phone_0_1" IS NULL
+            THEN {'rule': 'ambiguous_phone', 'field': 'phone', 'column': 'phone', 'value': "m"."_ferry_bad_phone_0_1", 'detail': "m"."_ferry_bad_phone_0_1_detail"}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL

@@ -11,12 +11,14 @@ from sqlglot import exp
 @dataclass(frozen=True, slots=True)
 class Failure:
     """One more way a step can reject a row: where ``invalid`` holds, with ``rule``. The reason
-    shows ``given`` (None: the step's input) and names ``column`` (None: the field's columns)."""
+    shows ``given`` (None: the step's input), names ``column`` (None: the field's columns) and
+    says ``detail`` (None: nothing more; ``phone``'s candidate numbers)."""
 
     invalid: exp.Expression
     rule: str
     given: exp.Expression | None = None
     column: str | None = None
+    detail: exp.Expression | None = None
 
 
 @dataclass(frozen=True, slots=True)

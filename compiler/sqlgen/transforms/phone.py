@@ -3,13 +3,17 @@
 In:  the field's text expression and the arguments ``region``, ``fallback`` and ``region_from``
      (a ``RowInput``: ``sqlgen.entity`` resolves it to an expression over the staged row).
 Out: ``Applied``: the E.164 text; ``invalid_phone`` where no region in the list gives a valid
-     number; ``unknown_phone_region`` where the row's region is not one phonenumbers knows.
+     number; ``unknown_phone_region`` where the row's region is not one phonenumbers knows;
+     ``ambiguous_phone`` (the candidates in the reason's detail) where fallbacks disagree.
 
-The regions are tried in order: the row's (trimmed, upper-cased; empty means none), then
-``region``, then each fallback. For each, the number is read as phonenumbers' ``parse`` reads it
-with that default region and must pass ``is_valid_number``; the first that does wins. The
-library route is ``compiler.functions.phone_e164`` (a function ``ferry run`` registers; about
-20 µs a value). The SQL settles first what it can decide exactly, following ``parse`` step by
+In each region the number is read as phonenumbers' ``parse`` reads it with that default region
+and must pass ``is_valid_number``. The row's region (trimmed, upper-cased; empty means none) and
+then ``region`` are the user's word: the first that gives a number wins. Otherwise every
+fallback is read: one number (from one or several of them) converts, different numbers reject
+(``ambiguous_phone``: their order is a guess, not the data's word). The library route is
+``compiler.functions.phone_e164`` (a function ``ferry run`` registers; about 20 µs a value),
+answering the number, NULL, or ``AMBIGUOUS_PHONE`` and the candidates, which become the
+reject's detail and never a value. The SQL settles first what it can decide exactly, following ``parse`` step by
 step with the metadata of the regions the spec names, and leaves the rest to the function:
 
 1. only plain text (digits, spaces, ``()./-`` and a leading '+', at most 250 characters) is
@@ -26,11 +30,12 @@ step with the metadata of the regions the spec names, and leaves the rest to the
    (fixed line, mobile, toll free...) pattern and lengths.
 
 Each stage gives the digits, '' (phonenumbers fails or finds the number invalid) or '?' (the
-SQL cannot tell: another calling code, a prefix given as a pattern). Over the region list the
-first answer that is not '' decides: a number settles the row, '?' leaves it to the function,
-and '' everywhere is a reject without calling it. The regions are folded with ``list_reduce``
-so a region is read only when those before it failed; lambdas (DuckDB has no LET) keep each
-intermediate value computed once. tests/fidelity/test_phone.py checks that the SQL alone never
+SQL cannot tell: another calling code, a prefix given as a pattern). Over the row's region and
+``region`` the first answer that is not '' decides: a number settles the row, '?' leaves it to
+the function (folded with ``list_reduce``, so ``region`` is read only when the row's failed).
+When both give '' (and the digits have no '+', which reads alike everywhere) the fallbacks are
+all read: any '?' leaves the row to the function; else their distinct numbers settle it (none:
+a reject without calling it). Lambdas (DuckDB has no LET) keep each intermediate value computed once. tests/fidelity/test_phone.py checks that the SQL alone never
 gives a value phonenumbers would not, and that the whole equals it, for every region.
 """
 
@@ -43,6 +48,7 @@ from typing import Any, Callable, Mapping
 
 from sqlglot import exp
 
+from compiler.functions import AMBIGUOUS_PHONE
 from compiler.sqlgen.transforms.base import Applied, Failure, RowInput, fn, lit
 
 #: What a plain phone looks like; anything else is left to phonenumbers.
@@ -271,45 +277,87 @@ def _settled(regions: tuple[_Region, ...]) -> tuple[_Region, ...]:
     return tuple(r for r in regions if r.own)
 
 
+def _answer(d: exp.Expression, regions: tuple[_Region, ...], at: exp.Expression) -> exp.Expression:
+    """The answer of the region at position ``at`` (0: the '+' form, the same for every region;
+    NULL: a row region the SQL does not know) for ``d``: E.164, '' or '?'."""
+    dialled = exp.Case().when(exp.EQ(this=at.copy(), expression=_num(0)),
+                              _international(exp.Substring(this=d.copy(), start=_num(2))))
+    for i, r in enumerate(regions, start=1):
+        dialled = dialled.when(exp.EQ(this=at.copy(), expression=_num(i)), _dialled(r, d))
+    return _let(dialled.else_(lit("?")), "x", lambda x: exp.func("coalesce", _e164(_settled(regions), x), lit("?")))
+
+
 def _first_decided(d: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
                    row_region: exp.Expression | None) -> exp.Expression:
-    """For ``d``, the digits of a plain value with its '+' (NULL: not plain), the first region's
-    answer that is not '': the E.164 text, or '?' when the SQL cannot tell; '' when every region
-    fails. A ``list_reduce`` over the regions' positions, so a region is read only when those
-    before it failed: position 0 is the '+' form (the same for every region), then the row's
-    region when it is one of ``names`` (NULL otherwise: '?'), then ``names``."""
+    """For ``d``, the digits of a plain value with its '+' (NULL: not plain), the answer of the
+    regions the user named for it: the first that is not '' of the row's region (when it is one
+    of ``names``; '?' otherwise) and ``region``, or, with '+', of the '+' form alone. A
+    ``list_reduce`` over the regions' positions, so a region is read only when those before it
+    failed."""
     plus = fn("starts_with", d.copy(), lit("+"))
-    positions = [_num(i + 1) for i in range(len(regions))]
+    positions = [_num(1)]
     if row_region is not None:
         positions.insert(0, fn("list_position", exp.Array(expressions=[lit(r) for r in names]),
                                exp.func("coalesce", row_region.copy(), lit(names[0]))))
     order = exp.Case().when(plus, exp.Array(expressions=[_num(0)])).else_(exp.Array(expressions=positions))
     acc, at = _var("acc"), _var("at")
-    dialled = exp.Case().when(exp.EQ(this=at.copy(), expression=_num(0)),
-                              _international(exp.Substring(this=d.copy(), start=_num(2))))
-    for i, r in enumerate(regions, start=1):
-        dialled = dialled.when(exp.EQ(this=at.copy(), expression=_num(i)), _dialled(r, d))
-    answer = _let(dialled.else_(lit("?")), "x", lambda x: exp.func("coalesce", _e164(_settled(regions), x), lit("?")))
-    step = exp.Case().when(exp.NEQ(this=acc.copy(), expression=lit("")), acc.copy()).else_(answer)
+    step = exp.Case().when(exp.NEQ(this=acc.copy(), expression=lit("")), acc.copy()).else_(_answer(d, regions, at))
     return fn("list_reduce", order, exp.Lambda(this=step, expressions=[acc.copy(), at.copy()]), lit(""))
+
+
+def _fallen_back(d: exp.Expression, first: exp.Expression, regions: tuple[_Region, ...],
+                 names: tuple[str, ...]) -> exp.Expression:
+    """``first`` (the named regions' answer) unless it is '' for digits without '+'; then the
+    fallbacks' (``names[1:]``), each read: '?' when one cannot tell; their one number (several
+    regions giving the same count once); '' when none gives one; for different numbers
+    ``AMBIGUOUS_PHONE`` and the candidates, as ``functions.phone_e164`` writes them."""
+    count = len(names) - 1
+    if not count:
+        return first
+    # Not a CASE around the lambdas: the list of positions is empty when no fallback is read.
+    read = exp.and_(exp.EQ(this=first.copy(), expression=lit("")), exp.not_(fn("starts_with", d.copy(), lit("+"))))
+    positions = exp.Case().when(read, exp.Array(expressions=[_num(i) for i in range(2, count + 2)])).else_(
+        exp.cast(exp.Array(expressions=[]), exp.DataType.build("INT[]", dialect="duckdb")))
+    answers = fn("list_transform", positions, _lambda("at", lambda at: _answer(d, regions, at)))
+
+    def decide(fa: exp.Expression) -> exp.Expression:
+        def one(numbers: exp.Expression) -> exp.Expression:
+            size = fn("len", numbers.copy())
+            candidates = fn("list_transform", fn("range", _num(1), _num(count + 1)), _lambda("i", lambda i: exp.Case().when(
+                exp.NEQ(this=exp.Bracket(this=fa.copy(), expressions=[i.copy()]), expression=lit("")),
+                exp.DPipe(this=exp.DPipe(this=exp.Bracket(this=exp.Array(expressions=[lit(n) for n in names[1:]]),
+                                                         expressions=[i.copy()]), expression=lit(" "), safe=True),
+                          expression=exp.Bracket(this=fa.copy(), expressions=[i.copy()]), safe=True))))
+            listed = fn("array_to_string", fn("list_filter", candidates, _lambda(
+                "c", lambda c: exp.not_(exp.Is(this=c.copy(), expression=exp.null())))), lit(", "))
+            return (exp.Case().when(exp.EQ(this=size, expression=_num(0)), lit(""))
+                    .when(exp.EQ(this=size.copy(), expression=_num(1)), fn("list_extract", numbers.copy(), _num(1)))
+                    .else_(exp.DPipe(this=lit(AMBIGUOUS_PHONE), expression=listed, safe=True)))
+        distinct = fn("list_distinct", fn("list_filter", fa.copy(), _lambda(
+            "n", lambda n: exp.NEQ(this=n.copy(), expression=lit("")))))
+        return (exp.Case().when(exp.NEQ(this=first.copy(), expression=lit("")), first.copy())
+                .when(fn("list_contains", fa.copy(), lit("?")), lit("?")).else_(_let(distinct, "numbers", one)))
+    return _let(answers, "fa", decide)
 
 
 def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
             row_region: exp.Expression | None, known: exp.Expression | None) -> exp.Expression:
-    """E.164 of the trimmed value ``raw``, or NULL: the SQL's answer, else the function's. Nothing
-    when the row's region is not ``known``."""
+    """The trimmed value ``raw``'s answer: its E.164, NULL (invalid) or ``AMBIGUOUS_PHONE`` and
+    the candidates; the SQL's, else the function's. Nothing when the row's region is not ``known``."""
     # No CASE around the lambdas below (DuckDB runs them several times slower under one): a value
     # that is not plain, or whose row region is unknown, has no digits, so the SQL cannot tell.
     plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)),
                      *([known.copy()] if known is not None else []))
     digits = exp.Case().when(plain, fn("regexp_replace", raw.copy(), lit("[^0-9+]"), lit(""), lit("g")))
-    listed = lit(",".join(names))
+    fallback = lit(",".join(names[1:]))
     if row_region is None or known is None:
-        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), listed])
+        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), lit(names[0]), fallback])
     else:
         slow = exp.Anonymous(this="ferry_phone_e164", expressions=[
-            exp.Case().when(known.copy(), raw.copy()), fn("concat_ws", lit(","), row_region.copy(), listed)])
-    answer = _let(digits, "d", lambda d: _first_decided(d, regions, names, row_region))
+            exp.Case().when(known.copy(), raw.copy()), fn("concat_ws", lit(","), row_region.copy(), lit(names[0])),
+            fallback])
+    answer = _let(digits, "d", lambda d: _let(_first_decided(d, regions, names, row_region), "first",
+                                              lambda first: _fallen_back(d, first, regions, names)))
     # Bound, not NULLIF'd: DuckDB rewrites NULLIF(a, b) as a CASE that holds ``a`` twice.
     return _let(answer, "answer", lambda a: exp.Case().when(exp.EQ(this=a.copy(), expression=lit("?")), slow)
                 .when(exp.EQ(this=a.copy(), expression=lit("")), exp.null()).else_(a.copy()))
@@ -317,22 +365,30 @@ def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str,
 
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     """``phone: {region: PL, fallback: [DE, FR], region_from: {column: country}}``: E.164
-    ('+48601234567') of the first region in the list (the row's, ``region``, the fallbacks)
-    where phonenumbers finds the number valid; valid nowhere rejects the row (``invalid_phone``),
-    and so does a row region phonenumbers does not know (``unknown_phone_region``)."""
+    ('+48601234567') of the first of the row's region and ``region`` where phonenumbers finds the
+    number valid, else of the one number the fallbacks give. Valid nowhere rejects the row
+    (``invalid_phone``), as do different numbers from the fallbacks (``ambiguous_phone``, the
+    candidates in the reason's detail) and a row region phonenumbers does not know
+    (``unknown_phone_region``)."""
     names = tuple(dict.fromkeys((args["region"], *args.get("fallback", ()))))
     regions = tuple(_region(r) for r in names)
     raw = exp.Nullif(this=exp.Trim(this=value), expression=lit(""))
     has_value = exp.not_(exp.Is(this=raw.copy(), expression=exp.null()))
     row: RowInput | None = args.get("region_from")
-    if row is None:
-        parsed = _parsed(raw, regions, names, None, None)
-        return Applied(parsed, exp.and_(has_value, exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_phone")
-    row_region = exp.Nullif(this=exp.Upper(this=exp.Trim(this=row.value.copy())), expression=lit(""))
-    known = exp.paren(exp.or_(exp.Is(this=row_region.copy(), expression=exp.null()),
-                              fn("list_contains", _known_regions(), row_region.copy())))
-    parsed = _parsed(raw, regions, names, row_region, known)
-    return Applied(
-        parsed, exp.and_(has_value, known.copy(), exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_phone",
-        also=(Failure(exp.and_(has_value.copy(), exp.not_(known.copy())), "unknown_phone_region",
-                      given=row.value.copy(), column=row.column),))
+    row_region = known = None
+    also: tuple[Failure, ...] = ()
+    if row is not None:
+        row_region = exp.Nullif(this=exp.Upper(this=exp.Trim(this=row.value.copy())), expression=lit(""))
+        known = exp.paren(exp.or_(exp.Is(this=row_region.copy(), expression=exp.null()),
+                                  fn("list_contains", _known_regions(), row_region.copy())))
+        also = (Failure(exp.and_(has_value.copy(), exp.not_(known.copy())), "unknown_phone_region",
+                        given=row.value.copy(), column=row.column),)
+    answer = _parsed(raw, regions, names, row_region, known)
+    # The marker never reaches the value: only an answer with '+' is a number.
+    number = _let(answer, "phone", lambda a: exp.Case().when(fn("starts_with", a.copy(), lit("+")), a.copy()))
+    invalid = exp.and_(has_value, *([known.copy()] if known is not None else []),
+                       exp.Is(this=answer.copy(), expression=exp.null()))
+    if len(names) > 1:
+        also += (Failure(fn("starts_with", answer.copy(), lit(AMBIGUOUS_PHONE)), "ambiguous_phone",
+                         detail=exp.Substring(this=answer.copy(), start=_num(len(AMBIGUOUS_PHONE) + 1))),)
+    return Applied(number, invalid, "invalid_phone", also=also)
