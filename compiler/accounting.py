@@ -5,7 +5,8 @@ Out: per entity, how many source rows were read, loaded, merged, archived and re
 many values ``on_error: null`` emptied; per source, the rows read; the dedup statistics and the
 unresolved references by cause. ``account`` refuses (F601) tables that do not add up, so a run
 that lost or doubled a row rolls back instead of committing. Bookkeeping tables are shared by
-every spec loading into the target: only this spec's rows (column ``spec``) are counted.
+every spec loading into the target: only this spec's rows (column ``spec``, ``_ferry_spec`` in an
+entity's archive) are counted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import duckdb
 from sqlglot import exp
 
 from compiler.errors import Diagnostic, FerryError, Span
+from compiler.sqlgen.ledgers import OWNER
 
 
 def _fail(message: str, span: Span) -> FerryError:
@@ -50,6 +52,11 @@ def count(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression | No
 def of_spec(manifest: dict[str, Any]) -> exp.Expression:
     """A bookkeeping row written by the run of the manifest's spec."""
     return exp.EQ(this=exp.column("spec", quoted=True), expression=exp.Literal.string(manifest["spec"]["name"]))
+
+
+def of_owner(manifest: dict[str, Any]) -> exp.Expression:
+    """An archive or duplicates row written by the run of the manifest's spec (``sqlgen.ledgers.OWNER``)."""
+    return exp.EQ(this=exp.column(OWNER, quoted=True), expression=exp.Literal.string(manifest["spec"]["name"]))
 
 
 def by_cause(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression) -> dict[str, int]:
@@ -99,7 +106,7 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
         of_entity = exp.and_(exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)), mine.copy())
         archive = e.get("archive")
         persisted = (
-            (count(con, archive["table"]) if archive else 0) == c.archived
+            (count(con, archive["table"], of_owner(manifest)) if archive else 0) == c.archived
             # The table may hold other records too: each loaded row's record must be there, once.
             and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
                 exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(exp.and_(

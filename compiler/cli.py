@@ -40,6 +40,9 @@ OutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Let sources and archives be outside the project (the spec's git repository, else its "
                             "folder; never /proc, /dev, /sys): "
                             "by default any other file is refused (F321), so a spec cannot read, say, a secret.")]
+ShrinkOpt = Annotated[bool, typer.Option(
+    "--allow-shrink", help="Go on although a source has lost more of its rows since the last run than its "
+                           "shrink_limit allows (F610): the export really is smaller.")]
 
 
 def _print_diagnostics(exc: FerryError) -> None:
@@ -128,9 +131,7 @@ def run(
     sample: Annotated[Optional[int], typer.Option(
         min=1, help="A pilot run: at most N rows per source, picked deterministically (by the hash of the old id), "
                     "with the rows they refer to.")] = None,
-    allow_shrink: Annotated[bool, typer.Option(
-        "--allow-shrink", help="Run although a source has lost more of its rows since the last run than its "
-                               "shrink_limit allows (F610): the export really is smaller.")] = False,
+    allow_shrink: ShrinkOpt = False,
     allow_outside: OutsideOpt = False,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
@@ -322,13 +323,15 @@ def plan(
                                      "(schema: compiler/schema/plan-v1.json).")] = "text",
     sample: Annotated[int, typer.Option(help="Changed records shown per entity and action (insert, update, delete).")] = 5,
     allow_outside: OutsideOpt = False,
+    allow_shrink: ShrinkOpt = False,
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
     Runs generated/NAME/ on a scratch copy of the target, then compares each entity table with the target:
     records to insert (+), update (~, with old -> new for each changed field), leave unchanged (=) and
     delete (-, records an earlier run inserted that this run no longer produces), plus the rows that
-    would be rejected or archived. The target and its run manifest are only read.
+    would be rejected or archived. The target and its run manifest are only read. What stops the run
+    stops the plan (a source that shrank past its shrink_limit: F610; `--allow-shrink` previews the confirmed run).
 
     Exit codes follow `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
     In CI: `ferry plan SPEC --format markdown > plan.md` and post plan.md as a pull-request comment
@@ -344,7 +347,7 @@ def plan(
         with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("starting", total=None)
             result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total))
+                task, description=f"plan: {what}", completed=done, total=total), allow_shrink)
     except FerryError as exc:
         _fail(exc)
     if fmt == "json":

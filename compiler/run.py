@@ -30,7 +30,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, history, sources
+from compiler import __version__, history, ownership, sources
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -245,7 +245,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                     if sample is not None and entry.get("reads") in stages and entry["reads"] not in sampled:
                         sample_source(con, spec, stages[entry["reads"]], sample, sampled)  # its staging view
                 except duckdb.Error as exc:
-                    raise _sql_error(entry, exc, inputs) from None
+                    raise ownership.stop(spec, str(exc)) or _sql_error(entry, exc, inputs) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest, sampled=sample is not None)
@@ -354,10 +354,9 @@ def check_shrink(spec: Spec, previous: dict[str, int] | None, read: dict[str, in
             raise _fail("F610", f"source '{source.name}' has {now} rows, {before} at the last run "
                         f"(-{100 * (before - now) / before:.0f}%, more than its shrink_limit of "
                         f"{source.shrink_limit:.0%}): nothing was changed", source.path_span,
-                        "if the export really is smaller, run again with --allow-shrink; "
-                        "an export that lost rows would delete their records")
-
-
+                        "if the export really is smaller, run again with --allow-shrink (`ferry plan "
+                        "--allow-shrink` shows what it would change); an export that lost rows would delete "
+                        "their records")
 
 
 def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], base: Path) -> list[tuple[Path, Path]]:
@@ -372,11 +371,11 @@ def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], ba
         tmp_file = final.with_name(f".{final.name}.tmp")
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            relation = con.table(archive["table"])
+            relation = con.table(archive["rows"])  # this run's archived rows (the table holds every spec's)
             if final.suffix == ".parquet":
                 relation.write_parquet(str(tmp_file))
             else:  # for people: a value that would run as a formula in a spreadsheet is escaped
-                query = cells.escaped(exp.select(exp.Star()).from_(exp.to_table(archive["table"], quoted=True)),
+                query = cells.escaped(exp.select(exp.Star()).from_(exp.to_table(archive["rows"], quoted=True)),
                                       relation.columns)
                 con.sql(query.sql(dialect="duckdb")).write_csv(str(tmp_file), header=True)
         except (OSError, duckdb.Error) as exc:

@@ -104,6 +104,11 @@ def archive_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_archive", INTERNAL_SCHEMA)
 
 
+def archived_table(entity: Entity | str) -> exp.Table:
+    """This run's archived rows of the entity (temporary), in the spec's own columns: the archive file."""
+    return table(f"_ferry_archived_{getattr(entity, 'name', entity)}")
+
+
 def rejects_table() -> exp.Table:
     return table("rejects", INTERNAL_SCHEMA)
 
