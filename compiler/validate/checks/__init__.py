@@ -77,6 +77,8 @@ CODES: dict[str, Check] = {
     "F310": sources.check_readable,
     "F311": sources.check_readable,
     "F312": sources.check_readable,
+    "F319": sources.check_readable,
+    "F324": sources.check_readable,
     "F313": sources.check_field_columns,
     "F314": sources.check_field_columns,
     "F315": sources.check_field_columns,
