@@ -19,7 +19,7 @@ def mixed(*chunks: bytes) -> bool:
 def test_one_kind_of_break_is_not_mixed_and_two_are():
     assert not mixed(b"a\nb\n") and not mixed(b"a\r\nb\r\n") and not mixed(b"a\rb\r") and not mixed(b"")
     assert mixed(b"a\r\nb\n") and mixed(b"a\nb\r") and mixed(b"a\rb\r\n")
-    assert not mixed(b"a\r", b"\nb\r\n")  # a \r\n split between two chunks is one break
+    assert not mixed(b"a\r", b"\nb\r\n") and not mixed(b"a\r", b"\nb\r", b"\nc\r\n")  # \r|\n split: one break
     assert mixed(b"a\r", b"b\n")
     assert not single_byte_breaks("utf-16") and single_byte_breaks("cp1250")
 
