@@ -144,7 +144,7 @@ def _sql_error(spec: Spec, entry: dict[str, Any], exc: duckdb.Error,
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     source = entry.get("reads")
     if source is not None and isinstance(exc, (duckdb.InvalidInputException, duckdb.IOException)):
-        located = sources.read_error(spec.source(source), ready[source], used_columns(spec, source), exc)
+        located = sources.read_error(spec.source(source), ready[source], used_columns(spec, source))
         if located is not None:  # read as CSV: the first row DuckDB cannot read, at its line in the file
             return FerryError(located)
         line = _LINE.search(text)

@@ -131,15 +131,15 @@ def check_rows(source: Source, base: Path, columns: tuple[str, ...]) -> Diagnost
             con.close()
 
 
-def read_error(source: Source, prepared: PreparedInput, columns: tuple[str, ...],
-               exc: duckdb.Error) -> Diagnostic | None:
-    """A run's DuckDB error reading a source as CSV, located at its line in the file; None for other formats."""
+def read_error(source: Source, prepared: PreparedInput, columns: tuple[str, ...]) -> Diagnostic | None:
+    """After a run's DuckDB error in a step reading a source as CSV: the first row of the file DuckDB
+    cannot read, at its line in the file; None when the file reads (or is not read as CSV)."""
     if READS_AS[source.format] != "csv":
         return None
     con = duckdb.connect()
     try:
         bind(con, source, prepared)
-        return csvrows.locate(con, source, prepared.original, prepared.readable, _reads_in(source), columns, exc)
+        return csvrows.locate(con, source, prepared.original, prepared.readable, _reads_in(source), columns)
     finally:
         con.close()
 

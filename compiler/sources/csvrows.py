@@ -93,25 +93,33 @@ def check(con: duckdb.DuckDBPyConnection, source: Source, original: Path, readab
     try:
         con.execute(rows_query(source, columns)).fetchall()
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        return locate(con, source, original, readable, encoding, columns, exc)
+        return locate(con, source, original, readable, encoding, columns) or _unlocated(source, original, exc)
     return None
 
 
 def locate(con: duckdb.DuckDBPyConnection, source: Source, original: Path, readable: Path, encoding: str,
-           columns: tuple[str, ...], exc: duckdb.Error) -> Diagnostic:
-    """The error DuckDB stopped with, as the first reject of a second read, at its line in ``original``."""
+           columns: tuple[str, ...]) -> Diagnostic | None:
+    """The first row DuckDB cannot read, from a second read keeping its rejects, at its line in
+    ``original``; None when the file reads (a run's error was not the file's)."""
     try:
         con.execute(rows_query(source, columns, keep_rejects=True)).fetchall()
-        first = con.execute("SELECT error_type, line_byte_position, csv_line, error_message FROM reject_errors "
-                            "ORDER BY line_byte_position, column_idx LIMIT 1").fetchone()
-    except duckdb.Error:
-        first = None
+    except duckdb.Error as exc:  # not a row DuckDB can set aside (its parser gave up on the file)
+        return _unlocated(source, original, exc)
+    first = con.execute("SELECT error_type, line_byte_position, csv_line, error_message FROM reject_errors "
+                        "ORDER BY line_byte_position, column_idx LIMIT 1").fetchone()
     if first is None:
-        return Diagnostic("F306", f"cannot read {original} as CSV: {first_line(exc)}", source.path_span,
-                          "check `options` (delimiter, quote, escape, encoding) against the file")
+        return None
     kind, offset, text, message = first
     line = lines.line_at(readable, encoding, offset)
     return _diagnostic(source, f"{original}:{line}", kind, text or "", message or "", line)
+
+
+def _unlocated(source: Source, original: Path, exc: duckdb.Error) -> Diagnostic:
+    text = first_line(exc)
+    hint = ("the file mixes line breaks (\\r\\n, \\n, \\r) in an encoding ferry reads in place (UTF-16): "
+            "re-export it with one kind" if "invalid state" in text
+            else "check `options` (delimiter, quote, escape, encoding) against the file")
+    return Diagnostic("F306", f"cannot read {original} as CSV: {text}", source.path_span, hint)
 
 
 def _diagnostic(source: Source, where: str, kind: str, text: str, message: str, line: int) -> Diagnostic:
