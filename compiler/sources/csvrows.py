@@ -13,7 +13,8 @@ padded, cut or skipped:
 - F317 a row with fewer fields than the header, F318 with more;
 - F319 a quoted value never closed, or text after its closing quote;
 - F323 a row longer than DuckDB reads at once (``stage.MAX_LINE_BYTES``);
-- F324 no header row: a file of 0 bytes, or a blank first line.
+- F324 no header row: a file of 0 bytes, or a blank first line;
+- F325 (before any of it) a quote or escape that is also the delimiter, which DuckDB refuses.
 
 When DuckDB stops, the file is read once more keeping its rejects (``store_rejects``),
 the first in the file is taken, and its byte offset becomes the line in the file
@@ -46,6 +47,12 @@ def header_columns(source: Source, path: Path, text: str, options: CsvOptions, s
     """The columns the first record of ``text`` (the head of the file) names: cells trimmed of spaces,
     an empty one named as DuckDB would (``column<i>``), repeats renamed as DuckDB would
     (``compiler.headers``). Without a header row, ``column0``, ``column1``... as many as it has fields."""
+    for key in ("quote", "escape"):
+        if getattr(options, key) == options.delimiter:
+            raise FerryError(Diagnostic("F325", f"source '{source.name}': its {key} is its delimiter "
+                                                f"({options.delimiter!r}), and DuckDB reads no such file",
+                                        source.option_span(key if key in dict(source.option_spans) else "delimiter"),
+                                        f"set `options.{key}` or `options.delimiter` to the file's"))
     cells = _first_record(source, path, text.removeprefix(_MARK), options, size)
     if not options.header:
         named = tuple(f"column{i}" for i in range(len(cells)))
@@ -94,6 +101,8 @@ def check(con: duckdb.DuckDBPyConnection, source: Source, original: Path, readab
         con.execute(rows_query(source, columns)).fetchall()
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         return locate(con, source, original, readable, encoding, columns) or _unlocated(source, original, exc)
+    except duckdb.Error as exc:  # options DuckDB refuses, a file that went away
+        return _unlocated(source, original, exc)
     return None
 
 

@@ -79,6 +79,7 @@ CODES: dict[str, Check] = {
     "F312": sources.check_readable,
     "F319": sources.check_readable,
     "F324": sources.check_readable,
+    "F325": sources.check_readable,
     "F313": sources.check_field_columns,
     "F314": sources.check_field_columns,
     "F315": sources.check_field_columns,
