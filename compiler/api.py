@@ -25,7 +25,7 @@ from compiler.load import load
 from compiler.model import Spec
 from compiler.order import build_order
 from compiler.render import render
-from compiler.sqlgen import compile_spec
+from compiler.sqlgen import compile_spec, used_columns
 from compiler.validate import Header
 from compiler.write import WriteResult, stale_files, write_files
 
@@ -77,12 +77,18 @@ def read_headers(spec: Spec) -> dict[str, Header]:
     return headers
 
 
-def validate_spec(path: Path, options: Options = Options()) -> Spec:
+def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool = True) -> Spec:
     """Schema, then where the spec's files are (nothing outside the project is read unless allowed),
-    then the semantic checks against the files' headers."""
+    then the semantic checks against the files' headers, then (``read_rows``) every row of its CSV
+    sources, read as a run reads them. compile reads no rows; run and plan read them anyway, and a
+    malformed row stops them with the same error (``sources.csvrows``)."""
     spec = validation.to_spec(load(path))
     raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
-    return validation.check(spec, read_headers(spec))
+    validation.check(spec, read_headers(spec))
+    if read_rows:
+        base = Path(spec.path).parent
+        raise_if_any(d for s in spec.sources if (d := sources.check_rows(s, base, used_columns(spec, s.name))))
+    return spec
 
 
 def project_relative(path: Path, out: Path) -> str:
@@ -92,7 +98,7 @@ def project_relative(path: Path, out: Path) -> str:
 
 
 def compile_files(path: Path, options: Options) -> Compiled:
-    spec = validate_spec(path, options)
+    spec = validate_spec(path, options, read_rows=False)
     bundle = compile_spec(spec, build_order(spec))
     files = render(bundle, project_relative(path, options.out))
     return Compiled(spec, options.out / spec.name, files)
@@ -136,8 +142,8 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
              sample: int | None = None, allow_shrink: bool = False) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
-    reads stops the run before anything changes), as `ferry validate` would."""
-    spec = validate_spec(path, options)
+    reads stops the run before anything changes), as `ferry validate` would; its rows are read by the run."""
+    spec = validate_spec(path, options, read_rows=False)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
                               allow_shrink=allow_shrink)
 
@@ -190,7 +196,7 @@ def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_modul
     the result with the target, which is only read. The spec is validated against the files first, as by run;
     a source that shrank past its shrink_limit stops the plan (F610) as it would stop the run, unless
     ``allow_shrink`` (then the plan shows what `ferry run --allow-shrink` would do)."""
-    spec = validate_spec(path, options)
+    spec = validate_spec(path, options, read_rows=False)
     return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress,
                                   allow_shrink)
 

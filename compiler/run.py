@@ -34,7 +34,7 @@ from compiler import __version__, history, ownership, sources
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
-from compiler.sqlgen import cells
+from compiler.sqlgen import cells, used_columns
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _WHERE = "check the path (`target.path` or --target): a file in a folder ferry can write"
@@ -138,15 +138,17 @@ def _pause_if_asked(step: str) -> None:
 _LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")
 
 
-def _sql_error(entry: dict[str, Any], exc: duckdb.Error, inputs: dict[str, InputRecord]) -> FerryError:
-    file = entry["name"]
-    text = str(exc)
+def _sql_error(spec: Spec, entry: dict[str, Any], exc: duckdb.Error,
+               ready: dict[str, sources.PreparedInput]) -> FerryError:
+    file, text = entry["name"], str(exc)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     source = entry.get("reads")
     if source is not None and isinstance(exc, (duckdb.InvalidInputException, duckdb.IOException)):
-        record = inputs[source]
+        located = sources.read_error(spec.source(source), ready[source], used_columns(spec, source))
+        if located is not None:  # read as CSV: the first row DuckDB cannot read, at its line in the file
+            return FerryError(located)
         line = _LINE.search(text)
-        where = Span(record.path, int(line.group(1)) if line else 0, 1 if line else 0)
+        where = Span(str(ready[source].original), int(line.group(1)) if line else 0, 1 if line else 0)
         code, hint = sources.read_error_hint(text) or (
             "F603", "check the source's options (delimiter, quote, encoding) and the file's lines")
         return _fail(code, f"cannot read source '{source}': {first}", where, hint)
@@ -205,11 +207,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     _check_target(target)
     with _workdir(target) as tmp:
         inputs: dict[str, InputRecord] = {}
-        readable: dict[str, Path] = {}
+        ready: dict[str, sources.PreparedInput] = {}
         for i, entry in enumerate(manifest["sources"]):
             report(f"hashing {entry['path']}", i, len(manifest["sources"]))
-            prepared = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
-            readable[entry["variable"]] = prepared.readable
+            prepared = ready[entry["name"]] = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
             inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
                                                 prepared.bytes, entry["encoding"], prepared.transcoded,
                                                 prepared.marks_removed, prepared.notes)
@@ -231,9 +232,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         staged_files: list[tuple[Path, Path]] = []
         try:
             con.execute("BEGIN TRANSACTION")
-            for variable, path in sorted(readable.items()):
-                name = exp.to_identifier(variable, quoted=True).sql(dialect="duckdb")
-                con.execute(f"SET VARIABLE {name} = ?", [str(path)])
+            for name in sorted(ready):
+                sources.bind(con, spec.source(name), ready[name])
             sampled: dict[str, str] = {}
             stages = {e["name"]: e for e in manifest["sources"]}
             for i, entry in enumerate(manifest["files"]):
@@ -245,7 +245,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                     if sample is not None and entry.get("reads") in stages and entry["reads"] not in sampled:
                         sample_source(con, spec, stages[entry["reads"]], sample, sampled)  # its staging view
                 except duckdb.Error as exc:
-                    raise ownership.stop(spec, str(exc)) or _sql_error(entry, exc, inputs) from None
+                    raise ownership.stop(spec, str(exc)) or _sql_error(spec, entry, exc, ready) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest, sampled=sample is not None)

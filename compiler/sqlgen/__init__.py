@@ -23,7 +23,7 @@ from compiler.sqlgen import fold, ledgers, names
 from compiler.sqlgen.load import compile_link, compile_load, compile_tables
 from compiler.sqlgen.stage import compile_stage
 
-__all__ = ["Bundle", "SqlFile", "compile_spec"]
+__all__ = ["Bundle", "SqlFile", "compile_spec", "used_columns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
     return (*statements, *compile_tables(spec))
 
 
-def _used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
+def used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
     """The source's id column first, then every other column the spec reads, sorted."""
     source = spec.source(source_name)
     used = {c for e in spec.entities if e.source == source_name for f in e.fields for c in f.columns}
@@ -72,7 +72,7 @@ def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expressio
             source = spec.source(name)
             readers = sum(1 for e in spec.entities if e.source == name)
             return (f"stage_{name}", f"read source '{name}' ({source.path})",
-                    compile_stage(source, _used_columns(spec, name), readers))
+                    compile_stage(source, used_columns(spec, name), readers))
         case LoadStep(entity=name):
             return (name, f"map, check, merge and load entity '{name}'", compile_load(spec, spec.entity(name)))
         case LinkStep(entity=name, references=refs):

@@ -56,6 +56,11 @@ def source_variable(source: Source) -> str:
     return f"ferry_source_{source.name}"
 
 
+def columns_variable(source: Source) -> str:
+    """DuckDB variable the runner sets to the columns of a source read as CSV (``{name: 'VARCHAR'}``)."""
+    return f"ferry_columns_{source.name}"
+
+
 def stage_table(source: Source | str) -> exp.Table:
     return table(f"_ferry_stage_{getattr(source, 'name', source)}")
 
