@@ -1,7 +1,7 @@
 """Do the references and ferry produce the same records? The bench's check before any ratio.
 
     python bench/compare.py same REFERENCE.duckdb FERRY.duckdb
-    python bench/compare.py pandas PANDAS.duckdb FERRY.duckdb
+    python bench/compare.py pandas PANDAS.duckdb FERRY.duckdb DATA_DIR
 
 In:  a reference's DuckDB file (tables keyed by the source's id column) and a ferry target
      (tables keyed by UUID, mapped back to source ids through ``_ferry.<entity>_crosswalk``).
@@ -14,7 +14,8 @@ smallest hash of id and seed, so it is the same in every run).
 
 ``pandas`` (the pandas script against ferry's full run): for each rule both implement (phones,
 e-mails, dates, NIP, status), the source ids whose value the rule refused must be the same; so
-the counts of valid phones and e-mails agree exactly. Then the columns both compute the same way
+the counts of valid phones and e-mails (the non-blank values in the files, less those refused)
+agree exactly. Then the columns both compute the same way
 are compared on a seeded sample of the ids both loaded. The loaded counts are reported, not
 checked: ferry also merges on fuzzy name rules, transitively, with other survivors, and rejects
 unresolved references, which the pandas script does not.
@@ -22,6 +23,7 @@ unresolved references, which the pandas script does not.
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -115,7 +117,36 @@ def _ferry_findings() -> str:
             "UNION ALL SELECT entity, source_key, rule FROM ferry._ferry.emptied_values")
 
 
-def pandas_script(reference: Path, ferry: Path) -> dict:
+#: (entity, field) -> (file, delimiter, id column, column, the rules that refuse it) for the valid counts.
+_VALUES = {
+    ("contact", "phone"): ("contacts.csv", ",", "contact_id", "phone", ("invalid_phone", "ambiguous_phone")),
+    ("contact", "email"): ("contacts.csv", ",", "contact_id", "email", ("invalid_email",)),
+    ("company", "phone"): ("companies.csv", ";", "firma_id", "telefon", ("invalid_phone", "ambiguous_phone")),
+}
+
+
+def _present(data: Path, name: str, delimiter: str, id_column: str, column: str) -> int:
+    """The rows of a source file with an id and a non-blank ``column`` (csv module: cp1250 included)."""
+    encoding = "cp1250" if name == "companies.csv" else "utf-8-sig"
+    with open(data / name, encoding=encoding, newline="") as fh:
+        return sum(1 for row in csv.DictReader(fh, delimiter=delimiter)
+                   if row[id_column] and row[column] and row[column].strip())
+
+
+def _valid_counts(con: duckdb.DuckDBPyConnection, data: Path) -> dict[str, dict]:
+    """Per (entity, field): the rows with an id and a non-blank value in the file, and how many of
+    them each side found valid (those not refused)."""
+    out = {}
+    for (entity, field), (name, delimiter, id_column, column, rules) in _VALUES.items():
+        present = _present(data, name, delimiter, id_column, column)
+        refused = {side: con.execute(f"SELECT count(DISTINCT key) FROM {table} WHERE entity = ? AND rule IN "
+                                     f"({', '.join('?' * len(rules))})", [entity, *rules]).fetchone()[0]
+                   for side, table in (("pandas", "pf"), ("ferry", "ff"))}
+        out[f"{entity}.{field}"] = {"present": present, **{side: present - n for side, n in refused.items()}}
+    return out
+
+
+def pandas_script(reference: Path, ferry: Path, data: Path) -> dict:
     """The pandas script's findings and records against ferry's full run (see the module docstring)."""
     report: dict = {"ok": True, "rules": {}, "tables": {}}
     with _connect(reference, ferry) as con:
@@ -139,6 +170,7 @@ def pandas_script(reference: Path, ferry: Path) -> dict:
                 entry["ok"] = not only["only_pandas"] and not only["only_ferry"]
                 report["rules"][f"{entity}.{rule}"] = entry
                 report["ok"] &= entry["ok"]
+        report["valid"] = _valid_counts(con, data)
         for entity, (id_column, columns) in PANDAS_TABLES.items():
             con.execute(f"CREATE TEMP TABLE r_{entity} AS {_ref_rows(entity, id_column)}")
             con.execute(f"CREATE TEMP TABLE f_{entity} AS {_ferry_rows(entity)}")
@@ -153,8 +185,8 @@ def pandas_script(reference: Path, ferry: Path) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    kind, reference, ferry = argv
-    report = (same_cleaning if kind == "same" else pandas_script)(Path(reference), Path(ferry))
+    kind, *paths = argv
+    report = (same_cleaning if kind == "same" else pandas_script)(*map(Path, paths))
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if report["ok"] else 1
 

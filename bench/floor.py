@@ -1,12 +1,14 @@
 """The floor: the bench export loaded into tables of a fresh DuckDB file the plainest way.
 
-    python bench/floor.py TARGET.duckdb DATA_DIR
+    python bench/floor.py TARGET.duckdb DATA_DIR [--no-deals]
 
 ``read_csv`` for the contacts; the cp1250 companies file transcoded to UTF-8 in a
 streaming Python step first (DuckDB cannot decode cp1250 itself, so any tool
 pays this); ``read_json`` for the NDJSON activities; the XML deals flattened to
 CSV with pyexpat callbacks (the fastest standard-library route), then
 ``read_csv``. The small xlsx sheet is left out. Scratch files go beside TARGET.
+With ``--no-deals``, the three files of the hand-written script only (the floor of
+the same-cleaning figure).
 
 ``transcode_cp1250`` is shared with the hand-written DuckDB reference, and
 ``deals_to_csv`` is the plain pyexpat loop the XML figure is compared with.
@@ -72,11 +74,12 @@ def deals_to_csv(xml: Path, target: Path) -> int:
     return count
 
 
-def load_floor(target: Path, data: Path) -> None:
-    """The four files into tables companies, contacts, activities, deals of a new DuckDB file."""
+def load_floor(target: Path, data: Path, with_deals: bool = True) -> None:
+    """The files into tables companies, contacts, activities (and deals) of a new DuckDB file."""
     companies = transcode_cp1250(data / "companies.csv", target.with_name(target.name + ".companies.csv"))
     deals = target.with_name(target.name + ".deals.csv")
-    deals_to_csv(data / "deals.xml", deals)
+    if with_deals:
+        deals_to_csv(data / "deals.xml", deals)
     with duckdb.connect(str(target)) as con:
         con.execute("CREATE TABLE companies AS SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true)",
                     [str(companies)])
@@ -84,8 +87,9 @@ def load_floor(target: Path, data: Path) -> None:
                     [str(data / "contacts.csv")])
         con.execute("CREATE TABLE activities AS SELECT * FROM read_json(?, format='newline_delimited')",
                     [str(data / "activities.ndjson")])
-        con.execute("CREATE TABLE deals AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(deals)])
+        if with_deals:
+            con.execute("CREATE TABLE deals AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(deals)])
 
 
 if __name__ == "__main__":
-    load_floor(Path(sys.argv[1]), Path(sys.argv[2]))
+    load_floor(Path(sys.argv[1]), Path(sys.argv[2]), with_deals="--no-deals" not in sys.argv[3:])
