@@ -70,7 +70,8 @@ def _ratios(rounds: dict[str, list[Measured]], table, field: str) -> dict[str, d
 
 
 def result(contacts: int, rounds: dict[str, list[Measured]], checks: dict, manifest: dict, scores: dict,
-           pg: dict, xml: dict[str, list[dict]], startup: dict[str, list[Measured]]) -> dict[str, Any]:
+           pg: dict, xml: dict[str, list[dict]], startup: dict[str, list[Measured]],
+           pandas_phases: dict[str, float]) -> dict[str, Any]:
     figures = {key: {"seconds": _stats([m.seconds for m in ms]), "peak_gib": _stats([m.peak_gib for m in ms])}
                for key, ms in rounds.items()}
     med = {key: f["seconds"]["median"] for key, f in figures.items()}
@@ -83,6 +84,7 @@ def result(contacts: int, rounds: dict[str, list[Measured]], checks: dict, manif
         "figures": figures,
         "ratios": _ratios(rounds, TIME_RATIOS, "seconds"),
         "peak_ratios": _ratios(rounds, PEAK_RATIOS, "peak_gib"),
+        "pandas_phases": pandas_phases,
         "peak_goal": {"gib": PEAK_GOAL_GIB, "at_contacts": 5_000_000,
                       "ferry_max_gib": round(max(figures[k]["peak_gib"]["max"] for k in ("same", "full")
                                                  if k in figures), 2)},
@@ -141,6 +143,8 @@ def text(r: dict[str, Any]) -> str:
         s, p = f["seconds"], f["peak_gib"]
         lines.append(f"  {LABELS.get(key, key):<44}{s['median']:>8.2f} [{s['min']:6.2f}-{s['max']:6.2f}]"
                      f"{p['median']:>8.2f} [{p['min']:5.2f}-{p['max']:5.2f}]  {s['n']}")
+    if r["pandas_phases"]:
+        lines.append("  pandas script's last run: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["pandas_phases"].items()))
     lines += ["", "  ratios of medians [lowest-highest ratio within a round]"]
     for name, entry in {**r["ratios"], **r["peak_ratios"]}.items():
         lines.append(f"  {name:<46}{entry['ratio']:>7.2f} [{entry['low']:.2f}-{entry['high']:.2f}]  {_goal(entry)}")

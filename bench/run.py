@@ -27,7 +27,7 @@ XML records/s (``bench/xmlrate.py``), and ``ferry validate`` against a bare ``im
 Absolute times on a shared 2-core machine are noise; the ratios of one run's alternating
 rounds are the result (medians, with min and max). At the default 1M contacts the whole run
 takes about 15 minutes. ``--contacts 5000000`` (for peak RSS at 5M) first generates the
-export (about 20 minutes, 2.5 GB under bench/.data/); ``--repeat 1 --pandas-repeat 0
+export (a few minutes, 2.6 GB under bench/.data/); ``--repeat 1 --pandas-repeat 0
 --no-postgres`` keeps the rest short.
 """
 
@@ -44,6 +44,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import duckdb
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -142,6 +144,14 @@ def check_records(work: Path, data: Path, ran: set[str]) -> dict:
     return checks
 
 
+def pandas_phases(pandas_target: Path) -> dict[str, float]:
+    """Where the pandas script's last run spent its time (its ``timings`` table), or {} if it did not run."""
+    if not pandas_target.exists():
+        return {}
+    with duckdb.connect(str(pandas_target), read_only=True) as con:
+        return {phase: round(seconds, 2) for phase, seconds in con.execute("SELECT * FROM timings").fetchall()}
+
+
 def xml_rounds(spec: Path, xml: Path, work: Path, repeat: int) -> dict[str, list[dict]]:
     """ferry's XML conversion and the pyexpat loop, alternating (``bench/xmlrate.py``)."""
     rounds: dict[str, list[dict]] = {"ferry": [], "pyexpat": []}
@@ -190,6 +200,7 @@ def main() -> int:
                            stdout=subprocess.DEVNULL)
         rounds = run_rounds(figures(specs, folder / "data", work, out), work, args.repeat, args.pandas_repeat)
         checks = check_records(work, folder / "data", set(rounds))
+        phases = pandas_phases(work / "pandas.duckdb")
         manifest = json.loads((work / "full.run.json").read_text("utf-8"))
         scores = quality.pair_quality(work / "full.duckdb", folder / "data" / "truth")
         pg = {"skipped": "--no-postgres"} if args.no_postgres else \
@@ -199,7 +210,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    result = report.result(contacts, rounds, checks, manifest, scores, pg, xml, startup)
+    result = report.result(contacts, rounds, checks, manifest, scores, pg, xml, startup, phases)
     print()
     print(report.text(result))
     results = HERE / "results"
