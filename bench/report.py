@@ -4,9 +4,9 @@ In:  the measured rounds of ``bench/run.py`` (wall time and peak RSS per figure 
      record checks, the full run's manifest, dedup quality, PostgreSQL, XML and start-up rounds.
 Out: ``result(...)``, the dict written to bench/results/latest.json; ``text(result)``, the table.
 
-A ratio is the ratio of the two figures' medians; ``low``/``high`` are the smallest and largest
-ratio within one round (both figures measured side by side), which shows how much the machine's
-noise moves it.
+A ratio is the ratio of the two figures' medians over the rounds both ran in; ``low``/``high``
+are the smallest and largest ratio within one round (both figures measured side by side), which
+shows how much the machine's noise moves it.
 """
 
 from __future__ import annotations
@@ -53,10 +53,14 @@ def _stats(values: list[float], digits: int = 3) -> dict[str, float]:
 
 
 def _ratio(a: list[float], b: list[float], comparison: str | None, goal: float | None) -> dict[str, Any]:
+    """Over the rounds both figures ran in (pandas runs in the first rounds only), so the machine's
+    load was the same for both."""
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
     per_round = [x / y for x, y in zip(a, b)]
     value = statistics.median(a) / statistics.median(b)
     met = None if comparison is None else (value <= goal if comparison == "<=" else value >= goal)
-    return {"ratio": round(value, 2), "low": round(min(per_round), 2), "high": round(max(per_round), 2),
+    return {"ratio": round(value, 2), "low": round(min(per_round), 2), "high": round(max(per_round), 2), "rounds": n,
             "goal": None if goal is None else f"{comparison} {goal:g}", "met": met}
 
 
@@ -145,9 +149,10 @@ def text(r: dict[str, Any]) -> str:
                      f"{p['median']:>8.2f} [{p['min']:5.2f}-{p['max']:5.2f}]  {s['n']}")
     if r["pandas_phases"]:
         lines.append("  pandas script's last run: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["pandas_phases"].items()))
-    lines += ["", "  ratios of medians [lowest-highest ratio within a round]"]
+    lines += ["", "  ratios of medians over the rounds both ran [lowest-highest ratio within a round] (rounds)"]
     for name, entry in {**r["ratios"], **r["peak_ratios"]}.items():
-        lines.append(f"  {name:<46}{entry['ratio']:>7.2f} [{entry['low']:.2f}-{entry['high']:.2f}]  {_goal(entry)}")
+        lines.append(f"  {name:<46}{entry['ratio']:>7.2f} [{entry['low']:.2f}-{entry['high']:.2f}] ({entry['rounds']})"
+                     f"  {_goal(entry)}")
     peak = r["peak_goal"]
     lines.append(f"  {'peak RSS of ferry (same/full), largest':<46}{peak['ferry_max_gib']:>7.2f} GiB  "
                  f"(goal <= {peak['gib']:g} GiB at {peak['at_contacts']:,} contacts)")
