@@ -1,13 +1,17 @@
 """One measured child process: wall time and peak resident memory.
 
 In:  a command (argv list), the folder to run it in, an optional environment.
-Out: ``Measured(seconds, peak_gib)``.
+Out: ``Measured(seconds, peak_gib, cpu_seconds)``.
 
 The peak is the child's ``ru_maxrss`` as ``os.wait4`` reports it. On Linux that
 is the larger of the child's own peak and the peaks of the processes it started
 and waited for (the kernel folds a reaped child's peak into its parent's), so a
 worker pool counts as its largest member, not as the sum of the members that
 were alive at once. The figure is in KiB on Linux; it is reported in GiB.
+
+``cpu_seconds`` (user + system, the same process tree) is reported beside the wall time: on a
+shared machine a single-threaded script waits for a core far more than it computes, and the CPU
+time shows how much of a wall-time ratio is work and how much is waiting.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ _KIB_PER_GIB = 1024 * 1024
 class Measured:
     seconds: float
     peak_gib: float
+    cpu_seconds: float
 
 
 def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measured:
@@ -38,4 +43,4 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Mea
     child.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
     if child.returncode:
         raise subprocess.CalledProcessError(child.returncode, cmd)
-    return Measured(seconds, usage.ru_maxrss / _KIB_PER_GIB)
+    return Measured(seconds, usage.ru_maxrss / _KIB_PER_GIB, usage.ru_utime + usage.ru_stime)

@@ -76,7 +76,8 @@ def _ratios(rounds: dict[str, list[Measured]], table, field: str) -> dict[str, d
 def result(contacts: int, rounds: dict[str, list[Measured]], checks: dict, manifest: dict, scores: dict,
            pg: dict, xml: dict[str, list[dict]], startup: dict[str, list[Measured]],
            pandas_phases: dict[str, float]) -> dict[str, Any]:
-    figures = {key: {"seconds": _stats([m.seconds for m in ms]), "peak_gib": _stats([m.peak_gib for m in ms])}
+    figures = {key: {"seconds": _stats([m.seconds for m in ms]), "peak_gib": _stats([m.peak_gib for m in ms]),
+                     "cpu_seconds": _stats([m.cpu_seconds for m in ms])}
                for key, ms in rounds.items()}
     med = {key: f["seconds"]["median"] for key, f in figures.items()}
     rates = {kind: _stats([r["records"] / r["seconds"] for r in rs], 0) for kind, rs in xml.items()}
@@ -87,6 +88,7 @@ def result(contacts: int, rounds: dict[str, list[Measured]], checks: dict, manif
         "rows_read": manifest["sources"],
         "figures": figures,
         "ratios": _ratios(rounds, TIME_RATIOS, "seconds"),
+        "cpu_ratios": _ratios(rounds, TIME_RATIOS, "cpu_seconds"),
         "peak_ratios": _ratios(rounds, PEAK_RATIOS, "peak_gib"),
         "pandas_phases": pandas_phases,
         "peak_goal": {"gib": PEAK_GOAL_GIB, "at_contacts": 5_000_000,
@@ -142,17 +144,19 @@ def text(r: dict[str, Any]) -> str:
     """The table the bench prints."""
     lines = [f"ferry bench, {r['contacts']:,} contacts; each figure its own process, alternating "
              f"(median [min-max] of n rounds)", ""]
-    lines.append(f"  {'figure':<44}{'seconds':>22}{'peak RSS GiB':>22}  n")
+    lines.append(f"  {'figure':<44}{'wall seconds':>24}{'peak RSS GiB':>22}{'CPU s':>8}  n")
     for key, f in r["figures"].items():
         s, p = f["seconds"], f["peak_gib"]
         lines.append(f"  {LABELS.get(key, key):<44}{s['median']:>8.2f} [{s['min']:6.2f}-{s['max']:6.2f}]"
-                     f"{p['median']:>8.2f} [{p['min']:5.2f}-{p['max']:5.2f}]  {s['n']}")
+                     f"{p['median']:>8.2f} [{p['min']:5.2f}-{p['max']:5.2f}]{f['cpu_seconds']['median']:>8.1f}  {s['n']}")
     if r["pandas_phases"]:
         lines.append("  pandas script's last run: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["pandas_phases"].items()))
-    lines += ["", "  ratios of medians over the rounds both ran [lowest-highest ratio within a round] (rounds)"]
+    lines += ["", "  ratios of medians over the rounds both ran [lowest-highest ratio within a round] (rounds);"
+              " CPU: the same over CPU seconds"]
     for name, entry in {**r["ratios"], **r["peak_ratios"]}.items():
+        cpu = f"CPU {r['cpu_ratios'][name]['ratio']:.2f}" if name in r["cpu_ratios"] else ""
         lines.append(f"  {name:<46}{entry['ratio']:>7.2f} [{entry['low']:.2f}-{entry['high']:.2f}] ({entry['rounds']})"
-                     f"  {_goal(entry)}")
+                     f"  {cpu:<9}  {_goal(entry)}")
     peak = r["peak_goal"]
     lines.append(f"  {'peak RSS of ferry (same/full), largest':<46}{peak['ferry_max_gib']:>7.2f} GiB  "
                  f"(goal <= {peak['gib']:g} GiB at {peak['at_contacts']:,} contacts)")
