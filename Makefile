@@ -55,7 +55,7 @@ golden: setup
 	$(BIN)/ferry compile
 
 ## bench: end-to-end timings as ratios against plain DuckDB, a hand-written DuckDB script and a
-## pandas script on the same files (about 15 min at 1M contacts; see bench/run.py for options)
+## pandas script on the same files (15-30 min at 1M contacts; see bench/run.py for options)
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plan.py

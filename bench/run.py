@@ -26,7 +26,7 @@ XML records/s (``bench/xmlrate.py``), and ``ferry validate`` against a bare ``im
 
 Absolute times on a shared 2-core machine are noise; the ratios of one run's alternating
 rounds are the result (medians, with min and max). At the default 1M contacts the whole run
-takes about 15 minutes. ``--contacts 5000000`` (for peak RSS at 5M) first generates the
+takes 15 to 30 minutes, as busy as the machine is (``--repeat``, ``--no-postgres`` shorten it). ``--contacts 5000000`` (for peak RSS at 5M) first generates the
 export (a few minutes, 2.6 GB under bench/.data/); ``--repeat 1 --pandas-repeat 0
 --no-postgres`` keeps the rest short.
 """
