@@ -21,7 +21,7 @@ from typing import Callable, TypeVar
 
 import duckdb
 
-from compiler import encodings
+from compiler import encodings, memdb
 from compiler.errors import Diagnostic, FerryError, first_line
 from compiler.headers import Columns
 from compiler.model import CsvOptions, Source
@@ -102,8 +102,7 @@ def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
 
 
 def _columns(source: Source, original: Path, readable: Path, encoding: str) -> Columns:
-    """The header cells as written (repeats kept) and the names DuckDB reads them by (one connection:
-    opening one costs more than both reads)."""
+    """The header cells as written (repeats kept) and the names DuckDB reads them by."""
     def read(con: duckdb.DuckDBPyConnection) -> Columns:
         physical = _sniff(con, source, readable, encoding)
         if not _options(source).header:
@@ -118,14 +117,11 @@ def _columns(source: Source, original: Path, readable: Path, encoding: str) -> C
 
 
 def _read(source: Source, original: Path, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    con = duckdb.connect()
     try:
-        return read(con)
+        return read(memdb.connection())
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F306", f"cannot read {original} as CSV: {first_line(exc)}", source.path_span,
                                     "check `options` (delimiter, quote, encoding) against the file")) from None
-    finally:
-        con.close()
 
 
 def _first_row(con: duckdb.DuckDBPyConnection, source: Source, readable: Path, encoding: str) -> tuple:
