@@ -30,7 +30,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, history, sources
+from compiler import __version__, history, sources, tuning
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -230,6 +230,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         committed = False
         staged_files: list[tuple[Path, Path]] = []
         try:
+            tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
             for variable, path in sorted(readable.items()):
                 name = exp.to_identifier(variable, quoted=True).sql(dialect="duckdb")
@@ -356,8 +357,6 @@ def check_shrink(spec: Spec, previous: dict[str, int] | None, read: dict[str, in
                         f"{source.shrink_limit:.0%}): nothing was changed", source.path_span,
                         "if the export really is smaller, run again with --allow-shrink; "
                         "an export that lost rows would delete their records")
-
-
 
 
 def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], base: Path) -> list[tuple[Path, Path]]:

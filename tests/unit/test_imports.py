@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
-    {"accounting", "history", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
+    {"accounting", "history", "tuning", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]
