@@ -3378,3 +3378,9 @@ ORDER BY
   "cluster_size" DESC,
   "cluster",
   "rank";
+
+DROP TABLE IF EXISTS "_ferry_checked_contact";
+
+DROP TABLE IF EXISTS "_ferry_pairs_contact";
+
+DROP TABLE IF EXISTS "_ferry_clusters_contact";
