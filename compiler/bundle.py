@@ -10,7 +10,12 @@ and writes, in load order:
 * Salesforce: the step's ``.sdl`` mapping files and ``process-conf.xml`` (one upsert
   process per CSV file); HubSpot: one import request per CSV file (``<file>.import.json``);
 * ``manifest.json``: every file in load order with its step, object, operation, phase,
-  records and sha256, and the records per entity.
+  records and sha256, and the records per entity; and, when any, every formula-like cell
+  (``compiler.sqlgen.cells.formula_like``: what a spreadsheet would run) by file, row and column.
+
+A formula-like cell is written as it is (``formulas: warn``, the default: the importer must
+get the value unchanged, and ``push`` warns once per file), behind an apostrophe
+(``escape``: the importer stores the apostrophe too), or stops the export (``refuse``, F744).
 
 The folder is built beside the destination and renamed into place, so a failed export
 leaves the previous bundle (or none), never a partial one. Nothing in it depends on the
@@ -24,6 +29,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +37,12 @@ from typing import Any
 import duckdb
 
 from compiler import compiled
+from sqlglot import exp
+
 from compiler.errors import Diagnostic, FerryError, Span, first_line
-from compiler.model import Spec
+from compiler.model import Export, Spec
 from compiler.render import salesforce, templates
+from compiler.sqlgen import cells
 
 KINDS = ("salesforce", "hubspot")
 _STEP = re.compile(r"^-- ferry:step (\S+)[^\n]*$", re.MULTILINE)
@@ -52,6 +61,24 @@ class BundleFile:
 
 
 @dataclass(frozen=True, slots=True)
+class FormulaCell:
+    """A cell a spreadsheet would run as a formula (``cells.formula_like``)."""
+
+    file: str
+    row: int  # as a spreadsheet numbers it: the header is row 1, the first record row 2
+    column: str  # its header
+
+
+#: What manifest.json says about the formula-like cells, by ``formulas`` mode.
+FORMULA_NOTES = {
+    "warn": "written as they are, as the importer must read them; a spreadsheet would run them as formulas: "
+            "review these files in a text editor, or import them into a spreadsheet as text",
+    "escape": "written behind an apostrophe so that a spreadsheet shows them as text; the importer stores "
+              "the apostrophe too",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class BundleManifest:
     spec: str
     target: str  # salesforce | hubspot
@@ -60,11 +87,31 @@ class BundleManifest:
     config: dict[str, str]  # mapping / process / request files -> sha256
     totals: dict[str, int]  # entity -> records exported (their first phase)
     directory: str = ""  # where the bundle was written (not in manifest.json: it would tie the bytes to a machine)
+    formulas: str = "warn"  # the spec's mode: warn | escape (refuse writes no bundle)
+    formula_cells: tuple[FormulaCell, ...] = ()  # in load order, then row, then column
 
     def to_json(self) -> str:
         data = asdict(self)
-        del data["directory"]
+        del data["directory"], data["formulas"], data["formula_cells"]
+        if self.formula_cells:  # only then: a bundle without any keeps the bytes it always had
+            data["formulas"] = {"mode": self.formulas, "note": FORMULA_NOTES[self.formulas],
+                                "cells": [asdict(c) for c in self.formula_cells]}
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def formula_warnings(self) -> tuple[str, ...]:
+        """One line per file with formula-like cells: where the first is, and how many there are."""
+        counts = Counter(c.file for c in self.formula_cells)
+        firsts = {c.file: c for c in reversed(self.formula_cells)}  # the first of each file wins
+        lines = []
+        for name, n in counts.items():
+            first, cells_ = firsts[name], f"{n} formula-like cell{'s' if n > 1 else ''}"
+            what = (f"warning: {cells_} written as the importer must read them (the first in column {first.column}): "
+                    "a spreadsheet would run them; manifest.json lists each "
+                    f"(target.{self.target}.formulas: escape or refuse)" if self.formulas == "warn" else
+                    f"note: {cells_} written behind an apostrophe, which the importer stores too "
+                    f"(the first in column {first.column}); manifest.json lists each")
+            lines.append(f"{Path(self.directory) / name}:{first.row}: {what}")
+        return tuple(lines)
 
 
 def _fail(code: str, message: str, span: Span, hint: str | None = None) -> FerryError:
@@ -101,21 +148,39 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _formula_cells(duck: duckdb.DuckDBPyConnection, step: dict[str, Any], batch_size: int) -> list[FormulaCell]:
+    """The formula-like cells of the step's rows (``_ferry_export``), in file, row and column order."""
+    headers = step["headers"]
+    scans = [exp.select(exp.column("_ferry_n"), exp.Literal.number(i).as_("c")).from_("_ferry_export")
+             .where(cells.formula(exp.column(h, quoted=True))) for i, h in enumerate(headers)]
+    query = exp.union(*scans, distinct=False) if len(scans) > 1 else scans[0]
+    found = duck.execute(exp.select("_ferry_n", "c").from_(query.subquery("f")).order_by("_ferry_n", "c")
+                         .sql(dialect="duckdb")).fetchall()
+    return [FormulaCell(f"{step['name']}_{(n - 1) // batch_size + 1}.csv", (n - 1) % batch_size + 2, headers[c])
+            for n, c in found]
+
+
 def _write_step(duck: duckdb.DuckDBPyConnection, step: dict[str, Any], query: str, folder: Path,
-                batch_size: int) -> list[tuple[str, int]]:
-    """The step's rows in files of ``batch_size``, numbered in order of the first column (ferry's id)."""
+                batch_size: int, export: Export) -> tuple[list[tuple[str, int]], list[FormulaCell]]:
+    """The step's rows in files of ``batch_size``, numbered in order of the first column (ferry's id),
+    and their formula-like cells (escaped in the files when the bundle says ``formulas: escape``)."""
     key = '"' + step["headers"][0].replace('"', '""') + '"'
     duck.execute(f"CREATE OR REPLACE TEMPORARY TABLE _ferry_export AS "
                  f"SELECT row_number() OVER (ORDER BY {key}) AS _ferry_n, * FROM ({query})")
     count = duck.execute("SELECT count(*) FROM _ferry_export").fetchall()[0][0]
-    columns = ", ".join('"' + h.replace('"', '""') + '"' for h in step["headers"])
+    found = _formula_cells(duck, step, batch_size)
+    if found and export.formulas == "escape":
+        columns = ", ".join(cells.escape(exp.column(h, quoted=True)).as_(h, quoted=True).sql(dialect="duckdb")
+                            for h in step["headers"])
+    else:  # as it was: the importer reads the values, so they go as they are
+        columns = ", ".join('"' + h.replace('"', '""') + '"' for h in step["headers"])
     written = []
     for i, lo in enumerate(range(0, count, batch_size), start=1):
         name = f"{step['name']}_{i}.csv"
         duck.execute(f"COPY (SELECT {columns} FROM _ferry_export WHERE _ferry_n > {lo} AND _ferry_n <= {lo + batch_size}"
                      f" ORDER BY _ferry_n) TO {_literal(folder / name)} (FORMAT csv, HEADER true, DELIMITER ',')")
         written.append((name, min(batch_size, count - lo)))
-    return written
+    return written, found
 
 
 def _hubspot_request(text: str, csv: str, part: int, parts: int) -> str:
@@ -148,13 +213,15 @@ def export(spec: Spec, generated: Path, target: Path, kind: str, out: Path,
     except OSError as exc:
         raise _fail("F741", f"cannot write {out}: {exc.strerror or exc}", Span(str(out)),
                     "choose a writable folder with --bundle-dir") from None
+    export_spec = getattr(spec.target, kind)
     duck = duckdb.connect()
     try:
         duck.execute(f"ATTACH {_literal(target)} AS target (READ_ONLY)")
         files, config, totals = [], {}, {}
-        process_files = []
+        process_files, formula_cells = [], []
         for step in entry["steps"]:
-            written = _write_step(duck, step, queries[step["name"]], folder, size)
+            written, found = _write_step(duck, step, queries[step["name"]], folder, size, export_spec)
+            formula_cells += found
             for part, (name, records) in enumerate(written, start=1):
                 files.append(BundleFile(name, step["name"], step["entity"], step["object"], step["operation"],
                                         step["phase"], records, _sha((folder / name).read_bytes())))
@@ -167,6 +234,8 @@ def export(spec: Spec, generated: Path, target: Path, kind: str, out: Path,
                 config[step["mapping"]] = texts[f"salesforce/{step['mapping']}"]
             if step["phase"] == "records":
                 totals[step["entity"]] = totals.get(step["entity"], 0) + sum(r for _, r in written)
+        if formula_cells and export_spec.formulas == "refuse":
+            raise _refused(export_spec, formula_cells)
         if kind == "salesforce":
             config["process-conf.xml"] = salesforce.process_conf(spec.name, entry["timezone"], size,
                                                                  tuple(process_files), templates("salesforce"))
@@ -174,18 +243,27 @@ def export(spec: Spec, generated: Path, target: Path, kind: str, out: Path,
         for name, text in config.items():
             (folder / name).write_text(text, "utf-8", newline="\n")
         manifest = BundleManifest(spec.name, kind, size, tuple(files),
-                                  {n: _sha(t.encode("utf-8")) for n, t in sorted(config.items())}, dict(sorted(totals.items())))
+                                  {n: _sha(t.encode("utf-8")) for n, t in sorted(config.items())}, dict(sorted(totals.items())),
+                                  str(out), export_spec.formulas, tuple(formula_cells))
         (folder / "manifest.json").write_text(manifest.to_json(), "utf-8", newline="\n")
         duck.close()
         _replace(folder, out)
     except duckdb.Error as exc:
-        shutil.rmtree(folder, ignore_errors=True)
         raise _fail("F742", f"cannot export the {kind} bundle from {target}: {first_line(exc)}", Span(str(target)),
                     f"run `ferry run {spec.path}` again with the current compiled output") from None
     except OSError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
         raise _fail("F741", f"cannot write {out}: {exc.strerror or exc}", Span(str(out)),
                     "choose a writable folder with --bundle-dir") from None
     finally:
         duck.close()
-    return BundleManifest(**{**asdict(manifest), "files": manifest.files, "directory": str(out)})
+        shutil.rmtree(folder, ignore_errors=True)  # a bundle that was not moved into place: nothing half-written
+    return manifest
+
+
+def _refused(export: Export, found: list[FormulaCell]) -> FerryError:
+    first, n = found[0], len(found)
+    return _fail("F744", f"{n} formula-like cell{'s' if n > 1 else ''} in the {export.kind} bundle, the first in "
+                         f"{first.file} row {first.row} column {first.column}, and target.{export.kind}.formulas "
+                         "is refuse: nothing written", export.formulas_span or export.span,
+                 "clean those values in the source or with a transform, or set formulas: warn (written as they "
+                 "are, listed in manifest.json) or escape (behind an apostrophe, which the importer stores too)")

@@ -210,6 +210,8 @@ def push(
             _fail(exc)
         for f in bundle.files:
             out.print(f"{f.name}: {f.records} records ({f.object}, {f.phase})", markup=False)
+        for line in bundle.formula_warnings():  # one per file: the first formula-like cell and how many
+            err.print(line, markup=False, soft_wrap=True)
         totals = ", ".join(f"{entity} {n}" for entity, n in bundle.totals.items())
         out.print(f"wrote the {to} bundle of {bundle.spec} to {bundle.directory}: {len(bundle.files)} files "
                   f"of at most {bundle.batch_size} records; {totals}", markup=False)

@@ -38,6 +38,8 @@ OnMissing = Literal["reject", "null"]
 OnError = Literal["reject", "null"]
 
 TargetKind = Literal["duckdb"]
+#: What `ferry push --to salesforce|hubspot` does with a cell a spreadsheet would run as a formula.
+FormulaMode = Literal["warn", "escape", "refuse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +311,8 @@ class Export:
     timezone: str  # the zone ferry's zone-less timestamps are read in
     objects: tuple[ExportObject, ...]  # sorted by entity
     span: Span
+    formulas: FormulaMode = "warn"  # what `push` does with formula-like cells (compiler.sqlgen.cells.formula_like)
+    formulas_span: Span | None = None  # the ``formulas`` key, when the spec sets it
 
     def object_for(self, entity: str) -> ExportObject | None:
         return next((o for o in self.objects if o.entity == entity), None)

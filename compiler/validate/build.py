@@ -334,4 +334,6 @@ def _export(doc: Document, kind: str, raw: dict[str, Any] | None, key: str, defa
             skip_spans=tuple(doc.span(o + ("skip", i)) for i in range(len(skip))),
         ))
     return Export(kind=kind, external_id=raw.get(key, default), batch_size=raw.get("batch_size", 10000),
-                  timezone=raw.get("timezone", "UTC"), objects=tuple(objects), span=doc.key_span(at))
+                  timezone=raw.get("timezone", "UTC"), objects=tuple(objects), span=doc.key_span(at),
+                  formulas=raw.get("formulas", "warn"),
+                  formulas_span=doc.key_span(at + ("formulas",)) if "formulas" in raw else None)

@@ -218,3 +218,11 @@ def test_a_bundle_for_a_spec_without_its_section_is_one_located_error(tmp_path, 
         api.export_bundle(spec, api.Options(out=tmp_path / "generated"), kind)
     (d,) = info.value.diagnostics
     assert (d.code, d.span.line) == ("F740", 9) and f"target.{kind}" in d.message
+
+
+@pytest.mark.parametrize("kind", ["salesforce", "hubspot"])
+def test_the_example_has_no_formula_cells_so_its_bundles_are_as_before(bundles, kind):
+    folder, manifest = bundles[kind]
+    assert manifest.formula_cells == () and manifest.formula_warnings() == ()
+    assert list(json.loads((folder / "manifest.json").read_text("utf-8"))) == [
+        "spec", "target", "batch_size", "files", "config", "totals"]  # no `formulas` key
