@@ -30,7 +30,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, history, ownership, sources
+from compiler import __version__, history, ownership, sources, tuning
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -231,6 +231,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         committed = False
         staged_files: list[tuple[Path, Path]] = []
         try:
+            tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
             for name in sorted(ready):
                 sources.bind(con, spec.source(name), ready[name])

@@ -158,6 +158,11 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
         statements.append(_record_unresolved(spec, entity, nullable, through_crosswalk=False))
+    if entity.dedup is not None:
+        # Dedup's working tables are read only by this step: dropped here, they do not hold memory
+        # (or get spilled to disk) while the later steps run. The rows table stays for accounting.
+        statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
+            names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity))]
     return tuple(statements)
 
 

@@ -3272,3 +3272,9 @@ FROM (
 ORDER BY
   "_ferry_row",
   "_ferry_item"."field";
+
+DROP TABLE IF EXISTS "_ferry_checked_company";
+
+DROP TABLE IF EXISTS "_ferry_pairs_company";
+
+DROP TABLE IF EXISTS "_ferry_clusters_company";

@@ -3560,3 +3560,9 @@ FROM (
     "cluster",
     "rank"
 ) AS "o";
+
+DROP TABLE IF EXISTS "_ferry_checked_contact";
+
+DROP TABLE IF EXISTS "_ferry_pairs_contact";
+
+DROP TABLE IF EXISTS "_ferry_clusters_contact";

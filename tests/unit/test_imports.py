@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 
 #: The pipeline, lowest layer first. A module may import from its own layer or earlier ones.
 LAYERS = [
-    {"errors", "encodings", "headers", "dag", "functions", "timeformats"},
+    {"errors", "encodings", "headers", "dag", "functions", "timeformats", "memdb"},
     {"load"},
     {"model", "importers"},
     {"validate"},
@@ -17,7 +17,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
-    {"accounting", "history", "ownership", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
+    {"accounting", "history", "tuning", "ownership", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]
