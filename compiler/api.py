@@ -100,7 +100,7 @@ def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool =
     validation.check(spec, read_headers(spec))
     if read_rows:
         from compiler import sources
-        from compiler.sqlgen import used_columns
+        from compiler.model import used_columns
 
         base = Path(spec.path).parent
         raise_if_any(d for s in spec.sources if (d := sources.check_rows(s, base, used_columns(spec, s.name))))

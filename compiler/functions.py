@@ -18,9 +18,7 @@ import phonenumbers
 from duckdb.sqltypes import VARCHAR
 
 
-#: What ``phone_e164`` answers, before the candidates, for a number that several fallback
-#: regions read as different valid numbers; never the start of an E.164 text ('+').
-AMBIGUOUS_PHONE = "!"
+from compiler.sqlgen.transforms.phone import AMBIGUOUS_PHONE  # the marker the compiled SQL reads
 
 
 def _valid_e164(value: str, region: str) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from compiler.model import Spec
+from compiler.model import Spec, used_columns  # noqa: F401  (used_columns: callers import it from here too)
 from compiler.order import LinkStep, LoadOrder, LoadStep, StageStep, Step
 from compiler.sqlgen import fold, ledgers, names
 from compiler.sqlgen.load import compile_link, compile_load, compile_tables
@@ -53,17 +53,6 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
     if any(e.dedup is not None and e.dedup.fuzzy for e in spec.entities):
         statements.extend(fold.compile_macros())  # what fuzzy rules compare (sqlgen.similarity)
     return (*statements, *compile_tables(spec))
-
-
-def used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
-    """The source's id column first, then every other column the spec reads, sorted."""
-    source = spec.source(source_name)
-    used = {c for e in spec.entities if e.source == source_name for f in e.fields for c in f.columns}
-    used |= {c for e in spec.entities if e.source == source_name for f in e.fields for t in f.transforms
-             for c in t.reads}
-    used |= {r.column for e in spec.entities if e.source == source_name for r in e.references}
-    used.discard(source.id_column)
-    return (source.id_column, *sorted(used))
 
 
 def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expression, ...]]:
