@@ -17,8 +17,9 @@ import email_validator
 import phonenumbers
 from duckdb.sqltypes import VARCHAR
 
+from compiler.markers import AMBIGUOUS_PHONE
 
-from compiler.sqlgen.transforms.phone import AMBIGUOUS_PHONE  # the marker the compiled SQL reads
+
 
 
 def _valid_e164(value: str, region: str) -> str | None:

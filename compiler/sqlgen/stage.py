@@ -71,6 +71,9 @@ def read_source(source: Source, columns: tuple[str, ...], *, keep_rejects: bool 
                 exp.Literal.string(names.columns_variable(source))])),
             _option("strict_mode", exp.Boolean(this=True)),
             _option("max_line_size", exp.Literal.number(MAX_LINE_BYTES)),
+            # DuckDB's buffer is 16 rows of max_line_size unless told (1 GiB here): two rows' worth
+            # keeps reading within the run's memory limit (run.tuning).
+            _option("buffer_size", exp.Literal.number(2 * MAX_LINE_BYTES)),
             *([_option("store_rejects", exp.Boolean(this=True))] if keep_rejects else []),
         ],
     )

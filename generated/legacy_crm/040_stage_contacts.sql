@@ -24,5 +24,6 @@ FROM READ_CSV(
   "auto_detect" = FALSE,
   "columns" = GETVARIABLE('ferry_columns_contacts'),
   "strict_mode" = TRUE,
-  "max_line_size" = 67108864
+  "max_line_size" = 67108864,
+  "buffer_size" = 134217728
 );

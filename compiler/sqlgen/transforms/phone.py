@@ -48,11 +48,8 @@ from typing import Any, Callable, Mapping
 
 from sqlglot import exp
 
+from compiler.markers import AMBIGUOUS_PHONE
 from compiler.sqlgen.transforms.base import Applied, Failure, RowInput, fn, lit
-
-#: What ``phone_e164`` answers, before the candidates, for a number that several fallback
-#: regions read as different valid numbers; never the start of an E.164 text ('+').
-AMBIGUOUS_PHONE = "!"
 
 #: What a plain phone looks like; anything else is left to phonenumbers.
 PLAIN = r"\+?[0-9 ()./-]+"
