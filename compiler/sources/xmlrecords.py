@@ -26,7 +26,6 @@ cores, into the same bytes (``sources.xmlsplit``).
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -101,9 +100,7 @@ def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence
     if split is not None:
         return out, Marks(split.mark_count, split.mark_lines)
     with out.open("w", encoding="utf-8") as sink:
-        write = sink.write
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        flattener = _parse(source, path, lambda record: write(dumps(record) + "\n"))
+        flattener = _parse(source, path, xmlflatten.ndjson(sink))
     return out, Marks(flattener.mark_count, tuple(flattener.mark_lines))
 
 

@@ -180,17 +180,10 @@ def _run(path: Path, record: str, head: Head, cuts: list[int], out: Path) -> Con
 
 
 def _first_part(path: Path, record: str, head: Head, cuts: list[int], out: Path) -> dict:
-    count = [0]
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with out.open("w", encoding="utf-8") as sink:
-        write = sink.write
-
-        def emit(rec: xmlflatten.Record) -> None:
-            write(dumps(rec) + "\n")
-            count[0] += 1
-
-        part = xmlflatten.Part(str(path), record, head.end, list(head.ancestors), head.end, cuts, emit).run()
-    return part.summary(count[0])
+        part = xmlflatten.Part(str(path), record, head.end, list(head.ancestors), head.end, cuts,
+                               xmlflatten.ndjson(sink)).run()
+    return part.summary()
 
 
 def _summary(child: subprocess.Popen) -> dict | None:

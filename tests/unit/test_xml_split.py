@@ -179,3 +179,20 @@ def test_an_error_is_located_as_by_one_parse(tmp_path, monkeypatch, where):
         problem = info.value.diagnostics[0]
         messages.append((problem.code, problem.message.replace(f"s{split}", "s")))
     assert messages[0] == messages[1] and messages[0][0] == "F306"
+
+
+@pytest.mark.parametrize("c_encoder", [True, False])
+def test_records_are_written_as_json_dumps_writes_them(monkeypatch, c_encoder):
+    import io
+    import json
+
+    from compiler.sources import xmlflatten
+
+    if not c_encoder:
+        monkeypatch.setattr(xmlflatten._json, "c_make_encoder", None)
+    records = [{"id": "1", "t": 'a "q" \\ \n\t\u0142\u2028 </x>'}, {}, {"é": "\U0001f600", "a.b": "x; y"}]
+    sink = io.StringIO()
+    emit = xmlflatten.ndjson(sink)
+    for record in records:
+        emit(record)
+    assert sink.getvalue() == "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
