@@ -38,6 +38,14 @@ class Stop(Exception):
     """Raised from a callback to stop parsing (the head has been read, or a part reached its end)."""
 
 
+class _LocalNames(dict):
+    """Qualified name -> local name (``crm:deal`` -> ``deal``), computed once per name."""
+
+    def __missing__(self, qname: str) -> str:
+        name = self[qname] = qname.rpartition(":")[2]
+        return name
+
+
 class Flattener:
     """pyexpat callbacks: keeps the element path outside records, and builds one flat record at a time."""
 
@@ -51,16 +59,12 @@ class Flattener:
         self.starts: list[int] = []  # inside a record: where each open child's text starts in ``text``
         self.text: list[str] = []  # character data, in order (the parser appends to it)
         self.record: Record = {}
-        self.names: dict[str, str] = {}  # qualified name -> local name (prefixes dropped)
+        self.names = _LocalNames()
         self.paths: set[str] = set()  # element paths seen outside records, for the hint when nothing matches
         self.mark_count = 0  # byte-order marks removed from values, and the first lines they were on
         self.mark_lines: list[int] = []
         self.line: Callable[[], int] = lambda: 0  # the parser's current line, set by ``parser``
         self.at_start: Callable[[str], None] | None = None  # called as each record starts (``Part``)
-
-    def _local(self, qname: str) -> str:
-        name = self.names[qname] = qname.rpartition(":")[2]
-        return name
 
     def _clean(self, value: str) -> str:
         self.mark_count += value.count(MARK)
@@ -85,20 +89,19 @@ class Flattener:
         if not keys:
             self._outside(tag, attrs)
             return
-        names = self.names
         parent = keys[-1]
-        name = names.get(tag) or self._local(tag)
-        key = parent + "." + name if parent else name
+        key = parent + "." + self.names[tag] if parent else self.names[tag]
         keys.append(key)
         self.starts.append(len(self.text))
         if attrs:
             key += "."
+            names = self.names
             for attr, value in attrs.items():
-                self.add(key + (names.get(attr) or self._local(attr)), value)
+                self.add(key + names[attr], value)
 
     def _outside(self, tag: str, attrs: dict[str, str]) -> None:
         stack = self.stack
-        stack.append(self.names.get(tag) or self._local(tag))
+        stack.append(self.names[tag])
         self.text.clear()  # text between records is nobody's
         if stack != self.want if self.absolute else stack[-len(self.want):] != self.want:
             if len(stack) <= 4:
@@ -112,7 +115,7 @@ class Flattener:
         self.record = {}
         names = self.names
         for attr, value in attrs.items():
-            self.add(names.get(attr) or self._local(attr), value)
+            self.add(names[attr], value)
 
     def end(self, tag: str) -> None:
         keys = self.keys
@@ -121,8 +124,11 @@ class Flattener:
             if keys:  # a child closes: its text is a value (``add``, inlined: this runs once per element)
                 at = self.starts.pop()
                 text = self.text
-                value = text.pop() if len(text) == at + 1 else "".join(text[at:])
-                del text[at:]
+                if len(text) == at + 1:
+                    value = text.pop()
+                else:
+                    value = "".join(text[at:])
+                    del text[at:]
                 if MARK in value:
                     value = self._clean(value)
                 if value and not value.isspace():
