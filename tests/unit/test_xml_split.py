@@ -196,3 +196,15 @@ def test_records_are_written_as_json_dumps_writes_them(monkeypatch, c_encoder):
     for record in records:
         emit(record)
     assert sink.getvalue() == "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
+
+
+def test_parts_are_joined_without_sendfile_too(tmp_path, monkeypatch):
+    def refuse(*args):
+        raise OSError("not between two files here")
+
+    monkeypatch.setattr(xmlsplit, "_cores", lambda: 3)
+    data = document("utf-8")
+    one, _, _ = convert(tmp_path, monkeypatch, data, "/export/deals/deal", False, "one")
+    monkeypatch.setattr(xmlsplit.os, "sendfile", refuse)
+    parts, _, split = convert(tmp_path, monkeypatch, data, "/export/deals/deal", True, "parts")
+    assert split == 3 and parts == one
