@@ -48,6 +48,9 @@ def records(n: int, seed: int, prefix: str = "") -> list[str]:
             parts.append(f"<{p}owner>\ufeffbom{i}</{p}owner>")  # a mark inside a value: removed, its line noted
         if i % 17 == 0:
             parts.append(f"<{p}empty>   </{p}empty><{p}empty/>")
+        if i % 19 == 3:  # a namespace declared on the record: its prefix is an attribute like any other
+            parts[0] = parts[0].replace(">", ' xmlns:ext="urn:ext">', 1)
+            parts.append('<ext:code ext:kind="k">E1</ext:code>')
         sep = rng.choice(["\n  ", "\r\n  ", "", " "])
         out.append(sep.join(parts) + sep + f"</{p}deal>")
     return out
@@ -140,6 +143,8 @@ def test_the_hazards_read_as_before(tmp_path, monkeypatch):
                        '"deal.id":"nested0","deal.deal":"deeper","deal":"child ","owner":"bom0"}')
     assert rows[2] == ('{"id":"2","stage":"nowa","title":"R&D \\"Premium\\"","amount.currency":"EUR","amount":"4537.9",'
                        '"phone":"+48 880; +48 885"}')
+    assert rows[3] == ('{"id":"3","stage":"w toku","ext":"urn:ext","title":"R&D \\"Premium\\"","amount.currency":"PLN",'
+                       '"amount":"6198.7","code.kind":"k","code":"E1"}')
     assert (marks.count, marks.lines) == (2, (4, 53))
 
 
