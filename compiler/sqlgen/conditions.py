@@ -63,8 +63,9 @@ def reason(rule: str, field: str | None, column: str | None, value: exp.Expressi
 #: A list of reasons as one line of text: "rule field=value (detail); ...". A fixed template over
 #: the struct's own member names; ``reasons_text`` puts the list expression in place of ``r.reasons``.
 _REASONS_TEXT = sqlglot.parse_one(
-    "array_to_string(list_transform(r.reasons, x -> x.rule || coalesce(' ' || x.field, '') "
-    "|| coalesce('=' || x.value, '') || coalesce(' (' || x.detail || ')', '')), '; ')", read="duckdb")
+    "array_to_string(list_transform(r.reasons, _ferry_reason -> _ferry_reason.rule "
+    "|| coalesce(' ' || _ferry_reason.field, '') || coalesce('=' || _ferry_reason.value, '') "
+    "|| coalesce(' (' || _ferry_reason.detail || ')', '')), '; ')", read="duckdb")
 
 
 def reasons_text(reasons: exp.Expression) -> exp.Expression:

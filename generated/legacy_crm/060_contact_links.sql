@@ -63,7 +63,7 @@ LEFT JOIN (
       'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
         LIST_TRANSFORM(
           "reasons",
-          LAMBDA x : x.rule || COALESCE(' ' || x.field, '') || COALESCE('=' || x.value, '') || COALESCE(' (' || x.detail || ')', '')
+          LAMBDA _ferry_reason : _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
         ),
         '; '
       ) AS "detail"
