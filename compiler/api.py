@@ -19,7 +19,7 @@ from pathlib import Path
 from compiler import bundle as bundle_module, push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
 from compiler import plan as plan_module
 from compiler import diff as diff_module
-from compiler import filepaths, revision
+from compiler import decisions, filepaths, revision
 from compiler.errors import Diagnostic, FerryError, Span, raise_if_any
 from compiler.load import load
 from compiler.model import Spec
@@ -79,10 +79,12 @@ def read_headers(spec: Spec) -> dict[str, Header]:
 
 def validate_spec(path: Path, options: Options = Options()) -> Spec:
     """Schema, then where the spec's files are (nothing outside the project is read unless allowed),
-    then the semantic checks against the files' headers."""
+    then the semantic checks against the files' headers, then the decision files."""
     spec = validation.to_spec(load(path))
     raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
-    return validation.check(spec, read_headers(spec))
+    spec = validation.check(spec, read_headers(spec))
+    raise_if_any(decisions.check(spec))  # the pairs a person decided, read whole (dedup.decisions)
+    return spec
 
 
 def project_relative(path: Path, out: Path) -> str:

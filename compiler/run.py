@@ -30,7 +30,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, history, sources
+from compiler import __version__, decisions, history, sources
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -74,6 +74,7 @@ class RunManifest:
     started_at: str
     seconds: float
     sample: int | None = None  # a pilot run: at most this many rows per source (see ``sample_source``)
+    decisions: tuple[dict[str, Any], ...] = ()  # the decision files read (dedup.decisions): path, sha256, bytes
     #: unresolved references by cause: the parent is missing from its source, was rejected, or archived
     unresolved_by_cause: dict[str, int] = field(default_factory=dict)
 
@@ -205,7 +206,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     _check_target(target)
     with _workdir(target) as tmp:
         inputs: dict[str, InputRecord] = {}
-        readable: dict[str, Path] = {}
+        readable, decision_files = decisions.bind(manifest, base)  # DuckDB variable -> file to read
         for i, entry in enumerate(manifest["sources"]):
             report(f"hashing {entry['path']}", i, len(manifest["sources"]))
             prepared = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
@@ -270,6 +271,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 started_at=started_at,
                 seconds=round(time.perf_counter() - started, 3),
                 sample=sample,
+                decisions=tuple(decision_files),
             )
             if sample is None:
                 check_shrink(spec, history.previous_sources(con, spec.name), read, allow_shrink)
@@ -356,8 +358,6 @@ def check_shrink(spec: Spec, previous: dict[str, int] | None, read: dict[str, in
                         f"{source.shrink_limit:.0%}): nothing was changed", source.path_span,
                         "if the export really is smaller, run again with --allow-shrink; "
                         "an export that lost rows would delete their records")
-
-
 
 
 def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], base: Path) -> list[tuple[Path, Path]]:

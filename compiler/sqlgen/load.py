@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import dedup, ledgers, names, references
+from compiler.sqlgen import dedup, ledgers, linkmodel, names, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -163,6 +163,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         statements.append(_create_as(names.archive_table(entity), archive))
     if entity.dedup is not None:
         statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
+        if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
+            statements.append(_create_as(names.links_table(entity), linkmodel.explained(entity)))
     if any(f.on_error == "null" for f in entity.fields):
         statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]

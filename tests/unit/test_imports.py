@@ -11,13 +11,14 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 LAYERS = [
     {"errors", "encodings", "headers", "dag", "functions", "timeformats"},
     {"load"},
+    {"matchmodel"},
     {"model", "importers"},
     {"validate"},
     {"order"},
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
-    {"accounting", "history", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
+    {"decisions", "accounting", "history", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]
