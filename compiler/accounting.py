@@ -130,7 +130,8 @@ def dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tup
     if "dedup_model" not in manifest["tables"]:
         return tuple(rows)
     query = exp.select(*(exp.column(c, quoted=True) for c in ("entity", "comparison", "number", "level", "m", "u",
-                                                              "weight", "pairs", "iterations"))).from_(
+                                                              "weight", "pairs", "iterations", "expected",
+                                                              "records"))).from_(
         exp.to_table(manifest["tables"]["dedup_model"], quoted=True)).where(of_spec(manifest)).order_by(
         exp.column("entity"), exp.column("comparison"), exp.column("number"))
     levels: dict[str, list[tuple[Any, ...]]] = {}
@@ -140,7 +141,20 @@ def dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tup
         found = levels.get(row["entity"], [])
         prior = next((r for r in found if r[0] == "(prior)"), None)
         if row["rule"] == "model" and prior is not None:
-            row.update({"lambda": prior[3], "iterations": prior[7], "levels": [
+            _plausible(manifest, row["entity"], prior[8], prior[9])
+            row.update({"lambda": prior[3], "iterations": prior[7], "expected_pairs": round(prior[8], 1), "levels": [
                 {"comparison": c, "level": lv, "m": m, "u": u, "weight": w, "pairs": p}
-                for c, _, lv, m, u, w, p, _ in found if c != "(prior)"]})
+                for c, _, lv, m, u, w, p, *_ in found if c != "(prior)"]})
     return tuple(rows)
+
+
+def _plausible(manifest: dict[str, Any], entity: str, expected: float, records: int) -> None:
+    """F461: a match model that expects more duplicate pairs than the entity has records has taken
+    a crowd of look-alikes (found by a loose blocking rule) for duplicates: the run stops (it rolls
+    back) rather than merge them."""
+    if expected > max(records, 1):
+        raise FerryError(Diagnostic(
+            "F461", f"the match model of entity '{entity}' expects {expected:.0f} duplicate pairs among {records} "
+            "records: it took look-alikes for duplicates", Span(manifest["spec"]["path"]),
+            "a blocking rule compares many pairs that agree on a few fields (see pairs compared per rule): "
+            "tighten it (add an equality) or drop it"))

@@ -190,6 +190,11 @@ def _logit(lam: exp.Expression) -> exp.Expression:
     return exp.Sub(this=exp.Ln(this=lam), expression=exp.Ln(this=exp.paren(exp.Sub(this=_lit(1), expression=lam.copy()))))
 
 
+def prior_weight(lam: exp.Expression) -> exp.Expression:
+    """log2(lambda / (1 - lambda)): the match weight of a pair before any comparison."""
+    return exp.Div(this=exp.paren(_logit(lam)), expression=exp.Ln(this=_lit(2)))
+
+
 def _log_odds(model: MatchModel, m: exp.Expression, u: exp.Expression, lam: exp.Expression) -> exp.Expression:
     """ln of the prior odds plus, per comparison not at its null level, ln(m / u) of its level."""
     terms = [_logit(lam)]
@@ -208,7 +213,8 @@ def _probability(log_odds: exp.Expression, base: str = "e") -> exp.Expression:
 
 
 def compile_estimate(entity: Entity) -> exp.Create:
-    """One row: the EM rounds run, lambda, m and u (lists by level position) and the last change."""
+    """One row: the EM rounds run, lambda, m and u (lists by level position), the last change, the
+    matching pairs expected (lambda times all pairs) and the rows."""
     model = _model(entity)
     gs = [_g(c) for c in model.compare]
     patterns = (exp.select(*gs, exp.alias_(exp.Count(this=exp.Star()), "pairs", quoted=True))
@@ -218,7 +224,8 @@ def compile_estimate(entity: Entity) -> exp.Create:
         exp.Ordered(this=names.col("position"))])])
     n = exp.cast(exp.Count(this=exp.Star()), "DOUBLE")
     size = exp.select(exp.alias_(exp.Div(this=exp.Mul(this=n, expression=exp.paren(exp.Sub(this=n.copy(), expression=_lit(1)))),
-                                         expression=_lit(2)), "all_pairs", quoted=True)).from_(names.model_rows_table(entity))
+                                         expression=_lit(2)), "all_pairs", quoted=True),
+                      exp.alias_(exp.Count(this=exp.Star()), "rows", quoted=True)).from_(names.model_rows_table(entity))
     e = "em"
     posterior = _probability(_log_odds(model, names.col("m", e), names.col("u", "prior"), names.col("lambda", e)))
     rounds = (exp.select(names.col("iteration", e), names.col("lambda", e), names.col("m", e),
@@ -260,8 +267,10 @@ def compile_estimate(entity: Entity) -> exp.Create:
     em = exp.CTE(this=exp.union(start, again, distinct=False), alias=exp.TableAlias(
         this=names.ident(e), columns=[names.ident(c) for c in ("iteration", "lambda", "m", "change")]))
     final = (exp.select(exp.alias_(names.col("iteration", e), "iterations", quoted=True), names.col("lambda", e),
-                        names.col("m", e), names.col("u", "prior"), names.col("change", e))
-             .from_(names.table(e)).join(names.table("prior")))
+                        names.col("m", e), names.col("u", "prior"), names.col("change", e),
+                        exp.alias_(exp.Mul(this=names.col("lambda", e), expression=names.col("all_pairs", "size")),
+                                   "expected", quoted=True), names.col("rows", "size"))
+             .from_(names.table(e)).join(names.table("prior")).join(names.table("size")))
     final.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("iteration", e), desc=True)]))
     final = final.limit(1)
     ctes = [exp.CTE(this=patterns, alias=exp.TableAlias(this=names.ident("patterns"))),
@@ -291,7 +300,7 @@ def compile_scores(entity: Entity) -> exp.Create:
     weight and the match probability."""
     model = _model(entity)
     weights = [exp.alias_(_weight(c, offset), f"w_{c.name}", quoted=True) for c, offset, _ in layout(model)]
-    prior = exp.Div(this=_logit(names.col("lambda", "model")), expression=exp.Ln(this=_lit(2)))
+    prior = prior_weight(names.col("lambda", "model"))
     inner = (exp.select(exp.Column(this=exp.Star(), table=names.ident("p")), exp.alias_(prior, "prior", quoted=True), *weights)
              .from_(names.model_pairs_table(entity).as_("p", quoted=True)).join(names.model_table(entity).as_("model", quoted=True)))
     total = _sum([names.col("prior"), *(names.col(f"w_{c.name}") for c in model.compare)])
@@ -302,4 +311,4 @@ def compile_scores(entity: Entity) -> exp.Create:
     return _temporary(names.model_scores_table(entity), final)
 
 
-__all__ = ["compile_estimate", "compile_scores", "compile_u", "layout"]
+__all__ = ["compile_estimate", "compile_scores", "compile_u", "layout", "prior_weight", "union"]

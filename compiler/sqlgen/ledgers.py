@@ -39,7 +39,7 @@ LEDGERS: tuple[tuple[exp.Table, tuple[tuple[str, str | exp.DataType], ...]], ...
                                  ("pairs_matched", _NUMBER), ("rows_in_skipped_blocks", _NUMBER))),
     (names.dedup_model_table(), (("entity", _TEXT), ("comparison", _TEXT), ("number", _NUMBER), ("level", _TEXT),
                                  ("m", "DOUBLE"), ("u", "DOUBLE"), ("weight", "DOUBLE"), ("pairs", _NUMBER),
-                                 ("iterations", _NUMBER))),
+                                 ("iterations", _NUMBER), ("expected", "DOUBLE"), ("records", _NUMBER))),
 )
 
 

@@ -234,7 +234,8 @@ def stats_selects(entity: Entity) -> list[exp.Select]:
 
 def compile_ledger(spec: str, entity: Entity) -> exp.Expression:
     """``_ferry.dedup_model``: per comparison level its number, m, u, weight and blocked pairs; then a
-    ``(prior)`` row: lambda as m, its log-odds as weight, the blocked pairs, the EM rounds run."""
+    ``(prior)`` row: lambda as m, its log-odds as weight, the blocked pairs, the EM rounds run, the
+    matching pairs expected and the records (``accounting`` refuses a model expecting more pairs)."""
     model = _model(entity)
     grid = exp.values([(c.name, k, comparisons.labels(c)[k], offset + k if k else 0)
                        for c, offset, count in estimate.layout(model) for k in range(0, count + 1)],
@@ -249,17 +250,18 @@ def compile_ledger(spec: str, entity: Entity) -> exp.Expression:
     weight = exp.Case().when(present.copy(), exp.func("log2", exp.Div(this=m.copy(), expression=u.copy()))).else_(_double(0))
     levels = (exp.select(_lit(entity.name), names.col("comparison", "grid"), names.col("number", "grid"),
                          names.col("level", "grid"), m, u, weight,
-                         exp.func("coalesce", names.col("pairs", "c"), _lit(0)), exp.cast(exp.null(), "BIGINT"))
+                         exp.func("coalesce", names.col("pairs", "c"), _lit(0)), exp.cast(exp.null(), "BIGINT"),
+                        exp.cast(exp.null(), "DOUBLE"), exp.cast(exp.null(), "BIGINT"))
               .from_(grid).join(names.model_table(entity).as_("model", quoted=True))
               .join(counted.subquery(names.ident("c"), copy=False), join_type="LEFT", on=exp.and_(
                   exp.EQ(this=names.col("comparison", "c"), expression=names.col("comparison", "grid")),
                   exp.EQ(this=names.col("number", "c"), expression=names.col("number", "grid")))))
     lam = names.col("lambda", "model")
     prior = (exp.select(_lit(entity.name), _lit("(prior)"), _lit(-1), _lit("lambda"), lam, exp.cast(exp.null(), "DOUBLE"),
-                        exp.Div(this=exp.Sub(this=exp.Ln(this=lam.copy()), expression=exp.Ln(this=exp.paren(
-                            exp.Sub(this=_lit(1), expression=lam.copy())))), expression=exp.Ln(this=_lit(2))),
+                        estimate.prior_weight(lam.copy()),
                         exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(names.model_pairs_table(entity))),
-                        exp.cast(names.col("iterations", "model"), "BIGINT"))
+                        exp.cast(names.col("iterations", "model"), "BIGINT"), names.col("expected", "model"),
+                        names.col("rows", "model"))
              .from_(names.model_table(entity).as_("model", quoted=True)))
     return ledgers.insert(names.dedup_model_table(), exp.union(levels, prior, distinct=False), spec)
 
@@ -270,11 +272,14 @@ def explained(entity: Entity) -> exp.Select:
     model, s = _model(entity), "s"
     rows = names.model_rows_table(entity)
     parts = []
-    for c in model.compare:
+    for c in model.compare:  # first_name anna / ana: jaro_winkler>=0.92 +8.1
         label = exp.Bracket(this=exp.Array(expressions=[_lit(x) for x in comparisons.labels(c)]),
                             expressions=[exp.Add(this=names.col(f"g_{c.name}", s), expression=_lit(1))])
         shown = exp.func("printf", _lit("%+.1f"), names.col(f"w_{c.name}", s))
-        parts.append(exp.func("concat", _lit(f"{c.name}: "), label, _lit(" "), shown))
+        value = [exp.func("coalesce", exp.cast(names.col(comparisons.value_column(c), side), "VARCHAR"), _lit("-"))
+                 for side in (L, R)]
+        parts.append(exp.func("concat", _lit(f"{c.name} "), value[0], _lit(" / "), value[1], _lit(": "), label,
+                              _lit(" "), shown))
     why = exp.func("concat_ws", _lit("; "), *parts)
     decided = entity.dedup is not None and entity.dedup.decisions is not None
     decision = names.col("decision", "d")

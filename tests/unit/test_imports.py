@@ -18,7 +18,7 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
-    {"decisions", "accounting", "history", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "diff", "revision"},
+    {"decisions", "accounting", "history", "run", "rejects", "review", "review_links", "push", "bundle", "plan", "plan_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]
