@@ -64,6 +64,7 @@ class Blocking:
 
     condition: str
     span: Span
+    train: bool = True  # m is estimated from the pairs it finds (with the other training rules)
 
 
 @dataclass(frozen=True, slots=True)

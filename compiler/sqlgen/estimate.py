@@ -196,8 +196,13 @@ def prior_weight(lam: exp.Expression) -> exp.Expression:
 
 
 def _log_odds(model: MatchModel, m: exp.Expression, u: exp.Expression, lam: exp.Expression) -> exp.Expression:
-    """ln of the prior odds plus, per comparison not at its null level, ln(m / u) of its level."""
-    terms = [_logit(lam)]
+    """ln of the prior odds plus the evidence."""
+    return exp.Add(this=_logit(lam), expression=_evidence(model, m, u))
+
+
+def _evidence(model: MatchModel, m: exp.Expression, u: exp.Expression) -> exp.Expression:
+    """Per comparison not at its null level, ln(m / u) of its level, summed."""
+    terms = []
     for c, offset, _ in layout(model):
         position = exp.Add(this=_lit(offset), expression=_g(c))
         ratio = exp.Sub(this=exp.Ln(this=_at(m.copy(), position)), expression=exp.Ln(this=_at(u.copy(), position.copy())))
@@ -217,8 +222,10 @@ def compile_estimate(entity: Entity) -> exp.Create:
     matching pairs expected (lambda times all pairs) and the rows."""
     model = _model(entity)
     gs = [_g(c) for c in model.compare]
-    patterns = (exp.select(*gs, exp.alias_(exp.Count(this=exp.Star()), "pairs", quoted=True))
-                .from_(names.model_pairs_table(entity)).group_by(*(g.copy() for g in gs)))
+    training = all(b.train for b in model.block)  # else the pairs table says which pairs train
+    keys = gs if training else [*gs, names.col("train")]
+    patterns = (exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "pairs", quoted=True))
+                .from_(names.model_pairs_table(entity)).group_by(*(k.copy() for k in keys)))
     prior = exp.select(exp.alias_(exp.func("list", names.col("u")), "u", quoted=True)).from_(names.model_u_table(entity))
     prior.expressions[0].this.set("expressions", [exp.Order(this=names.col("u"), expressions=[
         exp.Ordered(this=names.col("position"))])])
@@ -233,7 +240,8 @@ def compile_estimate(entity: Entity) -> exp.Create:
                          exp.alias_(posterior, "p", quoted=True))
               .from_(names.table(e)).join(names.table("patterns")).join(names.table("prior")).join(names.table("size"))
               .where(exp.and_(exp.LT(this=names.col("iteration", e), expression=_lit(model.iterations)),
-                              exp.GT(this=names.col("change", e), expression=_double(model.tolerance)))))
+                              exp.GT(this=names.col("change", e), expression=_double(model.tolerance)),
+                              *([] if training else [names.col("train", "patterns")]))))
     weighted = exp.Mul(this=names.col("pairs"), expression=names.col("p"))
 
     def expected(where: exp.Expression) -> exp.Expression:
@@ -266,18 +274,50 @@ def compile_estimate(entity: Entity) -> exp.Create:
                 expression=_lit(1)), _lit(1))), _start(model), _double(1))
     em = exp.CTE(this=exp.union(start, again, distinct=False), alias=exp.TableAlias(
         this=names.ident(e), columns=[names.ident(c) for c in ("iteration", "lambda", "m", "change")]))
-    final = (exp.select(exp.alias_(names.col("iteration", e), "iterations", quoted=True), names.col("lambda", e),
-                        names.col("m", e), names.col("u", "prior"), names.col("change", e),
-                        exp.alias_(exp.Mul(this=names.col("lambda", e), expression=names.col("all_pairs", "size")),
+    fitted = exp.select(names.col("iteration"), names.col("lambda"), names.col("m"), names.col("change")).from_(
+        names.table(e)).order_by(exp.Ordered(this=names.col("iteration"), desc=True)).limit(1)
+    refit = _refit(model, e)
+    r = "refit"
+    final = (exp.select(exp.alias_(names.col("iteration", "fitted"), "iterations", quoted=True), names.col("lambda", r),
+                        names.col("m", "fitted"), names.col("u", "prior"), names.col("change", "fitted"),
+                        exp.alias_(exp.Mul(this=names.col("lambda", r), expression=names.col("all_pairs", "size")),
                                    "expected", quoted=True), names.col("rows", "size"))
-             .from_(names.table(e)).join(names.table("prior")).join(names.table("size")))
-    final.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("iteration", e), desc=True)]))
+             .from_(names.table("fitted")).join(names.table(r)).join(names.table("prior")).join(names.table("size")))
+    final.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("round", r), desc=True)]))
     final = final.limit(1)
+    evidence = (exp.select(names.col("pairs", "patterns"), exp.alias_(_evidence(model, names.col("m", "fitted"),
+                                                                                names.col("u", "prior")), "evidence",
+                                                                      quoted=True))
+                .from_(names.table("patterns")).join(names.table("fitted")).join(names.table("prior")))
     ctes = [exp.CTE(this=patterns, alias=exp.TableAlias(this=names.ident("patterns"))),
             exp.CTE(this=prior, alias=exp.TableAlias(this=names.ident("prior"))),
-            exp.CTE(this=size, alias=exp.TableAlias(this=names.ident("size"))), em]
+            exp.CTE(this=size, alias=exp.TableAlias(this=names.ident("size"))), em,
+            exp.CTE(this=fitted, alias=exp.TableAlias(this=names.ident("fitted"))),
+            exp.CTE(this=evidence, alias=exp.TableAlias(this=names.ident("evidence"))), refit]
     final.set("with_", exp.With(expressions=ctes, recursive=True))
     return _temporary(names.model_table(entity), final)
+
+
+def _refit(model: MatchModel, em: str) -> exp.CTE:
+    """lambda again, over every blocked pair (the training ones and the rest) with m as estimated:
+    each round, the expected matches over all n(n-1)/2 pairs; from the EM's lambda until it moves
+    by less than ``tolerance`` (relatively)."""
+    r = "refit"
+    chance = _probability(exp.Add(this=_logit(names.col("lambda", r)), expression=names.col("evidence", "evidence")))
+    expected = exp.Div(this=exp.Sum(this=exp.Mul(this=names.col("pairs", "evidence"), expression=chance)),
+                       expression=exp.func("any_value", names.col("all_pairs", "size")))
+    step = (exp.select(names.col("round", r), exp.alias_(exp.func("any_value", names.col("lambda", r)), "previous", quoted=True),
+                       exp.alias_(_least(_greatest(expected, _double(_FLOOR)), _double(0.5)), "lambda", quoted=True))
+            .from_(names.table(r)).join(names.table("evidence")).join(names.table("size"))
+            .where(exp.and_(exp.LT(this=names.col("round", r), expression=_lit(model.iterations)),
+                            exp.GT(this=names.col("change", r), expression=_double(model.tolerance))))
+            .group_by(names.col("round", r)))
+    again = exp.select(exp.Add(this=names.col("round"), expression=_lit(1)), names.col("lambda"), exp.Abs(
+        this=exp.Sub(this=exp.Div(this=names.col("lambda"), expression=names.col("previous")), expression=_lit(1)))
+    ).from_(step.subquery(names.ident("s"), copy=False))
+    start = exp.select(_lit(0), names.col("lambda"), _double(1)).from_(names.table("fitted"))
+    return exp.CTE(this=exp.union(start, again, distinct=False), alias=exp.TableAlias(
+        this=names.ident(r), columns=[names.ident(c) for c in ("round", "lambda", "change")]))
 
 
 # -- 5. scores -------------------------------------------------------------------------------------

@@ -180,7 +180,12 @@ def compile_pairs(entity: Entity) -> exp.Create:
                                                      expression=names.col(comparisons.value_column(c), R)),
                                               names.col(comparisons.tf_column(c), L)), f"tf_{c.name}", quoted=True)
                    for c in _model(entity).compare if c.frequency]
-    pairs = (exp.select(names.col("a", "p"), names.col("b", "p"), names.col("block", "p"), *_levels(entity), *frequencies)
+    model = _model(entity)
+    training = [] if all(b.train for b in model.block) else [exp.alias_(exp.or_(*(
+        exp.func("coalesce", exp.paren(_found(entity, i)), exp.false()) for i, b in enumerate(model.block) if b.train)),
+        "train", quoted=True)]
+    pairs = (exp.select(names.col("a", "p"), names.col("b", "p"), names.col("block", "p"), *_levels(entity), *frequencies,
+                        *training)
              .from_(_blocked(entity).subquery(names.ident("p"), copy=False))
              .join(rows.copy().as_(L, quoted=True), on=exp.EQ(this=names.col(names.ROW, L), expression=names.col("a", "p")))
              .join(rows.copy().as_(R, quoted=True), on=exp.EQ(this=names.col(names.ROW, R), expression=names.col("b", "p"))))

@@ -34,12 +34,18 @@ def _comparison(doc: Document, at: KeyPath, name: str, raw: list[Any] | dict[str
     )
 
 
+def _blocking(doc: Document, at: KeyPath, raw: str | dict[str, Any]) -> Blocking:
+    if isinstance(raw, str):
+        return Blocking(raw, doc.span(at))
+    return Blocking(raw["on"], doc.span(at + ("on",)), bool(raw.get("train", True)))
+
+
 def build_model(doc: Document, at: KeyPath, raw: dict[str, Any] | None) -> MatchModel | None:
     if not raw:
         return None
     estimate = raw.get("estimate") or {}
     return MatchModel(
-        block=tuple(Blocking(text, doc.span(at + ("block", i))) for i, text in enumerate(raw["block"])),
+        block=tuple(_blocking(doc, at + ("block", i), rule) for i, rule in enumerate(raw["block"])),
         compare=tuple(_comparison(doc, at + ("compare", name), name, spec)
                       for name, spec in sorted(raw["compare"].items())),
         threshold=float(raw["threshold"]),

@@ -116,6 +116,7 @@ CODES: dict[str, Check] = {
     "F455": linkmodel.check_levels,
     "F456": linkmodel.check_thresholds,
     "F457": linkmodel.check_levels,
+    "F462": linkmodel.check_blocking,
     "F430": transforms.check_time_directives,
     "F431": transforms.check_time_formats,
     "F432": transforms.check_boolean_words,

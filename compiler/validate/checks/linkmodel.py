@@ -1,4 +1,4 @@
-"""F450-F457: a match model's blocking rules, comparisons, levels and thresholds make sense."""
+"""F450-F457, F462: a match model's blocking rules, comparisons, levels and thresholds make sense."""
 
 from __future__ import annotations
 
@@ -49,11 +49,15 @@ def check_blocking(ctx: Context) -> Iterable[Diagnostic]:
     F451: DuckDB binds it as a condition, the same on every run (no ``random()``).
     F452: it has a key: an equality of an expression over ``l`` with the same over ``r``, so rows
     are compared only within blocks (a hash join), never every row with every row.
+    F462: at least one rule trains the model (not ``train: false``).
 
     Bad::   block: ["phone = phone", "l.city <> r.city", "levenshtein(l.name, r.name) < 2"]
     Good::  block: ["l.phone = r.phone", "lower(l.city) = lower(r.city) AND l.zip <> r.zip"]
     """
     for entity, model in _models(ctx):
+        if not any(rule.train for rule in model.block):
+            yield Diagnostic("F462", f"no blocking rule of entity '{entity.name}' trains its match model", model.span,
+                             "m is estimated from the pairs of rules without `train: false`: keep one")
         known = [f.name for f in entity.fields]
         typed = bind.field_columns({f"_ferry_{s}_{f.name}": f.type for s in ("l", "r") for f in entity.fields})
         for rule in model.block:
