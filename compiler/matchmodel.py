@@ -30,6 +30,8 @@ class Level:
     value: float | None  # None for exact
     span: Span
     q: int = 2  # jaccard: the q-gram length
+    written: tuple[str, ...] = ()  # the methods the level's mapping names (validate wants exactly one)
+    q_written: bool = False
 
     @property
     def label(self) -> str:

@@ -17,8 +17,10 @@ from compiler.matchmodel import Blocking, Comparison, Level, MatchModel
 def _level(doc: Document, at: KeyPath, raw: str | dict[str, Any]) -> Level:
     if isinstance(raw, str):
         return Level("exact", None, doc.span(at))
-    kind = next(k for k in raw if k != "q")
-    return Level(kind, float(raw[kind]), doc.span(at), int(raw.get("q", 2)))
+    methods = [k for k in raw if k != "q"]  # one, unless the spec is wrong (F463 says so)
+    kind = methods[0] if methods else ""
+    return Level(kind, float(raw[kind]) if kind else None, doc.span(at), int(raw.get("q", 2)), tuple(methods),
+                 "q" in raw)
 
 
 def _comparison(doc: Document, at: KeyPath, name: str, raw: list[Any] | dict[str, Any]) -> Comparison:

@@ -1,4 +1,4 @@
-"""F450-F457, F462: a match model's blocking rules, comparisons, levels and thresholds make sense."""
+"""F450-F457, F462, F463: a match model's blocking rules, comparisons, levels and thresholds make sense."""
 
 from __future__ import annotations
 
@@ -131,6 +131,24 @@ def check_levels(ctx: Context) -> Iterable[Diagnostic]:
             if c.frequency and c.levels[0].kind != "exact":
                 yield Diagnostic("F457", f"frequency needs an exact level; comparison '{c.name}' has none",
                                  c.frequency_span or c.span, "start its levels with exact, or drop frequency")
+
+
+def check_level_methods(ctx: Context) -> Iterable[Diagnostic]:
+    """F463: a level is ``exact`` or names one method, and ``q`` goes with ``jaccard``.
+
+    Bad::   [exact, {jaro_winkler: 0.9, levenshtein: 0.8}, {levenshtein: 0.7, q: 3}]
+    Good::  [exact, {jaro_winkler: 0.9}, {jaccard: 0.5, q: 3}]
+    """
+    for entity, model in _models(ctx):
+        for c in model.compare:
+            for level in c.levels:
+                if level.kind != "exact" and len(level.written) != 1:
+                    problem = f"names {' and '.join(level.written)}" if level.written else "names no method"
+                    yield Diagnostic("F463", f"a level of comparison '{c.name}' {problem}", level.span,
+                                     "one level, one method: {jaro_winkler: 0.9}; list several levels for several")
+                elif level.q_written and level.kind != "jaccard":
+                    yield Diagnostic("F463", f"q applies to jaccard; this level of comparison '{c.name}' is "
+                                     f"{level.kind}", level.span, "remove q, or use {jaccard: t, q: n}")
 
 
 def check_thresholds(ctx: Context) -> Iterable[Diagnostic]:
