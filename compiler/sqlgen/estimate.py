@@ -54,6 +54,15 @@ def union(selects: list[exp.Select]) -> exp.Expression:
     return out
 
 
+def _exact_sum(value: exp.Expression, where: exp.Expression | None = None) -> exp.Expression:
+    """The sum of ``value`` (of rows meeting ``where``) in decimal arithmetic, which is exact: the same
+    whatever order parallel threads add the rows in, so every run estimates the same model."""
+    total: exp.Expression = exp.Sum(this=exp.cast(value, exp.DataType.build("DECIMAL(38, 12)")))
+    if where is not None:
+        total = exp.Filter(this=total, expression=exp.Where(this=where))
+    return exp.cast(total, "DOUBLE")
+
+
 def _sum(terms: list[exp.Expression]) -> exp.Expression:
     total = terms[0]
     for term in terms[1:]:
@@ -245,8 +254,7 @@ def compile_estimate(entity: Entity) -> exp.Create:
     weighted = exp.Mul(this=names.col("pairs"), expression=names.col("p"))
 
     def expected(where: exp.Expression) -> exp.Expression:
-        return exp.func("coalesce", exp.Filter(this=exp.Sum(this=weighted.copy()), expression=exp.Where(this=where)),
-                        _lit(0))
+        return exp.func("coalesce", _exact_sum(weighted.copy(), where), _lit(0))
 
     m = []
     for c, _, count in layout(model):
@@ -254,7 +262,7 @@ def compile_estimate(entity: Entity) -> exp.Create:
         for k in range(1, count + 1):  # add-one smoothed share of the expected matches at this level
             m.append(exp.Div(this=exp.paren(exp.Add(this=expected(exp.EQ(this=_g(c), expression=_lit(k))), expression=_lit(1))),
                              expression=exp.paren(exp.Add(this=seen.copy(), expression=_lit(count)))))
-    lam = exp.Div(this=exp.Sum(this=weighted.copy()), expression=exp.func("any_value", names.col("all_pairs")))
+    lam = exp.Div(this=_exact_sum(weighted.copy()), expression=exp.func("any_value", names.col("all_pairs")))
     step = (exp.select(names.col("iteration"), exp.alias_(exp.func("any_value", names.col("m")), "previous", quoted=True),
                        exp.alias_(exp.func("any_value", names.col("lambda")), "previous_lambda", quoted=True),
                        exp.alias_(_least(_greatest(lam, _double(_FLOOR)), _double(0.5)), "lambda", quoted=True),
@@ -304,7 +312,7 @@ def _refit(model: MatchModel, em: str) -> exp.CTE:
     by less than ``tolerance`` (relatively)."""
     r = "refit"
     chance = _probability(exp.Add(this=_logit(names.col("lambda", r)), expression=names.col("evidence", "evidence")))
-    expected = exp.Div(this=exp.Sum(this=exp.Mul(this=names.col("pairs", "evidence"), expression=chance)),
+    expected = exp.Div(this=_exact_sum(exp.Mul(this=names.col("pairs", "evidence"), expression=chance)),
                        expression=exp.func("any_value", names.col("all_pairs", "size")))
     step = (exp.select(names.col("round", r), exp.alias_(exp.func("any_value", names.col("lambda", r)), "previous", quoted=True),
                        exp.alias_(_least(_greatest(expected, _double(_FLOOR)), _double(0.5)), "lambda", quoted=True))

@@ -1062,121 +1062,220 @@ WITH RECURSIVE "patterns" AS (
       ANY_VALUE("m") AS "previous",
       ANY_VALUE("lambda") AS "previous_lambda",
       LEAST(
-        GREATEST(SUM("pairs" * "p") / ANY_VALUE("all_pairs"), CAST(1e-12 AS DOUBLE)),
+        GREATEST(
+          CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) AS DOUBLE) / ANY_VALUE("all_pairs"),
+          CAST(1e-12 AS DOUBLE)
+        ),
         CAST(0.5 AS DOUBLE)
       ) AS "lambda",
       [
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_address" = 1), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_address" = 1) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_address" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_address" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_address" = 2), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_address" = 2) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_address" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_address" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_address" = 3), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_address" = 3) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_address" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_address" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_birth_date" = 1), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" = 1) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_birth_date" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_birth_date" = 2), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" = 2) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_birth_date" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_birth_date" = 3), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" = 3) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_birth_date" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_email" = 1), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_email" = 1) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_email" > 0), 0) + 2
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_email" > 0) AS DOUBLE),
+            0
+          ) + 2
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_email" = 2), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_email" = 2) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_email" > 0), 0) + 2
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_email" > 0) AS DOUBLE),
+            0
+          ) + 2
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_first_name" = 1), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" = 1) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_first_name" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_first_name" = 2), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" = 2) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_first_name" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_first_name" = 3), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" = 3) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_first_name" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_last_name" = 1), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_last_name" = 1) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_last_name" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_last_name" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_last_name" = 2), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_last_name" = 2) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_last_name" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_last_name" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_last_name" = 3), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_last_name" = 3) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_last_name" > 0), 0) + 3
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_last_name" > 0) AS DOUBLE),
+            0
+          ) + 3
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_phone" = 1), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_phone" = 1) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_phone" > 0), 0) + 2
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_phone" > 0) AS DOUBLE),
+            0
+          ) + 2
         ),
         (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_phone" = 2), 0) + 1
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_phone" = 2) AS DOUBLE),
+            0
+          ) + 1
         ) / (
-          COALESCE(SUM("pairs" * "p") FILTER(WHERE
-            "g_phone" > 0), 0) + 2
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_phone" > 0) AS DOUBLE),
+            0
+          ) + 2
         )
       ] AS "m"
     FROM (
@@ -1288,8 +1387,8 @@ WITH RECURSIVE "patterns" AS (
       ANY_VALUE("refit"."lambda") AS "previous",
       LEAST(
         GREATEST(
-          SUM(
-            "evidence"."pairs" * CAST(1.0 AS DOUBLE) / (
+          CAST(SUM(
+            CAST("evidence"."pairs" * CAST(1.0 AS DOUBLE) / (
               1 + EXP(
                 -LEAST(
                   GREATEST(
@@ -1301,8 +1400,8 @@ WITH RECURSIVE "patterns" AS (
                   700
                 )
               )
-            )
-          ) / ANY_VALUE("size"."all_pairs"),
+            ) AS DECIMAL(38, 12))
+          ) AS DOUBLE) / ANY_VALUE("size"."all_pairs"),
           CAST(1e-12 AS DOUBLE)
         ),
         CAST(0.5 AS DOUBLE)
