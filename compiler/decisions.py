@@ -100,11 +100,14 @@ def check(spec: Spec) -> list[Diagnostic]:
     return found
 
 
-def bind(manifest: dict[str, Any], base: Path) -> tuple[dict[str, Path], list[dict[str, Any]]]:
-    """For a run: each decision file's variable -> its path, and what the run manifest records of it."""
+def bind(spec: Spec, manifest: dict[str, Any], base: Path) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """For a run: each decision file's variable -> its path (the spec's, as sources are: a plan's
+    scratch run reads the real file), and what the run manifest records of it."""
     variables, records = {}, []
     for entry in manifest.get("decisions", ()):
-        path = base / entry["path"]
+        entity = spec.entity(entry["entity"])
+        written = entity.dedup.decisions if entity is not None and entity.dedup is not None else None
+        path = base / (written or entry["path"])
         try:
             data = path.read_bytes()
         except OSError as exc:

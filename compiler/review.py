@@ -3,7 +3,7 @@ approve a migration. CSV for filtering in a spreadsheet, Markdown for reading (o
 
 In:  the (schema-valid) ``Spec`` and a target DuckDB file written by a run of it.
 Out: ``<entity>_clusters.csv`` per entity with dedup rules, and one ``review.md``; for a match model
-also ``<entity>_links.csv`` and ``<entity>_possible_matches.csv`` (``review_links``).
+also ``<entity>_model_links.csv`` and ``<entity>_possible_matches.csv`` (``review_links``).
 
 An I/O edge like ``rejects``: it reads ``_ferry.<entity>_duplicates`` (members
 with their own values, the rules that matched them, their survivor rank) and

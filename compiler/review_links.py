@@ -1,9 +1,9 @@
 """The match model's part of the review: why records were linked, and the possible matches to decide.
 
 In:  a connection with the target attached as ``target`` and an entity with a match model.
-Out: ``read``: its links and possible matches from ``_ferry.<entity>_links`` (both old ids, status,
+Out: ``read``: its links and possible matches from ``_ferry.<entity>_model_pairs`` (both old ids, status,
 probability, match weight, and per comparison the two values compared, the level and its weight);
-``write``: ``<entity>_links.csv`` and ``<entity>_possible_matches.csv``; ``markdown``: sections of
+``write``: ``<entity>_model_links.csv`` and ``<entity>_possible_matches.csv``; ``markdown``: sections of
 ``review.md``. Called by ``review``.
 
 ``<entity>_possible_matches.csv`` starts with the columns of a decisions file (``left_id``,
@@ -35,7 +35,7 @@ class Links:
 
 
 def read(con: duckdb.DuckDBPyConnection, entity: Entity) -> Links:
-    table = names.links_table(entity)
+    table = names.explained_table(entity)
     table.set("catalog", names.ident("target"))
     columns = ("left_key", "right_key", "status", "probability", "match_weight", "why")
     query = exp.select(*(names.col(c) for c in columns)).from_(table)
@@ -60,7 +60,7 @@ def _csv(path: Path, header: list[str], rows: list[dict[str, Any]], write: Calla
 
 def write(out: Path, links: Links, write_file: Callable[[Path, Any], None]) -> tuple[Path, Path]:
     name = links.entity.name
-    linked, possible = out / f"{name}_links.csv", out / f"{name}_possible_matches.csv"
+    linked, possible = out / f"{name}_model_links.csv", out / f"{name}_possible_matches.csv"
     _csv(linked, ["left_id", "right_id", "status", "probability", "match_weight", "why"], links.linked, write_file)
     _csv(possible, ["left_id", "right_id", "decision", "probability", "match_weight", "why"],
          [{**r, "decision": ""} for r in links.possible], write_file)

@@ -206,7 +206,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     _check_target(target)
     with _workdir(target) as tmp:
         inputs: dict[str, InputRecord] = {}
-        readable, decision_files = decisions.bind(manifest, base)  # DuckDB variable -> file to read
+        readable, decision_files = decisions.bind(spec, manifest, base)  # DuckDB variable -> file to read
         for i, entry in enumerate(manifest["sources"]):
             report(f"hashing {entry['path']}", i, len(manifest["sources"]))
             prepared = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))

@@ -164,7 +164,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     if entity.dedup is not None:
         statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
         if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
-            statements.append(_create_as(names.links_table(entity), linkmodel.explained(entity)))
+            statements.append(_create_as(names.explained_table(entity), linkmodel.explained(entity)))
     if any(f.on_error == "null" for f in entity.fields):
         statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]

@@ -114,9 +114,9 @@ def decisions_variable(entity: Entity | str) -> str:
     return f"ferry_decisions_{getattr(entity, 'name', entity)}"
 
 
-def links_table(entity: Entity | str) -> exp.Table:
-    """The match model's links and possible matches with each comparison's level and weight: for review."""
-    return table(f"{getattr(entity, 'name', entity)}_links", INTERNAL_SCHEMA)
+def explained_table(entity: Entity | str) -> exp.Table:
+    """The match model's links, possible matches and decided pairs, each explained: what review shows."""
+    return table(f"{getattr(entity, 'name', entity)}_model_pairs", INTERNAL_SCHEMA)
 
 
 def dedup_model_table() -> exp.Table:

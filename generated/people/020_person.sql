@@ -2108,7 +2108,7 @@ ORDER BY
   "cluster",
   "rank";
 
-CREATE OR REPLACE TABLE "_ferry"."person_links" AS
+CREATE OR REPLACE TABLE "_ferry"."person_model_pairs" AS
 SELECT
   "l"."_ferry_key" AS "left_key",
   "r"."_ferry_key" AS "right_key",

@@ -145,7 +145,7 @@ def test_weak_agreements_add_up_where_no_fuzzy_rule_finds_the_pair(example, tmp_
 def test_two_runs_give_the_same_result(example, tmp_path):
     again = run(project(tmp_path))
     for sql in ("SELECT source_key, id FROM _ferry.person_crosswalk ORDER BY 1",
-                "SELECT * FROM _ferry.person_links ORDER BY left_key, right_key",
+                "SELECT * FROM _ferry.person_model_pairs ORDER BY left_key, right_key",
                 "SELECT * EXCLUDE (spec) FROM _ferry.dedup_model ORDER BY comparison, number",
                 "SELECT * FROM people ORDER BY id"):
         assert query(example, sql) == query(again, sql)
@@ -170,12 +170,12 @@ def test_review_explains_links_and_lists_possible_matches(example, tmp_path):
     spec = example.parent.parent / "people.yaml"
     files = api.export_review(spec, api.Options(target=example), tmp_path / "review", limit=5)
     names = {f.path.name for f in files}
-    assert {"person_links.csv", "person_possible_matches.csv", "review.md"} <= names
+    assert {"person_model_links.csv", "person_possible_matches.csv", "review.md"} <= names
     with (tmp_path / "review" / "person_possible_matches.csv").open(encoding="utf-8") as fh:
         possible = list(csv.DictReader(fh))
     assert possible and list(possible[0])[:3] == ["left_id", "right_id", "decision"]
     assert all(0.5 <= float(r["probability"]) < 0.99 for r in possible)
-    with (tmp_path / "review" / "person_links.csv").open(encoding="utf-8") as fh:
+    with (tmp_path / "review" / "person_model_links.csv").open(encoding="utf-8") as fh:
         link = next(csv.DictReader(fh))
     assert "birth_date " in link["why"] and ": exact +" in link["why"]
     text = (tmp_path / "review" / "review.md").read_text("utf-8")
@@ -199,7 +199,7 @@ def test_decisions_force_and_forbid(example, tmp_path):
     assert decided[b] in (decided[a], decided[c])  # b joins the one it is more strongly linked to
     assert decided[x] == decided[y]  # forced: one record
     status = dict(((l, r), s) for l, r, s in query(spec.parent / "build/people.duckdb",
-                                                   "SELECT left_key, right_key, status FROM _ferry.person_links"))
+                                                   "SELECT left_key, right_key, status FROM _ferry.person_model_pairs"))
     assert status.get((a, c), "forbidden") == "forbidden"
     # the next run without the decisions is as before
     assert merged(run(project(tmp_path / "again"))) == ids
@@ -243,3 +243,12 @@ target: {kind: duckdb, path: build/crowd.duckdb}
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "F461" and "among 2100 records" in diagnostic.message
     assert not (folder / "build" / "crowd.duckdb").exists()  # nothing was written
+
+
+def test_a_plan_runs_the_model_with_the_decisions(example, tmp_path):
+    spec = project(tmp_path, decisions=[(*_cluster_of_three(merged(example))[:2], "forbid")])
+    options = api.Options(out=spec.parent / "generated", target=example)
+    api.compile_spec_files(spec, options)
+    plan = api.plan_spec(spec, options)  # a scratch run reads the real decisions file
+    (entity,) = plan.entities
+    assert entity.insert == 1 and entity.merged < query(example, "SELECT count(*) FROM _ferry.person_crosswalk")[0][0]
