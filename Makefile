@@ -52,6 +52,7 @@ golden: setup
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/model.py
 
 clean:
 	rm -rf build specs/*/build bench/.data .pytest_cache

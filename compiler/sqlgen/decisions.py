@@ -98,7 +98,7 @@ def without_forbidden(entity: Entity, pairs: exp.Expression) -> exp.Expression:
 #: the first seed in the file). A fixed template over ferry's own names.
 _SPLIT = """
 WITH RECURSIVE
-  components AS (SELECT node, comp FROM components_query),
+  components AS MATERIALIZED (SELECT node, comp FROM components_query),
   torn AS (
     SELECT f.a, f.b, x.comp FROM decisions AS f
     JOIN components AS x ON x.node = f.a JOIN components AS y ON y.node = f.b

@@ -1785,7 +1785,7 @@ FROM (
     ) AS "rank",
     "c"."_ferry_key"
   FROM (
-    WITH RECURSIVE "components" AS (
+    WITH RECURSIVE "components" AS MATERIALIZED (
       SELECT
         "node",
         "comp"
