@@ -240,7 +240,7 @@ def stats_selects(entity: Entity) -> list[exp.Select]:
 def compile_ledger(spec: str, entity: Entity) -> exp.Expression:
     """``_ferry.dedup_model``: per comparison level its number, m, u, weight and blocked pairs; then a
     ``(prior)`` row: lambda as m, its log-odds as weight, the blocked pairs, the EM rounds run, the
-    matching pairs expected and the records (``accounting`` refuses a model expecting more pairs)."""
+    matching pairs expected and the records (``accounting`` refuses a model expecting over ten per record)."""
     model = _model(entity)
     grid = exp.values([(c.name, k, comparisons.labels(c)[k], offset + k if k else 0)
                        for c, offset, count in estimate.layout(model) for k in range(0, count + 1)],

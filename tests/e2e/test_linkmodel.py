@@ -219,7 +219,7 @@ def test_a_model_that_takes_lookalikes_for_duplicates_stops_the_run(tmp_path):
     (folder / "data").mkdir(parents=True)
     rows = [("person_id", "first_name", "last_name", "city")]
     rows += [(f"x{i}", f"Name{i}", f"Surname{i}", f"City{i % 40}") for i in range(2000)]
-    rows += [(str(i), "Test", "Test", "City0") for i in range(100)]  # an export's placeholder, 100 times
+    rows += [(str(i), "Test", "Test", "City0") for i in range(300)]  # an export's placeholder, 300 times
     with (folder / "data" / "crowd.csv").open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
     spec = folder / "crowd.yaml"
@@ -241,7 +241,7 @@ target: {kind: duckdb, path: build/crowd.duckdb}
     with pytest.raises(FerryError) as caught:
         run(spec, "build/crowd.duckdb")
     (diagnostic,) = caught.value.diagnostics
-    assert diagnostic.code == "F461" and "among 2100 records" in diagnostic.message
+    assert diagnostic.code == "F461" and "among 2300 records" in diagnostic.message
     assert not (folder / "build" / "crowd.duckdb").exists()  # nothing was written
 
 
