@@ -22,6 +22,8 @@ pairs (rule ``model``); ``stats_selects``: rows of ``_ferry.dedup_stats`` per bl
    probability-weighted share of pairs at that level (add-one smoothed) and lambda as the expected
    matches over all n(n-1)/2 pairs (blocking is assumed to find the matches). It stops after
    ``iterations`` rounds or when no m (and lambda, relatively) changes by more than ``tolerance``.
+   Pairs found only by ``train: false`` rules take no part; lambda is then refitted over every
+   blocked pair with m as estimated. Sums are decimal, so exact: every run gives the same model.
 5. **scores**: per pair and comparison the weight log2(m/u) of its level (0 for null); with
    ``frequency``, an exact agreement weighs log2(m / share of rows with that value) instead. The
    match weight is log2(lambda / (1 - lambda)) plus the comparisons' weights; the probability
