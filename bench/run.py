@@ -1,22 +1,34 @@
-"""End-to-end benchmark: `ferry run` against plain DuckDB reading the same CSVs (the floor).
+"""End-to-end benchmark: ferry against the floor, a hand-written DuckDB script and a pandas script.
 
-    python bench/run.py [--contacts 1000000] [--repeat 3]
+    python bench/run.py [--contacts 1000000] [--repeat 3] [--pandas-repeat 1] [--data DIR]
 
-Generates (once, cached under bench/.data/) a seeded export of the example's
-shape, compiles the example spec against it, then alternates floor and ferry
-runs and reports medians and the ratio ferry / floor. Absolute times on a
-shared 2-core machine are noise; the ratio measured in one run is the result.
+Generates (once, cached under bench/.data/) a seeded export of the example's shape
+(``bench/generate.py``), or links an existing one (``--data``), writes the bench's
+specs (``bench/variants.py``) and compiles them, then runs, alternating in each
+round, every figure as its own process (wall time and peak RSS, ``bench/measure.py``):
 
-The floor loads the same files into tables of a fresh DuckDB file the plainest
-way: ``read_csv`` after transcoding the cp1250 companies file to UTF-8 in a
-streaming Python step (DuckDB cannot decode cp1250 itself, so any tool pays
-this), ``read_json`` for the NDJSON activities, and the XML deals flattened to
-CSV with pyexpat callbacks (the fastest standard-library route). The small xlsx
-sheet is left out. On top of that, ferry's run hashes every input, maps,
-checks, deduplicates, resolves references, writes crosswalks and accounts for
-every row. Variants of the spec without phone/email normalization and without
-dedup show what each costs, and the run's duplicate pairs are scored against
-the generator's truth (``bench/quality.py``).
+- ``floor``: the files loaded into tables the plainest way (``bench/floor.py``), deals from XML
+  included; ``floor3``: the same for the hand-written script's three files only;
+- ``hand``: the hand-written DuckDB script for the issue's first row (``reference_duckdb.sql``);
+- ``same``: ferry doing that same cleaning (the ``same_cleaning`` variant);
+- ``full``: ferry running the example spec;
+- ``pandas``: the pandas script with phonenumbers and email-validator (``reference_pandas.py``),
+  in the first ``--pandas-repeat`` rounds only (it is the slowest figure by far);
+- with ``--variants``, ``no_phone`` / ``no_dedup``: the example without phone/e-mail normalization
+  or without dedup (what each costs; left out by default to keep the run short).
+
+Before any ratio is printed, ``bench/compare.py`` checks that the references produced
+ferry's records: the hand-written script's tables against the same-cleaning run (counts,
+ids, a seeded sample of values), the pandas script's refused values and sampled values
+against the full run. A mismatch is printed and the bench exits 1 (after writing results).
+Then: duplicate-pair quality (``bench/quality.py``), PostgreSQL push (``bench/postgres.py``),
+XML records/s (``bench/xmlrate.py``), and ``ferry validate`` against a bare ``import compiler``.
+
+Absolute times on a shared 2-core machine are noise; the ratios of one run's alternating
+rounds are the result (medians, with min and max). At the default 1M contacts the whole run
+takes 15 to 30 minutes, as busy as the machine is (``--repeat``, ``--no-postgres`` shorten it). ``--contacts 5000000`` (for peak RSS at 5M) first generates the
+export (a few minutes, 2.6 GB under bench/.data/); ``--repeat 1 --pandas-repeat 0
+--no-postgres`` keeps the rest short.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,70 +45,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from compiler.load import load  # noqa: E402
+import duckdb
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-EXAMPLE = ROOT / "specs" / "legacy_crm" / "legacy_crm.yaml"
-FERRY = [sys.executable, "-m", "compiler"]
+sys.path[:0] = [str(HERE), str(ROOT)]
+import compare  # noqa: E402
+import postgres  # noqa: E402
+import quality  # noqa: E402
+import report  # noqa: E402
+from measure import Measured, measure  # noqa: E402
+from variants import EXAMPLE, bench_spec  # noqa: E402
 
-FLOOR = """
-import codecs, csv, duckdb, shutil, sys
-from xml.parsers import expat
-con = duckdb.connect(sys.argv[1])
-d = sys.argv[2]
-utf8 = sys.argv[1] + ".companies.csv"
-with open(f"{d}/companies.csv", encoding="cp1250", newline="") as src, open(utf8, "w", encoding="utf-8", newline="") as dst:
-    shutil.copyfileobj(src, dst, 1 << 20)
-con.execute(f"CREATE TABLE companies AS SELECT * FROM read_csv('{utf8}', delim=';', header=true, all_varchar=true)")
-con.execute(f"CREATE TABLE contacts AS SELECT * FROM read_csv('{d}/contacts.csv', delim=',', header=true, all_varchar=true)")
-con.execute(f"CREATE TABLE activities AS SELECT * FROM read_json('{d}/activities.ndjson', format='newline_delimited')")
-# deals.xml: flat records (attributes and child elements) to CSV with pyexpat callbacks, the fastest
-# standard-library route, then read_csv.
-COLUMNS = ["id", "stage", "title", "amount", "amount.currency", "company_id", "contact_id", "close_date", "owner_id"]
-deals = sys.argv[1] + ".deals.csv"
-with open(deals, "w", encoding="utf-8", newline="") as out:
-    w = csv.writer(out)
-    w.writerow(COLUMNS)
-    rec, text, tag = None, [], None
-    def start(name, attrs):
-        global rec, text, tag
-        if name == "deal":
-            rec = dict(attrs)
-        elif rec is not None:
-            tag, text = name, []
-            for k, v in attrs.items():
-                rec[f"{name}.{k}"] = v
-    def chars(data):
-        text.append(data)
-    def end(name):
-        global rec
-        if name == "deal":
-            w.writerow([rec.get(c) for c in COLUMNS])
-            rec = None
-        elif rec is not None:
-            rec[name] = "".join(text)
-    p = expat.ParserCreate()
-    p.buffer_text = True
-    p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
-    with open(f"{d}/deals.xml", "rb") as fh:
-        p.ParseFile(fh)
-con.execute(f"CREATE TABLE deals AS SELECT * FROM read_csv('{deals}', header=true, all_varchar=true)")
-con.close()
-"""
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"ferry_bench_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-quality = _load("quality")
+PY = sys.executable
+FERRY = [PY, "-m", "compiler"]
 
 
 def load_generator():
@@ -106,6 +69,7 @@ def load_generator():
 
 
 def dataset(contacts: int, seed: int) -> Path:
+    """The export's folder (``data/`` inside), generated unless cached for this generate.py."""
     gen = HERE / "generate.py"
     folder = HERE / ".data" / f"c{contacts}_s{seed}_xml"
     stamp = folder / ".generator-mtime"
@@ -120,176 +84,142 @@ def dataset(contacts: int, seed: int) -> Path:
     return folder
 
 
-def bench_spec(folder: Path, name: str, variant: str = "full") -> Path:
-    """The example spec, pointed at the generated data, under its own name; variants drop one
-    feature to measure what it costs: ``no_phone`` (phone and email normalization become
-    trim/lower) and ``no_dedup`` (no dedup rules, natural keys or matching)."""
-    spec = load(EXAMPLE).data  # ferry's own reader: keys such as `on` stay text
-    spec["name"] = name
-    spec.setdefault("target", {})["postgres"] = {"schema": "bench_ferry", "dsn_env": "FERRY_BENCH_PG_DSN"}
-    for entity in spec["entities"].values():
-        if variant == "no_dedup":
-            for key in ("key", "dedup", "match"):
-                entity.pop(key, None)
-        if variant == "no_phone":
-            for field in entity["fields"].values():
-                if not isinstance(field, dict):
-                    continue
-                names = [t if isinstance(t, str) else next(iter(t)) for t in field.get("transforms", ())]
-                if "phone" in names:
-                    field["transforms"] = ["trim"]
-                elif "email" in names:
-                    field["transforms"] = ["trim", "lower"]
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+def linked_dataset(data: Path) -> Path:
+    """A folder under bench/.data whose ``data/`` holds hard links to an existing export's files
+    (copies where linking fails), so the specs can sit beside it without writing into ``data``."""
+    data = data.resolve()
+    folder = HERE / ".data" / f"linked_{data.parent.name}_{data.name}"
+    for path in sorted(data.rglob("*")):
+        if path.is_file():
+            link = folder / "data" / path.relative_to(data)
+            if link.exists() and link.stat().st_size == path.stat().st_size:
+                continue
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.unlink(missing_ok=True)
+            try:
+                os.link(path, link)
+            except OSError:
+                shutil.copy2(path, link)
+    return folder
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - t0
+def figures(specs: dict[str, Path], data: Path, work: Path, out: Path) -> dict[str, list[str]]:
+    """Figure -> the command that makes it, each writing its own ``work/<figure>.duckdb``."""
+    def ferry(key: str) -> list[str]:
+        return [*FERRY, "run", str(specs[key]), "--out", str(out), "--target", str(work / f"{key}.duckdb")]
+
+    commands = {
+        "floor": [PY, str(HERE / "floor.py"), str(work / "floor.duckdb"), str(data)],
+        "floor3": [PY, str(HERE / "floor.py"), str(work / "floor3.duckdb"), str(data), "--no-deals"],
+        "hand": [PY, str(HERE / "reference_duckdb.py"), str(work / "hand.duckdb"), str(data)],
+        "same": ferry("same"),
+        "full": ferry("full"),
+        "pandas": [PY, str(HERE / "reference_pandas.py"), str(work / "pandas.duckdb"), str(data)],
+    }
+    return commands | {key: ferry(key) for key in specs if key not in commands}
 
 
-def bench_postgres(spec: Path, out: Path, target: Path, repeat: int) -> dict:
-    """`ferry push` against `psql \\copy` of the same records, same server, same session.
-
-    The floor is the contact records exactly as ferry sends them (exported from the run's
-    DuckDB file beforehand, untimed) copied by psql into a table with the same columns and
-    no constraints. ferry's side is every step of the contact entity in a first push into an
-    empty schema: its crosswalk, the records (DuckDB export streamed into COPY), the primary
-    key; a second push (everything already there) is reported beside it.
-    The server is $FERRY_BENCH_PG_DSN, or the throwaway cluster of .ci/start-postgres."""
-    import os
-
-    import duckdb
-    dsn = os.environ.get("FERRY_BENCH_PG_DSN") or subprocess.run(
-        [str(ROOT / ".ci" / "start-postgres")], capture_output=True, text=True).stdout.strip()
-    if not dsn or not shutil.which("psql"):
-        return {"skipped": "no PostgreSQL server or psql"}
-    env = {**os.environ, "FERRY_BENCH_PG_DSN": dsn}
-    records = target.with_name("contact_records.csv")
-    with duckdb.connect(str(target), read_only=True) as duck:
-        duck.execute(f"COPY (SELECT * FROM main.contact WHERE id IN (SELECT id FROM _ferry.contact_crosswalk "
-                     f"WHERE status = 'loaded')) TO '{records}' (FORMAT csv, HEADER false)")
-
-    def psql(*commands: str) -> None:
-        subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", *(a for c in commands for a in ("-c", c))],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def contact_seconds() -> float:
-        steps = json.loads(target.with_name(f"{target.stem}.push.json").read_text("utf-8"))["steps"]
-        return sum(s["seconds"] for s in steps if s["entity"] == "contact")
-
-    rounds: dict[str, list[float]] = {"floor": [], "push": [], "contact": [], "push_again": [], "contact_again": []}
+def run_rounds(commands: dict[str, list[str]], work: Path, repeat: int, pandas_repeat: int) -> dict[str, list[Measured]]:
+    """Every figure once per round, in order, ``repeat`` rounds (pandas in the first ``pandas_repeat``)."""
+    rounds: dict[str, list[Measured]] = {key: [] for key in commands}
     for i in range(repeat):
-        psql("DROP SCHEMA IF EXISTS bench_ferry CASCADE")
-        rounds["push"].append(timed([*FERRY, "push", str(spec), "--out", str(out), "--target", str(target)], env))
-        rounds["contact"].append(contact_seconds())
-        rounds["push_again"].append(timed([*FERRY, "push", str(spec), "--out", str(out), "--target", str(target)],
-                                          env))
-        rounds["contact_again"].append(contact_seconds())
-        psql("DROP SCHEMA IF EXISTS bench_floor CASCADE", "CREATE SCHEMA bench_floor",
-             "CREATE TABLE bench_floor.contact (LIKE bench_ferry.contact)")
-        t0 = time.perf_counter()
-        psql(f"\\copy bench_floor.contact FROM '{records}' CSV")
-        rounds["floor"].append(time.perf_counter() - t0)
-        print(f"  postgres round {i + 1}: psql \\copy {rounds['floor'][-1]:.2f}s  ferry push {rounds['push'][-1]:.2f}s "
-              f"(contact steps {rounds['contact'][-1]:.2f}s; again {rounds['contact_again'][-1]:.2f}s)", flush=True)
-    m = {k: statistics.median(v) for k, v in rounds.items()}
-    return {"psql_copy_contacts_seconds": round(m["floor"], 3), "push_seconds": round(m["push"], 3),
-            "push_contact_seconds": round(m["contact"], 3), "contact_ratio": round(m["contact"] / m["floor"], 2),
-            "push_again_seconds": round(m["push_again"], 3),
-            "push_again_contact_seconds": round(m["contact_again"], 3),
-            "again_contact_ratio": round(m["contact_again"] / m["floor"], 2), "goal_ratio": 1.3}
+        for key, cmd in commands.items():
+            if key == "pandas" and i >= pandas_repeat:
+                continue
+            for old in work.glob(f"{key}.duckdb*"):  # the target, its WAL, the floor's scratch copies
+                old.unlink()
+            rounds[key].append(measure(cmd, ROOT))
+        print(f"  round {i + 1}: " + "  ".join(f"{k} {v[-1].seconds:.1f}s/{v[-1].peak_gib:.2f}G"
+                                             for k, v in rounds.items() if len(v) > i), flush=True)
+    return {key: values for key, values in rounds.items() if values}
 
 
-VARIANTS = {
-    "ferry": ("full", "ferry run (the example spec)"),
-    "no_phone": ("no_phone", "without phone/email normalization"),
-    "no_dedup": ("no_dedup", "without dedup rules and matching"),
-}
+def check_records(work: Path, data: Path, ran: set[str]) -> dict:
+    """The references' records against ferry's (``bench/compare.py``), for the figures that ran."""
+    checks = {}
+    if {"hand", "same"} <= ran:
+        checks["same_cleaning"] = compare.same_cleaning(work / "hand.duckdb", work / "same.duckdb")
+    if {"pandas", "full"} <= ran:
+        checks["pandas"] = compare.pandas_script(work / "pandas.duckdb", work / "full.duckdb", data)
+    return checks
+
+
+def pandas_phases(pandas_target: Path) -> dict[str, float]:
+    """Where the pandas script's last run spent its time (its ``timings`` table), or {} if it did not run."""
+    if not pandas_target.exists():
+        return {}
+    with duckdb.connect(str(pandas_target), read_only=True) as con:
+        return {phase: round(seconds, 2) for phase, seconds in con.execute("SELECT * FROM timings").fetchall()}
+
+
+def xml_rounds(spec: Path, xml: Path, work: Path, repeat: int) -> dict[str, list[dict]]:
+    """ferry's XML conversion and the pyexpat loop, alternating (``bench/xmlrate.py``)."""
+    rounds: dict[str, list[dict]] = {"ferry": [], "pyexpat": []}
+    for _ in range(repeat):
+        for kind, args in (("ferry", [str(spec), "deals"]), ("pyexpat", [str(xml)])):
+            scratch = Path(tempfile.mkdtemp(prefix="xml-", dir=work))
+            done = subprocess.run([PY, str(HERE / "xmlrate.py"), kind, *args, str(scratch)], check=True, cwd=ROOT,
+                                  capture_output=True, text=True)
+            rounds[kind].append(json.loads(done.stdout))
+            shutil.rmtree(scratch)
+    return rounds
+
+
+def startup_rounds(repeat: int = 5) -> dict[str, list[Measured]]:
+    """`ferry validate` on the example against a bare interpreter importing ``compiler`` (and its CLI)."""
+    commands = {"validate": [*FERRY, "validate", str(EXAMPLE)],
+                "import_compiler": [PY, "-c", "import compiler"],
+                "import_cli": [PY, "-c", "import compiler.cli"]}
+    rounds: dict[str, list[Measured]] = {key: [] for key in commands}
+    for _ in range(repeat):
+        for key, cmd in commands.items():
+            rounds[key].append(measure(cmd, ROOT))
+    return rounds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of every figure but pandas")
+    parser.add_argument("--pandas-repeat", type=int, default=1, help="rounds with the pandas script (0: none)")
+    parser.add_argument("--data", type=Path, help="an existing export's data folder, instead of generating one")
+    parser.add_argument("--variants", action="store_true", help="also run the no_phone and no_dedup variants")
+    parser.add_argument("--no-postgres", action="store_true", help="leave out the PostgreSQL push")
     args = parser.parse_args()
 
-    folder = dataset(args.contacts, args.seed)
-    specs = {key: bench_spec(folder, f"bench_{key}", variant) for key, (variant, _) in VARIANTS.items()}
+    folder = linked_dataset(args.data) if args.data else dataset(args.contacts, args.seed)
+    contacts = json.loads((folder / "data" / "truth" / "summary.json").read_text("utf-8"))["rows"]["contacts"]
+    variants = ("same_cleaning", "full") + (("no_phone", "no_dedup") if args.variants else ())
+    specs = {("same" if v == "same_cleaning" else v): bench_spec(folder, f"bench_{v}", v) for v in variants}
     work = Path(tempfile.mkdtemp(prefix="ferry-bench-"))
     out = work / "generated"
-    times: dict[str, list[float]] = {"floor": [], **{key: [] for key in VARIANTS}}
     try:
         for s in specs.values():
             subprocess.run([*FERRY, "compile", str(s), "--out", str(out)], check=True, cwd=ROOT,
                            stdout=subprocess.DEVNULL)
-        for i in range(args.repeat):
-            for f in work.glob("*.duckdb*"):  # includes the floor's transcoded copy
-                f.unlink()
-            times["floor"].append(timed([sys.executable, "-c", FLOOR, str(work / "floor.duckdb"),
-                                         str(folder / "data")]))
-            for key, s in specs.items():
-                times[key].append(timed([*FERRY, "run", str(s), "--out", str(out),
-                                         "--target", str(work / f"{key}.duckdb")]))
-            print(f"  round {i + 1}: " + "  ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
-        manifest = json.loads((work / "ferry.run.json").read_text("utf-8"))
-        scores = quality.pair_quality(work / "ferry.duckdb", folder / "data" / "truth")
-        postgres = bench_postgres(specs["ferry"], out, work / "ferry.duckdb", args.repeat)
-        validate = [timed([*FERRY, "validate", str(EXAMPLE)]) for _ in range(5)]
+        rounds = run_rounds(figures(specs, folder / "data", work, out), work, args.repeat, args.pandas_repeat)
+        checks = check_records(work, folder / "data", set(rounds))
+        phases = pandas_phases(work / "pandas.duckdb")
+        manifest = json.loads((work / "full.run.json").read_text("utf-8"))
+        scores = quality.pair_quality(work / "full.duckdb", folder / "data" / "truth")
+        pg = {"skipped": "--no-postgres"} if args.no_postgres else \
+            postgres.bench_postgres(specs["full"], out, work / "full.duckdb", args.repeat)
+        xml = xml_rounds(specs["full"], folder / "data" / "deals.xml", work, args.repeat)
+        startup = startup_rounds()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    med = {k: statistics.median(v) for k, v in times.items()}
-    dedup_steps = sum(s["seconds"] for s in manifest["steps"] if s["file"].endswith(("_company.sql", "_contact.sql")))
-    result = {
-        "contacts": args.contacts,
-        "rows_read": manifest["sources"],
-        "floor_seconds": round(med["floor"], 3),
-        "ferry_run_seconds": round(med["ferry"], 3),
-        "ratio": round(med["ferry"] / med["floor"], 2),
-        "without_phones_seconds": round(med["no_phone"], 3),
-        "phones_ratio": round(med["ferry"] / med["no_phone"], 2),
-        "without_dedup_seconds": round(med["no_dedup"], 3),
-        "dedup_ratio": round(med["ferry"] / med["no_dedup"], 2),
-        "goal_dedup_ratio": 1.5,
-        "dedup_quality": scores,
-        "dedup_stats": manifest.get("dedup", []),
-        "validate_example_seconds": round(statistics.median(validate), 3),
-        "postgres": postgres,
-        "steps": manifest["steps"],
-        "entities": manifest["entities"],
-    }
+    result = report.result(contacts, rounds, checks, manifest, scores, pg, xml, startup, phases)
     print()
-    print(f"end-to-end ferry run, {args.contacts:,} contacts (median of {args.repeat})")
-    print(f"  floor (DuckDB read_csv -> tables)   : {med['floor']:8.2f} s")
-    for key, (_, label) in VARIANTS.items():
-        print(f"  {label:<37}: {med[key]:8.2f} s   ({med[key] / med['floor']:.2f} x floor)")
-    print(f"  full / without phone/email          : {med['ferry'] / med['no_phone']:8.2f} x")
-    print(f"  full / without dedup                : {med['ferry'] / med['no_dedup']:8.2f} x   (goal <= 1.5)")
-    print(f"  company + contact steps (full run)  : {dedup_steps:8.2f} s")
-    for entity, sc in scores.items():
-        print(f"  duplicate pairs {entity:<9}: precision {sc['precision']:.4f}  recall {sc['recall']:.4f}  "
-              f"F1 {sc['f1']:.4f}  ({sc['true_positives']}/{sc['truth_pairs']} true pairs, {sc['found_pairs']} found)")
-    print(f"  ferry validate (example spec)       : {result['validate_example_seconds']:8.2f} s")
-    if "skipped" in postgres:
-        print(f"  postgres: skipped ({postgres['skipped']})")
-    else:
-        print(f"  psql \\copy of the contact records    : {postgres['psql_copy_contacts_seconds']:8.2f} s (floor)")
-        print(f"  ferry push, contact steps (first)   : {postgres['push_contact_seconds']:8.2f} s   "
-              f"({postgres['contact_ratio']:.2f} x, goal <= 1.3)")
-        print(f"  ferry push, contact steps (again)   : {postgres['push_again_contact_seconds']:8.2f} s   "
-              f"({postgres['again_contact_ratio']:.2f} x)")
-        print(f"  ferry push, all entities + keys     : {postgres['push_seconds']:8.2f} s first, "
-              f"{postgres['push_again_seconds']:.2f} s again")
-    print("  slowest steps: " + ", ".join(f"{s['file']} {s['seconds']:.2f}s"
-                                          for s in sorted(manifest["steps"], key=lambda s: -s["seconds"])[:4]))
+    print(report.text(result))
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (results / "latest.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if not all(c["ok"] for c in checks.values()):
+        print("\nRECORDS DIFFER: the references did not produce ferry's records (see 'checks' in "
+              "bench/results/latest.json); the ratios above compare different work.", file=sys.stderr)
+        return 1
     return 0
 
 

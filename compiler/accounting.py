@@ -5,7 +5,8 @@ Out: per entity, how many source rows were read, loaded, merged, archived and re
 many values ``on_error: null`` emptied; per source, the rows read; the dedup statistics and the
 unresolved references by cause. ``account`` refuses (F601) tables that do not add up, so a run
 that lost or doubled a row rolls back instead of committing. Bookkeeping tables are shared by
-every spec loading into the target: only this spec's rows (column ``spec``) are counted.
+every spec loading into the target: only this spec's rows (column ``spec``, ``_ferry_spec`` in an
+entity's archive) are counted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import duckdb
 from sqlglot import exp
 
 from compiler.errors import Diagnostic, FerryError, Span
+from compiler.sqlgen.ledgers import OWNER
 
 
 def _fail(message: str, span: Span) -> FerryError:
@@ -52,6 +54,11 @@ def of_spec(manifest: dict[str, Any]) -> exp.Expression:
     return exp.EQ(this=exp.column("spec", quoted=True), expression=exp.Literal.string(manifest["spec"]["name"]))
 
 
+def of_owner(manifest: dict[str, Any]) -> exp.Expression:
+    """An archive or duplicates row written by the run of the manifest's spec (``sqlgen.ledgers.OWNER``)."""
+    return exp.EQ(this=exp.column(OWNER, quoted=True), expression=exp.Literal.string(manifest["spec"]["name"]))
+
+
 def by_cause(con: duckdb.DuckDBPyConnection, table: str, where: exp.Expression) -> dict[str, int]:
     query = (exp.select(exp.column("cause"), exp.Count(this=exp.Star())).from_(exp.to_table(table, quoted=True))
              .where(where).group_by(exp.column("cause")).order_by(exp.column("cause")))
@@ -79,7 +86,7 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
         row = exp.column("_ferry_row", quoted=True)
         tally = exp.select(
             exp.Count(this=exp.Star()),
-            exp.Count(this=exp.Distinct(expressions=[row])),
+            exp.func("coalesce", exp.Min(this=row.copy()), exp.Literal.number(0)),
             exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
             *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
             exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)),
@@ -88,8 +95,9 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
                                                         dialect="duckdb")), exp.Literal.number(0)),
         ).from_(exp.to_table(rows, quoted=True))
         # Aggregates over no rows are NULL: an empty source (a header-only CSV) counts as zeros.
-        total, distinct, highest, loaded, merged, archived, rejected, linked, emptied = (
+        total, lowest, highest, loaded, merged, archived, rejected, linked, emptied = (
             int(n or 0) for n in con.execute(tally.sql(dialect="duckdb")).fetchall()[0])
+        distinct = _distinct(con, rows, lowest, highest) if total else 0
         if not total == distinct or not (sampled or total == highest):
             raise _fail(f"row accounting failed for entity '{e['name']}': {total} working rows for "
                         f"{highest} source rows; nothing was written", Span(e["table"]))
@@ -99,7 +107,7 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
         of_entity = exp.and_(exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)), mine.copy())
         archive = e.get("archive")
         persisted = (
-            (count(con, archive["table"]) if archive else 0) == c.archived
+            (count(con, archive["table"], of_owner(manifest)) if archive else 0) == c.archived
             # The table may hold other records too: each loaded row's record must be there, once.
             and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
                 exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(exp.and_(
@@ -116,6 +124,15 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
                         "disagree; nothing was written", Span(e["table"]))
         counts.append(c)
     return read, tuple(counts)
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, table: str, lowest: int, highest: int) -> int:
+    """How many different source row numbers ``table`` holds: one bit per number between the lowest
+    and the highest, counted (a tenth of the time of COUNT(DISTINCT ...), which hashes every one)."""
+    bits = exp.func("bitstring_agg", exp.column("_ferry_row", quoted=True), exp.Literal.number(lowest),
+                    exp.Literal.number(highest), dialect="duckdb")
+    query = exp.select(exp.func("bit_count", bits, dialect="duckdb")).from_(exp.to_table(table, quoted=True))
+    return int(con.execute(query.sql(dialect="duckdb")).fetchall()[0][0])
 
 
 def dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:

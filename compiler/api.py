@@ -15,19 +15,21 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from compiler import bundle as bundle_module, push as push_module, rejects as rejects_module, review as review_module, run as run_module, sources, validate as validation
-from compiler import plan as plan_module
-from compiler import diff as diff_module
-from compiler import decisions, filepaths, revision
+from compiler import filepaths
 from compiler.errors import Diagnostic, FerryError, Span, raise_if_any
 from compiler.load import load
 from compiler.model import Spec
-from compiler.order import build_order
-from compiler.render import render
-from compiler.sqlgen import compile_spec
-from compiler.validate import Header
-from compiler.write import WriteResult, stale_files, write_files
+
+# A command imports the stages it runs inside its function, so that `ferry --help` starts without DuckDB,
+# sqlglot or jsonschema, and `ferry validate` without sqlgen, the renderers (jinja2), the runner,
+# phonenumbers or email-validator (tests/unit/test_startup.py). The names below are for annotations only.
+if TYPE_CHECKING:
+    from compiler.validate import Header
+    from compiler import bundle as bundle_module, diff as diff_module, plan as plan_module, push as push_module
+    from compiler import rejects as rejects_module, review as review_module, run as run_module
+    from compiler.write import WriteResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ def _looks_like_spec(path: Path) -> bool:
 
 
 def read_headers(spec: Spec) -> dict[str, Header]:
+    from compiler import sources
+
     base = Path(spec.path).parent
     headers: dict[str, Header] = {}
     for source in spec.sources:
@@ -77,13 +81,32 @@ def read_headers(spec: Spec) -> dict[str, Header]:
     return headers
 
 
-def validate_spec(path: Path, options: Options = Options()) -> Spec:
+def load_spec(path: Path) -> Spec:
+    """The spec, checked against the schema only (the files it names are not read)."""
+    from compiler import validate as validation
+
+    return validation.to_spec(load(path))
+
+
+def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool = True) -> Spec:
     """Schema, then where the spec's files are (nothing outside the project is read unless allowed),
-    then the semantic checks against the files' headers, then the decision files."""
-    spec = validation.to_spec(load(path))
+    then the semantic checks against the files' headers, its decision files, then (``read_rows``) every row of its CSV
+    sources, read as a run reads them. compile reads no rows; run and plan read them anyway, and a
+    malformed row stops them with the same error (``sources.csvrows``)."""
+    from compiler import validate as validation
+
+    spec = load_spec(path)
     raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
-    spec = validation.check(spec, read_headers(spec))
+    validation.check(spec, read_headers(spec))
+    from compiler import decisions
+
     raise_if_any(decisions.check(spec))  # the pairs a person decided, read whole (dedup.decisions)
+    if read_rows:
+        from compiler import sources
+        from compiler.model import used_columns
+
+        base = Path(spec.path).parent
+        raise_if_any(d for s in spec.sources if (d := sources.check_rows(s, base, used_columns(spec, s.name))))
     return spec
 
 
@@ -94,7 +117,11 @@ def project_relative(path: Path, out: Path) -> str:
 
 
 def compile_files(path: Path, options: Options) -> Compiled:
-    spec = validate_spec(path, options)
+    from compiler.order import build_order
+    from compiler.render import render
+    from compiler.sqlgen import compile_spec
+
+    spec = validate_spec(path, options, read_rows=False)
     bundle = compile_spec(spec, build_order(spec))
     files = render(bundle, project_relative(path, options.out))
     return Compiled(spec, options.out / spec.name, files)
@@ -116,6 +143,8 @@ def compile_spec_files(path: Path, options: Options) -> tuple[Compiled, WriteRes
         raise FerryError(Diagnostic("F506", f"{compiled.directory} belongs to {owner}, which also has the name "
                                     f"'{compiled.spec.name}'", Span(str(path)),
                                     "give one of the specs another `name:` (the folder in generated/ is named after it)"))
+    from compiler.write import write_files
+
     try:
         return compiled, write_files(compiled.directory, compiled.files)
     except OSError as exc:
@@ -124,6 +153,8 @@ def compile_spec_files(path: Path, options: Options) -> tuple[Compiled, WriteRes
 
 
 def check_compiled(path: Path, options: Options) -> tuple[Compiled, tuple[str, ...]]:
+    from compiler.write import stale_files
+
     compiled = compile_files(path, options)
     return compiled, stale_files(compiled.directory, compiled.files)
 
@@ -139,7 +170,9 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
-    spec = validate_spec(path, options)
+    from compiler import run as run_module
+
+    spec = validate_spec(path, options, read_rows=False)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
                               allow_shrink=allow_shrink)
 
@@ -148,7 +181,9 @@ def push_spec(path: Path, options: Options, progress: push_module.Progress | Non
               batch_size: int | None = None) -> push_module.PushManifest:
     """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres/load.sql,
     in one transaction, or in one per `batch_size` records."""
-    spec = validation.to_spec(load(path))
+    from compiler import push as push_module
+
+    spec = load_spec(path)
     return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress, batch_size)
 
 
@@ -161,7 +196,9 @@ def export_bundle(path: Path, options: Options, kind: str, out: Path | None = No
                   batch_size: int | None = None) -> bundle_module.BundleManifest:
     """Write the Salesforce Data Loader or HubSpot import bundle of the run's result into `out`
     (default <spec dir>/build/<kind>/), in files of `batch_size` records (default: the spec's)."""
-    spec = validation.to_spec(load(path))
+    from compiler import bundle as bundle_module
+
+    spec = load_spec(path)
     if getattr(spec.target, kind, None) is None:
         raise FerryError(Diagnostic("F740", f"the spec has no target.{kind} section", spec.target.span,
                                     f"add target.{kind} (objects, external_id) to the spec, then `ferry compile` "
@@ -175,28 +212,40 @@ def export_bundle(path: Path, options: Options, kind: str, out: Path | None = No
 
 def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:
     """Write <out>/<entity>_clusters.csv and <out>/review.md: every duplicate cluster and what it became."""
-    spec = validation.to_spec(load(path))
+    from compiler import review as review_module
+
+    spec = load_spec(path)
     return review_module.export(spec, target_path(spec, options), out, limit)
 
 
 def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_module.RejectFile, ...]:
     """Write <out>/<entity>_rejects.csv: each rejected source row as it was, plus its reasons."""
-    spec = validation.to_spec(load(path))
+    from compiler import rejects as rejects_module
+
+    spec = load_spec(path)
     raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
     return rejects_module.export(spec, target_path(spec, options), out)
 
 
-def plan_spec(path: Path, options: Options, sample: int = 5,
-              progress: run_module.Progress | None = None) -> plan_module.Plan:
+def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_module.Progress | None = None,
+              allow_shrink: bool = False) -> plan_module.Plan:
     """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
-    the result with the target, which is only read. The spec is validated against the files first, as by run."""
-    spec = validate_spec(path, options)
-    return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress)
+    the result with the target, which is only read. The spec is validated against the files first, as by run;
+    a source that shrank past its shrink_limit stops the plan (F610) as it would stop the run, unless
+    ``allow_shrink`` (then the plan shows what `ferry run --allow-shrink` would do)."""
+    from compiler import plan as plan_module
+
+    spec = validate_spec(path, options, read_rows=False)
+    return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress,
+                                  allow_shrink)
 
 
 def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -> diff_module.SpecDiff:
     """The spec in the working tree against the same spec at git revision ``base``: semantic changes,
     compiled SQL, and (``with_plan``) both versions run on scratch copies of the target, compared."""
+    from compiler import diff as diff_module, plan as plan_module, revision, run as run_module
+    from compiler.write import write_files
+
     head = compile_files(path, options)
     with tempfile.TemporaryDirectory(prefix="ferry-diff-") as tmp:
         work = Path(tmp)

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperCommand
 
-from compiler import __version__, api, plan_render
-from compiler import diff as diff_module
+from compiler import __version__, api
 from compiler.errors import Diagnostic, FerryError, Span
-from compiler.validate import schema_text
+
+if TYPE_CHECKING:  # the commands that need it import it (every command starts faster without)
+    from rich.progress import Progress
 
 app = typer.Typer(
     name="ferry",
@@ -40,6 +39,9 @@ OutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Let sources and archives be outside the project (the spec's git repository, else its "
                             "folder; never /proc, /dev, /sys): "
                             "by default any other file is refused (F321), so a spec cannot read, say, a secret.")]
+ShrinkOpt = Annotated[bool, typer.Option(
+    "--allow-shrink", help="Go on although a source has lost more of its rows since the last run than its "
+                           "shrink_limit allows (F610): the export really is smaller.")]
 
 
 def _print_diagnostics(exc: FerryError) -> None:
@@ -50,6 +52,15 @@ def _print_diagnostics(exc: FerryError) -> None:
 def _fail(exc: FerryError) -> None:
     _print_diagnostics(exc)
     raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    """A transient progress bar on stderr (off when stderr is not a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
 def _specs(specs: list[Path] | None) -> tuple[Path, ...]:
@@ -128,9 +139,7 @@ def run(
     sample: Annotated[Optional[int], typer.Option(
         min=1, help="A pilot run: at most N rows per source, picked deterministically (by the hash of the old id), "
                     "with the rows they refer to.")] = None,
-    allow_shrink: Annotated[bool, typer.Option(
-        "--allow-shrink", help="Run although a source has lost more of its rows since the last run than its "
-                               "shrink_limit allows (F610): the export really is smaller.")] = False,
+    allow_shrink: ShrinkOpt = False,
     allow_outside: OutsideOpt = False,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
@@ -147,10 +156,8 @@ def run(
     `--allow-shrink` confirms it.
     """
     options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        with _progress() as bar:
             task = bar.add_task("starting", total=None)
             manifest = api.run_spec(spec, options,
                                     lambda what, done, total: bar.update(task, description=what,
@@ -158,42 +165,10 @@ def run(
                                     sample=sample, allow_shrink=allow_shrink)
     except FerryError as exc:
         _fail(exc)
-    _print_run(manifest)
+    from compiler import run_render
 
-
-def _print_run(manifest: api.run_module.RunManifest) -> None:
-    table = Table(title=f"ferry run {manifest.spec['name']} -> {manifest.target['path']}", title_justify="left")
-    emptied = any(c.emptied for c in manifest.entities)
-    for name in ("entity", "source", "read", "loaded", "merged", "archived", "rejected", "balanced"):
-        table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
-    if emptied:
-        table.add_column("values emptied", justify="right")
-    for c in manifest.entities:
-        loaded = f"{c.loaded} ({c.linked} linked)" if c.linked else str(c.loaded)
-        table.add_row(c.entity, c.source, str(c.read), loaded, str(c.merged), str(c.archived), str(c.rejected),
-                      "yes" if c.balanced else "NO", *([str(c.emptied)] if emptied else []))
-    out.print(table)
-    for d in manifest.dedup:
-        compared = f"{d['pairs_compared']} pairs compared, " if d["pairs_compared"] is not None else ""
-        skipped = f", {d['rows_in_skipped_blocks']} rows in blocks over max_block" if d["rows_in_skipped_blocks"] else ""
-        out.print(f"dedup {d['entity']} {d['rule']}: {compared}{d['pairs_matched']} matched{skipped}")
-    if any(c.merged for c in manifest.entities):
-        out.print(f"duplicate clusters for review: ferry review {manifest.spec['path']}")
-    for record in manifest.inputs:
-        for note in record.notes:
-            out.print(f"{record.path}: {note}", markup=False)
-    if manifest.unresolved_references:
-        causes = ", ".join(f"{n} {cause}" for cause, n in manifest.unresolved_by_cause.items())
-        out.print(f"{manifest.unresolved_references} references left empty (parent {causes}), "
-                  "see _ferry.unresolved_references")
-    if emptied:
-        out.print(f"values emptied by on_error: null: _ferry.emptied_values; `ferry rejects {manifest.spec['path']}` "
-                  "lists them with their rows")
-    out.print(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
-    out.print(f"run manifest: {api.run_module.run_manifest_path(Path(manifest.target['path']))}")
-    if manifest.sample is not None:
-        out.print(f"pilot run: at most {manifest.sample} rows per source (and the rows they refer to); "
-                  "run again without --sample to load everything (the pilot's records are replaced, not doubled)")
+    for renderable in run_render.to_renderables(manifest):
+        out.print(renderable)
 
 
 PUSH_TARGETS = ("postgres", "salesforce", "hubspot")
@@ -242,10 +217,8 @@ def push(
         out.print(f"wrote the {to} bundle of {bundle.spec} to {bundle.directory}: {len(bundle.files)} files "
                   f"of at most {bundle.batch_size} records; {totals}", markup=False)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        with _progress() as bar:
             task = bar.add_task("connecting", total=None)
             manifest = api.push_spec(spec, options, lambda what, done, total: bar.update(
                 task, description=what, completed=done, total=total), batch_size)
@@ -322,13 +295,15 @@ def plan(
                                      "(schema: compiler/schema/plan-v1.json).")] = "text",
     sample: Annotated[int, typer.Option(help="Changed records shown per entity and action (insert, update, delete).")] = 5,
     allow_outside: OutsideOpt = False,
+    allow_shrink: ShrinkOpt = False,
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
     Runs generated/NAME/ on a scratch copy of the target, then compares each entity table with the target:
     records to insert (+), update (~, with old -> new for each changed field), leave unchanged (=) and
     delete (-, records an earlier run inserted that this run no longer produces), plus the rows that
-    would be rejected or archived. The target and its run manifest are only read.
+    would be rejected or archived. The target and its run manifest are only read. What stops the run
+    stops the plan (a source that shrank past its shrink_limit: F610; `--allow-shrink` previews the confirmed run).
 
     Exit codes follow `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
     In CI: `ferry plan SPEC --format markdown > plan.md` and post plan.md as a pull-request comment
@@ -338,15 +313,15 @@ def plan(
         wrong = f"unknown format '{fmt}'" if fmt not in PLAN_FORMATS else f"--sample must be 0 or more, not {sample}"
         _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), "use --format text, markdown or json")))
     options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        with _progress() as bar:
             task = bar.add_task("starting", total=None)
             result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total))
+                task, description=f"plan: {what}", completed=done, total=total), allow_shrink)
     except FerryError as exc:
         _fail(exc)
+    from compiler import plan_render
+
     if fmt == "json":
         sys.stdout.write(plan_render.to_json(result))
     elif fmt == "markdown":
@@ -383,12 +358,16 @@ def diff_(
         result = api.diff_spec(spec, api.Options(out=out_dir, target=target), base, with_plan=plan)
     except FerryError as exc:
         _fail(exc)
+    from compiler import diff as diff_module
+
     sys.stdout.write(diff_module.to_markdown(result) if fmt == "markdown" else diff_module.to_text(result))
 
 
 @app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""
+    from compiler.validate import schema_text
+
     sys.stdout.write(schema_text())
 
 

@@ -2,7 +2,7 @@
 
 In:  a ``Spec`` (validate) or the compile manifest (run), and the spec's folder.
 Out: ``check``: located diagnostics for every problem in every decision file (F458-F460), read
-whole here, before anything runs; ``bind``: DuckDB variable -> the file to read, and each file's
+whole here, before anything runs; ``bind``: each file's DuckDB variable set to its path, and its
 hash for the run manifest. The compiled SQL reads the file itself (``sqlgen.decisions``), so a
 decision written after ``ferry compile`` is applied by the next ``ferry run`` without compiling.
 
@@ -18,6 +18,9 @@ import csv
 import hashlib
 from pathlib import Path
 from typing import Any
+
+import duckdb
+from sqlglot import exp
 
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Entity, Spec
@@ -100,10 +103,10 @@ def check(spec: Spec) -> list[Diagnostic]:
     return found
 
 
-def bind(spec: Spec, manifest: dict[str, Any], base: Path) -> tuple[dict[str, Path], list[dict[str, Any]]]:
-    """For a run: each decision file's variable -> its path (the spec's, as sources are: a plan's
-    scratch run reads the real file), and what the run manifest records of it."""
-    variables, records = {}, []
+def bind(con: duckdb.DuckDBPyConnection, spec: Spec, manifest: dict[str, Any], base: Path) -> tuple[dict[str, Any], ...]:
+    """For a run: set each decision file's DuckDB variable to its path (the spec's, as sources are: a
+    plan's scratch run reads the real file); what the run manifest records of each file."""
+    records = []
     for entry in manifest.get("decisions", ()):
         entity = spec.entity(entry["entity"])
         written = entity.dedup.decisions if entity is not None and entity.dedup is not None else None
@@ -113,10 +116,11 @@ def bind(spec: Spec, manifest: dict[str, Any], base: Path) -> tuple[dict[str, Pa
         except OSError as exc:
             raise FerryError(Diagnostic("F458", f"cannot read decisions file {path}: {exc.strerror or exc}",
                                         Span(str(path)), "restore the file, or remove `decisions` from the spec")) from None
-        variables[entry["variable"]] = path
+        name = exp.to_identifier(entry["variable"], quoted=True).sql(dialect="duckdb")
+        con.execute(f"SET VARIABLE {name} = ?", [str(path)])
         records.append({"entity": entry["entity"], "path": str(path), "sha256": hashlib.sha256(data).hexdigest(),
                         "bytes": len(data)})
-    return variables, records
+    return tuple(records)
 
 
 __all__ = ["COLUMNS", "DECISIONS", "bind", "check"]

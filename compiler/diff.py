@@ -25,6 +25,7 @@ from compiler.model import Entity, Rule, Spec, Transform
 from compiler.plan import EntityPlan, attach
 from compiler.plan_render import md_code, md_escape
 from compiler.run import RunManifest
+from compiler.sqlgen.ledgers import OWNER
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ def outcomes(base_db: Path, head_db: Path, base_compiled: dict[str, Any], head_c
             before = base_counts.get(e)
             changed = counts.read if before is None else _changed_outcomes(
                 con, base_entities[e], next(x for x in head_compiled["entities"] if x["name"] == e),
-                base_compiled["tables"]["rejects"], head_compiled["tables"]["rejects"])
+                base_compiled, head_compiled)
             out.append(OutcomeDelta(e, {k: getattr(before, k) for k in _OUTCOME_COUNTS} if before else {},
                                     {k: getattr(counts, k) for k in _OUTCOME_COUNTS}, changed, by_entity.get(e)))
         return tuple(out)
@@ -202,15 +203,21 @@ def _table(catalog: str, dotted: str) -> exp.Table:
     return exp.table_(name, db=schema or "main", catalog=catalog, quoted=True)
 
 
-def _outcome_rows(catalog: str, e: dict[str, Any], rejects: str) -> exp.Select:
-    """(source_key, outcome) for every source row with an old id, from the crosswalk, archive and rejects."""
+def _outcome_rows(catalog: str, e: dict[str, Any], rejects: str, spec: str) -> exp.Select:
+    """(source_key, outcome) for every source row with an old id, from the spec's own rows of the crosswalk,
+    archive and rejects (a scratch run's target may hold other specs' rows too)."""
     key = exp.column("source_key", quoted=True)
-    parts = [exp.select(key.copy(), exp.column("status", quoted=True).as_("outcome")).from_(_table(catalog, e["crosswalk"]))]
+
+    def mine(column: str = "spec") -> exp.Expression:
+        return exp.column(column, quoted=True).eq(exp.Literal.string(spec))
+
+    parts = [exp.select(key.copy(), exp.column("status", quoted=True).as_("outcome")).from_(
+        _table(catalog, e["crosswalk"])).where(mine())]
     if e.get("archive"):
         parts.append(exp.select(key.copy(), exp.Literal.string("archived").as_("outcome")).from_(
-            _table(catalog, e["archive"]["table"])))
+            _table(catalog, e["archive"]["table"])).where(mine(OWNER)))
     parts.append(exp.select(key.copy(), exp.Literal.string("rejected").as_("outcome")).from_(
-        _table(catalog, rejects)).where(exp.column("entity").eq(exp.Literal.string(e["name"]))))
+        _table(catalog, rejects)).where(exp.and_(exp.column("entity").eq(exp.Literal.string(e["name"])), mine())))
     union = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
@@ -220,9 +227,10 @@ def _outcome_rows(catalog: str, e: dict[str, Any], rejects: str) -> exp.Select:
         key.copy().is_(exp.null()).not_()).group_by(key.copy())
 
 
-def _changed_outcomes(con, base_e: dict[str, Any], head_e: dict[str, Any], base_rejects: str,
-                      head_rejects: str) -> int:
-    b, h = _outcome_rows("base", base_e, base_rejects), _outcome_rows("head", head_e, head_rejects)
+def _changed_outcomes(con, base_e: dict[str, Any], head_e: dict[str, Any], base: dict[str, Any],
+                      head: dict[str, Any]) -> int:
+    b = _outcome_rows("base", base_e, base["tables"]["rejects"], base["spec"]["name"])
+    h = _outcome_rows("head", head_e, head["tables"]["rejects"], head["spec"]["name"])
     on = exp.column("source_key", table="b", quoted=True).eq(exp.column("source_key", table="h", quoted=True))
     query = exp.select(exp.Count(this=exp.Star())).from_(b.subquery("b")).join(
         h.subquery("h"), on=on, join_type="FULL OUTER").where(exp.column("outcome", table="b").is_(

@@ -17,10 +17,9 @@ import email_validator
 import phonenumbers
 from duckdb.sqltypes import VARCHAR
 
+from compiler.markers import AMBIGUOUS_PHONE
 
-#: What ``phone_e164`` answers, before the candidates, for a number that several fallback
-#: regions read as different valid numbers; never the start of an E.164 text ('+').
-AMBIGUOUS_PHONE = "!"
+
 
 
 def _valid_e164(value: str, region: str) -> str | None:

@@ -358,3 +358,14 @@ class Spec:
         known = {e.name for e in self.entities}
         return {e.name: tuple(sorted({r.entity for r in e.references if not r.deferred and r.entity in known}))
                 for e in self.entities}
+
+
+def used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
+    """The source's id column first, then every other column the spec reads, sorted."""
+    source = spec.source(source_name)
+    used = {c for e in spec.entities if e.source == source_name for f in e.fields for c in f.columns}
+    used |= {c for e in spec.entities if e.source == source_name for f in e.fields for t in f.transforms
+             for c in t.reads}
+    used |= {r.column for e in spec.entities if e.source == source_name for r in e.references}
+    used.discard(source.id_column)
+    return (source.id_column, *sorted(used))

@@ -31,6 +31,7 @@ from sqlglot import exp
 from compiler import run as run_module
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
+from compiler.sqlgen.ledgers import OWNER
 
 FORMAT = "ferry.plan/v1"
 ACTIONS = ("insert", "update", "delete")  # the order samples are shown in
@@ -108,8 +109,10 @@ def scratch_spec(spec: Spec, workdir: Path) -> Spec:
 
 
 def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,
-                progress: run_module.Progress | None = None) -> tuple[Path, run_module.RunManifest]:
-    """Copy ``target`` (if it exists) into ``workdir`` and run the compiled SQL on the copy."""
+                progress: run_module.Progress | None = None,
+                allow_shrink: bool = False) -> tuple[Path, run_module.RunManifest]:
+    """Copy ``target`` (if it exists) into ``workdir`` and run the compiled SQL on the copy, as ``ferry run``
+    would (a source that shrank past its ``shrink_limit`` stops it with F610 unless ``allow_shrink``)."""
     run_module.read_compiled(spec, directory)  # stale or edited output: reported against the real spec
     scratch = workdir / "scratch" / (target.name or "target.duckdb")
     scratch.parent.mkdir(parents=True, exist_ok=True)
@@ -121,17 +124,17 @@ def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,
         raise _fail("F801", f"cannot copy the target {target} for the plan: {exc.strerror or exc}",
                     Span(str(target)), "check that the target is readable and the temp folder has room") from None
     manifest = run_module.execute(spec=scratch_spec(spec, workdir), directory=directory, target=scratch,
-                                  progress=progress)
+                                  progress=progress, allow_shrink=allow_shrink)
     return scratch, manifest
 
 
 def build_plan(spec: Spec, directory: Path, target: Path, sample: int = 5,
-               progress: run_module.Progress | None = None) -> Plan:
+               progress: run_module.Progress | None = None, allow_shrink: bool = False) -> Plan:
     """Run in a scratch copy of ``target`` and compare the result with ``target``; the target is only read."""
     compiled, _ = run_module.read_compiled(spec, directory)
     with tempfile.TemporaryDirectory(prefix="ferry-plan-") as tmp:
         t0 = time.perf_counter()
-        scratch, manifest = scratch_run(spec, directory, target, Path(tmp), progress)
+        scratch, manifest = scratch_run(spec, directory, target, Path(tmp), progress, allow_shrink)
         t1 = time.perf_counter()
         if progress:
             progress("comparing with the target", 0, len(compiled["entities"]))
@@ -218,8 +221,8 @@ def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module
     if has_before and (reject_cols := _columns(con, "before", rejects)) is not None:
         previous_reject = _count(con, _table("before", rejects), exp.and_(exp.column("entity").eq(
             exp.Literal.string(e["name"])), _own_rows(reject_cols, compiled)))
-    if has_before and archive and _columns(con, "before", archive["table"]) is not None:
-        previous_archive = _count(con, _table("before", archive["table"]))
+    if has_before and archive and (archive_cols := _columns(con, "before", archive["table"])) is not None:
+        previous_archive = _count(con, _table("before", archive["table"]), _own_rows(archive_cols, compiled, OWNER))
     samples = _samples(con, e, compared, after_cols, before_cols or {}, sample, compiled) if sample > 0 else ()
     return EntityPlan(
         entity=e["name"], table=e["table"], insert=insert, update=update,
@@ -230,12 +233,12 @@ def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module
         samples=samples, emptied=counts.emptied)
 
 
-def _own_rows(columns: dict[str, str], compiled: dict[str, Any]) -> exp.Expression:
-    """This spec's rows of a bookkeeping table; in a table from before the ``spec`` column, every
-    row (the run adopts them: ``sqlgen.ledgers``)."""
-    if "spec" not in columns:
+def _own_rows(columns: dict[str, str], compiled: dict[str, Any], column: str = "spec") -> exp.Expression:
+    """This spec's rows of a bookkeeping table (``column``: ``spec``, or ``_ferry_spec`` in an archive);
+    in a table from before that column, every row (the run adopts them: ``sqlgen.ledgers``)."""
+    if column not in columns:
         return exp.true()
-    spec = exp.column("spec", quoted=True)
+    spec = exp.column(column, quoted=True)
     return exp.or_(spec.eq(exp.Literal.string(compiled["spec"]["name"])), spec.copy().is_(exp.null()))
 
 

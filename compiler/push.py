@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from compiler import compiled
+from compiler import compiled, ownership
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
@@ -334,6 +334,8 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                         if s.phase == "finish":
                             loader.run(i, s)
     except psycopg.Error as exc:
+        if (stop := ownership.stop(spec, first_line(exc))) is not None:  # raised in the prepare phase
+            raise stop from None
         kept = "nothing was changed" if batch_size is None else "committed batches stay; pushing again converges"
         raise _fail("F704", f"PostgreSQL refused the load, {kept}: {_scrub(first_line(exc), dsn)}", where,
                     "is the target schema one ferry created? see the statement in postgres/load.sql") from None

@@ -80,9 +80,8 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
             for entity in spec.entities:
                 source = spec.source(entity.source)
                 prepared = sources.prepare_input(source, base, Path(tmp))
-                columns = sources.all_columns(source, prepared.readable)
-                variable = exp.to_identifier(names.source_variable(source), quoted=True).sql(dialect="duckdb")
-                con.execute(f"SET VARIABLE {variable} = ?", [str(prepared.readable)])
+                columns = prepared.columns or sources.all_columns(source, prepared.readable)
+                sources.bind(con, source, prepared)
                 rows = exp.select(exp.alias_(exp.Window(this=exp.RowNumber(), over="OVER"), "ferry_row", quoted=True),
                                   exp.Star()).from_(exp.Table(this=read_source(source, columns)))
                 for kind, per_row, count in _ledgers(spec, entity.name):

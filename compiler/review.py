@@ -5,9 +5,10 @@ In:  the (schema-valid) ``Spec`` and a target DuckDB file written by a run of it
 Out: ``<entity>_clusters.csv`` per entity with dedup rules, and one ``review.md``; for a match model
 also ``<entity>_model_links.csv`` and ``<entity>_possible_matches.csv`` (``review_links``).
 
-An I/O edge like ``rejects``: it reads ``_ferry.<entity>_duplicates`` (members
-with their own values, the rules that matched them, their survivor rank) and
-the entity's table (the surviving values). Clusters are listed largest first.
+An I/O edge like ``rejects``: it reads the spec's rows of ``_ferry.<entity>_duplicates``
+(members with their own values, the rules that matched them, their survivor rank;
+other specs loading the entity have theirs there too) and the entity's table (the
+surviving values). Clusters are listed largest first.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlglot import exp
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Entity, Spec
 from compiler import review_links
-from compiler.sqlgen import cells, names
+from compiler.sqlgen import cells, ledgers, names
 
 #: Member columns before the entity's fields, in the CSV and the Markdown tables.
 _LEAD = ("cluster", "cluster_size", "role", "rank", "source_key", "source_row", "matched_by", "best_score")
@@ -45,15 +46,19 @@ def _rows(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity) -> list[di
     dup, table = names.duplicates_table(entity), names.entity_table(spec.target, entity)
     for t in (dup, table):
         t.set("catalog", names.ident("target"))
+    # Only this spec's members; a table from before the owner column is a single spec's.
+    has_owner = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = 'target' AND schema_name = ? "
+                            "AND table_name = ? AND column_name = ?", [dup.db, dup.name, ledgers.OWNER]).fetchall()
+    mine = ledgers.of_owner(spec.name) if has_owner[0][0] else exp.true()
     members = exp.select(names.col("cluster"), names.col("cluster_id"), names.col("cluster_size"), names.col("rank"),
                          names.col("survivor"), names.col("source_key"), names.col("source_row"),
                          names.col("matched_by"), names.col("best_score"),
-                         *(names.col(f) for f in fields)).from_(dup.copy())
+                         *(names.col(f) for f in fields)).from_(dup.copy()).where(mine)
     members.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("cluster_size"), desc=True),
                                                 exp.Ordered(this=names.col("cluster")),
                                                 exp.Ordered(this=names.col("rank"))]))
     results = exp.select(names.col(names.ID), *(names.col(f) for f in fields)).from_(table).where(
-        names.col(names.ID).isin(query=exp.select(names.col("cluster_id")).from_(dup)))
+        names.col(names.ID).isin(query=exp.select(names.col("cluster_id")).from_(dup).where(mine.copy())))
     merged = {r[0]: r[1:] for r in con.execute(results.sql(dialect="duckdb")).fetchall()}
     out: list[dict[str, Any]] = []
     number, last, last_size, last_record = 0, None, 0, None
@@ -121,7 +126,7 @@ def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[Review
     try:
         con.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
         sections = [(e, _rows(con, spec, e)) for e in entities]
-        linked = [review_links.read(con, e) for e in entities if e.dedup.model is not None]
+        linked = [review_links.read(con, spec.name, e) for e in entities if e.dedup.model is not None]
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F606", f"cannot read the duplicates: {first_line(exc)}", Span(str(target)),
                                     "is the target from a run of this spec?")) from None

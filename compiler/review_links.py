@@ -22,7 +22,7 @@ import duckdb
 from sqlglot import exp
 
 from compiler.model import Entity
-from compiler.sqlgen import cells, names
+from compiler.sqlgen import cells, ledgers, names
 
 _LINKED = ("link", "forced", "forbidden")
 
@@ -34,11 +34,12 @@ class Links:
     possible: list[dict[str, Any]]
 
 
-def read(con: duckdb.DuckDBPyConnection, entity: Entity) -> Links:
+def read(con: duckdb.DuckDBPyConnection, spec: str, entity: Entity) -> Links:
+    """``spec``'s rows of the entity's explained pairs (other specs may load an entity of that name)."""
     table = names.explained_table(entity)
     table.set("catalog", names.ident("target"))
     columns = ("left_key", "right_key", "status", "probability", "match_weight", "why")
-    query = exp.select(*(names.col(c) for c in columns)).from_(table)
+    query = exp.select(*(names.col(c) for c in columns)).from_(table).where(ledgers.of_owner(spec))
     query.set("order", exp.Order(expressions=[exp.Ordered(this=names.col("probability"), desc=True, nulls_first=False),
                                               exp.Ordered(this=names.col("left_key")),
                                               exp.Ordered(this=names.col("right_key"))]))

@@ -30,11 +30,11 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, decisions, history, sources
+from compiler import __version__, decisions, history, ownership, sources, tuning
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
-from compiler.sqlgen import cells
+from compiler.sqlgen import cells, used_columns
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _WHERE = "check the path (`target.path` or --target): a file in a folder ferry can write"
@@ -139,15 +139,17 @@ def _pause_if_asked(step: str) -> None:
 _LINE = re.compile(r"(?:line|Line)\s*:?\s*(\d+)")
 
 
-def _sql_error(entry: dict[str, Any], exc: duckdb.Error, inputs: dict[str, InputRecord]) -> FerryError:
-    file = entry["name"]
-    text = str(exc)
+def _sql_error(spec: Spec, entry: dict[str, Any], exc: duckdb.Error,
+               ready: dict[str, sources.PreparedInput]) -> FerryError:
+    file, text = entry["name"], str(exc)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     source = entry.get("reads")
     if source is not None and isinstance(exc, (duckdb.InvalidInputException, duckdb.IOException)):
-        record = inputs[source]
+        located = sources.read_error(spec.source(source), ready[source], used_columns(spec, source))
+        if located is not None:  # read as CSV: the first row DuckDB cannot read, at its line in the file
+            return FerryError(located)
         line = _LINE.search(text)
-        where = Span(record.path, int(line.group(1)) if line else 0, 1 if line else 0)
+        where = Span(str(ready[source].original), int(line.group(1)) if line else 0, 1 if line else 0)
         code, hint = sources.read_error_hint(text) or (
             "F603", "check the source's options (delimiter, quote, encoding) and the file's lines")
         return _fail(code, f"cannot read source '{source}': {first}", where, hint)
@@ -206,11 +208,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     _check_target(target)
     with _workdir(target) as tmp:
         inputs: dict[str, InputRecord] = {}
-        readable, decision_files = decisions.bind(spec, manifest, base)  # DuckDB variable -> file to read
+        ready: dict[str, sources.PreparedInput] = {}
         for i, entry in enumerate(manifest["sources"]):
             report(f"hashing {entry['path']}", i, len(manifest["sources"]))
-            prepared = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
-            readable[entry["variable"]] = prepared.readable
+            prepared = ready[entry["name"]] = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
             inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
                                                 prepared.bytes, entry["encoding"], prepared.transcoded,
                                                 prepared.marks_removed, prepared.notes)
@@ -231,10 +232,11 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         committed = False
         staged_files: list[tuple[Path, Path]] = []
         try:
+            tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
-            for variable, path in sorted(readable.items()):
-                name = exp.to_identifier(variable, quoted=True).sql(dialect="duckdb")
-                con.execute(f"SET VARIABLE {name} = ?", [str(path)])
+            for name in sorted(ready):
+                sources.bind(con, spec.source(name), ready[name])
+            decision_files = decisions.bind(con, spec, manifest, base)  # their variables, and their hashes
             sampled: dict[str, str] = {}
             stages = {e["name"]: e for e in manifest["sources"]}
             for i, entry in enumerate(manifest["files"]):
@@ -246,7 +248,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                     if sample is not None and entry.get("reads") in stages and entry["reads"] not in sampled:
                         sample_source(con, spec, stages[entry["reads"]], sample, sampled)  # its staging view
                 except duckdb.Error as exc:
-                    raise _sql_error(entry, exc, inputs) from None
+                    raise ownership.stop(spec, str(exc)) or _sql_error(spec, entry, exc, ready) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
             read, counts = account(con, manifest, sampled=sample is not None)
@@ -257,7 +259,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             run = RunManifest(
                 ferry_version=__version__,
                 spec={"name": spec.name, "path": spec.path, "sha256": spec.sha256},
-                generated={"path": str(directory), "manifest_sha256": _sha256_file(directory / "manifest.json")},
+                generated={"path": str(directory),
+                           "manifest_sha256": hashlib.sha256((directory / "manifest.json").read_bytes()).hexdigest()},
                 target={"kind": "duckdb", "path": str(target)},
                 tools={"python": platform.python_version(), "duckdb": duckdb.__version__,
                        "sqlglot": sqlglot.__version__},
@@ -271,7 +274,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 started_at=started_at,
                 seconds=round(time.perf_counter() - started, 3),
                 sample=sample,
-                decisions=tuple(decision_files),
+                decisions=decision_files,
             )
             if sample is None:
                 check_shrink(spec, history.previous_sources(con, spec.name), read, allow_shrink)
@@ -356,8 +359,9 @@ def check_shrink(spec: Spec, previous: dict[str, int] | None, read: dict[str, in
             raise _fail("F610", f"source '{source.name}' has {now} rows, {before} at the last run "
                         f"(-{100 * (before - now) / before:.0f}%, more than its shrink_limit of "
                         f"{source.shrink_limit:.0%}): nothing was changed", source.path_span,
-                        "if the export really is smaller, run again with --allow-shrink; "
-                        "an export that lost rows would delete their records")
+                        "if the export really is smaller, run again with --allow-shrink (`ferry plan "
+                        "--allow-shrink` shows what it would change); an export that lost rows would delete "
+                        "their records")
 
 
 def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], base: Path) -> list[tuple[Path, Path]]:
@@ -372,11 +376,11 @@ def export_archives(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], ba
         tmp_file = final.with_name(f".{final.name}.tmp")
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            relation = con.table(archive["table"])
+            relation = con.table(archive["rows"])  # this run's archived rows (the table holds every spec's)
             if final.suffix == ".parquet":
                 relation.write_parquet(str(tmp_file))
             else:  # for people: a value that would run as a formula in a spreadsheet is escaped
-                query = cells.escaped(exp.select(exp.Star()).from_(exp.to_table(archive["table"], quoted=True)),
+                query = cells.escaped(exp.select(exp.Star()).from_(exp.to_table(archive["rows"], quoted=True)),
                                       relation.columns)
                 con.sql(query.sql(dialect="duckdb")).write_csv(str(tmp_file), header=True)
         except (OSError, duckdb.Error) as exc:
@@ -394,7 +398,3 @@ def write_run_manifest(path: Path, run: RunManifest) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(run.to_json(), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

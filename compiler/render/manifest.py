@@ -63,7 +63,8 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
                 "crosswalk": names.table_name(names.crosswalk_table(e)),
                 "rows_table": names.table_name(names.rows_table(e)),
                 "archive": None if e.filter is None else {
-                    "table": names.table_name(names.archive_table(e)),
+                    "table": names.table_name(names.archive_table(e)),  # every spec's archived rows (_ferry_spec)
+                    "rows": names.table_name(names.archived_table(e)),  # this run's (temporary)
                     "path": e.filter.archive,
                 },
             }

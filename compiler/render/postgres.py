@@ -22,7 +22,7 @@ import jinja2
 from compiler import __version__
 from compiler.model import Entity, Field, Spec
 from compiler.render.adapter import Adapter, Rendered, one_line
-from compiler.sqlgen import Bundle, names
+from compiler.sqlgen import Bundle, collisions, names
 
 SCRIPT = "load.sql"
 
@@ -77,11 +77,13 @@ class PgEntity:
     foreign_keys: tuple[PgForeignKey, ...]
     duckdb_table: str  # where push reads the records: dotted, unquoted, as in the compile manifest
     duckdb_crosswalk: str
-    next_crosswalk: str  # quoted, schema-qualified: this push's crosswalk rows, before they replace the spec's last ones
-    links: str  # quoted, schema-qualified: ferry's id -> the matched record's id
+    next_crosswalk: str  # quoted, in pg_temp: this push's crosswalk rows, before they replace the spec's last ones
+    links: str  # quoted, in pg_temp: ferry's id -> the matched record's id, this push's own
+    old_links: str  # quoted, schema-qualified: where an older ferry kept the links (shared by every push), dropped
     match: PgMatch | None
     references: tuple[PgReference, ...]
     field_types: tuple[tuple[str, str], ...] = ()  # (field, type as format_type names it)
+    collision_check: str = "SELECT 1;"  # raises F611 (``sqlgen.collisions``) before anything is written
 
     @property
     def same_column_types(self) -> str:
@@ -182,6 +184,43 @@ def _constraint(table: str, column: str) -> str:
     return quote(name[:40] + "_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12])
 
 
+def _collision_check(spec: Spec, entity: Entity, table: str, crosswalk: str) -> str:
+    """Raise F611 when a record this push would insert has the id of a record in the table that this spec
+    did not insert (another spec's, pushed from another DuckDB file, or another tool's): the upsert would
+    overwrite it. The same check and message as a DuckDB run's (``sqlgen.collisions``); it reads this
+    push's crosswalk rows (``next_crosswalk``) before they replace the spec's last ones."""
+    me, next_crosswalk = _literal(spec.name), _next_crosswalk(entity)
+    plain = f"{spec.target.postgres_schema}.{spec.target.table_prefix}{entity.table}"
+    message = (f"{collisions.mark(entity.name)}spec '{spec.name}' would insert records into {plain} with the same "
+               f"ids as records of % (colliding ids: %, e.g. old id '%' of source '{entity.source}', id %); "
+               "nothing was written")
+    not_linked = 'NOT coalesce("{0}"."linked", false)'
+    return f"""DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM {next_crosswalk} AS "n"
+            JOIN {table} AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN {crosswalk} AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND {not_linked.format("x")} AND "x"."spec" <> {me}
+           WHERE "n"."status" = 'loaded' AND {not_linked.format("n")}
+             AND NOT EXISTS (SELECT 1 FROM {crosswalk} AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = {me}
+                             AND "o"."status" = 'loaded' AND {not_linked.format("o")})) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION {_literal(message)}, owners, n, example, example_id;
+  END IF;
+END $ferry$;"""
+
+
+def _next_crosswalk(entity: Entity) -> str:
+    """This push's crosswalk rows, before they replace the spec's last ones: a temporary table, the push's own."""
+    return f"pg_temp.{quote('_ferry_' + entity.name + '_crosswalk_next')}"
+
+
 def _entity(spec: Spec, entity: Entity) -> PgEntity:
     schema = quote(spec.target.postgres_schema)
     table = f"{spec.target.table_prefix}{entity.table}"
@@ -199,22 +238,25 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
         PgForeignKey(_constraint(table, r.name), quote(r.name),
                      f"{schema}.{quote(spec.target.table_prefix + spec.entity(r.entity).table)}")
         for r in entity.references)
+    # Crosswalks live beside the tables, so two specs pushing to two schemas never share one.
+    crosswalk = f"{schema}.{quote('_ferry_' + entity.name + '_crosswalk')}"
     return PgEntity(
         name=entity.name,
         table=f"{schema}.{quote(table)}",
         stage=quote(f"_ferry_stage_{entity.name}"),
-        # Crosswalks live beside the tables, so two specs pushing to two schemas never share one.
-        crosswalk=f"{schema}.{quote('_ferry_' + entity.name + '_crosswalk')}",
+        crosswalk=crosswalk,
         columns=tuple(columns),
         foreign_keys=keys,
         duckdb_table=names.table_name(names.entity_table(spec.target, entity)),
         duckdb_crosswalk=names.table_name(names.crosswalk_table(entity)),
-        next_crosswalk=f"{schema}.{quote('_ferry_' + entity.name + '_crosswalk_next')}",
-        links=f"{schema}.{quote('_ferry_' + entity.name + '_links')}",
+        next_crosswalk=_next_crosswalk(entity),
+        links=f"pg_temp.{quote('_ferry_' + entity.name + '_links')}",
+        old_links=f"{schema}.{quote('_ferry_' + entity.name + '_links')}",
         match=pg_match,
         references=tuple(PgReference(entity.name, f"{schema}.{quote(table)}", quote(r.name), r.entity)
                          for r in entity.references),
         field_types=tuple((f.name, _catalog_name(pg_type(f))) for f in entity.fields),
+        collision_check=_collision_check(spec, entity, f"{schema}.{quote(table)}", crosswalk),
     )
 
 

@@ -15,20 +15,30 @@ SQL is the same whichever file the runner hands it.
 
 While a file is hashed, its bytes are scanned (``encodings.Scan``): a file
 declared in a single-byte code page whose bytes are UTF-8 is an error (F607),
-and byte-order marks after the start are removed (``sources.evidence``).
+and byte-order marks after the start are removed (``sources.evidence``). A CSV
+file that mixes kinds of line breaks is read from a copy with one kind
+(``sources.lines``). What DuckDB is told to read is bound by ``bind``: the
+readable file and, for CSV reads, the columns of its header; the first row it
+cannot read is located by ``sources.csvrows``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
+from sqlglot import exp
 
 from compiler import encodings
 from compiler.errors import Diagnostic, FerryError
 from compiler.headers import Columns
-from compiler.model import Source
-from compiler.sources import delimited, documents, evidence as evidence_module, spreadsheet, xmlrecords
+from compiler.model import READS_AS, CsvOptions, Source
+from compiler.sources import csvrows, delimited, documents, evidence as evidence_module, lines, spreadsheet, xmlrecords
+from compiler.sqlgen import names
+from compiler.sqlgen.stage import CONVERTED_CSV
 
 _CHUNK = 1 << 20
 _HEAD = 4096  # enough for an XML declaration or a UTF-16 byte-order mark
@@ -49,9 +59,10 @@ class PreparedInput:
     readable: Path  # what DuckDB reads: the original, or a UTF-8 CSV / NDJSON made from it
     sha256: str
     bytes: int
-    transcoded: bool  # True when ``readable`` is a converted copy
+    transcoded: bool  # True when ``readable`` is a converted copy (not when only its line breaks were made one kind)
     marks_removed: int = 0  # byte-order marks (U+FEFF) after the start of the file, removed
     notes: tuple[str, ...] = ()  # for the run manifest: marks removed, encoding_check: warn findings
+    columns: tuple[str, ...] = ()  # read as CSV: the header's columns, by the names DuckDB reads them by
 
 
 def source_file(source: Source, base: Path) -> Path:
@@ -73,7 +84,8 @@ def prepare_input(source: Source, base: Path, workdir: Path) -> PreparedInput:
         head = fh.read(_HEAD)
     encoding = text_encoding(source, head)
     scan = encodings.Scan(encoding, head, marks=source.format != "xml") if encoding else None  # XML: per value
-    digest, size = _sha256(path, scan)
+    endings = lines.Endings() if source.format == "csv" and lines.single_byte_breaks(source.encoding) else None
+    digest, size = _sha256(path, scan, endings)
     found = scan.result() if scan else None
     notes = []
     if found is not None and encoding is not None:
@@ -81,7 +93,64 @@ def prepare_input(source: Source, base: Path, workdir: Path) -> PreparedInput:
         notes += [note] if note else []
     readable, marks = _READERS[source.format].prepare(source, path, workdir, found)
     notes += [marks.note()] if marks.count else []
-    return PreparedInput(source.name, path, readable, digest, size, readable != path, marks.count, tuple(notes))
+    converted, columns = readable != path, ()
+    if READS_AS[source.format] == "csv":
+        o = source.options if isinstance(source.options, CsvOptions) else CONVERTED_CSV
+        if endings is not None and endings.mixed:
+            readable = lines.normalize(readable, workdir / f"{source.name}.lines.csv", _reads_in(source),
+                                       o.quote, o.escape, o.delimiter)
+            notes.append("the file mixes line breaks (\\r\\n, \\n, \\r): read from a copy with \\n between rows")
+        columns = delimited.all_columns(source, readable, None if source.format == "csv" else CONVERTED_CSV)
+    return PreparedInput(source.name, path, readable, digest, size, converted, marks.count, tuple(notes), columns)
+
+
+def bind(con: duckdb.DuckDBPyConnection, source: Source, prepared: PreparedInput) -> None:
+    """Set the DuckDB variables the compiled SQL reads a source through: its readable file and,
+    read as CSV, its columns (``{name: 'VARCHAR'}``, in the header's order)."""
+    con.execute(f"SET VARIABLE {_variable(names.source_variable(source))} = ?", [str(prepared.readable)])
+    if READS_AS[source.format] == "csv":
+        con.execute(f"SET VARIABLE {_variable(names.columns_variable(source))} = ?",
+                    [{c: "VARCHAR" for c in prepared.columns}])
+
+
+def check_rows(source: Source, base: Path, columns: tuple[str, ...]) -> Diagnostic | None:
+    """Read every row of a CSV source as a run reads it (prepared, the same ``columns``): the
+    first malformed one, located, or None. Other formats are read whole only by runs."""
+    if source.format != "csv":
+        return None
+    with tempfile.TemporaryDirectory(prefix="ferry-rows-") as tmp:
+        try:
+            prepared = prepare_input(source, base, Path(tmp))
+        except FerryError as exc:
+            return exc.diagnostics[0]
+        con = duckdb.connect()
+        try:
+            bind(con, source, prepared)
+            return csvrows.check(con, source, prepared.original, prepared.readable, _reads_in(source), columns)
+        finally:
+            con.close()
+
+
+def read_error(source: Source, prepared: PreparedInput, columns: tuple[str, ...]) -> Diagnostic | None:
+    """After a run's DuckDB error in a step reading a source as CSV: the first row of the file DuckDB
+    cannot read, at its line in the file; None when the file reads (or is not read as CSV)."""
+    if READS_AS[source.format] != "csv":
+        return None
+    con = duckdb.connect()
+    try:
+        bind(con, source, prepared)
+        return csvrows.locate(con, source, prepared.original, prepared.readable, _reads_in(source), columns)
+    finally:
+        con.close()
+
+
+def _reads_in(source: Source) -> str:
+    """The encoding DuckDB reads a source's readable file in."""
+    return encodings.duckdb_reads(source.encoding) if source.format == "csv" else "utf-8"
+
+
+def _variable(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
 def text_encoding(source: Source, head: bytes) -> str | None:
@@ -101,7 +170,7 @@ def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
     return _READERS[source.format].all_columns(source, readable)
 
 
-def _sha256(path: Path, scan: encodings.Scan | None) -> tuple[str, int]:
+def _sha256(path: Path, scan: encodings.Scan | None, endings: lines.Endings | None) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:
@@ -109,6 +178,8 @@ def _sha256(path: Path, scan: encodings.Scan | None) -> tuple[str, int]:
             digest.update(chunk)
             if scan is not None:
                 scan.feed(chunk)
+            if endings is not None:
+                endings.feed(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
 

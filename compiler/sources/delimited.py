@@ -1,4 +1,4 @@
-"""CSV sources: the header through DuckDB, code pages DuckDB cannot read transcoded in Python.
+"""CSV sources: the header read in Python, code pages DuckDB cannot read transcoded in Python.
 
 DuckDB 2.0 reads UTF-8, UTF-16 and Latin-1 only. Everything else (cp1250 from
 Polish and Czech Windows exports, cp1251, ...) is decoded in Python: the head
@@ -6,30 +6,26 @@ at validate time, so a wrong ``encoding`` is reported with the line and byte
 that give it away, and the whole file at run time, streamed into UTF-8.
 
 A UTF-8 file declared in a single-byte code page decodes without an error, so
-its head is checked for UTF-8 first (F311, ``sources.evidence``). The header is
-read twice by DuckDB: as data (the cells as written, repeats kept) and as a
-header (the names DuckDB gives them, ``phone`` and ``phone_1``), so a spec
-reading a repeated name can be told which is which (``compiler.headers``).
+its head is checked for UTF-8 first (F311, ``sources.evidence``). The header's
+cells are kept as written (repeats too) beside the names DuckDB reads them by
+(``phone`` and ``phone_1``), so a spec reading a repeated name can be told which
+is which (``compiler.headers``); the rows are DuckDB's (``sources.csvrows``).
 """
 
 from __future__ import annotations
 
 import codecs
-import tempfile
 from pathlib import Path
-from typing import Callable, TypeVar
-
-import duckdb
 
 from compiler import encodings
-from compiler.errors import Diagnostic, FerryError, first_line
+from compiler.errors import Diagnostic, FerryError
 from compiler.headers import Columns
 from compiler.model import CsvOptions, Source
+from compiler.sources.csvrows import header_columns
 from compiler.sources.evidence import MARK, Marks, check_utf8, repeated_header, repeated_header_error, strip_marks
 
 _HEAD_BYTES = 256 * 1024
 _CHUNK = 1 << 20
-T = TypeVar("T")
 
 
 def _options(source: Source) -> CsvOptions:
@@ -57,12 +53,7 @@ def header(source: Source, path: Path) -> Columns:
         text = text[: text.rfind("\n") + 1]  # whole lines only
     if _options(source).header and (line := repeated_header(text.split("\n"))):
         raise FerryError(repeated_header_error(source, path, line, "F312"))
-    if not encodings.needs_transcoding(source.encoding):
-        return _columns(source, path, path, encodings.duckdb_reads(source.encoding))
-    with tempfile.TemporaryDirectory(prefix="ferry-head-") as tmp:
-        sample = Path(tmp) / "head.csv"
-        sample.write_text(text, encoding="utf-8")
-        return _columns(source, path, sample, "utf-8")
+    return header_columns(source, path, text, _options(source), len(raw))
 
 
 def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence | None) -> tuple[Path, Marks]:
@@ -94,58 +85,16 @@ def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence
     return clean, strip_marks(source, out, "utf-8", clean, header, named=path)
 
 
-def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
-    """The header of a prepared file (transcoded files are UTF-8), by the names DuckDB gives it."""
-    transcoded = encodings.needs_transcoding(source.encoding)
-    encoding = "utf-8" if transcoded else encodings.duckdb_reads(source.encoding)
-    return _read(source, readable, lambda con: _sniff(con, source, readable, encoding))
-
-
-def _columns(source: Source, original: Path, readable: Path, encoding: str) -> Columns:
-    """The header cells as written (repeats kept) and the names DuckDB reads them by (one connection:
-    opening one costs more than both reads)."""
-    def read(con: duckdb.DuckDBPyConnection) -> Columns:
-        physical = _sniff(con, source, readable, encoding)
-        if not _options(source).header:
-            return Columns(physical)
-        cells = _first_row(con, source, readable, encoding)
-        if len(cells) != len(physical):
-            return Columns(physical)  # DuckDB saw another shape as data: its names are all there is
-        return Columns(tuple(cell.strip(" ") if cell and cell.strip(" ") else name  # DuckDB trims spaces
-                             for cell, name in zip(cells, physical)), physical)
-
-    return _read(source, original, read)
-
-
-def _read(source: Source, original: Path, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    con = duckdb.connect()
-    try:
-        return read(con)
-    except duckdb.Error as exc:
-        raise FerryError(Diagnostic("F306", f"cannot read {original} as CSV: {first_line(exc)}", source.path_span,
-                                    "check `options` (delimiter, quote, encoding) against the file")) from None
-    finally:
-        con.close()
-
-
-def _first_row(con: duckdb.DuckDBPyConnection, source: Source, readable: Path, encoding: str) -> tuple:
-    o = _options(source)
-    row = con.execute(
-        "SELECT * FROM read_csv(?, delim = ?, quote = ?, escape = ?, header = false, encoding = ?, "
-        "all_varchar = true, sample_size = 2048) LIMIT 1",
-        [str(readable), o.delimiter, o.quote, o.escape, encoding],
-    ).fetchone()
-    return tuple(row or ())
-
-
-def _sniff(con: duckdb.DuckDBPyConnection, source: Source, readable: Path, encoding: str) -> tuple[str, ...]:
-    o = _options(source)
-    row = con.execute(
-        "SELECT Columns FROM sniff_csv(?, delim = ?, quote = ?, escape = ?, header = ?, "
-        "encoding = ?, all_varchar = true, sample_size = 2048)",
-        [str(readable), o.delimiter, o.quote, o.escape, o.header, encoding],
-    ).fetchall()[0]
-    return tuple(col["name"] for col in row[0])
+def all_columns(source: Source, readable: Path, options: CsvOptions | None = None) -> tuple[str, ...]:
+    """The columns of a prepared file (transcoded files are UTF-8) by the names DuckDB reads them by.
+    ``options``: how the file is written, when not the source's own (xlsx sheets converted to CSV)."""
+    o = options or _options(source)
+    encoding = "utf-8" if options is not None or encodings.needs_transcoding(o.encoding) else o.encoding
+    with readable.open("rb") as fh:
+        raw = fh.read(_HEAD_BYTES)
+    complete = len(raw) < _HEAD_BYTES
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw, final=complete)
+    return header_columns(source, readable, text, o, len(raw)).physical
 
 
 def _decode_error(source: Source, path: Path, raw: bytes, offset: int, line_offset: int = 0) -> Diagnostic:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from compiler import encodings
+from compiler import encodings, memdb
 from compiler.errors import Diagnostic, FerryError, first_line
 from compiler.headers import Columns
 from compiler.model import JSON_READ_FORMAT, READS_AS, Source
@@ -71,9 +71,8 @@ def read_error_hint(message: str) -> tuple[str, str] | None:
 
 
 def _keys(source: Source, original: Path, readable: Path, sample: int) -> tuple[str, ...]:
-    con = duckdb.connect()
     try:
-        rows = con.execute(
+        rows = memdb.connection().execute(
             "SELECT column_name FROM (DESCRIBE SELECT * FROM read_json(?, format = ?, records = true, "
             "maximum_depth = 1, sample_size = ?))",
             [str(readable), JSON_READ_FORMAT[READS_AS[source.format]], sample],
@@ -83,8 +82,6 @@ def _keys(source: Source, original: Path, readable: Path, sample: int) -> tuple[
                 if source.format == "json" else "each line must be one JSON object")
         raise FerryError(Diagnostic("F306", f"cannot read {original} as {source.format}: {first_line(exc)}",
                                     source.path_span, hint)) from None
-    finally:
-        con.close()
     return tuple(name for (name,) in rows)
 
 

@@ -29,10 +29,15 @@ from compiler import encodings
 from compiler.errors import Diagnostic, FerryError, did_you_mean
 from compiler.headers import Columns, duckdb_names
 from compiler.model import Source, XlsxOptions
+from compiler.sources import xlsxheader
 from compiler.sources.evidence import MARK, MarkLog, Marks
 
 
 def header(source: Source, path: Path) -> Columns:
+    assert isinstance(source.options, XlsxOptions)
+    cells = xlsxheader.header_cells(path, source.options.sheet, source.options.header_row)
+    if cells is not None and (names := column_names(cells)):  # a plain workbook: openpyxl is not imported
+        return Columns(names, duckdb_names(names))
     with _Sheet(source, path) as sheet:
         return Columns(sheet.columns, duckdb_names(sheet.columns))
 

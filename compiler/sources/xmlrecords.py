@@ -18,13 +18,14 @@ code page (windows-1250) but whose bytes are UTF-8 is an error (F311, F607;
 counted, never loaded. At run time the records are written as NDJSON
 (``model.READS_AS``), one object per record, so a column that appears only in
 later records is still read; at validate time only the first records are read.
-pyexpat with callbacks is the fastest XML route in the standard library.
+pyexpat with callbacks is the fastest XML route in the standard library
+(``sources.xmlflatten`` holds them); a large file is converted in parts on all
+cores, into the same bytes (``sources.xmlsplit``).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -34,20 +35,14 @@ from compiler import encodings
 from compiler.errors import Diagnostic, FerryError
 from compiler.headers import Columns
 from compiler.model import Source, XmlOptions
-from compiler.sources import documents
-from compiler.sources.evidence import MARK, MarkLog, Marks, check_utf8
+from compiler.sources import documents, xmlflatten, xmlsplit
+from compiler.sources.evidence import Marks, check_utf8
+from compiler.sources.xmlflatten import Flattener, Record, Stop
 
 _HEAD_RECORDS = 1000
 _HEAD_BYTES = 256 * 1024
 _DECLARATION = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _CHUNK = 1 << 20
-_SEPARATOR = "; "
-
-Record = dict[str, str]
-
-
-class _Enough(Exception):
-    """Raised from a callback to stop parsing once the head has been read."""
 
 
 def declared_encoding(head: bytes) -> str:
@@ -80,7 +75,7 @@ def header(source: Source, path: Path) -> Columns:
         columns.update(dict.fromkeys(record))
         seen[0] += 1
         if seen[0] >= _HEAD_RECORDS:
-            raise _Enough
+            raise Stop
 
     flattener = _parse(source, path, take)
     record = _record(source)
@@ -99,10 +94,14 @@ def header(source: Source, path: Path) -> Columns:
 
 def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence | None) -> tuple[Path, Marks]:
     out = workdir / f"{source.name}.xml.ndjson"
+    with path.open("rb") as fh:
+        encoding = declared_encoding(fh.read(_HEAD_BYTES))
+    split = xmlsplit.convert(path, _record(source), encoding, out)
+    if split is not None:
+        return out, Marks(split.mark_count, split.mark_lines)
     with out.open("w", encoding="utf-8") as sink:
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        flattener = _parse(source, path, lambda record: sink.write(dumps(record) + "\n"))
-    return out, flattener.marks.marks()
+        flattener = _parse(source, path, xmlflatten.ndjson(sink))
+    return out, Marks(flattener.mark_count, tuple(flattener.mark_lines))
 
 
 def all_columns(source: Source, readable: Path) -> tuple[str, ...]:
@@ -114,80 +113,15 @@ def _record(source: Source) -> str:
     return source.options.record
 
 
-class _Flattener:
-    """pyexpat callbacks: keeps the element path, and builds one flat record at a time."""
-
-    def __init__(self, record_path: str, emit: Callable[[Record], None]):
-        parts = tuple(record_path.strip("/").split("/"))
-        self.absolute = record_path.startswith("/")
-        self.want = parts
-        self.emit = emit
-        self.stack: list[str] = []
-        self.depth = 0  # depth of the open record element, 0 outside one
-        self.record: Record = {}
-        self.texts: list[list[str]] = []  # text collected per open element inside the record
-        self.paths: set[str] = set()  # element paths seen outside records, for the hint when nothing matches
-        self.marks = MarkLog()  # byte-order marks removed from values
-        self.line: Callable[[], int] = lambda: 0  # the parser's current line, set by ``_parse``
-
-    def _is_record(self) -> bool:
-        if self.absolute:
-            return tuple(self.stack) == self.want
-        return tuple(self.stack[-len(self.want):]) == self.want
-
-    def _add(self, key: str, value: str) -> None:
-        if MARK in value:
-            value = self.marks.clean(value, self.line())
-        if not value.strip():
-            return
-        old = self.record.get(key)
-        self.record[key] = value if old is None else old + _SEPARATOR + value
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        self.stack.append(tag.rpartition(":")[2])
-        if not self.depth:
-            if not self._is_record():
-                if len(self.stack) <= 4:
-                    self.paths.add("/" + "/".join(self.stack))
-                return
-            self.depth = len(self.stack)
-            self.record = {}
-            self.texts = []
-            prefix = ""
-        else:
-            prefix = ".".join(self.stack[self.depth:]) + "."
-            self.texts.append([])
-        for name, value in attrs.items():
-            self._add(prefix + name.rpartition(":")[2], value)
-
-    def text(self, data: str) -> None:
-        if self.texts:
-            self.texts[-1].append(data)
-
-    def end(self, tag: str) -> None:
-        if self.depth:
-            if len(self.stack) == self.depth:
-                self.depth = 0
-                self.emit(self.record)
-            else:
-                self._add(".".join(self.stack[self.depth:]), "".join(self.texts.pop()))
-        self.stack.pop()
-
-
-def _parse(source: Source, path: Path, emit: Callable[[Record], None]) -> _Flattener:
-    flattener = _Flattener(_record(source), emit)
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = flattener.start
-    parser.EndElementHandler = flattener.end
-    parser.CharacterDataHandler = flattener.text
-    flattener.line = lambda: parser.CurrentLineNumber
+def _parse(source: Source, path: Path, emit: Callable[[Record], None]) -> Flattener:
+    flattener = Flattener(_record(source), emit)
+    parser = xmlflatten.parser(flattener)
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-    except _Enough:
+    except Stop:
         pass
     except expat.ExpatError as exc:
         raise FerryError(Diagnostic(

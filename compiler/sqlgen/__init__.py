@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from compiler.model import Spec
+from compiler.model import Spec, used_columns  # noqa: F401  (used_columns: callers import it from here too)
 from compiler.order import LinkStep, LoadOrder, LoadStep, StageStep, Step
 from compiler.sqlgen import fold, ledgers, names
 from compiler.sqlgen.load import compile_link, compile_load, compile_tables
 from compiler.sqlgen.stage import compile_stage
 
-__all__ = ["Bundle", "SqlFile", "compile_spec"]
+__all__ = ["Bundle", "SqlFile", "compile_spec", "used_columns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +55,13 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
     return (*statements, *compile_tables(spec))
 
 
-def _used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
-    """The source's id column first, then every other column the spec reads, sorted."""
-    source = spec.source(source_name)
-    used = {c for e in spec.entities if e.source == source_name for f in e.fields for c in f.columns}
-    used |= {c for e in spec.entities if e.source == source_name for f in e.fields for t in f.transforms
-             for c in t.reads}
-    used |= {r.column for e in spec.entities if e.source == source_name for r in e.references}
-    used.discard(source.id_column)
-    return (source.id_column, *sorted(used))
-
-
 def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expression, ...]]:
     match step:
         case StageStep(source=name):
             source = spec.source(name)
             readers = sum(1 for e in spec.entities if e.source == name)
             return (f"stage_{name}", f"read source '{name}' ({source.path})",
-                    compile_stage(source, _used_columns(spec, name), readers))
+                    compile_stage(source, used_columns(spec, name), readers))
         case LoadStep(entity=name):
             return (name, f"map, check, merge and load entity '{name}'", compile_load(spec, spec.entity(name)))
         case LinkStep(entity=name, references=refs):

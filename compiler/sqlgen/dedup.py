@@ -310,6 +310,12 @@ def merged(entity: Entity) -> exp.Select:
 _MATCHED_BY = sqlglot.parse_one("""string_agg(DISTINCT "rule", ', ' ORDER BY "rule")""", read="duckdb")
 
 
+#: The columns of ``duplicates`` before the entity's fields, with their types.
+DUPLICATE_COLUMNS = (("cluster", "BIGINT"), ("cluster_id", "UUID"), ("cluster_size", "BIGINT"), ("rank", "BIGINT"),
+                     ("survivor", "BOOLEAN"), ("source_row", "BIGINT"), ("source_key", "VARCHAR"),
+                     ("matched_by", "VARCHAR"), ("best_score", "DOUBLE"))
+
+
 def duplicates(entity: Entity) -> exp.Select:
     """Every member of every cluster, largest clusters first: its own values, the rules that matched it
     (and the best fuzzy score), and the id of the record it became. Kept for the review report."""

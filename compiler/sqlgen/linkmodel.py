@@ -273,6 +273,12 @@ def compile_ledger(spec: str, entity: Entity) -> exp.Expression:
     return ledgers.insert(names.dedup_model_table(), exp.union(levels, prior, distinct=False), spec)
 
 
+#: The columns of ``_ferry.<entity>_model_pairs`` (``explained``), in order (the spec's name comes last).
+EXPLAINED: tuple[tuple[str, exp.DataType], ...] = tuple((n, exp.DataType.build(t)) for n, t in (
+    ("left_key", "VARCHAR"), ("right_key", "VARCHAR"), ("status", "VARCHAR"), ("probability", "DOUBLE"),
+    ("match_weight", "DOUBLE"), ("why", "VARCHAR"), ("left_row", "BIGINT"), ("right_row", "BIGINT")))
+
+
 def explained(entity: Entity) -> exp.Select:
     """Links and possible matches (and every decided pair), each with both old ids, the probability
     and match weight, its status, and per comparison its level and weight: what review shows."""
@@ -317,5 +323,5 @@ def explained(entity: Entity) -> exp.Select:
     return select
 
 
-__all__ = ["RULE", "block_label", "compile_ledger", "compile_model", "compile_pairs", "compile_rows", "edges",
+__all__ = ["EXPLAINED", "RULE", "block_label", "compile_ledger", "compile_model", "compile_pairs", "compile_rows", "edges",
            "explained", "stats_selects"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import dedup, ledgers, linkmodel, names, references
+from compiler.sqlgen import collisions, dedup, ledgers, linkmodel, names, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -46,10 +46,6 @@ def _by_row() -> exp.Order:
     return exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW))])
 
 
-def _create_as(table: exp.Table, select: exp.Select) -> exp.Create:
-    return exp.Create(this=table, kind="TABLE", replace=True, expression=select)
-
-
 def _columns(entity: Entity) -> list[tuple[str, exp.DataType]]:
     """The entity table's columns, in order: id, the fields, the references."""
     return [(names.ID, UUID), *((f.name, sql_type(f)) for f in entity.fields),
@@ -67,7 +63,7 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
         statements += [exp.Alter(this=table.copy(), kind="TABLE", actions=[exp.ColumnDef(
             this=names.ident(n), kind=t.copy(), exists=True)]) for n, t in _columns(entity)[1:]]
         if entity.fields:
-            statements.append(_same_column_types(table, entity))
+            statements.append(_same_column_types(table, [(f.name, type_name(f)) for f in entity.fields]))
         statements.append(exp.Create(this=exp.Schema(this=names.crosswalk_table(entity), expressions=[
             exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t)) for n, t in CROSSWALK]),
             kind="TABLE", exists=True))
@@ -88,19 +84,19 @@ CROSSWALK = (("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"), (
              ("linked", "BOOLEAN"), (ledgers.SPEC, "VARCHAR"))
 
 
-def _same_column_types(table: exp.Table, entity: Entity) -> exp.Select:
+def _same_column_types(table: exp.Table, expected: list[tuple[str, str]]) -> exp.Select:
     """Fail when a table from an earlier run has a field's column with another type: inserting
     would convert every value (DECIMAL(18, 4) rounds a scale-6 value, DATE drops the time,
     BIGINT reads '007' as 7). Changing a column's type is left to the user."""
     c, e = "c", "e"
-    expected = exp.values([(f.name, type_name(f)) for f in entity.fields], alias="e", columns=["name", "type"])
+    wanted = exp.values(expected, alias="e", columns=["name", "type"])
     message = exp.func("concat", exp.Literal.string(f"column {names.table_name(table)}."), names.col("column_name", c),
                        exp.Literal.string(" is "), names.col("data_type", c),
                        exp.Literal.string(" in the target but the spec makes it "), names.col("type", e),
                        exp.Literal.string(": loading would convert its values; alter or drop the column first"))
     return (exp.select(exp.func("error", message))
             .from_(exp.table_("columns", db="information_schema").as_(c, quoted=True))
-            .join(expected, on=exp.EQ(this=names.col("column_name", c), expression=names.col("name", e)))
+            .join(wanted, on=exp.EQ(this=names.col("column_name", c), expression=names.col("name", e)))
             .where(exp.and_(
                 exp.EQ(this=names.col("table_catalog", c), expression=exp.func("current_database")),
                 exp.EQ(this=names.col("table_schema", c), expression=exp.Literal.string(table.db)),
@@ -139,6 +135,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     rejects.set("order", _by_row())
     statements: list[exp.Expression] = [
         *compile_rows(spec, entity),
+        collisions.check(spec, entity),  # before the first write: another spec's record is never replaced
         forget,
         exp.delete(names.crosswalk_table(entity), where=ledgers.of_spec(spec.name)),
         exp.insert(crosswalk, names.crosswalk_table(entity), columns=[names.ident(n) for n, _ in CROSSWALK]),
@@ -147,30 +144,76 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         ledgers.insert(names.rejects_table(), rejects, spec.name),
     ]
     if entity.filter is not None:
-        archive = exp.select(
-            exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
-            exp.alias_(names.col(names.ROW), "source_row", quoted=True),
-            exp.alias_(names.col(names.KEY), "source_key", quoted=True),
-            *(names.col(f.name) for f in entity.fields),
-            # An archived row is not validated away: whatever was wrong with it is kept alongside,
-            # and so are the old ids it referred to (a reference is resolved only for loaded rows).
-            exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
-            *([exp.alias_(exp.Struct(expressions=[
-                exp.PropertyEQ(this=names.ident(r.name), expression=names.col(names.raw_reference(r.name)))
-                for r in entity.references]), "old_references", quoted=True)] if entity.references else []),
-        ).from_(rows.copy()).where(_status_is(names.ARCHIVED))
-        archive.set("order", _by_row())
-        statements.append(_create_as(names.archive_table(entity), archive))
+        # This run's archived rows, for the archive file; then this spec's rows of the shared table.
+        archived = names.archived_table(entity)
+        statements.append(exp.Create(this=archived, kind="TABLE", replace=True, expression=_archived(entity),
+                                     properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
+        statements += _own_rows(spec, entity, names.archive_table(entity), _ARCHIVE_LEAD, _archive_tail(entity),
+                                exp.select(exp.Star()).from_(archived.copy()))
     if entity.dedup is not None:
-        statements.append(_create_as(names.duplicates_table(entity), dedup.duplicates(entity)))
+        statements += _own_rows(spec, entity, names.duplicates_table(entity), dedup.DUPLICATE_COLUMNS, (),
+                                dedup.duplicates(entity))
         if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
-            statements.append(_create_as(names.explained_table(entity), linkmodel.explained(entity)))
+            statements += ledgers.replace_own(names.explained_table(entity), linkmodel.EXPLAINED,
+                                              linkmodel.explained(entity), spec.name)
     if any(f.on_error == "null" for f in entity.fields):
         statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
     if nullable:
         statements.append(_record_unresolved(spec, entity, nullable, through_crosswalk=False))
+    if entity.dedup is not None:
+        # Dedup's working tables are read only by this step: dropped here, they do not hold memory
+        # (or get spilled to disk) while the later steps run. The rows table stays for accounting.
+        model = (names.model_rows_table(entity), names.model_pairs_table(entity), names.model_u_table(entity),
+                 names.model_table(entity), names.model_scores_table(entity)) if entity.dedup.model else ()
+        decided = (names.decisions_table(entity),) if entity.dedup.decisions else ()
+        statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
+            names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
     return tuple(statements)
+
+
+_ARCHIVE_LEAD = (("source", "VARCHAR"), ("source_row", "BIGINT"), ("source_key", "VARCHAR"))
+
+
+def _archived(entity: Entity) -> exp.Select:
+    """The rows the entity's filter did not keep, with their values; whatever was wrong with them is
+    kept alongside (an archived row is not validated away), and so are the old ids they referred
+    to (a reference is resolved only for loaded rows)."""
+    archive = exp.select(
+        exp.alias_(exp.Literal.string(entity.source), "source", quoted=True),
+        exp.alias_(names.col(names.ROW), "source_row", quoted=True),
+        exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+        *(names.col(f.name) for f in entity.fields),
+        exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
+        *([exp.alias_(exp.Struct(expressions=[
+            exp.PropertyEQ(this=names.ident(r.name), expression=names.col(names.raw_reference(r.name)))
+            for r in entity.references]), "old_references", quoted=True)] if entity.references else []),
+    ).from_(names.rows_table(entity)).where(_status_is(names.ARCHIVED))
+    archive.set("order", _by_row())
+    return archive
+
+
+def _archive_tail(entity: Entity) -> tuple[tuple[str, str | exp.DataType], ...]:
+    """The archive's columns after the fields: the reasons, and the old ids of its references."""
+    if not entity.references:
+        return (("reasons", ledgers.REASON_TYPE),)
+    old = exp.DataType(this=exp.DataType.Type.STRUCT, nested=True, expressions=[
+        exp.ColumnDef(this=names.ident(r.name), kind=exp.DataType.build("VARCHAR")) for r in entity.references])
+    return ("reasons", ledgers.REASON_TYPE), ("old_references", old)
+
+
+def _own_rows(spec: Spec, entity: Entity, table: exp.Table, lead: tuple[tuple[str, str], ...],
+              tail: tuple[tuple[str, str | exp.DataType], ...], rows: exp.Select) -> tuple[exp.Expression, ...]:
+    """This spec's rows of an archive or duplicates table (shared by the specs loading the entity:
+    ``ledgers.replace_own``): its columns are ``lead``, the fields, then ``tail``, named as DuckDB
+    names a query's columns. A field column with another type stops the run, as in entity tables."""
+    columns = (*lead, *((f.name, sql_type(f)) for f in entity.fields), *tail)
+    unique = ledgers.unique_names(n for n, _ in columns)
+    fields = unique[len(lead):len(lead) + len(entity.fields)]
+    kinds = [t.copy() if isinstance(t, exp.DataType) else exp.DataType.build(t) for _, t in columns]
+    checked = [(n, type_name(f)) for n, f in zip(fields, entity.fields)]
+    return (*([_same_column_types(table, checked)] if checked else []),
+            *ledgers.replace_own(table, tuple(zip(unique, kinds)), rows, spec.name))
 
 
 def _record_emptied(spec: Spec, entity: Entity) -> exp.Expression:

@@ -56,6 +56,11 @@ def source_variable(source: Source) -> str:
     return f"ferry_source_{source.name}"
 
 
+def columns_variable(source: Source) -> str:
+    """DuckDB variable the runner sets to the columns of a source read as CSV (``{name: 'VARCHAR'}``)."""
+    return f"ferry_columns_{source.name}"
+
+
 def stage_table(source: Source | str) -> exp.Table:
     return table(f"_ferry_stage_{getattr(source, 'name', source)}")
 
@@ -147,6 +152,11 @@ def crosswalk_table(entity: Entity | str) -> exp.Table:
 
 def archive_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_archive", INTERNAL_SCHEMA)
+
+
+def archived_table(entity: Entity | str) -> exp.Table:
+    """This run's archived rows of the entity (temporary), in the spec's own columns: the archive file."""
+    return table(f"_ferry_archived_{getattr(entity, 'name', entity)}")
 
 
 def rejects_table() -> exp.Table:

@@ -60,7 +60,7 @@ def parent_outcomes(spec: Spec, ref: Reference) -> exp.Select:
                                exp.alias_(_text(ARCHIVED), "cause", quoted=True),
                                exp.alias_(_concat(_row_text(ref.entity), _text(" was archived by its filter")),
                                           "detail", quoted=True))
-                    .from_(names.archive_table(ref.entity)))
+                    .from_(names.archive_table(ref.entity)).where(ledgers.of_owner(spec.name)))
         outcomes = exp.union(rejected, archived, distinct=False)
     first = names.col("source_row")
     return (exp.select(names.col("source_key"),

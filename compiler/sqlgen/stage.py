@@ -31,12 +31,19 @@ def _option(name: str, value: exp.Expression) -> exp.EQ:
 #: How the runner's converted files are written (xlsx sheets become this CSV).
 CONVERTED_CSV = CsvOptions()
 
+#: The longest row DuckDB reads (its default is 2 MB, which a long note can exceed). Memory grows
+#: with the rows a file has, not with this bound; a row longer than this is an error (F323).
+MAX_LINE_BYTES = 64 * 2**20
 
-def read_source(source: Source, columns: tuple[str, ...]) -> exp.Expression:
+
+def read_source(source: Source, columns: tuple[str, ...], *, keep_rejects: bool = False) -> exp.Expression:
     """The table function reading a source's prepared file, every column as text.
 
-    CSV reads every column (``all_varchar``); JSON reads exactly ``columns``,
-    each as VARCHAR (a missing key is NULL, a nested value its JSON text).
+    CSV reads the columns the runner found in the file's header (a variable, so the SQL stays the
+    same on every machine), each as VARCHAR, strictly: nothing is sniffed, and a row with another
+    number of fields or a quote never closed is an error (``sources.csvrows`` locates it;
+    ``keep_rejects`` is how). JSON reads exactly ``columns``, each as VARCHAR (a missing key is
+    NULL, a nested value its JSON text).
     """
     path = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(names.source_variable(source))])
     reads = READS_AS[source.format]
@@ -59,8 +66,15 @@ def read_source(source: Source, columns: tuple[str, ...]) -> exp.Expression:
             _option("escape", exp.Literal.string(o.escape)),
             _option("header", exp.Boolean(this=o.header)),
             _option("encoding", exp.Literal.string(encodings.duckdb_reads(o.encoding))),
-            _option("all_varchar", exp.Boolean(this=True)),
+            _option("auto_detect", exp.Boolean(this=False)),
+            _option("columns", exp.Anonymous(this="getvariable", expressions=[
+                exp.Literal.string(names.columns_variable(source))])),
             _option("strict_mode", exp.Boolean(this=True)),
+            _option("max_line_size", exp.Literal.number(MAX_LINE_BYTES)),
+            # DuckDB's buffer is 16 rows of max_line_size unless told (1 GiB here): two rows' worth
+            # keeps reading within the run's memory limit (run.tuning).
+            _option("buffer_size", exp.Literal.number(2 * MAX_LINE_BYTES)),
+            *([_option("store_rejects", exp.Boolean(this=True))] if keep_rejects else []),
         ],
     )
 

@@ -20,6 +20,8 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from compiler import memdb
+
 #: The type a field has where checks, filters and block keys read it (after its cast). Decimals
 #: bind as a wide decimal: precision does not change which expressions are valid.
 FIELD_TYPES: dict[str, str] = {
@@ -46,12 +48,8 @@ class Bound:
 
 @lru_cache(maxsize=1)
 def _volatile_functions() -> frozenset[str]:
-    con = duckdb.connect()
-    try:
-        rows = con.execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-                           "WHERE stability = 'VOLATILE'").fetchall()
-    finally:
-        con.close()
+    rows = memdb.connection().execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+                                 "WHERE stability = 'VOLATILE'").fetchall()
     return frozenset(name for (name,) in rows)
 
 
@@ -81,7 +79,7 @@ def bind(text: str, columns: Mapping[str, str]) -> Bound:
         return exp.select(exp.alias_(exp.paren(tree.copy()), "v", quoted=True)).from_(
             row(sample).subquery("r")).sql(dialect="duckdb")
 
-    con = duckdb.connect()
+    con = memdb.connection()
     try:
         described = con.execute("DESCRIBE " + query(False)).fetchall()
         # Evaluated on a row of NULLs and on a row of ordinary values (text stays NULL, so no
@@ -92,8 +90,6 @@ def bind(text: str, columns: Mapping[str, str]) -> Bound:
         return Bound(None, described[0][1], volatile)
     except duckdb.Error as exc:
         return Bound(str(exc).strip().splitlines()[0], None, volatile)
-    finally:
-        con.close()
 
 
 def field_columns(fields: Mapping[str, str]) -> dict[str, str]:

@@ -2916,6 +2916,58 @@ FROM "merged" AS "m"
 LEFT JOIN "links" AS "l"
   ON "l"."survivor_key" = "m"."_ferry_survivor_key";
 
+SELECT
+  ERROR(
+    '[F611 company] spec ''legacy_crm'' would insert records into main.company with the same ids as records of ' || "owners" || ' (colliding ids: ' || CAST("n" AS TEXT) || ', e.g. old id ' || '''' || "key" || '''' || ' of source ''companies'', id ' || CAST("id" AS TEXT) || '); nothing was written'
+  )
+FROM (
+  SELECT
+    COUNT(DISTINCT "c"."id") AS "n",
+    MIN("c"."key") AS "key",
+    ARG_MIN("c"."id", "c"."key") AS "id",
+    ARRAY_TO_STRING(
+      LIST_SORT(
+        LIST_DISTINCT(
+          LIST(
+            COALESCE(
+              'spec ' || '''' || "x"."spec" || '''',
+              'another tool (no spec''s crosswalk lists them)'
+            )
+          )
+        )
+      ),
+      ' and '
+    ) AS "owners"
+  FROM (
+    SELECT
+      "r"."id",
+      "r"."_ferry_key" AS "key"
+    FROM "_ferry_rows_company" AS "r"
+    WHERE
+      "r"."_ferry_status" = 'loaded'
+      AND NOT "r"."_ferry_linked"
+      AND "r"."id" IN (
+        SELECT
+          "id"
+        FROM "main"."company"
+      )
+      AND NOT "r"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."company_crosswalk"
+        WHERE
+          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      )
+  ) AS "c"
+  LEFT JOIN "_ferry"."company_crosswalk" AS "x"
+    ON "x"."id" = "c"."id"
+    AND "x"."status" = 'loaded'
+    AND NOT COALESCE("x"."linked", FALSE)
+    AND "x"."spec" <> 'legacy_crm'
+) AS "k"
+WHERE
+  "n" > 0;
+
 DELETE FROM "main"."company"
 WHERE
   "id" IN (
@@ -3014,57 +3066,175 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-CREATE OR REPLACE TABLE "_ferry"."company_duplicates" AS
 SELECT
-  "k"."cluster",
-  "r"."id" AS "cluster_id",
-  COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
-  "k"."rank",
-  "k"."rank" = 1 AS "survivor",
-  "c"."_ferry_row" AS "source_row",
-  "c"."_ferry_key" AS "source_key",
-  "x"."matched_by",
-  "x"."best_score",
-  "c"."name",
-  "c"."nip",
-  "c"."city",
-  "c"."country",
-  "c"."phone",
-  "c"."created_on",
-  "c"."status"
-FROM "_ferry_clusters_company" AS "k"
-JOIN "_ferry_checked_company" AS "c"
-  ON "c"."_ferry_row" = "k"."_ferry_row"
-JOIN "_ferry_rows_company" AS "r"
-  ON "r"."_ferry_row" = "k"."_ferry_row"
-LEFT JOIN (
-  SELECT
-    "node",
-    LISTAGG(DISTINCT "rule", ', '
-    ORDER BY
-      "rule") AS "matched_by",
-    MAX("score") AS "best_score"
-  FROM (
-    SELECT
-      "a" AS "node",
-      "rule",
-      "score"
-    FROM "_ferry_pairs_company"
-    UNION ALL
-    SELECT
-      "b",
-      "rule",
-      "score"
-    FROM "_ferry_pairs_company"
-  ) AS "e"
-  GROUP BY
-    "node"
-) AS "x"
-  ON "x"."node" = "k"."_ferry_row"
-ORDER BY
-  "cluster_size" DESC,
+  ERROR(
+    'column _ferry.company_duplicates.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('name', 'VARCHAR'),
+  ('nip', 'VARCHAR'),
+  ('city', 'VARCHAR'),
+  ('country', 'VARCHAR'),
+  ('phone', 'VARCHAR'),
+  ('created_on', 'DATE'),
+  ('status', 'VARCHAR')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = '_ferry'
+  AND "c"."table_name" = 'company_duplicates'
+  AND "c"."data_type" <> "e"."type";
+
+CREATE TABLE IF NOT EXISTS "_ferry"."company_duplicates" (
+  "cluster" BIGINT,
+  "cluster_id" UUID,
+  "cluster_size" BIGINT,
+  "rank" BIGINT,
+  "survivor" BOOLEAN,
+  "source_row" BIGINT,
+  "source_key" TEXT,
+  "matched_by" TEXT,
+  "best_score" DOUBLE,
+  "name" TEXT,
+  "nip" TEXT,
+  "city" TEXT,
+  "country" TEXT,
+  "phone" TEXT,
+  "created_on" DATE,
+  "status" TEXT,
+  "_ferry_spec" TEXT
+);
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "cluster" BIGINT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "cluster_id" UUID;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "cluster_size" BIGINT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "rank" BIGINT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "survivor" BOOLEAN;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "source_row" BIGINT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "source_key" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "matched_by" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "best_score" DOUBLE;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "name" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "nip" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "country" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "created_on" DATE;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "status" TEXT;
+
+ALTER TABLE "_ferry"."company_duplicates"
+ADD COLUMN IF NOT EXISTS "_ferry_spec" TEXT;
+
+DELETE FROM "_ferry"."company_duplicates"
+WHERE
+  "_ferry_spec" = 'legacy_crm' OR "_ferry_spec" IS NULL;
+
+INSERT INTO "_ferry"."company_duplicates" (
   "cluster",
-  "rank";
+  "cluster_id",
+  "cluster_size",
+  "rank",
+  "survivor",
+  "source_row",
+  "source_key",
+  "matched_by",
+  "best_score",
+  "name",
+  "nip",
+  "city",
+  "country",
+  "phone",
+  "created_on",
+  "status",
+  "_ferry_spec"
+)
+SELECT
+  *,
+  'legacy_crm' AS "_ferry_spec"
+FROM (
+  SELECT
+    "k"."cluster",
+    "r"."id" AS "cluster_id",
+    COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
+    "k"."rank",
+    "k"."rank" = 1 AS "survivor",
+    "c"."_ferry_row" AS "source_row",
+    "c"."_ferry_key" AS "source_key",
+    "x"."matched_by",
+    "x"."best_score",
+    "c"."name",
+    "c"."nip",
+    "c"."city",
+    "c"."country",
+    "c"."phone",
+    "c"."created_on",
+    "c"."status"
+  FROM "_ferry_clusters_company" AS "k"
+  JOIN "_ferry_checked_company" AS "c"
+    ON "c"."_ferry_row" = "k"."_ferry_row"
+  JOIN "_ferry_rows_company" AS "r"
+    ON "r"."_ferry_row" = "k"."_ferry_row"
+  LEFT JOIN (
+    SELECT
+      "node",
+      LISTAGG(DISTINCT "rule", ', '
+      ORDER BY
+        "rule") AS "matched_by",
+      MAX("score") AS "best_score"
+    FROM (
+      SELECT
+        "a" AS "node",
+        "rule",
+        "score"
+      FROM "_ferry_pairs_company"
+      UNION ALL
+      SELECT
+        "b",
+        "rule",
+        "score"
+      FROM "_ferry_pairs_company"
+    ) AS "e"
+    GROUP BY
+      "node"
+  ) AS "x"
+    ON "x"."node" = "k"."_ferry_row"
+  ORDER BY
+    "cluster_size" DESC,
+    "cluster",
+    "rank"
+) AS "o";
 
 INSERT INTO "_ferry"."emptied_values" (
   "entity",
@@ -3102,3 +3272,9 @@ FROM (
 ORDER BY
   "_ferry_row",
   "_ferry_item"."field";
+
+DROP TABLE IF EXISTS "_ferry_checked_company";
+
+DROP TABLE IF EXISTS "_ferry_pairs_company";
+
+DROP TABLE IF EXISTS "_ferry_clusters_company";

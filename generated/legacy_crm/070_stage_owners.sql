@@ -18,6 +18,9 @@ FROM READ_CSV(
   "escape" = '"',
   "header" = TRUE,
   "encoding" = 'utf-8',
-  "all_varchar" = TRUE,
-  "strict_mode" = TRUE
+  "auto_detect" = FALSE,
+  "columns" = GETVARIABLE('ferry_columns_owners'),
+  "strict_mode" = TRUE,
+  "max_line_size" = 67108864,
+  "buffer_size" = 134217728
 );

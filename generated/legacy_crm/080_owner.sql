@@ -417,6 +417,58 @@ SELECT
   FALSE AS "_ferry_linked"
 FROM "merged" AS "m";
 
+SELECT
+  ERROR(
+    '[F611 owner] spec ''legacy_crm'' would insert records into main.owner with the same ids as records of ' || "owners" || ' (colliding ids: ' || CAST("n" AS TEXT) || ', e.g. old id ' || '''' || "key" || '''' || ' of source ''owners'', id ' || CAST("id" AS TEXT) || '); nothing was written'
+  )
+FROM (
+  SELECT
+    COUNT(DISTINCT "c"."id") AS "n",
+    MIN("c"."key") AS "key",
+    ARG_MIN("c"."id", "c"."key") AS "id",
+    ARRAY_TO_STRING(
+      LIST_SORT(
+        LIST_DISTINCT(
+          LIST(
+            COALESCE(
+              'spec ' || '''' || "x"."spec" || '''',
+              'another tool (no spec''s crosswalk lists them)'
+            )
+          )
+        )
+      ),
+      ' and '
+    ) AS "owners"
+  FROM (
+    SELECT
+      "r"."id",
+      "r"."_ferry_key" AS "key"
+    FROM "_ferry_rows_owner" AS "r"
+    WHERE
+      "r"."_ferry_status" = 'loaded'
+      AND NOT "r"."_ferry_linked"
+      AND "r"."id" IN (
+        SELECT
+          "id"
+        FROM "main"."owner"
+      )
+      AND NOT "r"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."owner_crosswalk"
+        WHERE
+          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      )
+  ) AS "c"
+  LEFT JOIN "_ferry"."owner_crosswalk" AS "x"
+    ON "x"."id" = "c"."id"
+    AND "x"."status" = 'loaded'
+    AND NOT COALESCE("x"."linked", FALSE)
+    AND "x"."spec" <> 'legacy_crm'
+) AS "k"
+WHERE
+  "n" > 0;
+
 DELETE FROM "main"."owner"
 WHERE
   "id" IN (

@@ -439,6 +439,58 @@ SELECT
   FALSE AS "_ferry_linked"
 FROM "merged" AS "m";
 
+SELECT
+  ERROR(
+    '[F611 deal] spec ''legacy_crm'' would insert records into main.deal with the same ids as records of ' || "owners" || ' (colliding ids: ' || CAST("n" AS TEXT) || ', e.g. old id ' || '''' || "key" || '''' || ' of source ''deals'', id ' || CAST("id" AS TEXT) || '); nothing was written'
+  )
+FROM (
+  SELECT
+    COUNT(DISTINCT "c"."id") AS "n",
+    MIN("c"."key") AS "key",
+    ARG_MIN("c"."id", "c"."key") AS "id",
+    ARRAY_TO_STRING(
+      LIST_SORT(
+        LIST_DISTINCT(
+          LIST(
+            COALESCE(
+              'spec ' || '''' || "x"."spec" || '''',
+              'another tool (no spec''s crosswalk lists them)'
+            )
+          )
+        )
+      ),
+      ' and '
+    ) AS "owners"
+  FROM (
+    SELECT
+      "r"."id",
+      "r"."_ferry_key" AS "key"
+    FROM "_ferry_rows_deal" AS "r"
+    WHERE
+      "r"."_ferry_status" = 'loaded'
+      AND NOT "r"."_ferry_linked"
+      AND "r"."id" IN (
+        SELECT
+          "id"
+        FROM "main"."deal"
+      )
+      AND NOT "r"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."deal_crosswalk"
+        WHERE
+          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      )
+  ) AS "c"
+  LEFT JOIN "_ferry"."deal_crosswalk" AS "x"
+    ON "x"."id" = "c"."id"
+    AND "x"."status" = 'loaded'
+    AND NOT COALESCE("x"."linked", FALSE)
+    AND "x"."spec" <> 'legacy_crm'
+) AS "k"
+WHERE
+  "n" > 0;
+
 DELETE FROM "main"."deal"
 WHERE
   "id" IN (
@@ -522,7 +574,7 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-CREATE OR REPLACE TABLE "_ferry"."deal_archive" AS
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_archived_deal" AS
 SELECT
   'deals' AS "source",
   "_ferry_row" AS "source_row",
@@ -539,6 +591,106 @@ WHERE
   "_ferry_status" = 'archived'
 ORDER BY
   "_ferry_row";
+
+SELECT
+  ERROR(
+    'column _ferry.deal_archive.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('title', 'VARCHAR'),
+  ('amount', 'DECIMAL(12,2)'),
+  ('currency', 'VARCHAR'),
+  ('stage', 'VARCHAR'),
+  ('close_date', 'DATE')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
+WHERE
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = '_ferry'
+  AND "c"."table_name" = 'deal_archive'
+  AND "c"."data_type" <> "e"."type";
+
+CREATE TABLE IF NOT EXISTS "_ferry"."deal_archive" (
+  "source" TEXT,
+  "source_row" BIGINT,
+  "source_key" TEXT,
+  "title" TEXT,
+  "amount" DECIMAL(12, 2),
+  "currency" TEXT,
+  "stage" TEXT,
+  "close_date" DATE,
+  "reasons" STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[],
+  "old_references" STRUCT("company_id" TEXT, "contact_id" TEXT, "owner_id" TEXT),
+  "_ferry_spec" TEXT
+);
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "source" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "source_row" BIGINT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "source_key" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "title" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "amount" DECIMAL(12, 2);
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "currency" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "stage" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "close_date" DATE;
+
+ALTER TABLE "_ferry"."deal_archive"
+  ADD COLUMN IF NOT EXISTS "reasons" STRUCT(rule TEXT, field TEXT, "column" TEXT, value TEXT, detail TEXT)[];
+
+ALTER TABLE "_ferry"."deal_archive"
+  ADD COLUMN IF NOT EXISTS "old_references" STRUCT("company_id" TEXT, "contact_id" TEXT, "owner_id" TEXT);
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "old_references"."company_id" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "old_references"."contact_id" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "old_references"."owner_id" TEXT;
+
+ALTER TABLE "_ferry"."deal_archive"
+ADD COLUMN IF NOT EXISTS "_ferry_spec" TEXT;
+
+DELETE FROM "_ferry"."deal_archive"
+WHERE
+  "_ferry_spec" = 'legacy_crm' OR "_ferry_spec" IS NULL;
+
+INSERT INTO "_ferry"."deal_archive" (
+  "source",
+  "source_row",
+  "source_key",
+  "title",
+  "amount",
+  "currency",
+  "stage",
+  "close_date",
+  "reasons",
+  "old_references",
+  "_ferry_spec"
+)
+SELECT
+  *,
+  'legacy_crm' AS "_ferry_spec"
+FROM (
+  SELECT
+    *
+  FROM "_ferry_archived_deal"
+) AS "o";
 
 INSERT INTO "_ferry"."unresolved_references" (
   "entity",

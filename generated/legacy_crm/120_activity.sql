@@ -379,6 +379,8 @@ WITH "mapped" AS MATERIALIZED (
         'archived' AS "cause",
         'deal row ' || CAST("source_row" AS TEXT) || ' was archived by its filter' AS "detail"
       FROM "_ferry"."deal_archive"
+      WHERE
+        "_ferry_spec" = 'legacy_crm'
     ) AS "o"
     WHERE
       NOT "source_key" IS NULL
@@ -417,6 +419,58 @@ SELECT
   ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id",
   FALSE AS "_ferry_linked"
 FROM "merged" AS "m";
+
+SELECT
+  ERROR(
+    '[F611 activity] spec ''legacy_crm'' would insert records into main.activity with the same ids as records of ' || "owners" || ' (colliding ids: ' || CAST("n" AS TEXT) || ', e.g. old id ' || '''' || "key" || '''' || ' of source ''activities'', id ' || CAST("id" AS TEXT) || '); nothing was written'
+  )
+FROM (
+  SELECT
+    COUNT(DISTINCT "c"."id") AS "n",
+    MIN("c"."key") AS "key",
+    ARG_MIN("c"."id", "c"."key") AS "id",
+    ARRAY_TO_STRING(
+      LIST_SORT(
+        LIST_DISTINCT(
+          LIST(
+            COALESCE(
+              'spec ' || '''' || "x"."spec" || '''',
+              'another tool (no spec''s crosswalk lists them)'
+            )
+          )
+        )
+      ),
+      ' and '
+    ) AS "owners"
+  FROM (
+    SELECT
+      "r"."id",
+      "r"."_ferry_key" AS "key"
+    FROM "_ferry_rows_activity" AS "r"
+    WHERE
+      "r"."_ferry_status" = 'loaded'
+      AND NOT "r"."_ferry_linked"
+      AND "r"."id" IN (
+        SELECT
+          "id"
+        FROM "main"."activity"
+      )
+      AND NOT "r"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."activity_crosswalk"
+        WHERE
+          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      )
+  ) AS "c"
+  LEFT JOIN "_ferry"."activity_crosswalk" AS "x"
+    ON "x"."id" = "c"."id"
+    AND "x"."status" = 'loaded'
+    AND NOT COALESCE("x"."linked", FALSE)
+    AND "x"."spec" <> 'legacy_crm'
+) AS "k"
+WHERE
+  "n" > 0;
 
 DELETE FROM "main"."activity"
 WHERE

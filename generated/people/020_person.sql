@@ -1972,6 +1972,58 @@ SELECT
   FALSE AS "_ferry_linked"
 FROM "merged" AS "m";
 
+SELECT
+  ERROR(
+    '[F611 person] spec ''people'' would insert records into main.people with the same ids as records of ' || "owners" || ' (colliding ids: ' || CAST("n" AS TEXT) || ', e.g. old id ' || '''' || "key" || '''' || ' of source ''people'', id ' || CAST("id" AS TEXT) || '); nothing was written'
+  )
+FROM (
+  SELECT
+    COUNT(DISTINCT "c"."id") AS "n",
+    MIN("c"."key") AS "key",
+    ARG_MIN("c"."id", "c"."key") AS "id",
+    ARRAY_TO_STRING(
+      LIST_SORT(
+        LIST_DISTINCT(
+          LIST(
+            COALESCE(
+              'spec ' || '''' || "x"."spec" || '''',
+              'another tool (no spec''s crosswalk lists them)'
+            )
+          )
+        )
+      ),
+      ' and '
+    ) AS "owners"
+  FROM (
+    SELECT
+      "r"."id",
+      "r"."_ferry_key" AS "key"
+    FROM "_ferry_rows_person" AS "r"
+    WHERE
+      "r"."_ferry_status" = 'loaded'
+      AND NOT "r"."_ferry_linked"
+      AND "r"."id" IN (
+        SELECT
+          "id"
+        FROM "main"."people"
+      )
+      AND NOT "r"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."person_crosswalk"
+        WHERE
+          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'people'
+      )
+  ) AS "c"
+  LEFT JOIN "_ferry"."person_crosswalk" AS "x"
+    ON "x"."id" = "c"."id"
+    AND "x"."status" = 'loaded'
+    AND NOT COALESCE("x"."linked", FALSE)
+    AND "x"."spec" <> 'people'
+) AS "k"
+WHERE
+  "n" > 0;
+
 DELETE FROM "main"."people"
 WHERE
   "id" IN (
@@ -2055,105 +2107,305 @@ WHERE
 ORDER BY
   "_ferry_row";
 
-CREATE OR REPLACE TABLE "_ferry"."person_duplicates" AS
 SELECT
-  "k"."cluster",
-  "r"."id" AS "cluster_id",
-  COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
-  "k"."rank",
-  "k"."rank" = 1 AS "survivor",
-  "c"."_ferry_row" AS "source_row",
-  "c"."_ferry_key" AS "source_key",
-  "x"."matched_by",
-  "x"."best_score",
-  "c"."first_name",
-  "c"."last_name",
-  "c"."birth_date",
-  "c"."email",
-  "c"."phone",
-  "c"."street",
-  "c"."postcode",
-  "c"."city"
-FROM "_ferry_clusters_person" AS "k"
-JOIN "_ferry_checked_person" AS "c"
-  ON "c"."_ferry_row" = "k"."_ferry_row"
-JOIN "_ferry_rows_person" AS "r"
-  ON "r"."_ferry_row" = "k"."_ferry_row"
-LEFT JOIN (
-  SELECT
-    "node",
-    LISTAGG(DISTINCT "rule", ', '
-    ORDER BY
-      "rule") AS "matched_by",
-    MAX("score") AS "best_score"
-  FROM (
-    SELECT
-      "a" AS "node",
-      "rule",
-      "score"
-    FROM "_ferry_pairs_person"
-    UNION ALL
-    SELECT
-      "b",
-      "rule",
-      "score"
-    FROM "_ferry_pairs_person"
-  ) AS "e"
-  GROUP BY
-    "node"
-) AS "x"
-  ON "x"."node" = "k"."_ferry_row"
-ORDER BY
-  "cluster_size" DESC,
-  "cluster",
-  "rank";
-
-CREATE OR REPLACE TABLE "_ferry"."person_model_pairs" AS
-SELECT
-  "l"."_ferry_key" AS "left_key",
-  "r"."_ferry_key" AS "right_key",
-  CASE
-    WHEN "d"."decision" = 'forbid'
-    THEN 'forbidden'
-    WHEN "d"."decision" = 'force'
-    THEN 'forced'
-    WHEN "s"."probability" >= CAST(0.99 AS DOUBLE)
-    THEN 'link'
-    ELSE 'possible'
-  END AS "status",
-  "s"."probability",
-  "s"."match_weight",
-  CASE
-    WHEN '; ' IS NULL
-    OR 'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address") IS NULL
-    OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
-    OR 'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email") IS NULL
-    OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
-    OR 'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name") IS NULL
-    OR 'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone") IS NULL
-    THEN NULL
-    ELSE CONCAT_WS(
-      '; ',
-      'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address"),
-      'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
-      'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email"),
-      'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
-      'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name"),
-      'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone")
-    )
-  END AS "why",
-  "s"."a" AS "left_row",
-  "s"."b" AS "right_row"
-FROM "_ferry_model_scores_person" AS "s"
-JOIN "_ferry_model_rows_person" AS "l"
-  ON "l"."_ferry_row" = "s"."a"
-JOIN "_ferry_model_rows_person" AS "r"
-  ON "r"."_ferry_row" = "s"."b"
-LEFT JOIN "_ferry_decisions_person" AS "d"
-  ON "d"."a" = "s"."a" AND "d"."b" = "s"."b"
+  ERROR(
+    'column _ferry.person_duplicates.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+  )
+FROM information_schema."columns" AS "c"
+JOIN (VALUES
+  ('first_name', 'VARCHAR'),
+  ('last_name', 'VARCHAR'),
+  ('birth_date', 'DATE'),
+  ('email', 'VARCHAR'),
+  ('phone', 'VARCHAR'),
+  ('street', 'VARCHAR'),
+  ('postcode', 'VARCHAR'),
+  ('city', 'VARCHAR')) AS e(name, type)
+  ON "c"."column_name" = "e"."name"
 WHERE
-  "s"."probability" >= CAST(0.5 AS DOUBLE) OR NOT "d"."decision" IS NULL
-ORDER BY
-  "s"."probability" DESC,
-  "s"."a",
-  "s"."b";
+  "c"."table_catalog" = CURRENT_DATABASE()
+  AND "c"."table_schema" = '_ferry'
+  AND "c"."table_name" = 'person_duplicates'
+  AND "c"."data_type" <> "e"."type";
+
+CREATE TABLE IF NOT EXISTS "_ferry"."person_duplicates" (
+  "cluster" BIGINT,
+  "cluster_id" UUID,
+  "cluster_size" BIGINT,
+  "rank" BIGINT,
+  "survivor" BOOLEAN,
+  "source_row" BIGINT,
+  "source_key" TEXT,
+  "matched_by" TEXT,
+  "best_score" DOUBLE,
+  "first_name" TEXT,
+  "last_name" TEXT,
+  "birth_date" DATE,
+  "email" TEXT,
+  "phone" TEXT,
+  "street" TEXT,
+  "postcode" TEXT,
+  "city" TEXT,
+  "_ferry_spec" TEXT
+);
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "cluster" BIGINT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "cluster_id" UUID;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "cluster_size" BIGINT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "rank" BIGINT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "survivor" BOOLEAN;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "source_row" BIGINT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "source_key" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "matched_by" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "best_score" DOUBLE;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "first_name" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "last_name" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "birth_date" DATE;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "street" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "postcode" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
+ALTER TABLE "_ferry"."person_duplicates"
+ADD COLUMN IF NOT EXISTS "_ferry_spec" TEXT;
+
+DELETE FROM "_ferry"."person_duplicates"
+WHERE
+  "_ferry_spec" = 'people' OR "_ferry_spec" IS NULL;
+
+INSERT INTO "_ferry"."person_duplicates" (
+  "cluster",
+  "cluster_id",
+  "cluster_size",
+  "rank",
+  "survivor",
+  "source_row",
+  "source_key",
+  "matched_by",
+  "best_score",
+  "first_name",
+  "last_name",
+  "birth_date",
+  "email",
+  "phone",
+  "street",
+  "postcode",
+  "city",
+  "_ferry_spec"
+)
+SELECT
+  *,
+  'people' AS "_ferry_spec"
+FROM (
+  SELECT
+    "k"."cluster",
+    "r"."id" AS "cluster_id",
+    COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
+    "k"."rank",
+    "k"."rank" = 1 AS "survivor",
+    "c"."_ferry_row" AS "source_row",
+    "c"."_ferry_key" AS "source_key",
+    "x"."matched_by",
+    "x"."best_score",
+    "c"."first_name",
+    "c"."last_name",
+    "c"."birth_date",
+    "c"."email",
+    "c"."phone",
+    "c"."street",
+    "c"."postcode",
+    "c"."city"
+  FROM "_ferry_clusters_person" AS "k"
+  JOIN "_ferry_checked_person" AS "c"
+    ON "c"."_ferry_row" = "k"."_ferry_row"
+  JOIN "_ferry_rows_person" AS "r"
+    ON "r"."_ferry_row" = "k"."_ferry_row"
+  LEFT JOIN (
+    SELECT
+      "node",
+      LISTAGG(DISTINCT "rule", ', '
+      ORDER BY
+        "rule") AS "matched_by",
+      MAX("score") AS "best_score"
+    FROM (
+      SELECT
+        "a" AS "node",
+        "rule",
+        "score"
+      FROM "_ferry_pairs_person"
+      UNION ALL
+      SELECT
+        "b",
+        "rule",
+        "score"
+      FROM "_ferry_pairs_person"
+    ) AS "e"
+    GROUP BY
+      "node"
+  ) AS "x"
+    ON "x"."node" = "k"."_ferry_row"
+  ORDER BY
+    "cluster_size" DESC,
+    "cluster",
+    "rank"
+) AS "o";
+
+CREATE TABLE IF NOT EXISTS "_ferry"."person_model_pairs" (
+  "left_key" TEXT,
+  "right_key" TEXT,
+  "status" TEXT,
+  "probability" DOUBLE,
+  "match_weight" DOUBLE,
+  "why" TEXT,
+  "left_row" BIGINT,
+  "right_row" BIGINT,
+  "_ferry_spec" TEXT
+);
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "left_key" TEXT;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "right_key" TEXT;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "status" TEXT;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "probability" DOUBLE;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "match_weight" DOUBLE;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "why" TEXT;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "left_row" BIGINT;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "right_row" BIGINT;
+
+ALTER TABLE "_ferry"."person_model_pairs"
+ADD COLUMN IF NOT EXISTS "_ferry_spec" TEXT;
+
+DELETE FROM "_ferry"."person_model_pairs"
+WHERE
+  "_ferry_spec" = 'people' OR "_ferry_spec" IS NULL;
+
+INSERT INTO "_ferry"."person_model_pairs" (
+  "left_key",
+  "right_key",
+  "status",
+  "probability",
+  "match_weight",
+  "why",
+  "left_row",
+  "right_row",
+  "_ferry_spec"
+)
+SELECT
+  *,
+  'people' AS "_ferry_spec"
+FROM (
+  SELECT
+    "l"."_ferry_key" AS "left_key",
+    "r"."_ferry_key" AS "right_key",
+    CASE
+      WHEN "d"."decision" = 'forbid'
+      THEN 'forbidden'
+      WHEN "d"."decision" = 'force'
+      THEN 'forced'
+      WHEN "s"."probability" >= CAST(0.99 AS DOUBLE)
+      THEN 'link'
+      ELSE 'possible'
+    END AS "status",
+    "s"."probability",
+    "s"."match_weight",
+    CASE
+      WHEN '; ' IS NULL
+      OR 'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address") IS NULL
+      OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
+      OR 'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email") IS NULL
+      OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
+      OR 'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name") IS NULL
+      OR 'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone") IS NULL
+      THEN NULL
+      ELSE CONCAT_WS(
+        '; ',
+        'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address"),
+        'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
+        'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email"),
+        'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
+        'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name"),
+        'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone")
+      )
+    END AS "why",
+    "s"."a" AS "left_row",
+    "s"."b" AS "right_row"
+  FROM "_ferry_model_scores_person" AS "s"
+  JOIN "_ferry_model_rows_person" AS "l"
+    ON "l"."_ferry_row" = "s"."a"
+  JOIN "_ferry_model_rows_person" AS "r"
+    ON "r"."_ferry_row" = "s"."b"
+  LEFT JOIN "_ferry_decisions_person" AS "d"
+    ON "d"."a" = "s"."a" AND "d"."b" = "s"."b"
+  WHERE
+    "s"."probability" >= CAST(0.5 AS DOUBLE) OR NOT "d"."decision" IS NULL
+  ORDER BY
+    "s"."probability" DESC,
+    "s"."a",
+    "s"."b"
+) AS "o";
+
+DROP TABLE IF EXISTS "_ferry_checked_person";
+
+DROP TABLE IF EXISTS "_ferry_pairs_person";
+
+DROP TABLE IF EXISTS "_ferry_clusters_person";
+
+DROP TABLE IF EXISTS "_ferry_model_rows_person";
+
+DROP TABLE IF EXISTS "_ferry_model_pairs_person";
+
+DROP TABLE IF EXISTS "_ferry_model_u_person";
+
+DROP TABLE IF EXISTS "_ferry_model_person";
+
+DROP TABLE IF EXISTS "_ferry_model_scores_person";
+
+DROP TABLE IF EXISTS "_ferry_decisions_person";

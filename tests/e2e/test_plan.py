@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import jsonschema
 import pytest
 from markdown_it import MarkdownIt
@@ -137,6 +138,30 @@ def test_no_target_yet_every_record_is_an_insert(project):
     for e in result.entities:
         assert e.new_table and e.insert == e.unchanged + e.insert and e.delete == 0 and not e.samples
     assert not (project / "legacy_crm" / "build").exists()
+
+
+def test_a_shrunk_source_stops_the_plan_as_it_stops_the_run_and_allow_shrink_previews_the_run(project):
+    """Plan and run agree: a source that lost more rows than its shrink_limit stops both (F610);
+    `--allow-shrink` on plan shows exactly what the confirmed run then does."""
+    contacts = project / "legacy_crm" / "data" / "contacts.csv"
+    contacts.write_text("".join(contacts.read_text("utf-8").splitlines(keepends=True)[:60]), "utf-8")
+    before = fingerprint(project)
+    stopped = ferry("plan", SPEC, cwd=project)
+    assert stopped.returncode == 1 and "[F610]" in stopped.stderr and "--allow-shrink" in stopped.stderr
+    assert len(stopped.stderr.strip().splitlines()) == 1 and "Traceback" not in stopped.stderr
+    previewed = ferry("plan", SPEC, "--allow-shrink", "--format", "json", cwd=project)
+    assert previewed.returncode == 2, previewed.stderr
+    contact = next(e for e in json.loads(previewed.stdout)["entities"] if e["entity"] == "contact")
+    assert contact["delete"] > 150
+    assert fingerprint(project) == before  # neither plan wrote anything
+    target = project / "legacy_crm" / "build" / "legacy_crm.duckdb"
+    count = "SELECT count(*) FROM contact"
+    with duckdb.connect(str(target), read_only=True) as con:
+        records = con.execute(count).fetchall()[0][0]
+    api.run_spec(project / SPEC, api.Options(out=project / "generated"), allow_shrink=True)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute(count).fetchall()[0][0] == records - contact["delete"] + contact["insert"]
+    assert not plan(project).has_changes  # the confirmed run is the new baseline
 
 
 def test_errors_exit_1_with_one_line(project):

@@ -9,13 +9,19 @@ each spec resolves its own old ids. Both specs are written here, like dbt's func
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from compiler import api
+from compiler.errors import FerryError
+from compiler.sqlgen.ids import FERRY_NAMESPACE
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -30,32 +36,52 @@ DEALS = {
 }
 
 
-def write_spec(folder: Path, name: str, target: str, postgres: str = "") -> Path:
+#: ``extras``: each wave also has a person typed twice (merged by e-mail) and a lost deal (archived),
+#: and wave 2's deals have columns wave 1's lack: an amount, a field named ``spec`` and a second reference.
+EXTRA_PEOPLE = {"wave1": "4,Alice Again,ALICE@example.pl,Kraków\n", "wave2": "3,Zoe Dup,ZOE@example.fr,Lyon\n"}
+EXTRA_DEALS = {"wave1": "id,title,person\nd1,Alice's deal,1\nd2,Bogdan's deal,2\nd3,Alice's lost deal,1\n",
+               "wave2": "id,title,person,amount,spec,helper\nd1,Zoé's deal,1,10.50,A,2\n"
+                        "d2,Bogdan's second deal,2,20.00,B,\nd3,Zoé's lost deal,1,5.00,C,2\n"}
+EXTRA_FIELDS = {"wave1": "", "wave2": "      amount: {from: amount, type: decimal, precision: 10, scale: 2}\n"
+                                      "      spec: spec\n"}
+EXTRA_REFERENCES = {"wave1": "", "wave2": "      helper_id: {entity: person, from: helper}\n"}
+
+
+def write_spec(folder: Path, name: str, target: str, postgres: str = "", extras: bool = False,
+               source: str | None = None, match: str | None = None) -> Path:
+    """``source``: the people source's name (default ``people_<name>``); ``match``: the person entity's
+    ``match:`` (default: wave 2 matches on email, mode update)."""
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
-    (data / f"people_{name}.csv").write_text(PEOPLE[name], "utf-8")
-    (data / f"deals_{name}.csv").write_text(DEALS[name], "utf-8")
-    match = "    match: {on: [email], mode: update, update: [city]}\n" if name == "wave2" else ""
+    (data / f"people_{name}.csv").write_text(PEOPLE[name] + (EXTRA_PEOPLE[name] if extras else ""), "utf-8")
+    (data / f"deals_{name}.csv").write_text(EXTRA_DEALS[name] if extras else DEALS[name], "utf-8")
+    if match is None:
+        match = "{on: [email], mode: update, update: [city]}" if name == "wave2" else ""
+    match = f"    match: {match}\n" if match else ""
+    people = source or f"people_{name}"
+    dedup = "    dedup: {keys: [[email]]}\n" if extras else ""
+    keep = (f"    filter: {{keep: \"title NOT LIKE '%lost%'\", archive: build/archive/{name}_deals.csv}}\n"
+            if extras else "")
     spec = folder / f"{name}.yaml"
     spec.write_text(f"""version: 1
 name: {name}
 sources:
-  people_{name}: {{path: data/people_{name}.csv, id: id}}
+  {people}: {{path: data/people_{name}.csv, id: id}}
   deals_{name}: {{path: data/deals_{name}.csv, id: id}}
 entities:
   person:
-    source: people_{name}
-{match}    fields:
+    source: {people}
+{match}{dedup}    fields:
       name: name
       email: {{from: email, transforms: [trim, lower]}}
       city: city
   deal:
     source: deals_{name}
-    fields:
+{keep}    fields:
       title: title
-    references:
+{EXTRA_FIELDS[name] if extras else ""}    references:
       person_id: {{entity: person, from: person}}
-target:
+{EXTRA_REFERENCES[name] if extras else ""}target:
   kind: duckdb
   path: build/{target}.duckdb
 {postgres}""", "utf-8")
@@ -190,3 +216,203 @@ def test_two_waves_pushed_to_postgres_keep_each_others_records(tmp_path, shared)
     finally:
         with psycopg.connect(DSN, autocommit=True) as con:
             con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# -- archives and duplicates ---------------------------------------------------------------------------
+
+ARCHIVED = "SELECT _ferry_spec, source_key, title FROM _ferry.deal_archive ORDER BY 1"
+DUPLICATES = "SELECT _ferry_spec, source_key, name, survivor FROM _ferry.person_duplicates ORDER BY 1, 2"
+EXPECTED_ARCHIVED = {"wave1": [("wave1", "d3", "Alice's lost deal")], "wave2": [("wave2", "d3", "Zoé's lost deal")]}
+EXPECTED_DUPLICATES = {"wave1": [("wave1", "1", "Alice", True), ("wave1", "4", "Alice Again", False)],
+                       "wave2": [("wave2", "1", "Zoé", True), ("wave2", "3", "Zoe Dup", False)]}
+
+
+def check_own_rows(target: Path, ran: set[str]) -> None:
+    """Every spec that ran has its archived deal and its duplicate cluster, whoever ran last."""
+    assert rows(target, ARCHIVED) == [r for s in sorted(ran) for r in EXPECTED_ARCHIVED[s]]
+    assert rows(target, DUPLICATES) == [r for s in sorted(ran) for r in EXPECTED_DUPLICATES[s]]
+
+
+@pytest.mark.parametrize("order", [("wave1", "wave2"), ("wave2", "wave1")], ids=["1-then-2", "2-then-1"])
+def test_each_spec_keeps_its_archive_and_duplicates_whichever_runs_last(tmp_path, order):
+    """Wave 2's deals have an amount, a field named `spec` and a second reference wave 1's lack: the shared
+    tables get those columns, and each spec's archive file still has only its own columns and rows."""
+    options = api.Options(out=tmp_path / "generated")
+    specs = {n: write_spec(tmp_path, n, "crm", extras=True) for n in ("wave1", "wave2")}
+    for spec in specs.values():
+        api.compile_spec_files(spec, options)
+    target = tmp_path / "build" / "crm.duckdb"
+    ran: set[str] = set()
+    for name in (*order, *order):  # both, then both again
+        manifest = api.run_spec(specs[name], options)
+        ran.add(name)
+        check_own_rows(target, ran)
+        assert {(c.entity, c.merged, c.archived) for c in manifest.entities} == {("person", 1, 0), ("deal", 0, 1)}
+        plan = api.plan_spec(specs[name], options)
+        assert not plan.has_changes, [(e.entity, e.insert, e.update, e.delete) for e in plan.entities]
+        assert {e.entity: e.previous_archive for e in plan.entities}["deal"] == 1
+    assert rows(target, "SELECT _ferry_spec, amount, spec, old_references.helper_id FROM _ferry.deal_archive "
+                        "ORDER BY 1") == [("wave1", None, None, None), ("wave2", Decimal("5.00"), "C", "2")]
+    # Each archive file holds its spec's row, in its spec's columns.
+    files = {n: (tmp_path / "build" / "archive" / f"{n}_deals.csv").read_text("utf-8").splitlines() for n in specs}
+    assert files["wave1"] == ["source,source_row,source_key,title,reasons,old_references",
+                              "deals_wave1,3,d3,Alice's lost deal,,{'person_id': 1}"]
+    assert files["wave2"][0] == "source,source_row,source_key,title,amount,spec,reasons,old_references"
+    assert files["wave2"][1].startswith("deals_wave2,3,d3,Zoé's lost deal,5.00,C,")
+    # The review lists each spec's own cluster.
+    for name, kept in (("wave1", "Alice Again"), ("wave2", "Zoe Dup")):
+        review = api.export_review(specs[name], options, tmp_path / f"review_{name}", 10)
+        assert [(f.clusters, f.members) for f in review if f.entity == "person"] == [(1, 2)]
+        text = (tmp_path / f"review_{name}" / "review.md").read_text("utf-8")
+        assert kept in text and ({"Alice Again", "Zoe Dup"} - {kept}).pop() not in text
+
+
+def test_archive_and_duplicates_from_before_the_owner_column_are_adopted(tmp_path):
+    """An older ferry's archive and duplicates tables have no `_ferry_spec` (and were replaced whole by
+    each run): the spec that runs first adopts their rows, replacing them with its own."""
+    options = api.Options(out=tmp_path / "generated")
+    wave1 = write_spec(tmp_path, "wave1", "crm", extras=True)
+    api.compile_spec_files(wave1, options)
+    target = Path(api.run_spec(wave1, options).target["path"])
+    con = duckdb.connect(str(target))
+    for table in ("deal_archive", "person_duplicates"):
+        con.execute(f"ALTER TABLE _ferry.{table} DROP COLUMN _ferry_spec")
+        con.execute(f"INSERT INTO _ferry.{table} SELECT * FROM _ferry.{table}")  # doubled: only a rerun fixes it
+    con.close()
+    assert not api.plan_spec(wave1, options).has_changes
+    api.run_spec(wave1, options)
+    check_own_rows(target, {"wave1"})
+
+
+# -- two specs inserting the same records ----------------------------------------------------------------
+
+
+def test_two_specs_inserting_the_same_ids_stop_with_a_located_error_before_writing(tmp_path):
+    """Both waves name their people source `people`, and old ids 1 and 2 are in both: without `match`, wave 2
+    would insert records with wave 1's ids. Run and plan stop alike (F611), and the hint's ways out work."""
+    options = api.Options(out=tmp_path / "generated")
+    wave1 = write_spec(tmp_path, "wave1", "crm", source="people")
+    wave2 = write_spec(tmp_path, "wave2", "crm", source="people", match="")
+    for spec in (wave1, wave2):
+        api.compile_spec_files(spec, options)
+    target = Path(api.run_spec(wave1, options).target["path"])
+    before = target.read_bytes()
+    for attempt in (lambda: api.run_spec(wave2, options), lambda: api.plan_spec(wave2, options)):
+        with pytest.raises(FerryError) as info:
+            attempt()
+        (d,) = info.value.diagnostics
+        assert d.code == "F611" and d.span.file == str(wave2) and d.span.line == 7  # at `person:`
+        assert d.message == (
+            "spec 'wave2' would insert records into main.person with the same ids as records of spec 'wave1' "
+            f"(colliding ids: 2, e.g. old id '1' of source 'people', id {uuid.uuid5(FERRY_NAMESPACE, 'person/people/1')}"
+            "); nothing was written")
+        assert "`match:`" in d.hint and "source 'people' another name" in d.hint
+        assert target.read_bytes() == before
+    # A CLI user sees one located line, exit 1.
+    cli = subprocess.run([sys.executable, "-m", "compiler", "run", str(wave2), "--out", str(options.out)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert cli.returncode == 1 and cli.stderr.count("\n") == 1 and "[F611]" in cli.stderr
+    assert cli.stderr.startswith(f"{wave2}:7:3: error: spec 'wave2'")
+    # Way out 1: wave 2's people are wave 1's (Bogdan's e-mail): old id 2 links, old id 1 (Zoé) still collides.
+    write_spec(tmp_path, "wave2", "crm", source="people", match="{on: [email], mode: skip}")
+    api.compile_spec_files(wave2, options)
+    with pytest.raises(FerryError) as info:
+        api.run_spec(wave2, options)
+    assert "colliding ids: 1, e.g. old id '1'" in info.value.diagnostics[0].message
+    # Way out 2: another source name gives wave 2 its own ids.
+    write_spec(tmp_path, "wave2", "crm", source="people_wave2", match="{on: [email], mode: skip}")
+    api.compile_spec_files(wave2, options)
+    api.run_spec(wave2, options)
+    assert rows(target, "SELECT name FROM person ORDER BY name") == [("Alice",), ("Bogdan",), ("Clara",), ("Zoé",)]
+    api.run_spec(wave1, options)  # and wave 1 still runs beside it
+    assert rows(target, "SELECT count(*) FROM person") == [(4,)]
+
+
+def test_a_record_no_crosswalk_lists_is_another_tools(tmp_path):
+    options = api.Options(out=tmp_path / "generated")
+    wave1 = write_spec(tmp_path, "wave1", "crm")
+    api.compile_spec_files(wave1, options)
+    target = Path(api.run_spec(wave1, options).target["path"])
+    con = duckdb.connect(str(target))
+    con.execute("DELETE FROM _ferry.person_crosswalk WHERE source_key = '3'")  # Clara's record, now nobody's
+    con.close()
+    with pytest.raises(FerryError) as info:
+        api.run_spec(wave1, options)
+    assert "records of another tool (no spec's crosswalk lists them) (colliding ids: 1, e.g. old id '3'" in (
+        info.value.diagnostics[0].message)
+
+
+def pg_rows(schema: str, sql: str) -> list[tuple]:
+    """Rows of a query in which {s} is the quoted schema ('{s}' its name as a string)."""
+    import psycopg
+
+    with psycopg.connect(DSN) as con:
+        cursor = con.execute(sql.replace("'{s}'", f"'{schema}'").replace("{s}", f'"{schema}"'))
+        return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture
+def pg_schema():
+    schema = f"w_{uuid.uuid4().hex[:12]}"
+    yield schema
+    import psycopg
+
+    with psycopg.connect(DSN, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.skipif(not DSN, reason="no PostgreSQL: set FERRY_TEST_PG_DSN")
+@pytest.mark.parametrize("order", [("wave1", "wave2"), ("wave2", "wave1")], ids=["1-then-2", "2-then-1"])
+def test_archives_and_duplicates_survive_pushes_in_either_order(tmp_path, pg_schema, order):
+    """One DuckDB file, one PostgreSQL schema: after every run and push, each spec's archive and
+    duplicates rows are there, its plan shows nothing to do, and PostgreSQL holds what DuckDB holds."""
+    options = api.Options(out=tmp_path / "generated")
+    postgres = f"  postgres: {{schema: {pg_schema}, dsn_env: FERRY_TEST_PG_DSN}}\n"
+    specs = {n: write_spec(tmp_path, n, "crm", postgres, extras=True) for n in ("wave1", "wave2")}
+    for spec in specs.values():
+        api.compile_spec_files(spec, options)
+    # An older ferry kept matched links in the schema, shared by every push: the push drops it.
+    pg_rows(pg_schema, "CREATE SCHEMA {s}")
+    pg_rows(pg_schema, 'CREATE TABLE {s}."_ferry_person_links" ("ferry_id" uuid PRIMARY KEY, "id" uuid NOT NULL)')
+    target = tmp_path / "build" / "crm.duckdb"
+    ran: set[str] = set()
+    for name in (*order, *order):
+        api.run_spec(specs[name], options)
+        api.push_spec(specs[name], options)
+        ran.add(name)
+        check_own_rows(target, ran)
+        assert not api.plan_spec(specs[name], options).has_changes
+        # (Not the city: wave 2's `match: update` writes it into wave 1's record in DuckDB, and a push sends
+        # only the records its spec inserted.)
+        for query in ("SELECT id::text, name, email FROM {s}.person ORDER BY 1",
+                      "SELECT id::text, title, person_id::text FROM {s}.deal ORDER BY 1"):
+            assert pg_rows(pg_schema, query) == rows(target, query.replace("{s}.", "").replace("::text", "::VARCHAR"))
+        assert pg_rows(pg_schema, 'SELECT spec, count(*) FROM {s}."_ferry_person_crosswalk" GROUP BY 1 ORDER BY 1') == [
+            (s, {"wave1": 4, "wave2": 3}[s]) for s in sorted(ran)]
+    assert [t for t, in pg_rows(pg_schema, "SELECT tablename FROM pg_tables WHERE schemaname = '{s}' ORDER BY 1")] == [
+        "_ferry_deal_crosswalk", "_ferry_person_crosswalk", "deal", "person"]
+
+
+@pytest.mark.skipif(not DSN, reason="no PostgreSQL: set FERRY_TEST_PG_DSN")
+def test_two_specs_pushing_the_same_ids_from_their_own_files_stop_before_writing(tmp_path, pg_schema):
+    """Each wave runs into its own DuckDB file, so only PostgreSQL sees both: wave 2's push would overwrite
+    wave 1's records (same source name, same old ids). It stops in the prepare phase with F611."""
+    options = api.Options(out=tmp_path / "generated")
+    postgres = f"  postgres: {{schema: {pg_schema}, dsn_env: FERRY_TEST_PG_DSN}}\n"
+    wave1 = write_spec(tmp_path, "wave1", "wave1", postgres, source="people")
+    wave2 = write_spec(tmp_path, "wave2", "wave2", postgres, source="people", match="")
+    for spec in (wave1, wave2):
+        api.compile_spec_files(spec, options)
+        api.run_spec(spec, options)
+    api.push_spec(wave1, options)
+    people = "SELECT id::text, name, city FROM {s}.person ORDER BY 1"
+    before = pg_rows(pg_schema, people)
+    for batch_size in (None, 1):
+        with pytest.raises(FerryError) as info:
+            api.push_spec(wave2, options, batch_size=batch_size)
+        (d,) = info.value.diagnostics
+        assert d.code == "F611" and d.span.file == str(wave2) and d.span.line == 7
+        assert d.message.startswith(f"spec 'wave2' would insert records into {pg_schema}.person with the same ids "
+                                    "as records of spec 'wave1' (colliding ids: 2, e.g. old id '1' of source 'people'")
+        assert pg_rows(pg_schema, people) == before
+        assert pg_rows(pg_schema, 'SELECT DISTINCT spec FROM {s}."_ferry_person_crosswalk"') == [("wave1",)]

@@ -37,8 +37,7 @@ from hypothesis import example, given, settings, strategies as st
 from compiler import encodings
 from compiler.errors import FerryError, Span
 from compiler.model import CsvOptions, Source
-from compiler.sources import prepare_input, read_header
-from compiler.sqlgen import names
+from compiler.sources import bind, prepare_input, read_header
 from compiler.sqlgen.stage import read_source
 
 CORPUS: dict[str, tuple[str, ...]] = {
@@ -104,7 +103,7 @@ def load(tmp_path: Path, data: bytes, encoding: str) -> list[str]:
     prepared = prepare_input(src, tmp_path, tmp_path)
     con = duckdb.connect()
     try:
-        con.execute(f"SET VARIABLE {names.source_variable(src)} = ?", [str(prepared.readable)])
+        bind(con, src, prepared)
         query = f"SELECT \"text\" FROM {read_source(src, columns).sql(dialect='duckdb')} ORDER BY \"id\"::INT"
         return [text for (text,) in con.execute(query).fetchall()]
     finally:
@@ -158,7 +157,7 @@ def _run_read(tmp_path: Path, encoding: str) -> list[tuple]:
     prepared = prepare_input(src, tmp_path, tmp_path)
     con = duckdb.connect()
     try:
-        con.execute(f"SET VARIABLE {names.source_variable(src)} = ?", [str(prepared.readable)])
+        bind(con, src, prepared)
         return con.execute(f"SELECT * FROM {read_source(src, ('id', 'text')).sql(dialect='duckdb')}").fetchall()
     finally:
         con.close()

@@ -12,7 +12,8 @@ from tests.helpers import case_families, load_cases, project_with_data
 CASES = [(family, name, case) for family in case_families() for name, case in load_cases(family).items()]
 
 
-def diagnostics_for(tmp_path, spec_text: str) -> list[tuple[str, int, int]]:
+def diagnostics_for(tmp_path, spec_text: str) -> tuple[list[tuple[str, int, int]], str]:
+    """The (code, line, col) of every diagnostic, and their text."""
     project = project_with_data(tmp_path)
     path = project / "spec.yaml"
     path.write_text(spec_text, encoding="utf-8")
@@ -21,14 +22,17 @@ def diagnostics_for(tmp_path, spec_text: str) -> list[tuple[str, int, int]]:
     except FerryError as exc:
         for d in exc.diagnostics:  # every message is one located line
             assert d.span is not None and "\n" not in d.format()
-        return sorted(d.check_tuple() for d in exc.diagnostics)
-    return []
+        return sorted(d.check_tuple() for d in exc.diagnostics), "\n".join(d.format() for d in exc.diagnostics)
+    return [], ""
 
 
 @pytest.mark.parametrize("family,name,case", CASES, ids=[f"{f}:{n}" for f, n, _ in CASES])
 def test_case(tmp_path, family, name, case):
+    """``fail``: the (code, line, col) triples; ``says``: words the messages hold (a line in a data file)."""
     expected = sorted(tuple(x) for x in case.get("fail", []))
-    assert diagnostics_for(tmp_path, case["spec"]) == expected
+    found, text = diagnostics_for(tmp_path, case["spec"])
+    assert found == expected
+    assert [w for w in case.get("says", []) if w not in text] == []
 
 
 def test_every_code_has_failing_and_passing_cases():

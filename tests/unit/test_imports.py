@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 
 #: The pipeline, lowest layer first. A module may import from its own layer or earlier ones.
 LAYERS = [
-    {"errors", "encodings", "headers", "dag", "functions", "timeformats"},
+    {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb"},
     {"load"},
     {"matchmodel"},
     {"model", "importers"},
@@ -18,7 +18,8 @@ LAYERS = [
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
-    {"decisions", "accounting", "history", "run", "rejects", "review", "review_links", "push", "bundle", "plan", "plan_render", "diff", "revision"},
+    {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]

@@ -11,8 +11,7 @@ import pytest
 from compiler import encodings
 from compiler.errors import FerryError, Span
 from compiler.model import CsvOptions, JsonOptions, Source, XlsxOptions, XmlOptions
-from compiler.sources import prepare_input, read_header
-from compiler.sqlgen import names
+from compiler.sources import PreparedInput, bind, prepare_input, read_header
 from compiler.sqlgen.stage import compile_stage, read_source
 
 SPAN = Span("s.yaml", 1, 1)
@@ -23,11 +22,11 @@ def csv_source(path: str, **options) -> Source:
     return Source("s", path, "csv", "id", CsvOptions(**options), SPAN, SPAN, SPAN)
 
 
-def rows(source: Source, readable, columns: tuple[str, ...]) -> list[tuple]:
+def rows(source: Source, prepared: PreparedInput, columns: tuple[str, ...]) -> list[tuple]:
     """The prepared file read by the compiled read (what the run's staging view selects)."""
     con = duckdb.connect()
     try:
-        con.execute(f"SET VARIABLE {names.source_variable(source)} = ?", [str(readable)])
+        bind(con, source, prepared)
         listed = ", ".join(f'"{c}"' for c in columns)
         return con.execute(f"SELECT {listed} FROM {read_source(source, columns).sql(dialect='duckdb')}").fetchall()
     finally:
@@ -55,7 +54,7 @@ def test_csv_marks_after_the_start_are_removed_and_counted(tmp_path, encoding):
     prepared = prepare_input(src, tmp_path, tmp_path)
     assert prepared.readable != tmp_path / "c.csv" and prepared.marks_removed == 2
     assert prepared.notes == ("removed 2 byte-order marks (U+FEFF) after the start of the file, lines 3, 4",)
-    assert rows(src, prepared.readable, ("id", "name")) == [("1", "Anna"), ("2", "Jürgen"), ("3", "Olena"), ("4", "a\nb")]
+    assert rows(src, prepared, ("id", "name")) == [("1", "Anna"), ("2", "Jürgen"), ("3", "Olena"), ("4", "a\nb")]
 
 
 def test_a_mark_that_starts_a_repeated_header_fails_the_run(tmp_path):
@@ -77,7 +76,7 @@ def test_json_marks_are_removed_wherever_they_are(tmp_path):
                                        ("a.json", "json", [("1", "x")], 1)):
         src = Source("s", path, fmt, "id", JsonOptions(), SPAN, SPAN, SPAN)
         prepared = prepare_input(src, tmp_path, tmp_path)
-        assert prepared.marks_removed == count and rows(src, prepared.readable, ("id", "v")) == expected
+        assert prepared.marks_removed == count and rows(src, prepared, ("id", "v")) == expected
 
 
 def test_xml_and_xlsx_values_lose_their_marks(tmp_path):
@@ -94,7 +93,7 @@ def test_xml_and_xlsx_values_lose_their_marks(tmp_path):
     book.save(tmp_path / "o.xlsx")
     src = Source("s", "o.xlsx", "xlsx", "id", XlsxOptions(), SPAN, SPAN, SPAN)
     prepared = prepare_input(src, tmp_path, tmp_path)
-    assert rows(src, prepared.readable, ("id", "name")) == [("1", "Olena")]
+    assert rows(src, prepared, ("id", "name")) == [("1", "Olena")]
     assert prepared.notes == ("removed 1 byte-order mark (U+FEFF) after the start of the file, line 2",)
 
 
@@ -112,7 +111,7 @@ def test_utf8_after_the_head_fails_the_run_and_warn_reads_it_as_declared(tmp_pat
     warned = prepare_input(csv_source("c.csv", delimiter=";", encoding="cp1250", encoding_check="warn"),
                            tmp_path, tmp_path)
     assert len(warned.notes) == 1 and "encoding_check is warn" in warned.notes[0]
-    assert rows(src, warned.readable, ("id", "nazwa"))[-1] == ("99999", "PaweĹ‚ Ĺ»ĂłĹ‚tek")  # what warn means
+    assert rows(src, warned, ("id", "nazwa"))[-1] == ("99999", "PaweĹ‚ Ĺ»ĂłĹ‚tek")  # what warn means
 
 
 def test_a_code_page_file_that_is_valid_utf8_by_chance_says_so_in_the_hint(tmp_path):
@@ -122,7 +121,7 @@ def test_a_code_page_file_that_is_valid_utf8_by_chance_says_so_in_the_hint(tmp_p
     assert info.value.diagnostics[0].code == "F311" and "SPÓŁKA" in info.value.diagnostics[0].hint
     src = csv_source("c.csv", delimiter=";", encoding="cp1250", encoding_check="warn")
     prepared = prepare_input(src, tmp_path, tmp_path)
-    assert rows(src, prepared.readable, ("nazwa",)) == [("XYZ SPÓŁKA AKCYJNA",)]
+    assert rows(src, prepared, ("nazwa",)) == [("XYZ SPÓŁKA AKCYJNA",)]
 
 
 def test_xml_declared_windows_1250_but_utf8(tmp_path):
@@ -148,7 +147,7 @@ def test_repeated_xlsx_header_names_are_read_as_duckdb_names_them(tmp_path):
     assert columns.names == ("id", "phone", "Phone", "phone_1")
     assert columns.read_as == ("id", "phone", "Phone_1", "phone_1_1")
     prepared = prepare_input(src, tmp_path, tmp_path)
-    assert rows(src, prepared.readable, columns.read_as) == [("1", "a", "b", "c")]
+    assert rows(src, prepared, columns.read_as) == [("1", "a", "b", "c")]
 
 
 def test_the_stage_selects_an_occurrence_by_duckdbs_name_under_the_specs():

@@ -48,7 +48,7 @@ from typing import Any, Callable, Mapping
 
 from sqlglot import exp
 
-from compiler.functions import AMBIGUOUS_PHONE
+from compiler.markers import AMBIGUOUS_PHONE
 from compiler.sqlgen.transforms.base import Applied, Failure, RowInput, fn, lit
 
 #: What a plain phone looks like; anything else is left to phonenumbers.

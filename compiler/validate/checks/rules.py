@@ -10,6 +10,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from compiler import memdb
 from compiler.errors import Diagnostic, did_you_mean
 from compiler.validate import bind
 from compiler.validate.checks.context import Context
@@ -20,7 +21,7 @@ _ORDERED = {"integer", "decimal", "date", "timestamp"}
 def _regex_error(pattern: str, replacement: str | None = None) -> str | None:
     """DuckDB's (RE2's) own verdict on a pattern, and on a ``replace`` step's replacement (``\\2``
     needs two groups), so validate and run agree."""
-    con = duckdb.connect()
+    con = memdb.connection()
     try:
         con.execute("SELECT regexp_matches('', ?)", [pattern])
         if replacement is not None:
@@ -28,8 +29,6 @@ def _regex_error(pattern: str, replacement: str | None = None) -> str | None:
         return None
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
-    finally:
-        con.close()
 
 
 def check_regexes(ctx: Context) -> Iterable[Diagnostic]:

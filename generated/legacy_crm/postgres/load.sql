@@ -72,11 +72,15 @@ ALTER TABLE "public"."_ferry_company_crosswalk" ADD COLUMN IF NOT EXISTS "spec" 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_company_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
+-- Links are this push's own (a temporary table); an older ferry kept them in the schema, shared by every push.
 -- ferry:sql phase=prepare
-CREATE TABLE IF NOT EXISTS "public"."_ferry_company_links" ("ferry_id" uuid PRIMARY KEY, "id" uuid NOT NULL);
+DROP TABLE IF EXISTS "public"."_ferry_company_links";
 
 -- ferry:sql phase=prepare
-TRUNCATE "public"."_ferry_company_links";
+CREATE TEMPORARY TABLE IF NOT EXISTS pg_temp."_ferry_company_links" ("ferry_id" uuid PRIMARY KEY, "id" uuid NOT NULL);
+
+-- ferry:sql phase=prepare
+TRUNCATE pg_temp."_ferry_company_links";
 
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."contact" (
@@ -335,22 +339,44 @@ ALTER TABLE "public"."activity" DROP CONSTRAINT IF EXISTS "activity_contact_id_f
 ALTER TABLE "public"."activity" DROP CONSTRAINT IF EXISTS "activity_deal_id_fkey";
 
 -- company: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
--- no longer produces is deleted.
+-- no longer produces is deleted. A record it would insert with the id of a record it did not insert (another
+-- spec's, another tool's) stops the push first (F611).
 -- ferry:sql entity=company phase=prepare
-DROP TABLE IF EXISTS "public"."_ferry_company_crosswalk_next";
+DROP TABLE IF EXISTS pg_temp."_ferry_company_crosswalk_next";
 
 -- ferry:sql entity=company phase=prepare
-CREATE TABLE "public"."_ferry_company_crosswalk_next" (LIKE "public"."_ferry_company_crosswalk");
+CREATE TEMPORARY TABLE pg_temp."_ferry_company_crosswalk_next" (LIKE "public"."_ferry_company_crosswalk");
 
 -- ferry:copy _ferry.company_crosswalk source,source_key,id,status,linked,spec entity=company phase=prepare
-COPY "public"."_ferry_company_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+COPY pg_temp."_ferry_company_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+
+-- ferry:sql entity=company phase=prepare
+DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM pg_temp."_ferry_company_crosswalk_next" AS "n"
+            JOIN "public"."company" AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN "public"."_ferry_company_crosswalk" AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND NOT coalesce("x"."linked", false) AND "x"."spec" <> 'legacy_crm'
+           WHERE "n"."status" = 'loaded' AND NOT coalesce("n"."linked", false)
+             AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_company_crosswalk" AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = 'legacy_crm'
+                             AND "o"."status" = 'loaded' AND NOT coalesce("o"."linked", false))) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION '[F611 company] spec ''legacy_crm'' would insert records into public.company with the same ids as records of % (colliding ids: %, e.g. old id ''%'' of source ''companies'', id %); nothing was written', owners, n, example, example_id;
+  END IF;
+END $ferry$;
 
 -- ferry:sql entity=company phase=prepare
 DELETE FROM "public"."company"
 WHERE "id" IN (
   SELECT "id" FROM "public"."_ferry_company_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
-  SELECT "id" FROM "public"."_ferry_company_crosswalk_next" WHERE "status" = 'loaded'
+  SELECT "id" FROM pg_temp."_ferry_company_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=company phase=prepare
@@ -358,28 +384,50 @@ DELETE FROM "public"."_ferry_company_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=company phase=prepare
 INSERT INTO "public"."_ferry_company_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
-SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_company_crosswalk_next";
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM pg_temp."_ferry_company_crosswalk_next";
 
 -- ferry:sql entity=company phase=prepare
-DROP TABLE "public"."_ferry_company_crosswalk_next";
+DROP TABLE pg_temp."_ferry_company_crosswalk_next";
 
 -- contact: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
--- no longer produces is deleted.
+-- no longer produces is deleted. A record it would insert with the id of a record it did not insert (another
+-- spec's, another tool's) stops the push first (F611).
 -- ferry:sql entity=contact phase=prepare
-DROP TABLE IF EXISTS "public"."_ferry_contact_crosswalk_next";
+DROP TABLE IF EXISTS pg_temp."_ferry_contact_crosswalk_next";
 
 -- ferry:sql entity=contact phase=prepare
-CREATE TABLE "public"."_ferry_contact_crosswalk_next" (LIKE "public"."_ferry_contact_crosswalk");
+CREATE TEMPORARY TABLE pg_temp."_ferry_contact_crosswalk_next" (LIKE "public"."_ferry_contact_crosswalk");
 
 -- ferry:copy _ferry.contact_crosswalk source,source_key,id,status,linked,spec entity=contact phase=prepare
-COPY "public"."_ferry_contact_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+COPY pg_temp."_ferry_contact_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+
+-- ferry:sql entity=contact phase=prepare
+DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM pg_temp."_ferry_contact_crosswalk_next" AS "n"
+            JOIN "public"."contact" AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN "public"."_ferry_contact_crosswalk" AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND NOT coalesce("x"."linked", false) AND "x"."spec" <> 'legacy_crm'
+           WHERE "n"."status" = 'loaded' AND NOT coalesce("n"."linked", false)
+             AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_contact_crosswalk" AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = 'legacy_crm'
+                             AND "o"."status" = 'loaded' AND NOT coalesce("o"."linked", false))) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION '[F611 contact] spec ''legacy_crm'' would insert records into public.contact with the same ids as records of % (colliding ids: %, e.g. old id ''%'' of source ''contacts'', id %); nothing was written', owners, n, example, example_id;
+  END IF;
+END $ferry$;
 
 -- ferry:sql entity=contact phase=prepare
 DELETE FROM "public"."contact"
 WHERE "id" IN (
   SELECT "id" FROM "public"."_ferry_contact_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
-  SELECT "id" FROM "public"."_ferry_contact_crosswalk_next" WHERE "status" = 'loaded'
+  SELECT "id" FROM pg_temp."_ferry_contact_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=contact phase=prepare
@@ -387,28 +435,50 @@ DELETE FROM "public"."_ferry_contact_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=contact phase=prepare
 INSERT INTO "public"."_ferry_contact_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
-SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_contact_crosswalk_next";
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM pg_temp."_ferry_contact_crosswalk_next";
 
 -- ferry:sql entity=contact phase=prepare
-DROP TABLE "public"."_ferry_contact_crosswalk_next";
+DROP TABLE pg_temp."_ferry_contact_crosswalk_next";
 
 -- owner: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
--- no longer produces is deleted.
+-- no longer produces is deleted. A record it would insert with the id of a record it did not insert (another
+-- spec's, another tool's) stops the push first (F611).
 -- ferry:sql entity=owner phase=prepare
-DROP TABLE IF EXISTS "public"."_ferry_owner_crosswalk_next";
+DROP TABLE IF EXISTS pg_temp."_ferry_owner_crosswalk_next";
 
 -- ferry:sql entity=owner phase=prepare
-CREATE TABLE "public"."_ferry_owner_crosswalk_next" (LIKE "public"."_ferry_owner_crosswalk");
+CREATE TEMPORARY TABLE pg_temp."_ferry_owner_crosswalk_next" (LIKE "public"."_ferry_owner_crosswalk");
 
 -- ferry:copy _ferry.owner_crosswalk source,source_key,id,status,linked,spec entity=owner phase=prepare
-COPY "public"."_ferry_owner_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+COPY pg_temp."_ferry_owner_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+
+-- ferry:sql entity=owner phase=prepare
+DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM pg_temp."_ferry_owner_crosswalk_next" AS "n"
+            JOIN "public"."owner" AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN "public"."_ferry_owner_crosswalk" AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND NOT coalesce("x"."linked", false) AND "x"."spec" <> 'legacy_crm'
+           WHERE "n"."status" = 'loaded' AND NOT coalesce("n"."linked", false)
+             AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_owner_crosswalk" AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = 'legacy_crm'
+                             AND "o"."status" = 'loaded' AND NOT coalesce("o"."linked", false))) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION '[F611 owner] spec ''legacy_crm'' would insert records into public.owner with the same ids as records of % (colliding ids: %, e.g. old id ''%'' of source ''owners'', id %); nothing was written', owners, n, example, example_id;
+  END IF;
+END $ferry$;
 
 -- ferry:sql entity=owner phase=prepare
 DELETE FROM "public"."owner"
 WHERE "id" IN (
   SELECT "id" FROM "public"."_ferry_owner_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
-  SELECT "id" FROM "public"."_ferry_owner_crosswalk_next" WHERE "status" = 'loaded'
+  SELECT "id" FROM pg_temp."_ferry_owner_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=owner phase=prepare
@@ -416,28 +486,50 @@ DELETE FROM "public"."_ferry_owner_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=owner phase=prepare
 INSERT INTO "public"."_ferry_owner_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
-SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_owner_crosswalk_next";
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM pg_temp."_ferry_owner_crosswalk_next";
 
 -- ferry:sql entity=owner phase=prepare
-DROP TABLE "public"."_ferry_owner_crosswalk_next";
+DROP TABLE pg_temp."_ferry_owner_crosswalk_next";
 
 -- deal: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
--- no longer produces is deleted.
+-- no longer produces is deleted. A record it would insert with the id of a record it did not insert (another
+-- spec's, another tool's) stops the push first (F611).
 -- ferry:sql entity=deal phase=prepare
-DROP TABLE IF EXISTS "public"."_ferry_deal_crosswalk_next";
+DROP TABLE IF EXISTS pg_temp."_ferry_deal_crosswalk_next";
 
 -- ferry:sql entity=deal phase=prepare
-CREATE TABLE "public"."_ferry_deal_crosswalk_next" (LIKE "public"."_ferry_deal_crosswalk");
+CREATE TEMPORARY TABLE pg_temp."_ferry_deal_crosswalk_next" (LIKE "public"."_ferry_deal_crosswalk");
 
 -- ferry:copy _ferry.deal_crosswalk source,source_key,id,status,linked,spec entity=deal phase=prepare
-COPY "public"."_ferry_deal_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+COPY pg_temp."_ferry_deal_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+
+-- ferry:sql entity=deal phase=prepare
+DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM pg_temp."_ferry_deal_crosswalk_next" AS "n"
+            JOIN "public"."deal" AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN "public"."_ferry_deal_crosswalk" AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND NOT coalesce("x"."linked", false) AND "x"."spec" <> 'legacy_crm'
+           WHERE "n"."status" = 'loaded' AND NOT coalesce("n"."linked", false)
+             AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_deal_crosswalk" AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = 'legacy_crm'
+                             AND "o"."status" = 'loaded' AND NOT coalesce("o"."linked", false))) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION '[F611 deal] spec ''legacy_crm'' would insert records into public.deal with the same ids as records of % (colliding ids: %, e.g. old id ''%'' of source ''deals'', id %); nothing was written', owners, n, example, example_id;
+  END IF;
+END $ferry$;
 
 -- ferry:sql entity=deal phase=prepare
 DELETE FROM "public"."deal"
 WHERE "id" IN (
   SELECT "id" FROM "public"."_ferry_deal_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
-  SELECT "id" FROM "public"."_ferry_deal_crosswalk_next" WHERE "status" = 'loaded'
+  SELECT "id" FROM pg_temp."_ferry_deal_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=deal phase=prepare
@@ -445,28 +537,50 @@ DELETE FROM "public"."_ferry_deal_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=deal phase=prepare
 INSERT INTO "public"."_ferry_deal_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
-SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_deal_crosswalk_next";
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM pg_temp."_ferry_deal_crosswalk_next";
 
 -- ferry:sql entity=deal phase=prepare
-DROP TABLE "public"."_ferry_deal_crosswalk_next";
+DROP TABLE pg_temp."_ferry_deal_crosswalk_next";
 
 -- activity: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
--- no longer produces is deleted.
+-- no longer produces is deleted. A record it would insert with the id of a record it did not insert (another
+-- spec's, another tool's) stops the push first (F611).
 -- ferry:sql entity=activity phase=prepare
-DROP TABLE IF EXISTS "public"."_ferry_activity_crosswalk_next";
+DROP TABLE IF EXISTS pg_temp."_ferry_activity_crosswalk_next";
 
 -- ferry:sql entity=activity phase=prepare
-CREATE TABLE "public"."_ferry_activity_crosswalk_next" (LIKE "public"."_ferry_activity_crosswalk");
+CREATE TEMPORARY TABLE pg_temp."_ferry_activity_crosswalk_next" (LIKE "public"."_ferry_activity_crosswalk");
 
 -- ferry:copy _ferry.activity_crosswalk source,source_key,id,status,linked,spec entity=activity phase=prepare
-COPY "public"."_ferry_activity_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+COPY pg_temp."_ferry_activity_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+
+-- ferry:sql entity=activity phase=prepare
+DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM pg_temp."_ferry_activity_crosswalk_next" AS "n"
+            JOIN "public"."activity" AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN "public"."_ferry_activity_crosswalk" AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND NOT coalesce("x"."linked", false) AND "x"."spec" <> 'legacy_crm'
+           WHERE "n"."status" = 'loaded' AND NOT coalesce("n"."linked", false)
+             AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_activity_crosswalk" AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = 'legacy_crm'
+                             AND "o"."status" = 'loaded' AND NOT coalesce("o"."linked", false))) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION '[F611 activity] spec ''legacy_crm'' would insert records into public.activity with the same ids as records of % (colliding ids: %, e.g. old id ''%'' of source ''activities'', id %); nothing was written', owners, n, example, example_id;
+  END IF;
+END $ferry$;
 
 -- ferry:sql entity=activity phase=prepare
 DELETE FROM "public"."activity"
 WHERE "id" IN (
   SELECT "id" FROM "public"."_ferry_activity_crosswalk" WHERE "spec" = 'legacy_crm' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
-  SELECT "id" FROM "public"."_ferry_activity_crosswalk_next" WHERE "status" = 'loaded'
+  SELECT "id" FROM pg_temp."_ferry_activity_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=activity phase=prepare
@@ -474,10 +588,10 @@ DELETE FROM "public"."_ferry_activity_crosswalk" WHERE "spec" = 'legacy_crm';
 
 -- ferry:sql entity=activity phase=prepare
 INSERT INTO "public"."_ferry_activity_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
-SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_activity_crosswalk_next";
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM pg_temp."_ferry_activity_crosswalk_next";
 
 -- ferry:sql entity=activity phase=prepare
-DROP TABLE "public"."_ferry_activity_crosswalk_next";
+DROP TABLE pg_temp."_ferry_activity_crosswalk_next";
 
 -- company: is the table empty (a first load)? Then `path=fresh`, else `path=merge`.
 -- ferry:probe entity=company phase=load
@@ -502,7 +616,7 @@ COPY "_ferry_stage_company" ("id", "name", "nip", "city", "country", "phone", "c
 -- match (update): a record this spec did not insert (another tool's or another spec's) that agrees on
 -- nip is linked, not inserted.
 -- ferry:sql entity=company phase=load path=merge
-INSERT INTO "public"."_ferry_company_links" ("ferry_id", "id")
+INSERT INTO pg_temp."_ferry_company_links" ("ferry_id", "id")
 SELECT DISTINCT ON ("s"."id") "s"."id", "t"."id"
 FROM "_ferry_stage_company" AS "s"
 JOIN "public"."company" AS "t" ON "t"."nip" = "s"."nip"
@@ -515,11 +629,11 @@ ON CONFLICT ("ferry_id") DO NOTHING;
 
 -- ferry:sql entity=company phase=load path=merge
 UPDATE "public"."company" AS "t" SET "name" = "s"."name", "city" = "s"."city", "phone" = "s"."phone", "status" = "s"."status"
-FROM "_ferry_stage_company" AS "s" JOIN "public"."_ferry_company_links" AS "l" ON "l"."ferry_id" = "s"."id"
+FROM "_ferry_stage_company" AS "s" JOIN pg_temp."_ferry_company_links" AS "l" ON "l"."ferry_id" = "s"."id"
 WHERE "t"."id" = "l"."id";
 
 -- ferry:sql entity=company phase=load path=merge
-DELETE FROM "_ferry_stage_company" AS "s" USING "public"."_ferry_company_links" AS "l" WHERE "s"."id" = "l"."ferry_id";
+DELETE FROM "_ferry_stage_company" AS "s" USING pg_temp."_ferry_company_links" AS "l" WHERE "s"."id" = "l"."ferry_id";
 
 -- ferry:sql entity=company phase=load path=merge
 INSERT INTO "public"."company" AS "t" ("id", "name", "nip", "city", "country", "phone", "created_on", "status", "parent_id")
@@ -674,19 +788,19 @@ END $ferry$;
 -- company: linked records keep their own ids; the crosswalk and the references to them follow.
 -- ferry:sql entity=company phase=finish
 UPDATE "public"."_ferry_company_crosswalk" AS "x" SET "id" = "l"."id", "linked" = TRUE
-FROM "public"."_ferry_company_links" AS "l" WHERE "x"."id" = "l"."ferry_id" AND "x"."spec" = 'legacy_crm';
+FROM pg_temp."_ferry_company_links" AS "l" WHERE "x"."id" = "l"."ferry_id" AND "x"."spec" = 'legacy_crm';
 
 -- ferry:sql entity=company phase=finish
 UPDATE "public"."company" AS "c" SET "parent_id" = "l"."id"
-FROM "public"."_ferry_company_links" AS "l" WHERE "c"."parent_id" = "l"."ferry_id";
+FROM pg_temp."_ferry_company_links" AS "l" WHERE "c"."parent_id" = "l"."ferry_id";
 
 -- ferry:sql entity=contact phase=finish
 UPDATE "public"."contact" AS "c" SET "company_id" = "l"."id"
-FROM "public"."_ferry_company_links" AS "l" WHERE "c"."company_id" = "l"."ferry_id";
+FROM pg_temp."_ferry_company_links" AS "l" WHERE "c"."company_id" = "l"."ferry_id";
 
 -- ferry:sql entity=deal phase=finish
 UPDATE "public"."deal" AS "c" SET "company_id" = "l"."id"
-FROM "public"."_ferry_company_links" AS "l" WHERE "c"."company_id" = "l"."ferry_id";
+FROM pg_temp."_ferry_company_links" AS "l" WHERE "c"."company_id" = "l"."ferry_id";
 
 -- ferry:sql phase=finish
 ALTER TABLE "public"."company" ADD CONSTRAINT "company_parent_id_fkey" FOREIGN KEY ("parent_id") REFERENCES "public"."company" ("id") DEFERRABLE INITIALLY DEFERRED;

@@ -77,22 +77,44 @@ UPDATE "public"."_ferry_person_crosswalk" SET "spec" = 'people' WHERE "spec" IS 
 SET CONSTRAINTS ALL IMMEDIATE;
 
 -- person: this push's crosswalk rows replace this spec's last ones; what this spec inserted last time and
--- no longer produces is deleted.
+-- no longer produces is deleted. A record it would insert with the id of a record it did not insert (another
+-- spec's, another tool's) stops the push first (F611).
 -- ferry:sql entity=person phase=prepare
-DROP TABLE IF EXISTS "public"."_ferry_person_crosswalk_next";
+DROP TABLE IF EXISTS pg_temp."_ferry_person_crosswalk_next";
 
 -- ferry:sql entity=person phase=prepare
-CREATE TABLE "public"."_ferry_person_crosswalk_next" (LIKE "public"."_ferry_person_crosswalk");
+CREATE TEMPORARY TABLE pg_temp."_ferry_person_crosswalk_next" (LIKE "public"."_ferry_person_crosswalk");
 
 -- ferry:copy _ferry.person_crosswalk source,source_key,id,status,linked,spec entity=person phase=prepare
-COPY "public"."_ferry_person_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+COPY pg_temp."_ferry_person_crosswalk_next" ("source", "source_key", "id", "status", "linked", "spec") FROM STDIN (FORMAT csv);
+
+-- ferry:sql entity=person phase=prepare
+DO $ferry$
+DECLARE n bigint; example text; example_id uuid; owners text;
+BEGIN
+  SELECT count(DISTINCT "c"."id"), min("c"."source_key"), (array_agg("c"."id" ORDER BY "c"."source_key"))[1],
+         string_agg(DISTINCT "c"."owner", ' and ' ORDER BY "c"."owner")
+    INTO n, example, example_id, owners
+    FROM (SELECT "n"."id", "n"."source_key",
+                 coalesce('spec ''' || "x"."spec" || '''', 'another tool (no spec''s crosswalk lists them)') AS "owner"
+            FROM pg_temp."_ferry_person_crosswalk_next" AS "n"
+            JOIN "public"."people" AS "t" ON "t"."id" = "n"."id"
+            LEFT JOIN "public"."_ferry_person_crosswalk" AS "x" ON "x"."id" = "n"."id" AND "x"."status" = 'loaded'
+             AND NOT coalesce("x"."linked", false) AND "x"."spec" <> 'people'
+           WHERE "n"."status" = 'loaded' AND NOT coalesce("n"."linked", false)
+             AND NOT EXISTS (SELECT 1 FROM "public"."_ferry_person_crosswalk" AS "o" WHERE "o"."id" = "n"."id" AND "o"."spec" = 'people'
+                             AND "o"."status" = 'loaded' AND NOT coalesce("o"."linked", false))) AS "c";
+  IF n > 0 THEN
+    RAISE EXCEPTION '[F611 person] spec ''people'' would insert records into public.people with the same ids as records of % (colliding ids: %, e.g. old id ''%'' of source ''people'', id %); nothing was written', owners, n, example, example_id;
+  END IF;
+END $ferry$;
 
 -- ferry:sql entity=person phase=prepare
 DELETE FROM "public"."people"
 WHERE "id" IN (
   SELECT "id" FROM "public"."_ferry_person_crosswalk" WHERE "spec" = 'people' AND "status" = 'loaded' AND NOT "linked"
   EXCEPT
-  SELECT "id" FROM "public"."_ferry_person_crosswalk_next" WHERE "status" = 'loaded'
+  SELECT "id" FROM pg_temp."_ferry_person_crosswalk_next" WHERE "status" = 'loaded'
 );
 
 -- ferry:sql entity=person phase=prepare
@@ -100,10 +122,10 @@ DELETE FROM "public"."_ferry_person_crosswalk" WHERE "spec" = 'people';
 
 -- ferry:sql entity=person phase=prepare
 INSERT INTO "public"."_ferry_person_crosswalk" ("source", "source_key", "id", "status", "linked", "spec")
-SELECT "source", "source_key", "id", "status", "linked", "spec" FROM "public"."_ferry_person_crosswalk_next";
+SELECT "source", "source_key", "id", "status", "linked", "spec" FROM pg_temp."_ferry_person_crosswalk_next";
 
 -- ferry:sql entity=person phase=prepare
-DROP TABLE "public"."_ferry_person_crosswalk_next";
+DROP TABLE pg_temp."_ferry_person_crosswalk_next";
 
 -- person: is the table empty (a first load)? Then `path=fresh`, else `path=merge`.
 -- ferry:probe entity=person phase=load

@@ -1,0 +1,50 @@
+"""Showing a ``RunManifest`` in the terminal: the row accounting table and the notes under it.
+
+In:  a ``run.RunManifest``. Out: a list of rich renderables (strings are printed with markup,
+``Text`` without). No I/O: the CLI prints what this returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from compiler.run import RunManifest, run_manifest_path
+
+
+def to_renderables(manifest: RunManifest) -> list[Any]:
+    table = Table(title=f"ferry run {manifest.spec['name']} -> {manifest.target['path']}", title_justify="left")
+    emptied = any(c.emptied for c in manifest.entities)
+    for name in ("entity", "source", "read", "loaded", "merged", "archived", "rejected", "balanced"):
+        table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
+    if emptied:
+        table.add_column("values emptied", justify="right")
+    for c in manifest.entities:
+        loaded = f"{c.loaded} ({c.linked} linked)" if c.linked else str(c.loaded)
+        table.add_row(c.entity, c.source, str(c.read), loaded, str(c.merged), str(c.archived), str(c.rejected),
+                      "yes" if c.balanced else "NO", *([str(c.emptied)] if emptied else []))
+    shown: list[Any] = [table]
+    for d in manifest.dedup:
+        compared = f"{d['pairs_compared']} pairs compared, " if d["pairs_compared"] is not None else ""
+        skipped = f", {d['rows_in_skipped_blocks']} rows in blocks over max_block" if d["rows_in_skipped_blocks"] else ""
+        shown.append(f"dedup {d['entity']} {d['rule']}: {compared}{d['pairs_matched']} matched{skipped}")
+    if any(c.merged for c in manifest.entities):
+        shown.append(f"duplicate clusters for review: ferry review {manifest.spec['path']}")
+    for record in manifest.inputs:
+        shown += [Text(f"{record.path}: {note}") for note in record.notes]
+    if manifest.unresolved_references:
+        causes = ", ".join(f"{n} {cause}" for cause, n in manifest.unresolved_by_cause.items())
+        shown.append(f"{manifest.unresolved_references} references left empty (parent {causes}), "
+                     "see _ferry.unresolved_references")
+    if emptied:
+        shown.append(f"values emptied by on_error: null: _ferry.emptied_values; `ferry rejects {manifest.spec['path']}` "
+                     "lists them with their rows")
+    shown.append(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
+    shown.append(f"run manifest: {run_manifest_path(Path(manifest.target['path']))}")
+    if manifest.sample is not None:
+        shown.append(f"pilot run: at most {manifest.sample} rows per source (and the rows they refer to); "
+                     "run again without --sample to load everything (the pilot's records are replaced, not doubled)")
+    return shown

@@ -1,0 +1,243 @@
+"""Flattening XML records with pyexpat: the callbacks, and the parse of one part of a file.
+
+In:  an XML file's bytes (all of them, or its head followed by the bytes from
+one record start on), a record path (``/export/deals/deal`` or ``deal``).
+Out: one flat ``dict`` per record, in document order, handed to ``emit``; the
+byte-order marks removed from values (count and lines); where a part stopped.
+
+The rules (which ``xmlrecords`` documents for users) are kept here in one
+place, for the whole-file parse and for the parts ``xmlsplit`` parses side by
+side. The module imports only the standard library: ``xmlsplit`` runs it as a
+script in a child process (``python -I -S xmlflatten.py JOB``), which then
+starts in milliseconds instead of importing ferry, DuckDB and sqlglot.
+
+Speed: a callback is a Python call per element, and that is the whole cost
+(expat alone parses 5x faster). So character data goes straight into one list
+(``text.append``, no Python frame); an element's text is the slice of that list
+between its start and its end, and a child's slice is cut out when the child
+closes, so a parent holds only its own text, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from json import encoder as _json
+from typing import Callable, TextIO
+from xml.parsers import expat
+
+MARK = "\ufeff"
+SEPARATOR = "; "
+CHUNK = 1 << 20
+_MARK_LINES = 20  # as ``evidence.MarkLog`` keeps them
+
+Record = dict[str, str]
+
+
+class Stop(Exception):
+    """Raised from a callback to stop parsing (the head has been read, or a part reached its end)."""
+
+
+class _LocalNames(dict):
+    """Qualified name -> local name (``crm:deal`` -> ``deal``), computed once per name."""
+
+    def __missing__(self, qname: str) -> str:
+        name = self[qname] = qname.rpartition(":")[2]
+        return name
+
+
+class Flattener:
+    """pyexpat callbacks: keeps the element path outside records, and builds one flat record at a time."""
+
+    def __init__(self, record_path: str, emit: Callable[[Record], None]):
+        self.absolute = record_path.startswith("/")
+        self.want = record_path.strip("/").split("/")
+        self.emit = emit
+        self.stack: list[str] = []  # local names of the open elements up to the record
+        self.qnames: list[str] = []  # the same as written (``crm:deal``): what expat matches end tags by
+        self.keys: list[str] = []  # inside a record: each open element's column name ("" for the record)
+        self.starts: list[int] = []  # inside a record: where each open child's text starts in ``text``
+        self.text: list[str] = []  # character data, in order (the parser appends to it)
+        self.record: Record = {}
+        self.names = _LocalNames()
+        self.paths: set[str] = set()  # element paths seen outside records, for the hint when nothing matches
+        self.mark_count = 0  # byte-order marks removed from values, and the first lines they were on
+        self.mark_lines: list[int] = []
+        self.line: Callable[[], int] = lambda: 0  # the parser's current line, set by ``parser``
+        self.at_start: Callable[[str], None] | None = None  # called as each record starts (``Part``)
+
+    def _clean(self, value: str) -> str:
+        self.mark_count += value.count(MARK)
+        line = self.line()
+        if len(self.mark_lines) < _MARK_LINES and (not self.mark_lines or self.mark_lines[-1] != line):
+            self.mark_lines.append(line)
+        return value.replace(MARK, "")
+
+    def add(self, key: str, value: str) -> None:
+        if MARK in value:
+            value = self._clean(value)
+        if not value or value.isspace():  # the same test as ``not value.strip()``
+            return
+        record = self.record
+        if key in record:
+            record[key] += SEPARATOR + value
+        else:
+            record[key] = value
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        keys = self.keys
+        if not keys:
+            self._outside(tag, attrs)
+            return
+        parent = keys[-1]
+        key = parent + "." + self.names[tag] if parent else self.names[tag]
+        keys.append(key)
+        self.starts.append(len(self.text))
+        if attrs:
+            key += "."
+            names = self.names
+            for attr, value in attrs.items():
+                self.add(key + names[attr], value)
+
+    def _outside(self, tag: str, attrs: dict[str, str]) -> None:
+        stack = self.stack
+        stack.append(self.names[tag])
+        self.text.clear()  # text between records is nobody's
+        if stack != self.want if self.absolute else stack[-len(self.want):] != self.want:
+            if len(stack) <= 4:
+                self.paths.add("/" + "/".join(stack))
+            self.qnames.append(tag)
+            return
+        if self.at_start is not None:
+            self.at_start(tag)  # may raise Stop before the record is read
+        self.qnames.append(tag)
+        self.keys.append("")
+        self.record = {}
+        names = self.names
+        for attr, value in attrs.items():
+            self.add(names[attr], value)
+
+    def end(self, tag: str) -> None:
+        keys = self.keys
+        if keys:
+            key = keys.pop()
+            if keys:  # a child closes: its text is a value (``add``, inlined: this runs once per element)
+                at = self.starts.pop()
+                text = self.text
+                if len(text) == at + 1:
+                    value = text.pop()
+                else:
+                    value = "".join(text[at:])
+                    del text[at:]
+                if MARK in value:
+                    value = self._clean(value)
+                if value and not value.isspace():
+                    record = self.record
+                    if key in record:
+                        record[key] += SEPARATOR + value
+                    else:
+                        record[key] = value
+                return
+            self.text.clear()
+            self.emit(self.record)
+        self.stack.pop()
+        self.qnames.pop()
+
+
+def ndjson(sink: TextIO) -> Callable[[Record], None]:
+    """An ``emit`` writing each record to ``sink`` as one line of JSON (UTF-8 as it is, no spaces).
+
+    ``json.dumps`` builds a new C encoder for every call, a tenth of the time per record;
+    this builds it once, when this Python's private constructor is there and encodes a
+    probe exactly as ``json.dumps`` does (else it is ``json.dumps``).
+    """
+    write = sink.write
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    try:
+        encode = _json.c_make_encoder(None, None, _json.encode_basestring, None, ":", ",", False, False, True)
+        probe = {"a\"\n\u0142": "\ufeff\t\\", "": "</deal>"}
+        if "".join(encode(probe, 0)) != dumps(probe):
+            raise TypeError("encodes otherwise")
+    except (AttributeError, TypeError):  # no C encoder, or another signature
+        return lambda record: write(dumps(record) + "\n")
+    join = "".join
+    return lambda record: write(join(encode(record, 0)) + "\n")
+
+
+def parser(flattener: Flattener) -> expat.XMLParserType:
+    """An expat parser (no namespace processing: prefixes are dropped by name) driving ``flattener``."""
+    p = expat.ParserCreate()
+    p.buffer_text = True
+    p.StartElementHandler = flattener.start
+    p.EndElementHandler = flattener.end
+    p.CharacterDataHandler = flattener.text.append
+    flattener.line = lambda: p.CurrentLineNumber
+    return p
+
+
+class Part:
+    """One part of a split file: the file's head, then its bytes from ``start`` to the first proven boundary.
+
+    The head (every byte before the first record) puts the parser where it was at the first record:
+    the same declaration, encoding and open ancestors. A part stops at the first of ``boundaries``
+    (file offsets) that it proves to be a record start with the same open ancestors as the first
+    record; the part that starts there then continues exactly as one parse of the whole file would.
+    A boundary the parse passes without a record start there (a ``<deal`` inside a comment or CDATA,
+    a nested ``deal``) is skipped, and the part reads on to the next one, or to the end of the file.
+    """
+
+    def __init__(self, path: str, record: str, head_end: int, ancestors: list[str], start: int,
+                 boundaries: list[int], emit: Callable[[Record], None]):
+        self.path, self.head_end, self.start = path, head_end, start
+        self.ancestors = ancestors
+        self.boundaries = [head_end + b - start for b in boundaries]  # as offsets into the parsed stream
+        self.next = 0  # the first boundary not yet passed
+        self.stopped: int | None = None  # index in ``boundaries`` of the boundary this part stopped at
+        self.stop_line = 0  # the parser's line there
+        self.flattener = Flattener(record, emit)
+        self.flattener.at_start = self._at_start
+        self.parser = parser(self.flattener)
+
+    def _at_start(self, tag: str) -> None:
+        position, boundaries = self.parser.CurrentByteIndex, self.boundaries
+        while self.next < len(boundaries) and position > boundaries[self.next]:
+            self.next += 1  # passed without a record start there: not a boundary
+        if self.next < len(boundaries) and position == boundaries[self.next]:
+            if self.flattener.qnames == self.ancestors:
+                self.stopped, self.stop_line = self.next, self.parser.CurrentLineNumber
+                raise Stop
+            self.next += 1  # a record start, but under other ancestors
+
+    def run(self) -> Part:
+        try:
+            with open(self.path, "rb") as fh:
+                self.parser.Parse(fh.read(self.head_end), False)
+                fh.seek(self.start)
+                while chunk := fh.read(CHUNK):
+                    self.parser.Parse(chunk, False)
+                self.parser.Parse(b"", True)
+        except Stop:
+            pass
+        return self
+
+    def summary(self) -> dict:
+        f = self.flattener
+        return {"stopped": self.stopped, "stop_line": self.stop_line, "mark_count": f.mark_count,
+                "mark_lines": f.mark_lines}
+
+
+def main(job: str) -> int:
+    """A child process's work: ``job`` is JSON (file, record, head_end, ancestors, start, boundaries, out).
+
+    Prints the part's summary as JSON; any error exits non-zero (the caller then parses in one process).
+    """
+    args = json.loads(job)
+    with open(args["out"], "w", encoding="utf-8") as sink:
+        part = Part(args["file"], args["record"], args["head_end"], args["ancestors"], args["start"],
+                    args["boundaries"], ndjson(sink)).run()
+    print(json.dumps(part.summary()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,61 @@
+"""A command imports only what it needs: `ferry --help` and `ferry validate` start without the
+libraries and stages they never use (each costs tens of milliseconds at every start).
+
+Each command runs in a fresh interpreter that then lists the modules it imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Runs the CLI in this interpreter, then prints the imported modules' names as JSON on the last line.
+PROBE = """
+import json, sys
+from compiler.cli import app
+try:
+    app(sys.argv[1:], prog_name="ferry")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+#: Never needed to print help or to validate a spec.
+NEITHER = ("jinja2", "email_validator", "psycopg", "pandas", "pyarrow", "openpyxl", "compiler.render", "compiler.run", "compiler.plan", "compiler.push",
+           "compiler.bundle", "compiler.functions", "compiler.accounting", "compiler.diff")
+# validate reads every CSV row as the run does (sources.csvrows: the same read_csv, from
+# sqlgen.stage, which brings the sqlgen package), and a file with \r line ends is scanned with
+# numpy (sources.lines); help needs none of it.
+NOT_FOR_VALIDATE = NEITHER + ("rich.progress",)
+#: Help needs neither the engine nor the spec's parsers.
+NOT_FOR_HELP = NEITHER + ("duckdb", "sqlglot", "jsonschema", "numpy", "compiler.sqlgen", "phonenumbers", "compiler.validate",
+                          "compiler.sources")
+
+
+def imported(args: list[str], cwd: Path) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in modules))
+
+
+def test_help_imports_no_engine():
+    modules = imported(["--help"], ROOT)
+    assert "typer" in modules  # the probe ran the CLI
+    assert loaded(modules, NOT_FOR_HELP) == []
+
+
+def test_validate_imports_only_the_checks():
+    """The example reads an xlsx sheet too: its header is read without openpyxl (sources.xlsxheader)."""
+    modules = imported(["validate", "specs/legacy_crm/legacy_crm.yaml"], ROOT)
+    assert {"duckdb", "sqlglot", "jsonschema", "compiler.validate.bind"} <= modules  # it did validate
+    assert loaded(modules, NOT_FOR_VALIDATE) == []
+
