@@ -9,11 +9,12 @@ blocking rule means, for ``validate`` (which refuses one without a key) and ``sq
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from compiler.errors import Span
+
+if TYPE_CHECKING:  # sqlglot is imported where it is used: the IR loads without it (`ferry --help`)
+    from sqlglot import exp
 
 #: Comparison levels of a match model, each "the first that holds" in the order written:
 #: ``exact`` (equal, text compared as fuzzy rules compare it), a similarity at or above a
@@ -102,6 +103,8 @@ def side(column: exp.Column) -> str | None:
 
 def mirrored(tree: exp.Expression) -> exp.Expression:
     """The expression with the two sides swapped (``l.a < r.a`` -> ``r.a < l.a``)."""
+    from sqlglot import exp
+
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and side(node):
             swapped = node.copy()
@@ -112,6 +115,7 @@ def mirrored(tree: exp.Expression) -> exp.Expression:
 
 
 def _conjuncts(tree: exp.Expression) -> list[exp.Expression]:
+    from sqlglot import exp
     while isinstance(tree, exp.Paren):
         tree = tree.this
     if isinstance(tree, exp.And):
@@ -120,6 +124,7 @@ def _conjuncts(tree: exp.Expression) -> list[exp.Expression]:
 
 
 def _sides(tree: exp.Expression) -> set[str | None]:
+    from sqlglot import exp
     return {side(c) for c in tree.find_all(exp.Column)}
 
 
@@ -132,6 +137,9 @@ def blocking_parts(condition: str) -> tuple[tuple[exp.Expression, ...], tuple[ex
     of one expression over ``l`` with the same over ``r`` (``lower(l.city) = lower(r.city)``): rows
     equal on them form a block, compared by a hash join; ``rest`` are its other conditions,
     checked on each pair of a block. ``condition`` is known to parse (``validate`` says so)."""
+    import sqlglot
+    from sqlglot import exp
+
     keys, rest = [], []
     for part in _conjuncts(sqlglot.parse_one(condition, read="duckdb")):
         if isinstance(part, exp.EQ):
