@@ -59,6 +59,7 @@ golden: setup
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/model.py
 
 clean:
 	rm -rf build specs/*/build bench/.data .pytest_cache

@@ -136,9 +136,47 @@ def _distinct(con: duckdb.DuckDBPyConnection, table: str, lowest: int, highest: 
 
 
 def dedup_stats(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Per dedup rule (and blocking rule of a match model), its pairs; a match model's row (rule
+    ``model``) also carries lambda, the EM rounds run and each comparison level's m, u and weight."""
     query = exp.select(exp.Star(except_=[exp.column("spec", quoted=True)])).from_(
         exp.to_table(manifest["tables"]["dedup_stats"], quoted=True)).where(of_spec(manifest)).order_by(
         exp.column("entity"), exp.column("rule"))
     cursor = con.execute(query.sql(dialect="duckdb"))
     columns = [d[0] for d in cursor.description]
-    return tuple(dict(zip(columns, row)) for row in cursor.fetchall())
+    rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    if "dedup_model" not in manifest["tables"]:
+        return tuple(rows)
+    query = exp.select(*(exp.column(c, quoted=True) for c in ("entity", "comparison", "number", "level", "m", "u",
+                                                              "weight", "pairs", "iterations", "expected",
+                                                              "records"))).from_(
+        exp.to_table(manifest["tables"]["dedup_model"], quoted=True)).where(of_spec(manifest)).order_by(
+        exp.column("entity"), exp.column("comparison"), exp.column("number"))
+    levels: dict[str, list[tuple[Any, ...]]] = {}
+    for row in con.execute(query.sql(dialect="duckdb")).fetchall():
+        levels.setdefault(row[0], []).append(row[1:])
+    for row in rows:
+        found = levels.get(row["entity"], [])
+        prior = next((r for r in found if r[0] == "(prior)"), None)
+        if row["rule"] == "model" and prior is not None:
+            _plausible(manifest, row["entity"], prior[8], prior[9])
+            row.update({"lambda": prior[3], "iterations": prior[7], "expected_pairs": round(prior[8], 1), "levels": [
+                {"comparison": c, "level": lv, "m": m, "u": u, "weight": w, "pairs": p}
+                for c, _, lv, m, u, w, p, *_ in found if c != "(prior)"]})
+    return tuple(rows)
+
+
+#: The most duplicate pairs per record a plausible match model expects (``_plausible``).
+PAIRS_PER_RECORD = 10
+
+
+def _plausible(manifest: dict[str, Any], entity: str, expected: float, records: int) -> None:
+    """F461: a match model that expects more than ten duplicate pairs per record (clusters of twenty
+    on average) has taken a crowd of look-alikes (found by a loose blocking rule) for duplicates: the
+    run stops (it rolls back) rather than merge them. (FEBRL's third set, clusters of up to six,
+    has 1.3 duplicate pairs per record.)"""
+    if expected > PAIRS_PER_RECORD * max(records, 1):
+        raise FerryError(Diagnostic(
+            "F461", f"the match model of entity '{entity}' expects {expected:.0f} duplicate pairs among {records} "
+            "records: it took look-alikes for duplicates", Span(manifest["spec"]["path"]),
+            "a blocking rule compares many pairs that agree on a few fields (see pairs compared per rule): "
+            "tighten it (add an equality) or drop it"))

@@ -90,7 +90,7 @@ def load_spec(path: Path) -> Spec:
 
 def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool = True) -> Spec:
     """Schema, then where the spec's files are (nothing outside the project is read unless allowed),
-    then the semantic checks against the files' headers, then (``read_rows``) every row of its CSV
+    then the semantic checks against the files' headers, its decision files, then (``read_rows``) every row of its CSV
     sources, read as a run reads them. compile reads no rows; run and plan read them anyway, and a
     malformed row stops them with the same error (``sources.csvrows``)."""
     from compiler import validate as validation
@@ -98,6 +98,9 @@ def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool =
     spec = load_spec(path)
     raise_if_any(filepaths.check_paths(spec, options.out, options.allow_outside))
     validation.check(spec, read_headers(spec))
+    from compiler import decisions
+
+    raise_if_any(decisions.check(spec))  # the pairs a person decided, read whole (dedup.decisions)
     if read_rows:
         from compiler import sources
         from compiler.model import used_columns

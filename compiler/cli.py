@@ -268,7 +268,7 @@ def review_(
     except FerryError as exc:
         _fail(exc)
     for f in files:
-        out.print(f"{f.path}: {f.clusters} clusters, {f.members} records")
+        out.print(f"{f.path}: {f.summary or f'{f.clusters} clusters, {f.members} records'}")
 
 
 class _DetailedExitCommand(TyperCommand):

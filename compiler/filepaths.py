@@ -12,7 +12,8 @@ Out: diagnostics, before any file is read or written:
   its content (``/proc/self/environ`` holds the DSN) a PR comment; and a target there (a run
   would replace ``/dev/null`` with its database);
 * F322: two roles on one file (an archive that is a source export, the spec, the target or in
-  ``generated/``; a target that is a source), or an archive path that is a folder.
+  ``generated/``; a target that is a source; a decision file that is any other file or in
+  ``generated/``), or an archive path that is a folder.
 
 An I/O edge like ``sources``: it resolves symbolic links to see where a path really leads.
 """
@@ -101,4 +102,14 @@ def check_paths(spec: Spec, out: Path, allow_outside: bool = False) -> list[Diag
             found.append(Diagnostic("F322", f"archive path '{written}' is a folder", span,
                                     "name a file: .parquet or .csv"))
         roles.setdefault(resolved, f"the archive of entity '{entity.name}'")
+    for entity in spec.entities:  # a decision file is read, like a source, and only read
+        if entity.dedup is None or entity.dedup.decisions is None:
+            continue
+        written, span = entity.dedup.decisions, entity.dedup.decisions_span or entity.span
+        resolved = place(written, span, f"decisions of entity '{entity.name}'")
+        if resolved in roles or _inside(resolved, generated):
+            found.append(Diagnostic("F322", f"decisions path '{written}' is "
+                                    f"{roles.get(resolved, f'inside {out}/, which ferry compile owns')}", span,
+                                    "keep decisions in a file of their own, e.g. review/contact_decisions.csv"))
+        roles.setdefault(resolved, f"the decisions of entity '{entity.name}'")
     return sorted(found, key=lambda d: (d.span.line, d.span.col, d.code) if d.span else (0, 0, d.code))

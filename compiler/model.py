@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from compiler.errors import Span
+from compiler.matchmodel import MatchModel
 
 #: Field types a value can be cast to. A value that does not cast is a reject.
 FieldType = Literal["string", "integer", "decimal", "date", "timestamp", "boolean"]
@@ -243,6 +244,9 @@ class Dedup:
     fuzzy: tuple[FuzzyRule, ...] = ()
     survivor: tuple[SurvivorRule, ...] = ()
     strategies: tuple[tuple[str, str, Span], ...] = ()  # (field, strategy, span), not "survivor"
+    model: MatchModel | None = None
+    decisions: str | None = None  # pairs to force or forbid: a CSV file, relative to the spec
+    decisions_span: Span | None = None
 
     def strategy(self, field: str) -> str:
         return next((s for f, s, _ in self.strategies if f == field), "survivor")

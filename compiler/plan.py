@@ -103,7 +103,9 @@ def scratch_spec(spec: Spec, workdir: Path) -> Spec:
     files then land in ``workdir``, while its inputs are still the real files (read only)."""
     base = Path(spec.path).resolve().parent
     sources = tuple(replace(s, path=str(base / s.path)) for s in spec.sources)
-    return replace(spec, path=str(workdir / Path(spec.path).name), sources=sources)
+    entities = tuple(replace(e, dedup=replace(e.dedup, decisions=str(base / e.dedup.decisions)))
+                     if e.dedup is not None and e.dedup.decisions else e for e in spec.entities)  # read too
+    return replace(spec, path=str(workdir / Path(spec.path).name), sources=sources, entities=entities)
 
 
 def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,

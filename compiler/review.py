@@ -2,7 +2,8 @@
 approve a migration. CSV for filtering in a spreadsheet, Markdown for reading (or a PR comment).
 
 In:  the (schema-valid) ``Spec`` and a target DuckDB file written by a run of it.
-Out: ``<entity>_clusters.csv`` per entity with dedup rules, and one ``review.md``.
+Out: ``<entity>_clusters.csv`` per entity with dedup rules, and one ``review.md``; for a match model
+also ``<entity>_model_links.csv`` and ``<entity>_possible_matches.csv`` (``review_links``).
 
 An I/O edge like ``rejects``: it reads the spec's rows of ``_ferry.<entity>_duplicates``
 (members with their own values, the rules that matched them, their survivor rank;
@@ -23,6 +24,7 @@ from sqlglot import exp
 
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Entity, Spec
+from compiler import review_links
 from compiler.sqlgen import cells, ledgers, names
 
 #: Member columns before the entity's fields, in the CSV and the Markdown tables.
@@ -35,6 +37,7 @@ class ReviewFile:
     path: Path
     clusters: int
     members: int
+    summary: str | None = None  # what the file holds, when it is not clusters (the match model's files)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity) -> list[dict[str, Any]]:
@@ -123,6 +126,7 @@ def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[Review
     try:
         con.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
         sections = [(e, _rows(con, spec, e)) for e in entities]
+        linked = [review_links.read(con, spec.name, e) for e in entities if e.dedup.model is not None]
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F606", f"cannot read the duplicates: {first_line(exc)}", Span(str(target)),
                                     "is the target from a run of this spec?")) from None
@@ -143,7 +147,15 @@ def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[Review
         _write(path, write_csv)
         clusters = max((r["cluster"] for r in rows), default=0)
         written.append(ReviewFile(entity.name, path, clusters, sum(1 for r in rows if r["role"] != "result")))
+    extra: list[str] = []
+    for links in linked:  # the match model: why records were linked, and the possible matches
+        clusters = {r["source_key"]: r["cluster"] for e, rows in sections if e is links.entity for r in rows
+                    if r["source_key"] is not None}
+        for path, count in zip(review_links.write(out, links, _write), (links.linked, links.possible)):
+            what = "possible matches to decide" if count is links.possible else "links explained"
+            written.append(ReviewFile(links.entity.name, path, 0, 0, f"{len(count)} {what}"))
+        extra += review_links.markdown(links, clusters, limit)
     markdown = out / "review.md"
-    _write(markdown, lambda fh: fh.write(_markdown(spec, sections, limit)))
+    _write(markdown, lambda fh: fh.write("\n".join([_markdown(spec, sections, limit), *extra])))
     written.append(ReviewFile("", markdown, sum(f.clusters for f in written), sum(f.members for f in written)))
     return tuple(written)

@@ -30,7 +30,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, history, ownership, sources, tuning
+from compiler import __version__, decisions, history, ownership, sources, tuning
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -74,6 +74,7 @@ class RunManifest:
     started_at: str
     seconds: float
     sample: int | None = None  # a pilot run: at most this many rows per source (see ``sample_source``)
+    decisions: tuple[dict[str, Any], ...] = ()  # the decision files read (dedup.decisions): path, sha256, bytes
     #: unresolved references by cause: the parent is missing from its source, was rejected, or archived
     unresolved_by_cause: dict[str, int] = field(default_factory=dict)
 
@@ -235,6 +236,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             con.execute("BEGIN TRANSACTION")
             for name in sorted(ready):
                 sources.bind(con, spec.source(name), ready[name])
+            decision_files = decisions.bind(con, spec, manifest, base)  # their variables, and their hashes
             sampled: dict[str, str] = {}
             stages = {e["name"]: e for e in manifest["sources"]}
             for i, entry in enumerate(manifest["files"]):
@@ -257,7 +259,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             run = RunManifest(
                 ferry_version=__version__,
                 spec={"name": spec.name, "path": spec.path, "sha256": spec.sha256},
-                generated={"path": str(directory), "manifest_sha256": _sha256_file(directory / "manifest.json")},
+                generated={"path": str(directory),
+                           "manifest_sha256": hashlib.sha256((directory / "manifest.json").read_bytes()).hexdigest()},
                 target={"kind": "duckdb", "path": str(target)},
                 tools={"python": platform.python_version(), "duckdb": duckdb.__version__,
                        "sqlglot": sqlglot.__version__},
@@ -271,6 +274,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 started_at=started_at,
                 seconds=round(time.perf_counter() - started, 3),
                 sample=sample,
+                decisions=decision_files,
             )
             if sample is None:
                 check_shrink(spec, history.previous_sources(con, spec.name), read, allow_shrink)
@@ -394,7 +398,3 @@ def write_run_manifest(path: Path, run: RunManifest) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(run.to_json(), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -75,7 +75,13 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
             "unresolved_references": names.table_name(names.unresolved_table()),
             "emptied_values": names.table_name(names.emptied_table()),
             "dedup_stats": names.table_name(names.dedup_stats_table()),
+            "dedup_model": names.table_name(names.dedup_model_table()),
         },
+        # Files of pairs a person decided (dedup.decisions), read on every run through these variables.
+        "decisions": [
+            {"entity": e.name, "path": e.dedup.decisions, "variable": names.decisions_variable(e)}
+            for e in spec.entities if e.dedup is not None and e.dedup.decisions is not None
+        ],
         "files": [
             {"name": f.name, "title": f.title, "sha256": hashes[f.name], "reads": _reads(bundle, f.step)}
             for f in bundle.files

@@ -50,8 +50,8 @@ def compile_prelude(spec: Spec) -> tuple[exp.Expression, ...]:
         exp.Create(this=exp.Table(this=names.ident(s)), kind="SCHEMA", exists=True) for s in schemas
     ]
     statements.extend(ledgers.prepare(spec.name))
-    if any(e.dedup is not None and e.dedup.fuzzy for e in spec.entities):
-        statements.extend(fold.compile_macros())  # what fuzzy rules compare (sqlgen.similarity)
+    if any(e.dedup is not None and (e.dedup.fuzzy or e.dedup.model) for e in spec.entities):
+        statements.extend(fold.compile_macros())  # what fuzzy rules and models compare (sqlgen.similarity)
     return (*statements, *compile_tables(spec))
 
 

@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import ledgers, names, similarity
+from compiler.sqlgen import decisions, ledgers, linkmodel, names, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -140,13 +140,16 @@ def _rules(entity: Entity) -> range:
 
 
 def compile_pairs(entity: Entity) -> exp.Expression:
+    """Every rule's pairs (the match model's and the forced ones too), minus the forbidden ones."""
     selects = [_key_pairs(entity, i) if i < len(_dedup(entity).keys) else _fuzzy_pairs(entity, i)
                for i in _rules(entity)]
+    selects += ([linkmodel.edges(entity)] if _dedup(entity).model else []) + decisions.edges(entity)
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
     return exp.Create(this=names.pairs_table(entity), kind="TABLE", replace=True,
-                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=union)
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+                      expression=decisions.without_forbidden(entity, union))
 
 
 def compile_stats(spec: str, entity: Entity) -> exp.Expression:
@@ -181,6 +184,8 @@ def compile_stats(spec: str, entity: Entity) -> exp.Expression:
                                   exp.alias_(matched, "pairs_matched", quoted=True),
                                   exp.alias_(total(big, n.copy()), "rows_in_skipped_blocks", quoted=True))
                        .from_(sizes.subquery(names.ident("z"), copy=False)))
+    if d.model is not None:
+        selects += linkmodel.stats_selects(entity)
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
@@ -228,6 +233,7 @@ def compile_clusters(entity: Entity) -> exp.Expression:
         lambda n: names.pairs_table(entity) if isinstance(n, exp.Table) and n.name == "pairs" else n)
     for identifier in components.find_all(exp.Identifier):
         identifier.set("quoted", True)  # quoted like every other name, so no spec name can collide
+    components = decisions.split(entity, components)  # forbidden pairs cut their clusters apart
     order = [o for rule in _dedup(entity).survivor for o in _order_for(entity, rule)]
     order.append(exp.Ordered(this=names.col(names.ROW, C)))
     rank = exp.Window(this=exp.RowNumber(), partition_by=[names.col("comp", "k")],

@@ -2,7 +2,7 @@
 
 In:  the spec's name.
 Out: ``prepare``: the statements that ready each ledger (rejects, unresolved references,
-emptied values, dedup statistics) for a run; ``insert``: a write of rows tagged with the spec;
+emptied values, dedup statistics, match models) for a run; ``insert``: a write of rows tagged with the spec;
 ``own_crosswalk``: an entity's crosswalk rows that this spec wrote; ``replace_own``: this spec's
 rows of an entity's archive or duplicates table, whose columns are the entity's fields.
 
@@ -47,6 +47,9 @@ LEDGERS: tuple[tuple[exp.Table, tuple[tuple[str, str | exp.DataType], ...]], ...
                              ("value", _TEXT))),
     (names.dedup_stats_table(), (("entity", _TEXT), ("rule", _TEXT), ("pairs_compared", _NUMBER),
                                  ("pairs_matched", _NUMBER), ("rows_in_skipped_blocks", _NUMBER))),
+    (names.dedup_model_table(), (("entity", _TEXT), ("comparison", _TEXT), ("number", _NUMBER), ("level", _TEXT),
+                                 ("m", "DOUBLE"), ("u", "DOUBLE"), ("weight", "DOUBLE"), ("pairs", _NUMBER),
+                                 ("iterations", _NUMBER), ("expected", "DOUBLE"), ("records", _NUMBER))),
 )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import collisions, dedup, ledgers, names, references
+from compiler.sqlgen import collisions, dedup, ledgers, linkmodel, names, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -153,6 +153,9 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     if entity.dedup is not None:
         statements += _own_rows(spec, entity, names.duplicates_table(entity), dedup.DUPLICATE_COLUMNS, (),
                                 dedup.duplicates(entity))
+        if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
+            statements += ledgers.replace_own(names.explained_table(entity), linkmodel.EXPLAINED,
+                                              linkmodel.explained(entity), spec.name)
     if any(f.on_error == "null" for f in entity.fields):
         statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
@@ -161,8 +164,11 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     if entity.dedup is not None:
         # Dedup's working tables are read only by this step: dropped here, they do not hold memory
         # (or get spilled to disk) while the later steps run. The rows table stays for accounting.
+        model = (names.model_rows_table(entity), names.model_pairs_table(entity), names.model_u_table(entity),
+                 names.model_table(entity), names.model_scores_table(entity)) if entity.dedup.model else ()
+        decided = (names.decisions_table(entity),) if entity.dedup.decisions else ()
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
-            names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity))]
+            names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
     return tuple(statements)
 
 

@@ -84,6 +84,51 @@ def clusters_table(entity: Entity | str) -> exp.Table:
     return table(f"_ferry_clusters_{getattr(entity, 'name', entity)}")
 
 
+def model_rows_table(entity: Entity | str) -> exp.Table:
+    """A match model's rows: what each comparison compares, blocking keys and block sizes (``sqlgen.linkmodel``)."""
+    return table(f"_ferry_model_rows_{getattr(entity, 'name', entity)}")
+
+
+def model_pairs_table(entity: Entity | str) -> exp.Table:
+    """The pairs a match model's blocking rules find, with each comparison's level."""
+    return table(f"_ferry_model_pairs_{getattr(entity, 'name', entity)}")
+
+
+def model_u_table(entity: Entity | str) -> exp.Table:
+    """Each comparison level's u, from random pairs."""
+    return table(f"_ferry_model_u_{getattr(entity, 'name', entity)}")
+
+
+def model_table(entity: Entity | str) -> exp.Table:
+    """The estimated model: lambda, and m and u per level as lists (one row)."""
+    return table(f"_ferry_model_{getattr(entity, 'name', entity)}")
+
+
+def model_scores_table(entity: Entity | str) -> exp.Table:
+    """Each blocked pair's weights and match probability."""
+    return table(f"_ferry_model_scores_{getattr(entity, 'name', entity)}")
+
+
+def decisions_table(entity: Entity | str) -> exp.Table:
+    """The pairs of ``dedup.decisions`` that name two valid rows: (a, b) row numbers and the decision."""
+    return table(f"_ferry_decisions_{getattr(entity, 'name', entity)}")
+
+
+def decisions_variable(entity: Entity | str) -> str:
+    """DuckDB variable the runner sets to the path of the entity's decisions file."""
+    return f"ferry_decisions_{getattr(entity, 'name', entity)}"
+
+
+def explained_table(entity: Entity | str) -> exp.Table:
+    """The match model's links, possible matches and decided pairs, each explained: what review shows."""
+    return table(f"{getattr(entity, 'name', entity)}_model_pairs", INTERNAL_SCHEMA)
+
+
+def dedup_model_table() -> exp.Table:
+    """Per entity with a match model: m, u and weight per comparison level, and lambda."""
+    return table("dedup_model", INTERNAL_SCHEMA)
+
+
 def duplicates_table(entity: Entity | str) -> exp.Table:
     """Every member of every cluster with its own values: what the review report shows."""
     return table(f"{getattr(entity, 'name', entity)}_duplicates", INTERNAL_SCHEMA)

@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from compiler.errors import Span
 from compiler.load import Document, KeyPath
+from compiler.validate.build_model import build_model
 from compiler.model import (
     DECIMAL_PRECISION,
     DECIMAL_SCALE,
@@ -178,6 +179,9 @@ def _dedup(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Dedup | None:
         survivor=tuple(_survivor(doc.span(d + ("survivor", i)), r) for i, r in enumerate(spec.get("survivor") or ())),
         strategies=tuple((f, s, doc.span(d + ("fields", f))) for f, s in (spec.get("fields") or {}).items()
                          if s != "survivor"),
+        model=build_model(doc, d + ("model",), spec.get("model")),
+        decisions=spec.get("decisions"),
+        decisions_span=doc.span(d + ("decisions",)) if "decisions" in spec else None,
     )
 
 

@@ -169,6 +169,61 @@ DELETE FROM "_ferry"."dedup_stats"
 WHERE
   "spec" = 'legacy_crm' OR "spec" IS NULL;
 
+CREATE TABLE IF NOT EXISTS "_ferry"."dedup_model" (
+  "entity" TEXT,
+  "comparison" TEXT,
+  "number" BIGINT,
+  "level" TEXT,
+  "m" DOUBLE,
+  "u" DOUBLE,
+  "weight" DOUBLE,
+  "pairs" BIGINT,
+  "iterations" BIGINT,
+  "expected" DOUBLE,
+  "records" BIGINT,
+  "spec" TEXT
+);
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "entity" TEXT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "comparison" TEXT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "number" BIGINT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "level" TEXT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "m" DOUBLE;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "u" DOUBLE;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "weight" DOUBLE;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "pairs" BIGINT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "iterations" BIGINT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "expected" DOUBLE;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "records" BIGINT;
+
+ALTER TABLE "_ferry"."dedup_model"
+ADD COLUMN IF NOT EXISTS "spec" TEXT;
+
+DELETE FROM "_ferry"."dedup_model"
+WHERE
+  "spec" = 'legacy_crm' OR "spec" IS NULL;
+
 CREATE OR REPLACE MACRO "_ferry"."fold_common"(
     "text"
 ) AS

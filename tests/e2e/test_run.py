@@ -106,8 +106,9 @@ def test_rerun_gives_an_identical_target(project, tmp_path):
     migrate(project)  # again, into the same file
     _, other = migrate(project, target=tmp_path / "other.duckdb")  # and into a fresh file
     assert before == table_digest(first) == table_digest(other)
-    # 3 entities, 3 crosswalks, rejects, unresolved_references, emptied_values, dedup_stats, 2 duplicate reports
-    assert len(before) == 12
+    # 3 entities, 3 crosswalks, rejects, unresolved_references, emptied_values, dedup_stats, dedup_model,
+    # 2 duplicate reports
+    assert len(before) == 13
 
 
 def test_malformed_csv_fails_with_location_and_writes_nothing(project):

@@ -11,13 +11,15 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 LAYERS = [
     {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb"},
     {"load"},
+    {"matchmodel"},
     {"model", "importers"},
     {"validate"},
     {"order"},
     {"sqlgen"},
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
-    {"accounting", "history", "tuning", "ownership", "run", "rejects", "review", "push", "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
+    {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
     {"api"},
     {"cli", "__main__"},
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import dedup, fields, importers, phones, references, rules, sources, transforms
+from compiler.validate.checks import dedup, fields, importers, linkmodel, phones, references, rules, sources, transforms
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -46,6 +46,11 @@ CHECKS: tuple[Check, ...] = (
     dedup.check_match_fields,
     dedup.check_dedup_has_a_rule,
     dedup.check_q_needs_jaccard,
+    linkmodel.check_blocking,
+    linkmodel.check_comparisons,
+    linkmodel.check_levels,
+    linkmodel.check_level_methods,
+    linkmodel.check_thresholds,
     rules.check_phone_regions,
     transforms.check_time_directives,
     transforms.check_time_formats,
@@ -107,6 +112,16 @@ CODES: dict[str, Check] = {
     "F415": dedup.check_match_fields,
     "F416": dedup.check_dedup_has_a_rule,
     "F417": dedup.check_q_needs_jaccard,
+    "F450": linkmodel.check_blocking,
+    "F451": linkmodel.check_blocking,
+    "F452": linkmodel.check_blocking,
+    "F453": linkmodel.check_comparisons,
+    "F454": linkmodel.check_comparisons,
+    "F455": linkmodel.check_levels,
+    "F456": linkmodel.check_thresholds,
+    "F457": linkmodel.check_levels,
+    "F462": linkmodel.check_blocking,
+    "F463": linkmodel.check_level_methods,
     "F430": transforms.check_time_directives,
     "F431": transforms.check_time_formats,
     "F432": transforms.check_boolean_words,

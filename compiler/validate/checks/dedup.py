@@ -101,16 +101,16 @@ def check_q_needs_jaccard(ctx: Context) -> Iterable[Diagnostic]:
 
 
 def check_dedup_has_a_rule(ctx: Context) -> Iterable[Diagnostic]:
-    """F416: ``dedup`` needs a rule that finds duplicates: ``keys``, ``fuzzy``, or the entity's ``key``.
+    """F416: ``dedup`` needs a rule that finds duplicates: ``keys``, ``fuzzy``, ``model``, or the entity's ``key``.
 
     Bad::   dedup: {survivor: [most_complete]}
     Good::  dedup: {keys: [[email]], survivor: [most_complete]}
     """
     for entity in ctx.spec.entities:
         d = entity.dedup
-        if d is not None and not d.keys and not d.fuzzy:
+        if d is not None and not d.keys and not d.fuzzy and d.model is None:
             yield Diagnostic("F416", f"dedup of entity '{entity.name}' has no rule that finds duplicates",
-                             entity.span, "add `keys: [[field, ...]]` or `fuzzy: [...]`; "
+                             entity.span, "add `keys: [[field, ...]]`, `fuzzy: [...]` or `model: {...}`; "
                              "`survivor` and `fields` only decide what a cluster becomes")
 
 

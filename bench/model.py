@@ -1,0 +1,123 @@
+"""The match model against the example's exact and fuzzy rules, on the generator's contacts and truth.
+
+    python bench/model.py [--contacts 300000] [--data DIR] [--repeat 2]
+
+Two specs read the same contacts.csv (generated and cached like bench/run.py's, or ``--data``, a
+folder with contacts.csv and truth/duplicates.csv) with the same fields: the example's contact
+entity, without references (so no other entity is needed), with ``on_error: null`` on e-mails
+and phones (a rejected row would count against both variants alike, and this measures the
+dedup), and three computed fields (the e-mail's user part, the phone's last nine digits, the
+company id). ``rules`` deduplicates as the example does (exact keys e-mail and phone, two
+blocked fuzzy rules on the names); ``model`` with a match model. They run alternately,
+``--repeat`` times each; the report gives each one's pairwise precision, recall and F1 against
+the truth (bench/quality.py), the pairs compared, and the median seconds of the contact step.
+Results go to bench/results/model.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from compiler import api  # noqa: E402
+from compiler.load import load  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+EXAMPLE = HERE.parent / "specs" / "legacy_crm" / "legacy_crm.yaml"
+
+MODEL = {
+    "block": ["l.phone_digits = r.phone_digits", "l.email_user = r.email_user", "l.company = r.company"],
+    "compare": {
+        "first_name": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}],
+        "last_name": {"levels": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}], "frequency": True},
+        "email_user": ["exact", {"jaro_winkler": 0.9}],
+        "phone_digits": ["exact", {"edits": 1}],
+        "city": {"levels": ["exact"], "frequency": True},
+        "company": ["exact"],
+        "created_on": ["exact", {"within": 30}],
+    },
+    "threshold": 0.99,
+    "review": 0.5,
+}
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(f"ferry_bench_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_spec(folder: Path, data: Path, variant: str) -> Path:
+    example = load(EXAMPLE).data
+    contact = example["entities"]["contact"]
+    contact.pop("references", None)
+    fields = contact["fields"]
+    for name in ("email", "all_emails", "phone"):
+        fields[name]["on_error"] = "null"
+    fields["email_user"] = {"sql": "nullif(split_part(lower(trim(email)), '@', 1), '')"}
+    fields["phone_digits"] = {"sql": "nullif(right(regexp_replace(phone, '[^0-9]', '', 'g'), 9), '')"}
+    fields["company"] = "company_id"
+    if variant == "model":
+        contact["dedup"] = {"model": MODEL, **{k: v for k, v in contact["dedup"].items() if k in ("survivor", "fields")}}
+    spec = {"version": 1, "name": f"bench_{variant}",
+            "sources": {"contacts": {**example["sources"]["contacts"], "path": str(data / "contacts.csv")}},
+            "entities": {"contact": contact}, "target": {"kind": "duckdb", "path": f"build/{variant}.duckdb"}}
+    path = folder / f"{variant}.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=300_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--data", type=Path, help="a generated data folder (contacts.csv, truth/)")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args(argv)
+    data = args.data or _module("run").dataset(args.contacts, args.seed) / "data"
+    work = HERE / ".data" / "model"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    specs = {v: write_spec(work, data.resolve(), v) for v in ("rules", "model")}
+    options = {v: api.Options(out=work / "generated", allow_outside=True) for v in specs}
+    for variant, spec in specs.items():
+        api.compile_spec_files(spec, options[variant])
+    seconds: dict[str, list[float]] = {v: [] for v in specs}
+    runs = {}
+    for _ in range(args.repeat):
+        for variant, spec in specs.items():
+            run = api.run_spec(spec, options[variant])
+            seconds[variant].append(next(s.seconds for s in run.steps if s.file.endswith("_contact.sql")))
+            runs[variant] = run
+    quality = _module("quality")
+    report = {"contacts": sum(runs["rules"].sources.values()), "data": str(data), "variants": {}}
+    for variant, run in runs.items():
+        scores = quality.pair_quality(Path(run.target["path"]), data / "truth")["contact"]
+        compared = sum(d["pairs_compared"] or 0 for d in run.dedup
+                       if d["rule"] == "model" or d["rule"].startswith("fuzzy"))
+        report["variants"][variant] = {**scores, "pairs_compared": compared,
+                                       "contact_step_seconds": statistics.median(seconds[variant]),
+                                       "runs": seconds[variant]}
+    rules, model = report["variants"]["rules"], report["variants"]["model"]
+    report["time_ratio"] = round(model["contact_step_seconds"] / rules["contact_step_seconds"], 2)
+    for name, v in report["variants"].items():
+        print(f"{name:6} precision {v['precision']:.4f} recall {v['recall']:.4f} F1 {v['f1']:.4f} "
+              f"pairs compared {v['pairs_compared']:,} contact step {v['contact_step_seconds']:.1f}s")
+    print(f"model / rules time: {report['time_ratio']}x")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "model.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
