@@ -385,6 +385,9 @@ WITH "mapped" AS MATERIALIZED (
             END
             WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
             THEN NULL
+            WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
+            AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
+            THEN NULL
             WHEN NOT (
               REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
               AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
@@ -1475,6 +1478,9 @@ WITH "mapped" AS MATERIALIZED (
         END
         WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
         THEN NULL
+        WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
+        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
+        THEN NULL
         WHEN NOT (
           REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
           AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
@@ -2394,6 +2400,9 @@ WITH "mapped" AS MATERIALIZED (
             ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
           END
           WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
+          THEN NULL
+          WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
+          AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
           THEN NULL
           WHEN NOT (
             REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
@@ -3315,6 +3324,9 @@ WITH "mapped" AS MATERIALIZED (
           ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
         END
         WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
+        THEN NULL
+        WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
+        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
         THEN NULL
         WHEN NOT (
           REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')

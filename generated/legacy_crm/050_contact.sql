@@ -80,8 +80,13 @@ WITH "mapped" AS MATERIALIZED (
           THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
           ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
         END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END
     ) AS "email",
     LOWER(
@@ -134,8 +139,13 @@ WITH "mapped" AS MATERIALIZED (
           THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
           ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
         END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END
     ) AS "all_emails",
     LIST_EXTRACT(
@@ -357,6 +367,9 @@ WITH "mapped" AS MATERIALIZED (
               ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
             END
             WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
+            THEN NULL
+            WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
+            AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
             THEN NULL
             WHEN NOT (
               REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
@@ -1048,8 +1061,13 @@ WITH "mapped" AS MATERIALIZED (
           THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
           ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
         END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
@@ -1104,8 +1122,13 @@ WITH "mapped" AS MATERIALIZED (
           THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
           ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
         END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_all_emails_0",
@@ -1327,6 +1350,9 @@ WITH "mapped" AS MATERIALIZED (
           ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
         END
         WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
+        THEN NULL
+        WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
+        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
         THEN NULL
         WHEN NOT (
           REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
@@ -2124,6 +2150,9 @@ WITH "mapped" AS MATERIALIZED (
           END
           WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
           THEN NULL
+          WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
+          AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
+          THEN NULL
           WHEN NOT (
             REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
             AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
@@ -2920,6 +2949,9 @@ WITH "mapped" AS MATERIALIZED (
           ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
         END
         WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
+        THEN NULL
+        WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
+        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
         THEN NULL
         WHEN NOT (
           REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')

@@ -57,8 +57,13 @@ WITH "mapped" AS MATERIALIZED (
           THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
           ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
         END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END
     ) AS "email",
     "s"."region" AS "region",
@@ -164,8 +169,13 @@ WITH "mapped" AS MATERIALIZED (
           THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
           ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
         END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",

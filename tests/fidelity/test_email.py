@@ -265,3 +265,14 @@ def test_punycode_bound():
         except idna.IDNAError:
             continue
         assert len(alabel) <= 5 + len(label) + (contact.PUNYCODE_DIGITS - 1) * wide, label
+
+
+def test_sql_alone_rejects_values_without_a_usable_at_sign():
+    """No '@', or '@' first or last: invalid for email-validator whatever else the value holds,
+    so the SQL rejects it without the library; everything else unsettled still goes to it."""
+    con = duckdb.connect()
+    con.execute("CREATE MACRO ferry_email(v) AS 'library'")
+    hopeless = ["brak", "-", "n/a", "x@", "@x.pl", "a@b@", "x@y.pl@", "jan.kowalski(at)wp.pl"]
+    assert all(reference(v) is None for v in hopeless)
+    assert outcomes("email", hopeless, con=con) == [Outcome.reject()] * len(hopeless)
+    assert outcomes("email", ["a@b@c.pl", '"a b"@x.pl', "x@y.test", '"a@"', "Name <x@>"], con=con) == [Outcome("library")] * 5

@@ -20,7 +20,8 @@ What email-validator (``check_deliverability=False``) does to such an address, a
   ``5 + n + 4u`` ('xn--', the delimiter); the SQL settles the label when that bound fits, and
   the whole address when it fits 254 octets with its domain so bounded;
 * labels with '--' in the third and fourth place (A-labels 'xn--' among them) and the special-
-  use names (.test, .local, .onion...) are the library's.
+  use names (.test, .local, .onion...) are the library's;
+* a value without '@', or with '@' first or last, is invalid (no library call).
 
 ``tests/fidelity/test_email.py`` checks each letter of both sets against the libraries' own
 rules and the whole against email-validator on a corpus."""
@@ -129,8 +130,10 @@ def email(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
                        exp.LTE(this=_octets(raw), expression=exp.Literal.number(MAX_OCTETS)),
                        exp.not_(fn("regexp_matches", raw.copy(), lit(_library_only()))),
                        exp.paren(_idna_fits(local, domain)))
-    parsed = (exp.Case().when(settled, normalized)
-              .when(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
-                    exp.Anonymous(this="ferry_email", expressions=[raw.copy()])))
+    # No '@', or one first or last, is invalid however the library reads the rest: no call.
+    hopeless = exp.or_(exp.not_(fn("contains", raw.copy(), lit("@"))), fn("starts_with", raw.copy(), lit("@")),
+                       fn("ends_with", raw.copy(), lit("@")))
+    parsed = (exp.Case().when(settled, normalized).when(exp.Is(this=raw.copy(), expression=exp.null()), exp.null())
+              .when(hopeless, exp.null()).else_(exp.Anonymous(this="ferry_email", expressions=[raw.copy()])))
     return Applied(parsed, exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
                                     exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_email")

@@ -18,7 +18,8 @@ reject's detail and never a value. The SQL settles first what it can decide exac
 the function:
 
 1. only plain text (digits, spaces, ``()./-`` and a leading '+', at most 250 characters) is
-   read in SQL; extensions, letters and other marks go to the function;
+   read in SQL; ASCII text without a digit is invalid; extensions, letters and other marks go
+   to the function;
 2. *stage one*, per region: the digits after '+' are the calling code and national number; so
    are the digits after the region's international prefix ('00', '011'), unless a '0' follows
    it; otherwise, for a region whose calling code is its own (not +1, +7, +44, +39...) and whose
@@ -172,6 +173,12 @@ def _national(r: _Region, n: exp.Expression) -> exp.Expression:
     return exp.Case().when(_starts(n, r.code), with_code).else_(_checked(r, n, empty))
 
 
+def _no_digit(raw: exp.Expression) -> exp.Expression:
+    """ASCII text without a digit ('brak', 'n/a', '-'): phonenumbers finds no number in it."""
+    return exp.and_(exp.EQ(this=fn("strlen", raw.copy()), expression=_len(raw)),
+                    exp.not_(fn("regexp_matches", raw.copy(), lit("[0-9]"))))
+
+
 def _after_idd(idd: str, n: exp.Expression) -> exp.Expression:
     """``n`` starts with the international prefix ``idd`` (digits) and no '0' follows it (calling
     codes never start with 0): phonenumbers reads what follows as code and number."""
@@ -309,7 +316,8 @@ def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str,
     # them once for all their uses (it shares only what is surely computed).
     case = (exp.Case().when(exp.and_(_starts(d, "+"), exp.not_(exp.paren(none)), plain),
                             _international(settled, _after(d, "+"), exp.null(), slow))
-            .when(none.copy(), exp.null()).when(exp.not_(exp.paren(plain.copy())), slow.copy()))
+            .when(none.copy(), exp.null()).when(_no_digit(raw), exp.null())
+            .when(exp.not_(exp.paren(plain.copy())), slow.copy()))
     if shared is not None:  # read alike in every region (a row region not named is the library's)
         case = case.when(_after_idd(shared, d) if at is None else exp.and_(
             _after_idd(shared, d), exp.not_(exp.Is(this=at.copy(), expression=exp.null()))),
