@@ -1214,8 +1214,7 @@ WITH "mapped" AS MATERIALIZED (
       THEN NULLIF(TRIM("s"."nip"), '')
     END AS "_ferry_bad_nip_1",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."telefon"), '') IS NULL
-      AND CASE
+      WHEN CASE
         WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '+')
         AND NOT (
           NULLIF(TRIM("s"."telefon"), '') IS NULL
@@ -2134,6 +2133,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         )
       END IS NULL
+      AND NOT NULLIF(TRIM("s"."telefon"), '') IS NULL
       THEN "s"."telefon"
     END AS "_ferry_bad_phone_0",
     CASE

@@ -1011,8 +1011,7 @@ WITH "mapped" AS MATERIALIZED (
     END AS "created_on",
     "s"."notes" AS "notes",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-      AND CASE
+      WHEN CASE
         WHEN REGEXP_FULL_MATCH(
           NULLIF(TRIM("s"."email"), ''),
           '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
@@ -1069,11 +1068,11 @@ WITH "mapped" AS MATERIALIZED (
         THEN NULL
         ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END IS NULL
+      AND NOT NULLIF(TRIM("s"."email"), '') IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-      AND CASE
+      WHEN CASE
         WHEN REGEXP_FULL_MATCH(
           NULLIF(TRIM("s"."email"), ''),
           '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
@@ -1130,11 +1129,11 @@ WITH "mapped" AS MATERIALIZED (
         THEN NULL
         ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
       END IS NULL
+      AND NOT NULLIF(TRIM("s"."email"), '') IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_all_emails_0",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."phone"), '') IS NULL
-      AND CASE
+      WHEN CASE
         WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '+')
         AND NOT (
           NULLIF(TRIM("s"."phone"), '') IS NULL
@@ -1929,6 +1928,7 @@ WITH "mapped" AS MATERIALIZED (
           1
         )
       END IS NULL
+      AND NOT NULLIF(TRIM("s"."phone"), '') IS NULL
       THEN "s"."phone"
     END AS "_ferry_bad_phone_0",
     CASE

@@ -135,5 +135,6 @@ def email(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
                        fn("ends_with", raw.copy(), lit("@")))
     parsed = (exp.Case().when(settled, normalized).when(exp.Is(this=raw.copy(), expression=exp.null()), exp.null())
               .when(hopeless, exp.null()).else_(exp.Anonymous(this="ferry_email", expressions=[raw.copy()])))
-    return Applied(parsed, exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
-                                    exp.Is(this=parsed.copy(), expression=exp.null())), "invalid_email")
+    # The answer first: DuckDB shares (computes once) only what every row evaluates.
+    return Applied(parsed, exp.and_(exp.Is(this=parsed.copy(), expression=exp.null()),
+                                    exp.not_(exp.Is(this=raw.copy(), expression=exp.null()))), "invalid_email")

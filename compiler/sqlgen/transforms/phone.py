@@ -354,8 +354,9 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     answer = _parsed(raw, regions, names, row_region, known)
     # The marker never reaches the value: only an answer with '+' is a number.
     number = _let(answer, "phone", lambda a: exp.Case().when(fn("starts_with", a.copy(), lit("+")), a.copy()))
-    invalid = exp.and_(has_value, *([known.copy()] if known is not None else []),
-                       exp.Is(this=answer.copy(), expression=exp.null()))
+    # The answer first: DuckDB shares (computes once) only what every row evaluates.
+    invalid = exp.and_(exp.Is(this=answer.copy(), expression=exp.null()), has_value,
+                       *([known.copy()] if known is not None else []))
     if len(names) > 1:
         also += (Failure(fn("starts_with", answer.copy(), lit(AMBIGUOUS_PHONE)), "ambiguous_phone",
                          detail=exp.Substring(this=answer.copy(), start=_num(len(AMBIGUOUS_PHONE) + 1))),)
