@@ -8,56 +8,63 @@ WITH "mapped" AS MATERIALIZED (
     NULLIF(TRIM("s"."user_id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."full_name", '\s+', ' ', 'g')) AS "full_name",
     LOWER(
-      COALESCE(
-        CASE
-          WHEN REGEXP_EXTRACT(
-            NULLIF(TRIM("s"."email"), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) <> ''
-          AND LENGTH(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM("s"."email"), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              1
-            )
-          ) <= 64
-          AND LENGTH(NULLIF(TRIM("s"."email"), '')) <= 254
-          AND NOT REGEXP_EXTRACT(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM("s"."email"), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
+      CASE
+        WHEN REGEXP_FULL_MATCH(
+          NULLIF(TRIM("s"."email"), ''),
+          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+        )
+        AND STRLEN(NULLIF(TRIM("s"."email"), '')) <= 254
+        AND NOT REGEXP_MATCHES(
+          NULLIF(TRIM("s"."email"), ''),
+          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+        )
+        AND (
+          STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
+          OR (
+            LIST_BOOL_AND(
+              LIST_TRANSFORM(
+                STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.'),
+                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                OR 5 + LENGTH("_ferry_label") + 4 * (
+                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                ) <= 63
               )
-            ),
-            '([a-z]+)$',
-            1
-          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
-          AND NOT REGEXP_MATCHES(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM("s"."email"), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
-              )
-            ),
-            '(^|\.)[a-z0-9]{2}--'
-          )
-          THEN REGEXP_EXTRACT(
-            NULLIF(TRIM("s"."email"), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) || '@' || LOWER(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM("s"."email"), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              2
             )
+            AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) + 4 * (
+              STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
+            ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.')) <= 254
           )
-        END,
-        FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
-      )
+        )
+        THEN CASE
+          WHEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) IN (
+            'abuse',
+            'ftp',
+            'hostmaster',
+            'info',
+            'marketing',
+            'news',
+            'noc',
+            'postmaster',
+            'sales',
+            'security',
+            'support',
+            'usenet',
+            'uucp',
+            'webmaster',
+            'www'
+          )
+          AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
+          THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
+          ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
+        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+      END
     ) AS "email",
     "s"."region" AS "region",
     CASE
@@ -112,57 +119,64 @@ WITH "mapped" AS MATERIALIZED (
     END AS "hired_on",
     "s"."quota" AS "quota",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."email"), '') IS NULL
-      AND COALESCE(
-        CASE
-          WHEN REGEXP_EXTRACT(
-            NULLIF(TRIM("s"."email"), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) <> ''
-          AND LENGTH(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM("s"."email"), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              1
-            )
-          ) <= 64
-          AND LENGTH(NULLIF(TRIM("s"."email"), '')) <= 254
-          AND NOT REGEXP_EXTRACT(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM("s"."email"), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
+      WHEN CASE
+        WHEN REGEXP_FULL_MATCH(
+          NULLIF(TRIM("s"."email"), ''),
+          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+        )
+        AND STRLEN(NULLIF(TRIM("s"."email"), '')) <= 254
+        AND NOT REGEXP_MATCHES(
+          NULLIF(TRIM("s"."email"), ''),
+          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+        )
+        AND (
+          STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
+          OR (
+            LIST_BOOL_AND(
+              LIST_TRANSFORM(
+                STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.'),
+                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                OR 5 + LENGTH("_ferry_label") + 4 * (
+                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                ) <= 63
               )
-            ),
-            '([a-z]+)$',
-            1
-          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
-          AND NOT REGEXP_MATCHES(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM("s"."email"), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
-              )
-            ),
-            '(^|\.)[a-z0-9]{2}--'
-          )
-          THEN REGEXP_EXTRACT(
-            NULLIF(TRIM("s"."email"), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) || '@' || LOWER(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM("s"."email"), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              2
             )
+            AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) + 4 * (
+              STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
+            ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.')) <= 254
           )
-        END,
-        FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
-      ) IS NULL
+        )
+        THEN CASE
+          WHEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) IN (
+            'abuse',
+            'ftp',
+            'hostmaster',
+            'info',
+            'marketing',
+            'news',
+            'noc',
+            'postmaster',
+            'sales',
+            'security',
+            'support',
+            'usenet',
+            'uucp',
+            'webmaster',
+            'www'
+          )
+          AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
+          THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
+          ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
+        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
+        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
+      END IS NULL
+      AND NOT NULLIF(TRIM("s"."email"), '') IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
     CASE

@@ -10,159 +10,366 @@ WITH "mapped" AS MATERIALIZED (
     TRIM(REGEXP_REPLACE("s"."last_name", '\s+', ' ', 'g')) AS "last_name",
     "s"."birth_date" AS "birth_date",
     LOWER(
-      COALESCE(
-        CASE
-          WHEN REGEXP_EXTRACT(
-            NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) <> ''
-          AND LENGTH(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              1
-            )
-          ) <= 64
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
-          AND NOT REGEXP_EXTRACT(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
+      CASE
+        WHEN REGEXP_FULL_MATCH(
+          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
+          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+        )
+        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
+        AND NOT REGEXP_MATCHES(
+          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
+          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+        )
+        AND (
+          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
+          OR (
+            LIST_BOOL_AND(
+              LIST_TRANSFORM(
+                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.'),
+                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                OR 5 + LENGTH("_ferry_label") + 4 * (
+                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                ) <= 63
               )
-            ),
-            '([a-z]+)$',
-            1
-          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
-          AND NOT REGEXP_MATCHES(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
-              )
-            ),
-            '(^|\.)[a-z0-9]{2}--'
-          )
-          THEN REGEXP_EXTRACT(
-            NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) || '@' || LOWER(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              2
             )
+            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) + 4 * (
+              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
+            ) + 5 * LENGTH(
+              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.')
+            ) <= 254
           )
-        END,
-        FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
-      )
+        )
+        THEN CASE
+          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) IN (
+            'abuse',
+            'ftp',
+            'hostmaster',
+            'info',
+            'marketing',
+            'news',
+            'noc',
+            'postmaster',
+            'sales',
+            'security',
+            'support',
+            'usenet',
+            'uucp',
+            'webmaster',
+            'www'
+          )
+          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
+          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
+          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)
+        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
+        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
+      END
     ) AS "email",
     LIST_EXTRACT(
       LIST_TRANSFORM(
         [
-          LIST_EXTRACT(
-            LIST_TRANSFORM(
-              [
-                LIST_EXTRACT(
-                  LIST_TRANSFORM(
-                    [
-                      CASE
-                        WHEN REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
-                        AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
-                        THEN REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                      END
-                    ],
-                    LAMBDA "_ferry_d" : LIST_EXTRACT(
-                      LIST_TRANSFORM(
-                        [
-                          LIST_REDUCE(
-                            CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1] END,
-                            LAMBDA "_ferry_acc", "_ferry_at" : CASE
-                              WHEN "_ferry_acc" <> ''
-                              THEN "_ferry_acc"
-                              ELSE LIST_EXTRACT(
-                                LIST_TRANSFORM(
-                                  [
-                                    CASE
-                                      WHEN "_ferry_at" = 0
-                                      THEN CASE
-                                        WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
-                                        THEN ''
-                                        ELSE SUBSTRING("_ferry_d", 2)
-                                      END
-                                      WHEN "_ferry_at" = 1
-                                      THEN CASE
-                                        WHEN STARTS_WITH("_ferry_d", '00')
-                                        AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                                        THEN CASE
-                                          WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                                          THEN ''
-                                          ELSE SUBSTRING("_ferry_d", 3)
-                                        END
-                                        ELSE CASE
-                                          WHEN STARTS_WITH("_ferry_d", '48')
-                                          THEN CASE
-                                            WHEN (
-                                              NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                              AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                            )
-                                            OR LENGTH("_ferry_d") > 10
-                                            THEN '48' || SUBSTRING("_ferry_d", 3)
-                                            ELSE '48' || "_ferry_d"
-                                          END
-                                          ELSE '48' || "_ferry_d"
-                                        END
-                                      END
-                                      ELSE '?'
-                                    END
-                                  ],
-                                  LAMBDA "_ferry_x" : COALESCE(
-                                    CASE
-                                      WHEN "_ferry_x" = ''
-                                      THEN ''
-                                      WHEN STARTS_WITH("_ferry_x", '48')
-                                      THEN CASE
-                                        WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
-                                        AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                        AND REGEXP_FULL_MATCH(
-                                          LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
-                                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                                        )
-                                        THEN '+48' || SUBSTRING("_ferry_x", 3)
-                                        ELSE ''
-                                      END
-                                    END,
-                                    '?'
-                                  )
-                                ),
-                                1
-                              )
-                            END,
-                            ''
-                          )
-                        ],
-                        LAMBDA "_ferry_first" : "_ferry_first"
-                      ),
-                      1
-                    )
-                  ),
-                  1
+          CASE
+            WHEN STARTS_WITH(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              '+'
+            )
+            AND NOT (
+              NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
+            )
+            AND (
+              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
+              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
+            )
+            THEN CASE
+              WHEN LENGTH(
+                SUBSTRING(
+                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                  2
                 )
-              ],
-              LAMBDA "_ferry_answer" : CASE
-                WHEN "_ferry_answer" = '?'
-                THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-                WHEN "_ferry_answer" = ''
-                THEN NULL
-                ELSE "_ferry_answer"
+              ) <= 2
+              THEN NULL
+              WHEN STARTS_WITH(
+                SUBSTRING(
+                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                  2
+                ),
+                '48'
+              )
+              THEN CASE
+                WHEN LENGTH(
+                  SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    4
+                  )
+                ) IN (6, 7, 8, 9, 10)
+                AND REGEXP_FULL_MATCH(
+                  SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    4
+                  ),
+                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                )
+                AND REGEXP_FULL_MATCH(
+                  LPAD(
+                    CAST(LENGTH(
+                      SUBSTRING(
+                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                        4
+                      )
+                    ) AS TEXT),
+                    2,
+                    '0'
+                  ) || ':' || SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    4
+                  ),
+                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                )
+                THEN '+48' || SUBSTRING(
+                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                  4
+                )
+                ELSE NULL
               END
-            ),
-            1
-          )
+              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+            END
+            WHEN NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
+            THEN NULL
+            WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''))
+            AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[0-9]')
+            THEN NULL
+            WHEN NOT (
+              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
+              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
+            )
+            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+            WHEN STARTS_WITH(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              '00'
+            )
+            AND SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              3,
+              1
+            ) <> '0'
+            THEN CASE
+              WHEN LENGTH(
+                SUBSTRING(
+                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                  3
+                )
+              ) <= 2
+              THEN NULL
+              WHEN STARTS_WITH(
+                SUBSTRING(
+                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                  3
+                ),
+                '48'
+              )
+              THEN CASE
+                WHEN LENGTH(
+                  SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    5
+                  )
+                ) IN (6, 7, 8, 9, 10)
+                AND REGEXP_FULL_MATCH(
+                  SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    5
+                  ),
+                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                )
+                AND REGEXP_FULL_MATCH(
+                  LPAD(
+                    CAST(LENGTH(
+                      SUBSTRING(
+                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                        5
+                      )
+                    ) AS TEXT),
+                    2,
+                    '0'
+                  ) || ':' || SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    5
+                  ),
+                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                )
+                THEN '+48' || SUBSTRING(
+                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                  5
+                )
+                ELSE NULL
+              END
+              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+            END
+            WHEN NOT (
+              STARTS_WITH(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                '00'
+              )
+              AND SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                3,
+                1
+              ) <> '0'
+            )
+            AND NOT STARTS_WITH(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              '48'
+            )
+            AND (
+              LENGTH(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+              ) IN (6, 7, 8, 9, 10)
+              AND REGEXP_FULL_MATCH(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+              )
+              AND REGEXP_FULL_MATCH(
+                LPAD(
+                  CAST(LENGTH(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                  ) AS TEXT),
+                  2,
+                  '0'
+                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+              )
+            )
+            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+            ELSE LIST_EXTRACT(
+              LIST_TRANSFORM(
+                [
+                  LIST_EXTRACT(
+                    LIST_TRANSFORM(
+                      [
+                        {'n1': CASE
+                          WHEN STARTS_WITH(
+                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            '48'
+                          )
+                          THEN CASE
+                            WHEN (
+                              NOT REGEXP_FULL_MATCH(
+                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                              )
+                              AND REGEXP_FULL_MATCH(
+                                SUBSTRING(
+                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                  3
+                                ),
+                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                              )
+                            )
+                            OR LENGTH(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                            ) > 10
+                            THEN CASE
+                              WHEN LENGTH(
+                                SUBSTRING(
+                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                  3
+                                )
+                              ) IN (6, 7, 8, 9, 10)
+                              AND REGEXP_FULL_MATCH(
+                                SUBSTRING(
+                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                  3
+                                ),
+                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                              )
+                              AND REGEXP_FULL_MATCH(
+                                LPAD(
+                                  CAST(LENGTH(
+                                    SUBSTRING(
+                                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                      3
+                                    )
+                                  ) AS TEXT),
+                                  2,
+                                  '0'
+                                ) || ':' || SUBSTRING(
+                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                  3
+                                ),
+                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                              )
+                              THEN '+48' || SUBSTRING(
+                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                3
+                              )
+                              ELSE ''
+                            END
+                            ELSE CASE
+                              WHEN LENGTH(
+                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                              ) IN (6, 7, 8, 9, 10)
+                              AND REGEXP_FULL_MATCH(
+                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                              )
+                              AND REGEXP_FULL_MATCH(
+                                LPAD(
+                                  CAST(LENGTH(
+                                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                                  ) AS TEXT),
+                                  2,
+                                  '0'
+                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                              )
+                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                              ELSE ''
+                            END
+                          END
+                          ELSE CASE
+                            WHEN LENGTH(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                            ) IN (6, 7, 8, 9, 10)
+                            AND REGEXP_FULL_MATCH(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                            )
+                            AND REGEXP_FULL_MATCH(
+                              LPAD(
+                                CAST(LENGTH(
+                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                                ) AS TEXT),
+                                2,
+                                '0'
+                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                            )
+                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                            ELSE ''
+                          END
+                        END}
+                      ],
+                      LAMBDA "_ferry_v" : STRUCT_EXTRACT("_ferry_v", 'n1')
+                    ),
+                    1
+                  )
+                ],
+                LAMBDA "_ferry_answer" : CASE
+                  WHEN "_ferry_answer" = '?'
+                  THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+                  WHEN "_ferry_answer" = ''
+                  THEN NULL
+                  ELSE "_ferry_answer"
+                END
+              ),
+              1
+            )
+          END
         ],
         LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
@@ -172,160 +379,367 @@ WITH "mapped" AS MATERIALIZED (
     "s"."postcode" AS "postcode",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN NOT NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-      AND COALESCE(
-        CASE
-          WHEN REGEXP_EXTRACT(
-            NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) <> ''
-          AND LENGTH(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              1
-            )
-          ) <= 64
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
-          AND NOT REGEXP_EXTRACT(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
+      WHEN CASE
+        WHEN REGEXP_FULL_MATCH(
+          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
+          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+        )
+        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
+        AND NOT REGEXP_MATCHES(
+          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
+          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+        )
+        AND (
+          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
+          OR (
+            LIST_BOOL_AND(
+              LIST_TRANSFORM(
+                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.'),
+                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                OR 5 + LENGTH("_ferry_label") + 4 * (
+                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                ) <= 63
               )
-            ),
-            '([a-z]+)$',
-            1
-          ) IN ('arpa', 'invalid', 'local', 'localhost', 'onion', 'test')
-          AND NOT REGEXP_MATCHES(
-            LOWER(
-              REGEXP_EXTRACT(
-                NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-                '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-                2
-              )
-            ),
-            '(^|\.)[a-z0-9]{2}--'
-          )
-          THEN REGEXP_EXTRACT(
-            NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-            '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-            1
-          ) || '@' || LOWER(
-            REGEXP_EXTRACT(
-              NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-              '^([A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$',
-              2
             )
+            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) + 4 * (
+              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
+            ) + 5 * LENGTH(
+              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.')
+            ) <= 254
           )
-        END,
-        FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
-      ) IS NULL
+        )
+        THEN CASE
+          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) IN (
+            'abuse',
+            'ftp',
+            'hostmaster',
+            'info',
+            'marketing',
+            'news',
+            'noc',
+            'postmaster',
+            'sales',
+            'security',
+            'support',
+            'usenet',
+            'uucp',
+            'webmaster',
+            'www'
+          )
+          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
+          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
+          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)
+        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
+        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
+        THEN NULL
+        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
+        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
+        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
+        THEN NULL
+        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
+      END IS NULL
+      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
       THEN NULLIF(TRIM("s"."email"), '')
     END AS "_ferry_bad_email_1",
     CASE
-      WHEN NOT NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
-      AND LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            LIST_EXTRACT(
-              LIST_TRANSFORM(
-                [
-                  CASE
-                    WHEN REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
-                    AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
-                    THEN REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                  END
-                ],
-                LAMBDA "_ferry_d" : LIST_EXTRACT(
-                  LIST_TRANSFORM(
-                    [
-                      LIST_REDUCE(
-                        CASE WHEN STARTS_WITH("_ferry_d", '+') THEN [0] ELSE [1] END,
-                        LAMBDA "_ferry_acc", "_ferry_at" : CASE
-                          WHEN "_ferry_acc" <> ''
-                          THEN "_ferry_acc"
-                          ELSE LIST_EXTRACT(
-                            LIST_TRANSFORM(
-                              [
-                                CASE
-                                  WHEN "_ferry_at" = 0
-                                  THEN CASE
-                                    WHEN LENGTH(SUBSTRING("_ferry_d", 2)) <= 2
-                                    THEN ''
-                                    ELSE SUBSTRING("_ferry_d", 2)
-                                  END
-                                  WHEN "_ferry_at" = 1
-                                  THEN CASE
-                                    WHEN STARTS_WITH("_ferry_d", '00')
-                                    AND SUBSTRING(SUBSTRING("_ferry_d", 3), 1, 1) <> '0'
-                                    THEN CASE
-                                      WHEN LENGTH(SUBSTRING("_ferry_d", 3)) <= 2
-                                      THEN ''
-                                      ELSE SUBSTRING("_ferry_d", 3)
-                                    END
-                                    ELSE CASE
-                                      WHEN STARTS_WITH("_ferry_d", '48')
-                                      THEN CASE
-                                        WHEN (
-                                          NOT REGEXP_FULL_MATCH("_ferry_d", '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                          AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_d", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                        )
-                                        OR LENGTH("_ferry_d") > 10
-                                        THEN '48' || SUBSTRING("_ferry_d", 3)
-                                        ELSE '48' || "_ferry_d"
-                                      END
-                                      ELSE '48' || "_ferry_d"
-                                    END
-                                  END
-                                  ELSE '?'
-                                END
-                              ],
-                              LAMBDA "_ferry_x" : COALESCE(
-                                CASE
-                                  WHEN "_ferry_x" = ''
-                                  THEN ''
-                                  WHEN STARTS_WITH("_ferry_x", '48')
-                                  THEN CASE
-                                    WHEN LENGTH(SUBSTRING("_ferry_x", 3)) IN (6, 7, 8, 9, 10)
-                                    AND REGEXP_FULL_MATCH(SUBSTRING("_ferry_x", 3), '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}')
-                                    AND REGEXP_FULL_MATCH(
-                                      LPAD(CAST(LENGTH(SUBSTRING("_ferry_x", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("_ferry_x", 3),
-                                      '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                                    )
-                                    THEN '+48' || SUBSTRING("_ferry_x", 3)
-                                    ELSE ''
-                                  END
-                                END,
-                                '?'
-                              )
-                            ),
-                            1
-                          )
-                        END,
-                        ''
-                      )
-                    ],
-                    LAMBDA "_ferry_first" : "_ferry_first"
-                  ),
-                  1
-                )
-              ),
-              1
+      WHEN CASE
+        WHEN STARTS_WITH(
+          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+          '+'
+        )
+        AND NOT (
+          NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
+        )
+        AND (
+          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
+          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
+        )
+        THEN CASE
+          WHEN LENGTH(
+            SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              2
             )
-          ],
-          LAMBDA "_ferry_answer" : CASE
-            WHEN "_ferry_answer" = '?'
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-            WHEN "_ferry_answer" = ''
-            THEN NULL
-            ELSE "_ferry_answer"
+          ) <= 2
+          THEN NULL
+          WHEN STARTS_WITH(
+            SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              2
+            ),
+            '48'
+          )
+          THEN CASE
+            WHEN LENGTH(
+              SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                4
+              )
+            ) IN (6, 7, 8, 9, 10)
+            AND REGEXP_FULL_MATCH(
+              SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                4
+              ),
+              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+            )
+            AND REGEXP_FULL_MATCH(
+              LPAD(
+                CAST(LENGTH(
+                  SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    4
+                  )
+                ) AS TEXT),
+                2,
+                '0'
+              ) || ':' || SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                4
+              ),
+              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+            )
+            THEN '+48' || SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              4
+            )
+            ELSE NULL
           END
-        ),
-        1
-      ) IS NULL
+          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+        END
+        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
+        THEN NULL
+        WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''))
+        AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[0-9]')
+        THEN NULL
+        WHEN NOT (
+          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
+          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
+        )
+        THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+        WHEN STARTS_WITH(
+          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+          '00'
+        )
+        AND SUBSTRING(
+          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+          3,
+          1
+        ) <> '0'
+        THEN CASE
+          WHEN LENGTH(
+            SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              3
+            )
+          ) <= 2
+          THEN NULL
+          WHEN STARTS_WITH(
+            SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              3
+            ),
+            '48'
+          )
+          THEN CASE
+            WHEN LENGTH(
+              SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                5
+              )
+            ) IN (6, 7, 8, 9, 10)
+            AND REGEXP_FULL_MATCH(
+              SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                5
+              ),
+              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+            )
+            AND REGEXP_FULL_MATCH(
+              LPAD(
+                CAST(LENGTH(
+                  SUBSTRING(
+                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                    5
+                  )
+                ) AS TEXT),
+                2,
+                '0'
+              ) || ':' || SUBSTRING(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                5
+              ),
+              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+            )
+            THEN '+48' || SUBSTRING(
+              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+              5
+            )
+            ELSE NULL
+          END
+          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+        END
+        WHEN NOT (
+          STARTS_WITH(
+            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+            '00'
+          )
+          AND SUBSTRING(
+            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+            3,
+            1
+          ) <> '0'
+        )
+        AND NOT STARTS_WITH(
+          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+          '48'
+        )
+        AND (
+          LENGTH(
+            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+          ) IN (6, 7, 8, 9, 10)
+          AND REGEXP_FULL_MATCH(
+            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+          )
+          AND REGEXP_FULL_MATCH(
+            LPAD(
+              CAST(LENGTH(
+                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+              ) AS TEXT),
+              2,
+              '0'
+            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+          )
+        )
+        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+        ELSE LIST_EXTRACT(
+          LIST_TRANSFORM(
+            [
+              LIST_EXTRACT(
+                LIST_TRANSFORM(
+                  [
+                    {'n1': CASE
+                      WHEN STARTS_WITH(
+                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                        '48'
+                      )
+                      THEN CASE
+                        WHEN (
+                          NOT REGEXP_FULL_MATCH(
+                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                          )
+                          AND REGEXP_FULL_MATCH(
+                            SUBSTRING(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                              3
+                            ),
+                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                          )
+                        )
+                        OR LENGTH(
+                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                        ) > 10
+                        THEN CASE
+                          WHEN LENGTH(
+                            SUBSTRING(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                              3
+                            )
+                          ) IN (6, 7, 8, 9, 10)
+                          AND REGEXP_FULL_MATCH(
+                            SUBSTRING(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                              3
+                            ),
+                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                          )
+                          AND REGEXP_FULL_MATCH(
+                            LPAD(
+                              CAST(LENGTH(
+                                SUBSTRING(
+                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                                  3
+                                )
+                              ) AS TEXT),
+                              2,
+                              '0'
+                            ) || ':' || SUBSTRING(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                              3
+                            ),
+                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                          )
+                          THEN '+48' || SUBSTRING(
+                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            3
+                          )
+                          ELSE ''
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(
+                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                          ) IN (6, 7, 8, 9, 10)
+                          AND REGEXP_FULL_MATCH(
+                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                          )
+                          AND REGEXP_FULL_MATCH(
+                            LPAD(
+                              CAST(LENGTH(
+                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                              ) AS TEXT),
+                              2,
+                              '0'
+                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                          )
+                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                          ELSE ''
+                        END
+                      END
+                      ELSE CASE
+                        WHEN LENGTH(
+                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                        ) IN (6, 7, 8, 9, 10)
+                        AND REGEXP_FULL_MATCH(
+                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                          '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+                        )
+                        AND REGEXP_FULL_MATCH(
+                          LPAD(
+                            CAST(LENGTH(
+                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                            ) AS TEXT),
+                            2,
+                            '0'
+                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
+                        )
+                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                        ELSE ''
+                      END
+                    END}
+                  ],
+                  LAMBDA "_ferry_v" : STRUCT_EXTRACT("_ferry_v", 'n1')
+                ),
+                1
+              )
+            ],
+            LAMBDA "_ferry_answer" : CASE
+              WHEN "_ferry_answer" = '?'
+              THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+              WHEN "_ferry_answer" = ''
+              THEN NULL
+              ELSE "_ferry_answer"
+            END
+          ),
+          1
+        )
+      END IS NULL
+      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
       THEN NULLIF(TRIM("s"."phone"), '')
     END AS "_ferry_bad_phone_1"
   FROM "_ferry_stage_people" AS "s"

@@ -438,3 +438,14 @@ def test_metadata_patterns_mean_the_same_in_re2():
             if (general, types, international) != want:
                 wrong.append(f"{region} {s}: RE2 {(general, types, international)}, re {want}")
     assert not wrong, "\n".join(wrong[:30])
+
+
+def test_ascii_text_without_a_digit_rejects_in_sql():
+    """'brak', 'n/a', '-': phonenumbers finds no number in ASCII text without a digit, in any
+    region, so the SQL rejects it without the library; text with a digit or not in ASCII
+    still goes to the library."""
+    con = _sql_undecided()
+    junk = ["brak", "n/a", "-", "tel.", "+", "###", "nie ma", "+ABC DEF GHIJ"]
+    assert all(answer(v, ("PL",), ("DE", "US")) == Answer(None, "invalid_phone") for v in junk)
+    assert _values(junk, con, region="PL", fallback=("DE", "US")) == [None] * len(junk)
+    assert _values(["ext. 12", "１２３", "1-800-FLOWERS"], con, region="PL", fallback=("DE", "US")) == [UNDECIDED] * 3

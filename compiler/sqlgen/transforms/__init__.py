@@ -9,7 +9,8 @@ the offending input value, so nothing is silently nulled.
 
 Everything compiles to plain DuckDB SQL; arguments are spec values and enter
 the tree only as literals. The builders live by kind: ``text``, ``dates``, ``parse``
-(booleans), ``amounts`` (locale decimals), ``taxid`` (NIP, REGON, VAT numbers), ``phone`` and
+(booleans), ``amounts`` (locale decimals), ``taxid`` (NIP, REGON, VAT numbers), ``phone`` (with
+``phonemeta``, what it reads of phonenumbers) and
 ``contact`` (emails); ``base`` has ``Applied``.
 """
 

@@ -13,11 +13,13 @@ fallback is read: one number (from one or several of them) converts, different n
 (``ambiguous_phone``: their order is a guess, not the data's word). The library route is
 ``compiler.functions.phone_e164`` (a function ``ferry run`` registers; about 20 µs a value),
 answering the number, NULL, or ``AMBIGUOUS_PHONE`` and the candidates, which become the
-reject's detail and never a value. The SQL settles first what it can decide exactly, following ``parse`` step by
-step with the metadata of the regions the spec names, and leaves the rest to the function:
+reject's detail and never a value. The SQL settles first what it can decide exactly, following
+``parse`` step by step with the metadata of the regions the spec names, and leaves the rest to
+the function:
 
 1. only plain text (digits, spaces, ``()./-`` and a leading '+', at most 250 characters) is
-   read in SQL; extensions, letters and other marks go to the function;
+   read in SQL; ASCII text without a digit is invalid; extensions, letters and other marks go
+   to the function;
 2. *stage one*, per region: the digits after '+' are the calling code and national number; so
    are the digits after the region's international prefix ('00', '011'), unless a '0' follows
    it; otherwise, for a region whose calling code is its own (not +1, +7, +44, +39...) and whose
@@ -29,85 +31,31 @@ step with the metadata of the regions the spec names, and leaves the rest to the
    national number must match the region's general pattern and lengths and one type's
    (fixed line, mobile, toll free...) pattern and lengths.
 
-Each stage gives the digits, '' (phonenumbers fails or finds the number invalid) or '?' (the
-SQL cannot tell: another calling code, a prefix given as a pattern). Over the row's region and
-``region`` the first answer that is not '' decides: a number settles the row, '?' leaves it to
-the function (folded with ``list_reduce``, so ``region`` is read only when the row's failed).
-When both give '' (and the digits have no '+', which reads alike everywhere) the fallbacks are
-all read: any '?' leaves the row to the function; else their distinct numbers settle it (none:
-a reject without calling it). Lambdas (DuckDB has no LET) keep each intermediate value computed once. tests/fidelity/test_phone.py checks that the SQL alone never
-gives a value phonenumbers would not, and that the whole equals it, for every region.
+Each reading gives E.164, '' (phonenumbers fails or finds the number invalid) or '?' (the SQL
+cannot tell: another calling code, a prefix given as a pattern). Digits with '+' read alike in
+every region, and so do digits with the international prefix every named region shares.
+Otherwise the row's region and then ``region`` decide (the first answer that is not ''); only
+when both give '' are the fallbacks all read: any '?' leaves the row to the function, else
+their distinct numbers settle it (none: a reject without calling it). ``_parsed`` says how this
+runs fast in DuckDB. tests/fidelity/test_phone.py checks that the SQL alone never gives a value
+phonenumbers would not, and that the whole equals it, for every region.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from sqlglot import exp
 
 from compiler.markers import AMBIGUOUS_PHONE
 from compiler.sqlgen.transforms.base import Applied, Failure, RowInput, fn, lit
+from compiler.sqlgen.transforms.phonemeta import TYPES, Region as _Region, metadata as _region  # noqa: F401
 
 #: What a plain phone looks like; anything else is left to phonenumbers.
 PLAIN = r"\+?[0-9 ()./-]+"
 #: phonenumbers refuses longer input outright.
 MAX_INPUT = 250
-#: The number types ``is_valid_number`` accepts, as phonenumbers' metadata names them.
-TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-         "fixed_line", "mobile")
-
-
-@dataclass(frozen=True, slots=True)
-class _Region:
-    """The metadata of one region that the SQL route reads."""
-
-    region: str
-    code: str  # calling code
-    idd: str | None  # international prefix: digits, a pattern, or None (none)
-    prefix: str | None  # national prefix for parsing, when it is plain digits
-    own: bool  # national numbers read in SQL: the code is this region's alone and the prefix plain
-    general: str  # national-number pattern of every number
-    lengths: tuple[int, ...]  # possible national-number lengths
-    local: tuple[int, ...]  # lengths dialled only locally (never stripped to)
-    typed: str  # the number types' patterns, over 'LL:digits' (LL: the length, when the type allows it)
-
-
-@lru_cache(maxsize=None)
-def _region(region: str) -> _Region:
-    import phonenumbers  # compile-time metadata only
-
-    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    prefix = meta.national_prefix_for_parsing or None
-    plain_prefix = prefix is None or (prefix.isdigit() and not meta.national_prefix_transform_rule)
-    groups: dict[tuple[int, ...], list[str]] = {}
-    for name in TYPES:
-        desc = getattr(meta, name)
-        # With the same mobile and fixed-line pattern, phonenumbers looks at the fixed line only.
-        if desc is None or not desc.national_number_pattern or (name == "mobile" and meta.same_mobile_and_fixed_line_pattern):
-            continue
-        groups.setdefault(tuple(sorted(desc.possible_length)), []).append(desc.national_number_pattern)
-    return _Region(
-        region=region,
-        code=str(meta.country_code),
-        idd=meta.international_prefix or None,
-        prefix=prefix if plain_prefix else None,
-        own=len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[meta.country_code]) == 1 and plain_prefix,
-        general=meta.general_desc.national_number_pattern,
-        lengths=tuple(sorted(meta.general_desc.possible_length)),
-        local=tuple(sorted(meta.general_desc.possible_length_local_only)),
-        typed="|".join(f"(?:{_lengths(lengths)}):(?:{'|'.join(f'(?:{p})' for p in patterns)})"
-                       for lengths, patterns in sorted(groups.items())) or "$.",
-    )
-
-
-def _lengths(lengths: tuple[int, ...]) -> str:
-    """The two-digit labels of ``lengths`` as an alternation; any length when there are none."""
-    return "|".join(f"{n:02d}" for n in lengths) if lengths else r"\d\d"
-
-
 # SQL helpers -----------------------------------------------------------------------------------
 
 
@@ -134,7 +82,10 @@ def _len(x: exp.Expression) -> exp.Expression:
 
 
 def _after(x: exp.Expression, digits: str) -> exp.Expression:
-    """What follows the first ``len(digits)`` characters."""
+    """What follows the first ``len(digits)`` characters (one SUBSTRING of the digits however
+    deep the reading: a shorter text, and the same text wherever two readings meet)."""
+    if isinstance(x, exp.Substring) and x.args.get("length") is None and isinstance(x.args["start"], exp.Literal):
+        return exp.Substring(this=x.this.copy(), start=_num(int(x.args["start"].this) + len(digits)))
     return exp.Substring(this=x.copy(), start=_num(len(digits) + 1))
 
 
@@ -150,6 +101,40 @@ def _in(x: exp.Expression, lengths: tuple[int, ...]) -> exp.Expression:
     return exp.In(this=_len(x), expressions=[_num(n) for n in lengths])
 
 
+# Stage two: the national number phonenumbers keeps, and whether it is valid --------------------
+# ``empty`` is what an invalid number gives: '' while regions are still compared, NULL once final.
+
+
+def _valid(r: _Region, nsn: exp.Expression) -> exp.Expression:
+    """is_valid_number for the national number ``nsn``: the general lengths and pattern, and one
+    number type's lengths and pattern, matched as one expression over 'LL:digits' (LL the length)."""
+    length = fn("lpad", exp.cast(_len(nsn), exp.DataType.build("VARCHAR")), _num(2), lit("0"))
+    labelled = exp.DPipe(this=exp.DPipe(this=length, expression=lit(":"), safe=True), expression=nsn.copy(), safe=True)
+    return exp.and_(_in(nsn, r.lengths), _matches(nsn, r.general), _matches(labelled, r.typed))
+
+
+def _e164_of(r: _Region, nsn: exp.Expression, empty: exp.Expression) -> exp.Expression:
+    """'+', the code and ``nsn`` when valid, else ``empty``."""
+    return exp.Case().when(_valid(r, nsn), exp.DPipe(this=lit(f"+{r.code}"), expression=nsn.copy(), safe=True)
+                           ).else_(empty.copy())
+
+
+def _checked(r: _Region, rest: exp.Expression, empty: exp.Expression) -> exp.Expression:
+    """'+' code and national number when valid, else ``empty``: ``rest`` is what follows the
+    code. parse() strips the national prefix from it when what remains has a possible length
+    (or is too long), unless the rest is not viable where ``rest`` was (its
+    _maybe_strip_national_prefix_carrier_code)."""
+    if r.prefix is None:
+        return _e164_of(r, rest, empty)
+    stripped = _after(rest, r.prefix)
+    fits = exp.or_(_in(stripped, r.lengths), exp.GT(this=_len(stripped), expression=_num(max(r.lengths))))
+    if r.local:
+        fits = exp.and_(exp.not_(_in(stripped, r.local)), exp.paren(fits))
+    viable = exp.not_(exp.paren(exp.and_(_matches(rest, r.general), exp.not_(_matches(stripped, r.general)))))
+    taken = exp.and_(_starts(rest, r.prefix), exp.paren(fits), viable)
+    return exp.Case().when(taken, _e164_of(r, stripped, empty)).else_(_e164_of(r, rest, empty))
+
+
 # Stage one: the calling code and national number parse() reads, per default region ------------
 
 
@@ -160,107 +145,48 @@ def _too_long(r: _Region, x: exp.Expression) -> exp.Expression:
     return exp.and_(longer, exp.not_(_in(x, local))) if local else longer
 
 
-def _with_code(r: _Region, digits: exp.Expression) -> exp.Expression:
-    return exp.DPipe(this=lit(r.code), expression=digits.copy(), safe=True)
+def _international(settled: tuple[_Region, ...], rest: exp.Expression, empty: exp.Expression,
+                   unknown: exp.Expression) -> exp.Expression:
+    """The answer for the digits after '+' or an international prefix: ``empty`` where
+    phonenumbers fails (two digits or fewer) or the number is invalid, the number of the region
+    whose calling code leads (codes are prefix-free), ``unknown`` for a code none of
+    ``settled`` owns."""
+    case = exp.Case().when(exp.LTE(this=_len(rest), expression=_num(2)), empty.copy())
+    for r in settled:
+        case = case.when(_starts(rest, r.code), _checked(r, _after(rest, r.code), empty))
+    return case.else_(unknown)
 
 
 def _national(r: _Region, n: exp.Expression) -> exp.Expression:
-    """Code and national number of digits ``n`` read as a national number of ``r``. When they
-    start with the region's code, phonenumbers takes it as one if, stripped of it, they are
-    viable where ``n`` is not, or ``n`` is too long; read in SQL for a region without a national
-    prefix (PL '48601234567'), left to phonenumbers ('?') for one with (then a code in front of a
-    national number is rare, and reading it would take another national-prefix strip)."""
-    rest = _after(n, r.code)
+    """The answer for digits ``n`` read as a national number of ``r`` (its code its own): E.164,
+    '' or '?'. When they start with the region's code, phonenumbers takes it as one if, stripped
+    of it, they are viable where ``n`` is not, or ``n`` is too long; read in SQL for a region
+    without a national prefix (PL '48601234567'), left to phonenumbers ('?') for one with (then
+    a code in front of a national number is rare, and reading it would take another
+    national-prefix strip)."""
+    rest, empty = _after(n, r.code), lit("")
     if r.prefix is None:
         taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), _matches(rest, r.general)), _too_long(r, n))
-        with_code = exp.Case().when(taken, _with_code(r, rest)).else_(_with_code(r, n))
+        with_code = exp.Case().when(taken, _checked(r, rest, empty)).else_(_checked(r, n, empty))
     else:
         with_code = lit("?")
-    return exp.Case().when(_starts(n, r.code), with_code).else_(_with_code(r, n))
+    return exp.Case().when(_starts(n, r.code), with_code).else_(_checked(r, n, empty))
 
 
-def _dialled(r: _Region, n: exp.Expression) -> exp.Expression:
-    """Stage one for digits ``n`` (no '+') with ``r`` as the default region: calling code and
-    national number as one digit string, '' where parse fails, '?' where SQL cannot tell
-    (NULL when ``n`` is)."""
-    national = _national(r, n) if r.own else exp.Case().when(exp.not_(exp.Is(this=n.copy(), expression=exp.null())),
-                                                              lit("?"))
-    if r.idd is None:
-        return national
-    if not r.idd.isdigit():  # a pattern (AU '001[14-689]|14(?:...)0011'): left to phonenumbers
-        return exp.Case().when(fn("regexp_matches", n.copy(), lit(f"^(?:{r.idd})")), lit("?")).else_(national)
-    # The prefix counts only when no '0' follows it (calling codes never start with 0), and
-    # phonenumbers fails on two digits or fewer after it.
-    rest = _after(n, r.idd)
-    international = exp.and_(_starts(n, r.idd),
-                             exp.NEQ(this=exp.Substring(this=rest.copy(), start=_num(1), length=_num(1)),
-                                     expression=lit("0")))
-    return exp.Case().when(international, _international(rest)).else_(national)
+def _no_digit(raw: exp.Expression) -> exp.Expression:
+    """ASCII text without a digit ('brak', 'n/a', '-'): phonenumbers finds no number in it."""
+    return exp.and_(exp.EQ(this=fn("strlen", raw.copy()), expression=_len(raw)),
+                    exp.not_(fn("regexp_matches", raw.copy(), lit("[0-9]"))))
 
 
-def _international(digits: exp.Expression) -> exp.Expression:
-    """After '+' or an international prefix: phonenumbers fails on two digits or fewer."""
-    return exp.Case().when(exp.LTE(this=_len(digits), expression=_num(2)), lit("")).else_(digits.copy())
+def _after_idd(idd: str, n: exp.Expression) -> exp.Expression:
+    """``n`` starts with the international prefix ``idd`` (digits) and no '0' follows it (calling
+    codes never start with 0): phonenumbers reads what follows as code and number."""
+    return exp.and_(_starts(n, idd), exp.NEQ(this=exp.Substring(this=n.copy(), start=_num(len(idd) + 1),
+                                                                 length=_num(1)), expression=lit("0")))
 
 
-# Stage two: the national number phonenumbers keeps, and whether it is valid --------------------
-
-
-def _viable(r: _Region, x: exp.Expression, body: Callable[[exp.Expression, exp.Expression], exp.Expression]
-            ) -> exp.Expression:
-    """``body(gx, gy)``: whether ``x``, and ``x`` without the national prefix, match the general
-    pattern, each matched once (one lambda: each level of them costs per row)."""
-    both = exp.Array(expressions=[_matches(x, r.general), _matches(_after(x, r.prefix or ""), r.general)])
-    return _let(both, "viable", lambda gs: body(fn("list_extract", gs.copy(), _num(1)), fn("list_extract", gs.copy(), _num(2))))
-
-
-def _strips(r: _Region, x: exp.Expression, gx: exp.Expression, gy: exp.Expression) -> exp.Expression:
-    """phonenumbers strips the national prefix from ``x`` unless the rest is not viable where ``x``
-    was (its _maybe_strip_national_prefix_carrier_code)."""
-    return exp.and_(_starts(x, r.prefix or ""), exp.not_(exp.paren(exp.and_(gx.copy(), exp.not_(gy.copy())))))
-
-
-def _valid(r: _Region, nsn: exp.Expression, general: exp.Expression) -> exp.Expression:
-    """is_valid_number, ``general`` being whether ``nsn`` matches the general pattern: the general
-    lengths, and one number type's lengths and pattern, matched as one expression over
-    'LL:digits' (LL the length)."""
-    length = fn("lpad", exp.cast(_len(nsn), exp.DataType.build("VARCHAR")), _num(2), lit("0"))
-    labelled = exp.DPipe(this=exp.DPipe(this=length, expression=lit(":"), safe=True), expression=nsn.copy(), safe=True)
-    return exp.and_(_in(nsn, r.lengths), general.copy(), _matches(labelled, r.typed))
-
-
-def _checked(r: _Region, rest: exp.Expression) -> exp.Expression:
-    """'+' code and national number when valid, else '': ``rest`` is what follows the code;
-    parse() strips a national prefix from it only when what remains has a possible length (or
-    is too long)."""
-    def e164(nsn: exp.Expression, general: exp.Expression) -> exp.Expression:
-        return exp.Case().when(_valid(r, nsn, general), exp.DPipe(this=lit(f"+{r.code}"), expression=nsn.copy(),
-                                                                   safe=True)).else_(lit(""))
-    if r.prefix is None:
-        return e164(rest, _matches(rest, r.general))
-
-    def keep(gx: exp.Expression, gy: exp.Expression) -> exp.Expression:
-        stripped = _after(rest, r.prefix or "")
-        fits = exp.or_(_in(stripped, r.lengths), exp.GT(this=_len(stripped), expression=_num(max(r.lengths))))
-        if r.local:
-            fits = exp.and_(exp.not_(_in(stripped, r.local)), exp.paren(fits))
-        taken = exp.and_(_strips(r, rest, gx, gy), exp.paren(fits))
-        # The two candidates differ in length, so the kept one tells which pattern result is its.
-        return _let(exp.Case().when(taken, stripped).else_(rest.copy()), "nsn", lambda nsn: e164(
-            nsn, exp.Case().when(exp.EQ(this=nsn.copy(), expression=rest.copy()), gx.copy()).else_(gy.copy())))
-    return _viable(r, rest, keep)
-
-
-def _e164(regions: tuple[_Region, ...], x: exp.Expression) -> exp.Expression:
-    """Stage two for stage one's digits ``x``: '+' and the digits of a valid number, '' for an
-    invalid one, NULL when the calling code is none of the regions the SQL knows."""
-    case = exp.Case().when(exp.EQ(this=x.copy(), expression=lit("")), lit(""))
-    for r in regions:
-        case = case.when(_starts(x, r.code), _checked(r, _after(x, r.code)))
-    return case
-
-
-# The transform ---------------------------------------------------------------------------------
+# Choosing among the named regions ----------------------------------------------------------------
 
 
 def _known_regions() -> exp.Expression:
@@ -272,95 +198,137 @@ def _known_regions() -> exp.Expression:
                     exp.DataType.build("VARCHAR[]", dialect="duckdb"))
 
 
-def _settled(regions: tuple[_Region, ...]) -> tuple[_Region, ...]:
-    """The named regions whose numbers stage two reads: their calling code is theirs alone."""
-    return tuple(r for r in regions if r.own)
+def _shared_idd(regions: tuple[_Region, ...]) -> str | None:
+    """The international prefix every named region has, when it is plain digits."""
+    idds = {r.idd for r in regions}
+    idd = next(iter(idds))
+    return idd if len(idds) == 1 and idd and idd.isdigit() else None
 
 
-def _answer(d: exp.Expression, regions: tuple[_Region, ...], at: exp.Expression) -> exp.Expression:
-    """The answer of the region at position ``at`` (0: the '+' form, the same for every region;
-    NULL: a row region the SQL does not know) for ``d``: E.164, '' or '?'."""
-    dialled = exp.Case().when(exp.EQ(this=at.copy(), expression=_num(0)),
-                              _international(exp.Substring(this=d.copy(), start=_num(2))))
+def _readings(d: exp.Expression, regions: tuple[_Region, ...], at: exp.Expression | None) -> exp.Struct:
+    """What the regions' choice needs of digits ``d`` (no '+'), every regular expression in it:
+    each named region's national answer (E.164, '' or '?'), each international prefix's answer
+    where the digits start with it (unless every region has the same one: then those digits
+    never get here), whether a prefix given as a pattern leads, the row region's position."""
+    settled = tuple(r for r in regions if r.own)
+    fields: dict[str, exp.Expression] = {}
+    if _shared_idd(regions) is None:
+        for idd in sorted({r.idd for r in regions if r.idd and r.idd.isdigit()}):
+            fields[f"i{idd}"] = exp.Case().when(_after_idd(idd, d), _international(settled, _after(d, idd), lit(""),
+                                                                                    lit("?")))
     for i, r in enumerate(regions, start=1):
-        dialled = dialled.when(exp.EQ(this=at.copy(), expression=_num(i)), _dialled(r, d))
-    return _let(dialled.else_(lit("?")), "x", lambda x: exp.func("coalesce", _e164(_settled(regions), x), lit("?")))
+        if r.idd is not None and not r.idd.isdigit():
+            fields[f"b{i}"] = fn("regexp_matches", d.copy(), lit(f"^(?:{r.idd})"))
+        if r.own:
+            fields[f"n{i}"] = _national(r, d)
+    if at is not None:
+        fields["at"] = at
+    return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(name), expression=value)
+                                   for name, value in fields.items()])
 
 
-def _first_decided(d: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
-                   row_region: exp.Expression | None) -> exp.Expression:
-    """For ``d``, the digits of a plain value with its '+' (NULL: not plain), the answer of the
-    regions the user named for it: the first that is not '' of the row's region (when it is one
-    of ``names``; '?' otherwise) and ``region``, or, with '+', of the '+' form alone. A
-    ``list_reduce`` over the regions' positions, so a region is read only when those before it
-    failed."""
-    plus = fn("starts_with", d.copy(), lit("+"))
-    positions = [_num(1)]
-    if row_region is not None:
-        positions.insert(0, fn("list_position", exp.Array(expressions=[lit(r) for r in names]),
-                               exp.func("coalesce", row_region.copy(), lit(names[0]))))
-    order = exp.Case().when(plus, exp.Array(expressions=[_num(0)])).else_(exp.Array(expressions=positions))
-    acc, at = _var("acc"), _var("at")
-    step = exp.Case().when(exp.NEQ(this=acc.copy(), expression=lit("")), acc.copy()).else_(_answer(d, regions, at))
-    return fn("list_reduce", order, exp.Lambda(this=step, expressions=[acc.copy(), at.copy()]), lit(""))
+def _field(v: exp.Expression, name: str) -> exp.Expression:
+    return fn("struct_extract", v.copy(), lit(name))
 
 
-def _fallen_back(d: exp.Expression, first: exp.Expression, regions: tuple[_Region, ...],
-                 names: tuple[str, ...]) -> exp.Expression:
-    """``first`` (the named regions' answer) unless it is '' for digits without '+'; then the
-    fallbacks' (``names[1:]``), each read: '?' when one cannot tell; their one number (several
-    regions giving the same count once); '' when none gives one; for different numbers
-    ``AMBIGUOUS_PHONE`` and the candidates, as ``functions.phone_e164`` writes them."""
-    count = len(names) - 1
-    if not count:
+def _region_answer(v: exp.Expression, r: _Region, i: int, shared: bool) -> exp.Expression:
+    """Region ``r``'s answer (position ``i``) for digits without '+': E.164, '' or '?'."""
+    national = _field(v, f"n{i}") if r.own else lit("?")
+    if r.idd is None or shared:
+        return national
+    if not r.idd.isdigit():
+        return exp.Case().when(_field(v, f"b{i}"), lit("?")).else_(national)
+    international = _field(v, f"i{r.idd}")
+    return exp.Case().when(exp.not_(exp.Is(this=international, expression=exp.null())),
+                           international.copy()).else_(national)
+
+
+def _first(v: exp.Expression, answers: list[exp.Expression], row: bool) -> exp.Expression:
+    """The answer of the regions the user named for the row: the row's region's (its position
+    ``at`` in the names; '?' for a region the SQL does not read) unless it is '', then ``region``'s."""
+    if not row:
+        return answers[0]
+    at = _field(v, "at")
+    case = exp.Case().when(exp.EQ(this=at, expression=_num(1)), answers[0])
+    for i, answer in enumerate(answers[1:], start=2):
+        case = case.when(exp.EQ(this=at.copy(), expression=_num(i)), exp.Case().when(
+            exp.NEQ(this=answer.copy(), expression=lit("")), answer.copy()).else_(answers[0].copy()))
+    return case.else_(lit("?"))
+
+
+def _fallen_back(answers: list[exp.Expression], names: tuple[str, ...]) -> exp.Expression:
+    """The fallbacks' answer (``answers`` theirs, in order, ``names`` theirs): '?' when one cannot
+    tell; their one number (several regions giving the same count once); '' when none gives one;
+    for different numbers ``AMBIGUOUS_PHONE`` and the candidates, as ``functions.phone_e164``
+    writes them. Plain comparisons ('' sorts before any '+...')."""
+    if len(answers) == 1:
+        return answers[0]
+    top = exp.Greatest(this=answers[0].copy(), expressions=[a.copy() for a in answers[1:]])
+    unknown = exp.or_(*(exp.EQ(this=a.copy(), expression=lit("?")) for a in answers))
+    one = exp.and_(*(exp.paren(exp.or_(exp.EQ(this=a.copy(), expression=lit("")), exp.EQ(this=a.copy(), expression=top.copy())))
+                     for a in answers))
+    candidates = fn("concat_ws", lit(", "), *(
+        exp.Case().when(exp.NEQ(this=a.copy(), expression=lit("")), exp.DPipe(this=lit(f"{name} "), expression=a.copy(),
+                                                                                 safe=True))
+        for a, name in zip(answers, names)))
+    return (exp.Case().when(unknown, lit("?")).when(exp.EQ(this=top, expression=lit("")), lit(""))
+            .when(one, top.copy()).else_(exp.DPipe(this=lit(AMBIGUOUS_PHONE), expression=candidates, safe=True)))
+
+
+def _chosen(v: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...], row: bool) -> exp.Expression:
+    """The answer from the readings ``v`` of digits without '+': the regions the user named
+    decide first, and only when they give '' are the fallbacks all read."""
+    shared = _shared_idd(regions) is not None
+    answers = [_region_answer(v, r, i, shared) for i, r in enumerate(regions, start=1)]
+    first = _first(v, answers, row)
+    if len(names) == 1:
         return first
-    # Not a CASE around the lambdas: the list of positions is empty when no fallback is read.
-    read = exp.and_(exp.EQ(this=first.copy(), expression=lit("")), exp.not_(fn("starts_with", d.copy(), lit("+"))))
-    positions = exp.Case().when(read, exp.Array(expressions=[_num(i) for i in range(2, count + 2)])).else_(
-        exp.cast(exp.Array(expressions=[]), exp.DataType.build("INT[]", dialect="duckdb")))
-    answers = fn("list_transform", positions, _lambda("at", lambda at: _answer(d, regions, at)))
-
-    def decide(fa: exp.Expression) -> exp.Expression:
-        def one(numbers: exp.Expression) -> exp.Expression:
-            size = fn("len", numbers.copy())
-            candidates = fn("list_transform", fn("range", _num(1), _num(count + 1)), _lambda("i", lambda i: exp.Case().when(
-                exp.NEQ(this=exp.Bracket(this=fa.copy(), expressions=[i.copy()]), expression=lit("")),
-                exp.DPipe(this=exp.DPipe(this=exp.Bracket(this=exp.Array(expressions=[lit(n) for n in names[1:]]),
-                                                         expressions=[i.copy()]), expression=lit(" "), safe=True),
-                          expression=exp.Bracket(this=fa.copy(), expressions=[i.copy()]), safe=True))))
-            listed = fn("array_to_string", fn("list_filter", candidates, _lambda(
-                "c", lambda c: exp.not_(exp.Is(this=c.copy(), expression=exp.null())))), lit(", "))
-            return (exp.Case().when(exp.EQ(this=size, expression=_num(0)), lit(""))
-                    .when(exp.EQ(this=size.copy(), expression=_num(1)), fn("list_extract", numbers.copy(), _num(1)))
-                    .else_(exp.DPipe(this=lit(AMBIGUOUS_PHONE), expression=listed, safe=True)))
-        distinct = fn("list_distinct", fn("list_filter", fa.copy(), _lambda(
-            "n", lambda n: exp.NEQ(this=n.copy(), expression=lit("")))))
-        return (exp.Case().when(exp.NEQ(this=first.copy(), expression=lit("")), first.copy())
-                .when(fn("list_contains", fa.copy(), lit("?")), lit("?")).else_(_let(distinct, "numbers", one)))
-    return _let(answers, "fa", decide)
+    return exp.Case().when(exp.NEQ(this=first.copy(), expression=lit("")), first.copy()).else_(
+        _fallen_back(answers[1:], names[1:]))
 
 
 def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
             row_region: exp.Expression | None, known: exp.Expression | None) -> exp.Expression:
     """The trimmed value ``raw``'s answer: its E.164, NULL (invalid) or ``AMBIGUOUS_PHONE`` and
-    the candidates; the SQL's, else the function's. Nothing when the row's region is not ``known``."""
-    # No CASE around the lambdas below (DuckDB runs them several times slower under one): a value
-    # that is not plain, or whose row region is unknown, has no digits, so the SQL cannot tell.
-    plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)),
-                     *([known.copy()] if known is not None else []))
-    digits = exp.Case().when(plain, fn("regexp_replace", raw.copy(), lit("[^0-9+]"), lit(""), lit("g")))
+    the candidates; the SQL's, else the function's (never called for an empty value or an
+    unknown row region).
+
+    DuckDB compiles a regular expression once for a query, but again for each chunk of rows
+    inside a lambda; and it computes a repeated expression once. So the readings are plain
+    CASEs over the digits, each branch read only by the rows that reach it: a value with '+'
+    (or, when every named region has the same international prefix, with that prefix) is read
+    in one branch; so is a national number valid in ``region`` when no row region comes first;
+    only the rest build the named regions' readings, chosen among in a lambda that holds no
+    regular expression."""
+    settled = tuple(r for r in regions if r.own)
+    main, shared = regions[0], _shared_idd(regions)
+    d = fn("regexp_replace", raw.copy(), lit("[^0-9+]"), lit(""), lit("g"))
     fallback = lit(",".join(names[1:]))
-    if row_region is None or known is None:
-        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), lit(names[0]), fallback])
-    else:
-        slow = exp.Anonymous(this="ferry_phone_e164", expressions=[
-            exp.Case().when(known.copy(), raw.copy()), fn("concat_ws", lit(","), row_region.copy(), lit(names[0])),
-            fallback])
-    answer = _let(digits, "d", lambda d: _let(_first_decided(d, regions, names, row_region), "first",
-                                              lambda first: _fallen_back(d, first, regions, names)))
+    regions_arg = lit(names[0]) if row_region is None else fn("concat_ws", lit(","), row_region.copy(), lit(names[0]))
+    slow = exp.Anonymous(this="ferry_phone_e164", expressions=[raw.copy(), regions_arg, fallback])
+    at = None if row_region is None else fn("list_position", exp.Array(expressions=[lit(r) for r in names]),
+                                            exp.func("coalesce", row_region.copy(), lit(names[0])))
+    none = exp.Is(this=raw.copy(), expression=exp.null())
+    if known is not None:
+        none = exp.or_(none, exp.not_(known.copy()))
+    plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)))
+    # The digits are read in the first condition, which every row evaluates: so DuckDB computes
+    # them once for all their uses (it shares only what is surely computed).
+    case = (exp.Case().when(exp.and_(_starts(d, "+"), exp.not_(exp.paren(none)), plain),
+                            _international(settled, _after(d, "+"), exp.null(), slow))
+            .when(none.copy(), exp.null()).when(_no_digit(raw), exp.null())
+            .when(exp.not_(exp.paren(plain.copy())), slow.copy()))
+    if shared is not None:  # read alike in every region (a row region not named is the library's)
+        case = case.when(_after_idd(shared, d) if at is None else exp.and_(
+            _after_idd(shared, d), exp.not_(exp.Is(this=at.copy(), expression=exp.null()))),
+            _international(settled, _after(d, shared), exp.null(), slow.copy()))
+    if row_region is None and main.own and main.prefix is None and main.idd is not None and main.idd.isdigit():
+        quick = exp.and_(exp.not_(_after_idd(main.idd, d)), exp.not_(_starts(d, main.code)), _valid(main, d))
+        case = case.when(quick, exp.DPipe(this=lit(f"+{main.code}"), expression=d.copy(), safe=True))
+    chosen = _let(_readings(d, regions, at), "v", lambda v: _chosen(v, regions, names, row_region is not None))
     # Bound, not NULLIF'd: DuckDB rewrites NULLIF(a, b) as a CASE that holds ``a`` twice.
-    return _let(answer, "answer", lambda a: exp.Case().when(exp.EQ(this=a.copy(), expression=lit("?")), slow)
-                .when(exp.EQ(this=a.copy(), expression=lit("")), exp.null()).else_(a.copy()))
+    return case.else_(_let(chosen, "answer", lambda a: exp.Case().when(exp.EQ(this=a.copy(), expression=lit("?")), slow.copy())
+                           .when(exp.EQ(this=a.copy(), expression=lit("")), exp.null()).else_(a.copy())))
 
 
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -386,8 +354,9 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     answer = _parsed(raw, regions, names, row_region, known)
     # The marker never reaches the value: only an answer with '+' is a number.
     number = _let(answer, "phone", lambda a: exp.Case().when(fn("starts_with", a.copy(), lit("+")), a.copy()))
-    invalid = exp.and_(has_value, *([known.copy()] if known is not None else []),
-                       exp.Is(this=answer.copy(), expression=exp.null()))
+    # The answer first: DuckDB shares (computes once) only what every row evaluates.
+    invalid = exp.and_(exp.Is(this=answer.copy(), expression=exp.null()), has_value,
+                       *([known.copy()] if known is not None else []))
     if len(names) > 1:
         also += (Failure(fn("starts_with", answer.copy(), lit(AMBIGUOUS_PHONE)), "ambiguous_phone",
                          detail=exp.Substring(this=answer.copy(), start=_num(len(AMBIGUOUS_PHONE) + 1))),)
