@@ -29,8 +29,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstring paragraphs wrap to the terminal, not at their source line breaks
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, emoji=False)
+# Piped or logged output (make, CI) is not cut to rich's default 80 columns: tables keep whole names.
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 160)
 
 SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
     help="Spec files. Default: every spec under specs/.", show_default=False)]
