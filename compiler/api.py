@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from compiler import bundle as bundle_module, diff as diff_module, plan as plan_module, push as push_module
     from compiler import rejects as rejects_module, review as review_module, run as run_module
     from compiler.write import WriteResult
+    from compiler.profile import model as profile_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,13 @@ def export_bundle(path: Path, options: Options, kind: str, out: Path | None = No
                                     "10000 is what the Bulk API and HubSpot imports take per batch"))
     return bundle_module.export(spec, options.out / spec.name, target_path(spec, options), kind,
                                 out or bundle_dir(path, kind), batch_size)
+
+
+def profile_files(paths: tuple[Path, ...]) -> profile_model.Profile:
+    """`ferry profile`: how to read each file, and what its columns hold (``compiler.profile``)."""
+    from compiler.profile import profile
+
+    return profile(paths)
 
 
 def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:
