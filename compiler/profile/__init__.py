@@ -62,6 +62,7 @@ def profile(paths: tuple[Path, ...], memory_limit: str = "4GB") -> Profile:
         try:
             for setting, value in (("memory_limit", memory_limit), ("temp_directory", str(Path(tmp) / "spill"))):
                 con.execute(f"SET {setting} = {exp.Literal.string(value).sql(dialect='duckdb')}")
+            con.execute("SET enable_progress_bar = false")
             profiled = []
             for i, f in enumerate(found):
                 loaded = measure.load(con, f, i, Path(tmp))

@@ -147,13 +147,15 @@ def _code_page(high: dict[int, int], bad: tuple[int, int, bytes]) -> tuple[str, 
     scores = {cp: sum(n * _weight(cp, b) for b, n in high.items()) for cp in _CODE_PAGES}
     best = max(_CODE_PAGES, key=lambda cp: (scores[cp], cp == "cp1250"))
     other = next(cp for cp in _CODE_PAGES if cp != best)
-    deciding = sorted(((n, b) for b, n in high.items() if _weight(best, b) > _weight(other, b)), reverse=True)
+    deciding = sorted(((n, b) for b, n in high.items()
+                       if _weight(best, b) > _weight(other, b) and _char(best, b) != _char(other, b)), reverse=True)
+    more = "frequent letters" if any(_weight(best, b) == 3 and _weight(other, b) > 0 for _, b in deciding) else "letters"
     line, _, byte = bad
     why = [f"not utf-8: byte 0x{byte.hex() or '??'} on line {line} starts no valid UTF-8 sequence"]
     if deciding:
         shown = ", ".join(f"0x{b:02x} {_char(best, b)!r} (in {other} {_char(other, b)!r}) x{n:,}"
                           for n, b in deciding[:_SHOWN_BYTES])
-        why.append(f"encoding {best}: these bytes are letters in {best}, not in {other}: {shown}")
+        why.append(f"encoding {best}: these bytes are {more} in {best}, not in {other}: {shown}")
     else:
         why.append(f"encoding {best}: every byte from 0x80 is the same kind of character in {best} and {other}")
     return best, tuple(why)
@@ -166,12 +168,19 @@ def _char(codepage: str, byte: int) -> str:
         return "undefined"
 
 
+#: Letters frequent in the languages each code page is for, where the other code page has another
+#: letter at the same byte (0xe8: Czech č in cp1250, French è in latin-1).
+_FREQUENT = {"cp1250": frozenset("ąćęłńśźżĄĆĘŁŃŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽ"),
+             "latin-1": frozenset("àâçèêëîïôùûÿñãõøåæÀÂÇÈÊËÎÏÔÙÛÑÃÕØÅÆ")}
+
+
 def _weight(codepage: str, byte: int) -> int:
-    """1 for a letter, -3 for a control or undefined byte (no text has them), 0 for a symbol."""
+    """3 for a letter frequent in the code page's languages, 1 for another letter, 0 for a symbol,
+    -3 for a control or undefined byte (no text has them)."""
     char = _char(codepage, byte)
     if char == "undefined" or not char.isprintable():
         return -3
-    return 1 if char.isalpha() else 0
+    return (3 if char in _FREQUENT[codepage] else 1) if char.isalpha() else 0
 
 
 def _delimiter(head: bytes, encoding: str) -> tuple[str, str]:

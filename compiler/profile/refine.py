@@ -34,6 +34,9 @@ from compiler.sqlgen.transforms import TRANSFORMS
 FALLBACK_REGIONS = ("DE", "FR", "UA", "GB", "US", "CZ", "IT", "ES", "NL", "AT")
 DEFAULT_REGION = "PL"
 _KIND_SHARE = 0.5
+#: Phone numbers are grouped by this many leading digits (with the international prefix, if any)
+#: and their digit count; one value per group is read by phonenumbers.
+_PREFIX = 5
 #: Shapes a phone column's values may have: "684527595" is an integer, "684 527 595" a decimal with space thousands.
 _PHONE_SHAPES = ("phone", "integer", "dec_space_comma")
 
@@ -148,7 +151,7 @@ def _phones(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, total: in
     kind = shapes.classify(raw.copy())
     inner = exp.select(exp.alias_(v, "v", quoted=True)).from_(loaded.sample)
     query = (exp.select(exp.alias_(exp.or_(plus, zeros), "intl"),
-                        exp.alias_(exp.func("left", digits, exp.Literal.number(7), dialect="duckdb"), "head"),
+                        exp.alias_(exp.func("left", digits, exp.Literal.number(_PREFIX), dialect="duckdb"), "head"),
                         exp.alias_(exp.Length(this=digits.copy()), "n"), exp.Count(this=exp.Star()), exp.Min(this=raw.copy()))
              .from_(inner.subquery("vals"))
              .where(exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),

@@ -60,6 +60,8 @@ def shape_text(c: Column) -> str:
 
 
 def top_text(c: Column) -> str:
+    if not c.top or c.top[0].count == 1:
+        return "all distinct" if c.non_empty and c.distinct == c.non_empty else ""
     return ", ".join(f"{short(t.value)} ({t.count:,})" for t in c.top[:_TOP_SHOWN])
 
 
