@@ -372,6 +372,7 @@ def schema() -> None:
 
 
 app.command("profile")(cli_profile.profile)
+app.command("init")(cli_profile.init)
 
 
 def main() -> None:

@@ -82,3 +82,27 @@ def profile(
     else:
         text = render.to_json(result) if fmt == "json" else render.to_markdown(result)
     _write(text, output)
+
+
+def init(
+    paths: Annotated[list[Path], typer.Argument(help="The export files, or the folder that holds them.",
+                                                show_default=False)],
+    name: Annotated[str, typer.Option("--name", help="The spec's name (letters, digits, underscores).")],
+    out_path: Annotated[Optional[Path], typer.Option(
+        "--out", help="Where to write the spec; default: NAME.yaml beside the data folder.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+) -> None:
+    """Write a starter spec from the exports: sources with their read options, one entity per file,
+    the transforms the value shapes call for (date formats, phone regions, decimal separators, NIP),
+    references from the ids found, dedup keys from the duplicates, each choice commented with its
+    evidence. It validates and runs on the files it came from: edit it from there (`ferry plan`
+    shows what would load and what would be rejected)."""
+    first = paths[0] if paths else Path(".")
+    folder = first if first.is_dir() else first.parent
+    target = out_path or folder.resolve().parent / f"{name}.yaml"
+    try:
+        written, found = api.init_spec(tuple(paths), name, target, force)
+    except FerryError as exc:
+        _fail(exc)
+    out.print(f"wrote {written}: {len(found.sources)} sources, {len(found.references)} references "
+              f"(profiled in {found.seconds:.1f}s); next: ferry validate {written}", markup=False)

@@ -19,7 +19,7 @@ LAYERS = [
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
     {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter"},
     {"api"},
     {"cli", "cli_profile", "__main__"},
 ]
