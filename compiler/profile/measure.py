@@ -8,7 +8,7 @@ The file is converted as a run converts it (``compiler.sources``: cp1250 transco
 NDJSON, xlsx to CSV) and read, every column as text, into one table (``sqlgen.stage.read_source``,
 the run's own reader). Then:
 
-1. one pass over every row: non-empty count, exact distinct count, shortest and longest value,
+1. one pass over every row: non-empty count, exact distinct count (of the values as written), shortest and longest value,
    and DuckDB's ``approx_top_k``; a second pass counts those top values exactly;
 2. one pass over a systematic sample (every k-th row, at most ``SAMPLE_ROWS``; every row of a
    smaller file): each value's shape (``profile.shapes``), grouped.
@@ -95,7 +95,7 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
         return ()
     aggregates = []
     for name in loaded.columns:
-        v = value(name)
+        v = exp.Nullif(this=col(name), expression=exp.Literal.string(""))  # untrimmed: trim doubles the pass
         length = exp.Length(this=v.copy())
         aggregates += [exp.Count(this=v.copy()), exp.Count(this=exp.Distinct(expressions=[v.copy()])),
                        exp.Min(this=length), exp.Max(this=length.copy()),
