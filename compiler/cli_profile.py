@@ -7,6 +7,7 @@ here imports the profiler until a command runs (``ferry --help`` stays fast).
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -99,7 +100,7 @@ def init(
     shows what would load and what would be rejected)."""
     first = paths[0] if paths else Path(".")
     folder = first if first.is_dir() else first.parent
-    target = out_path or folder.resolve().parent / f"{name}.yaml"
+    target = out_path or Path(os.path.abspath(folder)).parent / f"{name}.yaml"  # abspath: a linked folder's own parent
     try:
         written, found = api.init_spec(tuple(paths), name, target, force)
     except FerryError as exc:
