@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand
 
-from compiler import __version__, api
+from compiler import __version__, api, cli_profile
 from compiler.errors import Diagnostic, FerryError, Span
 
 if TYPE_CHECKING:  # the commands that need it import it (every command starts faster without)
@@ -370,6 +370,10 @@ def schema() -> None:
     from compiler.validate import schema_text
 
     sys.stdout.write(schema_text())
+
+
+app.command("profile")(cli_profile.profile)
+app.command("init")(cli_profile.init)
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ LAYERS = [
     {"render"},
     {"write", "sources", "compiled", "filepaths"},
     {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter"},
     {"api"},
-    {"cli", "__main__"},
+    {"cli", "cli_profile", "__main__"},
 ]
 
 
