@@ -6,7 +6,7 @@ JSON array. tests/e2e/data/blind/blind.yaml is the spec written for it by hand f
 the generator knows the accounting it must reach. init's spec must validate and run with every row
 accounted; its read options per file and its transforms per column are compared with the hand
 spec's, with floors at what it reached when measured (README, `ferry init`). What it got wrong is
-kept visible: the cp1252 case is a strict xfail, which fails once the detector gets it right.
+kept visible in the floors (it read cp1252 as cp1250 until cp1252 became a candidate code page).
 """
 
 from __future__ import annotations
@@ -93,13 +93,9 @@ READ = {
     "commandes.xlsx": {"format": "xlsx", "id": "N° commande", "sheet": "Commandes", "header_row": 3},
     "factures.json": {"format": "json", "id": "numero"},
 }
-CP1252 = pytest.mark.xfail(strict=True, reason="init reads cp1252 as cp1250 (0x9c œ -> ś, 0xe8 è -> č): "
-                                               "cp1252 is not among its candidate code pages")
 
 
-@pytest.mark.parametrize("name,key", [(n, k) for n, want in READ.items() for k in want
-                                      if (n, k) != ("clients.csv", "encoding")]
-                         + [pytest.param("clients.csv", "encoding", marks=CP1252)])
+@pytest.mark.parametrize("name,key", [(n, k) for n, want in READ.items() for k in want])
 def test_init_reads_each_file_as_the_hand_spec_does(init, name, key):
     _, spec, found = init
     (source,) = [s for s in spec["sources"].values() if s["path"].endswith("/" + name)]
