@@ -5,8 +5,8 @@ The export (tests/e2e/fixtures/blind_export.py) is a French wholesaler's: client
 JSON array. tests/e2e/data/blind/blind.yaml is the spec written for it by hand from the README;
 the generator knows the accounting it must reach. init's spec must validate and run with every row
 accounted; its read options per file and its transforms per column are compared with the hand
-spec's, with floors at what it reached when measured (README, `ferry init`). What it got wrong is
-kept visible in the floors (it read cp1252 as cp1250 until cp1252 became a candidate code page).
+spec's: since the fixes of issue 16 (README, `ferry init`) every one agrees, so any change a
+detector rule makes to this export fails here.
 """
 
 from __future__ import annotations
@@ -142,12 +142,11 @@ def test_init_transforms_agree_with_the_hand_spec_at_least_as_when_measured(init
     wrong = {k: (mine.get(k), v) for k, v in hand.items() if mine.get(k) != v}
     shaped = [k for k, v in hand.items() if v != ("string", None, (), None, ())]
     shaped_right = [k for k in shaped if k not in wrong]
-    # Measured (0fd4478): 25 of 31 columns, 12 of the 17 with a shape. Wrong: siret (a phone, region PL/DE),
-    # tva_intracom (no vat_id), code_postal (integer: 01000 -> 1000), cree_le (dd/mm/yyyy hh:mm not a
-    # timestamp shape), newsletter (oui/non not a boolean shape), Montant HT (separator '.', not auto).
+    # Measured (0fd4478): 25 of 31 columns, 12 of the 17 with a shape (siret a phone, no vat_id, code_postal
+    # integer, cree_le and newsletter text, Montant HT separator '.'); after the fixes of issue 16: 31 of 31, 17 of 17.
     assert len(hand) == 31 and len(shaped) == 17
-    assert len(hand) - len(wrong) >= 25, wrong
-    assert len(shaped_right) >= 12, wrong
+    assert not wrong, wrong
+    assert len(shaped_right) == 17
 
 
 def test_init_finds_the_hand_specs_references(init):
@@ -162,12 +161,12 @@ def test_init_finds_the_hand_specs_references(init):
 
 
 def test_the_measured_edit_of_init_spec_gives_the_hand_specs_accounting(project, truth, tmp_path):
-    """The README's count: 6 lines of init's spec changed and 3 added (measured/init_accounting.yaml)."""
+    """The README's count: 6 lines of init's spec changed and 2 added (measured/init_accounting.yaml)."""
     base = (project / "init.yaml").read_text("utf-8").splitlines()
     edited = (project / "init_accounting.yaml").read_text("utf-8").splitlines()
     changes = [line for line in difflib.unified_diff(base, edited, lineterm="", n=0)
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert (sum(c.startswith("-") for c in changes), sum(c.startswith("+") for c in changes)) == (6, 9)
+    assert (sum(c.startswith("-") for c in changes), sum(c.startswith("+") for c in changes)) == (6, 8)
     counts = run_counts(project / "init_accounting.yaml", tmp_path)
     by_source = {c["read"]: c for c in counts.values()}
     for expected in truth[1].values():
