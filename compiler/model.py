@@ -337,6 +337,11 @@ class Entity:
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
 
+    def reference_column(self, ref: Reference, source: str) -> str | None:
+        """The column ``source``'s rows hold the reference's old id in (None: they hold none)."""
+        own = next((s for s in self.sources if s.name == source), None)
+        return own.reference_column(ref) if own is not None else ref.column
+
     @property
     def deferred_references(self) -> tuple[Reference, ...]:
         return tuple(r for r in self.references if r.deferred)
@@ -420,6 +425,8 @@ def used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
     fields = [f for e in spec.entities for s, mapped in e.mappings() if s == source_name for f in mapped]
     used = {c for f in fields for c in f.columns}
     used |= {c for f in fields for t in f.transforms for c in t.reads}
-    used |= {r.column for e in spec.entities if source_name in e.source_names for r in e.references}
+    used |= {e.reference_column(r, source_name) for e in spec.entities if source_name in e.source_names
+             for r in e.references}
+    used.discard(None)
     used.discard(source.id_column)
     return (source.id_column, *sorted(used))

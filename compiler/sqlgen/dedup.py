@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import decisions, ledgers, linkmodel, names, similarity
+from compiler.sqlgen import decisions, ledgers, linkmodel, names, origin, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -211,7 +211,17 @@ SELECT node, comp FROM cc
 """
 
 
+def _source_rank(entity: Entity, order: tuple[str, ...], table: str) -> exp.Expression:
+    """A row's position in ``order`` by its source (the unlisted last)."""
+    case = exp.Case(this=origin.source_of(entity, table))
+    for position, source in enumerate(order):
+        case = case.when(_lit(source), _lit(position))
+    return case.else_(_lit(len(order)))
+
+
 def _order_for(entity: Entity, rule: SurvivorRule) -> list[exp.Ordered]:
+    if rule.kind == "source":
+        return [exp.Ordered(this=_source_rank(entity, rule.order, C))]
     if rule.kind == "most_complete":
         filled = [exp.cast(not_null(names.col(f.name, C)), "INT") for f in entity.fields]
         total = filled[0]
@@ -252,10 +262,13 @@ def compile_clusters(entity: Entity) -> exp.Expression:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
 
 
-def _chosen_value(strategy: str, field: str) -> exp.Expression:
+def _chosen_value(entity: Entity, strategy: str, field: str) -> exp.Expression:
     """The aggregate over a cluster's members (alias ``m``) that gives the surviving value."""
     value, rank = names.col(field, "m"), names.col("rank", "k")
     present = not_null(value.copy())
+    if strategy == "source":  # the first listed source with a value; within one source, survivor order
+        by = exp.Array(expressions=[_source_rank(entity, _dedup(entity).source_order(field), "m"), rank])
+        return exp.Filter(this=exp.func("arg_min", value, by, dialect="duckdb"), expression=exp.Where(this=present))
     if strategy in ("max", "min"):
         return (exp.Max if strategy == "max" else exp.Min)(this=value)
     if strategy == "union":
@@ -293,7 +306,7 @@ def merged(entity: Entity) -> exp.Select:
     if not d.strategies:
         return select
     members = (exp.select(names.col("cluster", "k"),
-                          *(exp.alias_(_chosen_value(s, f), f, quoted=True) for f, s, _ in d.strategies))
+                          *(exp.alias_(_chosen_value(entity, s, f), f, quoted=True) for f, s, _ in d.strategies))
                .from_(names.clusters_table(entity).as_("k", quoted=True))
                .join(names.checked_table(entity).as_("m", quoted=True),
                      on=exp.EQ(this=names.col(names.ROW, "m"), expression=names.col(names.ROW, "k")))
@@ -333,7 +346,7 @@ def duplicates(entity: Entity) -> exp.Select:
                          exp.alias_(size, "cluster_size", quoted=True),
                          names.col("rank", "k"),
                          exp.alias_(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)), "survivor", quoted=True),
-                         exp.alias_(names.col(names.ROW, C), "source_row", quoted=True),
+                         exp.alias_(origin.source_row(entity, C), "source_row", quoted=True),
                          exp.alias_(names.col(names.KEY, C), "source_key", quoted=True),
                          names.col("matched_by", "x"), names.col("best_score", "x"),
                          *(names.col(f.name, C) for f in entity.fields))
