@@ -356,7 +356,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         _temporary(names.checked_table(entity), checked),
         *decisions.compile_decisions(entity),
         *(linkmodel.compile_model(spec.name, entity) if entity.dedup.model else ()),
-        dedup.compile_pairs(entity),
+        *dedup.compile_pairs(entity),
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
         _temporary(names.rows_table(entity), _with(final, tail)),

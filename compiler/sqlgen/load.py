@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import collisions, dedup, ledgers, linkmodel, names, origin, references
+from compiler.sqlgen import collisions, dedup, ledgers, linkage, linkmodel, names, origin, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -155,6 +155,9 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
             statements += ledgers.replace_own(names.explained_table(entity), linkmodel.EXPLAINED,
                                               linkmodel.explained(entity), spec.name)
+        if entity.multi and entity.dedup.one_to_one:  # the cross-source pairs that were not each one's best
+            statements += ledgers.replace_own(linkage.unlinked_table(entity), tuple(
+                (n, exp.DataType.build(t)) for n, t in linkage.UNLINKED), linkage.unlinked(entity), spec.name)
     if any(f.on_error == "null" for f in entity.fields):
         statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
@@ -166,6 +169,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         model = (names.model_rows_table(entity), names.model_pairs_table(entity), names.model_u_table(entity),
                  names.model_table(entity), names.model_scores_table(entity)) if entity.dedup.model else ()
         decided = (names.decisions_table(entity),) if entity.dedup.decisions else ()
+        if entity.multi and entity.dedup.one_to_one:
+            decided += (dedup.found_table(entity), linkage.one_to_one_table(entity))
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
             names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
     return tuple(statements)

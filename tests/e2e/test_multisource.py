@@ -186,3 +186,63 @@ def test_push_to_postgres_loads_the_merged_records(tmp_path):
     finally:
         with psycopg.connect(DSN, autocommit=True) as pg:
             pg.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+LINK_SPEC = """\
+version: 1
+name: linkage
+sources:
+  crm: {path: crm.csv, id: id}
+  shop: {path: shop.csv, id: id}
+entities:
+  person:
+    sources: {crm: {}, shop: {}}
+    dedup:
+      link: only
+      one_to_one: ONE
+      keys: [[email]]
+      fuzzy: [{fields: [first_name, last_name], threshold: 0.85, block: ["left(last_name, 3)"]}]
+    fields:
+      first_name: first_name
+      last_name: last_name
+      email: {from: email, transforms: [blank_as_null]}
+target: {kind: duckdb, path: build/linkage.duckdb}
+"""
+CRM = "id,first_name,last_name,email\n1,Anna,Nowak,anna@x.pl\n2,Anna,Nowak,\n3,Jan,Kowalski,\n4,Olga,Zych,olga@x.pl\n"
+SHOP = "id,first_name,last_name,email\n1,Anna,Nowak,anna@x.pl\n2,Jan,Kowalsky,\n3,Olga,Zych,olga@x.pl\n"
+
+
+def _linkage(tmp: Path, one_to_one: bool) -> Path:
+    (tmp / "crm.csv").write_text(CRM, "utf-8")
+    (tmp / "shop.csv").write_text(SHOP, "utf-8")
+    spec = tmp / "linkage.yaml"
+    spec.write_text(LINK_SPEC.replace("ONE", "true" if one_to_one else "false"), "utf-8")
+    options = api.Options(out=tmp / "generated")
+    api.compile_spec_files(spec, options)
+    return Path(api.run_spec(spec, options).target["path"])
+
+
+def _clusters(target: Path) -> set[frozenset[str]]:
+    rows = query(target, "SELECT list(source_key) FROM _ferry.person_duplicates GROUP BY cluster_id")
+    return {frozenset(keys) for (keys,) in rows}
+
+
+def test_link_only_compares_pairs_across_sources_only(tmp_path):
+    target = _linkage(tmp_path, one_to_one=False)
+    # crm 1 and 2 are alike but in one source: they are never compared, only joined through shop 1.
+    assert _clusters(target) == {frozenset({"crm/1", "crm/2", "shop/1"}), frozenset({"crm/3", "shop/2"}),
+                                 frozenset({"crm/4", "shop/3"})}
+    stats = dict(query(target, "SELECT rule, pairs_compared FROM _ferry.dedup_stats WHERE rule LIKE 'fuzzy%'"))
+    # blocks: Now (crm 1, 2; shop 1): 2 cross pairs; Kow: 1; Zyc: 1; the same-source pair crm 1-2 is not compared
+    assert stats == {"fuzzy1:first_name+last_name": 4}
+
+
+def test_one_to_one_keeps_each_records_best_counterpart_and_reports_the_rest(tmp_path):
+    target = _linkage(tmp_path, one_to_one=True)
+    # shop 1 matches crm 1 (e-mail and name) and crm 2 (name): equal scores, the earlier row wins.
+    assert _clusters(target) == {frozenset({"crm/1", "shop/1"}), frozenset({"crm/3", "shop/2"}),
+                                 frozenset({"crm/4", "shop/3"})}
+    assert query(target, "SELECT left_key, right_key, score FROM _ferry.person_unlinked") == [("crm/2", "shop/1", 1.0)]
+    assert query(target, "SELECT pairs_compared, pairs_matched FROM _ferry.dedup_stats WHERE rule = 'one_to_one'") == [
+        (4, 3)]
+    assert query(target, "SELECT count(*) FROM person") == [(4,)]
