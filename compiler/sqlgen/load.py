@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import collisions, dedup, ledgers, linkage, linkmodel, names, origin, references
+from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -150,8 +150,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         statements += _own_rows(spec, entity, names.archive_table(entity), _ARCHIVE_LEAD, _archive_tail(entity),
                                 exp.select(exp.Star()).from_(archived.copy()))
     if entity.dedup is not None:
-        statements += _own_rows(spec, entity, names.duplicates_table(entity), dedup.DUPLICATE_COLUMNS, (),
-                                dedup.duplicates(entity))
+        statements += _own_rows(spec, entity, names.duplicates_table(entity), duplicates.DUPLICATE_COLUMNS, (),
+                                duplicates.duplicates(entity))
         if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
             statements += ledgers.replace_own(names.explained_table(entity), linkmodel.EXPLAINED,
                                               linkmodel.explained(entity), spec.name)
