@@ -32,7 +32,7 @@ def check_source_overrides(ctx: Context) -> Iterable[Diagnostic]:
                 shared = entity.field(own.name)
                 if shared is None:
                     continue
-                if (own.type != shared.type or own.rules or own.on_error_span is not None
+                if (own.type not in ("string", shared.type) or own.rules or own.on_error_span is not None
                         or own.precision_span is not None or own.scale_span is not None):
                     yield Diagnostic("F471", f"source '{source.name}' sets the type, rules or on_error of field "
                                              f"'{entity.name}.{own.name}': one column of the table has one type "
