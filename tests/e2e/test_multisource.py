@@ -246,3 +246,7 @@ def test_one_to_one_keeps_each_records_best_counterpart_and_reports_the_rest(tmp
     assert query(target, "SELECT pairs_compared, pairs_matched FROM _ferry.dedup_stats WHERE rule = 'one_to_one'") == [
         (4, 3)]
     assert query(target, "SELECT count(*) FROM person") == [(4,)]
+    spec = tmp_path / "linkage.yaml"
+    api.export_review(spec, api.Options(out=tmp_path / "generated", target=target), tmp_path / "review", limit=5)
+    with (tmp_path / "review" / "person_unlinked.csv").open(encoding="utf-8", newline="") as fh:
+        assert list(csv.reader(fh)) == [["left_id", "right_id", "decision", "score"], ["crm/2", "shop/1", "", "1.0"]]
