@@ -180,10 +180,10 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
         column = _ident(entity.reference_column(ref, source.name))
         if ref.entity == entity.name:
             self_columns.append(column)
-        elif parent is not None and not parent.multi and parent.source in sampled:
-            parent_key = _ident(spec.source(parent.source).id_column)
+        elif parent is not None and (held := ref.source or parent.source) in sampled:  # the source it names
+            parent_key = _ident(spec.source(held).id_column)
             conditions.append(f"(nullif(trim({column}), '') IS NULL OR trim({column}) IN "
-                              f"(SELECT trim({parent_key}) FROM {sampled[parent.source]}))")
+                              f"(SELECT trim({parent_key}) FROM {sampled[held]}))")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     picked = f"SELECT * FROM {stage}{where} ORDER BY md5(coalesce({key}, '')), \"_ferry_row\" LIMIT {int(size)}"
     if self_columns:

@@ -250,3 +250,26 @@ def test_one_to_one_keeps_each_records_best_counterpart_and_reports_the_rest(tmp
     api.export_review(spec, api.Options(out=tmp_path / "generated", target=target), tmp_path / "review", limit=5)
     with (tmp_path / "review" / "person_unlinked.csv").open(encoding="utf-8", newline="") as fh:
         assert list(csv.reader(fh)) == [["left_id", "right_id", "decision", "score"], ["crm/2", "shop/1", "", "1.0"]]
+
+
+def test_a_filter_archives_rows_of_each_source_with_their_source(tmp_path):
+    spec, options = _project(tmp_path, ("      referred_by: {entity: contact, from: referred_by}\n",
+                                        "      referred_by: {entity: contact, from: referred_by}\n"
+                                        "    filter: {keep: \"city IS NULL OR city <> 'Gdańsk'\"}\n"))
+    manifest = api.run_spec(spec, options)
+    target = Path(manifest.target["path"])
+    assert query(target, "SELECT source, source_row, source_key, first_name FROM _ferry.contact_archive") == [
+        ("crm", 2, "2", "Jan")]
+    contact = next(c for c in manifest.entities if c.entity == "contact")
+    assert [(c.source, c.archived) for c in contact.by_source] == [("crm", 1), ("newsletter", 0)]
+
+
+def test_a_pilot_run_samples_each_source_and_keeps_children_of_the_sampled_source(tmp_path):
+    spec, options = _project(tmp_path)
+    manifest = api.run_spec(spec, options, sample=2)
+    contact = next(c for c in manifest.entities if c.entity == "contact")
+    assert [(c.source, c.read) for c in contact.by_source] == [("crm", 2), ("newsletter", 2)]
+    target = Path(manifest.target["path"])
+    # Orders are sampled among those whose CRM customer is in the CRM's sample: none is an orphan.
+    causes = query(target, "SELECT reasons[1].detail FROM _ferry.rejects WHERE entity = 'order'")
+    assert all("no contact has this id" not in d for (d,) in causes)
