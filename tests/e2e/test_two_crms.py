@@ -90,3 +90,24 @@ def test_orders_follow_the_shop_customer_to_the_merged_record(target):
         con.close()
     assert wrong == [(0,)]
     assert linked_to_sales[0][0] > 0  # orders of shop customers who are also in the CRM point at the CRM's record
+
+
+def test_link_only_scores_no_pair_within_one_system(tmp_path):
+    folder = tmp_path / "two_crms"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("build"))
+    spec = folder / "two_crms.yaml"
+    text = spec.read_text("utf-8")
+    assert "        review: 0.5\n" in text
+    spec.write_text(text.replace("        review: 0.5\n", "        review: 0.5\n      link: only\n"), "utf-8")
+    options = api.Options(out=folder / "generated")
+    api.compile_spec_files(spec, options)
+    target = Path(api.run_spec(spec, options).target["path"])
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        sources = con.execute("SELECT DISTINCT split_part(left_key, '/', 1) = split_part(right_key, '/', 1) "
+                              "FROM _ferry.customer_model_pairs").fetchall()
+    finally:
+        con.close()
+    assert sources == [(False,)]  # every explained pair joins a CRM record and a shop record
+    precision, recall, f1 = quality(target, across=True)
+    assert precision >= 0.995 and f1 >= 0.98, (precision, recall, f1)
