@@ -21,6 +21,8 @@ EMPTIED = "_ferry_emptied"  # values a field with ``on_error: null`` emptied, wi
 SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itself, or the one it merges into)
 STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'archived' | 'rejected'
 ID = "id"
+# An entity with several sources (``sqlgen.origin``): the row's source, its row in that file, its old id there.
+SOURCE, SOURCE_ROW, SOURCE_KEY = "_ferry_source", "_ferry_source_row", "_ferry_source_key"
 
 LINKED = "_ferry_linked"  # the row's record already exists in the target (``match``); its id is that one
 ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 LAYERS = [
     {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb"},
     {"load"},
-    {"matchmodel"},
+    {"matchmodel", "formats"},
     {"model", "importers"},
     {"validate"},
     {"order"},
