@@ -88,8 +88,8 @@ def _same_column_types(table: exp.Table, expected: list[tuple[str, str]]) -> exp
     """Fail when a table from an earlier run has a field's column with another type: inserting
     would convert every value (DECIMAL(18, 4) rounds a scale-6 value, DATE drops the time,
     BIGINT reads '007' as 7). Changing a column's type is left to the user."""
-    c, e = "c", "e"
-    wanted = exp.values(expected, alias="e", columns=["name", "type"])
+    c, e = "_ferry_columns", "_ferry_expected"  # not "c"/"e": a spec's column may have that name
+    wanted = exp.values(expected, alias=e, columns=["name", "type"])
     message = exp.func("concat", exp.Literal.string(f"column {names.table_name(table)}."), names.col("column_name", c),
                        exp.Literal.string(" is "), names.col("data_type", c),
                        exp.Literal.string(" in the target but the spec makes it "), names.col("type", e),
