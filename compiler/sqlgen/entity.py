@@ -89,7 +89,7 @@ def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
         for k, x in enumerate(applied.failures):
             failures.append(_Failure(x.rule, names.bad_value(field.name, step, k), x.invalid,
                                      (x.given if x.given is not None else value).copy(), x.column, x.detail))
-        value = applied.value
+        value = names.mark_step(applied.value, step, transform.name)
     return value, tuple(failures)
 
 
