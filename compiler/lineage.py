@@ -32,6 +32,7 @@ from compiler.model import Spec
 from compiler.sqlgen import Bundle, names
 
 FORMAT = "ferry.lineage/v1"
+FILE = "lineage.json"  # in generated/<name>/
 DIALECT = "duckdb"
 
 
@@ -163,8 +164,10 @@ class _Tracer:
 
     def query(self, query: exp.Query) -> tuple[exp.Query, Scope]:
         schema = self._schema(query)
+        # Not expand_alias_refs: sqlgen never reads a select's own alias, and that pass walks the huge
+        # phone/e-mail expressions again for every alias (5.7 s -> 1.9 s for legacy_crm, same lineage).
         qualified = qualify.qualify(query, dialect=DIALECT, schema=schema, validate_qualify_columns=False,
-                                    identify=False)
+                                    identify=False, expand_alias_refs=False)
         scope = build_scope(qualified)
         assert scope is not None, "a relation's definition is a query"
         return qualified, scope
