@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from compiler.validate import Header
     from compiler import bundle as bundle_module, diff as diff_module, plan as plan_module, push as push_module
     from compiler import rejects as rejects_module, review as review_module, run as run_module
+    from compiler.lineage import Lineage
     from compiler.write import WriteResult
 
 
@@ -159,6 +160,15 @@ def check_compiled(path: Path, options: Options) -> tuple[Compiled, tuple[str, .
 
     compiled = compile_files(path, options)
     return compiled, stale_files(compiled.directory, compiled.files)
+
+
+def lineage_spec(path: Path, options: Options, selector: str | None = None) -> Lineage:
+    """The column lineage `ferry compile` wrote to generated/<name>/lineage.json, of every target field or
+    of ``ENTITY`` / ``ENTITY.FIELD``. Read, not compiled (F831 when the spec changed since)."""
+    from compiler import lineage_render
+
+    spec = load_spec(path)
+    return lineage_render.select(lineage_render.read(spec, options.out / spec.name), selector, str(path))
 
 
 def target_path(spec: Spec, options: Options) -> Path:

@@ -132,6 +132,27 @@ def compile_(
 
 
 @app.command()
+def lineage(
+    spec: Annotated[Path, typer.Argument(help="The spec whose compiled lineage to show.")],
+    field: Annotated[Optional[str], typer.Argument(help="ENTITY or ENTITY.FIELD; default: every target field.",
+                                                   show_default=False)] = None,
+    out_dir: OutOpt = Path("generated"),
+    fmt: Annotated[str, typer.Option("--format", help="text (a tree) or json.")] = "text",
+) -> None:
+    """Show which source columns and transforms each target field comes from (generated/NAME/lineage.json,
+    written by `ferry compile` from the compiled SQL)."""
+    if fmt not in ("text", "json"):
+        _fail(FerryError(Diagnostic("F833", f"unknown format '{fmt}'", Span(str(spec)), "use --format text or json")))
+    try:
+        result = api.lineage_spec(spec, api.Options(out=out_dir), field)
+    except FerryError as exc:
+        _fail(exc)
+    from compiler import lineage as lineage_module, lineage_render
+
+    sys.stdout.write(lineage_module.to_json(result) if fmt == "json" else lineage_render.to_text(result))
+
+
+@app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="The spec whose compiled output to run.")],
     out_dir: OutOpt = Path("generated"),

@@ -72,7 +72,7 @@ def _arguments(transform: Transform) -> dict[str, object]:
 def _source_value(field: Field) -> exp.Expression:
     """The field's text before transforms: a column, columns joined, or its ``sql`` over the staged row."""
     if field.sql is not None:
-        return _row_sql(field.sql)
+        return names.mark_step(_row_sql(field.sql), -1, "sql")
     parts = [names.col(c, "s") for c in field.columns]
     return parts[0] if len(parts) == 1 else exp.Nullif(
         this=exp.func("concat_ws", exp.Literal.string(field.join),

@@ -16,10 +16,10 @@ LAYERS = [
     {"validate"},
     {"order"},
     {"sqlgen"},
-    {"render"},
+    {"render", "lineage"},
     {"write", "sources", "compiled", "filepaths"},
     {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "lineage_render"},
     {"api"},
     {"cli", "__main__"},
 ]

@@ -1,0 +1,108 @@
+"""Reading and showing column lineage: ``generated/<name>/lineage.json`` -> a tree (text) or JSON.
+
+In:  the ``Spec`` and its compiled folder, and an optional ``ENTITY`` or ``ENTITY.FIELD``.
+Out: the ``Lineage`` of the selected fields (``read``, ``select``), as text (``to_text``), as
+JSON (``lineage.to_json``), or as a mapping table for importer bundles (``mapping_rows``).
+
+Like ``run``, this reads ``generated/`` and never compiles: a lineage.json compiled from
+another version of the spec is refused (F831), as ``run`` refuses stale SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from compiler.errors import Diagnostic, FerryError, Span
+from compiler.lineage import FILE, FieldLineage, Input, Lineage, Lookup, from_json
+from compiler.model import Spec
+
+
+def read(spec: Spec, directory: Path) -> Lineage:
+    """The lineage ``ferry compile`` wrote for this spec (F830 missing or unreadable, F831 stale)."""
+    path = directory / FILE
+    hint = f"run `ferry compile {spec.path}` (and commit generated/)"
+    try:
+        lineage = from_json(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise FerryError(Diagnostic("F830", f"no lineage at {path}", Span(str(path)), hint)) from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise FerryError(Diagnostic("F830", f"{path} is unreadable ({type(exc).__name__}: {exc})", Span(str(path)),
+                                    hint)) from None
+    if lineage.spec_sha256 != spec.sha256:
+        raise FerryError(Diagnostic("F831", f"{path} was compiled from a different version of {spec.path}",
+                                    Span(str(path)), hint))
+    return lineage
+
+
+def select(lineage: Lineage, selector: str | None, spec_path: str = "") -> Lineage:
+    """The fields ``ENTITY`` or ``ENTITY.FIELD`` names (all when None); F832 when it names none."""
+    if selector is None:
+        return lineage
+    entity, _, field = selector.partition(".")
+    chosen = tuple(f for f in lineage.fields if f.entity == entity and (not field or f.field == field))
+    if not chosen:
+        entities = sorted({f.entity for f in lineage.fields})
+        known = (sorted(f.field for f in lineage.fields if f.entity == entity) if entity in entities else entities)
+        what = f"field '{field}' of entity '{entity}'" if entity in entities else f"entity '{entity}'"
+        raise FerryError(Diagnostic("F832", f"the spec's target has no {what}", Span(spec_path or lineage.spec),
+                                    f"use one of: {', '.join(known)}" + ("" if entity in entities else
+                                                                          " (or ENTITY.FIELD)")))
+    return replace(lineage, fields=chosen)
+
+
+def _input(i: Input) -> str:
+    steps = f" ({', '.join(i.steps)})" if i.steps else ""
+    return f"{i.source}.{i.column}{steps}"
+
+
+def _lookup(k: Lookup) -> str:
+    keys = " + ".join(_input(i) for i in k.keys) or "(no source column)"
+    return f"{k.entity}.id looked up by {keys}"
+
+
+def _origins(f: FieldLineage) -> list[str]:
+    return [_input(i) for i in f.inputs] + [_lookup(k) for k in f.lookups]
+
+
+def _branch(lines: list[str], prefix: str, label: str, children: list[str], last: bool) -> None:
+    lines.append(f"{prefix}{'`-- ' if last else '|-- '}{label}")
+    inner = prefix + ("    " if last else "|   ")
+    for n, child in enumerate(children):
+        lines.append(f"{inner}{'`-- ' if n == len(children) - 1 else '|-- '}<- {child}")
+
+
+def to_text(lineage: Lineage) -> str:
+    """One tree per target table: each field, and where it comes from (steps in brackets, first applied first).
+
+    A field with one origin shows it on its own line; several (columns joined, a merge) are its branches."""
+    lines: list[str] = []
+    entities = list(dict.fromkeys(f.entity for f in lineage.fields))
+    for entity in entities:
+        fields = [f for f in lineage.fields if f.entity == entity]
+        lines.append(f"{entity} -> {fields[0].table}")
+        for n, f in enumerate(fields):
+            origins = _origins(f)
+            last = n == len(fields) - 1
+            if len(origins) == 1:
+                _branch(lines, "", f"{f.field} <- {origins[0]}", [], last)
+            else:
+                _branch(lines, "", f.field if origins else f"{f.field} <- (no source column)", origins, last)
+    return "\n".join(lines) + "\n"
+
+
+def mapping_rows(lineage: Lineage, entity: str, columns: dict[str, str]) -> list[dict[str, str]]:
+    """One row per target column an importer file carries (``columns``: ferry field -> object field)
+    with what it comes from, for the MAPPING.csv of a Salesforce or HubSpot bundle."""
+    rows = []
+    for field, target in columns.items():
+        f = lineage.field(entity, field)
+        rows.append({
+            "entity": entity,
+            "field": field,
+            "object_field": target,
+            "source_columns": "; ".join(f"{i.source}.{i.column}" for i in f.inputs) if f else "",
+            "steps": "; ".join(", ".join(i.steps) for i in f.inputs if i.steps) if f else "",
+            "lookup": "; ".join(_lookup(k) for k in f.lookups) if f else "",
+        })
+    return rows
