@@ -255,7 +255,7 @@ def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_modul
 def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -> diff_module.SpecDiff:
     """The spec in the working tree against the same spec at git revision ``base``: semantic changes,
     compiled SQL, and (``with_plan``) both versions run on scratch copies of the target, compared."""
-    from compiler import diff as diff_module, plan as plan_module, revision, run as run_module
+    from compiler import diff as diff_module, lineage, plan as plan_module, revision, run as run_module
     from compiler.write import write_files
 
     head = compile_files(path, options)
@@ -272,8 +272,10 @@ def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -
             out_rel = Path("generated")
         old = compile_files(co.spec, Options(out=work / "base" / out_rel))
         changes = diff_module.spec_changes(old.spec, head.spec)
-        files = diff_module.file_diffs(old.files, head.files)
-        kw = {"spec": str(path), "base_rev": base, "base_commit": co.commit, "changes": changes, "files": files}
+        touched = diff_module.touched_fields(*(lineage.from_json(c.files[lineage.FILE]) for c in (old, head)))
+        files = diff_module.file_diffs(*({n: t for n, t in c.files.items() if n != lineage.FILE} for c in (old, head)))
+        kw = {"spec": str(path), "base_rev": base, "base_commit": co.commit, "changes": changes, "files": files,
+              "touched": touched}
         if not with_plan:
             return diff_module.SpecDiff(**kw, outcomes=None, note="skipped (--no-plan)")
         runs = []

@@ -18,6 +18,7 @@ follow them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,7 @@ class FieldLineage:
     inputs: tuple[Input, ...]
     lookups: tuple[Lookup, ...] = ()
     written_by: tuple[str, ...] = ()  # the generated files whose statements write the column
+    sql: str = ""  # digest of the SQL that computes it: ``ferry diff`` compares it (arguments of steps)
 
     @property
     def name(self) -> str:
@@ -77,7 +79,14 @@ class Lineage:
         return next((f for f in self.fields if f.entity == entity and f.field == field), None)
 
 
-_Found = Input | Lookup
+@dataclass(frozen=True, slots=True)
+class _Sql:
+    """The SQL of one expression a field's value passes through (its fingerprint is made of these)."""
+
+    text: str
+
+
+_Found = Input | Lookup | _Sql
 
 
 def _relation_name(target: exp.Expression) -> str:
@@ -194,7 +203,7 @@ class _Tracer:
         if isinstance(node.expression, exp.Table):
             return self._leaf(node, path, scopes, relation)
         path = [*path, node]
-        found: list[_Found] = []
+        found: list[_Found] = [_Sql(node.expression.sql(dialect=DIALECT))]
         for below in node.downstream:
             if not _followed(below.name.rsplit(".", 1)[-1].strip('"')):
                 continue
@@ -215,8 +224,9 @@ class _Tracer:
         if name in self.traced:
             return [_with_steps(f, here) for f in self.column(name, column)]
         if name in self.crosswalks and column == names.ID:
-            return [Lookup(self.crosswalks[name], tuple(k for k in self._keys(path, scopes, relation, name)
-                                                        if isinstance(k, Input)))]
+            keys = self._keys(path, scopes, relation, name)
+            return [Lookup(self.crosswalks[name], tuple(k for k in keys if isinstance(k, Input))),
+                    *(k for k in keys if isinstance(k, _Sql))]
         return []
 
     @staticmethod
@@ -266,6 +276,8 @@ def _merge(found: list[_Found]) -> tuple[tuple[Input, ...], tuple[Lookup, ...]]:
     inputs: dict[tuple[str, str], Input] = {}
     lookups: dict[str, set[Input]] = {}
     for f in found:
+        if isinstance(f, _Sql):
+            continue
         if isinstance(f, Input):
             seen = inputs.get((f.source, f.column))
             if seen is None or len(f.steps) > len(seen.steps):
@@ -300,6 +312,13 @@ def _writes(spec: Spec, statement: exp.Expression) -> tuple[str, exp.Query, tupl
     return None
 
 
+def _fingerprint(found: list[_Found]) -> str:
+    """A digest of every expression the value passes through: a changed `map` or date format changes it
+    where the step names stay the same."""
+    texts = sorted({f.text for f in found if isinstance(f, _Sql)})
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
+
+
 def build_lineage(bundle: Bundle) -> Lineage:
     spec = bundle.spec
     tracer = _Tracer(bundle)
@@ -324,7 +343,8 @@ def build_lineage(bundle: Bundle) -> Lineage:
                 continue
             inputs, lookups = _merge(found[(entity.name, column)])
             fields.append(FieldLineage(entity.name, column, table, inputs, lookups,
-                                       tuple(sorted(files[(entity.name, column)]))))
+                                       tuple(sorted(files[(entity.name, column)])),
+                                       _fingerprint(found[(entity.name, column)])))
     return Lineage(spec.name, spec.sha256, tuple(fields))
 
 
@@ -343,7 +363,7 @@ def to_json(lineage: Lineage) -> str:
             {"entity": f.entity, "field": f.field, "table": f.table,
              "inputs": [_input_json(i) for i in f.inputs],
              "lookups": [{"entity": k.entity, "keys": [_input_json(i) for i in k.keys]} for k in f.lookups],
-             "written_by": list(f.written_by)}
+             "written_by": list(f.written_by), "sql": f.sql}
             for f in lineage.fields
         ],
     }
@@ -362,6 +382,6 @@ def from_json(text: str) -> Lineage:
     fields = tuple(
         FieldLineage(str(f["entity"]), str(f["field"]), str(f["table"]), tuple(_input(i) for i in f["inputs"]),
                      tuple(Lookup(str(k["entity"]), tuple(_input(i) for i in k["keys"])) for k in f["lookups"]),
-                     tuple(str(w) for w in f["written_by"]))
+                     tuple(str(w) for w in f["written_by"]), str(f["sql"]))
         for f in data["fields"])
     return Lineage(str(data["spec"]["name"]), str(data["spec"]["sha256"]), fields)
