@@ -2,7 +2,7 @@
 
 In:  the ``Spec`` and its compiled folder, and an optional ``ENTITY`` or ``ENTITY.FIELD``.
 Out: the ``Lineage`` of the selected fields (``read``, ``select``), as text (``to_text``), as
-JSON (``lineage.to_json``), or as a mapping table for importer bundles (``mapping_rows``).
+JSON (``lineage.to_json``), or as the MAPPING.csv of an importer bundle (``mapping_csv``).
 
 Like ``run``, this reads ``generated/`` and never compiles: a lineage.json compiled from
 another version of the spec is refused (F831), as ``run`` refuses stale SQL.
@@ -10,8 +10,11 @@ another version of the spec is refused (F831), as ``run`` refuses stale SQL.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.lineage import FILE, FieldLineage, Input, Lineage, Lookup, from_json
@@ -91,18 +94,23 @@ def to_text(lineage: Lineage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mapping_rows(lineage: Lineage, entity: str, columns: dict[str, str]) -> list[dict[str, str]]:
-    """One row per target column an importer file carries (``columns``: ferry field -> object field)
-    with what it comes from, for the MAPPING.csv of a Salesforce or HubSpot bundle."""
-    rows = []
-    for field, target in columns.items():
-        f = lineage.field(entity, field)
-        rows.append({
-            "entity": entity,
-            "field": field,
-            "object_field": target,
-            "source_columns": "; ".join(f"{i.source}.{i.column}" for i in f.inputs) if f else "",
-            "steps": "; ".join(", ".join(i.steps) for i in f.inputs if i.steps) if f else "",
-            "lookup": "; ".join(_lookup(k) for k in f.lookups) if f else "",
-        })
-    return rows
+#: The columns of a bundle's MAPPING.csv.
+MAPPING_HEADER = ("file", "object", "object_field", "entity", "field", "source_columns", "steps", "looked_up")
+
+
+def mapping_csv(lineage: Lineage, steps: list[dict[str, Any]]) -> str:
+    """MAPPING.csv of an importer bundle: per CSV column of each step (its ``headers`` and the entity
+    ``columns`` they hold, from the compile manifest), the source columns and steps it comes from.
+    Documentation for the admin who imports the bundle; the import itself does not read it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MAPPING_HEADER)
+    for step in steps:
+        for header, column in zip(step["headers"], step["columns"], strict=True):
+            f = lineage.field(step["entity"], column)
+            inputs = f.inputs if f else ()
+            writer.writerow((step["name"], step["object"], header, step["entity"], column,
+                             "; ".join(f"{i.source}.{i.column}" for i in inputs),
+                             "; ".join(", ".join(i.steps) for i in inputs if i.steps),
+                             "; ".join(_lookup(k) for k in f.lookups) if f else ""))
+    return out.getvalue()
