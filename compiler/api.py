@@ -118,7 +118,7 @@ def project_relative(path: Path, out: Path) -> str:
 
 
 def compile_files(path: Path, options: Options) -> Compiled:
-    from compiler import lineage
+    from compiler import lineage, lineage_trace
     from compiler.order import build_order
     from compiler.render import render
     from compiler.sqlgen import compile_spec
@@ -126,7 +126,7 @@ def compile_files(path: Path, options: Options) -> Compiled:
     spec = validate_spec(path, options, read_rows=False)
     bundle = compile_spec(spec, build_order(spec))
     files = render(bundle, project_relative(path, options.out))
-    files[lineage.FILE] = lineage.to_json(lineage.build_lineage(bundle))  # beside the SQL: documentation, not run
+    files[lineage.FILE] = lineage.to_json(lineage_trace.build_lineage(bundle))  # beside the SQL: documentation, not run
     return Compiled(spec, options.out / spec.name, dict(sorted(files.items())))
 
 

@@ -199,7 +199,8 @@ def touched_fields(base: Lineage, head: Lineage) -> tuple[Touched, ...]:
             out.append(Touched("added", name, _origin(b)))
         elif b is None and a is not None:
             out.append(Touched("removed", name, _origin(a)))
-        elif a is not None and b is not None and (a.inputs, a.lookups, a.sql) != (b.inputs, b.lookups, b.sql):
+        elif a is not None and b is not None and (a.inputs, a.lookups, a.sql, a.untraced) != (b.inputs, b.lookups,
+                                                                                                b.sql, b.untraced):
             before, after = _origin(a), _origin(b)
             out.append(Touched("changed", name, f"{before} -> {after}" if before != after else
                                f"{after}: its SQL changed (a step's arguments)"))

@@ -65,7 +65,8 @@ def _lookup(k: Lookup) -> str:
 
 
 def _origins(f: FieldLineage) -> list[str]:
-    return [_input(i) for i in f.inputs] + [_lookup(k) for k in f.lookups]
+    untraced = [f"(not traced: {f.untraced})"] if f.untraced else []
+    return [_input(i) for i in f.inputs] + [_lookup(k) for k in f.lookups] + untraced
 
 
 def _branch(lines: list[str], prefix: str, label: str, children: list[str], last: bool) -> None:

@@ -139,3 +139,30 @@ def test_cli_errors_are_one_located_line(tmp_path):
     path.write_text(path.read_text("utf-8").replace("postcode: postcode", "postcode: {from: postcode}"), "utf-8")
     stale = ferry("lineage", spec, cwd=tmp_path)
     assert stale.returncode == 1 and "[F831]" in stale.stderr and "Traceback" not in stale.stderr
+
+
+def test_a_statement_sqlglot_cannot_follow_leaves_its_fields_untraced_not_sourceless(monkeypatch):
+    from sqlglot.errors import OptimizeError
+
+    from compiler import lineage_render, lineage_trace
+    from compiler.order import build_order
+    from compiler.sqlgen import compile_spec
+
+    spec = api.validate_spec(PEOPLE / "people.yaml", read_rows=False)
+    bundle = compile_spec(spec, build_order(spec))
+    real = lineage_trace.qualify.qualify
+
+    def qualify(expression, **kwargs):
+        if any(t.name == "_ferry_checked_person" for t in expression.find_all(lineage_trace.exp.Table)):
+            raise OptimizeError("cannot qualify this")
+        return real(expression, **kwargs)
+
+    monkeypatch.setattr(lineage_trace.qualify, "qualify", qualify)
+    traced = lineage_trace.build_lineage(bundle)
+    city = traced.field("person", "city")
+    assert city.inputs == () and city.untraced == "OptimizeError: cannot qualify this"
+    assert "`-- <- (not traced: OptimizeError: cannot qualify this)" not in lineage_render.to_text(traced)
+    assert "city <- (not traced: OptimizeError: cannot qualify this)" in lineage_render.to_text(traced)
+    assert lineage.from_json(lineage.to_json(traced)) == traced
+    assert [t.field for t in diff.touched_fields(example("people"), traced)] == sorted(
+        f.name for f in example("people").fields)  # every field went through the working table
