@@ -57,6 +57,9 @@ def _relation_name(target: exp.Expression) -> str:
     return exp.table_name(table) if table is not None else ""
 
 
+TEMP = "temp"  # where DuckDB keeps temporary tables and views: every schema entry then has a schema name
+
+
 def _temporary(name: str) -> str:
     return name if "." in name else f"{TEMP}.{name}"
 
@@ -66,9 +69,6 @@ def _followed(column: str) -> bool:
     if not column.startswith("_ferry_"):
         return True
     return column in (names.KEY, names.SURVIVOR) or column.startswith(names.raw_reference(""))
-
-
-TEMP = "temp"  # where DuckDB keeps temporary tables and views: every schema entry then has a schema name
 
 
 def _prepared(query: exp.Expression, temporary: set[str]) -> exp.Expression:
