@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from compiler import rejects as rejects_module, review as review_module, run as run_module
     from compiler.lineage import Lineage
     from compiler.write import WriteResult
+    from compiler.profile import model as profile_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +222,31 @@ def export_bundle(path: Path, options: Options, kind: str, out: Path | None = No
                                     "10000 is what the Bulk API and HubSpot imports take per batch"))
     return bundle_module.export(spec, options.out / spec.name, target_path(spec, options), kind,
                                 out or bundle_dir(path, kind), batch_size)
+
+
+def profile_files(paths: tuple[Path, ...]) -> profile_model.Profile:
+    """`ferry profile`: how to read each file, and what its columns hold (``compiler.profile``)."""
+    from compiler.profile import profile
+
+    return profile(paths)
+
+
+def init_spec(paths: tuple[Path, ...], name: str, out: Path, force: bool = False) -> tuple[Path, profile_model.Profile]:
+    """`ferry init`: profile the files and write a starter spec to ``out`` (F805 if it exists, unless ``force``)."""
+    from compiler import starter
+    from compiler.profile import profile
+
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise FerryError(Diagnostic("F806", f"'{name}' is not a spec name", Span(str(out)),
+                                    "use letters, digits and underscores, not starting with a digit"))
+    if out.exists() and not force:
+        raise FerryError(Diagnostic("F805", f"{out} exists", Span(str(out)),
+                                    "choose another --out, or pass --force to replace it"))
+    found = profile(paths)
+    text = starter.write_spec(found, name, out.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out, found
 
 
 def export_review(path: Path, options: Options, out: Path, limit: int) -> tuple[review_module.ReviewFile, ...]:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand
 
-from compiler import __version__, api
+from compiler import __version__, api, cli_lineage, cli_profile
 from compiler.errors import Diagnostic, FerryError, Span
 
 if TYPE_CHECKING:  # the commands that need it import it (every command starts faster without)
@@ -29,8 +29,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstring paragraphs wrap to the terminal, not at their source line breaks
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, emoji=False)
+# Piped or logged output (make, CI) is not cut to rich's default 80 columns: tables keep whole names.
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 160)
 
 SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
     help="Spec files. Default: every spec under specs/.", show_default=False)]
@@ -129,27 +130,6 @@ def compile_(
         _fail(exc)
     if stale_any:
         raise typer.Exit(1)
-
-
-@app.command()
-def lineage(
-    spec: Annotated[Path, typer.Argument(help="The spec whose compiled lineage to show.")],
-    field: Annotated[Optional[str], typer.Argument(help="ENTITY or ENTITY.FIELD; default: every target field.",
-                                                   show_default=False)] = None,
-    out_dir: OutOpt = Path("generated"),
-    fmt: Annotated[str, typer.Option("--format", help="text (a tree) or json.")] = "text",
-) -> None:
-    """Show which source columns and transforms each target field comes from (generated/NAME/lineage.json,
-    written by `ferry compile` from the compiled SQL)."""
-    if fmt not in ("text", "json"):
-        _fail(FerryError(Diagnostic("F833", f"unknown format '{fmt}'", Span(str(spec)), "use --format text or json")))
-    try:
-        result = api.lineage_spec(spec, api.Options(out=out_dir), field)
-    except FerryError as exc:
-        _fail(exc)
-    from compiler import lineage as lineage_module, lineage_render
-
-    sys.stdout.write(lineage_module.to_json(result) if fmt == "json" else lineage_render.to_text(result))
 
 
 @app.command()
@@ -390,6 +370,11 @@ def schema() -> None:
     from compiler.validate import schema_text
 
     sys.stdout.write(schema_text())
+
+
+app.command("profile")(cli_profile.profile)
+app.command("lineage")(cli_lineage.lineage)
+app.command("init")(cli_profile.init)
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ LAYERS = [
     {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
     {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "lineage_render"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render"},
     {"api"},
-    {"cli", "__main__"},
+    {"cli", "cli_profile", "cli_lineage", "__main__"},
 ]
 
 

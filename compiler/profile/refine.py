@@ -1,0 +1,216 @@
+"""From shape counts to what a column is: its kind, its shapes by name, and what a transform makes of it.
+
+In:  ``measure.Counts`` per column, the loaded source, its DuckDB connection.
+Out: ``model.Column`` tuple.
+
+A column's kind is the kind most of its sampled values share (``_kind``). Some kinds are
+looked at again, on the sample, in SQL:
+
+- **phone**: values grouped by international prefix, first digits and digit count; each group
+  is named with phonenumbers' metadata from one of its values ("+48 9-digit", "national
+  9-digit", "foreign national (DE)", "unparseable"). The dominant region is the country most
+  international numbers belong to.
+- **NIP**: the checksum, as ``sqlgen.transforms.taxid.nip`` checks it.
+- **dates with slashes**: day first when a first part exceeds 12, else month first.
+
+Then the transform ``ferry init`` would write for the column runs over the sample, and its
+share of accepted values is a ``check`` ("date yyyy-mm-dd, dd.mm.yyyy: 99.8% read").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import duckdb
+from sqlglot import exp
+
+from compiler.profile import shapes
+from compiler.profile.measure import Counts, Loaded, sql, value
+from compiler.profile.model import Column, Shape
+from compiler.sqlgen.transforms import TRANSFORMS
+
+#: Regions tried for a national number that is not valid in the dominant region (after the
+#: regions of the column's international numbers).
+FALLBACK_REGIONS = ("DE", "FR", "UA", "GB", "US", "CZ", "IT", "ES", "NL", "AT")
+DEFAULT_REGION = "PL"
+_KIND_SHARE = 0.5
+#: Phone numbers are grouped by this many leading digits (with the international prefix, if any)
+#: and their digit count; one value per group is read by phonenumbers.
+_PREFIX = 5
+#: Shapes a phone column's values may have: "684527595" is an integer, "684 527 595" a decimal with space thousands.
+_PHONE_SHAPES = ("phone", "integer", "dec_space_comma")
+
+
+def refine(con: duckdb.DuckDBPyConnection, loaded: Loaded, counts: tuple[Counts, ...]) -> tuple[Column, ...]:
+    return tuple(_column(con, loaded, name, c) for name, c in zip(loaded.columns, counts))
+
+
+def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts) -> Column:
+    total = sum(n for _, n, _ in c.shapes)
+    if not total:
+        return Column(name, c.non_empty, c.distinct, c.top, (), "empty", (), c.min_length, c.max_length)
+    found = [Shape(shapes.BY_KEY[k].kind, shapes.BY_KEY[k].label, n / total, n, shapes.BY_KEY[k].detail, example)
+             for k, n, example in c.shapes]
+    by_kind = Counter()
+    for s in found:
+        by_kind[s.kind] += s.share
+    kind = _kind(by_kind, c)
+    checks: list[tuple[str, float]] = []
+    if kind == "date" or kind == "timestamp":
+        found = [_slashes(con, loaded, name, s) if s.label == "mm/dd/yyyy" else s for s in found]
+        formats = [s.detail for s in found if s.kind in ("date", "timestamp") and (kind == "timestamp" or s.kind == "date")]
+        checks.append((f"{kind} {', '.join(formats)}", _accepted(con, loaded, name, kind, {"formats": formats})))
+    elif kind in ("phone", "integer") and by_kind["phone"] >= 0.2:
+        region, fallback, found = _phones(con, loaded, name, total)
+        kind = "phone"
+        args = {"region": region, **({"fallback": fallback} if fallback else {})}
+        checks.append((f"phone region {region}" + (f", fallback {', '.join(fallback)}" if fallback else ""),
+                       _accepted(con, loaded, name, "phone", args)))
+    elif by_kind["nip"] >= 0.1 or (kind == "integer" and c.min_length <= 10 <= c.max_length):
+        share = _accepted(con, loaded, name, "nip", {})
+        if share >= _KIND_SHARE:
+            kind = "nip"
+            checks.append(("NIP checksum valid", share))
+    elif kind == "email":
+        checks.append(("e-mail valid", _accepted(con, loaded, name, "email", {})))
+    elif kind == "decimal":
+        separator = max((",", "."), key=lambda sep: sum(s.share for s in found if s.kind == "decimal" and s.detail == sep))
+        checks.append((f"decimal separator '{separator}'", _accepted(con, loaded, name, "decimal", {"separator": separator})))
+    found.sort(key=lambda s: (-s.count, s.label))
+    return Column(name, c.non_empty, c.distinct, c.top, tuple(found), kind, tuple(checks), c.min_length, c.max_length)
+
+
+def _kind(by_kind: Counter, c: Counts) -> str:
+    if by_kind["integer"] >= 0.95:
+        return "integer"
+    for kind in ("email", "timestamp", "date", "nip", "phone"):
+        if by_kind[kind] >= _KIND_SHARE:
+            return kind
+    if by_kind["decimal"] > 0 and by_kind["decimal"] + by_kind["integer"] >= 0.9:
+        return "decimal"
+    if by_kind["boolean"] >= 0.9 and c.distinct <= 4:
+        return "boolean"
+    if by_kind["phone"] + by_kind["integer"] >= _KIND_SHARE and by_kind["phone"] >= 0.2:
+        return "phone"
+    return "integer" if by_kind["integer"] >= 0.9 else "text"
+
+
+def _accepted(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, transform: str, args: dict) -> float:
+    """The share of sampled non-empty values the transform accepts (its SQL is built once per
+    transform and arguments, as a macro: the phone transform's tree is large)."""
+    macro = _macro(con, transform, args)
+    v = value(name)
+    bad = exp.Anonymous(this=macro, expressions=[v.copy()])
+    row = con.execute(sql(exp.select(exp.func("count_if", bad, dialect="duckdb"), exp.Count(this=v))
+                          .from_(loaded.sample))).fetchone()
+    return 1 - row[0] / row[1] if row[1] else 0.0
+
+
+def _macro(con: duckdb.DuckDBPyConnection, transform: str, args: dict) -> str:
+    key = (transform, repr(sorted(args.items())))
+    known = _MACROS.setdefault(id(con), {})
+    if key not in known:
+        name = f"ferry_profile_rejects_{len(known)}"
+        applied = TRANSFORMS[transform](exp.column("v"), args)
+        failures = [f.invalid for f in applied.failures]
+        bad = exp.or_(*failures, copy=False) if failures else exp.false()
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(v) AS COALESCE({sql(bad)}, false)")
+        known[key] = name
+    return known[key]
+
+
+_MACROS: dict[int, dict[tuple[str, str], str]] = {}
+
+
+def _slashes(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, s: Shape) -> Shape:
+    """'03/04/2021' is month first unless some first part exceeds 12 (and no second part does)."""
+    v = value(name)
+    pattern = shapes.BY_KEY["date_slash"].pattern
+
+    def part(n: int) -> exp.Expression:
+        return exp.Max(this=exp.TryCast(this=exp.func("split_part", v.copy(), exp.Literal.string("/"),
+                                                      exp.Literal.number(n), dialect="duckdb"),
+                                        to=exp.DataType.build("INT")))
+
+    match = exp.func("regexp_full_match", v.copy(), exp.Literal.string(pattern), dialect="duckdb")
+    first, second = con.execute(sql(exp.select(part(1), part(2)).from_(loaded.sample).where(match))).fetchone()
+    if (first or 0) > 12 and (second or 0) <= 12:
+        return Shape(s.kind, "dd/mm/yyyy", s.share, s.count, "%d/%m/%Y", s.example)
+    return s
+
+
+def _phones(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, total: int) -> tuple[str, tuple[str, ...], list[Shape]]:
+    import phonenumbers
+
+    v = value(name)
+    raw = exp.column("v", quoted=True)
+    digits = exp.func("regexp_replace", raw.copy(), exp.Literal.string("[^0-9]"), exp.Literal.string(""),
+                      exp.Literal.string("g"), dialect="duckdb")
+    plus = exp.func("starts_with", raw.copy(), exp.Literal.string("+"), dialect="duckdb")
+    zeros = exp.func("starts_with", raw.copy(), exp.Literal.string("00"), dialect="duckdb")
+    kind = shapes.classify(raw.copy())
+    inner = exp.select(exp.alias_(v, "v", quoted=True)).from_(loaded.sample)
+    query = (exp.select(exp.alias_(exp.or_(plus, zeros), "intl"),
+                        exp.alias_(exp.func("left", digits, exp.Literal.number(_PREFIX), dialect="duckdb"), "head"),
+                        exp.alias_(exp.Length(this=digits.copy()), "n"), exp.Count(this=exp.Star()), exp.Min(this=raw.copy()))
+             .from_(inner.subquery("vals"))
+             .where(exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
+                             exp.In(this=kind, expressions=[exp.Literal.string(k) for k in _PHONE_SHAPES])))
+             .group_by(*(exp.Literal.number(i) for i in (1, 2, 3))))
+    groups = con.execute(sql(query)).fetchall()
+    regions: Counter[str] = Counter()
+    for intl, head, n, k, example in groups:
+        if intl and (region := _region(phonenumbers, head, example)):
+            regions[region] += k
+    region = regions.most_common(1)[0][0] if regions else DEFAULT_REGION
+    others = tuple(r for r, _ in regions.most_common() if r != region)
+    tried = tuple(dict.fromkeys((*others, *FALLBACK_REGIONS)))
+    labels: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], str] = {}
+    used: Counter[str] = Counter()
+    for intl, head, n, k, example in groups:
+        label = _phone_label(phonenumbers, intl, head, n, example, region, tried)
+        labels[label] += k
+        examples.setdefault(label, example)
+        if label[0] == "foreign national":
+            used[label[1]] += k
+    unparsed = total - sum(labels.values())
+    if unparsed:
+        labels[("unparseable", "")] += unparsed
+    found = [Shape("phone", lab if not detail or lab.startswith("+") else f"{lab} ({detail})", n / total, n, detail,
+                   examples.get((lab, detail), "")) for (lab, detail), n in labels.items()]
+    fallback = tuple(dict.fromkeys((*(r for r, _ in regions.most_common() if r != region),
+                                    *(r for r, _ in used.most_common()))))
+    return region, fallback[:4], found
+
+
+def _region(phonenumbers, head: str, example: str) -> str | None:
+    digits = head[2:] if example.startswith("00") else head
+    for size in (1, 2, 3):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size] or 0))
+        if regions:
+            return regions[0] if regions[0] != "001" else None
+    return None
+
+
+def _phone_label(phonenumbers, intl: bool, head: str, n: int, example: str, region: str,
+                 tried: tuple[str, ...]) -> tuple[str, str]:
+    def valid(text: str, where: str | None) -> bool:
+        try:
+            return phonenumbers.is_valid_number(phonenumbers.parse(text, where))
+        except phonenumbers.NumberParseException:
+            return False
+
+    if intl:
+        text = "+" + example.lstrip()[2:] if example.lstrip().startswith("00") else example
+        if not valid(text, None):
+            return ("unparseable", "")
+        number = phonenumbers.parse(text, None)
+        national = len(phonenumbers.national_significant_number(number))
+        return (f"+{number.country_code} {national}-digit", phonenumbers.region_code_for_number(number) or "")
+    if valid(example, region):
+        return (f"national {n}-digit", region)
+    for other in tried:
+        if other != region and valid(example, other):
+            return ("foreign national", other)
+    return ("unparseable", "")

@@ -1,0 +1,62 @@
+"""The value shapes `ferry profile` counts, as one SQL ``CASE`` per column, and what they mean.
+
+In:  a column expression (sqlglot).
+Out: ``classify(value)``: the ``CASE`` naming each value's first matching shape (``SHAPES``
+order), and the catalogue: each shape's kind, label and the transform argument it calls for
+(a strftime format, a decimal separator).
+
+A shape is a pattern over the trimmed text, checked in DuckDB (RE2). Order matters: a
+timestamp is tested before the date it starts with, an integer before a phone written
+without separators (``profile.refine`` looks at those again), a date before a decimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeDef:
+    key: str
+    kind: str
+    label: str
+    pattern: str  # RE2, matched against the whole trimmed value
+    detail: str = ""  # date/timestamp: strftime format; decimal: separator
+
+
+SHAPES: tuple[ShapeDef, ...] = (
+    ShapeDef("email", "email", "e-mail address", r"[^@\s]+@[^@\s]+\.[^@\s]+"),
+    ShapeDef("ts_iso_t", "timestamp", "yyyy-mm-ddThh:mm:ss", r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", "%Y-%m-%dT%H:%M:%S"),
+    ShapeDef("ts_iso", "timestamp", "yyyy-mm-dd hh:mm:ss", r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+    ShapeDef("ts_iso_min", "timestamp", "yyyy-mm-dd hh:mm", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", "%Y-%m-%d %H:%M"),
+    ShapeDef("ts_dmy", "timestamp", "dd.mm.yyyy hh:mm", r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}", "%d.%m.%Y %H:%M"),
+    ShapeDef("ts_dmy_s", "timestamp", "dd.mm.yyyy hh:mm:ss", r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}:\d{2}",
+             "%d.%m.%Y %H:%M:%S"),
+    ShapeDef("date_iso", "date", "yyyy-mm-dd", r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    ShapeDef("date_dmy", "date", "dd.mm.yyyy", r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
+    ShapeDef("date_slash", "date", "mm/dd/yyyy", r"\d{1,2}/\d{1,2}/\d{4}", "%m/%d/%Y"),  # refine: or dd/mm
+    ShapeDef("date_ymd_slash", "date", "yyyy/mm/dd", r"\d{4}/\d{2}/\d{2}", "%Y/%m/%d"),
+    ShapeDef("date_dmy_dash", "date", "dd-mm-yyyy", r"\d{2}-\d{2}-\d{4}", "%d-%m-%Y"),
+    ShapeDef("nip", "nip", "NIP with separators", r"(PL ?)?\d{3}-\d{3}-\d{2}-\d{2}|(PL ?)?\d{3}-\d{2}-\d{2}-\d{3}|PL ?\d{10}"),
+    ShapeDef("integer", "integer", "integer", r"[+-]?\d+"),
+    ShapeDef("dec_dot", "decimal", "decimal point", r"[+-]?\d*\.\d+", "."),
+    ShapeDef("dec_comma", "decimal", "decimal comma", r"[+-]?\d*,\d+", ","),
+    ShapeDef("dec_space_comma", "decimal", "space thousands, decimal comma", r"-?\d{1,3}([ \x{a0}]\d{3})+(,\d+)?", ","),
+    ShapeDef("dec_dot_comma", "decimal", "dot thousands, decimal comma", r"[+-]?\d{1,3}(\.\d{3})+,\d+", ","),
+    ShapeDef("dec_comma_dot", "decimal", "comma thousands, decimal point", r"[+-]?\d{1,3}(,\d{3})+\.\d+", "."),
+    ShapeDef("phone", "phone", "phone number", r"(\+|00)?[\d\s().\-/]{6,24}"),
+    ShapeDef("boolean", "boolean", "yes/no word", r"(?i)true|false|yes|no|tak|nie|ja|nein|t|f|y|n"),
+)
+TEXT = ShapeDef("text", "text", "text", "")
+BY_KEY: dict[str, ShapeDef] = {s.key: s for s in (*SHAPES, TEXT)}
+
+
+def classify(value: exp.Expression) -> exp.Expression:
+    """The key of the first shape ``value`` (trimmed, non-empty) has, else 'text'."""
+    case = exp.Case()
+    for shape in SHAPES:
+        case = case.when(exp.func("regexp_full_match", value.copy(), exp.Literal.string(shape.pattern),
+                                  dialect="duckdb"), exp.Literal.string(shape.key))
+    return case.else_(exp.Literal.string(TEXT.key))
