@@ -77,7 +77,8 @@ def reasons_text(reasons: exp.Expression) -> exp.Expression:
 
 def typed(field: Field, table: str | None) -> exp.Expression:
     """The field's value after its cast, read from the ``mapped`` CTE (aliased ``table``)."""
-    return typed_value(field, names.col(field.name, table))
+    value = typed_value(field, names.col(field.name, table))
+    return value if field.type == "string" else names.mark_step(value, names.CAST_STEP, f"as {field.type}")
 
 
 def cast_conditions(field: Field, m: str, column: exp.Expression | None = None) -> list[Condition]:

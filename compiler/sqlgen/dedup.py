@@ -356,8 +356,9 @@ def merged(entity: Entity) -> exp.Select:
                .join(names.checked_table(entity).as_("m", quoted=True),
                      on=exp.EQ(this=names.col(names.ROW, "m"), expression=names.col(names.ROW, "k")))
                .group_by(names.col("cluster", "k")))
-    replaced = [exp.alias_(exp.Case().when(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)),
-                                           _surviving(s, f)).else_(names.col(f, C)), f, quoted=True)
+    replaced = [exp.alias_(names.mark_step(exp.Case().when(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)),
+                                                           _surviving(s, f)).else_(names.col(f, C)),
+                                           names.MERGE_STEP, f"merge: {s}"), f, quoted=True)
                 for f, s, _ in d.strategies]
     select.expressions[0] = exp.Column(this=exp.Star(replace=replaced), table=names.ident(C))
     return select.join(members.subquery(names.ident("v"), copy=False), join_type="LEFT",

@@ -73,7 +73,7 @@ def _source_value(field: Field) -> exp.Expression:
     """The field's text before transforms: a column, columns joined, or its ``sql`` over the staged row
     (none: a source of the entity that has no value for the field)."""
     if field.sql is not None:
-        return _row_sql(field.sql)
+        return names.mark_step(_row_sql(field.sql), -1, "sql")
     if not field.columns:
         return exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
     parts = [names.col(c, "s") for c in field.columns]
@@ -95,7 +95,7 @@ def _mapped_value(field: Field, prefix: str = "") -> tuple[exp.Expression, tuple
             failures.append(_Failure(x.rule, names.bad_value(prefix + field.name, step, k), x.invalid,
                                      (x.given if x.given is not None else value).copy(), x.column or field.column,
                                      x.detail))
-        value = applied.value
+        value = names.mark_step(applied.value, step, transform.name)
     return value, tuple(failures)
 
 

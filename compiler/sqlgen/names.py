@@ -29,6 +29,18 @@ ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row
 LOADED, MERGED, ARCHIVED, REJECTED = "loaded", "merged", "archived", "rejected"
 
 
+#: ``Expression.meta`` key of the spec step an expression computes: ``(order, label)`` pairs (``lineage`` reads
+#: them back from the trees; meta is never rendered, so the SQL does not change).
+STEP = "ferry_step"
+CAST_STEP, MERGE_STEP = 100, 200  # after every transform (ordered by their index in the field's list)
+
+
+def mark_step(expression: exp.Expression, order: int, label: str) -> exp.Expression:
+    """Record on ``expression`` (in place) that it computes the spec step ``label`` (a transform's name)."""
+    expression.meta[STEP] = (*expression.meta_get(STEP, ()), (order, label))
+    return expression
+
+
 def ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 

@@ -12,16 +12,16 @@ LAYERS = [
     {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb"},
     {"load"},
     {"matchmodel", "formats"},
-    {"model", "importers"},
+    {"model", "importers", "lineage"},
     {"validate"},
     {"order"},
     {"sqlgen"},
-    {"render"},
+    {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
     {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render"},
     {"api"},
-    {"cli", "cli_profile", "__main__"},
+    {"cli", "cli_profile", "cli_lineage", "__main__"},
 ]
 
 
