@@ -30,7 +30,7 @@ migrate: setup
 	$(BIN)/ferry compile $(SPEC)
 	$(BIN)/ferry run $(SPEC)
 
-## test: the whole suite (unit, golden files, broken specs, end to end, a real PostgreSQL)
+## test: the whole suite (unit, golden files, broken specs, end to end, a real PostgreSQL), on both cores
 # The PostgreSQL tests use $$FERRY_TEST_PG_DSN, or a throwaway cluster that .ci/start-postgres
 # starts (installing the server with apt-get when run as root). Without either they are skipped,
 # and pytest's summary says so.
@@ -38,7 +38,7 @@ test: setup
 	@if [ -z "$$FERRY_TEST_PG_DSN" ]; then \
 		dsn=$$(.ci/start-postgres 2>.ci-postgres.log) && export FERRY_TEST_PG_DSN="$$dsn" \
 		|| echo "PostgreSQL tests will be skipped: $$(tail -n 1 .ci-postgres.log)"; \
-	fi; $(BIN)/python -m pytest -q
+	fi; $(BIN)/python -m pytest -q -n 2
 
 ## compile: regenerate generated/ from every spec under specs/
 compile: setup
