@@ -48,7 +48,7 @@ def refine(con: duckdb.DuckDBPyConnection, loaded: Loaded, counts: tuple[Counts,
 def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts) -> Column:
     total = sum(n for _, n, _ in c.shapes)
     if not total:
-        return Column(name, c.non_empty, c.distinct, c.top, (), "empty", (), c.min_length, c.max_length)
+        return Column(name, c.non_empty, c.distinct, c.top, (), "empty", (), c.min_length, c.max_length, c.approximate)
     found = [Shape(shapes.BY_KEY[k].kind, shapes.BY_KEY[k].label, n / total, n, shapes.BY_KEY[k].detail, example)
              for k, n, example in c.shapes]
     by_kind = Counter()
@@ -77,7 +77,8 @@ def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts
         separator = max((",", "."), key=lambda sep: sum(s.share for s in found if s.kind == "decimal" and s.detail == sep))
         checks.append((f"decimal separator '{separator}'", _accepted(con, loaded, name, "decimal", {"separator": separator})))
     found.sort(key=lambda s: (-s.count, s.label))
-    return Column(name, c.non_empty, c.distinct, c.top, tuple(found), kind, tuple(checks), c.min_length, c.max_length)
+    return Column(name, c.non_empty, c.distinct, c.top, tuple(found), kind, tuple(checks), c.min_length, c.max_length,
+                  c.approximate)
 
 
 def _kind(by_kind: Counter, c: Counts) -> str:
@@ -97,13 +98,18 @@ def _kind(by_kind: Counter, c: Counts) -> str:
 
 def _accepted(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, transform: str, args: dict) -> float:
     """The share of sampled non-empty values the transform accepts (its SQL is built once per
-    transform and arguments, as a macro: the phone transform's tree is large)."""
+    transform and arguments, as a macro: the phone transform's tree is large), run once per
+    distinct value."""
     macro = _macro(con, transform, args)
-    v = value(name)
+    v, n = exp.column("v", quoted=True), exp.column("n", quoted=True)
+    values = (exp.select(exp.alias_(value(name), "v", quoted=True), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
+              .from_(loaded.sample).group_by(exp.Literal.number(1)))
     bad = exp.Anonymous(this=macro, expressions=[v.copy()])
-    row = con.execute(sql(exp.select(exp.func("count_if", bad, dialect="duckdb"), exp.Count(this=v))
-                          .from_(loaded.sample))).fetchone()
-    return 1 - row[0] / row[1] if row[1] else 0.0
+    rejected = exp.Filter(this=exp.Sum(this=n.copy()), expression=exp.Where(this=bad))
+    filled = exp.Filter(this=exp.Sum(this=n.copy()),
+                        expression=exp.Where(this=exp.not_(exp.Is(this=v.copy(), expression=exp.null()))))
+    row = con.execute(sql(exp.select(rejected, filled).from_(values.subquery("vals")))).fetchone()
+    return 1 - float(row[0] or 0) / float(row[1]) if row[1] else 0.0
 
 
 def _macro(con: duckdb.DuckDBPyConnection, transform: str, args: dict) -> str:
