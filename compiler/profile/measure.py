@@ -43,6 +43,9 @@ from compiler.sqlgen.stage import read_source
 SAMPLE_ROWS = 100_000
 #: Files up to this many rows get an exact distinct count in every column.
 EXACT_ROWS = SAMPLE_ROWS
+#: Columns with at most this many distinct values (estimated) have every value counted: their
+#: distinct count and top values are exact. Above it, ``approx_top_k`` picks the top values.
+FEW = 50_000
 TOP = 5
 
 
@@ -123,30 +126,77 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
         distinct = (exp.Count(this=exp.Distinct(expressions=[v.copy()])) if exact
                     else exp.Anonymous(this="approx_count_distinct", expressions=[v.copy()]))
         padded = exp.func("count_if", exp.NEQ(this=exp.Trim(this=col(name)), expression=col(name)), dialect="duckdb")
-        aggregates += [exp.Count(this=v.copy()), distinct, exp.Min(this=length), exp.Max(this=length.copy()),
-                       exp.Anonymous(this="approx_top_k", expressions=[v.copy(), exp.Literal.number(TOP)]), padded]
+        aggregates += [exp.Count(this=v.copy()), distinct, exp.Min(this=length), exp.Max(this=length.copy()), padded]
     row = con.execute(sql(exp.select(*aggregates).from_(loaded.table))).fetchone()
-    width = 6
-    cells = [row[i * width:(i + 1) * width] for i in range(len(loaded.columns))]
-    tops = [[t for t in (cell[4] or []) if t is not None] for cell in cells]
-    counted = _top_counts(con, loaded, tops, [bool(cell[5]) for cell in cells])
+    width = 5
+    cells = [tuple(x or 0 for x in row[i * width:(i + 1) * width]) for i in range(len(loaded.columns))]
+    few = [i for i, (_, distinct, _, _, padded) in enumerate(cells) if not padded and distinct <= FEW]
+    grouped = _grouped(con, loaded, few)
+    tops = _approx_tops(con, loaded, [i for i in range(len(cells)) if i not in grouped], [c[4] for c in cells])
     found = _shapes(con, loaded)
     result = []
-    for i, (non_empty, distinct, shortest, longest, _, padded) in enumerate(cells):
-        top = tuple(sorted((TopValue(t, n) for t, n in zip(tops[i], counted[i]) if n), key=lambda t: (-t.count, t.value)))
+    for i, (non_empty, distinct, shortest, longest, padded) in enumerate(cells):
         approximate = not exact
-        if approximate and not padded and sum(t.count for t in top) == (non_empty or 0):
-            distinct, approximate = len(top), False  # the top values are every value there is
-        result.append(Counts(non_empty or 0, distinct or 0, approximate, bool(padded), shortest or 0, longest or 0,
-                             top, found.get(i, ())))
+        if i in grouped:
+            distinct, top = grouped[i]
+            approximate = False
+        else:
+            top = tops.get(i, ())
+        result.append(Counts(non_empty, distinct, approximate, bool(padded), shortest, longest, top, found.get(i, ())))
     return tuple(result)
 
 
-def _top_counts(con: duckdb.DuckDBPyConnection, loaded: Loaded, tops: list[list[str]],
+def _union(parts: list[exp.Select]) -> exp.Expression:
+    union = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
+    return union
+
+
+def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int]) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
+    """Columns with few distinct values (and no blanks to trim), each value counted: the exact
+    distinct count and top values, the most frequent first, then by value."""
+    if not few:
+        return {}
+    c, v, n = (exp.column(x, quoted=True) for x in ("c", "v", "n"))
+    parts = []
+    for i in few:
+        k = exp.Nullif(this=col(loaded.columns[i]), expression=exp.Literal.string(""))
+        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c", quoted=True), exp.alias_(k, "v", quoted=True),
+                                exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
+                     .from_(loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
+                     .group_by(exp.Literal.number(1), exp.Literal.number(2)))
+    order = exp.Order(expressions=[exp.Ordered(this=n.copy(), desc=True), exp.Ordered(this=v.copy())])
+    rank = exp.Window(this=exp.RowNumber(), partition_by=[c.copy()], order=order)
+    distinct = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[c.copy()])
+    query = (exp.select(c.copy(), v.copy(), n.copy(), exp.alias_(distinct, "d", quoted=True))
+             .from_(_union(parts).subquery("g"))
+             .qualify(exp.LTE(this=rank, expression=exp.Literal.number(TOP))))
+    found: dict[int, tuple[int, list[TopValue]]] = {i: (0, []) for i in few}
+    for i, value_, count_, d in con.execute(sql(query)).fetchall():
+        found[i] = (d, found[i][1] + [TopValue(value_, count_)])
+    return {i: (d, tuple(sorted(top, key=lambda t: (-t.count, t.value)))) for i, (d, top) in found.items()}
+
+
+def _approx_tops(con: duckdb.DuckDBPyConnection, loaded: Loaded, many: list[int],
+                 padded: list[int]) -> dict[int, tuple[TopValue, ...]]:
+    """Columns with many distinct values: DuckDB's ``approx_top_k`` picks the candidates, counted exactly."""
+    if not many:
+        return {}
+    picks = [exp.Anonymous(this="approx_top_k", expressions=[
+        exp.Nullif(this=col(loaded.columns[i]), expression=exp.Literal.string("")), exp.Literal.number(TOP)]) for i in many]
+    row = con.execute(sql(exp.select(*picks).from_(loaded.table))).fetchone()
+    tops = [[t for t in (picked or []) if t is not None] for picked in row]
+    counted = _top_counts(con, loaded, [loaded.columns[i] for i in many], tops, [bool(padded[i]) for i in many])
+    return {i: tuple(sorted((TopValue(t, n) for t, n in zip(values, counts) if n), key=lambda t: (-t.count, t.value)))
+            for i, values, counts in zip(many, tops, counted)}
+
+
+def _top_counts(con: duckdb.DuckDBPyConnection, loaded: Loaded, names: list[str], tops: list[list[str]],
                 padded: list[bool]) -> list[list[int]]:
     """Each top value's exact count: one grouped scan per column over the rows holding one of them."""
     parts = []
-    for i, (name, values, blanks) in enumerate(zip(loaded.columns, tops, padded)):
+    for i, (name, values, blanks) in enumerate(zip(names, tops, padded)):
         if not values:
             continue
         k = value(name) if blanks else col(name)
@@ -156,10 +206,7 @@ def _top_counts(con: duckdb.DuckDBPyConnection, loaded: Loaded, tops: list[list[
                      .group_by(exp.Literal.number(1), exp.Literal.number(2)))
     if not parts:
         return [[] for _ in tops]
-    union = parts[0]
-    for part in parts[1:]:
-        union = exp.union(union, part, distinct=False)
-    counts = {(i, v): n for i, v, n in con.execute(sql(union)).fetchall()}
+    counts = {(i, v): n for i, v, n in con.execute(sql(_union(parts))).fetchall()}
     return [[counts.get((i, t), 0) for t in values] for i, values in enumerate(tops)]
 
 
@@ -174,10 +221,7 @@ def _shapes(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> dict[int, tuple[t
                                 exp.alias_(exp.Sum(this=n.copy()), "n"), exp.alias_(exp.Min(this=v.copy()), "example"))
                      .from_(inner.subquery("vals")).where(exp.not_(exp.Is(this=v.copy(), expression=exp.null())))
                      .group_by(exp.Literal.number(1), exp.Literal.number(2)))
-    union = parts[0]
-    for part in parts[1:]:
-        union = exp.union(union, part, distinct=False)
     found: dict[int, list[tuple[str, int, str]]] = {}
-    for i, shape, count, example in con.execute(sql(union)).fetchall():
+    for i, shape, count, example in con.execute(sql(_union(parts))).fetchall():
         found.setdefault(i, []).append((shape, int(count), example))
     return {i: tuple(sorted(v, key=lambda s: (-s[1], s[0]))) for i, v in found.items()}

@@ -107,13 +107,15 @@ def duplicates(con: duckdb.DuckDBPyConnection, loaded: Loaded, columns: tuple[Co
 
 def _groups(con: duckdb.DuckDBPyConnection, loaded: Loaded, k: exp.Expression) -> tuple[int, tuple[int, int, str] | None]:
     """The distinct non-empty values of ``k``, and its duplicates: (rows beyond the first of
-    each value, values repeated, the most repeated), None when no value repeats."""
+    each value, values repeated, the most repeated), None when no value repeats. Empty keys are
+    left out after grouping: a filter on ``k`` before it would compute ``k`` again per row."""
     kc, n = exp.column("k", quoted=True), exp.column("n", quoted=True)
     groups = (exp.select(exp.alias_(k, "k", quoted=True), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
-              .from_(loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
-              .where(exp.NEQ(this=k.copy(), expression=exp.Literal.string(""))).group_by(exp.Literal.number(1)))
-    many = exp.Where(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)))
-    query = exp.select(exp.Count(this=exp.Star()),
+              .from_(loaded.table).group_by(exp.Literal.number(1)))
+    filled = exp.and_(exp.not_(exp.Is(this=kc.copy(), expression=exp.null())),
+                      exp.NEQ(this=kc.copy(), expression=exp.Literal.string("")))
+    many = exp.Where(this=exp.and_(filled.copy(), exp.GT(this=n.copy(), expression=exp.Literal.number(1))))
+    query = exp.select(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=filled)),
                        exp.Filter(this=exp.Sum(this=exp.Sub(this=n.copy(), expression=exp.Literal.number(1))), expression=many),
                        exp.Filter(this=exp.Count(this=exp.Star()), expression=many.copy()),
                        exp.Filter(this=exp.func("arg_max", kc.copy(), n.copy(), dialect="duckdb"), expression=many.copy())
