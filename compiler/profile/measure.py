@@ -6,16 +6,18 @@ shape counts) — a few queries per source, never Python per value.
 
 The file is converted as a run converts it (``compiler.sources``: cp1250 transcoded, XML to
 NDJSON, xlsx to CSV) and read, every column as text, into one table (``sqlgen.stage.read_source``,
-the run's own reader). Then:
+the run's own reader). Then, over the table (``count``):
 
-1. one pass over every row: non-empty count, distinct count, shortest and longest value, the
-   values trimming would change, and DuckDB's ``approx_top_k``. The distinct count is exact in
-   a file up to ``EXACT_ROWS`` rows, else HyperLogLog's estimate (``approx_count_distinct``,
-   within about 2%; ``Column.distinct_approximate``): an exact count hashes every value of every
-   column, the largest cost of a profile at 1M rows. It is made exact again where it matters:
-   for a column whose top values hold every value (the count of those found), and for a column
-   that could be a key (``relate.exact_keys``);
-2. a second pass counts the top values exactly (only their rows: ``IN`` the candidates);
+1. one pass over every row: non-empty count, distinct count, shortest and longest value, and
+   how many values trimming would change. The distinct count is exact in a file up to
+   ``EXACT_ROWS`` rows, else HyperLogLog's estimate (``approx_count_distinct``, within about
+   2%; ``Column.distinct_approximate``): an exact count hashes every value of every column,
+   the largest cost of a profile at 1M rows;
+2. columns with at most ``FEW`` distinct values (most of them) are grouped by value in one
+   query: their distinct count becomes exact, and their top values are the most frequent
+   (ties by value). For the others, the sample's most frequent values are the candidates,
+   counted exactly over the rows holding one (``IN``). A column that could be a key gets its
+   exact distinct count from ``relate.exact_keys``;
 3. one pass over a systematic sample (every k-th row, at most ``SAMPLE_ROWS``; every row of a
    smaller file): each value's shape (``profile.shapes``), grouped, each distinct value
    classified once.
@@ -44,7 +46,8 @@ SAMPLE_ROWS = 100_000
 #: Files up to this many rows get an exact distinct count in every column.
 EXACT_ROWS = SAMPLE_ROWS
 #: Columns with at most this many distinct values (estimated) have every value counted: their
-#: distinct count and top values are exact. Above it, ``approx_top_k`` picks the top values.
+#: distinct count and top values are exact. Above it, the sample's most frequent values are
+#: the candidates, counted over every row.
 FEW = 50_000
 TOP = 5
 
@@ -132,7 +135,7 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
     cells = [tuple(x or 0 for x in row[i * width:(i + 1) * width]) for i in range(len(loaded.columns))]
     few = [i for i, (_, distinct, _, _, padded) in enumerate(cells) if not padded and distinct <= FEW]
     grouped = _grouped(con, loaded, few)
-    tops = _approx_tops(con, loaded, [i for i in range(len(cells)) if i not in grouped], [c[4] for c in cells])
+    tops = _sampled_tops(con, loaded, [i for i in range(len(cells)) if i not in grouped], [c[4] for c in cells])
     found = _shapes(con, loaded)
     result = []
     for i, (non_empty, distinct, shortest, longest, padded) in enumerate(cells):
@@ -153,9 +156,11 @@ def _union(parts: list[exp.Select]) -> exp.Expression:
     return union
 
 
-def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int]) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
+def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], table: str = "",
+             ) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
     """Columns with few distinct values (and no blanks to trim), each value counted: the exact
-    distinct count and top values, the most frequent first, then by value."""
+    distinct count and top values, the most frequent first, then by value (of ``table``, by
+    default the full table)."""
     if not few:
         return {}
     c, v, n = (exp.column(x, quoted=True) for x in ("c", "v", "n"))
@@ -164,7 +169,7 @@ def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int]) -> 
         k = exp.Nullif(this=col(loaded.columns[i]), expression=exp.Literal.string(""))
         parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c", quoted=True), exp.alias_(k, "v", quoted=True),
                                 exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
-                     .from_(loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
+                     .from_(table or loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
                      .group_by(exp.Literal.number(1), exp.Literal.number(2)))
     order = exp.Order(expressions=[exp.Ordered(this=n.copy(), desc=True), exp.Ordered(this=v.copy())])
     rank = exp.Window(this=exp.RowNumber(), partition_by=[c.copy()], order=order)
@@ -178,15 +183,14 @@ def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int]) -> 
     return {i: (d, tuple(sorted(top, key=lambda t: (-t.count, t.value)))) for i, (d, top) in found.items()}
 
 
-def _approx_tops(con: duckdb.DuckDBPyConnection, loaded: Loaded, many: list[int],
-                 padded: list[int]) -> dict[int, tuple[TopValue, ...]]:
-    """Columns with many distinct values: DuckDB's ``approx_top_k`` picks the candidates, counted exactly."""
+def _sampled_tops(con: duckdb.DuckDBPyConnection, loaded: Loaded, many: list[int],
+                  padded: list[int]) -> dict[int, tuple[TopValue, ...]]:
+    """Columns with many distinct values: the sample's most frequent values are the candidates
+    (a value frequent in every row is frequent in every k-th), counted exactly over every row."""
     if not many:
         return {}
-    picks = [exp.Anonymous(this="approx_top_k", expressions=[
-        exp.Nullif(this=col(loaded.columns[i]), expression=exp.Literal.string("")), exp.Literal.number(TOP)]) for i in many]
-    row = con.execute(sql(exp.select(*picks).from_(loaded.table))).fetchone()
-    tops = [[t for t in (picked or []) if t is not None] for picked in row]
+    picked = _grouped(con, loaded, many, loaded.sample)
+    tops = [[t.value for t in picked[i][1]] for i in many]
     counted = _top_counts(con, loaded, [loaded.columns[i] for i in many], tops, [bool(padded[i]) for i in many])
     return {i: tuple(sorted((TopValue(t, n) for t, n in zip(values, counts) if n), key=lambda t: (-t.count, t.value)))
             for i, values, counts in zip(many, tops, counted)}
