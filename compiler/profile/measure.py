@@ -171,16 +171,18 @@ def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], tab
                                 exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
                      .from_(table or loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
                      .group_by(exp.Literal.number(1), exp.Literal.number(2)))
-    order = exp.Order(expressions=[exp.Ordered(this=n.copy(), desc=True), exp.Ordered(this=v.copy())])
-    rank = exp.Window(this=exp.RowNumber(), partition_by=[c.copy()], order=order)
-    distinct = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[c.copy()])
-    query = (exp.select(c.copy(), v.copy(), n.copy(), exp.alias_(distinct, "d", quoted=True))
-             .from_(_union(parts).subquery("g"))
-             .qualify(exp.LTE(this=rank, expression=exp.Literal.number(TOP))))
-    found: dict[int, tuple[int, list[TopValue]]] = {i: (0, []) for i in few}
-    for i, value_, count_, d in con.execute(sql(query)).fetchall():
-        found[i] = (d, found[i][1] + [TopValue(value_, count_)])
-    return {i: (d, tuple(sorted(top, key=lambda t: (-t.count, t.value)))) for i, (d, top) in found.items()}
+    # min_by over (-n, v): the TOP most frequent, ties by value, without sorting every group
+    rank = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("k"), expression=exp.Neg(this=n.copy())),
+                                   exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy())])
+    pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy()),
+                                   exp.PropertyEQ(this=exp.to_identifier("n"), expression=n.copy())])
+    query = (exp.select(c.copy(), exp.Count(this=exp.Star()),
+                        exp.func("min_by", pair, rank, exp.Literal.number(TOP), dialect="duckdb"))
+             .from_(_union(parts).subquery("g")).group_by(c.copy()))
+    found: dict[int, tuple[int, tuple[TopValue, ...]]] = {i: (0, ()) for i in few}
+    for i, d, top in con.execute(sql(query)).fetchall():
+        found[i] = (d, tuple(sorted((TopValue(t["v"], t["n"]) for t in top), key=lambda t: (-t.count, t.value))))
+    return found
 
 
 def _sampled_tops(con: duckdb.DuckDBPyConnection, loaded: Loaded, many: list[int],

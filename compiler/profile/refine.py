@@ -163,7 +163,7 @@ def _phones(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, total: in
              .where(exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
                              exp.In(this=kind, expressions=[exp.Literal.string(k) for k in _PHONE_SHAPES])))
              .group_by(*(exp.Literal.number(i) for i in (1, 2, 3))))
-    groups = con.execute(sql(query)).fetchall()
+    groups = sorted(con.execute(sql(query)).fetchall(), key=lambda g: g[:3])  # in one order: a label keeps its first example
     regions: Counter[str] = Counter()
     for intl, head, n, k, example in groups:
         if intl and (region := _region(phonenumbers, head, example)):
