@@ -16,8 +16,8 @@ the run's own reader). Then, over the table (``count``):
 2. columns with at most ``FEW`` distinct values (most of them) are grouped by value in one
    query: their distinct count becomes exact, and their top values are the most frequent
    (ties by value). For the others, the sample's most frequent values are the candidates,
-   counted exactly over the rows holding one (``IN``). A column that could be a key gets its
-   exact distinct count from ``relate.exact_keys``;
+   counted exactly over the rows holding one (``IN``; trimmed, as before, where values have
+   blanks). A column that could be a key gets its exact distinct count from ``relate.exact_keys``;
 3. one pass over a systematic sample (every k-th row, at most ``SAMPLE_ROWS``; every row of a
    smaller file): each value's shape (``profile.shapes``), grouped, each distinct value
    classified once.
@@ -133,18 +133,20 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
     row = con.execute(sql(exp.select(*aggregates).from_(loaded.table))).fetchone()
     width = 5
     cells = [tuple(x or 0 for x in row[i * width:(i + 1) * width]) for i in range(len(loaded.columns))]
-    few = [i for i, (_, distinct, _, _, padded) in enumerate(cells) if not padded and distinct <= FEW]
-    grouped = _grouped(con, loaded, few)
-    tops = _sampled_tops(con, loaded, [i for i in range(len(cells)) if i not in grouped], [c[4] for c in cells])
+    grouped = _grouped(con, loaded, [i for i, cell in enumerate(cells) if cell[1] <= FEW])
+    # Top candidates: a grouped column's own, else the sample's; recounted where the top values
+    # are not yet counted as they are compared (a padded column's values are counted trimmed).
+    recount = [i for i, cell in enumerate(cells) if i not in grouped or cell[4]]
+    picked = _grouped(con, loaded, [i for i in recount if i not in grouped], loaded.sample)
+    tops = _top_values(con, loaded, recount, {i: (grouped.get(i) or picked[i])[1] for i in recount},
+                       [c[4] for c in cells])
     found = _shapes(con, loaded)
     result = []
     for i, (non_empty, distinct, shortest, longest, padded) in enumerate(cells):
-        approximate = not exact
+        approximate = not exact and i not in grouped
         if i in grouped:
-            distinct, top = grouped[i]
-            approximate = False
-        else:
-            top = tops.get(i, ())
+            distinct = grouped[i][0]
+        top = tops[i] if i in tops else grouped[i][1]
         result.append(Counts(non_empty, distinct, approximate, bool(padded), shortest, longest, top, found.get(i, ())))
     return tuple(result)
 
@@ -158,9 +160,8 @@ def _union(parts: list[exp.Select]) -> exp.Expression:
 
 def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], table: str = "",
              ) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
-    """Columns with few distinct values (and no blanks to trim), each value counted: the exact
-    distinct count and top values, the most frequent first, then by value (of ``table``, by
-    default the full table)."""
+    """Columns with few distinct values, each value as written counted: the exact distinct count
+    and top values, the most frequent first, then by value (of ``table``, by default the full table)."""
     if not few:
         return {}
     c, v, n = (exp.column(x, quoted=True) for x in ("c", "v", "n"))
@@ -185,17 +186,16 @@ def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], tab
     return found
 
 
-def _sampled_tops(con: duckdb.DuckDBPyConnection, loaded: Loaded, many: list[int],
-                  padded: list[int]) -> dict[int, tuple[TopValue, ...]]:
-    """Columns with many distinct values: the sample's most frequent values are the candidates
-    (a value frequent in every row is frequent in every k-th), counted exactly over every row."""
-    if not many:
+def _top_values(con: duckdb.DuckDBPyConnection, loaded: Loaded, recount: list[int],
+                candidates: dict[int, tuple[TopValue, ...]], padded: list[int]) -> dict[int, tuple[TopValue, ...]]:
+    """The candidates counted exactly over every row (for a many-valued column they come from the
+    sample: a value frequent in every row is frequent in every k-th)."""
+    if not recount:
         return {}
-    picked = _grouped(con, loaded, many, loaded.sample)
-    tops = [[t.value for t in picked[i][1]] for i in many]
-    counted = _top_counts(con, loaded, [loaded.columns[i] for i in many], tops, [bool(padded[i]) for i in many])
+    tops = [[t.value for t in candidates[i]] for i in recount]
+    counted = _top_counts(con, loaded, [loaded.columns[i] for i in recount], tops, [bool(padded[i]) for i in recount])
     return {i: tuple(sorted((TopValue(t, n) for t, n in zip(values, counts) if n), key=lambda t: (-t.count, t.value)))
-            for i, values, counts in zip(many, tops, counted)}
+            for i, values, counts in zip(recount, tops, counted)}
 
 
 def _top_counts(con: duckdb.DuckDBPyConnection, loaded: Loaded, names: list[str], tops: list[list[str]],
