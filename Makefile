@@ -60,6 +60,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/model.py
+	$(BIN)/python bench/linkage.py
 
 clean:
 	rm -rf build specs/*/build bench/.data .pytest_cache

@@ -36,6 +36,8 @@ class EntityCounts:
     rejected: int
     linked: int = 0  # of the loaded: records that already existed in the target (``match``)
     emptied: int = 0  # values loaded as NULL by ``on_error: null`` (in any row), each in _ferry.emptied_values
+    #: an entity with several sources: the same counts for each source's rows (``source`` is then "a+b")
+    by_source: tuple["EntityCounts", ...] = ()
 
     @property
     def balanced(self) -> bool:
@@ -78,22 +80,19 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
     the way); the stage itself may be a view, which counting would read a second time. A
     sample keeps its rows' numbers in the file, so there each number must appear once.
     """
-    rejects = manifest["tables"]["rejects"]
     read: dict[str, int] = {}
     counts = []
     for e in manifest["entities"]:
         rows = e["rows_table"]
+        if e.get("sources"):
+            parts = tuple(_source_counts(con, e, s, sampled) for s in e["sources"])
+            read.update({p.source: p.read for p in parts})
+            c = EntityCounts(e["name"], "+".join(e["sources"]), *(sum(getattr(p, k) for p in parts) for k in (
+                "read", "loaded", "merged", "archived", "rejected", "linked", "emptied")), by_source=parts)
+            counts.append(_persisted(con, manifest, e, c))
+            continue
         row = exp.column("_ferry_row", quoted=True)
-        tally = exp.select(
-            exp.Count(this=exp.Star()),
-            exp.func("coalesce", exp.Min(this=row.copy()), exp.Literal.number(0)),
-            exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
-            *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
-            exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)),
-                     dialect="duckdb"),
-            exp.func("coalesce", exp.Sum(this=exp.func("len", exp.column("_ferry_emptied", quoted=True),
-                                                        dialect="duckdb")), exp.Literal.number(0)),
-        ).from_(exp.to_table(rows, quoted=True))
+        tally = _tally(rows, row, None)
         # Aggregates over no rows are NULL: an empty source (a header-only CSV) counts as zeros.
         total, lowest, highest, loaded, merged, archived, rejected, linked, emptied = (
             int(n or 0) for n in con.execute(tally.sql(dialect="duckdb")).fetchall()[0])
@@ -103,35 +102,72 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
                         f"{highest} source rows; nothing was written", Span(e["table"]))
         read[e["source"]] = total
         c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, emptied)
-        mine = of_spec(manifest)
-        of_entity = exp.and_(exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)), mine.copy())
-        archive = e.get("archive")
-        persisted = (
-            (count(con, archive["table"], of_owner(manifest)) if archive else 0) == c.archived
-            # The table may hold other records too: each loaded row's record must be there, once.
-            and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
-                exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(exp.and_(
-                exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded")),
-                mine.copy())))) == c.loaded
-            and count(con, e["crosswalk"], mine.copy()) == c.loaded + c.merged
-            and count(con, rejects, of_entity.copy()) == c.rejected
-            and count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
-        )
-        if not c.balanced or not persisted:
-            raise _fail(f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
-                        f" + merged {c.merged} + archived {c.archived} + rejected {c.rejected}, or the tables "
-                        f"(records, crosswalk, archive, rejects, {c.emptied} emptied values) "
-                        "disagree; nothing was written", Span(e["table"]))
-        counts.append(c)
+        counts.append(_persisted(con, manifest, e, c))
     return read, tuple(counts)
 
 
-def _distinct(con: duckdb.DuckDBPyConnection, table: str, lowest: int, highest: int) -> int:
+def _tally(rows: str, row: exp.Expression, where: exp.Expression | None) -> exp.Select:
+    tally = exp.select(
+        exp.Count(this=exp.Star()),
+        exp.func("coalesce", exp.Min(this=row.copy()), exp.Literal.number(0)),
+        exp.func("coalesce", exp.Max(this=row.copy()), exp.Literal.number(0)),
+        *(exp.func("count_if", _status(s), dialect="duckdb") for s in ("loaded", "merged", "archived", "rejected")),
+        exp.func("count_if", exp.and_(_status("loaded"), exp.column("_ferry_linked", quoted=True)), dialect="duckdb"),
+        exp.func("coalesce", exp.Sum(this=exp.func("len", exp.column("_ferry_emptied", quoted=True),
+                                                    dialect="duckdb")), exp.Literal.number(0)),
+    ).from_(exp.to_table(rows, quoted=True))
+    return tally.where(where) if where is not None else tally
+
+
+def _source_counts(con: duckdb.DuckDBPyConnection, e: dict[str, Any], source: str, sampled: bool) -> EntityCounts:
+    """One source's rows of an entity with several (``sqlgen.origin``): each of its row numbers
+    1..N once, as for an entity with one source."""
+    rows = e["rows_table"]
+    mine = exp.EQ(this=exp.column("_ferry_source", quoted=True), expression=exp.Literal.string(source))
+    row = exp.column("_ferry_source_row", quoted=True)
+    total, lowest, highest, loaded, merged, archived, rejected, linked, emptied = (
+        int(n or 0) for n in con.execute(_tally(rows, row, mine).sql(dialect="duckdb")).fetchall()[0])
+    distinct = _distinct(con, rows, lowest, highest, "_ferry_source_row", mine) if total else 0
+    if not total == distinct or not (sampled or total == highest):
+        raise _fail(f"row accounting failed for entity '{e['name']}', source '{source}': {total} working rows "
+                    f"for {highest} source rows; nothing was written", Span(e["table"]))
+    return EntityCounts(e["name"], source, total, loaded, merged, archived, rejected, linked, emptied)
+
+
+def _persisted(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], e: dict[str, Any],
+               c: EntityCounts) -> EntityCounts:
+    """``c``, once the records, crosswalk, archive, rejects and emptied values agree with it (else F601)."""
+    rejects = manifest["tables"]["rejects"]
+    mine = of_spec(manifest)
+    of_entity = exp.and_(exp.EQ(this=exp.column("entity"), expression=exp.Literal.string(c.entity)), mine.copy())
+    archive = e.get("archive")
+    persisted = (
+        (count(con, archive["table"], of_owner(manifest)) if archive else 0) == c.archived
+        # The table may hold other records too: each loaded row's record must be there, once.
+        and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
+            exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(exp.and_(
+            exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded")),
+            mine.copy())))) == c.loaded
+        and count(con, e["crosswalk"], mine.copy()) == c.loaded + c.merged
+        and count(con, rejects, of_entity.copy()) == c.rejected
+        and count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
+    )
+    if not c.balanced or not persisted:
+        raise _fail(f"row accounting failed for entity '{c.entity}': read {c.read} != loaded {c.loaded}"
+                    f" + merged {c.merged} + archived {c.archived} + rejected {c.rejected}, or the tables "
+                    f"(records, crosswalk, archive, rejects, {c.emptied} emptied values) "
+                    "disagree; nothing was written", Span(e["table"]))
+    return c
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, table: str, lowest: int, highest: int, column: str = "_ferry_row",
+              where: exp.Expression | None = None) -> int:
     """How many different source row numbers ``table`` holds: one bit per number between the lowest
     and the highest, counted (a tenth of the time of COUNT(DISTINCT ...), which hashes every one)."""
-    bits = exp.func("bitstring_agg", exp.column("_ferry_row", quoted=True), exp.Literal.number(lowest),
+    bits = exp.func("bitstring_agg", exp.column(column, quoted=True), exp.Literal.number(lowest),
                     exp.Literal.number(highest), dialect="duckdb")
     query = exp.select(exp.func("bit_count", bits, dialect="duckdb")).from_(exp.to_table(table, quoted=True))
+    query = query.where(where) if where is not None else query
     return int(con.execute(query.sql(dialect="duckdb")).fetchall()[0][0])
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from compiler.validate import Header
     from compiler import bundle as bundle_module, diff as diff_module, plan as plan_module, push as push_module
     from compiler import rejects as rejects_module, review as review_module, run as run_module
+    from compiler.lineage import Lineage
     from compiler.write import WriteResult
     from compiler.profile import model as profile_model
 
@@ -119,6 +120,7 @@ def project_relative(path: Path, out: Path) -> str:
 
 
 def compile_files(path: Path, options: Options) -> Compiled:
+    from compiler import lineage, lineage_trace
     from compiler.order import build_order
     from compiler.render import render
     from compiler.sqlgen import compile_spec
@@ -126,7 +128,8 @@ def compile_files(path: Path, options: Options) -> Compiled:
     spec = validate_spec(path, options, read_rows=False)
     bundle = compile_spec(spec, build_order(spec))
     files = render(bundle, project_relative(path, options.out))
-    return Compiled(spec, options.out / spec.name, files)
+    files[lineage.FILE] = lineage.to_json(lineage_trace.build_lineage(bundle))  # beside the SQL: documentation, not run
+    return Compiled(spec, options.out / spec.name, dict(sorted(files.items())))
 
 
 def _owner(directory: Path) -> str | None:
@@ -159,6 +162,15 @@ def check_compiled(path: Path, options: Options) -> tuple[Compiled, tuple[str, .
 
     compiled = compile_files(path, options)
     return compiled, stale_files(compiled.directory, compiled.files)
+
+
+def lineage_spec(path: Path, options: Options, selector: str | None = None) -> Lineage:
+    """The column lineage `ferry compile` wrote to generated/<name>/lineage.json, of every target field or
+    of ``ENTITY`` / ``ENTITY.FIELD``. Read, not compiled (F831 when the spec changed since)."""
+    from compiler import lineage_render
+
+    spec = load_spec(path)
+    return lineage_render.select(lineage_render.read(spec, options.out / spec.name), selector, str(path))
 
 
 def target_path(spec: Spec, options: Options) -> Path:
@@ -270,7 +282,7 @@ def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_modul
 def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -> diff_module.SpecDiff:
     """The spec in the working tree against the same spec at git revision ``base``: semantic changes,
     compiled SQL, and (``with_plan``) both versions run on scratch copies of the target, compared."""
-    from compiler import diff as diff_module, plan as plan_module, revision, run as run_module
+    from compiler import diff as diff_module, lineage, plan as plan_module, revision, run as run_module
     from compiler.write import write_files
 
     head = compile_files(path, options)
@@ -287,8 +299,10 @@ def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -
             out_rel = Path("generated")
         old = compile_files(co.spec, Options(out=work / "base" / out_rel))
         changes = diff_module.spec_changes(old.spec, head.spec)
-        files = diff_module.file_diffs(old.files, head.files)
-        kw = {"spec": str(path), "base_rev": base, "base_commit": co.commit, "changes": changes, "files": files}
+        touched = diff_module.touched_fields(*(lineage.from_json(c.files[lineage.FILE]) for c in (old, head)))
+        files = diff_module.file_diffs(*({n: t for n, t in c.files.items() if n != lineage.FILE} for c in (old, head)))
+        kw = {"spec": str(path), "base_rev": base, "base_commit": co.commit, "changes": changes, "files": files,
+              "touched": touched}
         if not with_plan:
             return diff_module.SpecDiff(**kw, outcomes=None, note="skipped (--no-plan)")
         runs = []

@@ -9,6 +9,8 @@ and writes, in load order:
   no row passes through Python;
 * Salesforce: the step's ``.sdl`` mapping files and ``process-conf.xml`` (one upsert
   process per CSV file); HubSpot: one import request per CSV file (``<file>.import.json``);
+* ``MAPPING.csv``: for the admin who imports, each CSV column's source columns and transforms,
+  from the compiled lineage (``generated/<name>/lineage.json``);
 * ``manifest.json``: every file in load order with its step, object, operation, phase,
   records and sha256, and the records per entity; and, when any, every formula-like cell
   (``compiler.sqlgen.cells.formula_like``: what a spreadsheet would run) by file, row and column.
@@ -36,7 +38,7 @@ from typing import Any
 
 import duckdb
 
-from compiler import compiled
+from compiler import compiled, lineage_render
 from sqlglot import exp
 
 from compiler.errors import Diagnostic, FerryError, Span, first_line
@@ -45,6 +47,7 @@ from compiler.render import salesforce, templates
 from compiler.sqlgen import cells
 
 KINDS = ("salesforce", "hubspot")
+MAPPING = "MAPPING.csv"  # which source columns and transforms each CSV column comes from (``lineage_render``)
 _STEP = re.compile(r"^-- ferry:step (\S+)[^\n]*$", re.MULTILINE)
 
 
@@ -204,6 +207,7 @@ def export(spec: Spec, generated: Path, target: Path, kind: str, out: Path,
            batch_size: int | None = None) -> BundleManifest:
     """Write the bundle for ``kind`` from the run's DuckDB file ``target`` into ``out`` (replaced whole)."""
     entry, texts, queries = read_compiled(generated, kind)
+    lineage = lineage_render.read(spec, generated)  # for MAPPING.csv
     size = batch_size or entry["batch_size"]
     if not target.is_file():
         raise _fail("F606", f"no target at {target}", Span(str(target)), f"run `ferry run {spec.path}` first")
@@ -236,6 +240,7 @@ def export(spec: Spec, generated: Path, target: Path, kind: str, out: Path,
                 totals[step["entity"]] = totals.get(step["entity"], 0) + sum(r for _, r in written)
         if formula_cells and export_spec.formulas == "refuse":
             raise _refused(export_spec, formula_cells)
+        config[MAPPING] = lineage_render.mapping_csv(lineage, entry["steps"])
         if kind == "salesforce":
             config["process-conf.xml"] = salesforce.process_conf(spec.name, entry["timezone"], size,
                                                                  tuple(process_files), templates("salesforce"))

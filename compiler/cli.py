@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand
 
-from compiler import __version__, api, cli_profile
+from compiler import __version__, api, cli_lineage, cli_profile
 from compiler.errors import Diagnostic, FerryError, Span
 
 if TYPE_CHECKING:  # the commands that need it import it (every command starts faster without)
@@ -373,6 +373,7 @@ def schema() -> None:
 
 
 app.command("profile")(cli_profile.profile)
+app.command("lineage")(cli_lineage.lineage)
 app.command("init")(cli_profile.init)
 
 

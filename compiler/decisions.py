@@ -8,7 +8,8 @@ decision written after ``ferry compile`` is applied by the next ``ferry run`` wi
 
 The file is UTF-8 CSV with a header naming ``left_id``, ``right_id`` and ``decision`` (other
 columns, such as a note or what ``ferry review`` printed, are ignored). ``left_id`` and
-``right_id`` are old ids of the entity's source; ``decision`` is ``force`` (the two are one
+``right_id`` are old ids of the entity's source (an entity with several sources: ``<source>/<id>``,
+as ``ferry review`` shows them; F478); ``decision`` is ``force`` (the two are one
 record) or ``forbid`` (they never are). An I/O edge like ``sources``.
 """
 
@@ -74,6 +75,11 @@ def _check_file(entity: Entity, path: Path, written: str, span: Span) -> list[Di
         elif not left or not right or left == right:
             found.append(Diagnostic("F459", "a decision names two different old ids", Span(where, line, 1),
                                     "fill left_id and right_id with the ids of two records"))
+        elif entity.multi and (bad := next((x for x in (left, right)
+                                            if x.split("/", 1)[0] not in entity.source_names or "/" not in x), None)):
+            found.append(Diagnostic("F478", f"'{bad}' names no record of entity '{entity.name}', which reads "
+                                    f"{', '.join(entity.source_names)}: its ids are <source>/<id>", Span(where, line, 1),
+                                    f"write the id as ferry review shows it, e.g. {entity.source_names[0]}/{bad}"))
         else:
             pair = (min(left, right), max(left, right))
             earlier = decided.setdefault(pair, (decision, line))

@@ -21,6 +21,7 @@ import duckdb
 from sqlglot import exp
 
 from compiler.errors import Span
+from compiler.lineage import FieldLineage, Lineage
 from compiler.model import Entity, Rule, Spec, Transform
 from compiler.plan import EntityPlan, attach
 from compiler.plan_render import md_code, md_escape
@@ -43,6 +44,15 @@ class FileDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class Touched:
+    """A target field whose lineage differs: where its value comes from, its steps, or their SQL."""
+
+    kind: str  # added | removed | changed
+    field: str  # "contact.email"
+    detail: str = ""  # "contacts.email (email, lower) -> contacts.email (email)"
+
+
+@dataclass(frozen=True, slots=True)
 class OutcomeDelta:
     entity: str
     base: dict[str, int]  # loaded, merged, archived, rejected
@@ -60,6 +70,7 @@ class SpecDiff:
     files: tuple[FileDiff, ...]
     outcomes: tuple[OutcomeDelta, ...] | None  # None: no plan delta (why: ``note``)
     note: str = ""
+    touched: tuple[Touched, ...] = ()  # target fields whose lineage the change alters (``touched_fields``)
 
 
 # -- semantics --------------------------------------------------------------------------------
@@ -167,6 +178,35 @@ def file_diffs(base: dict[str, str], head: dict[str, str]) -> tuple[FileDiff, ..
     return tuple(out)
 
 
+# -- target fields touched -------------------------------------------------------------------
+
+
+def _origin(f: FieldLineage) -> str:
+    inputs = [f"{i.source}.{i.column}" + (f" ({', '.join(i.steps)})" if i.steps else "") for i in f.inputs]
+    lookups = [f"{k.entity}.id by " + " + ".join(f"{i.source}.{i.column}" for i in k.keys) for k in f.lookups]
+    return "; ".join(inputs + lookups) or "(no source column)"
+
+
+def touched_fields(base: Lineage, head: Lineage) -> tuple[Touched, ...]:
+    """Target fields added, removed, or whose lineage changed between two compiled versions: other
+    source columns or steps, or the same ones with other SQL (a step's arguments: `map` values, date formats)."""
+    old = {f.name: f for f in base.fields}
+    new = {f.name: f for f in head.fields}
+    out = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if a is None and b is not None:
+            out.append(Touched("added", name, _origin(b)))
+        elif b is None and a is not None:
+            out.append(Touched("removed", name, _origin(a)))
+        elif a is not None and b is not None and (a.inputs, a.lookups, a.sql, a.untraced) != (b.inputs, b.lookups,
+                                                                                                b.sql, b.untraced):
+            before, after = _origin(a), _origin(b)
+            out.append(Touched("changed", name, f"{before} -> {after}" if before != after else
+                               f"{after}: its SQL changed (a step's arguments)"))
+    return tuple(out)
+
+
 # -- row outcomes ---------------------------------------------------------------------------
 
 
@@ -248,6 +288,8 @@ def to_text(d: SpecDiff) -> str:
     lines = [f"ferry diff {d.spec}: {d.base_rev} ({d.base_commit[:12]}) -> working tree", "", "spec:"]
     lines += [f"  {_MARK[c.kind]} {c.what}" + (f": {c.detail}" if c.detail else "") for c in d.changes] or [
         "  no semantic changes"]
+    lines += ["", "target fields touched:"]
+    lines += [f"  {_MARK[t.kind]} {t.field}: {t.detail}" for t in d.touched] or ["  none"]
     lines += ["", "compiled SQL:"]
     lines += [f"  {_MARK[f.status]} {f.name}" for f in d.files] or ["  no changes"]
     lines += ["", "plan delta (base -> head, same data and target):"]
@@ -273,6 +315,8 @@ def to_markdown(d: SpecDiff) -> str:
              f"Base {md_code(d.base_rev)} ({md_code(d.base_commit[:12])}) → working tree", "", "#### Spec", ""]
     lines += [f"- {_MARK[c.kind]} **{md_escape(c.what)}**" + (f": {md_code(c.detail)}" if c.detail else "")
               for c in d.changes] or ["No semantic changes."]
+    lines += ["", "#### Target fields touched", ""]
+    lines += [f"- {_MARK[t.kind]} **{md_escape(t.field)}**: {md_code(t.detail)}" for t in d.touched] or ["None."]
     lines += ["", "#### Plan delta", ""]
     if d.outcomes is None:
         lines.append(f"Not computed: {md_escape(d.note)}")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from compiler.errors import Span
+from compiler.formats import (FORMAT_OPTIONS, JSON_READ_FORMAT, READS_AS, SOURCE_FORMATS,  # noqa: F401 (re-exported)
+                              CsvOptions, JsonOptions, SourceFormat, SourceOptions, XlsxOptions, XmlOptions)
 from compiler.matchmodel import MatchModel
 
 #: Field types a value can be cast to. A value that does not cast is a reject.
@@ -27,9 +29,6 @@ DECIMAL_PRECISION, DECIMAL_SCALE = 18, 4
 #: The most digits a decimal can have (DuckDB's and, for ferry, PostgreSQL's limit).
 MAX_PRECISION = 38
 
-#: Source formats. The reader for each lives in ``compiler.sources``.
-SourceFormat = Literal["csv", "xlsx", "json", "ndjson", "xml"]
-SOURCE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "ndjson", "xml")
 
 OnMissing = Literal["reject", "null"]
 
@@ -42,52 +41,6 @@ TargetKind = Literal["duckdb"]
 #: What `ferry push --to salesforce|hubspot` does with a cell a spreadsheet would run as a formula.
 FormulaMode = Literal["warn", "escape", "refuse"]
 
-
-@dataclass(frozen=True, slots=True)
-class CsvOptions:
-    delimiter: str = ","
-    encoding: str = "utf-8"
-    header: bool = True
-    quote: str = '"'
-    escape: str = '"'
-    encoding_check: str = "error"  # a single-byte ``encoding`` on a UTF-8 file: error, or warn (compiler.encodings)
-
-
-@dataclass(frozen=True, slots=True)
-class XlsxOptions:
-    sheet: str | int | None = None  # a name, or a 1-based position; None: the first sheet
-    header_row: int = 1  # 1-based, as Excel numbers rows; data start on the next row
-
-
-@dataclass(frozen=True, slots=True)
-class JsonOptions:
-    """JSON (one array of objects) and NDJSON (one object per line) take no options: UTF-8 by RFC 8259."""
-
-
-@dataclass(frozen=True, slots=True)
-class XmlOptions:
-    record: str  # "/export/deals/deal" from the root, or "deal" at any depth
-    encoding_check: str = "error"  # the declared code page is single-byte but the bytes are UTF-8: error, or warn
-
-
-SourceOptions = CsvOptions | XlsxOptions | JsonOptions | XmlOptions
-
-#: What DuckDB reads at run time for each format: the runner converts xlsx
-#: sheets to UTF-8 CSV and XML records to NDJSON (``compiler.sources``), so the
-#: compiled SQL depends on the format only through this table.
-READS_AS: dict[str, str] = {"csv": "csv", "xlsx": "csv", "json": "json", "ndjson": "ndjson", "xml": "ndjson"}
-
-#: DuckDB's ``read_json(format = ...)`` for what is read as JSON.
-JSON_READ_FORMAT: dict[str, str] = {"json": "array", "ndjson": "newline_delimited"}
-
-#: Which options each format takes, by the spec's key names (checked by ``validate``).
-FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "csv": ("delimiter", "encoding", "header", "quote", "escape", "encoding_check"),
-    "xlsx": ("sheet", "header_row"),
-    "json": (),
-    "ndjson": (),
-    "xml": ("record", "encoding_check"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +160,10 @@ class Reference:
     span: Span
     entity_span: Span
     column_span: Span
+    #: which of the referenced entity's sources the old ids are from (an entity with several
+    #: sources: their ids may collide); None: its only source, or, on a self-reference, the row's own
+    source: str | None = None
+    source_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +182,8 @@ class FuzzyRule:
 
 @dataclass(frozen=True, slots=True)
 class SurvivorRule:
-    """One record-level criterion: newest / oldest by a field, most_complete, or priority of a field's values."""
+    """One record-level criterion: newest / oldest by a field, most_complete, priority of a field's values,
+    or ``source``: the record from the first source of ``order`` (an entity with several sources)."""
 
     kind: str
     field: str | None
@@ -247,6 +205,18 @@ class Dedup:
     model: MatchModel | None = None
     decisions: str | None = None  # pairs to force or forbid: a CSV file, relative to the spec
     decisions_span: Span | None = None
+    #: field -> sources, best first: the value comes from the first of them that has one
+    #: (``dedup.fields: {email: {source: [newsletter, crm]}}``, strategy ``source``)
+    source_orders: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: ``all``: every pair is compared (link and dedup); ``only``: pairs from two different sources
+    link: str = "all"
+    link_span: Span | None = None
+    #: each record links to at most one record of each other source: the best pair wins
+    one_to_one: bool = False
+    one_to_one_span: Span | None = None
+
+    def source_order(self, field: str) -> tuple[str, ...]:
+        return dict(self.source_orders).get(field, ())
 
     def strategy(self, field: str) -> str:
         return next((s for f, s, _ in self.strategies if f == field), "survivor")
@@ -265,9 +235,29 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class EntitySource:
+    """One of the sources of an entity with several (``sources:``): the mapping of the entity's
+    fields for this source's rows (the shared mapping with this source's overrides applied)."""
+
+    name: str
+    fields: tuple[Field, ...]  # in the entity's field order; an absent field (``null``) reads no column
+    span: Span
+    declared: tuple[Field, ...] = ()  # the fields this source maps itself, as written (checked by validate)
+    absent: tuple[tuple[str, Span], ...] = ()  # fields this source has no value for (``null``): NULL in its rows
+    #: reference -> the column this source's rows hold its old id in (None: they hold none), where written
+    references: tuple[tuple[str, str | None, Span], ...] = ()
+
+    def reference_column(self, ref: "Reference") -> str | None:
+        return next((c for n, c, _ in self.references if n == ref.name), ref.column)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
     name: str
-    source: str
+    source: str  # the only source; with ``sources`` the first of them (use ``source_names``)
     table: str
     key: tuple[str, ...]  # natural key: target field names; rows sharing it are merged
     fields: tuple[Field, ...]
@@ -279,9 +269,31 @@ class Entity:
     filter: Filter | None = None
     dedup: Dedup | None = None  # None: no duplicates are looked for
     match: Match | None = None  # None, or mode insert_only: every record is inserted
+    #: several sources (``sources:``), in the order written: their rows are unioned; () for ``source:``
+    sources: tuple[EntitySource, ...] = ()
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sources) if self.sources else (self.source,)
+
+    @property
+    def multi(self) -> bool:
+        """Several sources: rows carry their source, and old ids are unique per source only."""
+        return bool(self.sources)
+
+    def mappings(self) -> tuple[tuple[str, tuple[Field, ...]], ...]:
+        """(source, the fields as that source's rows are mapped) for each source of the entity."""
+        if not self.sources:
+            return ((self.source, self.fields),)
+        return tuple((s.name, s.fields) for s in self.sources)
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def reference_column(self, ref: Reference, source: str) -> str | None:
+        """The column ``source``'s rows hold the reference's old id in (None: they hold none)."""
+        own = next((s for s in self.sources if s.name == source), None)
+        return own.reference_column(ref) if own is not None else ref.column
 
     @property
     def deferred_references(self) -> tuple[Reference, ...]:
@@ -363,9 +375,11 @@ class Spec:
 def used_columns(spec: Spec, source_name: str) -> tuple[str, ...]:
     """The source's id column first, then every other column the spec reads, sorted."""
     source = spec.source(source_name)
-    used = {c for e in spec.entities if e.source == source_name for f in e.fields for c in f.columns}
-    used |= {c for e in spec.entities if e.source == source_name for f in e.fields for t in f.transforms
-             for c in t.reads}
-    used |= {r.column for e in spec.entities if e.source == source_name for r in e.references}
+    fields = [f for e in spec.entities for s, mapped in e.mappings() if s == source_name for f in mapped]
+    used = {c for f in fields for c in f.columns}
+    used |= {c for f in fields for t in f.transforms for c in t.reads}
+    used |= {e.reference_column(r, source_name) for e in spec.entities if source_name in e.source_names
+             for r in e.references}
+    used.discard(None)
     used.discard(source.id_column)
     return (source.id_column, *sorted(used))

@@ -61,9 +61,10 @@ def build_order(spec: Spec) -> LoadOrder:
     pending: list[Entity] = []  # entities with deferred references not yet linked
     for name in entities:
         entity = spec.entity(name)
-        if entity.source not in staged:
-            steps.append(StageStep(entity.source))
-            staged.add(entity.source)
+        for source in entity.source_names:
+            if source not in staged:
+                steps.append(StageStep(source))
+                staged.add(source)
         steps.append(LoadStep(name))
         loaded.add(name)
         if entity.deferred_references:

@@ -37,12 +37,15 @@ class RejectFile:
 
 
 def _entity_rows(spec: Spec, table: exp.Table, entity: str, text: exp.Expression, label: str,
-                 extra: tuple[exp.Expression, ...] = ()) -> tuple[exp.Select, exp.Select]:
+                 extra: tuple[exp.Expression, ...] = (), source: str | None = None) -> tuple[exp.Select, exp.Select]:
     """The source rows (alias ``s``) listed in ``table`` for ``entity`` by this spec's run, with ``text``
-    as column ``label``; and how many rows of ``table`` the entity has."""
+    as column ``label``; and how many rows of ``table`` the entity has (``source``: of that source only,
+    for an entity with several)."""
     table.set("catalog", names.ident("target"))
     of_entity = exp.and_(exp.EQ(this=names.col("entity", "r"), expression=exp.Literal.string(entity)),
-                         ledgers.of_spec(spec.name, "r"))
+                         ledgers.of_spec(spec.name, "r"),
+                         *([exp.EQ(this=names.col("source", "r"), expression=exp.Literal.string(source))]
+                           if source is not None else []))
     per_row = (exp.select(names.col("source_row", "r"), *extra, exp.alias_(text, label, quoted=True))
                .from_(table.as_("r", quoted=True)).where(of_entity))
     if extra:  # several ledger rows per source row: one line each
@@ -51,9 +54,10 @@ def _entity_rows(spec: Spec, table: exp.Table, entity: str, text: exp.Expression
     return per_row, count
 
 
-def _ledgers(spec: Spec, entity_name: str) -> list[tuple[str, exp.Select, exp.Select]]:
+def _ledgers(spec: Spec, entity_name: str, source: str | None = None) -> list[tuple[str, exp.Select, exp.Select]]:
     entity = spec.entity(entity_name)
-    reasons = _entity_rows(spec, names.rejects_table(), entity_name, reasons_text(names.col("reasons", "r")), "ferry_reasons")
+    reasons = _entity_rows(spec, names.rejects_table(), entity_name, reasons_text(names.col("reasons", "r")),
+                           "ferry_reasons", source=source)
     out = [("rejects", *reasons)]
     if any(f.on_error == "null" for f in entity.fields):
         item = exp.Struct(expressions=[
@@ -61,7 +65,7 @@ def _ledgers(spec: Spec, entity_name: str) -> list[tuple[str, exp.Select, exp.Se
             + [exp.PropertyEQ(this=names.ident("detail"), expression=exp.cast(exp.null(), "VARCHAR"))])
         text = reasons_text(exp.ArrayAgg(this=exp.Order(this=item, expressions=[exp.Ordered(this=names.col("field", "r"))])))
         out.append(("emptied", *_entity_rows(spec, names.emptied_table(), entity_name, text, "ferry_emptied",
-                                            (exp.alias_(names.col("status", "r"), "ferry_status", quoted=True),))))
+                                            (exp.alias_(names.col("status", "r"), "ferry_status", quoted=True),), source)))
     return out
 
 
@@ -77,14 +81,16 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
     try:
         con.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
         with tempfile.TemporaryDirectory(prefix="ferry-rejects-") as tmp:
-            for entity in spec.entities:
-                source = spec.source(entity.source)
+            for entity, source_name in ((e, s) for e in spec.entities for s in e.source_names):
+                # An entity with several sources: one file per source (their columns differ).
+                stem = f"{entity.name}_{source_name}" if entity.multi else entity.name
+                source = spec.source(source_name)
                 prepared = sources.prepare_input(source, base, Path(tmp))
                 columns = prepared.columns or sources.all_columns(source, prepared.readable)
                 sources.bind(con, source, prepared)
                 rows = exp.select(exp.alias_(exp.Window(this=exp.RowNumber(), over="OVER"), "ferry_row", quoted=True),
                                   exp.Star()).from_(exp.Table(this=read_source(source, columns)))
-                for kind, per_row, count in _ledgers(spec, entity.name):
+                for kind, per_row, count in _ledgers(spec, entity.name, source_name if entity.multi else None):
                     listed = [c for c in per_row.named_selects if c != "source_row"]
                     query = (exp.select(names.col("ferry_row", "s"), *(names.col(c, "s") for c in columns),
                                         *(names.col(c, "r") for c in listed))
@@ -92,7 +98,7 @@ def export(spec: Spec, target: Path, out: Path) -> tuple[RejectFile, ...]:
                              .join(per_row.subquery("r"), join_type="INNER",
                                    on=exp.EQ(this=names.col("source_row", "r"), expression=names.col("ferry_row", "s")))
                              .order_by(names.col("ferry_row", "s")))
-                    path = out / f"{entity.name}_{kind}.csv"
+                    path = out / f"{stem}_{kind}.csv"
                     out.mkdir(parents=True, exist_ok=True)
                     partial = path.with_name(f".{path.name}.tmp")
                     # Opened in spreadsheets: a value that would run as a formula is escaped (sqlgen.cells).

@@ -25,7 +25,7 @@ from sqlglot import exp
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Entity, Spec
 from compiler import review_links
-from compiler.sqlgen import cells, ledgers, names
+from compiler.sqlgen import cells, ledgers, linkage, names
 
 #: Member columns before the entity's fields, in the CSV and the Markdown tables.
 _LEAD = ("cluster", "cluster_size", "role", "rank", "source_key", "source_row", "matched_by", "best_score")
@@ -86,6 +86,15 @@ def _cell(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
+def _unlinked(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity) -> list[tuple[Any, ...]]:
+    """This spec's pairs that ``one_to_one`` left out (``sqlgen.linkage``), as ``source/id`` pairs."""
+    table = linkage.unlinked_table(entity)
+    table.set("catalog", names.ident("target"))
+    query = (exp.select(names.col("left_key"), names.col("right_key"), names.col("score")).from_(table)
+             .where(ledgers.of_owner(spec.name)).order_by(names.col("left_key"), names.col("right_key")))
+    return con.execute(query.sql(dialect="duckdb")).fetchall()
+
+
 def _markdown(spec: Spec, sections: list[tuple[Entity, list[dict[str, Any]]]], limit: int) -> str:
     lines = [f"# Duplicate review: {spec.name}", ""]
     for entity, rows in sections:
@@ -127,6 +136,7 @@ def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[Review
         con.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
         sections = [(e, _rows(con, spec, e)) for e in entities]
         linked = [review_links.read(con, spec.name, e) for e in entities if e.dedup.model is not None]
+        unlinked = [(e, _unlinked(con, spec, e)) for e in entities if e.multi and e.dedup.one_to_one]
     except duckdb.Error as exc:
         raise FerryError(Diagnostic("F606", f"cannot read the duplicates: {first_line(exc)}", Span(str(target)),
                                     "is the target from a run of this spec?")) from None
@@ -155,6 +165,19 @@ def export(spec: Spec, target: Path, out: Path, limit: int = 50) -> tuple[Review
             what = "possible matches to decide" if count is links.possible else "links explained"
             written.append(ReviewFile(links.entity.name, path, 0, 0, f"{len(count)} {what}"))
         extra += review_links.markdown(links, clusters, limit)
+    for entity, pairs in unlinked:  # one_to_one: pairs across sources that were not each one's best
+        path = out / f"{entity.name}_unlinked.csv"
+
+        def write_pairs(fh: Any, pairs: list[tuple[Any, ...]] = pairs) -> None:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["left_id", "right_id", "decision", "score"])  # a decisions file's columns first
+            writer.writerows((cells.escape_text(a), cells.escape_text(b), "", score) for a, b, score in pairs)
+
+        _write(path, write_pairs)
+        written.append(ReviewFile(entity.name, path, 0, 0, f"{len(pairs)} pairs one_to_one left unlinked"))
+        extra += [f"## {entity.name}: {len(pairs)} pairs left unlinked by one_to_one", "",
+                  f"Each record links to its best counterpart in the other source; the others are in "
+                  f"`{path.name}` (write `force` to link one anyway).", ""]
     markdown = out / "review.md"
     _write(markdown, lambda fh: fh.write("\n".join([_markdown(spec, sections, limit), *extra])))
     written.append(ReviewFile("", markdown, sum(f.clusters for f in written), sum(f.members for f in written)))

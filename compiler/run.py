@@ -171,19 +171,19 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
     would not have; rows a picked row refers to through a self-reference are added too.
     ``sampled`` maps each source sampled so far to its sample table."""
     source = spec.source(entry["name"])
-    entity = next((e for e in spec.entities if e.source == source.name), None)
+    entity = next((e for e in spec.entities if source.name in e.source_names), None)
     stage, table = _ident(entry["stage_table"]), _ident(f"_ferry_sample_{source.name}")
     key = _ident(source.id_column)
     conditions, self_columns = [], []
-    for ref in entity.references if entity is not None else ():
+    for ref in (r for r in (entity.references if entity else ()) if entity.reference_column(r, source.name)):
         parent = spec.entity(ref.entity)
-        column = _ident(ref.column)
+        column = _ident(entity.reference_column(ref, source.name))
         if ref.entity == entity.name:
             self_columns.append(column)
-        elif parent is not None and parent.source in sampled:
-            parent_key = _ident(spec.source(parent.source).id_column)
+        elif parent is not None and (held := ref.source or parent.source) in sampled:  # the source it names
+            parent_key = _ident(spec.source(held).id_column)
             conditions.append(f"(nullif(trim({column}), '') IS NULL OR trim({column}) IN "
-                              f"(SELECT trim({parent_key}) FROM {sampled[parent.source]}))")
+                              f"(SELECT trim({parent_key}) FROM {sampled[held]}))")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     picked = f"SELECT * FROM {stage}{where} ORDER BY md5(coalesce({key}, '')), \"_ferry_row\" LIMIT {int(size)}"
     if self_columns:

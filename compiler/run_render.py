@@ -22,7 +22,7 @@ def to_renderables(manifest: RunManifest) -> list[Any]:
         table.add_column(name, justify="right" if name not in ("entity", "source") else "left")
     if emptied:
         table.add_column("values emptied", justify="right")
-    for c in manifest.entities:
+    for c in (part for e in manifest.entities for part in (e.by_source or (e,))):  # several sources: one row each
         loaded = f"{c.loaded} ({c.linked} linked)" if c.linked else str(c.loaded)
         table.add_row(c.entity, c.source, str(c.read), loaded, str(c.merged), str(c.archived), str(c.rejected),
                       "yes" if c.balanced else "NO", *([str(c.emptied)] if emptied else []))

@@ -32,6 +32,8 @@ import os
 import re
 from pathlib import Path
 
+from sqlglot import exp
+
 from compiler.profile.model import Column, Profile, Reference, SourceProfile
 from compiler.profile.render import pct
 
@@ -91,7 +93,19 @@ def _check(c: Column) -> str:
     return "; ".join(f"{pct(share)} accepted by {name}" for name, share in c.checks)
 
 
-def _field(c: Column) -> tuple[list[str], str]:
+def _region_from(country: Column) -> str:
+    """The phone transform's ``region_from``: the column itself when it holds ISO codes, else an SQL
+    ``CASE`` from its names to their codes (built by sqlglot: the names are quoted literals)."""
+    if all(s.label.strip().upper() == s.detail for s in country.shapes if s.detail):
+        return f"{{column: {_q(country.name)}}}"
+    case = exp.Case(this=exp.column(country.name, quoted=not _NAME.match(country.name)))
+    for s in sorted(country.shapes, key=lambda s: s.label):
+        if s.detail:
+            case = case.when(exp.Literal.string(s.label), exp.Literal.string(s.detail))
+    return f"{{sql: {json.dumps(case.sql(dialect='duckdb'), ensure_ascii=False)}}}"
+
+
+def _field(c: Column, country: Column | None = None) -> tuple[list[str], str]:
     """The field's YAML body (flow style, one line) and its comment."""
     src = f"from: {_q(c.name)}"
     if c.kind == "date" or c.kind == "timestamp":
@@ -104,13 +118,28 @@ def _field(c: Column) -> tuple[list[str], str]:
         region = re.search(r"region (\w+)", name).group(1)
         fallback = re.search(r"fallback (.+)$", name)
         args = f"region: {region}" + (f", fallback: [{fallback.group(1)}]" if fallback else "")
-        return [f"{{{src}, transforms: [{{phone: {{{args}}}}}]}}"], f"{_shapes(c, ('phone',))}; {_check(c)}"
+        why = f"{_shapes(c, ('phone',))}; {_check(c)}"
+        if country is not None:
+            args += f", region_from: {_region_from(country)}"
+            why += f"; each row's own country first ({country.name})"
+        return [f"{{{src}, transforms: [{{phone: {{{args}}}}}]}}"], why
+    if c.kind == "id_number":
+        length = re.match(r"\d+", c.checks[0][0]).group(0)
+        return ([f"{{{src}, transforms: [digits, blank_as_null], rules: [{{regex: {json.dumps(f'[0-9]{{{length}}}')}}}]}}"],
+                f"an id number: {_check(c)}")
+    if c.kind == "vat_id":
+        return [f"{{{src}, transforms: [blank_as_null, vat_id]}}"], f"{_shapes(c, ('vat_id',))}; {_check(c)}"
+    if c.kind == "code":
+        return [f"{{{src}, transforms: [trim]}}"], f"kept as text: {c.checks[0][0]}" if c.checks else ""
+    if c.kind == "country":
+        shown = ", ".join(f"{s.label} {s.detail}" for s in c.shapes[:6])
+        return [f"{{{src}, transforms: [squish]}}"], f"countries: {shown}"
     if c.kind == "email":
         return [f"{{{src}, transforms: [email, lower]}}"], _check(c)
     if c.kind == "nip":
         return [f"{{{src}, transforms: [blank_as_null, nip]}}"], f"{_shapes(c, ('nip', 'integer', 'phone'))}; {_check(c)}"
     if c.kind == "decimal":
-        sep = re.search(r"'(.)'", c.checks[0][0]).group(1) if c.checks else "."
+        sep = re.search(r"'([^']+)'", c.checks[0][0]).group(1) if c.checks else "."
         return ([f"{{{src}, type: decimal, transforms: [{{decimal: {{separator: {json.dumps(sep)}}}}}]}}"],
                 f"{_shapes(c, ('decimal', 'integer'))}; {_check(c)}")
     if c.kind == "integer":
@@ -123,16 +152,28 @@ def _field(c: Column) -> tuple[list[str], str]:
     return [f"{{{src}}}"], f"text up to {c.max_length} characters, kept as written"
 
 
-def _dedup(s: SourceProfile, names: dict[str, str], kinds: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(key lines, dedup lines) for the entity: NIP as the natural key, e-mail (and phone) as dedup keys."""
+#: Validated national ids a natural key is taken from, in this order: each names one company.
+_NATURAL = {"nip": "NIPs (compared as digits)", "id_number": "id numbers (compared as digits)",
+            "vat_id": "VAT numbers (upper-case, no separators)"}
+#: A natural key repeats few values: at most this share of a column's filled rows are repeats.
+_UNIQUE_ISH = 0.1
+
+
+def _dedup(s: SourceProfile, names: dict[str, str], columns: dict[str, Column]) -> tuple[list[str], list[str]]:
+    """(key lines, dedup lines) for the entity: the first validated national id that repeats a few
+    values (NIP, then an id number, then a VAT number) as the natural key, e-mail (and phone) as dedup keys."""
+    kinds = {c: col.kind for c, col in columns.items()}
     normalized = {d.column: d for d in s.duplicates if d.how != "as written"}
-    key = [c for c, d in normalized.items() if kinds.get(c) == "nip" and c in names]
+    natural = sorted((c for c, d in normalized.items() if kinds.get(c) in _NATURAL and c in names
+                      and d.rows <= _UNIQUE_ISH * columns[c].non_empty),
+                     key=lambda c: (list(_NATURAL).index(kinds[c]), list(names).index(c)))
+    key = natural[:1]
     emails = [c for c, d in normalized.items() if kinds.get(c) == "email" and c in names]
     phones = [c for c, d in normalized.items() if kinds.get(c) == "phone" and c in names] if emails else []
     key_lines, dedup_lines = [], []
     for c in key:
         d = normalized[c]
-        key_lines.append(f"    # {d.rows:,} rows repeat {d.values:,} NIPs (compared as digits): one company each")
+        key_lines.append(f"    # {d.rows:,} rows repeat {d.values:,} {_NATURAL[kinds[c]]}: one company each")
     if key:
         key_lines.append(f"    key: [{', '.join(names[c] for c in key)}]")
     if emails:
@@ -172,6 +213,7 @@ def write_spec(profile: Profile, name: str, spec_dir: Path) -> str:
         taken: set[str] = set()
         names: dict[str, str] = {}
         fields, references = [], []
+        country = next((c for c in s.columns if c.kind == "country"), None)
         for c in s.columns:
             if c.name == id_column:
                 continue
@@ -184,14 +226,14 @@ def write_spec(profile: Profile, name: str, spec_dir: Path) -> str:
                 fields.append(f"      # {_q(c.name)}: left out, empty in every row")
                 continue
             names[c.name] = field_name(c.name, taken)
-            (body,), why = _field(c)
+            (body,), why = _field(c, country)
             if why:
                 fields.append(f"      # {why}")
             fields.append(f"      {names[c.name]}: {body}")
         if not names:  # an entity needs a field: the id itself
             names[id_column] = field_name(id_column, taken)
             fields.append(f"      {names[id_column]}: {_q(id_column)}  # the only column besides references")
-        key_lines, dedup_lines = _dedup(s, names, {c.name: c.kind for c in s.columns})
+        key_lines, dedup_lines = _dedup(s, names, {c.name: c for c in s.columns})
         lines += [f"  {entity}:", f"    source: {entity}", *key_lines, *dedup_lines, "    fields:", *fields]
         if references:
             lines += ["    references:", *references]

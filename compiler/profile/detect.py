@@ -10,9 +10,9 @@ it), and ``to_source``: the ``model.Source`` a spec would declare, so the reader
 - **Encoding** (CSV): a byte-order mark decides; else every byte is read once. All bytes below
   0x80: UTF-8 (plain ASCII reads the same in every candidate). Every byte from 0x80 in a
   well-formed UTF-8 sequence: UTF-8 (``compiler.encodings`` explains why real code-page text
-  almost never is). Otherwise a single-byte code page, cp1250 or latin-1: each byte from 0x80
-  counts for the code page in which it is a letter, and against one in which it is a control
-  character (latin-1's 0x80-0x9F); the bytes on which the two disagree are the evidence.
+  almost never is). Otherwise a single-byte code page: latin-1, cp1252, cp1250, iso8859-2 or
+  cp1251, the one whose reading finds the most letters of one language (``profile.codepages``);
+  the bytes on which it and the runner-up disagree are the evidence.
 - **Delimiter**: of ``,`` ``;`` tab and ``|``, the one that splits the first rows into the same
   number (more than one) of fields most often.
 - **xlsx header row**: the first row of text cells as wide as the rows below it (exports put a
@@ -35,12 +35,12 @@ import numpy as np
 from compiler import encodings
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import CsvOptions, JsonOptions, Source, XlsxOptions, XmlOptions
+from compiler.profile import codepages
 from compiler.profile.model import Format
 
 _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json",
                ".ndjson": "ndjson", ".jsonl": "ndjson", ".xml": "xml"}
 _DELIMITERS = (",", ";", "\t", "|")
-_CODE_PAGES = ("cp1250", "latin-1")
 _CHUNK = 1 << 20
 _HEAD = 256 * 1024
 _SHOWN_BYTES = 4
@@ -108,13 +108,17 @@ def detect_encoding(path: Path) -> tuple[str, tuple[str, ...]]:
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", (f"encoding utf-16: the file starts with a UTF-16 byte-order mark ({start[:2].hex(' ')})",)
     counts = np.zeros(256, dtype=np.int64)
+    beside = np.zeros(256, dtype=np.int64)  # bytes from 0x80 next to an ASCII letter (codepages: Cyrillic)
     decoder = codecs.getincrementaldecoder("utf-8")()
     bad: tuple[int, int, bytes] | None = None  # (line, offset, bytes) of the first byte that is not UTF-8
     first: tuple[int, bytes] | None = None  # (line, bytes) of the first multi-byte sequence
     lines, offset = 1, 0
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
-            counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8), minlength=256)
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            counts += np.bincount(data, minlength=256)
+            if not chunk.isascii():
+                beside += np.bincount(data[_beside_latin(data)], minlength=256)
             if first is None and not chunk.isascii():
                 at = re.search(rb"[\x80-\xff]", chunk).start()
                 first = (lines + chunk.count(b"\n", 0, at), chunk[at:at + _SHOWN_BYTES])
@@ -139,48 +143,17 @@ def detect_encoding(path: Path) -> tuple[str, tuple[str, ...]]:
         char = seq.decode("utf-8", errors="ignore")[:1]
         return "utf-8", (f"encoding utf-8: all {sum(high.values()):,} bytes from 0x80 form well-formed UTF-8 "
                          f"sequences; the first, line {line}: {char!r} ({seq[:len(char.encode())].hex(' ')})",)
-    return _code_page(high, bad)
+    return codepages.choose(high, {b: int(beside[b]) for b in high if beside[b]}, bad)
 
 
-def _code_page(high: dict[int, int], bad: tuple[int, int, bytes]) -> tuple[str, tuple[str, ...]]:
-    """cp1250 or latin-1, by the bytes that are letters in one and not in the other."""
-    scores = {cp: sum(n * _weight(cp, b) for b, n in high.items()) for cp in _CODE_PAGES}
-    best = max(_CODE_PAGES, key=lambda cp: (scores[cp], cp == "cp1250"))
-    other = next(cp for cp in _CODE_PAGES if cp != best)
-    deciding = sorted(((n, b) for b, n in high.items()
-                       if _weight(best, b) > _weight(other, b) and _char(best, b) != _char(other, b)), reverse=True)
-    more = "frequent letters" if any(_weight(best, b) == 3 and _weight(other, b) > 0 for _, b in deciding) else "letters"
-    line, _, byte = bad
-    why = [f"not utf-8: byte 0x{byte.hex() or '??'} on line {line} starts no valid UTF-8 sequence"]
-    if deciding:
-        shown = ", ".join(f"0x{b:02x} {_char(best, b)!r} (in {other} {_char(other, b)!r}) x{n:,}"
-                          for n, b in deciding[:_SHOWN_BYTES])
-        why.append(f"encoding {best}: these bytes are {more} in {best}, not in {other}: {shown}")
-    else:
-        why.append(f"encoding {best}: every byte from 0x80 is the same kind of character in {best} and {other}")
-    return best, tuple(why)
-
-
-def _char(codepage: str, byte: int) -> str:
-    try:
-        return bytes([byte]).decode(codepage)
-    except UnicodeDecodeError:
-        return "undefined"
-
-
-#: Letters frequent in the languages each code page is for, where the other code page has another
-#: letter at the same byte (0xe8: Czech č in cp1250, French è in latin-1).
-_FREQUENT = {"cp1250": frozenset("ąćęłńśźżĄĆĘŁŃŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽ"),
-             "latin-1": frozenset("àâçèêëîïôùûÿñãõøåæÀÂÇÈÊËÎÏÔÙÛÑÃÕØÅÆ")}
-
-
-def _weight(codepage: str, byte: int) -> int:
-    """3 for a letter frequent in the code page's languages, 1 for another letter, 0 for a symbol,
-    -3 for a control or undefined byte (no text has them)."""
-    char = _char(codepage, byte)
-    if char == "undefined" or not char.isprintable():
-        return -3
-    return (3 if char in _FREQUENT[codepage] else 1) if char.isalpha() else 0
+def _beside_latin(data: np.ndarray) -> np.ndarray:
+    """Where a byte from 0x80 has an ASCII letter just before or after it."""
+    folded = data | 0x20
+    latin = (folded >= ord("a")) & (folded <= ord("z"))
+    near = np.zeros(len(data), dtype=bool)
+    near[1:] |= latin[:-1]
+    near[:-1] |= latin[1:]
+    return near & (data >= 0x80)
 
 
 def _delimiter(head: bytes, encoding: str) -> tuple[str, str]:

@@ -55,7 +55,8 @@ class Column:
     distinct: int
     top: tuple[TopValue, ...]
     shapes: tuple[Shape, ...]  # largest share first
-    kind: str  # the dominant kind: text, integer, decimal, date, timestamp, phone, email, nip, boolean, empty
+    kind: str  # the dominant kind: text, integer, decimal, date, timestamp, phone, email, nip, boolean, empty,
+    #            code (digits kept as text), id_number (Luhn), vat_id, country
     checks: tuple[tuple[str, float], ...] = ()  # ("NIP checksum valid", 0.93), ("phone valid", ...)
     min_length: int = 0
     max_length: int = 0

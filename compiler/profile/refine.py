@@ -11,7 +11,12 @@ looked at again, on the sample, in SQL:
   9-digit", "foreign national (DE)", "unparseable"). The dominant region is the country most
   international numbers belong to.
 - **NIP**: the checksum, as ``sqlgen.transforms.taxid.nip`` checks it.
-- **dates with slashes**: day first when a first part exceeds 12, else month first.
+- **dates and timestamps with slashes**: day first when a first part exceeds 12, else month first.
+- **id numbers** (``profile.ids``): one digit count, Luhn check digit valid; **codes**: integers
+  with a leading zero, or all 5 digits wide or more, kept as text.
+- **not a phone**: digits none of which is international or valid in the column's region.
+- **VAT numbers**: the ``vat_id`` transform's share; **countries** (``profile.countries``).
+- **decimal separator**: when both occur, the one (or ``auto``) the transform accepts most values with.
 
 Then the transform ``ferry init`` would write for the column runs over the sample, and its
 share of accepted values is a ``check`` ("date yyyy-mm-dd, dd.mm.yyyy: 99.8% read").
@@ -24,7 +29,7 @@ from collections import Counter
 import duckdb
 from sqlglot import exp
 
-from compiler.profile import shapes
+from compiler.profile import countries, ids, shapes
 from compiler.profile.measure import Counts, Loaded, sql, value
 from compiler.profile.model import Column, Shape
 from compiler.sqlgen.transforms import TRANSFORMS
@@ -34,6 +39,10 @@ from compiler.sqlgen.transforms import TRANSFORMS
 FALLBACK_REGIONS = ("DE", "FR", "UA", "GB", "US", "CZ", "IT", "ES", "NL", "AT")
 DEFAULT_REGION = "PL"
 _KIND_SHARE = 0.5
+#: An id number: this share of its values have its dominant digit count.
+_ID_SHARE = 0.8
+#: Integers all this wide (or wider) are codes (postcodes, account numbers): a quantity's width varies.
+_CODE_WIDTH = 5
 #: Phone numbers are grouped by this many leading digits (with the international prefix, if any)
 #: and their digit count; one value per group is read by phonenumbers.
 _PREFIX = 5
@@ -56,35 +65,72 @@ def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts
         by_kind[s.kind] += s.share
     kind = _kind(by_kind, c)
     checks: list[tuple[str, float]] = []
+    if kind in ("integer", "phone", "text") and by_kind["integer"] + by_kind["phone"] >= _KIND_SHARE:
+        length, shaped, luhn = ids.check_digit(con, loaded, name)
+        if shaped >= _ID_SHARE and luhn >= _KIND_SHARE:
+            kind = "id_number"
+            checks.append((f"{length} digits, Luhn check digit valid", luhn))
     if kind == "date" or kind == "timestamp":
-        found = [_slashes(con, loaded, name, s) if s.label == "mm/dd/yyyy" else s for s in found]
+        found = [_slashes(con, loaded, name, s) if s.label.startswith("mm/dd/yyyy") else s for s in found]
         formats = [s.detail for s in found if s.kind in ("date", "timestamp") and (kind == "timestamp" or s.kind == "date")]
         checks.append((f"{kind} {', '.join(formats)}", _accepted(con, loaded, name, kind, {"formats": formats})))
     elif kind in ("phone", "integer") and by_kind["phone"] >= 0.2:
-        region, fallback, found = _phones(con, loaded, name, total)
-        kind = "phone"
-        args = {"region": region, **({"fallback": fallback} if fallback else {})}
-        checks.append((f"phone region {region}" + (f", fallback {', '.join(fallback)}" if fallback else ""),
-                       _accepted(con, loaded, name, "phone", args)))
-    elif by_kind["nip"] >= 0.1 or (kind == "integer" and c.min_length <= 10 <= c.max_length):
+        region, fallback, phones = _phones(con, loaded, name, total)
+        # A phone column has numbers written internationally, or valid in its region; digits that
+        # are neither (an id read as a German number) are not phones.
+        if any(s.label.startswith(("+", "national")) for s in phones):
+            kind, found = "phone", phones
+            args = {"region": region, **({"fallback": fallback} if fallback else {})}
+            checks.append((f"phone region {region}" + (f", fallback {', '.join(fallback)}" if fallback else ""),
+                           _accepted(con, loaded, name, "phone", args)))
+        else:
+            kind = "integer" if by_kind["integer"] >= 0.95 else "text"
+    if kind in ("integer", "text", "nip") and (by_kind["nip"] >= 0.1 or (kind == "integer" and c.min_length <= 10 <= c.max_length)):
         share = _accepted(con, loaded, name, "nip", {})
         if share >= _KIND_SHARE:
             kind = "nip"
             checks.append(("NIP checksum valid", share))
+        elif kind == "nip":
+            kind = "text"
+    if kind == "vat_id":
+        share = _accepted(con, loaded, name, "vat_id", {})
+        kind = "vat_id" if share >= _KIND_SHARE else "text"
+        checks.append(("VAT number of its country's shape", share))
     elif kind == "email":
         checks.append(("e-mail valid", _accepted(con, loaded, name, "email", {})))
     elif kind == "decimal":
-        separator = max((",", "."), key=lambda sep: sum(s.share for s in found if s.kind == "decimal" and s.detail == sep))
-        checks.append((f"decimal separator '{separator}'", _accepted(con, loaded, name, "decimal", {"separator": separator})))
+        separator, share = _separator(con, loaded, name, found)
+        checks.append((f"decimal separator '{separator}'", share))
+    elif kind == "text" and (named := countries.country(con, loaded, name, c.distinct)):
+        kind, found = "country", list(named)
+    elif kind == "integer":
+        zeros = ids.leading_zeros(con, loaded, name)
+        if zeros or (c.min_length == c.max_length >= _CODE_WIDTH):
+            kind = "code"
+            checks.append((f"a code: {zeros:,} values with a leading zero" if zeros else
+                           f"a code: every value {c.max_length} digits", 1.0))
     found.sort(key=lambda s: (-s.count, s.label))
     return Column(name, c.non_empty, c.distinct, c.top, tuple(found), kind, tuple(checks), c.min_length, c.max_length,
                   c.approximate)
 
 
+def _separator(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, found: list[Shape]) -> tuple[str, float]:
+    """The decimal separator the most values are written with; when both occur, the one of ',',
+    '.' and 'auto' (which reads both) the decimal transform accepts most values with."""
+    shares = {sep: sum(s.share for s in found if s.kind == "decimal" and s.detail == sep) for sep in (",", ".")}
+    dominant = max((",", "."), key=lambda sep: shares[sep])
+    if not all(shares.values()):
+        return dominant, _accepted(con, loaded, name, "decimal", {"separator": dominant})
+    order = (dominant, "." if dominant == "," else ",", "auto")  # ties: the separator written most
+    accepted = {sep: _accepted(con, loaded, name, "decimal", {"separator": sep}) for sep in order}
+    best = max(order, key=lambda sep: (accepted[sep], -order.index(sep)))
+    return best, accepted[best]
+
+
 def _kind(by_kind: Counter, c: Counts) -> str:
     if by_kind["integer"] >= 0.95:
         return "integer"
-    for kind in ("email", "timestamp", "date", "nip", "phone"):
+    for kind in ("email", "timestamp", "date", "nip", "vat_id", "phone"):
         if by_kind[kind] >= _KIND_SHARE:
             return kind
     if by_kind["decimal"] > 0 and by_kind["decimal"] + by_kind["integer"] >= 0.9:
@@ -131,7 +177,7 @@ _MACROS: dict[int, dict[tuple[str, str], str]] = {}
 def _slashes(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, s: Shape) -> Shape:
     """'03/04/2021' is month first unless some first part exceeds 12 (and no second part does)."""
     v = value(name)
-    pattern = shapes.BY_KEY["date_slash"].pattern
+    pattern = next(d.pattern for d in shapes.SHAPES if d.label == s.label)  # a date, or a timestamp
 
     def part(n: int) -> exp.Expression:
         return exp.Max(this=exp.TryCast(this=exp.func("split_part", v.copy(), exp.Literal.string("/"),
@@ -141,7 +187,8 @@ def _slashes(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, s: Shape
     match = exp.func("regexp_full_match", v.copy(), exp.Literal.string(pattern), dialect="duckdb")
     first, second = con.execute(sql(exp.select(part(1), part(2)).from_(loaded.sample).where(match))).fetchone()
     if (first or 0) > 12 and (second or 0) <= 12:
-        return Shape(s.kind, "dd/mm/yyyy", s.share, s.count, "%d/%m/%Y", s.example)
+        return Shape(s.kind, s.label.replace("mm/dd", "dd/mm"), s.share, s.count, s.detail.replace("%m/%d", "%d/%m"),
+                     s.example)
     return s
 
 

@@ -7,8 +7,9 @@ per source, ``Duplicate`` counts, ``Reference`` pairs — all counted in DuckDB 
 - **Candidate id**: a column with a value in (nearly) every row, (nearly) all distinct: at least
   ``ID_SHARE`` of the rows each way. Exact ones (every row, all distinct) rank first, then names
   that say id, then the leftmost.
-- **Likely duplicate key**: an e-mail, phone or NIP column, counted as a dedup key would compare
-  it (e-mail lower-cased; phone and NIP by their digits, the last 9 of a phone), or a column whose
+- **Likely duplicate key**: an e-mail, phone, NIP, id number or VAT number column, counted as a
+  dedup key would compare it (e-mail lower-cased; phone, NIP and id number by their digits, the
+  last 9 of a phone; VAT number upper-cased without separators), or a column whose
   values are almost all distinct, as written, that still repeats values.
 - **Reference**: a column (not the file's id) whose distinct values are mostly (``REF_SHARE``)
   found in another file's first candidate id, or in another column of its own file's (a
@@ -39,7 +40,9 @@ EXACT_SHARE = 0.85
 BUCKETS = 16
 SURE = 1000
 MARGIN = 0.1
-_KEY_KINDS = ("email", "phone", "nip")
+#: Integers and codes (integers kept as text) are compared with each other, as text.
+_DIGITS = {"integer": "digits", "code": "digits"}
+_KEY_KINDS = ("email", "phone", "nip", "id_number", "vat_id")
 
 #: Duplicates of a column as written, found while counting its distinct values exactly:
 #: (rows beyond the first, values repeated, an example), or None when no value repeats.
@@ -52,7 +55,7 @@ def exact_keys(con: duckdb.DuckDBPyConnection, loaded: Loaded, columns: tuple[Co
     (one grouped pass each, which also yields their duplicates as written)."""
     out, written = [], {}
     for c in columns:
-        if (not c.distinct_approximate or c.kind not in ("integer", "text", "nip")
+        if (not c.distinct_approximate or c.kind not in ("integer", "text", "nip", "code", "id_number")
                 or c.distinct < EXACT_SHARE * c.non_empty):
             out.append(c)
             continue
@@ -68,7 +71,8 @@ def candidate_ids(loaded: Loaded, columns: tuple[Column, ...]) -> tuple[str, ...
     rows = max(loaded.rows, 1)
     found = [(c.non_empty == loaded.rows and c.distinct == c.non_empty, "id" in c.name.lower(), -i, c.name)
              for i, c in enumerate(columns)
-             if c.non_empty >= ID_SHARE * rows and c.distinct >= ID_SHARE * rows and c.kind in ("integer", "text", "nip")]
+             if c.non_empty >= ID_SHARE * rows and c.distinct >= ID_SHARE * rows
+             and c.kind in ("integer", "text", "nip", "code", "id_number")]
     return tuple(name for *_, name in sorted(found, reverse=True))
 
 
@@ -80,8 +84,12 @@ def _normalized(loaded: Loaded, c: Column) -> tuple[str, exp.Expression] | None:
                       exp.Literal.string("g"), dialect="duckdb")
     if c.kind == "phone":
         return "last 9 digits", exp.func("right", digits, exp.Literal.number(9), dialect="duckdb")
-    if c.kind == "nip":
+    if c.kind in ("nip", "id_number"):
         return "digits only", digits
+    if c.kind == "vat_id":
+        return "upper-case, no separators", exp.func("regexp_replace", exp.Upper(this=key(loaded, c.name)),
+                                                     exp.Literal.string("[ .\\-]"), exp.Literal.string(""),
+                                                     exp.Literal.string("g"), dialect="duckdb")
     return None
 
 
@@ -89,7 +97,7 @@ def duplicates(con: duckdb.DuckDBPyConnection, loaded: Loaded, columns: tuple[Co
                written: Written | None = None) -> tuple[Duplicate, ...]:
     found = []
     for c in columns:
-        keyish = c.kind in _KEY_KINDS or (c.kind in ("integer", "text") and c.distinct >= 0.9 * c.non_empty)
+        keyish = c.kind in _KEY_KINDS or (c.kind in ("integer", "text", "code") and c.distinct >= 0.9 * c.non_empty)
         if not keyish or not c.non_empty:
             continue
         # An e-mail, phone or NIP column is counted as a dedup key compares it (one pass less at 1M rows).
@@ -147,16 +155,17 @@ def references(con: duckdb.DuckDBPyConnection, profiled: list[tuple[Loaded, tupl
     for loaded, columns, ids in profiled:
         own = ids[0] if ids else None
         for c in columns:
-            if c.name == own or c.kind not in ("integer", "text") or not c.non_empty:
+            if c.name == own or c.kind not in ("integer", "text", "code") or not c.non_empty:
                 continue
             estimates = []
             for order, (target, id_column) in enumerate(targets):
                 if (target.found.name, id_column) == (loaded.found.name, c.name):
                     continue
-                if kinds[(target.found.name, id_column)] != c.kind:
+                target_kind = kinds[(target.found.name, id_column)]
+                if _DIGITS.get(target_kind, target_kind) != _DIGITS.get(c.kind, c.kind):
                     continue
                 a, b = ranges[loaded.found.name].get(c.name), ranges[target.found.name].get(id_column)
-                if c.kind == "integer" and (a is None or b is None or a[1] < b[0] or b[1] < a[0]):
+                if c.kind == target_kind == "integer" and (a is None or b is None or a[1] < b[0] or b[1] < a[0]):
                     continue
                 hit, miss = _overlap(con, _sample(con, sampled, loaded, c.name), _sample(con, sampled, target, id_column))
                 n = hit + miss

@@ -6,15 +6,21 @@ order), and the catalogue: each shape's kind, label and the transform argument i
 (a strftime format, a decimal separator).
 
 A shape is a pattern over the trimmed text, checked in DuckDB (RE2). Order matters: a
-timestamp is tested before the date it starts with, an integer before a phone written
-without separators (``profile.refine`` looks at those again), a date before a decimal.
+timestamp is tested before the date it starts with (every date shape has its timestamp
+shapes, to the minute and to the second), an integer before a phone written without
+separators (``profile.refine`` looks at those again), a date before a decimal. The yes/no
+words are the ``boolean`` transform's own, the VAT prefixes the ``vat_id`` transform's.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlglot import exp
+
+from compiler.sqlgen.transforms.parse import FALSE_WORDS, TRUE_WORDS
+from compiler.sqlgen.transforms.taxid import VAT_SHAPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +32,10 @@ class ShapeDef:
     detail: str = ""  # date/timestamp: strftime format; decimal: separator
 
 
+#: An EU country prefix, then letters and digits with separators (``FR 90 927983312``); whether it
+#: has its country's shape is the ``vat_id`` transform's check (``refine``).
+_VAT = "(?i)(" + "|".join(sorted(VAT_SHAPES)) + r")[ .\-]?[0-9A-Z][0-9A-Z .\-+*]{5,16}"
+
 SHAPES: tuple[ShapeDef, ...] = (
     ShapeDef("email", "email", "e-mail address", r"[^@\s]+@[^@\s]+\.[^@\s]+"),
     ShapeDef("ts_iso_t", "timestamp", "yyyy-mm-ddThh:mm:ss", r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", "%Y-%m-%dT%H:%M:%S"),
@@ -34,12 +44,22 @@ SHAPES: tuple[ShapeDef, ...] = (
     ShapeDef("ts_dmy", "timestamp", "dd.mm.yyyy hh:mm", r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}", "%d.%m.%Y %H:%M"),
     ShapeDef("ts_dmy_s", "timestamp", "dd.mm.yyyy hh:mm:ss", r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}:\d{2}",
              "%d.%m.%Y %H:%M:%S"),
+    ShapeDef("ts_slash", "timestamp", "mm/dd/yyyy hh:mm", r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}", "%m/%d/%Y %H:%M"),
+    ShapeDef("ts_slash_s", "timestamp", "mm/dd/yyyy hh:mm:ss", r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}",
+             "%m/%d/%Y %H:%M:%S"),
+    ShapeDef("ts_ymd_slash", "timestamp", "yyyy/mm/dd hh:mm", r"\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}", "%Y/%m/%d %H:%M"),
+    ShapeDef("ts_ymd_slash_s", "timestamp", "yyyy/mm/dd hh:mm:ss", r"\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}:\d{2}",
+             "%Y/%m/%d %H:%M:%S"),
+    ShapeDef("ts_dmy_dash", "timestamp", "dd-mm-yyyy hh:mm", r"\d{2}-\d{2}-\d{4} \d{1,2}:\d{2}", "%d-%m-%Y %H:%M"),
+    ShapeDef("ts_dmy_dash_s", "timestamp", "dd-mm-yyyy hh:mm:ss", r"\d{2}-\d{2}-\d{4} \d{1,2}:\d{2}:\d{2}",
+             "%d-%m-%Y %H:%M:%S"),
     ShapeDef("date_iso", "date", "yyyy-mm-dd", r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
     ShapeDef("date_dmy", "date", "dd.mm.yyyy", r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
     ShapeDef("date_slash", "date", "mm/dd/yyyy", r"\d{1,2}/\d{1,2}/\d{4}", "%m/%d/%Y"),  # refine: or dd/mm
     ShapeDef("date_ymd_slash", "date", "yyyy/mm/dd", r"\d{4}/\d{2}/\d{2}", "%Y/%m/%d"),
     ShapeDef("date_dmy_dash", "date", "dd-mm-yyyy", r"\d{2}-\d{2}-\d{4}", "%d-%m-%Y"),
     ShapeDef("nip", "nip", "NIP with separators", r"(PL ?)?\d{3}-\d{3}-\d{2}-\d{2}|(PL ?)?\d{3}-\d{2}-\d{2}-\d{3}|PL ?\d{10}"),
+    ShapeDef("vat_id", "vat_id", "EU VAT number", _VAT),
     ShapeDef("integer", "integer", "integer", r"[+-]?\d+"),
     ShapeDef("dec_dot", "decimal", "decimal point", r"[+-]?\d*\.\d+", "."),
     ShapeDef("dec_comma", "decimal", "decimal comma", r"[+-]?\d*,\d+", ","),
@@ -47,7 +67,7 @@ SHAPES: tuple[ShapeDef, ...] = (
     ShapeDef("dec_dot_comma", "decimal", "dot thousands, decimal comma", r"[+-]?\d{1,3}(\.\d{3})+,\d+", ","),
     ShapeDef("dec_comma_dot", "decimal", "comma thousands, decimal point", r"[+-]?\d{1,3}(,\d{3})+\.\d+", "."),
     ShapeDef("phone", "phone", "phone number", r"(\+|00)?[\d\s().\-/]{6,24}"),
-    ShapeDef("boolean", "boolean", "yes/no word", r"(?i)true|false|yes|no|tak|nie|ja|nein|t|f|y|n"),
+    ShapeDef("boolean", "boolean", "yes/no word", "(?i)" + "|".join(re.escape(w) for w in (*TRUE_WORDS, *FALSE_WORDS))),
 )
 TEXT = ShapeDef("text", "text", "text", "")
 BY_KEY: dict[str, ShapeDef] = {s.key: s for s in (*SHAPES, TEXT)}

@@ -86,7 +86,7 @@ def _steps(bundle: Bundle) -> tuple[HsStep, ...]:
         mappings = [_mapping(unique, type_id, unique, "HUBSPOT_ALTERNATE_ID")]
         mappings += [_mapping(c.api, type_id, c.api) for c in columns]
         step = ExportStep(name, entity_name, obj.object, "UPSERT", "records", tuple(o.header for o in outputs),
-                          select(spec, spec.entity(entity_name), outputs))
+                          select(spec, spec.entity(entity_name), outputs), columns=tuple(o.column for o in outputs))
         out.append(HsStep(step, _request(name, {type_id: "UPSERT"}, mappings, zone)))
 
     def association(entity_name: str, column) -> None:
@@ -98,7 +98,8 @@ def _steps(bundle: Bundle) -> tuple[HsStep, ...]:
         mappings = [_mapping(unique, own, unique, "HUBSPOT_ALTERNATE_ID"),
                     _mapping(column.name, other, unique, "ASSOCIATION_KEYS" if same else "HUBSPOT_ALTERNATE_ID")]
         step = ExportStep(name, entity_name, obj.object, "UPDATE", "associations", tuple(o.header for o in outputs),
-                          select(spec, spec.entity(entity_name), outputs, any_set((column.name,))), column.name)
+                          select(spec, spec.entity(entity_name), outputs, any_set((column.name,))), column.name,
+                          tuple(o.column for o in outputs))
         out.append(HsStep(step, _request(name, {own: "UPDATE", other: "UPDATE"}, mappings, zone)))
 
     for s in bundle.order.steps:

@@ -42,10 +42,11 @@ class ExportStep:
     headers: tuple[str, ...]
     query: str  # DuckDB SELECT, no ORDER BY: the export numbers rows by the first column
     reference: str | None = None  # links / associations: the reference(s) this step sets
+    columns: tuple[str, ...] = ()  # per header, the entity table's column it holds (the bundle's MAPPING.csv)
 
     def manifest(self, **extra: object) -> dict[str, object]:
         return {"name": self.name, "entity": self.entity, "object": self.object, "operation": self.operation,
-                "phase": self.phase, "headers": list(self.headers), **extra}
+                "phase": self.phase, "headers": list(self.headers), "columns": list(self.columns), **extra}
 
 
 def _table(t: exp.Table, alias: str | None = None) -> exp.Table:

@@ -59,6 +59,7 @@ def build_manifest(bundle: Bundle, spec_path: str, hashes: Mapping[str, str]) ->
             {
                 "name": e.name,
                 "source": e.source,
+                **({"sources": list(e.source_names)} if e.multi else {}),  # unioned (sqlgen.origin)
                 "table": names.table_name(names.entity_table(spec.target, e)),
                 "crosswalk": names.table_name(names.crosswalk_table(e)),
                 "rows_table": names.table_name(names.rows_table(e)),

@@ -105,7 +105,8 @@ def _steps(bundle: Bundle) -> tuple[SfStep, ...]:
         name = stem(len(out) + 1, obj.object, *suffix)
         step = ExportStep(name, entity_name, obj.object, "upsert", phase, tuple(o.header for o in outputs),
                           select(spec, entity, tuple(outputs)),
-                          ",".join(c.name for c in columns) if phase == "links" else None)
+                          ",".join(c.name for c in columns) if phase == "links" else None,
+                          tuple(o.column for o in outputs))
         out.append(SfStep(step, tuple(mappings)))
 
     for s in bundle.order.steps:

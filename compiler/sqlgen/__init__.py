@@ -59,7 +59,7 @@ def _compile_step(spec: Spec, step: Step) -> tuple[str, str, tuple[exp.Expressio
     match step:
         case StageStep(source=name):
             source = spec.source(name)
-            readers = sum(1 for e in spec.entities if e.source == name)
+            readers = sum(1 for e in spec.entities if name in e.source_names)
             return (f"stage_{name}", f"read source '{name}' ({source.path})",
                     compile_stage(source, used_columns(spec, name), readers))
         case LoadStep(entity=name):

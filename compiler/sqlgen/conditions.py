@@ -43,11 +43,13 @@ def valid_row(table: str | None = None) -> exp.Expression:
     return exp.and_(is_null(names.col(names.REASONS, table)), exp.not_(names.col(names.ARCHIVED_FLAG, table)))
 
 
-def _text(value: str | None) -> exp.Expression:
+def _text(value: str | exp.Expression | None) -> exp.Expression:
+    if isinstance(value, exp.Expression):
+        return value.copy()
     return exp.Literal.string(value) if value is not None else exp.cast(exp.null(), TEXT)
 
 
-def reason(rule: str, field: str | None, column: str | None, value: exp.Expression | None,
+def reason(rule: str, field: str | None, column: str | exp.Expression | None, value: exp.Expression | None,
            detail: exp.Expression | None = None) -> exp.Struct:
     """One reason (``REASON_TYPE`` in ``sqlgen.ledgers``): the rule, the field and source column, the
     offending value, and, where the rule alone does not say why, a detail (a reference's cause)."""
@@ -75,13 +77,16 @@ def reasons_text(reasons: exp.Expression) -> exp.Expression:
 
 def typed(field: Field, table: str | None) -> exp.Expression:
     """The field's value after its cast, read from the ``mapped`` CTE (aliased ``table``)."""
-    return typed_value(field, names.col(field.name, table))
+    value = typed_value(field, names.col(field.name, table))
+    return value if field.type == "string" else names.mark_step(value, names.CAST_STEP, f"as {field.type}")
 
 
-def cast_conditions(field: Field, m: str) -> list[Condition]:
-    """A value that has text but no typed value, or would change in the cast: each with its rule."""
+def cast_conditions(field: Field, m: str, column: exp.Expression | None = None) -> list[Condition]:
+    """A value that has text but no typed value, or would change in the cast: each with its rule
+    (``column``: the source column(s) the reason names, when not the field's own)."""
     text = names.col(field.name, m)
-    return [(c, reason(rule, field.name, field.column, text.copy())) for c, rule in cast_failures(field, text)]
+    named = column if column is not None else field.column
+    return [(c, reason(rule, field.name, named, text.copy())) for c, rule in cast_failures(field, text)]
 
 
 def _bound(field: Field, value: object) -> exp.Expression:
@@ -96,33 +101,36 @@ def _unique_alias(field: Field) -> str:
     return f"u_{field.name}"
 
 
-def _rule(field: Field, rule: Rule, m: str, rejected_inputs: tuple[str, ...]) -> Condition:
+def _rule(field: Field, rule: Rule, m: str, rejected_inputs: tuple[str, ...],
+          column: exp.Expression | None = None) -> Condition:
     text, value = names.col(field.name, m), typed(field, m)
     shown = text.copy()
+    named = column if column is not None else field.column
     match rule.kind:
         case "required":
             # Empty, and not because a transform rejected the input (that is its own reason).
             empty = exp.and_(is_null(text.copy()), *(is_null(names.col(c, m)) for c in rejected_inputs))
-            return empty, reason("required", field.name, field.column, None)
+            return empty, reason("required", field.name, named, None)
         case "unique":
             first = names.col("first_row", _unique_alias(field))
-            return exp.GT(this=names.col(names.ROW, m), expression=first), reason("unique", field.name, field.column, shown)
+            return exp.GT(this=names.col(names.ROW, m), expression=first), reason("unique", field.name, named, shown)
         case "regex":
             matches = exp.func("regexp_full_match", text.copy(), exp.Literal.string(rule.arg), dialect="duckdb")
-            return exp.and_(not_null(text.copy()), exp.not_(matches)), reason("regex", field.name, field.column, shown)
+            return exp.and_(not_null(text.copy()), exp.not_(matches)), reason("regex", field.name, named, shown)
         case "one_of":
             allowed = exp.In(this=text.copy(), expressions=[exp.Literal.string(v) for v in rule.arg])
-            return exp.and_(not_null(text.copy()), exp.not_(allowed)), reason("one_of", field.name, field.column, shown)
+            return exp.and_(not_null(text.copy()), exp.not_(allowed)), reason("one_of", field.name, named, shown)
         case "min":
-            return exp.LT(this=value, expression=_bound(field, rule.arg)), reason("min", field.name, field.column, shown)
+            return exp.LT(this=value, expression=_bound(field, rule.arg)), reason("min", field.name, named, shown)
         case "max":
-            return exp.GT(this=value, expression=_bound(field, rule.arg)), reason("max", field.name, field.column, shown)
+            return exp.GT(this=value, expression=_bound(field, rule.arg)), reason("max", field.name, named, shown)
     raise ValueError(f"unknown rule {rule.kind!r}")  # pragma: no cover - the schema allows only the cases above
 
 
-def rule_conditions(field: Field, m: str, rejected_inputs: tuple[str, ...]) -> list[Condition]:
+def rule_conditions(field: Field, m: str, rejected_inputs: tuple[str, ...],
+                    column: exp.Expression | None = None) -> list[Condition]:
     """The field's rules; ``rejected_inputs``: the working columns where its transforms keep rejected input."""
-    return [_rule(field, r, m, rejected_inputs) for r in field.rules]
+    return [_rule(field, r, m, rejected_inputs, column) for r in field.rules]
 
 
 def check_conditions(entity: Entity, m: str, value: FieldValue = typed) -> list[Condition]:

@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import decisions, ledgers, linkmodel, names, similarity
+from compiler.sqlgen import decisions, ledgers, linkage, linkmodel, names, origin, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -62,6 +62,10 @@ def _key_pairs(entity: Entity, index: int) -> exp.Select:
     """Each row sharing this key with an earlier row, paired with the first row that has it."""
     key = _dedup(entity).keys[index]
     parts = [_key_part(entity, f, None) for f in key]
+    if linkage.link_only(entity):  # the first row of each other source instead of the first row
+        on_key = exp.and_(*(exp.EQ(this=names.col(f"k{i}", "g"), expression=_key_part(entity, f, C))
+                            for i, f in enumerate(key)))
+        return linkage.key_pairs(entity, parts, rule_label(entity, index), on_key)
     groups = (exp.select(*(exp.alias_(p, f"k{i}", quoted=True) for i, p in enumerate(parts)),
                          exp.alias_(exp.Min(this=names.col(names.ROW)), "anchor", quoted=True))
               .from_(names.checked_table(entity))
@@ -98,16 +102,21 @@ def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
     """Valid rows with a compared text and every blocking key: each row's prepared value (``v``,
     computed once per row), its blocking keys and the size of its block."""
     blocks = _block_values(entity, rule, None)
-    texts = (exp.select(names.col(names.ROW), exp.alias_(_compared_text(rule, None), "t", quoted=True),
+    origin_ = [names.col(names.SOURCE)] if entity.multi else []
+    texts = (exp.select(names.col(names.ROW), *origin_, exp.alias_(_compared_text(rule, None), "t", quoted=True),
                         *(exp.alias_(b, f"b{i}", quoted=True) for i, b in enumerate(blocks)))
              .from_(names.checked_table(entity))
              .where(exp.and_(valid_row(), *(not_null(b.copy()) for b in blocks))))
     keys = [names.col(f"b{i}") for i in range(len(blocks))]
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[k.copy() for k in keys])
+    # link: only: a row is compared with the rows of its block from other sources (n - ns of them).
+    own = [exp.alias_(exp.Window(this=exp.Count(this=exp.Star()), partition_by=[
+        *(k.copy() for k in keys), names.col(names.SOURCE)]), "ns", quoted=True)] if linkage.link_only(entity) else []
     # Materialized: else DuckDB pushes the filter on ``t`` into the subquery and evaluates the
     # compared text (accent folding) in the filter and again in the projection, several times slower.
-    return (exp.select(names.col(names.ROW), exp.alias_(similarity.prepared(rule, names.col("t")), "v", quoted=True),
-                       *keys, exp.alias_(size, "n", quoted=True))
+    return (exp.select(names.col(names.ROW), *(c.copy() for c in origin_),
+                       exp.alias_(similarity.prepared(rule, names.col("t")), "v", quoted=True),
+                       *keys, exp.alias_(size, "n", quoted=True), *own)
             .with_(names.ident("texts"), as_=texts, materialized=True)
             .from_(exp.Table(this=names.ident("texts")))
             .where(not_null(names.col("t"))))
@@ -129,7 +138,8 @@ def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
              .with_(blocked, as_=rows, materialized=True)
              .from_(exp.Table(this=blocked.copy(), alias=exp.TableAlias(this=names.ident("l"))))
              .join(exp.Table(this=blocked.copy(), alias=exp.TableAlias(this=names.ident("r"))),
-                   on=exp.and_(*same_block, exp.LT(this=names.col(names.ROW, "l"), expression=names.col(names.ROW, "r")))))
+                   on=exp.and_(*same_block, *linkage.cross(entity, "l", "r"),
+                               exp.LT(this=names.col(names.ROW, "l"), expression=names.col(names.ROW, "r")))))
     return (exp.select(exp.Star()).from_(pairs.subquery(names.ident("p"), copy=False))
             .where(exp.GTE(this=names.col("score"), expression=_lit(rule.threshold))))
 
@@ -139,17 +149,31 @@ def _rules(entity: Entity) -> range:
     return range(len(d.keys) + len(d.fuzzy))
 
 
-def compile_pairs(entity: Entity) -> exp.Expression:
-    """Every rule's pairs (the match model's and the forced ones too), minus the forbidden ones."""
+def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
+    return exp.Create(this=table, kind="TABLE", replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
+
+
+def found_table(entity: Entity) -> exp.Table:
+    """With ``one_to_one``: every rule's pairs, before the links one-to-one leaves out."""
+    return names.table(f"_ferry_found_{entity.name}")
+
+
+def compile_pairs(entity: Entity) -> tuple[exp.Expression, ...]:
+    """Every rule's pairs (the match model's and the forced ones too), minus the forbidden ones (and,
+    with ``one_to_one``, minus the cross-source pairs that are not each record's best: ``sqlgen.linkage``)."""
     selects = [_key_pairs(entity, i) if i < len(_dedup(entity).keys) else _fuzzy_pairs(entity, i)
                for i in _rules(entity)]
     selects += ([linkmodel.edges(entity)] if _dedup(entity).model else []) + decisions.edges(entity)
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
-    return exp.Create(this=names.pairs_table(entity), kind="TABLE", replace=True,
-                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-                      expression=decisions.without_forbidden(entity, union))
+    pairs = decisions.without_forbidden(entity, union)
+    if not (entity.multi and _dedup(entity).one_to_one):
+        return (_temporary(names.pairs_table(entity), pairs),)
+    found = exp.select(exp.Star()).from_(found_table(entity))
+    return (_temporary(found_table(entity), pairs), linkage.compile_ranked(entity, found),
+            _temporary(names.pairs_table(entity), linkage.kept_only(entity, found.copy())))
 
 
 def compile_stats(spec: str, entity: Entity) -> exp.Expression:
@@ -169,6 +193,9 @@ def compile_stats(spec: str, entity: Entity) -> exp.Expression:
             continue
         rule = d.fuzzy[i - len(d.keys)]
         n = names.col("n")
+        if linkage.link_only(entity):
+            selects.append(_link_only_stats(entity, rule, columns, matched))
+            continue
         sizes = (exp.select(n).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
                  .group_by(*(names.col(f"b{j}") for j in range(len(rule.block))), n.copy()))
         small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
@@ -186,10 +213,28 @@ def compile_stats(spec: str, entity: Entity) -> exp.Expression:
                        .from_(sizes.subquery(names.ident("z"), copy=False)))
     if d.model is not None:
         selects += linkmodel.stats_selects(entity)
+    if entity.multi and d.one_to_one:
+        selects.append(linkage.stats_select(entity))
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
     return ledgers.insert(names.dedup_stats_table(), union, spec)
+
+
+def _link_only_stats(entity: Entity, rule: FuzzyRule, columns: list[exp.Expression],
+                     matched: exp.Expression) -> exp.Select:
+    """A link-only fuzzy rule's row of the stats: each row in a block of 2..max_block rows is compared
+    with the n - ns rows of its block from other sources (each pair counted from both ends)."""
+    n, ns = names.col("n"), names.col("ns")
+    small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
+    compared = exp.Sum(this=exp.If(this=small, true=exp.Sub(this=n.copy(), expression=ns), false=_lit(0)))
+    big = exp.Sum(this=exp.If(this=exp.GT(this=n.copy(), expression=_lit(rule.max_block)), true=_lit(1), false=_lit(0)))
+    return exp.select(*columns,
+                      exp.alias_(exp.cast(exp.func("coalesce", exp.Div(this=compared, expression=_lit(2), typed=True),
+                                                   _lit(0)), "BIGINT"), "pairs_compared", quoted=True),
+                      exp.alias_(matched, "pairs_matched", quoted=True),
+                      exp.alias_(exp.cast(exp.func("coalesce", big, _lit(0)), "BIGINT"), "rows_in_skipped_blocks",
+                                 quoted=True)).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
 
 
 #: Connected components by label propagation: a row's label is the smallest row number it
@@ -211,7 +256,17 @@ SELECT node, comp FROM cc
 """
 
 
+def _source_rank(entity: Entity, order: tuple[str, ...], table: str) -> exp.Expression:
+    """A row's position in ``order`` by its source (the unlisted last)."""
+    case = exp.Case(this=origin.source_of(entity, table))
+    for position, source in enumerate(order):
+        case = case.when(_lit(source), _lit(position))
+    return case.else_(_lit(len(order)))
+
+
 def _order_for(entity: Entity, rule: SurvivorRule) -> list[exp.Ordered]:
+    if rule.kind == "source":
+        return [exp.Ordered(this=_source_rank(entity, rule.order, C))]
     if rule.kind == "most_complete":
         filled = [exp.cast(not_null(names.col(f.name, C)), "INT") for f in entity.fields]
         total = filled[0]
@@ -252,10 +307,13 @@ def compile_clusters(entity: Entity) -> exp.Expression:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
 
 
-def _chosen_value(strategy: str, field: str) -> exp.Expression:
+def _chosen_value(entity: Entity, strategy: str, field: str) -> exp.Expression:
     """The aggregate over a cluster's members (alias ``m``) that gives the surviving value."""
     value, rank = names.col(field, "m"), names.col("rank", "k")
     present = not_null(value.copy())
+    if strategy == "source":  # the first listed source with a value; within one source, survivor order
+        by = exp.Array(expressions=[_source_rank(entity, _dedup(entity).source_order(field), "m"), rank])
+        return exp.Filter(this=exp.func("arg_min", value, by, dialect="duckdb"), expression=exp.Where(this=present))
     if strategy in ("max", "min"):
         return (exp.Max if strategy == "max" else exp.Min)(this=value)
     if strategy == "union":
@@ -293,61 +351,18 @@ def merged(entity: Entity) -> exp.Select:
     if not d.strategies:
         return select
     members = (exp.select(names.col("cluster", "k"),
-                          *(exp.alias_(_chosen_value(s, f), f, quoted=True) for f, s, _ in d.strategies))
+                          *(exp.alias_(_chosen_value(entity, s, f), f, quoted=True) for f, s, _ in d.strategies))
                .from_(names.clusters_table(entity).as_("k", quoted=True))
                .join(names.checked_table(entity).as_("m", quoted=True),
                      on=exp.EQ(this=names.col(names.ROW, "m"), expression=names.col(names.ROW, "k")))
                .group_by(names.col("cluster", "k")))
-    replaced = [exp.alias_(exp.Case().when(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)),
-                                           _surviving(s, f)).else_(names.col(f, C)), f, quoted=True)
+    replaced = [exp.alias_(names.mark_step(exp.Case().when(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)),
+                                                           _surviving(s, f)).else_(names.col(f, C)),
+                                           names.MERGE_STEP, f"merge: {s}"), f, quoted=True)
                 for f, s, _ in d.strategies]
     select.expressions[0] = exp.Column(this=exp.Star(replace=replaced), table=names.ident(C))
     return select.join(members.subquery(names.ident("v"), copy=False), join_type="LEFT",
                        on=exp.EQ(this=names.col("cluster", "v"), expression=names.col("cluster", "k")))
 
 
-#: The rules that matched a row, in a stable order. A fixed template over ferry's own column name.
-_MATCHED_BY = sqlglot.parse_one("""string_agg(DISTINCT "rule", ', ' ORDER BY "rule")""", read="duckdb")
-
-
-#: The columns of ``duplicates`` before the entity's fields, with their types.
-DUPLICATE_COLUMNS = (("cluster", "BIGINT"), ("cluster_id", "UUID"), ("cluster_size", "BIGINT"), ("rank", "BIGINT"),
-                     ("survivor", "BOOLEAN"), ("source_row", "BIGINT"), ("source_key", "VARCHAR"),
-                     ("matched_by", "VARCHAR"), ("best_score", "DOUBLE"))
-
-
-def duplicates(entity: Entity) -> exp.Select:
-    """Every member of every cluster, largest clusters first: its own values, the rules that matched it
-    (and the best fuzzy score), and the id of the record it became. Kept for the review report."""
-    pairs = names.pairs_table(entity)
-    ends = exp.union(exp.select(exp.alias_(names.col("a"), "node", quoted=True), names.col("rule"), names.col("score"))
-                     .from_(pairs.copy()),
-                     exp.select(names.col("b"), names.col("rule"), names.col("score")).from_(pairs.copy()),
-                     distinct=False)
-    matched = (exp.select(names.col("node"),
-                          exp.alias_(_MATCHED_BY.copy(), "matched_by", quoted=True),
-                          exp.alias_(exp.Max(this=names.col("score")), "best_score", quoted=True))
-               .from_(ends.subquery(names.ident("e"), copy=False)).group_by(names.col("node")))
-    size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[names.col("cluster", "k")])
-    select = (exp.select(names.col("cluster", "k"), exp.alias_(names.col(names.ID, "r"), "cluster_id", quoted=True),
-                         exp.alias_(size, "cluster_size", quoted=True),
-                         names.col("rank", "k"),
-                         exp.alias_(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)), "survivor", quoted=True),
-                         exp.alias_(names.col(names.ROW, C), "source_row", quoted=True),
-                         exp.alias_(names.col(names.KEY, C), "source_key", quoted=True),
-                         names.col("matched_by", "x"), names.col("best_score", "x"),
-                         *(names.col(f.name, C) for f in entity.fields))
-              .from_(names.clusters_table(entity).as_("k", quoted=True))
-              .join(names.checked_table(entity).as_(C, quoted=True),
-                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col(names.ROW, "k")))
-              .join(names.rows_table(entity).as_("r", quoted=True),
-                    on=exp.EQ(this=names.col(names.ROW, "r"), expression=names.col(names.ROW, "k")))
-              .join(matched.subquery(names.ident("x"), copy=False), join_type="LEFT",
-                    on=exp.EQ(this=names.col("node", "x"), expression=names.col(names.ROW, "k"))))
-    select.set("order", exp.Order(expressions=[
-        exp.Ordered(this=names.col("cluster_size"), desc=True), exp.Ordered(this=names.col("cluster")),
-        exp.Ordered(this=names.col("rank"))]))
-    return select
-
-
-__all__ = ["compile_clusters", "compile_pairs", "compile_stats", "duplicates", "merged", "rule_label"]
+__all__ = ["compile_clusters", "compile_pairs", "compile_stats", "merged", "rule_label"]

@@ -19,13 +19,13 @@ record already in the target (``match``), that record's id (``_ferry_linked``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlglot
 from sqlglot import exp
 
-from compiler.model import Entity, Field, Reference, Spec, Transform
-from compiler.sqlgen import decisions, dedup, ids, ledgers, linkmodel, names, references
+from compiler.model import Entity, EntitySource, Field, Reference, Spec, Transform
+from compiler.sqlgen import decisions, dedup, ids, ledgers, linkmodel, names, origin, references
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.ledgers import REASON_TYPE
@@ -70,9 +70,12 @@ def _arguments(transform: Transform) -> dict[str, object]:
 
 
 def _source_value(field: Field) -> exp.Expression:
-    """The field's text before transforms: a column, columns joined, or its ``sql`` over the staged row."""
+    """The field's text before transforms: a column, columns joined, or its ``sql`` over the staged row
+    (none: a source of the entity that has no value for the field)."""
     if field.sql is not None:
-        return _row_sql(field.sql)
+        return names.mark_step(_row_sql(field.sql), -1, "sql")
+    if not field.columns:
+        return exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
     parts = [names.col(c, "s") for c in field.columns]
     return parts[0] if len(parts) == 1 else exp.Nullif(
         this=exp.func("concat_ws", exp.Literal.string(field.join),
@@ -81,40 +84,79 @@ def _source_value(field: Field) -> exp.Expression:
         expression=exp.Literal.string(""))
 
 
-def _mapped_value(field: Field) -> tuple[exp.Expression, tuple[_Failure, ...]]:
+def _mapped_value(field: Field, prefix: str = "") -> tuple[exp.Expression, tuple[_Failure, ...]]:
+    """The field's mapped text, and the failures of its transforms (working columns named with
+    ``prefix``: each source of an entity with several has its own)."""
     value = _source_value(field)
     failures = []
     for step, transform in enumerate(field.transforms):
         applied = TRANSFORMS[transform.name](value, _arguments(transform))
         for k, x in enumerate(applied.failures):
-            failures.append(_Failure(x.rule, names.bad_value(field.name, step, k), x.invalid,
-                                     (x.given if x.given is not None else value).copy(), x.column, x.detail))
-        value = applied.value
+            failures.append(_Failure(x.rule, names.bad_value(prefix + field.name, step, k), x.invalid,
+                                     (x.given if x.given is not None else value).copy(), x.column or field.column,
+                                     x.detail))
+        value = names.mark_step(applied.value, step, transform.name)
     return value, tuple(failures)
 
 
+def _prefix(entity: Entity, index: int) -> str:
+    return f"s{index}_" if entity.multi else ""
+
+
 def _failures(entity: Entity) -> dict[str, tuple[_Failure, ...]]:
-    return {f.name: _mapped_value(f)[1] for f in entity.fields}
+    """Per field, the failures of its transforms in every source's mapping."""
+    out: dict[str, list[_Failure]] = {f.name: [] for f in entity.fields}
+    for i, (_, fields) in enumerate(entity.mappings()):
+        for f in fields:
+            out[f.name] += _mapped_value(f, _prefix(entity, i))[1]
+    return {name: tuple(x) for name, x in out.items()}
 
 
-def _mapped(entity: Entity, id_column: str) -> exp.Select:
-    """Every staged row, with transformed text values, the inputs transforms rejected, and raw references."""
+def _mapped(spec: Spec, entity: Entity) -> exp.Expression:
+    """Every staged row, with transformed text values, the inputs transforms rejected, and raw references;
+    for an entity with several sources, each source's rows mapped its own way, unioned by name (a
+    failure column of one source is NULL in the others' rows)."""
+    if not entity.multi:
+        return _mapped_source(entity, entity.fields, spec.source(entity.source).id_column, entity.source)
+    union: exp.Expression | None = None
+    for i, source in enumerate(entity.sources):
+        select = _mapped_source(entity, source.fields, spec.source(source.name).id_column, source.name,
+                                _prefix(entity, i), source)
+        row = names.col(names.ROW, "s")
+        select.expressions[0] = exp.alias_(exp.Add(this=exp.Literal.number(i * origin.ROW_STRIDE), expression=row),
+                                           names.ROW, quoted=True)
+        key = _old_id(names.col(spec.source(source.name).id_column, "s"))
+        select.expressions[1] = exp.alias_(exp.DPipe(this=exp.Literal.string(f"{source.name}/"), expression=key),
+                                           names.KEY, quoted=True)
+        select.expressions[2:2] = [exp.alias_(exp.Literal.string(source.name), names.SOURCE, quoted=True),
+                                   exp.alias_(row.copy(), names.SOURCE_ROW, quoted=True),
+                                   exp.alias_(key.copy(), names.SOURCE_KEY, quoted=True)]
+        union = select if union is None else exp.union(union, select, distinct=False, by_name=True)
+    assert union is not None
+    return union
+
+
+def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, prefix: str = "",
+                   own: EntitySource | None = None) -> exp.Select:
     values, bad = [], []
-    for f in entity.fields:
-        value, failures = _mapped_value(f)
+    for f in fields:
+        value, failures = _mapped_value(f, prefix)
         values.append(exp.alias_(value, f.name, quoted=True))
         bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
         # Read only where its failure holds (a reason is built under its condition): not gated again.
         bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True)
                    for x in failures if x.detail is not None)
+    def reference(ref: Reference) -> exp.Expression:
+        column = own.reference_column(ref) if own is not None else ref.column
+        return _old_id(names.col(column, "s")) if column else exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
+
     return exp.select(
         exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),
         exp.alias_(_old_id(names.col(id_column, "s")), names.KEY, quoted=True),
         *values,
         *bad,
-        *(exp.alias_(_old_id(names.col(r.column, "s")), names.raw_reference(r.name), quoted=True)
-          for r in entity.references),
-    ).from_(names.stage_table(entity.source).as_("s", quoted=True))
+        *(exp.alias_(reference(r), names.raw_reference(r.name), quoted=True) for r in entity.references),
+    ).from_(names.stage_table(source).as_("s", quoted=True))
 
 
 def _repeated_ids() -> exp.Select:
@@ -129,13 +171,16 @@ def xw(ref: Reference) -> str:
     return f"x_{ref.name}"
 
 
-def _field_conditions(field: Field, failures: tuple[_Failure, ...], m: str) -> list[Condition]:
-    """Everything that can fail one field's value: its transforms, its cast, its rules."""
+def _field_conditions(entity: Entity, field: Field, failures: tuple[_Failure, ...], m: str) -> list[Condition]:
+    """Everything that can fail one field's value: its transforms, its cast, its rules (each naming the
+    source column(s) the value came from: with several sources, the row's source's)."""
     conditions = [(not_null(names.col(x.column, m)), reason(
-        x.rule, field.name, x.source or field.column, names.col(x.column, m),
+        x.rule, field.name, x.source, names.col(x.column, m),
         names.col(f"{x.column}_detail", m) if x.detail is not None else None)) for x in failures]
-    conditions += cast_conditions(field, m)
-    return conditions + rule_conditions(field, m, tuple(x.column for x in failures))
+    column = origin.per_source(entity, {s: next(f.column for f in fs if f.name == field.name) or None
+                                        for s, fs in entity.mappings()}, m)
+    conditions += cast_conditions(field, m, column)
+    return conditions + rule_conditions(field, m, tuple(x.column for x in failures), column)
 
 
 def _reason_list(conditions: list[Condition]) -> exp.Expression:
@@ -156,18 +201,20 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
     rejecting the row; entity checks and the filter see the emptied value.
     """
     m = "m"
-    id_column = spec.source(entity.source).id_column
+    id_column = origin.per_source(entity, {s: spec.source(s).id_column for s in entity.source_names}, m)
     checks: list[Condition] = [
         (is_null(names.col(names.KEY, m)), reason("missing_source_id", None, id_column, None)),
         (exp.GT(this=names.col(names.ROW, m), expression=names.col("first_row", "d")),
-         reason("duplicate_source_id", None, id_column, names.col(names.KEY, m))),
+         reason("duplicate_source_id", None, id_column.copy(), origin.source_key(entity, m))),
     ]
     emptied: list[Condition] = []
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
+    if entity.multi:
+        outputs += [names.col(c, m) for c in (names.SOURCE, names.SOURCE_ROW, names.SOURCE_KEY)]
     failing = _failures(entity)
     values: dict[str, exp.Expression] = {}
     for f in entity.fields:
-        conditions = _field_conditions(f, failing[f.name], m)
+        conditions = _field_conditions(entity, f, failing[f.name], m)
         value = typed(f, m)
         if f.on_error == "null" and conditions:
             emptied += conditions
@@ -188,18 +235,17 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
         if ref.deferred:
             continue
         x = xw(ref)
-        select = select.join(
-            ledgers.own_crosswalk(spec.name, ref.entity, x),
-            on=exp.EQ(this=names.col("source_key", x), expression=raw.copy()),
-            join_type="LEFT",
-        )
+        parent_source = origin.referenced_source(spec, entity, ref, m)
+        select = references.join_crosswalk(select, spec, ref, x, raw, parent_source)
         select = select.select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
         if ref.on_missing == "reject":
             outcome = f"o_{ref.name}"
-            select = references.join_outcomes(select, spec, ref, outcome, raw)
+            select = references.join_outcomes(select, spec, ref, outcome, raw, parent_source)
+            column = origin.per_source(entity, {s.name: s.reference_column(ref) for s in entity.sources}
+                                       if entity.multi else {entity.source: ref.column}, m)
             checks.append((exp.and_(not_null(raw.copy()), is_null(names.col(names.ID, x))),
-                           reason("unresolved_reference", ref.name, ref.column, raw.copy(),
-                                  references.detail(spec, ref, outcome))))
+                           reason("unresolved_reference", ref.name, column, raw.copy(),
+                                  references.detail(spec, ref, outcome, parent_source))))
     archived = archived_condition(entity, m, lambda field, _: values[field.name].copy())
     return select.select(exp.alias_(_reason_list(checks), names.REASONS, quoted=True),
                          exp.alias_(_reason_list(emptied) if emptied else exp.cast(exp.null(), REASON_TYPE),
@@ -272,7 +318,9 @@ def _final(spec: Spec, entity: Entity) -> exp.Select:
               .when(is_null(survivor), exp.Literal.string(names.REJECTED))
               .when(survives, exp.Literal.string(names.LOADED))
               .else_(exp.Literal.string(names.MERGED)))
-    new_id = ids.uuid5(ids.name_for(entity.name, source.name, survivor.copy()))
+    # With several sources the old id is "<source>/<id>": the same id as if the entity had that one source.
+    new_id = ids.uuid5(exp.DPipe(this=exp.Literal.string(f"{entity.name}/"), expression=survivor.copy(), safe=True)
+                       if entity.multi else ids.name_for(entity.name, source.name, survivor.copy()))
     select = exp.select(exp.Column(this=exp.Star(), table=names.ident("m")),
                         exp.alias_(status, names.STATUS, quoted=True))
     if entity.match is None:
@@ -293,8 +341,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     With dedup rules the checked rows are kept in a table first, since finding
     pairs, clusters and surviving values reads them several times.
     """
-    source = spec.source(entity.source)
-    ctes = [("mapped", _mapped(entity, source.id_column), True), ("repeated_ids", _repeated_ids(), False)]
+    ctes = [("mapped", _mapped(spec, entity), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
     ctes.append(("checked", _checked(spec, entity), False))
     tail: list[tuple[str, exp.Expression, bool]] = [
@@ -309,7 +356,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         _temporary(names.checked_table(entity), checked),
         *decisions.compile_decisions(entity),
         *(linkmodel.compile_model(spec.name, entity) if entity.dedup.model else ()),
-        dedup.compile_pairs(entity),
+        *dedup.compile_pairs(entity),
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
         _temporary(names.rows_table(entity), _with(final, tail)),

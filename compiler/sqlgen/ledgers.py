@@ -92,10 +92,11 @@ def insert(table: exp.Table, rows: exp.Expression, spec: str) -> exp.Insert:
     return exp.insert(tagged, table.copy(), columns=[names.ident(n) for n in (*_columns(table), SPEC)])
 
 
-def own_crosswalk(spec: str, entity: str, alias: str) -> exp.Subquery:
-    """The rows of ``entity``'s crosswalk that ``spec`` wrote: each spec resolves its own old ids."""
-    rows = (exp.select(names.col("source_key"), names.col(names.ID)).from_(names.crosswalk_table(entity))
-            .where(of_spec(spec)))
+def own_crosswalk(spec: str, entity: str, alias: str, by_source: bool = False) -> exp.Subquery:
+    """The rows of ``entity``'s crosswalk that ``spec`` wrote: each spec resolves its own old ids
+    (``by_source``: with their source, for an entity with several)."""
+    rows = (exp.select(*([names.col("source")] if by_source else []), names.col("source_key"), names.col(names.ID))
+            .from_(names.crosswalk_table(entity)).where(of_spec(spec)))
     return rows.subquery(names.ident(alias), copy=False)
 
 

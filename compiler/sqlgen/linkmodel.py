@@ -37,7 +37,7 @@ from sqlglot import exp
 
 from compiler.matchmodel import MatchModel, blocking_parts, mirrored, side
 from compiler.model import Entity
-from compiler.sqlgen import comparisons, estimate, ledgers, names
+from compiler.sqlgen import comparisons, estimate, ledgers, linkage, names
 from compiler.sqlgen.conditions import not_null, valid_row
 
 L, R = "l", "r"
@@ -96,7 +96,8 @@ def _size_column(rule: int) -> str:
 def compile_rows(entity: Entity) -> exp.Create:
     model = _model(entity)
     values = [exp.alias_(e, c, quoted=True) for cmp in model.compare for c, e in comparisons.row_columns(entity, cmp)]
-    own = (exp.select(names.col(names.ROW), names.col(names.KEY), *(names.col(f) for f in _block_fields(entity)),
+    own = (exp.select(names.col(names.ROW), names.col(names.KEY), *([names.col(names.SOURCE)] if entity.multi else []),
+                      *(names.col(f) for f in _block_fields(entity)),
                       *values)
            .from_(names.checked_table(entity)).where(valid_row()))
     derived = [exp.alias_(e, c, quoted=True) for cmp in model.compare for c, e in comparisons.derived_columns(entity, cmp)]
@@ -129,6 +130,7 @@ def _found(entity: Entity, index: int) -> exp.Expression:
     same = [exp.EQ(this=names.col(_key_column(index, j), L), expression=names.col(_key_column(index, j), R))
             for j in range(len(keys))]
     small = exp.LTE(this=names.col(_size_column(index), L), expression=_lit(model.max_block))
+    same += linkage.cross(entity, L, R)  # link: only
     if not rest:
         return exp.and_(*same, small)
     forward = exp.and_(*(_qualified(c) for c in rest))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import collisions, dedup, ledgers, linkmodel, names, references
+from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -88,8 +88,8 @@ def _same_column_types(table: exp.Table, expected: list[tuple[str, str]]) -> exp
     """Fail when a table from an earlier run has a field's column with another type: inserting
     would convert every value (DECIMAL(18, 4) rounds a scale-6 value, DATE drops the time,
     BIGINT reads '007' as 7). Changing a column's type is left to the user."""
-    c, e = "c", "e"
-    wanted = exp.values(expected, alias="e", columns=["name", "type"])
+    c, e = "_ferry_columns", "_ferry_expected"  # not "c"/"e": a spec's column may have that name
+    wanted = exp.values(expected, alias=e, columns=["name", "type"])
     message = exp.func("concat", exp.Literal.string(f"column {names.table_name(table)}."), names.col("column_name", c),
                        exp.Literal.string(" is "), names.col("data_type", c),
                        exp.Literal.string(" in the target but the spec makes it "), names.col("type", e),
@@ -105,12 +105,11 @@ def _same_column_types(table: exp.Table, expected: list[tuple[str, str]]) -> exp
 
 
 def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
-    source = spec.source(entity.source)
     rows = names.rows_table(entity)
     table = names.entity_table(spec.target, entity)
     crosswalk = exp.select(
-        exp.alias_(exp.Literal.string(source.name), "source", quoted=True),
-        exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+        exp.alias_(origin.source_of(entity), "source", quoted=True),
+        exp.alias_(origin.source_key(entity), "source_key", quoted=True),
         names.col(names.ID),
         exp.alias_(names.col(names.STATUS), "status", quoted=True),
         exp.alias_(names.col(names.LINKED), "linked", quoted=True),
@@ -129,8 +128,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=owned(spec, entity)))
     insert = exp.insert(records, table.copy(), columns=[names.ident(n) for n, _ in _columns(entity)])
     rejects = exp.select(
-        exp.Literal.string(entity.name), exp.Literal.string(source.name), names.col(names.ROW),
-        names.col(names.KEY), names.col(names.REASONS),
+        exp.Literal.string(entity.name), origin.source_of(entity), origin.source_row(entity),
+        origin.source_key(entity), names.col(names.REASONS),
     ).from_(rows.copy()).where(_status_is(names.REJECTED))
     rejects.set("order", _by_row())
     statements: list[exp.Expression] = [
@@ -151,11 +150,14 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         statements += _own_rows(spec, entity, names.archive_table(entity), _ARCHIVE_LEAD, _archive_tail(entity),
                                 exp.select(exp.Star()).from_(archived.copy()))
     if entity.dedup is not None:
-        statements += _own_rows(spec, entity, names.duplicates_table(entity), dedup.DUPLICATE_COLUMNS, (),
-                                dedup.duplicates(entity))
+        statements += _own_rows(spec, entity, names.duplicates_table(entity), duplicates.DUPLICATE_COLUMNS, (),
+                                duplicates.duplicates(entity))
         if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
             statements += ledgers.replace_own(names.explained_table(entity), linkmodel.EXPLAINED,
                                               linkmodel.explained(entity), spec.name)
+        if entity.multi and entity.dedup.one_to_one:  # the cross-source pairs that were not each one's best
+            statements += ledgers.replace_own(linkage.unlinked_table(entity), tuple(
+                (n, exp.DataType.build(t)) for n, t in linkage.UNLINKED), linkage.unlinked(entity), spec.name)
     if any(f.on_error == "null" for f in entity.fields):
         statements.append(_record_emptied(spec, entity))
     nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
@@ -167,6 +169,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         model = (names.model_rows_table(entity), names.model_pairs_table(entity), names.model_u_table(entity),
                  names.model_table(entity), names.model_scores_table(entity)) if entity.dedup.model else ()
         decided = (names.decisions_table(entity),) if entity.dedup.decisions else ()
+        if entity.multi and entity.dedup.one_to_one:
+            decided += (dedup.found_table(entity), linkage.one_to_one_table(entity))
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
             names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
     return tuple(statements)
@@ -180,9 +184,9 @@ def _archived(entity: Entity) -> exp.Select:
     kept alongside (an archived row is not validated away), and so are the old ids they referred
     to (a reference is resolved only for loaded rows)."""
     archive = exp.select(
-        exp.alias_(exp.Literal.string(entity.source), "source", quoted=True),
-        exp.alias_(names.col(names.ROW), "source_row", quoted=True),
-        exp.alias_(names.col(names.KEY), "source_key", quoted=True),
+        exp.alias_(origin.source_of(entity), "source", quoted=True),
+        exp.alias_(origin.source_row(entity), "source_row", quoted=True),
+        exp.alias_(origin.source_key(entity), "source_key", quoted=True),
         *(names.col(f.name) for f in entity.fields),
         exp.alias_(names.col(names.REASONS), "reasons", quoted=True),
         *([exp.alias_(exp.Struct(expressions=[
@@ -220,14 +224,15 @@ def _record_emptied(spec: Spec, entity: Entity) -> exp.Expression:
     """The ledger of ``on_error: null``: one row per emptied value, whatever became of its row."""
     item = names.ident("_ferry_item")
     value = exp.Dot(this=exp.column(item.copy()), expression=names.ident("value"))
-    emptied = (exp.select(names.col(names.ROW), names.col(names.KEY), names.col(names.STATUS),
+    lead = [names.col(c) for c in (names.SOURCE, names.SOURCE_ROW, names.SOURCE_KEY)] if entity.multi else []
+    emptied = (exp.select(names.col(names.ROW), names.col(names.KEY), *lead, names.col(names.STATUS),
                           exp.alias_(exp.Explode(this=names.col(names.EMPTIED)), item.name, quoted=True))
                .from_(names.rows_table(entity))
                .where(exp.not_(exp.Is(this=names.col(names.EMPTIED), expression=exp.null()))))
     member = lambda name: exp.Dot(this=exp.column(item.copy()), expression=names.ident(name))  # noqa: E731
     select = exp.select(
-        exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW),
-        names.col(names.KEY), names.col(names.STATUS), member("field"), member("rule"), member("column"), value,
+        exp.Literal.string(entity.name), origin.source_of(entity), origin.source_row(entity),
+        origin.source_key(entity), names.col(names.STATUS), member("field"), member("rule"), member("column"), value,
     ).from_(emptied.subquery(names.ident("e"), copy=False))
     select.set("order", exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW)),
                                                exp.Ordered(this=member("field"))]))
@@ -240,17 +245,20 @@ def _unresolved_select(spec: Spec, entity: Entity, ref: Reference, resolved: exp
     with the cause (``sqlgen.references``)."""
     raw = names.col(names.raw_reference(ref.name), "r")
     outcome = f"o_{ref.name}"
+    parent_source = origin.referenced_source(spec, entity, ref, "r")
+    column = origin.per_source(entity, {s.name: s.reference_column(ref) for s in entity.sources}
+                               if entity.multi else {entity.source: ref.column}, "r")
     select = exp.select(
-        exp.Literal.string(entity.name), exp.Literal.string(entity.source), names.col(names.ROW, "r"),
-        names.col(names.KEY, "r"), exp.Literal.string(ref.name), exp.Literal.string(ref.column), raw,
+        exp.Literal.string(entity.name), origin.source_of(entity, "r"), origin.source_row(entity, "r"),
+        origin.source_key(entity, "r"), exp.Literal.string(ref.name), column, raw,
         exp.Literal.string(ref.entity), names.col(names.STATUS, "r"), references.cause(outcome),
-        references.detail(spec, ref, outcome),
+        references.detail(spec, ref, outcome, parent_source),
     ).from_(base).where(exp.and_(
         exp.or_(_status_is(names.LOADED, "r"), _status_is(names.MERGED, "r")),
         exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
         exp.Is(this=resolved, expression=exp.null()),
     ))
-    return references.join_outcomes(select, spec, ref, outcome, raw)
+    return references.join_outcomes(select, spec, ref, outcome, raw, parent_source)
 
 
 def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
@@ -268,30 +276,24 @@ def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], throug
         else:
             x = xw(ref)
             select = _unresolved_select(spec, entity, ref, names.col(names.ID, x), base)
-            select = select.join(
-                ledgers.own_crosswalk(spec.name, ref.entity, x),
-                on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), "r")),
-                join_type="LEFT",
-            )
-            selects.append(select)
+            selects.append(references.join_crosswalk(select, spec, ref, x, names.col(names.raw_reference(ref.name), "r"),
+                                                     origin.referenced_source(spec, entity, ref, "r")))
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
     return ledgers.insert(names.unresolved_table(), union, spec.name)
 
 
-def compile_link(spec: Spec, entity: Entity, references: tuple[str, ...]) -> tuple[exp.Expression, ...]:
+def compile_link(spec: Spec, entity: Entity, deferred: tuple[str, ...]) -> tuple[exp.Expression, ...]:
     """Second pass: set deferred references now that every referenced entity is loaded."""
-    refs = [r for r in entity.references if r.name in references]
+    refs = [r for r in entity.references if r.name in deferred]
     r = "r"
     resolved = exp.select(names.col(names.ID, r)).from_(names.rows_table(entity).as_(r, quoted=True))
     for ref in refs:
         x = xw(ref)
-        resolved = resolved.join(
-            ledgers.own_crosswalk(spec.name, ref.entity, x),
-            on=exp.EQ(this=names.col("source_key", x), expression=names.col(names.raw_reference(ref.name), r)),
-            join_type="LEFT",
-        ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
+        resolved = references.join_crosswalk(resolved, spec, ref, x, names.col(names.raw_reference(ref.name), r),
+                                             origin.referenced_source(spec, entity, ref, r)
+                                             ).select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
     writable = [_status_is(names.LOADED, "r")]
     m = entity.match
     if m is not None and not (m.mode == "update" and all(ref.name in m.update for ref in refs)):

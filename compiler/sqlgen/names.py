@@ -21,10 +21,24 @@ EMPTIED = "_ferry_emptied"  # values a field with ``on_error: null`` emptied, wi
 SURVIVOR = "_ferry_survivor_key"  # old id of the record this row becomes (itself, or the one it merges into)
 STATUS = "_ferry_status"  # 'loaded' | 'merged' | 'archived' | 'rejected'
 ID = "id"
+# An entity with several sources (``sqlgen.origin``): the row's source, its row in that file, its old id there.
+SOURCE, SOURCE_ROW, SOURCE_KEY = "_ferry_source", "_ferry_source_row", "_ferry_source_key"
 
 LINKED = "_ferry_linked"  # the row's record already exists in the target (``match``); its id is that one
 ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row
 LOADED, MERGED, ARCHIVED, REJECTED = "loaded", "merged", "archived", "rejected"
+
+
+#: ``Expression.meta`` key of the spec step an expression computes: ``(order, label)`` pairs (``lineage`` reads
+#: them back from the trees; meta is never rendered, so the SQL does not change).
+STEP = "ferry_step"
+CAST_STEP, MERGE_STEP = 100, 200  # after every transform (ordered by their index in the field's list)
+
+
+def mark_step(expression: exp.Expression, order: int, label: str) -> exp.Expression:
+    """Record on ``expression`` (in place) that it computes the spec step ``label`` (a transform's name)."""
+    expression.meta[STEP] = (*expression.meta_get(STEP, ()), (order, label))
+    return expression
 
 
 def ident(name: str) -> exp.Identifier:

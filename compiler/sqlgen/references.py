@@ -43,11 +43,12 @@ def _row_text(entity: str) -> exp.Expression:
     return _concat(_text(f"{entity} row "), exp.cast(names.col("source_row"), "VARCHAR"))
 
 
-def parent_outcomes(spec: Spec, ref: Reference) -> exp.Select:
+def parent_outcomes(spec: Spec, ref: Reference, by_source: bool = False) -> exp.Select:
     """One row per old id of ``ref.entity`` that was rejected (this spec's rejects) or archived in this run: the first such
     row in file order, with ``cause`` and ``detail``."""
     parent = spec.entity(ref.entity)
-    rejected = (exp.select(names.col("source_key"), names.col("source_row"),
+    lead = [names.col("source")] if by_source else []
+    rejected = (exp.select(*lead, names.col("source_key"), names.col("source_row"),
                            exp.alias_(_text(REJECTED), "cause", quoted=True),
                            exp.alias_(_concat(_row_text(ref.entity), _text(" was rejected: "),
                                               reasons_text(names.col("reasons"))), "detail", quoted=True))
@@ -56,21 +57,21 @@ def parent_outcomes(spec: Spec, ref: Reference) -> exp.Select:
                                 ledgers.of_spec(spec.name))))
     outcomes: exp.Expression = rejected
     if parent is not None and parent.filter is not None:
-        archived = (exp.select(names.col("source_key"), names.col("source_row"),
+        archived = (exp.select(*(c.copy() for c in lead), names.col("source_key"), names.col("source_row"),
                                exp.alias_(_text(ARCHIVED), "cause", quoted=True),
                                exp.alias_(_concat(_row_text(ref.entity), _text(" was archived by its filter")),
                                           "detail", quoted=True))
                     .from_(names.archive_table(ref.entity)).where(ledgers.of_owner(spec.name)))
         outcomes = exp.union(rejected, archived, distinct=False)
     first = names.col("source_row")
-    return (exp.select(names.col("source_key"),
+    return (exp.select(*(c.copy() for c in lead), names.col("source_key"),
                        exp.alias_(exp.func("arg_min", names.col("cause"), first.copy(), dialect="duckdb"), "cause",
                                   quoted=True),
                        exp.alias_(exp.func("arg_min", names.col("detail"), first.copy(), dialect="duckdb"), "detail",
                                   quoted=True))
             .from_(outcomes.subquery(names.ident("o"), copy=False))
             .where(exp.not_(exp.Is(this=names.col("source_key"), expression=exp.null())))
-            .group_by(names.col("source_key")))
+            .group_by(*(c.copy() for c in lead), names.col("source_key")))
 
 
 def cause(outcome: str) -> exp.Expression:
@@ -78,14 +79,36 @@ def cause(outcome: str) -> exp.Expression:
     return exp.func("coalesce", names.col("cause", outcome), _text(MISSING))
 
 
-def detail(spec: Spec, ref: Reference, outcome: str) -> exp.Expression:
+def detail(spec: Spec, ref: Reference, outcome: str, source: exp.Expression | None = None) -> exp.Expression:
+    """Why the old id resolved to nothing; ``source``: which source of a referenced entity with several
+    (``origin.referenced_source``)."""
     parent = spec.entity(ref.entity)
-    source = parent.source if parent is not None else ref.entity
-    return exp.func("coalesce", names.col("detail", outcome),
-                    _text(f"no {ref.entity} has this id in source '{source}'"))
+    if source is not None and not isinstance(source, exp.Literal):
+        missing = _concat(_text(f"no {ref.entity} has this id in source '"), source.copy(), _text("'"))
+    else:
+        name = source.name if source is not None else parent.source if parent is not None else ref.entity
+        missing = _text(f"no {ref.entity} has this id in source '{name}'")
+    return exp.func("coalesce", names.col("detail", outcome), missing)
 
 
-def join_outcomes(select: exp.Select, spec: Spec, ref: Reference, outcome: str, raw: exp.Expression) -> exp.Select:
-    """``select`` LEFT JOINed with the parent outcomes of ``ref`` (alias ``outcome``) on the raw old id."""
-    return select.join(parent_outcomes(spec, ref).subquery(names.ident(outcome), copy=False), join_type="LEFT",
-                       on=exp.EQ(this=names.col("source_key", outcome), expression=raw.copy()))
+def _on(alias: str, raw: exp.Expression, source: exp.Expression | None) -> exp.Expression:
+    same = exp.EQ(this=names.col("source_key", alias), expression=raw.copy())
+    return same if source is None else exp.and_(same, exp.EQ(this=names.col("source", alias),
+                                                             expression=source.copy()))
+
+
+def join_outcomes(select: exp.Select, spec: Spec, ref: Reference, outcome: str, raw: exp.Expression,
+                  source: exp.Expression | None = None) -> exp.Select:
+    """``select`` LEFT JOINed with the parent outcomes of ``ref`` (alias ``outcome``) on the raw old id
+    (and, for a referenced entity with several sources, on ``source``)."""
+    outcomes = parent_outcomes(spec, ref, by_source=source is not None)
+    return select.join(outcomes.subquery(names.ident(outcome), copy=False), join_type="LEFT",
+                       on=_on(outcome, raw, source))
+
+
+def join_crosswalk(select: exp.Select, spec: Spec, ref: Reference, alias: str, raw: exp.Expression,
+                   source: exp.Expression | None = None) -> exp.Select:
+    """``select`` LEFT JOINed with this spec's crosswalk of the referenced entity (alias ``alias``) on
+    the raw old id (and ``source``, as ``join_outcomes``)."""
+    crosswalk = ledgers.own_crosswalk(spec.name, ref.entity, alias, by_source=source is not None)
+    return select.join(crosswalk, on=_on(alias, raw, source), join_type="LEFT")

@@ -25,6 +25,7 @@ from compiler.model import (
     CsvOptions,
     Dedup,
     Entity,
+    EntitySource,
     Export,
     ExportObject,
     Field,
@@ -123,22 +124,50 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         _reference(doc, at + ("references", r), name, r, spec)
         for r, spec in sorted((raw.get("references") or {}).items())
     )
+    sources = tuple(_entity_source(doc, at + ("sources", s), fields, s, spec or {})
+                    for s, spec in (raw.get("sources") or {}).items())
     return Entity(
         name=name,
-        source=raw["source"],
+        source=raw.get("source") or (sources[0].name if sources else ""),
         table=raw.get("table", name),
         key=tuple(raw.get("key") or ()),
         fields=fields,
         references=references,
         span=doc.key_span(at),
-        source_span=doc.span(at + ("source",)),
+        source_span=doc.span(at + ("source",)) if "source" in raw or "sources" not in raw
+        else doc.key_span(at + ("sources",)),
         key_spans=tuple(doc.span(at + ("key", i)) for i in range(len(raw.get("key") or ()))),
         checks=tuple(Check(n, text, doc.span(at + ("checks", n))) for n, text in sorted((raw.get("checks") or {}).items())),
         filter=Filter(raw["filter"]["keep"], raw["filter"].get("archive"), doc.span(at + ("filter", "keep")))
         if "filter" in raw else None,
         dedup=_dedup(doc, at, raw),
         match=_match(doc, at + ("match",), raw),
+        sources=sources,
     )
+
+
+def _entity_source(doc: Document, at: KeyPath, shared: tuple[Field, ...], name: str,
+                   raw: dict[str, Any]) -> EntitySource:
+    """One source of an entity with several: the shared fields, each replaced by this source's own
+    mapping where it gives one (how to read the value: ``from``/``sql``, ``join``, ``transforms``; the
+    type, rules and ``on_error`` stay the entity's), or read as NULL where it says ``null``."""
+    given = raw.get("fields") or {}
+    declared = tuple(_field(doc, at + ("fields", f), f, spec) for f, spec in given.items() if spec is not None)
+    own = {f.name: f for f in declared}
+    absent = tuple((f, doc.key_span(at + ("fields", f))) for f, spec in given.items() if spec is None)
+    fields = []
+    for f in shared:
+        if f.name in own:
+            o = own[f.name]
+            f = replace(f, columns=o.columns, column_spans=o.column_spans, transforms=o.transforms, join=o.join,
+                        sql=o.sql, sql_span=o.sql_span)
+        elif f.name in dict(absent):
+            f = replace(f, columns=(), column_spans=(), transforms=(), sql=None, sql_span=None)
+        fields.append(f)
+    refs = tuple((r, (spec or {}).get("from"), doc.key_span(at + ("references", r)))
+                 for r, spec in (raw.get("references") or {}).items())
+    return EntitySource(name=name, fields=tuple(fields), span=doc.key_span(at), declared=declared, absent=absent,
+                        references=refs)
 
 
 def _match(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Match | None:
@@ -177,8 +206,14 @@ def _dedup(doc: Document, at: KeyPath, raw: dict[str, Any]) -> Dedup | None:
         key_spans=tuple(spans),
         fuzzy=fuzzy,
         survivor=tuple(_survivor(doc.span(d + ("survivor", i)), r) for i, r in enumerate(spec.get("survivor") or ())),
-        strategies=tuple((f, s, doc.span(d + ("fields", f))) for f, s in (spec.get("fields") or {}).items()
-                         if s != "survivor"),
+        strategies=tuple((f, s if isinstance(s, str) else "source", doc.span(d + ("fields", f)))
+                         for f, s in (spec.get("fields") or {}).items() if s != "survivor"),
+        source_orders=tuple((f, tuple(s["source"])) for f, s in (spec.get("fields") or {}).items()
+                            if isinstance(s, dict)),
+        link=spec.get("link", "all"),
+        link_span=doc.span(d + ("link",)) if "link" in spec else None,
+        one_to_one=bool(spec.get("one_to_one", False)),
+        one_to_one_span=doc.span(d + ("one_to_one",)) if "one_to_one" in spec else None,
         model=build_model(doc, d + ("model",), spec.get("model")),
         decisions=spec.get("decisions"),
         decisions_span=doc.span(d + ("decisions",)) if "decisions" in spec else None,
@@ -191,6 +226,8 @@ def _survivor(span: Span, raw: str | dict[str, Any]) -> SurvivorRule:
     ((kind, arg),) = raw.items()
     if kind == "priority":
         return SurvivorRule(kind, arg["field"], tuple(str(v) for v in arg["order"]), span)
+    if kind == "source":
+        return SurvivorRule(kind, None, tuple(arg), span)
     return SurvivorRule(kind, arg, (), span)
 
 
@@ -301,6 +338,8 @@ def _reference(doc: Document, at: KeyPath, owner: str, name: str, raw: dict[str,
         span=doc.key_span(at),
         entity_span=doc.span(at + ("entity",)),
         column_span=doc.span(at + ("from",)),
+        source=raw.get("source"),
+        source_span=doc.span(at + ("source",)) if "source" in raw else None,
     )
 
 

@@ -321,21 +321,21 @@ ADD COLUMN IF NOT EXISTS "deal_id" UUID;
 
 SELECT
   ERROR(
-    'column main.activity.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column main.activity.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('kind', 'VARCHAR'),
   ('occurred_at', 'TIMESTAMP'),
   ('minutes', 'DECIMAL(18,4)'),
   ('notes', 'VARCHAR'),
-  ('tags', 'VARCHAR')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('tags', 'VARCHAR')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = 'main'
-  AND "c"."table_name" = 'activity'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = 'main'
+  AND "_ferry_columns"."table_name" = 'activity'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."activity_crosswalk" (
   "source" TEXT,
@@ -394,9 +394,9 @@ ADD COLUMN IF NOT EXISTS "parent_id" UUID;
 
 SELECT
   ERROR(
-    'column main.company.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column main.company.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('name', 'VARCHAR'),
   ('nip', 'VARCHAR'),
@@ -404,13 +404,13 @@ JOIN (VALUES
   ('country', 'VARCHAR'),
   ('phone', 'VARCHAR'),
   ('created_on', 'DATE'),
-  ('status', 'VARCHAR')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('status', 'VARCHAR')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = 'main'
-  AND "c"."table_name" = 'company'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = 'main'
+  AND "_ferry_columns"."table_name" = 'company'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."company_crosswalk" (
   "source" TEXT,
@@ -481,9 +481,9 @@ ADD COLUMN IF NOT EXISTS "reports_to_id" UUID;
 
 SELECT
   ERROR(
-    'column main.contact.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column main.contact.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('first_name', 'VARCHAR'),
   ('last_name', 'VARCHAR'),
@@ -493,13 +493,13 @@ JOIN (VALUES
   ('phone', 'VARCHAR'),
   ('city', 'VARCHAR'),
   ('created_on', 'DATE'),
-  ('notes', 'VARCHAR')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('notes', 'VARCHAR')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = 'main'
-  AND "c"."table_name" = 'contact'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = 'main'
+  AND "_ferry_columns"."table_name" = 'contact'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."contact_crosswalk" (
   "source" TEXT,
@@ -558,21 +558,21 @@ ADD COLUMN IF NOT EXISTS "owner_id" UUID;
 
 SELECT
   ERROR(
-    'column main.deal.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column main.deal.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('title', 'VARCHAR'),
   ('amount', 'DECIMAL(12,2)'),
   ('currency', 'VARCHAR'),
   ('stage', 'VARCHAR'),
-  ('close_date', 'DATE')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('close_date', 'DATE')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = 'main'
-  AND "c"."table_name" = 'deal'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = 'main'
+  AND "_ferry_columns"."table_name" = 'deal'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."deal_crosswalk" (
   "source" TEXT,
@@ -623,22 +623,22 @@ ADD COLUMN IF NOT EXISTS "quota" DECIMAL(18, 4);
 
 SELECT
   ERROR(
-    'column main.owner.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column main.owner.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('full_name', 'VARCHAR'),
   ('email', 'VARCHAR'),
   ('region', 'VARCHAR'),
   ('active', 'BOOLEAN'),
   ('hired_on', 'DATE'),
-  ('quota', 'DECIMAL(18,4)')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('quota', 'DECIMAL(18,4)')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = 'main'
-  AND "c"."table_name" = 'owner'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = 'main'
+  AND "_ferry_columns"."table_name" = 'owner'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."owner_crosswalk" (
   "source" TEXT,

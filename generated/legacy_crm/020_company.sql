@@ -4456,9 +4456,9 @@ ORDER BY
 
 SELECT
   ERROR(
-    'column _ferry.company_duplicates.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column _ferry.company_duplicates.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('name', 'VARCHAR'),
   ('nip', 'VARCHAR'),
@@ -4466,13 +4466,13 @@ JOIN (VALUES
   ('country', 'VARCHAR'),
   ('phone', 'VARCHAR'),
   ('created_on', 'DATE'),
-  ('status', 'VARCHAR')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('status', 'VARCHAR')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = '_ferry'
-  AND "c"."table_name" = 'company_duplicates'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = '_ferry'
+  AND "_ferry_columns"."table_name" = 'company_duplicates'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."company_duplicates" (
   "cluster" BIGINT,

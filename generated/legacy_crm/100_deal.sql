@@ -594,21 +594,21 @@ ORDER BY
 
 SELECT
   ERROR(
-    'column _ferry.deal_archive.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column _ferry.deal_archive.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('title', 'VARCHAR'),
   ('amount', 'DECIMAL(12,2)'),
   ('currency', 'VARCHAR'),
   ('stage', 'VARCHAR'),
-  ('close_date', 'DATE')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('close_date', 'DATE')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = '_ferry'
-  AND "c"."table_name" = 'deal_archive'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = '_ferry'
+  AND "_ferry_columns"."table_name" = 'deal_archive'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."deal_archive" (
   "source" TEXT,

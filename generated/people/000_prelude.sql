@@ -325,9 +325,9 @@ ADD COLUMN IF NOT EXISTS "city" TEXT;
 
 SELECT
   ERROR(
-    'column main.people.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column main.people.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('first_name', 'VARCHAR'),
   ('last_name', 'VARCHAR'),
@@ -336,13 +336,13 @@ JOIN (VALUES
   ('phone', 'VARCHAR'),
   ('street', 'VARCHAR'),
   ('postcode', 'VARCHAR'),
-  ('city', 'VARCHAR')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('city', 'VARCHAR')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = 'main'
-  AND "c"."table_name" = 'people'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = 'main'
+  AND "_ferry_columns"."table_name" = 'people'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."person_crosswalk" (
   "source" TEXT,

@@ -2523,9 +2523,9 @@ ORDER BY
 
 SELECT
   ERROR(
-    'column _ferry.person_duplicates.' || "c"."column_name" || ' is ' || "c"."data_type" || ' in the target but the spec makes it ' || "e"."type" || ': loading would convert its values; alter or drop the column first'
+    'column _ferry.person_duplicates.' || "_ferry_columns"."column_name" || ' is ' || "_ferry_columns"."data_type" || ' in the target but the spec makes it ' || "_ferry_expected"."type" || ': loading would convert its values; alter or drop the column first'
   )
-FROM information_schema."columns" AS "c"
+FROM information_schema."columns" AS "_ferry_columns"
 JOIN (VALUES
   ('first_name', 'VARCHAR'),
   ('last_name', 'VARCHAR'),
@@ -2534,13 +2534,13 @@ JOIN (VALUES
   ('phone', 'VARCHAR'),
   ('street', 'VARCHAR'),
   ('postcode', 'VARCHAR'),
-  ('city', 'VARCHAR')) AS e(name, type)
-  ON "c"."column_name" = "e"."name"
+  ('city', 'VARCHAR')) AS _ferry_expected(name, type)
+  ON "_ferry_columns"."column_name" = "_ferry_expected"."name"
 WHERE
-  "c"."table_catalog" = CURRENT_DATABASE()
-  AND "c"."table_schema" = '_ferry'
-  AND "c"."table_name" = 'person_duplicates'
-  AND "c"."data_type" <> "e"."type";
+  "_ferry_columns"."table_catalog" = CURRENT_DATABASE()
+  AND "_ferry_columns"."table_schema" = '_ferry'
+  AND "_ferry_columns"."table_name" = 'person_duplicates'
+  AND "_ferry_columns"."data_type" <> "_ferry_expected"."type";
 
 CREATE TABLE IF NOT EXISTS "_ferry"."person_duplicates" (
   "cluster" BIGINT,

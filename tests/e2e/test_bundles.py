@@ -226,3 +226,33 @@ def test_the_example_has_no_formula_cells_so_its_bundles_are_as_before(bundles, 
     assert manifest.formula_cells == () and manifest.formula_warnings() == ()
     assert list(json.loads((folder / "manifest.json").read_text("utf-8"))) == [
         "spec", "target", "batch_size", "files", "config", "totals"]  # no `formulas` key
+
+
+def test_bundles_carry_the_mapping_from_the_lineage(run, bundles):
+    """MAPPING.csv: one row per CSV column of every step, saying which source columns and transforms it holds."""
+    for kind in ("salesforce", "hubspot"):
+        folder, manifest = bundles[kind]
+        header, body = rows(folder / "MAPPING.csv")
+        assert header == ["file", "object", "object_field", "entity", "field", "source_columns", "steps", "looked_up"]
+        assert "MAPPING.csv" in manifest.config
+        expected = [(s["name"], h) for s in compiled_steps(run, kind) for h in s["headers"]]
+        assert [(r[0], r[2]) for r in body] == expected  # every column of every step, in order
+    sf = {(r[0], r[2]): r for r in rows(bundles["salesforce"][0] / "MAPPING.csv")[1]}
+    assert sf[("030_Contact", "Email")][3:] == ["contact", "email", "contacts.email", "email, lower", ""]
+    assert sf[("010_Account", "Legacy_Id__c")][3:] == ["company", "id", "companies.firma_id", "", ""]
+    assert sf[("050_Opportunity", "Account.Legacy_Id__c")][3:] == [
+        "deal", "company_id", "", "", "company.id looked up by deals.company_id"]
+    hs = {(r[0], r[2]): r for r in rows(bundles["hubspot"][0] / "MAPPING.csv")[1]}
+    assert hs[("060_deals", "dealstage")][5:7] == ["deals.stage", "squish, lower, map"]
+
+
+def test_a_bundle_without_compiled_lineage_is_a_one_line_error(run, tmp_path):
+    tmp, options = run
+    generated = tmp_path / "generated"
+    shutil.copytree(options.out, generated)
+    (generated / "legacy_crm" / "lineage.json").unlink()
+    result, lines = _push("--to", "hubspot", "--out", str(generated), "--target", str(options.target),
+                          "--bundle-dir", str(tmp_path / "bundle"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(lines) == 1 and "[F830]" in lines[0] and "ferry compile" in lines[0]
+    assert not (tmp_path / "bundle").exists()

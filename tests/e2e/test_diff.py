@@ -79,12 +79,17 @@ def test_cli_text_and_markdown(repo):
     assert text.returncode == 0, text.stderr
     assert "~ entity company / field city: transforms: [squish] -> [squish, upper]" in text.stdout
     assert "+ entity owner / field team" in text.stdout and "--- base/020_company.sql" in text.stdout
+    touched = text.stdout.split("target fields touched:\n")[1].split("\n\n")[0].splitlines()
+    assert touched == ["  ~ company.city: companies.miasto (squish) -> companies.miasto (squish, upper)",
+                       "  + owner.team: owners.region (lower)"]  # from the lineage of both compiled versions
+    assert "lineage.json" not in text.stdout  # documentation, not SQL: not in the SQL diff
     md = ferry("diff", SPEC, "--base", "HEAD", "--format", "markdown", cwd=repo)
     assert md.returncode == 0, md.stderr
     tokens = MarkdownIt("commonmark").enable("table").parse(md.stdout)
     fences = [t for t in tokens if t.type == "fence"]
     assert fences and all(t.info == "diff" for t in fences)
     assert any("UPPER(TRIM" in t.content for t in fences)
+    assert "- ~ **company\\.city**: `companies.miasto (squish) -> companies.miasto (squish, upper)`" in md.stdout
     assert sum(t.type == "table_open" for t in tokens) == 1
     assert sum(t.type == "html_block" and "<details>" in t.content for t in tokens) == len(fences)
 

@@ -11,17 +11,17 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 LAYERS = [
     {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb"},
     {"load"},
-    {"matchmodel"},
-    {"model", "importers"},
+    {"matchmodel", "formats"},
+    {"model", "importers", "lineage"},
     {"validate"},
     {"order"},
     {"sqlgen"},
-    {"render"},
+    {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
     {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render"},
     {"api"},
-    {"cli", "cli_profile", "__main__"},
+    {"cli", "cli_profile", "cli_lineage", "__main__"},
 ]
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import dedup, fields, importers, linkmodel, phones, references, rules, sources, transforms
+from compiler.validate.checks import (dedup, fields, importers, linkmodel, multisource, phones, references, rules,
+                                      sources, transforms)
 from compiler.validate.checks.context import Context, Header
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -26,6 +27,9 @@ CHECKS: tuple[Check, ...] = (
     sources.check_reference_columns,
     references.check_entity_source,
     references.check_referenced_entity,
+    multisource.check_source_overrides,
+    multisource.check_reference_sources,
+    multisource.check_source_preferences,
     references.check_cycles,
     references.check_load_order,
     fields.check_target_names,
@@ -140,6 +144,13 @@ CODES: dict[str, Check] = {
     "F725": importers.check_export_timezone,
     "F735": importers.check_export_timezone,
     "F441": importers.check_target_schema,
+    "F470": multisource.check_source_overrides,
+    "F471": multisource.check_source_overrides,
+    "F473": multisource.check_reference_sources,
+    "F474": multisource.check_reference_sources,
+    "F475": multisource.check_source_overrides,
+    "F476": multisource.check_source_preferences,
+    "F477": multisource.check_source_preferences,
 }
 
 __all__ = ["CHECKS", "CODES", "Check", "Context", "Header", "run_checks"]

@@ -17,9 +17,13 @@ def check_entity_source(ctx: Context) -> Iterable[Diagnostic]:
     """
     names = [s.name for s in ctx.spec.sources]
     for entity in ctx.spec.entities:
-        if entity.source not in names:
+        if not entity.multi and entity.source not in names:
             yield Diagnostic("F201", f"entity '{entity.name}' reads unknown source '{entity.source}'",
                              entity.source_span, did_you_mean(entity.source, names))
+        for source in entity.sources:  # ``sources:``
+            if source.name not in names:
+                yield Diagnostic("F201", f"entity '{entity.name}' reads unknown source '{source.name}'",
+                                 source.span, did_you_mean(source.name, names))
 
 
 def check_referenced_entity(ctx: Context) -> Iterable[Diagnostic]:

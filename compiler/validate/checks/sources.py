@@ -113,9 +113,10 @@ def check_field_columns(ctx: Context) -> Iterable[Diagnostic]:
     Good::  fields: {email: email, phone: "phone#2"}
     """
     for entity in ctx.spec.entities:
-        for field in entity.fields:
-            for column, span in zip(field.columns, field.column_spans):
-                yield from _column(ctx, entity.source, column, span, "field")
+        for source, fields in entity.mappings():  # several sources: each source's own mapping
+            for field in fields:
+                for column, span in zip(field.columns, field.column_spans):
+                    yield from _column(ctx, source, column, span, "field")
 
 
 def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
@@ -125,8 +126,13 @@ def check_reference_columns(ctx: Context) -> Iterable[Diagnostic]:
     Good::  references: {company: {entity: company, from: company_id}}
     """
     for entity in ctx.spec.entities:
-        for ref in entity.references:
-            yield from _column(ctx, entity.source, ref.column, ref.column_span, "reference")
+        for source in entity.source_names:
+            for ref in entity.references:
+                column = entity.reference_column(ref, source)
+                span = next((sp for s in entity.sources if s.name == source for n, _, sp in s.references
+                             if n == ref.name), ref.column_span)
+                if column is not None:
+                    yield from _column(ctx, source, column, span, "reference")
 
 
 def check_options(ctx: Context) -> Iterable[Diagnostic]:
