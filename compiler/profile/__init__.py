@@ -78,5 +78,6 @@ def profile(paths: tuple[Path, ...], memory_limit: str = "4GB") -> Profile:
                                           relate.duplicates(con, loaded, columns, exact))
                             for (loaded, columns, ids), exact in zip(profiled, written))
         finally:
+            refine.forget(con)
             con.close()
     return Profile(sources, references, time.perf_counter() - started)

@@ -174,6 +174,12 @@ def _macro(con: duckdb.DuckDBPyConnection, transform: str, args: dict) -> str:
 _MACROS: dict[int, dict[tuple[str, str], str]] = {}
 
 
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the connection's macro names before it closes: a later connection can get the same
+    ``id`` and would be told its macros exist (a CatalogException when e2e tests ran in one process)."""
+    _MACROS.pop(id(con), None)
+
+
 def _slashes(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, s: Shape) -> Shape:
     """'03/04/2021' is month first unless some first part exceeds 12 (and no second part does)."""
     v = value(name)
