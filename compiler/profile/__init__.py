@@ -7,7 +7,7 @@ ids, likely duplicate keys and references between files (``relate``). ``render``
 turn it into text, Markdown, JSON and an HTML page; ``ferry init`` (``compiler.starter``)
 writes a spec from it.
 
-    detect -> measure.load -> measure.count -> refine -> relate
+    detect -> measure.load -> measure.count -> refine -> relate.exact_keys -> relate
 
 All the counting is DuckDB's, over tables read the way a run reads the files: one DuckDB
 connection in memory, spilling to a scratch folder, removed at the end.
@@ -15,6 +15,7 @@ connection in memory, spilling to a scratch folder, removed at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -63,15 +64,20 @@ def profile(paths: tuple[Path, ...], memory_limit: str = "4GB") -> Profile:
             for setting, value in (("memory_limit", memory_limit), ("temp_directory", str(Path(tmp) / "spill"))):
                 con.execute(f"SET {setting} = {exp.Literal.string(value).sql(dialect='duckdb')}")
             con.execute("SET enable_progress_bar = false")
-            profiled = []
+            profiled, written = [], []
             for i, f in enumerate(found):
                 loaded = measure.load(con, f, i, Path(tmp))
-                columns = refine.refine(con, loaded, measure.count(con, loaded))
+                counts = measure.count(con, loaded)
+                loaded = dataclasses.replace(loaded, padded=frozenset(
+                    name for name, c in zip(loaded.columns, counts) if c.padded))
+                columns, exact = relate.exact_keys(con, loaded, refine.refine(con, loaded, counts))
                 profiled.append((loaded, columns, relate.candidate_ids(loaded, columns)))
+                written.append(exact)
             references = relate.references(con, profiled)
             sources = tuple(SourceProfile(loaded.found, loaded.rows, loaded.sampled, columns, ids,
-                                          relate.duplicates(con, loaded, columns))
-                            for loaded, columns, ids in profiled)
+                                          relate.duplicates(con, loaded, columns, exact))
+                            for (loaded, columns, ids), exact in zip(profiled, written))
         finally:
+            refine.forget(con)
             con.close()
     return Profile(sources, references, time.perf_counter() - started)

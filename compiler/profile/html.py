@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from compiler.profile.model import Column, Profile, SourceProfile
-from compiler.profile.render import pct, reference_text, shape_text, short, source_title, top_text
+from compiler.profile.render import APPROXIMATE, distinct_text, pct, reference_text, shape_text, short, source_title, top_text
 
 _PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 _OTHER = "#bab0ac"
@@ -91,10 +91,11 @@ def duplicates_chart(s: SourceProfile) -> str:
 def _columns_table(s: SourceProfile) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(c.name)}</code></td><td>{pct(c.non_empty / s.rows) if s.rows else '-'}</td>"
-        f"<td>{pct(c.distinct / c.non_empty) if c.non_empty else '-'}</td><td>{escape(shape_text(c))}</td>"
+        f"<td>{distinct_text(c)}</td><td>{escape(shape_text(c))}</td>"
         f"<td>{escape(top_text(c))}</td></tr>" for c in s.columns)
+    note = f"<p>{escape(APPROXIMATE)}</p>" if any(c.distinct_approximate for c in s.columns) else ""
     return ("<table><thead><tr><th>column</th><th>filled</th><th>distinct</th><th>shapes</th><th>top values</th>"
-            f"</tr></thead><tbody>{rows}</tbody></table>")
+            f"</tr></thead><tbody>{rows}</tbody></table>{note}")
 
 
 def _source(s: SourceProfile) -> str:

@@ -6,12 +6,24 @@ shape counts) — a few queries per source, never Python per value.
 
 The file is converted as a run converts it (``compiler.sources``: cp1250 transcoded, XML to
 NDJSON, xlsx to CSV) and read, every column as text, into one table (``sqlgen.stage.read_source``,
-the run's own reader). Then:
+the run's own reader). Then, over the table (``count``):
 
-1. one pass over every row: non-empty count, exact distinct count (of the values as written), shortest and longest value,
-   and DuckDB's ``approx_top_k``; a second pass counts those top values exactly;
-2. one pass over a systematic sample (every k-th row, at most ``SAMPLE_ROWS``; every row of a
-   smaller file): each value's shape (``profile.shapes``), grouped.
+1. one pass over every row: non-empty count, distinct count, shortest and longest value, and
+   how many values trimming would change. The distinct count is exact in a file up to
+   ``EXACT_ROWS`` rows, else HyperLogLog's estimate (``approx_count_distinct``, within about
+   2%; ``Column.distinct_approximate``): an exact count hashes every value of every column,
+   the largest cost of a profile at 1M rows;
+2. columns with at most ``FEW`` distinct values (most of them) are grouped by value in one
+   query: their distinct count becomes exact, and their top values are the most frequent
+   (ties by value). For the others, the sample's most frequent values are the candidates,
+   counted exactly over the rows holding one (``IN``; trimmed, as before, where values have
+   blanks). A column that could be a key gets its exact distinct count from ``relate.exact_keys``;
+3. one pass over a systematic sample (every k-th row, at most ``SAMPLE_ROWS``; every row of a
+   smaller file): each value's shape (``profile.shapes``), grouped, each distinct value
+   classified once.
+
+Where no value of a column has blanks trimming would remove (``Loaded.padded``), the full-row
+queries here and in ``relate`` compare the column as it is (``key``), not ``TRIM`` of it.
 """
 
 from __future__ import annotations
@@ -31,6 +43,12 @@ from compiler.profile.model import Format, TopValue
 from compiler.sqlgen.stage import read_source
 
 SAMPLE_ROWS = 100_000
+#: Files up to this many rows get an exact distinct count in every column.
+EXACT_ROWS = SAMPLE_ROWS
+#: Columns with at most this many distinct values (estimated) have every value counted: their
+#: distinct count and top values are exact. Above it, the sample's most frequent values are
+#: the candidates, counted over every row.
+FEW = 50_000
 TOP = 5
 
 
@@ -42,12 +60,15 @@ class Loaded:
     columns: tuple[str, ...]
     rows: int
     sampled: int
+    padded: frozenset[str] = frozenset()  # columns with values that TRIM changes (set after ``count``)
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
     non_empty: int
     distinct: int
+    approximate: bool  # ``distinct`` is HyperLogLog's estimate
+    padded: bool  # some value has leading or trailing blanks
     min_length: int
     max_length: int
     top: tuple[TopValue, ...]
@@ -65,6 +86,13 @@ def col(name: str, table: str | None = None) -> exp.Column:
 def value(name: str) -> exp.Expression:
     """A column's value, NULL when empty or blank (as a run's ``blank_as_null`` sees it)."""
     return exp.Nullif(this=exp.Trim(this=col(name)), expression=exp.Literal.string(""))
+
+
+def key(loaded: Loaded, name: str) -> exp.Expression:
+    """``value(name)``, without the ``TRIM`` where no value of the column has blanks to trim."""
+    if name in loaded.padded:
+        return value(name)
+    return exp.Nullif(this=col(name), expression=exp.Literal.string(""))
 
 
 def load(con: duckdb.DuckDBPyConnection, found: Format, index: int, workdir: Path) -> Loaded:
@@ -93,47 +121,113 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
     """Counts over every row, shapes over the sample, one ``Counts`` per column in file order."""
     if not loaded.columns:
         return ()
+    exact = loaded.rows <= EXACT_ROWS
     aggregates = []
     for name in loaded.columns:
         v = exp.Nullif(this=col(name), expression=exp.Literal.string(""))  # untrimmed: trim doubles the pass
         length = exp.Length(this=v.copy())
-        aggregates += [exp.Count(this=v.copy()), exp.Count(this=exp.Distinct(expressions=[v.copy()])),
-                       exp.Min(this=length), exp.Max(this=length.copy()),
-                       exp.Anonymous(this="approx_top_k", expressions=[v.copy(), exp.Literal.number(TOP)])]
+        distinct = (exp.Count(this=exp.Distinct(expressions=[v.copy()])) if exact
+                    else exp.Anonymous(this="approx_count_distinct", expressions=[v.copy()]))
+        padded = exp.func("count_if", exp.NEQ(this=exp.Trim(this=col(name)), expression=col(name)), dialect="duckdb")
+        aggregates += [exp.Count(this=v.copy()), distinct, exp.Min(this=length), exp.Max(this=length.copy()), padded]
     row = con.execute(sql(exp.select(*aggregates).from_(loaded.table))).fetchone()
     width = 5
-    tops = [[t for t in (row[i * width + 4] or []) if t is not None] for i in range(len(loaded.columns))]
-    exact = _top_counts(con, loaded, tops)
+    cells = [tuple(x or 0 for x in row[i * width:(i + 1) * width]) for i in range(len(loaded.columns))]
+    grouped = _grouped(con, loaded, [i for i, cell in enumerate(cells) if cell[1] <= FEW])
+    # Top candidates: a grouped column's own, else the sample's; recounted where the top values
+    # are not yet counted as they are compared (a padded column's values are counted trimmed).
+    recount = [i for i, cell in enumerate(cells) if i not in grouped or cell[4]]
+    picked = _grouped(con, loaded, [i for i in recount if i not in grouped], loaded.sample)
+    tops = _top_values(con, loaded, recount, {i: (grouped.get(i) or picked[i])[1] for i in recount},
+                       [c[4] for c in cells])
     found = _shapes(con, loaded)
-    return tuple(
-        Counts(row[i * width] or 0, row[i * width + 1] or 0, row[i * width + 2] or 0, row[i * width + 3] or 0,
-               tuple(sorted((TopValue(t, n) for t, n in zip(tops[i], exact[i]) if n), key=lambda t: (-t.count, t.value))),
-               found.get(i, ()))
-        for i in range(len(loaded.columns)))
+    result = []
+    for i, (non_empty, distinct, shortest, longest, padded) in enumerate(cells):
+        approximate = not exact and i not in grouped
+        if i in grouped:
+            distinct = grouped[i][0]
+        top = tops[i] if i in tops else grouped[i][1]
+        result.append(Counts(non_empty, distinct, approximate, bool(padded), shortest, longest, top, found.get(i, ())))
+    return tuple(result)
 
 
-def _top_counts(con: duckdb.DuckDBPyConnection, loaded: Loaded, tops: list[list[str]]) -> list[list[int]]:
-    checks = [exp.func("count_if", exp.EQ(this=value(name), expression=exp.Literal.string(t)), dialect="duckdb")
-              for name, values in zip(loaded.columns, tops) for t in values]
-    if not checks:
-        return [[] for _ in tops]
-    counts = iter(con.execute(sql(exp.select(*checks).from_(loaded.table))).fetchone())
-    return [[next(counts) for _ in values] for values in tops]
-
-
-def _shapes(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> dict[int, tuple[tuple[str, int, str], ...]]:
-    parts = []
-    for i, name in enumerate(loaded.columns):
-        inner = exp.select(exp.alias_(value(name), "v", quoted=True)).from_(loaded.sample)
-        v = exp.column("v", quoted=True)
-        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c"), exp.alias_(shapes.classify(v), "shape"),
-                                exp.alias_(exp.Count(this=exp.Star()), "n"), exp.alias_(exp.Min(this=v.copy()), "example"))
-                     .from_(inner.subquery("vals")).where(exp.not_(exp.Is(this=v.copy(), expression=exp.null())))
-                     .group_by(exp.Literal.number(1), exp.Literal.number(2)))
+def _union(parts: list[exp.Select]) -> exp.Expression:
     union = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
+    return union
+
+
+def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], table: str = "",
+             ) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
+    """Columns with few distinct values, each value as written counted: the exact distinct count
+    and top values, the most frequent first, then by value (of ``table``, by default the full table)."""
+    if not few:
+        return {}
+    c, v, n = (exp.column(x, quoted=True) for x in ("c", "v", "n"))
+    parts = []
+    for i in few:
+        k = exp.Nullif(this=col(loaded.columns[i]), expression=exp.Literal.string(""))
+        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c", quoted=True), exp.alias_(k, "v", quoted=True),
+                                exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
+                     .from_(table or loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
+                     .group_by(exp.Literal.number(1), exp.Literal.number(2)))
+    # min_by over (-n, v): the TOP most frequent, ties by value, without sorting every group
+    rank = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("k"), expression=exp.Neg(this=n.copy())),
+                                   exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy())])
+    pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy()),
+                                   exp.PropertyEQ(this=exp.to_identifier("n"), expression=n.copy())])
+    query = (exp.select(c.copy(), exp.Count(this=exp.Star()),
+                        exp.func("min_by", pair, rank, exp.Literal.number(TOP), dialect="duckdb"))
+             .from_(_union(parts).subquery("g")).group_by(c.copy()))
+    found: dict[int, tuple[int, tuple[TopValue, ...]]] = {i: (0, ()) for i in few}
+    for i, d, top in con.execute(sql(query)).fetchall():
+        found[i] = (d, tuple(sorted((TopValue(t["v"], t["n"]) for t in top), key=lambda t: (-t.count, t.value))))
+    return found
+
+
+def _top_values(con: duckdb.DuckDBPyConnection, loaded: Loaded, recount: list[int],
+                candidates: dict[int, tuple[TopValue, ...]], padded: list[int]) -> dict[int, tuple[TopValue, ...]]:
+    """The candidates counted exactly over every row (for a many-valued column they come from the
+    sample: a value frequent in every row is frequent in every k-th)."""
+    if not recount:
+        return {}
+    tops = [[t.value for t in candidates[i]] for i in recount]
+    counted = _top_counts(con, loaded, [loaded.columns[i] for i in recount], tops, [bool(padded[i]) for i in recount])
+    return {i: tuple(sorted((TopValue(t, n) for t, n in zip(values, counts) if n), key=lambda t: (-t.count, t.value)))
+            for i, values, counts in zip(recount, tops, counted)}
+
+
+def _top_counts(con: duckdb.DuckDBPyConnection, loaded: Loaded, names: list[str], tops: list[list[str]],
+                padded: list[bool]) -> list[list[int]]:
+    """Each top value's exact count: one grouped scan per column over the rows holding one of them."""
+    parts = []
+    for i, (name, values, blanks) in enumerate(zip(names, tops, padded)):
+        if not values:
+            continue
+        k = value(name) if blanks else col(name)
+        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c"), exp.alias_(k, "v", quoted=True),
+                                exp.alias_(exp.Count(this=exp.Star()), "n"))
+                     .from_(loaded.table).where(exp.In(this=k.copy(), expressions=[exp.Literal.string(t) for t in values]))
+                     .group_by(exp.Literal.number(1), exp.Literal.number(2)))
+    if not parts:
+        return [[] for _ in tops]
+    counts = {(i, v): n for i, v, n in con.execute(sql(_union(parts))).fetchall()}
+    return [[counts.get((i, t), 0) for t in values] for i, values in enumerate(tops)]
+
+
+def _shapes(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> dict[int, tuple[tuple[str, int, str], ...]]:
+    """Shape counts over the sample; each distinct value is classified once (a status column holds three)."""
+    parts = []
+    v, n = exp.column("v", quoted=True), exp.column("n", quoted=True)
+    for i, name in enumerate(loaded.columns):
+        inner = (exp.select(exp.alias_(value(name), "v", quoted=True), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
+                 .from_(loaded.sample).group_by(exp.Literal.number(1)))
+        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c"), exp.alias_(shapes.classify(v.copy()), "shape"),
+                                exp.alias_(exp.Sum(this=n.copy()), "n"), exp.alias_(exp.Min(this=v.copy()), "example"))
+                     .from_(inner.subquery("vals")).where(exp.not_(exp.Is(this=v.copy(), expression=exp.null())))
+                     .group_by(exp.Literal.number(1), exp.Literal.number(2)))
     found: dict[int, list[tuple[str, int, str]]] = {}
-    for i, shape, n, example in con.execute(sql(union)).fetchall():
-        found.setdefault(i, []).append((shape, n, example))
+    for i, shape, count, example in con.execute(sql(_union(parts))).fetchall():
+        found.setdefault(i, []).append((shape, int(count), example))
     return {i: tuple(sorted(v, key=lambda s: (-s[1], s[0]))) for i, v in found.items()}

@@ -3,8 +3,9 @@
 In:  nothing (built by ``profile.detect``, ``profile.measure`` and ``profile.relate``).
 Out: ``Profile`` and its parts, which every renderer (terminal, Markdown, JSON, HTML)
 and ``ferry init`` read. Shares are fractions of a column's non-empty values unless
-named otherwise; counts are exact over every row, shapes are counted over ``sampled``
-rows (every row of a file up to ``measure.SAMPLE_ROWS``).
+named otherwise; counts are exact over every row, except a column's ``distinct`` where
+``distinct_approximate`` says so (HyperLogLog, in files above ``measure.EXACT_ROWS`` rows);
+shapes are counted over ``sampled`` rows (every row of a file up to ``measure.SAMPLE_ROWS``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Column:
     checks: tuple[tuple[str, float], ...] = ()  # ("NIP checksum valid", 0.93), ("phone valid", ...)
     min_length: int = 0
     max_length: int = 0
+    distinct_approximate: bool = False  # ``distinct`` is an estimate (within about 2%); never for a candidate id
 
 
 @dataclass(frozen=True, slots=True)

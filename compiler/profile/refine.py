@@ -57,7 +57,7 @@ def refine(con: duckdb.DuckDBPyConnection, loaded: Loaded, counts: tuple[Counts,
 def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts) -> Column:
     total = sum(n for _, n, _ in c.shapes)
     if not total:
-        return Column(name, c.non_empty, c.distinct, c.top, (), "empty", (), c.min_length, c.max_length)
+        return Column(name, c.non_empty, c.distinct, c.top, (), "empty", (), c.min_length, c.max_length, c.approximate)
     found = [Shape(shapes.BY_KEY[k].kind, shapes.BY_KEY[k].label, n / total, n, shapes.BY_KEY[k].detail, example)
              for k, n, example in c.shapes]
     by_kind = Counter()
@@ -110,7 +110,8 @@ def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts
             checks.append((f"a code: {zeros:,} values with a leading zero" if zeros else
                            f"a code: every value {c.max_length} digits", 1.0))
     found.sort(key=lambda s: (-s.count, s.label))
-    return Column(name, c.non_empty, c.distinct, c.top, tuple(found), kind, tuple(checks), c.min_length, c.max_length)
+    return Column(name, c.non_empty, c.distinct, c.top, tuple(found), kind, tuple(checks), c.min_length, c.max_length,
+                  c.approximate)
 
 
 def _separator(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, found: list[Shape]) -> tuple[str, float]:
@@ -143,13 +144,18 @@ def _kind(by_kind: Counter, c: Counts) -> str:
 
 def _accepted(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, transform: str, args: dict) -> float:
     """The share of sampled non-empty values the transform accepts (its SQL is built once per
-    transform and arguments, as a macro: the phone transform's tree is large)."""
+    transform and arguments, as a macro: the phone transform's tree is large), run once per
+    distinct value."""
     macro = _macro(con, transform, args)
-    v = value(name)
+    v, n = exp.column("v", quoted=True), exp.column("n", quoted=True)
+    values = (exp.select(exp.alias_(value(name), "v", quoted=True), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
+              .from_(loaded.sample).group_by(exp.Literal.number(1)))
     bad = exp.Anonymous(this=macro, expressions=[v.copy()])
-    row = con.execute(sql(exp.select(exp.func("count_if", bad, dialect="duckdb"), exp.Count(this=v))
-                          .from_(loaded.sample))).fetchone()
-    return 1 - row[0] / row[1] if row[1] else 0.0
+    rejected = exp.Filter(this=exp.Sum(this=n.copy()), expression=exp.Where(this=bad))
+    filled = exp.Filter(this=exp.Sum(this=n.copy()),
+                        expression=exp.Where(this=exp.not_(exp.Is(this=v.copy(), expression=exp.null()))))
+    row = con.execute(sql(exp.select(rejected, filled).from_(values.subquery("vals")))).fetchone()
+    return 1 - float(row[0] or 0) / float(row[1]) if row[1] else 0.0
 
 
 def _macro(con: duckdb.DuckDBPyConnection, transform: str, args: dict) -> str:
@@ -166,6 +172,12 @@ def _macro(con: duckdb.DuckDBPyConnection, transform: str, args: dict) -> str:
 
 
 _MACROS: dict[int, dict[tuple[str, str], str]] = {}
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the connection's macro names before it closes: a later connection can get the same
+    ``id`` and would be told its macros exist (a CatalogException when e2e tests ran in one process)."""
+    _MACROS.pop(id(con), None)
 
 
 def _slashes(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, s: Shape) -> Shape:
@@ -204,7 +216,7 @@ def _phones(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, total: in
              .where(exp.and_(exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
                              exp.In(this=kind, expressions=[exp.Literal.string(k) for k in _PHONE_SHAPES])))
              .group_by(*(exp.Literal.number(i) for i in (1, 2, 3))))
-    groups = con.execute(sql(query)).fetchall()
+    groups = sorted(con.execute(sql(query)).fetchall(), key=lambda g: g[:3])  # in one order: a label keeps its first example
     regions: Counter[str] = Counter()
     for intl, head, n, k, example in groups:
         if intl and (region := _region(phonenumbers, head, example)):

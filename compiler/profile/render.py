@@ -17,6 +17,7 @@ SCHEMA_VERSION = 1
 _SHAPES_SHOWN = 4
 _TOP_SHOWN = 3
 _VALUE_WIDTH = 24
+APPROXIMATE = "~ distinct: estimated (HyperLogLog, within about 2%); exact for every possible id or key"
 
 
 def pct(share: float) -> str:
@@ -74,9 +75,15 @@ def _share(part: int, whole: int) -> str:
     return pct(part / whole) if whole else "-"
 
 
+def distinct_text(c: Column) -> str:
+    """The distinct share; '~' marks HyperLogLog's estimate (``Column.distinct_approximate``)."""
+    share = _share(c.distinct, c.non_empty)
+    return f"~{share}" if c.distinct_approximate and c.non_empty else share
+
+
 def _rows(s: SourceProfile) -> Iterator[tuple[str, str, str, str, str]]:
     for c in s.columns:
-        yield c.name, _share(c.non_empty, s.rows), _share(c.distinct, c.non_empty), shape_text(c), top_text(c)
+        yield c.name, _share(c.non_empty, s.rows), distinct_text(c), shape_text(c), top_text(c)
 
 
 def _key_lines(s: SourceProfile) -> list[str]:
@@ -84,6 +91,8 @@ def _key_lines(s: SourceProfile) -> list[str]:
     for d in s.duplicates:
         lines.append(f"duplicates in {d.column} ({d.how}): {d.rows:,} rows repeat {d.values:,} values"
                      + (f", e.g. {short(d.example)}" if d.example else ""))
+    if any(c.distinct_approximate for c in s.columns):
+        lines.append(APPROXIMATE)
     return lines
 
 
@@ -131,6 +140,7 @@ def to_data(profile: Profile) -> dict[str, Any]:
             "record": s.format.record, "evidence": list(s.format.evidence), "rows": s.rows, "sampled": s.sampled,
             "columns": [{
                 "name": c.name, "kind": c.kind, "non_empty": c.non_empty, "distinct": c.distinct,
+                "distinct_approximate": c.distinct_approximate,
                 "min_length": c.min_length, "max_length": c.max_length,
                 "top": [{"value": t.value, "count": t.count} for t in c.top],
                 "shapes": [{"kind": x.kind, "label": x.label, "share": round(x.share, 6), "count": x.count,

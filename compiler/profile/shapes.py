@@ -73,9 +73,17 @@ TEXT = ShapeDef("text", "text", "text", "")
 BY_KEY: dict[str, ShapeDef] = {s.key: s for s in (*SHAPES, TEXT)}
 
 
+#: Shapes no whole number ([+-]digits) can have: each needs '@', a separator or 'PL'. So the
+#: integer test may come first, and ids (every value an integer) take one regex, not thirteen.
+BEFORE_INTEGER = tuple(s for s in SHAPES[: [x.key for x in SHAPES].index("integer")])
+
+
 def classify(value: exp.Expression) -> exp.Expression:
-    """The key of the first shape ``value`` (trimmed, non-empty) has, else 'text'."""
-    case = exp.Case()
+    """The key of the first shape ``value`` (trimmed, non-empty) has, else 'text' (integers tested
+    first, as no shape before them matches an integer: ``BEFORE_INTEGER``)."""
+    integer = BY_KEY["integer"]
+    case = exp.Case().when(exp.func("regexp_full_match", value.copy(), exp.Literal.string(integer.pattern),
+                                    dialect="duckdb"), exp.Literal.string(integer.key))
     for shape in SHAPES:
         case = case.when(exp.func("regexp_full_match", value.copy(), exp.Literal.string(shape.pattern),
                                   dialect="duckdb"), exp.Literal.string(shape.key))

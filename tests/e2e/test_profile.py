@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from compiler import api
-from compiler.profile import html as profile_html, render
+from compiler.profile import html as profile_html, measure, relate, render
 from compiler.profile.model import Profile, SourceProfile
 from tests.helpers import ROOT
 
@@ -108,6 +108,35 @@ def test_example_shapes(example):
     assert by_name(example, "contacts").ids == ("contact_id",)
     assert ("companies", "firma_nadrzedna", "companies", "firma_id") in {
         (r.source, r.column, r.target, r.target_column) for r in example.references}
+
+
+@pytest.mark.parametrize("buckets, sure", [(16, 1000), (1, 1)], ids=["hash-sampled", "every-pair-estimated"])
+def test_large_file_path_gives_the_exact_profile(example, monkeypatch, buckets, sure):
+    """The example profiled as if every file were large (estimated distinct counts, top candidates
+    from the sample, exact counts only for possible keys, references estimated on hash buckets
+    first): the same profile, but for the distinct counts it marks as estimates."""
+    monkeypatch.setattr(measure, "EXACT_ROWS", 0)
+    monkeypatch.setattr(measure, "FEW", 0)
+    monkeypatch.setattr(relate, "BUCKETS", buckets)
+    monkeypatch.setattr(relate, "SURE", sure)
+    large = api.profile_files((DATA,))
+    assert large.references == example.references
+    estimated = 0
+    for exact, fast in zip(example.sources, large.sources):
+        assert fast.ids == exact.ids
+        assert [(d.column, d.how, d.rows, d.values) for d in fast.duplicates] == [
+            (d.column, d.how, d.rows, d.values) for d in exact.duplicates]
+        for a, b in zip(exact.columns, fast.columns):
+            assert (a.non_empty, a.top, a.shapes, a.kind, a.checks) == (b.non_empty, b.top, b.shapes, b.kind, b.checks)
+            assert not a.distinct_approximate
+            if b.distinct_approximate:
+                estimated += 1
+                assert abs(b.distinct - a.distinct) <= 0.05 * a.distinct + 2, (b.name, a.distinct, b.distinct)
+                assert b.name not in fast.ids and b.distinct < 0.85 * b.non_empty or b.kind not in ("integer", "text", "nip")
+            else:
+                assert b.distinct == a.distinct, b.name
+    assert estimated > 10
+    assert render.APPROXIMATE in render.to_markdown(large) and render.APPROXIMATE not in render.to_markdown(example)
 
 
 def test_json_matches_schema_and_markdown(tmp_path):
