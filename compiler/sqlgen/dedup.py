@@ -3,6 +3,8 @@
 In:  an ``Entity`` with a ``Dedup`` (its natural key is the first exact key).
 Out: statements that read the entity's checked rows (``names.checked_table``):
 
+0. ``blocks`` (with fuzzy rules): each valid row's compared texts and blocking keys,
+   computed once for the pairs and the statistics (``sqlgen.blocks``).
 1. ``pairs``: one row per duplicate pair, from every rule. An exact key links
    each row to the first row with the same key (a star, not all pairs); a fuzzy
    rule compares rows only within a block (the compared texts and the scores are
@@ -27,7 +29,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import decisions, ledgers, linkmodel, names, similarity
+from compiler.sqlgen import blocks, decisions, ledgers, linkmodel, names, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -78,49 +80,13 @@ def _key_pairs(entity: Entity, index: int) -> exp.Select:
             .where(exp.and_(valid_row(C), exp.NEQ(this=names.col(names.ROW, C), expression=names.col("anchor", "g")))))
 
 
-def _compared_text(rule: FuzzyRule, table: str | None) -> exp.Expression:
-    """The fields of a fuzzy rule as one text, as ``similarity.compared`` compares it."""
-    parts = [exp.cast(names.col(f, table), "VARCHAR") for f in rule.fields]
-    joined = parts[0] if len(parts) == 1 else exp.func("concat_ws", _lit(" "), *parts, dialect="duckdb")
-    return similarity.compared(joined)
-
-
-def _block_values(entity: Entity, rule: FuzzyRule, table: str | None) -> list[exp.Expression]:
-    """Blocking keys are SQL expressions over the entity's fields (validated like checks)."""
-    out = []
-    for text in rule.block:
-        tree = sqlglot.parse_one(text, read="duckdb")
-        out.append(tree.transform(lambda node: names.col(node.name, table) if isinstance(node, exp.Column) else node))
-    return out
-
-
-def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
-    """Valid rows with a compared text and every blocking key: each row's prepared value (``v``,
-    computed once per row), its blocking keys and the size of its block."""
-    blocks = _block_values(entity, rule, None)
-    texts = (exp.select(names.col(names.ROW), exp.alias_(_compared_text(rule, None), "t", quoted=True),
-                        *(exp.alias_(b, f"b{i}", quoted=True) for i, b in enumerate(blocks)))
-             .from_(names.checked_table(entity))
-             .where(exp.and_(valid_row(), *(not_null(b.copy()) for b in blocks))))
-    keys = [names.col(f"b{i}") for i in range(len(blocks))]
-    size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[k.copy() for k in keys])
-    # Materialized: else DuckDB pushes the filter on ``t`` into the subquery and evaluates the
-    # compared text (accent folding) in the filter and again in the projection, several times slower.
-    return (exp.select(names.col(names.ROW), exp.alias_(similarity.prepared(rule, names.col("t")), "v", quoted=True),
-                       *keys, exp.alias_(size, "n", quoted=True))
-            .with_(names.ident("texts"), as_=texts, materialized=True)
-            .from_(exp.Table(this=names.ident("texts")))
-            .where(not_null(names.col("t"))))
-
-
 def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
     rule = _dedup(entity).fuzzy[index - len(_dedup(entity).keys)]
-    rows = (exp.select(exp.Star()).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
-            .where(exp.Between(this=names.col("n"), low=_lit(2), high=_lit(rule.max_block))))
+    rows = blocks.compared_rows(entity, rule)
     score = similarity.score(rule, names.col("v", "l"), names.col("v", "r"))
     same_block = [exp.EQ(this=names.col(f"b{i}", "l"), expression=names.col(f"b{i}", "r")) for i in range(len(rule.block))]
-    # The rows are read twice (each side of the self-join): materialized once, so each row's compared
-    # text (accent folding, q-grams) is computed once, not once per side or per pair.
+    # The rows are read twice (each side of the self-join): materialized once, so each row's prepared
+    # value (q-grams) is computed once, not once per side or per pair.
     blocked = names.ident("_ferry_blocked")
     pairs = (exp.select(exp.alias_(names.col(names.ROW, "l"), "a", quoted=True),
                         exp.alias_(names.col(names.ROW, "r"), "b", quoted=True),
@@ -169,8 +135,7 @@ def compile_stats(spec: str, entity: Entity) -> exp.Expression:
             continue
         rule = d.fuzzy[i - len(d.keys)]
         n = names.col("n")
-        sizes = (exp.select(n).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
-                 .group_by(*(names.col(f"b{j}") for j in range(len(rule.block))), n.copy()))
+        sizes = blocks.block_sizes(entity, rule)
         small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
         pairs_in_block = exp.Div(this=exp.paren(exp.Mul(this=n.copy(), expression=exp.paren(
             exp.Sub(this=n.copy(), expression=_lit(1))))), expression=_lit(2), typed=True)

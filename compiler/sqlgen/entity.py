@@ -25,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, Field, Reference, Spec, Transform
-from compiler.sqlgen import decisions, dedup, ids, ledgers, linkmodel, names, references
+from compiler.sqlgen import blocks, decisions, dedup, ids, ledgers, linkmodel, names, references
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.ledgers import REASON_TYPE
@@ -309,6 +309,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         _temporary(names.checked_table(entity), checked),
         *decisions.compile_decisions(entity),
         *(linkmodel.compile_model(spec.name, entity) if entity.dedup.model else ()),
+        *((blocks.compile_blocks(entity),) if entity.dedup.fuzzy else ()),
         dedup.compile_pairs(entity),
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),

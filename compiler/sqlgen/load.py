@@ -168,7 +168,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
                  names.model_table(entity), names.model_scores_table(entity)) if entity.dedup.model else ()
         decided = (names.decisions_table(entity),) if entity.dedup.decisions else ()
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
-            names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
+            names.checked_table(entity), *((names.blocks_table(entity),) if entity.dedup.fuzzy else ()),
+            names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
     return tuple(statements)
 
 

@@ -3715,6 +3715,25 @@ SELECT
   *
 FROM "checked";
 
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_blocks_contact" AS
+SELECT
+  "_ferry_row",
+  NULLIF(
+    TRANSLATE(
+      LOWER(
+        "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
+      ),
+      'ς',
+      'σ'
+    ),
+    ''
+  ) AS "t0",
+  SPLIT_PART("email", '@', 1) AS "b0_0",
+  RIGHT("phone", 8) AS "b1_0"
+FROM "_ferry_checked_contact"
+WHERE
+  "_ferry_reasons" IS NULL AND NOT "_ferry_archived";
+
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_pairs_contact" AS
 SELECT
   "c"."_ferry_row" AS "a",
@@ -3777,40 +3796,25 @@ SELECT
 FROM (
   WITH "_ferry_blocked" AS MATERIALIZED (
     SELECT
-      *
-    FROM (
-      WITH "texts" AS MATERIALIZED (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          SPLIT_PART("email", '@', 1) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT SPLIT_PART("email", '@', 1) IS NULL
-      )
+      "x"."_ferry_row",
+      "x"."t0" AS "v",
+      "x"."b0_0" AS "b0"
+    FROM "_ferry_blocks_contact" AS "x"
+    JOIN (
       SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM "texts"
+        "b0_0",
+        COUNT(*) AS "n"
+      FROM "_ferry_blocks_contact"
       WHERE
-        NOT "t" IS NULL
-    ) AS "s"
+        NOT "t0" IS NULL AND NOT "b0_0" IS NULL
+      GROUP BY
+        "b0_0"
+      HAVING
+        COUNT(*) BETWEEN 2 AND 1000
+    ) AS "z"
+      ON "z"."b0_0" = "x"."b0_0"
     WHERE
-      "n" BETWEEN 2 AND 1000
+      NOT "x"."t0" IS NULL AND NOT "x"."b0_0" IS NULL
   )
   SELECT
     "l"."_ferry_row" AS "a",
@@ -3829,40 +3833,25 @@ SELECT
 FROM (
   WITH "_ferry_blocked" AS MATERIALIZED (
     SELECT
-      *
-    FROM (
-      WITH "texts" AS MATERIALIZED (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          RIGHT("phone", 8) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT RIGHT("phone", 8) IS NULL
-      )
+      "x"."_ferry_row",
+      "x"."t0" AS "v",
+      "x"."b1_0" AS "b0"
+    FROM "_ferry_blocks_contact" AS "x"
+    JOIN (
       SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM "texts"
+        "b1_0",
+        COUNT(*) AS "n"
+      FROM "_ferry_blocks_contact"
       WHERE
-        NOT "t" IS NULL
-    ) AS "s"
+        NOT "t0" IS NULL AND NOT "b1_0" IS NULL
+      GROUP BY
+        "b1_0"
+      HAVING
+        COUNT(*) BETWEEN 2 AND 1000
+    ) AS "z"
+      ON "z"."b1_0" = "x"."b1_0"
     WHERE
-      "n" BETWEEN 2 AND 1000
+      NOT "x"."t0" IS NULL AND NOT "x"."b1_0" IS NULL
   )
   SELECT
     "l"."_ferry_row" AS "a",
@@ -3937,41 +3926,13 @@ FROM (
     CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
   FROM (
     SELECT
-      "n"
-    FROM (
-      WITH "texts" AS MATERIALIZED (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          SPLIT_PART("email", '@', 1) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT SPLIT_PART("email", '@', 1) IS NULL
-      )
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM "texts"
-      WHERE
-        NOT "t" IS NULL
-    ) AS "s"
+      "b0_0",
+      COUNT(*) AS "n"
+    FROM "_ferry_blocks_contact"
+    WHERE
+      NOT "t0" IS NULL AND NOT "b0_0" IS NULL
     GROUP BY
-      "b0",
-      "n"
+      "b0_0"
   ) AS "z"
   UNION ALL
   SELECT
@@ -3997,41 +3958,13 @@ FROM (
     CAST(COALESCE(SUM(CASE WHEN "n" > 1000 THEN "n" ELSE 0 END), 0) AS BIGINT) AS "rows_in_skipped_blocks"
   FROM (
     SELECT
-      "n"
-    FROM (
-      WITH "texts" AS MATERIALIZED (
-        SELECT
-          "_ferry_row",
-          NULLIF(
-            TRANSLATE(
-              LOWER(
-                "_ferry"."fold"(CONCAT_WS(' ', CAST("first_name" AS TEXT), CAST("last_name" AS TEXT)))
-              ),
-              'ς',
-              'σ'
-            ),
-            ''
-          ) AS "t",
-          RIGHT("phone", 8) AS "b0"
-        FROM "_ferry_checked_contact"
-        WHERE
-          (
-            "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
-          )
-          AND NOT RIGHT("phone", 8) IS NULL
-      )
-      SELECT
-        "_ferry_row",
-        "t" AS "v",
-        "b0",
-        COUNT(*) OVER (PARTITION BY "b0") AS "n"
-      FROM "texts"
-      WHERE
-        NOT "t" IS NULL
-    ) AS "s"
+      "b1_0",
+      COUNT(*) AS "n"
+    FROM "_ferry_blocks_contact"
+    WHERE
+      NOT "t0" IS NULL AND NOT "b1_0" IS NULL
     GROUP BY
-      "b0",
-      "n"
+      "b1_0"
   ) AS "z"
 ) AS "u";
 
@@ -4482,6 +4415,8 @@ FROM (
 ) AS "o";
 
 DROP TABLE IF EXISTS "_ferry_checked_contact";
+
+DROP TABLE IF EXISTS "_ferry_blocks_contact";
 
 DROP TABLE IF EXISTS "_ferry_pairs_contact";
 
