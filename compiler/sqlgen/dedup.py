@@ -3,6 +3,8 @@
 In:  an ``Entity`` with a ``Dedup`` (its natural key is the first exact key).
 Out: statements that read the entity's checked rows (``names.checked_table``):
 
+0. ``blocks`` (with fuzzy rules): each valid row's compared texts and blocking keys,
+   computed once for the pairs and the statistics (``sqlgen.blocks``).
 1. ``pairs``: one row per duplicate pair, from every rule. An exact key links
    each row to the first row with the same key (a star, not all pairs); a fuzzy
    rule compares rows only within a block (the compared texts and the scores are
@@ -27,7 +29,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Dedup, Entity, FuzzyRule, SurvivorRule
-from compiler.sqlgen import decisions, ledgers, linkage, linkmodel, names, origin, similarity
+from compiler.sqlgen import blocks, decisions, ledgers, linkage, linkmodel, names, origin, similarity
 from compiler.sqlgen.conditions import not_null, valid_row
 
 C = "c"  # alias of the checked rows
@@ -82,54 +84,13 @@ def _key_pairs(entity: Entity, index: int) -> exp.Select:
             .where(exp.and_(valid_row(C), exp.NEQ(this=names.col(names.ROW, C), expression=names.col("anchor", "g")))))
 
 
-def _compared_text(rule: FuzzyRule, table: str | None) -> exp.Expression:
-    """The fields of a fuzzy rule as one text, as ``similarity.compared`` compares it."""
-    parts = [exp.cast(names.col(f, table), "VARCHAR") for f in rule.fields]
-    joined = parts[0] if len(parts) == 1 else exp.func("concat_ws", _lit(" "), *parts, dialect="duckdb")
-    return similarity.compared(joined)
-
-
-def _block_values(entity: Entity, rule: FuzzyRule, table: str | None) -> list[exp.Expression]:
-    """Blocking keys are SQL expressions over the entity's fields (validated like checks)."""
-    out = []
-    for text in rule.block:
-        tree = sqlglot.parse_one(text, read="duckdb")
-        out.append(tree.transform(lambda node: names.col(node.name, table) if isinstance(node, exp.Column) else node))
-    return out
-
-
-def _blocked_rows(entity: Entity, rule: FuzzyRule) -> exp.Select:
-    """Valid rows with a compared text and every blocking key: each row's prepared value (``v``,
-    computed once per row), its blocking keys and the size of its block."""
-    blocks = _block_values(entity, rule, None)
-    origin_ = [names.col(names.SOURCE)] if entity.multi else []
-    texts = (exp.select(names.col(names.ROW), *origin_, exp.alias_(_compared_text(rule, None), "t", quoted=True),
-                        *(exp.alias_(b, f"b{i}", quoted=True) for i, b in enumerate(blocks)))
-             .from_(names.checked_table(entity))
-             .where(exp.and_(valid_row(), *(not_null(b.copy()) for b in blocks))))
-    keys = [names.col(f"b{i}") for i in range(len(blocks))]
-    size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[k.copy() for k in keys])
-    # link: only: a row is compared with the rows of its block from other sources (n - ns of them).
-    own = [exp.alias_(exp.Window(this=exp.Count(this=exp.Star()), partition_by=[
-        *(k.copy() for k in keys), names.col(names.SOURCE)]), "ns", quoted=True)] if linkage.link_only(entity) else []
-    # Materialized: else DuckDB pushes the filter on ``t`` into the subquery and evaluates the
-    # compared text (accent folding) in the filter and again in the projection, several times slower.
-    return (exp.select(names.col(names.ROW), *(c.copy() for c in origin_),
-                       exp.alias_(similarity.prepared(rule, names.col("t")), "v", quoted=True),
-                       *keys, exp.alias_(size, "n", quoted=True), *own)
-            .with_(names.ident("texts"), as_=texts, materialized=True)
-            .from_(exp.Table(this=names.ident("texts")))
-            .where(not_null(names.col("t"))))
-
-
 def _fuzzy_pairs(entity: Entity, index: int) -> exp.Select:
     rule = _dedup(entity).fuzzy[index - len(_dedup(entity).keys)]
-    rows = (exp.select(exp.Star()).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
-            .where(exp.Between(this=names.col("n"), low=_lit(2), high=_lit(rule.max_block))))
+    rows = blocks.compared_rows(entity, rule)
     score = similarity.score(rule, names.col("v", "l"), names.col("v", "r"))
     same_block = [exp.EQ(this=names.col(f"b{i}", "l"), expression=names.col(f"b{i}", "r")) for i in range(len(rule.block))]
-    # The rows are read twice (each side of the self-join): materialized once, so each row's compared
-    # text (accent folding, q-grams) is computed once, not once per side or per pair.
+    # The rows are read twice (each side of the self-join): materialized once, so each row's prepared
+    # value (q-grams) is computed once, not once per side or per pair.
     blocked = names.ident("_ferry_blocked")
     pairs = (exp.select(exp.alias_(names.col(names.ROW, "l"), "a", quoted=True),
                         exp.alias_(names.col(names.ROW, "r"), "b", quoted=True),
@@ -196,8 +157,7 @@ def compile_stats(spec: str, entity: Entity) -> exp.Expression:
         if linkage.link_only(entity):
             selects.append(_link_only_stats(entity, rule, columns, matched))
             continue
-        sizes = (exp.select(n).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
-                 .group_by(*(names.col(f"b{j}") for j in range(len(rule.block))), n.copy()))
+        sizes = blocks.block_sizes(entity, rule)
         small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
         pairs_in_block = exp.Div(this=exp.paren(exp.Mul(this=n.copy(), expression=exp.paren(
             exp.Sub(this=n.copy(), expression=_lit(1))))), expression=_lit(2), typed=True)
@@ -223,18 +183,17 @@ def compile_stats(spec: str, entity: Entity) -> exp.Expression:
 
 def _link_only_stats(entity: Entity, rule: FuzzyRule, columns: list[exp.Expression],
                      matched: exp.Expression) -> exp.Select:
-    """A link-only fuzzy rule's row of the stats: each row in a block of 2..max_block rows is compared
-    with the n - ns rows of its block from other sources (each pair counted from both ends)."""
-    n, ns = names.col("n"), names.col("ns")
+    """A link-only fuzzy rule's row of the stats: in each block of 2..max_block rows, the pairs of
+    rows from different sources (``blocks.block_source_sizes``)."""
+    n = names.col("n")
     small = exp.Between(this=n.copy(), low=_lit(2), high=_lit(rule.max_block))
-    compared = exp.Sum(this=exp.If(this=small, true=exp.Sub(this=n.copy(), expression=ns), false=_lit(0)))
-    big = exp.Sum(this=exp.If(this=exp.GT(this=n.copy(), expression=_lit(rule.max_block)), true=_lit(1), false=_lit(0)))
+    compared = exp.Sum(this=exp.If(this=small, true=names.col("cross"), false=_lit(0)))
+    big = exp.Sum(this=exp.If(this=exp.GT(this=n.copy(), expression=_lit(rule.max_block)), true=n.copy(), false=_lit(0)))
     return exp.select(*columns,
-                      exp.alias_(exp.cast(exp.func("coalesce", exp.Div(this=compared, expression=_lit(2), typed=True),
-                                                   _lit(0)), "BIGINT"), "pairs_compared", quoted=True),
+                      exp.alias_(exp.cast(exp.func("coalesce", compared, _lit(0)), "BIGINT"), "pairs_compared", quoted=True),
                       exp.alias_(matched, "pairs_matched", quoted=True),
                       exp.alias_(exp.cast(exp.func("coalesce", big, _lit(0)), "BIGINT"), "rows_in_skipped_blocks",
-                                 quoted=True)).from_(_blocked_rows(entity, rule).subquery(names.ident("s"), copy=False))
+                                 quoted=True)).from_(blocks.block_source_sizes(entity, rule).subquery(names.ident("z"), copy=False))
 
 
 #: Connected components by label propagation: a row's label is the smallest row number it

@@ -25,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, EntitySource, Field, Reference, Spec, Transform
-from compiler.sqlgen import decisions, dedup, ids, ledgers, linkmodel, names, origin, references
+from compiler.sqlgen import blocks, decisions, dedup, ids, ledgers, linkmodel, names, origin, references
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.ledgers import REASON_TYPE
@@ -350,17 +350,32 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         tail += [("existing", _existing(spec, entity), False), ("links", _links(entity), False)]
     final = _final(spec, entity)
     if entity.dedup is None:
-        return (_temporary(names.rows_table(entity), _with(final, ctes + tail)),)
+        return _joins_as_written(_temporary(names.rows_table(entity), _with(final, ctes + tail)))
     checked = _with(exp.select(exp.Star()).from_(names.table("checked")), ctes)
     return (
-        _temporary(names.checked_table(entity), checked),
+        *_joins_as_written(_temporary(names.checked_table(entity), checked)),
         *decisions.compile_decisions(entity),
         *(linkmodel.compile_model(spec.name, entity) if entity.dedup.model else ()),
+        *((blocks.compile_blocks(entity),) if entity.dedup.fuzzy else ()),
         *dedup.compile_pairs(entity),
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
         _temporary(names.rows_table(entity), _with(final, tail)),
     )
+
+
+def _disabled_optimizers(value: str) -> exp.Set:
+    return exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.to_identifier("disabled_optimizers"),
+                                                         expression=exp.Literal.string(value)))])
+
+
+def _joins_as_written(statement: exp.Expression) -> tuple[exp.Expression, ...]:
+    """``statement`` with DuckDB's build/probe side swap turned off: every join of the staged rows
+    (``mapped``, a materialized CTE) builds its hash table on the lookup written on its right
+    (repeated ids, crosswalks, reference outcomes). DuckDB estimates a materialized CTE at a few
+    dozen rows whatever its size, so it swapped these LEFT joins into RIGHT joins built on the
+    staged rows with all their values: a third of the statement's time at 1M rows."""
+    return (_disabled_optimizers("build_side_probe_side"), statement, _disabled_optimizers(""))
 
 
 def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression, bool]]) -> exp.Select:

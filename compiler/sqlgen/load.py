@@ -172,7 +172,8 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         if entity.multi and entity.dedup.one_to_one:
             decided += (dedup.found_table(entity), linkage.one_to_one_table(entity))
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
-            names.checked_table(entity), names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
+            names.checked_table(entity), *((names.blocks_table(entity),) if entity.dedup.fuzzy else ()),
+            names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
     return tuple(statements)
 
 

@@ -93,6 +93,11 @@ def pairs_table(entity: Entity | str) -> exp.Table:
     return table(f"_ferry_pairs_{getattr(entity, 'name', entity)}")
 
 
+def blocks_table(entity: Entity | str) -> exp.Table:
+    """Fuzzy rules' compared texts, blocking keys and block sizes per valid row (``sqlgen.blocks``)."""
+    return table(f"_ferry_blocks_{getattr(entity, 'name', entity)}")
+
+
 def clusters_table(entity: Entity | str) -> exp.Table:
     """Each row in a duplicate cluster: its cluster, its rank in survivor order, the survivor's old id."""
     return table(f"_ferry_clusters_{getattr(entity, 'name', entity)}")
