@@ -1,4 +1,4 @@
-"""F450-F457, F462, F463: a match model's blocking rules, comparisons, levels and thresholds make sense."""
+"""F450-F457, F462-F465: a match model's blocking rules, comparisons, levels and thresholds make sense."""
 
 from __future__ import annotations
 
@@ -103,6 +103,9 @@ def check_comparisons(ctx: Context) -> Iterable[Diagnostic]:
 def _order_problem(previous: list, level) -> str | None:
     if level.kind == "exact":
         return "exact must be the first level: after another one it could never hold" if previous else None
+    if level.kind == "swapped":
+        twice = any(b.kind == "swapped" and b.other == level.other for b in previous)
+        return f"{level.label} is written twice: the second could never hold" if twice else None
     for before in previous:
         if before.kind != level.kind or (level.kind == "jaccard" and before.q != level.q):
             continue
@@ -149,6 +152,30 @@ def check_level_methods(ctx: Context) -> Iterable[Diagnostic]:
                 elif level.q_written and level.kind != "jaccard":
                     yield Diagnostic("F463", f"q applies to jaccard; this level of comparison '{c.name}' is "
                                      f"{level.kind}", level.span, "remove q, or use {jaccard: t, q: n}")
+
+
+def check_swapped(ctx: Context) -> Iterable[Diagnostic]:
+    """F464: a ``swapped`` level names a field of the entity.
+    F465: it belongs to a comparison of one field, and names another field.
+
+    Bad::   first_name: [exact, {swapped: surname}]; name: {fields: [a, b], levels: [{swapped: a}]}
+    Good::  first_name: [exact, {swapped: last_name}, {jaro_winkler: 0.9}]
+    """
+    for entity, model in _models(ctx):
+        known = [f.name for f in entity.fields]
+        for c in model.compare:
+            for level in (lv for lv in c.levels if lv.kind == "swapped"):
+                if level.other not in known:
+                    yield Diagnostic("F464", f"level {level.label} of comparison '{c.name}' names unknown field "
+                                     f"'{level.other}'", level.span,
+                                     did_you_mean(level.other, known) or "name a field of the entity")
+                elif len(c.fields) != 1 or level.other == c.fields[0]:
+                    problem = ("compares several fields" if len(c.fields) != 1
+                               else f"names its own field '{level.other}'")
+                    yield Diagnostic("F465", f"level {level.label} of comparison '{c.name}' {problem}: it looks "
+                                     "for one field's value in another field", level.span,
+                                     "put it on a comparison of one field, naming a different field "
+                                     "(first_name: [exact, {swapped: last_name}])")
 
 
 def check_thresholds(ctx: Context) -> Iterable[Diagnostic]:
