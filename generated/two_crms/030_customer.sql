@@ -1722,6 +1722,7 @@ FROM (
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("birth_date" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_t_birth_date",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("email" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_email",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("first_name" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_first_name",
+      NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("last_name" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_s_first_name_last_name",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("last_name" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_last_name",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("phone" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_phone"
     FROM "_ferry_checked_customer"
@@ -1765,9 +1766,12 @@ SELECT
     THEN 0
     WHEN "l"."_ferry_v_first_name" = "r"."_ferry_v_first_name"
     THEN 1
-    WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+    WHEN "l"."_ferry_v_first_name" = "r"."_ferry_s_first_name_last_name"
+    OR "l"."_ferry_s_first_name_last_name" = "r"."_ferry_v_first_name"
     THEN 2
-    ELSE 3
+    WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+    THEN 3
+    ELSE 4
   END AS "g_first_name",
   CASE
     WHEN "l"."_ferry_v_last_name" IS NULL OR "r"."_ferry_v_last_name" IS NULL
@@ -1922,9 +1926,12 @@ WITH "sampled" AS MATERIALIZED (
       THEN 0
       WHEN "l"."_ferry_v_first_name" = "r"."_ferry_v_first_name"
       THEN 1
-      WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+      WHEN "l"."_ferry_v_first_name" = "r"."_ferry_s_first_name_last_name"
+      OR "l"."_ferry_s_first_name_last_name" = "r"."_ferry_v_first_name"
       THEN 2
-      ELSE 3
+      WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+      THEN 3
+      ELSE 4
     END AS "g_first_name",
     CASE
       WHEN "l"."_ferry_v_last_name" IS NULL OR "r"."_ferry_v_last_name" IS NULL
@@ -2202,13 +2209,14 @@ FROM (
         ('email', 1, 7, 'exact'),
         ('email', 2, 8, 'else'),
         ('first_name', 1, 9, 'exact'),
-        ('first_name', 2, 10, 'jaro_winkler>=0.9'),
-        ('first_name', 3, 11, 'else'),
-        ('last_name', 1, 12, 'exact'),
-        ('last_name', 2, 13, 'jaro_winkler>=0.9'),
-        ('last_name', 3, 14, 'else'),
-        ('phone', 1, 15, 'exact'),
-        ('phone', 2, 16, 'else')) AS grid(comparison, level, position, label)
+        ('first_name', 2, 10, 'swapped last_name'),
+        ('first_name', 3, 11, 'jaro_winkler>=0.9'),
+        ('first_name', 4, 12, 'else'),
+        ('last_name', 1, 13, 'exact'),
+        ('last_name', 2, 14, 'jaro_winkler>=0.9'),
+        ('last_name', 3, 15, 'else'),
+        ('phone', 1, 16, 'exact'),
+        ('phone', 2, 17, 'else')) AS grid(comparison, level, position, label)
       LEFT JOIN "counted" AS "c"
         ON "c"."comparison" = "grid"."comparison" AND "c"."level" = "grid"."level"
     ) AS "j"
@@ -2268,8 +2276,9 @@ WITH RECURSIVE "patterns" AS (
       0.9,
       0.1,
       0.9,
-      0.05,
-      0.05,
+      0.03333333333333333,
+      0.03333333333333333,
+      0.03333333333333333,
       0.9,
       0.05,
       0.05,
@@ -2419,7 +2428,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_first_name" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2432,7 +2441,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_first_name" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2445,7 +2454,20 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_first_name" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
+        ),
+        (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" = 4) AS DOUBLE),
+            0
+          ) + 1
+        ) / (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" > 0) AS DOUBLE),
+            0
+          ) + 4
         ),
         (
           COALESCE(
@@ -2545,11 +2567,11 @@ WITH RECURSIVE "patterns" AS (
                 END + CASE
                   WHEN "g_last_name" = 0
                   THEN 0
-                  ELSE LN("em"."m"[11 + "g_last_name"]) - LN("prior"."u"[11 + "g_last_name"])
+                  ELSE LN("em"."m"[12 + "g_last_name"]) - LN("prior"."u"[12 + "g_last_name"])
                 END + CASE
                   WHEN "g_phone" = 0
                   THEN 0
-                  ELSE LN("em"."m"[14 + "g_phone"]) - LN("prior"."u"[14 + "g_phone"])
+                  ELSE LN("em"."m"[15 + "g_phone"]) - LN("prior"."u"[15 + "g_phone"])
                 END,
                 -700
               ),
@@ -2598,11 +2620,11 @@ WITH RECURSIVE "patterns" AS (
     END + CASE
       WHEN "g_last_name" = 0
       THEN 0
-      ELSE LN("fitted"."m"[11 + "g_last_name"]) - LN("prior"."u"[11 + "g_last_name"])
+      ELSE LN("fitted"."m"[12 + "g_last_name"]) - LN("prior"."u"[12 + "g_last_name"])
     END + CASE
       WHEN "g_phone" = 0
       THEN 0
-      ELSE LN("fitted"."m"[14 + "g_phone"]) - LN("prior"."u"[14 + "g_phone"])
+      ELSE LN("fitted"."m"[15 + "g_phone"]) - LN("prior"."u"[15 + "g_phone"])
     END AS "evidence"
   FROM "patterns", "fitted", "prior"
 ), "refit"("round", "lambda", "change") AS (
@@ -2705,14 +2727,14 @@ FROM (
         WHEN "g_last_name" = 1
         THEN LOG(
           2,
-          "model"."m"[11 + "g_last_name"] / GREATEST("tf_last_name", CAST(1e-12 AS DOUBLE))
+          "model"."m"[12 + "g_last_name"] / GREATEST("tf_last_name", CAST(1e-12 AS DOUBLE))
         )
-        ELSE LOG(2, "model"."m"[11 + "g_last_name"] / "model"."u"[11 + "g_last_name"])
+        ELSE LOG(2, "model"."m"[12 + "g_last_name"] / "model"."u"[12 + "g_last_name"])
       END AS "w_last_name",
       CASE
         WHEN "g_phone" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[14 + "g_phone"] / "model"."u"[14 + "g_phone"])
+        ELSE LOG(2, "model"."m"[15 + "g_phone"] / "model"."u"[15 + "g_phone"])
       END AS "w_phone"
     FROM "_ferry_model_pairs_customer" AS "p", "_ferry_model_customer" AS "model"
   ) AS "w"
@@ -2769,15 +2791,16 @@ FROM (
     ('email', 2, 'else', 8),
     ('first_name', 0, 'null', 0),
     ('first_name', 1, 'exact', 9),
-    ('first_name', 2, 'jaro_winkler>=0.9', 10),
-    ('first_name', 3, 'else', 11),
+    ('first_name', 2, 'swapped last_name', 10),
+    ('first_name', 3, 'jaro_winkler>=0.9', 11),
+    ('first_name', 4, 'else', 12),
     ('last_name', 0, 'null', 0),
-    ('last_name', 1, 'exact', 12),
-    ('last_name', 2, 'jaro_winkler>=0.9', 13),
-    ('last_name', 3, 'else', 14),
+    ('last_name', 1, 'exact', 13),
+    ('last_name', 2, 'jaro_winkler>=0.9', 14),
+    ('last_name', 3, 'else', 15),
     ('phone', 0, 'null', 0),
-    ('phone', 1, 'exact', 15),
-    ('phone', 2, 'else', 16)) AS grid(comparison, number, level, position), "_ferry_model_customer" AS "model"
+    ('phone', 1, 'exact', 16),
+    ('phone', 2, 'else', 17)) AS grid(comparison, number, level, position), "_ferry_model_customer" AS "model"
   LEFT JOIN (
     SELECT
       'address' AS "comparison",
@@ -3482,7 +3505,7 @@ FROM (
       OR 'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address") IS NULL
       OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
       OR 'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email") IS NULL
-      OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
+      OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'swapped last_name', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
       OR 'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name") IS NULL
       OR 'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone") IS NULL
       THEN NULL
@@ -3491,7 +3514,7 @@ FROM (
         'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address"),
         'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
         'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email"),
-        'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
+        'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'swapped last_name', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
         'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name"),
         'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone")
       )
