@@ -19,6 +19,7 @@ evidence either way), 1..K the declared levels in order (the first that holds), 
 * ``within: d``: ``|l - r| <= d``; dates and timestamps in days.
 * ``swapped: f``: one side's text equals the other side's text of field ``f`` (compared the same
   way), either way round; each row carries ``f``'s compared text once.
+* ``transposed: day_month``: two dates of one year, the day of each the month of the other.
 * ``frequency``: each row also carries its value's share of the rows that have one
   (``tf``), which the model uses on the exact level (``sqlgen.linkmodel``).
 """
@@ -95,6 +96,12 @@ def _holds(entity: Entity, comparison: Comparison, level: Level, l: str, r: str)
     """The level's condition on a pair whose sides both have a value."""
     if level.kind == "exact":
         return exp.EQ(this=names.col(value_column(comparison), l), expression=names.col(value_column(comparison), r))
+    if level.kind == "transposed":
+        a, b = names.col(value_column(comparison), l), names.col(value_column(comparison), r)
+        part = lambda unit, v: exp.func("date_part", _lit(unit), v.copy(), dialect="duckdb")  # noqa: E731
+        return exp.and_(exp.EQ(this=part("year", a), expression=part("year", b)),
+                        exp.EQ(this=part("month", a), expression=part("day", b)),
+                        exp.EQ(this=part("day", a), expression=part("month", b)))
     if level.kind == "within":
         a, b = names.col(value_column(comparison), l), names.col(value_column(comparison), r)
         kind = typed(entity, comparison)

@@ -1750,9 +1750,13 @@ SELECT
     THEN 0
     WHEN "l"."_ferry_v_birth_date" = "r"."_ferry_v_birth_date"
     THEN 1
-    WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+    WHEN DATE_PART('year', "l"."_ferry_v_birth_date") = DATE_PART('year', "r"."_ferry_v_birth_date")
+    AND DATE_PART('month', "l"."_ferry_v_birth_date") = DATE_PART('day', "r"."_ferry_v_birth_date")
+    AND DATE_PART('day', "l"."_ferry_v_birth_date") = DATE_PART('month', "r"."_ferry_v_birth_date")
     THEN 2
-    ELSE 3
+    WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+    THEN 3
+    ELSE 4
   END AS "g_birth_date",
   CASE
     WHEN "l"."_ferry_v_email" IS NULL OR "r"."_ferry_v_email" IS NULL
@@ -1910,9 +1914,13 @@ WITH "sampled" AS MATERIALIZED (
       THEN 0
       WHEN "l"."_ferry_v_birth_date" = "r"."_ferry_v_birth_date"
       THEN 1
-      WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+      WHEN DATE_PART('year', "l"."_ferry_v_birth_date") = DATE_PART('year', "r"."_ferry_v_birth_date")
+      AND DATE_PART('month', "l"."_ferry_v_birth_date") = DATE_PART('day', "r"."_ferry_v_birth_date")
+      AND DATE_PART('day', "l"."_ferry_v_birth_date") = DATE_PART('month', "r"."_ferry_v_birth_date")
       THEN 2
-      ELSE 3
+      WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+      THEN 3
+      ELSE 4
     END AS "g_birth_date",
     CASE
       WHEN "l"."_ferry_v_email" IS NULL OR "r"."_ferry_v_email" IS NULL
@@ -2204,19 +2212,20 @@ FROM (
         ('address', 2, 2, 'jaro_winkler>=0.9'),
         ('address', 3, 3, 'else'),
         ('birth_date', 1, 4, 'exact'),
-        ('birth_date', 2, 5, 'edits<=1'),
-        ('birth_date', 3, 6, 'else'),
-        ('email', 1, 7, 'exact'),
-        ('email', 2, 8, 'else'),
-        ('first_name', 1, 9, 'exact'),
-        ('first_name', 2, 10, 'swapped last_name'),
-        ('first_name', 3, 11, 'jaro_winkler>=0.9'),
-        ('first_name', 4, 12, 'else'),
-        ('last_name', 1, 13, 'exact'),
-        ('last_name', 2, 14, 'jaro_winkler>=0.9'),
-        ('last_name', 3, 15, 'else'),
-        ('phone', 1, 16, 'exact'),
-        ('phone', 2, 17, 'else')) AS grid(comparison, level, position, label)
+        ('birth_date', 2, 5, 'transposed day_month'),
+        ('birth_date', 3, 6, 'edits<=1'),
+        ('birth_date', 4, 7, 'else'),
+        ('email', 1, 8, 'exact'),
+        ('email', 2, 9, 'else'),
+        ('first_name', 1, 10, 'exact'),
+        ('first_name', 2, 11, 'swapped last_name'),
+        ('first_name', 3, 12, 'jaro_winkler>=0.9'),
+        ('first_name', 4, 13, 'else'),
+        ('last_name', 1, 14, 'exact'),
+        ('last_name', 2, 15, 'jaro_winkler>=0.9'),
+        ('last_name', 3, 16, 'else'),
+        ('phone', 1, 17, 'exact'),
+        ('phone', 2, 18, 'else')) AS grid(comparison, level, position, label)
       LEFT JOIN "counted" AS "c"
         ON "c"."comparison" = "grid"."comparison" AND "c"."level" = "grid"."level"
     ) AS "j"
@@ -2271,8 +2280,9 @@ WITH RECURSIVE "patterns" AS (
       0.05,
       0.05,
       0.9,
-      0.05,
-      0.05,
+      0.03333333333333333,
+      0.03333333333333333,
+      0.03333333333333333,
       0.9,
       0.1,
       0.9,
@@ -2363,7 +2373,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_birth_date" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2376,7 +2386,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_birth_date" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2389,7 +2399,20 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_birth_date" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
+        ),
+        (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" = 4) AS DOUBLE),
+            0
+          ) + 1
+        ) / (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" > 0) AS DOUBLE),
+            0
+          ) + 4
         ),
         (
           COALESCE(
@@ -2559,19 +2582,19 @@ WITH RECURSIVE "patterns" AS (
                 END + CASE
                   WHEN "g_email" = 0
                   THEN 0
-                  ELSE LN("em"."m"[6 + "g_email"]) - LN("prior"."u"[6 + "g_email"])
+                  ELSE LN("em"."m"[7 + "g_email"]) - LN("prior"."u"[7 + "g_email"])
                 END + CASE
                   WHEN "g_first_name" = 0
                   THEN 0
-                  ELSE LN("em"."m"[8 + "g_first_name"]) - LN("prior"."u"[8 + "g_first_name"])
+                  ELSE LN("em"."m"[9 + "g_first_name"]) - LN("prior"."u"[9 + "g_first_name"])
                 END + CASE
                   WHEN "g_last_name" = 0
                   THEN 0
-                  ELSE LN("em"."m"[12 + "g_last_name"]) - LN("prior"."u"[12 + "g_last_name"])
+                  ELSE LN("em"."m"[13 + "g_last_name"]) - LN("prior"."u"[13 + "g_last_name"])
                 END + CASE
                   WHEN "g_phone" = 0
                   THEN 0
-                  ELSE LN("em"."m"[15 + "g_phone"]) - LN("prior"."u"[15 + "g_phone"])
+                  ELSE LN("em"."m"[16 + "g_phone"]) - LN("prior"."u"[16 + "g_phone"])
                 END,
                 -700
               ),
@@ -2612,19 +2635,19 @@ WITH RECURSIVE "patterns" AS (
     END + CASE
       WHEN "g_email" = 0
       THEN 0
-      ELSE LN("fitted"."m"[6 + "g_email"]) - LN("prior"."u"[6 + "g_email"])
+      ELSE LN("fitted"."m"[7 + "g_email"]) - LN("prior"."u"[7 + "g_email"])
     END + CASE
       WHEN "g_first_name" = 0
       THEN 0
-      ELSE LN("fitted"."m"[8 + "g_first_name"]) - LN("prior"."u"[8 + "g_first_name"])
+      ELSE LN("fitted"."m"[9 + "g_first_name"]) - LN("prior"."u"[9 + "g_first_name"])
     END + CASE
       WHEN "g_last_name" = 0
       THEN 0
-      ELSE LN("fitted"."m"[12 + "g_last_name"]) - LN("prior"."u"[12 + "g_last_name"])
+      ELSE LN("fitted"."m"[13 + "g_last_name"]) - LN("prior"."u"[13 + "g_last_name"])
     END + CASE
       WHEN "g_phone" = 0
       THEN 0
-      ELSE LN("fitted"."m"[15 + "g_phone"]) - LN("prior"."u"[15 + "g_phone"])
+      ELSE LN("fitted"."m"[16 + "g_phone"]) - LN("prior"."u"[16 + "g_phone"])
     END AS "evidence"
   FROM "patterns", "fitted", "prior"
 ), "refit"("round", "lambda", "change") AS (
@@ -2714,12 +2737,12 @@ FROM (
       CASE
         WHEN "g_email" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[6 + "g_email"] / "model"."u"[6 + "g_email"])
+        ELSE LOG(2, "model"."m"[7 + "g_email"] / "model"."u"[7 + "g_email"])
       END AS "w_email",
       CASE
         WHEN "g_first_name" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[8 + "g_first_name"] / "model"."u"[8 + "g_first_name"])
+        ELSE LOG(2, "model"."m"[9 + "g_first_name"] / "model"."u"[9 + "g_first_name"])
       END AS "w_first_name",
       CASE
         WHEN "g_last_name" = 0
@@ -2727,14 +2750,14 @@ FROM (
         WHEN "g_last_name" = 1
         THEN LOG(
           2,
-          "model"."m"[12 + "g_last_name"] / GREATEST("tf_last_name", CAST(1e-12 AS DOUBLE))
+          "model"."m"[13 + "g_last_name"] / GREATEST("tf_last_name", CAST(1e-12 AS DOUBLE))
         )
-        ELSE LOG(2, "model"."m"[12 + "g_last_name"] / "model"."u"[12 + "g_last_name"])
+        ELSE LOG(2, "model"."m"[13 + "g_last_name"] / "model"."u"[13 + "g_last_name"])
       END AS "w_last_name",
       CASE
         WHEN "g_phone" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[15 + "g_phone"] / "model"."u"[15 + "g_phone"])
+        ELSE LOG(2, "model"."m"[16 + "g_phone"] / "model"."u"[16 + "g_phone"])
       END AS "w_phone"
     FROM "_ferry_model_pairs_customer" AS "p", "_ferry_model_customer" AS "model"
   ) AS "w"
@@ -2784,23 +2807,24 @@ FROM (
     ('address', 3, 'else', 3),
     ('birth_date', 0, 'null', 0),
     ('birth_date', 1, 'exact', 4),
-    ('birth_date', 2, 'edits<=1', 5),
-    ('birth_date', 3, 'else', 6),
+    ('birth_date', 2, 'transposed day_month', 5),
+    ('birth_date', 3, 'edits<=1', 6),
+    ('birth_date', 4, 'else', 7),
     ('email', 0, 'null', 0),
-    ('email', 1, 'exact', 7),
-    ('email', 2, 'else', 8),
+    ('email', 1, 'exact', 8),
+    ('email', 2, 'else', 9),
     ('first_name', 0, 'null', 0),
-    ('first_name', 1, 'exact', 9),
-    ('first_name', 2, 'swapped last_name', 10),
-    ('first_name', 3, 'jaro_winkler>=0.9', 11),
-    ('first_name', 4, 'else', 12),
+    ('first_name', 1, 'exact', 10),
+    ('first_name', 2, 'swapped last_name', 11),
+    ('first_name', 3, 'jaro_winkler>=0.9', 12),
+    ('first_name', 4, 'else', 13),
     ('last_name', 0, 'null', 0),
-    ('last_name', 1, 'exact', 13),
-    ('last_name', 2, 'jaro_winkler>=0.9', 14),
-    ('last_name', 3, 'else', 15),
+    ('last_name', 1, 'exact', 14),
+    ('last_name', 2, 'jaro_winkler>=0.9', 15),
+    ('last_name', 3, 'else', 16),
     ('phone', 0, 'null', 0),
-    ('phone', 1, 'exact', 16),
-    ('phone', 2, 'else', 17)) AS grid(comparison, number, level, position), "_ferry_model_customer" AS "model"
+    ('phone', 1, 'exact', 17),
+    ('phone', 2, 'else', 18)) AS grid(comparison, number, level, position), "_ferry_model_customer" AS "model"
   LEFT JOIN (
     SELECT
       'address' AS "comparison",
@@ -3503,7 +3527,7 @@ FROM (
     CASE
       WHEN '; ' IS NULL
       OR 'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address") IS NULL
-      OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
+      OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'transposed day_month', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
       OR 'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email") IS NULL
       OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'swapped last_name', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
       OR 'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name") IS NULL
@@ -3512,7 +3536,7 @@ FROM (
       ELSE CONCAT_WS(
         '; ',
         'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address"),
-        'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
+        'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'transposed day_month', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
         'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email"),
         'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'swapped last_name', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
         'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name"),

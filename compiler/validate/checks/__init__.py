@@ -129,6 +129,7 @@ CODES: dict[str, Check] = {
     "F463": linkmodel.check_level_methods,
     "F464": linkmodel.check_swapped,
     "F465": linkmodel.check_swapped,
+    "F466": linkmodel.check_comparisons,
     "F430": transforms.check_time_directives,
     "F431": transforms.check_time_formats,
     "F432": transforms.check_boolean_words,
