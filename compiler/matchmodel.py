@@ -18,27 +18,34 @@ if TYPE_CHECKING:  # sqlglot is imported where it is used: the IR loads without 
 
 #: Comparison levels of a match model, each "the first that holds" in the order written:
 #: ``exact`` (equal, text compared as fuzzy rules compare it), a similarity at or above a
-#: threshold (``sqlgen.similarity``), at most ``edits`` (Damerau-Levenshtein), or ``within``
-#: a difference (numbers; days for dates). ``sqlgen.comparisons`` turns each into SQL.
-LEVEL_KINDS: tuple[str, ...] = ("exact", "jaro_winkler", "levenshtein", "jaccard", "edits", "within")
+#: threshold (``sqlgen.similarity``), at most ``edits`` (Damerau-Levenshtein), ``within``
+#: a difference (numbers; days for dates), or ``swapped``: the value is the other record's value
+#: of another field, either way round (a first name written as the last name), or ``transposed``:
+#: a date with its day and month swapped (``day_month``). ``sqlgen.comparisons`` turns each into SQL.
+LEVEL_KINDS: tuple[str, ...] = ("exact", "jaro_winkler", "levenshtein", "jaccard", "edits", "within", "swapped",
+                                "transposed")
 
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """One comparison level; ``value`` is the threshold, the most edits or the largest difference."""
+    """One comparison level; ``value`` is the threshold, the most edits or the largest difference;
+    ``other`` the field a ``swapped`` level looks for the value in."""
 
     kind: str
-    value: float | None  # None for exact
+    value: float | None  # None for exact and swapped
     span: Span
     q: int = 2  # jaccard: the q-gram length
     written: tuple[str, ...] = ()  # the methods the level's mapping names (validate wants exactly one)
     q_written: bool = False
+    other: str | None = None  # swapped: the other field; transposed: what is swapped (day_month)
 
     @property
     def label(self) -> str:
         """How reports name the level: ``exact``, ``jaro_winkler>=0.92``, ``edits<=1``, ``within 30``."""
         if self.kind == "exact":
             return "exact"
+        if self.kind in ("swapped", "transposed"):
+            return f"{self.kind} {self.other}"
         value = f"{self.value:g}"
         if self.kind == "edits":
             return f"edits<={value}"

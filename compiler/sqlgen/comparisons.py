@@ -17,6 +17,9 @@ evidence either way), 1..K the declared levels in order (the first that holds), 
 * ``edits: n``: ``levenshtein`` at most n (insertions, deletions, substitutions: a transposition is
   two; DuckDB's ``damerau_levenshtein`` costs ~8x more per pair).
 * ``within: d``: ``|l - r| <= d``; dates and timestamps in days.
+* ``swapped: f``: one side's text equals the other side's text of field ``f`` (compared the same
+  way), either way round; each row carries ``f``'s compared text once.
+* ``transposed: day_month``: two dates of one year, the day of each the month of the other.
 * ``frequency``: each row also carries its value's share of the rows that have one
   (``tf``), which the model uses on the exact level (``sqlgen.linkmodel``).
 """
@@ -29,7 +32,7 @@ from compiler.matchmodel import Comparison, Level
 from compiler.model import Entity
 from compiler.sqlgen import names, similarity
 
-_TEXT_LEVELS = ("jaro_winkler", "levenshtein", "jaccard", "edits")
+_TEXT_LEVELS = ("jaro_winkler", "levenshtein", "jaccard", "edits", "swapped")
 _DATES = ("date", "timestamp")
 
 
@@ -57,6 +60,10 @@ def _grams_column(comparison: Comparison, q: int) -> str:
     return f"_ferry_q{q}_{comparison.name}"
 
 
+def swapped_column(comparison: Comparison, other: str) -> str:
+    return f"_ferry_s_{comparison.name}_{other}"
+
+
 def tf_column(comparison: Comparison) -> str:
     return f"_ferry_tf_{comparison.name}"
 
@@ -73,6 +80,9 @@ def row_columns(entity: Entity, comparison: Comparison) -> list[tuple[str, exp.E
     out = [(value_column(comparison), names.col(comparison.fields[0]) if typed(entity, comparison) else text)]
     if typed(entity, comparison) and any(level.kind in _TEXT_LEVELS for level in comparison.levels):
         out.append((_text_column(entity, comparison), text.copy()))
+    for other in sorted({level.other for level in comparison.levels if level.kind == "swapped"}):
+        out.append((swapped_column(comparison, other),
+                    similarity.compared(exp.cast(names.col(other), "VARCHAR"))))
     return out
 
 
@@ -86,6 +96,12 @@ def _holds(entity: Entity, comparison: Comparison, level: Level, l: str, r: str)
     """The level's condition on a pair whose sides both have a value."""
     if level.kind == "exact":
         return exp.EQ(this=names.col(value_column(comparison), l), expression=names.col(value_column(comparison), r))
+    if level.kind == "transposed":
+        a, b = names.col(value_column(comparison), l), names.col(value_column(comparison), r)
+        part = lambda unit, v: exp.func("date_part", _lit(unit), v.copy(), dialect="duckdb")  # noqa: E731
+        return exp.and_(exp.EQ(this=part("year", a), expression=part("year", b)),
+                        exp.EQ(this=part("month", a), expression=part("day", b)),
+                        exp.EQ(this=part("day", a), expression=part("month", b)))
     if level.kind == "within":
         a, b = names.col(value_column(comparison), l), names.col(value_column(comparison), r)
         kind = typed(entity, comparison)
@@ -93,6 +109,10 @@ def _holds(entity: Entity, comparison: Comparison, level: Level, l: str, r: str)
                else exp.Sub(this=a, expression=b))
         return exp.LTE(this=exp.Abs(this=gap), expression=_lit(level.value))
     text = _text_column(entity, comparison)
+    if level.kind == "swapped":
+        other = swapped_column(comparison, level.other)
+        return exp.or_(exp.EQ(this=names.col(text, l), expression=names.col(other, r)),
+                       exp.EQ(this=names.col(other, l), expression=names.col(text, r)))
     if level.kind == "edits":
         distance = exp.func("levenshtein", names.col(text, l), names.col(text, r), dialect="duckdb")
         return exp.LTE(this=distance, expression=_lit(int(level.value)))
@@ -116,4 +136,4 @@ def labels(comparison: Comparison) -> tuple[str, ...]:
     return ("null", *(lv.label for lv in comparison.levels), "else")
 
 
-__all__ = ["derived_columns", "labels", "level", "row_columns", "tf_column", "typed", "value_column"]
+__all__ = ["derived_columns", "labels", "level", "row_columns", "swapped_column", "tf_column", "typed", "value_column"]

@@ -19,6 +19,8 @@ def _level(doc: Document, at: KeyPath, raw: str | dict[str, Any]) -> Level:
         return Level("exact", None, doc.span(at))
     methods = [k for k in raw if k != "q"]  # one, unless the spec is wrong (F463 says so)
     kind = methods[0] if methods else ""
+    if kind in ("swapped", "transposed"):
+        return Level(kind, None, doc.span(at), written=tuple(methods), q_written="q" in raw, other=str(raw[kind]))
     return Level(kind, float(raw[kind]) if kind else None, doc.span(at), int(raw.get("q", 2)), tuple(methods),
                  "q" in raw)
 

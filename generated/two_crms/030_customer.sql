@@ -1726,6 +1726,7 @@ FROM (
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("birth_date" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_t_birth_date",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("email" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_email",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("first_name" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_first_name",
+      NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("last_name" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_s_first_name_last_name",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("last_name" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_last_name",
       NULLIF(TRANSLATE(LOWER("_ferry"."fold"(CAST("phone" AS TEXT))), 'ς', 'σ'), '') AS "_ferry_v_phone"
     FROM "_ferry_checked_customer"
@@ -1753,9 +1754,13 @@ SELECT
     THEN 0
     WHEN "l"."_ferry_v_birth_date" = "r"."_ferry_v_birth_date"
     THEN 1
-    WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+    WHEN DATE_PART('year', "l"."_ferry_v_birth_date") = DATE_PART('year', "r"."_ferry_v_birth_date")
+    AND DATE_PART('month', "l"."_ferry_v_birth_date") = DATE_PART('day', "r"."_ferry_v_birth_date")
+    AND DATE_PART('day', "l"."_ferry_v_birth_date") = DATE_PART('month', "r"."_ferry_v_birth_date")
     THEN 2
-    ELSE 3
+    WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+    THEN 3
+    ELSE 4
   END AS "g_birth_date",
   CASE
     WHEN "l"."_ferry_v_email" IS NULL OR "r"."_ferry_v_email" IS NULL
@@ -1769,9 +1774,12 @@ SELECT
     THEN 0
     WHEN "l"."_ferry_v_first_name" = "r"."_ferry_v_first_name"
     THEN 1
-    WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+    WHEN "l"."_ferry_v_first_name" = "r"."_ferry_s_first_name_last_name"
+    OR "l"."_ferry_s_first_name_last_name" = "r"."_ferry_v_first_name"
     THEN 2
-    ELSE 3
+    WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+    THEN 3
+    ELSE 4
   END AS "g_first_name",
   CASE
     WHEN "l"."_ferry_v_last_name" IS NULL OR "r"."_ferry_v_last_name" IS NULL
@@ -1910,9 +1918,13 @@ WITH "sampled" AS MATERIALIZED (
       THEN 0
       WHEN "l"."_ferry_v_birth_date" = "r"."_ferry_v_birth_date"
       THEN 1
-      WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+      WHEN DATE_PART('year', "l"."_ferry_v_birth_date") = DATE_PART('year', "r"."_ferry_v_birth_date")
+      AND DATE_PART('month', "l"."_ferry_v_birth_date") = DATE_PART('day', "r"."_ferry_v_birth_date")
+      AND DATE_PART('day', "l"."_ferry_v_birth_date") = DATE_PART('month', "r"."_ferry_v_birth_date")
       THEN 2
-      ELSE 3
+      WHEN LEVENSHTEIN("l"."_ferry_t_birth_date", "r"."_ferry_t_birth_date") <= 1
+      THEN 3
+      ELSE 4
     END AS "g_birth_date",
     CASE
       WHEN "l"."_ferry_v_email" IS NULL OR "r"."_ferry_v_email" IS NULL
@@ -1926,9 +1938,12 @@ WITH "sampled" AS MATERIALIZED (
       THEN 0
       WHEN "l"."_ferry_v_first_name" = "r"."_ferry_v_first_name"
       THEN 1
-      WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+      WHEN "l"."_ferry_v_first_name" = "r"."_ferry_s_first_name_last_name"
+      OR "l"."_ferry_s_first_name_last_name" = "r"."_ferry_v_first_name"
       THEN 2
-      ELSE 3
+      WHEN JARO_WINKLER_SIMILARITY("l"."_ferry_v_first_name", "r"."_ferry_v_first_name") >= 0.9
+      THEN 3
+      ELSE 4
     END AS "g_first_name",
     CASE
       WHEN "l"."_ferry_v_last_name" IS NULL OR "r"."_ferry_v_last_name" IS NULL
@@ -2201,18 +2216,20 @@ FROM (
         ('address', 2, 2, 'jaro_winkler>=0.9'),
         ('address', 3, 3, 'else'),
         ('birth_date', 1, 4, 'exact'),
-        ('birth_date', 2, 5, 'edits<=1'),
-        ('birth_date', 3, 6, 'else'),
-        ('email', 1, 7, 'exact'),
-        ('email', 2, 8, 'else'),
-        ('first_name', 1, 9, 'exact'),
-        ('first_name', 2, 10, 'jaro_winkler>=0.9'),
-        ('first_name', 3, 11, 'else'),
-        ('last_name', 1, 12, 'exact'),
-        ('last_name', 2, 13, 'jaro_winkler>=0.9'),
-        ('last_name', 3, 14, 'else'),
-        ('phone', 1, 15, 'exact'),
-        ('phone', 2, 16, 'else')) AS grid(comparison, level, position, label)
+        ('birth_date', 2, 5, 'transposed day_month'),
+        ('birth_date', 3, 6, 'edits<=1'),
+        ('birth_date', 4, 7, 'else'),
+        ('email', 1, 8, 'exact'),
+        ('email', 2, 9, 'else'),
+        ('first_name', 1, 10, 'exact'),
+        ('first_name', 2, 11, 'swapped last_name'),
+        ('first_name', 3, 12, 'jaro_winkler>=0.9'),
+        ('first_name', 4, 13, 'else'),
+        ('last_name', 1, 14, 'exact'),
+        ('last_name', 2, 15, 'jaro_winkler>=0.9'),
+        ('last_name', 3, 16, 'else'),
+        ('phone', 1, 17, 'exact'),
+        ('phone', 2, 18, 'else')) AS grid(comparison, level, position, label)
       LEFT JOIN "counted" AS "c"
         ON "c"."comparison" = "grid"."comparison" AND "c"."level" = "grid"."level"
     ) AS "j"
@@ -2267,13 +2284,15 @@ WITH RECURSIVE "patterns" AS (
       0.05,
       0.05,
       0.9,
-      0.05,
-      0.05,
+      0.03333333333333333,
+      0.03333333333333333,
+      0.03333333333333333,
       0.9,
       0.1,
       0.9,
-      0.05,
-      0.05,
+      0.03333333333333333,
+      0.03333333333333333,
+      0.03333333333333333,
       0.9,
       0.05,
       0.05,
@@ -2358,7 +2377,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_birth_date" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2371,7 +2390,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_birth_date" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2384,7 +2403,20 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_birth_date" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
+        ),
+        (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" = 4) AS DOUBLE),
+            0
+          ) + 1
+        ) / (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_birth_date" > 0) AS DOUBLE),
+            0
+          ) + 4
         ),
         (
           COALESCE(
@@ -2423,7 +2455,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_first_name" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2436,7 +2468,7 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_first_name" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
         ),
         (
           COALESCE(
@@ -2449,7 +2481,20 @@ WITH RECURSIVE "patterns" AS (
             CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
               "g_first_name" > 0) AS DOUBLE),
             0
-          ) + 3
+          ) + 4
+        ),
+        (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" = 4) AS DOUBLE),
+            0
+          ) + 1
+        ) / (
+          COALESCE(
+            CAST(SUM(CAST("pairs" * "p" AS DECIMAL(38, 12))) FILTER(WHERE
+              "g_first_name" > 0) AS DOUBLE),
+            0
+          ) + 4
         ),
         (
           COALESCE(
@@ -2541,19 +2586,19 @@ WITH RECURSIVE "patterns" AS (
                 END + CASE
                   WHEN "g_email" = 0
                   THEN 0
-                  ELSE LN("em"."m"[6 + "g_email"]) - LN("prior"."u"[6 + "g_email"])
+                  ELSE LN("em"."m"[7 + "g_email"]) - LN("prior"."u"[7 + "g_email"])
                 END + CASE
                   WHEN "g_first_name" = 0
                   THEN 0
-                  ELSE LN("em"."m"[8 + "g_first_name"]) - LN("prior"."u"[8 + "g_first_name"])
+                  ELSE LN("em"."m"[9 + "g_first_name"]) - LN("prior"."u"[9 + "g_first_name"])
                 END + CASE
                   WHEN "g_last_name" = 0
                   THEN 0
-                  ELSE LN("em"."m"[11 + "g_last_name"]) - LN("prior"."u"[11 + "g_last_name"])
+                  ELSE LN("em"."m"[13 + "g_last_name"]) - LN("prior"."u"[13 + "g_last_name"])
                 END + CASE
                   WHEN "g_phone" = 0
                   THEN 0
-                  ELSE LN("em"."m"[14 + "g_phone"]) - LN("prior"."u"[14 + "g_phone"])
+                  ELSE LN("em"."m"[16 + "g_phone"]) - LN("prior"."u"[16 + "g_phone"])
                 END,
                 -700
               ),
@@ -2594,19 +2639,19 @@ WITH RECURSIVE "patterns" AS (
     END + CASE
       WHEN "g_email" = 0
       THEN 0
-      ELSE LN("fitted"."m"[6 + "g_email"]) - LN("prior"."u"[6 + "g_email"])
+      ELSE LN("fitted"."m"[7 + "g_email"]) - LN("prior"."u"[7 + "g_email"])
     END + CASE
       WHEN "g_first_name" = 0
       THEN 0
-      ELSE LN("fitted"."m"[8 + "g_first_name"]) - LN("prior"."u"[8 + "g_first_name"])
+      ELSE LN("fitted"."m"[9 + "g_first_name"]) - LN("prior"."u"[9 + "g_first_name"])
     END + CASE
       WHEN "g_last_name" = 0
       THEN 0
-      ELSE LN("fitted"."m"[11 + "g_last_name"]) - LN("prior"."u"[11 + "g_last_name"])
+      ELSE LN("fitted"."m"[13 + "g_last_name"]) - LN("prior"."u"[13 + "g_last_name"])
     END + CASE
       WHEN "g_phone" = 0
       THEN 0
-      ELSE LN("fitted"."m"[14 + "g_phone"]) - LN("prior"."u"[14 + "g_phone"])
+      ELSE LN("fitted"."m"[16 + "g_phone"]) - LN("prior"."u"[16 + "g_phone"])
     END AS "evidence"
   FROM "patterns", "fitted", "prior"
 ), "refit"("round", "lambda", "change") AS (
@@ -2696,12 +2741,12 @@ FROM (
       CASE
         WHEN "g_email" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[6 + "g_email"] / "model"."u"[6 + "g_email"])
+        ELSE LOG(2, "model"."m"[7 + "g_email"] / "model"."u"[7 + "g_email"])
       END AS "w_email",
       CASE
         WHEN "g_first_name" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[8 + "g_first_name"] / "model"."u"[8 + "g_first_name"])
+        ELSE LOG(2, "model"."m"[9 + "g_first_name"] / "model"."u"[9 + "g_first_name"])
       END AS "w_first_name",
       CASE
         WHEN "g_last_name" = 0
@@ -2709,14 +2754,14 @@ FROM (
         WHEN "g_last_name" = 1
         THEN LOG(
           2,
-          "model"."m"[11 + "g_last_name"] / GREATEST("tf_last_name", CAST(1e-12 AS DOUBLE))
+          "model"."m"[13 + "g_last_name"] / GREATEST("tf_last_name", CAST(1e-12 AS DOUBLE))
         )
-        ELSE LOG(2, "model"."m"[11 + "g_last_name"] / "model"."u"[11 + "g_last_name"])
+        ELSE LOG(2, "model"."m"[13 + "g_last_name"] / "model"."u"[13 + "g_last_name"])
       END AS "w_last_name",
       CASE
         WHEN "g_phone" = 0
         THEN CAST(0.0 AS DOUBLE)
-        ELSE LOG(2, "model"."m"[14 + "g_phone"] / "model"."u"[14 + "g_phone"])
+        ELSE LOG(2, "model"."m"[16 + "g_phone"] / "model"."u"[16 + "g_phone"])
       END AS "w_phone"
     FROM "_ferry_model_pairs_customer" AS "p", "_ferry_model_customer" AS "model"
   ) AS "w"
@@ -2766,22 +2811,24 @@ FROM (
     ('address', 3, 'else', 3),
     ('birth_date', 0, 'null', 0),
     ('birth_date', 1, 'exact', 4),
-    ('birth_date', 2, 'edits<=1', 5),
-    ('birth_date', 3, 'else', 6),
+    ('birth_date', 2, 'transposed day_month', 5),
+    ('birth_date', 3, 'edits<=1', 6),
+    ('birth_date', 4, 'else', 7),
     ('email', 0, 'null', 0),
-    ('email', 1, 'exact', 7),
-    ('email', 2, 'else', 8),
+    ('email', 1, 'exact', 8),
+    ('email', 2, 'else', 9),
     ('first_name', 0, 'null', 0),
-    ('first_name', 1, 'exact', 9),
-    ('first_name', 2, 'jaro_winkler>=0.9', 10),
-    ('first_name', 3, 'else', 11),
+    ('first_name', 1, 'exact', 10),
+    ('first_name', 2, 'swapped last_name', 11),
+    ('first_name', 3, 'jaro_winkler>=0.9', 12),
+    ('first_name', 4, 'else', 13),
     ('last_name', 0, 'null', 0),
-    ('last_name', 1, 'exact', 12),
-    ('last_name', 2, 'jaro_winkler>=0.9', 13),
-    ('last_name', 3, 'else', 14),
+    ('last_name', 1, 'exact', 14),
+    ('last_name', 2, 'jaro_winkler>=0.9', 15),
+    ('last_name', 3, 'else', 16),
     ('phone', 0, 'null', 0),
-    ('phone', 1, 'exact', 15),
-    ('phone', 2, 'else', 16)) AS grid(comparison, number, level, position), "_ferry_model_customer" AS "model"
+    ('phone', 1, 'exact', 17),
+    ('phone', 2, 'else', 18)) AS grid(comparison, number, level, position), "_ferry_model_customer" AS "model"
   LEFT JOIN (
     SELECT
       'address' AS "comparison",
@@ -3484,18 +3531,18 @@ FROM (
     CASE
       WHEN '; ' IS NULL
       OR 'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address") IS NULL
-      OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
+      OR 'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'transposed day_month', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date") IS NULL
       OR 'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email") IS NULL
-      OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
+      OR 'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'swapped last_name', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name") IS NULL
       OR 'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name") IS NULL
       OR 'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone") IS NULL
       THEN NULL
       ELSE CONCAT_WS(
         '; ',
         'address ' || COALESCE(CAST("l"."_ferry_v_address" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_address" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_address" + 1] || ' ' || PRINTF('%+.1f', "s"."w_address"),
-        'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
+        'birth_date ' || COALESCE(CAST("l"."_ferry_v_birth_date" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_birth_date" AS TEXT), '-') || ': ' || ['null', 'exact', 'transposed day_month', 'edits<=1', 'else']["s"."g_birth_date" + 1] || ' ' || PRINTF('%+.1f', "s"."w_birth_date"),
         'email ' || COALESCE(CAST("l"."_ferry_v_email" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_email" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_email" + 1] || ' ' || PRINTF('%+.1f', "s"."w_email"),
-        'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
+        'first_name ' || COALESCE(CAST("l"."_ferry_v_first_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_first_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'swapped last_name', 'jaro_winkler>=0.9', 'else']["s"."g_first_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_first_name"),
         'last_name ' || COALESCE(CAST("l"."_ferry_v_last_name" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_last_name" AS TEXT), '-') || ': ' || ['null', 'exact', 'jaro_winkler>=0.9', 'else']["s"."g_last_name" + 1] || ' ' || PRINTF('%+.1f', "s"."w_last_name"),
         'phone ' || COALESCE(CAST("l"."_ferry_v_phone" AS TEXT), '-') || ' / ' || COALESCE(CAST("r"."_ferry_v_phone" AS TEXT), '-') || ': ' || ['null', 'exact', 'else']["s"."g_phone" + 1] || ' ' || PRINTF('%+.1f', "s"."w_phone")
       )

@@ -1,4 +1,4 @@
-"""F450-F457, F462, F463: a match model's blocking rules, comparisons, levels and thresholds make sense."""
+"""F450-F457, F462-F466: a match model's blocking rules, comparisons, levels and thresholds make sense."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from compiler.validate.checks.rules import bound_problem, expression_problem
 _EXAMPLE = "a condition over l and r, e.g. \"l.phone = r.phone\""
 _SIMILARITY = ("jaro_winkler", "levenshtein", "jaccard")
 _ORDERED = ("integer", "decimal", "date", "timestamp")
+_DATED = ("date", "timestamp")
 
 
 def _models(ctx: Context) -> Iterable[tuple[Entity, MatchModel]]:
@@ -81,6 +82,7 @@ def check_blocking(ctx: Context) -> Iterable[Diagnostic]:
 def check_comparisons(ctx: Context) -> Iterable[Diagnostic]:
     """F453: a comparison compares fields of the entity (its name, or its ``fields``).
     F454: ``within`` compares one number or date field.
+    F466: ``transposed: day_month`` compares one date (or timestamp) field.
 
     Bad::   compare: {e_mail: [exact], name: [{within: 2}]}
     Good::  compare: {email: [exact], born: [exact, {within: 31}]}
@@ -89,6 +91,11 @@ def check_comparisons(ctx: Context) -> Iterable[Diagnostic]:
         known = [f.name for f in entity.fields]
         for c in model.compare:
             unknown = [f for f in c.fields if f not in known]
+            dated = len(c.fields) == 1 and not unknown and entity.field(c.fields[0]).type in _DATED
+            for level in (lv for lv in c.levels if lv.kind == "transposed" and not dated):
+                yield Diagnostic("F466", f"'transposed: day_month' compares one date field; comparison '{c.name}' "
+                                 "is not one", level.span, "put it on a comparison of one field of type date "
+                                 "or timestamp")
             for name in unknown:
                 yield Diagnostic("F453", f"comparison '{c.name}' of entity '{entity.name}' names unknown field '{name}'",
                                  c.span, did_you_mean(name, known) or "name a field, or list them in `fields`")
@@ -103,6 +110,9 @@ def check_comparisons(ctx: Context) -> Iterable[Diagnostic]:
 def _order_problem(previous: list, level) -> str | None:
     if level.kind == "exact":
         return "exact must be the first level: after another one it could never hold" if previous else None
+    if level.kind in ("swapped", "transposed"):
+        twice = any(b.kind == level.kind and b.other == level.other for b in previous)
+        return f"{level.label} is written twice: the second could never hold" if twice else None
     for before in previous:
         if before.kind != level.kind or (level.kind == "jaccard" and before.q != level.q):
             continue
@@ -149,6 +159,30 @@ def check_level_methods(ctx: Context) -> Iterable[Diagnostic]:
                 elif level.q_written and level.kind != "jaccard":
                     yield Diagnostic("F463", f"q applies to jaccard; this level of comparison '{c.name}' is "
                                      f"{level.kind}", level.span, "remove q, or use {jaccard: t, q: n}")
+
+
+def check_swapped(ctx: Context) -> Iterable[Diagnostic]:
+    """F464: a ``swapped`` level names a field of the entity.
+    F465: it belongs to a comparison of one field, and names another field.
+
+    Bad::   first_name: [exact, {swapped: surname}]; name: {fields: [a, b], levels: [{swapped: a}]}
+    Good::  first_name: [exact, {swapped: last_name}, {jaro_winkler: 0.9}]
+    """
+    for entity, model in _models(ctx):
+        known = [f.name for f in entity.fields]
+        for c in model.compare:
+            for level in (lv for lv in c.levels if lv.kind == "swapped"):
+                if level.other not in known:
+                    yield Diagnostic("F464", f"level {level.label} of comparison '{c.name}' names unknown field "
+                                     f"'{level.other}'", level.span,
+                                     did_you_mean(level.other, known) or "name a field of the entity")
+                elif len(c.fields) != 1 or level.other == c.fields[0]:
+                    problem = ("compares several fields" if len(c.fields) != 1
+                               else f"names its own field '{level.other}'")
+                    yield Diagnostic("F465", f"level {level.label} of comparison '{c.name}' {problem}: it looks "
+                                     "for one field's value in another field", level.span,
+                                     "put it on a comparison of one field, naming a different field "
+                                     "(first_name: [exact, {swapped: last_name}])")
 
 
 def check_thresholds(ctx: Context) -> Iterable[Diagnostic]:
