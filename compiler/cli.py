@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # the commands that need it import it (every command starts f
 app = typer.Typer(
     name="ferry",
     help="Compile a YAML migration spec into reviewed, reproducible SQL, and run it.\n\n"
-    "Typical flow: `ferry validate SPEC` -> `ferry compile SPEC` (commit generated/) -> `ferry run SPEC`.",
+    "Typical flow: `ferry profile FILES` and `ferry init` for a first spec -> `ferry validate SPEC` -> "
+    "`ferry compile SPEC` (commit generated/) -> `ferry plan SPEC` -> `ferry run SPEC`.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",  # docstring paragraphs wrap to the terminal, not at their source line breaks
@@ -82,7 +83,7 @@ def main_options(
     """ferry: config-as-code CRM migrations."""
 
 
-@app.command()
+@app.command(rich_help_panel="Write the spec")
 def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
     """Check specs against the schema and the real source files; list every error with file:line:col."""
     failed = False
@@ -102,7 +103,7 @@ def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
         raise typer.Exit(1)
 
 
-@app.command("compile")
+@app.command("compile", rich_help_panel="Write the spec")
 def compile_(
     specs: SpecsArg = None,
     out_dir: OutOpt = Path("generated"),
@@ -132,7 +133,7 @@ def compile_(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(rich_help_panel="Migrate")
 def run(
     spec: Annotated[Path, typer.Argument(help="The spec whose compiled output to run.")],
     out_dir: OutOpt = Path("generated"),
@@ -175,7 +176,7 @@ def run(
 PUSH_TARGETS = ("postgres", "salesforce", "hubspot")
 
 
-@app.command()
+@app.command(rich_help_panel="Migrate")
 def push(
     spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
     to: Annotated[str, typer.Option("--to", help="Where to load: postgres, salesforce or hubspot.")] = "postgres",
@@ -234,7 +235,7 @@ def push(
               f"(${manifest.target['dsn_env']}) {how} ({paths}), {manifest.seconds:.2f}s")
 
 
-@app.command("rejects")
+@app.command("rejects", rich_help_panel="After a run")
 def rejects_(
     spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("rejects"),
@@ -254,7 +255,7 @@ def rejects_(
                   f"{f.path}: {f.rows} values emptied (on_error: null)")
 
 
-@app.command("review")
+@app.command("review", rich_help_panel="After a run")
 def review_(
     spec: Annotated[Path, typer.Argument(help="The spec that was run.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")] = Path("review"),
@@ -287,7 +288,7 @@ class _DetailedExitCommand(TyperCommand):
 PLAN_FORMATS = ("text", "markdown", "json")
 
 
-@app.command(cls=_DetailedExitCommand)
+@app.command(cls=_DetailedExitCommand, rich_help_panel="Migrate")
 def plan(
     spec: Annotated[Path, typer.Argument(help="The spec whose compiled output to plan.")],
     out_dir: OutOpt = Path("generated"),
@@ -333,7 +334,7 @@ def plan(
     raise typer.Exit(2 if result.has_changes else 0)
 
 
-@app.command("diff", cls=_DetailedExitCommand)
+@app.command("diff", cls=_DetailedExitCommand, rich_help_panel="Write the spec")
 def diff_(
     spec: Annotated[Path, typer.Argument(help="The spec, as it is in the working tree.")],
     base: Annotated[str, typer.Option("--base", help="The git revision to compare with: a branch, tag or commit "
@@ -364,7 +365,7 @@ def diff_(
     sys.stdout.write(diff_module.to_markdown(result) if fmt == "markdown" else diff_module.to_text(result))
 
 
-@app.command()
+@app.command(rich_help_panel="Write the spec")
 def schema() -> None:
     """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""
     from compiler.validate import schema_text
@@ -372,9 +373,14 @@ def schema() -> None:
     sys.stdout.write(schema_text())
 
 
-app.command("profile")(cli_profile.profile)
-app.command("lineage")(cli_lineage.lineage)
-app.command("init")(cli_profile.init)
+app.command("profile", rich_help_panel="Start")(cli_profile.profile)
+app.command("init", rich_help_panel="Start")(cli_profile.init)
+app.command("lineage", rich_help_panel="Write the spec")(cli_lineage.lineage)
+
+#: `ferry --help` lists the commands in the order a migration uses them (panels in first-use order).
+COMMAND_ORDER = ("profile", "init", "validate", "compile", "lineage", "diff", "schema", "plan", "run", "push",
+                 "review", "rejects")
+app.registered_commands.sort(key=lambda c: COMMAND_ORDER.index(c.name or c.callback.__name__))
 
 
 def main() -> None:
