@@ -279,9 +279,11 @@ def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_modul
                                   allow_shrink)
 
 
-def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -> diff_module.SpecDiff:
+def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True,
+              allow_shrink: bool = False) -> diff_module.SpecDiff:
     """The spec in the working tree against the same spec at git revision ``base``: semantic changes,
-    compiled SQL, and (``with_plan``) both versions run on scratch copies of the target, compared."""
+    compiled SQL, and (``with_plan``) both versions run on scratch copies of the target, compared (a source
+    that shrank past its shrink_limit stops them with F610, as it would stop the run, unless ``allow_shrink``)."""
     from compiler import diff as diff_module, lineage, plan as plan_module, revision, run as run_module
     from compiler.write import write_files
 
@@ -310,7 +312,8 @@ def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True) -
             folder = work / "compiled" / side / compiled.spec.name
             write_files(folder, compiled.files)
             manifest, _ = run_module.read_compiled(compiled.spec, folder)
-            scratch, run = plan_module.scratch_run(compiled.spec, folder, target_path(head.spec, options), work / side)
+            scratch, run = plan_module.scratch_run(compiled.spec, folder, target_path(head.spec, options), work / side,
+                                                   allow_shrink=allow_shrink)
             runs.append((scratch, manifest, run))
         (b_db, b_manifest, b_run), (h_db, h_manifest, h_run) = runs
         records = plan_module.compare(b_db, h_db, h_manifest, h_run, sample=0)

@@ -344,6 +344,7 @@ def diff_(
     fmt: Annotated[str, typer.Option("--format", help="text or markdown (a pull-request comment).")] = "text",
     plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Also run both versions (on scratch copies of the "
                                        "target) and count the rows whose outcome changes.")] = True,
+    allow_shrink: ShrinkOpt = False,
 ) -> None:
     """Show what a spec change does: compare the spec at a git revision with the working tree.
 
@@ -357,7 +358,8 @@ def diff_(
     if fmt not in ("text", "markdown"):
         _fail(FerryError(Diagnostic("F803", f"unknown format '{fmt}'", Span(str(spec)), "use --format text or markdown")))
     try:
-        result = api.diff_spec(spec, api.Options(out=out_dir, target=target), base, with_plan=plan)
+        result = api.diff_spec(spec, api.Options(out=out_dir, target=target), base, with_plan=plan,
+                               allow_shrink=allow_shrink)
     except FerryError as exc:
         _fail(exc)
     from compiler import diff as diff_module

@@ -94,6 +94,19 @@ def test_cli_text_and_markdown(repo):
     assert sum(t.type == "html_block" and "<details>" in t.content for t in tokens) == len(fences)
 
 
+def test_a_shrunk_export_stops_the_diff_as_it_stops_the_run_unless_confirmed(repo):
+    """The working tree's contacts lost most rows since the run: both scratch runs stop at F610 as `ferry run`
+    would, and `--allow-shrink` shows what the confirmed run changes (the base reads the committed file)."""
+    contacts = repo / "legacy_crm" / "data" / "contacts.csv"
+    contacts.write_text("".join(contacts.read_text("utf-8").splitlines(keepends=True)[:60]), "utf-8")
+    stopped = ferry("diff", SPEC, "--base", "HEAD", cwd=repo)
+    assert stopped.returncode == 1 and "[F610]" in stopped.stderr and "Traceback" not in stopped.stderr
+    assert len(stopped.stderr.strip().splitlines()) == 1
+    result = api.diff_spec(repo / SPEC, api.Options(out=repo / "generated"), "HEAD", allow_shrink=True)
+    contact = next(o for o in result.outcomes if o.entity == "contact")
+    assert contact.records.delete > 150 and sum(contact.head.values()) < sum(contact.base.values()) - 150
+
+
 @pytest.mark.parametrize("case", ["not_a_repo", "unknown_rev", "new_spec", "no_base"])
 def test_errors_are_one_line_with_exit_1(repo, tmp_path, case):
     cwd, args = repo, ["diff", SPEC, "--base", "HEAD"]
