@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 SPEC   := specs/legacy_crm/legacy_crm.yaml
 
-.PHONY: setup migrate test compile check golden bench clean
+.PHONY: setup migrate test compile check golden bench bench-cutover clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -61,6 +61,11 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/model.py
 	$(BIN)/python bench/linkage.py
+
+## bench-cutover: issue 17's cutover figures (first run, full re-run, delta run of a second export with
+## 1% changed, 0.5% new, 0.5% gone); CUTOVER_DATA=DIR uses an existing export, else bench/run.py's 1M one
+bench-cutover: setup
+	$(BIN)/python bench/cutover.py $(if $(CUTOVER_DATA),--data $(CUTOVER_DATA)) --repeat $(or $(CUTOVER_REPEAT),1)
 
 clean:
 	rm -rf build specs/*/build bench/.data .pytest_cache
