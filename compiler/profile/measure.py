@@ -83,6 +83,20 @@ class Counts:
     shapes: tuple[tuple[str, int, str], ...]  # (shape key, sampled values, an example), most first
 
 
+#: The temporary macro naming a value's shape (``shapes.classify``), defined once per connection
+#: (``define``): its ``CASE`` of 30 regular expressions is built and sent once, not per column.
+SHAPE = "ferry_profile_shape"
+
+
+def define(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP MACRO {SHAPE}(v) AS {sql(shapes.classify(exp.column('v')))}")
+
+
+def shape_of(v: exp.Expression) -> exp.Expression:
+    """``shapes.classify(v)``, through the macro ``define`` made."""
+    return exp.Anonymous(this=SHAPE, expressions=[v])
+
+
 def sql(expression: exp.Expression) -> str:
     return expression.sql(dialect="duckdb")
 
@@ -170,7 +184,7 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
 def _union(parts: list[exp.Select]) -> exp.Expression:
     union = parts[0]
     for part in parts[1:]:
-        union = exp.union(union, part, distinct=False)
+        union = exp.union(union, part, distinct=False, copy=False)  # copying would be quadratic
     return union
 
 
@@ -239,7 +253,7 @@ def _shapes(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> dict[int, tuple[t
     for i, name in enumerate(loaded.columns):
         inner = (exp.select(exp.alias_(value(name), "v", quoted=True), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
                  .from_(loaded.sample).group_by(exp.Literal.number(1)))
-        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c"), exp.alias_(shapes.classify(v.copy()), "shape"),
+        parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c"), exp.alias_(shape_of(v.copy()), "shape"),
                                 exp.alias_(exp.Sum(this=n.copy()), "n"), exp.alias_(exp.Min(this=v.copy()), "example"))
                      .from_(inner.subquery("vals")).where(exp.not_(exp.Is(this=v.copy(), expression=exp.null())))
                      .group_by(exp.Literal.number(1), exp.Literal.number(2)))

@@ -29,7 +29,7 @@ from collections import Counter
 import duckdb
 from sqlglot import exp
 
-from compiler.profile import countries, ids, shapes
+from compiler.profile import countries, ids, measure, shapes
 from compiler.profile.measure import Counts, Loaded, sql, value
 from compiler.profile.model import Column, Shape
 from compiler.sqlgen.transforms import TRANSFORMS
@@ -207,7 +207,7 @@ def _phones(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, total: in
                       exp.Literal.string("g"), dialect="duckdb")
     plus = exp.func("starts_with", raw.copy(), exp.Literal.string("+"), dialect="duckdb")
     zeros = exp.func("starts_with", raw.copy(), exp.Literal.string("00"), dialect="duckdb")
-    kind = shapes.classify(raw.copy())
+    kind = measure.shape_of(raw.copy())
     inner = exp.select(exp.alias_(v, "v", quoted=True)).from_(loaded.sample)
     query = (exp.select(exp.alias_(exp.or_(plus, zeros), "intl"),
                         exp.alias_(exp.func("left", digits, exp.Literal.number(_PREFIX), dialect="duckdb"), "head"),
