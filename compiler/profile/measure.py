@@ -68,7 +68,7 @@ class Loaded:
     rows: int
     sampled: int
     padded: frozenset[str] = frozenset()  # columns with values that TRIM changes (set after ``count``)
-    top_sample: str = ""  # the rows top value candidates come from (``TOP_SAMPLE_ROWS``; "": the full table)
+    top_every: int = 1  # top value candidates come from every k-th row (at most ``TOP_SAMPLE_ROWS``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,23 +128,20 @@ def load(con: duckdb.DuckDBPyConnection, found: Format, index: int, workdir: Pat
     select = exp.select(*(col(c) for c in columns)).from_(exp.Table(this=read_source(source, columns)))
     con.execute(sql(exp.Create(this=exp.to_table(table), kind="TABLE", expression=select)))
     rows = con.execute(sql(exp.select(exp.Count(this=exp.Star())).from_(table))).fetchone()[0]
-    sampled, _ = _every_kth(con, table, sample, rows, SAMPLE_ROWS)
-    top_sample = f"u{index}"
-    _, top_sample = _every_kth(con, table, top_sample, rows, TOP_SAMPLE_ROWS)
-    return Loaded(found, table, sample if sampled < rows else table, columns, rows, sampled, top_sample=top_sample)
-
-
-def _every_kth(con: duckdb.DuckDBPyConnection, table: str, sample: str, rows: int, most: int) -> tuple[int, str]:
-    """Every k-th row of ``table`` into ``sample``, at most ``most`` rows: (rows taken, the table
-    holding them: ``table`` itself when every row is taken)."""
-    step = max(1, math.ceil(rows / most))
+    top_every = max(1, math.ceil(rows / TOP_SAMPLE_ROWS))  # read in place: one column at a time
+    step = max(1, math.ceil(rows / SAMPLE_ROWS))
     if step == 1:
-        return rows, table
-    every = exp.EQ(this=exp.Mod(this=exp.column("rowid"), expression=exp.Literal.number(step)),
-                   expression=exp.Literal.number(0))
+        return Loaded(found, table, table, columns, rows, rows, top_every=top_every)
     con.execute(sql(exp.Create(this=exp.to_table(sample), kind="TABLE",
-                               expression=exp.select(exp.Star()).from_(table).where(every))))
-    return con.execute(sql(exp.select(exp.Count(this=exp.Star())).from_(sample))).fetchone()[0], sample
+                               expression=exp.select(exp.Star()).from_(table).where(_every(step)))))
+    sampled = con.execute(sql(exp.select(exp.Count(this=exp.Star())).from_(sample))).fetchone()[0]
+    return Loaded(found, table, sample, columns, rows, sampled, top_every=top_every)
+
+
+def _every(step: int) -> exp.Expression:
+    """Every ``step``-th row (a systematic sample)."""
+    return exp.EQ(this=exp.Mod(this=exp.column("rowid"), expression=exp.Literal.number(step)),
+                  expression=exp.Literal.number(0))
 
 
 def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
@@ -167,7 +164,7 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
     # Top candidates: a grouped column's own, else the sample's; recounted where the top values
     # are not yet counted as they are compared (a padded column's values are counted trimmed).
     recount = [i for i, cell in enumerate(cells) if i not in grouped or cell[4]]
-    picked = _grouped(con, loaded, [i for i in recount if i not in grouped], loaded.top_sample)
+    picked = _grouped(con, loaded, [i for i in recount if i not in grouped], loaded.top_every)
     tops = _top_values(con, loaded, recount, {i: (grouped.get(i) or picked[i])[1] for i in recount},
                        [c[4] for c in cells])
     found = _shapes(con, loaded)
@@ -188,10 +185,10 @@ def _union(parts: list[exp.Select]) -> exp.Expression:
     return union
 
 
-def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], table: str = "",
+def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], every: int = 1,
              ) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
     """Columns with few distinct values, each value as written counted: the exact distinct count
-    and top values, the most frequent first, then by value (of ``table``, by default the full table)."""
+    and top values, the most frequent first, then by value (of every row, or every ``every``-th)."""
     if not few:
         return {}
     c, v, n = (exp.column(x, quoted=True) for x in ("c", "v", "n"))
@@ -200,7 +197,8 @@ def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], tab
         k = exp.Nullif(this=col(loaded.columns[i]), expression=exp.Literal.string(""))
         parts.append(exp.select(exp.alias_(exp.Literal.number(i), "c", quoted=True), exp.alias_(k, "v", quoted=True),
                                 exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
-                     .from_(table or loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
+                     .from_(loaded.table).where(exp.not_(exp.Is(this=k.copy(), expression=exp.null())))
+                     .where(_every(every) if every > 1 else None)
                      .group_by(exp.Literal.number(1), exp.Literal.number(2)))
     # min_by over (-n, v): the TOP most frequent, ties by value, without sorting every group
     rank = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("k"), expression=exp.Neg(this=n.copy())),
