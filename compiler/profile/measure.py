@@ -8,8 +8,8 @@ The file is converted as a run converts it (``compiler.sources``: cp1250 transco
 NDJSON, xlsx to CSV) and read, every column as text, into one table (``sqlgen.stage.read_source``,
 the run's own reader). Then, over the table (``count``):
 
-1. one pass over every row: non-empty count, distinct count, shortest and longest value, and
-   how many values trimming would change. The distinct count is exact in a file up to
+1. one pass over every row: non-empty count, distinct count, shortest and longest value. The
+   distinct count is exact in a file up to
    ``EXACT_ROWS`` rows, else HyperLogLog's estimate (``approx_count_distinct``, within about
    2%; ``Column.distinct_approximate``): an exact count hashes every value of every column,
    the largest cost of a profile at 1M rows;
@@ -18,7 +18,9 @@ the run's own reader). Then, over the table (``count``):
    (ties by value). For the others, the most frequent values of a systematic sample (every
    k-th row, at most ``TOP_SAMPLE_ROWS``) are the candidates, counted exactly over the rows
    holding one (``IN``; trimmed, as before, where values have blanks). A column that could be
-   a key gets its exact distinct count from ``relate.exact_keys``;
+   a key gets its exact distinct count from ``relate.exact_keys``. Whether a column has values
+   with blanks to trim is read from a grouped column's distinct values, else in one more pass
+   over the other columns (``TRIM`` of every value is most of a pass's cost);
 3. one pass over a smaller systematic sample (at most ``SAMPLE_ROWS``; every row of a smaller
    file): each value's shape (``profile.shapes``), grouped, each distinct value classified
    once. ``refine``'s checks read the same sample.
@@ -155,27 +157,40 @@ def count(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> tuple[Counts, ...]:
         length = exp.Length(this=v.copy())
         distinct = (exp.Count(this=exp.Distinct(expressions=[v.copy()])) if exact
                     else exp.Anonymous(this="approx_count_distinct", expressions=[v.copy()]))
-        padded = exp.func("count_if", exp.NEQ(this=exp.Trim(this=col(name)), expression=col(name)), dialect="duckdb")
-        aggregates += [exp.Count(this=v.copy()), distinct, exp.Min(this=length), exp.Max(this=length.copy()), padded]
+        aggregates += [exp.Count(this=v.copy()), distinct, exp.Min(this=length), exp.Max(this=length.copy())]
     row = con.execute(sql(exp.select(*aggregates).from_(loaded.table))).fetchone()
-    width = 5
+    width = 4
     cells = [tuple(x or 0 for x in row[i * width:(i + 1) * width]) for i in range(len(loaded.columns))]
     grouped = _grouped(con, loaded, [i for i, cell in enumerate(cells) if cell[1] <= FEW])
+    # Whether some value has blanks TRIM removes: a grouped column's distinct values tell; the
+    # others are tested row by row (TRIM is most of a pass's cost: only where it must).
+    padded = {i: g[2] for i, g in grouped.items()}
+    padded |= _padded(con, loaded, [i for i in range(len(cells)) if i not in grouped])
     # Top candidates: a grouped column's own, else the sample's; recounted where the top values
     # are not yet counted as they are compared (a padded column's values are counted trimmed).
-    recount = [i for i, cell in enumerate(cells) if i not in grouped or cell[4]]
+    recount = [i for i in range(len(cells)) if i not in grouped or padded[i]]
     picked = _grouped(con, loaded, [i for i in recount if i not in grouped], loaded.top_every)
     tops = _top_values(con, loaded, recount, {i: (grouped.get(i) or picked[i])[1] for i in recount},
-                       [c[4] for c in cells])
+                       [padded[i] for i in range(len(cells))])
     found = _shapes(con, loaded)
     result = []
-    for i, (non_empty, distinct, shortest, longest, padded) in enumerate(cells):
+    for i, (non_empty, distinct, shortest, longest) in enumerate(cells):
         approximate = not exact and i not in grouped
         if i in grouped:
             distinct = grouped[i][0]
         top = tops[i] if i in tops else grouped[i][1]
-        result.append(Counts(non_empty, distinct, approximate, bool(padded), shortest, longest, top, found.get(i, ())))
+        result.append(Counts(non_empty, distinct, approximate, padded[i], shortest, longest, top, found.get(i, ())))
     return tuple(result)
+
+
+def _padded(con: duckdb.DuckDBPyConnection, loaded: Loaded, columns: list[int]) -> dict[int, bool]:
+    """Whether some value of each column has leading or trailing blanks (one pass over every row)."""
+    if not columns:
+        return {}
+    tests = [exp.func("bool_or", exp.NEQ(this=exp.Trim(this=col(loaded.columns[i])), expression=col(loaded.columns[i])),
+                      dialect="duckdb") for i in columns]
+    row = con.execute(sql(exp.select(*tests).from_(loaded.table))).fetchone()
+    return {i: bool(found) for i, found in zip(columns, row)}
 
 
 def _union(parts: list[exp.Select]) -> exp.Expression:
@@ -186,9 +201,10 @@ def _union(parts: list[exp.Select]) -> exp.Expression:
 
 
 def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], every: int = 1,
-             ) -> dict[int, tuple[int, tuple[TopValue, ...]]]:
-    """Columns with few distinct values, each value as written counted: the exact distinct count
-    and top values, the most frequent first, then by value (of every row, or every ``every``-th)."""
+             ) -> dict[int, tuple[int, tuple[TopValue, ...], bool]]:
+    """Columns with few distinct values, each value as written counted: the exact distinct count,
+    top values, the most frequent first, then by value, and whether some value has blanks TRIM
+    removes (of every row, or every ``every``-th)."""
     if not few:
         return {}
     c, v, n = (exp.column(x, quoted=True) for x in ("c", "v", "n"))
@@ -205,12 +221,14 @@ def _grouped(con: duckdb.DuckDBPyConnection, loaded: Loaded, few: list[int], eve
                                    exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy())])
     pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy()),
                                    exp.PropertyEQ(this=exp.to_identifier("n"), expression=n.copy())])
+    padded = exp.func("bool_or", exp.NEQ(this=exp.Trim(this=v.copy()), expression=v.copy()), dialect="duckdb")
     query = (exp.select(c.copy(), exp.Count(this=exp.Star()),
-                        exp.func("min_by", pair, rank, exp.Literal.number(TOP), dialect="duckdb"))
+                        exp.func("min_by", pair, rank, exp.Literal.number(TOP), dialect="duckdb"), padded)
              .from_(_union(parts).subquery("g")).group_by(c.copy()))
-    found: dict[int, tuple[int, tuple[TopValue, ...]]] = {i: (0, ()) for i in few}
-    for i, d, top in con.execute(sql(query)).fetchall():
-        found[i] = (d, tuple(sorted((TopValue(t["v"], t["n"]) for t in top), key=lambda t: (-t.count, t.value))))
+    found: dict[int, tuple[int, tuple[TopValue, ...], bool]] = {i: (0, (), False) for i in few}
+    for i, d, top, blanks in con.execute(sql(query)).fetchall():
+        found[i] = (d, tuple(sorted((TopValue(t["v"], t["n"]) for t in top), key=lambda t: (-t.count, t.value))),
+                    bool(blanks))
     return found
 
 
