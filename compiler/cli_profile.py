@@ -56,7 +56,7 @@ def profile(
     path. Per column: filled and distinct shares, top values, value shapes (date formats, phone
     numbers by country, decimal separators, NIP checksums) and the share a ferry transform would
     accept; candidate ids, likely duplicate keys, and references between files. DuckDB does the
-    counting; shapes are counted over a sample of 100,000 rows of larger files.
+    counting; shapes and checks are counted over a sample of 20,000 rows of larger files.
     """
     if fmt not in PROFILE_FORMATS:
         _fail(FerryError(Diagnostic("F803", f"unknown format '{fmt}'", Span(str(paths[0]) if paths else "ferry"),

@@ -64,6 +64,7 @@ def profile(paths: tuple[Path, ...], memory_limit: str = "4GB") -> Profile:
             for setting, value in (("memory_limit", memory_limit), ("temp_directory", str(Path(tmp) / "spill"))):
                 con.execute(f"SET {setting} = {exp.Literal.string(value).sql(dialect='duckdb')}")
             con.execute("SET enable_progress_bar = false")
+            measure.define(con)
             profiled, written = [], []
             for i, f in enumerate(found):
                 loaded = measure.load(con, f, i, Path(tmp))

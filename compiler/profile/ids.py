@@ -51,8 +51,13 @@ def _luhn(d: exp.Expression, length: int) -> exp.Expression:
     return exp.EQ(this=exp.Mod(this=exp.paren(total), expression=exp.Literal.number(10)), expression=exp.Literal.number(0))
 
 
-def check_digit(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str) -> tuple[int, float, float]:
-    """(dominant digit count, share of values of that many digits, share of values passing Luhn)."""
+def check_digit(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, longest: int | None = None,
+                ) -> tuple[int, float, float]:
+    """(dominant digit count, share of values of that many digits, share of values passing Luhn);
+    (0, 0, 0) without a query when the column's longest value (``longest``) is too short to hold
+    ``MIN_DIGITS`` digits."""
+    if longest is not None and longest < MIN_DIGITS:
+        return 0, 0.0, 0.0
     d = exp.column("d", quoted=True)
     digits = (exp.select(exp.alias_(regexp_replace_all(value(name), "[ .\\-]", ""), "d", quoted=True))
               .from_(loaded.sample).subquery("x"))

@@ -5,7 +5,7 @@ Out: ``Profile`` and its parts, which every renderer (terminal, Markdown, JSON, 
 and ``ferry init`` read. Shares are fractions of a column's non-empty values unless
 named otherwise; counts are exact over every row, except a column's ``distinct`` where
 ``distinct_approximate`` says so (HyperLogLog, in files above ``measure.EXACT_ROWS`` rows);
-shapes are counted over ``sampled`` rows (every row of a file up to ``measure.SAMPLE_ROWS``).
+shapes and checks are counted over ``sampled`` rows (every row of a file up to ``measure.SAMPLE_ROWS``).
 """
 
 from __future__ import annotations

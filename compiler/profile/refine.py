@@ -29,7 +29,7 @@ from collections import Counter
 import duckdb
 from sqlglot import exp
 
-from compiler.profile import countries, ids, shapes
+from compiler.profile import countries, ids, measure, shapes
 from compiler.profile.measure import Counts, Loaded, sql, value
 from compiler.profile.model import Column, Shape
 from compiler.sqlgen.transforms import TRANSFORMS
@@ -66,7 +66,7 @@ def _column(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, c: Counts
     kind = _kind(by_kind, c)
     checks: list[tuple[str, float]] = []
     if kind in ("integer", "phone", "text") and by_kind["integer"] + by_kind["phone"] >= _KIND_SHARE:
-        length, shaped, luhn = ids.check_digit(con, loaded, name)
+        length, shaped, luhn = ids.check_digit(con, loaded, name, c.max_length)
         if shaped >= _ID_SHARE and luhn >= _KIND_SHARE:
             kind = "id_number"
             checks.append((f"{length} digits, Luhn check digit valid", luhn))
@@ -207,7 +207,7 @@ def _phones(con: duckdb.DuckDBPyConnection, loaded: Loaded, name: str, total: in
                       exp.Literal.string("g"), dialect="duckdb")
     plus = exp.func("starts_with", raw.copy(), exp.Literal.string("+"), dialect="duckdb")
     zeros = exp.func("starts_with", raw.copy(), exp.Literal.string("00"), dialect="duckdb")
-    kind = shapes.classify(raw.copy())
+    kind = measure.shape_of(raw.copy())
     inner = exp.select(exp.alias_(v, "v", quoted=True)).from_(loaded.sample)
     query = (exp.select(exp.alias_(exp.or_(plus, zeros), "intl"),
                         exp.alias_(exp.func("left", digits, exp.Literal.number(_PREFIX), dialect="duckdb"), "head"),
@@ -262,9 +262,12 @@ def _phone_label(phonenumbers, intl: bool, head: str, n: int, example: str, regi
 
     if intl:
         text = "+" + example.lstrip()[2:] if example.lstrip().startswith("00") else example
-        if not valid(text, None):
+        try:  # parsed once (not by ``valid`` and again)
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
             return ("unparseable", "")
-        number = phonenumbers.parse(text, None)
+        if not phonenumbers.is_valid_number(number):
+            return ("unparseable", "")
         national = len(phonenumbers.national_significant_number(number))
         return (f"+{number.country_code} {national}-digit", phonenumbers.region_code_for_number(number) or "")
     if valid(example, region):

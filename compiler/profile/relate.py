@@ -115,18 +115,22 @@ def duplicates(con: duckdb.DuckDBPyConnection, loaded: Loaded, columns: tuple[Co
 
 def _groups(con: duckdb.DuckDBPyConnection, loaded: Loaded, k: exp.Expression) -> tuple[int, tuple[int, int, str] | None]:
     """The distinct non-empty values of ``k``, and its duplicates: (rows beyond the first of
-    each value, values repeated, the most repeated), None when no value repeats. Empty keys are
-    left out after grouping: a filter on ``k`` before it would compute ``k`` again per row."""
+    each value, values repeated, the most repeated, ties by value), None when no value repeats.
+    Empty keys are left out after grouping: a filter on ``k`` before it would compute ``k`` again per row."""
     kc, n = exp.column("k", quoted=True), exp.column("n", quoted=True)
     groups = (exp.select(exp.alias_(k, "k", quoted=True), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
               .from_(loaded.table).group_by(exp.Literal.number(1)))
     filled = exp.and_(exp.not_(exp.Is(this=kc.copy(), expression=exp.null())),
                       exp.NEQ(this=kc.copy(), expression=exp.Literal.string("")))
     many = exp.Where(this=exp.and_(filled.copy(), exp.GT(this=n.copy(), expression=exp.Literal.number(1))))
+    # the example: the most repeated value, ties by value (arg_max over n alone took whichever
+    # tied group DuckDB's threads met first: two runs could name different examples)
+    rank = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("n"), expression=exp.Neg(this=n.copy())),
+                                   exp.PropertyEQ(this=exp.to_identifier("k"), expression=kc.copy())])
     query = exp.select(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=filled)),
                        exp.Filter(this=exp.Sum(this=exp.Sub(this=n.copy(), expression=exp.Literal.number(1))), expression=many),
                        exp.Filter(this=exp.Count(this=exp.Star()), expression=many.copy()),
-                       exp.Filter(this=exp.func("arg_max", kc.copy(), n.copy(), dialect="duckdb"), expression=many.copy())
+                       exp.Filter(this=exp.func("arg_min", kc.copy(), rank, dialect="duckdb"), expression=many.copy())
                        ).from_(groups.subquery("g"))
     distinct, rows, values, example = con.execute(sql(query)).fetchone()
     return int(distinct), ((int(rows), int(values), example or "") if values else None)

@@ -45,7 +45,7 @@ def source_title(s: SourceProfile) -> str:
         how.append(f"sheet '{f.sheet}', header row {f.header_row}")
     if f.record:
         how.append(f"record {f.record}")
-    sampled = "" if s.sampled == s.rows else f"; shapes from a sample of {s.sampled:,} rows"
+    sampled = "" if s.sampled == s.rows else f"; shapes and checks from a sample of {s.sampled:,} rows"
     return f"{f.path}: {', '.join(how)}, {s.rows:,} rows{sampled}"
 
 

@@ -139,6 +139,23 @@ def test_large_file_path_gives_the_exact_profile(example, monkeypatch, buckets, 
     assert render.APPROXIMATE in render.to_markdown(large) and render.APPROXIMATE not in render.to_markdown(example)
 
 
+def test_shapes_come_from_the_small_sample_and_top_values_from_every_row(example, monkeypatch):
+    """Shapes and checks over every k-th row (at most SAMPLE_ROWS, the output says so); counts,
+    top values, ids, duplicates and references over every row, as without the sample."""
+    monkeypatch.setattr(measure, "SAMPLE_ROWS", 40)
+    sampled = api.profile_files((DATA,))
+    assert sampled.references == example.references
+    for full, part in zip(example.sources, sampled.sources):
+        assert part.rows == full.rows and part.ids == full.ids and part.duplicates == full.duplicates
+        assert part.sampled == (full.rows if full.rows <= 40 else len(range(0, full.rows, -(-full.rows // 40))))
+        for a, b in zip(full.columns, part.columns):
+            assert (a.non_empty, a.distinct, a.top) == (b.non_empty, b.distinct, b.top), a.name
+            assert sum(s.count for s in b.shapes) <= part.sampled
+    contacts = by_name(sampled, "contacts")
+    assert contacts.sampled < contacts.rows
+    assert f"shapes and checks from a sample of {contacts.sampled:,} rows" in render.to_markdown(sampled)
+
+
 def test_json_matches_schema_and_markdown(tmp_path):
     done = ferry("profile", str(DATA), "--format", "json")
     assert done.returncode == 0, done.stderr
