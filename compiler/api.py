@@ -180,7 +180,7 @@ def target_path(spec: Spec, options: Options) -> Path:
 
 
 def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
-             sample: int | None = None, allow_shrink: bool = False) -> run_module.RunManifest:
+             sample: int | None = None, allow_shrink: bool = False, full: bool = False) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
@@ -188,7 +188,7 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
 
     spec = validate_spec(path, options, read_rows=False)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
-                              allow_shrink=allow_shrink)
+                              allow_shrink=allow_shrink, full=full)
 
 
 def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None,

@@ -47,6 +47,7 @@ def check(spec: Spec, entity: Entity) -> exp.Select:
             .where(exp.and_(exp.EQ(this=names.col("status"), expression=_text(names.LOADED)),
                             exp.not_(exp.func("coalesce", names.col("linked"), exp.false())),
                             ledgers.of_spec(spec.name))))
+    mine = exp.union(mine, ledgers.written_ids(spec.name, entity), distinct=False)  # kept records too (delta)
     inserted = (exp.select(names.col(names.ID, "r"), exp.alias_(names.col(names.KEY, "r"), "key", quoted=True))
                 .from_(names.rows_table(entity).as_("r", quoted=True))
                 .where(exp.and_(exp.EQ(this=names.col(names.STATUS, "r"), expression=_text(names.LOADED)),

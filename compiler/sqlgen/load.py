@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references
+from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references, stable
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -76,6 +76,12 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
             this=names.ident(ledgers.SPEC), kind=exp.DataType.build("VARCHAR"), exists=True)]))
         statements.append(exp.update(names.crosswalk_table(entity), {ledgers.SPEC: exp.Literal.string(spec.name)},
                                      where=exp.Is(this=names.col(ledgers.SPEC), expression=exp.null())))
+        # What ferry last wrote to each of its records (``compiler.delta`` reads and rewrites it).
+        written = [(n, exp.DataType.build(t, dialect="duckdb")) for n, t in ledgers.WRITTEN_LEAD] + _columns(entity)
+        statements.append(exp.Create(this=exp.Schema(this=names.written_table(entity), expressions=[
+            exp.ColumnDef(this=names.ident(n), kind=t.copy()) for n, t in written]), kind="TABLE", exists=True))
+        statements += [exp.Alter(this=names.written_table(entity), kind="TABLE", actions=[exp.ColumnDef(
+            this=names.ident(n), kind=t.copy(), exists=True)]) for n, t in _columns(entity)[1:]]
     return tuple(statements)
 
 
@@ -173,7 +179,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
             decided += (dedup.found_table(entity), linkage.one_to_one_table(entity))
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
             names.checked_table(entity), *((names.blocks_table(entity),) if entity.dedup.fuzzy else ()),
-            names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
+            names.pairs_table(entity), names.clusters_table(entity), stable.kept_table(entity), *model, *decided)]
     return tuple(statements)
 
 

@@ -169,6 +169,12 @@ def crosswalk_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_crosswalk", INTERNAL_SCHEMA)
 
 
+def written_table(entity: Entity | str) -> exp.Table:
+    """The values ferry last wrote to each of its records, per spec: the base a delta run compares
+    the source and the target with (``compiler.delta``)."""
+    return table(f"{getattr(entity, 'name', entity)}_written", INTERNAL_SCHEMA)
+
+
 def archive_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_archive", INTERNAL_SCHEMA)
 

@@ -476,6 +476,12 @@ FROM (
         FROM "_ferry"."owner_crosswalk"
         WHERE
           "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."owner_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."owner_crosswalk" AS "x"
@@ -495,6 +501,12 @@ WHERE
     FROM "_ferry"."owner_crosswalk"
     WHERE
       "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."owner_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
   );
 
 DELETE FROM "_ferry"."owner_crosswalk"

@@ -484,6 +484,12 @@ FROM (
         FROM "_ferry"."deal_crosswalk"
         WHERE
           "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."deal_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."deal_crosswalk" AS "x"
@@ -503,6 +509,12 @@ WHERE
     FROM "_ferry"."deal_crosswalk"
     WHERE
       "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."deal_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
   );
 
 DELETE FROM "_ferry"."deal_crosswalk"

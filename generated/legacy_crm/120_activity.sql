@@ -465,6 +465,12 @@ FROM (
         FROM "_ferry"."activity_crosswalk"
         WHERE
           "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."activity_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."activity_crosswalk" AS "x"
@@ -484,6 +490,12 @@ WHERE
     FROM "_ferry"."activity_crosswalk"
     WHERE
       "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."activity_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
   );
 
 DELETE FROM "_ferry"."activity_crosswalk"

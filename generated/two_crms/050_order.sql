@@ -243,6 +243,12 @@ FROM (
         FROM "_ferry"."order_crosswalk"
         WHERE
           "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."order_written"
+        WHERE
+          "_ferry_spec" = 'two_crms'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."order_crosswalk" AS "x"
@@ -262,6 +268,12 @@ WHERE
     FROM "_ferry"."order_crosswalk"
     WHERE
       "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."order_written"
+    WHERE
+      "_ferry_spec" = 'two_crms'
   );
 
 DELETE FROM "_ferry"."order_crosswalk"
