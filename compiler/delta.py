@@ -84,15 +84,19 @@ def _previous(con: duckdb.DuckDBPyConnection, spec: str) -> dict[str, Any] | Non
     return None if row is None else json.loads(row[0])
 
 
+def _has_column(con: duckdb.DuckDBPyConnection, table: exp.Table, column: str) -> bool:
+    """A crosswalk from before ``spec`` existed lacks it (its rows are adopted by the spec that runs)."""
+    return bool(_one(con, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+                     "AND column_name = ? AND database_name = current_database()", [table.db, table.name, column]))
+
+
 def _holds_records(con: duckdb.DuckDBPyConnection, spec: Spec) -> bool:
     """Any crosswalk row of this spec's (in a crosswalk from before ``spec`` existed, any row)."""
     for e in spec.entities:
         table = names.crosswalk_table(e)
         if not _exists(con, table):
             continue
-        has_spec = _one(con, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-                        "AND column_name = 'spec' AND database_name = current_database()", [table.db, table.name])
-        mine = "spec = ? OR spec IS NULL" if has_spec else "? IS NOT NULL"
+        mine = "spec = ? OR spec IS NULL" if _has_column(con, table, "spec") else "? IS NOT NULL"
         if _one(con, f"SELECT count(*) FROM {_t(table)} WHERE {mine}", [spec.name]):
             return True
     return False
@@ -138,8 +142,9 @@ def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full:
         con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {_q(_before(entity))} AS SELECT t.* FROM {_t(table)} AS t "
                     f"WHERE t.id IN (SELECT id FROM {_t(names.written_table(entity))} WHERE {_q(OWNER)} = ?)",
                     [spec.name])
+        mine = "(spec = ? OR spec IS NULL)" if _has_column(con, names.crosswalk_table(entity), "spec") else "? IS NOT NULL"
         con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {_q(_crosswalk(entity))} AS SELECT source, source_key, id, "
-                    f"status FROM {_t(names.crosswalk_table(entity))} WHERE spec = ? AND NOT coalesce(linked, false)",
+                    f"status FROM {_t(names.crosswalk_table(entity))} WHERE {mine} AND NOT coalesce(linked, false)",
                     [spec.name])
     return Kind("delta", tuple(fresh))
 
@@ -319,3 +324,24 @@ def _gone(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str,
     con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {_q(merges)} AS SELECT id AS old_id, merged_into AS new_id "
                 f"FROM {gone} WHERE resolution = 'merged'")
     return tally, merges
+
+
+def check_push(con: duckdb.DuckDBPyConnection, spec: Spec, catalog: str) -> None:
+    """F623: ``ferry push --to postgres`` sends the records the crosswalk lists and deletes, on the server,
+    the ones its last push sent that are no longer listed; a record a delta run kept (gone from the export,
+    ``gone: keep``) is not listed, and the push would delete it there. Until the push knows kept records,
+    it stops before writing anything."""
+    for entity in spec.entities:
+        written, crosswalk = names.written_table(entity), names.crosswalk_table(entity)
+        if not _one(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                    "AND table_name = ?", [catalog, written.db, written.name]):
+            continue
+        kept = _one(con, f"SELECT count(*) FROM {_q(catalog)}.{_t(written)} WHERE {_q(OWNER)} = ? AND id NOT IN "
+                    f"(SELECT id FROM {_q(catalog)}.{_t(crosswalk)} WHERE spec = ?)", [spec.name, spec.name])
+        if kept:
+            raise FerryError(Diagnostic(
+                "F623", f"{kept} records of entity '{entity.name}' were kept by a delta run though gone from the "
+                "export (gone: keep): pushing would delete them in PostgreSQL; nothing was pushed",
+                entity.delta.gone_span or entity.span,
+                "pushing kept records is not supported yet: give the entity `delta: {gone: archive}` or "
+                "`{gone: delete}` and run again, or push from a target loaded with --full"))

@@ -12,7 +12,8 @@ old id. A cluster holding rows of two earlier records (a new row bridges them) k
 the other record is no longer produced, and the delta run reports it as merged into this one and
 re-points what referred to it (``compiler.delta``). A new row that matches an earlier cluster joins
 it under its id; nothing already loaded is renumbered. On a first run the crosswalk is empty and
-every id is the survivor's, as before.
+every id is the survivor's, as before; so it is after a pilot, whose records are not in the written ledger
+(``compiler.delta``): the full run after it gives every record the id a clean run would.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def compile_kept(spec: Spec, entity: Entity) -> exp.Create:
                  exp.EQ(this=names.col("source_key", X), expression=names.col("source_key", "m")),
                  ledgers.of_spec(spec.name, X),
                  names.col("status", X).isin(exp.Literal.string(names.LOADED), exp.Literal.string(names.MERGED)),
-                 exp.not_(exp.func("coalesce", names.col("linked", X), exp.false())))))
+                 exp.not_(exp.func("coalesce", names.col("linked", X), exp.false())),
+                 names.col(names.ID, X).isin(query=ledgers.written_ids(spec.name, entity)))))
     first = exp.Window(this=exp.RowNumber(), partition_by=[names.col(names.ID)], order=exp.Order(expressions=[
         exp.Ordered(this=names.col("was_survivor"), desc=True), exp.Ordered(this=names.col("survivor"))]))
     claimed = (exp.select(names.col("survivor"), names.col(names.ID))

@@ -4271,6 +4271,13 @@ FROM (
       AND "x"."spec" = 'legacy_crm'
       AND "x"."status" IN ('loaded', 'merged')
       AND NOT COALESCE("x"."linked", FALSE)
+      AND "x"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."company_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
+      )
   ) AS "p"
   QUALIFY
     ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "was_survivor" DESC, "survivor") = 1

@@ -4064,6 +4064,13 @@ FROM (
       AND "x"."spec" = 'legacy_crm'
       AND "x"."status" IN ('loaded', 'merged')
       AND NOT COALESCE("x"."linked", FALSE)
+      AND "x"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."contact_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
+      )
   ) AS "p"
   QUALIFY
     ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "was_survivor" DESC, "survivor") = 1

@@ -2385,6 +2385,13 @@ FROM (
       AND "x"."spec" = 'people'
       AND "x"."status" IN ('loaded', 'merged')
       AND NOT COALESCE("x"."linked", FALSE)
+      AND "x"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."person_written"
+        WHERE
+          "_ferry_spec" = 'people'
+      )
   ) AS "p"
   QUALIFY
     ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "was_survivor" DESC, "survivor") = 1

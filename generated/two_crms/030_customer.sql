@@ -3120,6 +3120,13 @@ FROM (
       AND "x"."spec" = 'two_crms'
       AND "x"."status" IN ('loaded', 'merged')
       AND NOT COALESCE("x"."linked", FALSE)
+      AND "x"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."customer_written"
+        WHERE
+          "_ferry_spec" = 'two_crms'
+      )
   ) AS "p"
   QUALIFY
     ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "was_survivor" DESC, "survivor") = 1
