@@ -261,3 +261,41 @@ def test_the_manifest_records_the_export_date(project):
     assert stored["delta"]["kind"] == "delta"
     assert {i["source"]: i["export_date"] for i in stored["inputs"]} == {
         "activities": None, "companies": None, "contacts": "2026-11-30", "deals": None, "owners": None}
+
+
+def ferry(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compiler", *args], capture_output=True, text=True, cwd=cwd,
+                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "PYTHONPATH": str(ROOT)})
+
+
+def test_plan_shows_conflicts_and_gone_records_in_every_format(project):
+    import jsonschema
+    from markdown_it import MarkdownIt
+
+    before = ids(project)
+    edit_target(project, before)
+    second_export(project)
+    text = ferry("plan", SPEC, cwd=project)
+    assert text.returncode == 2, text.stderr
+    assert "conflicts (1): edited in the target, changed in the source" in text.stdout
+    assert '! contact 50020 city: target "Kyiv (HQ)", source "Kharkiv" (written "Kyiv") -> target_wins' in text.stdout
+    assert "gone from the export, contact: 1 keep, 1 merged" in text.stdout
+    assert "gone from the export, activity: 1 keep" in text.stdout
+    data = json.loads(ferry("plan", SPEC, "--format", "json", cwd=project).stdout)
+    jsonschema.validate(data, json.loads((ROOT / "compiler" / "schema" / "plan-v1.json").read_text("utf-8")))
+    contact = next(e for e in data["entities"] if e["entity"] == "contact")
+    assert data["kind"] == "delta" and contact["gone"] == {"keep": 1, "merged": 1}
+    assert contact["conflicts"] == [{"id": before["50020"], "source_key": "50020", "field": "city", "written": "Kyiv",
+                                     "target": "Kyiv (HQ)", "source": "Kharkiv", "resolution": "target_wins"}]
+    markdown = ferry("plan", SPEC, "--format", "markdown", cwd=project).stdout
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    assert "<td>50020</td>\n<td>city</td>\n<td>Kyiv</td>\n<td>Kyiv (HQ)</td>\n<td>Kharkiv</td>" in html
+    run = ferry("run", SPEC, cwd=project)
+    assert run.returncode == 0, run.stderr
+    assert "delta contact: +1 ~" in run.stdout and "1 conflicts" in run.stdout and "_ferry.conflicts" in run.stdout
+
+
+def test_refusals_are_one_located_line(project):
+    result = ferry("run", SPEC, "--sample", "10", cwd=project)
+    assert result.returncode == 1 and "[F621]" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
