@@ -116,7 +116,10 @@ def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full:
                 "run without --sample (a delta run changes only what changed), or pilot into another target "
                 "(--target)"))
         return Kind("pilot")
-    if full:
+    if full:  # the ledger starts again: records kept for it (crosswalk rows ``kept``) go with the others
+        for entity in spec.entities:
+            if _exists(con, names.written_table(entity)):
+                con.execute(f"DELETE FROM {_t(names.written_table(entity))} WHERE {_q(OWNER)} = ?", [spec.name])
         return Kind("full")
     if previous is None:
         return Kind("first")
@@ -300,7 +303,7 @@ def _gone(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str,
     gone = _q(_gone_table(entity))
     con.execute(
         f"CREATE OR REPLACE TEMPORARY TABLE {gone} AS SELECT w.id, "
-        f"(SELECT min(o.source_key) FROM {old} AS o WHERE o.id = w.id AND o.status = 'loaded') AS source_key, "
+        f"(SELECT min(o.source_key) FROM {old} AS o WHERE o.id = w.id AND o.status IN ('loaded', 'kept')) AS source_key, "
         f"(SELECT min(x.id) FROM {old} AS o JOIN {crosswalk} AS x ON x.source = o.source AND x.source_key = o.source_key "
         f"AND x.spec = {_lit(spec.name)} AND x.status IN ('loaded', 'merged') AND NOT coalesce(x.linked, false) "
         f"WHERE o.id = w.id AND x.id <> w.id) AS merged_into, b.id IS NOT NULL AS in_b "
@@ -309,6 +312,9 @@ def _gone(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str,
     con.execute(f"ALTER TABLE {gone} ADD COLUMN resolution VARCHAR")
     con.execute(f"UPDATE {gone} SET resolution = CASE WHEN merged_into IS NOT NULL THEN 'merged' "
                 f"WHEN NOT in_b THEN 'deleted_in_target' ELSE {_lit(policy)} END")
+    # Kept old ids of records not put back (merged, deleted in the target) resolve to nothing from now on.
+    con.execute(f"DELETE FROM {crosswalk} WHERE spec = ? AND status = 'kept' AND id IN "
+                f"(SELECT id FROM {gone} WHERE resolution <> 'keep')", [spec.name])
     # Put kept records back (the steps removed every record of the spec's); the rest stay removed.
     present = [r[0] for r in con.execute(f"DESCRIBE {before}").fetchall()]
     columns = ", ".join(_q(c) for c in present)
@@ -337,7 +343,8 @@ def check_push(con: duckdb.DuckDBPyConnection, spec: Spec, catalog: str) -> None
                     "AND table_name = ?", [catalog, written.db, written.name]):
             continue
         kept = _one(con, f"SELECT count(*) FROM {_q(catalog)}.{_t(written)} WHERE {_q(OWNER)} = ? AND id NOT IN "
-                    f"(SELECT id FROM {_q(catalog)}.{_t(crosswalk)} WHERE spec = ?)", [spec.name, spec.name])
+                    f"(SELECT id FROM {_q(catalog)}.{_t(crosswalk)} WHERE spec = ? AND status = 'loaded')",
+                    [spec.name, spec.name])
         if kept:
             raise FerryError(Diagnostic(
                 "F623", f"{kept} records of entity '{entity.name}' were kept by a delta run though gone from the "

@@ -271,7 +271,8 @@ def owned(spec: Spec, entity: Entity) -> exp.Union:
     records another spec inserted (its crosswalk rows) belong to that spec."""
     not_linked = exp.not_(exp.func("coalesce", names.col("linked"), exp.false()))
     return exp.union(exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
-                     .where(exp.and_(exp.EQ(this=names.col("status"), expression=exp.Literal.string(names.LOADED)),
+                     .where(exp.and_(names.col("status").isin(exp.Literal.string(names.LOADED),
+                                                                             exp.Literal.string(names.KEPT)),
                                      not_linked, ledgers.of_spec(spec.name))),
                      ledgers.written_ids(spec.name, entity), distinct=False)
 

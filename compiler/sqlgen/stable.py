@@ -48,7 +48,7 @@ def compile_kept(spec: Spec, entity: Entity) -> exp.Create:
                  exp.EQ(this=names.col("source", X), expression=names.col("source", "m")),
                  exp.EQ(this=names.col("source_key", X), expression=names.col("source_key", "m")),
                  ledgers.of_spec(spec.name, X),
-                 names.col("status", X).isin(exp.Literal.string(names.LOADED), exp.Literal.string(names.MERGED)),
+                 names.col("status", X).isin(*(exp.Literal.string(s) for s in (names.LOADED, names.MERGED, names.KEPT))),
                  exp.not_(exp.func("coalesce", names.col("linked", X), exp.false())),
                  names.col(names.ID, X).isin(query=ledgers.written_ids(spec.name, entity)))))
     first = exp.Window(this=exp.RowNumber(), partition_by=[names.col(names.ID)], order=exp.Order(expressions=[

@@ -4269,7 +4269,7 @@ FROM (
       ON "x"."source" = "m"."source"
       AND "x"."source_key" = "m"."source_key"
       AND "x"."spec" = 'legacy_crm'
-      AND "x"."status" IN ('loaded', 'merged')
+      AND "x"."status" IN ('loaded', 'merged', 'kept')
       AND NOT COALESCE("x"."linked", FALSE)
       AND "x"."id" IN (
         SELECT
@@ -4306,7 +4306,9 @@ WITH "merged" AS MATERIALIZED (
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'legacy_crm'
     UNION ALL
     SELECT
       "id"
@@ -4403,7 +4405,9 @@ FROM (
           "id"
         FROM "_ferry"."company_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'legacy_crm'
         UNION ALL
         SELECT
           "id"
@@ -4428,8 +4432,28 @@ WHERE
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'legacy_crm'
     UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."company_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_company" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."company_crosswalk"
+WHERE
+  "spec" = 'legacy_crm'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
     SELECT
       "id"
     FROM "_ferry"."company_written"
@@ -4461,6 +4485,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."company_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'legacy_crm'
+FROM "_ferry_kept_crosswalk_company" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."company_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'legacy_crm'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."company_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_company";
 
 INSERT INTO "main"."company" (
   "id",

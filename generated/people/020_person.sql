@@ -2383,7 +2383,7 @@ FROM (
       ON "x"."source" = "m"."source"
       AND "x"."source_key" = "m"."source_key"
       AND "x"."spec" = 'people'
-      AND "x"."status" IN ('loaded', 'merged')
+      AND "x"."status" IN ('loaded', 'merged', 'kept')
       AND NOT COALESCE("x"."linked", FALSE)
       AND "x"."id" IN (
         SELECT
@@ -2479,7 +2479,9 @@ FROM (
           "id"
         FROM "_ferry"."person_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'people'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'people'
         UNION ALL
         SELECT
           "id"
@@ -2504,8 +2506,28 @@ WHERE
       "id"
     FROM "_ferry"."person_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'people'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'people'
     UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."person_written"
+    WHERE
+      "_ferry_spec" = 'people'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_person" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."person_crosswalk"
+WHERE
+  "spec" = 'people'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
     SELECT
       "id"
     FROM "_ferry"."person_written"
@@ -2537,6 +2559,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."person_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'people'
+FROM "_ferry_kept_crosswalk_person" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."person_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'people'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."person_crosswalk"
+    WHERE
+      "spec" = 'people' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_person";
 
 INSERT INTO "main"."people" (
   "id",

@@ -3118,7 +3118,7 @@ FROM (
       ON "x"."source" = "m"."source"
       AND "x"."source_key" = "m"."source_key"
       AND "x"."spec" = 'two_crms'
-      AND "x"."status" IN ('loaded', 'merged')
+      AND "x"."status" IN ('loaded', 'merged', 'kept')
       AND NOT COALESCE("x"."linked", FALSE)
       AND "x"."id" IN (
         SELECT
@@ -3241,7 +3241,9 @@ FROM (
           "id"
         FROM "_ferry"."customer_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'two_crms'
         UNION ALL
         SELECT
           "id"
@@ -3266,8 +3268,28 @@ WHERE
       "id"
     FROM "_ferry"."customer_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'two_crms'
     UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."customer_written"
+    WHERE
+      "_ferry_spec" = 'two_crms'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_customer" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."customer_crosswalk"
+WHERE
+  "spec" = 'two_crms'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
     SELECT
       "id"
     FROM "_ferry"."customer_written"
@@ -3299,6 +3321,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."customer_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'two_crms'
+FROM "_ferry_kept_crosswalk_customer" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."customer_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'two_crms'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."customer_crosswalk"
+    WHERE
+      "spec" = 'two_crms' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_customer";
 
 INSERT INTO "main"."customers" (
   "id",

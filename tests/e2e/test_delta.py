@@ -81,7 +81,7 @@ def edit_target(project: Path, before: dict[str, str]) -> None:
 def second_export(project: Path) -> None:
     """The final export: 50014 and 50020 (city and notes) and 50030 changed, 50031 gone, 59999 new, 59998 a
     new and more complete duplicate of 50013 (same e-mail), 59997 bridging 50011 (its e-mail) and 50022 (its
-    phone); activity 3000001 gone."""
+    phone); activity 3000001 gone, 3999999 new (of the gone contact 50031)."""
     path = project / "legacy_crm" / "data" / "contacts.csv"
     lines = path.read_text("utf-8").split("\n")
     changed = {"50014": (",Odesa,", ",Lviv,"), "50020": (",Kyiv,", ",Kharkiv,Nowy numer"),
@@ -102,7 +102,10 @@ def second_export(project: Path) -> None:
     path.write_text("\n".join(out), "utf-8")
     activities = project / "legacy_crm" / "data" / "activities.ndjson"
     activities.write_text("".join(line for line in activities.read_text("utf-8").splitlines(keepends=True)
-                                  if '"activity_id": 3000001,' not in line), "utf-8")
+                                  if '"activity_id": 3000001,' not in line)
+                          + '{"activity_id": 3999999, "type": "call", "deal_id": 900002, "contact_id": 50031, '
+                            '"occurred_at": "2026-11-30T10:00:00", "duration_min": 5, "notes": "after the export", '
+                            '"meta": {"tags": []}}\n', "utf-8")
 
 
 def set_policies(project: Path, contact: str, activity: str) -> None:
@@ -156,10 +159,14 @@ def test_a_second_export_runs_as_a_delta(project, conflicts, gone):
     assert city(project, before["50002"]) == "(no record)" and contact["deleted_in_target"] == 1
 
     # A new row is inserted; a gone contact is kept (the default), and listed.
-    assert city(project, after["59999"]) == "Łódź" and "50031" not in after
+    assert city(project, after["59999"]) == "Łódź" and after["50031"] == before["50031"]
     assert city(project, before["50031"]) == "Lublin"
     assert query(project, "SELECT resolution, source_key FROM _ferry.gone WHERE entity = 'contact' "
                           "AND resolution <> 'merged'") == [("keep", "50031")]
+    # A new row referring to the kept contact's old id resolves to it (its crosswalk row is kept).
+    assert query(project, "SELECT CAST(a.contact_id AS VARCHAR) FROM activity AS a JOIN _ferry.activity_crosswalk AS x "
+                          "ON x.id = a.id WHERE x.source_key = '3999999'") == [(before["50031"],)]
+    assert query(project, "SELECT status FROM _ferry.contact_crosswalk WHERE source_key = '50031'") == [("kept",)]
     # A gone activity, under each policy.
     gone_rows = query(project, "SELECT resolution, record IS NOT NULL FROM _ferry.gone WHERE id = ?", [activity])
     assert gone_rows == [(gone, gone == "archive")]
