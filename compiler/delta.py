@@ -180,17 +180,23 @@ def _computed(spec: Spec, entity: Entity) -> str:
 
 
 def _write_ledger(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str, held: str | None,
-                  computed: str | None = None) -> None:
+                  computed: str | None = None, changed: str | None = None) -> None:
     """The ledger: this run's records with the values computed from the export (``computed``: a query with the
     entity table's columns; by default the table itself, as a replacing run wrote it), except ids in ``held``
     (SQL), whose rows stay as they were (a rejected conflict, a record deleted in the target, a kept gone
     record). Computed, not resolved: a target's value that won is the target's, and the next run compares
-    the next export with this one."""
+    the next export with this one. ``changed`` (SQL, ids): only these rows are rewritten (with gone ones
+    removed); the others already hold these values and keep the run that wrote them."""
     cols = [n for n, _ in _columns(entity)]
     written = _t(names.written_table(entity))
     table = f"({computed})" if computed else _t(names.entity_table(spec.target, entity))
     keep = f" AND t.id NOT IN ({held})" if held else ""
-    con.execute(f"DELETE FROM {written} AS t WHERE {_q(OWNER)} = ?{keep}", [spec.name])
+    if changed:  # rewrite the changed rows, remove the gone ones
+        con.execute(f"DELETE FROM {written} AS t WHERE {_q(OWNER)} = ?{keep} AND (t.id IN ({changed}) "
+                    f"OR t.id NOT IN ({_computed(spec, entity)}))", [spec.name])
+        keep += f" AND t.id IN ({changed})"
+    else:
+        con.execute(f"DELETE FROM {written} AS t WHERE {_q(OWNER)} = ?{keep}", [spec.name])
     values = ", ".join(f"t.{_q(c)}" for c in cols)
     hashed = f"hash({values})" if cols else "0"
     con.execute(f"INSERT INTO {written} ({_q(OWNER)}, _ferry_run, _ferry_hash, id{''.join(', ' + _q(c) for c in cols)}) "
@@ -266,8 +272,10 @@ def _delta_entity(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, ru
     key = (f"(SELECT min(x.source_key) FROM {_t(names.crosswalk_table(entity))} AS x WHERE x.id = j.id "
            f"AND x.spec = {_lit(spec.name)} AND x.status = 'loaded')")
     if n:
+        few = _q(f"_ferry_delta_few_{name}")  # the records in conflict, read once per field: few rows, many fields
+        con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {few} AS SELECT * FROM {j} WHERE {any_conflict}")
         parts = [f"SELECT j.id, {key} AS source_key, {_lit(c)} AS field, CAST(w_{i} AS VARCHAR) AS w, "
-                 f"CAST(b_{i} AS VARCHAR) AS t, CAST(c_{i} AS VARCHAR) AS s FROM {j} AS j WHERE {conflict[i]}"
+                 f"CAST(b_{i} AS VARCHAR) AS t, CAST(c_{i} AS VARCHAR) AS s FROM {few} AS j WHERE {conflict[i]}"
                  for i, (c, _) in enumerate(cols)]
         con.execute(f"INSERT INTO _ferry.conflicts SELECT ?, ?, ?, id, source_key, field, w, t, s, ? FROM "
                     f"({' UNION ALL '.join(parts)}) ORDER BY id, field", [spec.name, run, name, RESOLUTION[policy]])
@@ -283,8 +291,10 @@ def _delta_entity(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, ru
     if gone_policy == "keep":
         held.append(f"SELECT id FROM {_q(_gone_table(entity))} WHERE resolution = 'keep'")
     computed = "SELECT id" + "".join(f", c_{i} AS {_q(c)}" for i, (c, _) in enumerate(cols)) + f" FROM {j}"
-    _write_ledger(con, spec, entity, run, " UNION ALL ".join(held), computed)
-    for t in (j, r, _q(_gone_table(entity)), _q(_before(entity)), _q(_crosswalk(entity))):
+    differs = " OR ".join(f"c_{i} IS DISTINCT FROM w_{i}" for i in range(n)) or "false"
+    _write_ledger(con, spec, entity, run, " UNION ALL ".join(held), computed,
+                  f"SELECT id FROM {j} WHERE NOT in_w OR {differs}")
+    for t in (j, r, _q(f"_ferry_delta_few_{name}"), _q(_gone_table(entity)), _q(_before(entity)), _q(_crosswalk(entity))):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return counts, merged
 
