@@ -301,6 +301,7 @@ def plan(
     sample: Annotated[int, typer.Option(help="Changed records shown per entity and action (insert, update, delete).")] = 5,
     allow_outside: OutsideOpt = False,
     allow_shrink: ShrinkOpt = False,
+    full: FullOpt = False,
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
@@ -322,7 +323,7 @@ def plan(
         with _progress() as bar:
             task = bar.add_task("starting", total=None)
             result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total), allow_shrink)
+                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full)
     except FerryError as exc:
         _fail(exc)
     from compiler import plan_render

@@ -130,7 +130,8 @@ def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full:
             "F620", f"the target holds records of spec '{spec.name}' from a ferry that did not record what it "
             "wrote: a delta run cannot tell the target's edits from its own values", where,
             "run once with --full to replace this spec's records as before (edits made in the target since "
-            "are overwritten) and start the record of what ferry wrote; later runs are deltas"))
+            "are overwritten; `ferry plan --full` shows them) and start the record of what ferry wrote; later runs "
+            "are deltas"))
     fresh = []
     for entity in spec.entities:
         table = names.entity_table(spec.target, entity)
@@ -305,7 +306,8 @@ def _gone_table(entity: Entity) -> str:
 
 def _gone(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str,
           policy: str) -> tuple[dict[str, int], str | None]:
-    """Records in the ledger this run did not produce: merged into another (their old ids now map to it),
+    """Records in the ledger this run did not produce: merged into another (their old ids now map to it: a
+    record of this run's, or one already in the target that ``match`` links them to),
     already deleted in the target, or handled by ``policy``. Listed in _ferry.gone, counted by resolution."""
     table = _t(names.entity_table(spec.target, entity))
     written, crosswalk = _t(names.written_table(entity)), _t(names.crosswalk_table(entity))
@@ -315,7 +317,7 @@ def _gone(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str,
         f"CREATE OR REPLACE TEMPORARY TABLE {gone} AS SELECT w.id, "
         f"(SELECT min(o.source_key) FROM {old} AS o WHERE o.id = w.id AND o.status IN ('loaded', 'kept')) AS source_key, "
         f"(SELECT min(x.id) FROM {old} AS o JOIN {crosswalk} AS x ON x.source = o.source AND x.source_key = o.source_key "
-        f"AND x.spec = {_lit(spec.name)} AND x.status IN ('loaded', 'merged') AND NOT coalesce(x.linked, false) "
+        f"AND x.spec = {_lit(spec.name)} AND x.status IN ('loaded', 'merged') "
         f"WHERE o.id = w.id AND x.id <> w.id) AS merged_into, b.id IS NOT NULL AS in_b "
         f"FROM {written} AS w LEFT JOIN {before} AS b ON b.id = w.id "
         f"WHERE w.{_q(OWNER)} = {_lit(spec.name)} AND w.id NOT IN ({_computed(spec, entity)})")

@@ -126,7 +126,7 @@ def scratch_spec(spec: Spec, workdir: Path) -> Spec:
 
 def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,
                 progress: run_module.Progress | None = None,
-                allow_shrink: bool = False) -> tuple[Path, run_module.RunManifest]:
+                allow_shrink: bool = False, full: bool = False) -> tuple[Path, run_module.RunManifest]:
     """Copy ``target`` (if it exists) into ``workdir`` and run the compiled SQL on the copy, as ``ferry run``
     would (a source that shrank past its ``shrink_limit`` stops it with F610 unless ``allow_shrink``)."""
     run_module.read_compiled(spec, directory)  # stale or edited output: reported against the real spec
@@ -140,17 +140,17 @@ def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,
         raise _fail("F801", f"cannot copy the target {target} for the plan: {exc.strerror or exc}",
                     Span(str(target)), "check that the target is readable and the temp folder has room") from None
     manifest = run_module.execute(spec=scratch_spec(spec, workdir), directory=directory, target=scratch,
-                                  progress=progress, allow_shrink=allow_shrink)
+                                  progress=progress, allow_shrink=allow_shrink, full=full)
     return scratch, manifest
 
 
 def build_plan(spec: Spec, directory: Path, target: Path, sample: int = 5,
-               progress: run_module.Progress | None = None, allow_shrink: bool = False) -> Plan:
+               progress: run_module.Progress | None = None, allow_shrink: bool = False, full: bool = False) -> Plan:
     """Run in a scratch copy of ``target`` and compare the result with ``target``; the target is only read."""
     compiled, _ = run_module.read_compiled(spec, directory)
     with tempfile.TemporaryDirectory(prefix="ferry-plan-") as tmp:
         t0 = time.perf_counter()
-        scratch, manifest = scratch_run(spec, directory, target, Path(tmp), progress, allow_shrink)
+        scratch, manifest = scratch_run(spec, directory, target, Path(tmp), progress, allow_shrink, full)
         t1 = time.perf_counter()
         if progress:
             progress("comparing with the target", 0, len(compiled["entities"]))

@@ -252,6 +252,7 @@ def test_a_pilot_into_a_migrated_target_and_an_older_target_are_refused_with_a_h
     with pytest.raises(Exception) as raised:
         api.run_spec(project / SPEC, options(project))
     assert "[F620]" in raised.value.diagnostics[0].format() and "--full" in raised.value.diagnostics[0].format()
+    assert api.plan_spec(project / SPEC, options(project), sample=0, full=True).kind == "full"
     full = api.run_spec(project / SPEC, options(project), full=True)
     assert full.delta["kind"] == "full"
     assert api.run_spec(project / SPEC, options(project)).delta["kind"] == "delta"
