@@ -71,14 +71,15 @@ def _status(value: str) -> exp.Expression:
     return exp.EQ(this=exp.column("_ferry_status", quoted=True), expression=exp.Literal.string(value))
 
 
-def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
-            sampled: bool = False) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
+def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], sampled: bool = False,
+            absent: dict[str, int] | None = None) -> tuple[dict[str, int], tuple[EntityCounts, ...]]:
     """Count every entity's rows, and cross-check the persisted tables against the working ones.
 
     ``read`` is the number of staged rows, taken from the entity's working table after checking
     that it holds each source row number 1..N exactly once (so no row was lost or doubled on
     the way); the stage itself may be a view, which counting would read a second time. A
-    sample keeps its rows' numbers in the file, so there each number must appear once.
+    sample keeps its rows' numbers in the file, so there each number must appear once. ``absent``: per
+    entity, loaded records a delta run left deleted because the target's users deleted them (``delta``).
     """
     read: dict[str, int] = {}
     counts = []
@@ -89,7 +90,7 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
             read.update({p.source: p.read for p in parts})
             c = EntityCounts(e["name"], "+".join(e["sources"]), *(sum(getattr(p, k) for p in parts) for k in (
                 "read", "loaded", "merged", "archived", "rejected", "linked", "emptied")), by_source=parts)
-            counts.append(_persisted(con, manifest, e, c))
+            counts.append(_persisted(con, manifest, e, c, (absent or {}).get(e["name"], 0)))
             continue
         row = exp.column("_ferry_row", quoted=True)
         tally = _tally(rows, row, None)
@@ -102,7 +103,7 @@ def account(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any],
                         f"{highest} source rows; nothing was written", Span(e["table"]))
         read[e["source"]] = total
         c = EntityCounts(e["name"], e["source"], total, loaded, merged, archived, rejected, linked, emptied)
-        counts.append(_persisted(con, manifest, e, c))
+        counts.append(_persisted(con, manifest, e, c, (absent or {}).get(e["name"], 0)))
     return read, tuple(counts)
 
 
@@ -135,7 +136,7 @@ def _source_counts(con: duckdb.DuckDBPyConnection, e: dict[str, Any], source: st
 
 
 def _persisted(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], e: dict[str, Any],
-               c: EntityCounts) -> EntityCounts:
+               c: EntityCounts, absent: int = 0) -> EntityCounts:
     """``c``, once the records, crosswalk, archive, rejects and emptied values agree with it (else F601)."""
     rejects = manifest["tables"]["rejects"]
     mine = of_spec(manifest)
@@ -147,8 +148,10 @@ def _persisted(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], e: dict
         and count(con, e["table"], exp.column("id", quoted=True).isin(query=exp.select(
             exp.column("id", quoted=True)).from_(exp.to_table(e["crosswalk"], quoted=True)).where(exp.and_(
             exp.EQ(this=exp.column("status", quoted=True), expression=exp.Literal.string("loaded")),
-            mine.copy())))) == c.loaded
-        and count(con, e["crosswalk"], mine.copy()) == c.loaded + c.merged
+            mine.copy())))) == c.loaded - absent
+        # Rows a delta run kept for records gone from the export (status kept) are no source row's outcome.
+        and count(con, e["crosswalk"], exp.and_(mine.copy(), exp.column("status", quoted=True).isin(
+            exp.Literal.string("loaded"), exp.Literal.string("merged")))) == c.loaded + c.merged
         and count(con, rejects, of_entity.copy()) == c.rejected
         and count(con, manifest["tables"]["emptied_values"], of_entity.copy()) == c.emptied
     )

@@ -180,7 +180,7 @@ def target_path(spec: Spec, options: Options) -> Path:
 
 
 def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
-             sample: int | None = None, allow_shrink: bool = False) -> run_module.RunManifest:
+             sample: int | None = None, allow_shrink: bool = False, full: bool = False) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
@@ -188,7 +188,7 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
 
     spec = validate_spec(path, options, read_rows=False)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
-                              allow_shrink=allow_shrink)
+                              allow_shrink=allow_shrink, full=full)
 
 
 def push_spec(path: Path, options: Options, progress: push_module.Progress | None = None,
@@ -267,7 +267,7 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
 
 
 def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_module.Progress | None = None,
-              allow_shrink: bool = False) -> plan_module.Plan:
+              allow_shrink: bool = False, full: bool = False) -> plan_module.Plan:
     """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
     the result with the target, which is only read. The spec is validated against the files first, as by run;
     a source that shrank past its shrink_limit stops the plan (F610) as it would stop the run, unless
@@ -276,7 +276,7 @@ def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_modul
 
     spec = validate_spec(path, options, read_rows=False)
     return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress,
-                                  allow_shrink)
+                                  allow_shrink, full)
 
 
 def diff_spec(path: Path, options: Options, base: str, with_plan: bool = True,

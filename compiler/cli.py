@@ -41,6 +41,9 @@ OutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Let sources and archives be outside the project (the spec's git repository, else its "
                             "folder; never /proc, /dev, /sys): "
                             "by default any other file is refused (F321), so a spec cannot read, say, a secret.")]
+FullOpt = Annotated[bool, typer.Option(
+    "--full", help="Replace this spec's records as a first run does, instead of a delta run that keeps the "
+                   "target's edits (F620: a target from a ferry that did not record what it wrote).")]
 ShrinkOpt = Annotated[bool, typer.Option(
     "--allow-shrink", help="Go on although a source has lost more of its rows since the last run than its "
                            "shrink_limit allows (F610): the export really is smaller.")]
@@ -143,6 +146,7 @@ def run(
                     "with the rows they refer to.")] = None,
     allow_shrink: ShrinkOpt = False,
     allow_outside: OutsideOpt = False,
+    full: FullOpt = False,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 
@@ -164,7 +168,7 @@ def run(
             manifest = api.run_spec(spec, options,
                                     lambda what, done, total: bar.update(task, description=what,
                                                                          completed=done, total=total),
-                                    sample=sample, allow_shrink=allow_shrink)
+                                    sample=sample, allow_shrink=allow_shrink, full=full)
     except FerryError as exc:
         _fail(exc)
     from compiler import run_render
@@ -298,6 +302,7 @@ def plan(
     sample: Annotated[int, typer.Option(help="Changed records shown per entity and action (insert, update, delete).")] = 5,
     allow_outside: OutsideOpt = False,
     allow_shrink: ShrinkOpt = False,
+    full: FullOpt = False,
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
@@ -319,7 +324,7 @@ def plan(
         with _progress() as bar:
             task = bar.add_task("starting", total=None)
             result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total), allow_shrink)
+                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full)
     except FerryError as exc:
         _fail(exc)
     from compiler import plan_render

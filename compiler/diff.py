@@ -252,7 +252,8 @@ def _outcome_rows(catalog: str, e: dict[str, Any], rejects: str, spec: str) -> e
         return exp.column(column, quoted=True).eq(exp.Literal.string(spec))
 
     parts = [exp.select(key.copy(), exp.column("status", quoted=True).as_("outcome")).from_(
-        _table(catalog, e["crosswalk"])).where(mine())]
+        _table(catalog, e["crosswalk"])).where(exp.and_(mine(), exp.column("status", quoted=True).neq(
+            exp.Literal.string("kept"))))]  # a kept record's old id: no row of this export
     if e.get("archive"):
         parts.append(exp.select(key.copy(), exp.Literal.string("archived").as_("outcome")).from_(
             _table(catalog, e["archive"]["table"])).where(mine(OWNER)))

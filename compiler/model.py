@@ -58,6 +58,8 @@ class Source:
     option_spans: tuple[tuple[str, Span], ...] = ()  # each ``options`` key as written, for F307
     #: the share of the last full run's rows this source may lose before `ferry run` stops (F610)
     shrink_limit: float = 0.5
+    export_date: str | None = None  # the day the export was taken, as written (YYYY-MM-DD; F480), for the manifest
+    export_date_span: Span | None = None
 
     def option_span(self, key: str) -> Span:
         """Where an option is written (for errors about its value), else the source's path."""
@@ -235,6 +237,17 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Delta:
+    """What a later run (``compiler.delta``) does with a field edited in the target that the source changed
+    too (``conflicts``) and with a record the new export no longer produces (``gone``)."""
+
+    conflicts: str = "target_wins"  # target_wins | source_wins | reject
+    gone: str = "keep"  # keep | archive | delete
+    span: Span | None = None  # where ``delta:`` is written; None when the entity has none
+    gone_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntitySource:
     """One of the sources of an entity with several (``sources:``): the mapping of the entity's
     fields for this source's rows (the shared mapping with this source's overrides applied)."""
@@ -271,6 +284,7 @@ class Entity:
     match: Match | None = None  # None, or mode insert_only: every record is inserted
     #: several sources (``sources:``), in the order written: their rows are unioned; () for ``source:``
     sources: tuple[EntitySource, ...] = ()
+    delta: Delta = Delta()  # the defaults when the entity declares no ``delta:``
 
     @property
     def source_names(self) -> tuple[str, ...]:

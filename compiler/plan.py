@@ -55,6 +55,19 @@ class RowChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Conflict:
+    """A field changed in the source and edited in the target since ferry wrote it (``compiler.delta``)."""
+
+    id: str
+    source_key: str | None
+    field: str
+    written: str | None  # what ferry wrote last
+    target: str | None  # what the target holds
+    source: str | None  # what the new export gives
+    resolution: str  # target_wins | source_wins | rejected
+
+
+@dataclass(frozen=True, slots=True)
 class EntityPlan:
     entity: str
     table: str
@@ -73,6 +86,8 @@ class EntityPlan:
     columns_added: tuple[str, ...]  # columns the run would add to an existing table
     samples: tuple[RowChange, ...]
     emptied: int = 0  # values the run would load as NULL (``on_error: null``), listed in _ferry.emptied_values
+    conflicts: tuple[Conflict, ...] = ()  # a delta run: fields edited in the target that the source changed too
+    gone: tuple[tuple[str, int], ...] = ()  # a delta run: records the export no longer gives, by resolution
 
     @property
     def changed(self) -> bool:
@@ -88,6 +103,7 @@ class Plan:
     entities: tuple[EntityPlan, ...]
     run_seconds: float  # copying the target and running the compiled SQL in the scratch copy
     compare_seconds: float
+    kind: str = "first"  # what the run would be: first (load), delta, full (--full) or pilot
 
     @property
     def has_changes(self) -> bool:
@@ -110,7 +126,7 @@ def scratch_spec(spec: Spec, workdir: Path) -> Spec:
 
 def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,
                 progress: run_module.Progress | None = None,
-                allow_shrink: bool = False) -> tuple[Path, run_module.RunManifest]:
+                allow_shrink: bool = False, full: bool = False) -> tuple[Path, run_module.RunManifest]:
     """Copy ``target`` (if it exists) into ``workdir`` and run the compiled SQL on the copy, as ``ferry run``
     would (a source that shrank past its ``shrink_limit`` stops it with F610 unless ``allow_shrink``)."""
     run_module.read_compiled(spec, directory)  # stale or edited output: reported against the real spec
@@ -124,17 +140,17 @@ def scratch_run(spec: Spec, directory: Path, target: Path, workdir: Path,
         raise _fail("F801", f"cannot copy the target {target} for the plan: {exc.strerror or exc}",
                     Span(str(target)), "check that the target is readable and the temp folder has room") from None
     manifest = run_module.execute(spec=scratch_spec(spec, workdir), directory=directory, target=scratch,
-                                  progress=progress, allow_shrink=allow_shrink)
+                                  progress=progress, allow_shrink=allow_shrink, full=full)
     return scratch, manifest
 
 
 def build_plan(spec: Spec, directory: Path, target: Path, sample: int = 5,
-               progress: run_module.Progress | None = None, allow_shrink: bool = False) -> Plan:
+               progress: run_module.Progress | None = None, allow_shrink: bool = False, full: bool = False) -> Plan:
     """Run in a scratch copy of ``target`` and compare the result with ``target``; the target is only read."""
     compiled, _ = run_module.read_compiled(spec, directory)
     with tempfile.TemporaryDirectory(prefix="ferry-plan-") as tmp:
         t0 = time.perf_counter()
-        scratch, manifest = scratch_run(spec, directory, target, Path(tmp), progress, allow_shrink)
+        scratch, manifest = scratch_run(spec, directory, target, Path(tmp), progress, allow_shrink, full)
         t1 = time.perf_counter()
         if progress:
             progress("comparing with the target", 0, len(compiled["entities"]))
@@ -142,7 +158,8 @@ def build_plan(spec: Spec, directory: Path, target: Path, sample: int = 5,
         t2 = time.perf_counter()
     return Plan(spec={"name": spec.name, "path": spec.path, "sha256": spec.sha256}, target=str(target),
                 target_exists=target.is_file(), sample=sample, entities=entities,
-                run_seconds=round(t1 - t0, 3), compare_seconds=round(t2 - t1, 3))
+                run_seconds=round(t1 - t0, 3), compare_seconds=round(t2 - t1, 3),
+                kind=manifest.delta.get("kind", "first"))
 
 
 # -- comparing two DuckDB files --------------------------------------------------------------
@@ -201,14 +218,14 @@ def compare(before: Path | None, after: Path, compiled: dict[str, Any], manifest
         if before is not None:
             attach(con, before, "before")
         counts = {c.entity: c for c in manifest.entities}
-        return tuple(_compare_entity(con, before is not None, e, counts[e["name"]], compiled, sample)
-                     for e in compiled["entities"])
+        return tuple(_compare_entity(con, before is not None, e, counts[e["name"]], compiled, sample,
+                                     manifest.delta, manifest.started_at) for e in compiled["entities"])
     finally:
         con.close()
 
 
 def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module.EntityCounts,
-                    compiled: dict[str, Any], sample: int) -> EntityPlan:
+                    compiled: dict[str, Any], sample: int, manifest_delta: dict[str, Any], run: str) -> EntityPlan:
     after_cols = _columns(con, "after", e["table"]) or {}
     before_cols = _columns(con, "before", e["table"]) if has_before else None
     compared = [c for c in after_cols if c != "id"]
@@ -224,13 +241,26 @@ def _compare_entity(con, has_before: bool, e: dict[str, Any], counts: run_module
     if has_before and archive and (archive_cols := _columns(con, "before", archive["table"])) is not None:
         previous_archive = _count(con, _table("before", archive["table"]), _own_rows(archive_cols, compiled, OWNER))
     samples = _samples(con, e, compared, after_cols, before_cols or {}, sample, compiled) if sample > 0 else ()
+    changes = manifest_delta.get("entities", {}).get(e["name"], {})
     return EntityPlan(
         entity=e["name"], table=e["table"], insert=insert, update=update,
         unchanged=counts.loaded - insert - update, delete=delete, untouched=total - counts.loaded,
         reject=counts.rejected, archive=counts.archived, merged=counts.merged, linked=counts.linked,
         previous_reject=previous_reject, previous_archive=previous_archive, new_table=before_cols is None,
         columns_added=tuple(c for c in after_cols if before_cols is not None and c not in before_cols),
-        samples=samples, emptied=counts.emptied)
+        samples=samples, emptied=counts.emptied, conflicts=_conflicts(con, compiled, e["name"], run),
+        gone=tuple(sorted(changes.get("gone", {}).items())))
+
+
+def _conflicts(con, compiled: dict[str, Any], entity: str, run: str) -> tuple[Conflict, ...]:
+    """The scratch run's conflicts for ``entity`` (``compiler.delta``), by id and field."""
+    if _columns(con, "after", "_ferry.conflicts") is None:
+        return ()
+    rows = con.execute(
+        'SELECT CAST(id AS VARCHAR), source_key, field, written, target, source, resolution FROM "after"."_ferry".'
+        '"conflicts" WHERE spec = ? AND run = ? AND entity = ? ORDER BY id, field',
+        [compiled["spec"]["name"], run, entity]).fetchall()
+    return tuple(Conflict(*row) for row in rows)
 
 
 def _own_rows(columns: dict[str, str], compiled: dict[str, Any], column: str = "spec") -> exp.Expression:

@@ -36,6 +36,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "spec": dict(plan.spec),
         "target": {"path": plan.target, "exists": plan.target_exists},
         "has_changes": plan.has_changes,
+        "kind": plan.kind,
         "summary": total,
         "sample_size": plan.sample,
         "timings": {"run_in_scratch_seconds": plan.run_seconds, "compare_seconds": plan.compare_seconds},
@@ -51,6 +52,9 @@ def _entity_dict(e: EntityPlan) -> dict[str, Any]:
         "merged": e.merged,
         "linked": e.linked, "previous": {"reject": e.previous_reject, "archive": e.previous_archive},
         "new_table": e.new_table, "columns_added": list(e.columns_added),
+        "gone": dict(e.gone),
+        "conflicts": [{"id": c.id, "source_key": c.source_key, "field": c.field, "written": c.written,
+                       "target": c.target, "source": c.source, "resolution": c.resolution} for c in e.conflicts],
         "samples": [{"action": r.action, "id": r.id, "source_key": r.source_key,
                      "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in r.fields]}
                     for r in e.samples],
@@ -119,10 +123,35 @@ def to_markdown(plan: Plan) -> str:
     for e in plan.entities:
         if e.changed:
             lines += _md_entity(e)
+    lines += _md_delta(plan)
     lines.append(f"<sub>ferry plan ran the compiled SQL on a scratch copy of the target "
                  f"({plan.run_seconds:.1f}s) and compared it ({plan.compare_seconds:.1f}s); "
                  "the target was not written.</sub>")
     return "\n".join(lines) + "\n"
+
+
+_SHOWN = 20  # conflicts shown in text and Markdown (JSON lists every one)
+
+
+def _md_delta(plan: Plan) -> list[str]:
+    """Gone records under their policy, then the conflicts: field, target value, source value, resolution."""
+    lines = []
+    gone = [(e.entity, r, n) for e in plan.entities for r, n in e.gone]
+    if gone:
+        lines += ["**Gone from the export** (records ferry wrote that it no longer produces)", "",
+                  "| entity | resolution | records |", "|---|---|--:|"]
+        lines += [f"| {md_escape(e)} | {md_escape(r)} | {n} |" for e, r, n in gone] + [""]
+    conflicts = [(e.entity, c) for e in plan.entities for c in e.conflicts]
+    if conflicts:
+        lines += [f"**Conflicts** ({len(conflicts)}): edited in the target, changed in the source", "",
+                  "| entity | record | field | written | target | source | resolution |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {md_escape(e)} | {md_escape(c.source_key or c.id)} | {md_escape(c.field)} | {_md_value(c.written)} "
+                  f"| {_md_value(c.target)} | {_md_value(c.source)} | {md_escape(c.resolution)} |"
+                  for e, c in conflicts[:_SHOWN]]
+        if len(conflicts) > _SHOWN:
+            lines.append(f"… and {len(conflicts) - _SHOWN} more (`--format json` lists every one).")
+        lines.append("")
+    return lines
 
 
 def _with_previous(now: int, before: int | None) -> str:
@@ -185,6 +214,7 @@ def to_renderables(plan: Plan) -> list[Any]:
     shown: list[Any] = [table]
     for e in plan.entities:
         shown += _text_entity(e)
+    shown += _text_delta(plan)
     headline = _headline(plan)
     shown.append(Text(("Plan: " + headline + ".") if plan.has_changes else headline,
                       style="bold" if plan.has_changes else "green"))
@@ -217,6 +247,27 @@ def _text_entity(e: EntityPlan) -> list[Text]:
     more = e.insert + e.update + e.delete - len(e.samples)
     if more > 0:
         out.append(Text(f"    ... and {more} more (--sample N shows more per action)", style="dim"))
+    return out
+
+
+def _text_delta(plan: Plan) -> list[Text]:
+    out = []
+    for e in plan.entities:
+        if e.gone:
+            out.append(Text(f"\ngone from the export, {e.entity}: "
+                            + ", ".join(f"{n} {r}" for r, n in e.gone), style="bold"))
+    conflicts = [(e.entity, c) for e in plan.entities for c in e.conflicts]
+    if conflicts:
+        out.append(Text(f"\nconflicts ({len(conflicts)}): edited in the target, changed in the source", style="bold"))
+    for entity, c in conflicts[:_SHOWN]:
+        line = Text(f"    ! {entity} {c.source_key or c.id} {c.field}: target ")
+        line.append(_quote(c.target), style="yellow")
+        line.append(", source ")
+        line.append(_quote(c.source), style="green")
+        line.append(f" (written {_quote(c.written)}) -> {c.resolution}")
+        out.append(line)
+    if len(conflicts) > _SHOWN:
+        out.append(Text(f"    ... and {len(conflicts) - _SHOWN} more (--format json lists every one)", style="dim"))
     return out
 
 

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from compiler import compiled, ownership
+from compiler import compiled, delta, ownership
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
@@ -307,6 +307,7 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
 
     try:
         duck.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
+        delta.check_push(duck, spec, "target")  # F623: records a delta kept, which the push would delete
         with tempfile.TemporaryDirectory(prefix="ferry-push-") as tmp:
             loader = _Loader(pg, duck, manifest, Path(tmp), report, len(statements))
             whole = transaction() if batch_size is None else contextlib.nullcontext()

@@ -18,26 +18,23 @@ import json
 import os
 import platform
 import re
-import contextlib
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, decisions, history, ownership, sources, tuning
+from compiler import __version__, decisions, delta, history, ownership, sources, tuning, workdir
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
 from compiler.sqlgen import cells, used_columns
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-_WHERE = "check the path (`target.path` or --target): a file in a folder ferry can write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +47,7 @@ class InputRecord:
     transcoded: bool
     marks_removed: int = 0  # byte-order marks (U+FEFF) after the start of the file, removed (sources.evidence)
     notes: tuple[str, ...] = ()
+    export_date: str | None = None  # the day the export was taken, as the spec declares it
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +75,8 @@ class RunManifest:
     decisions: tuple[dict[str, Any], ...] = ()  # the decision files read (dedup.decisions): path, sha256, bytes
     #: unresolved references by cause: the parent is missing from its source, was rejected, or archived
     unresolved_by_cause: dict[str, int] = field(default_factory=dict)
+    #: first load, delta, full (--full) or pilot, and per entity insert/update/unchanged/conflict/gone counts
+    delta: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -121,7 +121,7 @@ def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str
     return manifest, texts
 
 
-#: Test hook: ``FERRY_PAUSE_BEFORE_STEP=050_contact.sql`` makes a run stop before that step, inside its
+#: Test hook: ``FERRY_PAUSE_BEFORE_STEP=050_contact.sql`` (or ``delta``) makes a run stop before that step, inside its
 #: transaction, touch the file named by ``FERRY_PAUSE_SIGNAL`` and wait until it is killed. The kill
 #: test uses it to kill a run at a known moment, whatever the machine's speed.
 PAUSE_STEP, PAUSE_SIGNAL = "FERRY_PAUSE_BEFORE_STEP", "FERRY_PAUSE_SIGNAL"
@@ -196,17 +196,17 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
 
 
 def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None, *,
-            sample: int | None = None, allow_shrink: bool = False) -> RunManifest:
+            sample: int | None = None, allow_shrink: bool = False, full: bool = False) -> RunManifest:
     """Run the compiled steps into ``target`` in one transaction; ``sample``: a pilot run on at most
-    that many rows per source (``sample_source``)."""
+    that many rows per source (``sample_source``); ``full``: replace the spec's records instead of a delta."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest, texts = read_compiled(spec, directory)
     base = Path(spec.path).parent
     report = progress or (lambda what, done, total: None)
     steps: list[StepRecord] = []
-    _check_target(target)
-    with _workdir(target) as tmp:
+    workdir.check_target(target)
+    with workdir.scratch(target) as tmp:
         inputs: dict[str, InputRecord] = {}
         ready: dict[str, sources.PreparedInput] = {}
         for i, entry in enumerate(manifest["sources"]):
@@ -214,7 +214,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             prepared = ready[entry["name"]] = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
             inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
                                                 prepared.bytes, entry["encoding"], prepared.transcoded,
-                                                prepared.marks_removed, prepared.notes)
+                                                prepared.marks_removed, prepared.notes,
+                                                spec.source(entry["name"]).export_date)
         existed = target.exists()
         # A first run builds the database beside the target and renames it into place once committed
         # and closed: a run killed before that leaves no target at all, not an empty one.
@@ -234,6 +235,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         try:
             tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
+            kind = delta.decide(con, spec, sample, full)  # a delta snapshots the records it compares with
             for name in sorted(ready):
                 sources.bind(con, spec.source(name), ready[name])
             decision_files = decisions.bind(con, spec, manifest, base)  # their variables, and their hashes
@@ -251,7 +253,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                     raise ownership.stop(spec, str(exc)) or _sql_error(spec, entry, exc, ready) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
-            read, counts = account(con, manifest, sampled=sample is not None)
+            _pause_if_asked("delta")  # the kill test's moment: every step has run, the delta not yet
+            changes = delta.apply(con, spec, kind, started_at)
+            read, counts = account(con, manifest, sampled=sample is not None, absent={
+                e: c["deleted_in_target"] for e, c in changes["entities"].items()})
             unresolved = count(con, manifest["tables"]["unresolved_references"], of_spec(manifest))
             causes = by_cause(con, manifest["tables"]["unresolved_references"], of_spec(manifest))
             dedup = dedup_stats(con, manifest)
@@ -275,6 +280,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 seconds=round(time.perf_counter() - started, 3),
                 sample=sample,
                 decisions=decision_files,
+                delta=changes,
             )
             if sample is None:
                 check_shrink(spec, history.previous_sources(con, spec.name), read, allow_shrink)
@@ -297,55 +303,6 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             os.replace(tmp_file, final)
     write_run_manifest(run_manifest_path(target), run)  # a copy; _ferry.runs in the target is the record
     return run
-
-
-def _check_target(target: Path) -> None:
-    """The target is a DuckDB database or nothing yet: DuckDB opens any other file (a CSV) as an empty
-    in-memory database, and the run would "succeed" and save nothing."""
-    try:  # a name longer than the system takes (ENAMETOOLONG), a folder inside a file, a symbolic link loop
-        target.parent.mkdir(parents=True, exist_ok=True)  # as the run would, before its scratch folder
-        target.exists()
-    except OSError as exc:
-        raise _fail("F602", f"cannot use target {target}: {exc.strerror}", Span(str(target)), _WHERE) from None
-    if target.is_dir():
-        raise _fail("F602", f"target {target} is a folder", Span(str(target)), "set `target.path` to a .duckdb file")
-    if target.is_file() and target.stat().st_size:
-        with target.open("rb") as fh:
-            head = fh.read(12)
-        if head[8:12] != b"DUCK":
-            raise _fail("F602", f"target {target} exists and is not a DuckDB database", Span(str(target)),
-                        "`target.path` must name a .duckdb file (or one that does not exist yet)")
-
-
-@contextlib.contextmanager
-def _workdir(target: Path) -> Iterator[Path]:
-    """A scratch folder beside the target (transcoded sources, a first run's database), removed on
-    every exit; one a killed run left behind (its process is gone) is removed by the next run."""
-    root = target.parent / ".ferry-tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    for old in root.glob("run-*"):
-        pid = old.name.removeprefix("run-")
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    work = root / f"run-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    try:
-        yield work
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            root.rmdir()  # only when empty: another run may be using it
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_shrink(spec: Spec, previous: dict[str, int] | None, read: dict[str, int], allow: bool) -> None:

@@ -42,9 +42,29 @@ def to_renderables(manifest: RunManifest) -> list[Any]:
     if emptied:
         shown.append(f"values emptied by on_error: null: _ferry.emptied_values; `ferry rejects {manifest.spec['path']}` "
                      "lists them with their rows")
+    shown += _delta_lines(manifest)
     shown.append(f"rejects: _ferry.rejects; crosswalks: _ferry.<entity>_crosswalk; {manifest.seconds:.2f}s")
     shown.append(f"run manifest: {run_manifest_path(Path(manifest.target['path']))}")
     if manifest.sample is not None:
         shown.append(f"pilot run: at most {manifest.sample} rows per source (and the rows they refer to); "
                      "run again without --sample to load everything (the pilot's records are replaced, not doubled)")
     return shown
+
+
+def _delta_lines(manifest: RunManifest) -> list[str]:
+    """A delta run: per entity what it inserted, updated and left; conflicts and gone records, never silent."""
+    if manifest.delta.get("kind") != "delta":
+        return [f"{manifest.delta['kind']} run: the record of what ferry wrote starts here (_ferry.<entity>_written)"
+                ] if manifest.delta.get("kind") in ("first", "full") else []
+    out = []
+    for entity, c in manifest.delta["entities"].items():
+        gone = ", ".join(f"{n} {r}" for r, n in c["gone"].items())
+        line = f"delta {entity}: +{c['insert']} ~{c['update']} ={c['unchanged']}"
+        line += f", {c['conflicts']} conflicts" if c["conflicts"] else ""
+        line += f", {c['deleted_in_target']} deleted in the target stay deleted" if c["deleted_in_target"] else ""
+        out.append(line + (f", gone: {gone}" if gone else ""))
+    if any(c["conflicts"] for c in manifest.delta["entities"].values()):
+        out.append("conflicts (edited in the target, changed in the source): _ferry.conflicts")
+    if any(c["gone"] for c in manifest.delta["entities"].values()):
+        out.append("records gone from the export, under their entity's `delta: {gone: ...}`: _ferry.gone")
+    return out

@@ -44,9 +44,10 @@ def check(spec: Spec, entity: Entity) -> exp.Select:
     table = names.entity_table(spec.target, entity)
     not_linked = exp.not_(exp.func("coalesce", names.col("linked", "x"), exp.false()))
     mine = (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
-            .where(exp.and_(exp.EQ(this=names.col("status"), expression=_text(names.LOADED)),
+            .where(exp.and_(names.col("status").isin(_text(names.LOADED), _text(names.KEPT)),
                             exp.not_(exp.func("coalesce", names.col("linked"), exp.false())),
                             ledgers.of_spec(spec.name))))
+    mine = exp.union(mine, ledgers.written_ids(spec.name, entity), distinct=False)  # kept records too (delta)
     inserted = (exp.select(names.col(names.ID, "r"), exp.alias_(names.col(names.KEY, "r"), "key", quoted=True))
                 .from_(names.rows_table(entity).as_("r", quoted=True))
                 .where(exp.and_(exp.EQ(this=names.col(names.STATUS, "r"), expression=_text(names.LOADED)),

@@ -25,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, EntitySource, Field, Reference, Spec, Transform
-from compiler.sqlgen import blocks, decisions, dedup, ids, ledgers, linkmodel, names, origin, references
+from compiler.sqlgen import blocks, decisions, dedup, ids, ledgers, linkmodel, names, origin, references, stable
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.ledgers import REASON_TYPE
@@ -265,14 +265,16 @@ def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
-def owned(spec: Spec, entity: Entity) -> exp.Select:
-    """Ids of the records this spec inserted last time (its rows of the previous crosswalk): its own,
-    which a run may replace or delete. Linked records (``match``) belong to whoever loaded them, and
+def owned(spec: Spec, entity: Entity) -> exp.Union:
+    """Ids of the records this spec inserted last time (its rows of the previous crosswalk, and the records
+    its written ledger still lists: ``compiler.delta``): its own, which a run may replace or delete. Linked records (``match``) belong to whoever loaded them, and
     records another spec inserted (its crosswalk rows) belong to that spec."""
     not_linked = exp.not_(exp.func("coalesce", names.col("linked"), exp.false()))
-    return (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
-            .where(exp.and_(exp.EQ(this=names.col("status"), expression=exp.Literal.string(names.LOADED)),
-                            not_linked, ledgers.of_spec(spec.name))))
+    return exp.union(exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
+                     .where(exp.and_(names.col("status").isin(exp.Literal.string(names.LOADED),
+                                                                             exp.Literal.string(names.KEPT)),
+                                     not_linked, ledgers.of_spec(spec.name))),
+                     ledgers.written_ids(spec.name, entity), distinct=False)
 
 
 def _existing(spec: Spec, entity: Entity) -> exp.Select:
@@ -323,16 +325,25 @@ def _final(spec: Spec, entity: Entity) -> exp.Select:
                        if entity.multi else ids.name_for(entity.name, source.name, survivor.copy()))
     select = exp.select(exp.Column(this=exp.Star(), table=names.ident("m")),
                         exp.alias_(status, names.STATUS, quoted=True))
+    if entity.dedup is not None:  # a cluster holding rows of an earlier record keeps its id (sqlgen.stable)
+        new_id = exp.func("coalesce", names.col(names.ID, "s"), new_id)
     if entity.match is None:
-        return select.select(exp.alias_(new_id, names.ID, quoted=True),
-                             exp.alias_(exp.false(), names.LINKED, quoted=True)).from_(names.table("merged", alias="m"))
-    return (select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
+        return _kept(entity, select.select(exp.alias_(new_id, names.ID, quoted=True), exp.alias_(
+            exp.false(), names.LINKED, quoted=True)).from_(names.table("merged", alias="m")))
+    return _kept(entity, select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
                           exp.alias_(exp.and_(not_null(linked.copy()), exp.EQ(this=names.col("nth", "l"),
                                                                               expression=exp.Literal.number(1))),
                                      names.LINKED, quoted=True))
             .from_(names.table("merged", alias="m"))
             .join(names.table("links", alias="l"), join_type="LEFT",
                   on=exp.EQ(this=names.col("survivor_key", "l"), expression=survivor.copy())))
+
+
+def _kept(entity: Entity, select: exp.Select) -> exp.Select:
+    if entity.dedup is None:
+        return select
+    return select.join(stable.kept_table(entity).as_("s", quoted=True), join_type="LEFT", on=exp.EQ(
+        this=names.col(names.SURVIVOR, "s"), expression=names.col(names.SURVIVOR, "m")))
 
 
 def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
@@ -360,6 +371,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         *dedup.compile_pairs(entity),
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
+        stable.compile_kept(spec, entity),
         _temporary(names.rows_table(entity), _with(final, tail)),
     )
 

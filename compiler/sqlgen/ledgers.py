@@ -62,6 +62,17 @@ def of_spec(spec: str, table: str | None = None) -> exp.Expression:
     return exp.EQ(this=names.col(SPEC, table), expression=exp.Literal.string(spec))
 
 
+#: The written ledger's bookkeeping columns (``names.written_table``), before the entity's id and columns.
+WRITTEN_LEAD = ((OWNER, "VARCHAR"), ("_ferry_run", "VARCHAR"), ("_ferry_hash", "UBIGINT"))  # UBIGINT: built with the duckdb dialect
+
+
+def written_ids(spec: str, entity: object) -> exp.Select:
+    """Ids of the records ``spec`` wrote and still answers for, as its written ledger lists them (a record
+    gone from the export and kept is no longer in the crosswalk, but is still this spec's)."""
+    return (exp.select(names.col("id")).from_(names.written_table(entity))
+            .where(exp.EQ(this=names.col(OWNER), expression=exp.Literal.string(spec))))
+
+
 def _columns(table: exp.Table) -> tuple[str, ...]:
     return next(tuple(n for n, _ in cols) for t, cols in LEDGERS if t == table)
 

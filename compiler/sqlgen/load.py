@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
-from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references
+from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references, stable
 from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
 from compiler.sqlgen.types import sql_type, type_name
 
@@ -76,6 +76,12 @@ def compile_tables(spec: Spec) -> tuple[exp.Expression, ...]:
             this=names.ident(ledgers.SPEC), kind=exp.DataType.build("VARCHAR"), exists=True)]))
         statements.append(exp.update(names.crosswalk_table(entity), {ledgers.SPEC: exp.Literal.string(spec.name)},
                                      where=exp.Is(this=names.col(ledgers.SPEC), expression=exp.null())))
+        # What ferry last wrote to each of its records (``compiler.delta`` reads and rewrites it).
+        written = [(n, exp.DataType.build(t, dialect="duckdb")) for n, t in ledgers.WRITTEN_LEAD] + _columns(entity)
+        statements.append(exp.Create(this=exp.Schema(this=names.written_table(entity), expressions=[
+            exp.ColumnDef(this=names.ident(n), kind=t.copy()) for n, t in written]), kind="TABLE", exists=True))
+        statements += [exp.Alter(this=names.written_table(entity), kind="TABLE", actions=[exp.ColumnDef(
+            this=names.ident(n), kind=t.copy(), exists=True)]) for n, t in _columns(entity)[1:]]
     return tuple(statements)
 
 
@@ -132,12 +138,15 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         origin.source_key(entity), names.col(names.REASONS),
     ).from_(rows.copy()).where(_status_is(names.REJECTED))
     rejects.set("order", _by_row())
+    keep = entity.delta.gone == "keep"
     statements: list[exp.Expression] = [
         *compile_rows(spec, entity),
         collisions.check(spec, entity),  # before the first write: another spec's record is never replaced
         forget,
+        *((_kept_rows(spec, entity),) if keep else ()),
         exp.delete(names.crosswalk_table(entity), where=ledgers.of_spec(spec.name)),
         exp.insert(crosswalk, names.crosswalk_table(entity), columns=[names.ident(n) for n, _ in CROSSWALK]),
+        *(_keep_kept_rows(spec, entity) if keep else ()),
         insert,
         *_update_matched(spec, entity),
         ledgers.insert(names.rejects_table(), rejects, spec.name),
@@ -173,8 +182,46 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
             decided += (dedup.found_table(entity), linkage.one_to_one_table(entity))
         statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
             names.checked_table(entity), *((names.blocks_table(entity),) if entity.dedup.fuzzy else ()),
-            names.pairs_table(entity), names.clusters_table(entity), *model, *decided)]
+            names.pairs_table(entity), names.clusters_table(entity), stable.kept_table(entity), *model, *decided)]
     return tuple(statements)
+
+
+def _kept_table(entity: Entity) -> exp.Table:
+    return names.table(f"_ferry_kept_crosswalk_{entity.name}")
+
+
+def _kept_rows(spec: Spec, entity: Entity) -> exp.Create:
+    """Before the crosswalk is rewritten: its rows (this spec's, not linked) of the records the written ledger
+    lists, which a delta run keeps when this run no longer produces them (``delta: {gone: keep}``)."""
+    x = names.crosswalk_table(entity)
+    rows = (exp.select(names.col("source"), names.col("source_key"), names.col(names.ID)).from_(x)
+            .where(exp.and_(ledgers.of_spec(spec.name), exp.not_(exp.func("coalesce", names.col("linked"), exp.false())),
+                            names.col("status").isin(*(exp.Literal.string(s) for s in (names.LOADED, names.MERGED,
+                                                                                        names.KEPT))),
+                            names.col(names.ID).isin(query=ledgers.written_ids(spec.name, entity)))))
+    return exp.Create(this=_kept_table(entity), kind="TABLE", replace=True, expression=rows,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+
+
+def _keep_kept_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    """The crosswalk keeps, as ``kept``, the old ids of records this run no longer produces (their rows gone,
+    rejected or filtered out): the delta run puts those records back, and references to them (later entities'
+    rows, this entity's second pass) still resolve. Old ids this run maps again, and records it produces,
+    are not kept."""
+    k, x = "k", "x"
+    mine = exp.and_(ledgers.of_spec(spec.name, x), exp.EQ(this=names.col("source", x), expression=names.col("source", k)),
+                    exp.EQ(this=names.col("source_key", x), expression=names.col("source_key", k)))
+    produced = (exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
+                .where(exp.and_(ledgers.of_spec(spec.name), names.col("status").isin(
+                    exp.Literal.string(names.LOADED), exp.Literal.string(names.MERGED)))))
+    rows = (exp.select(names.col("source", k), names.col("source_key", k), names.col(names.ID, k),
+                       exp.Literal.string(names.KEPT), exp.false(), exp.Literal.string(spec.name))
+            .from_(_kept_table(entity).as_(k, quoted=True))
+            .where(exp.and_(exp.not_(exp.Exists(this=exp.select(exp.Literal.number(1)).from_(
+                names.crosswalk_table(entity).as_(x, quoted=True)).where(mine))),
+                exp.not_(names.col(names.ID, k).isin(query=produced)))))
+    return (exp.insert(rows, names.crosswalk_table(entity), columns=[names.ident(n) for n, _ in CROSSWALK]),
+            exp.Drop(tables=[_kept_table(entity)], kind="TABLE", exists=True))
 
 
 _ARCHIVE_LEAD = (("source", "VARCHAR"), ("source_row", "BIGINT"), ("source_key", "VARCHAR"))

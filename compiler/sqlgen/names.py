@@ -27,6 +27,9 @@ SOURCE, SOURCE_ROW, SOURCE_KEY = "_ferry_source", "_ferry_source_row", "_ferry_s
 LINKED = "_ferry_linked"  # the row's record already exists in the target (``match``); its id is that one
 ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row
 LOADED, MERGED, ARCHIVED, REJECTED = "loaded", "merged", "archived", "rejected"
+#: A crosswalk row of a record a delta run kept though its row is gone (``delta: {gone: keep}``): references
+#: to its old id still resolve to it; it is no source row's outcome (accounting, diff ignore it).
+KEPT = "kept"
 
 
 #: ``Expression.meta`` key of the spec step an expression computes: ``(order, label)`` pairs (``lineage`` reads
@@ -167,6 +170,12 @@ def dedup_stats_table() -> exp.Table:
 
 def crosswalk_table(entity: Entity | str) -> exp.Table:
     return table(f"{getattr(entity, 'name', entity)}_crosswalk", INTERNAL_SCHEMA)
+
+
+def written_table(entity: Entity | str) -> exp.Table:
+    """The values ferry last wrote to each of its records, per spec: the base a delta run compares
+    the source and the target with (``compiler.delta``)."""
+    return table(f"{getattr(entity, 'name', entity)}_written", INTERNAL_SCHEMA)
 
 
 def archive_table(entity: Entity | str) -> exp.Table:

@@ -8,6 +8,7 @@ checks run on the result (``validate.checks``).
 
 from __future__ import annotations
 
+from datetime import date
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from compiler.model import (
     DECIMAL_PRECISION,
     DECIMAL_SCALE,
     Check,
+    Delta,
     CsvOptions,
     Dedup,
     Entity,
@@ -95,7 +97,14 @@ def _source(doc: Document, name: str, raw: dict[str, Any]) -> Source:
         path_span=doc.span(at + ("path",)),
         option_spans=tuple((key, doc.key_span(at + ("options", key))) for key in sorted(opts)),
         shrink_limit=float(raw.get("shrink_limit", 0.5)),
+        export_date=_date_text(raw["export_date"]) if raw.get("export_date") is not None else None,
+        export_date_span=doc.span(at + ("export_date",)) if raw.get("export_date") is not None else None,
     )
+
+
+def _date_text(value: Any) -> str:
+    """An unquoted YAML date is a ``date``; anything else is kept as written (F480 checks it)."""
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _options(fmt: str, opts: dict[str, Any]) -> SourceOptions:
@@ -143,6 +152,9 @@ def _entity(doc: Document, name: str, raw: dict[str, Any]) -> Entity:
         dedup=_dedup(doc, at, raw),
         match=_match(doc, at + ("match",), raw),
         sources=sources,
+        delta=Delta(conflicts=raw["delta"].get("conflicts", "target_wins"), gone=raw["delta"].get("gone", "keep"),
+                    span=doc.key_span(at + ("delta",)), gone_span=doc.span(at + ("delta", "gone"))
+                    if "gone" in raw["delta"] else doc.key_span(at + ("delta",))) if raw.get("delta") else Delta(),
     )
 
 

@@ -356,6 +356,41 @@ UPDATE "_ferry"."activity_crosswalk" SET spec = 'legacy_crm'
 WHERE
   "spec" IS NULL;
 
+CREATE TABLE IF NOT EXISTS "_ferry"."activity_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "kind" TEXT,
+  "occurred_at" TIMESTAMP,
+  "minutes" DECIMAL(18, 4),
+  "notes" TEXT,
+  "tags" TEXT,
+  "contact_id" UUID,
+  "deal_id" UUID
+);
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "kind" TEXT;
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "occurred_at" TIMESTAMP;
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "minutes" DECIMAL(18, 4);
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "notes" TEXT;
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "tags" TEXT;
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "contact_id" UUID;
+
+ALTER TABLE "_ferry"."activity_written"
+ADD COLUMN IF NOT EXISTS "deal_id" UUID;
+
 CREATE TABLE IF NOT EXISTS "main"."company" (
   "id" UUID,
   "name" TEXT,
@@ -430,6 +465,45 @@ ADD COLUMN IF NOT EXISTS "spec" TEXT;
 UPDATE "_ferry"."company_crosswalk" SET spec = 'legacy_crm'
 WHERE
   "spec" IS NULL;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."company_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "name" TEXT,
+  "nip" TEXT,
+  "city" TEXT,
+  "country" TEXT,
+  "phone" TEXT,
+  "created_on" DATE,
+  "status" TEXT,
+  "parent_id" UUID
+);
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "name" TEXT;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "nip" TEXT;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "country" TEXT;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "created_on" DATE;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "status" TEXT;
+
+ALTER TABLE "_ferry"."company_written"
+ADD COLUMN IF NOT EXISTS "parent_id" UUID;
 
 CREATE TABLE IF NOT EXISTS "main"."contact" (
   "id" UUID,
@@ -520,6 +594,57 @@ UPDATE "_ferry"."contact_crosswalk" SET spec = 'legacy_crm'
 WHERE
   "spec" IS NULL;
 
+CREATE TABLE IF NOT EXISTS "_ferry"."contact_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "first_name" TEXT,
+  "last_name" TEXT,
+  "full_name" TEXT,
+  "email" TEXT,
+  "all_emails" TEXT,
+  "phone" TEXT,
+  "city" TEXT,
+  "created_on" DATE,
+  "notes" TEXT,
+  "company_id" UUID,
+  "reports_to_id" UUID
+);
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "first_name" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "last_name" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "full_name" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "all_emails" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "created_on" DATE;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "notes" TEXT;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "company_id" UUID;
+
+ALTER TABLE "_ferry"."contact_written"
+ADD COLUMN IF NOT EXISTS "reports_to_id" UUID;
+
 CREATE TABLE IF NOT EXISTS "main"."deal" (
   "id" UUID,
   "title" TEXT,
@@ -593,6 +718,45 @@ UPDATE "_ferry"."deal_crosswalk" SET spec = 'legacy_crm'
 WHERE
   "spec" IS NULL;
 
+CREATE TABLE IF NOT EXISTS "_ferry"."deal_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "title" TEXT,
+  "amount" DECIMAL(12, 2),
+  "currency" TEXT,
+  "stage" TEXT,
+  "close_date" DATE,
+  "company_id" UUID,
+  "contact_id" UUID,
+  "owner_id" UUID
+);
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "title" TEXT;
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "amount" DECIMAL(12, 2);
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "currency" TEXT;
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "stage" TEXT;
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "close_date" DATE;
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "company_id" UUID;
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "contact_id" UUID;
+
+ALTER TABLE "_ferry"."deal_written"
+ADD COLUMN IF NOT EXISTS "owner_id" UUID;
+
 CREATE TABLE IF NOT EXISTS "main"."owner" (
   "id" UUID,
   "full_name" TEXT,
@@ -658,3 +822,34 @@ ADD COLUMN IF NOT EXISTS "spec" TEXT;
 UPDATE "_ferry"."owner_crosswalk" SET spec = 'legacy_crm'
 WHERE
   "spec" IS NULL;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."owner_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "full_name" TEXT,
+  "email" TEXT,
+  "region" TEXT,
+  "active" BOOLEAN,
+  "hired_on" DATE,
+  "quota" DECIMAL(18, 4)
+);
+
+ALTER TABLE "_ferry"."owner_written"
+ADD COLUMN IF NOT EXISTS "full_name" TEXT;
+
+ALTER TABLE "_ferry"."owner_written"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "_ferry"."owner_written"
+ADD COLUMN IF NOT EXISTS "region" TEXT;
+
+ALTER TABLE "_ferry"."owner_written"
+ADD COLUMN IF NOT EXISTS "active" BOOLEAN;
+
+ALTER TABLE "_ferry"."owner_written"
+ADD COLUMN IF NOT EXISTS "hired_on" DATE;
+
+ALTER TABLE "_ferry"."owner_written"
+ADD COLUMN IF NOT EXISTS "quota" DECIMAL(18, 4);

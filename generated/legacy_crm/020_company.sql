@@ -4241,6 +4241,50 @@ FROM (
     ON "c"."_ferry_row" = "k"."node"
 ) AS "ranked";
 
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_company" AS
+SELECT
+  "survivor" AS "_ferry_survivor_key",
+  MIN("id") AS "id"
+FROM (
+  SELECT
+    "survivor",
+    "id"
+  FROM (
+    SELECT
+      "m"."survivor",
+      "x"."id",
+      "x"."status" = 'loaded' AS "was_survivor"
+    FROM (
+      SELECT
+        COALESCE("k"."_ferry_survivor_key", "c"."_ferry_key") AS "survivor",
+        'companies' AS "source",
+        "c"."_ferry_key" AS "source_key"
+      FROM "_ferry_checked_company" AS "c"
+      LEFT JOIN "_ferry_clusters_company" AS "k"
+        ON "k"."_ferry_row" = "c"."_ferry_row"
+      WHERE
+        "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
+    ) AS "m"
+    JOIN "_ferry"."company_crosswalk" AS "x"
+      ON "x"."source" = "m"."source"
+      AND "x"."source_key" = "m"."source_key"
+      AND "x"."spec" = 'legacy_crm'
+      AND "x"."status" IN ('loaded', 'merged', 'kept')
+      AND NOT COALESCE("x"."linked", FALSE)
+      AND "x"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."company_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
+      )
+  ) AS "p"
+  QUALIFY
+    ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "was_survivor" DESC, "survivor") = 1
+) AS "q"
+GROUP BY
+  "survivor";
+
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_company" AS
 WITH "merged" AS MATERIALIZED (
   SELECT
@@ -4262,7 +4306,15 @@ WITH "merged" AS MATERIALIZED (
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'legacy_crm'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."company_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
   ) AS "o"
     ON "o"."id" = "t"."id"
   WHERE
@@ -4293,20 +4345,25 @@ SELECT
   END AS "_ferry_status",
   COALESCE(
     "l"."existing_id",
-    CAST((
-      CAST('0x' || SUBSTRING(
-        SHA1(
-          UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('company/companies/' || "m"."_ferry_survivor_key")
-        ),
-        1,
-        32
-      ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
-    ) | CAST('377798542001608471871488' AS UINT128) AS UUID)
+    COALESCE(
+      "s"."id",
+      CAST((
+        CAST('0x' || SUBSTRING(
+          SHA1(
+            UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('company/companies/' || "m"."_ferry_survivor_key")
+          ),
+          1,
+          32
+        ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+      ) | CAST('377798542001608471871488' AS UINT128) AS UUID)
+    )
   ) AS "id",
   NOT "l"."existing_id" IS NULL AND "l"."nth" = 1 AS "_ferry_linked"
 FROM "merged" AS "m"
 LEFT JOIN "links" AS "l"
-  ON "l"."survivor_key" = "m"."_ferry_survivor_key";
+  ON "l"."survivor_key" = "m"."_ferry_survivor_key"
+LEFT JOIN "_ferry_kept_company" AS "s"
+  ON "s"."_ferry_survivor_key" = "m"."_ferry_survivor_key";
 
 SELECT
   ERROR(
@@ -4348,7 +4405,15 @@ FROM (
           "id"
         FROM "_ferry"."company_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'legacy_crm'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."company_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."company_crosswalk" AS "x"
@@ -4367,7 +4432,33 @@ WHERE
       "id"
     FROM "_ferry"."company_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'legacy_crm'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."company_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_company" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."company_crosswalk"
+WHERE
+  "spec" = 'legacy_crm'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."company_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
   );
 
 DELETE FROM "_ferry"."company_crosswalk"
@@ -4394,6 +4485,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."company_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'legacy_crm'
+FROM "_ferry_kept_crosswalk_company" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."company_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'legacy_crm'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."company_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_company";
 
 INSERT INTO "main"."company" (
   "id",
@@ -4670,3 +4797,5 @@ DROP TABLE IF EXISTS "_ferry_checked_company";
 DROP TABLE IF EXISTS "_ferry_pairs_company";
 
 DROP TABLE IF EXISTS "_ferry_clusters_company";
+
+DROP TABLE IF EXISTS "_ferry_kept_company";

@@ -483,7 +483,15 @@ FROM (
           "id"
         FROM "_ferry"."deal_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'legacy_crm'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."deal_written"
+        WHERE
+          "_ferry_spec" = 'legacy_crm'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."deal_crosswalk" AS "x"
@@ -502,7 +510,33 @@ WHERE
       "id"
     FROM "_ferry"."deal_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'legacy_crm'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'legacy_crm'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."deal_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_deal" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."deal_crosswalk"
+WHERE
+  "spec" = 'legacy_crm'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."deal_written"
+    WHERE
+      "_ferry_spec" = 'legacy_crm'
   );
 
 DELETE FROM "_ferry"."deal_crosswalk"
@@ -529,6 +563,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."deal_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'legacy_crm'
+FROM "_ferry_kept_crosswalk_deal" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."deal_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'legacy_crm'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."deal_crosswalk"
+    WHERE
+      "spec" = 'legacy_crm' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_deal";
 
 INSERT INTO "main"."deal" (
   "id",

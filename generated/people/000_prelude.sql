@@ -362,3 +362,42 @@ ADD COLUMN IF NOT EXISTS "spec" TEXT;
 UPDATE "_ferry"."person_crosswalk" SET spec = 'people'
 WHERE
   "spec" IS NULL;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."person_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "first_name" TEXT,
+  "last_name" TEXT,
+  "birth_date" DATE,
+  "email" TEXT,
+  "phone" TEXT,
+  "street" TEXT,
+  "postcode" TEXT,
+  "city" TEXT
+);
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "first_name" TEXT;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "last_name" TEXT;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "birth_date" DATE;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "street" TEXT;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "postcode" TEXT;
+
+ALTER TABLE "_ferry"."person_written"
+ADD COLUMN IF NOT EXISTS "city" TEXT;

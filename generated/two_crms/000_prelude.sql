@@ -363,6 +363,45 @@ UPDATE "_ferry"."customer_crosswalk" SET spec = 'two_crms'
 WHERE
   "spec" IS NULL;
 
+CREATE TABLE IF NOT EXISTS "_ferry"."customer_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "first_name" TEXT,
+  "last_name" TEXT,
+  "birth_date" DATE,
+  "email" TEXT,
+  "phone" TEXT,
+  "street" TEXT,
+  "postcode" TEXT,
+  "city" TEXT
+);
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "first_name" TEXT;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "last_name" TEXT;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "birth_date" DATE;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "email" TEXT;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "phone" TEXT;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "street" TEXT;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "postcode" TEXT;
+
+ALTER TABLE "_ferry"."customer_written"
+ADD COLUMN IF NOT EXISTS "city" TEXT;
+
 CREATE TABLE IF NOT EXISTS "main"."order" (
   "id" UUID,
   "total" DECIMAL(10, 2),
@@ -407,3 +446,18 @@ ADD COLUMN IF NOT EXISTS "spec" TEXT;
 UPDATE "_ferry"."order_crosswalk" SET spec = 'two_crms'
 WHERE
   "spec" IS NULL;
+
+CREATE TABLE IF NOT EXISTS "_ferry"."order_written" (
+  "_ferry_spec" TEXT,
+  "_ferry_run" TEXT,
+  "_ferry_hash" UBIGINT,
+  "id" UUID,
+  "total" DECIMAL(10, 2),
+  "customer_id" UUID
+);
+
+ALTER TABLE "_ferry"."order_written"
+ADD COLUMN IF NOT EXISTS "total" DECIMAL(10, 2);
+
+ALTER TABLE "_ferry"."order_written"
+ADD COLUMN IF NOT EXISTS "customer_id" UUID;

@@ -3090,6 +3090,50 @@ FROM (
     ON "c"."_ferry_row" = "k"."node"
 ) AS "ranked";
 
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_customer" AS
+SELECT
+  "survivor" AS "_ferry_survivor_key",
+  MIN("id") AS "id"
+FROM (
+  SELECT
+    "survivor",
+    "id"
+  FROM (
+    SELECT
+      "m"."survivor",
+      "x"."id",
+      "x"."status" = 'loaded' AS "was_survivor"
+    FROM (
+      SELECT
+        COALESCE("k"."_ferry_survivor_key", "c"."_ferry_key") AS "survivor",
+        "c"."_ferry_source" AS "source",
+        "c"."_ferry_source_key" AS "source_key"
+      FROM "_ferry_checked_customer" AS "c"
+      LEFT JOIN "_ferry_clusters_customer" AS "k"
+        ON "k"."_ferry_row" = "c"."_ferry_row"
+      WHERE
+        "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
+    ) AS "m"
+    JOIN "_ferry"."customer_crosswalk" AS "x"
+      ON "x"."source" = "m"."source"
+      AND "x"."source_key" = "m"."source_key"
+      AND "x"."spec" = 'two_crms'
+      AND "x"."status" IN ('loaded', 'merged', 'kept')
+      AND NOT COALESCE("x"."linked", FALSE)
+      AND "x"."id" IN (
+        SELECT
+          "id"
+        FROM "_ferry"."customer_written"
+        WHERE
+          "_ferry_spec" = 'two_crms'
+      )
+  ) AS "p"
+  QUALIFY
+    ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "was_survivor" DESC, "survivor") = 1
+) AS "q"
+GROUP BY
+  "survivor";
+
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_customer" AS
 WITH "merged" AS (
   SELECT
@@ -3140,17 +3184,22 @@ SELECT
     THEN 'loaded'
     ELSE 'merged'
   END AS "_ferry_status",
-  CAST((
-    CAST('0x' || SUBSTRING(
-      SHA1(
-        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('customer/' || "m"."_ferry_survivor_key")
-      ),
-      1,
-      32
-    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
-  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id",
+  COALESCE(
+    "s"."id",
+    CAST((
+      CAST('0x' || SUBSTRING(
+        SHA1(
+          UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('customer/' || "m"."_ferry_survivor_key")
+        ),
+        1,
+        32
+      ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+    ) | CAST('377798542001608471871488' AS UINT128) AS UUID)
+  ) AS "id",
   FALSE AS "_ferry_linked"
-FROM "merged" AS "m";
+FROM "merged" AS "m"
+LEFT JOIN "_ferry_kept_customer" AS "s"
+  ON "s"."_ferry_survivor_key" = "m"."_ferry_survivor_key";
 
 SELECT
   ERROR(
@@ -3192,7 +3241,15 @@ FROM (
           "id"
         FROM "_ferry"."customer_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'two_crms'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."customer_written"
+        WHERE
+          "_ferry_spec" = 'two_crms'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."customer_crosswalk" AS "x"
@@ -3211,7 +3268,33 @@ WHERE
       "id"
     FROM "_ferry"."customer_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'two_crms'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."customer_written"
+    WHERE
+      "_ferry_spec" = 'two_crms'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_customer" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."customer_crosswalk"
+WHERE
+  "spec" = 'two_crms'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."customer_written"
+    WHERE
+      "_ferry_spec" = 'two_crms'
   );
 
 DELETE FROM "_ferry"."customer_crosswalk"
@@ -3238,6 +3321,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."customer_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'two_crms'
+FROM "_ferry_kept_crosswalk_customer" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."customer_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'two_crms'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."customer_crosswalk"
+    WHERE
+      "spec" = 'two_crms' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_customer";
 
 INSERT INTO "main"."customers" (
   "id",
@@ -3567,6 +3686,8 @@ DROP TABLE IF EXISTS "_ferry_checked_customer";
 DROP TABLE IF EXISTS "_ferry_pairs_customer";
 
 DROP TABLE IF EXISTS "_ferry_clusters_customer";
+
+DROP TABLE IF EXISTS "_ferry_kept_customer";
 
 DROP TABLE IF EXISTS "_ferry_model_rows_customer";
 

@@ -242,7 +242,15 @@ FROM (
           "id"
         FROM "_ferry"."order_crosswalk"
         WHERE
-          "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+          "status" IN ('loaded', 'kept')
+          AND NOT COALESCE("linked", FALSE)
+          AND "spec" = 'two_crms'
+        UNION ALL
+        SELECT
+          "id"
+        FROM "_ferry"."order_written"
+        WHERE
+          "_ferry_spec" = 'two_crms'
       )
   ) AS "c"
   LEFT JOIN "_ferry"."order_crosswalk" AS "x"
@@ -261,7 +269,33 @@ WHERE
       "id"
     FROM "_ferry"."order_crosswalk"
     WHERE
-      "status" = 'loaded' AND NOT COALESCE("linked", FALSE) AND "spec" = 'two_crms'
+      "status" IN ('loaded', 'kept')
+      AND NOT COALESCE("linked", FALSE)
+      AND "spec" = 'two_crms'
+    UNION ALL
+    SELECT
+      "id"
+    FROM "_ferry"."order_written"
+    WHERE
+      "_ferry_spec" = 'two_crms'
+  );
+
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_kept_crosswalk_order" AS
+SELECT
+  "source",
+  "source_key",
+  "id"
+FROM "_ferry"."order_crosswalk"
+WHERE
+  "spec" = 'two_crms'
+  AND NOT COALESCE("linked", FALSE)
+  AND "status" IN ('loaded', 'merged', 'kept')
+  AND "id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."order_written"
+    WHERE
+      "_ferry_spec" = 'two_crms'
   );
 
 DELETE FROM "_ferry"."order_crosswalk"
@@ -288,6 +322,42 @@ WHERE
   "_ferry_status" = 'loaded' OR "_ferry_status" = 'merged'
 ORDER BY
   "_ferry_row";
+
+INSERT INTO "_ferry"."order_crosswalk" (
+  "source",
+  "source_key",
+  "id",
+  "status",
+  "linked",
+  "spec"
+)
+SELECT
+  "k"."source",
+  "k"."source_key",
+  "k"."id",
+  'kept',
+  FALSE,
+  'two_crms'
+FROM "_ferry_kept_crosswalk_order" AS "k"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "_ferry"."order_crosswalk" AS "x"
+    WHERE
+      "x"."spec" = 'two_crms'
+      AND "x"."source" = "k"."source"
+      AND "x"."source_key" = "k"."source_key"
+  )
+  AND NOT "k"."id" IN (
+    SELECT
+      "id"
+    FROM "_ferry"."order_crosswalk"
+    WHERE
+      "spec" = 'two_crms' AND "status" IN ('loaded', 'merged')
+  );
+
+DROP TABLE IF EXISTS "_ferry_kept_crosswalk_order";
 
 INSERT INTO "main"."order" (
   "id",

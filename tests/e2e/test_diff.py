@@ -71,7 +71,9 @@ def test_diff_counts_rows_that_change_outcome(repo):
     result = api.diff_spec(spec, api.Options(out=repo / "generated"), "HEAD")
     deal = next(o for o in result.outcomes if o.entity == "deal")
     moved = deal.head["archived"] - deal.base["archived"]
-    assert moved > 0 and deal.changed_outcome == moved and deal.records.delete == moved
+    # Their records are gone from what the run produces: kept, the default `delta: {gone: keep}`.
+    assert moved > 0 and deal.changed_outcome == moved and deal.records.delete == 0
+    assert dict(deal.records.gone) == {"keep": moved}
 
 
 def test_cli_text_and_markdown(repo):

@@ -99,20 +99,23 @@ def test_changed_rows_give_exact_counts_field_diffs_and_exit_2(project):
     before = fingerprint(project)
     result = plan(project)
     contact = by_entity(result)["contact"]
-    assert (contact.insert, contact.update, contact.delete, contact.unchanged) == (1, 1, 1, 229)
+    # 50002 is gone from the export: kept (the default `delta: {gone: keep}`), and shown as gone.
+    assert (contact.insert, contact.update, contact.delete, contact.unchanged, contact.gone) == (
+        1, 1, 0, 229, (("keep", 1),))
+    assert result.kind == "delta" and not contact.conflicts
     assert not any(e.changed for e in result.entities if e.entity != "contact")
     samples = {(r.action, r.source_key): r for r in contact.samples}
     assert [(f.field, f.old, f.new) for f in samples["update", "50001"].fields] == [
         ("city", "Poznań", "Gdańsk | <b>x</b>")]
     assert ("city", None, "Łódź") in [(f.field, f.old, f.new) for f in samples["insert", "59999"].fields]
-    assert ("city", "Köln", None) in [(f.field, f.old, f.new) for f in samples["delete", "50002"].fields]
+    assert ("delete", "50002") not in samples
     cli = ferry("plan", SPEC, "--format", "json", cwd=project)
     assert cli.returncode == 2, cli.stderr
     jsonschema.validate(json.loads(cli.stdout), SCHEMA)
     text = ferry("plan", SPEC, cwd=project)
     assert text.returncode == 2
-    for line in ("+ 59999", "~ 50001", "- 50002", 'city: "Poznań" -> "Gdańsk | <b>x</b>"',
-                 "Plan: 1 to insert, 1 to update, 1 to delete"):
+    for line in ("+ 59999", "~ 50001", "gone from the export, contact: 1 keep", 'city: "Poznań" -> "Gdańsk | <b>x</b>"',
+                 "Plan: 1 to insert, 1 to update, 0 to delete"):
         assert line in text.stdout
     assert fingerprint(project) == before
 
@@ -152,7 +155,7 @@ def test_a_shrunk_source_stops_the_plan_as_it_stops_the_run_and_allow_shrink_pre
     previewed = ferry("plan", SPEC, "--allow-shrink", "--format", "json", cwd=project)
     assert previewed.returncode == 2, previewed.stderr
     contact = next(e for e in json.loads(previewed.stdout)["entities"] if e["entity"] == "contact")
-    assert contact["delete"] > 150
+    assert contact["delete"] == 0 and contact["gone"]["keep"] > 150  # gone rows' records are kept (the default)
     assert fingerprint(project) == before  # neither plan wrote anything
     target = project / "legacy_crm" / "build" / "legacy_crm.duckdb"
     count = "SELECT count(*) FROM contact"
@@ -202,11 +205,12 @@ def test_markdown_renders_as_tables_and_collapsible_entities(project):
     toks = tokens(markdown)
     html_blocks = [t.content for t in toks if t.type == "html_block"]
     assert sum("<details>" in b for b in html_blocks) == 1  # only the changed entity
-    assert any("<summary><b>contact</b>: +1 ~1 -1</summary>" in b for b in html_blocks)
-    assert sum(t.type == "table_open" for t in toks) == 2  # the summary, and contact's sample
+    assert any("<summary><b>contact</b>: +1 ~1</summary>" in b for b in html_blocks)
+    assert sum(t.type == "table_open" for t in toks) == 3  # the summary, contact's sample, the gone records
     rows = rows_of(toks)
     assert rows[0] == ["entity", "+ insert", "~ update", "= unchanged", "- delete", "rejected", "archived", "emptied"]
-    assert rows[2][:6] == ["contact", "1", "1", "229", "1", "53"]
+    assert rows[2][:6] == ["contact", "1", "1", "229", "0", "53"]
+    assert ["contact", "keep", "1"] in rows  # gone from the export, under its policy
     sample = [r for r in rows if len(r) == 5]
     assert all(len(r) == 5 for r in rows if r[0] in ("+", "~", "-"))
     # The data's "|" and "<b>" stay literal text in their cell: no extra column, no HTML.

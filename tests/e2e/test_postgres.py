@@ -19,6 +19,7 @@ import pytest
 
 from compiler import api
 from compiler.errors import FerryError
+from compiler.errors import FerryError
 from tests.helpers import EXAMPLE, ROOT
 
 DSN = os.environ.get("FERRY_TEST_PG_DSN", "")
@@ -103,12 +104,33 @@ def test_records_a_later_run_drops_are_deleted_others_stay(project):
     project.write_text(spec_text.replace("      region: region\n", "      region: {from: region, rules: "
                                          "[{one_of: [DACH]}]}\n"), "utf-8")  # now most owners are rejected
     api.compile_spec_files(project, options)
-    api.run_spec(project, options)
+    api.run_spec(project, options, full=True)  # replaced, as before delta runs: the owners' records go
     api.push_spec(project, options)
     names = [n for (n,) in pg_rows(f'SELECT full_name FROM "{schema}".owner ORDER BY 1')]
     loaded = duckdb.connect(str(project.parent / "build" / "legacy_crm.duckdb"), read_only=True).execute(
         "SELECT count(*) FROM owner").fetchall()[0][0]
     assert "From the CRM" in names and len(names) == loaded + 1
+
+
+def test_a_push_after_a_delta_that_kept_gone_records_stops_before_writing(project):
+    """A delta run keeps records gone from the export (gone: keep); the push lists only the crosswalk's
+    records and would delete the kept ones on the server: it stops first (F623), and the server is as it was."""
+    options = api.Options(out=project.parent.parent / "generated")
+    schema = schema_of(project)
+    api.push_spec(project, options)
+    before = pg_rows(f'SELECT id, full_name FROM "{schema}".owner ORDER BY 1')
+    spec_text = project.read_text("utf-8")
+    project.write_text(spec_text.replace("      region: region\n", "      region: {from: region, rules: "
+                                         "[{one_of: [DACH]}]}\n"), "utf-8")
+    api.compile_spec_files(project, options)
+    run = api.run_spec(project, options)
+    kept = run.delta["entities"]["owner"]["gone"]["keep"]
+    assert kept > 0
+    with pytest.raises(FerryError) as raised:
+        api.push_spec(project, options)
+    assert raised.value.diagnostics[0].code == "F623" and f"{kept} records of entity 'owner'" in str(
+        raised.value.diagnostics[0].message)
+    assert pg_rows(f'SELECT id, full_name FROM "{schema}".owner ORDER BY 1') == before
 
 
 def test_a_dead_server_is_one_line_and_no_secret(project, tmp_path):

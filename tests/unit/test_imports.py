@@ -18,7 +18,7 @@ LAYERS = [
     {"sqlgen"},
     {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
-    {"decisions", "accounting", "history", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
+    {"workdir", "decisions", "accounting", "history", "delta", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
      "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render"},
     {"api"},
     {"cli", "cli_profile", "cli_lineage", "__main__"},

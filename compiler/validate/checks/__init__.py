@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from compiler.errors import Diagnostic
-from compiler.validate.checks import (dedup, fields, importers, linkmodel, multisource, phones, references, rules,
+from compiler.validate.checks import (dedup, delta, fields, importers, linkmodel, multisource, phones, references, rules,
                                       sources, transforms)
 from compiler.validate.checks.context import Context, Header
 
@@ -25,6 +25,8 @@ CHECKS: tuple[Check, ...] = (
     sources.check_id_column,
     sources.check_field_columns,
     sources.check_reference_columns,
+    delta.check_export_dates,
+    delta.check_gone_parents,
     references.check_entity_source,
     references.check_referenced_entity,
     multisource.check_source_overrides,
