@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
-from compiler import encodings
+from compiler import encodings, memdb
 from compiler.errors import Diagnostic, FerryError
 from compiler.headers import Columns
 from compiler.model import READS_AS, CsvOptions, Source
@@ -123,7 +123,7 @@ def check_rows(source: Source, base: Path, columns: tuple[str, ...]) -> Diagnost
             prepared = prepare_input(source, base, Path(tmp))
         except FerryError as exc:
             return exc.diagnostics[0]
-        con = duckdb.connect()
+        con = memdb.connection().cursor()  # its own variables and reject tables; no new database
         try:
             bind(con, source, prepared)
             return csvrows.check(con, source, prepared.original, prepared.readable, _reads_in(source), columns)

@@ -42,3 +42,14 @@ def test_every_code_has_failing_and_passing_cases():
     spec_level = {"F001", "F002", "F101", "F102", "F103", "F104"}
     assert semantic | spec_level <= failing, sorted((semantic | spec_level) - failing)
     assert families_with_pass == set(case_families())
+
+
+def test_volatile_functions_are_duckdbs():
+    """The written-out list of volatile functions (validate.bind) is the installed DuckDB's."""
+    import duckdb
+
+    from compiler.validate.bind import VOLATILE_FUNCTIONS
+
+    rows = duckdb.connect().execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+                                    "WHERE stability = 'VOLATILE'").fetchall()
+    assert VOLATILE_FUNCTIONS == frozenset(name for (name,) in rows)

@@ -6,6 +6,7 @@ import codecs
 
 import pytest
 
+from compiler.sources import lines
 from compiler.sources.lines import Endings, line_at, normalize, single_byte_breaks
 
 
@@ -22,6 +23,18 @@ def test_one_kind_of_break_is_not_mixed_and_two_are():
     assert not mixed(b"a\r", b"\nb\r\n") and not mixed(b"a\r", b"\nb\r", b"\nc\r\n")  # \r|\n split: one break
     assert mixed(b"a\r", b"b\n")
     assert not single_byte_breaks("utf-16") and single_byte_breaks("cp1250")
+
+
+@pytest.mark.parametrize("data,mixes", [(b"a\r\nb\r\n", False), (b"a\r\nb\n", True), (b"a\rb\r", False),
+                                        (b"a\rb\r\n", True), (b"a\nb\r\r\n", True)])
+def test_small_and_large_chunks_count_alike(data, mixes):
+    """A small chunk is counted with bytes.count, a large one with numpy: the same kinds of break."""
+    small, large = Endings(), Endings()
+    small.feed(data)
+    large.feed(data * (lines._SMALL // len(data) + 1))
+    kinds = lambda e: (e._lf > 0, e._crlf > 0, e._cr > 0 or e._tail_cr)  # noqa: E731
+    assert kinds(small) == kinds(large)
+    assert small.mixed == large.mixed == mixes
 
 
 def copy(tmp_path, data: bytes, quote='"', escape='"', delimiter=",", encoding="utf-8") -> bytes:

@@ -29,9 +29,10 @@ NEITHER = ("jinja2", "email_validator", "psycopg", "pandas", "pyarrow", "openpyx
            "compiler.bundle", "compiler.functions", "compiler.accounting", "compiler.diff", "compiler.profile",
            "compiler.starter", "compiler.lineage", "compiler.lineage_render", "compiler.lineage_trace")
 # validate reads every CSV row as the run does (sources.csvrows: the same read_csv, from
-# sqlgen.stage, which brings the sqlgen package), and a file with \r line ends is scanned with
-# numpy (sources.lines); help needs none of it.
-NOT_FOR_VALIDATE = NEITHER + ("rich.progress",)
+# sqlgen.stage), without the stages that compile entities; the example's small files with \r line
+# ends are scanned without numpy (sources.lines uses it for large files only).
+NOT_FOR_VALIDATE = NEITHER + ("rich.progress", "numpy", "compiler.sqlgen.load", "compiler.sqlgen.entity",
+                              "compiler.sqlgen.dedup")
 #: Help needs neither the engine nor the spec's parsers.
 NOT_FOR_HELP = NEITHER + ("duckdb", "sqlglot", "jsonschema", "numpy", "compiler.sqlgen", "phonenumbers", "compiler.validate",
                           "compiler.sources")
