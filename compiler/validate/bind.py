@@ -77,19 +77,18 @@ def bind(text: str, columns: Mapping[str, str]) -> Bound:
                  for c, t in columns.items()]
         return exp.select(*(typed or [exp.alias_(exp.null(), "_ferry_nothing", quoted=True)]))
 
-    def query(sample: bool) -> str:
-        return exp.select(exp.alias_(exp.paren(tree.copy()), "v", quoted=True)).from_(
-            row(sample).subquery("r")).sql(dialect="duckdb")
-
+    # Bound, and evaluated on a row of NULLs and on a row of ordinary values (text stays NULL, so
+    # no value-dependent parse can fail here): a constant that cannot convert ('abc' where a number
+    # is needed) fails now, as it would on every row of the run. One query: its result's type is
+    # the one DESCRIBE gives.
+    rows = exp.union(row(False), row(True), distinct=False)
+    query = exp.select(exp.alias_(exp.paren(tree.copy()), "v", quoted=True)).from_(
+        rows.subquery("r")).sql(dialect="duckdb")
     con = memdb.connection()
     try:
-        described = con.execute("DESCRIBE " + query(False)).fetchall()
-        # Evaluated on a row of NULLs and on a row of ordinary values (text stays NULL, so no
-        # value-dependent parse can fail here): a constant that cannot convert ('abc' where a
-        # number is needed) fails now, as it would on every row of the run.
-        for sample in (False, True):
-            con.execute(query(sample)).fetchall()
-        return Bound(None, described[0][1], volatile)
+        result = con.execute(query)
+        result.fetchall()
+        return Bound(None, str(result.description[0][1]), volatile)
     except duckdb.Error as exc:
         return Bound(str(exc).strip().splitlines()[0], None, volatile)
 
