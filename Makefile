@@ -6,9 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+SPARK_STAMP := $(VENV)/.spark-installed
 SPEC   := specs/legacy_crm/legacy_crm.yaml
 
-.PHONY: setup migrate test compile check golden bench bench-cutover clean
+.PHONY: setup setup-spark migrate test compile check golden bench bench-cutover clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,6 +24,13 @@ setup: $(STAMP)
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	@touch $(BENCH_STAMP)
+
+# The spark extra (pyspark; needs Java 17+): the Spark engine and tests/spark, which skip without it.
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,spark]'
+	@touch $(SPARK_STAMP)
+
+setup-spark: $(SPARK_STAMP)
 
 ## migrate: validate, compile and run the example migration into build/ (embedded DuckDB)
 migrate: setup

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import jinja2
 
+from compiler.engines.engine import one_line  # noqa: F401  (adapters import it from here)
 from compiler.model import Spec
 from compiler.sqlgen import Bundle
 
@@ -29,16 +30,7 @@ class Adapter:
     name: str  # the folder in targets/, the key in the compile manifest, the `--to` value
     render: Callable[[Bundle, str, jinja2.Environment], Rendered]
     wanted: Callable[[Spec], bool] = lambda spec: True
-    folder: str = ""  # where its files go under generated/<name>/; "" only for the embedded target
+    folder: str = ""  # where its files go under generated/<name>/ (default: its name)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "folder", self.folder or ("" if self.name == "duckdb" else self.name))
-
-
-def one_line(text: str) -> str:
-    """Text safe inside a ``--`` comment: every kind of line break becomes a space.
-
-    Spec values (paths, names) appear in file headers; a newline in one would end
-    the comment and turn the rest into SQL.
-    """
-    return " ".join(text.splitlines())
+        object.__setattr__(self, "folder", self.folder or self.name)

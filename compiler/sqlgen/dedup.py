@@ -247,6 +247,7 @@ def compile_clusters(entity: Entity) -> exp.Expression:
         lambda n: names.pairs_table(entity) if isinstance(n, exp.Table) and n.name == "pairs" else n)
     for identifier in components.find_all(exp.Identifier):
         identifier.set("quoted", True)  # quoted like every other name, so no spec name can collide
+    components.meta[names.COMPONENTS] = entity.name  # Spark: computed by its runner (engines.spark)
     components = decisions.split(entity, components)  # forbidden pairs cut their clusters apart
     order = [o for rule in _dedup(entity).survivor for o in _order_for(entity, rule)]
     order.append(exp.Ordered(this=names.col(names.ROW, C)))

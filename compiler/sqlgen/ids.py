@@ -12,6 +12,8 @@ import uuid
 
 from sqlglot import exp
 
+from compiler.sqlgen import names
+
 #: uuid5(NAMESPACE_URL, "https://ferry.dev/ids/v1"); never change it: every id depends on it.
 FERRY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ferry.dev/ids/v1")
 
@@ -44,4 +46,6 @@ def uuid5(name: exp.Expression) -> exp.Expression:
     as_int = exp.cast(first_128_bits, exp.DataType.build("UHUGEINT", dialect="duckdb"))
     masked = exp.BitwiseOr(this=exp.paren(exp.BitwiseAnd(this=as_int, expression=_uint128(_VERSION_VARIANT_CLEAR))),
                            expression=_uint128(_VERSION_VARIANT_SET))
-    return exp.cast(masked, exp.DataType.build("UUID"))
+    uuid = exp.cast(masked, exp.DataType.build("UUID"))
+    uuid.meta[names.UUID5] = name.copy()  # engines without 128-bit integers build it from the hex digest
+    return uuid

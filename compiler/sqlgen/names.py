@@ -35,6 +35,10 @@ KEPT = "kept"
 #: ``Expression.meta`` key of the spec step an expression computes: ``(order, label)`` pairs (``lineage`` reads
 #: them back from the trees; meta is never rendered, so the SQL does not change).
 STEP = "ferry_step"
+#: ``meta`` keys marking a subtree an engine other than DuckDB builds its own way (``compiler.engines``):
+#: the connected components of an entity's pairs (the value: the entity), a UUIDv5 (the value: its name).
+COMPONENTS = "ferry_components"
+UUID5 = "ferry_uuid5"
 CAST_STEP, MERGE_STEP = 100, 200  # after every transform (ordered by their index in the field's list)
 
 
@@ -80,6 +84,19 @@ def columns_variable(source: Source) -> str:
 
 def stage_table(source: Source | str) -> exp.Table:
     return table(f"_ferry_stage_{getattr(source, 'name', source)}")
+
+
+def read_table(source: Source | str) -> exp.Table:
+    """An engine that reads sources itself (Spark) registers each as this table, with ``READ_ORDER``."""
+    return table(f"_ferry_read_{getattr(source, 'name', source)}")
+
+
+READ_ORDER = "_ferry_read_order"  # increasing in file order, in ``read_table``
+
+
+def components_table(entity: Entity | str) -> exp.Table:
+    """An engine without recursive CTEs (Spark) computes the connected components of the pairs into this."""
+    return table(f"_ferry_components_{getattr(entity, 'name', entity)}")
 
 
 def rows_table(entity: Entity | str) -> exp.Table:

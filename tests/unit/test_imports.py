@@ -16,6 +16,7 @@ LAYERS = [
     {"validate"},
     {"order"},
     {"sqlgen"},
+    {"engines"},
     {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
     {"workdir", "decisions", "accounting", "history", "delta", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",

@@ -1,0 +1,36 @@
+"""The Spark engine: the bundle's trees as Spark SQL, in ``generated/<name>/spark/``.
+
+In:  the ``Bundle`` (trees built with DuckDB's semantics).
+Out: each step's statements as Spark SQL text (``passes`` rewrite copies of the trees for
+Spark's semantics, then sqlglot's Spark dialect writes them), and the manifest entries the
+Spark runner needs: where it computes connected components itself, and the tables it
+registers the sources as. A spec with a construct Spark cannot express with the same
+meaning gets no files, and the manifest says which construct (``unsupported``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from compiler.engines.engine import Engine, Translated
+from compiler.engines.spark import passes
+from compiler.sqlgen import Bundle, names
+
+DIALECT = "spark"
+
+
+def translate(bundle: Bundle) -> Translated:
+    files: dict[str, tuple[str, ...]] = {}
+    components: list[dict] = []
+    try:
+        for f in bundle.files:
+            rewritten = passes.rewrite(f.statements, f.step)
+            files[f.name] = tuple(s.sql(dialect=DIALECT, pretty=True) for s in rewritten.statements)
+            components.extend({"file": f.name, **asdict(c)} for c in rewritten.components)
+    except passes.Unsupported as exc:
+        return {}, {"unsupported": str(exc)}
+    reads = {s.name: names.table_name(names.read_table(s)) for s in bundle.spec.sources}
+    return files, {"components": components, "reads": reads, "read_order": names.READ_ORDER}
+
+
+ENGINE = Engine(name="spark", folder="spark", translate=translate)
