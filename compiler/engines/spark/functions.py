@@ -267,6 +267,16 @@ def _list(node: exp.List) -> exp.Expression:
     return node
 
 
+#: DuckDB's unsigned integers (``hash()`` is a UBIGINT) have no Spark type: a decimal holds every value.
+_UNSIGNED = {exp.DataType.Type.UTINYINT: "SMALLINT", exp.DataType.Type.USMALLINT: "INT",
+             exp.DataType.Type.UINT: "BIGINT", exp.DataType.Type.UBIGINT: "DECIMAL(20, 0)"}
+
+
+def _data_type(node: exp.DataType) -> exp.Expression:
+    spark = _UNSIGNED.get(node.this)
+    return node if spark is None else exp.DataType.build(spark)
+
+
 #: Typed nodes whose meaning differs, by class.
 TYPED: dict[type, Callable] = {
     exp.RegexpReplace: regexp_replace,
@@ -286,6 +296,7 @@ TYPED: dict[type, Callable] = {
     exp.Length: _length,
     exp.Upper: _upper,
     exp.JarowinklerSimilarity: lambda n: _fn("FERRY_JARO_WINKLER", n.this, n.expression),  # a UDF (session)
+    exp.DataType: _data_type,
 }
 
 

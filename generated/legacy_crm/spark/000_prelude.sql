@@ -377,7 +377,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`activity_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `kind` STRING,
   `occurred_at` TIMESTAMP_NTZ,
@@ -495,7 +495,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`company_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `name` STRING,
   `nip` STRING,
@@ -631,7 +631,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`contact_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `first_name` STRING,
   `last_name` STRING,
@@ -763,7 +763,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`deal_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `title` STRING,
   `amount` DECIMAL(12, 2),
@@ -876,7 +876,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`owner_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `full_name` STRING,
   `email` STRING,

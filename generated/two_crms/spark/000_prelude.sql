@@ -384,7 +384,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`customer_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `first_name` STRING,
   `last_name` STRING,
@@ -476,7 +476,7 @@ WHERE
 CREATE TABLE IF NOT EXISTS `_ferry`.`order_written` (
   `_ferry_spec` STRING,
   `_ferry_run` STRING,
-  `_ferry_hash` UBIGINT,
+  `_ferry_hash` DECIMAL(20, 0),
   `id` STRING,
   `total` DECIMAL(10, 2),
   `customer_id` STRING
