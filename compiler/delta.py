@@ -283,6 +283,7 @@ def _delta_entity(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, ru
     counts = dict(zip(("insert", "update", "unchanged", "conflicted_records", "deleted_in_target"), con.execute(
         f"SELECT count_if(NOT in_w), count_if(moved), count_if(in_w AND in_b AND NOT moved), count_if(conflicted), "
         f"count_if(in_w AND NOT in_b) FROM {r}").fetchone()))
+    counts = {k: v or 0 for k, v in counts.items()}  # count_if over no rows (an empty export) is NULL
     counts["conflicts"] = _one(con, "SELECT count(*) FROM _ferry.conflicts WHERE spec = ? AND run = ? AND entity = ?",
                                [spec.name, run, name])
     counts["gone"], merged = _gone(con, spec, entity, run, gone_policy)
