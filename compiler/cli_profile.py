@@ -90,7 +90,7 @@ def init(
                                                 show_default=False)],
     name: Annotated[str, typer.Option("--name", help="The spec's name (letters, digits, underscores).")],
     out_path: Annotated[Optional[Path], typer.Option(
-        "--out", help="Where to write the spec; default: NAME.yaml beside the data folder.", show_default=False)] = None,
+        "--out", help="Where to write the spec; default: NAME.yaml beside the data folder (in it, when it is the current folder).", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write a starter spec from the exports: sources with their read options, one entity per file,
@@ -100,7 +100,11 @@ def init(
     shows what would load and what would be rejected)."""
     first = paths[0] if paths else Path(".")
     folder = first if first.is_dir() else first.parent
+    # Beside the data folder (a project holds data/ and its spec); in it when it is where the user stands.
+    here = os.path.abspath(folder) == os.path.abspath(os.curdir)
     target = out_path or Path(os.path.abspath(folder)).parent / f"{name}.yaml"  # abspath: a linked folder's own parent
+    if out_path is None and here:
+        target = Path(f"{name}.yaml")
     try:
         written, found = api.init_spec(tuple(paths), name, target, force)
     except FerryError as exc:

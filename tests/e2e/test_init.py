@@ -97,3 +97,18 @@ def test_cli(tmp_path):
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "crm.yaml").is_file()
+
+
+def test_cli_in_the_data_folder_writes_the_spec_there_and_it_validates(tmp_path):
+    """`ferry init .` from inside the exports' folder: the spec lands in that folder (not its parent, outside
+    the project), and it validates against the files beside it."""
+    shutil.copytree(ROOT / "specs" / "legacy_crm" / "data", tmp_path / "exports")
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
+    here = tmp_path / "exports"
+    done = subprocess.run([sys.executable, "-m", "compiler", "init", ".", "--name", "crm"],
+                          capture_output=True, text=True, env=env, cwd=here)
+    assert done.returncode == 0, done.stderr
+    assert (here / "crm.yaml").is_file() and not (tmp_path / "crm.yaml").exists()
+    checked = subprocess.run([sys.executable, "-m", "compiler", "validate", "crm.yaml"],
+                             capture_output=True, text=True, env=env, cwd=here)
+    assert checked.returncode == 0, checked.stderr
