@@ -53,3 +53,12 @@ def test_volatile_functions_are_duckdbs():
     rows = duckdb.connect().execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
                                     "WHERE stability = 'VOLATILE'").fetchall()
     assert VOLATILE_FUNCTIONS == frozenset(name for (name,) in rows)
+
+
+def test_phone_regions_are_phonenumbers():
+    """The written-out phone regions (F410, compiler.phoneregions) are the installed phonenumbers'."""
+    import phonenumbers
+
+    from compiler.phoneregions import REGIONS
+
+    assert REGIONS == phonenumbers.SUPPORTED_REGIONS

@@ -31,8 +31,11 @@ NEITHER = ("jinja2", "email_validator", "psycopg", "pandas", "pyarrow", "openpyx
 # validate reads every CSV row as the run does (sources.csvrows: the same read_csv, from
 # sqlgen.stage), without the stages that compile entities; the example's small files with \r line
 # ends are scanned without numpy (sources.lines uses it for large files only).
+# Nor phonenumbers (F410 reads compiler.phoneregions), nor sqlglot's optimizer passes (validate parses
+# and binds expressions; it neither qualifies nor types them).
 NOT_FOR_VALIDATE = NEITHER + ("rich.progress", "numpy", "compiler.sqlgen.load", "compiler.sqlgen.entity",
-                              "compiler.sqlgen.dedup")
+                              "compiler.sqlgen.dedup", "phonenumbers", "sqlglot.optimizer.qualify",
+                              "sqlglot.optimizer.annotate_types", "sqlglot.optimizer.optimizer", "sqlglot.executor")
 #: Help needs neither the engine nor the spec's parsers.
 NOT_FOR_HELP = NEITHER + ("duckdb", "sqlglot", "jsonschema", "numpy", "compiler.sqlgen", "phonenumbers", "compiler.validate",
                           "compiler.sources")

@@ -12,6 +12,7 @@ from sqlglot.errors import SqlglotError
 
 from compiler import memdb
 from compiler.errors import Diagnostic, did_you_mean
+from compiler.phoneregions import REGIONS
 from compiler.validate import bind
 from compiler.validate.checks.context import Context
 
@@ -180,14 +181,12 @@ def check_phone_regions(ctx: Context) -> Iterable[Diagnostic]:
     Bad::   transforms: [{phone: {region: EN}}]
     Good::  transforms: [{phone: {region: GB}}]
     """
-    import phonenumbers
-
-    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    regions = sorted(REGIONS)
     for entity in ctx.spec.entities:
         for field in entity.fields:
             for t in (t for t in field.transforms if t.name == "phone"):
                 args = dict(t.args)
                 for region in (args["region"], *args.get("fallback", ())):
-                    if region not in phonenumbers.SUPPORTED_REGIONS:
+                    if region not in REGIONS:
                         yield Diagnostic("F410", f"unknown phone region '{region}'", t.span,
                                          did_you_mean(region, regions))
