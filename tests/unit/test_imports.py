@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
 
 #: The pipeline, lowest layer first. A module may import from its own layer or earlier ones.
 LAYERS = [
-    {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb"},
+    {"errors", "encodings", "headers", "dag", "functions", "markers", "timeformats", "memdb", "phoneregions"},
     {"load"},
     {"matchmodel", "formats"},
     {"model", "importers", "lineage"},
