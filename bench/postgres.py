@@ -30,9 +30,9 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
 def bench_postgres(spec: Path, out: Path, target: Path, repeat: int) -> dict:
     """`ferry push` against `psql \\copy` of the same records, same server, same session.
 
-    The floor is the contact records exactly as ferry sends them (exported from the run's
-    DuckDB file beforehand, untimed) copied by psql into a table with the same columns and
-    no constraints. ferry's side is every step of the contact entity in a first push into an
+    The floor is the contact records and this spec's contact crosswalk rows exactly as ferry
+    sends them (exported from the run's DuckDB file beforehand, untimed) copied by psql into
+    tables with the same columns and no constraints. ferry's side is every step of the contact entity in a first push into an
     empty schema: its crosswalk, the records (DuckDB export streamed into COPY), the primary
     key; a second push (everything already there) is reported beside it.
     The server is $FERRY_BENCH_PG_DSN, or the throwaway cluster of .ci/start-postgres."""
@@ -41,10 +41,12 @@ def bench_postgres(spec: Path, out: Path, target: Path, repeat: int) -> dict:
     if not dsn or not shutil.which("psql"):
         return {"skipped": "no PostgreSQL server or psql"}
     env = {**os.environ, "FERRY_BENCH_PG_DSN": dsn}
-    records = target.with_name("contact_records.csv")
+    records, crosswalk = target.with_name("contact_records.csv"), target.with_name("contact_crosswalk.csv")
     with duckdb.connect(str(target), read_only=True) as duck:
         duck.execute(f"COPY (SELECT * FROM main.contact WHERE id IN (SELECT id FROM _ferry.contact_crosswalk "
                      f"WHERE status = 'loaded')) TO '{records}' (FORMAT csv, HEADER false)")
+        duck.execute(f"COPY (SELECT source, source_key, id, status, linked, spec FROM _ferry.contact_crosswalk "
+                     f"WHERE spec = '{spec.stem}') TO '{crosswalk}' (FORMAT csv, HEADER false)")
 
     def psql(*commands: str) -> None:
         subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", *(a for c in commands for a in ("-c", c))],
@@ -63,9 +65,11 @@ def bench_postgres(spec: Path, out: Path, target: Path, repeat: int) -> dict:
                                           env))
         rounds["contact_again"].append(contact_seconds())
         psql("DROP SCHEMA IF EXISTS bench_floor CASCADE", "CREATE SCHEMA bench_floor",
-             "CREATE TABLE bench_floor.contact (LIKE bench_ferry.contact)")
+             "CREATE TABLE bench_floor.contact (LIKE bench_ferry.contact)",
+             "CREATE TABLE bench_floor.contact_crosswalk (LIKE bench_ferry._ferry_contact_crosswalk)")
         t0 = time.perf_counter()
-        psql(f"\\copy bench_floor.contact FROM '{records}' CSV")
+        psql(f"\\copy bench_floor.contact FROM '{records}' CSV",
+             f"\\copy bench_floor.contact_crosswalk FROM '{crosswalk}' CSV")
         rounds["floor"].append(time.perf_counter() - t0)
         print(f"  postgres round {i + 1}: psql \\copy {rounds['floor'][-1]:.2f}s  ferry push {rounds['push'][-1]:.2f}s "
               f"(contact steps {rounds['contact'][-1]:.2f}s; again {rounds['contact_again'][-1]:.2f}s)", flush=True)
