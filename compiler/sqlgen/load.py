@@ -18,7 +18,8 @@ from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
 from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references, stable
-from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
+from compiler.sqlgen.entity import UUID, compile_rows, xw
+from compiler.sqlgen.existing import owned
 from compiler.sqlgen.types import sql_type, type_name
 
 def _status_is(status: str, table: str | None = None, column: str = names.STATUS) -> exp.Expression:

@@ -28,112 +28,11 @@ WITH "mapped" AS MATERIALIZED (
       ELSE LOWER("s"."type")
     END AS "kind",
     CASE
-      WHEN LENGTH(
-        LIST_DISTINCT(
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."occurred_at"), ''),
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."occurred_at"), ''),
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
-            END
-          ]
-        )
-      ) = 1
+      WHEN "s"."_ferry_shared_7695aef9d19f"
       THEN CASE
-        WHEN DATE_TRUNC(
-          'SECOND',
-          LIST_DISTINCT(
-            [
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
-              END
-            ]
-          )[1]
-        ) = LIST_DISTINCT(
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."occurred_at"), ''),
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."occurred_at"), ''),
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
-            END
-          ]
-        )[1]
-        THEN STRFTIME(
-          LIST_DISTINCT(
-            [
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
-              END
-            ]
-          )[1],
-          '%Y-%m-%d %H:%M:%S'
-        )
-        ELSE STRFTIME(
-          LIST_DISTINCT(
-            [
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
-              END
-            ]
-          )[1],
-          '%Y-%m-%d %H:%M:%S.%f'
-        )
+        WHEN DATE_TRUNC('SECOND', "s"."_ferry_shared_d726dd4afc1b"[1]) = "s"."_ferry_shared_d726dd4afc1b"[1]
+        THEN STRFTIME("s"."_ferry_shared_d726dd4afc1b"[1], '%Y-%m-%d %H:%M:%S')
+        ELSE STRFTIME("s"."_ferry_shared_d726dd4afc1b"[1], '%Y-%m-%d %H:%M:%S.%f')
       END
     END AS "occurred_at",
     "s"."duration_min" AS "minutes",
@@ -142,35 +41,51 @@ WITH "mapped" AS MATERIALIZED (
       ARRAY_TO_STRING("s"."meta" ->> '$.tags[*]', ', ')
     ) AS TEXT) AS "tags",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."occurred_at"), '') IS NULL
+      WHEN NOT "s"."_ferry_shared_ae241790ca12" IS NULL
       AND NOT (
-        LENGTH(
-          LIST_DISTINCT(
-            [
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%Y-%m-%dT%H:%M:%S')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."occurred_at"), ''),
-                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."occurred_at"), ''), '%d.%m.%Y %H:%M')
-              END
-            ]
-          )
-        ) = 1
+        "s"."_ferry_shared_7695aef9d19f"
       )
       THEN "s"."occurred_at"
     END AS "_ferry_bad_occurred_at_0",
     NULLIF(TRIM("s"."contact_id"), '') AS "_ferry_ref_contact_id",
     NULLIF(TRIM("s"."deal_id"), '') AS "_ferry_ref_deal_id"
-  FROM "_ferry_stage_activities" AS "s"
+  FROM (
+    SELECT
+      "s".*,
+      LENGTH("s"."_ferry_shared_d726dd4afc1b") = 1 AS "_ferry_shared_7695aef9d19f"
+    FROM (
+      SELECT
+        "s".*,
+        LIST_DISTINCT("s"."_ferry_shared_d413ca23beb3") AS "_ferry_shared_d726dd4afc1b"
+      FROM (
+        SELECT
+          "s".*,
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_ae241790ca12",
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+              )
+              THEN TRY_STRPTIME("s"."_ferry_shared_ae241790ca12", '%Y-%m-%dT%H:%M:%S')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_ae241790ca12",
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+              )
+              THEN TRY_STRPTIME("s"."_ferry_shared_ae241790ca12", '%d.%m.%Y %H:%M')
+            END
+          ] AS "_ferry_shared_d413ca23beb3"
+        FROM (
+          SELECT
+            "s".*,
+            NULLIF(TRIM("s"."occurred_at"), '') AS "_ferry_shared_ae241790ca12"
+          FROM "_ferry_stage_activities" AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
 ), "repeated_ids" AS (
   SELECT
     "_ferry_key",
