@@ -270,8 +270,9 @@ def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
-def _final(spec: Spec, entity: Entity) -> exp.Select:
-    """Status and new id of every row: from the survivor's old id, or the existing record it links to."""
+def _final(spec: Spec, entity: Entity, kept: bool = True) -> exp.Select:
+    """Status and new id of every row: from the survivor's old id, or the existing record it links to
+    (``kept``: or the id an earlier run gave its cluster, ``sqlgen.stable``)."""
     source = spec.source(entity.source)
     survivor = names.col(names.SURVIVOR, "m")
     linked = names.col("existing_id", "l")
@@ -284,17 +285,15 @@ def _final(spec: Spec, entity: Entity) -> exp.Select:
               .when(is_null(survivor), exp.Literal.string(names.REJECTED))
               .when(survives, exp.Literal.string(names.LOADED))
               .else_(exp.Literal.string(names.MERGED)))
-    # With several sources the old id is "<source>/<id>": the same id as if the entity had that one source.
-    new_id = ids.uuid5(exp.DPipe(this=exp.Literal.string(f"{entity.name}/"), expression=survivor.copy(), safe=True)
-                       if entity.multi else ids.name_for(entity.name, source.name, survivor.copy()))
+    new_id = ids.record_id(entity, source.name, survivor.copy())
     select = exp.select(exp.Column(this=exp.Star(), table=names.ident("m")),
                         exp.alias_(status, names.STATUS, quoted=True))
-    if entity.dedup is not None:  # a cluster holding rows of an earlier record keeps its id (sqlgen.stable)
+    if kept and entity.dedup is not None:  # a cluster holding rows of an earlier record keeps its id
         new_id = exp.func("coalesce", names.col(names.ID, "s"), new_id)
     if entity.match is None:
-        return _kept(entity, select.select(exp.alias_(new_id, names.ID, quoted=True), exp.alias_(
+        return _kept(entity, kept, select.select(exp.alias_(new_id, names.ID, quoted=True), exp.alias_(
             exp.false(), names.LINKED, quoted=True)).from_(names.table("merged", alias="m")))
-    return _kept(entity, select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
+    return _kept(entity, kept, select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
                           exp.alias_(exp.and_(not_null(linked.copy()), exp.EQ(this=names.col("nth", "l"),
                                                                               expression=exp.Literal.number(1))),
                                      names.LINKED, quoted=True))
@@ -303,8 +302,8 @@ def _final(spec: Spec, entity: Entity) -> exp.Select:
                   on=exp.EQ(this=names.col("survivor_key", "l"), expression=survivor.copy())))
 
 
-def _kept(entity: Entity, select: exp.Select) -> exp.Select:
-    if entity.dedup is None:
+def _kept(entity: Entity, kept: bool, select: exp.Select) -> exp.Select:
+    if entity.dedup is None or not kept:
         return select
     return select.join(stable.kept_table(entity).as_("s", quoted=True), join_type="LEFT", on=exp.EQ(
         this=names.col(names.SURVIVOR, "s"), expression=names.col(names.SURVIVOR, "m")))
@@ -323,12 +322,29 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         ("merged", _alone() if entity.dedup is None else dedup.merged(entity), entity.match is not None)]
     if entity.match is not None:
         tail += [("existing", existing.existing(spec, entity), False), ("links", existing.links(entity), False)]
-    final = _final(spec, entity)
+    final = _final(spec, entity, kept=not dedup.in_place(entity))
     if entity.dedup is None:
         return _joins_as_written(_temporary(names.rows_table(entity), _with(final, ctes + tail)))
+    if dedup.in_place(entity):
+        # Each row as if alone, then the survivors of clusters and the ids earlier runs gave set in place
+        # (``dedup.in_place``): the wide rows are written once; the checked rows the rules read are a view.
+        alone = _with(final, ctes + [("merged", _alone(), False)])
+        return (*_joins_as_written(_temporary(names.rows_table(entity), alone)), dedup.checked_view(entity),
+                *_dedup_steps(spec, entity), dedup.compile_survivors(entity, ids.record_id(
+                    entity, spec.source(entity.source).name, names.col(names.SURVIVOR, "k"))),
+                stable.compile_kept_in_place(entity))
     checked = _with(exp.select(exp.Star()).from_(names.table("checked")), ctes)
     return (
         *_joins_as_written(_temporary(names.checked_table(entity), checked)),
+        *_dedup_steps(spec, entity),
+        _temporary(names.rows_table(entity), _with(final, tail)),
+    )
+
+
+def _dedup_steps(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    """From the checked rows to clusters: decisions, the model, blocks, pairs, statistics, clusters."""
+    assert entity.dedup is not None
+    return (
         *decisions.compile_decisions(entity),
         *(linkmodel.compile_model(spec.name, entity) if entity.dedup.model else ()),
         *((blocks.compile_blocks(entity),) if entity.dedup.fuzzy else ()),
@@ -336,7 +352,6 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
         stable.compile_kept(spec, entity),
-        _temporary(names.rows_table(entity), _with(final, tail)),
     )
 
 

@@ -557,49 +557,57 @@ INSERT INTO "_ferry"."unresolved_references" (
   "spec"
 )
 SELECT
-  'activity',
-  'activities',
-  "r"."_ferry_row",
-  "r"."_ferry_key",
-  'contact_id',
-  'contact_id',
-  "r"."_ferry_ref_contact_id",
-  'contact',
-  "r"."_ferry_status",
-  COALESCE("o_contact_id"."cause", 'missing'),
-  COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts'''),
+  *,
   'legacy_crm' AS "spec"
-FROM "_ferry_rows_activity" AS "r"
-LEFT JOIN (
+FROM (
   SELECT
-    "source_key",
-    ARG_MIN("cause", "source_row") AS "cause",
-    ARG_MIN("detail", "source_row") AS "detail"
-  FROM (
+    'activity',
+    'activities',
+    "r"."_ferry_row",
+    "r"."_ferry_key",
+    'contact_id',
+    'contact_id',
+    "r"."_ferry_ref_contact_id",
+    'contact',
+    "r"."_ferry_status",
+    COALESCE("o_contact_id"."cause", 'missing'),
+    COALESCE("o_contact_id"."detail", 'no contact has this id in source ''contacts''')
+  FROM "_ferry_rows_activity" AS "r"
+  LEFT JOIN (
     SELECT
       "source_key",
-      "source_row",
-      'rejected' AS "cause",
-      'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
-        LIST_TRANSFORM(
-          "reasons",
-          LAMBDA _ferry_reason : _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
-        ),
-        '; '
-      ) AS "detail"
-    FROM "_ferry"."rejects"
+      ARG_MIN("cause", "source_row") AS "cause",
+      ARG_MIN("detail", "source_row") AS "detail"
+    FROM (
+      SELECT
+        "source_key",
+        "source_row",
+        'rejected' AS "cause",
+        'contact row ' || CAST("source_row" AS TEXT) || ' was rejected: ' || ARRAY_TO_STRING(
+          LIST_TRANSFORM(
+            "reasons",
+            LAMBDA _ferry_reason : _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
+          ),
+          '; '
+        ) AS "detail"
+      FROM "_ferry"."rejects"
+      WHERE
+        "entity" = 'contact' AND "spec" = 'legacy_crm'
+    ) AS "o"
     WHERE
-      "entity" = 'contact' AND "spec" = 'legacy_crm'
-  ) AS "o"
+      NOT "source_key" IS NULL
+    GROUP BY
+      "source_key"
+  ) AS "o_contact_id"
+    ON "o_contact_id"."source_key" = "r"."_ferry_ref_contact_id"
   WHERE
-    NOT "source_key" IS NULL
-  GROUP BY
-    "source_key"
-) AS "o_contact_id"
-  ON "o_contact_id"."source_key" = "r"."_ferry_ref_contact_id"
-WHERE
-  (
-    "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
-  )
-  AND NOT "r"."_ferry_ref_contact_id" IS NULL
-  AND "r"."contact_id" IS NULL;
+    (
+      "r"."_ferry_status" = 'loaded' OR "r"."_ferry_status" = 'merged'
+    )
+    AND NOT "r"."_ferry_ref_contact_id" IS NULL
+    AND "r"."contact_id" IS NULL
+) AS "u"
+ORDER BY
+  2,
+  3,
+  5;

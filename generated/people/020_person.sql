@@ -3,7 +3,7 @@
 
 SET disabled_optimizers = 'build_side_probe_side';
 
-CREATE OR REPLACE TEMPORARY TABLE "_ferry_checked_person" AS
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_person" AS
 WITH "mapped" AS MATERIALIZED (
   SELECT
     "s"."_ferry_row" AS "_ferry_row",
@@ -353,12 +353,45 @@ WITH "mapped" AS MATERIALIZED (
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
+), "merged" AS (
+  SELECT
+    *,
+    CASE
+      WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
+      THEN "c"."_ferry_key"
+    END AS "_ferry_survivor_key"
+  FROM "checked" AS "c"
 )
 SELECT
-  *
-FROM "checked";
+  "m".*,
+  CASE
+    WHEN "m"."_ferry_archived"
+    THEN 'archived'
+    WHEN "m"."_ferry_survivor_key" IS NULL
+    THEN 'rejected'
+    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key"
+    THEN 'loaded'
+    ELSE 'merged'
+  END AS "_ferry_status",
+  CAST((
+    CAST('0x' || SUBSTRING(
+      SHA1(
+        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('person/people/' || "m"."_ferry_survivor_key")
+      ),
+      1,
+      32
+    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id",
+  FALSE AS "_ferry_linked"
+FROM "merged" AS "m";
 
 SET disabled_optimizers = '';
+
+CREATE OR REPLACE TEMPORARY VIEW "_ferry_checked_person" AS
+SELECT
+  *
+  EXCLUDE ("_ferry_survivor_key", "_ferry_status", "id", "_ferry_linked")
+FROM "_ferry_rows_person";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_decisions_person" AS
 SELECT DISTINCT
@@ -1925,45 +1958,31 @@ FROM (
 GROUP BY
   "survivor";
 
-CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_person" AS
-WITH "merged" AS (
-  SELECT
-    "c".*,
-    CASE
-      WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
-      THEN COALESCE("k"."_ferry_survivor_key", "c"."_ferry_key")
-    END AS "_ferry_survivor_key"
-  FROM "_ferry_checked_person" AS "c"
-  LEFT JOIN "_ferry_clusters_person" AS "k"
-    ON "k"."_ferry_row" = "c"."_ferry_row"
-)
-SELECT
-  "m".*,
-  CASE
-    WHEN "m"."_ferry_archived"
-    THEN 'archived'
-    WHEN "m"."_ferry_survivor_key" IS NULL
-    THEN 'rejected'
-    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key"
-    THEN 'loaded'
-    ELSE 'merged'
-  END AS "_ferry_status",
-  COALESCE(
-    "s"."id",
-    CAST((
-      CAST('0x' || SUBSTRING(
-        SHA1(
-          UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('person/people/' || "m"."_ferry_survivor_key")
-        ),
-        1,
-        32
-      ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
-    ) | CAST('377798542001608471871488' AS UINT128) AS UUID)
-  ) AS "id",
-  FALSE AS "_ferry_linked"
-FROM "merged" AS "m"
-LEFT JOIN "_ferry_kept_person" AS "s"
-  ON "s"."_ferry_survivor_key" = "m"."_ferry_survivor_key";
+UPDATE "_ferry_rows_person" SET "_ferry_survivor_key" = "k"."_ferry_survivor_key", "_ferry_status" = CASE
+  WHEN "k"."_ferry_survivor_key" = "_ferry_rows_person"."_ferry_key"
+  THEN 'loaded'
+  ELSE 'merged'
+END, "id" = CAST((
+  CAST('0x' || SUBSTRING(
+    SHA1(
+      UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('person/people/' || "k"."_ferry_survivor_key")
+    ),
+    1,
+    32
+  ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+) | CAST('377798542001608471871488' AS UINT128) AS UUID)
+FROM "_ferry_clusters_person" AS "k"
+WHERE
+  "k"."_ferry_row" = "_ferry_rows_person"."_ferry_row"
+  AND (
+    "_ferry_rows_person"."_ferry_reasons" IS NULL
+    AND NOT "_ferry_rows_person"."_ferry_archived"
+  );
+
+UPDATE "_ferry_rows_person" SET "id" = "k"."id"
+FROM "_ferry_kept_person" AS "k"
+WHERE
+  "k"."_ferry_survivor_key" = "_ferry_rows_person"."_ferry_survivor_key";
 
 SELECT
   ERROR(
@@ -2296,7 +2315,7 @@ SELECT
 FROM (
   SELECT
     "k"."cluster",
-    "r"."id" AS "cluster_id",
+    "c"."id" AS "cluster_id",
     COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
     "k"."rank",
     "k"."rank" = 1 AS "survivor",
@@ -2313,10 +2332,8 @@ FROM (
     "c"."postcode",
     "c"."city"
   FROM "_ferry_clusters_person" AS "k"
-  JOIN "_ferry_checked_person" AS "c"
+  JOIN "_ferry_rows_person" AS "c"
     ON "c"."_ferry_row" = "k"."_ferry_row"
-  JOIN "_ferry_rows_person" AS "r"
-    ON "r"."_ferry_row" = "k"."_ferry_row"
   LEFT JOIN (
     SELECT
       "node",
@@ -2455,7 +2472,7 @@ FROM (
     "s"."b"
 ) AS "o";
 
-DROP TABLE IF EXISTS "_ferry_checked_person";
+DROP VIEW IF EXISTS "_ferry_checked_person";
 
 DROP TABLE IF EXISTS "_ferry_pairs_person";
 

@@ -1071,4 +1071,8 @@ FROM (
     )
     AND NOT `r`.`_ferry_ref_owner_id` IS NULL
     AND `r`.`owner_id` IS NULL
-) AS `u`;
+) AS `u`
+ORDER BY
+  2,
+  3,
+  5;
