@@ -68,7 +68,7 @@ def _followed(column: str) -> bool:
     """Columns that carry a value (a field, a raw reference, an old id); not the bookkeeping ones."""
     if not column.startswith("_ferry_"):
         return True
-    return column in (names.KEY, names.SURVIVOR) or column.startswith(names.raw_reference(""))
+    return column in (names.KEY, names.SURVIVOR) or column.startswith((names.raw_reference(""), names.SHARED))
 
 
 def _prepared(query: exp.Expression, temporary: set[str]) -> exp.Expression:

@@ -298,6 +298,43 @@ def _surviving(strategy: str, field: str) -> exp.Expression:
     return exp.func("array_to_string", distinct, _lit(", "), dialect="duckdb")
 
 
+def in_place(entity: Entity) -> bool:
+    """Survivors are set in the working rows in place (``compile_survivors``) rather than the rows
+    copied once more with them: when merging changes no value (no ``fields`` strategies) and no
+    row links to an existing record (``match``, whose links depend on every row's survivor)."""
+    return entity.dedup is not None and not entity.dedup.strategies and entity.match is None
+
+
+def checked_view(entity: Entity) -> exp.Create:
+    """The checked rows the rules read, as a view of the working rows (``in_place``): their columns
+    without the status and id columns the working rows add."""
+    added = [names.ident(c) for c in (names.SURVIVOR, names.STATUS, names.ID, names.LINKED)]
+    return exp.Create(this=names.checked_table(entity), kind="VIEW", replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+                      expression=exp.select(exp.Star(except_=added)).from_(names.rows_table(entity)))
+
+
+def compile_survivors(entity: Entity, record_id: exp.Expression) -> exp.Update:
+    """``in_place``: each clustered row's survivor, status (loaded for the survivor, merged for the
+    others) and the id of the record it becomes (``record_id``, over ``k``'s survivor); the working
+    rows were written as if every row were alone, which every row outside a cluster is."""
+    rows = names.rows_table(entity)
+    own = exp.column(names.ROW, table=rows.name, quoted=True)
+    survivor = names.col(names.SURVIVOR, "k")
+    status = exp.Case().when(exp.EQ(this=survivor.copy(), expression=exp.column(names.KEY, table=rows.name, quoted=True)),
+                             _lit(names.LOADED)).else_(_lit(names.MERGED))
+    valid = exp.and_(exp.Is(this=exp.column(names.REASONS, table=rows.name, quoted=True), expression=exp.null()),
+                     exp.not_(exp.column(names.ARCHIVED_FLAG, table=rows.name, quoted=True)))
+    return exp.Update(
+        this=rows,
+        expressions=[exp.EQ(this=names.col(names.SURVIVOR), expression=survivor),
+                     exp.EQ(this=names.col(names.STATUS), expression=status),
+                     exp.EQ(this=names.col(names.ID), expression=record_id)],
+        from_=exp.From(this=names.clusters_table(entity).as_("k", quoted=True)),
+        where=exp.Where(this=exp.and_(exp.EQ(this=names.col(names.ROW, "k"), expression=own), valid)),
+    )
+
+
 def merged(entity: Entity) -> exp.Select:
     """Every checked row with its survivor's old id (NULL when invalid) and, on survivors, chosen values."""
     d = _dedup(entity)
@@ -325,4 +362,5 @@ def merged(entity: Entity) -> exp.Select:
                        on=exp.EQ(this=names.col("cluster", "v"), expression=names.col("cluster", "k")))
 
 
-__all__ = ["compile_clusters", "compile_pairs", "compile_stats", "merged", "rule_label"]
+__all__ = ["checked_view", "compile_clusters", "compile_pairs", "compile_stats", "compile_survivors", "in_place",
+           "merged", "rule_label"]

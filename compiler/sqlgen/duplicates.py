@@ -30,9 +30,10 @@ DUPLICATE_COLUMNS = (("cluster", "BIGINT"), ("cluster_id", "UUID"), ("cluster_si
                      ("matched_by", "VARCHAR"), ("best_score", "DOUBLE"))
 
 
-def duplicates(entity: Entity) -> exp.Select:
+def duplicates(entity: Entity, in_place: bool = False) -> exp.Select:
     """Every member of every cluster, largest clusters first: its own values, the rules that matched it
-    (and the best fuzzy score), and the id of the record it became. Kept for the review report."""
+    (and the best fuzzy score), and the id of the record it became. Kept for the review report.
+    ``in_place``: the working rows hold the checked values too (``dedup.in_place``)."""
     pairs = names.pairs_table(entity)
     ends = exp.union(exp.select(exp.alias_(names.col("a"), "node", quoted=True), names.col("rule"), names.col("score"))
                      .from_(pairs.copy()),
@@ -43,7 +44,9 @@ def duplicates(entity: Entity) -> exp.Select:
                           exp.alias_(exp.Max(this=names.col("score")), "best_score", quoted=True))
                .from_(ends.subquery(names.ident("e"), copy=False)).group_by(names.col("node")))
     size = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[names.col("cluster", "k")])
-    select = (exp.select(names.col("cluster", "k"), exp.alias_(names.col(names.ID, "r"), "cluster_id", quoted=True),
+    # Rows set in place (``dedup.in_place``): the checked rows are the working rows, read once.
+    rows = C if in_place else "r"
+    select = (exp.select(names.col("cluster", "k"), exp.alias_(names.col(names.ID, rows), "cluster_id", quoted=True),
                          exp.alias_(size, "cluster_size", quoted=True),
                          names.col("rank", "k"),
                          exp.alias_(exp.EQ(this=names.col("rank", "k"), expression=_lit(1)), "survivor", quoted=True),
@@ -52,10 +55,12 @@ def duplicates(entity: Entity) -> exp.Select:
                          names.col("matched_by", "x"), names.col("best_score", "x"),
                          *(names.col(f.name, C) for f in entity.fields))
               .from_(names.clusters_table(entity).as_("k", quoted=True))
-              .join(names.checked_table(entity).as_(C, quoted=True),
-                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col(names.ROW, "k")))
-              .join(names.rows_table(entity).as_("r", quoted=True),
-                    on=exp.EQ(this=names.col(names.ROW, "r"), expression=names.col(names.ROW, "k")))
+              .join((names.rows_table(entity) if in_place else names.checked_table(entity)).as_(C, quoted=True),
+                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col(names.ROW, "k"))))
+    if not in_place:
+        select = select.join(names.rows_table(entity).as_("r", quoted=True),
+                             on=exp.EQ(this=names.col(names.ROW, "r"), expression=names.col(names.ROW, "k")))
+    select = (select
               .join(matched.subquery(names.ident("x"), copy=False), join_type="LEFT",
                     on=exp.EQ(this=names.col("node", "x"), expression=names.col(names.ROW, "k"))))
     select.set("order", exp.Order(expressions=[

@@ -25,7 +25,8 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.model import Entity, EntitySource, Field, Reference, Spec, Transform
-from compiler.sqlgen import blocks, decisions, dedup, ids, ledgers, linkmodel, names, origin, references, stable
+from compiler.sqlgen import (blocks, decisions, dedup, existing, ids, linkmodel, names, origin, references, shared,
+                             stable)
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.ledgers import REASON_TYPE
@@ -138,25 +139,29 @@ def _mapped(spec: Spec, entity: Entity) -> exp.Expression:
 
 def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, prefix: str = "",
                    own: EntitySource | None = None) -> exp.Select:
-    values, bad = [], []
+    values, bad, groups = [], [], []
     for f in fields:
         value, failures = _mapped_value(f, prefix)
         values.append(exp.alias_(value, f.name, quoted=True))
+        first = len(bad)
         bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
         # Read only where its failure holds (a reason is built under its condition): not gated again.
         bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True)
                    for x in failures if x.detail is not None)
+        groups.append((len(values) + 1, range(first, len(bad))))
     def reference(ref: Reference) -> exp.Expression:
         column = own.reference_column(ref) if own is not None else ref.column
         return _old_id(names.col(column, "s")) if column else exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
 
-    return exp.select(
+    # Each value built once: a transform reads its input several times, a failure its value (sqlgen.shared).
+    at = 2 + len(values)  # the failure columns follow the row, the old id and the values
+    return shared.share(exp.select(
         exp.alias_(names.col(names.ROW, "s"), names.ROW, quoted=True),
         exp.alias_(_old_id(names.col(id_column, "s")), names.KEY, quoted=True),
         *values,
         *bad,
         *(exp.alias_(reference(r), names.raw_reference(r.name), quoted=True) for r in entity.references),
-    ).from_(names.stage_table(source).as_("s", quoted=True))
+    ).from_(names.stage_table(source).as_("s", quoted=True)), [[v, *(at + b for b in fs)] for v, fs in groups])
 
 
 def _repeated_ids() -> exp.Select:
@@ -265,49 +270,9 @@ def _temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=query)
 
 
-def owned(spec: Spec, entity: Entity) -> exp.Union:
-    """Ids of the records this spec inserted last time (its rows of the previous crosswalk, and the records
-    its written ledger still lists: ``compiler.delta``): its own, which a run may replace or delete. Linked records (``match``) belong to whoever loaded them, and
-    records another spec inserted (its crosswalk rows) belong to that spec."""
-    not_linked = exp.not_(exp.func("coalesce", names.col("linked"), exp.false()))
-    return exp.union(exp.select(names.col(names.ID)).from_(names.crosswalk_table(entity))
-                     .where(exp.and_(names.col("status").isin(exp.Literal.string(names.LOADED),
-                                                                             exp.Literal.string(names.KEPT)),
-                                     not_linked, ledgers.of_spec(spec.name))),
-                     ledgers.written_ids(spec.name, entity), distinct=False)
-
-
-def _existing(spec: Spec, entity: Entity) -> exp.Select:
-    """Records in the target that this spec did not insert (another tool's, or another spec's), by match
-    key (the smallest id when several agree)."""
-    m = entity.match
-    assert m is not None
-    table = names.entity_table(spec.target, entity).as_("t", quoted=True)
-    return (exp.select(*(exp.alias_(names.col(f, "t"), f"k{i}", quoted=True) for i, f in enumerate(m.on)),
-                       exp.alias_(exp.Min(this=names.col(names.ID, "t")), "existing_id", quoted=True))
-            .from_(table)
-            .join(owned(spec, entity).subquery(names.ident("o"), copy=False), join_type="LEFT",
-                  on=exp.EQ(this=names.col(names.ID, "o"), expression=names.col(names.ID, "t")))
-            .where(exp.and_(is_null(names.col(names.ID, "o")), *(not_null(names.col(f, "t")) for f in m.on)))
-            .group_by(*(names.col(f, "t") for f in m.on)))
-
-
-def _links(entity: Entity) -> exp.Select:
-    """Survivors that match an existing record; the first in file order links, later ones merge into it."""
-    m = entity.match
-    assert m is not None
-    nth = exp.Window(this=exp.RowNumber(), partition_by=[names.col("existing_id", "e")],
-                     order=exp.Order(expressions=[exp.Ordered(this=names.col(names.ROW, "m"))]))
-    on = exp.and_(*(exp.EQ(this=names.col(f"k{i}", "e"), expression=names.col(f, "m")) for i, f in enumerate(m.on)))
-    return (exp.select(exp.alias_(names.col(names.KEY, "m"), "survivor_key", quoted=True),
-                       names.col("existing_id", "e"), exp.alias_(nth, "nth", quoted=True))
-            .from_(names.table("merged", alias="m"))
-            .join(names.table("existing", alias="e"), on=on)
-            .where(exp.EQ(this=names.col(names.SURVIVOR, "m"), expression=names.col(names.KEY, "m"))))
-
-
-def _final(spec: Spec, entity: Entity) -> exp.Select:
-    """Status and new id of every row: from the survivor's old id, or the existing record it links to."""
+def _final(spec: Spec, entity: Entity, kept: bool = True) -> exp.Select:
+    """Status and new id of every row: from the survivor's old id, or the existing record it links to
+    (``kept``: or the id an earlier run gave its cluster, ``sqlgen.stable``)."""
     source = spec.source(entity.source)
     survivor = names.col(names.SURVIVOR, "m")
     linked = names.col("existing_id", "l")
@@ -320,17 +285,15 @@ def _final(spec: Spec, entity: Entity) -> exp.Select:
               .when(is_null(survivor), exp.Literal.string(names.REJECTED))
               .when(survives, exp.Literal.string(names.LOADED))
               .else_(exp.Literal.string(names.MERGED)))
-    # With several sources the old id is "<source>/<id>": the same id as if the entity had that one source.
-    new_id = ids.uuid5(exp.DPipe(this=exp.Literal.string(f"{entity.name}/"), expression=survivor.copy(), safe=True)
-                       if entity.multi else ids.name_for(entity.name, source.name, survivor.copy()))
+    new_id = ids.record_id(entity, source.name, survivor.copy())
     select = exp.select(exp.Column(this=exp.Star(), table=names.ident("m")),
                         exp.alias_(status, names.STATUS, quoted=True))
-    if entity.dedup is not None:  # a cluster holding rows of an earlier record keeps its id (sqlgen.stable)
+    if kept and entity.dedup is not None:  # a cluster holding rows of an earlier record keeps its id
         new_id = exp.func("coalesce", names.col(names.ID, "s"), new_id)
     if entity.match is None:
-        return _kept(entity, select.select(exp.alias_(new_id, names.ID, quoted=True), exp.alias_(
+        return _kept(entity, kept, select.select(exp.alias_(new_id, names.ID, quoted=True), exp.alias_(
             exp.false(), names.LINKED, quoted=True)).from_(names.table("merged", alias="m")))
-    return _kept(entity, select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
+    return _kept(entity, kept, select.select(exp.alias_(exp.func("coalesce", linked, new_id), names.ID, quoted=True),
                           exp.alias_(exp.and_(not_null(linked.copy()), exp.EQ(this=names.col("nth", "l"),
                                                                               expression=exp.Literal.number(1))),
                                      names.LINKED, quoted=True))
@@ -339,8 +302,8 @@ def _final(spec: Spec, entity: Entity) -> exp.Select:
                   on=exp.EQ(this=names.col("survivor_key", "l"), expression=survivor.copy())))
 
 
-def _kept(entity: Entity, select: exp.Select) -> exp.Select:
-    if entity.dedup is None:
+def _kept(entity: Entity, kept: bool, select: exp.Select) -> exp.Select:
+    if entity.dedup is None or not kept:
         return select
     return select.join(stable.kept_table(entity).as_("s", quoted=True), join_type="LEFT", on=exp.EQ(
         this=names.col(names.SURVIVOR, "s"), expression=names.col(names.SURVIVOR, "m")))
@@ -358,13 +321,30 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     tail: list[tuple[str, exp.Expression, bool]] = [
         ("merged", _alone() if entity.dedup is None else dedup.merged(entity), entity.match is not None)]
     if entity.match is not None:
-        tail += [("existing", _existing(spec, entity), False), ("links", _links(entity), False)]
-    final = _final(spec, entity)
+        tail += [("existing", existing.existing(spec, entity), False), ("links", existing.links(entity), False)]
+    final = _final(spec, entity, kept=not dedup.in_place(entity))
     if entity.dedup is None:
         return _joins_as_written(_temporary(names.rows_table(entity), _with(final, ctes + tail)))
+    if dedup.in_place(entity):
+        # Each row as if alone, then the survivors of clusters and the ids earlier runs gave set in place
+        # (``dedup.in_place``): the wide rows are written once; the checked rows the rules read are a view.
+        alone = _with(final, ctes + [("merged", _alone(), False)])
+        return (*_joins_as_written(_temporary(names.rows_table(entity), alone)), dedup.checked_view(entity),
+                *_dedup_steps(spec, entity), dedup.compile_survivors(entity, ids.record_id(
+                    entity, spec.source(entity.source).name, names.col(names.SURVIVOR, "k"))),
+                stable.compile_kept_in_place(entity))
     checked = _with(exp.select(exp.Star()).from_(names.table("checked")), ctes)
     return (
         *_joins_as_written(_temporary(names.checked_table(entity), checked)),
+        *_dedup_steps(spec, entity),
+        _temporary(names.rows_table(entity), _with(final, tail)),
+    )
+
+
+def _dedup_steps(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
+    """From the checked rows to clusters: decisions, the model, blocks, pairs, statistics, clusters."""
+    assert entity.dedup is not None
+    return (
         *decisions.compile_decisions(entity),
         *(linkmodel.compile_model(spec.name, entity) if entity.dedup.model else ()),
         *((blocks.compile_blocks(entity),) if entity.dedup.fuzzy else ()),
@@ -372,7 +352,6 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         dedup.compile_stats(spec.name, entity),
         dedup.compile_clusters(entity),
         stable.compile_kept(spec, entity),
-        _temporary(names.rows_table(entity), _with(final, tail)),
     )
 
 

@@ -12,6 +12,7 @@ import uuid
 
 from sqlglot import exp
 
+from compiler.model import Entity
 from compiler.sqlgen import names
 
 #: uuid5(NAMESPACE_URL, "https://ferry.dev/ids/v1"); never change it: every id depends on it.
@@ -20,6 +21,14 @@ FERRY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ferry.dev/ids/v1")
 
 def name_for(entity: str, source: str, key: exp.Expression) -> exp.Expression:
     return exp.DPipe(this=exp.Literal.string(f"{entity}/{source}/"), expression=key, safe=True)
+
+
+def record_id(entity: Entity, source: str, survivor: exp.Expression) -> exp.Expression:
+    """The new id of a record whose surviving row has the old id ``survivor``. With several sources
+    the old id is "<source>/<id>": the same id as if the entity had that one source."""
+    if entity.multi:
+        return uuid5(exp.DPipe(this=exp.Literal.string(f"{entity.name}/"), expression=survivor, safe=True))
+    return uuid5(name_for(entity.name, source, survivor))
 
 
 #: Bit masks over the first 128 bits of the SHA-1: clear, then set, the version (5) and variant (10) bits.

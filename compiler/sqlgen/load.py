@@ -18,7 +18,8 @@ from sqlglot import exp
 
 from compiler.model import Entity, Reference, Spec
 from compiler.sqlgen import collisions, dedup, duplicates, ledgers, linkage, linkmodel, names, origin, references, stable
-from compiler.sqlgen.entity import UUID, compile_rows, owned, xw
+from compiler.sqlgen.entity import UUID, compile_rows, xw
+from compiler.sqlgen.existing import owned
 from compiler.sqlgen.types import sql_type, type_name
 
 def _status_is(status: str, table: str | None = None, column: str = names.STATUS) -> exp.Expression:
@@ -160,7 +161,7 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
                                 exp.select(exp.Star()).from_(archived.copy()))
     if entity.dedup is not None:
         statements += _own_rows(spec, entity, names.duplicates_table(entity), duplicates.DUPLICATE_COLUMNS, (),
-                                duplicates.duplicates(entity))
+                                duplicates.duplicates(entity, dedup.in_place(entity)))
         if entity.dedup.model is not None:  # the model's links and possible matches, explained, for review
             statements += ledgers.replace_own(names.explained_table(entity), linkmodel.EXPLAINED,
                                               linkmodel.explained(entity), spec.name)
@@ -180,9 +181,11 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
         decided = (names.decisions_table(entity),) if entity.dedup.decisions else ()
         if entity.multi and entity.dedup.one_to_one:
             decided += (dedup.found_table(entity), linkage.one_to_one_table(entity))
-        statements += [exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
-            names.checked_table(entity), *((names.blocks_table(entity),) if entity.dedup.fuzzy else ()),
-            names.pairs_table(entity), names.clusters_table(entity), stable.kept_table(entity), *model, *decided)]
+        checked = exp.Drop(tables=[names.checked_table(entity)], kind="VIEW" if dedup.in_place(entity) else "TABLE",
+                           exists=True)
+        statements += [checked, *(exp.Drop(tables=[t], kind="TABLE", exists=True) for t in (
+            *((names.blocks_table(entity),) if entity.dedup.fuzzy else ()),
+            names.pairs_table(entity), names.clusters_table(entity), stable.kept_table(entity), *model, *decided))]
     return tuple(statements)
 
 
@@ -329,7 +332,10 @@ def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], throug
     union: exp.Expression = selects[0]
     for s in selects[1:]:
         union = exp.union(union, s, distinct=False)
-    return ledgers.insert(names.unresolved_table(), union, spec.name)
+    # In file order (source, row, reference): the working rows are not (their tables are written in parallel).
+    ordered = exp.select(exp.Star()).from_(union.subquery(names.ident("u"), copy=False)).order_by(
+        *(exp.Literal.number(n) for n in (2, 3, 5)))
+    return ledgers.insert(names.unresolved_table(), ordered, spec.name)
 
 
 def compile_link(spec: Spec, entity: Entity, deferred: tuple[str, ...]) -> tuple[exp.Expression, ...]:

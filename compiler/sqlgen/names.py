@@ -24,6 +24,7 @@ ID = "id"
 # An entity with several sources (``sqlgen.origin``): the row's source, its row in that file, its old id there.
 SOURCE, SOURCE_ROW, SOURCE_KEY = "_ferry_source", "_ferry_source_row", "_ferry_source_key"
 
+SHARED = "_ferry_shared_"  # a value several of a select's expressions read, built once (``sqlgen.shared``)
 LINKED = "_ferry_linked"  # the row's record already exists in the target (``match``); its id is that one
 ARCHIVED_FLAG = "_ferry_archived"  # the entity's filter did not keep the row
 LOADED, MERGED, ARCHIVED, REJECTED = "loaded", "merged", "archived", "rejected"

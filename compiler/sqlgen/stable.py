@@ -2,7 +2,9 @@
 
 In:  the ``Spec`` and an ``Entity`` with dedup rules, after its clusters are found (``sqlgen.dedup``).
 Out: ``compile_kept``: a temporary table, survivor old id -> the id its cluster keeps; ``sqlgen.entity``
-gives a cluster that id instead of the one its survivor's old id would give (``sqlgen.ids``).
+gives a cluster that id instead of the one its survivor's old id would give (``sqlgen.ids``), as it
+writes the working rows or, when survivors are set in place (``sqlgen.dedup.in_place``), by
+``compile_kept_in_place`` after them.
 
 Which id: the spec's rows of the crosswalk, as the previous run left them (this step rewrites the
 crosswalk only later), say which record each old id became. A cluster holding rows of an earlier
@@ -61,3 +63,13 @@ def compile_kept(spec: Spec, entity: Entity) -> exp.Create:
             .from_(claimed.subquery(names.ident("q"), copy=False)).group_by(names.col("survivor")))
     return exp.Create(this=kept_table(entity), kind="TABLE", replace=True,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=kept)
+
+
+def compile_kept_in_place(entity: Entity) -> exp.Update:
+    """Working rows written before their clusters were known (``sqlgen.dedup.in_place``): every row
+    whose survivor's cluster keeps an earlier id takes it (none on a first run)."""
+    rows = names.rows_table(entity)
+    return exp.Update(this=rows, expressions=[exp.EQ(this=names.col(names.ID), expression=names.col(names.ID, K))],
+                      from_=exp.From(this=kept_table(entity).as_(K, quoted=True)),
+                      where=exp.Where(this=exp.EQ(this=names.col(names.SURVIVOR, K), expression=exp.column(
+                          names.SURVIVOR, table=rows.name, quoted=True))))

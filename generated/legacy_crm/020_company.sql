@@ -10,1089 +10,24 @@ WITH "mapped" AS MATERIALIZED (
     NULLIF(TRIM("s"."firma_id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."nazwa", '\s+', ' ', 'g')) AS "name",
     CASE
-      WHEN REGEXP_FULL_MATCH(
-        REGEXP_REPLACE(
-          REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-          '^PL',
-          '',
-          'g'
-        ),
-        '[0-9]{10}'
-      )
-      AND (
-        TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          1,
-          1
-        ) AS INT) * 6 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          2,
-          1
-        ) AS INT) * 5 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          3,
-          1
-        ) AS INT) * 7 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          4,
-          1
-        ) AS INT) * 2 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          5,
-          1
-        ) AS INT) * 3 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          6,
-          1
-        ) AS INT) * 4 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          7,
-          1
-        ) AS INT) * 5 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          8,
-          1
-        ) AS INT) * 6 + TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          9,
-          1
-        ) AS INT) * 7
-      ) % 11 = TRY_CAST(SUBSTRING(
-        REGEXP_REPLACE(
-          REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-          '^PL',
-          '',
-          'g'
-        ),
-        10,
-        1
-      ) AS INT)
-      THEN REGEXP_REPLACE(
-        REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-        '^PL',
-        '',
-        'g'
-      )
+      WHEN "s"."_ferry_shared_55724d70108c"
+      THEN "s"."_ferry_shared_fec821f50fbe"
     END AS "nip",
     TRIM(REGEXP_REPLACE("s"."miasto", '\s+', ' ', 'g')) AS "city",
     UPPER(TRIM("s"."kraj")) AS "country",
     LIST_EXTRACT(
       LIST_TRANSFORM(
-        [
-          CASE
-            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '+')
-            AND NOT (
-              NULLIF(TRIM("s"."telefon"), '') IS NULL
-            )
-            AND (
-              REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                ELSE NULL
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                '49'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (2, 3)
-                  AND (
-                    LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                    OR LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) > 15
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                '33'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                  '0'
-                )
-                AND (
-                  LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (9)
-                  OR LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) > 9
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[1-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                '380'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (5, 6, 7)
-                  AND (
-                    LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) IN (9, 10)
-                    OR LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) > 10
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-            END
-            WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
-            THEN NULL
-            WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
-            AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-            AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ELSE NULL
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                '49'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (2, 3)
-                  AND (
-                    LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                    OR LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) > 15
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                '33'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '0'
-                )
-                AND (
-                  LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (9)
-                  OR LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) > 9
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[1-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                '380'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ) IN (5, 6, 7)
-                  AND (
-                    LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                    ) IN (9, 10)
-                    OR LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                    ) > 10
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                      ) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-            END
-            WHEN NOT (
-              STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-              AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-            )
-            AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
-            AND (
-              LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-              AND REGEXP_FULL_MATCH(
-                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-            ELSE LIST_EXTRACT(
-              LIST_TRANSFORM(
-                [
-                  LIST_EXTRACT(
-                    LIST_TRANSFORM(
-                      [
-                        {'n1': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
-                          THEN CASE
-                            WHEN (
-                              NOT REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                            )
-                            OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) > 10
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                            AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                            ELSE ''
-                          END
-                        END, 'n2': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '49')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                            AND (
-                              NOT LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (2, 3)
-                              AND (
-                                LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                OR LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) > 15
-                              )
-                            )
-                            AND NOT (
-                              REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                              AND NOT REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                              )
-                              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                              )
-                              THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                        END, 'n3': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '33')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                            AND (
-                              LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (9)
-                              OR LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) > 9
-                            )
-                            AND NOT (
-                              REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                              AND NOT REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[1-9]\d{8}'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (9)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[1-9]\d{8}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                              )
-                              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9)
-                              AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                              )
-                              THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                        END, 'n4': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '380')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                            AND (
-                              NOT LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (5, 6, 7)
-                              AND (
-                                LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) IN (9, 10)
-                                OR LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) > 10
-                              )
-                            )
-                            AND NOT (
-                              REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                              AND NOT REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                              )
-                              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                              )
-                              THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                        END}
-                      ],
-                      LAMBDA "_ferry_v" : CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n1') <> ''
-                        THEN STRUCT_EXTRACT("_ferry_v", 'n1')
-                        ELSE CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') = '?'
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') = '?'
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') = '?'
-                          THEN '?'
-                          WHEN CASE
-                            WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                            THEN NULL
-                            ELSE GREATEST(
-                              STRUCT_EXTRACT("_ferry_v", 'n2'),
-                              STRUCT_EXTRACT("_ferry_v", 'n3'),
-                              STRUCT_EXTRACT("_ferry_v", 'n4')
-                            )
-                          END = ''
-                          THEN ''
-                          WHEN (
-                            STRUCT_EXTRACT("_ferry_v", 'n2') = ''
-                            OR STRUCT_EXTRACT("_ferry_v", 'n2') = CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                              THEN NULL
-                              ELSE GREATEST(
-                                STRUCT_EXTRACT("_ferry_v", 'n2'),
-                                STRUCT_EXTRACT("_ferry_v", 'n3'),
-                                STRUCT_EXTRACT("_ferry_v", 'n4')
-                              )
-                            END
-                          )
-                          AND (
-                            STRUCT_EXTRACT("_ferry_v", 'n3') = ''
-                            OR STRUCT_EXTRACT("_ferry_v", 'n3') = CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                              THEN NULL
-                              ELSE GREATEST(
-                                STRUCT_EXTRACT("_ferry_v", 'n2'),
-                                STRUCT_EXTRACT("_ferry_v", 'n3'),
-                                STRUCT_EXTRACT("_ferry_v", 'n4')
-                              )
-                            END
-                          )
-                          AND (
-                            STRUCT_EXTRACT("_ferry_v", 'n4') = ''
-                            OR STRUCT_EXTRACT("_ferry_v", 'n4') = CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                              THEN NULL
-                              ELSE GREATEST(
-                                STRUCT_EXTRACT("_ferry_v", 'n2'),
-                                STRUCT_EXTRACT("_ferry_v", 'n3'),
-                                STRUCT_EXTRACT("_ferry_v", 'n4')
-                              )
-                            END
-                          )
-                          THEN CASE
-                            WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                            THEN NULL
-                            ELSE GREATEST(
-                              STRUCT_EXTRACT("_ferry_v", 'n2'),
-                              STRUCT_EXTRACT("_ferry_v", 'n3'),
-                              STRUCT_EXTRACT("_ferry_v", 'n4')
-                            )
-                          END
-                          ELSE '!' || CONCAT_WS(
-                            ', ',
-                            CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') <> ''
-                              THEN 'DE ' || STRUCT_EXTRACT("_ferry_v", 'n2')
-                            END,
-                            CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n3') <> ''
-                              THEN 'FR ' || STRUCT_EXTRACT("_ferry_v", 'n3')
-                            END,
-                            CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n4') <> ''
-                              THEN 'UA ' || STRUCT_EXTRACT("_ferry_v", 'n4')
-                            END
-                          )
-                        END
-                      END
-                    ),
-                    1
-                  )
-                ],
-                LAMBDA "_ferry_answer" : CASE
-                  WHEN "_ferry_answer" = '?'
-                  THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-                  WHEN "_ferry_answer" = ''
-                  THEN NULL
-                  ELSE "_ferry_answer"
-                END
-              ),
-              1
-            )
-          END
-        ],
+        ["s"."_ferry_shared_390b70590ca9"],
         LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
       1
     ) AS "phone",
     CASE
-      WHEN LENGTH(
-        LIST_DISTINCT(
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."data_utworzenia"), ''),
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%Y-%m-%d')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."data_utworzenia"), ''),
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%d.%m.%Y')
-            END
-          ]
-        )
-      ) = 1
-      THEN STRFTIME(
-        LIST_DISTINCT(
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."data_utworzenia"), ''),
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%Y-%m-%d')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."data_utworzenia"), ''),
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%d.%m.%Y')
-            END
-          ]
-        )[1],
-        '%Y-%m-%d'
-      )
+      WHEN "s"."_ferry_shared_28e056c85366"
+      THEN STRFTIME("s"."_ferry_shared_95fbd3ebad7e"[1], '%Y-%m-%d')
     END AS "created_on",
     CASE
-      WHEN LOWER("s"."status") IN ('aktywny', 'archiwum', 'nieaktywny')
+      WHEN "s"."_ferry_shared_844b3ec675ae"
       THEN CASE LOWER("s"."status")
         WHEN 'aktywny'
         THEN 'active'
@@ -1103,1589 +38,349 @@ WITH "mapped" AS MATERIALIZED (
       END
     END AS "status",
     CASE
-      WHEN NOT REGEXP_REPLACE(
-        REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-        '^PL',
-        '',
-        'g'
-      ) IS NULL
+      WHEN NOT "s"."_ferry_shared_fec821f50fbe" IS NULL
       AND NOT (
-        REGEXP_FULL_MATCH(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          '[0-9]{10}'
-        )
-        AND (
-          TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            1,
-            1
-          ) AS INT) * 6 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            2,
-            1
-          ) AS INT) * 5 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            3,
-            1
-          ) AS INT) * 7 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            4,
-            1
-          ) AS INT) * 2 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            5,
-            1
-          ) AS INT) * 3 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            6,
-            1
-          ) AS INT) * 4 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            7,
-            1
-          ) AS INT) * 5 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            8,
-            1
-          ) AS INT) * 6 + TRY_CAST(SUBSTRING(
-            REGEXP_REPLACE(
-              REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-              '^PL',
-              '',
-              'g'
-            ),
-            9,
-            1
-          ) AS INT) * 7
-        ) % 11 = TRY_CAST(SUBSTRING(
-          REGEXP_REPLACE(
-            REGEXP_REPLACE(UPPER(NULLIF(TRIM(NULLIF(TRIM("s"."nip"), '')), '')), '[ -]', '', 'g'),
-            '^PL',
-            '',
-            'g'
-          ),
-          10,
-          1
-        ) AS INT)
+        "s"."_ferry_shared_55724d70108c"
       )
-      THEN NULLIF(TRIM("s"."nip"), '')
+      THEN "s"."_ferry_shared_5fc2addd845c"
     END AS "_ferry_bad_nip_1",
     CASE
-      WHEN CASE
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '+')
-        AND NOT (
-          NULLIF(TRIM("s"."telefon"), '') IS NULL
-        )
-        AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
-        )
-        THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-          ) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-            ) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (2, 3)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9)
-              OR LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (5, 6, 7)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (9, 10)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
-        THEN NULL
-        WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
-        THEN NULL
-        WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
-        )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-        AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-          ) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-            ) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (2, 3)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9)
-              OR LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-              ) IN (5, 6, 7)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                ) IN (9, 10)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                ) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NOT (
-          STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        )
-        AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
-        AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-          AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-          )
-          AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-          )
-        )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-        ELSE LIST_EXTRACT(
-          LIST_TRANSFORM(
-            [
-              LIST_EXTRACT(
-                LIST_TRANSFORM(
-                  [
-                    {'n1': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                          ) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                        AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                          '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                        )
-                        AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                        ELSE ''
-                      END
-                    END, 'n2': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (2, 3)
-                          AND (
-                            LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) > 15
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n3': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (9)
-                          OR LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) > 9
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (9)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9)
-                          AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n4': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (5, 6, 7)
-                          AND (
-                            LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (9, 10)
-                            OR LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) > 10
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END}
-                  ],
-                  LAMBDA "_ferry_v" : CASE
-                    WHEN STRUCT_EXTRACT("_ferry_v", 'n1') <> ''
-                    THEN STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ELSE CASE
-                      WHEN STRUCT_EXTRACT("_ferry_v", 'n2') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n3') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n4') = '?'
-                      THEN '?'
-                      WHEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END = ''
-                      THEN ''
-                      WHEN (
-                        STRUCT_EXTRACT("_ferry_v", 'n2') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n2') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n3') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n4') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      THEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') <> ''
-                          THEN 'DE ' || STRUCT_EXTRACT("_ferry_v", 'n2')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n3') <> ''
-                          THEN 'FR ' || STRUCT_EXTRACT("_ferry_v", 'n3')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n4') <> ''
-                          THEN 'UA ' || STRUCT_EXTRACT("_ferry_v", 'n4')
-                        END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ],
-            LAMBDA "_ferry_answer" : CASE
-              WHEN "_ferry_answer" = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-              WHEN "_ferry_answer" = ''
-              THEN NULL
-              ELSE "_ferry_answer"
-            END
-          ),
-          1
-        )
-      END IS NULL
-      AND NOT NULLIF(TRIM("s"."telefon"), '') IS NULL
+      WHEN "s"."_ferry_shared_390b70590ca9" IS NULL
+      AND NOT "s"."_ferry_shared_670bc0159361" IS NULL
       THEN "s"."telefon"
     END AS "_ferry_bad_phone_0",
+    CASE WHEN STARTS_WITH("s"."_ferry_shared_390b70590ca9", '!') THEN "s"."telefon" END AS "_ferry_bad_phone_0_1",
+    SUBSTRING("s"."_ferry_shared_390b70590ca9", 2) AS "_ferry_bad_phone_0_1_detail",
     CASE
-      WHEN STARTS_WITH(
+      WHEN NOT "s"."_ferry_shared_0ad2170283c6" IS NULL
+      AND NOT (
+        "s"."_ferry_shared_28e056c85366"
+      )
+      THEN "s"."data_utworzenia"
+    END AS "_ferry_bad_created_on_0",
+    CASE
+      WHEN NOT LOWER("s"."status") IS NULL AND NOT (
+        "s"."_ferry_shared_844b3ec675ae"
+      )
+      THEN LOWER("s"."status")
+    END AS "_ferry_bad_status_1",
+    NULLIF(TRIM("s"."firma_nadrzedna"), '') AS "_ferry_ref_parent_id"
+  FROM (
+    SELECT
+      "s".*,
+      REGEXP_FULL_MATCH("s"."_ferry_shared_fec821f50fbe", '[0-9]{10}')
+      AND (
+        TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 1, 1) AS INT) * 6 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 2, 1) AS INT) * 5 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 3, 1) AS INT) * 7 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 4, 1) AS INT) * 2 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 5, 1) AS INT) * 3 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 6, 1) AS INT) * 4 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 7, 1) AS INT) * 5 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 8, 1) AS INT) * 6 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 9, 1) AS INT) * 7
+      ) % 11 = TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 10, 1) AS INT) AS "_ferry_shared_55724d70108c",
+      LENGTH("s"."_ferry_shared_95fbd3ebad7e") = 1 AS "_ferry_shared_28e056c85366"
+    FROM (
+      SELECT
+        "s".*,
+        REGEXP_REPLACE("s"."_ferry_shared_764e87fed3f5", '^PL', '', 'g') AS "_ferry_shared_fec821f50fbe",
         CASE
-          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '+')
+          WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '+')
           AND NOT (
-            NULLIF(TRIM("s"."telefon"), '') IS NULL
+            "s"."_ferry_shared_670bc0159361" IS NULL
           )
           AND (
-            REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-            AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
+            REGEXP_FULL_MATCH("s"."_ferry_shared_670bc0159361", '\+?[0-9 ()./-]+')
+            AND LENGTH("s"."_ferry_shared_670bc0159361") <= 250
           )
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-            ) <= 2
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) <= 2
             THEN NULL
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-              '48'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '48')
             THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ) IN (6, 7, 8, 9, 10)
+              WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)) IN (6, 7, 8, 9, 10)
               AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
+                SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4),
                 '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
               )
               AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
+                LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4),
                 '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
               )
-              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
+              THEN '+48' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)
               ELSE NULL
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-              '49'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '49')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4), '0')
               AND (
-                NOT LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (2, 3)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (2, 3)
                 AND (
-                  LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  OR LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) > 15
+                  LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) > 15
                 )
               )
               AND NOT (
                 REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
               )
               THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-              '33'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '33')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4), '0')
               AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (9)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) > 9
+                LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (9)
+                OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) > 9
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                  '[1-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4), '[1-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '[1-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                ) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 4)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-              '380'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '380')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '0')
               AND (
-                NOT LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (5, 6, 7)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (5, 6, 7)
                 AND (
-                  LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (9, 10)
-                  OR LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) > 10
+                  LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (9, 10)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) > 10
                 )
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '[89]\d{9}|[3-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '[89]\d{9}|[3-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)
                 ELSE NULL
               END
             END
-            ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
+            ELSE FERRY_PHONE_E164("s"."_ferry_shared_670bc0159361", 'PL', 'DE,FR,UA')
           END
-          WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
+          WHEN "s"."_ferry_shared_670bc0159361" IS NULL
           THEN NULL
-          WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
-          AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
+          WHEN STRLEN("s"."_ferry_shared_670bc0159361") = LENGTH("s"."_ferry_shared_670bc0159361")
+          AND NOT REGEXP_MATCHES("s"."_ferry_shared_670bc0159361", '[0-9]')
           THEN NULL
           WHEN NOT (
-            REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-            AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
+            REGEXP_FULL_MATCH("s"."_ferry_shared_670bc0159361", '\+?[0-9 ()./-]+')
+            AND LENGTH("s"."_ferry_shared_670bc0159361") <= 250
           )
-          THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
+          THEN FERRY_PHONE_E164("s"."_ferry_shared_670bc0159361", 'PL', 'DE,FR,UA')
+          WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '00')
+          AND SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3, 1) <> '0'
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-            ) <= 2
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3)) <= 2
             THEN NULL
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-              '48'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3), '48')
             THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (6, 7, 8, 9, 10)
+              WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (6, 7, 8, 9, 10)
               AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                 '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
               )
               AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                 '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
               )
-              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
+              THEN '+48' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)
               ELSE NULL
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-              '49'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3), '49')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '0')
               AND (
-                NOT LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (2, 3)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (2, 3)
                 AND (
-                  LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  OR LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) > 15
+                  LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) > 15
                 )
               )
               AND NOT (
                 REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
               )
               THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-              '33'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3), '33')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '0')
               AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (9)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) > 9
+                LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (9)
+                OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) > 9
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[1-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '[1-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '[1-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 5)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-              '380'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3), '380')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '0')
               AND (
-                NOT LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                ) IN (5, 6, 7)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7)) IN (5, 6, 7)
                 AND (
-                  LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ) IN (9, 10)
-                  OR LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ) > 10
+                  LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7)) IN (9, 10)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7)) > 10
                 )
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '[89]\d{9}|[3-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7), '[89]\d{9}|[3-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                ) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 7)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 6)
                 ELSE NULL
               END
             END
-            ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
+            ELSE FERRY_PHONE_E164("s"."_ferry_shared_670bc0159361", 'PL', 'DE,FR,UA')
           END
           WHEN NOT (
-            STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-            AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
+            STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '00')
+            AND SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3, 1) <> '0'
           )
-          AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
+          AND NOT STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '48')
           AND (
-            LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
+            LENGTH("s"."_ferry_shared_20a6c67f7c47") IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+              "s"."_ferry_shared_20a6c67f7c47",
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                2,
-                '0'
-              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+              LPAD(CAST(LENGTH("s"."_ferry_shared_20a6c67f7c47") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_20a6c67f7c47",
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
           )
-          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+          THEN '+48' || "s"."_ferry_shared_20a6c67f7c47"
           ELSE LIST_EXTRACT(
             LIST_TRANSFORM(
               [
@@ -2693,262 +388,176 @@ WITH "mapped" AS MATERIALIZED (
                   LIST_TRANSFORM(
                     [
                       {'n1': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
+                        WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '48')
                         THEN CASE
                           WHEN (
                             NOT REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_20a6c67f7c47",
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
+                              SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3),
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                           )
-                          OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) > 10
+                          OR LENGTH("s"."_ferry_shared_20a6c67f7c47") > 10
                           THEN CASE
-                            WHEN LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                            ) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3)) IN (6, 7, 8, 9, 10)
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
+                              SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3),
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3),
                               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                             )
-                            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
+                            THEN '+48' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 3)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH("s"."_ferry_shared_20a6c67f7c47") IN (6, 7, 8, 9, 10)
                             AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_20a6c67f7c47",
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_20a6c67f7c47") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_20a6c67f7c47",
                               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                             )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                            THEN '+48' || "s"."_ferry_shared_20a6c67f7c47"
                             ELSE ''
                           END
                         END
                         ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH("s"."_ferry_shared_20a6c67f7c47") IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_20a6c67f7c47",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                            LPAD(CAST(LENGTH("s"."_ferry_shared_20a6c67f7c47") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_20a6c67f7c47",
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                          THEN '+48' || "s"."_ferry_shared_20a6c67f7c47"
                           ELSE ''
                         END
                       END, 'n2': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '49')
+                        WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '49')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
+                          WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '0')
                           AND (
-                            NOT LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (2, 3)
+                            NOT LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (2, 3)
                             AND (
-                              LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) > 15
+                              LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                              OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) > 15
                             )
                           )
                           AND NOT (
                             REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_20a6c67f7c47",
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                             AND NOT REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
+                              SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2),
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                           )
                           THEN CASE
-                            WHEN LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
+                              SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2),
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2),
                               '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                             )
-                            THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
+                            THEN '+49' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH("s"."_ferry_shared_20a6c67f7c47") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_20a6c67f7c47",
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_20a6c67f7c47") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_20a6c67f7c47",
                               '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                             )
-                            THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                            THEN '+49' || "s"."_ferry_shared_20a6c67f7c47"
                             ELSE ''
                           END
                         END
                       END, 'n3': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '33')
+                        WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '33')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
+                          WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '0')
                           AND (
-                            LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (9)
-                            OR LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) > 9
+                            LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (9)
+                            OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) > 9
                           )
                           AND NOT (
-                            REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                            AND NOT REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[1-9]\d{8}'
-                            )
+                            REGEXP_FULL_MATCH("s"."_ferry_shared_20a6c67f7c47", '[1-9]\d{8}')
+                            AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '[1-9]\d{8}')
                           )
                           THEN CASE
-                            WHEN LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (9)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (9)
+                            AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '[1-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[1-9]\d{8}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2),
                               '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                             )
-                            THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
+                            THEN '+33' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9)
-                            AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
+                            WHEN LENGTH("s"."_ferry_shared_20a6c67f7c47") IN (9)
+                            AND REGEXP_FULL_MATCH("s"."_ferry_shared_20a6c67f7c47", '[1-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_20a6c67f7c47") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_20a6c67f7c47",
                               '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                             )
-                            THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                            THEN '+33' || "s"."_ferry_shared_20a6c67f7c47"
                             ELSE ''
                           END
                         END
                       END, 'n4': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '380')
+                        WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '380')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
+                          WHEN STARTS_WITH("s"."_ferry_shared_20a6c67f7c47", '0')
                           AND (
-                            NOT LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (5, 6, 7)
+                            NOT LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (5, 6, 7)
                             AND (
-                              LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) IN (9, 10)
-                              OR LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) > 10
+                              LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (9, 10)
+                              OR LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) > 10
                             )
                           )
                           AND NOT (
-                            REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
-                            AND NOT REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
+                            REGEXP_FULL_MATCH("s"."_ferry_shared_20a6c67f7c47", '[89]\d{9}|[3-9]\d{8}')
+                            AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '[89]\d{9}|[3-9]\d{8}')
                           )
                           THEN CASE
-                            WHEN LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (9, 10)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) IN (9, 10)
+                            AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2), '[89]\d{9}|[3-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2),
                               '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                             )
-                            THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
+                            THEN '+380' || SUBSTRING("s"."_ferry_shared_20a6c67f7c47", 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
+                            WHEN LENGTH("s"."_ferry_shared_20a6c67f7c47") IN (9, 10)
+                            AND REGEXP_FULL_MATCH("s"."_ferry_shared_20a6c67f7c47", '[89]\d{9}|[3-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_20a6c67f7c47") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_20a6c67f7c47",
                               '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                             )
-                            THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
+                            THEN '+380' || "s"."_ferry_shared_20a6c67f7c47"
                             ELSE ''
                           END
                         END
@@ -3058,968 +667,41 @@ WITH "mapped" AS MATERIALIZED (
             ),
             1
           )
-        END,
-        '!'
-      )
-      THEN "s"."telefon"
-    END AS "_ferry_bad_phone_0_1",
-    SUBSTRING(
-      CASE
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '+')
-        AND NOT (
-          NULLIF(TRIM("s"."telefon"), '') IS NULL
-        )
-        AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
-        )
-        THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-          ) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-            ) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (2, 3)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) > 15
+        END AS "_ferry_shared_390b70590ca9",
+        LIST_DISTINCT("s"."_ferry_shared_310b19d1dc8a") AS "_ferry_shared_95fbd3ebad7e"
+      FROM (
+        SELECT
+          "s".*,
+          REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."_ferry_shared_5fc2addd845c"), '')), '[ -]', '', 'g') AS "_ferry_shared_764e87fed3f5",
+          REGEXP_REPLACE("s"."_ferry_shared_670bc0159361", '[^0-9+]', '', 'g') AS "_ferry_shared_20a6c67f7c47",
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_0ad2170283c6",
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
               )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
+              THEN TRY_STRPTIME("s"."_ferry_shared_0ad2170283c6", '%Y-%m-%d')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_0ad2170283c6",
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
               )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
+              THEN TRY_STRPTIME("s"."_ferry_shared_0ad2170283c6", '%d.%m.%Y')
             END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9)
-              OR LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (5, 6, 7)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (9, 10)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NULLIF(TRIM("s"."telefon"), '') IS NULL
-        THEN NULL
-        WHEN STRLEN(NULLIF(TRIM("s"."telefon"), '')) = LENGTH(NULLIF(TRIM("s"."telefon"), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."telefon"), ''), '[0-9]')
-        THEN NULL
-        WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."telefon"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."telefon"), '')) <= 250
-        )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-        AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-          ) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-            ) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (2, 3)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                ) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9)
-              OR LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-              '0'
-            )
-            AND (
-              NOT LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-              ) IN (5, 6, 7)
-              AND (
-                LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                ) IN (9, 10)
-                OR LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                ) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 7)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NOT (
-          STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        )
-        AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
-        AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-          AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-          )
-          AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-          )
-        )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-        ELSE LIST_EXTRACT(
-          LIST_TRANSFORM(
-            [
-              LIST_EXTRACT(
-                LIST_TRANSFORM(
-                  [
-                    {'n1': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                          ) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                        AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                          '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                        )
-                        AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                        ELSE ''
-                      END
-                    END, 'n2': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (2, 3)
-                          AND (
-                            LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) > 15
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n3': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (9)
-                          OR LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) > 9
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (9)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9)
-                          AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n4': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (5, 6, 7)
-                          AND (
-                            LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) IN (9, 10)
-                            OR LENGTH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                            ) > 10
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."telefon"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END}
-                  ],
-                  LAMBDA "_ferry_v" : CASE
-                    WHEN STRUCT_EXTRACT("_ferry_v", 'n1') <> ''
-                    THEN STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ELSE CASE
-                      WHEN STRUCT_EXTRACT("_ferry_v", 'n2') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n3') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n4') = '?'
-                      THEN '?'
-                      WHEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END = ''
-                      THEN ''
-                      WHEN (
-                        STRUCT_EXTRACT("_ferry_v", 'n2') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n2') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n3') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n4') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      THEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') <> ''
-                          THEN 'DE ' || STRUCT_EXTRACT("_ferry_v", 'n2')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n3') <> ''
-                          THEN 'FR ' || STRUCT_EXTRACT("_ferry_v", 'n3')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n4') <> ''
-                          THEN 'UA ' || STRUCT_EXTRACT("_ferry_v", 'n4')
-                        END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ],
-            LAMBDA "_ferry_answer" : CASE
-              WHEN "_ferry_answer" = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."telefon"), ''), 'PL', 'DE,FR,UA')
-              WHEN "_ferry_answer" = ''
-              THEN NULL
-              ELSE "_ferry_answer"
-            END
-          ),
-          1
-        )
-      END,
-      2
-    ) AS "_ferry_bad_phone_0_1_detail",
-    CASE
-      WHEN NOT NULLIF(TRIM("s"."data_utworzenia"), '') IS NULL
-      AND NOT (
-        LENGTH(
-          LIST_DISTINCT(
-            [
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."data_utworzenia"), ''),
-                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%Y-%m-%d')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."data_utworzenia"), ''),
-                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_utworzenia"), ''), '%d.%m.%Y')
-              END
-            ]
-          )
-        ) = 1
-      )
-      THEN "s"."data_utworzenia"
-    END AS "_ferry_bad_created_on_0",
-    CASE
-      WHEN NOT LOWER("s"."status") IS NULL
-      AND NOT (
-        LOWER("s"."status") IN ('aktywny', 'archiwum', 'nieaktywny')
-      )
-      THEN LOWER("s"."status")
-    END AS "_ferry_bad_status_1",
-    NULLIF(TRIM("s"."firma_nadrzedna"), '') AS "_ferry_ref_parent_id"
-  FROM "_ferry_stage_companies" AS "s"
+          ] AS "_ferry_shared_310b19d1dc8a"
+        FROM (
+          SELECT
+            "s".*,
+            NULLIF(TRIM("s"."nip"), '') AS "_ferry_shared_5fc2addd845c",
+            NULLIF(TRIM("s"."telefon"), '') AS "_ferry_shared_670bc0159361",
+            NULLIF(TRIM("s"."data_utworzenia"), '') AS "_ferry_shared_0ad2170283c6",
+            LOWER("s"."status") IN ('aktywny', 'archiwum', 'nieaktywny') AS "_ferry_shared_844b3ec675ae"
+          FROM "_ferry_stage_companies" AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
 ), "repeated_ids" AS (
   SELECT
     "_ferry_key",

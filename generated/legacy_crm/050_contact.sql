@@ -32,2363 +32,358 @@ WITH "mapped" AS MATERIALIZED (
       ),
       ''
     ) AS "full_name",
-    LOWER(
-      CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM("s"."email"), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM("s"."email"), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM("s"."email"), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-            ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.')) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
-      END
-    ) AS "email",
-    LOWER(
-      CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM("s"."email"), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM("s"."email"), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM("s"."email"), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-            ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.')) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
-      END
-    ) AS "all_emails",
+    LOWER("s"."_ferry_shared_7d456b236401") AS "email",
+    LOWER("s"."_ferry_shared_7d456b236401") AS "all_emails",
     LIST_EXTRACT(
       LIST_TRANSFORM(
-        [
-          CASE
-            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '+')
-            AND NOT (
-              NULLIF(TRIM("s"."phone"), '') IS NULL
-            )
-            AND (
-              REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-                ELSE NULL
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                '49'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (2, 3)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 15
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                '33'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                  '0'
-                )
-                AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 9
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[1-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                '380'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (5, 6, 7)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 10
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-            END
-            WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
-            THEN NULL
-            WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
-            AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-            AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-                ELSE NULL
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                '49'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (2, 3)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 15
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                '33'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '0'
-                )
-                AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 9
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[1-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '[1-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                    '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                '380'
-              )
-              THEN CASE
-                WHEN STARTS_WITH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '0'
-                )
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (5, 6, 7)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) > 10
-                  )
-                )
-                AND NOT (
-                  REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND NOT REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-                  AND REGEXP_FULL_MATCH(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '[89]\d{9}|[3-9]\d{8}'
-                  )
-                  AND REGEXP_FULL_MATCH(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                    '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-                  ELSE NULL
-                END
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-            END
-            WHEN NOT (
-              STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-              AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-            )
-            AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
-            AND (
-              LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-              AND REGEXP_FULL_MATCH(
-                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-            ELSE LIST_EXTRACT(
-              LIST_TRANSFORM(
-                [
-                  LIST_EXTRACT(
-                    LIST_TRANSFORM(
-                      [
-                        {'n1': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
-                          THEN CASE
-                            WHEN (
-                              NOT REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                            )
-                            OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) > 10
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                            AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                            ELSE ''
-                          END
-                        END, 'n2': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '49')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (2, 3)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 15
-                              )
-                            )
-                            AND NOT (
-                              REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                              AND NOT REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                              )
-                              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                              )
-                              THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                        END, 'n3': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '33')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                            AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 9
-                            )
-                            AND NOT (
-                              REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                              AND NOT REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[1-9]\d{8}'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[1-9]\d{8}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                              )
-                              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9)
-                              AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                              )
-                              THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                        END, 'n4': CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '380')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (5, 6, 7)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 10
-                              )
-                            )
-                            AND NOT (
-                              REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                              AND NOT REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                              )
-                              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '[89]\d{9}|[3-9]\d{8}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                              )
-                              THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                        END}
-                      ],
-                      LAMBDA "_ferry_v" : CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n1') <> ''
-                        THEN STRUCT_EXTRACT("_ferry_v", 'n1')
-                        ELSE CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') = '?'
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') = '?'
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') = '?'
-                          THEN '?'
-                          WHEN CASE
-                            WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                            THEN NULL
-                            ELSE GREATEST(
-                              STRUCT_EXTRACT("_ferry_v", 'n2'),
-                              STRUCT_EXTRACT("_ferry_v", 'n3'),
-                              STRUCT_EXTRACT("_ferry_v", 'n4')
-                            )
-                          END = ''
-                          THEN ''
-                          WHEN (
-                            STRUCT_EXTRACT("_ferry_v", 'n2') = ''
-                            OR STRUCT_EXTRACT("_ferry_v", 'n2') = CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                              THEN NULL
-                              ELSE GREATEST(
-                                STRUCT_EXTRACT("_ferry_v", 'n2'),
-                                STRUCT_EXTRACT("_ferry_v", 'n3'),
-                                STRUCT_EXTRACT("_ferry_v", 'n4')
-                              )
-                            END
-                          )
-                          AND (
-                            STRUCT_EXTRACT("_ferry_v", 'n3') = ''
-                            OR STRUCT_EXTRACT("_ferry_v", 'n3') = CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                              THEN NULL
-                              ELSE GREATEST(
-                                STRUCT_EXTRACT("_ferry_v", 'n2'),
-                                STRUCT_EXTRACT("_ferry_v", 'n3'),
-                                STRUCT_EXTRACT("_ferry_v", 'n4')
-                              )
-                            END
-                          )
-                          AND (
-                            STRUCT_EXTRACT("_ferry_v", 'n4') = ''
-                            OR STRUCT_EXTRACT("_ferry_v", 'n4') = CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                              OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                              THEN NULL
-                              ELSE GREATEST(
-                                STRUCT_EXTRACT("_ferry_v", 'n2'),
-                                STRUCT_EXTRACT("_ferry_v", 'n3'),
-                                STRUCT_EXTRACT("_ferry_v", 'n4')
-                              )
-                            END
-                          )
-                          THEN CASE
-                            WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                            OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                            THEN NULL
-                            ELSE GREATEST(
-                              STRUCT_EXTRACT("_ferry_v", 'n2'),
-                              STRUCT_EXTRACT("_ferry_v", 'n3'),
-                              STRUCT_EXTRACT("_ferry_v", 'n4')
-                            )
-                          END
-                          ELSE '!' || CONCAT_WS(
-                            ', ',
-                            CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n2') <> ''
-                              THEN 'DE ' || STRUCT_EXTRACT("_ferry_v", 'n2')
-                            END,
-                            CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n3') <> ''
-                              THEN 'FR ' || STRUCT_EXTRACT("_ferry_v", 'n3')
-                            END,
-                            CASE
-                              WHEN STRUCT_EXTRACT("_ferry_v", 'n4') <> ''
-                              THEN 'UA ' || STRUCT_EXTRACT("_ferry_v", 'n4')
-                            END
-                          )
-                        END
-                      END
-                    ),
-                    1
-                  )
-                ],
-                LAMBDA "_ferry_answer" : CASE
-                  WHEN "_ferry_answer" = '?'
-                  THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-                  WHEN "_ferry_answer" = ''
-                  THEN NULL
-                  ELSE "_ferry_answer"
-                END
-              ),
-              1
-            )
-          END
-        ],
+        ["s"."_ferry_shared_80b5dbbddfa8"],
         LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
       1
     ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN LENGTH(
-        LIST_DISTINCT(
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."created_at"), ''),
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%Y-%m-%d')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."created_at"), ''),
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%d.%m.%Y')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."created_at"), ''),
-                '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%m/%d/%Y')
-            END
-          ]
-        )
-      ) = 1
-      THEN STRFTIME(
-        LIST_DISTINCT(
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."created_at"), ''),
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%Y-%m-%d')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."created_at"), ''),
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%d.%m.%Y')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                NULLIF(TRIM("s"."created_at"), ''),
-                '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%m/%d/%Y')
-            END
-          ]
-        )[1],
-        '%Y-%m-%d'
-      )
+      WHEN "s"."_ferry_shared_4023156f2e30"
+      THEN STRFTIME("s"."_ferry_shared_f47a30a0777d"[1], '%Y-%m-%d')
     END AS "created_on",
     "s"."notes" AS "notes",
     CASE
-      WHEN CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM("s"."email"), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM("s"."email"), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM("s"."email"), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-            ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.')) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM("s"."email"), '') IS NULL
+      WHEN "s"."_ferry_shared_7d456b236401" IS NULL
+      AND NOT "s"."_ferry_shared_8d02dd7ef912" IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
     CASE
-      WHEN CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM("s"."email"), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM("s"."email"), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM("s"."email"), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-            ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2), '.')) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM("s"."email"), ''), '@', 2))
-        WHEN NULLIF(TRIM("s"."email"), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM("s"."email"), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM("s"."email"), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM("s"."email"), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM("s"."email"), '') IS NULL
+      WHEN "s"."_ferry_shared_7d456b236401" IS NULL
+      AND NOT "s"."_ferry_shared_8d02dd7ef912" IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_all_emails_0",
     CASE
-      WHEN CASE
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '+')
-        AND NOT (
-          NULLIF(TRIM("s"."phone"), '') IS NULL
-        )
-        AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-        )
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
-        THEN NULL
-        WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
-        THEN NULL
-        WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-        )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-        AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NOT (
-          STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        )
-        AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
-        AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-          AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-          )
-          AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-          )
-        )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-        ELSE LIST_EXTRACT(
-          LIST_TRANSFORM(
-            [
-              LIST_EXTRACT(
-                LIST_TRANSFORM(
-                  [
-                    {'n1': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                        AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                          '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                        )
-                        AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                        ELSE ''
-                      END
-                    END, 'n2': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n3': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 9
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9)
-                          AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n4': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END}
-                  ],
-                  LAMBDA "_ferry_v" : CASE
-                    WHEN STRUCT_EXTRACT("_ferry_v", 'n1') <> ''
-                    THEN STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ELSE CASE
-                      WHEN STRUCT_EXTRACT("_ferry_v", 'n2') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n3') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n4') = '?'
-                      THEN '?'
-                      WHEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END = ''
-                      THEN ''
-                      WHEN (
-                        STRUCT_EXTRACT("_ferry_v", 'n2') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n2') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n3') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n4') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      THEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') <> ''
-                          THEN 'DE ' || STRUCT_EXTRACT("_ferry_v", 'n2')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n3') <> ''
-                          THEN 'FR ' || STRUCT_EXTRACT("_ferry_v", 'n3')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n4') <> ''
-                          THEN 'UA ' || STRUCT_EXTRACT("_ferry_v", 'n4')
-                        END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ],
-            LAMBDA "_ferry_answer" : CASE
-              WHEN "_ferry_answer" = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-              WHEN "_ferry_answer" = ''
-              THEN NULL
-              ELSE "_ferry_answer"
-            END
-          ),
-          1
-        )
-      END IS NULL
-      AND NOT NULLIF(TRIM("s"."phone"), '') IS NULL
+      WHEN "s"."_ferry_shared_80b5dbbddfa8" IS NULL
+      AND NOT "s"."_ferry_shared_19fe20a6bfad" IS NULL
       THEN "s"."phone"
     END AS "_ferry_bad_phone_0",
+    CASE WHEN STARTS_WITH("s"."_ferry_shared_80b5dbbddfa8", '!') THEN "s"."phone" END AS "_ferry_bad_phone_0_1",
+    SUBSTRING("s"."_ferry_shared_80b5dbbddfa8", 2) AS "_ferry_bad_phone_0_1_detail",
     CASE
-      WHEN STARTS_WITH(
+      WHEN NOT "s"."_ferry_shared_74f25fdbc8e7" IS NULL
+      AND NOT (
+        "s"."_ferry_shared_4023156f2e30"
+      )
+      THEN "s"."created_at"
+    END AS "_ferry_bad_created_on_0",
+    NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
+    NULLIF(TRIM("s"."reports_to"), '') AS "_ferry_ref_reports_to_id"
+  FROM (
+    SELECT
+      "s".*,
+      LENGTH("s"."_ferry_shared_f47a30a0777d") = 1 AS "_ferry_shared_4023156f2e30"
+    FROM (
+      SELECT
+        "s".*,
         CASE
-          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '+')
+          WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '+')
           AND NOT (
-            NULLIF(TRIM("s"."phone"), '') IS NULL
+            "s"."_ferry_shared_19fe20a6bfad" IS NULL
           )
           AND (
-            REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-            AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
+            REGEXP_FULL_MATCH("s"."_ferry_shared_19fe20a6bfad", '\+?[0-9 ()./-]+')
+            AND LENGTH("s"."_ferry_shared_19fe20a6bfad") <= 250
           )
           THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) <= 2
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) <= 2
             THEN NULL
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-              '48'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '48')
             THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (6, 7, 8, 9, 10)
+              WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)) IN (6, 7, 8, 9, 10)
               AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
+                SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4),
                 '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
               )
               AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
+                LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4),
                 '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
               )
-              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
+              THEN '+48' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)
               ELSE NULL
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-              '49'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '49')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (2, 3)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (2, 3)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 15
+                  LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) > 15
                 )
               )
               AND NOT (
                 REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-              '33'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '33')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4), '0')
               AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 9
+                LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (9)
+                OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) > 9
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                  '[1-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4), '[1-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '[1-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 4)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-              '380'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '380')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (5, 6, 7)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (5, 6, 7)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 10
+                  LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (9, 10)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) > 10
                 )
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '[89]\d{9}|[3-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '[89]\d{9}|[3-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)
                 ELSE NULL
               END
             END
-            ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
+            ELSE FERRY_PHONE_E164("s"."_ferry_shared_19fe20a6bfad", 'PL', 'DE,FR,UA')
           END
-          WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
+          WHEN "s"."_ferry_shared_19fe20a6bfad" IS NULL
           THEN NULL
-          WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
-          AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
+          WHEN STRLEN("s"."_ferry_shared_19fe20a6bfad") = LENGTH("s"."_ferry_shared_19fe20a6bfad")
+          AND NOT REGEXP_MATCHES("s"."_ferry_shared_19fe20a6bfad", '[0-9]')
           THEN NULL
           WHEN NOT (
-            REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-            AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
+            REGEXP_FULL_MATCH("s"."_ferry_shared_19fe20a6bfad", '\+?[0-9 ()./-]+')
+            AND LENGTH("s"."_ferry_shared_19fe20a6bfad") <= 250
           )
-          THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
+          THEN FERRY_PHONE_E164("s"."_ferry_shared_19fe20a6bfad", 'PL', 'DE,FR,UA')
+          WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '00')
+          AND SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3, 1) <> '0'
           THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) <= 2
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3)) <= 2
             THEN NULL
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-              '48'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3), '48')
             THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (6, 7, 8, 9, 10)
+              WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (6, 7, 8, 9, 10)
               AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                 '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
               )
               AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                 '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
               )
-              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
+              THEN '+48' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)
               ELSE NULL
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-              '49'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3), '49')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (2, 3)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (2, 3)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 15
+                  LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) > 15
                 )
               )
               AND NOT (
                 REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                 )
                 AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+49' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-              '33'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3), '33')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '0')
               AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 9
+                LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (9)
+                OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) > 9
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[1-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '[1-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '[1-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) IN (9)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5), '[1-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                  '[1-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5),
                   '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
+                THEN '+33' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 5)
                 ELSE NULL
               END
             END
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-              '380'
-            )
+            WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3), '380')
             THEN CASE
-              WHEN STARTS_WITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '0'
-              )
+              WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (5, 6, 7)
+                NOT LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7)) IN (5, 6, 7)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) > 10
+                  LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7)) IN (9, 10)
+                  OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7)) > 10
                 )
               )
               AND NOT (
-                REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND NOT REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
+                REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '[89]\d{9}|[3-9]\d{8}')
+                AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7), '[89]\d{9}|[3-9]\d{8}')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 7)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) IN (9, 10)
+                AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6), '[89]\d{9}|[3-9]\d{8}')
                 AND REGEXP_FULL_MATCH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                  '[89]\d{9}|[3-9]\d{8}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6),
                   '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
+                THEN '+380' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 6)
                 ELSE NULL
               END
             END
-            ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
+            ELSE FERRY_PHONE_E164("s"."_ferry_shared_19fe20a6bfad", 'PL', 'DE,FR,UA')
           END
           WHEN NOT (
-            STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-            AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
+            STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '00')
+            AND SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3, 1) <> '0'
           )
-          AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
+          AND NOT STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '48')
           AND (
-            LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
+            LENGTH("s"."_ferry_shared_edf0405b75b3") IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+              "s"."_ferry_shared_edf0405b75b3",
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                2,
-                '0'
-              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+              LPAD(CAST(LENGTH("s"."_ferry_shared_edf0405b75b3") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_edf0405b75b3",
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
           )
-          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+          THEN '+48' || "s"."_ferry_shared_edf0405b75b3"
           ELSE LIST_EXTRACT(
             LIST_TRANSFORM(
               [
@@ -2396,230 +391,176 @@ WITH "mapped" AS MATERIALIZED (
                   LIST_TRANSFORM(
                     [
                       {'n1': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
+                        WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '48')
                         THEN CASE
                           WHEN (
                             NOT REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_edf0405b75b3",
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
+                              SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3),
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                           )
-                          OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) > 10
+                          OR LENGTH("s"."_ferry_shared_edf0405b75b3") > 10
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3)) IN (6, 7, 8, 9, 10)
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
+                              SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3),
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3),
                               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                             )
-                            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)
+                            THEN '+48' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 3)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH("s"."_ferry_shared_edf0405b75b3") IN (6, 7, 8, 9, 10)
                             AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_edf0405b75b3",
                               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_edf0405b75b3") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_edf0405b75b3",
                               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                             )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                            THEN '+48' || "s"."_ferry_shared_edf0405b75b3"
                             ELSE ''
                           END
                         END
                         ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH("s"."_ferry_shared_edf0405b75b3") IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_edf0405b75b3",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                            LPAD(CAST(LENGTH("s"."_ferry_shared_edf0405b75b3") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_edf0405b75b3",
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                          THEN '+48' || "s"."_ferry_shared_edf0405b75b3"
                           ELSE ''
                         END
                       END, 'n2': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '49')
+                        WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '49')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
+                          WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (2, 3)
+                            NOT LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (2, 3)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 15
+                              LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                              OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) > 15
                             )
                           )
                           AND NOT (
                             REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_edf0405b75b3",
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                             AND NOT REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
+                              SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2),
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
+                              SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2),
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2),
                               '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                             )
-                            THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
+                            THEN '+49' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH("s"."_ferry_shared_edf0405b75b3") IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              "s"."_ferry_shared_edf0405b75b3",
                               '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
                             )
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_edf0405b75b3") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_edf0405b75b3",
                               '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
                             )
-                            THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                            THEN '+49' || "s"."_ferry_shared_edf0405b75b3"
                             ELSE ''
                           END
                         END
                       END, 'n3': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '33')
+                        WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '33')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
+                          WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '0')
                           AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 9
+                            LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (9)
+                            OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) > 9
                           )
                           AND NOT (
-                            REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                            AND NOT REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[1-9]\d{8}'
-                            )
+                            REGEXP_FULL_MATCH("s"."_ferry_shared_edf0405b75b3", '[1-9]\d{8}')
+                            AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '[1-9]\d{8}')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (9)
+                            AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '[1-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[1-9]\d{8}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2),
                               '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                             )
-                            THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
+                            THEN '+33' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9)
-                            AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
+                            WHEN LENGTH("s"."_ferry_shared_edf0405b75b3") IN (9)
+                            AND REGEXP_FULL_MATCH("s"."_ferry_shared_edf0405b75b3", '[1-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_edf0405b75b3") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_edf0405b75b3",
                               '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
                             )
-                            THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                            THEN '+33' || "s"."_ferry_shared_edf0405b75b3"
                             ELSE ''
                           END
                         END
                       END, 'n4': CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '380')
+                        WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '380')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
+                          WHEN STARTS_WITH("s"."_ferry_shared_edf0405b75b3", '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (5, 6, 7)
+                            NOT LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (5, 6, 7)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 10
+                              LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (9, 10)
+                              OR LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) > 10
                             )
                           )
                           AND NOT (
-                            REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
-                            AND NOT REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
+                            REGEXP_FULL_MATCH("s"."_ferry_shared_edf0405b75b3", '[89]\d{9}|[3-9]\d{8}')
+                            AND NOT REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '[89]\d{9}|[3-9]\d{8}')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
+                            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) IN (9, 10)
+                            AND REGEXP_FULL_MATCH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2), '[89]\d{9}|[3-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2),
                               '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                             )
-                            THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
+                            THEN '+380' || SUBSTRING("s"."_ferry_shared_edf0405b75b3", 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
+                            WHEN LENGTH("s"."_ferry_shared_edf0405b75b3") IN (9, 10)
+                            AND REGEXP_FULL_MATCH("s"."_ferry_shared_edf0405b75b3", '[89]\d{9}|[3-9]\d{8}')
                             AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                              '[89]\d{9}|[3-9]\d{8}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
+                              LPAD(CAST(LENGTH("s"."_ferry_shared_edf0405b75b3") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_edf0405b75b3",
                               '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
                             )
-                            THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
+                            THEN '+380' || "s"."_ferry_shared_edf0405b75b3"
                             ELSE ''
                           END
                         END
@@ -2729,845 +670,103 @@ WITH "mapped" AS MATERIALIZED (
             ),
             1
           )
-        END,
-        '!'
-      )
-      THEN "s"."phone"
-    END AS "_ferry_bad_phone_0_1",
-    SUBSTRING(
-      CASE
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '+')
-        AND NOT (
-          NULLIF(TRIM("s"."phone"), '') IS NULL
-        )
-        AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-        )
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
+        END AS "_ferry_shared_80b5dbbddfa8",
+        LIST_DISTINCT("s"."_ferry_shared_80a2f45e9564") AS "_ferry_shared_f47a30a0777d"
+      FROM (
+        SELECT
+          "s".*,
+          CASE
+            WHEN REGEXP_FULL_MATCH(
+              "s"."_ferry_shared_8d02dd7ef912",
+              '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
             )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
+            AND STRLEN("s"."_ferry_shared_8d02dd7ef912") <= 254
+            AND NOT REGEXP_MATCHES(
+              "s"."_ferry_shared_8d02dd7ef912",
+              '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
             )
             AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-              '0'
-            )
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NULLIF(TRIM("s"."phone"), '') IS NULL
-        THEN NULL
-        WHEN STRLEN(NULLIF(TRIM("s"."phone"), '')) = LENGTH(NULLIF(TRIM("s"."phone"), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM("s"."phone"), ''), '[0-9]')
-        THEN NULL
-        WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM("s"."phone"), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM("s"."phone"), '')) <= 250
-        )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-        AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) <= 2
-          THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '48'
-          )
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (6, 7, 8, 9, 10)
-            AND REGEXP_FULL_MATCH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-            )
-            AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-            ELSE NULL
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '49'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 15
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '33'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-              '0'
-            )
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) > 9
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) IN (9)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '[1-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5),
-                '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTS_WITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-            '380'
-          )
-          THEN CASE
-            WHEN STARTS_WITH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-              '0'
-            )
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) > 10
-              )
-            )
-            AND NOT (
-              REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND NOT REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 7)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) IN (9, 10)
-              AND REGEXP_FULL_MATCH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '[89]\d{9}|[3-9]\d{8}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6),
-                '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 6)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NOT (
-          STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3, 1) <> '0'
-        )
-        AND NOT STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
-        AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-          AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-          )
-          AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-          )
-        )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-        ELSE LIST_EXTRACT(
-          LIST_TRANSFORM(
-            [
-              LIST_EXTRACT(
-                LIST_TRANSFORM(
-                  [
-                    {'n1': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (6, 7, 8, 9, 10)
-                        AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                          '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                        )
-                        AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                          '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                        ELSE ''
-                      END
-                    END, 'n2': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[2579]\d{5,14}|49(?:[34]0|69|8\d)\d\d?|49(?:37|49|60|7[089]|9\d)\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\d{1,8}|(?:1|[368]\d|4[0-8])\d{3,13}|49(?:[015]\d|2[13]|31|[46][1-8])\d{1,9}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\d{1,10}|[89]\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\d{9,11}|49[1-6]\d{10}|322\d{6}|49[0-7]\d{3,9}|(?:[34]0|[68]9)\d{3,13}|(?:2(?:0[1-689]|[1-3569]\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\d|[589][0-7]|6[0-8]|7[0-467]))\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\d{5,11}|13(?:7[1-6]\d\d|8)\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\d{5,11}|[2-9]\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\d))\d{6})|(?:1(?:6[023]|7\d)\d{7,8}|15(?:[0-25-9]\d\d|3(?:10|33)|410)\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\d{7,12}))|(?:11):(?:(?:700\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\d{7,8}|15(?:(?:[03-68]00|113)\d|2\d55|7\d99|9\d33)\d{7}))'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n3': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 9
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[1-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9)
-                          AND REGEXP_FULL_MATCH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '[1-9]\d{8}')
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\d)\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\d|8[0-35-9])\d{6})|(?:80[0-5]\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\d{6})|(?:9\d{8})|(?:80[6-9]\d{6})|(?:(?:26[013-9]|59[1-35-9])\d{6}|(?:[13]\d|2[0-57-9]|4[1-9]|5[0-8])\d{7})|(?:(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}))'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END, 'n4': CASE
-                      WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTS_WITH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND NOT REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) IN (9, 10)
-                          AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '[89]\d{9}|[3-9]\d{8}'
-                          )
-                          AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g'),
-                            '(?:09):(?:(?:89[1-579]\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\d{7})|(?:790\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\d{7}))|(?:09|10):(?:(?:900[239]\d{5,6})|(?:800[1-8]\d{5,6}))'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM("s"."phone"), ''), '[^0-9+]', '', 'g')
-                          ELSE ''
-                        END
-                      END
-                    END}
-                  ],
-                  LAMBDA "_ferry_v" : CASE
-                    WHEN STRUCT_EXTRACT("_ferry_v", 'n1') <> ''
-                    THEN STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ELSE CASE
-                      WHEN STRUCT_EXTRACT("_ferry_v", 'n2') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n3') = '?'
-                      OR STRUCT_EXTRACT("_ferry_v", 'n4') = '?'
-                      THEN '?'
-                      WHEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END = ''
-                      THEN ''
-                      WHEN (
-                        STRUCT_EXTRACT("_ferry_v", 'n2') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n2') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n3') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      AND (
-                        STRUCT_EXTRACT("_ferry_v", 'n4') = ''
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') = CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                          OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                          THEN NULL
-                          ELSE GREATEST(
-                            STRUCT_EXTRACT("_ferry_v", 'n2'),
-                            STRUCT_EXTRACT("_ferry_v", 'n3'),
-                            STRUCT_EXTRACT("_ferry_v", 'n4')
-                          )
-                        END
-                      )
-                      THEN CASE
-                        WHEN STRUCT_EXTRACT("_ferry_v", 'n2') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n3') IS NULL
-                        OR STRUCT_EXTRACT("_ferry_v", 'n4') IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          STRUCT_EXTRACT("_ferry_v", 'n2'),
-                          STRUCT_EXTRACT("_ferry_v", 'n3'),
-                          STRUCT_EXTRACT("_ferry_v", 'n4')
-                        )
-                      END
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n2') <> ''
-                          THEN 'DE ' || STRUCT_EXTRACT("_ferry_v", 'n2')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n3') <> ''
-                          THEN 'FR ' || STRUCT_EXTRACT("_ferry_v", 'n3')
-                        END,
-                        CASE
-                          WHEN STRUCT_EXTRACT("_ferry_v", 'n4') <> ''
-                          THEN 'UA ' || STRUCT_EXTRACT("_ferry_v", 'n4')
-                        END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ],
-            LAMBDA "_ferry_answer" : CASE
-              WHEN "_ferry_answer" = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM("s"."phone"), ''), 'PL', 'DE,FR,UA')
-              WHEN "_ferry_answer" = ''
-              THEN NULL
-              ELSE "_ferry_answer"
-            END
-          ),
-          1
-        )
-      END,
-      2
-    ) AS "_ferry_bad_phone_0_1_detail",
-    CASE
-      WHEN NOT NULLIF(TRIM("s"."created_at"), '') IS NULL
-      AND NOT (
-        LENGTH(
-          LIST_DISTINCT(
-            [
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."created_at"), ''),
-                  '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+              STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) = LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2))
+              OR (
+                LIST_BOOL_AND(
+                  LIST_TRANSFORM(
+                    STR_SPLIT(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2), '.'),
+                    LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                    OR 5 + LENGTH("_ferry_label") + 4 * (
+                      STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                    ) <= 63
+                  )
                 )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%Y-%m-%d')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."created_at"), ''),
-                  '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%d.%m.%Y')
-              END,
-              CASE
-                WHEN REGEXP_FULL_MATCH(
-                  NULLIF(TRIM("s"."created_at"), ''),
-                  '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-                )
-                THEN TRY_STRPTIME(NULLIF(TRIM("s"."created_at"), ''), '%m/%d/%Y')
-              END
-            ]
-          )
-        ) = 1
-      )
-      THEN "s"."created_at"
-    END AS "_ferry_bad_created_on_0",
-    NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
-    NULLIF(TRIM("s"."reports_to"), '') AS "_ferry_ref_reports_to_id"
-  FROM "_ferry_stage_contacts" AS "s"
+                AND STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) + 4 * (
+                  STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2))
+                ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2), '.')) <= 254
+              )
+            )
+            THEN CASE
+              WHEN LOWER(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1)) IN (
+                'abuse',
+                'ftp',
+                'hostmaster',
+                'info',
+                'marketing',
+                'news',
+                'noc',
+                'postmaster',
+                'sales',
+                'security',
+                'support',
+                'usenet',
+                'uucp',
+                'webmaster',
+                'www'
+              )
+              AND STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1)) = LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1))
+              THEN LOWER(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1))
+              ELSE SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1)
+            END || '@' || LOWER(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2))
+            WHEN "s"."_ferry_shared_8d02dd7ef912" IS NULL
+            THEN NULL
+            WHEN NOT CONTAINS("s"."_ferry_shared_8d02dd7ef912", '@')
+            OR STARTS_WITH("s"."_ferry_shared_8d02dd7ef912", '@')
+            OR ENDS_WITH("s"."_ferry_shared_8d02dd7ef912", '@')
+            THEN NULL
+            ELSE FERRY_EMAIL("s"."_ferry_shared_8d02dd7ef912")
+          END AS "_ferry_shared_7d456b236401",
+          REGEXP_REPLACE("s"."_ferry_shared_19fe20a6bfad", '[^0-9+]', '', 'g') AS "_ferry_shared_edf0405b75b3",
+          [
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_74f25fdbc8e7",
+                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+              )
+              THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%Y-%m-%d')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_74f25fdbc8e7",
+                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%d.%m.%Y')
+            END,
+            CASE
+              WHEN REGEXP_FULL_MATCH(
+                "s"."_ferry_shared_74f25fdbc8e7",
+                '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+              )
+              THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%m/%d/%Y')
+            END
+          ] AS "_ferry_shared_80a2f45e9564"
+        FROM (
+          SELECT
+            "s".*,
+            NULLIF(TRIM("s"."email"), '') AS "_ferry_shared_8d02dd7ef912",
+            NULLIF(TRIM("s"."phone"), '') AS "_ferry_shared_19fe20a6bfad",
+            NULLIF(TRIM("s"."created_at"), '') AS "_ferry_shared_74f25fdbc8e7"
+          FROM "_ferry_stage_contacts" AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
 ), "repeated_ids" AS (
   SELECT
     "_ferry_key",

@@ -10,73 +10,13 @@ WITH "mapped" AS MATERIALIZED (
     NULLIF(TRIM("s"."id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."title", '\s+', ' ', 'g')) AS "title",
     CASE
-      WHEN REGEXP_FULL_MATCH(
-        SPLIT_PART(
-          REGEXP_REPLACE(
-            '#' || "s"."amount",
-            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-            '\1\3\5|\4\6|\2\7'
-          ),
-          '|',
-          1
-        ),
-        '[-+\x{2212}]?'
-      )
-      AND REGEXP_FULL_MATCH(
-        SPLIT_PART(
-          REGEXP_REPLACE(
-            '#' || "s"."amount",
-            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-            '\1\3\5|\4\6|\2\7'
-          ),
-          '|',
-          3
-        ),
-        '(?:AED|AFN|ALL|AMD|ANG|AOA|ARS|AUD|AWG|AZN|BAM|BBD|BDT|BGN|BHD|BIF|BMD|BND|BOB|BRL|BSD|BTN|BWP|BYN|BZD|CAD|CDF|CHF|CLP|CNY|COP|CRC|CUP|CVE|CZK|DJF|DKK|DOP|DZD|EGP|ERN|ETB|EUR|FJD|FKP|GBP|GEL|GHS|GIP|GMD|GNF|GTQ|GYD|HKD|HNL|HTG|HUF|IDR|ILS|INR|IQD|IRR|ISK|JMD|JOD|JPY|KES|KGS|KHR|KMF|KPW|KRW|KWD|KYD|KZT|LAK|LBP|LKR|LRD|LSL|LYD|MAD|MDL|MGA|MKD|MMK|MNT|MOP|MRU|MUR|MVR|MWK|MXN|MYR|MZN|NAD|NGN|NIO|NOK|NPR|NZD|OMR|PAB|PEN|PGK|PHP|PKR|PLN|PYG|QAR|RON|RSD|RUB|RWF|SAR|SBD|SCR|SDG|SEK|SGD|SHP|SLE|SLL|SOS|SRD|SSP|STN|SVC|SYP|SZL|THB|TJS|TMT|TND|TOP|TRY|TTD|TWD|TZS|UAH|UGX|USD|UYU|UZS|VES|VND|VUV|WST|XAF|XCD|XCG|XOF|XPF|YER|ZAR|ZMW|ZWG|ZWL|ATS|BEF|CYP|DEM|EEK|ESP|FIM|FRF|GRD|HRK|IEP|ITL|LTL|LUF|LVL|MTL|NLG|PTE|SIT|SKK|(?i:chf\.|sfr\.|грн\.|руб\.|au\$|ca\$|fr\.|hk\$|kr\.|lei|mx\$|nz\$|us\$|грн|ден|лв\.|руб|a\$|c\$|ft|kn|kr|kč|r\$|s\$|zl|zł|лв|р\.|\$|¢|£|¥|฿|₡|₦|₩|₪|₫|€|₱|₴|₸|₹|₺|₼|₽|₾))?'
-      )
-      AND REGEXP_FULL_MATCH(
-        SPLIT_PART(
-          REGEXP_REPLACE(
-            '#' || "s"."amount",
-            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-            '\1\3\5|\4\6|\2\7'
-          ),
-          '|',
-          2
-        ),
-        '(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:[ \x{00A0}\x{202F}][0-9]{3})+|[1-9][0-9]{0,2}(?:[''’][0-9]{3})+)(?:\.[0-9]+)?'
-      )
-      THEN CASE
-        WHEN SPLIT_PART(
-          REGEXP_REPLACE(
-            '#' || "s"."amount",
-            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-            '\1\3\5|\4\6|\2\7'
-          ),
-          '|',
-          1
-        ) IN ('-', '−')
-        THEN '-'
-        ELSE ''
-      END || REGEXP_REPLACE(
-        SPLIT_PART(
-          REGEXP_REPLACE(
-            '#' || "s"."amount",
-            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-            '\1\3\5|\4\6|\2\7'
-          ),
-          '|',
-          2
-        ),
-        '[^0-9\.]',
-        '',
-        'g'
-      )
+      WHEN "s"."_ferry_shared_88abd15d4968"
+      THEN CASE WHEN "s"."_ferry_shared_247a72b9dd28" IN ('-', '−') THEN '-' ELSE '' END || REGEXP_REPLACE(SPLIT_PART("s"."_ferry_shared_e92c2ceeda51", '|', 2), '[^0-9\.]', '', 'g')
     END AS "amount",
     UPPER(TRIM("s"."amount.currency")) AS "currency",
     CASE
-      WHEN LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g'))) IN ('nowa', 'przegrana', 'w toku', 'wygrana')
-      THEN CASE LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g')))
+      WHEN "s"."_ferry_shared_ccc2a131f732"
+      THEN CASE "s"."_ferry_shared_ef9b94c56cbe"
         WHEN 'nowa'
         THEN 'new'
         WHEN 'przegrana'
@@ -92,56 +32,56 @@ WITH "mapped" AS MATERIALIZED (
       WHEN NOT "s"."amount" IS NULL
       AND NOT REGEXP_FULL_MATCH("s"."amount", '[ \t\n\r\v\f\x{00A0}\x{202F}]*')
       AND NOT (
-        REGEXP_FULL_MATCH(
-          SPLIT_PART(
-            REGEXP_REPLACE(
-              '#' || "s"."amount",
-              '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-              '\1\3\5|\4\6|\2\7'
-            ),
-            '|',
-            1
-          ),
-          '[-+\x{2212}]?'
-        )
-        AND REGEXP_FULL_MATCH(
-          SPLIT_PART(
-            REGEXP_REPLACE(
-              '#' || "s"."amount",
-              '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-              '\1\3\5|\4\6|\2\7'
-            ),
-            '|',
-            3
-          ),
-          '(?:AED|AFN|ALL|AMD|ANG|AOA|ARS|AUD|AWG|AZN|BAM|BBD|BDT|BGN|BHD|BIF|BMD|BND|BOB|BRL|BSD|BTN|BWP|BYN|BZD|CAD|CDF|CHF|CLP|CNY|COP|CRC|CUP|CVE|CZK|DJF|DKK|DOP|DZD|EGP|ERN|ETB|EUR|FJD|FKP|GBP|GEL|GHS|GIP|GMD|GNF|GTQ|GYD|HKD|HNL|HTG|HUF|IDR|ILS|INR|IQD|IRR|ISK|JMD|JOD|JPY|KES|KGS|KHR|KMF|KPW|KRW|KWD|KYD|KZT|LAK|LBP|LKR|LRD|LSL|LYD|MAD|MDL|MGA|MKD|MMK|MNT|MOP|MRU|MUR|MVR|MWK|MXN|MYR|MZN|NAD|NGN|NIO|NOK|NPR|NZD|OMR|PAB|PEN|PGK|PHP|PKR|PLN|PYG|QAR|RON|RSD|RUB|RWF|SAR|SBD|SCR|SDG|SEK|SGD|SHP|SLE|SLL|SOS|SRD|SSP|STN|SVC|SYP|SZL|THB|TJS|TMT|TND|TOP|TRY|TTD|TWD|TZS|UAH|UGX|USD|UYU|UZS|VES|VND|VUV|WST|XAF|XCD|XCG|XOF|XPF|YER|ZAR|ZMW|ZWG|ZWL|ATS|BEF|CYP|DEM|EEK|ESP|FIM|FRF|GRD|HRK|IEP|ITL|LTL|LUF|LVL|MTL|NLG|PTE|SIT|SKK|(?i:chf\.|sfr\.|грн\.|руб\.|au\$|ca\$|fr\.|hk\$|kr\.|lei|mx\$|nz\$|us\$|грн|ден|лв\.|руб|a\$|c\$|ft|kn|kr|kč|r\$|s\$|zl|zł|лв|р\.|\$|¢|£|¥|฿|₡|₦|₩|₪|₫|€|₱|₴|₸|₹|₺|₼|₽|₾))?'
-        )
-        AND REGEXP_FULL_MATCH(
-          SPLIT_PART(
-            REGEXP_REPLACE(
-              '#' || "s"."amount",
-              '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
-              '\1\3\5|\4\6|\2\7'
-            ),
-            '|',
-            2
-          ),
-          '(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:[ \x{00A0}\x{202F}][0-9]{3})+|[1-9][0-9]{0,2}(?:[''’][0-9]{3})+)(?:\.[0-9]+)?'
-        )
+        "s"."_ferry_shared_88abd15d4968"
       )
       THEN "s"."amount"
     END AS "_ferry_bad_amount_0",
     CASE
-      WHEN NOT LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g'))) IS NULL
+      WHEN NOT "s"."_ferry_shared_ef9b94c56cbe" IS NULL
       AND NOT (
-        LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g'))) IN ('nowa', 'przegrana', 'w toku', 'wygrana')
+        "s"."_ferry_shared_ccc2a131f732"
       )
-      THEN LOWER(TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g')))
+      THEN "s"."_ferry_shared_ef9b94c56cbe"
     END AS "_ferry_bad_stage_2",
     NULLIF(TRIM("s"."company_id"), '') AS "_ferry_ref_company_id",
     NULLIF(TRIM("s"."contact_id"), '') AS "_ferry_ref_contact_id",
     NULLIF(TRIM("s"."owner_id"), '') AS "_ferry_ref_owner_id"
-  FROM "_ferry_stage_deals" AS "s"
+  FROM (
+    SELECT
+      "s".*,
+      REGEXP_FULL_MATCH("s"."_ferry_shared_247a72b9dd28", '[-+\x{2212}]?')
+      AND REGEXP_FULL_MATCH(
+        SPLIT_PART("s"."_ferry_shared_e92c2ceeda51", '|', 3),
+        '(?:AED|AFN|ALL|AMD|ANG|AOA|ARS|AUD|AWG|AZN|BAM|BBD|BDT|BGN|BHD|BIF|BMD|BND|BOB|BRL|BSD|BTN|BWP|BYN|BZD|CAD|CDF|CHF|CLP|CNY|COP|CRC|CUP|CVE|CZK|DJF|DKK|DOP|DZD|EGP|ERN|ETB|EUR|FJD|FKP|GBP|GEL|GHS|GIP|GMD|GNF|GTQ|GYD|HKD|HNL|HTG|HUF|IDR|ILS|INR|IQD|IRR|ISK|JMD|JOD|JPY|KES|KGS|KHR|KMF|KPW|KRW|KWD|KYD|KZT|LAK|LBP|LKR|LRD|LSL|LYD|MAD|MDL|MGA|MKD|MMK|MNT|MOP|MRU|MUR|MVR|MWK|MXN|MYR|MZN|NAD|NGN|NIO|NOK|NPR|NZD|OMR|PAB|PEN|PGK|PHP|PKR|PLN|PYG|QAR|RON|RSD|RUB|RWF|SAR|SBD|SCR|SDG|SEK|SGD|SHP|SLE|SLL|SOS|SRD|SSP|STN|SVC|SYP|SZL|THB|TJS|TMT|TND|TOP|TRY|TTD|TWD|TZS|UAH|UGX|USD|UYU|UZS|VES|VND|VUV|WST|XAF|XCD|XCG|XOF|XPF|YER|ZAR|ZMW|ZWG|ZWL|ATS|BEF|CYP|DEM|EEK|ESP|FIM|FRF|GRD|HRK|IEP|ITL|LTL|LUF|LVL|MTL|NLG|PTE|SIT|SKK|(?i:chf\.|sfr\.|грн\.|руб\.|au\$|ca\$|fr\.|hk\$|kr\.|lei|mx\$|nz\$|us\$|грн|ден|лв\.|руб|a\$|c\$|ft|kn|kr|kč|r\$|s\$|zl|zł|лв|р\.|\$|¢|£|¥|฿|₡|₦|₩|₪|₫|€|₱|₴|₸|₹|₺|₼|₽|₾))?'
+      )
+      AND REGEXP_FULL_MATCH(
+        SPLIT_PART("s"."_ferry_shared_e92c2ceeda51", '|', 2),
+        '(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:[ \x{00A0}\x{202F}][0-9]{3})+|[1-9][0-9]{0,2}(?:[''’][0-9]{3})+)(?:\.[0-9]+)?'
+      ) AS "_ferry_shared_88abd15d4968"
+    FROM (
+      SELECT
+        "s".*,
+        SPLIT_PART("s"."_ferry_shared_e92c2ceeda51", '|', 1) AS "_ferry_shared_247a72b9dd28",
+        "s"."_ferry_shared_ef9b94c56cbe" IN ('nowa', 'przegrana', 'w toku', 'wygrana') AS "_ferry_shared_ccc2a131f732"
+      FROM (
+        SELECT
+          "s".*,
+          REGEXP_REPLACE(
+            "s"."_ferry_shared_4885ae88337f",
+            '^#[ \t\n\r\v\f\x{00A0}\x{202F}]*(?:([-+\x{2212}]?)([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5})[ \x{00A0}\x{202F}]*([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)|([-+\x{2212}]?)([0-9](?:[0-9.,''\x{2019} \x{00A0}\x{202F}]*[0-9])?)(?:[ \x{00A0}\x{202F}]*([^0-9 \t\n\r\v\f\x{00A0}\x{202F}+\-\x{2212},''\x{2019}|#]{1,5}))?)[ \t\n\r\v\f\x{00A0}\x{202F}]*$',
+            '\1\3\5|\4\6|\2\7'
+          ) AS "_ferry_shared_e92c2ceeda51",
+          LOWER("s"."_ferry_shared_cf5bb3a3675f") AS "_ferry_shared_ef9b94c56cbe"
+        FROM (
+          SELECT
+            "s".*,
+            '#' || "s"."amount" AS "_ferry_shared_4885ae88337f",
+            TRIM(REGEXP_REPLACE("s"."stage", '\s+', ' ', 'g')) AS "_ferry_shared_cf5bb3a3675f"
+          FROM "_ferry_stage_deals" AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
 ), "repeated_ids" AS (
   SELECT
     "_ferry_key",
@@ -877,4 +817,8 @@ FROM (
     )
     AND NOT "r"."_ferry_ref_owner_id" IS NULL
     AND "r"."owner_id" IS NULL
-) AS "u";
+) AS "u"
+ORDER BY
+  2,
+  3,
+  5;

@@ -3,7 +3,7 @@
 
 SET disabled_optimizers = 'build_side_probe_side';
 
-CREATE OR REPLACE TEMPORARY TABLE "_ferry_checked_person" AS
+CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_person" AS
 WITH "mapped" AS MATERIALIZED (
   SELECT
     "s"."_ferry_row" AS "_ferry_row",
@@ -11,368 +11,10 @@ WITH "mapped" AS MATERIALIZED (
     TRIM(REGEXP_REPLACE("s"."first_name", '\s+', ' ', 'g')) AS "first_name",
     TRIM(REGEXP_REPLACE("s"."last_name", '\s+', ' ', 'g')) AS "last_name",
     "s"."birth_date" AS "birth_date",
-    LOWER(
-      CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-            ) + 5 * LENGTH(
-              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.')
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
-      END
-    ) AS "email",
+    LOWER("s"."_ferry_shared_47ecfddcf669") AS "email",
     LIST_EXTRACT(
       LIST_TRANSFORM(
-        [
-          CASE
-            WHEN STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              '+'
-            )
-            AND NOT (
-              NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
-            )
-            AND (
-              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                  2
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                  2
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  ),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                        4
-                      )
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  ),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                  4
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-            END
-            WHEN NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
-            THEN NULL
-            WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''))
-            AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-            WHEN STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              '00'
-            )
-            AND SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              3,
-              1
-            ) <> '0'
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                  3
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                  3
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  ),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                        5
-                      )
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  ),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                  5
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-            END
-            WHEN NOT (
-              STARTS_WITH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                '00'
-              )
-              AND SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                3,
-                1
-              ) <> '0'
-            )
-            AND NOT STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              '48'
-            )
-            AND (
-              LENGTH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-              ) IN (6, 7, 8, 9, 10)
-              AND REGEXP_FULL_MATCH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-            ELSE LIST_EXTRACT(
-              LIST_TRANSFORM(
-                [
-                  LIST_EXTRACT(
-                    LIST_TRANSFORM(
-                      [
-                        {'n1': CASE
-                          WHEN STARTS_WITH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                            '48'
-                          )
-                          THEN CASE
-                            WHEN (
-                              NOT REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                            )
-                            OR LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                            ) > 10
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                )
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(
-                                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                      3
-                                    )
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || SUBSTRING(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                3
-                              )
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                            ) IN (6, 7, 8, 9, 10)
-                            AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                            ELSE ''
-                          END
-                        END}
-                      ],
-                      LAMBDA "_ferry_v" : STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ),
-                    1
-                  )
-                ],
-                LAMBDA "_ferry_answer" : CASE
-                  WHEN "_ferry_answer" = '?'
-                  THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-                  WHEN "_ferry_answer" = ''
-                  THEN NULL
-                  ELSE "_ferry_answer"
-                END
-              ),
-              1
-            )
-          END
-        ],
+        ["s"."_ferry_shared_fa688fd6ead6"],
         LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
       1
@@ -381,241 +23,94 @@ WITH "mapped" AS MATERIALIZED (
     "s"."postcode" AS "postcode",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-            ) + 5 * LENGTH(
-              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.')
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-      THEN NULLIF(TRIM("s"."email"), '')
+      WHEN "s"."_ferry_shared_47ecfddcf669" IS NULL
+      AND NOT "s"."_ferry_shared_a536bf61e205" IS NULL
+      THEN "s"."_ferry_shared_38453cb31321"
     END AS "_ferry_bad_email_1",
     CASE
-      WHEN CASE
-        WHEN STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-          '+'
-        )
+      WHEN "s"."_ferry_shared_fa688fd6ead6" IS NULL
+      AND NOT "s"."_ferry_shared_de547ed28b54" IS NULL
+      THEN "s"."_ferry_shared_de46c50425b4"
+    END AS "_ferry_bad_phone_1"
+  FROM (
+    SELECT
+      "s".*,
+      CASE
+        WHEN STARTS_WITH("s"."_ferry_shared_de29fd92533c", '+')
         AND NOT (
-          NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
+          "s"."_ferry_shared_de547ed28b54" IS NULL
         )
         AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
+          REGEXP_FULL_MATCH("s"."_ferry_shared_de547ed28b54", '\+?[0-9 ()./-]+')
+          AND LENGTH("s"."_ferry_shared_de547ed28b54") <= 250
         )
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              2
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 2)) <= 2
           THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              2
-            ),
-            '48'
-          )
+          WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 2), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 4)) IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              ),
+              SUBSTRING("s"."_ferry_shared_de29fd92533c", 4),
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  )
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_de29fd92533c", 4),
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              4
-            )
+            THEN '+48' || SUBSTRING("s"."_ferry_shared_de29fd92533c", 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164("s"."_ferry_shared_de547ed28b54", 'PL', '')
         END
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
+        WHEN "s"."_ferry_shared_de547ed28b54" IS NULL
         THEN NULL
-        WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[0-9]')
+        WHEN STRLEN("s"."_ferry_shared_de547ed28b54") = LENGTH("s"."_ferry_shared_de547ed28b54")
+        AND NOT REGEXP_MATCHES("s"."_ferry_shared_de547ed28b54", '[0-9]')
         THEN NULL
         WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '')) <= 250
+          REGEXP_FULL_MATCH("s"."_ferry_shared_de547ed28b54", '\+?[0-9 ()./-]+')
+          AND LENGTH("s"."_ferry_shared_de547ed28b54") <= 250
         )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
-        WHEN STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-          '00'
-        )
-        AND SUBSTRING(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-          3,
-          1
-        ) <> '0'
+        THEN FERRY_PHONE_E164("s"."_ferry_shared_de547ed28b54", 'PL', '')
+        WHEN STARTS_WITH("s"."_ferry_shared_de29fd92533c", '00')
+        AND SUBSTRING("s"."_ferry_shared_de29fd92533c", 3, 1) <> '0'
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              3
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 3)) <= 2
           THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              3
-            ),
-            '48'
-          )
+          WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 3), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 5)) IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              ),
+              SUBSTRING("s"."_ferry_shared_de29fd92533c", 5),
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  )
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_de29fd92533c", 5),
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-              5
-            )
+            THEN '+48' || SUBSTRING("s"."_ferry_shared_de29fd92533c", 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164("s"."_ferry_shared_de547ed28b54", 'PL', '')
         END
         WHEN NOT (
-          STARTS_WITH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-            '00'
-          )
-          AND SUBSTRING(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-            3,
-            1
-          ) <> '0'
+          STARTS_WITH("s"."_ferry_shared_de29fd92533c", '00')
+          AND SUBSTRING("s"."_ferry_shared_de29fd92533c", 3, 1) <> '0'
         )
-        AND NOT STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-          '48'
-        )
+        AND NOT STARTS_WITH("s"."_ferry_shared_de29fd92533c", '48')
         AND (
-          LENGTH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-          ) IN (6, 7, 8, 9, 10)
+          LENGTH("s"."_ferry_shared_de29fd92533c") IN (6, 7, 8, 9, 10)
           AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+            "s"."_ferry_shared_de29fd92533c",
             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
           )
           AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-              ) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+            LPAD(CAST(LENGTH("s"."_ferry_shared_de29fd92533c") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_de29fd92533c",
             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
           )
         )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+        THEN '+48' || "s"."_ferry_shared_de29fd92533c"
         ELSE LIST_EXTRACT(
           LIST_TRANSFORM(
             [
@@ -623,104 +118,57 @@ WITH "mapped" AS MATERIALIZED (
                 LIST_TRANSFORM(
                   [
                     {'n1': CASE
-                      WHEN STARTS_WITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                        '48'
-                      )
+                      WHEN STARTS_WITH("s"."_ferry_shared_de29fd92533c", '48')
                       THEN CASE
                         WHEN (
                           NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_de29fd92533c",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            SUBSTRING("s"."_ferry_shared_de29fd92533c", 3),
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                         )
-                        OR LENGTH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                        ) > 10
+                        OR LENGTH("s"."_ferry_shared_de29fd92533c") > 10
                         THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            )
-                          ) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 3)) IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            SUBSTRING("s"."_ferry_shared_de29fd92533c", 3),
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                )
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_de29fd92533c", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_de29fd92533c", 3),
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || SUBSTRING(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
-                            3
-                          )
+                          THEN '+48' || SUBSTRING("s"."_ferry_shared_de29fd92533c", 3)
                           ELSE ''
                         END
                         ELSE CASE
-                          WHEN LENGTH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                          ) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH("s"."_ferry_shared_de29fd92533c") IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_de29fd92533c",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                            LPAD(CAST(LENGTH("s"."_ferry_shared_de29fd92533c") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_de29fd92533c",
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                          THEN '+48' || "s"."_ferry_shared_de29fd92533c"
                           ELSE ''
                         END
                       END
                       ELSE CASE
-                        WHEN LENGTH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                        ) IN (6, 7, 8, 9, 10)
+                        WHEN LENGTH("s"."_ferry_shared_de29fd92533c") IN (6, 7, 8, 9, 10)
                         AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                          "s"."_ferry_shared_de29fd92533c",
                           '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                         )
                         AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
-                            ) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g'),
+                          LPAD(CAST(LENGTH("s"."_ferry_shared_de29fd92533c") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_de29fd92533c",
                           '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                         )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), ''), '[^0-9+]', '', 'g')
+                        THEN '+48' || "s"."_ferry_shared_de29fd92533c"
                         ELSE ''
                       END
                     END}
@@ -740,11 +188,89 @@ WITH "mapped" AS MATERIALIZED (
           ),
           1
         )
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."phone"), '')), '') IS NULL
-      THEN NULLIF(TRIM("s"."phone"), '')
-    END AS "_ferry_bad_phone_1"
-  FROM "_ferry_stage_people" AS "s"
+      END AS "_ferry_shared_fa688fd6ead6"
+    FROM (
+      SELECT
+        "s".*,
+        CASE
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_a536bf61e205",
+            '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+          )
+          AND STRLEN("s"."_ferry_shared_a536bf61e205") <= 254
+          AND NOT REGEXP_MATCHES(
+            "s"."_ferry_shared_a536bf61e205",
+            '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+          )
+          AND (
+            STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) = LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
+            OR (
+              LIST_BOOL_AND(
+                LIST_TRANSFORM(
+                  STR_SPLIT(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2), '.'),
+                  LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                  OR 5 + LENGTH("_ferry_label") + 4 * (
+                    STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                  ) <= 63
+                )
+              )
+              AND STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) + 4 * (
+                STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
+              ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2), '.')) <= 254
+            )
+          )
+          THEN CASE
+            WHEN LOWER(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) IN (
+              'abuse',
+              'ftp',
+              'hostmaster',
+              'info',
+              'marketing',
+              'news',
+              'noc',
+              'postmaster',
+              'sales',
+              'security',
+              'support',
+              'usenet',
+              'uucp',
+              'webmaster',
+              'www'
+            )
+            AND STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) = LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1))
+            THEN LOWER(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1))
+            ELSE SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)
+          END || '@' || LOWER(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
+          WHEN "s"."_ferry_shared_a536bf61e205" IS NULL
+          THEN NULL
+          WHEN NOT CONTAINS("s"."_ferry_shared_a536bf61e205", '@')
+          OR STARTS_WITH("s"."_ferry_shared_a536bf61e205", '@')
+          OR ENDS_WITH("s"."_ferry_shared_a536bf61e205", '@')
+          THEN NULL
+          ELSE FERRY_EMAIL("s"."_ferry_shared_a536bf61e205")
+        END AS "_ferry_shared_47ecfddcf669",
+        REGEXP_REPLACE("s"."_ferry_shared_de547ed28b54", '[^0-9+]', '', 'g') AS "_ferry_shared_de29fd92533c"
+      FROM (
+        SELECT
+          "s".*,
+          NULLIF("s"."_ferry_shared_0084d34f83df", '') AS "_ferry_shared_a536bf61e205",
+          NULLIF("s"."_ferry_shared_b6c8faeac09c", '') AS "_ferry_shared_de547ed28b54"
+        FROM (
+          SELECT
+            "s".*,
+            TRIM("s"."_ferry_shared_38453cb31321") AS "_ferry_shared_0084d34f83df",
+            TRIM("s"."_ferry_shared_de46c50425b4") AS "_ferry_shared_b6c8faeac09c"
+          FROM (
+            SELECT
+              "s".*,
+              NULLIF(TRIM("s"."email"), '') AS "_ferry_shared_38453cb31321",
+              NULLIF(TRIM("s"."phone"), '') AS "_ferry_shared_de46c50425b4"
+            FROM "_ferry_stage_people" AS "s"
+          ) AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
 ), "repeated_ids" AS (
   SELECT
     "_ferry_key",
@@ -827,12 +353,45 @@ WITH "mapped" AS MATERIALIZED (
   FROM "mapped" AS "m"
   LEFT JOIN "repeated_ids" AS "d"
     ON "d"."_ferry_key" = "m"."_ferry_key"
+), "merged" AS (
+  SELECT
+    *,
+    CASE
+      WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
+      THEN "c"."_ferry_key"
+    END AS "_ferry_survivor_key"
+  FROM "checked" AS "c"
 )
 SELECT
-  *
-FROM "checked";
+  "m".*,
+  CASE
+    WHEN "m"."_ferry_archived"
+    THEN 'archived'
+    WHEN "m"."_ferry_survivor_key" IS NULL
+    THEN 'rejected'
+    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key"
+    THEN 'loaded'
+    ELSE 'merged'
+  END AS "_ferry_status",
+  CAST((
+    CAST('0x' || SUBSTRING(
+      SHA1(
+        UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('person/people/' || "m"."_ferry_survivor_key")
+      ),
+      1,
+      32
+    ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+  ) | CAST('377798542001608471871488' AS UINT128) AS UUID) AS "id",
+  FALSE AS "_ferry_linked"
+FROM "merged" AS "m";
 
 SET disabled_optimizers = '';
+
+CREATE OR REPLACE TEMPORARY VIEW "_ferry_checked_person" AS
+SELECT
+  *
+  EXCLUDE ("_ferry_survivor_key", "_ferry_status", "id", "_ferry_linked")
+FROM "_ferry_rows_person";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_decisions_person" AS
 SELECT DISTINCT
@@ -2399,45 +1958,31 @@ FROM (
 GROUP BY
   "survivor";
 
-CREATE OR REPLACE TEMPORARY TABLE "_ferry_rows_person" AS
-WITH "merged" AS (
-  SELECT
-    "c".*,
-    CASE
-      WHEN "c"."_ferry_reasons" IS NULL AND NOT "c"."_ferry_archived"
-      THEN COALESCE("k"."_ferry_survivor_key", "c"."_ferry_key")
-    END AS "_ferry_survivor_key"
-  FROM "_ferry_checked_person" AS "c"
-  LEFT JOIN "_ferry_clusters_person" AS "k"
-    ON "k"."_ferry_row" = "c"."_ferry_row"
-)
-SELECT
-  "m".*,
-  CASE
-    WHEN "m"."_ferry_archived"
-    THEN 'archived'
-    WHEN "m"."_ferry_survivor_key" IS NULL
-    THEN 'rejected'
-    WHEN "m"."_ferry_survivor_key" = "m"."_ferry_key"
-    THEN 'loaded'
-    ELSE 'merged'
-  END AS "_ferry_status",
-  COALESCE(
-    "s"."id",
-    CAST((
-      CAST('0x' || SUBSTRING(
-        SHA1(
-          UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('person/people/' || "m"."_ferry_survivor_key")
-        ),
-        1,
-        32
-      ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
-    ) | CAST('377798542001608471871488' AS UINT128) AS UUID)
-  ) AS "id",
-  FALSE AS "_ferry_linked"
-FROM "merged" AS "m"
-LEFT JOIN "_ferry_kept_person" AS "s"
-  ON "s"."_ferry_survivor_key" = "m"."_ferry_survivor_key";
+UPDATE "_ferry_rows_person" SET "_ferry_survivor_key" = "k"."_ferry_survivor_key", "_ferry_status" = CASE
+  WHEN "k"."_ferry_survivor_key" = "_ferry_rows_person"."_ferry_key"
+  THEN 'loaded'
+  ELSE 'merged'
+END, "id" = CAST((
+  CAST('0x' || SUBSTRING(
+    SHA1(
+      UNHEX('8c6bcc44af8355cb94aa12eca32c6f5e') || ENCODE('person/people/' || "k"."_ferry_survivor_key")
+    ),
+    1,
+    32
+  ) AS UINT128) & CAST('340282366920937330081583660661634760703' AS UINT128)
+) | CAST('377798542001608471871488' AS UINT128) AS UUID)
+FROM "_ferry_clusters_person" AS "k"
+WHERE
+  "k"."_ferry_row" = "_ferry_rows_person"."_ferry_row"
+  AND (
+    "_ferry_rows_person"."_ferry_reasons" IS NULL
+    AND NOT "_ferry_rows_person"."_ferry_archived"
+  );
+
+UPDATE "_ferry_rows_person" SET "id" = "k"."id"
+FROM "_ferry_kept_person" AS "k"
+WHERE
+  "k"."_ferry_survivor_key" = "_ferry_rows_person"."_ferry_survivor_key";
 
 SELECT
   ERROR(
@@ -2770,7 +2315,7 @@ SELECT
 FROM (
   SELECT
     "k"."cluster",
-    "r"."id" AS "cluster_id",
+    "c"."id" AS "cluster_id",
     COUNT(*) OVER (PARTITION BY "k"."cluster") AS "cluster_size",
     "k"."rank",
     "k"."rank" = 1 AS "survivor",
@@ -2787,10 +2332,8 @@ FROM (
     "c"."postcode",
     "c"."city"
   FROM "_ferry_clusters_person" AS "k"
-  JOIN "_ferry_checked_person" AS "c"
+  JOIN "_ferry_rows_person" AS "c"
     ON "c"."_ferry_row" = "k"."_ferry_row"
-  JOIN "_ferry_rows_person" AS "r"
-    ON "r"."_ferry_row" = "k"."_ferry_row"
   LEFT JOIN (
     SELECT
       "node",
@@ -2929,7 +2472,7 @@ FROM (
     "s"."b"
 ) AS "o";
 
-DROP TABLE IF EXISTS "_ferry_checked_person";
+DROP VIEW IF EXISTS "_ferry_checked_person";
 
 DROP TABLE IF EXISTS "_ferry_pairs_person";
 

@@ -14,386 +14,13 @@ WITH "mapped" AS MATERIALIZED (
     TRIM(REGEXP_REPLACE("s"."imie", '\s+', ' ', 'g')) AS "first_name",
     TRIM(REGEXP_REPLACE("s"."nazwisko", '\s+', ' ', 'g')) AS "last_name",
     CASE
-      WHEN NOT CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM("s"."data_urodzenia"), ''),
-          '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-        )
-        THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_urodzenia"), ''), '%d.%m.%Y')
-      END IS NULL
-      THEN STRFTIME(
-        CASE
-          WHEN REGEXP_FULL_MATCH(
-            NULLIF(TRIM("s"."data_urodzenia"), ''),
-            '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-          )
-          THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_urodzenia"), ''), '%d.%m.%Y')
-        END,
-        '%Y-%m-%d'
-      )
+      WHEN "s"."_ferry_shared_59a4d92224e3"
+      THEN STRFTIME("s"."_ferry_shared_79f545e63b81", '%Y-%m-%d')
     END AS "birth_date",
-    LOWER(
-      CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-            ) + 5 * LENGTH(
-              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.')
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
-      END
-    ) AS "email",
+    LOWER("s"."_ferry_shared_47ecfddcf669") AS "email",
     LIST_EXTRACT(
       LIST_TRANSFORM(
-        [
-          CASE
-            WHEN STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              '+'
-            )
-            AND NOT (
-              NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '') IS NULL
-            )
-            AND (
-              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                  2
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                  2
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  ),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                        4
-                      )
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  ),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                  4
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
-            END
-            WHEN NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '') IS NULL
-            THEN NULL
-            WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''))
-            AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
-            WHEN STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              '00'
-            )
-            AND SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              3,
-              1
-            ) <> '0'
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                  3
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                  3
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  ),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                        5
-                      )
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  ),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                  5
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
-            END
-            WHEN NOT (
-              STARTS_WITH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                '00'
-              )
-              AND SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                3,
-                1
-              ) <> '0'
-            )
-            AND NOT STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              '48'
-            )
-            AND (
-              LENGTH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-              ) IN (6, 7, 8, 9, 10)
-              AND REGEXP_FULL_MATCH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-            ELSE LIST_EXTRACT(
-              LIST_TRANSFORM(
-                [
-                  LIST_EXTRACT(
-                    LIST_TRANSFORM(
-                      [
-                        {'n1': CASE
-                          WHEN STARTS_WITH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                            '48'
-                          )
-                          THEN CASE
-                            WHEN (
-                              NOT REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                            )
-                            OR LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                            ) > 10
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                )
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(
-                                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                      3
-                                    )
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || SUBSTRING(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                3
-                              )
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                            ) IN (6, 7, 8, 9, 10)
-                            AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                            ELSE ''
-                          END
-                        END}
-                      ],
-                      LAMBDA "_ferry_v" : STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ),
-                    1
-                  )
-                ],
-                LAMBDA "_ferry_answer" : CASE
-                  WHEN "_ferry_answer" = '?'
-                  THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
-                  WHEN "_ferry_answer" = ''
-                  THEN NULL
-                  ELSE "_ferry_answer"
-                END
-              ),
-              1
-            )
-          END
-        ],
+        ["s"."_ferry_shared_442a8c9dab1c"],
         LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
       1
@@ -402,254 +29,101 @@ WITH "mapped" AS MATERIALIZED (
     "s"."kod" AS "postcode",
     TRIM(REGEXP_REPLACE("s"."miasto", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."data_urodzenia"), '') IS NULL
+      WHEN NOT "s"."_ferry_shared_0389f5dbe05a" IS NULL
       AND NOT (
-        NOT CASE
-          WHEN REGEXP_FULL_MATCH(
-            NULLIF(TRIM("s"."data_urodzenia"), ''),
-            '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-          )
-          THEN TRY_STRPTIME(NULLIF(TRIM("s"."data_urodzenia"), ''), '%d.%m.%Y')
-        END IS NULL
+        "s"."_ferry_shared_59a4d92224e3"
       )
       THEN "s"."data_urodzenia"
     END AS "_ferry_bad_s0_birth_date_0",
     CASE
-      WHEN CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-            ) + 5 * LENGTH(
-              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2), '.')
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."email"), '')), '') IS NULL
-      THEN NULLIF(TRIM("s"."email"), '')
+      WHEN "s"."_ferry_shared_47ecfddcf669" IS NULL
+      AND NOT "s"."_ferry_shared_a536bf61e205" IS NULL
+      THEN "s"."_ferry_shared_38453cb31321"
     END AS "_ferry_bad_s0_email_1",
     CASE
-      WHEN CASE
-        WHEN STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-          '+'
-        )
+      WHEN "s"."_ferry_shared_442a8c9dab1c" IS NULL
+      AND NOT "s"."_ferry_shared_3816f78448c9" IS NULL
+      THEN "s"."_ferry_shared_67e8042c75c3"
+    END AS "_ferry_bad_s0_phone_1"
+  FROM (
+    SELECT
+      "s".*,
+      CASE
+        WHEN STARTS_WITH("s"."_ferry_shared_4b7f33e96500", '+')
         AND NOT (
-          NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '') IS NULL
+          "s"."_ferry_shared_3816f78448c9" IS NULL
         )
         AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '')) <= 250
+          REGEXP_FULL_MATCH("s"."_ferry_shared_3816f78448c9", '\+?[0-9 ()./-]+')
+          AND LENGTH("s"."_ferry_shared_3816f78448c9") <= 250
         )
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              2
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 2)) <= 2
           THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              2
-            ),
-            '48'
-          )
+          WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 2), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 4)) IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              ),
+              SUBSTRING("s"."_ferry_shared_4b7f33e96500", 4),
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  )
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_4b7f33e96500", 4),
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              4
-            )
+            THEN '+48' || SUBSTRING("s"."_ferry_shared_4b7f33e96500", 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164("s"."_ferry_shared_3816f78448c9", 'PL', '')
         END
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '') IS NULL
+        WHEN "s"."_ferry_shared_3816f78448c9" IS NULL
         THEN NULL
-        WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[0-9]')
+        WHEN STRLEN("s"."_ferry_shared_3816f78448c9") = LENGTH("s"."_ferry_shared_3816f78448c9")
+        AND NOT REGEXP_MATCHES("s"."_ferry_shared_3816f78448c9", '[0-9]')
         THEN NULL
         WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '')) <= 250
+          REGEXP_FULL_MATCH("s"."_ferry_shared_3816f78448c9", '\+?[0-9 ()./-]+')
+          AND LENGTH("s"."_ferry_shared_3816f78448c9") <= 250
         )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
-        WHEN STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-          '00'
-        )
-        AND SUBSTRING(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-          3,
-          1
-        ) <> '0'
+        THEN FERRY_PHONE_E164("s"."_ferry_shared_3816f78448c9", 'PL', '')
+        WHEN STARTS_WITH("s"."_ferry_shared_4b7f33e96500", '00')
+        AND SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3, 1) <> '0'
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              3
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3)) <= 2
           THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              3
-            ),
-            '48'
-          )
+          WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 5)) IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              ),
+              SUBSTRING("s"."_ferry_shared_4b7f33e96500", 5),
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  )
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_4b7f33e96500", 5),
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-              5
-            )
+            THEN '+48' || SUBSTRING("s"."_ferry_shared_4b7f33e96500", 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164("s"."_ferry_shared_3816f78448c9", 'PL', '')
         END
         WHEN NOT (
-          STARTS_WITH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-            '00'
-          )
-          AND SUBSTRING(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-            3,
-            1
-          ) <> '0'
+          STARTS_WITH("s"."_ferry_shared_4b7f33e96500", '00')
+          AND SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3, 1) <> '0'
         )
-        AND NOT STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-          '48'
-        )
+        AND NOT STARTS_WITH("s"."_ferry_shared_4b7f33e96500", '48')
         AND (
-          LENGTH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-          ) IN (6, 7, 8, 9, 10)
+          LENGTH("s"."_ferry_shared_4b7f33e96500") IN (6, 7, 8, 9, 10)
           AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+            "s"."_ferry_shared_4b7f33e96500",
             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
           )
           AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-              ) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+            LPAD(CAST(LENGTH("s"."_ferry_shared_4b7f33e96500") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_4b7f33e96500",
             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
           )
         )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
+        THEN '+48' || "s"."_ferry_shared_4b7f33e96500"
         ELSE LIST_EXTRACT(
           LIST_TRANSFORM(
             [
@@ -657,104 +131,57 @@ WITH "mapped" AS MATERIALIZED (
                 LIST_TRANSFORM(
                   [
                     {'n1': CASE
-                      WHEN STARTS_WITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                        '48'
-                      )
+                      WHEN STARTS_WITH("s"."_ferry_shared_4b7f33e96500", '48')
                       THEN CASE
                         WHEN (
                           NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_4b7f33e96500",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3),
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                         )
-                        OR LENGTH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                        ) > 10
+                        OR LENGTH("s"."_ferry_shared_4b7f33e96500") > 10
                         THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            )
-                          ) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3)) IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3),
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                )
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3),
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || SUBSTRING(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
-                            3
-                          )
+                          THEN '+48' || SUBSTRING("s"."_ferry_shared_4b7f33e96500", 3)
                           ELSE ''
                         END
                         ELSE CASE
-                          WHEN LENGTH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                          ) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH("s"."_ferry_shared_4b7f33e96500") IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_4b7f33e96500",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+                            LPAD(CAST(LENGTH("s"."_ferry_shared_4b7f33e96500") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_4b7f33e96500",
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
+                          THEN '+48' || "s"."_ferry_shared_4b7f33e96500"
                           ELSE ''
                         END
                       END
                       ELSE CASE
-                        WHEN LENGTH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                        ) IN (6, 7, 8, 9, 10)
+                        WHEN LENGTH("s"."_ferry_shared_4b7f33e96500") IN (6, 7, 8, 9, 10)
                         AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+                          "s"."_ferry_shared_4b7f33e96500",
                           '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                         )
                         AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
-                            ) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g'),
+                          LPAD(CAST(LENGTH("s"."_ferry_shared_4b7f33e96500") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_4b7f33e96500",
                           '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                         )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), ''), '[^0-9+]', '', 'g')
+                        THEN '+48' || "s"."_ferry_shared_4b7f33e96500"
                         ELSE ''
                       END
                     END}
@@ -774,11 +201,99 @@ WITH "mapped" AS MATERIALIZED (
           ),
           1
         )
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."telefon"), '')), '') IS NULL
-      THEN NULLIF(TRIM("s"."telefon"), '')
-    END AS "_ferry_bad_s0_phone_1"
-  FROM "_ferry_stage_sales" AS "s"
+      END AS "_ferry_shared_442a8c9dab1c"
+    FROM (
+      SELECT
+        "s".*,
+        NOT "s"."_ferry_shared_79f545e63b81" IS NULL AS "_ferry_shared_59a4d92224e3",
+        CASE
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_a536bf61e205",
+            '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+          )
+          AND STRLEN("s"."_ferry_shared_a536bf61e205") <= 254
+          AND NOT REGEXP_MATCHES(
+            "s"."_ferry_shared_a536bf61e205",
+            '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+          )
+          AND (
+            STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) = LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
+            OR (
+              LIST_BOOL_AND(
+                LIST_TRANSFORM(
+                  STR_SPLIT(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2), '.'),
+                  LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                  OR 5 + LENGTH("_ferry_label") + 4 * (
+                    STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                  ) <= 63
+                )
+              )
+              AND STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) + 4 * (
+                STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
+              ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2), '.')) <= 254
+            )
+          )
+          THEN CASE
+            WHEN LOWER(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) IN (
+              'abuse',
+              'ftp',
+              'hostmaster',
+              'info',
+              'marketing',
+              'news',
+              'noc',
+              'postmaster',
+              'sales',
+              'security',
+              'support',
+              'usenet',
+              'uucp',
+              'webmaster',
+              'www'
+            )
+            AND STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) = LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1))
+            THEN LOWER(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1))
+            ELSE SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)
+          END || '@' || LOWER(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
+          WHEN "s"."_ferry_shared_a536bf61e205" IS NULL
+          THEN NULL
+          WHEN NOT CONTAINS("s"."_ferry_shared_a536bf61e205", '@')
+          OR STARTS_WITH("s"."_ferry_shared_a536bf61e205", '@')
+          OR ENDS_WITH("s"."_ferry_shared_a536bf61e205", '@')
+          THEN NULL
+          ELSE FERRY_EMAIL("s"."_ferry_shared_a536bf61e205")
+        END AS "_ferry_shared_47ecfddcf669",
+        REGEXP_REPLACE("s"."_ferry_shared_3816f78448c9", '[^0-9+]', '', 'g') AS "_ferry_shared_4b7f33e96500"
+      FROM (
+        SELECT
+          "s".*,
+          CASE
+            WHEN "s"."_ferry_shared_7aa9d5a82224"
+            THEN TRY_STRPTIME("s"."_ferry_shared_0389f5dbe05a", '%d.%m.%Y')
+          END AS "_ferry_shared_79f545e63b81",
+          NULLIF("s"."_ferry_shared_0084d34f83df", '') AS "_ferry_shared_a536bf61e205",
+          NULLIF("s"."_ferry_shared_252e929ee191", '') AS "_ferry_shared_3816f78448c9"
+        FROM (
+          SELECT
+            "s".*,
+            REGEXP_FULL_MATCH(
+              "s"."_ferry_shared_0389f5dbe05a",
+              '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+            ) AS "_ferry_shared_7aa9d5a82224",
+            TRIM("s"."_ferry_shared_38453cb31321") AS "_ferry_shared_0084d34f83df",
+            TRIM("s"."_ferry_shared_67e8042c75c3") AS "_ferry_shared_252e929ee191"
+          FROM (
+            SELECT
+              "s".*,
+              NULLIF(TRIM("s"."data_urodzenia"), '') AS "_ferry_shared_0389f5dbe05a",
+              NULLIF(TRIM("s"."email"), '') AS "_ferry_shared_38453cb31321",
+              NULLIF(TRIM("s"."telefon"), '') AS "_ferry_shared_67e8042c75c3"
+            FROM "_ferry_stage_sales" AS "s"
+          ) AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
   UNION ALL BY NAME
   SELECT
     1000000000000 + "s"."_ferry_row" AS "_ferry_row",
@@ -789,386 +304,13 @@ WITH "mapped" AS MATERIALIZED (
     TRIM(REGEXP_REPLACE("s"."given_name", '\s+', ' ', 'g')) AS "first_name",
     TRIM(REGEXP_REPLACE("s"."family_name", '\s+', ' ', 'g')) AS "last_name",
     CASE
-      WHEN NOT CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM("s"."born"), ''),
-          '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-        )
-        THEN TRY_STRPTIME(NULLIF(TRIM("s"."born"), ''), '%Y-%m-%d')
-      END IS NULL
-      THEN STRFTIME(
-        CASE
-          WHEN REGEXP_FULL_MATCH(
-            NULLIF(TRIM("s"."born"), ''),
-            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-          )
-          THEN TRY_STRPTIME(NULLIF(TRIM("s"."born"), ''), '%Y-%m-%d')
-        END,
-        '%Y-%m-%d'
-      )
+      WHEN "s"."_ferry_shared_b5709c5398de"
+      THEN STRFTIME("s"."_ferry_shared_9bbfe04e8e6f", '%Y-%m-%d')
     END AS "birth_date",
-    LOWER(
-      CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2))
-            ) + 5 * LENGTH(
-              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2), '.')
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''))
-      END
-    ) AS "email",
+    LOWER("s"."_ferry_shared_9cbd38fd713f") AS "email",
     LIST_EXTRACT(
       LIST_TRANSFORM(
-        [
-          CASE
-            WHEN STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              '+'
-            )
-            AND NOT (
-              NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '') IS NULL
-            )
-            AND (
-              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                  2
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                  2
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  ),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                        4
-                      )
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  ),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                  4
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
-            END
-            WHEN NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '') IS NULL
-            THEN NULL
-            WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''))
-            AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '\+?[0-9 ()./-]+')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
-            WHEN STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              '00'
-            )
-            AND SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              3,
-              1
-            ) <> '0'
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                  3
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTS_WITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                  3
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND REGEXP_FULL_MATCH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  ),
-                  '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                )
-                AND REGEXP_FULL_MATCH(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                        5
-                      )
-                    ) AS TEXT),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  ),
-                  '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                  5
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
-            END
-            WHEN NOT (
-              STARTS_WITH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                '00'
-              )
-              AND SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                3,
-                1
-              ) <> '0'
-            )
-            AND NOT STARTS_WITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              '48'
-            )
-            AND (
-              LENGTH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-              ) IN (6, 7, 8, 9, 10)
-              AND REGEXP_FULL_MATCH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-              )
-              AND REGEXP_FULL_MATCH(
-                LPAD(
-                  CAST(LENGTH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                  ) AS TEXT),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-            ELSE LIST_EXTRACT(
-              LIST_TRANSFORM(
-                [
-                  LIST_EXTRACT(
-                    LIST_TRANSFORM(
-                      [
-                        {'n1': CASE
-                          WHEN STARTS_WITH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                            '48'
-                          )
-                          THEN CASE
-                            WHEN (
-                              NOT REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                            )
-                            OR LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                            ) > 10
-                            THEN CASE
-                              WHEN LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                )
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    SUBSTRING(
-                                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                      3
-                                    )
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                ),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || SUBSTRING(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                3
-                              )
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                              ) IN (6, 7, 8, 9, 10)
-                              AND REGEXP_FULL_MATCH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                              )
-                              AND REGEXP_FULL_MATCH(
-                                LPAD(
-                                  CAST(LENGTH(
-                                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                                  ) AS TEXT),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                            ) IN (6, 7, 8, 9, 10)
-                            AND REGEXP_FULL_MATCH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                              '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
-                            )
-                            AND REGEXP_FULL_MATCH(
-                              LPAD(
-                                CAST(LENGTH(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                                ) AS TEXT),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                              '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                            ELSE ''
-                          END
-                        END}
-                      ],
-                      LAMBDA "_ferry_v" : STRUCT_EXTRACT("_ferry_v", 'n1')
-                    ),
-                    1
-                  )
-                ],
-                LAMBDA "_ferry_answer" : CASE
-                  WHEN "_ferry_answer" = '?'
-                  THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
-                  WHEN "_ferry_answer" = ''
-                  THEN NULL
-                  ELSE "_ferry_answer"
-                END
-              ),
-              1
-            )
-          END
-        ],
+        ["s"."_ferry_shared_53e6eba1233e"],
         LAMBDA "_ferry_phone" : CASE WHEN STARTS_WITH("_ferry_phone", '+') THEN "_ferry_phone" END
       ),
       1
@@ -1177,254 +319,101 @@ WITH "mapped" AS MATERIALIZED (
     "s"."zip" AS "postcode",
     TRIM(REGEXP_REPLACE("s"."town", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN NOT NULLIF(TRIM("s"."born"), '') IS NULL
+      WHEN NOT "s"."_ferry_shared_1e731f165699" IS NULL
       AND NOT (
-        NOT CASE
-          WHEN REGEXP_FULL_MATCH(
-            NULLIF(TRIM("s"."born"), ''),
-            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-          )
-          THEN TRY_STRPTIME(NULLIF(TRIM("s"."born"), ''), '%Y-%m-%d')
-        END IS NULL
+        "s"."_ferry_shared_b5709c5398de"
       )
       THEN "s"."born"
     END AS "_ferry_bad_s1_birth_date_0",
     CASE
-      WHEN CASE
-        WHEN REGEXP_FULL_MATCH(
-          NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''),
-          '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
-        )
-        AND STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), '')) <= 254
-        AND NOT REGEXP_MATCHES(
-          NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''),
-          '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
-        )
-        AND (
-          STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2))
-          OR (
-            LIST_BOOL_AND(
-              LIST_TRANSFORM(
-                STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2), '.'),
-                LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
-                OR 5 + LENGTH("_ferry_label") + 4 * (
-                  STRLEN("_ferry_label") - LENGTH("_ferry_label")
-                ) <= 63
-              )
-            )
-            AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2)) + 4 * (
-              STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2))
-            ) + 5 * LENGTH(
-              STR_SPLIT(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2), '.')
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND STRLEN(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@')
-        OR STARTS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@')
-        OR ENDS_WITH(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."mail"), '')), '') IS NULL
-      THEN NULLIF(TRIM("s"."mail"), '')
+      WHEN "s"."_ferry_shared_9cbd38fd713f" IS NULL
+      AND NOT "s"."_ferry_shared_22ac1c0681b7" IS NULL
+      THEN "s"."_ferry_shared_ead7974d2d05"
     END AS "_ferry_bad_s1_email_1",
     CASE
-      WHEN CASE
-        WHEN STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-          '+'
-        )
+      WHEN "s"."_ferry_shared_53e6eba1233e" IS NULL
+      AND NOT "s"."_ferry_shared_7a850d6fee11" IS NULL
+      THEN "s"."_ferry_shared_9f4e582d81db"
+    END AS "_ferry_bad_s1_phone_1"
+  FROM (
+    SELECT
+      "s".*,
+      CASE
+        WHEN STARTS_WITH("s"."_ferry_shared_c18dee3ff083", '+')
         AND NOT (
-          NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '') IS NULL
+          "s"."_ferry_shared_7a850d6fee11" IS NULL
         )
         AND (
-          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '')) <= 250
+          REGEXP_FULL_MATCH("s"."_ferry_shared_7a850d6fee11", '\+?[0-9 ()./-]+')
+          AND LENGTH("s"."_ferry_shared_7a850d6fee11") <= 250
         )
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              2
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 2)) <= 2
           THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              2
-            ),
-            '48'
-          )
+          WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 2), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 4)) IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              ),
+              SUBSTRING("s"."_ferry_shared_c18dee3ff083", 4),
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    4
-                  )
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                4
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 4)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_c18dee3ff083", 4),
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              4
-            )
+            THEN '+48' || SUBSTRING("s"."_ferry_shared_c18dee3ff083", 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164("s"."_ferry_shared_7a850d6fee11", 'PL', '')
         END
-        WHEN NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '') IS NULL
+        WHEN "s"."_ferry_shared_7a850d6fee11" IS NULL
         THEN NULL
-        WHEN STRLEN(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''))
-        AND NOT REGEXP_MATCHES(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[0-9]')
+        WHEN STRLEN("s"."_ferry_shared_7a850d6fee11") = LENGTH("s"."_ferry_shared_7a850d6fee11")
+        AND NOT REGEXP_MATCHES("s"."_ferry_shared_7a850d6fee11", '[0-9]')
         THEN NULL
         WHEN NOT (
-          REGEXP_FULL_MATCH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '\+?[0-9 ()./-]+')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '')) <= 250
+          REGEXP_FULL_MATCH("s"."_ferry_shared_7a850d6fee11", '\+?[0-9 ()./-]+')
+          AND LENGTH("s"."_ferry_shared_7a850d6fee11") <= 250
         )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
-        WHEN STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-          '00'
-        )
-        AND SUBSTRING(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-          3,
-          1
-        ) <> '0'
+        THEN FERRY_PHONE_E164("s"."_ferry_shared_7a850d6fee11", 'PL', '')
+        WHEN STARTS_WITH("s"."_ferry_shared_c18dee3ff083", '00')
+        AND SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3, 1) <> '0'
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              3
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3)) <= 2
           THEN NULL
-          WHEN STARTS_WITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              3
-            ),
-            '48'
-          )
+          WHEN STARTS_WITH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 5)) IN (6, 7, 8, 9, 10)
             AND REGEXP_FULL_MATCH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              ),
+              SUBSTRING("s"."_ferry_shared_c18dee3ff083", 5),
               '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
             )
             AND REGEXP_FULL_MATCH(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                    5
-                  )
-                ) AS TEXT),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                5
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 5)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_c18dee3ff083", 5),
               '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-              5
-            )
+            THEN '+48' || SUBSTRING("s"."_ferry_shared_c18dee3ff083", 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164("s"."_ferry_shared_7a850d6fee11", 'PL', '')
         END
         WHEN NOT (
-          STARTS_WITH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-            '00'
-          )
-          AND SUBSTRING(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-            3,
-            1
-          ) <> '0'
+          STARTS_WITH("s"."_ferry_shared_c18dee3ff083", '00')
+          AND SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3, 1) <> '0'
         )
-        AND NOT STARTS_WITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-          '48'
-        )
+        AND NOT STARTS_WITH("s"."_ferry_shared_c18dee3ff083", '48')
         AND (
-          LENGTH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-          ) IN (6, 7, 8, 9, 10)
+          LENGTH("s"."_ferry_shared_c18dee3ff083") IN (6, 7, 8, 9, 10)
           AND REGEXP_FULL_MATCH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+            "s"."_ferry_shared_c18dee3ff083",
             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
           )
           AND REGEXP_FULL_MATCH(
-            LPAD(
-              CAST(LENGTH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-              ) AS TEXT),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+            LPAD(CAST(LENGTH("s"."_ferry_shared_c18dee3ff083") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_c18dee3ff083",
             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
           )
         )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
+        THEN '+48' || "s"."_ferry_shared_c18dee3ff083"
         ELSE LIST_EXTRACT(
           LIST_TRANSFORM(
             [
@@ -1432,104 +421,57 @@ WITH "mapped" AS MATERIALIZED (
                 LIST_TRANSFORM(
                   [
                     {'n1': CASE
-                      WHEN STARTS_WITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                        '48'
-                      )
+                      WHEN STARTS_WITH("s"."_ferry_shared_c18dee3ff083", '48')
                       THEN CASE
                         WHEN (
                           NOT REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_c18dee3ff083",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3),
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                         )
-                        OR LENGTH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                        ) > 10
+                        OR LENGTH("s"."_ferry_shared_c18dee3ff083") > 10
                         THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            )
-                          ) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3)) IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3),
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                                  3
-                                )
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                              3
-                            ),
+                            LPAD(CAST(LENGTH(SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3)) AS TEXT), 2, '0') || ':' || SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3),
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || SUBSTRING(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
-                            3
-                          )
+                          THEN '+48' || SUBSTRING("s"."_ferry_shared_c18dee3ff083", 3)
                           ELSE ''
                         END
                         ELSE CASE
-                          WHEN LENGTH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                          ) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH("s"."_ferry_shared_c18dee3ff083") IN (6, 7, 8, 9, 10)
                           AND REGEXP_FULL_MATCH(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+                            "s"."_ferry_shared_c18dee3ff083",
                             '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                           )
                           AND REGEXP_FULL_MATCH(
-                            LPAD(
-                              CAST(LENGTH(
-                                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                              ) AS TEXT),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+                            LPAD(CAST(LENGTH("s"."_ferry_shared_c18dee3ff083") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_c18dee3ff083",
                             '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
+                          THEN '+48' || "s"."_ferry_shared_c18dee3ff083"
                           ELSE ''
                         END
                       END
                       ELSE CASE
-                        WHEN LENGTH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                        ) IN (6, 7, 8, 9, 10)
+                        WHEN LENGTH("s"."_ferry_shared_c18dee3ff083") IN (6, 7, 8, 9, 10)
                         AND REGEXP_FULL_MATCH(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+                          "s"."_ferry_shared_c18dee3ff083",
                           '(?:6|8\d\d)\d{7}|[1-9]\d{6}(?:\d{2})?|[26]\d{5}'
                         )
                         AND REGEXP_FULL_MATCH(
-                          LPAD(
-                            CAST(LENGTH(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
-                            ) AS TEXT),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g'),
+                          LPAD(CAST(LENGTH("s"."_ferry_shared_c18dee3ff083") AS TEXT), 2, '0') || ':' || "s"."_ferry_shared_c18dee3ff083",
                           '(?:06|07|08|09):(?:(?:64\d{4,7}))|(?:07|09):(?:(?:(?:30|47\d\d)\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\d{6}|1(?:[0-8]\d{5}|9\d{3}(?:\d{2})?))))|(?:09):(?:(?:70[01346-8]\d{6})|(?:801\d{6})|(?:39\d{7})|(?:804\d{6})|(?:21(?:1[013-5]|2\d|3[1-9])\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\d{7}))|(?:09|10):(?:(?:800\d{6,7}))'
                         )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), ''), '[^0-9+]', '', 'g')
+                        THEN '+48' || "s"."_ferry_shared_c18dee3ff083"
                         ELSE ''
                       END
                     END}
@@ -1549,11 +491,99 @@ WITH "mapped" AS MATERIALIZED (
           ),
           1
         )
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM("s"."mobile"), '')), '') IS NULL
-      THEN NULLIF(TRIM("s"."mobile"), '')
-    END AS "_ferry_bad_s1_phone_1"
-  FROM "_ferry_stage_shop" AS "s"
+      END AS "_ferry_shared_53e6eba1233e"
+    FROM (
+      SELECT
+        "s".*,
+        NOT "s"."_ferry_shared_9bbfe04e8e6f" IS NULL AS "_ferry_shared_b5709c5398de",
+        CASE
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_22ac1c0681b7",
+            '[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+(?:\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{52F}\x{1E00}-\x{1EFF}-]+)*@(?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}](?:[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}-]{0,61}[A-Za-z0-9\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{12F}\x{131}\x{134}-\x{13E}\x{141}-\x{148}\x{14A}-\x{17E}\x{386}\x{388}-\x{38A}\x{38C}\x{38E}-\x{3A1}\x{3A3}-\x{3CE}\x{400}-\x{481}\x{48A}-\x{4FF}])?\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]'
+          )
+          AND STRLEN("s"."_ferry_shared_22ac1c0681b7") <= 254
+          AND NOT REGEXP_MATCHES(
+            "s"."_ferry_shared_22ac1c0681b7",
+            '@(?:[^.@]+\.)*[^.@]{2}--|\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])$'
+          )
+          AND (
+            STRLEN(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2)) = LENGTH(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2))
+            OR (
+              LIST_BOOL_AND(
+                LIST_TRANSFORM(
+                  STR_SPLIT(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2), '.'),
+                  LAMBDA "_ferry_label" : STRLEN("_ferry_label") = LENGTH("_ferry_label")
+                  OR 5 + LENGTH("_ferry_label") + 4 * (
+                    STRLEN("_ferry_label") - LENGTH("_ferry_label")
+                  ) <= 63
+                )
+              )
+              AND STRLEN(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2)) + 4 * (
+                STRLEN(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2))
+              ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2), '.')) <= 254
+            )
+          )
+          THEN CASE
+            WHEN LOWER(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 1)) IN (
+              'abuse',
+              'ftp',
+              'hostmaster',
+              'info',
+              'marketing',
+              'news',
+              'noc',
+              'postmaster',
+              'sales',
+              'security',
+              'support',
+              'usenet',
+              'uucp',
+              'webmaster',
+              'www'
+            )
+            AND STRLEN(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 1)) = LENGTH(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 1))
+            THEN LOWER(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 1))
+            ELSE SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 1)
+          END || '@' || LOWER(SPLIT_PART("s"."_ferry_shared_22ac1c0681b7", '@', 2))
+          WHEN "s"."_ferry_shared_22ac1c0681b7" IS NULL
+          THEN NULL
+          WHEN NOT CONTAINS("s"."_ferry_shared_22ac1c0681b7", '@')
+          OR STARTS_WITH("s"."_ferry_shared_22ac1c0681b7", '@')
+          OR ENDS_WITH("s"."_ferry_shared_22ac1c0681b7", '@')
+          THEN NULL
+          ELSE FERRY_EMAIL("s"."_ferry_shared_22ac1c0681b7")
+        END AS "_ferry_shared_9cbd38fd713f",
+        REGEXP_REPLACE("s"."_ferry_shared_7a850d6fee11", '[^0-9+]', '', 'g') AS "_ferry_shared_c18dee3ff083"
+      FROM (
+        SELECT
+          "s".*,
+          CASE
+            WHEN "s"."_ferry_shared_0624aa506640"
+            THEN TRY_STRPTIME("s"."_ferry_shared_1e731f165699", '%Y-%m-%d')
+          END AS "_ferry_shared_9bbfe04e8e6f",
+          NULLIF("s"."_ferry_shared_0a37f02cc4a0", '') AS "_ferry_shared_22ac1c0681b7",
+          NULLIF("s"."_ferry_shared_034c8c3a0fab", '') AS "_ferry_shared_7a850d6fee11"
+        FROM (
+          SELECT
+            "s".*,
+            REGEXP_FULL_MATCH(
+              "s"."_ferry_shared_1e731f165699",
+              '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+            ) AS "_ferry_shared_0624aa506640",
+            TRIM("s"."_ferry_shared_ead7974d2d05") AS "_ferry_shared_0a37f02cc4a0",
+            TRIM("s"."_ferry_shared_9f4e582d81db") AS "_ferry_shared_034c8c3a0fab"
+          FROM (
+            SELECT
+              "s".*,
+              NULLIF(TRIM("s"."born"), '') AS "_ferry_shared_1e731f165699",
+              NULLIF(TRIM("s"."mail"), '') AS "_ferry_shared_ead7974d2d05",
+              NULLIF(TRIM("s"."mobile"), '') AS "_ferry_shared_9f4e582d81db"
+            FROM "_ferry_stage_shop" AS "s"
+          ) AS "s"
+        ) AS "s"
+      ) AS "s"
+    ) AS "s"
+  ) AS "s"
 ), "repeated_ids" AS (
   SELECT
     "_ferry_key",

@@ -153,7 +153,7 @@ def test_a_statement_sqlglot_cannot_follow_leaves_its_fields_untraced_not_source
     real = lineage_trace.qualify.qualify
 
     def qualify(expression, **kwargs):
-        if any(t.name == "_ferry_checked_person" for t in expression.find_all(lineage_trace.exp.Table)):
+        if any(t.name == "_ferry_stage_people" for t in expression.find_all(lineage_trace.exp.Table)):
             raise OptimizeError("cannot qualify this")
         return real(expression, **kwargs)
 

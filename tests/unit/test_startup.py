@@ -64,3 +64,15 @@ def test_validate_imports_only_the_checks():
     assert {"duckdb", "sqlglot", "jsonschema", "compiler.validate.bind"} <= modules  # it did validate
     assert loaded(modules, NOT_FOR_VALIDATE) == []
 
+
+
+def test_registering_the_functions_loads_no_library_until_called():
+    """A run registers ferry's SQL functions; phonenumbers and email-validator load at their first call."""
+    probe = ("import json, sys, duckdb\nfrom compiler import functions\ncon = functions.register(duckdb.connect())\n"
+             "before = sorted(sys.modules)\ncon.execute(\"SELECT ferry_email('a@b.pl')\").fetchall()\n"
+             "print(json.dumps([before, sorted(sys.modules)]))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    before, after = (set(m) for m in json.loads(out.stdout.splitlines()[-1]))
+    assert loaded(before, ("phonenumbers", "email_validator")) == []
+    assert loaded(after, ("email_validator",)) == ["email_validator"]  # the call did run the library

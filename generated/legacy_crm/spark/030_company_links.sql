@@ -39,58 +39,66 @@ INSERT INTO `_ferry`.`unresolved_references` (
   `spec`
 )
 SELECT
-  'company',
-  'companies',
-  `r`.`_ferry_row`,
-  `r`.`_ferry_key`,
-  'parent_id',
-  'firma_nadrzedna',
-  `r`.`_ferry_ref_parent_id`,
-  'company',
-  `r`.`_ferry_status`,
-  COALESCE(`o_parent_id`.`cause`, 'missing'),
-  COALESCE(`o_parent_id`.`detail`, 'no company has this id in source \'companies\''),
+  *,
   'legacy_crm' AS `spec`
-FROM `_ferry_rows_company` AS `r`
-LEFT JOIN (
+FROM (
   SELECT
-    `source_key`,
-    MIN_BY(`cause`, `source_row`) AS `cause`,
-    MIN_BY(`detail`, `source_row`) AS `detail`
-  FROM (
+    'company',
+    'companies',
+    `r`.`_ferry_row`,
+    `r`.`_ferry_key`,
+    'parent_id',
+    'firma_nadrzedna',
+    `r`.`_ferry_ref_parent_id`,
+    'company',
+    `r`.`_ferry_status`,
+    COALESCE(`o_parent_id`.`cause`, 'missing'),
+    COALESCE(`o_parent_id`.`detail`, 'no company has this id in source \'companies\'')
+  FROM `_ferry_rows_company` AS `r`
+  LEFT JOIN (
     SELECT
       `source_key`,
-      `source_row`,
-      'rejected' AS `cause`,
-      'company row ' || CAST(`source_row` AS STRING) || ' was rejected: ' || ARRAY_JOIN(
-        TRANSFORM(
-          `reasons`,
-          _ferry_reason -> _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
-        ),
-        '; '
-      ) AS `detail`
-    FROM `_ferry`.`rejects`
+      MIN_BY(`cause`, `source_row`) AS `cause`,
+      MIN_BY(`detail`, `source_row`) AS `detail`
+    FROM (
+      SELECT
+        `source_key`,
+        `source_row`,
+        'rejected' AS `cause`,
+        'company row ' || CAST(`source_row` AS STRING) || ' was rejected: ' || ARRAY_JOIN(
+          TRANSFORM(
+            `reasons`,
+            _ferry_reason -> _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
+          ),
+          '; '
+        ) AS `detail`
+      FROM `_ferry`.`rejects`
+      WHERE
+        `entity` = 'company' AND `spec` = 'legacy_crm'
+    ) AS `o`
     WHERE
-      `entity` = 'company' AND `spec` = 'legacy_crm'
-  ) AS `o`
+      NOT `source_key` IS NULL
+    GROUP BY
+      `source_key`
+  ) AS `o_parent_id`
+    ON `o_parent_id`.`source_key` = `r`.`_ferry_ref_parent_id`
+  LEFT JOIN (
+    SELECT
+      `source_key`,
+      `id`
+    FROM `_ferry`.`company_crosswalk`
+    WHERE
+      `spec` = 'legacy_crm'
+  ) AS `x_parent_id`
+    ON `x_parent_id`.`source_key` = `r`.`_ferry_ref_parent_id`
   WHERE
-    NOT `source_key` IS NULL
-  GROUP BY
-    `source_key`
-) AS `o_parent_id`
-  ON `o_parent_id`.`source_key` = `r`.`_ferry_ref_parent_id`
-LEFT JOIN (
-  SELECT
-    `source_key`,
-    `id`
-  FROM `_ferry`.`company_crosswalk`
-  WHERE
-    `spec` = 'legacy_crm'
-) AS `x_parent_id`
-  ON `x_parent_id`.`source_key` = `r`.`_ferry_ref_parent_id`
-WHERE
-  (
-    `r`.`_ferry_status` = 'loaded' OR `r`.`_ferry_status` = 'merged'
-  )
-  AND NOT `r`.`_ferry_ref_parent_id` IS NULL
-  AND `x_parent_id`.`id` IS NULL;
+    (
+      `r`.`_ferry_status` = 'loaded' OR `r`.`_ferry_status` = 'merged'
+    )
+    AND NOT `r`.`_ferry_ref_parent_id` IS NULL
+    AND `x_parent_id`.`id` IS NULL
+) AS `u`
+ORDER BY
+  2,
+  3,
+  5;

@@ -32,3251 +32,358 @@ WITH `mapped` AS (
       ),
       ''
     ) AS `full_name`,
-    LOWER(
-      CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(`s`.`email`), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E')),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E'))
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-        WHEN NULLIF(TRIM(`s`.`email`), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(`s`.`email`), ''))
-      END
-    ) AS `email`,
-    LOWER(
-      CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(`s`.`email`), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E')),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E'))
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-        WHEN NULLIF(TRIM(`s`.`email`), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(`s`.`email`), ''))
-      END
-    ) AS `all_emails`,
+    LOWER(`s`.`_ferry_shared_7d456b236401`) AS `email`,
+    LOWER(`s`.`_ferry_shared_7d456b236401`) AS `all_emails`,
     TRY_ELEMENT_AT(
       TRANSFORM(
-        ARRAY(
-          CASE
-            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '+')
-            AND NOT (
-              NULLIF(TRIM(`s`.`phone`), '') IS NULL
-            )
-            AND (
-              RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-              AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) <= 2
-              THEN NULL
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '48')
-              THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (6, 7, 8, 9, 10)
-                AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-                ELSE NULL
-              END
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '49')
-              THEN CASE
-                WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (2, 3)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 15
-                  )
-                )
-                AND NOT (
-                  RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                  AND NOT RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                    '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '33')
-              THEN CASE
-                WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
-                AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 9
-                )
-                AND NOT (
-                  RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                  AND NOT RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (9)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                    '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '380')
-              THEN CASE
-                WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (5, 6, 7)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 10
-                  )
-                )
-                AND NOT (
-                  RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                  AND NOT RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9, 10)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-                  ELSE NULL
-                END
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-            END
-            WHEN NULLIF(TRIM(`s`.`phone`), '') IS NULL
-            THEN NULL
-            WHEN OCTET_LENGTH(NULLIF(TRIM(`s`.`phone`), '')) = LENGTH(NULLIF(TRIM(`s`.`phone`), ''))
-            AND NOT RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-              AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-            AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) <= 2
-              THEN NULL
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '48')
-              THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (6, 7, 8, 9, 10)
-                AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-                ELSE NULL
-              END
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '49')
-              THEN CASE
-                WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (2, 3)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 15
-                  )
-                )
-                AND NOT (
-                  RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                  AND NOT RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                  )
-                  THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '33')
-              THEN CASE
-                WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-                AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 9
-                )
-                AND NOT (
-                  RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                  AND NOT RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:[1-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                    '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                  )
-                  THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-                  ELSE NULL
-                END
-              END
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '380')
-              THEN CASE
-                WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6), '0')
-                AND (
-                  NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (5, 6, 7)
-                  AND (
-                    LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-                    OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) > 10
-                  )
-                )
-                AND NOT (
-                  RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                  AND NOT RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                )
-                THEN CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                    '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)
-                  ELSE NULL
-                END
-                ELSE CASE
-                  WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-                  AND RLIKE(
-                    SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(
-                      CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                      2,
-                      '0'
-                    ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                    '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                  )
-                  THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-                  ELSE NULL
-                END
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-            END
-            WHEN NOT (
-              STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-              AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
-            )
-            AND NOT STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-            AND (
-              LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-              AND RLIKE(
-                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-            ELSE CASE
-              WHEN (
-                TRY_ELEMENT_AT(
-                  TRANSFORM(
-                    ARRAY(
-                      STRUCT(
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                          THEN CASE
-                            WHEN (
-                              NOT RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                            )
-                            OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                              )
-                              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                            ELSE ''
-                          END
-                        END AS n1,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                              )
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                              )
-                              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                              )
-                              THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n2,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                              )
-                              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                              )
-                              THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n3,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                              )
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                              )
-                              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                              )
-                              THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n4
-                      )
-                    ),
-                    `_ferry_v` -> CASE
-                      WHEN `_ferry_v`.n1 <> ''
-                      THEN `_ferry_v`.n1
-                      ELSE CASE
-                        WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                        THEN '?'
-                        WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                        THEN ''
-                        WHEN (
-                          `_ferry_v`.n2 = ''
-                          OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        AND (
-                          `_ferry_v`.n3 = ''
-                          OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        AND (
-                          `_ferry_v`.n4 = ''
-                          OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        ELSE '!' || CONCAT_WS(
-                          ', ',
-                          CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                          CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                          CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                        )
-                      END
-                    END
-                  ),
-                  1
-                )
-              ) = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-              WHEN (
-                TRY_ELEMENT_AT(
-                  TRANSFORM(
-                    ARRAY(
-                      STRUCT(
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                          THEN CASE
-                            WHEN (
-                              NOT RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                            )
-                            OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                              )
-                              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                            ELSE ''
-                          END
-                        END AS n1,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                              )
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                              )
-                              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                              )
-                              THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n2,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                              )
-                              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                              )
-                              THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n3,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                              )
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                              )
-                              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                              )
-                              THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n4
-                      )
-                    ),
-                    `_ferry_v` -> CASE
-                      WHEN `_ferry_v`.n1 <> ''
-                      THEN `_ferry_v`.n1
-                      ELSE CASE
-                        WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                        THEN '?'
-                        WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                        THEN ''
-                        WHEN (
-                          `_ferry_v`.n2 = ''
-                          OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        AND (
-                          `_ferry_v`.n3 = ''
-                          OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        AND (
-                          `_ferry_v`.n4 = ''
-                          OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        ELSE '!' || CONCAT_WS(
-                          ', ',
-                          CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                          CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                          CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                        )
-                      END
-                    END
-                  ),
-                  1
-                )
-              ) = ''
-              THEN NULL
-              ELSE (
-                TRY_ELEMENT_AT(
-                  TRANSFORM(
-                    ARRAY(
-                      STRUCT(
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                          THEN CASE
-                            WHEN (
-                              NOT RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                            )
-                            OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                              )
-                              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                              )
-                              THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                            ELSE ''
-                          END
-                        END AS n1,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                              )
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                              )
-                              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                              )
-                              THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n2,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                              )
-                              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[1-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                              )
-                              THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n3,
-                        CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                          THEN '?'
-                          ELSE CASE
-                            WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                            AND (
-                              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                              AND (
-                                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                              )
-                            )
-                            AND NOT (
-                              RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND NOT RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                            )
-                            THEN CASE
-                              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                              AND RLIKE(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                              )
-                              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                              ELSE ''
-                            END
-                            ELSE CASE
-                              WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                              AND RLIKE(
-                                REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                              )
-                              AND RLIKE(
-                                LPAD(
-                                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                  2,
-                                  '0'
-                                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                              )
-                              THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                              ELSE ''
-                            END
-                          END
-                        END AS n4
-                      )
-                    ),
-                    `_ferry_v` -> CASE
-                      WHEN `_ferry_v`.n1 <> ''
-                      THEN `_ferry_v`.n1
-                      ELSE CASE
-                        WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                        THEN '?'
-                        WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                        THEN ''
-                        WHEN (
-                          `_ferry_v`.n2 = ''
-                          OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        AND (
-                          `_ferry_v`.n3 = ''
-                          OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        AND (
-                          `_ferry_v`.n4 = ''
-                          OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        )
-                        THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                        ELSE '!' || CONCAT_WS(
-                          ', ',
-                          CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                          CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                          CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                        )
-                      END
-                    END
-                  ),
-                  1
-                )
-              )
-            END
-          END
-        ),
+        ARRAY(`s`.`_ferry_shared_80b5dbbddfa8`),
         `_ferry_phone` -> CASE WHEN STARTSWITH(`_ferry_phone`, '+') THEN `_ferry_phone` END
       ),
       1
     ) AS `phone`,
     TRIM(REGEXP_REPLACE(`s`.`city`, '[\\t\\n\\f\\r ]+', ' ')) AS `city`,
     CASE
-      WHEN SIZE(
-        ARRAY_DISTINCT(
-          FILTER(
-            ARRAY(
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`created_at`), ''),
-                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'yyyy-M-d')
-              END,
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`created_at`), ''),
-                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'd.M.yyyy')
-              END,
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`created_at`), ''),
-                  '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'M/d/yyyy')
-              END
-            ),
-            _ferry_x -> NOT _ferry_x IS NULL
-          )
-        )
-      ) = 1
-      THEN DATE_FORMAT(
-        ARRAY_DISTINCT(
-          FILTER(
-            ARRAY(
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`created_at`), ''),
-                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'yyyy-M-d')
-              END,
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`created_at`), ''),
-                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'd.M.yyyy')
-              END,
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`created_at`), ''),
-                  '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'M/d/yyyy')
-              END
-            ),
-            _ferry_x -> NOT _ferry_x IS NULL
-          )
-        )[0],
-        'yyyy-MM-dd'
-      )
+      WHEN `s`.`_ferry_shared_4023156f2e30`
+      THEN DATE_FORMAT(`s`.`_ferry_shared_f47a30a0777d`[0], 'yyyy-MM-dd')
     END AS `created_on`,
     `s`.`notes` AS `notes`,
     CASE
-      WHEN CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(`s`.`email`), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E')),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E'))
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-        WHEN NULLIF(TRIM(`s`.`email`), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(`s`.`email`), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(`s`.`email`), '') IS NULL
+      WHEN `s`.`_ferry_shared_7d456b236401` IS NULL
+      AND NOT `s`.`_ferry_shared_8d02dd7ef912` IS NULL
       THEN `s`.`email`
     END AS `_ferry_bad_email_0`,
     CASE
-      WHEN CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(`s`.`email`), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E')),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E'))
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-        WHEN NULLIF(TRIM(`s`.`email`), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(`s`.`email`), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(`s`.`email`), '') IS NULL
+      WHEN `s`.`_ferry_shared_7d456b236401` IS NULL
+      AND NOT `s`.`_ferry_shared_8d02dd7ef912` IS NULL
       THEN `s`.`email`
     END AS `_ferry_bad_all_emails_0`,
     CASE
-      WHEN CASE
-        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '+')
-        AND NOT (
-          NULLIF(TRIM(`s`.`phone`), '') IS NULL
-        )
-        AND (
-          RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
-        )
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) <= 2
-          THEN NULL
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '48')
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (6, 7, 8, 9, 10)
-            AND RLIKE(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-            )
-            AND RLIKE(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-            ELSE NULL
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '49')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 15
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '33')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 9
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '380')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 10
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NULLIF(TRIM(`s`.`phone`), '') IS NULL
-        THEN NULL
-        WHEN OCTET_LENGTH(NULLIF(TRIM(`s`.`phone`), '')) = LENGTH(NULLIF(TRIM(`s`.`phone`), ''))
-        AND NOT RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '[0-9]')
-        THEN NULL
-        WHEN NOT (
-          RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
-        )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-        AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) <= 2
-          THEN NULL
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '48')
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (6, 7, 8, 9, 10)
-            AND RLIKE(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-            )
-            AND RLIKE(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-            ELSE NULL
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '49')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 15
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '33')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 9
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '380')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) > 10
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NOT (
-          STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
-        )
-        AND NOT STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-        AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-          AND RLIKE(
-            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-          )
-          AND RLIKE(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-          )
-        )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-        ELSE CASE
-          WHEN (
-            TRY_ELEMENT_AT(
-              TRANSFORM(
-                ARRAY(
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n2,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n3,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n4
-                  )
-                ),
-                `_ferry_v` -> CASE
-                  WHEN `_ferry_v`.n1 <> ''
-                  THEN `_ferry_v`.n1
-                  ELSE CASE
-                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                    THEN '?'
-                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                    THEN ''
-                    WHEN (
-                      `_ferry_v`.n2 = ''
-                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n3 = ''
-                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n4 = ''
-                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    ELSE '!' || CONCAT_WS(
-                      ', ',
-                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                    )
-                  END
-                END
-              ),
-              1
-            )
-          ) = '?'
-          THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-          WHEN (
-            TRY_ELEMENT_AT(
-              TRANSFORM(
-                ARRAY(
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n2,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n3,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n4
-                  )
-                ),
-                `_ferry_v` -> CASE
-                  WHEN `_ferry_v`.n1 <> ''
-                  THEN `_ferry_v`.n1
-                  ELSE CASE
-                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                    THEN '?'
-                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                    THEN ''
-                    WHEN (
-                      `_ferry_v`.n2 = ''
-                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n3 = ''
-                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n4 = ''
-                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    ELSE '!' || CONCAT_WS(
-                      ', ',
-                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                    )
-                  END
-                END
-              ),
-              1
-            )
-          ) = ''
-          THEN NULL
-          ELSE (
-            TRY_ELEMENT_AT(
-              TRANSFORM(
-                ARRAY(
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n2,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n3,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n4
-                  )
-                ),
-                `_ferry_v` -> CASE
-                  WHEN `_ferry_v`.n1 <> ''
-                  THEN `_ferry_v`.n1
-                  ELSE CASE
-                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                    THEN '?'
-                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                    THEN ''
-                    WHEN (
-                      `_ferry_v`.n2 = ''
-                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n3 = ''
-                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n4 = ''
-                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    ELSE '!' || CONCAT_WS(
-                      ', ',
-                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                    )
-                  END
-                END
-              ),
-              1
-            )
-          )
-        END
-      END IS NULL
-      AND NOT NULLIF(TRIM(`s`.`phone`), '') IS NULL
+      WHEN `s`.`_ferry_shared_80b5dbbddfa8` IS NULL
+      AND NOT `s`.`_ferry_shared_19fe20a6bfad` IS NULL
       THEN `s`.`phone`
     END AS `_ferry_bad_phone_0`,
+    CASE WHEN STARTSWITH(`s`.`_ferry_shared_80b5dbbddfa8`, '!') THEN `s`.`phone` END AS `_ferry_bad_phone_0_1`,
+    SUBSTRING(`s`.`_ferry_shared_80b5dbbddfa8`, 2) AS `_ferry_bad_phone_0_1_detail`,
     CASE
-      WHEN STARTSWITH(
+      WHEN NOT `s`.`_ferry_shared_74f25fdbc8e7` IS NULL
+      AND NOT (
+        `s`.`_ferry_shared_4023156f2e30`
+      )
+      THEN `s`.`created_at`
+    END AS `_ferry_bad_created_on_0`,
+    NULLIF(TRIM(`s`.`company_id`), '') AS `_ferry_ref_company_id`,
+    NULLIF(TRIM(`s`.`reports_to`), '') AS `_ferry_ref_reports_to_id`
+  FROM (
+    SELECT
+      `s`.*,
+      LENGTH(`s`.`_ferry_shared_f47a30a0777d`) = 1 AS `_ferry_shared_4023156f2e30`
+    FROM (
+      SELECT
+        `s`.*,
         CASE
-          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '+')
+          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
           AND NOT (
-            NULLIF(TRIM(`s`.`phone`), '') IS NULL
+            `s`.`_ferry_shared_19fe20a6bfad` IS NULL
           )
           AND (
-            RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
+            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
           )
           THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) <= 2
+            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) <= 2
             THEN NULL
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '48')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '48')
             THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (6, 7, 8, 9, 10)
+              WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) IN (6, 7, 8, 9, 10)
               AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
+                SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4),
                 '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
               )
               AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
+                LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4),
                 '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
               )
-              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
+              THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)
               ELSE NULL
             END
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '49')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '49')
             THEN CASE
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
+              WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (2, 3)
+                NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (2, 3)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 15
+                  LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                  OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) > 15
                 )
               )
               AND NOT (
                 RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
                 AND NOT RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
                 AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
+                THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
                 AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4),
                   '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
+                THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '33')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '33')
             THEN CASE
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
+              WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4), '0')
               AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 9
+                LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (9)
+                OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) > 9
               )
               AND NOT (
-                RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
-                AND NOT RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
+                RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4), '^(?:[1-9]\\d{8})\\z')
+                AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '^(?:[1-9]\\d{8})\\z')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (9)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '^(?:[1-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
+                THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (9)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) IN (9)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4), '^(?:[1-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4),
                   '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
+                THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '380')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '380')
             THEN CASE
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
+              WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (5, 6, 7)
+                NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (5, 6, 7)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 10
+                  LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (9, 10)
+                  OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) > 10
                 )
               )
               AND NOT (
-                RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
-                AND NOT RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
+                RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (9, 10)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6),
                   '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
+                THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (9, 10)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
+                THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
                 ELSE NULL
               END
             END
-            ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
+            ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_19fe20a6bfad`, 'PL', 'DE,FR,UA')
           END
-          WHEN NULLIF(TRIM(`s`.`phone`), '') IS NULL
+          WHEN `s`.`_ferry_shared_19fe20a6bfad` IS NULL
           THEN NULL
-          WHEN OCTET_LENGTH(NULLIF(TRIM(`s`.`phone`), '')) = LENGTH(NULLIF(TRIM(`s`.`phone`), ''))
-          AND NOT RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '[0-9]')
+          WHEN OCTET_LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) = LENGTH(`s`.`_ferry_shared_19fe20a6bfad`)
+          AND NOT RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '[0-9]')
           THEN NULL
           WHEN NOT (
-            RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
+            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
           )
-          THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
+          THEN FERRY_PHONE_E164(`s`.`_ferry_shared_19fe20a6bfad`, 'PL', 'DE,FR,UA')
+          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
           THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) <= 2
+            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) <= 2
             THEN NULL
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '48')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '48')
             THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (6, 7, 8, 9, 10)
+              WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (6, 7, 8, 9, 10)
               AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                 '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
               )
               AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                 '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
               )
-              THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
+              THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
               ELSE NULL
             END
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '49')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '49')
             THEN CASE
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
+              WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (2, 3)
+                NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (2, 3)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 15
+                  LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                  OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) > 15
                 )
               )
               AND NOT (
                 RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
                 AND NOT RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
                 AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6),
                   '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
+                THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                 )
                 AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                 )
-                THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
+                THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '33')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '33')
             THEN CASE
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
+              WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '0')
               AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 9
+                LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (9)
+                OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) > 9
               )
               AND NOT (
-                RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
-                AND NOT RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
+                RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '^(?:[1-9]\\d{8})\\z')
+                AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '^(?:[1-9]\\d{8})\\z')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (9)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '^(?:[1-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6),
                   '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
+                THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (9)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '^(?:[1-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                  '^(?:[1-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5),
                   '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                 )
-                THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
+                THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '380')
+            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '380')
             THEN CASE
-              WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6), '0')
+              WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '0')
               AND (
-                NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (5, 6, 7)
+                NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7)) IN (5, 6, 7)
                 AND (
-                  LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-                  OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) > 10
+                  LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7)) IN (9, 10)
+                  OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7)) > 10
                 )
               )
               AND NOT (
-                RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
-                AND NOT RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
+                RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
               )
               THEN CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7)) IN (9, 10)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7),
                   '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)
+                THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 7)
                 ELSE NULL
               END
               ELSE CASE
-                WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) IN (9, 10)
+                AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                 AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                  '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
+                  LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6),
                   '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                 )
-                THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
+                THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6)
                 ELSE NULL
               END
             END
-            ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
+            ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_19fe20a6bfad`, 'PL', 'DE,FR,UA')
           END
           WHEN NOT (
-            STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-            AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
+            STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
+            AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
           )
-          AND NOT STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
+          AND NOT STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
           AND (
-            LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+            LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
             AND RLIKE(
-              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+              `s`.`_ferry_shared_edf0405b75b3`,
               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
             )
             AND RLIKE(
-              LPAD(
-                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                2,
-                '0'
-              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
             )
           )
-          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
           ELSE CASE
             WHEN (
               TRY_ELEMENT_AT(
@@ -3284,239 +391,179 @@ WITH `mapped` AS (
                   ARRAY(
                     STRUCT(
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
                         THEN CASE
                           WHEN (
                             NOT RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                           )
-                          OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
+                          OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                             )
-                            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
+                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                             )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                         ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
                           AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                            `s`.`_ferry_shared_edf0405b75b3`,
                             '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                           )
                           AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                             '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
                           ELSE ''
                         END
                       END AS n1,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
+                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
+                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
                             )
                           )
                           AND NOT (
                             RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                             )
-                            THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                             )
-                            THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                       END AS n2,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
+                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
                           )
                           AND NOT (
-                            RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
+                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
+                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                             )
-                            THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
+                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                             )
-                            THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                       END AS n3,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
+                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
+                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
                             )
                           )
                           AND NOT (
-                            RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
+                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                             )
-                            THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
+                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                             )
-                            THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
@@ -3563,239 +610,179 @@ WITH `mapped` AS (
                   ARRAY(
                     STRUCT(
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
                         THEN CASE
                           WHEN (
                             NOT RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                           )
-                          OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
+                          OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                             )
-                            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
+                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                             )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                         ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
                           AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                            `s`.`_ferry_shared_edf0405b75b3`,
                             '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                           )
                           AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                             '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
                           ELSE ''
                         END
                       END AS n1,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
+                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
+                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
                             )
                           )
                           AND NOT (
                             RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                             )
-                            THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                             )
-                            THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                       END AS n2,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
+                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
                           )
                           AND NOT (
-                            RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
+                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
+                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                             )
-                            THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
+                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                             )
-                            THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                       END AS n3,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
+                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
+                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
                             )
                           )
                           AND NOT (
-                            RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
+                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                             )
-                            THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
+                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                             )
-                            THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
@@ -3842,239 +829,179 @@ WITH `mapped` AS (
                   ARRAY(
                     STRUCT(
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
                         THEN CASE
                           WHEN (
                             NOT RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                           )
-                          OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
+                          OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
                               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                             )
-                            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
+                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                             )
-                            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                         ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
                           AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                            `s`.`_ferry_shared_edf0405b75b3`,
                             '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                           )
                           AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                             '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                           )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
                           ELSE ''
                         END
                       END AS n1,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
+                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
+                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
                             )
                           )
                           AND NOT (
                             RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                             )
-                            THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
                             )
                             AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
                             )
-                            THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                       END AS n2,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
+                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
                           )
                           AND NOT (
-                            RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
+                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
+                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                             )
-                            THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
+                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[1-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
                             )
-                            THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
                       END AS n3,
                       CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
                         THEN '?'
                         ELSE CASE
-                          WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
+                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
                           AND (
-                            NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
+                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
                             AND (
-                              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
+                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
                             )
                           )
                           AND NOT (
-                            RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
+                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                           )
                           THEN CASE
-                            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                             AND RLIKE(
-                              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
                               '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                             )
-                            THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
+                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
                             ELSE ''
                           END
                           ELSE CASE
-                            WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
+                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
+                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
                             AND RLIKE(
-                              REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                              '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(
-                                CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                                2,
-                                '0'
-                              ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
                               '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
                             )
-                            THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
+                            THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
                             ELSE ''
                           END
                         END
@@ -4115,1304 +1042,106 @@ WITH `mapped` AS (
               )
             )
           END
-        END,
-        '!'
-      )
-      THEN `s`.`phone`
-    END AS `_ferry_bad_phone_0_1`,
-    SUBSTRING(
-      CASE
-        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '+')
-        AND NOT (
-          NULLIF(TRIM(`s`.`phone`), '') IS NULL
-        )
-        AND (
-          RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
-        )
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) <= 2
-          THEN NULL
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '48')
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (6, 7, 8, 9, 10)
-            AND RLIKE(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+        END AS `_ferry_shared_80b5dbbddfa8`,
+        ARRAY_DISTINCT(FILTER(`s`.`_ferry_shared_80a2f45e9564`, _ferry_x -> NOT _ferry_x IS NULL)) AS `_ferry_shared_f47a30a0777d`
+      FROM (
+        SELECT
+          `s`.*,
+          CASE
+            WHEN RLIKE(
+              `s`.`_ferry_shared_8d02dd7ef912`,
+              '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
             )
-            AND RLIKE(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+            AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+            AND NOT RLIKE(
+              `s`.`_ferry_shared_8d02dd7ef912`,
+              '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
             )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-            ELSE NULL
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '49')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
             AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 15
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
+              OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+              OR (
+                FORALL(
+                  TRANSFORM(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                    `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                    OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                      OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                    ) <= 63
+                  ),
+                  _ferry_b -> _ferry_b
+                )
+                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                ) + 5 * SIZE(
+                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                ) <= 254
               )
             )
             THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
+              WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) IN (
+                'abuse',
+                'ftp',
+                'hostmaster',
+                'info',
+                'marketing',
+                'news',
+                'noc',
+                'postmaster',
+                'sales',
+                'security',
+                'support',
+                'usenet',
+                'uucp',
+                'webmaster',
+                'www'
               )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
+              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+              THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+              ELSE SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)
+            END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+            WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+            THEN NULL
+            WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            THEN NULL
+            ELSE FERRY_EMAIL(`s`.`_ferry_shared_8d02dd7ef912`)
+          END AS `_ferry_shared_7d456b236401`,
+          REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
+          ARRAY(
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_74f25fdbc8e7`,
+                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
               )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
+              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'yyyy-M-d')
+            END,
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_74f25fdbc8e7`,
+                '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+              )
+              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'd.M.yyyy')
+            END,
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_74f25fdbc8e7`,
+                '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+              )
+              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'M/d/yyyy')
             END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '33')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4), '0')
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) > 9
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 4)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2), '380')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 10
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NULLIF(TRIM(`s`.`phone`), '') IS NULL
-        THEN NULL
-        WHEN OCTET_LENGTH(NULLIF(TRIM(`s`.`phone`), '')) = LENGTH(NULLIF(TRIM(`s`.`phone`), ''))
-        AND NOT RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '[0-9]')
-        THEN NULL
-        WHEN NOT (
-          RLIKE(NULLIF(TRIM(`s`.`phone`), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(`s`.`phone`), '')) <= 250
-        )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-        AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
-        THEN CASE
-          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) <= 2
-          THEN NULL
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '48')
-          THEN CASE
-            WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (6, 7, 8, 9, 10)
-            AND RLIKE(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-            )
-            AND RLIKE(
-              LPAD(
-                CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-            )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-            ELSE NULL
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '49')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (2, 3)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 15
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-              )
-              THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '33')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5), '0')
-            AND (
-              LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-              OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) > 9
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) IN (9)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:[1-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5),
-                '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-              )
-              THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 5)
-              ELSE NULL
-            END
-          END
-          WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3), '380')
-          THEN CASE
-            WHEN STARTSWITH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6), '0')
-            AND (
-              NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (5, 6, 7)
-              AND (
-                LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-                OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) > 10
-              )
-            )
-            AND NOT (
-              RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND NOT RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-            )
-            THEN CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 7)
-              ELSE NULL
-            END
-            ELSE CASE
-              WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) IN (9, 10)
-              AND RLIKE(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6),
-                '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-              )
-              THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 6)
-              ELSE NULL
-            END
-          END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-        END
-        WHEN NOT (
-          STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '00')
-          AND SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3, 1) <> '0'
-        )
-        AND NOT STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-        AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-          AND RLIKE(
-            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-          )
-          AND RLIKE(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-          )
-        )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-        ELSE CASE
-          WHEN (
-            TRY_ELEMENT_AT(
-              TRANSFORM(
-                ARRAY(
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n2,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n3,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n4
-                  )
-                ),
-                `_ferry_v` -> CASE
-                  WHEN `_ferry_v`.n1 <> ''
-                  THEN `_ferry_v`.n1
-                  ELSE CASE
-                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                    THEN '?'
-                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                    THEN ''
-                    WHEN (
-                      `_ferry_v`.n2 = ''
-                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n3 = ''
-                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n4 = ''
-                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    ELSE '!' || CONCAT_WS(
-                      ', ',
-                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                    )
-                  END
-                END
-              ),
-              1
-            )
-          ) = '?'
-          THEN FERRY_PHONE_E164(NULLIF(TRIM(`s`.`phone`), ''), 'PL', 'DE,FR,UA')
-          WHEN (
-            TRY_ELEMENT_AT(
-              TRANSFORM(
-                ARRAY(
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n2,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n3,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n4
-                  )
-                ),
-                `_ferry_v` -> CASE
-                  WHEN `_ferry_v`.n1 <> ''
-                  THEN `_ferry_v`.n1
-                  ELSE CASE
-                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                    THEN '?'
-                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                    THEN ''
-                    WHEN (
-                      `_ferry_v`.n2 = ''
-                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n3 = ''
-                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n4 = ''
-                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    ELSE '!' || CONCAT_WS(
-                      ', ',
-                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                    )
-                  END
-                END
-              ),
-              1
-            )
-          ) = ''
-          THEN NULL
-          ELSE (
-            TRY_ELEMENT_AT(
-              TRANSFORM(
-                ARRAY(
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '48')
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '49')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (2, 3)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 15
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                          )
-                          THEN '+49' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n2,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '33')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 9
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[1-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                          )
-                          THEN '+33' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n3,
-                    CASE
-                      WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '380')
-                      THEN '?'
-                      ELSE CASE
-                        WHEN STARTSWITH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), '0')
-                        AND (
-                          NOT LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (5, 6, 7)
-                          AND (
-                            LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                            OR LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) > 10
-                          )
-                        )
-                        AND NOT (
-                          RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND NOT RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                        )
-                        THEN CASE
-                          WHEN LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) IN (9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''), 2)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) IN (9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:[89]\\d{9}|[3-9]\\d{8})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', ''),
-                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                          )
-                          THEN '+380' || REGEXP_REPLACE(NULLIF(TRIM(`s`.`phone`), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                    END AS n4
-                  )
-                ),
-                `_ferry_v` -> CASE
-                  WHEN `_ferry_v`.n1 <> ''
-                  THEN `_ferry_v`.n1
-                  ELSE CASE
-                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                    THEN '?'
-                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                    THEN ''
-                    WHEN (
-                      `_ferry_v`.n2 = ''
-                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n3 = ''
-                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    AND (
-                      `_ferry_v`.n4 = ''
-                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    )
-                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                    ELSE '!' || CONCAT_WS(
-                      ', ',
-                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                    )
-                  END
-                END
-              ),
-              1
-            )
-          )
-        END
-      END,
-      2
-    ) AS `_ferry_bad_phone_0_1_detail`,
-    CASE
-      WHEN NOT NULLIF(TRIM(`s`.`created_at`), '') IS NULL
-      AND NOT (
-        SIZE(
-          ARRAY_DISTINCT(
-            FILTER(
-              ARRAY(
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`created_at`), ''),
-                    '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'yyyy-M-d')
-                END,
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`created_at`), ''),
-                    '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'd.M.yyyy')
-                END,
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`created_at`), ''),
-                    '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`created_at`), ''), 'M/d/yyyy')
-                END
-              ),
-              _ferry_x -> NOT _ferry_x IS NULL
-            )
-          )
-        ) = 1
-      )
-      THEN `s`.`created_at`
-    END AS `_ferry_bad_created_on_0`,
-    NULLIF(TRIM(`s`.`company_id`), '') AS `_ferry_ref_company_id`,
-    NULLIF(TRIM(`s`.`reports_to`), '') AS `_ferry_ref_reports_to_id`
-  FROM `_ferry_stage_contacts` AS `s`
+          ) AS `_ferry_shared_80a2f45e9564`
+        FROM (
+          SELECT
+            `s`.*,
+            NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
+            NULLIF(TRIM(`s`.`phone`), '') AS `_ferry_shared_19fe20a6bfad`,
+            NULLIF(TRIM(`s`.`created_at`), '') AS `_ferry_shared_74f25fdbc8e7`
+          FROM `_ferry_stage_contacts` AS `s`
+        ) AS `s`
+      ) AS `s`
+    ) AS `s`
+  ) AS `s`
 ), `repeated_ids` AS (
   SELECT
     `_ferry_key`,

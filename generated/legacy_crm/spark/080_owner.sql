@@ -9,188 +9,49 @@ WITH `mapped` AS (
     `s`.`_ferry_row` AS `_ferry_row`,
     NULLIF(TRIM(`s`.`user_id`), '') AS `_ferry_key`,
     TRIM(REGEXP_REPLACE(`s`.`full_name`, '[\\t\\n\\f\\r ]+', ' ')) AS `full_name`,
-    LOWER(
-      CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(`s`.`email`), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E')),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E'))
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-        WHEN NULLIF(TRIM(`s`.`email`), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(`s`.`email`), ''))
-      END
-    ) AS `email`,
+    LOWER(`s`.`_ferry_shared_7d456b236401`) AS `email`,
     `s`.`region` AS `region`,
     CASE
-      WHEN LOWER(NULLIF(TRIM(`s`.`active`), '')) IN (
-        'true',
-        't',
-        'yes',
-        'y',
-        '1',
-        'tak',
-        'ja',
-        'j',
-        'oui',
-        'так',
-        'да',
-        'false',
-        'f',
-        'no',
-        'n',
-        '0',
-        'nie',
-        'nein',
-        'non',
-        'ні',
-        'нет'
-      )
+      WHEN `s`.`_ferry_shared_927f3ce906cc`
       THEN CASE
-        WHEN LOWER(NULLIF(TRIM(`s`.`active`), '')) IN ('true', 't', 'yes', 'y', '1', 'tak', 'ja', 'j', 'oui', 'так', 'да')
+        WHEN `s`.`_ferry_shared_54930fe567e4` IN ('true', 't', 'yes', 'y', '1', 'tak', 'ja', 'j', 'oui', 'так', 'да')
         THEN 'true'
-        WHEN LOWER(NULLIF(TRIM(`s`.`active`), '')) IN ('false', 'f', 'no', 'n', '0', 'nie', 'nein', 'non', 'ні', 'нет')
+        WHEN `s`.`_ferry_shared_54930fe567e4` IN ('false', 'f', 'no', 'n', '0', 'nie', 'nein', 'non', 'ні', 'нет')
         THEN 'false'
       END
     END AS `active`,
     CASE
-      WHEN NOT CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`hired`), ''),
-          '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-        )
-        THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`hired`), ''), 'yyyy-M-d')
-      END IS NULL
-      THEN DATE_FORMAT(
-        CASE
-          WHEN RLIKE(
-            NULLIF(TRIM(`s`.`hired`), ''),
-            '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-          )
-          THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`hired`), ''), 'yyyy-M-d')
-        END,
-        'yyyy-MM-dd'
-      )
+      WHEN `s`.`_ferry_shared_1d861e605fe2`
+      THEN DATE_FORMAT(`s`.`_ferry_shared_595f0d24d2a0`, 'yyyy-MM-dd')
     END AS `hired_on`,
     `s`.`quota` AS `quota`,
     CASE
-      WHEN CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(`s`.`email`), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(`s`.`email`), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E')),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2), CONCAT('\\Q', '.', '\\E'))
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(`s`.`email`), ''), '@', 2))
-        WHEN NULLIF(TRIM(`s`.`email`), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(`s`.`email`), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(`s`.`email`), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(`s`.`email`), '') IS NULL
+      WHEN `s`.`_ferry_shared_7d456b236401` IS NULL
+      AND NOT `s`.`_ferry_shared_8d02dd7ef912` IS NULL
       THEN `s`.`email`
     END AS `_ferry_bad_email_0`,
     CASE
-      WHEN NOT NULLIF(TRIM(`s`.`active`), '') IS NULL
+      WHEN NOT `s`.`_ferry_shared_6c20ee0329e8` IS NULL
       AND NOT (
-        LOWER(NULLIF(TRIM(`s`.`active`), '')) IN (
+        `s`.`_ferry_shared_927f3ce906cc`
+      )
+      THEN `s`.`active`
+    END AS `_ferry_bad_active_0`,
+    CASE
+      WHEN NOT `s`.`_ferry_shared_d4a9bdc28446` IS NULL
+      AND NOT (
+        `s`.`_ferry_shared_1d861e605fe2`
+      )
+      THEN `s`.`hired`
+    END AS `_ferry_bad_hired_on_0`
+  FROM (
+    SELECT
+      `s`.*,
+      NOT `s`.`_ferry_shared_595f0d24d2a0` IS NULL AS `_ferry_shared_1d861e605fe2`
+    FROM (
+      SELECT
+        `s`.*,
+        `s`.`_ferry_shared_54930fe567e4` IN (
           'true',
           't',
           'yes',
@@ -212,24 +73,90 @@ WITH `mapped` AS (
           'non',
           'ні',
           'нет'
-        )
-      )
-      THEN `s`.`active`
-    END AS `_ferry_bad_active_0`,
-    CASE
-      WHEN NOT NULLIF(TRIM(`s`.`hired`), '') IS NULL
-      AND NOT (
-        NOT CASE
-          WHEN RLIKE(
-            NULLIF(TRIM(`s`.`hired`), ''),
+        ) AS `_ferry_shared_927f3ce906cc`,
+        CASE
+          WHEN `s`.`_ferry_shared_d1f18608a886`
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_d4a9bdc28446`, 'yyyy-M-d')
+        END AS `_ferry_shared_595f0d24d2a0`
+      FROM (
+        SELECT
+          `s`.*,
+          CASE
+            WHEN RLIKE(
+              `s`.`_ferry_shared_8d02dd7ef912`,
+              '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+            )
+            AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+            AND NOT RLIKE(
+              `s`.`_ferry_shared_8d02dd7ef912`,
+              '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+            )
+            AND (
+              OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+              OR (
+                FORALL(
+                  TRANSFORM(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                    `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                    OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                      OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                    ) <= 63
+                  ),
+                  _ferry_b -> _ferry_b
+                )
+                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                ) + 5 * SIZE(
+                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                ) <= 254
+              )
+            )
+            THEN CASE
+              WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) IN (
+                'abuse',
+                'ftp',
+                'hostmaster',
+                'info',
+                'marketing',
+                'news',
+                'noc',
+                'postmaster',
+                'sales',
+                'security',
+                'support',
+                'usenet',
+                'uucp',
+                'webmaster',
+                'www'
+              )
+              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+              THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+              ELSE SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)
+            END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+            WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+            THEN NULL
+            WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            THEN NULL
+            ELSE FERRY_EMAIL(`s`.`_ferry_shared_8d02dd7ef912`)
+          END AS `_ferry_shared_7d456b236401`,
+          LOWER(`s`.`_ferry_shared_6c20ee0329e8`) AS `_ferry_shared_54930fe567e4`,
+          RLIKE(
+            `s`.`_ferry_shared_d4a9bdc28446`,
             '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-          )
-          THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`hired`), ''), 'yyyy-M-d')
-        END IS NULL
-      )
-      THEN `s`.`hired`
-    END AS `_ferry_bad_hired_on_0`
-  FROM `_ferry_stage_owners` AS `s`
+          ) AS `_ferry_shared_d1f18608a886`
+        FROM (
+          SELECT
+            `s`.*,
+            NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
+            NULLIF(TRIM(`s`.`active`), '') AS `_ferry_shared_6c20ee0329e8`,
+            NULLIF(TRIM(`s`.`hired`), '') AS `_ferry_shared_d4a9bdc28446`
+          FROM `_ferry_stage_owners` AS `s`
+        ) AS `s`
+      ) AS `s`
+    ) AS `s`
+  ) AS `s`
 ), `repeated_ids` AS (
   SELECT
     `_ferry_key`,

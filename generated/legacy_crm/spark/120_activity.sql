@@ -28,122 +28,11 @@ WITH `mapped` AS (
       ELSE LOWER(`s`.`type`)
     END AS `kind`,
     CASE
-      WHEN SIZE(
-        ARRAY_DISTINCT(
-          FILTER(
-            ARRAY(
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`occurred_at`), ''),
-                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
-              END,
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`occurred_at`), ''),
-                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'd.M.yyyy H:m')
-              END
-            ),
-            _ferry_x -> NOT _ferry_x IS NULL
-          )
-        )
-      ) = 1
+      WHEN `s`.`_ferry_shared_7695aef9d19f`
       THEN CASE
-        WHEN DATE_TRUNC(
-          'SECOND',
-          ARRAY_DISTINCT(
-            FILTER(
-              ARRAY(
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
-                END,
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'd.M.yyyy H:m')
-                END
-              ),
-              _ferry_x -> NOT _ferry_x IS NULL
-            )
-          )[0]
-        ) = ARRAY_DISTINCT(
-          FILTER(
-            ARRAY(
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`occurred_at`), ''),
-                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
-              END,
-              CASE
-                WHEN RLIKE(
-                  NULLIF(TRIM(`s`.`occurred_at`), ''),
-                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'd.M.yyyy H:m')
-              END
-            ),
-            _ferry_x -> NOT _ferry_x IS NULL
-          )
-        )[0]
-        THEN DATE_FORMAT(
-          ARRAY_DISTINCT(
-            FILTER(
-              ARRAY(
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
-                END,
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'd.M.yyyy H:m')
-                END
-              ),
-              _ferry_x -> NOT _ferry_x IS NULL
-            )
-          )[0],
-          'yyyy-MM-dd HH:mm:ss'
-        )
-        ELSE DATE_FORMAT(
-          ARRAY_DISTINCT(
-            FILTER(
-              ARRAY(
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
-                END,
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'd.M.yyyy H:m')
-                END
-              ),
-              _ferry_x -> NOT _ferry_x IS NULL
-            )
-          )[0],
-          'yyyy-MM-dd HH:mm:ss.SSSSSS'
-        )
+        WHEN DATE_TRUNC('SECOND', `s`.`_ferry_shared_d726dd4afc1b`[0]) = `s`.`_ferry_shared_d726dd4afc1b`[0]
+        THEN DATE_FORMAT(`s`.`_ferry_shared_d726dd4afc1b`[0], 'yyyy-MM-dd HH:mm:ss')
+        ELSE DATE_FORMAT(`s`.`_ferry_shared_d726dd4afc1b`[0], 'yyyy-MM-dd HH:mm:ss.SSSSSS')
       END
     END AS `occurred_at`,
     `s`.`duration_min` AS `minutes`,
@@ -152,37 +41,50 @@ WITH `mapped` AS (
       ARRAY_JOIN(GET_JSON_OBJECT(`s`.`meta`, '$.tags[*]'), ', ')
     ) AS STRING) AS `tags`,
     CASE
-      WHEN NOT NULLIF(TRIM(`s`.`occurred_at`), '') IS NULL
+      WHEN NOT `s`.`_ferry_shared_ae241790ca12` IS NULL
       AND NOT (
-        SIZE(
-          ARRAY_DISTINCT(
-            FILTER(
-              ARRAY(
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
-                END,
-                CASE
-                  WHEN RLIKE(
-                    NULLIF(TRIM(`s`.`occurred_at`), ''),
-                    '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-                  )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'd.M.yyyy H:m')
-                END
-              ),
-              _ferry_x -> NOT _ferry_x IS NULL
-            )
-          )
-        ) = 1
+        `s`.`_ferry_shared_7695aef9d19f`
       )
       THEN `s`.`occurred_at`
     END AS `_ferry_bad_occurred_at_0`,
     NULLIF(TRIM(`s`.`contact_id`), '') AS `_ferry_ref_contact_id`,
     NULLIF(TRIM(`s`.`deal_id`), '') AS `_ferry_ref_deal_id`
-  FROM `_ferry_stage_activities` AS `s`
+  FROM (
+    SELECT
+      `s`.*,
+      LENGTH(`s`.`_ferry_shared_d726dd4afc1b`) = 1 AS `_ferry_shared_7695aef9d19f`
+    FROM (
+      SELECT
+        `s`.*,
+        ARRAY_DISTINCT(FILTER(`s`.`_ferry_shared_d413ca23beb3`, _ferry_x -> NOT _ferry_x IS NULL)) AS `_ferry_shared_d726dd4afc1b`
+      FROM (
+        SELECT
+          `s`.*,
+          ARRAY(
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_ae241790ca12`,
+                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
+              )
+              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'yyyy-M-dTH:m:s')
+            END,
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_ae241790ca12`,
+                '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
+              )
+              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'd.M.yyyy H:m')
+            END
+          ) AS `_ferry_shared_d413ca23beb3`
+        FROM (
+          SELECT
+            `s`.*,
+            NULLIF(TRIM(`s`.`occurred_at`), '') AS `_ferry_shared_ae241790ca12`
+          FROM `_ferry_stage_activities` AS `s`
+        ) AS `s`
+      ) AS `s`
+    ) AS `s`
+  ) AS `s`
 ), `repeated_ids` AS (
   SELECT
     `_ferry_key`,
@@ -812,49 +714,57 @@ INSERT INTO `_ferry`.`unresolved_references` (
   `spec`
 )
 SELECT
-  'activity',
-  'activities',
-  `r`.`_ferry_row`,
-  `r`.`_ferry_key`,
-  'contact_id',
-  'contact_id',
-  `r`.`_ferry_ref_contact_id`,
-  'contact',
-  `r`.`_ferry_status`,
-  COALESCE(`o_contact_id`.`cause`, 'missing'),
-  COALESCE(`o_contact_id`.`detail`, 'no contact has this id in source \'contacts\''),
+  *,
   'legacy_crm' AS `spec`
-FROM `_ferry_rows_activity` AS `r`
-LEFT JOIN (
+FROM (
   SELECT
-    `source_key`,
-    MIN_BY(`cause`, `source_row`) AS `cause`,
-    MIN_BY(`detail`, `source_row`) AS `detail`
-  FROM (
+    'activity',
+    'activities',
+    `r`.`_ferry_row`,
+    `r`.`_ferry_key`,
+    'contact_id',
+    'contact_id',
+    `r`.`_ferry_ref_contact_id`,
+    'contact',
+    `r`.`_ferry_status`,
+    COALESCE(`o_contact_id`.`cause`, 'missing'),
+    COALESCE(`o_contact_id`.`detail`, 'no contact has this id in source \'contacts\'')
+  FROM `_ferry_rows_activity` AS `r`
+  LEFT JOIN (
     SELECT
       `source_key`,
-      `source_row`,
-      'rejected' AS `cause`,
-      'contact row ' || CAST(`source_row` AS STRING) || ' was rejected: ' || ARRAY_JOIN(
-        TRANSFORM(
-          `reasons`,
-          _ferry_reason -> _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
-        ),
-        '; '
-      ) AS `detail`
-    FROM `_ferry`.`rejects`
+      MIN_BY(`cause`, `source_row`) AS `cause`,
+      MIN_BY(`detail`, `source_row`) AS `detail`
+    FROM (
+      SELECT
+        `source_key`,
+        `source_row`,
+        'rejected' AS `cause`,
+        'contact row ' || CAST(`source_row` AS STRING) || ' was rejected: ' || ARRAY_JOIN(
+          TRANSFORM(
+            `reasons`,
+            _ferry_reason -> _ferry_reason.rule || COALESCE(' ' || _ferry_reason.field, '') || COALESCE('=' || _ferry_reason.value, '') || COALESCE(' (' || _ferry_reason.detail || ')', '')
+          ),
+          '; '
+        ) AS `detail`
+      FROM `_ferry`.`rejects`
+      WHERE
+        `entity` = 'contact' AND `spec` = 'legacy_crm'
+    ) AS `o`
     WHERE
-      `entity` = 'contact' AND `spec` = 'legacy_crm'
-  ) AS `o`
+      NOT `source_key` IS NULL
+    GROUP BY
+      `source_key`
+  ) AS `o_contact_id`
+    ON `o_contact_id`.`source_key` = `r`.`_ferry_ref_contact_id`
   WHERE
-    NOT `source_key` IS NULL
-  GROUP BY
-    `source_key`
-) AS `o_contact_id`
-  ON `o_contact_id`.`source_key` = `r`.`_ferry_ref_contact_id`
-WHERE
-  (
-    `r`.`_ferry_status` = 'loaded' OR `r`.`_ferry_status` = 'merged'
-  )
-  AND NOT `r`.`_ferry_ref_contact_id` IS NULL
-  AND `r`.`contact_id` IS NULL;
+    (
+      `r`.`_ferry_status` = 'loaded' OR `r`.`_ferry_status` = 'merged'
+    )
+    AND NOT `r`.`_ferry_ref_contact_id` IS NULL
+    AND `r`.`contact_id` IS NULL
+) AS `u`
+ORDER BY
+  2,
+  3,
+  5;

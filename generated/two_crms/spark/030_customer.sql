@@ -14,563 +14,13 @@ WITH `mapped` AS (
     TRIM(REGEXP_REPLACE(`s`.`imie`, '[\\t\\n\\f\\r ]+', ' ')) AS `first_name`,
     TRIM(REGEXP_REPLACE(`s`.`nazwisko`, '[\\t\\n\\f\\r ]+', ' ')) AS `last_name`,
     CASE
-      WHEN NOT CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`data_urodzenia`), ''),
-          '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-        )
-        THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`data_urodzenia`), ''), 'd.M.yyyy')
-      END IS NULL
-      THEN DATE_FORMAT(
-        CASE
-          WHEN RLIKE(
-            NULLIF(TRIM(`s`.`data_urodzenia`), ''),
-            '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-          )
-          THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`data_urodzenia`), ''), 'd.M.yyyy')
-        END,
-        'yyyy-MM-dd'
-      )
+      WHEN `s`.`_ferry_shared_59a4d92224e3`
+      THEN DATE_FORMAT(`s`.`_ferry_shared_79f545e63b81`, 'yyyy-MM-dd')
     END AS `birth_date`,
-    LOWER(
-      CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(
-                  SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2),
-                  CONCAT('\\Q', '.', '\\E')
-                ),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(
-                SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2),
-                CONCAT('\\Q', '.', '\\E')
-              )
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''))
-      END
-    ) AS `email`,
+    LOWER(`s`.`_ferry_shared_47ecfddcf669`) AS `email`,
     TRY_ELEMENT_AT(
       TRANSFORM(
-        ARRAY(
-          CASE
-            WHEN STARTSWITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              '+'
-            )
-            AND NOT (
-              NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '') IS NULL
-            )
-            AND (
-              RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                  2
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTSWITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                  2
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    4
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND RLIKE(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    4
-                  ),
-                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        4
-                      )
-                    ) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    4
-                  ),
-                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                  4
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
-            END
-            WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '') IS NULL
-            THEN NULL
-            WHEN OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''))
-            AND NOT RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
-            WHEN STARTSWITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              '00'
-            )
-            AND SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              3,
-              1
-            ) <> '0'
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                  3
-                )
-              ) <= 2
-              THEN NULL
-              WHEN STARTSWITH(
-                SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                  3
-                ),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    5
-                  )
-                ) IN (6, 7, 8, 9, 10)
-                AND RLIKE(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    5
-                  ),
-                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        5
-                      )
-                    ) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    5
-                  ),
-                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                )
-                THEN '+48' || SUBSTRING(
-                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                  5
-                )
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
-            END
-            WHEN NOT (
-              STARTSWITH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                '00'
-              )
-              AND SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                3,
-                1
-              ) <> '0'
-            )
-            AND NOT STARTSWITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              '48'
-            )
-            AND (
-              LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-              AND RLIKE(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-            ELSE CASE
-              WHEN (
-                (
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        '48'
-                      )
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            )
-                          ) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                                  3
-                                )
-                              ) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            3
-                          )
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1
-                  )
-                ).n1
-              ) = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
-              WHEN (
-                (
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        '48'
-                      )
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            )
-                          ) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                                  3
-                                )
-                              ) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            3
-                          )
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1
-                  )
-                ).n1
-              ) = ''
-              THEN NULL
-              ELSE (
-                (
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        '48'
-                      )
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            )
-                          ) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(
-                                  REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                                  3
-                                )
-                              ) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            ),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            3
-                          )
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1
-                  )
-                ).n1
-              )
-            END
-          END
-        ),
+        ARRAY(`s`.`_ferry_shared_442a8c9dab1c`),
         `_ferry_phone` -> CASE WHEN STARTSWITH(`_ferry_phone`, '+') THEN `_ferry_phone` END
       ),
       1
@@ -579,350 +29,160 @@ WITH `mapped` AS (
     `s`.`kod` AS `postcode`,
     TRIM(REGEXP_REPLACE(`s`.`miasto`, '[\\t\\n\\f\\r ]+', ' ')) AS `city`,
     CASE
-      WHEN NOT NULLIF(TRIM(`s`.`data_urodzenia`), '') IS NULL
+      WHEN NOT `s`.`_ferry_shared_0389f5dbe05a` IS NULL
       AND NOT (
-        NOT CASE
-          WHEN RLIKE(
-            NULLIF(TRIM(`s`.`data_urodzenia`), ''),
-            '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-          )
-          THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`data_urodzenia`), ''), 'd.M.yyyy')
-        END IS NULL
+        `s`.`_ferry_shared_59a4d92224e3`
       )
       THEN `s`.`data_urodzenia`
     END AS `_ferry_bad_s0_birth_date_0`,
     CASE
-      WHEN CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(
-                  SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2),
-                  CONCAT('\\Q', '.', '\\E')
-                ),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(
-                SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2),
-                CONCAT('\\Q', '.', '\\E')
-              )
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM(`s`.`email`), '')), '') IS NULL
-      THEN NULLIF(TRIM(`s`.`email`), '')
+      WHEN `s`.`_ferry_shared_47ecfddcf669` IS NULL
+      AND NOT `s`.`_ferry_shared_a536bf61e205` IS NULL
+      THEN `s`.`_ferry_shared_38453cb31321`
     END AS `_ferry_bad_s0_email_1`,
     CASE
-      WHEN CASE
-        WHEN STARTSWITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-          '+'
-        )
+      WHEN `s`.`_ferry_shared_442a8c9dab1c` IS NULL
+      AND NOT `s`.`_ferry_shared_3816f78448c9` IS NULL
+      THEN `s`.`_ferry_shared_67e8042c75c3`
+    END AS `_ferry_bad_s0_phone_1`,
+    NULL AS `_ferry_bad_s1_birth_date_0`,
+    NULL AS `_ferry_bad_s1_email_1`,
+    NULL AS `_ferry_bad_s1_phone_1`
+  FROM (
+    SELECT
+      `s`.*,
+      CASE
+        WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
         AND NOT (
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '') IS NULL
+          `s`.`_ferry_shared_3816f78448c9` IS NULL
         )
         AND (
-          RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')) <= 250
+          RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+          AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
         )
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              2
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2)) <= 2
           THEN NULL
-          WHEN STARTSWITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              2
-            ),
-            '48'
-          )
+          WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                4
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 4)) IN (6, 7, 8, 9, 10)
             AND RLIKE(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                4
-              ),
+              SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 4),
               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
             )
             AND RLIKE(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    4
-                  )
-                ) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                4
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 4)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 4),
               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              4
-            )
+            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_3816f78448c9`, 'PL', '')
         END
-        WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '') IS NULL
+        WHEN `s`.`_ferry_shared_3816f78448c9` IS NULL
         THEN NULL
-        WHEN OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''))
-        AND NOT RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[0-9]')
+        WHEN OCTET_LENGTH(`s`.`_ferry_shared_3816f78448c9`) = LENGTH(`s`.`_ferry_shared_3816f78448c9`)
+        AND NOT RLIKE(`s`.`_ferry_shared_3816f78448c9`, '[0-9]')
         THEN NULL
         WHEN NOT (
-          RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')) <= 250
+          RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+          AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
         )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
-        WHEN STARTSWITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-          '00'
-        )
-        AND SUBSTRING(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-          3,
-          1
-        ) <> '0'
+        THEN FERRY_PHONE_E164(`s`.`_ferry_shared_3816f78448c9`, 'PL', '')
+        WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+        AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              3
-            )
-          ) <= 2
+          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) <= 2
           THEN NULL
-          WHEN STARTSWITH(
-            SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              3
-            ),
-            '48'
-          )
+          WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                5
-              )
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 5)) IN (6, 7, 8, 9, 10)
             AND RLIKE(
-              SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                5
-              ),
+              SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 5),
               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
             )
             AND RLIKE(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    5
-                  )
-                ) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                5
-              ),
+              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 5),
               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
             )
-            THEN '+48' || SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-              5
-            )
+            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_3816f78448c9`, 'PL', '')
         END
         WHEN NOT (
-          STARTSWITH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-            '00'
-          )
-          AND SUBSTRING(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-            3,
-            1
-          ) <> '0'
+          STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
         )
-        AND NOT STARTSWITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-          '48'
-        )
+        AND NOT STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
         AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+          LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
           AND RLIKE(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+            `s`.`_ferry_shared_4b7f33e96500`,
             '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
           )
           AND RLIKE(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+            LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
             '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
           )
         )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+        THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
         ELSE CASE
           WHEN (
             (
               STRUCT(
                 CASE
-                  WHEN STARTSWITH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    '48'
-                  )
+                  WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
                   THEN CASE
                     WHEN (
                       NOT RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                     )
-                    OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) > 10
+                    OR LENGTH(`s`.`_ferry_shared_4b7f33e96500`) > 10
                     THEN CASE
-                      WHEN LENGTH(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        )
-                      ) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            )
-                          ) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        3
-                      )
+                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)
                       ELSE ''
                     END
                     ELSE CASE
-                      WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+                      THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
                       ELSE ''
                     END
                   END
                   ELSE CASE
-                    WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                    WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
                     AND RLIKE(
-                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                      `s`.`_ferry_shared_4b7f33e96500`,
                       '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                     )
                     AND RLIKE(
-                      LPAD(
-                        CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                        2,
-                        '0'
-                      ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
                       '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                     )
-                    THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+                    THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
                     ELSE ''
                   END
                 END AS n1
@@ -934,94 +194,57 @@ WITH `mapped` AS (
             (
               STRUCT(
                 CASE
-                  WHEN STARTSWITH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    '48'
-                  )
+                  WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
                   THEN CASE
                     WHEN (
                       NOT RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                     )
-                    OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) > 10
+                    OR LENGTH(`s`.`_ferry_shared_4b7f33e96500`) > 10
                     THEN CASE
-                      WHEN LENGTH(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        )
-                      ) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            )
-                          ) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        3
-                      )
+                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)
                       ELSE ''
                     END
                     ELSE CASE
-                      WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+                      THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
                       ELSE ''
                     END
                   END
                   ELSE CASE
-                    WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                    WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
                     AND RLIKE(
-                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                      `s`.`_ferry_shared_4b7f33e96500`,
                       '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                     )
                     AND RLIKE(
-                      LPAD(
-                        CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                        2,
-                        '0'
-                      ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
                       '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                     )
-                    THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+                    THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
                     ELSE ''
                   END
                 END AS n1
@@ -1033,94 +256,57 @@ WITH `mapped` AS (
             (
               STRUCT(
                 CASE
-                  WHEN STARTSWITH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                    '48'
-                  )
+                  WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
                   THEN CASE
                     WHEN (
                       NOT RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                     )
-                    OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) > 10
+                    OR LENGTH(`s`.`_ferry_shared_4b7f33e96500`) > 10
                     THEN CASE
-                      WHEN LENGTH(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        )
-                      ) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(
-                            SUBSTRING(
-                              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                              3
-                            )
-                          ) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || SUBSTRING(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                          3
-                        ),
+                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || SUBSTRING(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
-                        3
-                      )
+                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)
                       ELSE ''
                     END
                     ELSE CASE
-                      WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+                      THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
                       ELSE ''
                     END
                   END
                   ELSE CASE
-                    WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                    WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
                     AND RLIKE(
-                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                      `s`.`_ferry_shared_4b7f33e96500`,
                       '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                     )
                     AND RLIKE(
-                      LPAD(
-                        CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')) AS STRING),
-                        2,
-                        '0'
-                      ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', ''),
+                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
                       '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                     )
-                    THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), '[^0-9+]', '')
+                    THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
                     ELSE ''
                   END
                 END AS n1
@@ -1128,14 +314,102 @@ WITH `mapped` AS (
             ).n1
           )
         END
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '') IS NULL
-      THEN NULLIF(TRIM(`s`.`telefon`), '')
-    END AS `_ferry_bad_s0_phone_1`,
-    NULL AS `_ferry_bad_s1_birth_date_0`,
-    NULL AS `_ferry_bad_s1_email_1`,
-    NULL AS `_ferry_bad_s1_phone_1`
-  FROM `_ferry_stage_sales` AS `s`
+      END AS `_ferry_shared_442a8c9dab1c`
+    FROM (
+      SELECT
+        `s`.*,
+        NOT `s`.`_ferry_shared_79f545e63b81` IS NULL AS `_ferry_shared_59a4d92224e3`,
+        CASE
+          WHEN RLIKE(
+            `s`.`_ferry_shared_a536bf61e205`,
+            '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+          )
+          AND OCTET_LENGTH(`s`.`_ferry_shared_a536bf61e205`) <= 254
+          AND NOT RLIKE(
+            `s`.`_ferry_shared_a536bf61e205`,
+            '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+          )
+          AND (
+            OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+            OR (
+              FORALL(
+                TRANSFORM(
+                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                  `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                  OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                    OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                  ) <= 63
+                ),
+                _ferry_b -> _ferry_b
+              )
+              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) + 4 * (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+              ) + 5 * SIZE(
+                SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+              ) <= 254
+            )
+          )
+          THEN CASE
+            WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) IN (
+              'abuse',
+              'ftp',
+              'hostmaster',
+              'info',
+              'marketing',
+              'news',
+              'noc',
+              'postmaster',
+              'sales',
+              'security',
+              'support',
+              'usenet',
+              'uucp',
+              'webmaster',
+              'www'
+            )
+            AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1))
+            THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1))
+            ELSE SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)
+          END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+          WHEN `s`.`_ferry_shared_a536bf61e205` IS NULL
+          THEN NULL
+          WHEN NOT CONTAINS(`s`.`_ferry_shared_a536bf61e205`, '@')
+          OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+          OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+          THEN NULL
+          ELSE FERRY_EMAIL(`s`.`_ferry_shared_a536bf61e205`)
+        END AS `_ferry_shared_47ecfddcf669`,
+        REGEXP_REPLACE(`s`.`_ferry_shared_3816f78448c9`, '[^0-9+]', '') AS `_ferry_shared_4b7f33e96500`
+      FROM (
+        SELECT
+          `s`.*,
+          CASE
+            WHEN `s`.`_ferry_shared_7aa9d5a82224`
+            THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0389f5dbe05a`, 'd.M.yyyy')
+          END AS `_ferry_shared_79f545e63b81`,
+          NULLIF(`s`.`_ferry_shared_0084d34f83df`, '') AS `_ferry_shared_a536bf61e205`,
+          NULLIF(`s`.`_ferry_shared_252e929ee191`, '') AS `_ferry_shared_3816f78448c9`
+        FROM (
+          SELECT
+            `s`.*,
+            RLIKE(
+              `s`.`_ferry_shared_0389f5dbe05a`,
+              '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+            ) AS `_ferry_shared_7aa9d5a82224`,
+            TRIM(`s`.`_ferry_shared_38453cb31321`) AS `_ferry_shared_0084d34f83df`,
+            TRIM(`s`.`_ferry_shared_67e8042c75c3`) AS `_ferry_shared_252e929ee191`
+          FROM (
+            SELECT
+              `s`.*,
+              NULLIF(TRIM(`s`.`data_urodzenia`), '') AS `_ferry_shared_0389f5dbe05a`,
+              NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_38453cb31321`,
+              NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_67e8042c75c3`
+            FROM `_ferry_stage_sales` AS `s`
+          ) AS `s`
+        ) AS `s`
+      ) AS `s`
+    ) AS `s`
+  ) AS `s`
   UNION ALL
   SELECT
     1000000000000 + `s`.`_ferry_row` AS `_ferry_row`,
@@ -1146,467 +420,13 @@ WITH `mapped` AS (
     TRIM(REGEXP_REPLACE(`s`.`given_name`, '[\\t\\n\\f\\r ]+', ' ')) AS `first_name`,
     TRIM(REGEXP_REPLACE(`s`.`family_name`, '[\\t\\n\\f\\r ]+', ' ')) AS `last_name`,
     CASE
-      WHEN NOT CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(`s`.`born`), ''),
-          '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-        )
-        THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`born`), ''), 'yyyy-M-d')
-      END IS NULL
-      THEN DATE_FORMAT(
-        CASE
-          WHEN RLIKE(
-            NULLIF(TRIM(`s`.`born`), ''),
-            '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-          )
-          THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`born`), ''), 'yyyy-M-d')
-        END,
-        'yyyy-MM-dd'
-      )
+      WHEN `s`.`_ferry_shared_b5709c5398de`
+      THEN DATE_FORMAT(`s`.`_ferry_shared_9bbfe04e8e6f`, 'yyyy-MM-dd')
     END AS `birth_date`,
-    LOWER(
-      CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(
-                  SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2),
-                  CONCAT('\\Q', '.', '\\E')
-                ),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(
-                SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2),
-                CONCAT('\\Q', '.', '\\E')
-              )
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''))
-      END
-    ) AS `email`,
+    LOWER(`s`.`_ferry_shared_9cbd38fd713f`) AS `email`,
     TRY_ELEMENT_AT(
       TRANSFORM(
-        ARRAY(
-          CASE
-            WHEN STARTSWITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-              '+'
-            )
-            AND NOT (
-              NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '') IS NULL
-            )
-            AND (
-              RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')) <= 250
-            )
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 2)
-              ) <= 2
-              THEN NULL
-              WHEN STARTSWITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 2),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4)
-                ) IN (6, 7, 8, 9, 10)
-                AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4),
-                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4)
-                    ) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4),
-                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4)
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
-            END
-            WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '') IS NULL
-            THEN NULL
-            WHEN OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''))
-            AND NOT RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[0-9]')
-            THEN NULL
-            WHEN NOT (
-              RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-              AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')) <= 250
-            )
-            THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
-            WHEN STARTSWITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-              '00'
-            )
-            AND SUBSTRING(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-              3,
-              1
-            ) <> '0'
-            THEN CASE
-              WHEN LENGTH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-              ) <= 2
-              THEN NULL
-              WHEN STARTSWITH(
-                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                '48'
-              )
-              THEN CASE
-                WHEN LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5)
-                ) IN (6, 7, 8, 9, 10)
-                AND RLIKE(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5),
-                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                )
-                AND RLIKE(
-                  LPAD(
-                    CAST(LENGTH(
-                      SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5)
-                    ) AS STRING),
-                    2,
-                    '0'
-                  ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5),
-                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                )
-                THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5)
-                ELSE NULL
-              END
-              ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
-            END
-            WHEN NOT (
-              STARTSWITH(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                '00'
-              )
-              AND SUBSTRING(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                3,
-                1
-              ) <> '0'
-            )
-            AND NOT STARTSWITH(
-              REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-              '48'
-            )
-            AND (
-              LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-              AND RLIKE(
-                REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-              )
-              AND RLIKE(
-                LPAD(
-                  CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                  2,
-                  '0'
-                ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-              )
-            )
-            THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-            ELSE CASE
-              WHEN (
-                (
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                        '48'
-                      )
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                              ) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1
-                  )
-                ).n1
-              ) = '?'
-              THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
-              WHEN (
-                (
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                        '48'
-                      )
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                              ) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1
-                  )
-                ).n1
-              ) = ''
-              THEN NULL
-              ELSE (
-                (
-                  STRUCT(
-                    CASE
-                      WHEN STARTSWITH(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                        '48'
-                      )
-                      THEN CASE
-                        WHEN (
-                          NOT RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                        )
-                        OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) > 10
-                        THEN CASE
-                          WHEN LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(
-                                SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                              ) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ELSE ''
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(
-                              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                              2,
-                              '0'
-                            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-                          ELSE ''
-                        END
-                      END
-                      ELSE CASE
-                        WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
-                        AND RLIKE(
-                          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                        )
-                        AND RLIKE(
-                          LPAD(
-                            CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                            2,
-                            '0'
-                          ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                        )
-                        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
-                        ELSE ''
-                      END
-                    END AS n1
-                  )
-                ).n1
-              )
-            END
-          END
-        ),
+        ARRAY(`s`.`_ferry_shared_53e6eba1233e`),
         `_ferry_phone` -> CASE WHEN STARTSWITH(`_ferry_phone`, '+') THEN `_ferry_phone` END
       ),
       1
@@ -1618,290 +438,157 @@ WITH `mapped` AS (
     NULL AS `_ferry_bad_s0_email_1`,
     NULL AS `_ferry_bad_s0_phone_1`,
     CASE
-      WHEN NOT NULLIF(TRIM(`s`.`born`), '') IS NULL
+      WHEN NOT `s`.`_ferry_shared_1e731f165699` IS NULL
       AND NOT (
-        NOT CASE
-          WHEN RLIKE(
-            NULLIF(TRIM(`s`.`born`), ''),
-            '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-          )
-          THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`born`), ''), 'yyyy-M-d')
-        END IS NULL
+        `s`.`_ferry_shared_b5709c5398de`
       )
       THEN `s`.`born`
     END AS `_ferry_bad_s1_birth_date_0`,
     CASE
-      WHEN CASE
-        WHEN RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''),
-          '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-        )
-        AND OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), '')) <= 254
-        AND NOT RLIKE(
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''),
-          '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-        )
-        AND (
-          OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2))
-          OR (
-            FORALL(
-              TRANSFORM(
-                SPLIT(
-                  SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2),
-                  CONCAT('\\Q', '.', '\\E')
-                ),
-                `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                  OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                ) <= 63
-              ),
-              _ferry_b -> _ferry_b
-            )
-            AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)) + 1 + LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2)) + 4 * (
-              OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2)) - LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2))
-            ) + 5 * SIZE(
-              SPLIT(
-                SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2),
-                CONCAT('\\Q', '.', '\\E')
-              )
-            ) <= 254
-          )
-        )
-        THEN CASE
-          WHEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)) IN (
-            'abuse',
-            'ftp',
-            'hostmaster',
-            'info',
-            'marketing',
-            'news',
-            'noc',
-            'postmaster',
-            'sales',
-            'security',
-            'support',
-            'usenet',
-            'uucp',
-            'webmaster',
-            'www'
-          )
-          AND OCTET_LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)) = LENGTH(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1))
-          THEN LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1))
-          ELSE SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 1)
-        END || '@' || LOWER(SPLIT_PART(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@', 2))
-        WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), '') IS NULL
-        THEN NULL
-        WHEN NOT CONTAINS(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@')
-        OR STARTSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@')
-        OR ENDSWITH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''), '@')
-        THEN NULL
-        ELSE FERRY_EMAIL(NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), ''))
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM(`s`.`mail`), '')), '') IS NULL
-      THEN NULLIF(TRIM(`s`.`mail`), '')
+      WHEN `s`.`_ferry_shared_9cbd38fd713f` IS NULL
+      AND NOT `s`.`_ferry_shared_22ac1c0681b7` IS NULL
+      THEN `s`.`_ferry_shared_ead7974d2d05`
     END AS `_ferry_bad_s1_email_1`,
     CASE
-      WHEN CASE
-        WHEN STARTSWITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-          '+'
-        )
+      WHEN `s`.`_ferry_shared_53e6eba1233e` IS NULL
+      AND NOT `s`.`_ferry_shared_7a850d6fee11` IS NULL
+      THEN `s`.`_ferry_shared_9f4e582d81db`
+    END AS `_ferry_bad_s1_phone_1`
+  FROM (
+    SELECT
+      `s`.*,
+      CASE
+        WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '+')
         AND NOT (
-          NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '') IS NULL
+          `s`.`_ferry_shared_7a850d6fee11` IS NULL
         )
         AND (
-          RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')) <= 250
+          RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+          AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
         )
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 2)
-          ) <= 2
+          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 2)) <= 2
           THEN NULL
-          WHEN STARTSWITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 2),
-            '48'
-          )
+          WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 2), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4)
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 4)) IN (6, 7, 8, 9, 10)
             AND RLIKE(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4),
+              SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 4),
               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
             )
             AND RLIKE(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4)
-                ) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4),
+              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 4)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 4),
               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
             )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 4)
+            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_7a850d6fee11`, 'PL', '')
         END
-        WHEN NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '') IS NULL
+        WHEN `s`.`_ferry_shared_7a850d6fee11` IS NULL
         THEN NULL
-        WHEN OCTET_LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')) = LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''))
-        AND NOT RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[0-9]')
+        WHEN OCTET_LENGTH(`s`.`_ferry_shared_7a850d6fee11`) = LENGTH(`s`.`_ferry_shared_7a850d6fee11`)
+        AND NOT RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '[0-9]')
         THEN NULL
         WHEN NOT (
-          RLIKE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')) <= 250
+          RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+          AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
         )
-        THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
-        WHEN STARTSWITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-          '00'
-        )
-        AND SUBSTRING(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-          3,
-          1
-        ) <> '0'
+        THEN FERRY_PHONE_E164(`s`.`_ferry_shared_7a850d6fee11`, 'PL', '')
+        WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
+        AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0'
         THEN CASE
-          WHEN LENGTH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-          ) <= 2
+          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) <= 2
           THEN NULL
-          WHEN STARTSWITH(
-            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
-            '48'
-          )
+          WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3), '48')
           THEN CASE
-            WHEN LENGTH(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5)
-            ) IN (6, 7, 8, 9, 10)
+            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 5)) IN (6, 7, 8, 9, 10)
             AND RLIKE(
-              SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5),
+              SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 5),
               '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
             )
             AND RLIKE(
-              LPAD(
-                CAST(LENGTH(
-                  SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5)
-                ) AS STRING),
-                2,
-                '0'
-              ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5),
+              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 5)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 5),
               '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
             )
-            THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 5)
+            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
+          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_7a850d6fee11`, 'PL', '')
         END
         WHEN NOT (
-          STARTSWITH(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-            '00'
-          )
-          AND SUBSTRING(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-            3,
-            1
-          ) <> '0'
+          STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0'
         )
-        AND NOT STARTSWITH(
-          REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-          '48'
-        )
+        AND NOT STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
         AND (
-          LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+          LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
           AND RLIKE(
-            REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+            `s`.`_ferry_shared_c18dee3ff083`,
             '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
           )
           AND RLIKE(
-            LPAD(
-              CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-              2,
-              '0'
-            ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+            LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
             '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
           )
         )
-        THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+        THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
         ELSE CASE
           WHEN (
             (
               STRUCT(
                 CASE
-                  WHEN STARTSWITH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                    '48'
-                  )
+                  WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
                   THEN CASE
                     WHEN (
                       NOT RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                     )
-                    OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) > 10
+                    OR LENGTH(`s`.`_ferry_shared_c18dee3ff083`) > 10
                     THEN CASE
-                      WHEN LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                      ) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
+                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)
                       ELSE ''
                     END
                     ELSE CASE
-                      WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+                      THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
                       ELSE ''
                     END
                   END
                   ELSE CASE
-                    WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                    WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
                     AND RLIKE(
-                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                      `s`.`_ferry_shared_c18dee3ff083`,
                       '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                     )
                     AND RLIKE(
-                      LPAD(
-                        CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                        2,
-                        '0'
-                      ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
                       '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                     )
-                    THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+                    THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
                     ELSE ''
                   END
                 END AS n1
@@ -1913,76 +600,57 @@ WITH `mapped` AS (
             (
               STRUCT(
                 CASE
-                  WHEN STARTSWITH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                    '48'
-                  )
+                  WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
                   THEN CASE
                     WHEN (
                       NOT RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                     )
-                    OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) > 10
+                    OR LENGTH(`s`.`_ferry_shared_c18dee3ff083`) > 10
                     THEN CASE
-                      WHEN LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                      ) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
+                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)
                       ELSE ''
                     END
                     ELSE CASE
-                      WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+                      THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
                       ELSE ''
                     END
                   END
                   ELSE CASE
-                    WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                    WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
                     AND RLIKE(
-                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                      `s`.`_ferry_shared_c18dee3ff083`,
                       '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                     )
                     AND RLIKE(
-                      LPAD(
-                        CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                        2,
-                        '0'
-                      ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
                       '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                     )
-                    THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+                    THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
                     ELSE ''
                   END
                 END AS n1
@@ -1994,76 +662,57 @@ WITH `mapped` AS (
             (
               STRUCT(
                 CASE
-                  WHEN STARTSWITH(
-                    REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
-                    '48'
-                  )
+                  WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
                   THEN CASE
                     WHEN (
                       NOT RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                     )
-                    OR LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) > 10
+                    OR LENGTH(`s`.`_ferry_shared_c18dee3ff083`) > 10
                     THEN CASE
-                      WHEN LENGTH(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                      ) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(
-                            SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
-                          ) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3),
+                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || SUBSTRING(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''), 3)
+                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)
                       ELSE ''
                     END
                     ELSE CASE
-                      WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                      WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
                       AND RLIKE(
-                        REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                       )
                       AND RLIKE(
-                        LPAD(
-                          CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                          2,
-                          '0'
-                        ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
                         '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                       )
-                      THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+                      THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
                       ELSE ''
                     END
                   END
                   ELSE CASE
-                    WHEN LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) IN (6, 7, 8, 9, 10)
+                    WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
                     AND RLIKE(
-                      REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                      `s`.`_ferry_shared_c18dee3ff083`,
                       '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
                     )
                     AND RLIKE(
-                      LPAD(
-                        CAST(LENGTH(REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')) AS STRING),
-                        2,
-                        '0'
-                      ) || ':' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', ''),
+                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
                       '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
                     )
-                    THEN '+48' || REGEXP_REPLACE(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), '[^0-9+]', '')
+                    THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
                     ELSE ''
                   END
                 END AS n1
@@ -2071,11 +720,102 @@ WITH `mapped` AS (
             ).n1
           )
         END
-      END IS NULL
-      AND NOT NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '') IS NULL
-      THEN NULLIF(TRIM(`s`.`mobile`), '')
-    END AS `_ferry_bad_s1_phone_1`
-  FROM `_ferry_stage_shop` AS `s`
+      END AS `_ferry_shared_53e6eba1233e`
+    FROM (
+      SELECT
+        `s`.*,
+        NOT `s`.`_ferry_shared_9bbfe04e8e6f` IS NULL AS `_ferry_shared_b5709c5398de`,
+        CASE
+          WHEN RLIKE(
+            `s`.`_ferry_shared_22ac1c0681b7`,
+            '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+          )
+          AND OCTET_LENGTH(`s`.`_ferry_shared_22ac1c0681b7`) <= 254
+          AND NOT RLIKE(
+            `s`.`_ferry_shared_22ac1c0681b7`,
+            '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+          )
+          AND (
+            OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+            OR (
+              FORALL(
+                TRANSFORM(
+                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                  `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                  OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                    OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                  ) <= 63
+                ),
+                _ferry_b -> _ferry_b
+              )
+              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) + 4 * (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+              ) + 5 * SIZE(
+                SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+              ) <= 254
+            )
+          )
+          THEN CASE
+            WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) IN (
+              'abuse',
+              'ftp',
+              'hostmaster',
+              'info',
+              'marketing',
+              'news',
+              'noc',
+              'postmaster',
+              'sales',
+              'security',
+              'support',
+              'usenet',
+              'uucp',
+              'webmaster',
+              'www'
+            )
+            AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1))
+            THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1))
+            ELSE SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)
+          END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+          WHEN `s`.`_ferry_shared_22ac1c0681b7` IS NULL
+          THEN NULL
+          WHEN NOT CONTAINS(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+          OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+          OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+          THEN NULL
+          ELSE FERRY_EMAIL(`s`.`_ferry_shared_22ac1c0681b7`)
+        END AS `_ferry_shared_9cbd38fd713f`,
+        REGEXP_REPLACE(`s`.`_ferry_shared_7a850d6fee11`, '[^0-9+]', '') AS `_ferry_shared_c18dee3ff083`
+      FROM (
+        SELECT
+          `s`.*,
+          CASE
+            WHEN `s`.`_ferry_shared_0624aa506640`
+            THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_1e731f165699`, 'yyyy-M-d')
+          END AS `_ferry_shared_9bbfe04e8e6f`,
+          NULLIF(`s`.`_ferry_shared_0a37f02cc4a0`, '') AS `_ferry_shared_22ac1c0681b7`,
+          NULLIF(`s`.`_ferry_shared_034c8c3a0fab`, '') AS `_ferry_shared_7a850d6fee11`
+        FROM (
+          SELECT
+            `s`.*,
+            RLIKE(
+              `s`.`_ferry_shared_1e731f165699`,
+              '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+            ) AS `_ferry_shared_0624aa506640`,
+            TRIM(`s`.`_ferry_shared_ead7974d2d05`) AS `_ferry_shared_0a37f02cc4a0`,
+            TRIM(`s`.`_ferry_shared_9f4e582d81db`) AS `_ferry_shared_034c8c3a0fab`
+          FROM (
+            SELECT
+              `s`.*,
+              NULLIF(TRIM(`s`.`born`), '') AS `_ferry_shared_1e731f165699`,
+              NULLIF(TRIM(`s`.`mail`), '') AS `_ferry_shared_ead7974d2d05`,
+              NULLIF(TRIM(`s`.`mobile`), '') AS `_ferry_shared_9f4e582d81db`
+            FROM `_ferry_stage_shop` AS `s`
+          ) AS `s`
+        ) AS `s`
+      ) AS `s`
+    ) AS `s`
+  ) AS `s`
 ), `repeated_ids` AS (
   SELECT
     `_ferry_key`,
