@@ -180,13 +180,22 @@ def target_path(spec: Spec, options: Options) -> Path:
 
 
 def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
-             sample: int | None = None, allow_shrink: bool = False, full: bool = False) -> run_module.RunManifest:
+             sample: int | None = None, allow_shrink: bool = False, full: bool = False,
+             engine: str = "duckdb", master: str | None = None) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
     from compiler import run as run_module
 
     spec = validate_spec(path, options, read_rows=False)
+    if engine == "spark":  # Spark computes into a run folder, then the DuckDB steps publish it (run_spark)
+        from compiler import run_spark
+
+        if sample is not None:
+            raise FerryError(Diagnostic("F924", "--sample is not supported with --engine spark", Span(str(path)),
+                                        "run the pilot with the DuckDB engine"))
+        return run_spark.execute(spec, options.out / spec.name, target_path(spec, options), progress,
+                                 master=master or run_spark.DEFAULT_MASTER, allow_shrink=allow_shrink, full=full)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
                               allow_shrink=allow_shrink, full=full)
 

@@ -147,6 +147,10 @@ def run(
     allow_shrink: ShrinkOpt = False,
     allow_outside: OutsideOpt = False,
     full: FullOpt = False,
+    engine: Annotated[str, typer.Option(help="Where the steps run: duckdb, or spark (computes into a run "
+                                             "folder, then publishes in one DuckDB transaction).")] = "duckdb",
+    master: Annotated[Optional[str], typer.Option(help="Spark master URL (--engine spark): local[2], "
+                                                       "spark://host:7077, yarn.")] = None,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 
@@ -168,7 +172,7 @@ def run(
             manifest = api.run_spec(spec, options,
                                     lambda what, done, total: bar.update(task, description=what,
                                                                          completed=done, total=total),
-                                    sample=sample, allow_shrink=allow_shrink, full=full)
+                                    sample=sample, allow_shrink=allow_shrink, full=full, engine=engine, master=master)
     except FerryError as exc:
         _fail(exc)
     from compiler import run_render

@@ -277,6 +277,21 @@ def _data_type(node: exp.DataType) -> exp.Expression:
     return node if spark is None else exp.DataType.build(spark)
 
 
+def _json_list(node: exp.JSONExtractScalar) -> exp.Expression:
+    """DuckDB's ``json_extract_string(j, '$.a[*]')`` is a list of texts (strings unquoted, other values as
+    JSON); Spark's ``get_json_object`` with ``[*]`` gives one text: the array is read with ``from_json``."""
+    path = node.expression
+    if not isinstance(path, exp.JSONPath) or not path.expressions:
+        return node
+    *head, last = path.expressions
+    if not (isinstance(last, exp.JSONPathSubscript) and isinstance(last.this, exp.JSONPathWildcard)) or any(
+            isinstance(p, (exp.JSONPathWildcard, exp.JSONPathSubscript)) for p in head):
+        return node
+    outer = exp.JSONPath(expressions=[p.copy() for p in head])
+    return _fn("FROM_JSON", _fn("GET_JSON_OBJECT", node.this, _lit(outer.sql(dialect="spark").strip("'"))),
+               _lit("ARRAY<STRING>"))
+
+
 #: Typed nodes whose meaning differs, by class.
 TYPED: dict[type, Callable] = {
     exp.RegexpReplace: regexp_replace,
@@ -297,6 +312,7 @@ TYPED: dict[type, Callable] = {
     exp.Upper: _upper,
     exp.JarowinklerSimilarity: lambda n: _fn("FERRY_JARO_WINKLER", n.this, n.expression),  # a UDF (session)
     exp.DataType: _data_type,
+    exp.JSONExtractScalar: _json_list,
 }
 
 

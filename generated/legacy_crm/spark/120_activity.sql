@@ -149,7 +149,7 @@ WITH `mapped` AS (
     `s`.`duration_min` AS `minutes`,
     `s`.`notes` AS `notes`,
     CAST((
-      ARRAY_JOIN(GET_JSON_OBJECT(`s`.`meta`, '$.tags[*]'), ', ')
+      ARRAY_JOIN(FROM_JSON(GET_JSON_OBJECT(`s`.`meta`, '$.tags'), 'ARRAY<STRING>'), ', ')
     ) AS STRING) AS `tags`,
     CASE
       WHEN NOT NULLIF(TRIM(`s`.`occurred_at`), '') IS NULL
