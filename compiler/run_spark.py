@@ -64,7 +64,9 @@ def read_from_parquet(text: str, mapped: dict[str, Path]) -> str:
 
 
 def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | None = None, *,
-            master: str = DEFAULT_MASTER, allow_shrink: bool = False, full: bool = False) -> run.RunManifest:
+            master: str = DEFAULT_MASTER, allow_shrink: bool = False, full: bool = False,
+            session: Any = None) -> run.RunManifest:
+    """``session``: a running SparkSession to compute on (tests share one); None starts one on ``master``."""
     report = progress or (lambda what, done, total: None)
     before = fingerprint(target)
     timings: dict[str, float] = {}
@@ -73,7 +75,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
         folder = scratch / "spark-run"
         folder.mkdir(exist_ok=True)
         t0 = time.perf_counter()
-        computed = runner.compute(spec, manifest, directory, ready, folder, master, lambda w: report(w, 0, 0))
+        computed = runner.compute(spec, manifest, directory, ready, folder, master, lambda w: report(w, 0, 0),
+                                  session)
         timings.update(computed.seconds, spark=round(time.perf_counter() - t0, 3))
         if fingerprint(target) != before:
             raise FerryError(Diagnostic("F923", f"target {target} changed while Spark ran: nothing was published",

@@ -21,6 +21,7 @@ Where the two engines differ in meaning, not just in name (the issue's list), th
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from sqlglot import exp
@@ -101,11 +102,15 @@ def _distinct(value: exp.Expression) -> exp.Expression:
 def _strptime(value: exp.Expression, fmt: exp.Expression) -> exp.Expression:
     if not isinstance(fmt, exp.Literal):
         raise Unsupported("try_strptime with a computed format")
-    java = format_time(fmt.name, Spark.INVERSE_TIME_MAPPING, Spark.INVERSE_TIME_TRIE) or fmt.name
-    # DuckDB's %d, %m, %H, %M, %S read one or two digits (ferry's patterns check the widths): so do d, M, H, m, s.
-    for two, one in (("dd", "d"), ("MM", "M"), ("HH", "H"), ("mm", "m"), ("ss", "s")):
-        java = java.replace(two, one)
-    return _fn("TRY_TO_TIMESTAMP", value, _lit(java))
+    parts = []
+    for token in re.split(r"(%.)", fmt.name):
+        if token.startswith("%"):
+            java = format_time(token, Spark.INVERSE_TIME_MAPPING, Spark.INVERSE_TIME_TRIE) or token
+            # DuckDB's %d, %m, %H, %M, %S read one or two digits (ferry's patterns check the widths): so do d, M, H, m, s.
+            parts.append({"dd": "d", "MM": "M", "HH": "H", "mm": "m", "ss": "s"}.get(java, java))
+        elif token:  # literal text: Java reads letters as fields unless quoted ('T' in 2024-01-02T10:00)
+            parts.append("'" + token.replace("'", "''") + "'" if re.search(r"[A-Za-z']", token) else token)
+    return _fn("TRY_TO_TIMESTAMP", value, _lit("".join(parts)))
 
 
 def _session_variable(name: exp.Expression) -> exp.Expression:

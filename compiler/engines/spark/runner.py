@@ -98,8 +98,9 @@ def _read(spark: Any, spec: Spec, entry: dict[str, Any], prepared: sources.Prepa
 
 
 def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[str, sources.PreparedInput],
-            folder: Path, master: str, report: Callable[[str], None]) -> Computed:
-    reason = spark_session.unavailable()
+            folder: Path, master: str, report: Callable[[str], None], session: Any = None) -> Computed:
+    """``session``: a running SparkSession to use (and leave running); None starts one on ``master`` and stops it."""
+    reason = None if session is not None else spark_session.unavailable()
     if reason is not None:
         raise _fail("F922", f"cannot start Spark: {reason}", Span(spec.path), "make setup-spark, or run without --engine")
     texts = spark_texts(manifest, directory, spec)
@@ -107,7 +108,7 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     report(f"starting Spark ({master})")
-    spark = udfs.register(spark_session.start(master, app=f"ferry {spec.name}"))
+    spark = udfs.register(session or spark_session.start(master, app=f"ferry {spec.name}"))
     seconds["start-up"] = round(time.perf_counter() - t0, 3)
     try:
         rows: dict[str, int] = {}
@@ -146,4 +147,5 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
         raise _fail("F925", f"Spark failed: {first}", Span(spec.path),
                     "nothing was published; run without --engine to compare with the DuckDB engine") from None
     finally:
-        spark.stop()
+        if session is None:
+            spark.stop()

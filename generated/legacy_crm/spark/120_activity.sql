@@ -37,7 +37,7 @@ WITH `mapped` AS (
                   NULLIF(TRIM(`s`.`occurred_at`), ''),
                   '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
                 )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
+                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-d\'T\'H:m:s')
               END,
               CASE
                 WHEN RLIKE(
@@ -62,7 +62,7 @@ WITH `mapped` AS (
                     NULLIF(TRIM(`s`.`occurred_at`), ''),
                     '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
                   )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
+                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-d\'T\'H:m:s')
                 END,
                 CASE
                   WHEN RLIKE(
@@ -83,7 +83,7 @@ WITH `mapped` AS (
                   NULLIF(TRIM(`s`.`occurred_at`), ''),
                   '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
                 )
-                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
+                THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-d\'T\'H:m:s')
               END,
               CASE
                 WHEN RLIKE(
@@ -105,7 +105,7 @@ WITH `mapped` AS (
                     NULLIF(TRIM(`s`.`occurred_at`), ''),
                     '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
                   )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
+                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-d\'T\'H:m:s')
                 END,
                 CASE
                   WHEN RLIKE(
@@ -129,7 +129,7 @@ WITH `mapped` AS (
                     NULLIF(TRIM(`s`.`occurred_at`), ''),
                     '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
                   )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
+                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-d\'T\'H:m:s')
                 END,
                 CASE
                   WHEN RLIKE(
@@ -163,7 +163,7 @@ WITH `mapped` AS (
                     NULLIF(TRIM(`s`.`occurred_at`), ''),
                     '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
                   )
-                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-dTH:m:s')
+                  THEN TRY_TO_TIMESTAMP(NULLIF(TRIM(`s`.`occurred_at`), ''), 'yyyy-M-d\'T\'H:m:s')
                 END,
                 CASE
                   WHEN RLIKE(
