@@ -75,8 +75,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
         folder = scratch / "spark-run"
         folder.mkdir(exist_ok=True)
         t0 = time.perf_counter()
-        computed = runner.compute(spec, manifest, directory, ready, folder, master, lambda w: report(w, 0, 0),
-                                  session)
+        def step(what: str) -> None:
+            report(what, 0, 0)
+            run._pause_if_asked(what)  # FERRY_PAUSE_BEFORE_STEP=spark:<source>: the kill test's moment
+        computed = runner.compute(spec, manifest, directory, ready, folder, master, step, session)
         timings.update(computed.seconds, spark=round(time.perf_counter() - t0, 3))
         if fingerprint(target) != before:
             raise FerryError(Diagnostic("F923", f"target {target} changed while Spark ran: nothing was published",

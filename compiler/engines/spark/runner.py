@@ -123,7 +123,7 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
                     spark.sql(statement.sql(dialect="spark"))
             for stage_table, select in mapped_queries(text).items():
                 source = stage_of[stage_table]
-                report(f"Spark: {source} ({entry['title']})")
+                report(f"spark:{source}")  # before each source's rows (the kill test pauses here)
                 t1 = time.perf_counter()
                 out = folder / f"mapped_{source}.parquet"
                 frame = spark.sql(stages.split(select).sql(dialect="spark"))
