@@ -113,6 +113,25 @@ def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool =
     return spec
 
 
+def check_engine(spec: Spec, engine: str) -> None:
+    """``ferry validate --engine spark``: raw SQL Spark cannot run, at its line (F926), then any construct
+    of the compiled steps the Spark engine cannot express (F927). No JVM is started."""
+    if engine == "duckdb":
+        return
+    if engine != "spark":
+        raise FerryError(Diagnostic("F928", f"unknown engine '{engine}'", Span(spec.path), "use duckdb or spark"))
+    from compiler.engines import spark
+    from compiler.engines.spark import checks
+    from compiler.order import build_order
+    from compiler.sqlgen import compile_spec
+
+    raise_if_any(checks.check(spec))
+    _, entries = spark.translate(compile_spec(spec, build_order(spec)))
+    if "unsupported" in entries:
+        raise FerryError(Diagnostic("F927", f"{spec.name} cannot run on Spark: {entries['unsupported']}",
+                                    Span(spec.path), "run this spec with the DuckDB engine (no --engine)"))
+
+
 def project_relative(path: Path, out: Path) -> str:
     """The spec path as recorded in generated/: relative to the project root (out's parent)."""
     root = out.resolve().parent

@@ -87,7 +87,10 @@ def main_options(
 
 
 @app.command(rich_help_panel="Write the spec")
-def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
+def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False,
+             engine: Annotated[str, typer.Option(help="Also check the spec can run on this engine (spark: raw "
+                                                      "SQL Spark cannot run is refused at its line).")] = "duckdb",
+             ) -> None:
     """Check specs against the schema and the real source files; list every error with file:line:col."""
     failed = False
     try:
@@ -97,6 +100,7 @@ def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
     for path in paths:
         try:
             spec = api.validate_spec(path, api.Options(allow_outside=allow_outside))
+            api.check_engine(spec, engine)
         except FerryError as exc:
             failed = True
             _print_diagnostics(exc)
