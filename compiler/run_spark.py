@@ -71,7 +71,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
     before = fingerprint(target)
     timings: dict[str, float] = {}
 
-    def on_spark(manifest: dict[str, Any], texts: dict[str, str], ready: dict, scratch: Path) -> dict[str, str]:
+    def on_spark(manifest: dict[str, Any], texts: dict[str, str], ready: dict,
+                 scratch: Path) -> tuple[dict[str, str], list[run.StepRecord]]:
         folder = scratch / "spark-run"
         folder.mkdir(exist_ok=True)
         t0 = time.perf_counter()
@@ -83,9 +84,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
         if fingerprint(target) != before:
             raise FerryError(Diagnostic("F923", f"target {target} changed while Spark ran: nothing was published",
                                         Span(str(target)), "another run or tool wrote it; run again"))
-        return {name: read_from_parquet(text, computed.mapped) for name, text in texts.items()}
+        steps = [run.StepRecord(f"spark: {what}", s) for what, s in timings.items()]
+        return {name: read_from_parquet(text, computed.mapped) for name, text in texts.items()}, steps
 
-    manifest = run.execute(spec, directory, target, progress, allow_shrink=allow_shrink, full=full, engine=on_spark)
-    steps = tuple(run.StepRecord(f"spark: {what}", s) for what, s in timings.items())
-    return run.RunManifest(**{**{f: getattr(manifest, f) for f in manifest.__dataclass_fields__},
-                              "steps": steps + manifest.steps})
+    return run.execute(spec, directory, target, progress, allow_shrink=allow_shrink, full=full, engine=on_spark)
