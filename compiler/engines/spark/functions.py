@@ -293,8 +293,11 @@ def _json_list(node: exp.JSONExtractScalar) -> exp.Expression:
             isinstance(p, (exp.JSONPathWildcard, exp.JSONPathSubscript)) for p in head):
         return node
     outer = exp.JSONPath(expressions=[p.copy() for p in head])
-    return _fn("FROM_JSON", _fn("GET_JSON_OBJECT", node.this, _lit(outer.sql(dialect="spark").strip("'"))),
-               _lit("ARRAY<STRING>"))
+    found = _fn("FROM_JSON", _fn("GET_JSON_OBJECT", node.this.copy(), _lit(outer.sql(dialect="spark").strip("'"))),
+                _lit("ARRAY<STRING>"))
+    # DuckDB: an empty list where the path is missing or not an array; NULL only for a NULL document
+    return exp.Case().when(exp.Not(this=exp.Is(this=node.this, expression=exp.Null())),
+                           exp.Coalesce(this=found, expressions=[exp.Array(expressions=[])]))
 
 
 #: Typed nodes whose meaning differs, by class.

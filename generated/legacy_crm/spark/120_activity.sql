@@ -149,7 +149,13 @@ WITH `mapped` AS (
     `s`.`duration_min` AS `minutes`,
     `s`.`notes` AS `notes`,
     CAST((
-      ARRAY_JOIN(FROM_JSON(GET_JSON_OBJECT(`s`.`meta`, '$.tags'), 'ARRAY<STRING>'), ', ')
+      ARRAY_JOIN(
+        CASE
+          WHEN NOT `s`.`meta` IS NULL
+          THEN COALESCE(FROM_JSON(GET_JSON_OBJECT(`s`.`meta`, '$.tags'), 'ARRAY<STRING>'), ARRAY())
+        END,
+        ', '
+      )
     ) AS STRING) AS `tags`,
     CASE
       WHEN NOT NULLIF(TRIM(`s`.`occurred_at`), '') IS NULL
