@@ -87,10 +87,8 @@ def main_options(
 
 
 @app.command(rich_help_panel="Write the spec")
-def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False,
-             engine: Annotated[str, typer.Option(help="Also check the spec can run on this engine (spark: raw "
-                                                      "SQL Spark cannot run is refused at its line).")] = "duckdb",
-             ) -> None:
+def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False, engine: Annotated[str, typer.Option(
+        help="Also check the spec runs on this engine (spark: raw SQL it cannot run, at its line).")] = "duckdb") -> None:
     """Check specs against the schema and the real source files; list every error with file:line:col."""
     failed = False
     try:
@@ -153,8 +151,7 @@ def run(
     full: FullOpt = False,
     engine: Annotated[str, typer.Option(help="Where the steps run: duckdb, or spark (computes into a run "
                                              "folder, then publishes in one DuckDB transaction).")] = "duckdb",
-    master: Annotated[Optional[str], typer.Option(help="Spark master URL (--engine spark): local[2], "
-                                                       "spark://host:7077, yarn.")] = None,
+    master: Annotated[Optional[str], typer.Option(help="Spark master (--engine spark): local[2], spark://h:7077.")] = None,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 

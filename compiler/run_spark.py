@@ -23,7 +23,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from compiler import run
+from compiler import run, sources
 from compiler.engines.spark import runner
 from compiler.engines.spark.session import DEFAULT_MASTER
 from compiler.errors import Diagnostic, FerryError, Span
@@ -79,7 +79,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
         def step(what: str) -> None:
             report(what, 0, 0)
             run._pause_if_asked(what)  # FERRY_PAUSE_BEFORE_STEP=spark:<source>: the kill test's moment
-        computed = runner.compute(spec, manifest, directory, ready, folder, master, step, session)
+        readable = {name: runner.Readable(p.readable, p.columns if p.columns else
+                                          sources.all_columns(spec.source(name), p.readable), p.transcoded)
+                    for name, p in ready.items()}
+        computed = runner.compute(spec, manifest, directory, readable, folder, master, step, session)
         timings.update(computed.seconds, spark=round(time.perf_counter() - t0, 3))
         if fingerprint(target) != before:
             raise FerryError(Diagnostic("F923", f"target {target} changed while Spark ran: nothing was published",

@@ -26,7 +26,6 @@ from typing import Any, Callable
 import sqlglot
 from sqlglot import exp
 
-from compiler import sources
 from compiler.engines.spark import session as spark_session, stages, udfs
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.formats import CsvOptions
@@ -34,6 +33,14 @@ from compiler.model import READS_AS, Spec
 from compiler.sqlgen.stage import CONVERTED_CSV
 
 MAPPED = "mapped"  # the CTE of a checked step holding every field's transforms
+
+
+@dataclass(frozen=True, slots=True)
+class Readable:
+    """A source file as ``ferry run`` prepared it: the file Spark reads, its columns, whether it is a UTF-8 copy."""
+    path: Path
+    columns: tuple[str, ...]
+    transcoded: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,25 +86,23 @@ def mapped_queries(text: str) -> dict[str, exp.Select]:
     return out
 
 
-def _read(spark: Any, spec: Spec, entry: dict[str, Any], prepared: sources.PreparedInput) -> Any:
+def _read(spark: Any, spec: Spec, entry: dict[str, Any], prepared: Readable) -> Any:
     from pyspark.sql import functions as F
 
     source = spec.source(entry["name"])
+    schema = ", ".join(exp.to_identifier(c, quoted=True).sql(dialect="spark") + " STRING" for c in prepared.columns)
     if READS_AS[source.format] == "csv":
         o = source.options if isinstance(source.options, CsvOptions) else CONVERTED_CSV
-        schema = ", ".join(exp.to_identifier(c, quoted=True).sql(dialect="spark") + " STRING" for c in prepared.columns)
         frame = (spark.read.schema(schema).option("header", "true").option("sep", o.delimiter)
                  .option("quote", o.quote).option("escape", o.escape).option("multiLine", "true")
                  .option("encoding", "UTF-8" if prepared.transcoded else o.encoding).option("mode", "FAILFAST")
-                 .csv(str(prepared.readable)))
+                 .csv(str(prepared.path)))
     else:
-        columns = sources.all_columns(source, prepared.readable)
-        schema = ", ".join(exp.to_identifier(c, quoted=True).sql(dialect="spark") + " STRING" for c in columns)
-        frame = spark.read.schema(schema).option("mode", "FAILFAST").json(str(prepared.readable))
+        frame = spark.read.schema(schema).option("mode", "FAILFAST").json(str(prepared.path))
     return frame.withColumn("_ferry_read_order", F.monotonically_increasing_id())
 
 
-def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[str, sources.PreparedInput],
+def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[str, Readable],
             folder: Path, master: str, report: Callable[[str], None], session: Any = None) -> Computed:
     """``session``: a running SparkSession to use (and leave running); None starts one on ``master`` and stops it."""
     reason = None if session is not None else spark_session.unavailable()
