@@ -46,10 +46,10 @@ def differing_tables(a: Path, b: Path) -> list[str]:
     con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
     out = []
-    for schema, table in con.execute("SELECT table_schema, table_name FROM a.information_schema.tables "
+    for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                                      "WHERE table_catalog = 'a' ORDER BY ALL").fetchall():
         columns = [c for (c,) in con.execute(
-            "SELECT column_name FROM a.information_schema.columns WHERE table_catalog = 'a' AND table_schema = ? "
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'a' AND table_schema = ? "
             "AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
             if c not in {"_ferry_run", "manifest", "started_at"}]
         select = ", ".join(f'"{c}"' for c in columns)

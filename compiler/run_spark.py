@@ -46,7 +46,8 @@ def fingerprint(target: Path) -> str | None:
 def read_from_parquet(text: str, mapped: dict[str, Path]) -> str:
     """A DuckDB step file whose per-row queries (the ``mapped`` CTE over a stage table) read the
     rows Spark computed instead. Statements are trees; other statements render as they were built."""
-    statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+    with runner.quiet():
+        statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     replaced = 0
     for statement in statements:
         with_ = statement.expression.args.get("with_") if isinstance(statement, exp.Create) and \

@@ -17,7 +17,9 @@ and clusters, survivorship, crosswalks, references) run in DuckDB at publish, fr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,19 @@ def _fail(code: str, message: str, span: Span, hint: str | None = None) -> Ferry
     return FerryError(Diagnostic(code, message, span, hint))
 
 
+@contextlib.contextmanager
+def quiet():
+    """sqlglot logs each statement it keeps as a command (DuckDB macros, ALTER ... ADD COLUMN of a struct
+    field): they are executed as written, so the warning is noise."""
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def spark_texts(manifest: dict[str, Any], directory: Path, spec: Spec) -> dict[str, str]:
     """The Spark step files, checked against the hashes the compile manifest lists (F920)."""
     entry = manifest.get("engines", {}).get("spark", {})
@@ -75,7 +90,9 @@ def spark_texts(manifest: dict[str, Any], directory: Path, spec: Spec) -> dict[s
 def mapped_queries(text: str) -> dict[str, exp.Select]:
     """The per-row query of each checked step in a Spark step file: stage table -> SELECT."""
     out = {}
-    for statement in sqlglot.parse(text, read="spark"):
+    with quiet():
+        statements = sqlglot.parse(text, read="spark")
+    for statement in statements:
         if not isinstance(statement, exp.Create) or not isinstance(statement.expression, exp.Query):
             continue
         with_ = statement.expression.args.get("with_")
@@ -123,7 +140,9 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
             _read(spark, spec, entry, ready[entry["name"]]).createOrReplaceTempView(reads[entry["name"]])
         for entry in manifest["files"]:
             text = texts[entry["name"]]
-            for statement in sqlglot.parse(text, read="spark"):  # the staging views over the read sources
+            with quiet():
+                statements = sqlglot.parse(text, read="spark")
+            for statement in statements:  # the staging views over the read sources
                 if isinstance(statement, exp.Create) and statement.kind == "VIEW" and statement.this.name in stage_of:
                     spark.sql(statement.sql(dialect="spark"))
             for stage_table, select in mapped_queries(text).items():
