@@ -69,6 +69,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/model.py
 	$(BIN)/python bench/linkage.py
+	if $(BIN)/python -c "import pyspark" 2>/dev/null; then $(BIN)/python bench/spark.py; fi
 
 ## bench-cutover: issue 17's cutover figures (first run, full re-run, delta run of a second export with
 ## 1% changed, 0.5% new, 0.5% gone); CUTOVER_DATA=DIR uses an existing export, else bench/run.py's 1M one

@@ -113,6 +113,25 @@ def validate_spec(path: Path, options: Options = Options(), *, read_rows: bool =
     return spec
 
 
+def check_engine(spec: Spec, engine: str) -> None:
+    """``ferry validate --engine spark``: raw SQL Spark cannot run, at its line (F926), then any construct
+    of the compiled steps the Spark engine cannot express (F927). No JVM is started."""
+    if engine == "duckdb":
+        return
+    if engine != "spark":
+        raise FerryError(Diagnostic("F928", f"unknown engine '{engine}'", Span(spec.path), "use duckdb or spark"))
+    from compiler.engines import spark
+    from compiler.engines.spark import checks
+    from compiler.order import build_order
+    from compiler.sqlgen import compile_spec
+
+    raise_if_any(checks.check(spec))
+    _, entries = spark.translate(compile_spec(spec, build_order(spec)))
+    if "unsupported" in entries:
+        raise FerryError(Diagnostic("F927", f"{spec.name} cannot run on Spark: {entries['unsupported']}",
+                                    Span(spec.path), "run this spec with the DuckDB engine (no --engine)"))
+
+
 def project_relative(path: Path, out: Path) -> str:
     """The spec path as recorded in generated/: relative to the project root (out's parent)."""
     root = out.resolve().parent
@@ -180,13 +199,22 @@ def target_path(spec: Spec, options: Options) -> Path:
 
 
 def run_spec(path: Path, options: Options, progress: run_module.Progress | None = None,
-             sample: int | None = None, allow_shrink: bool = False, full: bool = False) -> run_module.RunManifest:
+             sample: int | None = None, allow_shrink: bool = False, full: bool = False,
+             engine: str = "duckdb", master: str | None = None) -> run_module.RunManifest:
     """Execute generated/<name>/ for this spec. The compile manifest pins the spec's hash; the spec is
     validated again here against the files as they are now (an export that lost a column the spec
     reads stops the run before anything changes), as `ferry validate` would."""
     from compiler import run as run_module
 
     spec = validate_spec(path, options, read_rows=False)
+    if engine == "spark":  # Spark computes into a run folder, then the DuckDB steps publish it (run_spark)
+        from compiler import run_spark
+
+        if sample is not None:
+            raise FerryError(Diagnostic("F924", "--sample is not supported with --engine spark", Span(str(path)),
+                                        "run the pilot with the DuckDB engine"))
+        return run_spark.execute(spec, options.out / spec.name, target_path(spec, options), progress,
+                                 master=master or run_spark.DEFAULT_MASTER, allow_shrink=allow_shrink, full=full)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
                               allow_shrink=allow_shrink, full=full)
 

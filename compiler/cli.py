@@ -87,7 +87,8 @@ def main_options(
 
 
 @app.command(rich_help_panel="Write the spec")
-def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
+def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False, engine: Annotated[str, typer.Option(
+        help="Also check the spec runs on this engine (spark: raw SQL it cannot run, at its line).")] = "duckdb") -> None:
     """Check specs against the schema and the real source files; list every error with file:line:col."""
     failed = False
     try:
@@ -97,6 +98,7 @@ def validate(specs: SpecsArg = None, allow_outside: OutsideOpt = False) -> None:
     for path in paths:
         try:
             spec = api.validate_spec(path, api.Options(allow_outside=allow_outside))
+            api.check_engine(spec, engine)
         except FerryError as exc:
             failed = True
             _print_diagnostics(exc)
@@ -147,6 +149,9 @@ def run(
     allow_shrink: ShrinkOpt = False,
     allow_outside: OutsideOpt = False,
     full: FullOpt = False,
+    engine: Annotated[str, typer.Option(help="Where the steps run: duckdb, or spark (computes into a run "
+                                             "folder, then publishes in one DuckDB transaction).")] = "duckdb",
+    master: Annotated[Optional[str], typer.Option(help="Spark master (--engine spark): local[2], spark://h:7077.")] = None,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 
@@ -168,7 +173,7 @@ def run(
             manifest = api.run_spec(spec, options,
                                     lambda what, done, total: bar.update(task, description=what,
                                                                          completed=done, total=total),
-                                    sample=sample, allow_shrink=allow_shrink, full=full)
+                                    sample=sample, allow_shrink=allow_shrink, full=full, engine=engine, master=master)
     except FerryError as exc:
         _fail(exc)
     from compiler import run_render

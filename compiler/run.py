@@ -196,9 +196,13 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
 
 
 def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None, *,
-            sample: int | None = None, allow_shrink: bool = False, full: bool = False) -> RunManifest:
+            sample: int | None = None, allow_shrink: bool = False, full: bool = False,
+            engine: Callable[[dict[str, Any], dict[str, str], dict[str, "sources.PreparedInput"], Path],
+                             tuple[dict[str, str], list[StepRecord]]] | None = None) -> RunManifest:
     """Run the compiled steps into ``target`` in one transaction; ``sample``: a pilot run on at most
-    that many rows per source (``sample_source``); ``full``: replace the spec's records instead of a delta."""
+    that many rows per source (``sample_source``); ``full``: replace the spec's records instead of a delta;
+    ``engine``: another engine's work before the transaction (``run_spark``), given the manifest, the step
+    texts, the prepared inputs and the scratch folder, returning the texts to execute and its steps' timings."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest, texts = read_compiled(spec, directory)
@@ -216,6 +220,9 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                                                 prepared.bytes, entry["encoding"], prepared.transcoded,
                                                 prepared.marks_removed, prepared.notes,
                                                 spec.source(entry["name"]).export_date)
+        if engine is not None:
+            texts, engine_steps = engine(manifest, texts, ready, Path(tmp))
+            steps.extend(engine_steps)
         existed = target.exists()
         # A first run builds the database beside the target and renames it into place once committed
         # and closed: a run killed before that leaves no target at all, not an empty one.

@@ -129,3 +129,15 @@ PAIRS = ["kowalski|kowalsky", "anna|ana", "a|b", "ab|ab", "x|", "|y", "jan nowak
 @example(PAIRS)
 def test_similarity_functions(spark, pairs):
     assert_same(spark, similarity_expressions(), pairs)
+
+
+def test_raw_sql_the_example_uses(spark):
+    """Two constructs of the example's raw SQL the Spark run found: a JSON path ending in ``[*]``
+    (a list in DuckDB, one text in Spark's get_json_object) and a date format with a literal ``T``."""
+    import sqlglot
+
+    tags = {"tags": sqlglot.parse_one("array_to_string(json_extract_string(v, '$.tags[*]'), ', ')", read="duckdb")}
+    assert_same(spark, tags, ['{"tags": ["a", 1, {"b": 2}, null, true]}', '{"tags": []}', '{}', None,
+                              '{"tags": ["x"], "other": 1}', '{"tags": null}', '{"tags": "abc"}', '{"tags": {"a": 1}}'])
+    when = {"at": exp.cast(sqlglot.parse_one("try_strptime(v, '%Y-%m-%dT%H:%M:%S')", read="duckdb"), "VARCHAR")}
+    assert_same(spark, when, ["2024-01-02T10:11:12", "2024-1-2T3:4:5", "2024-01-02 10:11:12", "T", None, ""])

@@ -20,7 +20,7 @@ LAYERS = [
     {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
     {"workdir", "decisions", "accounting", "history", "delta", "tuning", "ownership", "run", "rejects", "review", "review_links", "push",
-     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render"},
+     "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render", "run_spark"},
     {"api"},
     {"cli", "cli_profile", "cli_lineage", "__main__"},
 ]

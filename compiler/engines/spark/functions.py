@@ -21,6 +21,7 @@ Where the two engines differ in meaning, not just in name (the issue's list), th
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from sqlglot import exp
@@ -101,11 +102,15 @@ def _distinct(value: exp.Expression) -> exp.Expression:
 def _strptime(value: exp.Expression, fmt: exp.Expression) -> exp.Expression:
     if not isinstance(fmt, exp.Literal):
         raise Unsupported("try_strptime with a computed format")
-    java = format_time(fmt.name, Spark.INVERSE_TIME_MAPPING, Spark.INVERSE_TIME_TRIE) or fmt.name
-    # DuckDB's %d, %m, %H, %M, %S read one or two digits (ferry's patterns check the widths): so do d, M, H, m, s.
-    for two, one in (("dd", "d"), ("MM", "M"), ("HH", "H"), ("mm", "m"), ("ss", "s")):
-        java = java.replace(two, one)
-    return _fn("TRY_TO_TIMESTAMP", value, _lit(java))
+    parts = []
+    for token in re.split(r"(%.)", fmt.name):
+        if token.startswith("%"):
+            java = format_time(token, Spark.INVERSE_TIME_MAPPING, Spark.INVERSE_TIME_TRIE) or token
+            # DuckDB's %d, %m, %H, %M, %S read one or two digits (ferry's patterns check the widths): so do d, M, H, m, s.
+            parts.append({"dd": "d", "MM": "M", "HH": "H", "mm": "m", "ss": "s"}.get(java, java))
+        elif token:  # literal text: Java reads letters as fields unless quoted ('T' in 2024-01-02T10:00)
+            parts.append("'" + token.replace("'", "''") + "'" if re.search(r"[A-Za-z']", token) else token)
+    return _fn("TRY_TO_TIMESTAMP", value, _lit("".join(parts)))
 
 
 def _session_variable(name: exp.Expression) -> exp.Expression:
@@ -277,6 +282,24 @@ def _data_type(node: exp.DataType) -> exp.Expression:
     return node if spark is None else exp.DataType.build(spark)
 
 
+def _json_list(node: exp.JSONExtractScalar) -> exp.Expression:
+    """DuckDB's ``json_extract_string(j, '$.a[*]')`` is a list of texts (strings unquoted, other values as
+    JSON); Spark's ``get_json_object`` with ``[*]`` gives one text: the array is read with ``from_json``."""
+    path = node.expression
+    if not isinstance(path, exp.JSONPath) or not path.expressions:
+        return node
+    *head, last = path.expressions
+    if not (isinstance(last, exp.JSONPathSubscript) and isinstance(last.this, exp.JSONPathWildcard)) or any(
+            isinstance(p, (exp.JSONPathWildcard, exp.JSONPathSubscript)) for p in head):
+        return node
+    outer = exp.JSONPath(expressions=[p.copy() for p in head])
+    found = _fn("FROM_JSON", _fn("GET_JSON_OBJECT", node.this.copy(), _lit(outer.sql(dialect="spark").strip("'"))),
+                _lit("ARRAY<STRING>"))
+    # DuckDB: an empty list where the path is missing or not an array; NULL only for a NULL document
+    return exp.Case().when(exp.Not(this=exp.Is(this=node.this, expression=exp.Null())),
+                           exp.Coalesce(this=found, expressions=[exp.Array(expressions=[])]))
+
+
 #: Typed nodes whose meaning differs, by class.
 TYPED: dict[type, Callable] = {
     exp.RegexpReplace: regexp_replace,
@@ -297,6 +320,7 @@ TYPED: dict[type, Callable] = {
     exp.Upper: _upper,
     exp.JarowinklerSimilarity: lambda n: _fn("FERRY_JARO_WINKLER", n.this, n.expression),  # a UDF (session)
     exp.DataType: _data_type,
+    exp.JSONExtractScalar: _json_list,
 }
 
 

@@ -38,7 +38,13 @@ WITH `mapped` AS (
     `s`.`duration_min` AS `minutes`,
     `s`.`notes` AS `notes`,
     CAST((
-      ARRAY_JOIN(GET_JSON_OBJECT(`s`.`meta`, '$.tags[*]'), ', ')
+      ARRAY_JOIN(
+        CASE
+          WHEN NOT `s`.`meta` IS NULL
+          THEN COALESCE(FROM_JSON(GET_JSON_OBJECT(`s`.`meta`, '$.tags'), 'ARRAY<STRING>'), ARRAY())
+        END,
+        ', '
+      )
     ) AS STRING) AS `tags`,
     CASE
       WHEN NOT `s`.`_ferry_shared_ae241790ca12` IS NULL
@@ -66,7 +72,7 @@ WITH `mapped` AS (
                 `s`.`_ferry_shared_ae241790ca12`,
                 '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
               )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'yyyy-M-dTH:m:s')
+              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'yyyy-M-d\'T\'H:m:s')
             END,
             CASE
               WHEN RLIKE(

@@ -1,0 +1,114 @@
+"""Spark row of the bench: ``ferry run --engine spark`` on local[2] against the DuckDB engine.
+
+    python bench/spark.py [--contacts 10000] [--data DIR] [--repeat 1] [--master local[2]]
+
+The example spec over a generated export (cached under bench/.data/, as ``bench/run.py`` makes
+it) or an existing one (``--data``), compiled once, then each round runs both engines as their
+own processes (alternating): wall time and peak RSS. From the Spark run's manifest: its
+start-up (reported apart), the Spark stages per source, and the publish (the DuckDB steps over
+the Parquet files). The two targets' tables are compared (rows, ids included) before any figure
+is printed; a difference exits 1. Results: bench/.data/spark-<contacts>.json.
+Skipped, with the reason, when pyspark or Java is missing (``make setup-spark``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from measure import measure  # noqa: E402
+from variants import bench_spec  # noqa: E402
+
+from compiler.engines.spark import session  # noqa: E402
+
+PY = sys.executable
+
+
+def _bench_run():
+    spec = importlib.util.spec_from_file_location("ferry_bench_run", HERE / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def differing_tables(a: Path, b: Path) -> list[str]:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    out = []
+    for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                     "WHERE table_catalog = 'a' ORDER BY ALL").fetchall():
+        columns = [c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'a' AND table_schema = ? "
+            "AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+            if c not in {"_ferry_run", "manifest", "started_at"}]
+        select = ", ".join(f'"{c}"' for c in columns)
+        query = f'(SELECT {select} FROM a."{schema}"."{table}" EXCEPT ALL SELECT {select} FROM b."{schema}"."{table}") ' \
+                f'UNION ALL (SELECT {select} FROM b."{schema}"."{table}" EXCEPT ALL SELECT {select} FROM a."{schema}"."{table}")'
+        if con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]:
+            out.append(f"{schema}.{table}")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--data", type=Path, help="an existing export's data folder, instead of generating one")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--master", default="local[2]")
+    args = parser.parse_args()
+    reason = session.unavailable()
+    if reason is not None:
+        print(f"bench/spark.py skipped: {reason}")
+        return 0
+    bench = _bench_run()
+    folder = bench.linked_dataset(args.data) if args.data else bench.dataset(args.contacts, args.seed)
+    spec = bench_spec(folder, "bench_spark")
+    work, out = folder / "spark-work", folder / "spark-generated"
+    work.mkdir(exist_ok=True)
+    measure([PY, "-m", "compiler", "compile", str(spec), "--out", str(out)], HERE.parent)
+    duck_target, spark_target = work / "duck.duckdb", work / "spark.duckdb"
+    run = [PY, "-m", "compiler", "run", str(spec), "--out", str(out), "--full"]
+    rounds: dict[str, list] = {"duckdb": [], "spark": []}
+    phases: list[dict[str, float]] = []
+    for _ in range(args.repeat):
+        for target in (duck_target, spark_target):
+            target.unlink(missing_ok=True)
+        rounds["duckdb"].append(measure([*run, "--target", str(duck_target)], HERE.parent))
+        rounds["spark"].append(measure([*run, "--target", str(spark_target), "--engine", "spark",
+                                        "--master", args.master], HERE.parent))
+        manifest = json.loads(spark_target.with_name("spark.run.json").read_text("utf-8"))
+        phases.append({s["file"].removeprefix("spark: "): s["seconds"] for s in manifest["steps"]
+                       if s["file"].startswith("spark: ")})
+    differ = differing_tables(duck_target, spark_target)
+    if differ:
+        print(f"the engines' tables differ: {', '.join(differ)}")
+        return 1
+    duck = statistics.median(m.seconds for m in rounds["duckdb"])
+    spark = statistics.median(m.seconds for m in rounds["spark"])
+    start = statistics.median(p["start-up"] for p in phases)
+    computed = statistics.median(p["spark"] for p in phases)
+    result = {"contacts": args.contacts if not args.data else str(args.data), "master": args.master,
+              "duckdb_s": round(duck, 1), "spark_s": round(spark, 1), "spark_startup_s": round(start, 1),
+              "spark_stages_s": round(computed - start, 1), "publish_s": round(spark - computed, 1),
+              "ratio_without_startup": round((spark - start) / duck, 2),
+              "peak_gib": {k: round(max(m.peak_gib for m in v), 2) for k, v in rounds.items()},
+              "per_source_s": phases[-1]}
+    print(json.dumps(result, indent=2))
+    (HERE / ".data" / f"spark-{args.contacts if not args.data else 'data'}.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""``ferry run --engine spark``, the Spark side: sources and each entity's per-row work -> Parquet.
+
+In:  the spec, its compiled folder (``generated/<name>/spark/`` and the manifest) and a run folder.
+Out: ``Computed``: one Parquet file per entity in the run folder with the rows of its ``mapped``
+query (every field's transforms, casts checks and the phone/e-mail UDFs on guarded inputs:
+the work that grows with the rows), and the rows Spark read per source.
+
+Sources are prepared as ``ferry run`` prepares them (hash, encoding checks; a cp1250 CSV, an
+xlsx or an XML file becomes a UTF-8 CSV or NDJSON copy) and read with Spark's own CSV and
+JSON readers, every column as text, in file order. Each entity's per-row query is planned in
+small stages (``stages.split``) and written once. Before anything is published the rows are
+counted: every source row must come out of its entity's query exactly once (F921).
+
+What Spark does not do yet (README, "Engines"): the steps after the per-row work (dedup pairs
+and clusters, survivorship, crosswalks, references) run in DuckDB at publish, from these files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlglot
+from sqlglot import exp
+
+from compiler.engines.spark import session as spark_session, stages, udfs
+from compiler.errors import Diagnostic, FerryError, Span
+from compiler.formats import CsvOptions
+from compiler.model import READS_AS, Spec
+from compiler.sqlgen.stage import CONVERTED_CSV
+
+MAPPED = "mapped"  # the CTE of a checked step holding every field's transforms
+
+
+@dataclass(frozen=True, slots=True)
+class Readable:
+    """A source file as ``ferry run`` prepared it: the file Spark reads, its columns, whether it is a UTF-8 copy."""
+    path: Path
+    columns: tuple[str, ...]
+    transcoded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    mapped: dict[str, Path]  # stage table -> Parquet file of its mapped rows
+    rows: dict[str, int]  # rows read per source
+    seconds: dict[str, float]  # start-up, staging, per entity
+
+
+def _fail(code: str, message: str, span: Span, hint: str | None = None) -> FerryError:
+    return FerryError(Diagnostic(code, message, span, hint))
+
+
+@contextlib.contextmanager
+def quiet():
+    """sqlglot logs each statement it keeps as a command (DuckDB macros, ALTER ... ADD COLUMN of a struct
+    field): they are executed as written, so the warning is noise."""
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def spark_texts(manifest: dict[str, Any], directory: Path, spec: Spec) -> dict[str, str]:
+    """The Spark step files, checked against the hashes the compile manifest lists (F920)."""
+    entry = manifest.get("engines", {}).get("spark", {})
+    if not entry.get("files"):
+        why = entry.get("unsupported", "the compile manifest lists no Spark steps")
+        raise _fail("F920", f"{spec.name} cannot run on Spark: {why}", Span(str(directory / "manifest.json")),
+                    "run it with the DuckDB engine (`ferry run` without --engine)")
+    texts = {}
+    for name, digest in entry["files"].items():
+        path = directory / name
+        data = path.read_bytes() if path.is_file() else b""
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise _fail("F920", f"{path} is missing or was edited by hand", Span(str(path)),
+                        f"run `ferry compile {spec.path}` to restore it")
+        texts[Path(name).name] = data.decode("utf-8")
+    return texts
+
+
+def mapped_queries(text: str) -> dict[str, exp.Select]:
+    """The per-row query of each checked step in a Spark step file: stage table -> SELECT."""
+    out = {}
+    with quiet():
+        statements = sqlglot.parse(text, read="spark")
+    for statement in statements:
+        if not isinstance(statement, exp.Create) or not isinstance(statement.expression, exp.Query):
+            continue
+        with_ = statement.expression.args.get("with_")
+        for cte in (with_.expressions if with_ else ()):
+            select = cte.this
+            if cte.alias == MAPPED and isinstance(select, exp.Select) and select.args.get("from_") is not None:
+                out[select.args["from_"].this.name] = select
+    return out
+
+
+def _read(spark: Any, spec: Spec, entry: dict[str, Any], prepared: Readable) -> Any:
+    from pyspark.sql import functions as F
+
+    source = spec.source(entry["name"])
+    schema = ", ".join(exp.to_identifier(c, quoted=True).sql(dialect="spark") + " STRING" for c in prepared.columns)
+    if READS_AS[source.format] == "csv":
+        o = source.options if isinstance(source.options, CsvOptions) else CONVERTED_CSV
+        frame = (spark.read.schema(schema).option("header", "true").option("sep", o.delimiter)
+                 .option("quote", o.quote).option("escape", o.escape).option("multiLine", "true")
+                 .option("encoding", "UTF-8" if prepared.transcoded else o.encoding).option("mode", "FAILFAST")
+                 .csv(str(prepared.path)))
+    else:
+        frame = spark.read.schema(schema).option("mode", "FAILFAST").json(str(prepared.path))
+    return frame.withColumn("_ferry_read_order", F.monotonically_increasing_id())
+
+
+def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[str, Readable],
+            folder: Path, master: str, report: Callable[[str], None], session: Any = None) -> Computed:
+    """``session``: a running SparkSession to use (and leave running); None starts one on ``master`` and stops it."""
+    reason = None if session is not None else spark_session.unavailable()
+    if reason is not None:
+        raise _fail("F922", f"cannot start Spark: {reason}", Span(spec.path), "make setup-spark, or run without --engine")
+    texts = spark_texts(manifest, directory, spec)
+    reads = manifest["engines"]["spark"]["reads"]
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    report(f"starting Spark ({master})")
+    spark = udfs.register(session or spark_session.start(master, app=f"ferry {spec.name}"))
+    seconds["start-up"] = round(time.perf_counter() - t0, 3)
+    try:
+        rows: dict[str, int] = {}
+        mapped: dict[str, Path] = {}
+        stage_of = {e["stage_table"]: e["name"] for e in manifest["sources"]}
+        for entry in manifest["sources"]:
+            _read(spark, spec, entry, ready[entry["name"]]).createOrReplaceTempView(reads[entry["name"]])
+        for entry in manifest["files"]:
+            text = texts[entry["name"]]
+            with quiet():
+                statements = sqlglot.parse(text, read="spark")
+            for statement in statements:  # the staging views over the read sources
+                if isinstance(statement, exp.Create) and statement.kind == "VIEW" and statement.this.name in stage_of:
+                    spark.sql(statement.sql(dialect="spark"))
+            for stage_table, select in mapped_queries(text).items():
+                source = stage_of[stage_table]
+                report(f"spark:{source}")  # before each source's rows (the kill test pauses here)
+                t1 = time.perf_counter()
+                out = folder / f"mapped_{source}.parquet"
+                frame = spark.sql(stages.split(select).sql(dialect="spark"))
+                frame.write.mode("overwrite").parquet(str(out))
+                written = spark.read.parquet(str(out))
+                staged = spark.table(stage_table).count()
+                counted = written.count()
+                distinct = written.select("_ferry_row").distinct().count()
+                if not (staged == counted == distinct):
+                    raise _fail("F921", f"source '{source}': Spark read {staged} rows but its per-row query gave "
+                                f"{counted} ({distinct} distinct): nothing was published", Span(spec.path),
+                                "a row must come out exactly once; report this with the run folder's files")
+                rows[source] = staged
+                mapped[stage_table] = out
+                seconds[source] = round(time.perf_counter() - t1, 3)
+        return Computed(mapped, rows, seconds)
+    except FerryError:
+        raise
+    except Exception as exc:  # Spark's errors come through py4j: one line, located at the step
+        first = " ".join(str(exc).split())[:300]
+        raise _fail("F925", f"Spark failed: {first}", Span(spec.path),
+                    "nothing was published; run without --engine to compare with the DuckDB engine") from None
+    finally:
+        if session is None:
+            spark.stop()

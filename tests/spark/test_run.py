@@ -1,0 +1,94 @@
+"""``ferry run --engine spark`` on the example: the same tables as the DuckDB engine, and all or nothing.
+
+Parity: every table of the target (records, crosswalks, rejects, archives, duplicates, ledger,
+accounting) holds the same rows, ids included, after a Spark run and after a DuckDB run. Kill:
+a Spark run killed (-9) while Spark runs (the session started, the sources read, before the first
+entity's rows: the moment is a test hook, FERRY_PAUSE_BEFORE_STEP=spark:<source>) leaves the
+target's bytes as they were; the next run removes the run folder it left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from compiler import api, run as run_module, run_spark
+from tests.helpers import EXAMPLE, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def project(tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(EXAMPLE.parent, folder, ignore=shutil.ignore_patterns("build"))
+    spec = folder / EXAMPLE.name
+    options = api.Options(out=tmp_path / "generated")
+    api.compile_spec_files(spec, options)
+    return spec, options
+
+
+def tables(path) -> dict[str, list]:
+    """Every table's rows, sorted; the run's own record (its times, its manifest) left out."""
+    con = duckdb.connect(str(path), read_only=True)
+    out = {}
+    for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                     "ORDER BY ALL").fetchall():
+        columns = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema "
+                                             "= ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+                   if c not in {"_ferry_run", "manifest", "started_at"}]
+        select = ", ".join(f'"{c}"' for c in columns)
+        out[f"{schema}.{table}"] = sorted(con.execute(f'SELECT {select} FROM "{schema}"."{table}"').fetchall(), key=repr)
+    con.close()
+    return out
+
+
+def test_the_example_gives_the_same_tables_on_both_engines(spark, project):
+    spec, options = project
+    duck_target, spark_target = spec.parent / "build" / "duck.duckdb", spec.parent / "build" / "spark.duckdb"
+    duck = api.run_spec(spec, api.Options(out=options.out, target=duck_target))
+    parsed = api.validate_spec(spec, options, read_rows=False)
+    ran = run_spark.execute(parsed, options.out / parsed.name, spark_target, session=spark)
+    assert [(e.entity, e.read, e.loaded, e.rejected) for e in ran.entities] == \
+        [(e.entity, e.read, e.loaded, e.rejected) for e in duck.entities]
+    assert any(s.file.startswith("spark: ") for s in ran.steps)
+    want, got = tables(duck_target), tables(spark_target)
+    assert sorted(got) == sorted(want) and len(want) > 20
+    differ = [name for name in want if got[name] != want[name]]
+    assert not differ, f"tables that differ: {differ}"
+    assert not (spec.parent / "build" / ".ferry-tmp").exists()  # the run folder is gone
+
+
+def test_a_spark_run_killed_midway_leaves_the_target_as_it_was(project, tmp_path):
+    spec, options = project
+    target = spec.parent / "build" / "legacy_crm.duckdb"
+    api.run_spec(spec, options)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    paused = tmp_path / "paused"
+    env = {**os.environ, run_module.PAUSE_STEP: "spark:companies", run_module.PAUSE_SIGNAL: str(paused)}
+    child = subprocess.Popen([sys.executable, "-m", "compiler", "run", str(spec), "--out", str(options.out),
+                              "--engine", "spark", "--master", "local[1]"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    give_up = time.monotonic() + 600  # a guard against a hang, not a speed assumption
+    try:
+        while not paused.exists():
+            assert child.poll() is None, "the run ended before it reached the step it was to pause at"
+            assert time.monotonic() < give_up
+            time.sleep(0.2)
+        written = list((spec.parent / "build" / ".ferry-tmp").glob("run-*/spark-run"))
+        assert written  # Spark was running (its session started, the sources read) when it was killed
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)  # the run and the JVM it started (its own process group)
+        child.wait()
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    assert written[0].exists()  # left behind by the kill...
+    api.run_spec(spec, options)
+    assert not written[0].exists()  # ...and removed by the next run
