@@ -312,24 +312,3 @@ def _gone(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str, 
     _run(con, sql.temporary(merges, sql.merges(gone)))
     return tally, merges
 
-
-def check_push(con: duckdb.DuckDBPyConnection, spec: Spec, catalog: str) -> None:
-    """F623: ``ferry push --to postgres`` sends the records the crosswalk lists and deletes, on the server,
-    the ones its last push sent that are no longer listed; a record a delta run kept (gone from the export,
-    ``gone: keep``) is not listed, and the push would delete it there. Until the push knows kept records,
-    it stops before writing anything."""
-    for entity in spec.entities:
-        written, crosswalk = names.written_table(entity), names.crosswalk_table(entity)
-        if not _exists(con, written, catalog):
-            continue
-        listed = sql.computed_ids(spec.name, exp.table_(crosswalk.this.copy(), db=crosswalk.args["db"].copy(),
-                                                        catalog=names.ident(catalog)))
-        kept = _one(con, _count(exp.table_(written.this.copy(), db=written.args["db"].copy(), catalog=names.ident(catalog)),
-                                exp.and_(sql.of_owner(spec.name), exp.not_(sql.in_query(names.col(names.ID), listed)))))
-        if kept:
-            raise FerryError(Diagnostic(
-                "F623", f"{kept} records of entity '{entity.name}' were kept by a delta run though gone from the "
-                "export (gone: keep): pushing would delete them in PostgreSQL; nothing was pushed",
-                entity.delta.gone_span or entity.span,
-                "pushing kept records is not supported yet: give the entity `delta: {gone: archive}` or "
-                "`{gone: delete}` and run again, or push from a target loaded with --full"))

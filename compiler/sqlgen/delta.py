@@ -59,10 +59,11 @@ def _paren(e: exp.Expression) -> exp.Expression:
     return exp.Paren(this=e)
 
 
-def temporary(table: exp.Table, query: exp.Expression) -> exp.Create:
-    """``CREATE OR REPLACE TEMPORARY TABLE table AS query``."""
-    return exp.Create(this=table, kind="TABLE", replace=True, expression=query,
-                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+def temporary(table: exp.Table, query: exp.Expression, temporary: bool = True) -> exp.Create:
+    """``CREATE OR REPLACE TEMPORARY TABLE table AS query`` (``temporary=False``: a plain table, which other
+    cursors of the connection see: a push's in-memory database, read by its COPY threads)."""
+    properties = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
+    return exp.Create(this=table, kind="TABLE", replace=True, expression=query, properties=properties)
 
 
 def of_owner(spec: str, table: str | None = None) -> exp.Expression:
