@@ -303,6 +303,7 @@ def plan(
     allow_outside: OutsideOpt = False,
     allow_shrink: ShrinkOpt = False,
     full: FullOpt = False,
+    to: Annotated[str, typer.Option("--to", help="duckdb (the target file) or postgres (run, then push).")] = "duckdb",
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
@@ -324,7 +325,7 @@ def plan(
         with _progress() as bar:
             task = bar.add_task("starting", total=None)
             result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full)
+                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full, to)
     except FerryError as exc:
         _fail(exc)
     from compiler import plan_render
