@@ -34,6 +34,7 @@ from typing import Any, Callable
 import duckdb
 
 from compiler import compiled, ownership, pgdelta
+from compiler.run import _pause_if_asked as pause_if_asked
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
@@ -351,6 +352,7 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                             for i, s in chosen:
                                 loader.run(i, s, feed if s.kind == "copy" else None)
                 with each():
+                    pause_if_asked("push")  # the kill test's moment: records loaded, the delta's writes not yet
                     for w in pgdelta.writes(spec, server):
                         loader.write(w)
                     for i, s in numbered:
