@@ -225,3 +225,50 @@ def test_a_server_loaded_without_a_ledger_stops_a_delta_push(project):
     assert digest(project) == server
     api.run_spec(project / SPEC, options(project), full=True)
     assert {e["mode"] for e in api.push_spec(project / SPEC, options(project)).delta["entities"].values()} == {"replace"}
+
+
+def test_the_cutover_fixtures_second_export_with_server_edits_is_planned_exactly(tmp_path):
+    """``tests/e2e/fixtures/cutover.py``'s second export (changes, gone rows, new rows, duplicates, a bridge), with its
+    ``edits`` made on the server by SQL: the plan predicts the push, the edits whose source did not change stay,
+    and every conflict is one of the edits whose source changed."""
+    from tests.e2e.fixtures import cutover as fixture
+
+    spec = fixture.project(tmp_path / "legacy_crm")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    spec.write_text(spec.read_text("utf-8").replace(
+        "target:\n  kind: duckdb\n", f"target:\n  kind: duckdb\n  postgres: {{schema: {schema}, dsn_env: FERRY_TEST_PG_DSN}}\n"),
+        "utf-8")
+    opts = api.Options(out=tmp_path / "generated")
+    try:
+        api.compile_spec_files(spec, opts)
+        api.run_spec(spec, opts)
+        api.push_spec(spec, opts)
+        truth = fixture.write(tmp_path / "second")
+        model = api.validate_spec(spec)
+        for edit in truth["edits"]:
+            entity = model.entity(edit["entity"])
+            table = f'"{schema}"."{model.target.table_prefix}{entity.table}"'
+            (record,) = pg(f'SELECT id FROM "{schema}"._ferry_{entity.name}_crosswalk WHERE source_key = %s '
+                           "AND status = 'loaded'", [edit["id"]])[0]
+            pg(f'UPDATE {table} SET "{edit["field"]}" = %s WHERE id = %s', [edit["target_edit"], record])
+        fixture.project(tmp_path / "legacy_crm", tmp_path / "second")
+        planned = api.plan_spec(spec, opts, sample=0, allow_shrink=True, to="postgres")
+        api.run_spec(spec, opts, allow_shrink=True)
+        pushed = api.push_spec(spec, opts)
+        assert {e.entity: ({"insert": e.insert, "update": e.update, "unchanged": e.unchanged, "delete": e.delete,
+                            "conflicts": len(e.conflicts)}, dict(e.gone)) for e in planned.entities} == _counts(
+            pushed.delta["entities"])
+        assert sum(c["insert"] for c in pushed.delta["entities"].values()) > 0
+        assert sum(c["update"] for c in pushed.delta["entities"].values()) > 0
+        conflicted = {(e.entity, c.source_key, c.field) for e in planned.entities for c in e.conflicts}
+        assert conflicted and conflicted <= {(e["entity"], e["id"], e["field"]) for e in truth["edits"]
+                                             if e["source_changed"]}
+        assert pg(f'SELECT count(*) FROM "{schema}"._ferry_conflicts') == [(len(conflicted),)]
+        for edit in (e for e in truth["edits"] if not e["source_changed"] and e["entity"] != "deal"):
+            entity = model.entity(edit["entity"])
+            value = pg(f'SELECT t."{edit["field"]}"::text FROM "{schema}"."{model.target.table_prefix}{entity.table}" '
+                       f'AS t JOIN "{schema}"._ferry_{entity.name}_crosswalk AS x ON x.id = t.id '
+                       "WHERE x.source_key = %s AND x.status = 'loaded'", [edit["id"]])
+            assert value == [(edit["target_edit"],)], edit  # only the server changed it: its value stays
+    finally:
+        pg(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
