@@ -235,6 +235,10 @@ def push(
     how = ("in one transaction" if manifest.batch_size is None
            else f"in {manifest.transactions} transactions of at most {manifest.batch_size} records")
     paths = ", ".join(f"{entity} {path}" for entity, path in (manifest.paths or {}).items())
+    from compiler.pgdelta import summary  # duckdb and sqlglot: only pushes pay to import them
+
+    for line in summary(manifest.delta, manifest.target["schema"]):
+        out.print(line, markup=False)
     out.print(f"pushed {manifest.spec} to PostgreSQL schema {manifest.target['schema']} "
               f"(${manifest.target['dsn_env']}) {how} ({paths}), {manifest.seconds:.2f}s")
 

@@ -320,3 +320,16 @@ def writes(spec: Spec, delta: ServerDelta) -> tuple[Write, ...]:
             out.append(Write(exp.delete(ledger, where=exp.and_(sql.of_owner(spec.name), sql.in_query(
                 names.col(names.ID), links))).sql(dialect=_PG), entity=e.entity))
     return tuple(out)
+
+
+def summary(delta: dict[str, Any] | None, schema: str) -> list[str]:
+    """What a delta push did, per entity, for the terminal; where its conflicts and gone records are listed."""
+    entities = (delta or {}).get("entities", {})
+    out = [f"delta {name}: +{c['insert']} ~{c['update']} ={c['unchanged']} -{c['delete']}, {c['conflicts']} conflicts"
+           + (f", gone: {', '.join(f'{n} {r}' for r, n in sorted(c['gone'].items()))}" if c["gone"] else "")
+           for name, c in entities.items() if c["mode"] == "delta"]
+    if any(c["conflicts"] for c in entities.values()):
+        out.append(f"conflicts (edited on the server, changed in the source), with both values: {schema}._ferry_conflicts")
+    if any(c["gone"] for c in entities.values() if c["mode"] == "delta"):
+        out.append(f"records gone from the export, under their entity's `delta: {{gone: ...}}`: {schema}._ferry_gone")
+    return out
