@@ -124,6 +124,9 @@ def _pull(pg: Any, duck: duckdb.DuckDBPyConnection, tmp: Path, table: exp.Table,
         with cur.copy(f"COPY ({query.sql(dialect=_PG)}) TO STDOUT (FORMAT csv)") as copy:
             for chunk in copy:
                 fh.write(chunk)
+    if path.stat().st_size == 0:  # no rows (DuckDB cannot sniff an empty file)
+        path.unlink()
+        return
     duck.execute(f"COPY {into.sql(dialect=_D)} FROM {exp.Literal.string(str(path)).sql(dialect=_D)} "
                  "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false)")
     path.unlink()
@@ -201,6 +204,8 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
         ids = exp.select(names.col(names.ID)).from_(crosswalk).where(exp.and_(
             names.col("status").eq(exp.Literal.string(names.LOADED)), linked.copy(),
             *([mine.copy()] if mine is not None else [])))
+    if mode != "delta" and _server_columns(pg, crosswalk) is None:  # no crosswalk: none of the records is ferry's
+        ids = ids.where(exp.false(), append=False).from_(entity_table(spec, entity))
     _pull(pg, duck, tmp, entity_table(spec, entity), before, full, sql.in_query(names.col(names.ID), ids))
     if mode != "delta":
         duck.execute(_table(written, exp.select(exp.alias_(exp.Literal.string(spec.name), OWNER, quoted=True),

@@ -233,11 +233,15 @@ def test_the_cutover_fixtures_second_export_with_server_edits_is_planned_exactly
     and every conflict is one of the edits whose source changed."""
     from tests.e2e.fixtures import cutover as fixture
 
-    spec = fixture.project(tmp_path / "legacy_crm")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    spec.write_text(spec.read_text("utf-8").replace(
-        "target:\n  kind: duckdb\n", f"target:\n  kind: duckdb\n  postgres: {{schema: {schema}, dsn_env: FERRY_TEST_PG_DSN}}\n"),
-        "utf-8")
+
+    def project(export: Path = fixture.FIRST) -> Path:  # the example spec over the export, pushing to the schema
+        spec = fixture.project(tmp_path / "legacy_crm", export)
+        spec.write_text(spec.read_text("utf-8").replace("target:\n  kind: duckdb\n", "target:\n  kind: duckdb\n  "
+                                                        f"postgres: {{schema: {schema}, dsn_env: FERRY_TEST_PG_DSN}}\n"), "utf-8")
+        return spec
+
+    spec = project()
     opts = api.Options(out=tmp_path / "generated")
     try:
         api.compile_spec_files(spec, opts)
@@ -251,7 +255,7 @@ def test_the_cutover_fixtures_second_export_with_server_edits_is_planned_exactly
             (record,) = pg(f'SELECT id FROM "{schema}"._ferry_{entity.name}_crosswalk WHERE source_key = %s '
                            "AND status = 'loaded'", [edit["id"]])[0]
             pg(f'UPDATE {table} SET "{edit["field"]}" = %s WHERE id = %s', [edit["target_edit"], record])
-        fixture.project(tmp_path / "legacy_crm", tmp_path / "second")
+        project(tmp_path / "second")
         planned = api.plan_spec(spec, opts, sample=0, allow_shrink=True, to="postgres")
         api.run_spec(spec, opts, allow_shrink=True)
         pushed = api.push_spec(spec, opts)
