@@ -295,14 +295,23 @@ def export_rejects(path: Path, options: Options, out: Path) -> tuple[rejects_mod
 
 
 def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_module.Progress | None = None,
-              allow_shrink: bool = False, full: bool = False) -> plan_module.Plan:
+              allow_shrink: bool = False, full: bool = False, to: str = "duckdb") -> plan_module.Plan:
     """What `ferry run` would change: run generated/<name>/ on a scratch copy of the target and compare
     the result with the target, which is only read. The spec is validated against the files first, as by run;
     a source that shrank past its shrink_limit stops the plan (F610) as it would stop the run, unless
-    ``allow_shrink`` (then the plan shows what `ferry run --allow-shrink` would do)."""
+    ``allow_shrink`` (then the plan shows what `ferry run --allow-shrink` would do). ``to="postgres"``: what the
+    run and then `ferry push --to postgres` would change on the server (read in a read-only transaction)."""
     from compiler import plan as plan_module
 
     spec = validate_spec(path, options, read_rows=False)
+    if to not in ("duckdb", "postgres"):
+        raise FerryError(Diagnostic("F633", f"ferry plan cannot plan --to {to}", Span(str(path)),
+                                    "use --to duckdb (the target file, the default) or --to postgres"))
+    if to == "postgres":
+        from compiler import plan_pg
+
+        return plan_pg.build_plan(spec, options.out / spec.name, target_path(spec, options), progress,
+                                  allow_shrink, full)
     return plan_module.build_plan(spec, options.out / spec.name, target_path(spec, options), sample, progress,
                                   allow_shrink, full)
 

@@ -240,6 +240,10 @@ def push(
     how = ("in one transaction" if manifest.batch_size is None
            else f"in {manifest.transactions} transactions of at most {manifest.batch_size} records")
     paths = ", ".join(f"{entity} {path}" for entity, path in (manifest.paths or {}).items())
+    from compiler.pgdelta import summary  # duckdb and sqlglot: only pushes pay to import them
+
+    for line in summary(manifest.delta, manifest.target["schema"]):
+        out.print(line, markup=False)
     out.print(f"pushed {manifest.spec} to PostgreSQL schema {manifest.target['schema']} "
               f"(${manifest.target['dsn_env']}) {how} ({paths}), {manifest.seconds:.2f}s")
 
@@ -308,6 +312,7 @@ def plan(
     allow_outside: OutsideOpt = False,
     allow_shrink: ShrinkOpt = False,
     full: FullOpt = False,
+    to: Annotated[str, typer.Option("--to", help="duckdb (the target file) or postgres (run, then push).")] = "duckdb",
 ) -> None:
     """Show what `ferry run` would change in the target, without changing it (ferry's `terraform plan`).
 
@@ -329,7 +334,7 @@ def plan(
         with _progress() as bar:
             task = bar.add_task("starting", total=None)
             result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full)
+                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full, to)
     except FerryError as exc:
         _fail(exc)
     from compiler import plan_render

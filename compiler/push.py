@@ -27,12 +27,14 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
 
-from compiler import compiled, delta, ownership
+from compiler import compiled, ownership, pgdelta
+from compiler.run import _pause_if_asked as pause_if_asked
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
 
@@ -86,6 +88,7 @@ class PushManifest:
     batch_size: int | None = None  # records per transaction; None: one transaction
     transactions: int = 1
     paths: dict[str, str] | None = None  # entity -> fresh | merge
+    delta: dict[str, Any] | None = None  # the run's kind, per entity its mode (delta | replace | pilot) and counts
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -222,12 +225,15 @@ class _Loader:
         self.rows: dict[str, int] = {}
         self.steps: dict[int, PushStep] = {}
         self.copies = 0
+        self.records: dict[str, str] = {}  # entity -> the DuckDB query of a delta push's records to write
 
     def source(self, statement: Statement) -> str:
         """The DuckDB query feeding a copy: this spec's rows of a crosswalk; an entity table only with
         the records this spec's run loaded (the DuckDB file may hold records ``match`` linked to, which
         belong to whoever loaded them, and other specs' records)."""
         columns = ", ".join('"' + c + '"' for c in statement.columns)
+        if statement.copy_from in self.owned and statement.entity in self.records:
+            return self.records[statement.entity]  # a delta: only the records that change, resolved
         query = f"SELECT {columns} FROM target.{_quoted(statement.copy_from)}"
         crosswalk = self.owned.get(statement.copy_from)
         if statement.copy_from in self.crosswalks:
@@ -259,6 +265,17 @@ class _Loader:
                                      statement.path, (step.runs + 1) if step else 1)
         return result
 
+    def write(self, w: pgdelta.Write) -> None:
+        """A delta's write (``pgdelta.writes``): a statement, or a COPY fed by a DuckDB query."""
+        self.copies += 1
+        t0 = time.perf_counter()
+        if w.copy_from is None:
+            self.pg.execute(w.sql)
+        else:
+            _stream(self.pg, self.duck, w.copy_from, w.sql, self.tmp / f"copy-{self.copies}.csv")
+        self.steps[-self.copies] = PushStep(w.entity, " ".join(w.sql.split()[:4]), round(time.perf_counter() - t0, 3),
+                                            "finish", "delta")
+
     def batches(self, statement: Statement, batch_size: int) -> list[str]:
         """The queries feeding one copy batch by batch: the records are numbered once, in id order."""
         self.duck.execute(f"CREATE OR REPLACE TABLE _ferry_push AS SELECT row_number() OVER (ORDER BY \"id\") "
@@ -280,6 +297,7 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
     import psycopg  # only pushes pay for it
 
     started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest, statements = read_script(directory)
     if not target.is_file():
         raise _fail("F606", f"no target at {target}", Span(str(target)), f"run `ferry run {spec.path}` first")
@@ -307,15 +325,18 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
 
     try:
         duck.execute("ATTACH ? AS target (READ_ONLY)", [str(target)])
-        delta.check_push(duck, spec, "target")  # F623: records a delta kept, which the push would delete
         with tempfile.TemporaryDirectory(prefix="ferry-push-") as tmp:
             loader = _Loader(pg, duck, manifest, Path(tmp), report, len(statements))
             whole = transaction() if batch_size is None else contextlib.nullcontext()
             each = contextlib.nullcontext if batch_size is None else transaction
             with whole:
-                with each():
+                with each():  # the server's records and ledger, read (and locked) before anything is written
+                    server = pgdelta.read(pg, duck, spec, Path(tmp), started_at, lock=True)
+                    for e in (e for e in server.entities if e.mode == "delta"):
+                        loader.records[e.entity] = pgdelta.records_query(spec.entity(e.entity), next(
+                            s.columns for s in statements if s.kind == "copy" and s.entity == e.entity and s.phase == "load"))
                     for i, s in numbered:
-                        if s.phase == "prepare":
+                        if s.phase == "prepare" and not (s.path == "replace" and server.mode(s.entity) == "delta"):
                             loader.run(i, s)
                 for entity in dict.fromkeys(s.entity for s in statements if s.phase == "load"):
                     group = [(i, s) for i, s in numbered if s.phase == "load" and s.entity == entity]
@@ -331,6 +352,9 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                             for i, s in chosen:
                                 loader.run(i, s, feed if s.kind == "copy" else None)
                 with each():
+                    pause_if_asked("push")  # the kill test's moment: records loaded, the delta's writes not yet
+                    for w in pgdelta.writes(spec, server):
+                        loader.write(w)
                     for i, s in numbered:
                         if s.phase == "finish":
                             loader.run(i, s)
@@ -352,10 +376,12 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
         tables=tuple(PushedTable(t, n) for t, n in loader.rows.items()),
         statements=len(statements),
         seconds=round(time.perf_counter() - started, 3),
-        steps=tuple(loader.steps[i] for i in sorted(loader.steps)),
+        steps=tuple(loader.steps[i] for i in sorted(loader.steps, key=lambda i: (i < 0, abs(i)))),
         batch_size=batch_size,
         transactions=transactions,
         paths=paths,
+        delta={"kind": server.kind, "run": server.run, "entities": {
+            e.entity: {"mode": e.mode, **e.counts} for e in server.entities}},
     )
     try:
         push_manifest_path(target).write_text(result.to_json(), encoding="utf-8")

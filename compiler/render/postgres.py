@@ -80,6 +80,7 @@ class PgEntity:
     next_crosswalk: str  # quoted, in pg_temp: this push's crosswalk rows, before they replace the spec's last ones
     links: str  # quoted, in pg_temp: ferry's id -> the matched record's id, this push's own
     old_links: str  # quoted, schema-qualified: where an older ferry kept the links (shared by every push), dropped
+    ledger: str  # quoted, schema-qualified: what ferry last pushed to each record, per spec (``compiler.pgdelta``)
     match: PgMatch | None
     references: tuple[PgReference, ...]
     field_types: tuple[tuple[str, str], ...] = ()  # (field, type as format_type names it)
@@ -252,6 +253,7 @@ def _entity(spec: Spec, entity: Entity) -> PgEntity:
         next_crosswalk=_next_crosswalk(entity),
         links=f"pg_temp.{quote('_ferry_' + entity.name + '_links')}",
         old_links=f"{schema}.{quote('_ferry_' + entity.name + '_links')}",
+        ledger=f"{schema}.{quote('_ferry_' + entity.name + '_written')}",
         match=pg_match,
         references=tuple(PgReference(entity.name, f"{schema}.{quote(table)}", quote(r.name), r.entity)
                          for r in entity.references),

@@ -72,9 +72,11 @@ def test_push_loads_every_record_with_keys_and_foreign_keys(project):
                    f"WHERE connamespace = '{schema}'::regnamespace ORDER BY 1, 3")
     primary = {table.split(".")[-1] for table, kind, _ in keys if kind == "p"}
     assert primary == set(ENTITIES)  # crosswalks have none
-    # The push's scratch tables (matched links, the next crosswalk rows) were its own, temporary: none is left.
+    # The push's scratch tables (matched links, the next crosswalk rows) were its own, temporary: none is left;
+    # what stays is the crosswalks, the ledger of what was pushed, and the delta's conflicts and gone records.
     assert sorted(t for t, in pg_rows(f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}'")
-                  if t.startswith("_ferry_")) == sorted(f"_ferry_{e}_crosswalk" for e in ENTITIES)
+                  if t.startswith("_ferry_")) == sorted([*(f"_ferry_{e}_{t}" for e in ENTITIES for t in ("crosswalk", "written")),
+                                                         "_ferry_conflicts", "_ferry_gone"])
     foreign = {(table.split(".")[-1], definition.split(" REFERENCES ")[0]) for table, kind, definition in keys
                if kind == "f"}
     assert ("company", "FOREIGN KEY (parent_id)") in foreign and ("activity", "FOREIGN KEY (deal_id)") in foreign
@@ -112,9 +114,9 @@ def test_records_a_later_run_drops_are_deleted_others_stay(project):
     assert "From the CRM" in names and len(names) == loaded + 1
 
 
-def test_a_push_after_a_delta_that_kept_gone_records_stops_before_writing(project):
-    """A delta run keeps records gone from the export (gone: keep); the push lists only the crosswalk's
-    records and would delete the kept ones on the server: it stops first (F623), and the server is as it was."""
+def test_a_push_after_a_delta_keeps_the_records_the_delta_kept(project):
+    """A delta run keeps records gone from the export (gone: keep, the default): the push is a delta on the server
+    too, keeps them there and lists them in _ferry_gone (before pushes knew kept records, it stopped: F623)."""
     options = api.Options(out=project.parent.parent / "generated")
     schema = schema_of(project)
     api.push_spec(project, options)
@@ -126,11 +128,12 @@ def test_a_push_after_a_delta_that_kept_gone_records_stops_before_writing(projec
     run = api.run_spec(project, options)
     kept = run.delta["entities"]["owner"]["gone"]["keep"]
     assert kept > 0
-    with pytest.raises(FerryError) as raised:
-        api.push_spec(project, options)
-    assert raised.value.diagnostics[0].code == "F623" and f"{kept} records of entity 'owner'" in str(
-        raised.value.diagnostics[0].message)
+    pushed = api.push_spec(project, options)
+    assert pushed.delta["entities"]["owner"]["mode"] == "delta" and pushed.delta["entities"]["owner"]["gone"] == {
+        "keep": kept}
     assert pg_rows(f'SELECT id, full_name FROM "{schema}".owner ORDER BY 1') == before
+    assert pg_rows(f"SELECT count(*) FROM \"{schema}\"._ferry_gone WHERE entity = 'owner' AND resolution = 'keep'") == [
+        (kept,)]
 
 
 def test_a_dead_server_is_one_line_and_no_secret(project, tmp_path):

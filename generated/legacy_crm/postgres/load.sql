@@ -8,7 +8,9 @@
 --   load     per entity, in load order: `path=fresh` when its table is empty (COPY straight in), otherwise
 --            `path=merge` (COPY into a staging table, then upsert on the id the records that differ);
 --            repeated per batch with --batch-size
---   finish   primary keys, references to matched records re-pointed, foreign keys recreated and checked
+--   finish   a delta push's conflicts and gone records listed, gone records removed (by policy), the ledger of
+--            what was pushed replaced; primary keys, references to matched records re-pointed, foreign keys
+--            recreated and checked
 -- Without --batch-size everything is one transaction; with it, prepare, each batch and finish commit on their own,
 -- and a push that was interrupted converges when run again (ids are stable, the crosswalk is written first).
 
@@ -76,6 +78,33 @@ ALTER TABLE "public"."_ferry_company_crosswalk" ADD COLUMN IF NOT EXISTS "spec" 
 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_company_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
+
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_company_written" (
+  "_ferry_spec" text,
+  "_ferry_run" text,
+  "id" uuid,
+  "name" text,
+  "nip" text,
+  "city" text,
+  "country" text,
+  "phone" text,
+  "created_on" date,
+  "status" text,
+  "parent_id" uuid
+);
+
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_company_written"
+  ADD COLUMN IF NOT EXISTS "name" text,
+  ADD COLUMN IF NOT EXISTS "nip" text,
+  ADD COLUMN IF NOT EXISTS "city" text,
+  ADD COLUMN IF NOT EXISTS "country" text,
+  ADD COLUMN IF NOT EXISTS "phone" text,
+  ADD COLUMN IF NOT EXISTS "created_on" date,
+  ADD COLUMN IF NOT EXISTS "status" text,
+  ADD COLUMN IF NOT EXISTS "parent_id" uuid;
 
 -- Links are this push's own (a temporary table); an older ferry kept them in the schema, shared by every push.
 -- ferry:sql phase=prepare
@@ -150,6 +179,39 @@ ALTER TABLE "public"."_ferry_contact_crosswalk" ADD COLUMN IF NOT EXISTS "spec" 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_contact_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_contact_written" (
+  "_ferry_spec" text,
+  "_ferry_run" text,
+  "id" uuid,
+  "first_name" text,
+  "last_name" text,
+  "full_name" text,
+  "email" text,
+  "all_emails" text,
+  "phone" text,
+  "city" text,
+  "created_on" date,
+  "notes" text,
+  "company_id" uuid,
+  "reports_to_id" uuid
+);
+
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_contact_written"
+  ADD COLUMN IF NOT EXISTS "first_name" text,
+  ADD COLUMN IF NOT EXISTS "last_name" text,
+  ADD COLUMN IF NOT EXISTS "full_name" text,
+  ADD COLUMN IF NOT EXISTS "email" text,
+  ADD COLUMN IF NOT EXISTS "all_emails" text,
+  ADD COLUMN IF NOT EXISTS "phone" text,
+  ADD COLUMN IF NOT EXISTS "city" text,
+  ADD COLUMN IF NOT EXISTS "created_on" date,
+  ADD COLUMN IF NOT EXISTS "notes" text,
+  ADD COLUMN IF NOT EXISTS "company_id" uuid,
+  ADD COLUMN IF NOT EXISTS "reports_to_id" uuid;
+
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."owner" (
   "id" uuid,
@@ -202,6 +264,29 @@ ALTER TABLE "public"."_ferry_owner_crosswalk" ADD COLUMN IF NOT EXISTS "spec" te
 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_owner_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
+
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_owner_written" (
+  "_ferry_spec" text,
+  "_ferry_run" text,
+  "id" uuid,
+  "full_name" text,
+  "email" text,
+  "region" text,
+  "active" boolean,
+  "hired_on" date,
+  "quota" numeric(18,4)
+);
+
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_owner_written"
+  ADD COLUMN IF NOT EXISTS "full_name" text,
+  ADD COLUMN IF NOT EXISTS "email" text,
+  ADD COLUMN IF NOT EXISTS "region" text,
+  ADD COLUMN IF NOT EXISTS "active" boolean,
+  ADD COLUMN IF NOT EXISTS "hired_on" date,
+  ADD COLUMN IF NOT EXISTS "quota" numeric(18,4);
 
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."deal" (
@@ -260,6 +345,33 @@ ALTER TABLE "public"."_ferry_deal_crosswalk" ADD COLUMN IF NOT EXISTS "spec" tex
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_deal_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_deal_written" (
+  "_ferry_spec" text,
+  "_ferry_run" text,
+  "id" uuid,
+  "title" text,
+  "amount" numeric(12,2),
+  "currency" text,
+  "stage" text,
+  "close_date" date,
+  "company_id" uuid,
+  "contact_id" uuid,
+  "owner_id" uuid
+);
+
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_deal_written"
+  ADD COLUMN IF NOT EXISTS "title" text,
+  ADD COLUMN IF NOT EXISTS "amount" numeric(12,2),
+  ADD COLUMN IF NOT EXISTS "currency" text,
+  ADD COLUMN IF NOT EXISTS "stage" text,
+  ADD COLUMN IF NOT EXISTS "close_date" date,
+  ADD COLUMN IF NOT EXISTS "company_id" uuid,
+  ADD COLUMN IF NOT EXISTS "contact_id" uuid,
+  ADD COLUMN IF NOT EXISTS "owner_id" uuid;
+
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."activity" (
   "id" uuid,
@@ -314,6 +426,40 @@ ALTER TABLE "public"."_ferry_activity_crosswalk" ADD COLUMN IF NOT EXISTS "spec"
 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_activity_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
+
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_activity_written" (
+  "_ferry_spec" text,
+  "_ferry_run" text,
+  "id" uuid,
+  "kind" text,
+  "occurred_at" timestamp,
+  "minutes" numeric(18,4),
+  "notes" text,
+  "tags" text,
+  "contact_id" uuid,
+  "deal_id" uuid
+);
+
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_activity_written"
+  ADD COLUMN IF NOT EXISTS "kind" text,
+  ADD COLUMN IF NOT EXISTS "occurred_at" timestamp,
+  ADD COLUMN IF NOT EXISTS "minutes" numeric(18,4),
+  ADD COLUMN IF NOT EXISTS "notes" text,
+  ADD COLUMN IF NOT EXISTS "tags" text,
+  ADD COLUMN IF NOT EXISTS "contact_id" uuid,
+  ADD COLUMN IF NOT EXISTS "deal_id" uuid;
+
+-- A delta push lists conflicts (a field edited on the server that the source changed too) and gone records here.
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_conflicts" ("spec" text, "run" text, "entity" text, "id" uuid,
+  "source_key" text, "field" text, "written" text, "target" text, "source" text, "resolution" text);
+
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_gone" ("spec" text, "run" text, "entity" text, "id" uuid,
+  "source_key" text, "resolution" text, "merged_into" uuid, "record" text);
 
 -- Foreign keys come back at finish: with them gone, stale records can go and batches can commit in any order.
 -- ferry:sql phase=prepare
@@ -382,7 +528,8 @@ BEGIN
   END IF;
 END $ferry$;
 
--- ferry:sql entity=company phase=prepare
+-- A delta push (the schema's ledger holds this spec's rows) skips this: gone records follow their policy.
+-- ferry:sql entity=company phase=prepare path=replace
 DELETE FROM "public"."company" AS "t" USING "public"."_ferry_company_crosswalk" AS "o"
 WHERE "t"."id" = "o"."id" AND "o"."spec" = 'legacy_crm' AND "o"."status" = 'loaded' AND NOT "o"."linked"
   AND NOT EXISTS (SELECT 1 FROM pg_temp."_ferry_company_crosswalk_next" AS "n" WHERE "n"."id" = "o"."id" AND "n"."status" = 'loaded');
@@ -439,7 +586,8 @@ BEGIN
   END IF;
 END $ferry$;
 
--- ferry:sql entity=contact phase=prepare
+-- A delta push (the schema's ledger holds this spec's rows) skips this: gone records follow their policy.
+-- ferry:sql entity=contact phase=prepare path=replace
 DELETE FROM "public"."contact" AS "t" USING "public"."_ferry_contact_crosswalk" AS "o"
 WHERE "t"."id" = "o"."id" AND "o"."spec" = 'legacy_crm' AND "o"."status" = 'loaded' AND NOT "o"."linked"
   AND NOT EXISTS (SELECT 1 FROM pg_temp."_ferry_contact_crosswalk_next" AS "n" WHERE "n"."id" = "o"."id" AND "n"."status" = 'loaded');
@@ -496,7 +644,8 @@ BEGIN
   END IF;
 END $ferry$;
 
--- ferry:sql entity=owner phase=prepare
+-- A delta push (the schema's ledger holds this spec's rows) skips this: gone records follow their policy.
+-- ferry:sql entity=owner phase=prepare path=replace
 DELETE FROM "public"."owner" AS "t" USING "public"."_ferry_owner_crosswalk" AS "o"
 WHERE "t"."id" = "o"."id" AND "o"."spec" = 'legacy_crm' AND "o"."status" = 'loaded' AND NOT "o"."linked"
   AND NOT EXISTS (SELECT 1 FROM pg_temp."_ferry_owner_crosswalk_next" AS "n" WHERE "n"."id" = "o"."id" AND "n"."status" = 'loaded');
@@ -553,7 +702,8 @@ BEGIN
   END IF;
 END $ferry$;
 
--- ferry:sql entity=deal phase=prepare
+-- A delta push (the schema's ledger holds this spec's rows) skips this: gone records follow their policy.
+-- ferry:sql entity=deal phase=prepare path=replace
 DELETE FROM "public"."deal" AS "t" USING "public"."_ferry_deal_crosswalk" AS "o"
 WHERE "t"."id" = "o"."id" AND "o"."spec" = 'legacy_crm' AND "o"."status" = 'loaded' AND NOT "o"."linked"
   AND NOT EXISTS (SELECT 1 FROM pg_temp."_ferry_deal_crosswalk_next" AS "n" WHERE "n"."id" = "o"."id" AND "n"."status" = 'loaded');
@@ -610,7 +760,8 @@ BEGIN
   END IF;
 END $ferry$;
 
--- ferry:sql entity=activity phase=prepare
+-- A delta push (the schema's ledger holds this spec's rows) skips this: gone records follow their policy.
+-- ferry:sql entity=activity phase=prepare path=replace
 DELETE FROM "public"."activity" AS "t" USING "public"."_ferry_activity_crosswalk" AS "o"
 WHERE "t"."id" = "o"."id" AND "o"."spec" = 'legacy_crm' AND "o"."status" = 'loaded' AND NOT "o"."linked"
   AND NOT EXISTS (SELECT 1 FROM pg_temp."_ferry_activity_crosswalk_next" AS "n" WHERE "n"."id" = "o"."id" AND "n"."status" = 'loaded');

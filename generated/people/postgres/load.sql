@@ -8,7 +8,9 @@
 --   load     per entity, in load order: `path=fresh` when its table is empty (COPY straight in), otherwise
 --            `path=merge` (COPY into a staging table, then upsert on the id the records that differ);
 --            repeated per batch with --batch-size
---   finish   primary keys, references to matched records re-pointed, foreign keys recreated and checked
+--   finish   a delta push's conflicts and gone records listed, gone records removed (by policy), the ledger of
+--            what was pushed replaced; primary keys, references to matched records re-pointed, foreign keys
+--            recreated and checked
 -- Without --batch-size everything is one transaction; with it, prepare, each batch and finish commit on their own,
 -- and a push that was interrupted converges when run again (ids are stable, the crosswalk is written first).
 
@@ -77,6 +79,42 @@ ALTER TABLE "public"."_ferry_person_crosswalk" ADD COLUMN IF NOT EXISTS "spec" t
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_person_crosswalk" SET "spec" = 'people' WHERE "spec" IS NULL;
 
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_person_written" (
+  "_ferry_spec" text,
+  "_ferry_run" text,
+  "id" uuid,
+  "first_name" text,
+  "last_name" text,
+  "birth_date" date,
+  "email" text,
+  "phone" text,
+  "street" text,
+  "postcode" text,
+  "city" text
+);
+
+-- ferry:sql phase=prepare
+ALTER TABLE "public"."_ferry_person_written"
+  ADD COLUMN IF NOT EXISTS "first_name" text,
+  ADD COLUMN IF NOT EXISTS "last_name" text,
+  ADD COLUMN IF NOT EXISTS "birth_date" date,
+  ADD COLUMN IF NOT EXISTS "email" text,
+  ADD COLUMN IF NOT EXISTS "phone" text,
+  ADD COLUMN IF NOT EXISTS "street" text,
+  ADD COLUMN IF NOT EXISTS "postcode" text,
+  ADD COLUMN IF NOT EXISTS "city" text;
+
+-- A delta push lists conflicts (a field edited on the server that the source changed too) and gone records here.
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_conflicts" ("spec" text, "run" text, "entity" text, "id" uuid,
+  "source_key" text, "field" text, "written" text, "target" text, "source" text, "resolution" text);
+
+-- ferry:sql phase=prepare
+CREATE TABLE IF NOT EXISTS "public"."_ferry_gone" ("spec" text, "run" text, "entity" text, "id" uuid,
+  "source_key" text, "resolution" text, "merged_into" uuid, "record" text);
+
 -- Foreign keys come back at finish: with them gone, stale records can go and batches can commit in any order.
 -- ferry:sql phase=prepare
 SET CONSTRAINTS ALL IMMEDIATE;
@@ -120,7 +158,8 @@ BEGIN
   END IF;
 END $ferry$;
 
--- ferry:sql entity=person phase=prepare
+-- A delta push (the schema's ledger holds this spec's rows) skips this: gone records follow their policy.
+-- ferry:sql entity=person phase=prepare path=replace
 DELETE FROM "public"."people" AS "t" USING "public"."_ferry_person_crosswalk" AS "o"
 WHERE "t"."id" = "o"."id" AND "o"."spec" = 'people' AND "o"."status" = 'loaded' AND NOT "o"."linked"
   AND NOT EXISTS (SELECT 1 FROM pg_temp."_ferry_person_crosswalk_next" AS "n" WHERE "n"."id" = "o"."id" AND "n"."status" = 'loaded');
