@@ -252,7 +252,8 @@ def ledger_insert(spec: str, run: str, written: exp.Table, values: exp.Expressio
     if changed is not None:
         where.append(in_query(names.col(names.ID, "t"), changed))
     query = (exp.select(exp.Literal.string(spec), exp.Literal.string(run), hashed, names.col(names.ID, "t"),
-                        *(c.copy() for c in t)).from_(source).where(exp.and_(*where)))
+                        *(c.copy() for c in t)).from_(source).where(exp.and_(*where))
+             .order_by(names.col(names.ID, "t")))  # the same files give the same table, row order included
     return exp.insert(query, written.copy(), columns=[names.ident(c) for c in
                                                       (OWNER, "_ferry_run", "_ferry_hash", names.ID, *columns)])
 
