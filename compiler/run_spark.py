@@ -54,9 +54,9 @@ def read_from_parquet(text: str, mapped: dict[str, Path]) -> str:
             isinstance(statement.expression, exp.Query) else None
         for cte in (with_.expressions if with_ else ()):
             source = cte.this.args.get("from_") if isinstance(cte.this, exp.Select) else None
-            if cte.alias == runner.MAPPED and source is not None and source.this.name in mapped:
-                parquet = exp.Anonymous(this="read_parquet",
-                                        expressions=[exp.Literal.string(str(mapped[source.this.name]))])
+            stage = runner.stage_table(cte.this) if source is not None else None
+            if cte.alias == runner.MAPPED and stage in mapped:
+                parquet = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(mapped[stage]))])
                 cte.set("this", exp.select(exp.Star()).from_(exp.Table(this=parquet)))
                 replaced += 1
     if not replaced:

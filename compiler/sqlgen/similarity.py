@@ -73,9 +73,9 @@ def similarity(method: str, a: exp.Expression, b: exp.Expression) -> exp.Express
         x = names.ident("_ferry_x")
         inside = exp.Lambda(this=exp.func("list_contains", b.copy(), exp.column(x.copy()), dialect="duckdb"),
                             expressions=[x])
-        shared = exp.func("len", exp.func("list_filter", a.copy(), inside, dialect="duckdb"), dialect="duckdb")
-        union = exp.Sub(this=exp.Add(this=exp.func("len", a.copy(), dialect="duckdb"),
-                                     expression=exp.func("len", b.copy(), dialect="duckdb")),
+        shared = exp.ArraySize(this=exp.func("list_filter", a.copy(), inside, dialect="duckdb"))
+        union = exp.Sub(this=exp.Add(this=exp.ArraySize(this=a.copy()),
+                                     expression=exp.ArraySize(this=b.copy())),
                         expression=shared.copy())
         return exp.Div(this=exp.cast(shared, "DOUBLE"), expression=exp.paren(union))
     return exp.func("jaro_winkler_similarity", a, b, dialect="duckdb")

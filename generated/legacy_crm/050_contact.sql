@@ -32,8 +32,8 @@ WITH "mapped" AS MATERIALIZED (
       ),
       ''
     ) AS "full_name",
-    LOWER("s"."_ferry_shared_7d456b236401") AS "email",
-    LOWER("s"."_ferry_shared_7d456b236401") AS "all_emails",
+    LOWER("s"."_ferry_shared_b99cef6c63bd") AS "email",
+    LOWER("s"."_ferry_shared_b99cef6c63bd") AS "all_emails",
     LIST_EXTRACT(
       LIST_TRANSFORM(
         ["s"."_ferry_shared_80b5dbbddfa8"],
@@ -43,17 +43,17 @@ WITH "mapped" AS MATERIALIZED (
     ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN "s"."_ferry_shared_4023156f2e30"
+      WHEN "s"."_ferry_shared_a53436a8e563"
       THEN STRFTIME("s"."_ferry_shared_f47a30a0777d"[1], '%Y-%m-%d')
     END AS "created_on",
     "s"."notes" AS "notes",
     CASE
-      WHEN "s"."_ferry_shared_7d456b236401" IS NULL
+      WHEN "s"."_ferry_shared_b99cef6c63bd" IS NULL
       AND NOT "s"."_ferry_shared_8d02dd7ef912" IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
     CASE
-      WHEN "s"."_ferry_shared_7d456b236401" IS NULL
+      WHEN "s"."_ferry_shared_b99cef6c63bd" IS NULL
       AND NOT "s"."_ferry_shared_8d02dd7ef912" IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_all_emails_0",
@@ -67,7 +67,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN NOT "s"."_ferry_shared_74f25fdbc8e7" IS NULL
       AND NOT (
-        "s"."_ferry_shared_4023156f2e30"
+        "s"."_ferry_shared_a53436a8e563"
       )
       THEN "s"."created_at"
     END AS "_ferry_bad_created_on_0",
@@ -76,7 +76,7 @@ WITH "mapped" AS MATERIALIZED (
   FROM (
     SELECT
       "s".*,
-      LENGTH("s"."_ferry_shared_f47a30a0777d") = 1 AS "_ferry_shared_4023156f2e30"
+      ARRAY_LENGTH("s"."_ferry_shared_f47a30a0777d") = 1 AS "_ferry_shared_a53436a8e563"
     FROM (
       SELECT
         "s".*,
@@ -699,7 +699,7 @@ WITH "mapped" AS MATERIALIZED (
                 )
                 AND STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) + 4 * (
                   STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2))
-                ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2), '.')) <= 254
+                ) + 5 * ARRAY_LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2), '.')) <= 254
               )
             )
             THEN CASE
@@ -731,7 +731,7 @@ WITH "mapped" AS MATERIALIZED (
             OR ENDS_WITH("s"."_ferry_shared_8d02dd7ef912", '@')
             THEN NULL
             ELSE FERRY_EMAIL("s"."_ferry_shared_8d02dd7ef912")
-          END AS "_ferry_shared_7d456b236401",
+          END AS "_ferry_shared_b99cef6c63bd",
           REGEXP_REPLACE("s"."_ferry_shared_19fe20a6bfad", '[^0-9+]', '', 'g') AS "_ferry_shared_edf0405b75b3",
           [
             CASE

@@ -9,7 +9,7 @@ WITH "mapped" AS MATERIALIZED (
     "s"."_ferry_row" AS "_ferry_row",
     NULLIF(TRIM("s"."user_id"), '') AS "_ferry_key",
     TRIM(REGEXP_REPLACE("s"."full_name", '\s+', ' ', 'g')) AS "full_name",
-    LOWER("s"."_ferry_shared_7d456b236401") AS "email",
+    LOWER("s"."_ferry_shared_b99cef6c63bd") AS "email",
     "s"."region" AS "region",
     CASE
       WHEN "s"."_ferry_shared_927f3ce906cc"
@@ -26,7 +26,7 @@ WITH "mapped" AS MATERIALIZED (
     END AS "hired_on",
     "s"."quota" AS "quota",
     CASE
-      WHEN "s"."_ferry_shared_7d456b236401" IS NULL
+      WHEN "s"."_ferry_shared_b99cef6c63bd" IS NULL
       AND NOT "s"."_ferry_shared_8d02dd7ef912" IS NULL
       THEN "s"."email"
     END AS "_ferry_bad_email_0",
@@ -105,7 +105,7 @@ WITH "mapped" AS MATERIALIZED (
                 )
                 AND STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) + 4 * (
                   STRLEN(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2))
-                ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2), '.')) <= 254
+                ) + 5 * ARRAY_LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_8d02dd7ef912", '@', 2), '.')) <= 254
               )
             )
             THEN CASE
@@ -137,7 +137,7 @@ WITH "mapped" AS MATERIALIZED (
             OR ENDS_WITH("s"."_ferry_shared_8d02dd7ef912", '@')
             THEN NULL
             ELSE FERRY_EMAIL("s"."_ferry_shared_8d02dd7ef912")
-          END AS "_ferry_shared_7d456b236401",
+          END AS "_ferry_shared_b99cef6c63bd",
           LOWER("s"."_ferry_shared_6c20ee0329e8") AS "_ferry_shared_54930fe567e4",
           REGEXP_FULL_MATCH(
             "s"."_ferry_shared_d4a9bdc28446",

@@ -28,7 +28,7 @@ WITH "mapped" AS MATERIALIZED (
       ELSE LOWER("s"."type")
     END AS "kind",
     CASE
-      WHEN "s"."_ferry_shared_7695aef9d19f"
+      WHEN "s"."_ferry_shared_3868b4b3b0af"
       THEN CASE
         WHEN DATE_TRUNC('SECOND', "s"."_ferry_shared_d726dd4afc1b"[1]) = "s"."_ferry_shared_d726dd4afc1b"[1]
         THEN STRFTIME("s"."_ferry_shared_d726dd4afc1b"[1], '%Y-%m-%d %H:%M:%S')
@@ -43,7 +43,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN NOT "s"."_ferry_shared_ae241790ca12" IS NULL
       AND NOT (
-        "s"."_ferry_shared_7695aef9d19f"
+        "s"."_ferry_shared_3868b4b3b0af"
       )
       THEN "s"."occurred_at"
     END AS "_ferry_bad_occurred_at_0",
@@ -52,7 +52,7 @@ WITH "mapped" AS MATERIALIZED (
   FROM (
     SELECT
       "s".*,
-      LENGTH("s"."_ferry_shared_d726dd4afc1b") = 1 AS "_ferry_shared_7695aef9d19f"
+      ARRAY_LENGTH("s"."_ferry_shared_d726dd4afc1b") = 1 AS "_ferry_shared_3868b4b3b0af"
     FROM (
       SELECT
         "s".*,

@@ -11,7 +11,7 @@ WITH "mapped" AS MATERIALIZED (
     TRIM(REGEXP_REPLACE("s"."first_name", '\s+', ' ', 'g')) AS "first_name",
     TRIM(REGEXP_REPLACE("s"."last_name", '\s+', ' ', 'g')) AS "last_name",
     "s"."birth_date" AS "birth_date",
-    LOWER("s"."_ferry_shared_47ecfddcf669") AS "email",
+    LOWER("s"."_ferry_shared_7a18448f5ada") AS "email",
     LIST_EXTRACT(
       LIST_TRANSFORM(
         ["s"."_ferry_shared_fa688fd6ead6"],
@@ -23,7 +23,7 @@ WITH "mapped" AS MATERIALIZED (
     "s"."postcode" AS "postcode",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN "s"."_ferry_shared_47ecfddcf669" IS NULL
+      WHEN "s"."_ferry_shared_7a18448f5ada" IS NULL
       AND NOT "s"."_ferry_shared_a536bf61e205" IS NULL
       THEN "s"."_ferry_shared_38453cb31321"
     END AS "_ferry_bad_email_1",
@@ -216,7 +216,7 @@ WITH "mapped" AS MATERIALIZED (
               )
               AND STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 1)) + 1 + LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) + 4 * (
                 STRLEN(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2)) - LENGTH(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2))
-              ) + 5 * LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2), '.')) <= 254
+              ) + 5 * ARRAY_LENGTH(STR_SPLIT(SPLIT_PART("s"."_ferry_shared_a536bf61e205", '@', 2), '.')) <= 254
             )
           )
           THEN CASE
@@ -248,7 +248,7 @@ WITH "mapped" AS MATERIALIZED (
           OR ENDS_WITH("s"."_ferry_shared_a536bf61e205", '@')
           THEN NULL
           ELSE FERRY_EMAIL("s"."_ferry_shared_a536bf61e205")
-        END AS "_ferry_shared_47ecfddcf669",
+        END AS "_ferry_shared_7a18448f5ada",
         REGEXP_REPLACE("s"."_ferry_shared_de547ed28b54", '[^0-9+]', '', 'g') AS "_ferry_shared_de29fd92533c"
       FROM (
         SELECT

@@ -58,7 +58,9 @@ def test_the_company_steps_transforms_shrink_and_parse_as_spark_sql():
     mapped = checked.expression.args["with_"].expressions[0].this
     split = stages.split(mapped)
     before, after = len(mapped.sql(dialect="spark")), len(split.sql(dialect="spark"))
-    assert after < before / 4, (before, after)
+    # sqlgen builds a field's repeated values once (sqlgen.shared): 260 kB before, which Spark's analyzer
+    # did not plan in 10 minutes; the split shares what still repeats across fields, and never adds.
+    assert after <= before < 100_000, (before, after)
     assert [p.alias_or_name for p in split.expressions] == [p.alias_or_name for p in mapped.expressions]
     sqlglot.parse_one(split.sql(dialect="spark"), read="spark")
     # the phone UDF is still called only inside the CASE branch that guards it

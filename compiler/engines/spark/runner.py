@@ -87,6 +87,14 @@ def spark_texts(manifest: dict[str, Any], directory: Path, spec: Spec) -> dict[s
     return texts
 
 
+def stage_table(select: exp.Select) -> str:
+    """The table a per-row query reads: beneath the layers of shared values (``sqlgen.shared``), if any."""
+    source = select.args["from_"].this
+    while isinstance(source, exp.Subquery) and isinstance(source.this, exp.Select) and source.this.args.get("from_"):
+        source = source.this.args["from_"].this
+    return source.name
+
+
 def mapped_queries(text: str) -> dict[str, exp.Select]:
     """The per-row query of each checked step in a Spark step file: stage table -> SELECT."""
     out = {}
@@ -99,7 +107,7 @@ def mapped_queries(text: str) -> dict[str, exp.Select]:
         for cte in (with_.expressions if with_ else ()):
             select = cte.this
             if cte.alias == MAPPED and isinstance(select, exp.Select) and select.args.get("from_") is not None:
-                out[select.args["from_"].this.name] = select
+                out[stage_table(select)] = select
     return out
 
 

@@ -105,7 +105,7 @@ def _idna_fits(local: exp.Expression, domain: exp.Expression) -> exp.Expression:
     # Every label counted as if Unicode: more than its A-label can be.
     total = exp.Add(this=exp.Add(this=_chars(domain), expression=exp.Mul(
         this=exp.Literal.number(PUNYCODE_DIGITS - 1), expression=exp.paren(exp.Sub(this=_octets(domain), expression=_chars(domain))))),
-        expression=exp.Mul(this=exp.Literal.number(5), expression=fn("len", labels.copy())))
+        expression=exp.Mul(this=exp.Literal.number(5), expression=exp.ArraySize(this=labels.copy())))
     return exp.or_(_ascii(domain), exp.paren(exp.and_(
         fn("list_bool_and", fn("list_transform", labels, each)),
         exp.LTE(this=exp.Add(this=exp.Add(this=_octets(local), expression=exp.Literal.number(1)), expression=total),

@@ -36,7 +36,7 @@ def _parse(value: exp.Expression, formats: tuple[str, ...], rule: str, as_text) 
         return failing(text, as_text(reading), exp.not_(exp.Is(this=reading.copy(), expression=exp.null())), rule)
     # list_distinct drops NULLs: what is left is every distinct reading of the value.
     readings = fn("list_distinct", exp.Array(expressions=[_read(text, f) for f in formats]))
-    one = exp.EQ(this=fn("len", readings), expression=exp.Literal.number(1))
+    one = exp.EQ(this=exp.ArraySize(this=readings), expression=exp.Literal.number(1))
     first = exp.Bracket(this=readings.copy(), expressions=[exp.Literal.number(1)], offset=1)
     return failing(text, as_text(first), one, rule)
 

@@ -58,7 +58,7 @@ def split(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     words = exp.func("string_split", trimmed, lit(separator), dialect="duckdb") if separator else \
         exp.func("regexp_split_to_array", trimmed, lit(r"\s+"), dialect="duckdb")
     separator = separator or " "
-    count = exp.func("len", words.copy(), dialect="duckdb")
+    count = exp.ArraySize(this=words.copy())
     part = args["part"]
     if part in ("first", "last"):
         index = exp.Literal.number(1) if part == "first" else exp.Neg(this=exp.Literal.number(1))

@@ -23,7 +23,7 @@ WITH `mapped` AS (
       1
     ) AS `phone`,
     CASE
-      WHEN `s`.`_ferry_shared_28e056c85366`
+      WHEN `s`.`_ferry_shared_37cf1463f244`
       THEN DATE_FORMAT(`s`.`_ferry_shared_95fbd3ebad7e`[0], 'yyyy-MM-dd')
     END AS `created_on`,
     CASE
@@ -54,7 +54,7 @@ WITH `mapped` AS (
     CASE
       WHEN NOT `s`.`_ferry_shared_0ad2170283c6` IS NULL
       AND NOT (
-        `s`.`_ferry_shared_28e056c85366`
+        `s`.`_ferry_shared_37cf1463f244`
       )
       THEN `s`.`data_utworzenia`
     END AS `_ferry_bad_created_on_0`,
@@ -72,7 +72,7 @@ WITH `mapped` AS (
       AND (
         TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 1, 1) AS INT) * 6 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 2, 1) AS INT) * 5 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 3, 1) AS INT) * 7 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 4, 1) AS INT) * 2 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 5, 1) AS INT) * 3 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 6, 1) AS INT) * 4 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 7, 1) AS INT) * 5 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 8, 1) AS INT) * 6 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 9, 1) AS INT) * 7
       ) % 11 = TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 10, 1) AS INT) AS `_ferry_shared_55724d70108c`,
-      LENGTH(`s`.`_ferry_shared_95fbd3ebad7e`) = 1 AS `_ferry_shared_28e056c85366`
+      SIZE(`s`.`_ferry_shared_95fbd3ebad7e`) = 1 AS `_ferry_shared_37cf1463f244`
     FROM (
       SELECT
         `s`.*,

@@ -32,8 +32,8 @@ WITH `mapped` AS (
       ),
       ''
     ) AS `full_name`,
-    LOWER(`s`.`_ferry_shared_7d456b236401`) AS `email`,
-    LOWER(`s`.`_ferry_shared_7d456b236401`) AS `all_emails`,
+    LOWER(`s`.`_ferry_shared_b99cef6c63bd`) AS `email`,
+    LOWER(`s`.`_ferry_shared_b99cef6c63bd`) AS `all_emails`,
     TRY_ELEMENT_AT(
       TRANSFORM(
         ARRAY(`s`.`_ferry_shared_80b5dbbddfa8`),
@@ -43,17 +43,17 @@ WITH `mapped` AS (
     ) AS `phone`,
     TRIM(REGEXP_REPLACE(`s`.`city`, '[\\t\\n\\f\\r ]+', ' ')) AS `city`,
     CASE
-      WHEN `s`.`_ferry_shared_4023156f2e30`
+      WHEN `s`.`_ferry_shared_a53436a8e563`
       THEN DATE_FORMAT(`s`.`_ferry_shared_f47a30a0777d`[0], 'yyyy-MM-dd')
     END AS `created_on`,
     `s`.`notes` AS `notes`,
     CASE
-      WHEN `s`.`_ferry_shared_7d456b236401` IS NULL
+      WHEN `s`.`_ferry_shared_b99cef6c63bd` IS NULL
       AND NOT `s`.`_ferry_shared_8d02dd7ef912` IS NULL
       THEN `s`.`email`
     END AS `_ferry_bad_email_0`,
     CASE
-      WHEN `s`.`_ferry_shared_7d456b236401` IS NULL
+      WHEN `s`.`_ferry_shared_b99cef6c63bd` IS NULL
       AND NOT `s`.`_ferry_shared_8d02dd7ef912` IS NULL
       THEN `s`.`email`
     END AS `_ferry_bad_all_emails_0`,
@@ -67,7 +67,7 @@ WITH `mapped` AS (
     CASE
       WHEN NOT `s`.`_ferry_shared_74f25fdbc8e7` IS NULL
       AND NOT (
-        `s`.`_ferry_shared_4023156f2e30`
+        `s`.`_ferry_shared_a53436a8e563`
       )
       THEN `s`.`created_at`
     END AS `_ferry_bad_created_on_0`,
@@ -76,7 +76,7 @@ WITH `mapped` AS (
   FROM (
     SELECT
       `s`.*,
-      LENGTH(`s`.`_ferry_shared_f47a30a0777d`) = 1 AS `_ferry_shared_4023156f2e30`
+      SIZE(`s`.`_ferry_shared_f47a30a0777d`) = 1 AS `_ferry_shared_a53436a8e563`
     FROM (
       SELECT
         `s`.*,
@@ -1106,7 +1106,7 @@ WITH `mapped` AS (
             OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
             THEN NULL
             ELSE FERRY_EMAIL(`s`.`_ferry_shared_8d02dd7ef912`)
-          END AS `_ferry_shared_7d456b236401`,
+          END AS `_ferry_shared_b99cef6c63bd`,
           REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
           ARRAY(
             CASE

@@ -9,7 +9,7 @@ WITH `mapped` AS (
     `s`.`_ferry_row` AS `_ferry_row`,
     NULLIF(TRIM(`s`.`user_id`), '') AS `_ferry_key`,
     TRIM(REGEXP_REPLACE(`s`.`full_name`, '[\\t\\n\\f\\r ]+', ' ')) AS `full_name`,
-    LOWER(`s`.`_ferry_shared_7d456b236401`) AS `email`,
+    LOWER(`s`.`_ferry_shared_b99cef6c63bd`) AS `email`,
     `s`.`region` AS `region`,
     CASE
       WHEN `s`.`_ferry_shared_927f3ce906cc`
@@ -26,7 +26,7 @@ WITH `mapped` AS (
     END AS `hired_on`,
     `s`.`quota` AS `quota`,
     CASE
-      WHEN `s`.`_ferry_shared_7d456b236401` IS NULL
+      WHEN `s`.`_ferry_shared_b99cef6c63bd` IS NULL
       AND NOT `s`.`_ferry_shared_8d02dd7ef912` IS NULL
       THEN `s`.`email`
     END AS `_ferry_bad_email_0`,
@@ -140,7 +140,7 @@ WITH `mapped` AS (
             OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
             THEN NULL
             ELSE FERRY_EMAIL(`s`.`_ferry_shared_8d02dd7ef912`)
-          END AS `_ferry_shared_7d456b236401`,
+          END AS `_ferry_shared_b99cef6c63bd`,
           LOWER(`s`.`_ferry_shared_6c20ee0329e8`) AS `_ferry_shared_54930fe567e4`,
           RLIKE(
             `s`.`_ferry_shared_d4a9bdc28446`,

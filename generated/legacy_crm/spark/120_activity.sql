@@ -28,7 +28,7 @@ WITH `mapped` AS (
       ELSE LOWER(`s`.`type`)
     END AS `kind`,
     CASE
-      WHEN `s`.`_ferry_shared_7695aef9d19f`
+      WHEN `s`.`_ferry_shared_3868b4b3b0af`
       THEN CASE
         WHEN DATE_TRUNC('SECOND', `s`.`_ferry_shared_d726dd4afc1b`[0]) = `s`.`_ferry_shared_d726dd4afc1b`[0]
         THEN DATE_FORMAT(`s`.`_ferry_shared_d726dd4afc1b`[0], 'yyyy-MM-dd HH:mm:ss')
@@ -49,7 +49,7 @@ WITH `mapped` AS (
     CASE
       WHEN NOT `s`.`_ferry_shared_ae241790ca12` IS NULL
       AND NOT (
-        `s`.`_ferry_shared_7695aef9d19f`
+        `s`.`_ferry_shared_3868b4b3b0af`
       )
       THEN `s`.`occurred_at`
     END AS `_ferry_bad_occurred_at_0`,
@@ -58,7 +58,7 @@ WITH `mapped` AS (
   FROM (
     SELECT
       `s`.*,
-      LENGTH(`s`.`_ferry_shared_d726dd4afc1b`) = 1 AS `_ferry_shared_7695aef9d19f`
+      SIZE(`s`.`_ferry_shared_d726dd4afc1b`) = 1 AS `_ferry_shared_3868b4b3b0af`
     FROM (
       SELECT
         `s`.*,

@@ -17,7 +17,7 @@ WITH `mapped` AS (
       WHEN `s`.`_ferry_shared_59a4d92224e3`
       THEN DATE_FORMAT(`s`.`_ferry_shared_79f545e63b81`, 'yyyy-MM-dd')
     END AS `birth_date`,
-    LOWER(`s`.`_ferry_shared_47ecfddcf669`) AS `email`,
+    LOWER(`s`.`_ferry_shared_7a18448f5ada`) AS `email`,
     TRY_ELEMENT_AT(
       TRANSFORM(
         ARRAY(`s`.`_ferry_shared_442a8c9dab1c`),
@@ -36,7 +36,7 @@ WITH `mapped` AS (
       THEN `s`.`data_urodzenia`
     END AS `_ferry_bad_s0_birth_date_0`,
     CASE
-      WHEN `s`.`_ferry_shared_47ecfddcf669` IS NULL
+      WHEN `s`.`_ferry_shared_7a18448f5ada` IS NULL
       AND NOT `s`.`_ferry_shared_a536bf61e205` IS NULL
       THEN `s`.`_ferry_shared_38453cb31321`
     END AS `_ferry_bad_s0_email_1`,
@@ -378,7 +378,7 @@ WITH `mapped` AS (
           OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
           THEN NULL
           ELSE FERRY_EMAIL(`s`.`_ferry_shared_a536bf61e205`)
-        END AS `_ferry_shared_47ecfddcf669`,
+        END AS `_ferry_shared_7a18448f5ada`,
         REGEXP_REPLACE(`s`.`_ferry_shared_3816f78448c9`, '[^0-9+]', '') AS `_ferry_shared_4b7f33e96500`
       FROM (
         SELECT
@@ -423,7 +423,7 @@ WITH `mapped` AS (
       WHEN `s`.`_ferry_shared_b5709c5398de`
       THEN DATE_FORMAT(`s`.`_ferry_shared_9bbfe04e8e6f`, 'yyyy-MM-dd')
     END AS `birth_date`,
-    LOWER(`s`.`_ferry_shared_9cbd38fd713f`) AS `email`,
+    LOWER(`s`.`_ferry_shared_78685be2f91c`) AS `email`,
     TRY_ELEMENT_AT(
       TRANSFORM(
         ARRAY(`s`.`_ferry_shared_53e6eba1233e`),
@@ -445,7 +445,7 @@ WITH `mapped` AS (
       THEN `s`.`born`
     END AS `_ferry_bad_s1_birth_date_0`,
     CASE
-      WHEN `s`.`_ferry_shared_9cbd38fd713f` IS NULL
+      WHEN `s`.`_ferry_shared_78685be2f91c` IS NULL
       AND NOT `s`.`_ferry_shared_22ac1c0681b7` IS NULL
       THEN `s`.`_ferry_shared_ead7974d2d05`
     END AS `_ferry_bad_s1_email_1`,
@@ -784,7 +784,7 @@ WITH `mapped` AS (
           OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
           THEN NULL
           ELSE FERRY_EMAIL(`s`.`_ferry_shared_22ac1c0681b7`)
-        END AS `_ferry_shared_9cbd38fd713f`,
+        END AS `_ferry_shared_78685be2f91c`,
         REGEXP_REPLACE(`s`.`_ferry_shared_7a850d6fee11`, '[^0-9+]', '') AS `_ferry_shared_c18dee3ff083`
       FROM (
         SELECT
