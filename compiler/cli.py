@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -16,9 +18,6 @@ from typer.core import TyperCommand
 
 from compiler import __version__, api, cli_lineage, cli_profile
 from compiler.errors import Diagnostic, FerryError, Span
-
-if TYPE_CHECKING:  # the commands that need it import it (every command starts faster without)
-    from rich.progress import Progress
 
 app = typer.Typer(
     name="ferry",
@@ -59,13 +58,16 @@ def _fail(exc: FerryError) -> None:
     raise typer.Exit(1)
 
 
-def _progress() -> Progress:
-    """A transient progress bar on stderr (off when stderr is not a terminal)."""
+@contextmanager
+def _progress(first: str, prefix: str = "") -> Iterator[Callable[[str, int, int | None], None]]:
+    """A transient progress bar on stderr (off when stderr is not a terminal), as the callback a run reports to."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
-    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(first, total=None)
+        yield lambda what, done, total: bar.update(task, description=prefix + what, completed=done, total=total)
 
 
 def _specs(specs: list[Path] | None) -> tuple[Path, ...]:
@@ -168,12 +170,9 @@ def run(
     """
     options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
     try:
-        with _progress() as bar:
-            task = bar.add_task("starting", total=None)
-            manifest = api.run_spec(spec, options,
-                                    lambda what, done, total: bar.update(task, description=what,
-                                                                         completed=done, total=total),
-                                    sample=sample, allow_shrink=allow_shrink, full=full, engine=engine, master=master)
+        with _progress("starting") as report:
+            manifest = api.run_spec(spec, options, report, sample=sample, allow_shrink=allow_shrink, full=full,
+                                    engine=engine, master=master)
     except FerryError as exc:
         _fail(exc)
     from compiler import run_render
@@ -229,10 +228,8 @@ def push(
                   f"of at most {bundle.batch_size} records; {totals}", markup=False)
         return
     try:
-        with _progress() as bar:
-            task = bar.add_task("connecting", total=None)
-            manifest = api.push_spec(spec, options, lambda what, done, total: bar.update(
-                task, description=what, completed=done, total=total), batch_size)
+        with _progress("connecting") as report:
+            manifest = api.push_spec(spec, options, report, batch_size)
     except FerryError as exc:
         _fail(exc)
     for t in manifest.tables:
@@ -331,10 +328,8 @@ def plan(
         _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), "use --format text, markdown or json")))
     options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
     try:
-        with _progress() as bar:
-            task = bar.add_task("starting", total=None)
-            result = api.plan_spec(spec, options, sample, lambda what, done, total: bar.update(
-                task, description=f"plan: {what}", completed=done, total=total), allow_shrink, full, to)
+        with _progress("starting", "plan: ") as report:
+            result = api.plan_spec(spec, options, sample, report, allow_shrink, full, to)
     except FerryError as exc:
         _fail(exc)
     from compiler import plan_render

@@ -392,7 +392,8 @@ def test_archives_and_duplicates_survive_pushes_in_either_order(tmp_path, pg_sch
         assert pg_rows(pg_schema, 'SELECT spec, count(*) FROM {s}."_ferry_person_crosswalk" GROUP BY 1 ORDER BY 1') == [
             (s, {"wave1": 4, "wave2": 3}[s]) for s in sorted(ran)]
     assert [t for t, in pg_rows(pg_schema, "SELECT tablename FROM pg_tables WHERE schemaname = '{s}' ORDER BY 1")] == [
-        "_ferry_deal_crosswalk", "_ferry_person_crosswalk", "deal", "person"]
+        "_ferry_conflicts", "_ferry_deal_crosswalk", "_ferry_deal_written", "_ferry_gone", "_ferry_person_crosswalk",
+        "_ferry_person_written", "deal", "person"]  # the delta's ledgers (what each push wrote, conflicts, gone)
 
 
 @pytest.mark.skipif(not DSN, reason="no PostgreSQL: set FERRY_TEST_PG_DSN")
