@@ -8,10 +8,14 @@ entity, without references (so no other entity is needed), with ``on_error: null
 and phones (a rejected row would count against both variants alike, and this measures the
 dedup), and three computed fields (the e-mail's user part, the phone's last nine digits, the
 company id). ``rules`` deduplicates as the example does (exact keys e-mail and phone, two
-blocked fuzzy rules on the names); ``model`` with a match model. They run alternately,
+blocked fuzzy rules on the names); ``model`` with a match model; ``none`` not at all (the same
+run without dedup: what the model's time is measured against). They run alternately,
 ``--repeat`` times each; the report gives each one's pairwise precision, recall and F1 against
 the truth (bench/quality.py), the pairs compared, and the median seconds of the contact step.
-Results go to bench/results/model.json.
+For the model it also gives the pairs its blocking rules allow (the sum over its rules in
+``_ferry.dedup_stats``: each pair is compared once, for the first rule that finds it) and the
+random pairs it scores to estimate u (``estimate.sample``, at most (n-1)/2 per row), and the
+time ratios model/none and model/rules. Results go to bench/results/model.json.
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ def write_spec(folder: Path, data: Path, variant: str) -> Path:
     fields["company"] = "company_id"
     if variant == "model":
         contact["dedup"] = {"model": MODEL, **{k: v for k, v in contact["dedup"].items() if k in ("survivor", "fields")}}
+    elif variant == "none":
+        contact.pop("dedup")
     spec = {"version": 1, "name": f"bench_{variant}",
             "sources": {"contacts": {**example["sources"]["contacts"], "path": str(data / "contacts.csv")}},
             "entities": {"contact": contact}, "target": {"kind": "duckdb", "path": f"build/{variant}.duckdb"}}
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     work = HERE / ".data" / "model"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    specs = {v: write_spec(work, data.resolve(), v) for v in ("rules", "model")}
+    specs = {v: write_spec(work, data.resolve(), v) for v in ("none", "rules", "model")}
     options = {v: api.Options(out=work / "generated", allow_outside=True) for v in specs}
     for variant, spec in specs.items():
         api.compile_spec_files(spec, options[variant])
@@ -107,12 +113,22 @@ def main(argv: list[str] | None = None) -> int:
         report["variants"][variant] = {**scores, "pairs_compared": compared,
                                        "contact_step_seconds": statistics.median(seconds[variant]),
                                        "runs": seconds[variant]}
-    rules, model = report["variants"]["rules"], report["variants"]["model"]
+        if variant == "model":
+            rows = sum(run.sources.values())
+            report["variants"][variant].update(
+                pairs_blocking_allows=sum(d["pairs_compared"] or 0 for d in run.dedup if d["rule"].startswith("model:block")),
+                rows_in_skipped_blocks=sum(d["rows_in_skipped_blocks"] or 0 for d in run.dedup
+                                           if d["rule"].startswith("model:block")),
+                pairs_sampled_for_u=rows * min(-(-MODEL.get("sample", 1_000_000) // rows), (rows - 1) // 2))
+    none, rules, model = (report["variants"][v] for v in ("none", "rules", "model"))
     report["time_ratio"] = round(model["contact_step_seconds"] / rules["contact_step_seconds"], 2)
+    report["time_ratio_without_dedup"] = round(model["contact_step_seconds"] / none["contact_step_seconds"], 2)
     for name, v in report["variants"].items():
         print(f"{name:6} precision {v['precision']:.4f} recall {v['recall']:.4f} F1 {v['f1']:.4f} "
               f"pairs compared {v['pairs_compared']:,} contact step {v['contact_step_seconds']:.1f}s")
-    print(f"model / rules time: {report['time_ratio']}x")
+    print(f"model: pairs its blocking rules allow {model['pairs_blocking_allows']:,} "
+          f"(rows in skipped blocks {model['rows_in_skipped_blocks']:,}), random pairs for u {model['pairs_sampled_for_u']:,}")
+    print(f"model / rules time: {report['time_ratio']}x; model / no dedup: {report['time_ratio_without_dedup']}x")
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / "model.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
