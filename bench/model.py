@@ -40,7 +40,13 @@ HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parent / "specs" / "legacy_crm" / "legacy_crm.yaml"
 
 MODEL = {
-    "block": ["l.phone_digits = r.phone_digits", "l.email_user = r.email_user", "l.company = r.company"],
+    # Colleagues share a company: it blocks with a first letter of a name (accents folded, either
+    # name), so the model compares a person's namesakes at work, not every colleague.
+    "block": ["l.phone_digits = r.phone_digits", "l.email_user = r.email_user",
+              "l.company = r.company AND lower(strip_accents(left(l.first_name, 1))) = "
+              "lower(strip_accents(left(r.first_name, 1)))",
+              "l.company = r.company AND lower(strip_accents(left(l.last_name, 1))) = "
+              "lower(strip_accents(left(r.last_name, 1)))"],
     "compare": {
         "first_name": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}],
         "last_name": {"levels": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}], "frequency": True},
