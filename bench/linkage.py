@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 #: The shop's names for the CRM's columns.
 RENAMED = {"contact_id": "customer_no", "first_name": "given_name", "last_name": "family_name", "email": "mail",
            "phone": "tel", "company_id": "firm", "reports_to": "manager", "created_at": "since", "city": "town",
-           "notes": "remarks"}
+           "notes": "remarks", "street": "address", "postcode": "zip"}
 IN_SHOP = "hash(contact_id) % 2 = 1"
 
 

@@ -46,7 +46,11 @@ MODEL = {
               "l.company = r.company AND lower(strip_accents(left(l.first_name, 1))) = "
               "lower(strip_accents(left(r.first_name, 1)))",
               "l.company = r.company AND lower(strip_accents(left(l.last_name, 1))) = "
-              "lower(strip_accents(left(r.last_name, 1)))"],
+              "lower(strip_accents(left(r.last_name, 1)))",
+              # One home: the postcode and the house number (and flat) agree, however the street
+              # was spelt. Finds a person typed twice with nothing else in common, and relatives:
+              # scored, not learnt from (its pairs would teach the model that a family is a match).
+              {"on": "l.postcode = r.postcode AND l.house = r.house", "train": False}],
     "compare": {
         "first_name": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}],
         "last_name": {"levels": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}], "frequency": True},
@@ -54,6 +58,9 @@ MODEL = {
         "phone_digits": ["exact", {"edits": 1}],
         "city": {"levels": ["exact"], "frequency": True},
         "company": ["exact"],
+        # Postcode with house number and flat: one piece of evidence (where someone lives), not
+        # one per field (agreeing on a postcode and on a house number are not independent).
+        "address": {"fields": ["postcode", "house"], "levels": ["exact", {"edits": 1}]},
         "created_on": ["exact", {"within": 30}],
     },
     "threshold": 0.99,
@@ -78,6 +85,11 @@ def write_spec(folder: Path, data: Path, variant: str) -> Path:
     fields["email_user"] = {"sql": "nullif(split_part(lower(trim(email)), '@', 1), '')"}
     fields["phone_digits"] = {"sql": "nullif(right(regexp_replace(phone, '[^0-9]', '', 'g'), 9), '')"}
     fields["company"] = "company_id"
+    # The postal address (generate.py's people columns): the postcode's and the street line's
+    # digits (house number, flat) compare however they were written ("00-950" / "00950", "12/4" /
+    # "12 m. 4", "ul." / "ulica", "Str." / "Straße").
+    fields["postcode"] = {"from": "postcode", "transforms": ["digits", "blank_as_null"]}
+    fields["house"] = {"from": "street", "transforms": ["digits", "blank_as_null"]}
     if variant == "model":
         contact["dedup"] = {"model": MODEL, **{k: v for k, v in contact["dedup"].items() if k in ("survivor", "fields")}}
     elif variant == "none":
