@@ -1163,7 +1163,8 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp,
     # own, so the other columns keep the draws they have without them
     prng = Random(f"ferry-bench:{seed}:people")
     ra = prng.random
-    relatives = ([], [], [], [])   # per language: (first, last0, city, address, id)
+    # per language: (first, last0, city, address, id, first names at that address)
+    relatives = ([], [], [], [])
     city_index = tuple({} for _ in CITIES)
     for lang_, cities in enumerate(CITIES):
         for k, (name, _) in enumerate(cities):
@@ -1403,7 +1404,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp,
                 head = ring[int(ra() * len(ring))]
                 last0 = head[1]
                 last = _female_pl(last0) if lang == PL and female else last0
-                if first == head[0]:
+                while first in head[5]:     # no two of a family share it
                     first = other_name(FIRST_NAMES[lang][1 if female else 0],
                                        first)
             email, local, dom = new_email(lang, first, last)
@@ -1475,7 +1476,9 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp,
                 if head is not None:
                     family_w((cid, head[4]))
                     c_people["family_members"] += 1
-                entry = (first, last0, city, addr, cid)
+                home = head[5] if head is not None else []
+                home.append(first)
+                entry = (first, last0, city, addr, cid, home)
                 ring = relatives[lang]
                 if len(ring) < FAMILY_RING:
                     ring.append(entry)
