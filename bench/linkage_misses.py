@@ -6,7 +6,8 @@ and how the names compare.
 Reads bench/.data/linkage (left by bench/linkage.py: crm.csv, shop.ndjson, truth.csv and the
 variant's target). A missed pair is two records of one person in the truth that the run left
 in two clusters (``model_link``: across the systems only). Per pair: whether the blocking keys
-(phone's last nine digits, e-mail user, company) agree, whether the first and last names are
+(phone's last nine digits, e-mail user, company) agree, whether the address (postcode and the street line's
+digits) is the same, other or missing, whether the first and last names are
 equal (accents folded, lower case), similar (Jaro-Winkler >= 0.8) or else, whether they are
 swapped, whether the cities agree, and the model's probability if the pair was scored above
 the review band. Prints the counts by cause and a few examples.
@@ -35,13 +36,17 @@ _RECORDS = """
 CREATE TABLE rec AS
 SELECT 'crm' AS src, contact_id AS id, first_name AS fn, last_name AS ln,
        nullif(split_part(lower(trim(email)), '@', 1), '') AS eu,
-       nullif(right(regexp_replace(phone, '[^0-9]', '', 'g'), 9), '') AS ph, city, company_id AS co
+       nullif(right(regexp_replace(phone, '[^0-9]', '', 'g'), 9), '') AS ph, city, company_id AS co,
+       nullif(regexp_replace(postcode, '[^0-9]', '', 'g') || ' ' || regexp_replace(street, '[^0-9]', '', 'g'), ' ')
+         AS ad
 FROM read_csv($crm, all_varchar = true)
 UNION ALL
 SELECT 'shop', customer_no, given_name, family_name, nullif(split_part(lower(trim(mail)), '@', 1), ''),
-       nullif(right(regexp_replace(tel, '[^0-9]', '', 'g'), 9), ''), town, firm
+       nullif(right(regexp_replace(tel, '[^0-9]', '', 'g'), 9), ''), town, firm,
+       nullif(regexp_replace(zip, '[^0-9]', '', 'g') || ' ' || regexp_replace(address, '[^0-9]', '', 'g'), ' ')
 FROM read_json($shop, columns = {customer_no: 'VARCHAR', given_name: 'VARCHAR', family_name: 'VARCHAR',
-                                 mail: 'VARCHAR', tel: 'VARCHAR', firm: 'VARCHAR', town: 'VARCHAR'})
+                                 mail: 'VARCHAR', tel: 'VARCHAR', firm: 'VARCHAR', town: 'VARCHAR',
+                                 address: 'VARCHAR', zip: 'VARCHAR'})
 """
 _MISSED = """
 CREATE TABLE miss AS
@@ -60,6 +65,8 @@ CREATE TABLE causes AS
 SELECT m.*, l.fn AS lfn, r.fn AS rfn, l.ln AS lln, r.ln AS rln, l.city AS city, p.probability,
        coalesce(l.ph = r.ph, false) AS phone, coalesce(l.eu = r.eu, false) AS email_user,
        coalesce(l.co = r.co, false) AS company,
+       CASE WHEN l.ad = r.ad THEN 'same' WHEN l.ad IS NULL OR r.ad IS NULL THEN 'missing' ELSE 'other' END
+         AS address,
        {_NAME.format(f='fn')} AS first_name, {_NAME.format(f='ln')} AS last_name,
        coalesce(lower(strip_accents(l.fn)) = lower(strip_accents(r.ln))
                 OR lower(strip_accents(l.ln)) = lower(strip_accents(r.fn)), false) AS swapped,
@@ -114,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         con.execute(_MISSED, {"truth": str(WORK / "truth.csv"), "across": variant == "model_link"})
         con.execute(_CAUSES)
         print(f"{variant}: {con.execute('SELECT count(*) FROM causes').fetchone()[0]} missed pairs")
-        print("blocked by (phone, email_user, company) | first_name | last_name | swapped | same city | pairs")
-        for row in con.execute("""SELECT phone, email_user, company, first_name, last_name, swapped, same_city,
+        print("blocked by (phone, email_user, company) | address (postcode and house digits) | first_name | "
+              "last_name | swapped | same city | pairs")
+        for row in con.execute("""SELECT phone, email_user, company, address, first_name, last_name, swapped, same_city,
                                          count(*) AS n FROM causes GROUP BY ALL ORDER BY n DESC""").fetchall():
             print(" ", *row)
         con.execute(_NAMESAKES)

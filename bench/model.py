@@ -48,9 +48,12 @@ MODEL = {
               "l.company = r.company AND lower(strip_accents(left(l.last_name, 1))) = "
               "lower(strip_accents(left(r.last_name, 1)))",
               # One home: the postcode and the house number (and flat) agree, however the street
-              # was spelt. Finds a person typed twice with nothing else in common, and relatives:
-              # scored, not learnt from (its pairs would teach the model that a family is a match).
-              {"on": "l.postcode = r.postcode AND l.house = r.house", "train": False}],
+              # was spelt, and the first name's first letter (as for colleagues: namesakes at home,
+              # not neighbours at the same number of another street). Finds a person typed twice
+              # with nothing else in common; scored, not learnt from (its relatives would teach
+              # the model that a family is a match).
+              {"on": "l.postcode = r.postcode AND l.house = r.house AND lower(strip_accents(left(l.first_name, 1))) = "
+                     "lower(strip_accents(left(r.first_name, 1)))", "train": False}],
     "compare": {
         "first_name": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}],
         "last_name": {"levels": ["exact", {"jaro_winkler": 0.92}, {"jaro_winkler": 0.8}], "frequency": True},
