@@ -32,8 +32,14 @@ e-mail (``invalid_email``).  Nothing references a row the truth lists as
 invalid, and activities hang only off defect-free deals, so a row a migration
 rejects never strands a reference the truth does not mention.
 
+With ``--people`` (``generate(..., people=True)``) contacts.csv gains the
+columns street and postcode after notes, and truth/families.csv
+(source_id,relative_id) lists the relatives it injected: people who share an
+earlier person's address and surname but are not them (not duplicates).  Some
+duplicates then carry a changed surname (summary.json, "people").
+
 Usage:  python bench/generate.py OUT_DIR --contacts N [--seed S]
-                                 [--deals-format {csv,xml}]
+                                 [--deals-format {csv,xml}] [--people]
 
 Each file has its own random stream; the later additions (owner_id, owners,
 activities) draw from streams of their own, so they never shift a byte of the
