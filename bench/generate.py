@@ -32,8 +32,14 @@ e-mail (``invalid_email``).  Nothing references a row the truth lists as
 invalid, and activities hang only off defect-free deals, so a row a migration
 rejects never strands a reference the truth does not mention.
 
+With ``--people`` (``generate(..., people=True)``) contacts.csv gains the
+columns street and postcode after notes, and truth/families.csv
+(source_id,relative_id) lists the relatives it injected: people who share an
+earlier person's address and surname but are not them (not duplicates).  Some
+duplicates then carry a changed surname (summary.json, "people").
+
 Usage:  python bench/generate.py OUT_DIR --contacts N [--seed S]
-                                 [--deals-format {csv,xml}]
+                                 [--deals-format {csv,xml}] [--people]
 
 Each file has its own random stream; the later additions (owner_id, owners,
 activities) draw from streams of their own, so they never shift a byte of the
@@ -592,6 +598,147 @@ UA_COMPANY_LAST = tuple(_translit_title(s) for s in UA_LAST)
 
 
 # --------------------------------------------------------------------------
+# people (generate(..., people=True)): postal addresses, families, marriages
+# --------------------------------------------------------------------------
+# Appended after notes, so every reader of the columns before them is unchanged.
+ADDRESS_HEADER = ["street", "postcode"]
+P_NO_ADDRESS = 0.06        # originals without an address: B2B contacts often lack one
+P_FAMILY = 0.04            # new people living with an earlier person (same address and
+                           # surname, another first name): hard negatives, never duplicates
+FAMILY_RING = 4096         # how many earlier people of a language a relative is drawn from
+P_CHANGED_SURNAME = 0.12   # duplicate rows of women carrying another surname (married since)
+# A duplicate's address, cumulative: mostly copied; re-typed in another format
+# (ul./ulica, Str./Straße, flat as "m." or "/"); with a slip in the street name;
+# moved house since (a new address); or left out in the other system.
+DUP_ADDRESS_CUM = ((0.62, "same"), (0.77, "format"), (0.84, "typo"),
+                   (0.93, "moved"), (1.0, "missing"))
+P_MOVED_AWAY = 0.3         # of moves: to another city of the same country
+
+# Streets per language: (kind, name). A kind's spellings, the first the usual one.
+PL_STREETS = (("ul", "Marszałkowska"), ("ul", "Długa"), ("ul", "Krótka"),
+              ("ul", "Polna"), ("ul", "Leśna"), ("ul", "Słoneczna"),
+              ("ul", "Ogrodowa"), ("ul", "Lipowa"), ("ul", "Szkolna"),
+              ("ul", "Kościuszki"), ("ul", "Mickiewicza"), ("ul", "Słowackiego"),
+              ("ul", "Piłsudskiego"), ("ul", "Sienkiewicza"), ("ul", "Kolejowa"),
+              ("ul", "Wiejska"), ("ul", "Brzozowa"), ("ul", "Żeromskiego"),
+              ("ul", "Prusa"), ("ul", "Kopernika"), ("ul", "Chopina"),
+              ("ul", "Konopnickiej"), ("ul", "Wspólna"), ("ul", "Źródlana"),
+              ("al", "Jerozolimskie"), ("al", "Niepodległości"),
+              ("al", "Solidarności"), ("al", "Wojska Polskiego"),
+              ("pl", "Grunwaldzki"), ("pl", "Wolności"), ("os", "Tysiąclecia"),
+              ("ul", "Armii Krajowej"), ("ul", "Jana Pawła II"),
+              ("ul", "3 Maja"), ("ul", "Ogrodowa"), ("ul", "Zielona"))
+DE_STREETS = (("str", "Haupt"), ("str", "Bahnhof"), ("str", "Goethe"),
+              ("str", "Schiller"), ("str", "Garten"), ("str", "Linden"),
+              ("str", "Berg"), ("str", "Kirch"), ("str", "Dorf"),
+              ("str", "Mozart"), ("str", "Friedrich"), ("str", "Ring"),
+              ("str", "Schul"), ("str", "Wilhelm"), ("str", "Jahn"),
+              ("str", "Buchen"), ("str", "Müller"), ("str", "Königs"),
+              ("weg", "Birken"), ("weg", "Rosen"), ("weg", "Wiesen"),
+              ("allee", "Kastanien"), ("allee", "Park"), ("platz", "Markt"),
+              ("am", "Am Mühlbach"), ("am", "Am Sonnenhang"))
+FR_STREETS = (("rue", "de la République"), ("rue", "Victor Hugo"),
+              ("rue", "du Général Leclerc"), ("rue", "Pasteur"),
+              ("rue", "des Écoles"), ("rue", "Gambetta"), ("rue", "Nationale"),
+              ("rue", "du Moulin"), ("rue", "de l'Église"), ("rue", "Jean Moulin"),
+              ("rue", "de la Paix"), ("rue", "Émile Zola"),
+              ("avenue", "Jean Jaurès"), ("avenue", "de la Gare"),
+              ("avenue", "Foch"), ("boulevard", "Voltaire"),
+              ("boulevard", "Saint-Michel"), ("place", "de la Mairie"),
+              ("chemin", "des Vignes"), ("allée", "des Tilleuls"),
+              ("impasse", "des Lilas"), ("quai", "des Chartrons"))
+UA_STREETS = (("vul", "Шевченка"), ("vul", "Хрещатик"), ("vul", "Франка"),
+              ("vul", "Лесі Українки"), ("vul", "Грушевського"),
+              ("vul", "Садова"), ("vul", "Незалежності"), ("vul", "Київська"),
+              ("vul", "Соборна"), ("vul", "Зелена"), ("vul", "Городоцька"),
+              ("vul", "Богдана Хмельницького"), ("vul", "Пушкінська"),
+              ("vul", "Гагаріна"), ("prosp", "Перемоги"), ("prosp", "Миру"),
+              ("bul", "Дружби Народів"), ("bul", "Шевченка"),
+              ("prov", "Тихий"), ("prov", "Шкільний"))
+STREETS = (PL_STREETS, DE_STREETS, FR_STREETS, UA_STREETS)
+STREET_KINDS = {
+    "ul": ("ul. ", "ulica ", "ul.", ""), "al": ("al. ", "Al. ", "aleja ", "Aleje "),
+    "pl": ("pl. ", "plac "), "os": ("os. ", "osiedle "),
+    "str": ("straße", "str.", "strasse"), "weg": ("weg",),
+    "allee": ("allee",), "platz": ("platz", "pl."), "am": ("",),
+    "rue": ("rue", "r.", "RUE"), "avenue": ("avenue", "av.", "ave"),
+    "boulevard": ("boulevard", "bd", "bld"), "place": ("place", "pl."),
+    "chemin": ("chemin", "ch."), "allée": ("allée", "all."),
+    "impasse": ("impasse", "imp."), "quai": ("quai",),
+    "vul": ("вул. ", "вулиця ", "вул."), "prosp": ("просп. ", "проспект ", "пр-т "),
+    "bul": ("бул. ", "бульвар "), "prov": ("пров. ", "провулок "),
+}
+# A flat after the house number (PL: "m. 4", "/4"; FR: ", appt 4"; UA: ", кв. 4").
+FLAT_STYLES = ((" m. ", "/", " m ", " lok. "), (", Whg. ", " Whg. "),
+               (", appt ", ", apt ", " app. "), (", кв. ", " кв ", ", кв."))
+P_FLAT = (0.6, 0.12, 0.3, 0.65)
+# Postal codes per city (same order as CITIES): (first code, step, how many);
+# a street's code is one of them, so namesakes on one street share it.
+POSTCODES = (
+    ((0, 50, 80), (0, 50, 80), (30000, 50, 40), (90000, 50, 40), (80000, 50, 30),
+     (50000, 50, 40), (60000, 50, 30), (70000, 50, 30), (20000, 50, 30),
+     (40000, 50, 30), (15000, 50, 20), (85000, 50, 20), (35000, 50, 20),
+     (87100, 10, 20), (25000, 50, 20), (10000, 50, 20), (65000, 50, 20),
+     (42200, 10, 20)),
+    ((10100, 100, 40), (80300, 50, 30), (50600, 50, 20), (20000, 100, 25),
+     (60300, 20, 30), (40200, 20, 30), (70170, 20, 30), (4100, 20, 30)),
+    ((75001, 1, 20), (75001, 1, 20), (69001, 1, 9), (13001, 1, 16),
+     (31000, 100, 5), (59000, 800, 2), (44000, 100, 3), (67000, 100, 2)),
+    ((1001, 10, 300), (1001, 10, 300), (79000, 5, 100), (61000, 5, 100),
+     (65000, 5, 100), (49000, 5, 100), (69000, 5, 60), (21000, 5, 60),
+     (76000, 5, 60), (58000, 5, 60)),
+)
+
+
+def _street_text(lang: int, street: int, number: int, flat: int,
+                 style: int) -> str:
+    """The street line as people type it; style picks the spellings."""
+    kind, name = STREETS[lang][street]
+    spellings = STREET_KINDS[kind]
+    spell = spellings[style % len(spellings)]
+    flats = FLAT_STYLES[lang]
+    f = flats[(style // 4) % len(flats)] + str(flat) if flat else ""
+    if lang == PL:
+        return f"{spell}{name} {number}{f}"
+    if lang == DE:
+        street_name = name + spell
+        letter = "abc"[number % 3] if number % 7 == 0 else ""
+        return f"{street_name} {number}{letter}{f}"
+    if lang == FR:
+        comma = ", " if (style // 2) % 3 == 0 else " "
+        line = f"{number}{comma}{spell} {name}{f}"
+        return line.upper() if (style // 8) % 5 == 0 else line
+    return f"{spell}{name}, {number}{f}" if style % 2 == 0 \
+        else f"{spell}{name} {number}{f}"
+
+
+def _postcode(lang: int, city: int, street: int, number: int,
+              style: int) -> str:
+    first, step, count = POSTCODES[lang][city]
+    code = f"{first + step * ((street * 7 + number // 40) % count):05d}"
+    if lang == PL:
+        return code if style % 5 == 4 else f"{code[:2]}-{code[2:]}"
+    return code
+
+
+def _new_address(ra, lang: int, city: int) -> tuple:
+    """(city index, street index, number, flat, style); style is the record's
+    way of writing it."""
+    streets = STREETS[lang]
+    number = 1 + int(ra() * (120 if ra() < 0.85 else 300))
+    flat = 1 + int(ra() * 80) if ra() < P_FLAT[lang] else 0
+    return (city, int(ra() * len(streets)), number, flat, int(ra() * 40))
+
+
+def _address_columns(lang: int, a) -> tuple:
+    if a is None:
+        return ("", "")
+    city, street, number, flat, style = a
+    return (_street_text(lang, street, number, flat, style),
+            _postcode(lang, city, street, number, style))
+
+
+# --------------------------------------------------------------------------
 # scheduling helpers
 # --------------------------------------------------------------------------
 def _forced_positions(rng: Random, n: int, wants: dict) -> dict:
@@ -629,7 +776,7 @@ def _schedule(pending: dict, rng_random, i: int, n: int, payload) -> int:
 # the generator
 # --------------------------------------------------------------------------
 class _Truth:
-    def __init__(self, truth_dir: Path):
+    def __init__(self, truth_dir: Path, people: bool = False):
         truth_dir.mkdir(parents=True, exist_ok=True)
         self._files = []
 
@@ -646,6 +793,10 @@ class _Truth:
                              ["entity", "source_id", "column", "missing_id"])
         self.invalid = opener("invalid.csv", ["entity", "source_id", "row",
                                               "column", "value", "reason"])
+        # people=True: who lives with whom (same address and surname, not
+        # the same person), so a bench can count false merges of relatives
+        self.family = opener("families.csv", ["source_id", "relative_id"]) \
+            if people else None
 
     def close(self):
         for f in self._files:
@@ -730,12 +881,17 @@ def _email_case_variant(rng: Random, email: str) -> str:
 
 
 def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED,
-             deals_format: str = "csv") -> dict:
+             deals_format: str = "csv", people: bool = False) -> dict:
     """Write the export and its truth into out_dir; return the summary dict.
 
     deals_format "csv" writes deals.csv, "xml" writes deals.xml instead (the
     same records; a deals file of the other format left in out_dir by an
     earlier run is removed, so the folder always matches its summary).
+    people=True adds to contacts.csv a postal address (columns street,
+    postcode after notes), families (hard negatives, truth/families.csv) and
+    duplicates with a changed surname; the columns and rows before them are
+    drawn as without it (a stream of their own), only the names, e-mails and
+    cities of family members and married duplicates differ.
     """
     if contacts < 1:
         raise ValueError("contacts must be >= 1")
@@ -749,7 +905,7 @@ def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED,
     n_deals = round(0.65 * n_contacts)
     n_owners = max(12, n_contacts // 5000)
 
-    truth = _Truth(out_dir / "truth")
+    truth = _Truth(out_dir / "truth", people)
     counts: dict = {
         "duplicates": {"company": {"nip_format": {"clusters": 0,
                                                   "duplicate_rows": 0}},
@@ -776,6 +932,11 @@ def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED,
             "duration_min": {"number": 0, "decimal": 0, "text": 0},
             "without_notes": 0, "with_meta": 0, "without_contact": 0},
     }
+    if people:
+        counts["people"] = {
+            "without_address": 0, "family_members": 0,
+            "changed_surname": 0,
+            "duplicate_address": {k: 0 for _, k in DUP_ADDRESS_CUM}}
     max_id = max(FIRST_COMPANY_ID + n_companies, FIRST_CONTACT_ID + n_contacts,
                  FIRST_DEAL_ID + n_deals)
     orphan_base = _orphan_base(max_id)
@@ -788,7 +949,7 @@ def generate(out_dir: Path, contacts: int, seed: int = DEFAULT_SEED,
         comp = _gen_companies(out_dir, n_companies, seed, truth, counts,
                               orphan_base)
         cont = _gen_contacts(out_dir, n_contacts, seed, truth, counts,
-                             orphan_base, comp)
+                             orphan_base, comp, people)
         owner_of = _DealOwners(seed, n_deals, owners, bad_owner, truth, counts)
         deals = _gen_deals(out_dir, n_deals, seed, truth, counts,
                            orphan_base, comp, cont, owner_of, sink)
@@ -1000,9 +1161,23 @@ def _gen_companies(out_dir, n, seed, truth, counts, orphan_base):
             "dup_ids": dup_ids}
 
 
-def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
+def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp,
+                  people=False):
     rng = Random(f"ferry-bench:{seed}:contacts")
     r = rng.random
+    # people: addresses, families and marriages draw from a stream of their
+    # own, so the other columns keep the draws they have without them
+    prng = Random(f"ferry-bench:{seed}:people")
+    ra = prng.random
+    # per language: (first, last0, city, address, id, first names at that address)
+    relatives = ([], [], [], [])
+    city_index = tuple({} for _ in CITIES)
+    for lang_, cities in enumerate(CITIES):
+        for k, (name, _) in enumerate(cities):
+            city_index[lang_].setdefault(name, k)
+    c_people = counts.get("people")
+    family_w = truth.family
+    no_address = ()
     forced = _forced_positions(rng, n, {
         k: MIN[k] for k in ("email_case", "fuzzy", "orphan_contact_company",
                             "invalid_contact", "reports_to", "note_newline",
@@ -1054,7 +1229,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
     def new_person(lang):
         female = r() < 0.5
         first = pick(FIRST_NAMES[lang][1 if female else 0])
-        last = pick(LAST_NAMES[lang])
+        last = last0 = pick(LAST_NAMES[lang])
         if lang == PL and female:
             last = _female_pl(last)
         if lang == PL:
@@ -1070,7 +1245,45 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
             num = pick(DE_MOBILE_OPS) + str(10_000_000 + int(r() * 90_000_000))
         else:
             num = pick("67") + str(10_000_000 + int(r() * 90_000_000))
-        return first, last, num
+        return first, last, num, female, last0
+
+    def other_name(pool, not_this):
+        v = not_this
+        while v == not_this:
+            v = pool[int(ra() * len(pool))]
+        return v
+
+    def address_of(lang, city):
+        """A new address in city (any of the language's when empty)."""
+        k = city_index[lang].get(city)
+        if k is None:
+            k = int(ra() * len(CITIES[lang]))
+        return _new_address(ra, lang, k)
+
+    def dup_address(lang, addr, city):
+        """(street, postcode) of a duplicate row, and its city."""
+        x = ra()
+        how = "moved" if addr is None and x < 0.3 else \
+            "missing" if addr is None else \
+            next(k for p, k in DUP_ADDRESS_CUM if x < p)
+        c_people["duplicate_address"][how] += 1
+        if how == "same":
+            return _address_columns(lang, addr), city
+        if how == "format":
+            before = _address_columns(lang, addr)
+            for _ in range(8):
+                cols = _address_columns(lang, addr[:4] + (int(ra() * 40),))
+                if cols != before:
+                    break
+            return cols, city
+        if how == "typo":
+            street, code = _address_columns(lang, addr)
+            return (_typo(prng, street, lang), code), city
+        if how == "moved":
+            if city and ra() < P_MOVED_AWAY:
+                city = CITIES[lang][int(ra() * len(CITIES[lang]))][0]
+            return _address_columns(lang, address_of(lang, city)), city
+        return ("", ""), city
 
     def new_email(lang, first, last):
         f, l = fold(first), fold(last)
@@ -1125,7 +1338,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
         w = csv.writer(f, delimiter=",", lineterminator="\n",
                        quoting=csv.QUOTE_MINIMAL)
         write = w.writerow
-        write(CONTACT_HEADER)
+        write(CONTACT_HEADER + ADDRESS_HEADER if people else CONTACT_HEADER)
         for i in range(n):
             tags = forced.get(i)
             if tags:
@@ -1135,7 +1348,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
             dup = pending.pop(i, None)
             if dup is not None:
                 (orig_id, kind, lang, first, last, email, local, dom, num,
-                 comp_i, reports_to, city) = dup
+                 comp_i, reports_to, city, female, addr) = dup
                 cid = next_id
                 next_id += 1
                 style = int(r() * 6)
@@ -1157,6 +1370,17 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
                     else:
                         e = ""
                     ph = _fmt_mobile(lang, num, style) if r() < 0.8 else ""
+                cols = no_address
+                if people:
+                    if female and ra() < P_CHANGED_SURNAME:
+                        # married since: another surname, the first name and
+                        # (mostly) the address kept
+                        ln = other_name(LAST_NAMES[lang], last)
+                        if lang == PL:
+                            ln = _female_pl(ln)
+                        if ln != last:
+                            c_people["changed_surname"] += 1
+                    cols, city = dup_address(lang, addr, city)
                 if comp_i >= 0 and r() < 0.85:
                     company_id = FIRST_COMPANY_ID + comp_i
                     rt = reports_to if (reports_to and r() < 0.5) else ""
@@ -1169,7 +1393,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
                 if rt:
                     c_self["contact.reports_to"] += 1
                 write((cid, fn, ln, e, ph, company_id, rt, date_str(), city,
-                       ""))
+                       "") + cols)
                 c_lang[lang_key[lang]] += 1
                 dup_ids.append(cid)
                 dup_w(("contact", cid, orig_id, kind))
@@ -1178,13 +1402,32 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
 
             lang = i if i < 4 else _pick_cum(r(), CONTACT_LANG_CUM)
             c_lang[lang_key[lang]] += 1
-            first, last, num = new_person(lang)
+            first, last, num, female, last0 = new_person(lang)
+            head = None
+            if people and relatives[lang] and ra() < P_FAMILY:
+                # a relative of an earlier person: their surname and address
+                ring = relatives[lang]
+                head = ring[int(ra() * len(ring))]
+                last0 = head[1]
+                last = _female_pl(last0) if lang == PL and female else last0
+                while first in head[5]:     # no two of a family share it
+                    first = other_name(FIRST_NAMES[lang][1 if female else 0],
+                                       first)
             email, local, dom = new_email(lang, first, last)
             if r() < P_CONTACT_NO_EMAIL:
                 email = ""
             phone = "" if r() < P_CONTACT_NO_PHONE else _fmt_mobile(
                 lang, num, int(r() * 6))
             city = "" if r() < 0.05 else pick(CITIES[lang])[0]
+            addr, cols = None, no_address
+            if people:
+                if head is not None:
+                    city, addr = head[2], head[3]
+                elif ra() >= P_NO_ADDRESS:
+                    addr = address_of(lang, city)
+                else:
+                    c_people["without_address"] += 1
+                cols = _address_columns(lang, addr)
 
             if debt["invalid_contact"] or r() < P_INVALID_CONTACT:
                 if debt["invalid_contact"]:
@@ -1192,7 +1435,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
                 comp_i = int(r() * n_comp)
                 write(("", first, last, email, phone,
                        FIRST_COMPANY_ID + comp_i, "", date_str(), city,
-                       note()))
+                       note()) + cols)
                 invalid_w(("contact", "", i + 1, "contact_id", "",
                            REASON_EMPTY_ID))
                 c_inv["contact.contact_id"] += 1
@@ -1234,7 +1477,19 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
                     c_self["contact.reports_to"] += 1
             company_of.append(comp_i)
             write((cid, first, last, email, phone, company_id, reports_to,
-                   date_str(), city, note()))
+                   date_str(), city, note()) + cols)
+            if people and addr is not None:
+                if head is not None:
+                    family_w((cid, head[4]))
+                    c_people["family_members"] += 1
+                home = head[5] if head is not None else []
+                home.append(first)
+                entry = (first, last0, city, addr, cid, home)
+                ring = relatives[lang]
+                if len(ring) < FAMILY_RING:
+                    ring.append(entry)
+                else:
+                    ring[cid % FAMILY_RING] = entry
 
             # schedule duplicates of this (original) contact
             want_email = debt["email_case"] > 0 and email
@@ -1249,7 +1504,7 @@ def _gen_contacts(out_dir, n, seed, truth, counts, orphan_base, comp):
                 else:
                     kind = "fuzzy"
                 payload = (cid, kind, lang, first, last, email, local, dom,
-                           num, comp_i, reports_to, city)
+                           num, comp_i, reports_to, city, female, addr)
                 if _schedule(pending, r, i, n, payload) >= 0:
                     if debt[kind]:
                         debt[kind] -= 1
@@ -1754,9 +2009,13 @@ def main(argv=None) -> int:
     ap.add_argument("--deals-format", choices=sorted(DEAL_SINKS),
                     default="csv",
                     help="write deals.csv (default) or deals.xml instead")
+    ap.add_argument("--people", action="store_true",
+                    help="contacts with postal addresses, families and "
+                         "changed surnames (columns street, postcode)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    s = generate(args.out_dir, args.contacts, args.seed, args.deals_format)
+    s = generate(args.out_dir, args.contacts, args.seed, args.deals_format,
+                 args.people)
     dt = time.perf_counter() - t0
     rows = s["rows"]
     print(f"wrote {rows['companies']} companies, {rows['contacts']} contacts, "

@@ -78,7 +78,7 @@ def dataset(contacts: int, seed: int) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     t0 = time.perf_counter()
     print(f"generating {contacts:,} contacts into {folder} ...", flush=True)
-    load_generator().generate(folder / "data", contacts, seed, deals_format="xml")
+    load_generator().generate(folder / "data", contacts, seed, deals_format="xml", people=True)
     print(f"  generated in {time.perf_counter() - t0:.1f}s", flush=True)
     stamp.write_text(str(gen.stat().st_mtime_ns))
     return folder

@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # sqlglot is imported where it is used: the IR loads without 
 #: a date with its day and month swapped (``day_month``). ``sqlgen.comparisons`` turns each into SQL.
 LEVEL_KINDS: tuple[str, ...] = ("exact", "jaro_winkler", "levenshtein", "jaccard", "edits", "within", "swapped",
                                 "transposed")
+#: The levels that hold for texts alike but not equal: ``frequency: all`` adjusts their weight by
+#: how common the more common of the two values is.
+SIMILAR_KINDS: tuple[str, ...] = ("jaro_winkler", "levenshtein", "jaccard", "edits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class Comparison:
     span: Span
     frequency: bool = False  # term-frequency adjustment of the exact level
     frequency_span: Span | None = None
+    frequency_similar: bool = False  # ``frequency: all``: of the similarity levels too
 
 
 @dataclass(frozen=True, slots=True)

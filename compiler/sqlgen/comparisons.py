@@ -21,7 +21,8 @@ evidence either way), 1..K the declared levels in order (the first that holds), 
   way), either way round; each row carries ``f``'s compared text once.
 * ``transposed: day_month``: two dates of one year, the day of each the month of the other.
 * ``frequency``: each row also carries its value's share of the rows that have one
-  (``tf``), which the model uses on the exact level (``sqlgen.linkmodel``).
+  (``tf``), which the model uses on the exact level, and with ``frequency: all`` (the larger of
+  the two rows' shares) on the similarity levels (``sqlgen.linkmodel``, ``sqlgen.estimate``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from compiler.matchmodel import Comparison, MatchModel
+from compiler.matchmodel import SIMILAR_KINDS, Comparison, MatchModel
 from compiler.model import Entity
 from compiler.sqlgen import comparisons, names
 
@@ -332,14 +332,23 @@ def _refit(model: MatchModel, em: str) -> exp.CTE:
 
 def _weight(c: Comparison, offset: int) -> exp.Expression:
     """The comparison's weight at the pair's level: log2(m / u), 0 at null; with ``frequency`` an
-    exact agreement weighs log2(m / share of rows with the value)."""
+    exact agreement weighs log2(m / share of rows with the value); with ``frequency: all`` a
+    similarity level weighs log2(m / u) + log2(u of the exact level / the larger of the two values'
+    shares): the exact level's u is the share of an average value, so a value more common than
+    that is weaker evidence, a rarer one stronger, at every level where the texts are alike."""
     position = exp.Add(this=_lit(offset), expression=_g(c))
     m, u = _at(names.col("m", "model"), position), _at(names.col("u", "model"), position.copy())
+    tf = _greatest(names.col(f"tf_{c.name}"), _double(_FLOOR))
     case = exp.Case().when(exp.EQ(this=_g(c), expression=_lit(0)), _double(0))
     if c.frequency:
         case = case.when(exp.EQ(this=_g(c), expression=_lit(1)),
-                         exp.func("log2", exp.Div(this=m.copy(), expression=_greatest(names.col(f"tf_{c.name}"),
-                                                                                       _double(_FLOOR)))))
+                         exp.func("log2", exp.Div(this=m.copy(), expression=tf.copy())))
+    similar = [k for k, level in enumerate(c.levels, start=1) if level.kind in SIMILAR_KINDS]
+    if c.frequency_similar and similar:
+        exact_u = exp.Bracket(this=names.col("u", "model"), expressions=[_lit(offset + 1)], offset=1)  # 1-based as written
+        adjusted = exp.Add(this=exp.func("log2", exp.Div(this=m.copy(), expression=u.copy())),
+                           expression=exp.func("log2", exp.Div(this=exact_u, expression=tf.copy())))
+        case = case.when(exp.In(this=_g(c), expressions=[_lit(k) for k in similar]), adjusted)
     return case.else_(exp.func("log2", exp.Div(this=m, expression=u)))
 
 

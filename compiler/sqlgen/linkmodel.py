@@ -25,7 +25,9 @@ pairs (rule ``model``); ``stats_selects``: rows of ``_ferry.dedup_stats`` per bl
    Pairs found only by ``train: false`` rules take no part; lambda is then refitted over every
    blocked pair with m as estimated. Sums are decimal, so exact: every run gives the same model.
 5. **scores**: per pair and comparison the weight log2(m/u) of its level (0 for null); with
-   ``frequency``, an exact agreement weighs log2(m / share of rows with that value) instead. The
+   ``frequency``, an exact agreement weighs log2(m / share of rows with that value) instead; with
+   ``frequency: all`` a similarity level's log2(m/u) gains log2(u of exact / the larger of the two
+   values' shares) (a typo of a common name is as weak as the name). The
    match weight is log2(lambda / (1 - lambda)) plus the comparisons' weights; the probability
    is 1 / (1 + 2^-weight).
 """
@@ -35,7 +37,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from compiler.matchmodel import MatchModel, blocking_parts, mirrored, side
+from compiler.matchmodel import Comparison, MatchModel, blocking_parts, mirrored, side
 from compiler.model import Entity
 from compiler.sqlgen import comparisons, estimate, ledgers, linkage, names
 from compiler.sqlgen.conditions import not_null, valid_row
@@ -178,12 +180,22 @@ def _levels(entity: Entity) -> list[exp.Expression]:
     return [exp.alias_(comparisons.level(entity, c, L, R), f"g_{c.name}", quoted=True) for c in _model(entity).compare]
 
 
+def _pair_frequency(c: Comparison) -> exp.Expression:
+    """The share of rows with the pair's value, when the two agree (``frequency: true``); with
+    ``frequency: all``, when they differ, the larger of the two values' shares (a typo of a common
+    name is as weak as the name)."""
+    same = exp.Case().when(exp.EQ(this=names.col(comparisons.value_column(c), L),
+                                  expression=names.col(comparisons.value_column(c), R)),
+                           names.col(comparisons.tf_column(c), L))
+    if not c.frequency_similar:
+        return same
+    return same.else_(exp.Greatest(this=names.col(comparisons.tf_column(c), L),
+                                   expressions=[names.col(comparisons.tf_column(c), R)]))
+
+
 def compile_pairs(entity: Entity) -> exp.Create:
     rows = names.model_rows_table(entity)
-    frequencies = [exp.alias_(exp.Case().when(exp.EQ(this=names.col(comparisons.value_column(c), L),
-                                                     expression=names.col(comparisons.value_column(c), R)),
-                                              names.col(comparisons.tf_column(c), L)), f"tf_{c.name}", quoted=True)
-                   for c in _model(entity).compare if c.frequency]
+    frequencies = [exp.alias_(_pair_frequency(c), f"tf_{c.name}", quoted=True) for c in _model(entity).compare if c.frequency]
     model = _model(entity)
     training = [] if all(b.train for b in model.block) else [exp.alias_(exp.or_(*(
         exp.func("coalesce", exp.paren(_found(entity, i)), exp.false()) for i, b in enumerate(model.block) if b.train)),

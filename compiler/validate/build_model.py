@@ -33,8 +33,9 @@ def _comparison(doc: Document, at: KeyPath, name: str, raw: list[Any] | dict[str
         fields=tuple(spec.get("fields") or (name,)),
         levels=tuple(_level(doc, levels_at + (i,), level) for i, level in enumerate(spec["levels"])),
         span=doc.key_span(at),
-        frequency=bool(spec.get("frequency", False)),
+        frequency=spec.get("frequency", False) in (True, "all"),
         frequency_span=doc.span(at + ("frequency",)) if "frequency" in spec else None,
+        frequency_similar=spec.get("frequency") == "all",
     )
 
 

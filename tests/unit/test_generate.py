@@ -451,3 +451,39 @@ def test_checked_in_example_is_the_generators_output(tmp_path):
     assert s["invalid"]["deal.amount"] >= 2 and s["invalid"]["contact.contact_id"] >= 1
     assert min(s["self_references"].values()) >= 2
     assert min(s["languages"].values()) >= 1 and s["notes"]["with_newline"] >= 1
+
+
+def test_people_adds_addresses_families_and_married_duplicates(tmp_path):
+    """people=True: street and postcode after notes; a family member shares an earlier person's
+    address and surname (folded to the masculine form) but not the first name, and is in no
+    duplicate cluster; some duplicates carry another surname; the columns before are unchanged."""
+    gen.generate(tmp_path / "p", 3000, 7, people=True)
+    gen.generate(tmp_path / "q", 3000, 7)
+    with open(tmp_path / "p" / "contacts.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[-2:] == ["street", "postcode"]
+    by_id = {r["contact_id"]: r for r in rows if r["contact_id"]}
+    with open(tmp_path / "p" / "truth" / "families.csv", encoding="utf-8", newline="") as f:
+        families = list(csv.DictReader(f))
+    with open(tmp_path / "p" / "truth" / "duplicates.csv", encoding="utf-8", newline="") as f:
+        dups = list(csv.DictReader(f))
+    in_cluster = {d["source_id"] for d in dups if d["entity"] == "contact"}
+    cluster = {d["source_id"]: d["cluster_id"] for d in dups if d["entity"] == "contact"}
+    assert len(families) > 20
+    for fam in families:
+        a, b = by_id[fam["source_id"]], by_id[fam["relative_id"]]
+        assert (a["street"], a["postcode"], a["city"]) == (b["street"], b["postcode"], b["city"]) and a["street"]
+        assert a["first_name"] != b["first_name"]
+        assert a["last_name"][:-1] == b["last_name"][:-1]   # Kowalski / Kowalska
+        assert fam["source_id"] not in in_cluster or cluster[fam["source_id"]] != cluster.get(fam["relative_id"])
+    summary = json.loads((tmp_path / "p" / "truth" / "summary.json").read_text("utf-8"))
+    assert summary["people"]["changed_surname"] > 0 and summary["people"]["family_members"] == len(families)
+    married = [d for d in dups if d["entity"] == "contact" and d["source_id"] != d["cluster_id"]
+               and by_id[d["source_id"]]["last_name"][:3] != by_id[d["cluster_id"]]["last_name"][:3]]
+    assert married
+    with open(tmp_path / "q" / "contacts.csv", encoding="utf-8-sig", newline="") as f:
+        plain = list(csv.DictReader(f))
+    same = sum(1 for p, q in zip(rows, plain) if all(p[k] == q[k] for k in ("contact_id", "phone", "created_at")))
+    assert same == len(plain)
+    assert (tmp_path / "p" / "truth" / "duplicates.csv").read_bytes() == \
+        (tmp_path / "q" / "truth" / "duplicates.csv").read_bytes()

@@ -132,6 +132,7 @@ CODES: dict[str, Check] = {
     "F464": linkmodel.check_swapped,
     "F465": linkmodel.check_swapped,
     "F466": linkmodel.check_comparisons,
+    "F467": linkmodel.check_levels,
     "F430": transforms.check_time_directives,
     "F431": transforms.check_time_formats,
     "F432": transforms.check_boolean_words,

@@ -8,7 +8,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.errors import Diagnostic, did_you_mean
-from compiler.matchmodel import MatchModel, blocking_parts, side
+from compiler.matchmodel import SIMILAR_KINDS, MatchModel, blocking_parts, side
 from compiler.model import Entity
 from compiler.validate import bind
 from compiler.validate.checks.context import Context
@@ -127,9 +127,11 @@ def check_levels(ctx: Context) -> Iterable[Diagnostic]:
     """F455: levels go strongest first, so each can hold: ``exact`` first, then thresholds of one
     method decreasing (edits and within increasing); the first level that holds is the pair's.
     F457: ``frequency`` weighs the exact level by how common the value is: it needs one.
+    F467: ``frequency: all`` weighs the similarity levels too: it needs one.
 
     Bad::   first_name: {levels: [{jaro_winkler: 0.8}, {jaro_winkler: 0.9}, exact], frequency: false}
-    Good::  first_name: {levels: [exact, {jaro_winkler: 0.9}, {jaro_winkler: 0.8}], frequency: true}
+    Bad::   city: {levels: [exact], frequency: all}
+    Good::  first_name: {levels: [exact, {jaro_winkler: 0.9}, {jaro_winkler: 0.8}], frequency: all}
     """
     for entity, model in _models(ctx):
         for c in model.compare:
@@ -141,6 +143,10 @@ def check_levels(ctx: Context) -> Iterable[Diagnostic]:
             if c.frequency and c.levels[0].kind != "exact":
                 yield Diagnostic("F457", f"frequency needs an exact level; comparison '{c.name}' has none",
                                  c.frequency_span or c.span, "start its levels with exact, or drop frequency")
+            elif c.frequency_similar and not any(lv.kind in SIMILAR_KINDS for lv in c.levels):
+                yield Diagnostic("F467", f"frequency: all adjusts the similarity levels; comparison '{c.name}' has none",
+                                 c.frequency_span or c.span,
+                                 "write frequency: true (the exact level alone), or add a level such as {jaro_winkler: 0.9}")
 
 
 def check_level_methods(ctx: Context) -> Iterable[Diagnostic]:
