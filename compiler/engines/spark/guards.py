@@ -13,8 +13,12 @@ UDF (``engines.spark.udfs``) answers NULL for a NULL input without calling the l
 
 The argument's CASE mirrors every CASE and IF on the way from the call up to its projection,
 outermost first, so it evaluates the same conditions in the same order the SQL does before it
-reaches the call, and no others. A condition that itself calls a UDF ends the guard there: the
-argument is then NULL on fewer rows (the UDF does more work), never on a row that needs it.
+reaches the call, and no others. A condition that itself calls a UDF is left out (taken as leading
+to the call: ``CASE WHEN starts_with(udf(x), '+') THEN udf(x) END`` then calls ``udf(x)`` once,
+not twice): the argument is NULL on fewer rows, never on a row that needs it, and the conditions
+after it are evaluated on rows the SQL would not evaluate them for. Those are the fast paths'
+comparisons, regular expressions and TRY_ lookups, which cannot fail; one that could would stop
+the run with Spark's error (F925), not give another value.
 """
 
 from __future__ import annotations
@@ -54,17 +58,9 @@ def _steps(call: exp.Expression) -> list[tuple[list[exp.Expression], exp.Express
 
 
 def _guarded(value: exp.Expression, steps: list[tuple[list[exp.Expression], exp.Expression | None]]) -> exp.Expression:
-    """``value`` where the conditions of ``steps`` lead to it, else NULL; a condition calling a UDF ends it."""
-    arms: list[list[tuple[exp.Expression, bool]]] = []  # per step: (condition, leads to the call)
-    for before, own in steps:
-        step = [(c, False) for c in before] + ([(own, True)] if own is not None else [])
-        kept = []
-        for condition, leads in step:
-            if _calls_udf(condition):
-                arms.append(kept)
-                return _build(value, arms)
-            kept.append((condition, leads))
-        arms.append(kept)
+    """``value`` where the conditions of ``steps`` lead to it, else NULL; a condition calling a UDF is left out."""
+    arms = [[(c, leads) for c, leads in [*((c, False) for c in before), *([(own, True)] if own is not None else [])]
+             if not _calls_udf(c)] for before, own in steps]
     return _build(value, arms)
 
 
@@ -86,7 +82,7 @@ def guard(tree: exp.Expression) -> exp.Expression:
     """``tree`` (changed in place) with every guarded UDF's first argument guarded by its path's conditions."""
     calls = [n for n in tree.find_all(exp.Anonymous) if n.name.upper() in GUARDED and n.expressions]
     plans = [(call, _steps(call)) for call in calls]  # read every path before changing any
-    for call, steps in plans:
+    for call, steps in reversed(plans):  # deepest first: a call inside another's input is guarded in its copy
         if steps:
             call.set("expressions", [_guarded(call.expressions[0].copy(), steps), *call.expressions[1:]])
     return tree
