@@ -12,7 +12,9 @@ Out: ``Rewritten``: the Spark statements, and what the Spark runner does between
 * the connected components of a duplicate graph (a recursive CTE with ``USING KEY`` in DuckDB)
   read ``_ferry_components_<entity>``, which the runner fills by large-star/small-star first;
 * a UUIDv5 is built from the SHA-1's hex digits (Spark has no 128-bit integers);
-* every other node goes through ``functions.rewrite_node``.
+* every other node goes through ``functions.rewrite_node``;
+* then the phone and e-mail UDFs' inputs are guarded (``guards``): Spark calls a Python UDF on
+  every row, whatever CASE holds it, so the input is NULL where the SQL fast path answers.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from compiler.engines.spark import functions
+from compiler.engines.spark import functions, guards
 from compiler.engines.spark.regex import Unsupported
 from compiler.order import StageStep, Step
 from compiler.sqlgen import names
@@ -151,11 +153,11 @@ def rewrite(statements: tuple[exp.Expression, ...], step: Step | None) -> Rewrit
     components: list[Components] = []
     for statement in statements:
         components.extend(_components(statement, len(out)))
-        rewritten = _walk(statement.copy(), stage)
+        rewritten = guards.guard(_walk(statement.copy(), stage))
         out.extend(_materialized(rewritten) if _is_temporary_table(rewritten) else (rewritten,))
     return Rewritten(tuple(out), tuple(components))
 
 
 def expression(tree: exp.Expression) -> exp.Expression:
     """One expression (not a statement) for Spark: a copy with every node rewritten."""
-    return _walk(tree.copy(), None)
+    return guards.guard(_walk(tree.copy(), None))

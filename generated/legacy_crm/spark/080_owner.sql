@@ -139,7 +139,47 @@ WITH `mapped` AS (
             OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
             OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
             THEN NULL
-            ELSE FERRY_EMAIL(`s`.`_ferry_shared_8d02dd7ef912`)
+            ELSE FERRY_EMAIL(
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_8d02dd7ef912`,
+                  '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+                )
+                AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+                AND NOT RLIKE(
+                  `s`.`_ferry_shared_8d02dd7ef912`,
+                  '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+                )
+                AND (
+                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                  OR (
+                    FORALL(
+                      TRANSFORM(
+                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                        `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                        OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                          OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                        ) <= 63
+                      ),
+                      _ferry_b -> _ferry_b
+                    )
+                    AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                      OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                    ) + 5 * SIZE(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                    ) <= 254
+                  )
+                )
+                THEN NULL
+                WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+                THEN NULL
+                WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                THEN NULL
+                ELSE `s`.`_ferry_shared_8d02dd7ef912`
+              END
+            )
           END AS `_ferry_shared_b99cef6c63bd`,
           LOWER(`s`.`_ferry_shared_6c20ee0329e8`) AS `_ferry_shared_54930fe567e4`,
           RLIKE(

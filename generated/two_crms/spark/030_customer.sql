@@ -77,7 +77,27 @@ WITH `mapped` AS (
             THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_3816f78448c9`, 'PL', '')
+          ELSE FERRY_PHONE_E164(
+            CASE
+              WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
+              AND NOT (
+                `s`.`_ferry_shared_3816f78448c9` IS NULL
+              )
+              AND (
+                RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+              )
+              THEN CASE
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2)) <= 2
+                THEN NULL
+                WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2), '48')
+                THEN NULL
+                ELSE `s`.`_ferry_shared_3816f78448c9`
+              END
+            END,
+            'PL',
+            ''
+          )
         END
         WHEN `s`.`_ferry_shared_3816f78448c9` IS NULL
         THEN NULL
@@ -88,7 +108,31 @@ WITH `mapped` AS (
           RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
           AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
         )
-        THEN FERRY_PHONE_E164(`s`.`_ferry_shared_3816f78448c9`, 'PL', '')
+        THEN FERRY_PHONE_E164(
+          CASE
+            WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
+            AND NOT (
+              `s`.`_ferry_shared_3816f78448c9` IS NULL
+            )
+            AND (
+              RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+              AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+            )
+            THEN NULL
+            WHEN `s`.`_ferry_shared_3816f78448c9` IS NULL
+            THEN NULL
+            WHEN OCTET_LENGTH(`s`.`_ferry_shared_3816f78448c9`) = LENGTH(`s`.`_ferry_shared_3816f78448c9`)
+            AND NOT RLIKE(`s`.`_ferry_shared_3816f78448c9`, '[0-9]')
+            THEN NULL
+            WHEN NOT (
+              RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+              AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+            )
+            THEN `s`.`_ferry_shared_3816f78448c9`
+          END,
+          'PL',
+          ''
+        )
         WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
         AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
         THEN CASE
@@ -108,7 +152,40 @@ WITH `mapped` AS (
             THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_3816f78448c9`, 'PL', '')
+          ELSE FERRY_PHONE_E164(
+            CASE
+              WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
+              AND NOT (
+                `s`.`_ferry_shared_3816f78448c9` IS NULL
+              )
+              AND (
+                RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+              )
+              THEN NULL
+              WHEN `s`.`_ferry_shared_3816f78448c9` IS NULL
+              THEN NULL
+              WHEN OCTET_LENGTH(`s`.`_ferry_shared_3816f78448c9`) = LENGTH(`s`.`_ferry_shared_3816f78448c9`)
+              AND NOT RLIKE(`s`.`_ferry_shared_3816f78448c9`, '[0-9]')
+              THEN NULL
+              WHEN NOT (
+                RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+              )
+              THEN NULL
+              WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+              AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
+              THEN CASE
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) <= 2
+                THEN NULL
+                WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3), '48')
+                THEN NULL
+                ELSE `s`.`_ferry_shared_3816f78448c9`
+              END
+            END,
+            'PL',
+            ''
+          )
         END
         WHEN NOT (
           STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
@@ -189,7 +266,115 @@ WITH `mapped` AS (
               )
             ).n1
           ) = '?'
-          THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), ''), 'PL', '')
+          THEN FERRY_PHONE_E164(
+            CASE
+              WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
+              AND NOT (
+                `s`.`_ferry_shared_3816f78448c9` IS NULL
+              )
+              AND (
+                RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+              )
+              THEN NULL
+              WHEN `s`.`_ferry_shared_3816f78448c9` IS NULL
+              THEN NULL
+              WHEN OCTET_LENGTH(`s`.`_ferry_shared_3816f78448c9`) = LENGTH(`s`.`_ferry_shared_3816f78448c9`)
+              AND NOT RLIKE(`s`.`_ferry_shared_3816f78448c9`, '[0-9]')
+              THEN NULL
+              WHEN NOT (
+                RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+              )
+              THEN NULL
+              WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+              AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
+              THEN NULL
+              WHEN NOT (
+                STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+                AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
+              )
+              AND NOT STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
+              AND (
+                LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
+                AND RLIKE(
+                  `s`.`_ferry_shared_4b7f33e96500`,
+                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                )
+                AND RLIKE(
+                  LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
+                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                )
+              )
+              THEN NULL
+              ELSE CASE
+                WHEN (
+                  (
+                    STRUCT(
+                      CASE
+                        WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
+                        THEN CASE
+                          WHEN (
+                            NOT RLIKE(
+                              `s`.`_ferry_shared_4b7f33e96500`,
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                            AND RLIKE(
+                              SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                          )
+                          OR LENGTH(`s`.`_ferry_shared_4b7f33e96500`) > 10
+                          THEN CASE
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) IN (6, 7, 8, 9, 10)
+                            AND RLIKE(
+                              SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                            AND RLIKE(
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
+                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                            )
+                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)
+                            ELSE ''
+                          END
+                          ELSE CASE
+                            WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
+                            AND RLIKE(
+                              `s`.`_ferry_shared_4b7f33e96500`,
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                            AND RLIKE(
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
+                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                            )
+                            THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
+                            ELSE ''
+                          END
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
+                          AND RLIKE(
+                            `s`.`_ferry_shared_4b7f33e96500`,
+                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                          )
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
+                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                          )
+                          THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
+                          ELSE ''
+                        END
+                      END AS n1
+                    )
+                  ).n1
+                ) = '?'
+                THEN NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')
+              END
+            END,
+            'PL',
+            ''
+          )
           WHEN (
             (
               STRUCT(
@@ -377,7 +562,47 @@ WITH `mapped` AS (
           OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
           OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
           THEN NULL
-          ELSE FERRY_EMAIL(`s`.`_ferry_shared_a536bf61e205`)
+          ELSE FERRY_EMAIL(
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_a536bf61e205`,
+                '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+              )
+              AND OCTET_LENGTH(`s`.`_ferry_shared_a536bf61e205`) <= 254
+              AND NOT RLIKE(
+                `s`.`_ferry_shared_a536bf61e205`,
+                '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+              )
+              AND (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+                OR (
+                  FORALL(
+                    TRANSFORM(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                      `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                      OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                        OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                      ) <= 63
+                    ),
+                    _ferry_b -> _ferry_b
+                  )
+                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) + 4 * (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+                  ) + 5 * SIZE(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                  ) <= 254
+                )
+              )
+              THEN NULL
+              WHEN `s`.`_ferry_shared_a536bf61e205` IS NULL
+              THEN NULL
+              WHEN NOT CONTAINS(`s`.`_ferry_shared_a536bf61e205`, '@')
+              OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+              OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+              THEN NULL
+              ELSE `s`.`_ferry_shared_a536bf61e205`
+            END
+          )
         END AS `_ferry_shared_7a18448f5ada`,
         REGEXP_REPLACE(`s`.`_ferry_shared_3816f78448c9`, '[^0-9+]', '') AS `_ferry_shared_4b7f33e96500`
       FROM (
@@ -483,7 +708,27 @@ WITH `mapped` AS (
             THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 4)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_7a850d6fee11`, 'PL', '')
+          ELSE FERRY_PHONE_E164(
+            CASE
+              WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '+')
+              AND NOT (
+                `s`.`_ferry_shared_7a850d6fee11` IS NULL
+              )
+              AND (
+                RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+              )
+              THEN CASE
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 2)) <= 2
+                THEN NULL
+                WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 2), '48')
+                THEN NULL
+                ELSE `s`.`_ferry_shared_7a850d6fee11`
+              END
+            END,
+            'PL',
+            ''
+          )
         END
         WHEN `s`.`_ferry_shared_7a850d6fee11` IS NULL
         THEN NULL
@@ -494,7 +739,31 @@ WITH `mapped` AS (
           RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
           AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
         )
-        THEN FERRY_PHONE_E164(`s`.`_ferry_shared_7a850d6fee11`, 'PL', '')
+        THEN FERRY_PHONE_E164(
+          CASE
+            WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '+')
+            AND NOT (
+              `s`.`_ferry_shared_7a850d6fee11` IS NULL
+            )
+            AND (
+              RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+              AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+            )
+            THEN NULL
+            WHEN `s`.`_ferry_shared_7a850d6fee11` IS NULL
+            THEN NULL
+            WHEN OCTET_LENGTH(`s`.`_ferry_shared_7a850d6fee11`) = LENGTH(`s`.`_ferry_shared_7a850d6fee11`)
+            AND NOT RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '[0-9]')
+            THEN NULL
+            WHEN NOT (
+              RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+              AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+            )
+            THEN `s`.`_ferry_shared_7a850d6fee11`
+          END,
+          'PL',
+          ''
+        )
         WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
         AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0'
         THEN CASE
@@ -514,7 +783,40 @@ WITH `mapped` AS (
             THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 5)
             ELSE NULL
           END
-          ELSE FERRY_PHONE_E164(`s`.`_ferry_shared_7a850d6fee11`, 'PL', '')
+          ELSE FERRY_PHONE_E164(
+            CASE
+              WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '+')
+              AND NOT (
+                `s`.`_ferry_shared_7a850d6fee11` IS NULL
+              )
+              AND (
+                RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+              )
+              THEN NULL
+              WHEN `s`.`_ferry_shared_7a850d6fee11` IS NULL
+              THEN NULL
+              WHEN OCTET_LENGTH(`s`.`_ferry_shared_7a850d6fee11`) = LENGTH(`s`.`_ferry_shared_7a850d6fee11`)
+              AND NOT RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '[0-9]')
+              THEN NULL
+              WHEN NOT (
+                RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+              )
+              THEN NULL
+              WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
+              AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0'
+              THEN CASE
+                WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) <= 2
+                THEN NULL
+                WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3), '48')
+                THEN NULL
+                ELSE `s`.`_ferry_shared_7a850d6fee11`
+              END
+            END,
+            'PL',
+            ''
+          )
         END
         WHEN NOT (
           STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
@@ -595,7 +897,115 @@ WITH `mapped` AS (
               )
             ).n1
           ) = '?'
-          THEN FERRY_PHONE_E164(NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), ''), 'PL', '')
+          THEN FERRY_PHONE_E164(
+            CASE
+              WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '+')
+              AND NOT (
+                `s`.`_ferry_shared_7a850d6fee11` IS NULL
+              )
+              AND (
+                RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+              )
+              THEN NULL
+              WHEN `s`.`_ferry_shared_7a850d6fee11` IS NULL
+              THEN NULL
+              WHEN OCTET_LENGTH(`s`.`_ferry_shared_7a850d6fee11`) = LENGTH(`s`.`_ferry_shared_7a850d6fee11`)
+              AND NOT RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '[0-9]')
+              THEN NULL
+              WHEN NOT (
+                RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '^(?:\\+?[0-9 ()./-]+)\\z')
+                AND LENGTH(`s`.`_ferry_shared_7a850d6fee11`) <= 250
+              )
+              THEN NULL
+              WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
+              AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0'
+              THEN NULL
+              WHEN NOT (
+                STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
+                AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0'
+              )
+              AND NOT STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
+              AND (
+                LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
+                AND RLIKE(
+                  `s`.`_ferry_shared_c18dee3ff083`,
+                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                )
+                AND RLIKE(
+                  LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
+                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                )
+              )
+              THEN NULL
+              ELSE CASE
+                WHEN (
+                  (
+                    STRUCT(
+                      CASE
+                        WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
+                        THEN CASE
+                          WHEN (
+                            NOT RLIKE(
+                              `s`.`_ferry_shared_c18dee3ff083`,
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                            AND RLIKE(
+                              SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                          )
+                          OR LENGTH(`s`.`_ferry_shared_c18dee3ff083`) > 10
+                          THEN CASE
+                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) IN (6, 7, 8, 9, 10)
+                            AND RLIKE(
+                              SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                            AND RLIKE(
+                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
+                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                            )
+                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)
+                            ELSE ''
+                          END
+                          ELSE CASE
+                            WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
+                            AND RLIKE(
+                              `s`.`_ferry_shared_c18dee3ff083`,
+                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                            )
+                            AND RLIKE(
+                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
+                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                            )
+                            THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
+                            ELSE ''
+                          END
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
+                          AND RLIKE(
+                            `s`.`_ferry_shared_c18dee3ff083`,
+                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                          )
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
+                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                          )
+                          THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
+                          ELSE ''
+                        END
+                      END AS n1
+                    )
+                  ).n1
+                ) = '?'
+                THEN NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')
+              END
+            END,
+            'PL',
+            ''
+          )
           WHEN (
             (
               STRUCT(
@@ -783,7 +1193,47 @@ WITH `mapped` AS (
           OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
           OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
           THEN NULL
-          ELSE FERRY_EMAIL(`s`.`_ferry_shared_22ac1c0681b7`)
+          ELSE FERRY_EMAIL(
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_22ac1c0681b7`,
+                '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+              )
+              AND OCTET_LENGTH(`s`.`_ferry_shared_22ac1c0681b7`) <= 254
+              AND NOT RLIKE(
+                `s`.`_ferry_shared_22ac1c0681b7`,
+                '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+              )
+              AND (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+                OR (
+                  FORALL(
+                    TRANSFORM(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                      `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                      OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                        OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                      ) <= 63
+                    ),
+                    _ferry_b -> _ferry_b
+                  )
+                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) + 4 * (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+                  ) + 5 * SIZE(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                  ) <= 254
+                )
+              )
+              THEN NULL
+              WHEN `s`.`_ferry_shared_22ac1c0681b7` IS NULL
+              THEN NULL
+              WHEN NOT CONTAINS(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+              OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+              OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+              THEN NULL
+              ELSE `s`.`_ferry_shared_22ac1c0681b7`
+            END
+          )
         END AS `_ferry_shared_78685be2f91c`,
         REGEXP_REPLACE(`s`.`_ferry_shared_7a850d6fee11`, '[^0-9+]', '') AS `_ferry_shared_c18dee3ff083`
       FROM (

@@ -1,0 +1,88 @@
+"""The phone and e-mail slow paths called by Spark only on the rows their SQL fast path leaves.
+
+In:  a Spark tree (``passes`` applies this after rewriting a statement for Spark).
+Out: the same tree in which the first argument of every call to a guarded UDF (``GUARDED``)
+is NULL on every row for which the SQL would not evaluate the call.
+
+Why: Spark evaluates a Python UDF for every row that reaches its operator, whatever CASE it
+sits in (pyspark's documentation: UDFs "do not support conditional expressions or short
+circuiting"). A branch ``CASE WHEN fast IS NULL THEN udf(raw) END`` still sends every row's
+``raw`` to Python. Spark cannot skip the call, but the call can skip the row: the argument
+carries the branch's own conditions, ``udf(CASE WHEN fast IS NULL THEN raw END)``, and the
+UDF (``engines.spark.udfs``) answers NULL for a NULL input without calling the library.
+
+The argument's CASE mirrors every CASE and IF on the way from the call up to its projection,
+outermost first, so it evaluates the same conditions in the same order the SQL does before it
+reaches the call, and no others. A condition that itself calls a UDF is left out (taken as leading
+to the call: ``CASE WHEN starts_with(udf(x), '+') THEN udf(x) END`` then calls ``udf(x)`` once,
+not twice): the argument is NULL on fewer rows, never on a row that needs it, and the conditions
+after it are evaluated on rows the SQL would not evaluate them for. Those are the fast paths'
+comparisons, regular expressions and TRY_ lookups, which cannot fail; one that could would stop
+the run with Spark's error (F925), not give another value.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from compiler.engines.spark.builtins import UDFS
+
+#: UDFs whose first argument is guarded: NULL in means NULL out, and no library call.
+GUARDED = frozenset({"FERRY_PHONE_E164", "FERRY_EMAIL"})
+#: Where a row-wise path ends: a query, or a value computed over many rows.
+_BOUNDARY = (exp.Query, exp.Subquery, exp.AggFunc, exp.Window)
+
+
+def _calls_udf(tree: exp.Expression) -> bool:
+    return any(n.name.upper() in UDFS for n in tree.find_all(exp.Anonymous))
+
+
+def _steps(call: exp.Expression) -> list[tuple[list[exp.Expression], exp.Expression | None]]:
+    """The conditions on the way to ``call``, outermost first: per CASE or IF, the conditions that must
+    not hold (earlier WHENs) and the one that must (its own WHEN), or None (ELSE, or a WHEN's condition)."""
+    steps = []
+    node = call
+    while node.parent is not None and not isinstance(node.parent, _BOUNDARY):
+        parent, key = node.parent, node.arg_key
+        case = parent.parent
+        if isinstance(parent, exp.If) and isinstance(case, exp.Case) and parent.arg_key == "ifs":
+            if case.this is None:  # a searched CASE (a simple CASE's WHENs compare its operand: left unguarded)
+                before = [i.this for i in case.args["ifs"][:parent.index]]
+                steps.append((before, parent.this if key == "true" else None))
+        elif isinstance(parent, exp.Case) and key == "default" and parent.this is None:
+            steps.append(([i.this for i in parent.args.get("ifs") or ()], None))
+        elif isinstance(parent, exp.If) and not isinstance(case, exp.Case) and key in ("true", "false"):
+            steps.append(([], parent.this) if key == "true" else ([parent.this], None))
+        node = parent
+    return steps[::-1]
+
+
+def _guarded(value: exp.Expression, steps: list[tuple[list[exp.Expression], exp.Expression | None]]) -> exp.Expression:
+    """``value`` where the conditions of ``steps`` lead to it, else NULL; a condition calling a UDF is left out."""
+    arms = [[(c, leads) for c, leads in [*((c, False) for c in before), *([(own, True)] if own is not None else [])]
+             if not _calls_udf(c)] for before, own in steps]
+    return _build(value, arms)
+
+
+def _build(value: exp.Expression, arms: list[list[tuple[exp.Expression, bool]]]) -> exp.Expression:
+    out = value
+    for step in reversed(arms):
+        if not step:
+            continue
+        case = exp.Case()
+        for condition, leads in step:
+            case = case.when(condition.copy(), out if leads else exp.null())
+        if not step[-1][1]:
+            case = case.else_(out)
+        out = case
+    return out
+
+
+def guard(tree: exp.Expression) -> exp.Expression:
+    """``tree`` (changed in place) with every guarded UDF's first argument guarded by its path's conditions."""
+    calls = [n for n in tree.find_all(exp.Anonymous) if n.name.upper() in GUARDED and n.expressions]
+    plans = [(call, _steps(call)) for call in calls]  # read every path before changing any
+    for call, steps in reversed(plans):  # deepest first: a call inside another's input is guarded in its copy
+        if steps:
+            call.set("expressions", [_guarded(call.expressions[0].copy(), steps), *call.expressions[1:]])
+    return tree

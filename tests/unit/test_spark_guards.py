@@ -1,0 +1,57 @@
+"""``engines.spark.guards``: a guarded UDF's input is NULL exactly where the SQL does not reach the call.
+
+Checked on DuckDB (no JVM): the guarded input is evaluated beside a marker of the branch the row
+takes, over rows that take every branch. tests/spark/test_udf_calls.py counts the calls on Spark.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from compiler.engines.spark import guards
+
+ROWS = [("a", None), ("b", "x"), (None, "x"), ("c", None), ("d", "y"), (None, None)]
+
+
+def guarded_inputs(sql: str) -> list[exp.Expression]:
+    tree = guards.guard(sqlglot.parse_one(sql, read="duckdb"))
+    return [call.expressions[0] for call in tree.find_all(exp.Anonymous, bfs=False)
+            if call.name.upper() in guards.GUARDED]
+
+
+def evaluate(expressions: list[exp.Expression]) -> list[tuple]:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, *row) for i, row in enumerate(ROWS)])
+    select = exp.select(*expressions).from_("t").order_by("i")
+    return con.execute(select.sql(dialect="duckdb")).fetchall()
+
+
+def test_the_input_is_null_where_the_case_does_not_reach_the_call():
+    reached = ("CASE WHEN a = 'a' THEN 'fast' WHEN b IS NULL THEN NULL ELSE CASE WHEN b = 'x' THEN 'x:' || a "
+               "ELSE 'slow' END END")
+    [inner] = guarded_inputs("SELECT CASE WHEN a = 'a' THEN 'fast' WHEN b IS NULL THEN NULL "
+                             "ELSE CASE WHEN b = 'x' THEN ferry_email(a) END END AS v FROM t")
+    rows = evaluate([sqlglot.parse_one(reached, read="duckdb"), inner])
+    assert [r[1] for r in rows] == [r[0][2:] if r[0] is not None and r[0].startswith("x:") else None for r in rows]
+    assert any(r[1] is not None for r in rows) and any(r[1] is None and r[0] is not None for r in rows)
+
+
+def test_a_when_condition_guards_what_follows_and_an_if_its_branches():
+    first, second, third = guarded_inputs(
+        "SELECT CASE WHEN ferry_phone_e164(a, 'PL', '') IS NULL THEN 1 END, IF(b IS NULL, ferry_email(a), ferry_email(b)) "
+        "FROM t")
+    rows = evaluate([exp.column("a"), exp.column("b"), first, second, third])
+    assert [r[2] for r in rows] == [r[0] for r in rows]  # a condition's call: every row reaches it
+    assert [r[3] for r in rows] == [r[0] if r[1] is None else None for r in rows]
+    assert [r[4] for r in rows] == [r[1] for r in rows]  # b, where b is not NULL
+
+
+def test_a_condition_that_calls_a_udf_ends_the_guard():
+    """The value's second call sits under a condition holding the first: guarded alike, they are one call."""
+    inputs = guarded_inputs("SELECT CASE WHEN b IS NULL THEN NULL WHEN starts_with(CASE WHEN a <> 'b' THEN ferry_email(a) END, "
+                            "'x') THEN CASE WHEN a <> 'b' THEN ferry_email(a) END END FROM t")
+    assert len(inputs) == 2 and inputs[0] == inputs[1]
+    assert "starts_with" not in inputs[1].sql(dialect="duckdb").lower()
