@@ -14,7 +14,7 @@ pairs (rule ``model``); ``stats_selects``: rows of ``_ferry.dedup_stats`` per bl
    Each pair gets its level per comparison (a number: 0 null, 1.. the declared levels, last else).
 3. **u** per level, from random pairs: the rows in the order of the md5 of ``seed:old id`` (the
    same order on every machine and every run), each paired with the next ``J`` rows in that order
-   (``J`` = the sample size / rows). A first ``exact`` level's u is exact instead: the share of all
+   (``J`` = the sample size / rows, rounded down, at least 1). A first ``exact`` level's u is exact instead: the share of all
    pairs of rows that share a value, from value counts. Add-one smoothing: no u is 0.
 4. **m and lambda** by expectation-maximisation over the blocked pairs, grouped by their pattern of
    levels (a few hundred rows, whatever the data size), in one recursive CTE: each round computes
