@@ -141,7 +141,10 @@ def _found(entity: Entity, index: int) -> exp.Expression:
     keys, rest = blocking_parts(model.block[index].condition)
     same = [exp.EQ(this=names.col(_key_column(index, j), L), expression=names.col(_key_column(index, j), R))
             for j in range(len(keys))]
-    small = exp.LTE(this=names.col(_size_column(index), L), expression=_lit(model.max_block))
+    # Both sides' blocks of 2..max_block rows (equal keys: the same block): a condition on each
+    # side alone, which DuckDB applies to each side's scan, so singletons never enter the hash join.
+    small = exp.and_(*(exp.Between(this=names.col(_size_column(index), s), low=_lit(2), high=_lit(model.max_block))
+                       for s in (L, R)))
     same += linkage.cross(entity, L, R)  # link: only
     if not rest:
         return exp.and_(*same, small)

@@ -1857,12 +1857,24 @@ SELECT
     WHEN "l"."_ferry_v_last_name" = "r"."_ferry_v_last_name"
     THEN "l"."_ferry_tf_last_name"
   END AS "tf_last_name",
-  COALESCE((
-    "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-  ), FALSE)
-  OR COALESCE((
-    "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
-  ), FALSE) AS "train"
+  COALESCE(
+    (
+      "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+      AND (
+        "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+      )
+    ),
+    FALSE
+  )
+  OR COALESCE(
+    (
+      "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+      AND (
+        "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+      )
+    ),
+    FALSE
+  ) AS "train"
 FROM (
   SELECT
     "l"."_ferry_row" AS "a",
@@ -1871,7 +1883,10 @@ FROM (
   FROM "_ferry_model_rows_customer" AS "l"
   JOIN "_ferry_model_rows_customer" AS "r"
     ON (
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
+      "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+      AND (
+        "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   UNION ALL
@@ -1882,13 +1897,22 @@ FROM (
   FROM "_ferry_model_rows_customer" AS "l"
   JOIN "_ferry_model_rows_customer" AS "r"
     ON (
-      "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
+      "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+      AND (
+        "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   WHERE
-    NOT COALESCE((
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-    ), FALSE)
+    NOT COALESCE(
+      (
+        "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+        AND (
+          "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
   UNION ALL
   SELECT
     "l"."_ferry_row" AS "a",
@@ -1897,16 +1921,31 @@ FROM (
   FROM "_ferry_model_rows_customer" AS "l"
   JOIN "_ferry_model_rows_customer" AS "r"
     ON (
-      "l"."_ferry_b3_1" = "r"."_ferry_b3_1" AND "l"."_ferry_n3" <= 1000
+      "l"."_ferry_b3_1" = "r"."_ferry_b3_1"
+      AND (
+        "l"."_ferry_n3" BETWEEN 2 AND 1000 AND "r"."_ferry_n3" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   WHERE
-    NOT COALESCE((
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-    ), FALSE)
-    AND NOT COALESCE((
-      "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
-    ), FALSE)
+    NOT COALESCE(
+      (
+        "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+        AND (
+          "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
+    AND NOT COALESCE(
+      (
+        "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+        AND (
+          "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
   UNION ALL
   SELECT
     "l"."_ferry_row" AS "a",
@@ -1917,19 +1956,39 @@ FROM (
     ON (
       "l"."_ferry_b4_1" = "r"."_ferry_b4_1"
       AND "l"."_ferry_b4_2" = "r"."_ferry_b4_2"
-      AND "l"."_ferry_n4" <= 1000
+      AND (
+        "l"."_ferry_n4" BETWEEN 2 AND 1000 AND "r"."_ferry_n4" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   WHERE
-    NOT COALESCE((
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-    ), FALSE)
-    AND NOT COALESCE((
-      "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
-    ), FALSE)
-    AND NOT COALESCE((
-      "l"."_ferry_b3_1" = "r"."_ferry_b3_1" AND "l"."_ferry_n3" <= 1000
-    ), FALSE)
+    NOT COALESCE(
+      (
+        "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+        AND (
+          "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
+    AND NOT COALESCE(
+      (
+        "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+        AND (
+          "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
+    AND NOT COALESCE(
+      (
+        "l"."_ferry_b3_1" = "r"."_ferry_b3_1"
+        AND (
+          "l"."_ferry_n3" BETWEEN 2 AND 1000 AND "r"."_ferry_n3" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
 ) AS "p"
 JOIN "_ferry_model_rows_customer" AS "l"
   ON "l"."_ferry_row" = "p"."a"
