@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 pairs_blocking_allows=sum(d["pairs_compared"] or 0 for d in run.dedup if d["rule"].startswith("model:block")),
                 rows_in_skipped_blocks=sum(d["rows_in_skipped_blocks"] or 0 for d in run.dedup
                                            if d["rule"].startswith("model:block")),
-                pairs_sampled_for_u=rows * min(-(-MODEL.get("sample", 1_000_000) // rows), (rows - 1) // 2))
+                pairs_sampled_for_u=rows * min(max(MODEL.get("sample", 1_000_000) // rows, 1), (rows - 1) // 2))
     none, rules, model = (report["variants"][v] for v in ("none", "rules", "model"))
     report["time_ratio"] = round(model["contact_step_seconds"] / rules["contact_step_seconds"], 2)
     report["time_ratio_without_dedup"] = round(model["contact_step_seconds"] / none["contact_step_seconds"], 2)

@@ -100,22 +100,31 @@ def _sampled(entity: Entity) -> exp.Select:
     order = exp.func("md5", exp.func("concat", _lit(f"{model.seed}:"), names.col(names.KEY)))
     position = exp.Sub(this=exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[
         exp.Ordered(this=order), exp.Ordered(this=names.col(names.ROW))])), expression=_lit(1))
-    ranked = exp.select(exp.Star(), exp.alias_(position, "_ferry_pos", quoted=True)).from_(rows.copy())
+    # Only row numbers are ranked and paired (sorting whole rows by the hash cost more than the
+    # comparisons); the pairs then read their values from the rows, as the blocked pairs do.
+    ranked = exp.select(names.col(names.ROW), exp.alias_(position, "_ferry_pos", quoted=True)).from_(rows.copy())
     size = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)).from_(rows.copy())
-    per_row = _least(exp.Ceil(this=exp.Div(this=_lit(model.sample), expression=n.copy())),
+    # At most ``sample`` pairs (at least one per row): rounding up doubled them where the rows fall
+    # just short of the sample (998,019 rows: 2 per row, 2M pairs, half the model's u time).
+    per_row = _least(_greatest(exp.IntDiv(this=_lit(model.sample), expression=n.copy()), _lit(1)),
                      exp.IntDiv(this=exp.paren(exp.Sub(this=n.copy(), expression=_lit(1))), expression=_lit(2)))
     shifts = (exp.select(exp.alias_(exp.Explode(this=exp.func("range", _lit(1), exp.Add(
         this=_lit(1), expression=exp.cast(per_row, "BIGINT")))), "shift", quoted=True)).from_(names.table("size")))
     other = exp.Mod(this=exp.paren(exp.Add(this=names.col("_ferry_pos", "ranked"), expression=names.col("shift", "shifts"))),
                     expression=n.copy())
-    left = (exp.select(exp.Column(this=exp.Star(), table=names.ident("ranked")), exp.alias_(other, "_ferry_other", quoted=True))
+    left = (exp.select(names.col(names.ROW, "ranked"), exp.alias_(other, "_ferry_other", quoted=True))
             .from_(names.table("ranked")).join(names.table("shifts")).join(names.table("size")))
+    paired = (exp.select(exp.alias_(names.col(names.ROW, "o"), "a", quoted=True),
+                         exp.alias_(names.col(names.ROW, "ranked"), "b", quoted=True))
+              .from_(left.subquery(names.ident("o"), copy=False))
+              .join(names.table("ranked"), on=exp.EQ(this=names.col("_ferry_pos", "ranked"),
+                                                     expression=names.col("_ferry_other", "o"))))
     return (exp.select(*_levels(entity))
             .with_(names.ident("ranked"), as_=ranked, materialized=True).with_(names.ident("size"), as_=size)
             .with_(names.ident("shifts"), as_=shifts)
-            .from_(left.subquery(names.ident(L), copy=False))
-            .join(names.table("ranked", alias=R),
-                  on=exp.EQ(this=names.col("_ferry_pos", R), expression=names.col("_ferry_other", L))))
+            .from_(paired.subquery(names.ident("p"), copy=False))
+            .join(rows.copy().as_(L, quoted=True), on=exp.EQ(this=names.col(names.ROW, L), expression=names.col("a", "p")))
+            .join(rows.copy().as_(R, quoted=True), on=exp.EQ(this=names.col(names.ROW, R), expression=names.col("b", "p"))))
 
 
 def compile_u(entity: Entity) -> exp.Create:

@@ -14,7 +14,7 @@ pairs (rule ``model``); ``stats_selects``: rows of ``_ferry.dedup_stats`` per bl
    Each pair gets its level per comparison (a number: 0 null, 1.. the declared levels, last else).
 3. **u** per level, from random pairs: the rows in the order of the md5 of ``seed:old id`` (the
    same order on every machine and every run), each paired with the next ``J`` rows in that order
-   (``J`` = the sample size / rows). A first ``exact`` level's u is exact instead: the share of all
+   (``J`` = the sample size / rows, rounded down, at least 1). A first ``exact`` level's u is exact instead: the share of all
    pairs of rows that share a value, from value counts. Add-one smoothing: no u is 0.
 4. **m and lambda** by expectation-maximisation over the blocked pairs, grouped by their pattern of
    levels (a few hundred rows, whatever the data size), in one recursive CTE: each round computes
@@ -107,18 +107,28 @@ def compile_rows(entity: Entity) -> exp.Create:
         keys, _ = blocking_parts(rule.condition)
         derived += [exp.alias_(_on_side(k, None), _key_column(i, j), quoted=True) for j, k in enumerate(keys)]
     keyed = exp.select(exp.Star(), *derived).from_(own.subquery(names.ident("v"), copy=False))
-    windows = []
+    # Value shares and block sizes as grouped counts joined back (a window per column partitions
+    # every row again: at 1M rows seven windows cost four times the rest of the statement).
+    counts: list[tuple[str, exp.Select, list[str]]] = []
+    columns: list[exp.Expression] = []
     for cmp in (c for c in model.compare if c.frequency):
-        value = names.col(comparisons.value_column(cmp))
-        share = exp.Div(this=exp.cast(exp.Window(this=exp.Count(this=exp.Star()), partition_by=[value.copy()]), "DOUBLE"),
-                        expression=exp.Window(this=exp.Count(this=value.copy())))
-        windows.append(exp.alias_(exp.Case().when(not_null(value), share), comparisons.tf_column(cmp), quoted=True))
-    for i, rule in enumerate(model.block):
-        keys, _ = blocking_parts(rule.condition)
-        size = exp.Window(this=exp.Count(this=exp.Star()),
-                          partition_by=[names.col(_key_column(i, j)) for j in range(len(keys))])
-        windows.append(exp.alias_(size, _size_column(i), quoted=True))
-    rows = exp.select(exp.Star(), *windows).from_(keyed.subquery(names.ident("k"), copy=False))
+        value = comparisons.value_column(cmp)
+        share = exp.Div(this=exp.cast(exp.Count(this=exp.Star()), "DOUBLE"),
+                        expression=exp.Window(this=exp.Sum(this=exp.Count(this=exp.Star()))))
+        counts.append((f"_ferry_f_{cmp.name}", exp.select(names.col(value), exp.alias_(share, "n", quoted=True)), [value]))
+        columns.append(exp.alias_(names.col("n", f"_ferry_f_{cmp.name}"), comparisons.tf_column(cmp), quoted=True))
+    for i, rule in enumerate(model.block):  # a row with a null key is in no block: its size is null
+        keys = [_key_column(i, j) for j in range(len(blocking_parts(rule.condition)[0]))]
+        counts.append((f"_ferry_c{i + 1}", exp.select(*(names.col(k) for k in keys),
+                                                      exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)), keys))
+        columns.append(exp.alias_(names.col("n", f"_ferry_c{i + 1}"), _size_column(i), quoted=True))
+    rows = exp.select(exp.Column(this=exp.Star(), table=names.ident("k")), *columns).with_(
+        names.ident("k"), as_=keyed, materialized=bool(counts)).from_(names.table("k"))
+    for alias, select, keys in counts:
+        grouped = select.from_(names.table("k")).where(exp.and_(*(not_null(names.col(k)) for k in keys))).group_by(
+            *(names.col(k) for k in keys))
+        rows = rows.with_(names.ident(alias), as_=grouped).join(names.table(alias), join_type="LEFT", on=exp.and_(*(
+            exp.EQ(this=names.col(k, alias), expression=names.col(k, "k")) for k in keys)))
     return _temporary(names.model_rows_table(entity), rows)
 
 
@@ -131,7 +141,10 @@ def _found(entity: Entity, index: int) -> exp.Expression:
     keys, rest = blocking_parts(model.block[index].condition)
     same = [exp.EQ(this=names.col(_key_column(index, j), L), expression=names.col(_key_column(index, j), R))
             for j in range(len(keys))]
-    small = exp.LTE(this=names.col(_size_column(index), L), expression=_lit(model.max_block))
+    # Both sides' blocks of 2..max_block rows (equal keys: the same block): a condition on each
+    # side alone, which DuckDB applies to each side's scan, so singletons never enter the hash join.
+    small = exp.and_(*(exp.Between(this=names.col(_size_column(index), s), low=_lit(2), high=_lit(model.max_block))
+                       for s in (L, R)))
     same += linkage.cross(entity, L, R)  # link: only
     if not rest:
         return exp.and_(*same, small)

@@ -421,17 +421,7 @@ WHERE
   AND "l"."_ferry_row" <> "r"."_ferry_row";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_model_rows_person" AS
-SELECT
-  *,
-  CASE
-    WHEN NOT "_ferry_v_last_name" IS NULL
-    THEN CAST(COUNT(*) OVER (PARTITION BY "_ferry_v_last_name") AS DOUBLE) / COUNT("_ferry_v_last_name") OVER ()
-  END AS "_ferry_tf_last_name",
-  COUNT(*) OVER (PARTITION BY "_ferry_b1_1") AS "_ferry_n1",
-  COUNT(*) OVER (PARTITION BY "_ferry_b2_1") AS "_ferry_n2",
-  COUNT(*) OVER (PARTITION BY "_ferry_b3_1") AS "_ferry_n3",
-  COUNT(*) OVER (PARTITION BY "_ferry_b4_1", "_ferry_b4_2") AS "_ferry_n4"
-FROM (
+WITH "k" AS MATERIALIZED (
   SELECT
     *,
     "email" AS "_ferry_b1_1",
@@ -470,7 +460,73 @@ FROM (
     WHERE
       "_ferry_reasons" IS NULL AND NOT "_ferry_archived"
   ) AS "v"
-) AS "k";
+), "_ferry_f_last_name" AS (
+  SELECT
+    "_ferry_v_last_name",
+    CAST(COUNT(*) AS DOUBLE) / SUM(COUNT(*)) OVER () AS "n"
+  FROM "k"
+  WHERE
+    NOT "_ferry_v_last_name" IS NULL
+  GROUP BY
+    "_ferry_v_last_name"
+), "_ferry_c1" AS (
+  SELECT
+    "_ferry_b1_1",
+    COUNT(*) AS "n"
+  FROM "k"
+  WHERE
+    NOT "_ferry_b1_1" IS NULL
+  GROUP BY
+    "_ferry_b1_1"
+), "_ferry_c2" AS (
+  SELECT
+    "_ferry_b2_1",
+    COUNT(*) AS "n"
+  FROM "k"
+  WHERE
+    NOT "_ferry_b2_1" IS NULL
+  GROUP BY
+    "_ferry_b2_1"
+), "_ferry_c3" AS (
+  SELECT
+    "_ferry_b3_1",
+    COUNT(*) AS "n"
+  FROM "k"
+  WHERE
+    NOT "_ferry_b3_1" IS NULL
+  GROUP BY
+    "_ferry_b3_1"
+), "_ferry_c4" AS (
+  SELECT
+    "_ferry_b4_1",
+    "_ferry_b4_2",
+    COUNT(*) AS "n"
+  FROM "k"
+  WHERE
+    NOT "_ferry_b4_1" IS NULL AND NOT "_ferry_b4_2" IS NULL
+  GROUP BY
+    "_ferry_b4_1",
+    "_ferry_b4_2"
+)
+SELECT
+  "k".*,
+  "_ferry_f_last_name"."n" AS "_ferry_tf_last_name",
+  "_ferry_c1"."n" AS "_ferry_n1",
+  "_ferry_c2"."n" AS "_ferry_n2",
+  "_ferry_c3"."n" AS "_ferry_n3",
+  "_ferry_c4"."n" AS "_ferry_n4"
+FROM "k"
+LEFT JOIN "_ferry_f_last_name"
+  ON "_ferry_f_last_name"."_ferry_v_last_name" = "k"."_ferry_v_last_name"
+LEFT JOIN "_ferry_c1"
+  ON "_ferry_c1"."_ferry_b1_1" = "k"."_ferry_b1_1"
+LEFT JOIN "_ferry_c2"
+  ON "_ferry_c2"."_ferry_b2_1" = "k"."_ferry_b2_1"
+LEFT JOIN "_ferry_c3"
+  ON "_ferry_c3"."_ferry_b3_1" = "k"."_ferry_b3_1"
+LEFT JOIN "_ferry_c4"
+  ON "_ferry_c4"."_ferry_b4_1" = "k"."_ferry_b4_1"
+  AND "_ferry_c4"."_ferry_b4_2" = "k"."_ferry_b4_2";
 
 CREATE OR REPLACE TEMPORARY TABLE "_ferry_model_pairs_person" AS
 SELECT
@@ -531,12 +587,24 @@ SELECT
     WHEN "l"."_ferry_v_last_name" = "r"."_ferry_v_last_name"
     THEN "l"."_ferry_tf_last_name"
   END AS "tf_last_name",
-  COALESCE((
-    "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-  ), FALSE)
-  OR COALESCE((
-    "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
-  ), FALSE) AS "train"
+  COALESCE(
+    (
+      "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+      AND (
+        "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+      )
+    ),
+    FALSE
+  )
+  OR COALESCE(
+    (
+      "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+      AND (
+        "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+      )
+    ),
+    FALSE
+  ) AS "train"
 FROM (
   SELECT
     "l"."_ferry_row" AS "a",
@@ -545,7 +613,10 @@ FROM (
   FROM "_ferry_model_rows_person" AS "l"
   JOIN "_ferry_model_rows_person" AS "r"
     ON (
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
+      "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+      AND (
+        "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   UNION ALL
@@ -556,13 +627,22 @@ FROM (
   FROM "_ferry_model_rows_person" AS "l"
   JOIN "_ferry_model_rows_person" AS "r"
     ON (
-      "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
+      "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+      AND (
+        "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   WHERE
-    NOT COALESCE((
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-    ), FALSE)
+    NOT COALESCE(
+      (
+        "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+        AND (
+          "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
   UNION ALL
   SELECT
     "l"."_ferry_row" AS "a",
@@ -571,16 +651,31 @@ FROM (
   FROM "_ferry_model_rows_person" AS "l"
   JOIN "_ferry_model_rows_person" AS "r"
     ON (
-      "l"."_ferry_b3_1" = "r"."_ferry_b3_1" AND "l"."_ferry_n3" <= 1000
+      "l"."_ferry_b3_1" = "r"."_ferry_b3_1"
+      AND (
+        "l"."_ferry_n3" BETWEEN 2 AND 1000 AND "r"."_ferry_n3" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   WHERE
-    NOT COALESCE((
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-    ), FALSE)
-    AND NOT COALESCE((
-      "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
-    ), FALSE)
+    NOT COALESCE(
+      (
+        "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+        AND (
+          "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
+    AND NOT COALESCE(
+      (
+        "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+        AND (
+          "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
   UNION ALL
   SELECT
     "l"."_ferry_row" AS "a",
@@ -591,19 +686,39 @@ FROM (
     ON (
       "l"."_ferry_b4_1" = "r"."_ferry_b4_1"
       AND "l"."_ferry_b4_2" = "r"."_ferry_b4_2"
-      AND "l"."_ferry_n4" <= 1000
+      AND (
+        "l"."_ferry_n4" BETWEEN 2 AND 1000 AND "r"."_ferry_n4" BETWEEN 2 AND 1000
+      )
     )
     AND "l"."_ferry_row" < "r"."_ferry_row"
   WHERE
-    NOT COALESCE((
-      "l"."_ferry_b1_1" = "r"."_ferry_b1_1" AND "l"."_ferry_n1" <= 1000
-    ), FALSE)
-    AND NOT COALESCE((
-      "l"."_ferry_b2_1" = "r"."_ferry_b2_1" AND "l"."_ferry_n2" <= 1000
-    ), FALSE)
-    AND NOT COALESCE((
-      "l"."_ferry_b3_1" = "r"."_ferry_b3_1" AND "l"."_ferry_n3" <= 1000
-    ), FALSE)
+    NOT COALESCE(
+      (
+        "l"."_ferry_b1_1" = "r"."_ferry_b1_1"
+        AND (
+          "l"."_ferry_n1" BETWEEN 2 AND 1000 AND "r"."_ferry_n1" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
+    AND NOT COALESCE(
+      (
+        "l"."_ferry_b2_1" = "r"."_ferry_b2_1"
+        AND (
+          "l"."_ferry_n2" BETWEEN 2 AND 1000 AND "r"."_ferry_n2" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
+    AND NOT COALESCE(
+      (
+        "l"."_ferry_b3_1" = "r"."_ferry_b3_1"
+        AND (
+          "l"."_ferry_n3" BETWEEN 2 AND 1000 AND "r"."_ferry_n3" BETWEEN 2 AND 1000
+        )
+      ),
+      FALSE
+    )
 ) AS "p"
 JOIN "_ferry_model_rows_person" AS "l"
   ON "l"."_ferry_row" = "p"."a"
@@ -614,7 +729,7 @@ CREATE OR REPLACE TEMPORARY TABLE "_ferry_model_u_person" AS
 WITH "sampled" AS MATERIALIZED (
   WITH "ranked" AS MATERIALIZED (
     SELECT
-      *,
+      "_ferry_row",
       ROW_NUMBER() OVER (ORDER BY MD5('0:' || "_ferry_key"), "_ferry_row") - 1 AS "_ferry_pos"
     FROM "_ferry_model_rows_person"
   ), "size" AS (
@@ -626,7 +741,7 @@ WITH "sampled" AS MATERIALIZED (
       UNNEST(
         RANGE(
           1,
-          1 + CAST(LEAST(CEIL(1000000 / "size"."n"), (
+          1 + CAST(LEAST(GREATEST(1000000 // "size"."n", 1), (
             "size"."n" - 1
           ) // 2) AS BIGINT)
         )
@@ -686,14 +801,23 @@ WITH "sampled" AS MATERIALIZED (
     END AS "g_phone"
   FROM (
     SELECT
-      "ranked".*,
-      (
-        "ranked"."_ferry_pos" + "shifts"."shift"
-      ) % "size"."n" AS "_ferry_other"
-    FROM "ranked", "shifts", "size"
-  ) AS "l"
-  JOIN "ranked" AS "r"
-    ON "r"."_ferry_pos" = "l"."_ferry_other"
+      "o"."_ferry_row" AS "a",
+      "ranked"."_ferry_row" AS "b"
+    FROM (
+      SELECT
+        "ranked"."_ferry_row",
+        (
+          "ranked"."_ferry_pos" + "shifts"."shift"
+        ) % "size"."n" AS "_ferry_other"
+      FROM "ranked", "shifts", "size"
+    ) AS "o"
+    JOIN "ranked"
+      ON "ranked"."_ferry_pos" = "o"."_ferry_other"
+  ) AS "p"
+  JOIN "_ferry_model_rows_person" AS "l"
+    ON "l"."_ferry_row" = "p"."a"
+  JOIN "_ferry_model_rows_person" AS "r"
+    ON "r"."_ferry_row" = "p"."b"
 ), "counted" AS (
   SELECT
     'address' AS "comparison",
