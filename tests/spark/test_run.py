@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from compiler import api, run as run_module, run_spark
+from compiler.engines.spark import session as spark_session
 from tests.helpers import EXAMPLE, ROOT
 
 pytestmark = pytest.mark.slow
@@ -67,6 +68,7 @@ def test_the_example_gives_the_same_tables_on_both_engines(spark, project):
     assert not (spec.parent / "build" / ".ferry-tmp").exists()  # the run folder is gone
 
 
+@pytest.mark.skipif(spark_session.unavailable() is not None, reason="Spark tests need Spark (pyspark and Java)")
 def test_a_spark_run_killed_midway_leaves_the_target_as_it_was(project, tmp_path):
     spec, options = project
     target = spec.parent / "build" / "legacy_crm.duckdb"
