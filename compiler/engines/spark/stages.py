@@ -85,7 +85,7 @@ class _Index:
         return k
 
 
-def _hoistable(node: exp.Expression, alias: str, variables: frozenset[str] = frozenset()) -> bool:
+def hoistable(node: exp.Expression, alias: str, variables: frozenset[str] = frozenset()) -> bool:
     """``variables``: every lambda variable of the query; one not bound inside ``node`` ties it to its lambda."""
     bound = {p.name for n in node.find_all(exp.Lambda) for p in n.expressions}
     free = variables - bound
@@ -124,7 +124,7 @@ def _repeated(projections: list[exp.Expression], alias: str) -> tuple[dict[int, 
             if index.size[k] >= MIN_SIZE:
                 counts[k] += 1
                 first.setdefault(k, n)
-    repeated = {k: first[k] for k, c in counts.items() if c > 1 and _hoistable(first[k], alias, variables)}
+    repeated = {k: first[k] for k, c in counts.items() if c > 1 and hoistable(first[k], alias, variables)}
     inner = {k: n for k, n in repeated.items()
              if not any(index.of[id(d)] in repeated for d in n.walk() if d is not n)}
     return inner, index

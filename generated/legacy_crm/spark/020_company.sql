@@ -78,18 +78,11 @@ WITH `mapped` AS (
         `s`.*,
         REGEXP_REPLACE(`s`.`_ferry_shared_764e87fed3f5`, '^PL', '') AS `_ferry_shared_fec821f50fbe`,
         CASE
-          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '+')
-          AND NOT (
-            `s`.`_ferry_shared_670bc0159361` IS NULL
-          )
-          AND (
-            RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-          )
+          WHEN `s`.`_ferry_guard_56aa8ca09c3d`
           THEN CASE
-            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) <= 2
+            WHEN `s`.`_ferry_guard_e00041848c15`
             THEN NULL
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '48')
+            WHEN `s`.`_ferry_guard_87a120890d03`
             THEN CASE
               WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 4)) IN (6, 7, 8, 9, 10)
               AND RLIKE(
@@ -103,7 +96,7 @@ WITH `mapped` AS (
               THEN '+48' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 4)
               ELSE NULL
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '49')
+            WHEN `s`.`_ferry_guard_cac79a6b4358`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 4), '0')
               AND (
@@ -150,7 +143,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '33')
+            WHEN `s`.`_ferry_guard_22b19d68ee0a`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 4), '0')
               AND (
@@ -182,7 +175,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '380')
+            WHEN `s`.`_ferry_guard_d18326a2b04f`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 5), '0')
               AND (
@@ -219,24 +212,17 @@ WITH `mapped` AS (
             END
             ELSE FERRY_PHONE_E164(
               CASE
-                WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '+')
-                AND NOT (
-                  `s`.`_ferry_shared_670bc0159361` IS NULL
-                )
-                AND (
-                  RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_56aa8ca09c3d`
                 THEN CASE
-                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) <= 2
+                  WHEN `s`.`_ferry_guard_e00041848c15`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '48')
+                  WHEN `s`.`_ferry_guard_87a120890d03`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '49')
+                  WHEN `s`.`_ferry_guard_cac79a6b4358`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '33')
+                  WHEN `s`.`_ferry_guard_22b19d68ee0a`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '380')
+                  WHEN `s`.`_ferry_guard_d18326a2b04f`
                   THEN NULL
                   ELSE `s`.`_ferry_shared_670bc0159361`
                 END
@@ -247,44 +233,28 @@ WITH `mapped` AS (
           END
           WHEN `s`.`_ferry_shared_670bc0159361` IS NULL
           THEN NULL
-          WHEN OCTET_LENGTH(`s`.`_ferry_shared_670bc0159361`) = LENGTH(`s`.`_ferry_shared_670bc0159361`)
-          AND NOT RLIKE(`s`.`_ferry_shared_670bc0159361`, '[0-9]')
+          WHEN `s`.`_ferry_guard_5622ee45728b`
           THEN NULL
-          WHEN NOT (
-            RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-          )
+          WHEN `s`.`_ferry_guard_34c86b870836`
           THEN FERRY_PHONE_E164(
             CASE
-              WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '+')
-              AND NOT (
-                `s`.`_ferry_shared_670bc0159361` IS NULL
-              )
-              AND (
-                RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-              )
+              WHEN `s`.`_ferry_guard_56aa8ca09c3d`
               THEN NULL
               WHEN `s`.`_ferry_shared_670bc0159361` IS NULL
               THEN NULL
-              WHEN OCTET_LENGTH(`s`.`_ferry_shared_670bc0159361`) = LENGTH(`s`.`_ferry_shared_670bc0159361`)
-              AND NOT RLIKE(`s`.`_ferry_shared_670bc0159361`, '[0-9]')
+              WHEN `s`.`_ferry_guard_5622ee45728b`
               THEN NULL
-              WHEN NOT (
-                RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-              )
+              WHEN `s`.`_ferry_guard_34c86b870836`
               THEN `s`.`_ferry_shared_670bc0159361`
             END,
             'PL',
             'DE,FR,UA'
           )
-          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
-          AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0'
+          WHEN `s`.`_ferry_guard_b4b48eb70a6f`
           THEN CASE
-            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) <= 2
+            WHEN `s`.`_ferry_guard_116d57f9911d`
             THEN NULL
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '48')
+            WHEN `s`.`_ferry_guard_bfc2b4d8edeb`
             THEN CASE
               WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 5)) IN (6, 7, 8, 9, 10)
               AND RLIKE(
@@ -298,7 +268,7 @@ WITH `mapped` AS (
               THEN '+48' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 5)
               ELSE NULL
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '49')
+            WHEN `s`.`_ferry_guard_0e775a2e9d73`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 5), '0')
               AND (
@@ -345,7 +315,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '33')
+            WHEN `s`.`_ferry_guard_2a9b2b3a818b`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 5), '0')
               AND (
@@ -377,7 +347,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '380')
+            WHEN `s`.`_ferry_guard_06ab075a0878`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 6), '0')
               AND (
@@ -414,37 +384,25 @@ WITH `mapped` AS (
             END
             ELSE FERRY_PHONE_E164(
               CASE
-                WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '+')
-                AND NOT (
-                  `s`.`_ferry_shared_670bc0159361` IS NULL
-                )
-                AND (
-                  RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_56aa8ca09c3d`
                 THEN NULL
                 WHEN `s`.`_ferry_shared_670bc0159361` IS NULL
                 THEN NULL
-                WHEN OCTET_LENGTH(`s`.`_ferry_shared_670bc0159361`) = LENGTH(`s`.`_ferry_shared_670bc0159361`)
-                AND NOT RLIKE(`s`.`_ferry_shared_670bc0159361`, '[0-9]')
+                WHEN `s`.`_ferry_guard_5622ee45728b`
                 THEN NULL
-                WHEN NOT (
-                  RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_34c86b870836`
                 THEN NULL
-                WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
-                AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0'
+                WHEN `s`.`_ferry_guard_b4b48eb70a6f`
                 THEN CASE
-                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) <= 2
+                  WHEN `s`.`_ferry_guard_116d57f9911d`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '48')
+                  WHEN `s`.`_ferry_guard_bfc2b4d8edeb`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '49')
+                  WHEN `s`.`_ferry_guard_0e775a2e9d73`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '33')
+                  WHEN `s`.`_ferry_guard_2a9b2b3a818b`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '380')
+                  WHEN `s`.`_ferry_guard_06ab075a0878`
                   THEN NULL
                   ELSE `s`.`_ferry_shared_670bc0159361`
                 END
@@ -453,22 +411,7 @@ WITH `mapped` AS (
               'DE,FR,UA'
             )
           END
-          WHEN NOT (
-            STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
-            AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0'
-          )
-          AND NOT STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '48')
-          AND (
-            LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
-            AND RLIKE(
-              `s`.`_ferry_shared_20a6c67f7c47`,
-              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-            )
-            AND RLIKE(
-              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-            )
-          )
+          WHEN `s`.`_ferry_guard_520810803cfd`
           THEN '+48' || `s`.`_ferry_shared_20a6c67f7c47`
           ELSE CASE
             WHEN (
@@ -691,44 +634,17 @@ WITH `mapped` AS (
             ) = '?'
             THEN FERRY_PHONE_E164(
               CASE
-                WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '+')
-                AND NOT (
-                  `s`.`_ferry_shared_670bc0159361` IS NULL
-                )
-                AND (
-                  RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_56aa8ca09c3d`
                 THEN NULL
                 WHEN `s`.`_ferry_shared_670bc0159361` IS NULL
                 THEN NULL
-                WHEN OCTET_LENGTH(`s`.`_ferry_shared_670bc0159361`) = LENGTH(`s`.`_ferry_shared_670bc0159361`)
-                AND NOT RLIKE(`s`.`_ferry_shared_670bc0159361`, '[0-9]')
+                WHEN `s`.`_ferry_guard_5622ee45728b`
                 THEN NULL
-                WHEN NOT (
-                  RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_34c86b870836`
                 THEN NULL
-                WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
-                AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0'
+                WHEN `s`.`_ferry_guard_b4b48eb70a6f`
                 THEN NULL
-                WHEN NOT (
-                  STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
-                  AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0'
-                )
-                AND NOT STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '48')
-                AND (
-                  LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
-                  AND RLIKE(
-                    `s`.`_ferry_shared_20a6c67f7c47`,
-                    '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                    '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                  )
-                )
+                WHEN `s`.`_ferry_guard_520810803cfd`
                 THEN NULL
                 ELSE CASE
                   WHEN (
@@ -1398,36 +1314,82 @@ WITH `mapped` AS (
       FROM (
         SELECT
           `s`.*,
-          REGEXP_REPLACE(
-            UPPER(REPLACE(NULLIF(TRIM(`s`.`_ferry_shared_5fc2addd845c`), ''), 'ß', 'ẞ')),
-            '[ -]',
-            ''
-          ) AS `_ferry_shared_764e87fed3f5`,
-          REGEXP_REPLACE(`s`.`_ferry_shared_670bc0159361`, '[^0-9+]', '') AS `_ferry_shared_20a6c67f7c47`,
-          ARRAY(
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_0ad2170283c6`,
-                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'yyyy-M-d')
-            END,
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_0ad2170283c6`,
-                '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'd.M.yyyy')
-            END
-          ) AS `_ferry_shared_310b19d1dc8a`
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '380') AS `_ferry_guard_06ab075a0878`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '49') AS `_ferry_guard_0e775a2e9d73`,
+          LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) <= 2 AS `_ferry_guard_116d57f9911d`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '33') AS `_ferry_guard_22b19d68ee0a`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '33') AS `_ferry_guard_2a9b2b3a818b`,
+          NOT (
+            RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
+          ) AS `_ferry_guard_34c86b870836`,
+          NOT (
+            STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
+            AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0'
+          )
+          AND NOT STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '48')
+          AND (
+            LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
+            AND RLIKE(
+              `s`.`_ferry_shared_20a6c67f7c47`,
+              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+            )
+            AND RLIKE(
+              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
+              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+            )
+          ) AS `_ferry_guard_520810803cfd`,
+          OCTET_LENGTH(`s`.`_ferry_shared_670bc0159361`) = LENGTH(`s`.`_ferry_shared_670bc0159361`)
+          AND NOT RLIKE(`s`.`_ferry_shared_670bc0159361`, '[0-9]') AS `_ferry_guard_5622ee45728b`,
+          STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '+')
+          AND NOT (
+            `s`.`_ferry_shared_670bc0159361` IS NULL
+          )
+          AND (
+            RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
+          ) AS `_ferry_guard_56aa8ca09c3d`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '48') AS `_ferry_guard_87a120890d03`,
+          STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0' AS `_ferry_guard_b4b48eb70a6f`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '48') AS `_ferry_guard_bfc2b4d8edeb`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '49') AS `_ferry_guard_cac79a6b4358`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '380') AS `_ferry_guard_d18326a2b04f`,
+          LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) <= 2 AS `_ferry_guard_e00041848c15`
         FROM (
           SELECT
             `s`.*,
-            NULLIF(TRIM(`s`.`nip`), '') AS `_ferry_shared_5fc2addd845c`,
-            NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_670bc0159361`,
-            NULLIF(TRIM(`s`.`data_utworzenia`), '') AS `_ferry_shared_0ad2170283c6`,
-            LOWER(`s`.`status`) IN ('aktywny', 'archiwum', 'nieaktywny') AS `_ferry_shared_844b3ec675ae`
-          FROM `_ferry_stage_companies` AS `s`
+            REGEXP_REPLACE(
+              UPPER(REPLACE(NULLIF(TRIM(`s`.`_ferry_shared_5fc2addd845c`), ''), 'ß', 'ẞ')),
+              '[ -]',
+              ''
+            ) AS `_ferry_shared_764e87fed3f5`,
+            REGEXP_REPLACE(`s`.`_ferry_shared_670bc0159361`, '[^0-9+]', '') AS `_ferry_shared_20a6c67f7c47`,
+            ARRAY(
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_0ad2170283c6`,
+                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+                )
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'yyyy-M-d')
+              END,
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_0ad2170283c6`,
+                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+                )
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'd.M.yyyy')
+              END
+            ) AS `_ferry_shared_310b19d1dc8a`
+          FROM (
+            SELECT
+              `s`.*,
+              NULLIF(TRIM(`s`.`nip`), '') AS `_ferry_shared_5fc2addd845c`,
+              NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_670bc0159361`,
+              NULLIF(TRIM(`s`.`data_utworzenia`), '') AS `_ferry_shared_0ad2170283c6`,
+              LOWER(`s`.`status`) IN ('aktywny', 'archiwum', 'nieaktywny') AS `_ferry_shared_844b3ec675ae`
+            FROM `_ferry_stage_companies` AS `s`
+          ) AS `s`
         ) AS `s`
       ) AS `s`
     ) AS `s`
