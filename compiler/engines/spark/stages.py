@@ -32,10 +32,11 @@ HOISTABLE = (exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp
              exp.LTE, exp.RegexpLike, exp.RegexpReplace, exp.Pad, exp.StartsWith, exp.EndsWith, exp.Contains,
              exp.Add, exp.Sub, exp.Neg, exp.DataType, exp.Dot, exp.Greatest, exp.Least, exp.PropertyEQ,
              exp.Transform, exp.Array, exp.Struct, exp.Lambda, exp.ArraySize, exp.RegexpSplit, exp.ArrayDistinct,
-             exp.ArrayFilter, exp.ArrayToString, exp.Replace)
+             exp.ArrayFilter, exp.ArrayToString, exp.Replace,
+             exp.StructExtract)  # a struct's field as the passes build it (``Dot`` once parsed)
 #: Functions sqlglot leaves anonymous that cannot fail (``TRY_ELEMENT_AT`` is the safe lookup).
 SAFE_CALLS = {"REGEXP_REPLACE", "RLIKE", "REPLACE", "OCTET_LENGTH", "TRY_ELEMENT_AT", "TRY_TO_TIMESTAMP",
-              "FORALL", "EXISTS", "FILTER", "SEQUENCE"}
+              "FORALL", "EXISTS", "FILTER", "SEQUENCE", "TRANSFORM"}
 
 
 #: The Python UDFs (``engines.spark.udfs``): hoisted only with the CASE branch that guards them.
