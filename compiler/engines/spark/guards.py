@@ -121,28 +121,29 @@ def _size(node: exp.Expression) -> int:
 def name(select: exp.Select, conditions: list[exp.Expression]) -> exp.Select:
     """``select`` (changed in place; one aliased relation, no joins, filter or grouping, else left alone)
     with each of ``conditions`` that cannot fail or call Python computed once, in a layer beneath it,
-    and read as a column wherever it stood in the projections."""
+    and read as a column wherever it stood in the projections (found by shape, in one pass)."""
     source = select.args.get("from_")
     alias = source.this.alias if source is not None else ""
     if not alias or select.args.get("joins") or select.args.get("group") or select.args.get("where") is not None:
         return select
     variables = frozenset(v.name for p in select.expressions for n in p.find_all(exp.Lambda) for v in n.expressions)
-    named: dict[str, str] = {}  # Spark SQL of a condition -> its column
+    index = stages.Index()
+    for p in select.expressions:
+        index.key(p)
+    named: dict[int, str] = {}  # shape -> column
+    values: dict[str, exp.Expression] = {}
     for condition in conditions:
-        text = condition.sql(dialect="spark")
-        if text not in named and _size(condition) >= _SMALLEST and stages.hoistable(condition, alias, variables):
-            named[text] = PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        shape = index.key(condition)  # a condition inside a replaced input is no longer in the tree
+        if shape not in named and _size(condition) >= _SMALLEST and stages.hoistable(condition, alias, variables):
+            text = condition.sql(dialect="spark")
+            named[shape] = PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+            values[named[shape]] = condition.copy()
     if not named:
         return select
-    values = {column: next(c for c in conditions if c.sql(dialect="spark") == text).copy()
-              for text, column in named.items()}
 
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Paren, exp.Func)):
-            column = named.get(node.sql(dialect="spark"))
-            if column is not None:
-                return exp.column(column, table=alias, quoted=True)
-        return node
+        column = named.get(index.of.get(id(node), -1))
+        return node if column is None else exp.column(column, table=alias, quoted=True)
     select.set("expressions", [p.transform(swap, copy=False) for p in select.expressions])
     quoted = exp.to_identifier(alias, quoted=True)
     layer = exp.select(exp.Column(this=exp.Star(), table=quoted.copy()),

@@ -56,7 +56,7 @@ def _guarded(call: exp.Expression, root: exp.Expression) -> bool:
     return False
 
 
-class _Index:
+class Index:
     """Every node's structural identity (an int; equal subtrees get the same one) and size, in one pass."""
 
     def __init__(self) -> None:
@@ -111,9 +111,9 @@ def hoistable(node: exp.Expression, alias: str, variables: frozenset[str] = froz
                                  exp.If))  # not a value: a part of its parent
 
 
-def _repeated(projections: list[exp.Expression], alias: str) -> tuple[dict[int, exp.Expression], _Index]:
+def _repeated(projections: list[exp.Expression], alias: str) -> tuple[dict[int, exp.Expression], Index]:
     """Hoistable sub-expressions that appear more than once, by structural id, innermost only."""
-    index = _Index()
+    index = Index()
     for p in projections:
         index.key(p)
     variables = frozenset(v.name for p in projections for n in p.find_all(exp.Lambda) for v in n.expressions)
