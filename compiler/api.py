@@ -207,6 +207,8 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     from compiler import run as run_module
 
     spec = validate_spec(path, options, read_rows=False)
+    if engine not in ("duckdb", "spark"):
+        raise FerryError(Diagnostic("F928", f"unknown engine '{engine}'", Span(str(path)), "use duckdb or spark"))
     if engine == "spark":  # Spark computes into a run folder, then the DuckDB steps publish it (run_spark)
         from compiler import run_spark
 

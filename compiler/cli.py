@@ -153,7 +153,8 @@ def run(
     full: FullOpt = False,
     engine: Annotated[str, typer.Option(help="Where the steps run: duckdb, or spark (computes into a run "
                                              "folder, then publishes in one DuckDB transaction).")] = "duckdb",
-    master: Annotated[Optional[str], typer.Option(help="Spark master (--engine spark): local[2], spark://h:7077.")] = None,
+    master: Annotated[Optional[str], typer.Option(help="Spark master (--engine spark): local[2], spark://h:7077, yarn, k8s://"
+                      "https://h:6443, or sc://h:15002: a Spark Connect server (pip install 'pyspark[connect]').")] = None,
 ) -> None:
     """Run generated/NAME/ against the target in one transaction and print the row accounting.
 

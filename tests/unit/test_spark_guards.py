@@ -55,3 +55,29 @@ def test_a_condition_that_calls_a_udf_ends_the_guard():
                             "'x') THEN CASE WHEN a <> 'b' THEN ferry_email(a) END END FROM t")
     assert len(inputs) == 2 and inputs[0] == inputs[1]
     assert "starts_with" not in inputs[1].sql(dialect="duckdb").lower()
+
+
+def test_a_copied_condition_is_one_column_read_by_the_case_and_the_input():
+    """Copied into the input, ``a <> 'zz' AND b IS NULL`` would stand twice: it is computed once, beneath."""
+    select = guards.guard(sqlglot.parse_one(
+        "SELECT CASE WHEN upper(s.a) <> 'ZZ' AND s.b IS NULL THEN 'fast' ELSE ferry_email(s.a) END AS v FROM t AS s",
+        read="duckdb"))
+    text = select.sql(dialect="spark")
+    assert text.count("<> 'ZZ'") == 1 and text.count(guards.PREFIX) == 3  # defined once, read twice
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [r for r in ROWS])
+    [call] = [n for n in select.find_all(exp.Anonymous) if n.name.upper() in guards.GUARDED]
+    call.replace(exp.DPipe(this=exp.Literal.string("slow:"), expression=call.expressions[0]))  # DuckDB has no UDF
+    got = [r[0] for r in con.execute(select.sql(dialect="duckdb")).fetchall()]
+    fast = [a is not None and a.upper() != "ZZ" and b is None for a, b in ROWS]
+    assert sorted(got, key=str) == sorted(("fast" if f else "slow:" + a if a is not None else None
+                                           for f, (a, _) in zip(fast, ROWS)), key=str)
+    assert any(fast) and not all(fast)
+
+
+def test_a_condition_that_can_fail_stays_where_it_was():
+    select = guards.guard(sqlglot.parse_one(
+        "SELECT CASE WHEN CAST(s.a AS INT) > 3 AND s.b IS NULL THEN 'x' ELSE ferry_email(s.a) END FROM t AS s",
+        read="duckdb"))
+    assert guards.PREFIX not in select.sql(dialect="spark")

@@ -127,18 +127,27 @@ def _read(spark: Any, spec: Spec, entry: dict[str, Any], prepared: Readable) -> 
     return frame.withColumn("_ferry_read_order", F.monotonically_increasing_id())
 
 
+def _start(spec: Spec, master: str) -> Any:
+    try:
+        return spark_session.start(master, app=f"ferry {spec.name}")
+    except Exception as exc:  # a master that does not answer, a JVM that does not start: py4j's text
+        first = " ".join(str(exc).split())[:300]
+        raise _fail("F922", f"cannot start Spark on {master}: {first}", Span(spec.path),
+                    "check --master (local[2], spark://host:7077, yarn, sc://host:15002) and that it answers") from None
+
+
 def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[str, Readable],
             folder: Path, master: str, report: Callable[[str], None], session: Any = None) -> Computed:
     """``session``: a running SparkSession to use (and leave running); None starts one on ``master`` and stops it."""
-    reason = None if session is not None else spark_session.unavailable()
-    if reason is not None:
-        raise _fail("F922", f"cannot start Spark: {reason}", Span(spec.path), "make setup-spark, or run without --engine")
-    texts = spark_texts(manifest, directory, spec)
+    texts = spark_texts(manifest, directory, spec)  # first: a missing or edited step file needs no JVM (F920)
+    problem = None if session is not None else spark_session.problem(master)
+    if problem is not None:  # F922, or F935 (the Spark Connect client is missing)
+        raise _fail(problem.code, problem.message, Span(spec.path), problem.hint)
     reads = manifest["engines"]["spark"]["reads"]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     report(f"starting Spark ({master})")
-    spark = udfs.register(session or spark_session.start(master, app=f"ferry {spec.name}"))
+    spark = udfs.register(session or _start(spec, master))
     seconds["start-up"] = round(time.perf_counter() - t0, 3)
     try:
         rows: dict[str, int] = {}

@@ -32,10 +32,11 @@ HOISTABLE = (exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp
              exp.LTE, exp.RegexpLike, exp.RegexpReplace, exp.Pad, exp.StartsWith, exp.EndsWith, exp.Contains,
              exp.Add, exp.Sub, exp.Neg, exp.DataType, exp.Dot, exp.Greatest, exp.Least, exp.PropertyEQ,
              exp.Transform, exp.Array, exp.Struct, exp.Lambda, exp.ArraySize, exp.RegexpSplit, exp.ArrayDistinct,
-             exp.ArrayFilter, exp.ArrayToString, exp.Replace)
+             exp.ArrayFilter, exp.ArrayToString, exp.Replace,
+             exp.StructExtract)  # a struct's field as the passes build it (``Dot`` once parsed)
 #: Functions sqlglot leaves anonymous that cannot fail (``TRY_ELEMENT_AT`` is the safe lookup).
 SAFE_CALLS = {"REGEXP_REPLACE", "RLIKE", "REPLACE", "OCTET_LENGTH", "TRY_ELEMENT_AT", "TRY_TO_TIMESTAMP",
-              "FORALL", "EXISTS", "FILTER", "SEQUENCE"}
+              "FORALL", "EXISTS", "FILTER", "SEQUENCE", "TRANSFORM"}
 
 
 #: The Python UDFs (``engines.spark.udfs``): hoisted only with the CASE branch that guards them.
@@ -55,7 +56,7 @@ def _guarded(call: exp.Expression, root: exp.Expression) -> bool:
     return False
 
 
-class _Index:
+class Index:
     """Every node's structural identity (an int; equal subtrees get the same one) and size, in one pass."""
 
     def __init__(self) -> None:
@@ -85,7 +86,7 @@ class _Index:
         return k
 
 
-def _hoistable(node: exp.Expression, alias: str, variables: frozenset[str] = frozenset()) -> bool:
+def hoistable(node: exp.Expression, alias: str, variables: frozenset[str] = frozenset()) -> bool:
     """``variables``: every lambda variable of the query; one not bound inside ``node`` ties it to its lambda."""
     bound = {p.name for n in node.find_all(exp.Lambda) for p in n.expressions}
     free = variables - bound
@@ -110,9 +111,9 @@ def _hoistable(node: exp.Expression, alias: str, variables: frozenset[str] = fro
                                  exp.If))  # not a value: a part of its parent
 
 
-def _repeated(projections: list[exp.Expression], alias: str) -> tuple[dict[int, exp.Expression], _Index]:
+def _repeated(projections: list[exp.Expression], alias: str) -> tuple[dict[int, exp.Expression], Index]:
     """Hoistable sub-expressions that appear more than once, by structural id, innermost only."""
-    index = _Index()
+    index = Index()
     for p in projections:
         index.key(p)
     variables = frozenset(v.name for p in projections for n in p.find_all(exp.Lambda) for v in n.expressions)
@@ -124,7 +125,7 @@ def _repeated(projections: list[exp.Expression], alias: str) -> tuple[dict[int, 
             if index.size[k] >= MIN_SIZE:
                 counts[k] += 1
                 first.setdefault(k, n)
-    repeated = {k: first[k] for k, c in counts.items() if c > 1 and _hoistable(first[k], alias, variables)}
+    repeated = {k: first[k] for k, c in counts.items() if c > 1 and hoistable(first[k], alias, variables)}
     inner = {k: n for k, n in repeated.items()
              if not any(index.of[id(d)] in repeated for d in n.walk() if d is not n)}
     return inner, index

@@ -81,18 +81,11 @@ WITH `mapped` AS (
       SELECT
         `s`.*,
         CASE
-          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
-          AND NOT (
-            `s`.`_ferry_shared_19fe20a6bfad` IS NULL
-          )
-          AND (
-            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-          )
+          WHEN `s`.`_ferry_guard_d5807f7d53a8`
           THEN CASE
-            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) <= 2
+            WHEN `s`.`_ferry_guard_d1d21b28661b`
             THEN NULL
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '48')
+            WHEN `s`.`_ferry_guard_6a06b550a773`
             THEN CASE
               WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)) IN (6, 7, 8, 9, 10)
               AND RLIKE(
@@ -106,7 +99,7 @@ WITH `mapped` AS (
               THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4)
               ELSE NULL
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '49')
+            WHEN `s`.`_ferry_guard_13c6788d8dd5`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4), '0')
               AND (
@@ -153,7 +146,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '33')
+            WHEN `s`.`_ferry_guard_5e2a5dd7960c`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 4), '0')
               AND (
@@ -185,7 +178,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '380')
+            WHEN `s`.`_ferry_guard_45e9d2e5439e`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '0')
               AND (
@@ -222,24 +215,17 @@ WITH `mapped` AS (
             END
             ELSE FERRY_PHONE_E164(
               CASE
-                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
-                AND NOT (
-                  `s`.`_ferry_shared_19fe20a6bfad` IS NULL
-                )
-                AND (
-                  RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_d5807f7d53a8`
                 THEN CASE
-                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) <= 2
+                  WHEN `s`.`_ferry_guard_d1d21b28661b`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '48')
+                  WHEN `s`.`_ferry_guard_6a06b550a773`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '49')
+                  WHEN `s`.`_ferry_guard_13c6788d8dd5`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '33')
+                  WHEN `s`.`_ferry_guard_5e2a5dd7960c`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '380')
+                  WHEN `s`.`_ferry_guard_45e9d2e5439e`
                   THEN NULL
                   ELSE `s`.`_ferry_shared_19fe20a6bfad`
                 END
@@ -250,44 +236,28 @@ WITH `mapped` AS (
           END
           WHEN `s`.`_ferry_shared_19fe20a6bfad` IS NULL
           THEN NULL
-          WHEN OCTET_LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) = LENGTH(`s`.`_ferry_shared_19fe20a6bfad`)
-          AND NOT RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '[0-9]')
+          WHEN `s`.`_ferry_guard_1b1eeff7a1c6`
           THEN NULL
-          WHEN NOT (
-            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-          )
+          WHEN `s`.`_ferry_guard_2d316c28cea2`
           THEN FERRY_PHONE_E164(
             CASE
-              WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
-              AND NOT (
-                `s`.`_ferry_shared_19fe20a6bfad` IS NULL
-              )
-              AND (
-                RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-              )
+              WHEN `s`.`_ferry_guard_d5807f7d53a8`
               THEN NULL
               WHEN `s`.`_ferry_shared_19fe20a6bfad` IS NULL
               THEN NULL
-              WHEN OCTET_LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) = LENGTH(`s`.`_ferry_shared_19fe20a6bfad`)
-              AND NOT RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '[0-9]')
+              WHEN `s`.`_ferry_guard_1b1eeff7a1c6`
               THEN NULL
-              WHEN NOT (
-                RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-              )
+              WHEN `s`.`_ferry_guard_2d316c28cea2`
               THEN `s`.`_ferry_shared_19fe20a6bfad`
             END,
             'PL',
             'DE,FR,UA'
           )
-          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
-          AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
+          WHEN `s`.`_ferry_guard_6d6f32132ac3`
           THEN CASE
-            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) <= 2
+            WHEN `s`.`_ferry_guard_89f26ca4efdb`
             THEN NULL
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '48')
+            WHEN `s`.`_ferry_guard_55c3b5d099d0`
             THEN CASE
               WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)) IN (6, 7, 8, 9, 10)
               AND RLIKE(
@@ -301,7 +271,7 @@ WITH `mapped` AS (
               THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5)
               ELSE NULL
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '49')
+            WHEN `s`.`_ferry_guard_6ebe0cb3a386`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '0')
               AND (
@@ -348,7 +318,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '33')
+            WHEN `s`.`_ferry_guard_7e4e777a43b9`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 5), '0')
               AND (
@@ -380,7 +350,7 @@ WITH `mapped` AS (
                 ELSE NULL
               END
             END
-            WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '380')
+            WHEN `s`.`_ferry_guard_c8ff7c352b1b`
             THEN CASE
               WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 6), '0')
               AND (
@@ -417,37 +387,25 @@ WITH `mapped` AS (
             END
             ELSE FERRY_PHONE_E164(
               CASE
-                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
-                AND NOT (
-                  `s`.`_ferry_shared_19fe20a6bfad` IS NULL
-                )
-                AND (
-                  RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_d5807f7d53a8`
                 THEN NULL
                 WHEN `s`.`_ferry_shared_19fe20a6bfad` IS NULL
                 THEN NULL
-                WHEN OCTET_LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) = LENGTH(`s`.`_ferry_shared_19fe20a6bfad`)
-                AND NOT RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '[0-9]')
+                WHEN `s`.`_ferry_guard_1b1eeff7a1c6`
                 THEN NULL
-                WHEN NOT (
-                  RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_2d316c28cea2`
                 THEN NULL
-                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
-                AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
+                WHEN `s`.`_ferry_guard_6d6f32132ac3`
                 THEN CASE
-                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) <= 2
+                  WHEN `s`.`_ferry_guard_89f26ca4efdb`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '48')
+                  WHEN `s`.`_ferry_guard_55c3b5d099d0`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '49')
+                  WHEN `s`.`_ferry_guard_6ebe0cb3a386`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '33')
+                  WHEN `s`.`_ferry_guard_7e4e777a43b9`
                   THEN NULL
-                  WHEN STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '380')
+                  WHEN `s`.`_ferry_guard_c8ff7c352b1b`
                   THEN NULL
                   ELSE `s`.`_ferry_shared_19fe20a6bfad`
                 END
@@ -456,504 +414,25 @@ WITH `mapped` AS (
               'DE,FR,UA'
             )
           END
-          WHEN NOT (
-            STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
-            AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
-          )
-          AND NOT STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
-          AND (
-            LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-            AND RLIKE(
-              `s`.`_ferry_shared_edf0405b75b3`,
-              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-            )
-            AND RLIKE(
-              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-            )
-          )
+          WHEN `s`.`_ferry_guard_6f8720aacad2`
           THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
           ELSE CASE
-            WHEN (
-              TRY_ELEMENT_AT(
-                TRANSFORM(
-                  ARRAY(
-                    STRUCT(
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
-                        THEN CASE
-                          WHEN (
-                            NOT RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                          )
-                          OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            `s`.`_ferry_shared_edf0405b75b3`,
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                          ELSE ''
-                        END
-                      END AS n1,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n2,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
-                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n3,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
-                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n4
-                    )
-                  ),
-                  `_ferry_v` -> CASE
-                    WHEN `_ferry_v`.n1 <> ''
-                    THEN `_ferry_v`.n1
-                    ELSE CASE
-                      WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                      THEN '?'
-                      WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                      THEN ''
-                      WHEN (
-                        `_ferry_v`.n2 = ''
-                        OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n3 = ''
-                        OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n4 = ''
-                        OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                        CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                        CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ) = '?'
+            WHEN `s`.`_ferry_guard_a1d015559af2`
             THEN FERRY_PHONE_E164(
               CASE
-                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
-                AND NOT (
-                  `s`.`_ferry_shared_19fe20a6bfad` IS NULL
-                )
-                AND (
-                  RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_d5807f7d53a8`
                 THEN NULL
                 WHEN `s`.`_ferry_shared_19fe20a6bfad` IS NULL
                 THEN NULL
-                WHEN OCTET_LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) = LENGTH(`s`.`_ferry_shared_19fe20a6bfad`)
-                AND NOT RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '[0-9]')
+                WHEN `s`.`_ferry_guard_1b1eeff7a1c6`
                 THEN NULL
-                WHEN NOT (
-                  RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-                  AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-                )
+                WHEN `s`.`_ferry_guard_2d316c28cea2`
                 THEN NULL
-                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
-                AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
+                WHEN `s`.`_ferry_guard_6d6f32132ac3`
                 THEN NULL
-                WHEN NOT (
-                  STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
-                  AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
-                )
-                AND NOT STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
-                AND (
-                  LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                  AND RLIKE(
-                    `s`.`_ferry_shared_edf0405b75b3`,
-                    '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                  )
-                  AND RLIKE(
-                    LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                    '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                  )
-                )
+                WHEN `s`.`_ferry_guard_6f8720aacad2`
                 THEN NULL
-                ELSE CASE
-                  WHEN (
-                    TRY_ELEMENT_AT(
-                      TRANSFORM(
-                        ARRAY(
-                          STRUCT(
-                            CASE
-                              WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
-                              THEN CASE
-                                WHEN (
-                                  NOT RLIKE(
-                                    `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                                  )
-                                  AND RLIKE(
-                                    SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                                    '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                                  )
-                                )
-                                OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
-                                THEN CASE
-                                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
-                                  AND RLIKE(
-                                    SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                                    '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                                  )
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                                    '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                                  )
-                                  THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
-                                  ELSE ''
-                                END
-                                ELSE CASE
-                                  WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                                  AND RLIKE(
-                                    `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                                  )
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                                  )
-                                  THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                                  ELSE ''
-                                END
-                              END
-                              ELSE CASE
-                                WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                                AND RLIKE(
-                                  `s`.`_ferry_shared_edf0405b75b3`,
-                                  '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                                )
-                                AND RLIKE(
-                                  LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                                  '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                                )
-                                THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                                ELSE ''
-                              END
-                            END AS n1,
-                            CASE
-                              WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
-                              THEN '?'
-                              ELSE CASE
-                                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                                AND (
-                                  NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
-                                  AND (
-                                    LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                    OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
-                                  )
-                                )
-                                AND NOT (
-                                  RLIKE(
-                                    `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                                  )
-                                  AND NOT RLIKE(
-                                    SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                                  )
-                                )
-                                THEN CASE
-                                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                  AND RLIKE(
-                                    SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                                  )
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                                    '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                                  )
-                                  THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                                  ELSE ''
-                                END
-                                ELSE CASE
-                                  WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                                  AND RLIKE(
-                                    `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                                  )
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                                  )
-                                  THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
-                                  ELSE ''
-                                END
-                              END
-                            END AS n2,
-                            CASE
-                              WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
-                              THEN '?'
-                              ELSE CASE
-                                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                                AND (
-                                  LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                                  OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
-                                )
-                                AND NOT (
-                                  RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                                  AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                                )
-                                THEN CASE
-                                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                                  AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                                    '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                                  )
-                                  THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                                  ELSE ''
-                                END
-                                ELSE CASE
-                                  WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
-                                  AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                                  )
-                                  THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
-                                  ELSE ''
-                                END
-                              END
-                            END AS n3,
-                            CASE
-                              WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
-                              THEN '?'
-                              ELSE CASE
-                                WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                                AND (
-                                  NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
-                                  AND (
-                                    LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                                    OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
-                                  )
-                                )
-                                AND NOT (
-                                  RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                                  AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                                )
-                                THEN CASE
-                                  WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                                  AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                                    '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                                  )
-                                  THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                                  ELSE ''
-                                END
-                                ELSE CASE
-                                  WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
-                                  AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                                  AND RLIKE(
-                                    LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                                    '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                                  )
-                                  THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
-                                  ELSE ''
-                                END
-                              END
-                            END AS n4
-                          )
-                        ),
-                        `_ferry_v` -> CASE
-                          WHEN `_ferry_v`.n1 <> ''
-                          THEN `_ferry_v`.n1
-                          ELSE CASE
-                            WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                            THEN '?'
-                            WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                            THEN ''
-                            WHEN (
-                              `_ferry_v`.n2 = ''
-                              OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                            )
-                            AND (
-                              `_ferry_v`.n3 = ''
-                              OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                            )
-                            AND (
-                              `_ferry_v`.n4 = ''
-                              OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                            )
-                            THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                            ELSE '!' || CONCAT_WS(
-                              ', ',
-                              CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                              CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                              CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                            )
-                          END
-                        END
-                      ),
-                      1
-                    )
-                  ) = '?'
-                  THEN NULLIF(TRIM(`s`.`phone`), '')
-                END
+                ELSE CASE WHEN `s`.`_ferry_guard_a1d015559af2` THEN NULLIF(TRIM(`s`.`phone`), '') END
               END,
               'PL',
               'DE,FR,UA'
@@ -1401,137 +880,401 @@ WITH `mapped` AS (
       FROM (
         SELECT
           `s`.*,
-          CASE
-            WHEN RLIKE(
-              `s`.`_ferry_shared_8d02dd7ef912`,
-              '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '49') AS `_ferry_guard_13c6788d8dd5`,
+          OCTET_LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) = LENGTH(`s`.`_ferry_shared_19fe20a6bfad`)
+          AND NOT RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '[0-9]') AS `_ferry_guard_1b1eeff7a1c6`,
+          NOT (
+            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
+          ) AS `_ferry_guard_2d316c28cea2`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '380') AS `_ferry_guard_45e9d2e5439e`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '48') AS `_ferry_guard_55c3b5d099d0`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '33') AS `_ferry_guard_5e2a5dd7960c`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '48') AS `_ferry_guard_6a06b550a773`,
+          STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0' AS `_ferry_guard_6d6f32132ac3`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '49') AS `_ferry_guard_6ebe0cb3a386`,
+          NOT (
+            STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '00')
+            AND SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3, 1) <> '0'
+          )
+          AND NOT STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
+          AND (
+            LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
+            AND RLIKE(
+              `s`.`_ferry_shared_edf0405b75b3`,
+              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
             )
-            AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
-            AND NOT RLIKE(
-              `s`.`_ferry_shared_8d02dd7ef912`,
-              '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+            AND RLIKE(
+              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
+              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
             )
-            AND (
-              OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-              OR (
-                FORALL(
-                  TRANSFORM(
-                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                    `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                    OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                      OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                    ) <= 63
-                  ),
-                  _ferry_b -> _ferry_b
-                )
-                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
-                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                ) + 5 * SIZE(
-                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                ) <= 254
-              )
-            )
-            THEN CASE
-              WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) IN (
-                'abuse',
-                'ftp',
-                'hostmaster',
-                'info',
-                'marketing',
-                'news',
-                'noc',
-                'postmaster',
-                'sales',
-                'security',
-                'support',
-                'usenet',
-                'uucp',
-                'webmaster',
-                'www'
-              )
-              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
-              THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
-              ELSE SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)
-            END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-            WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
-            THEN NULL
-            WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-            OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-            OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-            THEN NULL
-            ELSE FERRY_EMAIL(
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_8d02dd7ef912`,
-                  '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-                )
-                AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
-                AND NOT RLIKE(
-                  `s`.`_ferry_shared_8d02dd7ef912`,
-                  '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-                )
-                AND (
-                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                  OR (
-                    FORALL(
-                      TRANSFORM(
-                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                        `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                        OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                          OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                        ) <= 63
-                      ),
-                      _ferry_b -> _ferry_b
-                    )
-                    AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
-                      OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                    ) + 5 * SIZE(
-                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                    ) <= 254
+          ) AS `_ferry_guard_6f8720aacad2`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '33') AS `_ferry_guard_7e4e777a43b9`,
+          LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) <= 2 AS `_ferry_guard_89f26ca4efdb`,
+          (
+            TRY_ELEMENT_AT(
+              TRANSFORM(
+                ARRAY(
+                  STRUCT(
+                    CASE
+                      WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
+                      THEN CASE
+                        WHEN (
+                          NOT RLIKE(
+                            `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                          )
+                          AND RLIKE(
+                            SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
+                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                          )
+                        )
+                        OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
+                        THEN CASE
+                          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
+                          AND RLIKE(
+                            SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
+                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                          )
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
+                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                          )
+                          THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
+                          ELSE ''
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
+                          AND RLIKE(
+                            `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                          )
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                          )
+                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
+                          ELSE ''
+                        END
+                      END
+                      ELSE CASE
+                        WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
+                        AND RLIKE(
+                          `s`.`_ferry_shared_edf0405b75b3`,
+                          '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+                        )
+                        AND RLIKE(
+                          LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
+                          '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+                        )
+                        THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
+                        ELSE ''
+                      END
+                    END AS n1,
+                    CASE
+                      WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
+                      THEN '?'
+                      ELSE CASE
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
+                        AND (
+                          NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
+                          AND (
+                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
+                          )
+                        )
+                        AND NOT (
+                          RLIKE(
+                            `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
+                          )
+                          AND NOT RLIKE(
+                            SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
+                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
+                          )
+                        )
+                        THEN CASE
+                          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                          AND RLIKE(
+                            SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
+                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
+                          )
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
+                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
+                          )
+                          THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
+                          ELSE ''
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                          AND RLIKE(
+                            `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
+                          )
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
+                          )
+                          THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
+                          ELSE ''
+                        END
+                      END
+                    END AS n2,
+                    CASE
+                      WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
+                      THEN '?'
+                      ELSE CASE
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
+                        AND (
+                          LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                          OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
+                        )
+                        AND NOT (
+                          RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
+                          AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
+                        )
+                        THEN CASE
+                          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
+                          AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
+                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
+                          )
+                          THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
+                          ELSE ''
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
+                          AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
+                          )
+                          THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
+                          ELSE ''
+                        END
+                      END
+                    END AS n3,
+                    CASE
+                      WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
+                      THEN '?'
+                      ELSE CASE
+                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
+                        AND (
+                          NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
+                          AND (
+                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
+                          )
+                        )
+                        AND NOT (
+                          RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                          AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                        )
+                        THEN CASE
+                          WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
+                          AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
+                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
+                          )
+                          THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
+                          ELSE ''
+                        END
+                        ELSE CASE
+                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
+                          AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
+                          AND RLIKE(
+                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
+                            '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
+                          )
+                          THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
+                          ELSE ''
+                        END
+                      END
+                    END AS n4
                   )
-                )
-                THEN NULL
-                WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
-                THEN NULL
-                WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                THEN NULL
-                ELSE `s`.`_ferry_shared_8d02dd7ef912`
-              END
+                ),
+                `_ferry_v` -> CASE
+                  WHEN `_ferry_v`.n1 <> ''
+                  THEN `_ferry_v`.n1
+                  ELSE CASE
+                    WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
+                    THEN '?'
+                    WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
+                    THEN ''
+                    WHEN (
+                      `_ferry_v`.n2 = ''
+                      OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
+                    )
+                    AND (
+                      `_ferry_v`.n3 = ''
+                      OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
+                    )
+                    AND (
+                      `_ferry_v`.n4 = ''
+                      OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
+                    )
+                    THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
+                    ELSE '!' || CONCAT_WS(
+                      ', ',
+                      CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
+                      CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
+                      CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
+                    )
+                  END
+                END
+              ),
+              1
             )
-          END AS `_ferry_shared_b99cef6c63bd`,
-          REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
-          ARRAY(
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_74f25fdbc8e7`,
-                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'yyyy-M-d')
-            END,
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_74f25fdbc8e7`,
-                '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'd.M.yyyy')
-            END,
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_74f25fdbc8e7`,
-                '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'M/d/yyyy')
-            END
-          ) AS `_ferry_shared_80a2f45e9564`
+          ) = '?' AS `_ferry_guard_a1d015559af2`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '380') AS `_ferry_guard_c8ff7c352b1b`,
+          LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) <= 2 AS `_ferry_guard_d1d21b28661b`,
+          STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
+          AND NOT (
+            `s`.`_ferry_shared_19fe20a6bfad` IS NULL
+          )
+          AND (
+            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
+          ) AS `_ferry_guard_d5807f7d53a8`
         FROM (
           SELECT
             `s`.*,
-            NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
-            NULLIF(TRIM(`s`.`phone`), '') AS `_ferry_shared_19fe20a6bfad`,
-            NULLIF(TRIM(`s`.`created_at`), '') AS `_ferry_shared_74f25fdbc8e7`
-          FROM `_ferry_stage_contacts` AS `s`
+            CASE
+              WHEN RLIKE(
+                `s`.`_ferry_shared_8d02dd7ef912`,
+                '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+              )
+              AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+              AND NOT RLIKE(
+                `s`.`_ferry_shared_8d02dd7ef912`,
+                '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+              )
+              AND (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                OR (
+                  FORALL(
+                    TRANSFORM(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                      `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                      OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                        OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                      ) <= 63
+                    ),
+                    _ferry_b -> _ferry_b
+                  )
+                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                  ) + 5 * SIZE(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                  ) <= 254
+                )
+              )
+              THEN CASE
+                WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) IN (
+                  'abuse',
+                  'ftp',
+                  'hostmaster',
+                  'info',
+                  'marketing',
+                  'news',
+                  'noc',
+                  'postmaster',
+                  'sales',
+                  'security',
+                  'support',
+                  'usenet',
+                  'uucp',
+                  'webmaster',
+                  'www'
+                )
+                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+                THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+                ELSE SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)
+              END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+              WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+              THEN NULL
+              WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+              OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+              OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+              THEN NULL
+              ELSE FERRY_EMAIL(
+                CASE
+                  WHEN RLIKE(
+                    `s`.`_ferry_shared_8d02dd7ef912`,
+                    '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+                  )
+                  AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+                  AND NOT RLIKE(
+                    `s`.`_ferry_shared_8d02dd7ef912`,
+                    '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+                  )
+                  AND (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                    OR (
+                      FORALL(
+                        TRANSFORM(
+                          SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                          `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                          OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                            OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                          ) <= 63
+                        ),
+                        _ferry_b -> _ferry_b
+                      )
+                      AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                        OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                      ) + 5 * SIZE(
+                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                      ) <= 254
+                    )
+                  )
+                  THEN NULL
+                  WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+                  THEN NULL
+                  WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                  OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                  OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                  THEN NULL
+                  ELSE `s`.`_ferry_shared_8d02dd7ef912`
+                END
+              )
+            END AS `_ferry_shared_b99cef6c63bd`,
+            REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
+            ARRAY(
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_74f25fdbc8e7`,
+                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+                )
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'yyyy-M-d')
+              END,
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_74f25fdbc8e7`,
+                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+                )
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'd.M.yyyy')
+              END,
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_74f25fdbc8e7`,
+                  '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+                )
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'M/d/yyyy')
+              END
+            ) AS `_ferry_shared_80a2f45e9564`
+          FROM (
+            SELECT
+              `s`.*,
+              NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
+              NULLIF(TRIM(`s`.`phone`), '') AS `_ferry_shared_19fe20a6bfad`,
+              NULLIF(TRIM(`s`.`created_at`), '') AS `_ferry_shared_74f25fdbc8e7`
+            FROM `_ferry_stage_contacts` AS `s`
+          ) AS `s`
         ) AS `s`
       ) AS `s`
     ) AS `s`

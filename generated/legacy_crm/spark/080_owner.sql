@@ -135,9 +135,7 @@ WITH `mapped` AS (
             END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
             WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
             THEN NULL
-            WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-            OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-            OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            WHEN `s`.`_ferry_guard_c1111e698c94`
             THEN NULL
             ELSE FERRY_EMAIL(
               CASE
@@ -173,9 +171,7 @@ WITH `mapped` AS (
                 THEN NULL
                 WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
                 THEN NULL
-                WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                WHEN `s`.`_ferry_guard_c1111e698c94`
                 THEN NULL
                 ELSE `s`.`_ferry_shared_8d02dd7ef912`
               END
@@ -189,10 +185,17 @@ WITH `mapped` AS (
         FROM (
           SELECT
             `s`.*,
-            NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
-            NULLIF(TRIM(`s`.`active`), '') AS `_ferry_shared_6c20ee0329e8`,
-            NULLIF(TRIM(`s`.`hired`), '') AS `_ferry_shared_d4a9bdc28446`
-          FROM `_ferry_stage_owners` AS `s`
+            NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+            OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@') AS `_ferry_guard_c1111e698c94`
+          FROM (
+            SELECT
+              `s`.*,
+              NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
+              NULLIF(TRIM(`s`.`active`), '') AS `_ferry_shared_6c20ee0329e8`,
+              NULLIF(TRIM(`s`.`hired`), '') AS `_ferry_shared_d4a9bdc28446`
+            FROM `_ferry_stage_owners` AS `s`
+          ) AS `s`
         ) AS `s`
       ) AS `s`
     ) AS `s`
