@@ -212,7 +212,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     steps: list[StepRecord] = []
     workdir.check_target(target)
     with workdir.scratch(target) as tmp, pending.Inputs(base, Path(tmp), background=engine is None) as ready:
-        for i, entry in enumerate(manifest["sources"]):  # XML converts in the background (sources.pending)
+        for i, entry in enumerate(pending.slow_first(manifest["sources"])):  # XML converts in the background
             report(f"hashing {entry['path']}", i, len(manifest["sources"]))
             ready.start(spec.source(entry["name"]))
         if engine is not None:
