@@ -32,6 +32,7 @@ from compiler import __version__, decisions, delta, history, ownership, sources,
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
+from compiler.sources import pending
 from compiler.sqlgen import cells, used_columns
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -210,18 +211,12 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
     report = progress or (lambda what, done, total: None)
     steps: list[StepRecord] = []
     workdir.check_target(target)
-    with workdir.scratch(target) as tmp:
-        inputs: dict[str, InputRecord] = {}
-        ready: dict[str, sources.PreparedInput] = {}
-        for i, entry in enumerate(manifest["sources"]):
+    with workdir.scratch(target) as tmp, pending.Inputs(base, Path(tmp), background=engine is None) as ready:
+        for i, entry in enumerate(pending.slow_first(manifest["sources"])):  # XML converts in the background
             report(f"hashing {entry['path']}", i, len(manifest["sources"]))
-            prepared = ready[entry["name"]] = sources.prepare_input(spec.source(entry["name"]), base, Path(tmp))
-            inputs[entry["name"]] = InputRecord(entry["name"], str(prepared.original), prepared.sha256,
-                                                prepared.bytes, entry["encoding"], prepared.transcoded,
-                                                prepared.marks_removed, prepared.notes,
-                                                spec.source(entry["name"]).export_date)
+            ready.start(spec.source(entry["name"]))
         if engine is not None:
-            texts, engine_steps = engine(manifest, texts, ready, Path(tmp))
+            texts, engine_steps = engine(manifest, texts, ready.all(), Path(tmp))
             steps.extend(engine_steps)
         existed = target.exists()
         # A first run builds the database beside the target and renames it into place once committed
@@ -243,14 +238,14 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
             kind = delta.decide(con, spec, sample, full)  # a delta snapshots the records it compares with
-            for name in sorted(ready):
-                sources.bind(con, spec.source(name), ready[name])
+            ready.bind_ready(con)
             decision_files = decisions.bind(con, spec, manifest, base)  # their variables, and their hashes
             sampled: dict[str, str] = {}
             stages = {e["name"]: e for e in manifest["sources"]}
             for i, entry in enumerate(manifest["files"]):
                 report(entry["title"], i, len(manifest["files"]))
                 _pause_if_asked(entry["name"])
+                ready.bind_for(con, entry.get("reads"))
                 t0 = time.perf_counter()
                 try:
                     con.execute(texts[entry["name"]])
@@ -260,6 +255,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                     raise ownership.stop(spec, str(exc)) or _sql_error(spec, entry, exc, ready) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
             report("accounting", len(manifest["files"]), len(manifest["files"]))
+            declared = {e["name"]: e["encoding"] for e in manifest["sources"]}
+            inputs = {name: InputRecord(name, str(p.original), p.sha256, p.bytes, declared[name], p.transcoded,
+                                        p.marks_removed, p.notes, spec.source(name).export_date)
+                      for name, p in ready.all().items()}
             _pause_if_asked("delta")  # the kill test's moment: every step has run, the delta not yet
             changes = delta.apply(con, spec, kind, started_at)
             read, counts = account(con, manifest, sampled=sample is not None, absent={

@@ -136,3 +136,47 @@ def test_a_first_run_killed_midway_leaves_no_target_and_no_scratch(project, tmp_
     assert not target_of(spec).exists()
     api.run_spec(spec, options)
     assert target_of(spec).exists() and not scratch.exists()
+
+
+def test_a_broken_xml_export_stops_the_run_though_it_converts_beside_the_steps(project):
+    """The XML source converts in the background while the steps before its own run (sources.pending):
+    an export broken near its end is still one located error (F306), and the target is as it was."""
+    spec, options = project
+    api.run_spec(spec, options)
+    before = fingerprint(target_of(spec))
+    deals = spec.parent / "data" / "deals.xml"
+    deals.write_text(deals.read_text("utf-8").replace("</deals>", "</deal></deals>"), encoding="utf-8")
+    with pytest.raises(FerryError) as info:
+        api.run_spec(spec, options)
+    assert codes(info) == ["F306"] and "deals.xml:" in info.value.diagnostics[0].message
+    assert fingerprint(target_of(spec)) == before  # rolled back
+    target_of(spec).unlink()
+    with pytest.raises(FerryError) as info:  # a first run: no target at all
+        api.run_spec(spec, options)
+    assert codes(info) == ["F306"] and not target_of(spec).exists()
+
+
+def test_the_xml_export_converts_while_the_other_entities_load(project, monkeypatch):
+    """The deals' conversion cannot finish before the company step has started: a run that prepared
+    every input before its first step would wait here until the guard's timeout, and fail."""
+    import threading
+
+    from compiler import sources
+
+    spec, options = project
+    company_started, waited = threading.Event(), []
+    real = sources.prepare_input
+
+    def prepare(source, base, workdir):
+        if source.format == "xml":
+            waited.append(company_started.wait(timeout=60))
+        return real(source, base, workdir)
+
+    def progress(what, done, total):
+        if "entity 'company'" in what:
+            company_started.set()
+
+    monkeypatch.setattr(sources, "prepare_input", prepare)
+    manifest = api.run_spec(spec, options, progress)
+    assert waited == [True]
+    assert manifest.sources["deals"] > 0 and all(e.balanced for e in manifest.entities)
