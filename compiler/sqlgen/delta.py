@@ -251,9 +251,14 @@ def ledger_insert(spec: str, run: str, written: exp.Table, values: exp.Expressio
         where.append(exp.not_(in_query(names.col(names.ID, "t"), held)))
     if changed is not None:
         where.append(in_query(names.col(names.ID, "t"), changed))
+    # The same files give the same table, row order included. A replacing run reads the entity table, whose
+    # rows are in load order: kept in that order (rowid; the id breaks ties should a field be named rowid), the
+    # sort finds them nearly sorted and the insert writes them as they lie. At 1M contacts: 3.1 -> 2.2 CPU s, as
+    # with no ORDER BY at all; ORDER BY id shuffled them. A delta's computed values keep the id order.
+    order = [names.col("rowid", "t"), names.col(names.ID, "t")] if isinstance(values, exp.Table) else \
+        [names.col(names.ID, "t")]
     query = (exp.select(exp.Literal.string(spec), exp.Literal.string(run), hashed, names.col(names.ID, "t"),
-                        *(c.copy() for c in t)).from_(source).where(exp.and_(*where))
-             .order_by(names.col(names.ID, "t")))  # the same files give the same table, row order included
+                        *(c.copy() for c in t)).from_(source).where(exp.and_(*where)).order_by(*order))
     return exp.insert(query, written.copy(), columns=[names.ident(c) for c in
                                                       (OWNER, "_ferry_run", "_ferry_hash", names.ID, *columns)])
 

@@ -307,3 +307,13 @@ def test_refusals_are_one_located_line(project):
     result = ferry("run", SPEC, "--sample", "10", cwd=project)
     assert result.returncode == 1 and "[F621]" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_first_run_writes_the_ledger_in_the_entity_tables_order(migrated):
+    """The ledger of a replacing run holds the records the entity table holds, in the table's own order (so the
+    same files give the same ledger row for row, and its insert reads them as they lie)."""
+    with duckdb.connect(str(target(migrated)), read_only=True) as con:
+        for entity in ("company", "contact", "deal", "activity", "owner"):
+            written = [r[0] for r in con.execute(f'SELECT id FROM _ferry."{entity}_written" ORDER BY rowid').fetchall()]
+            table = [r[0] for r in con.execute(f'SELECT id FROM main."{entity}" ORDER BY rowid').fetchall()]
+            assert written and written == table, entity
