@@ -376,7 +376,9 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
         tables=tuple(PushedTable(t, n) for t, n in loader.rows.items()),
         statements=len(statements),
         seconds=round(time.perf_counter() - started, 3),
-        steps=tuple(loader.steps[i] for i in sorted(loader.steps, key=lambda i: (i < 0, abs(i)))),
+        steps=tuple(PushStep(e.entity, "read and resolve the server's records", e.seconds, "prepare", e.mode)
+                    for e in server.entities)  # before anything is written (pgdelta.read)
+        + tuple(loader.steps[i] for i in sorted(loader.steps, key=lambda i: (i < 0, abs(i)))),
         batch_size=batch_size,
         transactions=transactions,
         paths=paths,
