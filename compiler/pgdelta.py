@@ -210,6 +210,9 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
     _pull(pg, duck, tmp, crosswalk, old, [("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"),
                                           ("status", "VARCHAR")],
           exp.and_(linked, *([mine] if mine is not None else []), *(o.copy() for o in only)))
+    if mode == "replace" and not duck.execute(exp.select(exp.Count(this=exp.Star())).from_(old.copy()).sql(
+            dialect=_D)).fetchone()[0]:
+        return _first(duck, spec, entity, cols, computed_ids, run)
     written, before = _local(entity, "written"), _local(entity, "before")
     full = [("id", "UUID"), *cols]
     if mode == "delta":  # W: the server's ledger; T: the server's records ferry wrote
@@ -261,7 +264,9 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
         held.append(sql.gone_ids(g, "keep"))
     held_ids = sql.union_all(held)
     c_values = [exp.column(f"c_{i}") for i in range(len(names_))]
-    fresh = (exp.select(exp.Literal.string(spec.name), exp.Literal.string(run), pgdiff.row_hash(c_values),
+    fresh = (exp.select(exp.alias_(exp.Literal.string(spec.name), OWNER, quoted=True),
+                        exp.alias_(exp.Literal.string(run), "_ferry_run", quoted=True),
+                        exp.alias_(pgdiff.row_hash(c_values), pgdiff.HASH, quoted=True),
                         names.col(names.ID), *(c.copy() for c in c_values)).from_(j.copy())
              .where(exp.not_(sql.in_query(names.col(names.ID), held_ids))))
     kept = (exp.select(names.col(OWNER), names.col("_ferry_run"), pgdiff.row_hash([names.col(c) for c in names_]),
@@ -297,6 +302,25 @@ def _untouched(duck: duckdb.DuckDBPyConnection, entity: Entity, cols: list[tuple
     counts: dict[str, Any] = {"insert": 0, "update": 0, "unchanged": same, "conflicted_records": 0,
                               "deleted_in_target": 0, "conflicts": 0, "gone": {}, "delete": 0}
     return EntityDelta(entity.name, "delta", counts, (), ())
+
+
+def _first(duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, cols: list[tuple[str, str]],
+           computed_ids: exp.Select, run: str) -> EntityDelta:
+    """Replacing where the server holds none of the spec's records (a first push): every record is an insert, the
+    ledger their computed values (what ``_entity`` resolves to when W and T are empty, without resolving)."""
+    names_ = [names.col(n) for n, _ in cols]
+    ledger = (exp.select(exp.alias_(exp.Literal.string(spec.name), OWNER, quoted=True),
+                         exp.alias_(exp.Literal.string(run), "_ferry_run", quoted=True),
+                         exp.alias_(pgdiff.row_hash(names_), pgdiff.HASH, quoted=True),
+                         names.col(names.ID), *(c.copy() for c in names_))
+              .from_(_attached(names.entity_table(spec.target, entity)))
+              .where(sql.in_query(names.col(names.ID), computed_ids)))
+    duck.execute(_table(_local(entity, "ledger"), ledger).sql(dialect=_D))
+    n = duck.execute(exp.select(exp.Count(this=exp.Star())).from_(_local(entity, "ledger")).sql(dialect=_D)).fetchone()[0]
+    _empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
+    counts: dict[str, Any] = {"insert": n, "update": 0, "unchanged": 0, "conflicted_records": 0,
+                              "deleted_in_target": 0, "conflicts": 0, "delete": 0, "gone": {}}
+    return EntityDelta(entity.name, "replace", counts)
 
 
 # -- the writes --------------------------------------------------------------------------------------------
