@@ -15,8 +15,8 @@ trees as before, so the outcome is the same as resolving every record. A record 
 when both tests say so: the server's test is exact; the hash's is 63 bits wide.
 
 The fast path stands aside (``None``) when a column is missing on the server's table or ledger (a field added
-since the last push: every record gains a value), or when more than ``LIMIT`` of the ledger's records moved:
-reading them all then costs less than naming them.
+since the last push: every record gains a value), or when more than ``LIMIT`` of the ledger's records (or
+``MOST``) moved: reading them all then costs less than naming them.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from compiler.sqlgen import names
 _PG, _D = "postgres", "duckdb"
 HASH = "_ferry_hash"
 LIMIT = 0.25  # above this share of moved records, naming them costs more than reading them all
+MOST = 100_000  # and above this many: the ids are named in the statements' text (37 bytes each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def scope(pg: Any, duck: duckdb.DuckDBPyConnection, spec_name: str, columns: tup
     duck.execute(f"DROP TABLE {e_name}")
     duck.execute(f"DROP TABLE {w_name}")
     ids = tuple(str(r[0]) for r in duck.execute(f"SELECT id FROM {local.sql(dialect=_D)} ORDER BY id").fetchall())
-    if len(ids) > max(1000, LIMIT * total):
+    if len(ids) > max(1000, min(LIMIT * total, MOST)):
         return None
     in_scope = sql.in_query(names.col(names.ID), exp.select(names.col(names.ID)).from_(local.copy()))
     same = duck.execute(exp.select(exp.Count(this=exp.Star())).from_(computed_ids.subquery("x")).where(
