@@ -131,8 +131,9 @@ def _pull(pg: Any, duck: duckdb.DuckDBPyConnection, tmp: Path, table: exp.Table,
     if path.stat().st_size == 0:  # no rows (DuckDB cannot sniff an empty file)
         path.unlink()
         return
+    # COPY TO STDOUT ends rows in \n: said, so that a value holding \r\n does not fail DuckDB's dialect sniffing.
     duck.execute(f"COPY {into.sql(dialect=_D)} FROM {exp.Literal.string(str(path)).sql(dialect=_D)} "
-                 "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false)")
+                 "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false, NEW_LINE '\\n')")
     path.unlink()
 
 

@@ -41,3 +41,13 @@ def test_a_push_again_rewrites_only_the_ledger_rows_of_records_that_moved(projec
     assert moved == {**{e: [] for e in ENTITIES}, "contact": [record]}
     assert city(project, record) == "Sopot"  # only the server changed it: its value stays
     assert pushed.delta["entities"]["contact"]["unchanged"] == again.delta["entities"]["contact"]["unchanged"]
+
+
+def test_a_server_value_holding_a_windows_line_break_is_read_back(project):
+    """Read back through CSV: a value with \\r\\n made DuckDB's dialect sniffing fail (F606) on main."""
+    s = schema_of(project)
+    record = ids(project)["50010"]
+    pg(f'UPDATE "{s}".contact SET notes = %s WHERE id = %s', ["first line\r\nsecond line", record])
+    pushed = api.push_spec(project / SPEC, options(project))
+    assert pushed.delta["entities"]["contact"]["update"] == 0
+    assert pg(f'SELECT notes FROM "{s}".contact WHERE id = %s', [record]) == [("first line\r\nsecond line",)]
