@@ -50,6 +50,7 @@ class EntityDelta:
     conflicts: tuple[tuple[Any, ...], ...] = ()  # rows of _ferry_conflicts, in its column order
     scoped: tuple[str, ...] | None = None  # a delta that resolved only these ids (``pgdiff``); None: every record
     seconds: float = 0.0  # reading the server and resolving
+    crosswalk_same: bool = False  # nothing moved and the server's crosswalk rows are the run's: not replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,8 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
         _attached(names.entity_table(spec.target, entity)), computed_ids, _server_columns, tmp, entity.name)
     only = [] if scope is None else [pgdiff.id_filter(scope.ids)]  # the server's rows of the records resolved
     if scope is not None and not scope.ids:  # nothing moved on either side: nothing to read, resolve or write
-        return _untouched(duck, entity, cols, scope.same)
+        return replace(_untouched(duck, entity, cols, scope.same), crosswalk_same=pgdiff.same_crosswalk(
+            pg, duck, spec.name, crosswalk, _attached(names.crosswalk_table(entity)), _server_columns))
     if scope is not None:
         computed_ids = computed_ids.where(sql.in_query(names.col(names.ID), scope.selects()))
     _pull(pg, duck, tmp, crosswalk, old, [("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"),
@@ -254,7 +256,7 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
         run_sql(_table(_local(entity, "conflicts"), conflict_rows))
         conflicts = [tuple(row) for row in run_sql(exp.select(exp.Star()).from_(_local(entity, "conflicts"))).fetchall()]
     else:  # none (building the per-field query costs more than running it)
-        _empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
+        pgdiff.empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
     run_sql(_table(_local(entity, "gone_rows"), sql.gone_rows(spec.name, run, entity.name, g, before)))
     # The new ledger: computed values, except held records (deleted on the server, rejected conflicts, kept
     # gone records), whose rows stay as they were.
@@ -289,17 +291,11 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
     return EntityDelta(entity.name, mode, counts, tuple(conflicts), None if scope is None else scope.ids)
 
 
-def _empty(duck: duckdb.DuckDBPyConnection, table: exp.Table, columns: list[tuple[str, str]]) -> None:
-    duck.execute(exp.Create(this=exp.Schema(this=table.copy(), expressions=[
-        exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t, dialect=_D)) for n, t in columns]),
-        kind="TABLE", replace=True).sql(dialect=_D))
-
-
 def _untouched(duck: duckdb.DuckDBPyConnection, entity: Entity, cols: list[tuple[str, str]], same: int) -> EntityDelta:
     """A delta in which no record moved: nothing to write (``writes`` leaves the ledger as it is)."""
-    _empty(duck, _local(entity, "writes"), [("id", "UUID"), *cols])
-    _empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
-    _empty(duck, _local(entity, "gone_rows"), list(run_delta.GONE))
+    for what, columns in (("writes", [("id", "UUID"), *cols]), ("conflicts", run_delta.CONFLICTS),
+                          ("gone_rows", run_delta.GONE)):
+        pgdiff.empty(duck, _local(entity, what), list(columns))
     counts: dict[str, Any] = {"insert": 0, "update": 0, "unchanged": same, "conflicted_records": 0,
                               "deleted_in_target": 0, "conflicts": 0, "gone": {}, "delete": 0}
     return EntityDelta(entity.name, "delta", counts, (), ())
@@ -307,8 +303,7 @@ def _untouched(duck: duckdb.DuckDBPyConnection, entity: Entity, cols: list[tuple
 
 def _first(duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, cols: list[tuple[str, str]],
            computed_ids: exp.Select, run: str) -> EntityDelta:
-    """Replacing where the server holds none of the spec's records (a first push): every record is an insert, the
-    ledger their computed values (what ``_entity`` resolves to when W and T are empty, without resolving)."""
+    """Replacing where the server holds none of the spec's records (a first push): all inserts, no resolving."""
     names_ = [names.col(n) for n, _ in cols]
     ledger = (exp.select(exp.alias_(exp.Literal.string(spec.name), OWNER, quoted=True),
                          exp.alias_(exp.Literal.string(run), "_ferry_run", quoted=True),
@@ -317,9 +312,9 @@ def _first(duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, cols: li
               .from_(_attached(names.entity_table(spec.target, entity)))
               .where(sql.in_query(names.col(names.ID), computed_ids)))
     duck.execute(_table(_local(entity, "ledger"), ledger).sql(dialect=_D))
-    n = duck.execute(exp.select(exp.Count(this=exp.Star())).from_(_local(entity, "ledger")).sql(dialect=_D)).fetchone()[0]
-    _empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
-    counts: dict[str, Any] = {"insert": n, "update": 0, "unchanged": 0, "conflicted_records": 0,
+    pgdiff.empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
+    counts: dict[str, Any] = {"insert": duck.execute(exp.select(exp.Count(this=exp.Star())).from_(
+        _local(entity, "ledger")).sql(dialect=_D)).fetchone()[0], "update": 0, "unchanged": 0, "conflicted_records": 0,
                               "deleted_in_target": 0, "conflicts": 0, "delete": 0, "gone": {}}
     return EntityDelta(entity.name, "replace", counts)
 
@@ -378,8 +373,7 @@ def writes(spec: Spec, delta: ServerDelta) -> tuple[Write, ...]:
                         where=exp.Where(this=exp.EQ(this=exp.column(ref.name, table=target.name, quoted=True),
                                                     expression=names.col(names.ID, "m")))).sql(dialect=_PG),
                         entity=child.name))
-        # The ledger's rows of the records resolved are rewritten (of every record, without a scope; of none
-        # when no record moved).
+        # The ledger's rows of the records resolved are rewritten (all without a scope, none if nothing moved).
         if e.scoped != ():
             only = [] if e.scoped is None else [pgdiff.id_filter(e.scoped)]
             out.append(Write(exp.delete(ledger, where=exp.and_(sql.of_owner(spec.name), *only)).sql(dialect=_PG),

@@ -21,6 +21,7 @@ since the last push: every record gains a value), or when more than ``LIMIT`` of
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ class Scope:
 
     def selects(self) -> exp.Select:
         return exp.select(names.col(names.ID)).from_(self.table.copy())
+
+
+def empty(duck: duckdb.DuckDBPyConnection, table: exp.Table, columns: list[tuple[str, str]]) -> None:
+    """An empty DuckDB table with these (name, type) columns, in place of one a skipped query would have made."""
+    duck.execute(exp.Create(this=exp.Schema(this=table.copy(), expressions=[
+        exp.ColumnDef(this=names.ident(n), kind=exp.DataType.build(t, dialect=_D)) for n, t in columns]),
+        kind="TABLE", replace=True).sql(dialect=_D))
 
 
 def row_hash(columns: list[exp.Expression]) -> exp.Expression:
@@ -129,3 +137,34 @@ def scope(pg: Any, duck: duckdb.DuckDBPyConnection, spec_name: str, columns: tup
     same = duck.execute(exp.select(exp.Count(this=exp.Star())).from_(computed_ids.subquery("x")).where(
         exp.not_(in_scope)).sql(dialect=_D)).fetchone()[0]
     return Scope(ids, same, local)
+
+
+def _crosswalk_digest(columns: tuple[str, ...], spec_name: str, table: exp.Table, dialect: str) -> str:
+    """count(*) and the sum of 60 bits of each row's md5 over its text (NULL as \x1e, fields apart by \x1f): the
+    same numbers from PostgreSQL and DuckDB for the same rows (uuid, text and boolean print alike in both)."""
+    text = exp.func("concat", *[part for i, c in enumerate(columns) for part in (
+        *([exp.Literal.string("\x1f")] if i else []),
+        exp.func("coalesce", exp.cast(names.col(c), "TEXT"), exp.Literal.string("\x1e")))])
+    prefix = exp.Substring(this=exp.MD5(this=text), start=exp.Literal.number(1), length=exp.Literal.number(15))
+    if dialect == _PG:  # 'x' + 15 hex digits -> bit(60) -> bigint
+        number = exp.cast(exp.cast(exp.DPipe(this=exp.Literal.string("x"), expression=prefix), "BIT(60)"), "BIGINT")
+    else:  # '0x' + 15 hex digits -> BIGINT
+        number = exp.cast(exp.DPipe(this=exp.Literal.string("0x"), expression=prefix), "BIGINT")
+    query = (exp.select(exp.Count(this=exp.Star()), exp.func("coalesce", exp.cast(exp.Sum(this=number), "TEXT"),
+                                                              exp.Literal.string("0")))
+             .from_(table.copy()).where(exp.EQ(this=names.col("spec"), expression=exp.Literal.string(spec_name))))
+    return query.sql(dialect=dialect)
+
+
+def same_crosswalk(pg: Any, duck: duckdb.DuckDBPyConnection, spec_name: str, server: exp.Table, local: exp.Table,
+                   server_columns: Any, columns: tuple[str, ...] = ("source", "source_key", "id", "status", "linked")
+                   ) -> bool:
+    """Whether the server's crosswalk rows of the spec are the run's (then a push with no record moving need not
+    replace them): compared by count and a sum of row digests, computed on each side; only two numbers cross."""
+    if not set(columns) <= set(server_columns(pg, server) or ()):
+        return False
+    with ThreadPoolExecutor(1) as pool:  # both sides at once (each releases the GIL while it works)
+        mine = pool.submit(lambda: duck.cursor().execute(_crosswalk_digest(columns, spec_name, local, _D)).fetchone())
+        there = pg.execute(_crosswalk_digest(columns, spec_name, server, _PG)).fetchone()
+        here = mine.result()
+    return (int(there[0]), str(there[1])) == (int(here[0]), str(here[1]))

@@ -25,11 +25,15 @@ def versions(project: Path) -> dict[str, dict[str, str]]:
 def test_a_push_again_rewrites_only_the_ledger_rows_of_records_that_moved(project):
     s = schema_of(project)
     first = versions(project)
+    crosswalk = pg(f'SELECT xmin::text FROM "{s}"._ferry_contact_crosswalk')
     assert all(first.values()) and all(
         pg(f'SELECT count(*) = count("_ferry_hash") FROM "{s}"._ferry_{e}_written')[0][0] for e in ENTITIES)
     again = api.push_spec(project / SPEC, options(project))
     assert versions(project) == first  # nothing moved: not one ledger row rewritten
     assert not [st for st in again.steps if st.what.startswith("COPY") and "_written" in st.what]
+    # ... and the contacts' crosswalk rows, the same as the run's, are not replaced either.
+    assert pg(f'SELECT xmin::text FROM "{s}"._ferry_contact_crosswalk') == crosswalk
+    assert "copy _ferry.contact_crosswalk" not in {st.what for st in again.steps}
     assert all(c["unchanged"] > 0 and c["insert"] == c["update"] == c["delete"] == 0
                for c in again.delta["entities"].values())
 
