@@ -19,7 +19,8 @@ made during the push waits for it instead of being overwritten.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import duckdb
 from sqlglot import exp
 
 from compiler import delta as run_delta
+from compiler import pgdiff
 from compiler.errors import Diagnostic, FerryError
 from compiler.model import Entity, Spec
 from compiler.sqlgen import delta as sql
@@ -46,6 +48,9 @@ class EntityDelta:
     mode: str  # delta (the server's ledger holds this spec's rows) | replace (first push, --full) | pilot
     counts: dict[str, Any]
     conflicts: tuple[tuple[Any, ...], ...] = ()  # rows of _ferry_conflicts, in its column order
+    scoped: tuple[str, ...] | None = None  # a delta that resolved only these ids (``pgdiff``); None: every record
+    seconds: float = 0.0  # reading the server and resolving
+    crosswalk_same: bool = False  # nothing moved and the server's crosswalk rows are the run's: not replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +132,9 @@ def _pull(pg: Any, duck: duckdb.DuckDBPyConnection, tmp: Path, table: exp.Table,
     if path.stat().st_size == 0:  # no rows (DuckDB cannot sniff an empty file)
         path.unlink()
         return
+    # COPY TO STDOUT ends rows in \n: said, so that a value holding \r\n does not fail DuckDB's dialect sniffing.
     duck.execute(f"COPY {into.sql(dialect=_D)} FROM {exp.Literal.string(str(path)).sql(dialect=_D)} "
-                 "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false)")
+                 "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false, NEW_LINE '\\n')")
     path.unlink()
 
 
@@ -180,7 +186,9 @@ def read(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, tmp: Path, run: s
         mode = "delta" if held and kind in ("first", "delta") else "pilot" if kind == "pilot" else "replace"
         if lock and _server_columns(pg, entity_table(spec, entity)) is not None:
             pg.execute(f"LOCK TABLE {entity_table(spec, entity).sql(dialect=_PG)} IN SHARE ROW EXCLUSIVE MODE")
-        out.append(_entity(pg, duck, spec, entity, tmp, run, mode))
+        t0 = time.perf_counter()
+        e = _entity(pg, duck, spec, entity, tmp, run, mode)
+        out.append(replace(e, seconds=round(time.perf_counter() - t0, 3)))
     return ServerDelta(kind, run, tuple(out))
 
 
@@ -192,14 +200,29 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
     old = _local(entity, "crosswalk")
     mine = _spec_rows(pg, crosswalk, "spec", spec)
     linked = exp.not_(exp.func("coalesce", names.col("linked"), exp.false()))
+    computed_ids = sql.computed_ids(spec.name, _attached(names.crosswalk_table(entity)))
+    scope = None if mode != "delta" else pgdiff.scope(
+        pg, duck, spec.name, names_, entity_table(spec, entity), ledger_table(spec, entity),
+        _attached(names.entity_table(spec.target, entity)), computed_ids, _server_columns, tmp, entity.name)
+    only = [] if scope is None else [pgdiff.id_filter(scope.ids)]  # the server's rows of the records resolved
+    if scope is not None and not scope.ids:  # nothing moved on either side: nothing to read, resolve or write
+        return replace(_untouched(duck, entity, cols, scope.same), crosswalk_same=pgdiff.same_crosswalk(
+            pg, duck, spec.name, crosswalk, _attached(names.crosswalk_table(entity)), _server_columns))
+    if scope is not None:
+        computed_ids = computed_ids.where(sql.in_query(names.col(names.ID), scope.selects()))
     _pull(pg, duck, tmp, crosswalk, old, [("source", "VARCHAR"), ("source_key", "VARCHAR"), ("id", "UUID"),
-                                          ("status", "VARCHAR")], exp.and_(linked, *([mine] if mine is not None else [])))
+                                          ("status", "VARCHAR")],
+          exp.and_(linked, *([mine] if mine is not None else []), *(o.copy() for o in only)))
+    if mode == "replace" and not duck.execute(exp.select(exp.Count(this=exp.Star())).from_(old.copy()).sql(
+            dialect=_D)).fetchone()[0]:
+        return _first(duck, spec, entity, cols, computed_ids, run)
     written, before = _local(entity, "written"), _local(entity, "before")
     full = [("id", "UUID"), *cols]
     if mode == "delta":  # W: the server's ledger; T: the server's records ferry wrote
         _pull(pg, duck, tmp, ledger_table(spec, entity), written, [(OWNER, "VARCHAR"), ("_ferry_run", "VARCHAR"), *full],
-              sql.of_owner(spec.name))
-        ids = exp.select(names.col(names.ID)).from_(ledger_table(spec, entity)).where(sql.of_owner(spec.name))
+              exp.and_(sql.of_owner(spec.name), *(o.copy() for o in only)))
+        ids = exp.select(names.col(names.ID)).from_(ledger_table(spec, entity)).where(
+            exp.and_(sql.of_owner(spec.name), *(o.copy() for o in only)))
     else:  # replacing: W is what the server holds, so every difference is an update and nothing is an edit
         ids = exp.select(names.col(names.ID)).from_(crosswalk).where(exp.and_(
             names.col("status").eq(exp.Literal.string(names.LOADED)), linked.copy(),
@@ -212,8 +235,7 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
                                                        exp.alias_(exp.null(), "_ferry_run", quoted=True), exp.Star())
                                    .from_(before.copy())).sql(dialect=_D))
     s = sql.Sides(spec.name, names_, _attached(names.entity_table(spec.target, entity)),
-                  sql.computed_ids(spec.name, _attached(names.crosswalk_table(entity))), written, before,
-                  frozenset(names_))
+                  computed_ids, written, before, frozenset(names_))
     policy = entity.delta.conflicts if mode == "delta" else "source_wins"
     gone_policy = entity.delta.gone if mode == "delta" else "delete"
     j, r, few, g = (_local(entity, x) for x in ("j", "r", "few", "gone"))
@@ -228,13 +250,13 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
     conflicts: list[tuple[Any, ...]] = []
     if names_ and mode == "delta":
         run_sql(_table(few, sql.in_conflict(j, len(names_))))
+    if names_ and mode == "delta" and run_sql(exp.select(exp.Count(this=exp.Star())).from_(few.copy())).fetchone()[0]:
         conflict_rows = sql.conflict_rows(spec.name, run, entity.name, policy, few,
                                           _attached(names.crosswalk_table(entity)), names_)
         run_sql(_table(_local(entity, "conflicts"), conflict_rows))
         conflicts = [tuple(row) for row in run_sql(exp.select(exp.Star()).from_(_local(entity, "conflicts"))).fetchall()]
-    else:
-        run_sql(_table(_local(entity, "conflicts"), exp.select(
-            *(exp.alias_(exp.cast(exp.null(), t), n) for n, t in run_delta.CONFLICTS)).where(exp.false())))
+    else:  # none (building the per-field query costs more than running it)
+        pgdiff.empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
     run_sql(_table(_local(entity, "gone_rows"), sql.gone_rows(spec.name, run, entity.name, g, before)))
     # The new ledger: computed values, except held records (deleted on the server, rejected conflicts, kept
     # gone records), whose rows stay as they were.
@@ -244,15 +266,20 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
     if gone_policy == "keep":
         held.append(sql.gone_ids(g, "keep"))
     held_ids = sql.union_all(held)
-    fresh = (exp.select(exp.Literal.string(spec.name), exp.Literal.string(run), names.col(names.ID),
-                        *(exp.column(f"c_{i}") for i in range(len(names_)))).from_(j.copy())
+    c_values = [exp.column(f"c_{i}") for i in range(len(names_))]
+    fresh = (exp.select(exp.alias_(exp.Literal.string(spec.name), OWNER, quoted=True),
+                        exp.alias_(exp.Literal.string(run), "_ferry_run", quoted=True),
+                        exp.alias_(pgdiff.row_hash(c_values), pgdiff.HASH, quoted=True),
+                        names.col(names.ID), *(c.copy() for c in c_values)).from_(j.copy())
              .where(exp.not_(sql.in_query(names.col(names.ID), held_ids))))
-    kept = (exp.select(*(names.col(c) for c in (OWNER, "_ferry_run", names.ID, *names_))).from_(written.copy())
+    kept = (exp.select(names.col(OWNER), names.col("_ferry_run"), pgdiff.row_hash([names.col(c) for c in names_]),
+                       *(names.col(c) for c in (names.ID, *names_))).from_(written.copy())
             .where(exp.and_(sql.of_owner(spec.name), sql.in_query(names.col(names.ID), held_ids))))
     run_sql(_table(_local(entity, "ledger"), exp.union(fresh, kept, distinct=False) if mode != "pilot"
                           else fresh.where(exp.false())))
     counts = dict(zip(("insert", "update", "unchanged", "conflicted_records", "deleted_in_target"),
                       (v or 0 for v in run_sql(sql.counts(r)).fetchone())))
+    counts["unchanged"] += scope.same if scope is not None else 0  # left alone: nothing moved on either side
     counts["conflicts"] = len(conflicts)
     counts["gone"] = dict(run_sql(exp.select(names.col("resolution"), exp.Count(this=exp.Star())).from_(g.copy())
                                   .group_by(names.col("resolution")).order_by(exp.Literal.number(1))).fetchall())
@@ -261,7 +288,35 @@ def _entity(pg: Any, duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity
         counts["gone"] = {}
     else:
         counts["delete"] = sum(n for k, n in counts["gone"].items() if k in _REMOVED)
-    return EntityDelta(entity.name, mode, counts, tuple(conflicts))
+    return EntityDelta(entity.name, mode, counts, tuple(conflicts), None if scope is None else scope.ids)
+
+
+def _untouched(duck: duckdb.DuckDBPyConnection, entity: Entity, cols: list[tuple[str, str]], same: int) -> EntityDelta:
+    """A delta in which no record moved: nothing to write (``writes`` leaves the ledger as it is)."""
+    for what, columns in (("writes", [("id", "UUID"), *cols]), ("conflicts", run_delta.CONFLICTS),
+                          ("gone_rows", run_delta.GONE)):
+        pgdiff.empty(duck, _local(entity, what), list(columns))
+    counts: dict[str, Any] = {"insert": 0, "update": 0, "unchanged": same, "conflicted_records": 0,
+                              "deleted_in_target": 0, "conflicts": 0, "gone": {}, "delete": 0}
+    return EntityDelta(entity.name, "delta", counts, (), ())
+
+
+def _first(duck: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, cols: list[tuple[str, str]],
+           computed_ids: exp.Select, run: str) -> EntityDelta:
+    """Replacing where the server holds none of the spec's records (a first push): all inserts, no resolving."""
+    names_ = [names.col(n) for n, _ in cols]
+    ledger = (exp.select(exp.alias_(exp.Literal.string(spec.name), OWNER, quoted=True),
+                         exp.alias_(exp.Literal.string(run), "_ferry_run", quoted=True),
+                         exp.alias_(pgdiff.row_hash(names_), pgdiff.HASH, quoted=True),
+                         names.col(names.ID), *(c.copy() for c in names_))
+              .from_(_attached(names.entity_table(spec.target, entity)))
+              .where(sql.in_query(names.col(names.ID), computed_ids)))
+    duck.execute(_table(_local(entity, "ledger"), ledger).sql(dialect=_D))
+    pgdiff.empty(duck, _local(entity, "conflicts"), list(run_delta.CONFLICTS))
+    counts: dict[str, Any] = {"insert": duck.execute(exp.select(exp.Count(this=exp.Star())).from_(
+        _local(entity, "ledger")).sql(dialect=_D)).fetchone()[0], "update": 0, "unchanged": 0, "conflicted_records": 0,
+                              "deleted_in_target": 0, "conflicts": 0, "delete": 0, "gone": {}}
+    return EntityDelta(entity.name, "replace", counts)
 
 
 # -- the writes --------------------------------------------------------------------------------------------
@@ -295,9 +350,10 @@ def writes(spec: Spec, delta: ServerDelta) -> tuple[Write, ...]:
         entity = spec.entity(e.entity)
         table, ledger = entity_table(spec, entity), ledger_table(spec, entity)
         cols = tuple(n for n, _ in run_delta.columns(entity))
-        if e.mode == "delta":
+        if e.mode == "delta" and e.conflicts:
             out.append(Write(_copy(pg_table(spec, "_ferry_conflicts"), CONFLICTS), exp.select(exp.Star()).from_(
                 _local(entity, "conflicts")).sql(dialect=_D), e.entity))
+        if e.mode == "delta" and e.counts["gone"]:  # gone records listed, removed, and merged ones re-pointed
             out.append(Write(_copy(pg_table(spec, "_ferry_gone"), GONE), exp.select(exp.Star()).from_(
                 _local(entity, "gone_rows")).sql(dialect=_D), e.entity))
             gone = (exp.select(names.col(names.ID)).from_(pg_table(spec, "_ferry_gone")).where(exp.and_(
@@ -317,9 +373,13 @@ def writes(spec: Spec, delta: ServerDelta) -> tuple[Write, ...]:
                         where=exp.Where(this=exp.EQ(this=exp.column(ref.name, table=target.name, quoted=True),
                                                     expression=names.col(names.ID, "m")))).sql(dialect=_PG),
                         entity=child.name))
-        out.append(Write(exp.delete(ledger, where=sql.of_owner(spec.name)).sql(dialect=_PG), entity=e.entity))
-        out.append(Write(_copy(ledger, (OWNER, "_ferry_run", names.ID, *cols)), exp.select(exp.Star()).from_(
-            _local(entity, "ledger")).sql(dialect=_D), e.entity))
+        # The ledger's rows of the records resolved are rewritten (all without a scope, none if nothing moved).
+        if e.scoped != ():
+            only = [] if e.scoped is None else [pgdiff.id_filter(e.scoped)]
+            out.append(Write(exp.delete(ledger, where=exp.and_(sql.of_owner(spec.name), *only)).sql(dialect=_PG),
+                             entity=e.entity))
+            out.append(Write(_copy(ledger, (OWNER, "_ferry_run", pgdiff.HASH, names.ID, *cols)),
+                             exp.select(exp.Star()).from_(_local(entity, "ledger")).sql(dialect=_D), e.entity))
         if entity.match is not None and entity.match.mode != "insert_only":  # the push's links (pg_temp)
             links = exp.select(names.col("ferry_id")).from_(names.table(f"_ferry_{entity.name}_links", "pg_temp"))
             out.append(Write(exp.delete(ledger, where=exp.and_(sql.of_owner(spec.name), sql.in_query(

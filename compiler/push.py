@@ -335,8 +335,10 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
                     for e in (e for e in server.entities if e.mode == "delta"):
                         loader.records[e.entity] = pgdelta.records_query(spec.entity(e.entity), next(
                             s.columns for s in statements if s.kind == "copy" and s.entity == e.entity and s.phase == "load"))
-                    for i, s in numbered:
-                        if s.phase == "prepare" and not (s.path == "replace" and server.mode(s.entity) == "delta"):
+                    kept = {e.entity for e in server.entities if e.crosswalk_same}  # its crosswalk is not replaced
+                    for i, s in numbered:  # (an entity's prepare statements are that replacement)
+                        if s.phase == "prepare" and s.entity not in kept and not (
+                                s.path == "replace" and server.mode(s.entity) == "delta"):
                             loader.run(i, s)
                 for entity in dict.fromkeys(s.entity for s in statements if s.phase == "load"):
                     group = [(i, s) for i, s in numbered if s.phase == "load" and s.entity == entity]
@@ -376,7 +378,9 @@ def push(spec: Spec, directory: Path, target: Path, progress: Progress | None = 
         tables=tuple(PushedTable(t, n) for t, n in loader.rows.items()),
         statements=len(statements),
         seconds=round(time.perf_counter() - started, 3),
-        steps=tuple(loader.steps[i] for i in sorted(loader.steps, key=lambda i: (i < 0, abs(i)))),
+        steps=tuple(PushStep(e.entity, "read and resolve the server's records", e.seconds, "prepare", e.mode)
+                    for e in server.entities)  # before anything is written (pgdelta.read)
+        + tuple(loader.steps[i] for i in sorted(loader.steps, key=lambda i: (i < 0, abs(i)))),
         batch_size=batch_size,
         transactions=transactions,
         paths=paths,

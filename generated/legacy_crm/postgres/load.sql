@@ -79,11 +79,13 @@ ALTER TABLE "public"."_ferry_company_crosswalk" ADD COLUMN IF NOT EXISTS "spec" 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_company_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
--- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push), with a
+-- hash of the values (DuckDB's), so a push again reads back only the records that moved.
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_company_written" (
   "_ferry_spec" text,
   "_ferry_run" text,
+  "_ferry_hash" bigint,
   "id" uuid,
   "name" text,
   "nip" text,
@@ -97,7 +99,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_company_written" (
 
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."_ferry_company_written"
-  ADD COLUMN IF NOT EXISTS "name" text,
+  ADD COLUMN IF NOT EXISTS "_ferry_hash" bigint,  ADD COLUMN IF NOT EXISTS "name" text,
   ADD COLUMN IF NOT EXISTS "nip" text,
   ADD COLUMN IF NOT EXISTS "city" text,
   ADD COLUMN IF NOT EXISTS "country" text,
@@ -179,11 +181,13 @@ ALTER TABLE "public"."_ferry_contact_crosswalk" ADD COLUMN IF NOT EXISTS "spec" 
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_contact_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
--- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push), with a
+-- hash of the values (DuckDB's), so a push again reads back only the records that moved.
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_contact_written" (
   "_ferry_spec" text,
   "_ferry_run" text,
+  "_ferry_hash" bigint,
   "id" uuid,
   "first_name" text,
   "last_name" text,
@@ -200,7 +204,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_contact_written" (
 
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."_ferry_contact_written"
-  ADD COLUMN IF NOT EXISTS "first_name" text,
+  ADD COLUMN IF NOT EXISTS "_ferry_hash" bigint,  ADD COLUMN IF NOT EXISTS "first_name" text,
   ADD COLUMN IF NOT EXISTS "last_name" text,
   ADD COLUMN IF NOT EXISTS "full_name" text,
   ADD COLUMN IF NOT EXISTS "email" text,
@@ -265,11 +269,13 @@ ALTER TABLE "public"."_ferry_owner_crosswalk" ADD COLUMN IF NOT EXISTS "spec" te
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_owner_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
--- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push), with a
+-- hash of the values (DuckDB's), so a push again reads back only the records that moved.
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_owner_written" (
   "_ferry_spec" text,
   "_ferry_run" text,
+  "_ferry_hash" bigint,
   "id" uuid,
   "full_name" text,
   "email" text,
@@ -281,7 +287,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_owner_written" (
 
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."_ferry_owner_written"
-  ADD COLUMN IF NOT EXISTS "full_name" text,
+  ADD COLUMN IF NOT EXISTS "_ferry_hash" bigint,  ADD COLUMN IF NOT EXISTS "full_name" text,
   ADD COLUMN IF NOT EXISTS "email" text,
   ADD COLUMN IF NOT EXISTS "region" text,
   ADD COLUMN IF NOT EXISTS "active" boolean,
@@ -345,11 +351,13 @@ ALTER TABLE "public"."_ferry_deal_crosswalk" ADD COLUMN IF NOT EXISTS "spec" tex
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_deal_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
--- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push), with a
+-- hash of the values (DuckDB's), so a push again reads back only the records that moved.
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_deal_written" (
   "_ferry_spec" text,
   "_ferry_run" text,
+  "_ferry_hash" bigint,
   "id" uuid,
   "title" text,
   "amount" numeric(12,2),
@@ -363,7 +371,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_deal_written" (
 
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."_ferry_deal_written"
-  ADD COLUMN IF NOT EXISTS "title" text,
+  ADD COLUMN IF NOT EXISTS "_ferry_hash" bigint,  ADD COLUMN IF NOT EXISTS "title" text,
   ADD COLUMN IF NOT EXISTS "amount" numeric(12,2),
   ADD COLUMN IF NOT EXISTS "currency" text,
   ADD COLUMN IF NOT EXISTS "stage" text,
@@ -427,11 +435,13 @@ ALTER TABLE "public"."_ferry_activity_crosswalk" ADD COLUMN IF NOT EXISTS "spec"
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_activity_crosswalk" SET "spec" = 'legacy_crm' WHERE "spec" IS NULL;
 
--- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push), with a
+-- hash of the values (DuckDB's), so a push again reads back only the records that moved.
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_activity_written" (
   "_ferry_spec" text,
   "_ferry_run" text,
+  "_ferry_hash" bigint,
   "id" uuid,
   "kind" text,
   "occurred_at" timestamp,
@@ -444,7 +454,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_activity_written" (
 
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."_ferry_activity_written"
-  ADD COLUMN IF NOT EXISTS "kind" text,
+  ADD COLUMN IF NOT EXISTS "_ferry_hash" bigint,  ADD COLUMN IF NOT EXISTS "kind" text,
   ADD COLUMN IF NOT EXISTS "occurred_at" timestamp,
   ADD COLUMN IF NOT EXISTS "minutes" numeric(18,4),
   ADD COLUMN IF NOT EXISTS "notes" text,

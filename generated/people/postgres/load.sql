@@ -79,11 +79,13 @@ ALTER TABLE "public"."_ferry_person_crosswalk" ADD COLUMN IF NOT EXISTS "spec" t
 -- ferry:sql phase=prepare
 UPDATE "public"."_ferry_person_crosswalk" SET "spec" = 'people' WHERE "spec" IS NULL;
 
--- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push).
+-- What ferry last pushed to each record (`ferry push` compares the server's values with it: a delta push), with a
+-- hash of the values (DuckDB's), so a push again reads back only the records that moved.
 -- ferry:sql phase=prepare
 CREATE TABLE IF NOT EXISTS "public"."_ferry_person_written" (
   "_ferry_spec" text,
   "_ferry_run" text,
+  "_ferry_hash" bigint,
   "id" uuid,
   "first_name" text,
   "last_name" text,
@@ -97,7 +99,7 @@ CREATE TABLE IF NOT EXISTS "public"."_ferry_person_written" (
 
 -- ferry:sql phase=prepare
 ALTER TABLE "public"."_ferry_person_written"
-  ADD COLUMN IF NOT EXISTS "first_name" text,
+  ADD COLUMN IF NOT EXISTS "_ferry_hash" bigint,  ADD COLUMN IF NOT EXISTS "first_name" text,
   ADD COLUMN IF NOT EXISTS "last_name" text,
   ADD COLUMN IF NOT EXISTS "birth_date" date,
   ADD COLUMN IF NOT EXISTS "email" text,
