@@ -21,6 +21,7 @@ the rows (the whole path is then cheaper).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ from compiler.sqlgen import names
 from compiler.sqlgen import scope as sql
 
 LIMIT = 0.3  # above this share of the rows in scope, the entity is computed whole
+#: ``FERRY_DELTA_SCOPE=off`` computes every entity whole (the parity tests and the bench compare both paths).
+SWITCH = "FERRY_DELTA_SCOPE"
 _D = "duckdb"
 
 
@@ -81,12 +84,15 @@ class Scope:
         self.entities: dict[str, _Entity] = {}
         self.changed: dict[str, exp.Table] = {}  # entity -> old ids whose mapping changed in this run
         self._staged: set[str] = set()
-        self.run_reason = self._run_reason(previous, manifest_sha) if enabled else "not a DuckDB run"
+        self.run_reason = (self._run_reason(previous, manifest_sha) if enabled else "not a DuckDB run") \
+            if os.environ.get(SWITCH, "on") != "off" else f"turned off ({SWITCH}=off)"
+        enabled = enabled and os.environ.get(SWITCH, "on") != "off"
+        self.enabled = enabled
         stages = {e["name"]: e["stage_table"] for e in manifest["sources"]}
         for e in spec.entities:
             self.entities[e.name] = _Entity(e, e.source, names.table(stages[e.source]), structural(spec, e))
         self.referenced = {r.entity for e in spec.entities for r in e.references if r.entity != e.name}
-        if kind.name == "delta":
+        if kind.name == "delta" and enabled:
             for name in self.referenced:
                 if name not in kind.fresh:
                     _run(con, sql.temporary(self._mapping(name), sql.mapping(spec.name, names.crosswalk_table(
@@ -133,7 +139,7 @@ class Scope:
     def after_stage(self, source: str) -> None:
         """The source's rows hashed; in a delta, classified, and the staging view narrowed to the scope."""
         e = next((x for x in self.entities.values() if x.source == source), None)
-        if e is None or e.reason is not None or self.kind.name == "pilot":
+        if e is None or e.reason is not None or self.kind.name == "pilot" or not self.enabled:
             return
         t = self._names(e)
         entity, spec = e.entity, self.spec
