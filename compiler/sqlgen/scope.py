@@ -100,13 +100,16 @@ def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table,
         exp.NEQ(this=kind.copy(), expression=_lit("unchanged")),
         exp.not_(_col("settled", "st")),
         _in(_col(KEY, "h"), _duplicated(h)),
-        exp.not_(_in(_col(names.ID, "st"), exp.select(_col(names.ID)).from_(before.copy()))),
+        exp.not_(_in(_col(names.ID, "st"), exp.select(_col(names.ID)).from_(before.copy()).where(
+            exp.not_(exp.Is(this=_col(names.ID), expression=exp.null()))))),  # deleted in the target
     ]
     for i, table in enumerate(changed):
         if table is not None:
             reasons.append(_in(_col(f"r_{i}", "h"), exp.select(_col("source_key")).from_(table.copy())))
+    # each reason is false when it cannot be told (a NULL reference is in no referenced entity's changed ids)
+    sure = [exp.func("coalesce", r, exp.false()) for r in reasons]
     return (exp.select(_col(ROW, "h"), _col(KEY, "h"), _col(HASH, "h"), _col(names.ID, "st"), exp.alias_(kind, "kind"),
-                       exp.alias_(exp.func("coalesce", exp.Paren(this=exp.or_(*reasons)), exp.true()), "scoped"))
+                       exp.alias_(exp.or_(*sure), "scoped"))
             .from_(h.copy().as_("h", quoted=True))
             .join(st.subquery(names.ident("st")), join_type="LEFT",
                   on=exp.EQ(this=_col("source_key", "st"), expression=_col(KEY, "h"))))
@@ -164,7 +167,8 @@ def changed_keys(old: exp.Table, new: exp.Select) -> exp.Select:
     """Old ids whose mapping differs between two snapshots of a crosswalk (either side)."""
     a = exp.except_(exp.select(exp.Star()).from_(old.copy()), new.copy(), distinct=True)
     b = exp.except_(new.copy(), exp.select(exp.Star()).from_(old.copy()), distinct=True)
-    both = exp.union(a, b, distinct=False)
+    both = exp.union(exp.select(exp.Star()).from_(a.subquery("a")), exp.select(exp.Star()).from_(b.subquery("b")),
+                     distinct=False)  # (old - new) + (new - old): each side its own subquery, not left to precedence
     return exp.select(_col("source_key")).from_(exp.Subquery(this=both, alias=exp.TableAlias(this=names.ident("d")))) \
         .where(exp.not_(exp.Is(this=_col("source_key"), expression=exp.null()))).distinct()
 

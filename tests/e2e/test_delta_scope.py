@@ -17,7 +17,7 @@ import pytest
 
 from compiler import api, scope
 from tests.e2e.test_delta import SPEC, edit_target, ids, options, query, second_export, target
-from tests.helpers import EXAMPLE
+from tests.helpers import EXAMPLE, ROOT
 
 pytestmark = pytest.mark.slow
 #: Columns that hold the run that wrote a row (its start time): different in any two runs.
@@ -111,9 +111,10 @@ def test_children_of_a_merged_or_gone_parent_are_recomputed_and_point_at_its_rec
         assert pointing in ([], [(crosswalk[key],)])
 
 
-def test_a_scope_above_the_limit_computes_the_entity_whole_and_says_why(edited, tmp_path):
+def test_a_scope_above_the_limit_computes_the_entity_whole_and_says_why(edited, tmp_path, monkeypatch):
     project = _copy(edited, tmp_path / "p")
-    run = api.run_spec(project / SPEC, options(project))  # LIMIT 0.3: the activities' scope is above it
+    monkeypatch.setattr(scope, "LIMIT", 0.05)  # the example's activities: about a fifth in scope
+    run = api.run_spec(project / SPEC, options(project))
     activity = run.delta["scope"]["activity"]
     assert not activity["scoped"] and activity["scope"] > scope.LIMIT * activity["rows"]
     assert activity["reason"].startswith(f"the scope holds {activity['scope']} of {activity['rows']} rows")
@@ -137,3 +138,39 @@ def test_a_spec_change_computes_every_entity_whole_and_says_why(edited, tmp_path
     # in scope: only the rows that did not settle (rejected, or with an unresolved reference)
     unsettled = query(project, "SELECT count(*) FROM _ferry.activity_rowhash WHERE NOT settled")[0][0]
     assert 0 < activity["scope"] == unsettled < activity["rows"]
+
+
+@pytest.mark.skipif(not (ROOT / "bench" / "generate.py").is_file(), reason="the bench generator is not in this tree")
+def test_on_a_20k_bench_export_a_scoped_delta_gives_the_same_target_as_a_whole_one(tmp_path):
+    """The key parity check at a size where the scope is well below its limit: the bench generator's export
+    (20k contacts) and its second export (``bench/cutover_export.py``: 1% changed, 0.5% new, 0.5% gone)."""
+    import sys
+    sys.path[:0] = [str(ROOT / "bench")]
+    import cutover_export
+    import run as bench_run
+    from variants import bench_spec
+    bench_run.load_generator().generate(tmp_path / "export1", 20_000, 2026, deals_format="xml", people=True)
+    cutover_export.write(tmp_path / "export1", tmp_path / "export2", 17)
+    spec = bench_spec(tmp_path, "bench_cutover")
+    opts = api.Options(out=tmp_path / "generated", target=tmp_path / "first.duckdb")
+    (tmp_path / "data").symlink_to("export1", target_is_directory=True)
+    api.compile_spec_files(spec, opts)
+    api.run_spec(spec, opts)
+    (tmp_path / "data").unlink()
+    (tmp_path / "data").symlink_to("export2", target_is_directory=True)
+    runs = {}
+    for name in ("scoped", "whole"):
+        shutil.copyfile(tmp_path / "first.duckdb", tmp_path / f"{name}.duckdb")
+        with pytest.MonkeyPatch.context() as mp:
+            if name == "whole":
+                mp.setenv(scope.SWITCH, "off")
+            runs[name] = api.run_spec(spec, api.Options(out=tmp_path / "generated", target=tmp_path / f"{name}.duckdb"))
+    s = runs["scoped"].delta["scope"]
+    assert s["activity"]["scoped"] and s["deal"]["scoped"], s
+    assert 0 < s["activity"]["new"] and 0 < s["activity"]["changed"] and s["activity"]["scope"] < s["activity"]["rows"]
+    a, b = tables(tmp_path / "scoped.duckdb"), tables(tmp_path / "whole.duckdb")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name] == b[name], name
+    assert runs["scoped"].entities == runs["whole"].entities
+    assert runs["scoped"].delta["entities"] == runs["whole"].delta["entities"]
