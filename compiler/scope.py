@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from compiler import __version__
+from compiler import __version__, delta
 from compiler.model import Entity, Spec
 from compiler.sqlgen import names
 from compiler.sqlgen import scope as sql
@@ -145,13 +145,13 @@ class Scope:
         entity, spec = e.entity, self.spec
         refs = [entity.reference_column(r, source) for r in entity.references]
         columns = [r[0] for r in self.con.execute(exp.Describe(this=e.stage.copy()).sql(dialect=_D)).fetchall()]
-        delta = self.kind.name == "delta" and entity.name not in self.kind.fresh
-        reason = self.run_reason if delta else f"a {self.kind.name} run" if self.kind.name != "delta" else \
+        is_delta = self.kind.name == "delta" and entity.name not in self.kind.fresh
+        reason = self.run_reason if is_delta else f"a {self.kind.name} run" if self.kind.name != "delta" else \
             "its first load"
         if reason is None:
             reason = self._stored_reason(e) or next((f"entity '{r.entity}' it refers to is loaded for the first time"
                                                       for r in entity.references if r.entity in self.kind.fresh), None)
-        if reason is not None or not delta:
+        if reason is not None or not is_delta:
             _run(self.con, sql.temporary(t["hash"], sql.hashed(e.stage, spec.source(source).id_column, columns, refs)))
             e.hashed, e.reason = True, e.reason or reason
             return
@@ -159,12 +159,9 @@ class Scope:
         _run(self.con, sql.temporary(t["hash"], sql.hashed(t["all"], spec.source(source).id_column, columns, refs)))
         e.hashed = True
         changed = [self._changed(r.entity) for r in entity.references]
-        from compiler import delta as delta_module
         _run(self.con, sql.temporary(t["class"], sql.classified(spec.name, t["hash"], sql.store_table(entity.name),
-                                                               delta_module._before(entity), changed)))
-        total, scoped, new, diff = self.con.execute(
-            f"SELECT count(*), count_if(scoped), count_if(kind = 'new'), count_if(kind = 'changed') "
-            f"FROM {names.table_name(t['class'])}").fetchone()
+                                                               delta._before(entity), changed)))
+        total, scoped, new, diff = (int(n or 0) for n in _run(self.con, sql.class_counts(t["class"])).fetchone())
         e.counts = {"rows": total, "scope": scoped, "new": new, "changed": diff, "unchanged": total - new - diff}
         if total and scoped > LIMIT * total:
             e.reason = f"the scope holds {scoped} of {total} rows (more than {LIMIT:.0%}): computed whole"
@@ -176,14 +173,9 @@ class Scope:
         e.scoped = True
 
     def _stored_reason(self, e: _Entity) -> str | None:
-        store = sql.store_table(e.entity.name)
-        if not self.con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_ferry' AND table_name = ?",
-                [store.name]).fetchone()[0]:
+        if not (delta._exists(self.con, sql.store_table(e.entity.name)) and delta._exists(self.con, sql.runs_table())):
             return "no row hashes stored by the last run"
-        written = self.con.execute(
-            f"SELECT max(run) FROM {names.table_name(sql.runs_table())} WHERE spec = ? AND entity = ?",
-            [self.spec.name, e.entity.name]).fetchone()[0]
+        written = _run(self.con, sql.stored_run(self.spec.name, e.entity.name)).fetchone()[0]
         if written != getattr(self, "previous_run", None):
             return "the row hashes stored are not the last run's"
         return None
@@ -194,12 +186,11 @@ class Scope:
         spec, entity = self.spec, e.entity
         if e.scoped:
             t = self._names(e)
-            from compiler import delta as delta_module
             table, rows = names.entity_table(spec.target, entity), names.rows_table(entity)
             _run(self.con, sql.temporary(t["ids"], sql.scope_ids(rows)))
-            present = [r[0] for r in self.con.execute(exp.Describe(this=delta_module._before(entity)).sql(
+            present = [r[0] for r in self.con.execute(exp.Describe(this=delta._before(entity)).sql(
                 dialect=_D)).fetchall()]
-            _run(self.con, sql.restore_records(table, delta_module._before(entity), present, t["unchanged"]))
+            _run(self.con, sql.restore_records(table, delta._before(entity), present, t["unchanged"]))
             crosswalk = names.crosswalk_table(entity)
             _run(self.con, sql.drop_kept(spec.name, crosswalk, e.source, t["unchanged"]))
             _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, t["unchanged"]))

@@ -204,3 +204,16 @@ def store_insert(spec: str, store: exp.Table, h: exp.Table, rows: exp.Table, ent
                    on=exp.EQ(this=_col(KEY, "r"), expression=_col(KEY, "h")))
              .where(exp.and_(*where)).order_by(_col(KEY, "h")))
     return exp.insert(query, store.copy(), columns=[names.ident(c) for c, _ in STORE_COLUMNS])
+
+
+def class_counts(c: exp.Table) -> exp.Select:
+    """rows, in scope, new, changed."""
+    return exp.select(exp.Count(this=exp.Star()), exp.func("count_if", _col("scoped")),
+                      *(exp.func("count_if", exp.EQ(this=_col("kind"), expression=_lit(k))) for k in ("new", "changed"))
+                      ).from_(c.copy())
+
+
+def stored_run(spec: str, entity: str) -> exp.Select:
+    """The run that last wrote an entity's row hashes."""
+    return exp.select(exp.Max(this=_col("run"))).from_(runs_table()).where(exp.and_(
+        exp.EQ(this=_col("spec"), expression=_lit(spec)), exp.EQ(this=_col("entity"), expression=_lit(entity))))
