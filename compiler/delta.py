@@ -27,7 +27,7 @@ The SQL is built as trees in ``sqlgen.delta``; this module only executes it (an 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -90,7 +90,7 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: exp.Table, column: str) -
     return bool(_one(con, _catalog("duckdb_columns", table, column)))
 
 
-def _previous(con: duckdb.DuckDBPyConnection, spec: str) -> dict[str, Any] | None:
+def previous(con: duckdb.DuckDBPyConnection, spec: str) -> dict[str, Any] | None:
     """The manifest of this spec's last full (not pilot) run in the target, if any."""
     if not _exists(con, names.runs_table()):
         return None
@@ -125,8 +125,8 @@ def _ledgered(spec: Spec, entity: Entity) -> exp.Select:
 def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full: bool) -> Kind:
     """The run's kind, from the target's history (F620, F621 when it cannot be a delta nor a replacement);
     for a delta, each entity's records and crosswalk as they are now, kept for ``apply``."""
-    previous = _previous(con, spec.name)
-    ledgered = previous is not None and "delta" in previous
+    last = previous(con, spec.name)
+    ledgered = last is not None and "delta" in last
     where = Span(spec.path)
     if sample is not None:
         if ledgered:
@@ -141,7 +141,7 @@ def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full:
             if _exists(con, names.written_table(entity)):
                 _run(con, exp.delete(names.written_table(entity), where=sql.of_owner(spec.name)))
         return Kind("full")
-    if previous is None:
+    if last is None:
         return Kind("first")
     if not ledgered:
         if not _holds_records(con, spec):
@@ -221,9 +221,11 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, ru
     _run(con, sql.ledger_insert(spec.name, run, written, values, cols, ids, held, changed))
 
 
-def apply(con: duckdb.DuckDBPyConnection, spec: Spec, kind: Kind, run: str) -> dict[str, Any]:
+def apply(con: duckdb.DuckDBPyConnection, spec: Spec, kind: Kind, run: str, scoped: Any = None) -> dict[str, Any]:
     """After the compiled steps: the delta resolved (or, on a first or --full run, the ledger started).
-    Returns what the manifest records: the kind, and per entity its counts."""
+    ``scoped`` (``scope.Scope``): entities whose steps computed only their scope's records are compared
+    over those; their other records are unchanged. Returns what the manifest records: the kind, and per
+    entity its counts (and the scope's, under ``scope``)."""
     if kind.name == "pilot":
         return {"kind": "pilot", "entities": {}}
     _ensure(con)
@@ -231,7 +233,10 @@ def apply(con: duckdb.DuckDBPyConnection, spec: Spec, kind: Kind, run: str) -> d
     merges: dict[str, exp.Table] = {}  # entity -> temp table of (old id, new id) for bridged clusters
     for entity in spec.entities:
         if kind.name == "delta" and entity.name not in kind.fresh:
-            counts[entity.name], merged = _delta_entity(con, spec, entity, run)
+            ids = scoped.scoped_ids(entity.name) if scoped is not None else None
+            counts[entity.name], merged = _delta_entity(con, spec, entity, run, ids)
+            if ids is not None:
+                counts[entity.name]["unchanged"] += scoped.unchanged(entity.name)
             if merged is not None:
                 merges[entity.name] = merged
         else:
@@ -243,7 +248,10 @@ def apply(con: duckdb.DuckDBPyConnection, spec: Spec, kind: Kind, run: str) -> d
         for child in spec.entities:
             for ref in (r for r in child.references if r.entity == parent):
                 _run(con, sql.repoint(names.entity_table(spec.target, child), ref.name, table))
-    return {"kind": kind.name, "entities": counts}
+    out = {"kind": kind.name, "entities": counts}
+    if scoped is not None and kind.name != "pilot":
+        out["scope"] = scoped.summary()
+    return out
 
 
 def _present(con: duckdb.DuckDBPyConnection, table: exp.Table) -> list[str]:
@@ -257,8 +265,8 @@ def sides(spec: Spec, entity: Entity, present: list[str], before: exp.Table | No
                      frozenset(present))
 
 
-def _delta_entity(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity,
-                  run: str) -> tuple[dict[str, Any], exp.Table | None]:
+def _delta_entity(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, run: str,
+                  ids: exp.Select | None = None) -> tuple[dict[str, Any], exp.Table | None]:
     policy, gone_policy = entity.delta.conflicts, entity.delta.gone
     table = names.entity_table(spec.target, entity)
     present = _present(con, _before(entity))
@@ -266,7 +274,7 @@ def _delta_entity(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity,
     cols, n, name = s.columns, len(s.columns), entity.name
     j, r, few = (_temp(f"_ferry_delta_{x}_{name}") for x in ("j", "r", "few"))
     # One row per record of this run: computed (c_i), last written (w_i) and the target's (b_i) values.
-    _run(con, sql.temporary(j, sql.joined(s)))
+    _run(con, sql.temporary(j, sql.joined(s if ids is None else replace(s, computed_ids=ids))))
     _run(con, sql.temporary(r, sql.resolution(j, policy, n)))
     # The target's values go back where they win; a record its users deleted stays deleted.
     if n:

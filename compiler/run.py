@@ -28,7 +28,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from compiler import __version__, decisions, delta, history, ownership, sources, tuning, workdir
+from compiler import __version__, decisions, delta, history, ownership, scope, sources, tuning, workdir
 from compiler.accounting import EntityCounts, account, by_cause, count, dedup_stats, of_spec
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -238,6 +238,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
             kind = delta.decide(con, spec, sample, full)  # a delta snapshots the records it compares with
+            scoper = scope.Scope(con, spec, manifest, kind, delta.previous(con, spec.name), hashlib.sha256(
+                (directory / "manifest.json").read_bytes()).hexdigest(), enabled=engine is None)
             ready.bind_ready(con)
             decision_files = decisions.bind(con, spec, manifest, base)  # their variables, and their hashes
             sampled: dict[str, str] = {}
@@ -251,6 +253,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                     con.execute(texts[entry["name"]])
                     if sample is not None and entry.get("reads") in stages and entry["reads"] not in sampled:
                         sample_source(con, spec, stages[entry["reads"]], sample, sampled)  # its staging view
+                    scoper.after(entry)  # a delta's scope: only new, changed and dependent rows go on
                 except duckdb.Error as exc:
                     raise ownership.stop(spec, str(exc)) or _sql_error(spec, entry, exc, ready) from None
                 steps.append(StepRecord(entry["name"], round(time.perf_counter() - t0, 3)))
@@ -260,7 +263,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                                         p.marks_removed, p.notes, spec.source(name).export_date)
                       for name, p in ready.all().items()}
             _pause_if_asked("delta")  # the kill test's moment: every step has run, the delta not yet
-            changes = delta.apply(con, spec, kind, started_at)
+            changes = delta.apply(con, spec, kind, started_at, scoper)
+            scoper.store(started_at)
             read, counts = account(con, manifest, sampled=sample is not None, absent={
                 e: c["deleted_in_target"] for e, c in changes["entities"].items()})
             unresolved = count(con, manifest["tables"]["unresolved_references"], of_spec(manifest))

@@ -1,0 +1,253 @@
+"""A delta that does only the changed rows' work: the row-hash scope (the I/O edge of ``sqlgen.scope``).
+
+In:  a DuckDB connection inside a run's transaction, the ``Spec``, its compile manifest, the run's kind
+(``delta.Kind``) and the previous run's manifest. Out: hooks ``run.execute`` calls around each compiled
+step, and what the run manifest records per entity (``summary``): whether its scope was used, and why not.
+
+Every run (first, delta, ``--full``) stores per source row of an entity that can be scoped its old id, a
+hash of its raw values and its outcome (``_ferry.<entity>_rowhash``, and which run wrote it in
+``_ferry.rowhash_runs``). A delta hashes the new export's rows after the entity's staging step, classifies
+them new / changed / unchanged and narrows the staging view to the scope (``sqlgen.scope.classified``); the
+compiled steps then compute only those rows. After the entity's step the unchanged rows' records (as the
+target holds them), crosswalk rows and outcomes are put back, so the records, the accounting and the
+comparison (``delta.apply``, over the scope's records only) are what a delta over the whole export gives.
+
+An entity is computed whole, and the manifest says why, when the scope cannot be trusted: not a delta, a
+spec or compiled SQL or ferry or DuckDB change since the last run, no stored hashes from the last run,
+dedup or ``match`` (clusters and links depend on other rows), several sources, deferred references or a
+key other than the old id, a referenced entity loaded for the first time, or a scope above ``LIMIT`` of
+the rows (the whole path is then cheaper).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from compiler import __version__, delta
+from compiler.model import Entity, Spec
+from compiler.sqlgen import names
+from compiler.sqlgen import scope as sql
+
+LIMIT = 0.3  # above this share of the rows in scope, the entity is computed whole
+#: ``FERRY_DELTA_SCOPE=off`` computes every entity whole (the parity tests and the bench compare both paths).
+SWITCH = "FERRY_DELTA_SCOPE"
+_D = "duckdb"
+
+
+def _run(con: duckdb.DuckDBPyConnection, tree: exp.Expression) -> duckdb.DuckDBPyConnection:
+    return con.execute(tree.sql(dialect=_D))
+
+
+def _t(name: str) -> exp.Table:
+    return names.table(name)
+
+
+def structural(spec: Spec, entity: Entity) -> str | None:
+    """Why the entity can never be scoped (None: it can)."""
+    if entity.dedup is not None:
+        return "dedup: a row's cluster depends on rows outside the scope"
+    if entity.match is not None:
+        return "match: links to records already in the target"
+    if entity.multi:
+        return "several sources"
+    if entity.key:
+        return "a natural key merges rows"
+    if entity.deferred_references or any(r.entity == entity.name for r in entity.references):
+        return "deferred or self references"
+    if any(r.source for r in entity.references):
+        return "a reference to a named source"
+    return None
+
+
+@dataclass
+class _Entity:
+    entity: Entity
+    source: str
+    stage: exp.Table
+    reason: str | None = None  # why it is computed whole
+    hashed: bool = False
+    scoped: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class Scope:
+    """The run's scope: created after ``delta.decide``, called around every compiled step."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, spec: Spec, manifest: dict[str, Any], kind: Any,
+                 previous: dict[str, Any] | None, manifest_sha: str, enabled: bool = True) -> None:
+        self.con, self.spec, self.kind = con, spec, kind
+        self.entities: dict[str, _Entity] = {}
+        self.changed: dict[str, exp.Table] = {}  # entity -> old ids whose mapping changed in this run
+        self._staged: set[str] = set()
+        self.run_reason = (self._run_reason(previous, manifest_sha) if enabled else "not a DuckDB run") \
+            if os.environ.get(SWITCH, "on") != "off" else f"turned off ({SWITCH}=off)"
+        enabled = enabled and os.environ.get(SWITCH, "on") != "off"
+        self.enabled = enabled
+        stages = {e["name"]: e["stage_table"] for e in manifest["sources"]}
+        for e in spec.entities:
+            self.entities[e.name] = _Entity(e, e.source, names.table(stages[e.source]), structural(spec, e))
+        self.referenced = {r.entity for e in spec.entities for r in e.references if r.entity != e.name}
+        if kind.name == "delta" and enabled:
+            for name in self.referenced:
+                if name not in kind.fresh:
+                    _run(con, sql.temporary(self._mapping(name), sql.mapping(spec.name, names.crosswalk_table(
+                        spec.entity(name)))))
+
+    def _run_reason(self, previous: dict[str, Any] | None, manifest_sha: str) -> str | None:
+        if self.kind.name != "delta":
+            return f"a {self.kind.name} run"
+        if previous is None:
+            return "no earlier run"
+        if previous.get("generated", {}).get("manifest_sha256") != manifest_sha:
+            return "the spec or its compiled SQL changed since the last run"
+        if previous.get("ferry_version") != __version__:
+            return "ferry's version changed since the last run"
+        if previous.get("tools", {}).get("duckdb") != duckdb.__version__:
+            return "DuckDB's version changed since the last run (row hashes may differ)"
+        self.previous_run = previous.get("started_at")
+        return None
+
+    @staticmethod
+    def _mapping(entity: str) -> exp.Table:
+        return _t(f"_ferry_scope_map_{entity}")
+
+    def _names(self, e: _Entity) -> dict[str, exp.Table]:
+        n = e.entity.name
+        return {k: _t(f"_ferry_scope_{k}_{n}") for k in ("hash", "all", "class", "rows", "unchanged", "ids",
+                                                         "changed")}
+
+    # -- hooks ---------------------------------------------------------------------------------------------
+
+    def after(self, entry: dict[str, Any]) -> None:
+        """After a compiled step: the first step reading a source stages it, the next one loads its entity."""
+        source = entry.get("reads")
+        if source is None:
+            return
+        if source not in self._staged:
+            self._staged.add(source)
+            self.after_stage(source)
+            return
+        e = next((x for x in self.entities.values() if x.source == source and not x.entity.multi), None)
+        if e is not None and e.scoped:
+            self.after_entity(e.entity.name)
+
+    def after_stage(self, source: str) -> None:
+        """The source's rows hashed; in a delta, classified, and the staging view narrowed to the scope."""
+        e = next((x for x in self.entities.values() if x.source == source), None)
+        if e is None or e.reason is not None or self.kind.name == "pilot" or not self.enabled:
+            return
+        t = self._names(e)
+        entity, spec = e.entity, self.spec
+        refs = [entity.reference_column(r, source) for r in entity.references]
+        columns = [r[0] for r in self.con.execute(exp.Describe(this=e.stage.copy()).sql(dialect=_D)).fetchall()]
+        is_delta = self.kind.name == "delta" and entity.name not in self.kind.fresh
+        reason = self.run_reason if is_delta else f"a {self.kind.name} run" if self.kind.name != "delta" else \
+            "its first load"
+        if reason is None:
+            reason = self._stored_reason(e) or next((f"entity '{r.entity}' it refers to is loaded for the first time"
+                                                      for r in entity.references if r.entity in self.kind.fresh), None)
+        if reason is not None or not is_delta:
+            _run(self.con, sql.temporary(t["hash"], sql.hashed(e.stage, spec.source(source).id_column, columns, refs)))
+            e.hashed, e.reason = True, e.reason or reason
+            return
+        _run(self.con, sql.temporary(t["all"], sql.materialized(e.stage)))
+        _run(self.con, sql.temporary(t["hash"], sql.hashed(t["all"], spec.source(source).id_column, columns, refs)))
+        e.hashed = True
+        changed = [self._changed(r.entity) for r in entity.references]
+        _run(self.con, sql.temporary(t["class"], sql.classified(spec.name, t["hash"], sql.store_table(entity.name),
+                                                               delta._before(entity), changed)))
+        total, scoped, new, diff = (int(n or 0) for n in _run(self.con, sql.class_counts(t["class"])).fetchone())
+        e.counts = {"rows": total, "scope": scoped, "new": new, "changed": diff, "unchanged": total - new - diff}
+        if total and scoped > LIMIT * total:
+            e.reason = f"the scope holds {scoped} of {total} rows (more than {LIMIT:.0%}): computed whole"
+            return
+        _run(self.con, sql.temporary(t["rows"], sql.scope_rows(t["class"])))
+        _run(self.con, sql.temporary(t["unchanged"], sql.scope_rows(t["class"], scoped=False)))
+        _run(self.con, exp.Create(this=e.stage.copy(), kind="VIEW", replace=True, expression=sql.narrowed(
+            t["all"], t["rows"]), properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
+        e.scoped = True
+
+    def _stored_reason(self, e: _Entity) -> str | None:
+        if not (delta._exists(self.con, sql.store_table(e.entity.name)) and delta._exists(self.con, sql.runs_table())):
+            return "no row hashes stored by the last run"
+        written = _run(self.con, sql.stored_run(self.spec.name, e.entity.name)).fetchone()[0]
+        if written != getattr(self, "previous_run", None):
+            return "the row hashes stored are not the last run's"
+        return None
+
+    def after_entity(self, entity_name: str) -> None:
+        """Unchanged rows put back after a scoped entity's step; the old ids whose mapping changed, for its children."""
+        e = self.entities[entity_name]
+        spec, entity = self.spec, e.entity
+        if e.scoped:
+            t = self._names(e)
+            table, rows = names.entity_table(spec.target, entity), names.rows_table(entity)
+            _run(self.con, sql.temporary(t["ids"], sql.scope_ids(rows)))
+            present = [r[0] for r in self.con.execute(exp.Describe(this=delta._before(entity)).sql(
+                dialect=_D)).fetchall()]
+            _run(self.con, sql.restore_records(table, delta._before(entity), present, t["unchanged"]))
+            crosswalk = names.crosswalk_table(entity)
+            _run(self.con, sql.drop_kept(spec.name, crosswalk, e.source, t["unchanged"]))
+            _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, t["unchanged"]))
+            _run(self.con, sql.restore_outcomes(rows, t["unchanged"]))
+            e.counts["unchanged_records"] = self.con.execute(
+                exp.select(exp.Count(this=exp.Star())).from_(t["unchanged"]).sql(dialect=_D)).fetchone()[0]
+
+    def _changed(self, entity_name: str) -> exp.Table:
+        """The referenced entity's old ids whose mapping changed in this run (its steps have run)."""
+        if entity_name not in self.changed:
+            changed = _t(f"_ferry_scope_changed_{entity_name}")
+            _run(self.con, sql.temporary(changed, sql.changed_keys(self._mapping(entity_name), sql.mapping(
+                self.spec.name, names.crosswalk_table(self.spec.entity(entity_name))))))
+            self.changed[entity_name] = changed
+        return self.changed[entity_name]
+
+    def scoped_ids(self, entity_name: str) -> exp.Select | None:
+        """For ``delta.apply``: the records the steps computed (None: every record of the entity)."""
+        e = self.entities.get(entity_name)
+        if e is None or not e.scoped:
+            return None
+        return exp.select(names.col(names.ID)).from_(self._names(e)["ids"])
+
+    def unchanged(self, entity_name: str) -> int:
+        e = self.entities.get(entity_name)
+        return e.counts.get("unchanged_records", 0) if e else 0
+
+    def store(self, run: str) -> None:
+        """After the delta is resolved: the row hashes and outcomes of this run, for the next one."""
+        for e in self.entities.values():
+            if not e.hashed:
+                continue
+            _run(self.con, sql.create(sql.runs_table(), sql.RUNS_COLUMNS))
+            t, store = self._names(e), sql.store_table(e.entity.name)
+            _run(self.con, sql.create(store, sql.STORE_COLUMNS))
+            rows = names.rows_table(e.entity)
+            only = exp.select(names.col(names.KEY)).from_(t["rows"]) if e.scoped else None
+            if e.scoped:  # the scope's rows, and keys gone from the export
+                gone = exp.select(names.col("source_key")).from_(store).where(exp.and_(
+                    names.col("spec").eq(exp.Literal.string(self.spec.name)),
+                    exp.not_(sql._in(names.col("source_key"), exp.select(names.col(names.KEY)).from_(t["hash"])))))
+                _run(self.con, sql.store_delete(self.spec.name, store, exp.union(only, gone, distinct=False)))
+            else:
+                _run(self.con, sql.store_delete(self.spec.name, store, None))
+            _run(self.con, sql.store_insert(self.spec.name, store, t["hash"], rows, e.entity.name, only))
+            runs = sql.runs_table()
+            _run(self.con, exp.delete(runs, where=exp.and_(names.col("spec").eq(exp.Literal.string(self.spec.name)),
+                                                          names.col("entity").eq(exp.Literal.string(e.entity.name)))))
+            _run(self.con, exp.insert(exp.select(exp.Literal.string(self.spec.name), exp.Literal.string(e.entity.name),
+                                                 exp.Literal.string(run)), runs))
+
+    def summary(self) -> dict[str, Any]:
+        """Per entity: scoped (and its rows new / changed / unchanged, and the scope) or the reason it was not."""
+        out = {}
+        for name, e in self.entities.items():
+            entry: dict[str, Any] = {"scoped": e.scoped, **e.counts}
+            if not e.scoped:
+                entry["reason"] = e.reason or self.run_reason or "not hashed"
+            out[name] = entry
+        return out
