@@ -8,7 +8,9 @@ Out: the ``RunManifest`` of the publish (as ``ferry run`` gives), with the Spark
    (``.ferry-tmp/run-<pid>/spark-run/``): removed on every exit, and one a killed run left
    behind is removed by the next run (``workdir.scratch``). Rows are counted there first (F921).
 2. Publish: the DuckDB steps run in one transaction, as in ``ferry run``, with each entity's
-   per-row query read from its Parquet file: the crosswalks, ownership checks, the delta ledger,
+   per-row query read from its Parquet file. An entity with dedup hands its checked rows to
+   Spark in the middle of its step (``engines.spark.dedup``): blocks, pairs and clusters come
+   back as Parquet. The session stays up until the publish ends. The crosswalks, ownership checks, the delta ledger,
    the accounting (checked again) and ``_ferry.runs`` are those of the DuckDB run.
    A target that changed while Spark ran (its bytes differ) aborts the publish (F923).
 """
@@ -24,7 +26,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler import run, sources
-from compiler.engines.spark import dedup, runner, session as spark_session
+from compiler.engines.spark import dedup, runner
 from compiler.engines.spark.session import DEFAULT_MASTER
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
@@ -74,19 +76,6 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
     timings: dict[str, float] = {}
     started: list[Any] = []  # the session this run started (stopped after the publish: dedup runs in it)
 
-    def start() -> Any:
-        if session is not None:
-            return session
-        reason = spark_session.unavailable()
-        if reason is not None:
-            raise FerryError(Diagnostic("F922", f"cannot start Spark: {reason}", Span(spec.path),
-                                        "make setup-spark, or run without --engine"))
-        t0 = time.perf_counter()
-        report(f"starting Spark ({master})", 0, 0)
-        started.append(spark_session.start(master, app=f"ferry {spec.name}"))
-        timings["start-up"] = round(time.perf_counter() - t0, 3)
-        return started[0]
-
     def on_dedup(spark: Any, work: dedup.Work, spark_text: str) -> Any:
         def call(con: Any) -> list[run.StepRecord]:
             """In the publish: the checked rows (or DuckDB's pairs) out to Parquet, Spark's dedup, its files in."""
@@ -123,10 +112,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
         readable = {name: runner.Readable(p.readable, p.columns if p.columns else
                                           sources.all_columns(spec.source(name), p.readable), p.transcoded)
                     for name, p in ready.items()}
-        spark = start()
-        computed = runner.compute(spec, manifest, directory, readable, folder, master, step, spark)
-        timings.update({k: v for k, v in computed.seconds.items() if k != "start-up" or not started},
-                       spark=round(time.perf_counter() - t0, 3))
+        computed = runner.compute(spec, manifest, directory, readable, folder, master, step, session)
+        started.extend([computed.session] if computed.session is not None else [])
+        spark = session or computed.session
+        timings.update(computed.seconds, spark=round(time.perf_counter() - t0, 3))
         if fingerprint(target) != before:
             raise FerryError(Diagnostic("F923", f"target {target} changed while Spark ran: nothing was published",
                                         Span(str(target)), "another run or tool wrote it; run again"))

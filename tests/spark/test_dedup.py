@@ -68,26 +68,22 @@ def _chain(folder: Path, rows: int) -> Path:
     return folder / "chain.yaml"
 
 
-def test_a_long_chain_is_one_cluster_on_both_engines(spark, tmp_path):
-    want, got, _ = _both(spark, _chain(tmp_path / "p", 120), tmp_path)
+def test_a_long_chain_is_one_cluster_on_both_engines_and_past_the_bound_an_error(spark, tmp_path, monkeypatch):
+    spec = _chain(tmp_path / "p", 120)
+    want, got, _ = _both(spark, spec, tmp_path)
     assert len({row[0] for row in want["_ferry.person_duplicates"]}) == 1  # one cluster of 120
     assert len(want["_ferry.person_duplicates"]) == 120
     assert [name for name in want if got[name] != want[name]] == []
 
-
-def test_a_chain_past_the_bound_on_rounds_is_a_located_error_and_publishes_nothing(spark, tmp_path, monkeypatch):
-    spec = _chain(tmp_path / "p", 120)
-    options = api.Options(out=tmp_path / "generated")
-    api.compile_spec_files(spec, options)
-    parsed = api.validate_spec(spec, options, read_rows=False)
+    parsed = api.validate_spec(spec, api.Options(out=tmp_path / "generated"), read_rows=False)
     monkeypatch.setenv(dedup.MAX_ROUNDS_VARIABLE, "2")
-    target = tmp_path / "spark.duckdb"
+    target = tmp_path / "bounded.duckdb"
     with pytest.raises(FerryError) as caught:
-        run_spark.execute(parsed, options.out / parsed.name, target, session=spark)
+        run_spark.execute(parsed, tmp_path / "generated" / parsed.name, target, session=spark)
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "F929"
     assert "'person'" in diagnostic.message and "after 2 rounds" in diagnostic.message
     assert diagnostic.span.file.endswith("chain.yaml") and diagnostic.span.line == 12  # the dedup keys
     assert "block" in diagnostic.hint
-    assert not target.exists()
-    assert not (tmp_path / ".ferry-tmp").exists() or not any((tmp_path / ".ferry-tmp").iterdir())
+    assert not target.exists()  # nothing published
+    assert not any((tmp_path / ".ferry-tmp").glob("run-*"))  # nor a run folder left
