@@ -93,10 +93,10 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
             except FerryError:
                 raise
             except Exception as exc:  # Spark's errors come through py4j: one line, located at the step
-                raise runner._fail("F925", f"Spark failed in the dedup of '{work.entity}': "
-                                   f"{' '.join(str(exc).split())[:300]}", Span(spec.path),
-                                   "nothing was published; run without --engine to compare with the DuckDB engine") \
-                    from None
+                raise FerryError(Diagnostic(
+                    "F925", f"Spark failed in the dedup of '{work.entity}': {' '.join(str(exc).split())[:300]}",
+                    Span(spec.path), "nothing was published; run without --engine to compare with the DuckDB engine"
+                )) from None
             return [run.StepRecord(f"spark: {work.entity} rows out", round(written, 3)),
                     *(run.StepRecord(f"spark: {work.entity} {what}", s) for what, s in seconds.items())]
         return call

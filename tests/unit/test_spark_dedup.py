@@ -32,7 +32,8 @@ def _parts(name: str, work) -> tuple[list[exp.Expression], list[exp.Expression]]
     text = (ROOT / "generated" / name / work.file).read_text("utf-8")
     before, call, after = dedup.duckdb_parts(text, work, CALL)
     assert call is CALL
-    return ([s for s in sqlglot.parse(before, read="duckdb") if s], [s for s in sqlglot.parse(after, read="duckdb") if s])
+    return ([s for s in sqlglot.parse(before, read="duckdb") if s],
+            [s for s in sqlglot.parse(after, read="duckdb") if s])
 
 
 def _read(statements: list[exp.Expression]) -> dict[str, list[str]]:

@@ -35,6 +35,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler.engines.spark import components as cc
+from compiler.engines.spark.runner import quiet
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Entity, Spec
 from compiler.sqlgen import names
@@ -100,8 +101,6 @@ def _read_components(statement: exp.Expression, path: Path) -> exp.Expression:
 def duckdb_parts(text: str, work: Work, call: Any) -> list[Any]:
     """The step's DuckDB text as [text before, ``call``, text after]: the tables Spark computes
     (blocks and pairs with ``work.pairs``, and the clusters' components) read from its Parquet files."""
-    from compiler.engines.spark.runner import quiet
-
     with quiet():
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     blocks, pairs, clusters = (_name(work.entity, t) for t in (names.blocks_table, names.pairs_table,
@@ -124,8 +123,6 @@ def duckdb_parts(text: str, work: Work, call: Any) -> list[Any]:
 
 def _spark_statements(text: str, work: Work) -> list[exp.Expression]:
     """The step's Spark statements that make the blocks and pairs (views and their CACHE)."""
-    from compiler.engines.spark.runner import quiet
-
     wanted = {_name(work.entity, names.blocks_table), _name(work.entity, names.pairs_table)}
     with quiet():
         statements = [s for s in sqlglot.parse(text, read="spark") if s is not None]
