@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import duckdb
 import sqlglot
@@ -196,10 +196,15 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
     sampled[source.name] = table
 
 
+def _parts(text: str | Sequence[str | Callable[[duckdb.DuckDBPyConnection], list[StepRecord]]]) -> Sequence[Any]:
+    """A step's text, or its parts: texts, and calls (``run_spark``: Spark's dedup) that return their timings."""
+    return (text,) if isinstance(text, str) else text
+
+
 def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None = None, *,
             sample: int | None = None, allow_shrink: bool = False, full: bool = False,
             engine: Callable[[dict[str, Any], dict[str, str], dict[str, "sources.PreparedInput"], Path],
-                             tuple[dict[str, str], list[StepRecord]]] | None = None) -> RunManifest:
+                             tuple[dict[str, Any], list[StepRecord]]] | None = None) -> RunManifest:
     """Run the compiled steps into ``target`` in one transaction; ``sample``: a pilot run on at most
     that many rows per source (``sample_source``); ``full``: replace the spec's records instead of a delta;
     ``engine``: another engine's work before the transaction (``run_spark``), given the manifest, the step
@@ -250,7 +255,8 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                 ready.bind_for(con, entry.get("reads"))
                 t0 = time.perf_counter()
                 try:
-                    con.execute(texts[entry["name"]])
+                    for part in _parts(texts[entry["name"]]):  # another engine's work may sit between statements
+                        steps.extend(part(con)) if callable(part) else con.execute(part)
                     if sample is not None and entry.get("reads") in stages and entry["reads"] not in sampled:
                         sample_source(con, spec, stages[entry["reads"]], sample, sampled)  # its staging view
                     scoper.after(entry)  # a delta's scope: only new, changed and dependent rows go on

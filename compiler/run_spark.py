@@ -8,7 +8,9 @@ Out: the ``RunManifest`` of the publish (as ``ferry run`` gives), with the Spark
    (``.ferry-tmp/run-<pid>/spark-run/``): removed on every exit, and one a killed run left
    behind is removed by the next run (``workdir.scratch``). Rows are counted there first (F921).
 2. Publish: the DuckDB steps run in one transaction, as in ``ferry run``, with each entity's
-   per-row query read from its Parquet file: the crosswalks, ownership checks, the delta ledger,
+   per-row query read from its Parquet file. An entity with dedup hands its checked rows to
+   Spark in the middle of its step (``engines.spark.dedup``): blocks, pairs and clusters come
+   back as Parquet. The session stays up until the publish ends. The crosswalks, ownership checks, the delta ledger,
    the accounting (checked again) and ``_ferry.runs`` are those of the DuckDB run.
    A target that changed while Spark ran (its bytes differ) aborts the publish (F923).
 """
@@ -24,10 +26,11 @@ import sqlglot
 from sqlglot import exp
 
 from compiler import run, sources
-from compiler.engines.spark import runner
+from compiler.engines.spark import dedup, runner
 from compiler.engines.spark.session import DEFAULT_MASTER
 from compiler.errors import Diagnostic, FerryError, Span
 from compiler.model import Spec
+from compiler.sqlgen import names
 
 
 def fingerprint(target: Path) -> str | None:
@@ -71,6 +74,32 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
     report = progress or (lambda what, done, total: None)
     before = fingerprint(target)
     timings: dict[str, float] = {}
+    started: list[Any] = []  # the session this run started (stopped after the publish: dedup runs in it)
+
+    def on_dedup(spark: Any, work: dedup.Work, spark_text: str) -> Any:
+        def call(con: Any) -> list[run.StepRecord]:
+            """In the publish: the checked rows (or DuckDB's pairs) out to Parquet, Spark's dedup, its files in."""
+            report(f"spark: dedup {work.entity}", 0, 0)
+            t0 = time.perf_counter()
+            if work.pairs:
+                table = con.table(names.table_name(names.checked_table(work.entity)))
+                kept = dedup.checked_columns(spark_text, work, table.columns)
+                table.select(*(duckdb_column(c) for c in kept)).write_parquet(str(work.path("checked")))
+            else:
+                con.table(names.table_name(names.pairs_table(work.entity))).write_parquet(str(work.path("pairs")))
+            written = time.perf_counter() - t0
+            try:
+                seconds = dedup.compute(spark, spec, work, spark_text, dedup.max_rounds())
+            except FerryError:
+                raise
+            except Exception as exc:  # Spark's errors come through py4j: one line, located at the step
+                raise FerryError(Diagnostic(
+                    "F925", f"Spark failed in the dedup of '{work.entity}': {' '.join(str(exc).split())[:300]}",
+                    Span(spec.path), "nothing was published; run without --engine to compare with the DuckDB engine"
+                )) from None
+            return [run.StepRecord(f"spark: {work.entity} rows out", round(written, 3)),
+                    *(run.StepRecord(f"spark: {work.entity} {what}", s) for what, s in seconds.items())]
+        return call
 
     def on_spark(manifest: dict[str, Any], texts: dict[str, str], ready: dict,
                  scratch: Path) -> tuple[dict[str, str], list[run.StepRecord]]:
@@ -84,11 +113,26 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
                                           sources.all_columns(spec.source(name), p.readable), p.transcoded)
                     for name, p in ready.items()}
         computed = runner.compute(spec, manifest, directory, readable, folder, master, step, session)
+        started.extend([computed.session] if computed.session is not None else [])
+        spark = session or computed.session
         timings.update(computed.seconds, spark=round(time.perf_counter() - t0, 3))
         if fingerprint(target) != before:
             raise FerryError(Diagnostic("F923", f"target {target} changed while Spark ran: nothing was published",
                                         Span(str(target)), "another run or tool wrote it; run again"))
         steps = [run.StepRecord(f"spark: {what}", s) for what, s in timings.items()]
-        return {name: read_from_parquet(text, computed.mapped) for name, text in texts.items()}, steps
+        out: dict[str, Any] = {name: read_from_parquet(text, computed.mapped) for name, text in texts.items()}
+        spark_texts = runner.spark_texts(manifest, directory, spec)
+        for work in dedup.plan(spec, manifest, folder):
+            out[work.file] = dedup.duckdb_parts(out[work.file], work, on_dedup(spark, work, spark_texts[work.file]))
+        return out, steps
 
-    return run.execute(spec, directory, target, progress, allow_shrink=allow_shrink, full=full, engine=on_spark)
+    try:
+        return run.execute(spec, directory, target, progress, allow_shrink=allow_shrink, full=full, engine=on_spark)
+    finally:
+        for s in started:
+            s.stop()
+
+
+def duckdb_column(name: str) -> str:
+    """A column name as a DuckDB relation's ``select`` reads it: an identifier, quoted."""
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")

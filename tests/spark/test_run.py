@@ -61,6 +61,9 @@ def test_the_example_gives_the_same_tables_on_both_engines(spark, project):
     assert [(e.entity, e.read, e.loaded, e.rejected) for e in ran.entities] == \
         [(e.entity, e.read, e.loaded, e.rejected) for e in duck.entities]
     assert any(s.file.startswith("spark: ") for s in ran.steps)
+    # the dedup of both entities ran on Spark: pairs and clusters came from its Parquet files
+    assert {f"spark: {e} {what}" for e in ("company", "contact") for what in ("pairs", "clusters")} <= \
+        {s.file for s in ran.steps}
     want, got = tables(duck_target), tables(spark_target)
     assert sorted(got) == sorted(want) and len(want) > 20
     differ = [name for name in want if got[name] != want[name]]

@@ -51,13 +51,17 @@ def components(pairs: Any, max_rounds: int = MAX_ROUNDS, progress: Callable[[int
 
     nodes = pairs.select(F.col("a").alias("node")).union(pairs.select(F.col("b").alias("node"))).distinct()
     edges = _settled(pairs.select("a", "b"), F).localCheckpoint()
+    size = edges.count()
     for done in range(1, max_rounds + 1):
         changed = _settled(_small_star(_settled(_large_star(edges, F), F), F), F).localCheckpoint()
         if progress is not None:
             progress(done)
-        if changed.exceptAll(edges).isEmpty() and edges.exceptAll(changed).isEmpty():
+        # Both are sets (``_settled``): equal when they are as large and one holds all of the other;
+        # the count of a checkpointed frame is cheap, the comparison runs only when the counts agree.
+        changed_size = changed.count()
+        if changed_size == size and changed.exceptAll(edges).isEmpty():
             break
-        edges = changed
+        edges, size = changed, changed_size
     else:
         raise TooManyRounds(max_rounds)
     # A union of stars, each centred on its smallest node: b is the centre of every edge.

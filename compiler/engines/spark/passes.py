@@ -12,6 +12,7 @@ Out: ``Rewritten``: the Spark statements, and what the Spark runner does between
 * the connected components of a duplicate graph (a recursive CTE with ``USING KEY`` in DuckDB)
   read ``_ferry_components_<entity>``, which the runner fills by large-star/small-star first;
 * a UUIDv5 is built from the SHA-1's hex digits (Spark has no 128-bit integers);
+* a call of one of ferry's DuckDB macros (``_ferry.fold``) is written out (``macros``);
 * every other node goes through ``functions.rewrite_node``;
 * then the phone and e-mail UDFs' inputs are guarded (``guards``): Spark calls a Python UDF on
   every row, whatever CASE holds it, so the input is NULL where the SQL fast path answers.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from compiler.engines.spark import functions, guards
+from compiler.engines.spark import functions, guards, macros
 from compiler.engines.spark.regex import Unsupported
 from compiler.order import StageStep, Step
 from compiler.sqlgen import names
@@ -153,6 +154,8 @@ def rewrite(statements: tuple[exp.Expression, ...], step: Step | None) -> Rewrit
     components: list[Components] = []
     for statement in statements:
         components.extend(_components(statement, len(out)))
+        if not (isinstance(statement, exp.Create) and statement.kind == "MACRO"):  # the prelude defines them
+            statement = macros.inline(statement.copy())
         rewritten = guards.guard(_walk(statement.copy(), stage))
         out.extend(_materialized(rewritten) if _is_temporary_table(rewritten) else (rewritten,))
     return Rewritten(tuple(out), tuple(components))
@@ -160,4 +163,4 @@ def rewrite(statements: tuple[exp.Expression, ...], step: Step | None) -> Rewrit
 
 def expression(tree: exp.Expression) -> exp.Expression:
     """One expression (not a statement) for Spark: a copy with every node rewritten."""
-    return guards.guard(_walk(tree.copy(), None))
+    return guards.guard(_walk(macros.inline(tree.copy()), None))

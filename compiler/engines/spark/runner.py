@@ -11,8 +11,8 @@ JSON readers, every column as text, in file order. Each entity's per-row query i
 small stages (``stages.split``) and written once. Before anything is published the rows are
 counted: every source row must come out of its entity's query exactly once (F921).
 
-What Spark does not do yet (README, "Engines"): the steps after the per-row work (dedup pairs
-and clusters, survivorship, crosswalks, references) run in DuckDB at publish, from these files.
+The steps after the per-row work run in DuckDB at publish, from these files; dedup blocks, pairs
+and clusters go back to Spark from there (``engines.spark.dedup``; README, "Engines").
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Computed:
     mapped: dict[str, Path]  # stage table -> Parquet file of its mapped rows
     rows: dict[str, int]  # rows read per source
     seconds: dict[str, float]  # start-up, staging, per entity
+    session: Any = None  # the session ``compute`` started: the caller stops it (dedup runs in it later)
 
 
 def _fail(code: str, message: str, span: Span, hint: str | None = None) -> FerryError:
@@ -138,7 +139,8 @@ def _start(spec: Spec, master: str) -> Any:
 
 def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[str, Readable],
             folder: Path, master: str, report: Callable[[str], None], session: Any = None) -> Computed:
-    """``session``: a running SparkSession to use (and leave running); None starts one on ``master`` and stops it."""
+    """``session``: a running SparkSession to use (and leave running); None starts one on ``master``, handed
+    back in ``Computed.session`` for the publish's dedup (stopped here only if ``compute`` fails)."""
     texts = spark_texts(manifest, directory, spec)  # first: a missing or edited step file needs no JVM (F920)
     problem = None if session is not None else spark_session.problem(master)
     if problem is not None:  # F922, or F935 (the Spark Connect client is missing)
@@ -149,6 +151,7 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
     report(f"starting Spark ({master})")
     spark = udfs.register(session or _start(spec, master))
     seconds["start-up"] = round(time.perf_counter() - t0, 3)
+    done = False
     try:
         rows: dict[str, int] = {}
         mapped: dict[str, Path] = {}
@@ -180,7 +183,8 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
                 rows[source] = staged
                 mapped[stage_table] = out
                 seconds[source] = round(time.perf_counter() - t1, 3)
-        return Computed(mapped, rows, seconds)
+        done = True
+        return Computed(mapped, rows, seconds, None if session is not None else spark)
     except FerryError:
         raise
     except Exception as exc:  # Spark's errors come through py4j: one line, located at the step
@@ -188,5 +192,5 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
         raise _fail("F925", f"Spark failed: {first}", Span(spec.path),
                     "nothing was published; run without --engine to compare with the DuckDB engine") from None
     finally:
-        if session is None:
+        if session is None and not done:
             spark.stop()

@@ -15,6 +15,7 @@ path settles) costs nothing on those rows, although Spark sends them all.
 from __future__ import annotations
 
 import unicodedata
+from fractions import Fraction
 from typing import Any, Callable
 
 from compiler import functions
@@ -63,7 +64,9 @@ def jaro_winkler(a: str | None, b: str | None) -> float | None:
             if x != y:
                 break
             prefix += 1
-        score += prefix * 0.1 * (1 - score)
+        # DuckDB's build fuses this multiply and add (one rounding, not two): 'lena wolf' / 'lnea wolf'
+        # is 0.9666666666666667 there, ...666 with two roundings. Exact arithmetic, rounded once.
+        score = float(Fraction(prefix * 0.1) * Fraction(1 - score) + Fraction(score))
     return score
 
 

@@ -1512,7 +1512,161 @@ SELECT
   NULLIF(
     TRANSLATE(
       LOWER(
-        `_ferry`.`fold`(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
+        CASE
+          WHEN RLIKE(
+            CASE
+              WHEN RLIKE(
+                FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
+                '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
+              )
+              THEN REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              TRANSLATE(
+                                FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
+                                'łŁøØđĐðÐħĦıŧŦŀĿſ',
+                                'lLoOdDdDhHitTlLs'
+                              ),
+                              'ß',
+                              'ss'
+                            ),
+                            'ẞ',
+                            'SS'
+                          ),
+                          'æ',
+                          'ae'
+                        ),
+                        'Æ',
+                        'AE'
+                      ),
+                      'œ',
+                      'oe'
+                    ),
+                    'Œ',
+                    'OE'
+                  ),
+                  'þ',
+                  'th'
+                ),
+                'Þ',
+                'TH'
+              )
+              ELSE FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
+            END,
+            '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
+          )
+          THEN ARRAY_JOIN(
+            TRANSFORM(
+              SPLIT(
+                CASE
+                  WHEN RLIKE(
+                    FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
+                    '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
+                  )
+                  THEN REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            REPLACE(
+                              REPLACE(
+                                REPLACE(
+                                  TRANSLATE(
+                                    FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
+                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
+                                    'lLoOdDdDhHitTlLs'
+                                  ),
+                                  'ß',
+                                  'ss'
+                                ),
+                                'ẞ',
+                                'SS'
+                              ),
+                              'æ',
+                              'ae'
+                            ),
+                            'Æ',
+                            'AE'
+                          ),
+                          'œ',
+                          'oe'
+                        ),
+                        'Œ',
+                        'OE'
+                      ),
+                      'þ',
+                      'th'
+                    ),
+                    'Þ',
+                    'TH'
+                  )
+                  ELSE FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
+                END,
+                CONCAT('\\Q', '', '\\E')
+              ),
+              `_ferry_c` -> COALESCE(
+                TRY_ELEMENT_AT(
+                  FROM_JSON(
+                    '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
+                    'MAP<STRING, STRING>'
+                  ),
+                  `_ferry_c`
+                ),
+                `_ferry_c`
+              )
+            ),
+            ''
+          )
+          ELSE CASE
+            WHEN RLIKE(
+              FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
+              '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
+            )
+            THEN REPLACE(
+              REPLACE(
+                REPLACE(
+                  REPLACE(
+                    REPLACE(
+                      REPLACE(
+                        REPLACE(
+                          REPLACE(
+                            TRANSLATE(
+                              FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
+                              'łŁøØđĐðÐħĦıŧŦŀĿſ',
+                              'lLoOdDdDhHitTlLs'
+                            ),
+                            'ß',
+                            'ss'
+                          ),
+                          'ẞ',
+                          'SS'
+                        ),
+                        'æ',
+                        'ae'
+                      ),
+                      'Æ',
+                      'AE'
+                    ),
+                    'œ',
+                    'oe'
+                  ),
+                  'Œ',
+                  'OE'
+                ),
+                'þ',
+                'th'
+              ),
+              'Þ',
+              'TH'
+            )
+            ELSE FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
+          END
+        END
       ),
       'ς',
       'σ'
