@@ -92,7 +92,11 @@ class Scope:
         for e in spec.entities:
             self.entities[e.name] = _Entity(e, e.source, names.table(stages[e.source]), structural(spec, e))
         self.referenced = {r.entity for e in spec.entities for r in e.references if r.entity != e.name}
-        if kind.name == "delta" and enabled:
+        if kind.name == "delta" and enabled and self.run_reason is None and not all(
+                delta._has_column(con, names.crosswalk_table(spec.entity(name)), "spec") for name in self.referenced
+                if name not in kind.fresh):
+            self.run_reason = "a crosswalk predates its spec column (this run adopts its rows)"
+        if kind.name == "delta" and enabled and self.run_reason is None:
             for name in self.referenced:
                 if name not in kind.fresh:
                     _run(con, sql.temporary(self._mapping(name), sql.mapping(spec.name, names.crosswalk_table(

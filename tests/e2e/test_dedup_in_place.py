@@ -54,9 +54,11 @@ def tables(target: Path) -> dict[str, list[tuple]]:
     try:
         names = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE table_name <> 'runs' "
                             "ORDER BY 1, 2").fetchall()
-        # The written ledgers' run column is the run's start time.
-        return {f"{s}.{t}": con.execute(f'SELECT * {"EXCLUDE (_ferry_run)" if t.endswith("_written") else ""} '
-                                        f'FROM "{s}"."{t}" ORDER BY rowid').fetchall() for s, t in names}
+        # The written ledgers' run column is the run's start time, as is the run that stored the row hashes.
+        def columns(t: str) -> str:
+            return "EXCLUDE (_ferry_run)" if t.endswith("_written") else "EXCLUDE (run)" if t == "rowhash_runs" else ""
+        return {f"{s}.{t}": con.execute(f'SELECT * {columns(t)} FROM "{s}"."{t}" ORDER BY rowid').fetchall()
+                for s, t in names}
     finally:
         con.close()
 

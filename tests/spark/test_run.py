@@ -38,11 +38,14 @@ def project(tmp_path):
 
 
 def tables(path) -> dict[str, list]:
-    """Every table's rows, sorted; the run's own record (its times, its manifest) left out."""
+    """Every table's rows, sorted; the run's own record (its times, its manifest) left out, and the row hashes a
+    DuckDB run stores for the next delta's scope (a Spark run stores none: the delta after it computes whole)."""
     con = duckdb.connect(str(path), read_only=True)
     out = {}
     for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                                      "ORDER BY ALL").fetchall():
+        if table.endswith("_rowhash") or table == "rowhash_runs":
+            continue
         columns = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema "
                                              "= ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
                    if c not in {"_ferry_run", "manifest", "started_at"}]
