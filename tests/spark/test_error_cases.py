@@ -164,8 +164,8 @@ def test_every_code_has_a_case():
 def test_the_connect_case_shadows_a_client_this_machine_may_have():
     """Where the Connect client is missing here, ``problem`` says F935 without the shadow too."""
     found = spark_session.problem("sc://127.0.0.1:15002")
-    if spark_session._missing("pyspark"):
-        assert found is not None and found.code == "F922"
+    if spark_session._missing("pyspark"):  # the client is pyspark itself too
+        assert found is not None and found.code == "F935" and "pyspark" in found.message.split("needs ")[1]
     elif any(spark_session._unimportable(m) for m, _ in spark_session.CONNECT_MODULES):
         assert found is not None and found.code == "F935" and "pyspark[connect]" in found.hint
     else:

@@ -71,11 +71,12 @@ def problem(master: str = DEFAULT_MASTER) -> Problem | None:
     if not any(form.fullmatch(master) for form in MASTERS):
         return Problem("F922", f"cannot start Spark: '{master}' is not a Spark master URL",
                        "use local[N], spark://host:7077, yarn, k8s://https://host:port or sc://host:15002")
-    if _missing("pyspark"):
+    if _missing("pyspark") and not master.startswith(CONNECT):
         return Problem("F922", "cannot start Spark: pyspark is not installed (pip install -e '.[spark]')",
                        "make setup-spark, or run without --engine")
-    if master.startswith(CONNECT):
-        missing = [package for module, package in CONNECT_MODULES if _unimportable(module)]
+    if master.startswith(CONNECT):  # the client is pyspark and its Connect packages: F935 names what is missing
+        missing = ["pyspark"] if _missing("pyspark") else []
+        missing += [package for module, package in CONNECT_MODULES if _unimportable(module)]
         if missing:
             return Problem("F935", f"cannot connect to Spark Connect at {master}: its Python client needs "
                            f"{', '.join(missing)}", "pip install 'pyspark[connect]' (the Spark Connect client), "
