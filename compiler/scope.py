@@ -84,10 +84,10 @@ class Scope:
         self.entities: dict[str, _Entity] = {}
         self.changed: dict[str, exp.Table] = {}  # entity -> old ids whose mapping changed in this run
         self._staged: set[str] = set()
+        switched_on = os.environ.get(SWITCH, "on") != "off"
         self.run_reason = (self._run_reason(previous, manifest_sha) if enabled else "not a DuckDB run") \
-            if os.environ.get(SWITCH, "on") != "off" else f"turned off ({SWITCH}=off)"
-        enabled = enabled and os.environ.get(SWITCH, "on") != "off"
-        self.enabled = enabled
+            if switched_on else f"turned off ({SWITCH}=off)"
+        self.enabled = enabled = enabled and switched_on
         stages = {e["name"]: e["stage_table"] for e in manifest["sources"]}
         for e in spec.entities:
             self.entities[e.name] = _Entity(e, e.source, names.table(stages[e.source]), structural(spec, e))
