@@ -75,7 +75,7 @@ def _ratios(rounds: dict[str, list[Measured]], table, field: str) -> dict[str, d
 
 def result(contacts: int, rounds: dict[str, list[Measured]], checks: dict, manifest: dict, scores: dict,
            pg: dict, xml: dict[str, list[dict]], startup: dict[str, list[Measured]],
-           pandas_phases: dict[str, float]) -> dict[str, Any]:
+           pandas_phases: dict[str, float], cleaning: dict | None = None) -> dict[str, Any]:
     figures = {key: {"seconds": _stats([m.seconds for m in ms]), "peak_gib": _stats([m.peak_gib for m in ms]),
                      "cpu_seconds": _stats([m.cpu_seconds for m in ms])}
                for key, ms in rounds.items()}
@@ -91,6 +91,8 @@ def result(contacts: int, rounds: dict[str, list[Measured]], checks: dict, manif
         "cpu_ratios": _ratios(rounds, TIME_RATIOS, "cpu_seconds"),
         "peak_ratios": _ratios(rounds, PEAK_RATIOS, "peak_gib"),
         "pandas_phases": pandas_phases,
+        # The same phones and e-mails (and dates, NIP) without reading and writing: see run.cleaning_alone.
+        "cleaning_alone": cleaning,
         "peak_goal": {"gib": PEAK_GOAL_GIB, "at_contacts": 5_000_000,
                       "ferry_max_gib": round(max(figures[k]["peak_gib"]["max"] for k in ("same", "full")
                                                  if k in figures), 2)},
@@ -154,6 +156,11 @@ def text(r: dict[str, Any]) -> str:
                      f"{p['median']:>8.2f} [{p['min']:5.2f}-{p['max']:5.2f}]{f['cpu_seconds']['median']:>8.1f}  {s['n']}")
     if r["pandas_phases"]:
         lines.append("  pandas script's last run: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["pandas_phases"].items()))
+    c = r.get("cleaning_alone")
+    if c:
+        lines.append(f"  cleaning alone (phones, e-mails, dates, NIP): pandas clean phases {c['pandas_clean_seconds']:.1f}s"
+                     f" / ferry's company+contact steps {c['ferry_steps_seconds']:.1f}s (reading included)"
+                     f" = {c['ratio']:.1f}x  goal {c['goal']}: {'met' if c['met'] else 'NOT MET'}")
     lines += ["", "  ratios of medians over the rounds both ran [lowest-highest ratio within a round] (rounds);"
               " CPU: the same over CPU seconds"]
     for name, entry in {**r["ratios"], **r["peak_ratios"]}.items():
