@@ -13,9 +13,10 @@ reading is in neither figure):
 
 * ``pandas``: ``reference_pandas.phone_e164`` and ``normalized_email`` through ``Series.apply``, as the
   script does them;
-* ``ferry``: one DuckDB query computing the value and the reject condition of each field with the
-  transforms ``ferry compile`` builds (``compiler.sqlgen.transforms``: the SQL route, then the
-  phonenumbers/email-validator functions for what the SQL leaves), the functions' caches cleared first.
+* ``ferry``: one DuckDB query computing each field's value once with the transforms ``ferry compile``
+  builds (``compiler.sqlgen.transforms``: the SQL route, then the phonenumbers/email-validator functions
+  for what the SQL leaves), the functions' caches cleared first; a present value without an output is
+  refused (the compiled step's reject condition, which it derives from the same shared value).
 
 Alternating rounds; CPU seconds of this process (DuckDB's threads included) and wall seconds. The two
 sides must agree on every count (converted and refused per field), or the ratio means nothing: the
@@ -64,16 +65,21 @@ def _applied(kind: str, column: str):
 
 
 def ferry_query(table: str) -> str:
-    """Per field of ``table``: how many values came out, and how many rows were refused."""
-    selects = []
+    """Per field of ``table``: how many values came out, and how many present values were refused. Each
+    value is computed once, as the compiled step computes it once (a shared column) and derives its reject
+    reasons from it: a present value that gives no output is refused (invalid or ambiguous)."""
+    inner, outer = [], []
     for t, column, kind in FIELDS:
         if t != table:
             continue
-        applied = _applied(kind, column)
-        refused = exp.or_(*(f.invalid for f in applied.failures))
-        selects += [exp.alias_(exp.Count(this=applied.value), f"{column}_converted"),
-                    exp.alias_(exp.func("count_if", refused), f"{column}_refused")]
-    return exp.select(*selects).from_(table).sql("duckdb")
+        out = f"_{column}_out"
+        inner += [exp.column(column), exp.alias_(_applied(kind, column).value, out)]
+        present = exp.not_(exp.Is(this=exp.func("nullif", exp.func("trim", exp.column(column)), exp.Literal.string("")),
+                                  expression=exp.null()))
+        outer += [exp.alias_(exp.Count(this=exp.column(out)), f"{column}_converted"),
+                  exp.alias_(exp.func("count_if", exp.and_(present, exp.Is(this=exp.column(out), expression=exp.null()))),
+                             f"{column}_refused")]
+    return exp.select(*outer).from_(exp.select(*inner).from_(table).subquery("v")).sql("duckdb")
 
 
 def ferry_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
