@@ -54,3 +54,12 @@ def project_with_data(tmp_path: Path) -> Path:
     shutil.copytree(CASES / "data", tmp_path / "data")
     write_owners_xlsx(tmp_path / "data" / "owners.xlsx")
     return tmp_path
+
+
+def compiled_example_copy(folder: Path, compiled: Path, ignore: tuple[str, ...] = ("build",)) -> Path:
+    """The example copied to ``folder/p`` (without ``ignore``) and ``compiled`` (the ``compiled_example``
+    fixture) to ``folder/generated``; the spec's path. The same bytes `ferry compile` writes there: generated
+    files name the spec by its path relative to generated/'s parent, ``p/legacy_crm.yaml`` in both places."""
+    shutil.copytree(EXAMPLE.parent, folder / "p", ignore=shutil.ignore_patterns(*ignore))
+    shutil.copytree(compiled, folder / "generated")
+    return folder / "p" / EXAMPLE.name

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,19 +22,16 @@ import pytest
 from compiler import api
 from compiler import run as run_module
 from compiler.errors import FerryError
-from tests.helpers import EXAMPLE, ROOT
+from tests.helpers import ROOT, compiled_example_copy
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
-def project(tmp_path):
-    folder = tmp_path / "p"
-    shutil.copytree(EXAMPLE.parent, folder, ignore=shutil.ignore_patterns("build"))
-    spec = folder / EXAMPLE.name
-    options = api.Options(out=tmp_path / "generated")
-    api.compile_spec_files(spec, options)
-    return spec, options
+def project(tmp_path, compiled_example):
+    """The example in ``tmp_path/p``, compiled (a copy of the session's compile: no test here is about compiling)."""
+    spec = compiled_example_copy(tmp_path, compiled_example)
+    return spec, api.Options(out=tmp_path / "generated")
 
 
 def target_of(spec):

@@ -7,7 +7,6 @@ changes the target, as a concurrent run would, and writes nothing.
 from __future__ import annotations
 
 import hashlib
-import shutil
 
 import duckdb
 import pytest
@@ -15,18 +14,15 @@ import pytest
 from compiler import api, run_spark
 from compiler.engines.spark import runner
 from compiler.errors import FerryError
-from tests.helpers import EXAMPLE
+from tests.helpers import compiled_example_copy
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_target_changed_while_spark_ran_is_not_published(tmp_path, monkeypatch):
-    folder = tmp_path / "p"
-    shutil.copytree(EXAMPLE.parent, folder, ignore=shutil.ignore_patterns("build"))
-    spec_path = folder / EXAMPLE.name
+def test_a_target_changed_while_spark_ran_is_not_published(tmp_path, monkeypatch, compiled_example):
+    spec_path = compiled_example_copy(tmp_path, compiled_example)
     options = api.Options(out=tmp_path / "generated")
-    api.compile_spec_files(spec_path, options)
-    target = folder / "build" / "legacy_crm.duckdb"
+    target = spec_path.parent / "build" / "legacy_crm.duckdb"
     api.run_spec(spec_path, options)
 
     def meddling(spec, manifest, directory, ready, out, master, report, session=None):
@@ -47,4 +43,4 @@ def test_a_target_changed_while_spark_ran_is_not_published(tmp_path, monkeypatch
     runs = con.execute("SELECT count(*) FROM _ferry.runs").fetchone()[0]
     con.close()
     assert runs == 1 and changed == hashlib.sha256(target.read_bytes()).hexdigest()
-    assert not (folder / "build" / ".ferry-tmp").exists()
+    assert not (spec_path.parent / "build" / ".ferry-tmp").exists()
