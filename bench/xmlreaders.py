@@ -25,6 +25,26 @@ declarations inside records (expat without namespace processing sees ``xmlns:x``
 column; libxml2 takes it as a declaration) and byte-order marks in values (counted with the line of the
 end tag: lxml has only the start tag's line) would need a fall-back to the expat path. ``check`` shows
 which corpus documents differ, and so which fall-backs an adoption would need.
+
+Measured (session 10, 1M bench export: deals.xml 187 MB, 650,000 records; one process each, two
+alternating rounds, load average 7-15 on 2 cores, so CPU seconds; lxml 6.1.3 / libxml2 2.14.6):
+
+    reader       CPU s (round 1, 2)   records per CPU s   vs expat
+    expat        9.16, (round 2 lost)      70,961            1.00x
+    iterparse    8.55, 8.23                76,061-78,939     1.07-1.11x
+    pull         9.61, 9.39                67,609-69,213     0.95-0.98x
+    expat-bare   1.39, 1.46           (no records built)
+    lxml-bare    3.47, 3.28               187,526-198,335
+
+The 50k-record sample (3 rounds): expat 0.89 CPU s median, iterparse 0.72 (1.24x), pull 0.78.
+Peak RSS 51-67 MiB for every reader (round 1; round 2's 292 MiB was this script's parent, since fixed).
+Where the time goes per record (50k sample, one process): libxml2 building the tree and iterparse
+handing back each record ~4.5 us, the Python walk reading tags, attributes and text ~5 us, the
+NDJSON line ~2.5 us; pyexpat with ferry's callbacks ~14 us all told. The walk and the writing are
+Python either way, so lxml saves only the callbacks' share: ~1.1x per CPU second at 1M, far from
+the 1.4x that would justify a new dependency. An XSLT (libxslt) writing the lines in C was slower
+still: a stylesheet for the bench's flat records alone, without JSON escaping or repeated names,
+took 8-10 us per record on top of the parse. Not adopted; ``xmlflatten`` stays.
 """
 
 from __future__ import annotations
