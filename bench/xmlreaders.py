@@ -29,10 +29,10 @@ which corpus documents differ, and so which fall-backs an adoption would need.
 Measured (session 10, 1M bench export: deals.xml 187 MB, 650,000 records; one process each, two
 alternating rounds, load average 7-15 on 2 cores, so CPU seconds; lxml 6.1.3 / libxml2 2.14.6):
 
-    reader       CPU s (round 1, 2)   records per CPU s   vs expat
-    expat        9.16, (round 2 lost)      70,961            1.00x
-    iterparse    8.55, 8.23                76,061-78,939     1.07-1.11x
-    pull         9.61, 9.39                67,609-69,213     0.95-0.98x
+    reader       CPU s (round 1, 2)   records per CPU s   vs expat (medians)
+    expat        9.16, 10.94               59,405-70,961     1.00x
+    iterparse    8.55, 8.23                76,061-78,939     1.20x (round by round 1.07x, 1.33x)
+    pull         9.61, 9.39                67,609-69,213     1.06x
     expat-bare   1.39, 1.46           (no records built)
     lxml-bare    3.47, 3.28               187,526-198,335
 
@@ -41,7 +41,7 @@ Peak RSS 51-67 MiB for every reader (round 1; round 2's 292 MiB was this script'
 Where the time goes per record (50k sample, one process): libxml2 building the tree and iterparse
 handing back each record ~4.5 us, the Python walk reading tags, attributes and text ~5 us, the
 NDJSON line ~2.5 us; pyexpat with ferry's callbacks ~14 us all told. The walk and the writing are
-Python either way, so lxml saves only the callbacks' share: ~1.1x per CPU second at 1M, far from
+Python either way, so lxml saves only the callbacks' share: 1.2x per CPU second at 1M (medians), short of
 the 1.4x that would justify a new dependency. An XSLT (libxslt) writing the lines in C was slower
 still: a stylesheet for the bench's flat records alone, without JSON escaping or repeated names,
 took 8-10 us per record on top of the parse. Not adopted; ``xmlflatten`` stays.
