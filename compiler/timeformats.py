@@ -146,6 +146,31 @@ def pattern(fmt: str) -> str:
     return "".join(out)
 
 
+def disjoint(formats: tuple[str, ...]) -> bool:
+    """Whether no text is read by two of ``formats``: each reads digits only where it has a directive
+    (no %b, %p, %z) and no digit in its own text, so the characters other than digits of any text it
+    reads are its own text (a run of whitespace as one space); formats whose own texts differ so
+    read different texts. ``('%Y-%m-%d', '%d.%m.%Y')`` are; ``('%d%m%Y', '%Y%m%d')`` are not.
+    """
+    skeletons = [_skeleton(fmt) for fmt in formats]
+    return None not in skeletons and len(set(skeletons)) == len(skeletons)
+
+
+def _skeleton(fmt: str) -> str | None:
+    """The characters other than digits every text ``fmt`` reads holds, in order (whitespace runs as one
+    space); None when a directive reads more than digits or the format's own text holds a digit."""
+    out = []
+    for part in parts(fmt):
+        if isinstance(part, Directive):
+            if part.letter not in _NUMBERS:
+                return None
+            continue
+        if part.startswith("%") and len(part) == 2 or any(ch.isdigit() for ch in part):
+            return None  # an unknown directive (F430), or a digit the directives' digits could be taken for
+        out.append(_collapse(part))
+    return "".join(out)
+
+
 def has_offset(fmt: str) -> bool:
     return any(isinstance(p, Directive) and p.letter == "z" for p in parts(fmt))
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from compiler import timeformats
 from compiler.model import Field
 from compiler.sqlgen.types import sql_type
 
@@ -75,8 +76,26 @@ def _boolean_word(words: tuple[str, ...]) -> str:
     return f"(?i:{'|'.join(words)})"
 
 
-def typed_value(field: Field, text: exp.Expression) -> exp.Expression:
-    """The value as the field's type, or NULL when the text is not one (string: the text)."""
+def exact_form(field: Field) -> bool:
+    """Whether the field's text is NULL or its type's plain form by construction, so its cast cannot fail:
+    its last transform is ``date`` (ISO ``YYYY-MM-DD``, year 0001-9999) on a date or timestamp field, or
+    ``timestamp`` with no offset in its formats (``YYYY-MM-DD HH:MM:SS[.ffffff]``; a value moved to UTC
+    may leave the years 0001-9999) on a timestamp field."""
+    if not field.transforms or field.type not in ("date", "timestamp"):
+        return False
+    last = field.transforms[-1]
+    if last.name == "date":
+        return True
+    formats = dict(last.args).get("formats", ())
+    return (last.name == "timestamp" and field.type == "timestamp"
+            and not any(timeformats.has_offset(f) for f in formats))
+
+
+def typed_value(field: Field, text: exp.Expression, exact: bool = False) -> exp.Expression:
+    """The value as the field's type, or NULL when the text is not one (string: the text). ``exact``: the
+    text is the type's plain form (``exact_form``), so a plain cast reads it."""
+    if exact:
+        return exp.cast(text.copy(), sql_type(field))
     match field.type:
         case "string":
             return text
@@ -95,13 +114,13 @@ def typed_value(field: Field, text: exp.Expression) -> exp.Expression:
     return exp.TryCast(this=text, to=sql_type(field))
 
 
-def cast_failures(field: Field, text: exp.Expression) -> list[Failure]:
-    """The rules a text with no typed value fails; none for a string field.
+def cast_failures(field: Field, text: exp.Expression, exact: bool = False) -> list[Failure]:
+    """The rules a text with no typed value fails; none for a string field, or text of the exact form.
 
     A number that has the plain form but does not fit gets its own rule; any other text with
     no typed value is ``invalid_<type>``, so no value is ever silently left empty.
     """
-    if field.type == "string":
+    if field.type == "string" or exact:
         return []
     missing = exp.and_(exp.not_(_is_null(text.copy())), _is_null(typed_value(field, text.copy())))
     if field.type == "integer":

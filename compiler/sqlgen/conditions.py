@@ -75,18 +75,20 @@ def reasons_text(reasons: exp.Expression) -> exp.Expression:
         lambda n: reasons.copy() if isinstance(n, exp.Column) and n.name == "reasons" else n)
 
 
-def typed(field: Field, table: str | None) -> exp.Expression:
-    """The field's value after its cast, read from the ``mapped`` CTE (aliased ``table``)."""
-    value = typed_value(field, names.col(field.name, table))
+def typed(field: Field, table: str | None, exact: bool = False) -> exp.Expression:
+    """The field's value after its cast, read from the ``mapped`` CTE (aliased ``table``); ``exact``: its
+    text is the type's plain form in every source's mapping (``casts.exact_form``)."""
+    value = typed_value(field, names.col(field.name, table), exact)
     return value if field.type == "string" else names.mark_step(value, names.CAST_STEP, f"as {field.type}")
 
 
-def cast_conditions(field: Field, m: str, column: exp.Expression | None = None) -> list[Condition]:
+def cast_conditions(field: Field, m: str, column: exp.Expression | None = None,
+                    exact: bool = False) -> list[Condition]:
     """A value that has text but no typed value, or would change in the cast: each with its rule
-    (``column``: the source column(s) the reason names, when not the field's own)."""
+    (``column``: the source column(s) the reason names, when not the field's own; ``exact``: as ``typed``)."""
     text = names.col(field.name, m)
     named = column if column is not None else field.column
-    return [(c, reason(rule, field.name, named, text.copy())) for c, rule in cast_failures(field, text)]
+    return [(c, reason(rule, field.name, named, text.copy())) for c, rule in cast_failures(field, text, exact)]
 
 
 def _bound(field: Field, value: object) -> exp.Expression:

@@ -29,6 +29,7 @@ from compiler.sqlgen import (blocks, decisions, dedup, existing, ids, linkmodel,
                              stable)
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
                                         not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
+from compiler.sqlgen.casts import exact_form
 from compiler.sqlgen.ledgers import REASON_TYPE
 from compiler.sqlgen.transforms import TRANSFORMS, RowInput
 
@@ -184,8 +185,13 @@ def _field_conditions(entity: Entity, field: Field, failures: tuple[_Failure, ..
         names.col(f"{x.column}_detail", m) if x.detail is not None else None)) for x in failures]
     column = origin.per_source(entity, {s: next(f.column for f in fs if f.name == field.name) or None
                                         for s, fs in entity.mappings()}, m)
-    conditions += cast_conditions(field, m, column)
+    conditions += cast_conditions(field, m, column, _exact(entity, field))
     return conditions + rule_conditions(field, m, tuple(x.column for x in failures), column)
+
+
+def _exact(entity: Entity, field: Field) -> bool:
+    """Every source's mapping of ``field`` ends in its type's plain form (``casts.exact_form``)."""
+    return all(exact_form(f) for _, fs in entity.mappings() for f in fs if f.name == field.name)
 
 
 def _reason_list(conditions: list[Condition]) -> exp.Expression:
@@ -220,7 +226,7 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
     values: dict[str, exp.Expression] = {}
     for f in entity.fields:
         conditions = _field_conditions(entity, f, failing[f.name], m)
-        value = typed(f, m)
+        value = typed(f, m, _exact(entity, f))
         if f.on_error == "null" and conditions:
             emptied += conditions
             value = exp.Case().when(exp.or_(*(c.copy() for c, _ in conditions)), exp.null()).else_(value)

@@ -23,8 +23,8 @@ WITH "mapped" AS MATERIALIZED (
       1
     ) AS "phone",
     CASE
-      WHEN "s"."_ferry_shared_37cf1463f244"
-      THEN STRFTIME("s"."_ferry_shared_95fbd3ebad7e"[1], '%Y-%m-%d')
+      WHEN "s"."_ferry_shared_392327d352e7"
+      THEN STRFTIME("s"."_ferry_shared_25bb14eefbe1", '%Y-%m-%d')
     END AS "created_on",
     CASE
       WHEN "s"."_ferry_shared_844b3ec675ae"
@@ -54,7 +54,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN NOT "s"."_ferry_shared_0ad2170283c6" IS NULL
       AND NOT (
-        "s"."_ferry_shared_37cf1463f244"
+        "s"."_ferry_shared_392327d352e7"
       )
       THEN "s"."data_utworzenia"
     END AS "_ferry_bad_created_on_0",
@@ -72,7 +72,7 @@ WITH "mapped" AS MATERIALIZED (
       AND (
         TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 1, 1) AS INT) * 6 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 2, 1) AS INT) * 5 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 3, 1) AS INT) * 7 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 4, 1) AS INT) * 2 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 5, 1) AS INT) * 3 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 6, 1) AS INT) * 4 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 7, 1) AS INT) * 5 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 8, 1) AS INT) * 6 + TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 9, 1) AS INT) * 7
       ) % 11 = TRY_CAST(SUBSTRING("s"."_ferry_shared_fec821f50fbe", 10, 1) AS INT) AS "_ferry_shared_55724d70108c",
-      ARRAY_LENGTH("s"."_ferry_shared_95fbd3ebad7e") = 1 AS "_ferry_shared_37cf1463f244"
+      NOT "s"."_ferry_shared_25bb14eefbe1" IS NULL AS "_ferry_shared_392327d352e7"
     FROM (
       SELECT
         "s".*,
@@ -668,28 +668,24 @@ WITH "mapped" AS MATERIALIZED (
             1
           )
         END AS "_ferry_shared_390b70590ca9",
-        LIST_DISTINCT("s"."_ferry_shared_310b19d1dc8a") AS "_ferry_shared_95fbd3ebad7e"
+        CASE
+          WHEN "s"."_ferry_shared_ad54ec36cb5d"
+          THEN TRY_STRPTIME("s"."_ferry_shared_0ad2170283c6", '%Y-%m-%d')
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_0ad2170283c6",
+            '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+          )
+          THEN TRY_STRPTIME("s"."_ferry_shared_0ad2170283c6", '%d.%m.%Y')
+        END AS "_ferry_shared_25bb14eefbe1"
       FROM (
         SELECT
           "s".*,
           REGEXP_REPLACE(UPPER(NULLIF(TRIM("s"."_ferry_shared_5fc2addd845c"), '')), '[ -]', '', 'g') AS "_ferry_shared_764e87fed3f5",
           REGEXP_REPLACE("s"."_ferry_shared_670bc0159361", '[^0-9+]', '', 'g') AS "_ferry_shared_20a6c67f7c47",
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_0ad2170283c6",
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_0ad2170283c6", '%Y-%m-%d')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_0ad2170283c6",
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_0ad2170283c6", '%d.%m.%Y')
-            END
-          ] AS "_ferry_shared_310b19d1dc8a"
+          REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_0ad2170283c6",
+            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+          ) AS "_ferry_shared_ad54ec36cb5d"
         FROM (
           SELECT
             "s".*,
@@ -726,13 +722,7 @@ WITH "mapped" AS MATERIALIZED (
       THEN NULL
       ELSE "m"."phone"
     END AS "phone",
-    CASE
-      WHEN REGEXP_FULL_MATCH(
-        "m"."created_on",
-        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-      )
-      THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
-    END AS "created_on",
+    CAST("m"."created_on" AS DATE) AS "created_on",
     "m"."status",
     "m"."_ferry_ref_parent_id",
     CASE
@@ -740,16 +730,6 @@ WITH "mapped" AS MATERIALIZED (
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_nip_1" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
-      OR (
-        NOT "m"."created_on" IS NULL
-        AND CASE
-          WHEN REGEXP_FULL_MATCH(
-            "m"."created_on",
-            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-          )
-          THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
-        END IS NULL
-      )
       OR NOT "m"."_ferry_bad_status_1" IS NULL
       THEN LIST_FILTER(
         [
@@ -768,17 +748,6 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."_ferry_bad_created_on_0", 'detail': CAST(NULL AS TEXT)}
-          END,
-          CASE
-            WHEN NOT "m"."created_on" IS NULL
-            AND CASE
-              WHEN REGEXP_FULL_MATCH(
-                "m"."created_on",
-                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-              )
-              THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
-            END IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'data_utworzenia', 'value': "m"."created_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_status_1" IS NULL

@@ -43,8 +43,8 @@ WITH "mapped" AS MATERIALIZED (
     ) AS "phone",
     TRIM(REGEXP_REPLACE("s"."city", '\s+', ' ', 'g')) AS "city",
     CASE
-      WHEN "s"."_ferry_shared_a53436a8e563"
-      THEN STRFTIME("s"."_ferry_shared_f47a30a0777d"[1], '%Y-%m-%d')
+      WHEN "s"."_ferry_shared_78791017c0ab"
+      THEN STRFTIME("s"."_ferry_shared_2674ef692b4c", '%Y-%m-%d')
     END AS "created_on",
     "s"."notes" AS "notes",
     CASE
@@ -67,7 +67,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN NOT "s"."_ferry_shared_74f25fdbc8e7" IS NULL
       AND NOT (
-        "s"."_ferry_shared_a53436a8e563"
+        "s"."_ferry_shared_78791017c0ab"
       )
       THEN "s"."created_at"
     END AS "_ferry_bad_created_on_0",
@@ -76,7 +76,7 @@ WITH "mapped" AS MATERIALIZED (
   FROM (
     SELECT
       "s".*,
-      ARRAY_LENGTH("s"."_ferry_shared_f47a30a0777d") = 1 AS "_ferry_shared_a53436a8e563"
+      NOT "s"."_ferry_shared_2674ef692b4c" IS NULL AS "_ferry_shared_78791017c0ab"
     FROM (
       SELECT
         "s".*,
@@ -671,7 +671,20 @@ WITH "mapped" AS MATERIALIZED (
             1
           )
         END AS "_ferry_shared_80b5dbbddfa8",
-        LIST_DISTINCT("s"."_ferry_shared_80a2f45e9564") AS "_ferry_shared_f47a30a0777d"
+        CASE
+          WHEN "s"."_ferry_shared_2605c19a4366"
+          THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%Y-%m-%d')
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_74f25fdbc8e7",
+            '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+          )
+          THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%d.%m.%Y')
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_74f25fdbc8e7",
+            '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
+          )
+          THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%m/%d/%Y')
+        END AS "_ferry_shared_2674ef692b4c"
       FROM (
         SELECT
           "s".*,
@@ -733,29 +746,10 @@ WITH "mapped" AS MATERIALIZED (
             ELSE FERRY_EMAIL("s"."_ferry_shared_8d02dd7ef912")
           END AS "_ferry_shared_b99cef6c63bd",
           REGEXP_REPLACE("s"."_ferry_shared_19fe20a6bfad", '[^0-9+]', '', 'g') AS "_ferry_shared_edf0405b75b3",
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_74f25fdbc8e7",
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%Y-%m-%d')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_74f25fdbc8e7",
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%d.%m.%Y')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_74f25fdbc8e7",
-                '(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_74f25fdbc8e7", '%m/%d/%Y')
-            END
-          ] AS "_ferry_shared_80a2f45e9564"
+          REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_74f25fdbc8e7",
+            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])'
+          ) AS "_ferry_shared_2605c19a4366"
         FROM (
           SELECT
             "s".*,
@@ -789,13 +783,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."all_emails",
     "m"."phone",
     "m"."city",
-    CASE
-      WHEN REGEXP_FULL_MATCH(
-        "m"."created_on",
-        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-      )
-      THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
-    END AS "created_on",
+    CAST("m"."created_on" AS DATE) AS "created_on",
     "m"."notes",
     "m"."_ferry_ref_company_id",
     "x_company_id"."id" AS "company_id",
@@ -808,16 +796,6 @@ WITH "mapped" AS MATERIALIZED (
       OR NOT "m"."_ferry_bad_phone_0" IS NULL
       OR NOT "m"."_ferry_bad_phone_0_1" IS NULL
       OR NOT "m"."_ferry_bad_created_on_0" IS NULL
-      OR (
-        NOT "m"."created_on" IS NULL
-        AND CASE
-          WHEN REGEXP_FULL_MATCH(
-            "m"."created_on",
-            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-          )
-          THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
-        END IS NULL
-      )
       OR (
         NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL
       )
@@ -850,17 +828,6 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_created_on_0" IS NULL
             THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."_ferry_bad_created_on_0", 'detail': CAST(NULL AS TEXT)}
-          END,
-          CASE
-            WHEN NOT "m"."created_on" IS NULL
-            AND CASE
-              WHEN REGEXP_FULL_MATCH(
-                "m"."created_on",
-                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-              )
-              THEN TRY_CAST(TRIM("m"."created_on") AS DATE)
-            END IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'created_on', 'column': 'created_at', 'value': "m"."created_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_ref_company_id" IS NULL AND "x_company_id"."id" IS NULL

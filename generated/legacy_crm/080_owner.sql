@@ -178,13 +178,7 @@ WITH "mapped" AS MATERIALIZED (
       WHEN REGEXP_FULL_MATCH("m"."active", '[ \t\n\r\v\f]*(?i:false|f|no|n|0)[ \t\n\r\v\f]*')
       THEN FALSE
     END AS "active",
-    CASE
-      WHEN REGEXP_FULL_MATCH(
-        "m"."hired_on",
-        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-      )
-      THEN TRY_CAST(TRIM("m"."hired_on") AS DATE)
-    END AS "hired_on",
+    CAST("m"."hired_on" AS DATE) AS "hired_on",
     CASE
       WHEN REGEXP_FULL_MATCH("m"."quota", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
       THEN TRY_CAST("m"."quota" AS DECIMAL(18, 4))
@@ -204,16 +198,6 @@ WITH "mapped" AS MATERIALIZED (
         END IS NULL
       )
       OR NOT "m"."_ferry_bad_hired_on_0" IS NULL
-      OR (
-        NOT "m"."hired_on" IS NULL
-        AND CASE
-          WHEN REGEXP_FULL_MATCH(
-            "m"."hired_on",
-            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-          )
-          THEN TRY_CAST(TRIM("m"."hired_on") AS DATE)
-        END IS NULL
-      )
       OR (
         (
           NOT "m"."quota" IS NULL
@@ -276,17 +260,6 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_hired_on_0" IS NULL
             THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."_ferry_bad_hired_on_0", 'detail': CAST(NULL AS TEXT)}
-          END,
-          CASE
-            WHEN NOT "m"."hired_on" IS NULL
-            AND CASE
-              WHEN REGEXP_FULL_MATCH(
-                "m"."hired_on",
-                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-              )
-              THEN TRY_CAST(TRIM("m"."hired_on") AS DATE)
-            END IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'hired_on', 'column': 'hired', 'value': "m"."hired_on", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN (

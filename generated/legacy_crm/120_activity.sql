@@ -28,11 +28,11 @@ WITH "mapped" AS MATERIALIZED (
       ELSE LOWER("s"."type")
     END AS "kind",
     CASE
-      WHEN "s"."_ferry_shared_3868b4b3b0af"
+      WHEN "s"."_ferry_shared_e0a4a7ad88f2"
       THEN CASE
-        WHEN DATE_TRUNC('SECOND', "s"."_ferry_shared_d726dd4afc1b"[1]) = "s"."_ferry_shared_d726dd4afc1b"[1]
-        THEN STRFTIME("s"."_ferry_shared_d726dd4afc1b"[1], '%Y-%m-%d %H:%M:%S')
-        ELSE STRFTIME("s"."_ferry_shared_d726dd4afc1b"[1], '%Y-%m-%d %H:%M:%S.%f')
+        WHEN DATE_TRUNC('SECOND', "s"."_ferry_shared_c8326427098d") = "s"."_ferry_shared_c8326427098d"
+        THEN STRFTIME("s"."_ferry_shared_c8326427098d", '%Y-%m-%d %H:%M:%S')
+        ELSE STRFTIME("s"."_ferry_shared_c8326427098d", '%Y-%m-%d %H:%M:%S.%f')
       END
     END AS "occurred_at",
     "s"."duration_min" AS "minutes",
@@ -43,7 +43,7 @@ WITH "mapped" AS MATERIALIZED (
     CASE
       WHEN NOT "s"."_ferry_shared_ae241790ca12" IS NULL
       AND NOT (
-        "s"."_ferry_shared_3868b4b3b0af"
+        "s"."_ferry_shared_e0a4a7ad88f2"
       )
       THEN "s"."occurred_at"
     END AS "_ferry_bad_occurred_at_0",
@@ -52,31 +52,27 @@ WITH "mapped" AS MATERIALIZED (
   FROM (
     SELECT
       "s".*,
-      ARRAY_LENGTH("s"."_ferry_shared_d726dd4afc1b") = 1 AS "_ferry_shared_3868b4b3b0af"
+      NOT "s"."_ferry_shared_c8326427098d" IS NULL AS "_ferry_shared_e0a4a7ad88f2"
     FROM (
       SELECT
         "s".*,
-        LIST_DISTINCT("s"."_ferry_shared_d413ca23beb3") AS "_ferry_shared_d726dd4afc1b"
+        CASE
+          WHEN "s"."_ferry_shared_abc824a06125"
+          THEN TRY_STRPTIME("s"."_ferry_shared_ae241790ca12", '%Y-%m-%dT%H:%M:%S')
+          WHEN REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_ae241790ca12",
+            '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
+ ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+          )
+          THEN TRY_STRPTIME("s"."_ferry_shared_ae241790ca12", '%d.%m.%Y %H:%M')
+        END AS "_ferry_shared_c8326427098d"
       FROM (
         SELECT
           "s".*,
-          [
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_ae241790ca12",
-                '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_ae241790ca12", '%Y-%m-%dT%H:%M:%S')
-            END,
-            CASE
-              WHEN REGEXP_FULL_MATCH(
-                "s"."_ferry_shared_ae241790ca12",
-                '(?:3[01]|[12][0-9]|0[1-9]|[1-9])\.(?:1[0-2]|0[1-9]|[1-9])\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[	
- ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
-              )
-              THEN TRY_STRPTIME("s"."_ferry_shared_ae241790ca12", '%d.%m.%Y %H:%M')
-            END
-          ] AS "_ferry_shared_d413ca23beb3"
+          REGEXP_FULL_MATCH(
+            "s"."_ferry_shared_ae241790ca12",
+            '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])'
+          ) AS "_ferry_shared_abc824a06125"
         FROM (
           SELECT
             "s".*,
@@ -102,13 +98,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."_ferry_row",
     "m"."_ferry_key",
     "m"."kind",
-    CASE
-      WHEN REGEXP_FULL_MATCH(
-        "m"."occurred_at",
-        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?[ \t\n\r\v\f]*'
-      )
-      THEN TRY_CAST(TRIM("m"."occurred_at") AS TIMESTAMP)
-    END AS "occurred_at",
+    CAST("m"."occurred_at" AS TIMESTAMP) AS "occurred_at",
     CASE
       WHEN REGEXP_FULL_MATCH("m"."minutes", '[ \t\n\r\v\f]*[+-]?0*[0-9]{1,14}(?:\.[0-9]{1,4}0*)?[ \t\n\r\v\f]*')
       THEN TRY_CAST("m"."minutes" AS DECIMAL(18, 4))
@@ -123,16 +113,6 @@ WITH "mapped" AS MATERIALIZED (
       WHEN "m"."_ferry_key" IS NULL
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_occurred_at_0" IS NULL
-      OR (
-        NOT "m"."occurred_at" IS NULL
-        AND CASE
-          WHEN REGEXP_FULL_MATCH(
-            "m"."occurred_at",
-            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?[ \t\n\r\v\f]*'
-          )
-          THEN TRY_CAST(TRIM("m"."occurred_at") AS TIMESTAMP)
-        END IS NULL
-      )
       OR (
         (
           NOT "m"."minutes" IS NULL
@@ -186,17 +166,6 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_occurred_at_0" IS NULL
             THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."_ferry_bad_occurred_at_0", 'detail': CAST(NULL AS TEXT)}
-          END,
-          CASE
-            WHEN NOT "m"."occurred_at" IS NULL
-            AND CASE
-              WHEN REGEXP_FULL_MATCH(
-                "m"."occurred_at",
-                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?[ \t\n\r\v\f]*'
-              )
-              THEN TRY_CAST(TRIM("m"."occurred_at") AS TIMESTAMP)
-            END IS NULL
-            THEN {'rule': 'invalid_timestamp', 'field': 'occurred_at', 'column': 'occurred_at', 'value': "m"."occurred_at", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN (

@@ -604,13 +604,7 @@ WITH "mapped" AS MATERIALIZED (
     "m"."_ferry_source_key",
     "m"."first_name",
     "m"."last_name",
-    CASE
-      WHEN REGEXP_FULL_MATCH(
-        "m"."birth_date",
-        '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-      )
-      THEN TRY_CAST(TRIM("m"."birth_date") AS DATE)
-    END AS "birth_date",
+    CAST("m"."birth_date" AS DATE) AS "birth_date",
     "m"."email",
     "m"."phone",
     "m"."street",
@@ -621,16 +615,6 @@ WITH "mapped" AS MATERIALIZED (
       OR "m"."_ferry_row" > "d"."first_row"
       OR NOT "m"."_ferry_bad_s0_birth_date_0" IS NULL
       OR NOT "m"."_ferry_bad_s1_birth_date_0" IS NULL
-      OR (
-        NOT "m"."birth_date" IS NULL
-        AND CASE
-          WHEN REGEXP_FULL_MATCH(
-            "m"."birth_date",
-            '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-          )
-          THEN TRY_CAST(TRIM("m"."birth_date") AS DATE)
-        END IS NULL
-      )
       OR NOT "m"."_ferry_bad_s0_email_1" IS NULL
       OR NOT "m"."_ferry_bad_s1_email_1" IS NULL
       OR NOT "m"."_ferry_bad_s0_phone_1" IS NULL
@@ -662,22 +646,6 @@ WITH "mapped" AS MATERIALIZED (
           CASE
             WHEN NOT "m"."_ferry_bad_s1_birth_date_0" IS NULL
             THEN {'rule': 'invalid_date', 'field': 'birth_date', 'column': 'born', 'value': "m"."_ferry_bad_s1_birth_date_0", 'detail': CAST(NULL AS TEXT)}
-          END,
-          CASE
-            WHEN NOT "m"."birth_date" IS NULL
-            AND CASE
-              WHEN REGEXP_FULL_MATCH(
-                "m"."birth_date",
-                '[ \t\n\r\v\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \t\n\r\v\f]*'
-              )
-              THEN TRY_CAST(TRIM("m"."birth_date") AS DATE)
-            END IS NULL
-            THEN {'rule': 'invalid_date', 'field': 'birth_date', 'column': CASE "m"."_ferry_source"
-              WHEN 'sales'
-              THEN 'data_urodzenia'
-              WHEN 'shop'
-              THEN 'born'
-            END, 'value': "m"."birth_date", 'detail': CAST(NULL AS TEXT)}
           END,
           CASE
             WHEN NOT "m"."_ferry_bad_s0_email_1" IS NULL

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from compiler import timeformats
-from tests.fidelity.harness import disagreements, expected, outcomes
+from tests.fidelity.harness import CON, disagreements, expected, outcomes
 
 DATE_FORMATS = {
     "PL/UA/DE": ("%d.%m.%Y",),
@@ -213,3 +213,65 @@ def test_fuzz_never_a_value_the_reference_does_not_give(texts):
             wrong = [f"{t!r}: ferry {g}, reference {w}" for t, g, w in zip(texts, got, want)
                      if not g.rejected and g != w]
             assert not wrong, "\n".join(wrong)
+
+
+# Parsed once: formats that cannot read one text (``timeformats.disjoint``) are tried in turn, the
+# first whose pattern matches reads the value, and the field's cast takes the transform's output
+# as it is (``casts.exact_form``). Both shortcuts must give what the full checks give.
+
+EVERY_FORMAT = sorted({f for formats in (*DATE_FORMATS.values(), *TIMESTAMP_FORMATS.values()) for f in formats})
+
+
+def _matching(texts: list[str], fmt: str) -> list[str]:
+    """The texts ``fmt``'s pattern reads (DuckDB's RE2, as the compiled SQL runs it)."""
+    rows = CON.execute("SELECT t FROM unnest($1::VARCHAR[]) AS u(t) WHERE regexp_full_match(t, $2)",
+                       [texts, timeformats.pattern(fmt)]).fetchall()
+    return [t for (t,) in rows]
+
+
+def test_corpus_lists_parsed_once_are_those_whose_formats_differ_outside_their_numbers():
+    parsed_once = {name for name, formats in {**DATE_FORMATS, **TIMESTAMP_FORMATS}.items()
+                   if len(formats) > 1 and timeformats.disjoint(formats)}
+    assert parsed_once == {"ISO or PL", "mixed export", "spreadsheet cells", "fractions"}
+    assert not timeformats.disjoint(("%d%m%Y", "%Y%m%d"))  # no separator: '20210102' is read by both
+    assert not timeformats.disjoint(("%d.%m.%Y", "%d.%m.%Y"))
+    assert timeformats.disjoint(("%d.%m.%Y", "%d. %m. %Y"))  # a space (any run of blanks) or none
+
+
+@given(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59)))
+@example(dt.datetime(2021, 1, 2, 3, 4, 5, 6))
+@settings(max_examples=40, deadline=None)
+def test_disjoint_formats_never_read_one_text(moment):
+    """A text written with any corpus format (and the corpus's own texts) is read by no second format of a
+    pair ``timeformats.disjoint`` calls disjoint."""
+    texts = DATES + TIMESTAMPS + [moment.strftime(f.replace("%Y", f"{moment.year:04d}")) for f in EVERY_FORMAT]
+    read_by = {fmt: set(_matching(texts, fmt)) for fmt in EVERY_FORMAT}
+    for a in EVERY_FORMAT:
+        for b in EVERY_FORMAT:
+            if a < b and timeformats.disjoint((a, b)):
+                assert not read_by[a] & read_by[b], (a, b, read_by[a] & read_by[b])
+
+
+@pytest.mark.parametrize("kind,formats", [("date", f) for f in DATE_FORMATS.values()]
+                         + [("timestamp", f) for f in TIMESTAMP_FORMATS.values()])
+def test_output_is_the_cast_plain_form_where_the_cast_is_skipped(kind, formats):
+    """Where ``casts.exact_form`` skips the field's cast checks, every output of the corpus passes them."""
+    from types import SimpleNamespace
+
+    from sqlglot import exp
+
+    from compiler.model import Transform
+    from compiler.sqlgen.casts import cast_failures, exact_form, typed_value
+
+    field = SimpleNamespace(type=kind, transforms=(Transform(kind, (("formats", formats),), None),))
+    offset = any(timeformats.has_offset(f) for f in formats)
+    assert exact_form(field) is (kind == "date" or not offset)
+    outputs = [o.value for o in outcomes(kind, DATES if kind == "date" else TIMESTAMPS, formats=formats)
+               if o.value is not None]
+    assert outputs
+    text = exp.column("t")
+    failing = exp.or_(*(c for c, _ in cast_failures(field, text))).sql(dialect="duckdb")
+    checked, plain = typed_value(field, text).sql(dialect="duckdb"), typed_value(field, text, exact=True).sql("duckdb")
+    rows = CON.execute(f"SELECT t, {failing}, {checked} IS NOT DISTINCT FROM {plain} FROM unnest($1::VARCHAR[]) AS u(t)",
+                       [outputs]).fetchall()
+    assert [t for t, fails, same in rows if fails or not same] == []

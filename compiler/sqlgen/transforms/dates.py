@@ -7,6 +7,10 @@ Each format reads only the text its pattern (``compiler.timeformats``) accepts, 
 DuckDB's ``try_strptime`` checks the calendar (31.02 and 29.02.2021 reject). Every
 format that reads a value must read the same instant: ``03/04/2021`` under both
 ``%d/%m/%Y`` and ``%m/%d/%Y`` is ambiguous and rejects rather than taking the first.
+Formats that cannot both read one text (``timeformats.disjoint``: ``%Y-%m-%d`` and
+``%d.%m.%Y``) need no such check: a value is parsed once, by the format it matches.
+The output is the type's plain form, so the field's cast does not check it again
+(``casts.exact_form``).
 A value with an offset (``%z``) is converted to UTC; DuckDB would otherwise print it in
 the session's time zone.
 """
@@ -21,18 +25,25 @@ from compiler import timeformats
 from compiler.sqlgen.transforms.base import Applied, failing, fn, full_match, lit
 
 
-def _read(text: exp.Expression, fmt: str) -> exp.Expression:
-    """The timestamp ``fmt`` reads from ``text`` (naive, UTC when it has an offset), or NULL."""
+def _reading(text: exp.Expression, fmt: str) -> exp.Expression:
+    """The timestamp ``fmt`` reads from ``text`` matching its pattern (naive, UTC when it has an offset)."""
     parsed = fn("try_strptime", text.copy(), lit(fmt))
-    if timeformats.has_offset(fmt):
-        parsed = fn("timezone", lit("UTC"), parsed)
-    return exp.Case().when(full_match(text, timeformats.pattern(fmt)), parsed)
+    return fn("timezone", lit("UTC"), parsed) if timeformats.has_offset(fmt) else parsed
+
+
+def _read(text: exp.Expression, fmt: str) -> exp.Case:
+    """The timestamp ``fmt`` reads from ``text``, or NULL."""
+    return exp.Case().when(full_match(text, timeformats.pattern(fmt)), _reading(text, fmt))
 
 
 def _parse(value: exp.Expression, formats: tuple[str, ...], rule: str, as_text) -> Applied:
     text = exp.Nullif(this=exp.Trim(this=value), expression=lit(""))
-    if len(formats) == 1:
+    if len(formats) == 1 or timeformats.disjoint(formats):
+        # One format, or formats no text matches two of (``timeformats.disjoint``): a value is read by
+        # the first whose pattern it matches, and no other pattern is tried (CASE stops there).
         reading = _read(text, formats[0])
+        for fmt in formats[1:]:
+            reading = reading.when(full_match(text, timeformats.pattern(fmt)), _reading(text, fmt))
         return failing(text, as_text(reading), exp.not_(exp.Is(this=reading.copy(), expression=exp.null())), rule)
     # list_distinct drops NULLs: what is left is every distinct reading of the value.
     readings = fn("list_distinct", exp.Array(expressions=[_read(text, f) for f in formats]))

@@ -23,8 +23,8 @@ WITH `mapped` AS (
       1
     ) AS `phone`,
     CASE
-      WHEN `s`.`_ferry_shared_37cf1463f244`
-      THEN DATE_FORMAT(`s`.`_ferry_shared_95fbd3ebad7e`[0], 'yyyy-MM-dd')
+      WHEN `s`.`_ferry_shared_392327d352e7`
+      THEN DATE_FORMAT(`s`.`_ferry_shared_25bb14eefbe1`, 'yyyy-MM-dd')
     END AS `created_on`,
     CASE
       WHEN `s`.`_ferry_shared_844b3ec675ae`
@@ -54,7 +54,7 @@ WITH `mapped` AS (
     CASE
       WHEN NOT `s`.`_ferry_shared_0ad2170283c6` IS NULL
       AND NOT (
-        `s`.`_ferry_shared_37cf1463f244`
+        `s`.`_ferry_shared_392327d352e7`
       )
       THEN `s`.`data_utworzenia`
     END AS `_ferry_bad_created_on_0`,
@@ -72,7 +72,7 @@ WITH `mapped` AS (
       AND (
         TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 1, 1) AS INT) * 6 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 2, 1) AS INT) * 5 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 3, 1) AS INT) * 7 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 4, 1) AS INT) * 2 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 5, 1) AS INT) * 3 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 6, 1) AS INT) * 4 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 7, 1) AS INT) * 5 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 8, 1) AS INT) * 6 + TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 9, 1) AS INT) * 7
       ) % 11 = TRY_CAST(SUBSTRING(`s`.`_ferry_shared_fec821f50fbe`, 10, 1) AS INT) AS `_ferry_shared_55724d70108c`,
-      SIZE(`s`.`_ferry_shared_95fbd3ebad7e`) = 1 AS `_ferry_shared_37cf1463f244`
+      NOT `s`.`_ferry_shared_25bb14eefbe1` IS NULL AS `_ferry_shared_392327d352e7`
     FROM (
       SELECT
         `s`.*,
@@ -873,7 +873,15 @@ WITH `mapped` AS (
             )
           END
         END AS `_ferry_shared_390b70590ca9`,
-        ARRAY_DISTINCT(FILTER(`s`.`_ferry_shared_310b19d1dc8a`, _ferry_x -> NOT _ferry_x IS NULL)) AS `_ferry_shared_95fbd3ebad7e`
+        CASE
+          WHEN `s`.`_ferry_shared_ad54ec36cb5d`
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'yyyy-M-d')
+          WHEN RLIKE(
+            `s`.`_ferry_shared_0ad2170283c6`,
+            '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+          )
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'd.M.yyyy')
+        END AS `_ferry_shared_25bb14eefbe1`
       FROM (
         SELECT
           `s`.*,
@@ -1146,22 +1154,10 @@ WITH `mapped` AS (
               ''
             ) AS `_ferry_shared_764e87fed3f5`,
             REGEXP_REPLACE(`s`.`_ferry_shared_670bc0159361`, '[^0-9+]', '') AS `_ferry_shared_20a6c67f7c47`,
-            ARRAY(
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_0ad2170283c6`,
-                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'yyyy-M-d')
-              END,
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_0ad2170283c6`,
-                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0ad2170283c6`, 'd.M.yyyy')
-              END
-            ) AS `_ferry_shared_310b19d1dc8a`
+            RLIKE(
+              `s`.`_ferry_shared_0ad2170283c6`,
+              '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+            ) AS `_ferry_shared_ad54ec36cb5d`
           FROM (
             SELECT
               `s`.*,
@@ -1199,19 +1195,7 @@ WITH `mapped` AS (
       THEN NULL
       ELSE `m`.`phone`
     END AS `phone`,
-    CASE
-      WHEN RLIKE(
-        `m`.`created_on`,
-        '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-      )
-      THEN CASE
-        WHEN RLIKE(
-          CAST(TRIM(`m`.`created_on`) AS STRING),
-          '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-        )
-        THEN TRY_CAST(TRIM(`m`.`created_on`) AS DATE)
-      END
-    END AS `created_on`,
+    CAST(`m`.`created_on` AS DATE) AS `created_on`,
     `m`.`status`,
     `m`.`_ferry_ref_parent_id`,
     CASE
@@ -1219,22 +1203,6 @@ WITH `mapped` AS (
       OR `m`.`_ferry_row` > `d`.`first_row`
       OR NOT `m`.`_ferry_bad_nip_1` IS NULL
       OR NOT `m`.`_ferry_bad_created_on_0` IS NULL
-      OR (
-        NOT `m`.`created_on` IS NULL
-        AND CASE
-          WHEN RLIKE(
-            `m`.`created_on`,
-            '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-          )
-          THEN CASE
-            WHEN RLIKE(
-              CAST(TRIM(`m`.`created_on`) AS STRING),
-              '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-            )
-            THEN TRY_CAST(TRIM(`m`.`created_on`) AS DATE)
-          END
-        END IS NULL
-      )
       OR NOT `m`.`_ferry_bad_status_1` IS NULL
       THEN FILTER(
         ARRAY(
@@ -1275,29 +1243,6 @@ WITH `mapped` AS (
               'created_on' AS `field`,
               'data_utworzenia' AS `column`,
               `m`.`_ferry_bad_created_on_0` AS `value`,
-              CAST(NULL AS STRING) AS `detail`
-            )
-          END,
-          CASE
-            WHEN NOT `m`.`created_on` IS NULL
-            AND CASE
-              WHEN RLIKE(
-                `m`.`created_on`,
-                '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-              )
-              THEN CASE
-                WHEN RLIKE(
-                  CAST(TRIM(`m`.`created_on`) AS STRING),
-                  '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-                )
-                THEN TRY_CAST(TRIM(`m`.`created_on`) AS DATE)
-              END
-            END IS NULL
-            THEN STRUCT(
-              'invalid_date' AS `rule`,
-              'created_on' AS `field`,
-              'data_utworzenia' AS `column`,
-              `m`.`created_on` AS `value`,
               CAST(NULL AS STRING) AS `detail`
             )
           END,

@@ -43,8 +43,8 @@ WITH `mapped` AS (
     ) AS `phone`,
     TRIM(REGEXP_REPLACE(`s`.`city`, '[\\t\\n\\f\\r ]+', ' ')) AS `city`,
     CASE
-      WHEN `s`.`_ferry_shared_a53436a8e563`
-      THEN DATE_FORMAT(`s`.`_ferry_shared_f47a30a0777d`[0], 'yyyy-MM-dd')
+      WHEN `s`.`_ferry_shared_78791017c0ab`
+      THEN DATE_FORMAT(`s`.`_ferry_shared_2674ef692b4c`, 'yyyy-MM-dd')
     END AS `created_on`,
     `s`.`notes` AS `notes`,
     CASE
@@ -67,7 +67,7 @@ WITH `mapped` AS (
     CASE
       WHEN NOT `s`.`_ferry_shared_74f25fdbc8e7` IS NULL
       AND NOT (
-        `s`.`_ferry_shared_a53436a8e563`
+        `s`.`_ferry_shared_78791017c0ab`
       )
       THEN `s`.`created_at`
     END AS `_ferry_bad_created_on_0`,
@@ -76,7 +76,7 @@ WITH `mapped` AS (
   FROM (
     SELECT
       `s`.*,
-      SIZE(`s`.`_ferry_shared_f47a30a0777d`) = 1 AS `_ferry_shared_a53436a8e563`
+      NOT `s`.`_ferry_shared_2674ef692b4c` IS NULL AS `_ferry_shared_78791017c0ab`
     FROM (
       SELECT
         `s`.*,
@@ -876,7 +876,20 @@ WITH `mapped` AS (
             )
           END
         END AS `_ferry_shared_80b5dbbddfa8`,
-        ARRAY_DISTINCT(FILTER(`s`.`_ferry_shared_80a2f45e9564`, _ferry_x -> NOT _ferry_x IS NULL)) AS `_ferry_shared_f47a30a0777d`
+        CASE
+          WHEN `s`.`_ferry_shared_2605c19a4366`
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'yyyy-M-d')
+          WHEN RLIKE(
+            `s`.`_ferry_shared_74f25fdbc8e7`,
+            '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+          )
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'd.M.yyyy')
+          WHEN RLIKE(
+            `s`.`_ferry_shared_74f25fdbc8e7`,
+            '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+          )
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'M/d/yyyy')
+        END AS `_ferry_shared_2674ef692b4c`
       FROM (
         SELECT
           `s`.*,
@@ -1244,29 +1257,10 @@ WITH `mapped` AS (
               )
             END AS `_ferry_shared_b99cef6c63bd`,
             REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
-            ARRAY(
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_74f25fdbc8e7`,
-                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'yyyy-M-d')
-              END,
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_74f25fdbc8e7`,
-                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'd.M.yyyy')
-              END,
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_74f25fdbc8e7`,
-                  '^(?:(?:1[0-2]|0[1-9]|[1-9])/(?:3[01]|[12][0-9]|0[1-9]|[1-9])/(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-                )
-                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_74f25fdbc8e7`, 'M/d/yyyy')
-              END
-            ) AS `_ferry_shared_80a2f45e9564`
+            RLIKE(
+              `s`.`_ferry_shared_74f25fdbc8e7`,
+              '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+            ) AS `_ferry_shared_2605c19a4366`
           FROM (
             SELECT
               `s`.*,
@@ -1301,19 +1295,7 @@ WITH `mapped` AS (
     `m`.`all_emails`,
     `m`.`phone`,
     `m`.`city`,
-    CASE
-      WHEN RLIKE(
-        `m`.`created_on`,
-        '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-      )
-      THEN CASE
-        WHEN RLIKE(
-          CAST(TRIM(`m`.`created_on`) AS STRING),
-          '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-        )
-        THEN TRY_CAST(TRIM(`m`.`created_on`) AS DATE)
-      END
-    END AS `created_on`,
+    CAST(`m`.`created_on` AS DATE) AS `created_on`,
     `m`.`notes`,
     `m`.`_ferry_ref_company_id`,
     `x_company_id`.`id` AS `company_id`,
@@ -1326,22 +1308,6 @@ WITH `mapped` AS (
       OR NOT `m`.`_ferry_bad_phone_0` IS NULL
       OR NOT `m`.`_ferry_bad_phone_0_1` IS NULL
       OR NOT `m`.`_ferry_bad_created_on_0` IS NULL
-      OR (
-        NOT `m`.`created_on` IS NULL
-        AND CASE
-          WHEN RLIKE(
-            `m`.`created_on`,
-            '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-          )
-          THEN CASE
-            WHEN RLIKE(
-              CAST(TRIM(`m`.`created_on`) AS STRING),
-              '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-            )
-            THEN TRY_CAST(TRIM(`m`.`created_on`) AS DATE)
-          END
-        END IS NULL
-      )
       OR (
         NOT `m`.`_ferry_ref_company_id` IS NULL AND `x_company_id`.`id` IS NULL
       )
@@ -1414,29 +1380,6 @@ WITH `mapped` AS (
               'created_on' AS `field`,
               'created_at' AS `column`,
               `m`.`_ferry_bad_created_on_0` AS `value`,
-              CAST(NULL AS STRING) AS `detail`
-            )
-          END,
-          CASE
-            WHEN NOT `m`.`created_on` IS NULL
-            AND CASE
-              WHEN RLIKE(
-                `m`.`created_on`,
-                '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-              )
-              THEN CASE
-                WHEN RLIKE(
-                  CAST(TRIM(`m`.`created_on`) AS STRING),
-                  '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-                )
-                THEN TRY_CAST(TRIM(`m`.`created_on`) AS DATE)
-              END
-            END IS NULL
-            THEN STRUCT(
-              'invalid_date' AS `rule`,
-              'created_on' AS `field`,
-              'created_at' AS `column`,
-              `m`.`created_on` AS `value`,
               CAST(NULL AS STRING) AS `detail`
             )
           END,

@@ -224,19 +224,7 @@ WITH `mapped` AS (
       WHEN RLIKE(`m`.`active`, '^(?:[ \\t\\n\\r\\v\\f]*(?i:false|f|no|n|0)[ \\t\\n\\r\\v\\f]*)\\z')
       THEN FALSE
     END AS `active`,
-    CASE
-      WHEN RLIKE(
-        `m`.`hired_on`,
-        '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-      )
-      THEN CASE
-        WHEN RLIKE(
-          CAST(TRIM(`m`.`hired_on`) AS STRING),
-          '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-        )
-        THEN TRY_CAST(TRIM(`m`.`hired_on`) AS DATE)
-      END
-    END AS `hired_on`,
+    CAST(`m`.`hired_on` AS DATE) AS `hired_on`,
     CASE
       WHEN RLIKE(
         `m`.`quota`,
@@ -259,22 +247,6 @@ WITH `mapped` AS (
         END IS NULL
       )
       OR NOT `m`.`_ferry_bad_hired_on_0` IS NULL
-      OR (
-        NOT `m`.`hired_on` IS NULL
-        AND CASE
-          WHEN RLIKE(
-            `m`.`hired_on`,
-            '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-          )
-          THEN CASE
-            WHEN RLIKE(
-              CAST(TRIM(`m`.`hired_on`) AS STRING),
-              '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-            )
-            THEN TRY_CAST(TRIM(`m`.`hired_on`) AS DATE)
-          END
-        END IS NULL
-      )
       OR (
         (
           NOT `m`.`quota` IS NULL
@@ -392,29 +364,6 @@ WITH `mapped` AS (
               'hired_on' AS `field`,
               'hired' AS `column`,
               `m`.`_ferry_bad_hired_on_0` AS `value`,
-              CAST(NULL AS STRING) AS `detail`
-            )
-          END,
-          CASE
-            WHEN NOT `m`.`hired_on` IS NULL
-            AND CASE
-              WHEN RLIKE(
-                `m`.`hired_on`,
-                '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-              )
-              THEN CASE
-                WHEN RLIKE(
-                  CAST(TRIM(`m`.`hired_on`) AS STRING),
-                  '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-                )
-                THEN TRY_CAST(TRIM(`m`.`hired_on`) AS DATE)
-              END
-            END IS NULL
-            THEN STRUCT(
-              'invalid_date' AS `rule`,
-              'hired_on' AS `field`,
-              'hired' AS `column`,
-              `m`.`hired_on` AS `value`,
               CAST(NULL AS STRING) AS `detail`
             )
           END,

@@ -28,11 +28,11 @@ WITH `mapped` AS (
       ELSE LOWER(`s`.`type`)
     END AS `kind`,
     CASE
-      WHEN `s`.`_ferry_shared_3868b4b3b0af`
+      WHEN `s`.`_ferry_shared_e0a4a7ad88f2`
       THEN CASE
-        WHEN DATE_TRUNC('SECOND', `s`.`_ferry_shared_d726dd4afc1b`[0]) = `s`.`_ferry_shared_d726dd4afc1b`[0]
-        THEN DATE_FORMAT(`s`.`_ferry_shared_d726dd4afc1b`[0], 'yyyy-MM-dd HH:mm:ss')
-        ELSE DATE_FORMAT(`s`.`_ferry_shared_d726dd4afc1b`[0], 'yyyy-MM-dd HH:mm:ss.SSSSSS')
+        WHEN DATE_TRUNC('SECOND', `s`.`_ferry_shared_c8326427098d`) = `s`.`_ferry_shared_c8326427098d`
+        THEN DATE_FORMAT(`s`.`_ferry_shared_c8326427098d`, 'yyyy-MM-dd HH:mm:ss')
+        ELSE DATE_FORMAT(`s`.`_ferry_shared_c8326427098d`, 'yyyy-MM-dd HH:mm:ss.SSSSSS')
       END
     END AS `occurred_at`,
     `s`.`duration_min` AS `minutes`,
@@ -49,7 +49,7 @@ WITH `mapped` AS (
     CASE
       WHEN NOT `s`.`_ferry_shared_ae241790ca12` IS NULL
       AND NOT (
-        `s`.`_ferry_shared_3868b4b3b0af`
+        `s`.`_ferry_shared_e0a4a7ad88f2`
       )
       THEN `s`.`occurred_at`
     END AS `_ferry_bad_occurred_at_0`,
@@ -58,30 +58,26 @@ WITH `mapped` AS (
   FROM (
     SELECT
       `s`.*,
-      SIZE(`s`.`_ferry_shared_d726dd4afc1b`) = 1 AS `_ferry_shared_3868b4b3b0af`
+      NOT `s`.`_ferry_shared_c8326427098d` IS NULL AS `_ferry_shared_e0a4a7ad88f2`
     FROM (
       SELECT
         `s`.*,
-        ARRAY_DISTINCT(FILTER(`s`.`_ferry_shared_d413ca23beb3`, _ferry_x -> NOT _ferry_x IS NULL)) AS `_ferry_shared_d726dd4afc1b`
+        CASE
+          WHEN `s`.`_ferry_shared_abc824a06125`
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'yyyy-M-d\'T\'H:m:s')
+          WHEN RLIKE(
+            `s`.`_ferry_shared_ae241790ca12`,
+            '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
+          )
+          THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'd.M.yyyy H:m')
+        END AS `_ferry_shared_c8326427098d`
       FROM (
         SELECT
           `s`.*,
-          ARRAY(
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_ae241790ca12`,
-                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'yyyy-M-d\'T\'H:m:s')
-            END,
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_ae241790ca12`,
-                '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[\t\n\013\014\r ]+(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
-              )
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_ae241790ca12`, 'd.M.yyyy H:m')
-            END
-          ) AS `_ferry_shared_d413ca23beb3`
+          RLIKE(
+            `s`.`_ferry_shared_ae241790ca12`,
+            '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9])T(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]))\\z'
+          ) AS `_ferry_shared_abc824a06125`
         FROM (
           SELECT
             `s`.*,
@@ -107,13 +103,7 @@ WITH `mapped` AS (
     `m`.`_ferry_row`,
     `m`.`_ferry_key`,
     `m`.`kind`,
-    CASE
-      WHEN RLIKE(
-        `m`.`occurred_at`,
-        '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]{1,6})?)?)?[ \\t\\n\\r\\v\\f]*)\\z'
-      )
-      THEN TRY_CAST(TRIM(`m`.`occurred_at`) AS TIMESTAMP_NTZ)
-    END AS `occurred_at`,
+    CAST(`m`.`occurred_at` AS TIMESTAMP_NTZ) AS `occurred_at`,
     CASE
       WHEN RLIKE(
         `m`.`minutes`,
@@ -131,16 +121,6 @@ WITH `mapped` AS (
       WHEN `m`.`_ferry_key` IS NULL
       OR `m`.`_ferry_row` > `d`.`first_row`
       OR NOT `m`.`_ferry_bad_occurred_at_0` IS NULL
-      OR (
-        NOT `m`.`occurred_at` IS NULL
-        AND CASE
-          WHEN RLIKE(
-            `m`.`occurred_at`,
-            '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]{1,6})?)?)?[ \\t\\n\\r\\v\\f]*)\\z'
-          )
-          THEN TRY_CAST(TRIM(`m`.`occurred_at`) AS TIMESTAMP_NTZ)
-        END IS NULL
-      )
       OR (
         (
           NOT `m`.`minutes` IS NULL
@@ -225,23 +205,6 @@ WITH `mapped` AS (
               'occurred_at' AS `field`,
               'occurred_at' AS `column`,
               `m`.`_ferry_bad_occurred_at_0` AS `value`,
-              CAST(NULL AS STRING) AS `detail`
-            )
-          END,
-          CASE
-            WHEN NOT `m`.`occurred_at` IS NULL
-            AND CASE
-              WHEN RLIKE(
-                `m`.`occurred_at`,
-                '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]{1,6})?)?)?[ \\t\\n\\r\\v\\f]*)\\z'
-              )
-              THEN TRY_CAST(TRIM(`m`.`occurred_at`) AS TIMESTAMP_NTZ)
-            END IS NULL
-            THEN STRUCT(
-              'invalid_timestamp' AS `rule`,
-              'occurred_at' AS `field`,
-              'occurred_at' AS `column`,
-              `m`.`occurred_at` AS `value`,
               CAST(NULL AS STRING) AS `detail`
             )
           END,

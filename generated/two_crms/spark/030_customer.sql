@@ -1080,19 +1080,7 @@ WITH `mapped` AS (
     `m`.`_ferry_source_key`,
     `m`.`first_name`,
     `m`.`last_name`,
-    CASE
-      WHEN RLIKE(
-        `m`.`birth_date`,
-        '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-      )
-      THEN CASE
-        WHEN RLIKE(
-          CAST(TRIM(`m`.`birth_date`) AS STRING),
-          '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-        )
-        THEN TRY_CAST(TRIM(`m`.`birth_date`) AS DATE)
-      END
-    END AS `birth_date`,
+    CAST(`m`.`birth_date` AS DATE) AS `birth_date`,
     `m`.`email`,
     `m`.`phone`,
     `m`.`street`,
@@ -1103,22 +1091,6 @@ WITH `mapped` AS (
       OR `m`.`_ferry_row` > `d`.`first_row`
       OR NOT `m`.`_ferry_bad_s0_birth_date_0` IS NULL
       OR NOT `m`.`_ferry_bad_s1_birth_date_0` IS NULL
-      OR (
-        NOT `m`.`birth_date` IS NULL
-        AND CASE
-          WHEN RLIKE(
-            `m`.`birth_date`,
-            '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-          )
-          THEN CASE
-            WHEN RLIKE(
-              CAST(TRIM(`m`.`birth_date`) AS STRING),
-              '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-            )
-            THEN TRY_CAST(TRIM(`m`.`birth_date`) AS DATE)
-          END
-        END IS NULL
-      )
       OR NOT `m`.`_ferry_bad_s0_email_1` IS NULL
       OR NOT `m`.`_ferry_bad_s1_email_1` IS NULL
       OR NOT `m`.`_ferry_bad_s0_phone_1` IS NULL
@@ -1172,34 +1144,6 @@ WITH `mapped` AS (
               'birth_date' AS `field`,
               'born' AS `column`,
               `m`.`_ferry_bad_s1_birth_date_0` AS `value`,
-              CAST(NULL AS STRING) AS `detail`
-            )
-          END,
-          CASE
-            WHEN NOT `m`.`birth_date` IS NULL
-            AND CASE
-              WHEN RLIKE(
-                `m`.`birth_date`,
-                '^(?:[ \\t\\n\\r\\v\\f]*(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}[ \\t\\n\\r\\v\\f]*)\\z'
-              )
-              THEN CASE
-                WHEN RLIKE(
-                  CAST(TRIM(`m`.`birth_date`) AS STRING),
-                  '^[ \\t\\n\\r\\f]*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[ \\t\\n\\r\\f]*\\z'
-                )
-                THEN TRY_CAST(TRIM(`m`.`birth_date`) AS DATE)
-              END
-            END IS NULL
-            THEN STRUCT(
-              'invalid_date' AS `rule`,
-              'birth_date' AS `field`,
-              CASE `m`.`_ferry_source`
-                WHEN 'sales'
-                THEN 'data_urodzenia'
-                WHEN 'shop'
-                THEN 'born'
-              END AS `column`,
-              `m`.`birth_date` AS `value`,
               CAST(NULL AS STRING) AS `detail`
             )
           END,
