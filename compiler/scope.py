@@ -11,6 +11,8 @@ them new / changed / unchanged and narrows the staging view to the scope (``sqlg
 compiled steps then compute only those rows. After the entity's step the unchanged rows' records (as the
 target holds them), crosswalk rows and outcomes are put back, so the records, the accounting and the
 comparison (``delta.apply``, over the scope's records only) are what a delta over the whole export gives.
+Rows that did not settle only because a reference resolved to nothing are carried the same way, their
+unresolved-reference and reject ledger rows derived again from this run's parents (``sqlgen.scope_refs``).
 
 An entity is computed whole, and the manifest says why, when the scope cannot be trusted: not a delta, a
 spec or compiled SQL or ferry or DuckDB change since the last run, no stored hashes from the last run,

@@ -6,10 +6,12 @@ trees (queries and statements) that ``compiler.scope`` executes. Pure: no connec
 
 Every run stores, per source row of an entity that can be scoped, its old id, a hash of its raw values
 and its outcome (``store``: the record id, and ``settled``: loaded with no emptied value and no
-unresolved reference). A delta hashes the new export's rows (``hashed``) and puts in its scope every row
-that is new, changed, unsettled last time, keyless or sharing its old id, whose record the target's users
-deleted, or that refers to an old id whose mapping changed in the referenced entity (``scope_rows``).
-The rest are unchanged: their records, crosswalk rows and outcomes are the stored ones (``unchanged``).
+unresolved reference; ``carry``: whether it did not settle only because a reference resolved to nothing,
+``sqlgen.scope_refs``). A delta hashes the new export's rows (``hashed``) and puts in its scope every row
+that is new, changed, unsettled last time (and not carried), keyless or sharing its old id, whose record the
+target's users deleted, or that refers to an old id whose mapping changed in the referenced entity
+(``scope_rows``). The rest are unchanged: their records, crosswalk rows and outcomes are the stored ones
+(``unchanged``), or carried (their ledger rows derived again, ``sqlgen.scope_refs``).
 """
 
 from __future__ import annotations
