@@ -11,6 +11,8 @@ them new / changed / unchanged and narrows the staging view to the scope (``sqlg
 compiled steps then compute only those rows. After the entity's step the unchanged rows' records (as the
 target holds them), crosswalk rows and outcomes are put back, so the records, the accounting and the
 comparison (``delta.apply``, over the scope's records only) are what a delta over the whole export gives.
+Rows that did not settle only because a reference resolved to nothing are carried the same way, their
+unresolved-reference and reject ledger rows derived again from this run's parents (``sqlgen.scope_refs``).
 
 An entity is computed whole, and the manifest says why, when the scope cannot be trusted: not a delta, a
 spec or compiled SQL or ferry or DuckDB change since the last run, no stored hashes from the last run,
@@ -30,8 +32,9 @@ from sqlglot import exp
 
 from compiler import __version__, delta
 from compiler.model import Entity, Spec
-from compiler.sqlgen import names
+from compiler.sqlgen import load, names
 from compiler.sqlgen import scope as sql
+from compiler.sqlgen import scope_refs as carry
 
 LIMIT = 0.3  # above this share of the rows in scope, the entity is computed whole
 #: ``FERRY_DELTA_SCOPE=off`` computes every entity whole (the parity tests and the bench compare both paths).
@@ -123,7 +126,7 @@ class Scope:
     def _names(self, e: _Entity) -> dict[str, exp.Table]:
         n = e.entity.name
         return {k: _t(f"_ferry_scope_{k}_{n}") for k in ("hash", "all", "class", "rows", "unchanged", "ids",
-                                                         "changed")}
+                                                         "changed", "carried", "rejected")}
 
     # -- hooks ---------------------------------------------------------------------------------------------
 
@@ -163,6 +166,7 @@ class Scope:
         _run(self.con, sql.temporary(t["hash"], sql.hashed(t["all"], spec.source(source).id_column, columns, refs)))
         e.hashed = True
         changed = [self._changed(r.entity) for r in entity.references]
+        _run(self.con, carry.add_carry(sql.store_table(entity.name)))
         _run(self.con, sql.temporary(t["class"], sql.classified(spec.name, t["hash"], sql.store_table(entity.name),
                                                                delta._before(entity), changed)))
         total, scoped, new, diff = (int(n or 0) for n in _run(self.con, sql.class_counts(t["class"])).fetchone())
@@ -171,7 +175,9 @@ class Scope:
             e.reason = f"the scope holds {scoped} of {total} rows (more than {LIMIT:.0%}): computed whole"
             return
         _run(self.con, sql.temporary(t["rows"], sql.scope_rows(t["class"])))
-        _run(self.con, sql.temporary(t["unchanged"], sql.scope_rows(t["class"], scoped=False)))
+        _run(self.con, sql.temporary(t["unchanged"], carry.unchanged_rows(t["class"])))
+        _run(self.con, sql.temporary(t["carried"], carry.carried_rows(entity, t["class"], t["hash"])))
+        e.counts["carried"] = _run(self.con, carry.count_carried(t["class"])).fetchone()[0]
         _run(self.con, exp.Create(this=e.stage.copy(), kind="VIEW", replace=True, expression=sql.narrowed(
             t["all"], t["rows"]), properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
         e.scoped = True
@@ -199,6 +205,13 @@ class Scope:
             _run(self.con, sql.drop_kept(spec.name, crosswalk, e.source, t["unchanged"]))
             _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, t["unchanged"]))
             _run(self.con, sql.restore_outcomes(rows, t["unchanged"]))
+            # carried rows (unresolved references only): their ledger rows derived again from this run's parents
+            unresolved = load.record_unresolved(spec, entity, t["carried"])
+            if unresolved is not None:
+                _run(self.con, unresolved)
+            _run(self.con, sql.temporary(t["rejected"], carry.rejected_rows(spec, entity, t["carried"])))
+            _run(self.con, carry.restore_rejected(rows, t["rejected"]))
+            _run(self.con, carry.record_rejects(spec, entity, t["rejected"]))
             e.counts["unchanged_records"] = self.con.execute(
                 exp.select(exp.Count(this=exp.Star())).from_(t["unchanged"]).sql(dialect=_D)).fetchone()[0]
 
@@ -230,6 +243,7 @@ class Scope:
             _run(self.con, sql.create(sql.runs_table(), sql.RUNS_COLUMNS))
             t, store = self._names(e), sql.store_table(e.entity.name)
             _run(self.con, sql.create(store, sql.STORE_COLUMNS))
+            _run(self.con, carry.add_carry(store))
             rows = names.rows_table(e.entity)
             only = exp.select(names.col(names.KEY)).from_(t["rows"]) if e.scoped else None
             if e.scoped:  # the scope's rows, and keys gone from the export

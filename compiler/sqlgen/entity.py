@@ -177,6 +177,26 @@ def xw(ref: Reference) -> str:
     return f"x_{ref.name}"
 
 
+def resolve_reference(spec: Spec, entity: Entity, ref: Reference, select: exp.Select,
+                      m: str) -> tuple[exp.Select, Condition | None]:
+    """``select`` (rows of alias ``m`` with the raw old id of ``ref``) joined with the referenced entity's
+    crosswalk (alias ``xw(ref)``), and, for ``on_missing: reject``, with its parent outcomes and the check that
+    rejects a row whose old id resolves to nothing (``compiler.scope`` re-derives carried rows' reasons with it)."""
+    raw = names.col(names.raw_reference(ref.name), m)
+    x = xw(ref)
+    parent_source = origin.referenced_source(spec, entity, ref, m)
+    select = references.join_crosswalk(select, spec, ref, x, raw, parent_source)
+    if ref.on_missing != "reject":
+        return select, None
+    outcome = f"o_{ref.name}"
+    select = references.join_outcomes(select, spec, ref, outcome, raw, parent_source)
+    column = origin.per_source(entity, {s.name: s.reference_column(ref) for s in entity.sources}
+                               if entity.multi else {entity.source: ref.column}, m)
+    return select, (exp.and_(not_null(raw.copy()), is_null(names.col(names.ID, x))),
+                    reason("unresolved_reference", ref.name, column, raw.copy(),
+                           references.detail(spec, ref, outcome, parent_source)))
+
+
 def _field_conditions(entity: Entity, field: Field, failures: tuple[_Failure, ...], m: str) -> list[Condition]:
     """Everything that can fail one field's value: its transforms, its cast, its rules (each naming the
     source column(s) the value came from: with several sources, the row's source's)."""
@@ -194,7 +214,7 @@ def _exact(entity: Entity, field: Field) -> bool:
     return all(exact_form(f) for _, fs in entity.mappings() for f in fs if f.name == field.name)
 
 
-def _reason_list(conditions: list[Condition]) -> exp.Expression:
+def reason_list(conditions: list[Condition]) -> exp.Expression:
     """The reasons whose condition holds, as a list; NULL when none does (so valid rows cost one boolean)."""
     item = names.ident("_ferry_reason")
     keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
@@ -245,21 +265,13 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
         select = select.select(raw)
         if ref.deferred:
             continue
-        x = xw(ref)
-        parent_source = origin.referenced_source(spec, entity, ref, m)
-        select = references.join_crosswalk(select, spec, ref, x, raw, parent_source)
-        select = select.select(exp.alias_(names.col(names.ID, x), ref.name, quoted=True))
-        if ref.on_missing == "reject":
-            outcome = f"o_{ref.name}"
-            select = references.join_outcomes(select, spec, ref, outcome, raw, parent_source)
-            column = origin.per_source(entity, {s.name: s.reference_column(ref) for s in entity.sources}
-                                       if entity.multi else {entity.source: ref.column}, m)
-            checks.append((exp.and_(not_null(raw.copy()), is_null(names.col(names.ID, x))),
-                           reason("unresolved_reference", ref.name, column, raw.copy(),
-                                  references.detail(spec, ref, outcome, parent_source))))
+        select, check = resolve_reference(spec, entity, ref, select, m)
+        select = select.select(exp.alias_(names.col(names.ID, xw(ref)), ref.name, quoted=True))
+        if check is not None:
+            checks.append(check)
     archived = archived_condition(entity, m, lambda field, _: values[field.name].copy())
-    return select.select(exp.alias_(_reason_list(checks), names.REASONS, quoted=True),
-                         exp.alias_(_reason_list(emptied) if emptied else exp.cast(exp.null(), REASON_TYPE),
+    return select.select(exp.alias_(reason_list(checks), names.REASONS, quoted=True),
+                         exp.alias_(reason_list(emptied) if emptied else exp.cast(exp.null(), REASON_TYPE),
                                     names.EMPTIED, quoted=True),
                          exp.alias_(archived, names.ARCHIVED_FLAG, quoted=True))
 

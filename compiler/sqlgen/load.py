@@ -312,16 +312,18 @@ def _unresolved_select(spec: Spec, entity: Entity, ref: Reference, resolved: exp
     return references.join_outcomes(select, spec, ref, outcome, raw, parent_source)
 
 
-def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], through_crosswalk: bool) -> exp.Expression:
+def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], through_crosswalk: bool,
+                       rows: exp.Table | None = None) -> exp.Expression:
     """References left empty (``on_missing: null`` or deferred) are recorded with their cause, never silent:
     a merged row's too, though its record is its survivor's.
 
     Non-deferred references were resolved in the working table; deferred ones are
-    looked up in the referenced entity's crosswalk, as the second pass did.
+    looked up in the referenced entity's crosswalk, as the second pass did. ``rows``: another table of the
+    working table's shape (a delta's carried rows, ``compiler.scope``).
     """
     selects = []
     for ref in refs:
-        base = names.rows_table(entity).as_("r", quoted=True)
+        base = (rows if rows is not None else names.rows_table(entity)).copy().as_("r", quoted=True)
         if not through_crosswalk:
             selects.append(_unresolved_select(spec, entity, ref, names.col(ref.name, "r"), base))
         else:
@@ -336,6 +338,13 @@ def _record_unresolved(spec: Spec, entity: Entity, refs: list[Reference], throug
     ordered = exp.select(exp.Star()).from_(union.subquery(names.ident("u"), copy=False)).order_by(
         *(exp.Literal.number(n) for n in (2, 3, 5)))
     return ledgers.insert(names.unresolved_table(), ordered, spec.name)
+
+
+def record_unresolved(spec: Spec, entity: Entity, rows: exp.Table) -> exp.Expression | None:
+    """The unresolved-reference ledger rows of ``rows`` (loaded rows in the working table's shape, their
+    raw old ids), each reference looked up in this run's crosswalk; None: no reference is ``on_missing: null``."""
+    nullable = [r for r in entity.references if not r.deferred and r.on_missing == "null"]
+    return _record_unresolved(spec, entity, nullable, True, rows) if nullable else None
 
 
 def compile_link(spec: Spec, entity: Entity, deferred: tuple[str, ...]) -> tuple[exp.Expression, ...]:

@@ -6,10 +6,12 @@ trees (queries and statements) that ``compiler.scope`` executes. Pure: no connec
 
 Every run stores, per source row of an entity that can be scoped, its old id, a hash of its raw values
 and its outcome (``store``: the record id, and ``settled``: loaded with no emptied value and no
-unresolved reference). A delta hashes the new export's rows (``hashed``) and puts in its scope every row
-that is new, changed, unsettled last time, keyless or sharing its old id, whose record the target's users
-deleted, or that refers to an old id whose mapping changed in the referenced entity (``scope_rows``).
-The rest are unchanged: their records, crosswalk rows and outcomes are the stored ones (``unchanged``).
+unresolved reference; ``carry``: whether it did not settle only because a reference resolved to nothing,
+``sqlgen.scope_refs``). A delta hashes the new export's rows (``hashed``) and puts in its scope every row
+that is new, changed, unsettled last time (and not carried), keyless or sharing its old id, whose record the
+target's users deleted, or that refers to an old id whose mapping changed in the referenced entity
+(``scope_rows``). The rest are unchanged: their records, crosswalk rows and outcomes are the stored ones
+(``unchanged``), or carried (their ledger rows derived again, ``sqlgen.scope_refs``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Sequence
 from sqlglot import exp
 
 from compiler.sqlgen import names
+from compiler.sqlgen import scope_refs as refs
 
 STORE_COLUMNS = (("spec", "VARCHAR"), ("source_key", "VARCHAR"), ("hash", "UBIGINT"), ("id", "UUID"),
-                 ("settled", "BOOLEAN"))
+                 ("settled", "BOOLEAN"), (refs.CARRY, "VARCHAR"))
 RUNS_COLUMNS = (("spec", "VARCHAR"), ("entity", "VARCHAR"), ("run", "VARCHAR"))
 HASH, KEY, ROW = "_ferry_hash", names.KEY, names.ROW
 
@@ -90,7 +93,8 @@ def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table,
                changed: Sequence[exp.Table | None]) -> exp.Select:
     """Per staged row: row, key, hash, the stored id, ``kind`` (new, changed, unchanged) and ``scoped``. ``changed``:
     per reference, a table of the referenced entity's old ids whose mapping changed (None: it has none)."""
-    st = exp.select(_col("source_key"), _col(names.ID), _col("hash"), _col("settled")).from_(store.copy()).where(
+    st = exp.select(_col("source_key"), _col(names.ID), _col("hash"), _col("settled"), _col(refs.CARRY)).from_(
+        store.copy()).where(
         exp.EQ(this=_col("spec"), expression=_lit(spec)))
     stored = exp.not_(exp.Is(this=_col("source_key", "st"), expression=exp.null()))
     kind = (exp.Case().when(exp.not_(stored.copy()), _lit("new"))
@@ -98,7 +102,7 @@ def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table,
     reasons: list[exp.Expression] = [
         exp.Is(this=_col(KEY, "h"), expression=exp.null()),
         exp.NEQ(this=kind.copy(), expression=_lit("unchanged")),
-        exp.not_(_col("settled", "st")),
+        exp.not_(exp.or_(_col("settled", "st"), exp.not_(exp.Is(this=_col(refs.CARRY, "st"), expression=exp.null())))),
         _in(_col(KEY, "h"), _duplicated(h)),
         exp.not_(_in(_col(names.ID, "st"), exp.select(_col(names.ID)).from_(before.copy()).where(
             exp.not_(exp.Is(this=_col(names.ID), expression=exp.null()))))),  # deleted in the target
@@ -109,7 +113,7 @@ def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table,
     # each reason is false when it cannot be told (a NULL reference is in no referenced entity's changed ids)
     sure = [exp.func("coalesce", r, exp.false()) for r in reasons]
     return (exp.select(_col(ROW, "h"), _col(KEY, "h"), _col(HASH, "h"), _col(names.ID, "st"), exp.alias_(kind, "kind"),
-                       exp.alias_(exp.or_(*sure), "scoped"))
+                       exp.alias_(exp.or_(*sure), "scoped"), _col(refs.CARRY, "st"))
             .from_(h.copy().as_("h", quoted=True))
             .join(st.subquery(names.ident("st")), join_type="LEFT",
                   on=exp.EQ(this=_col("source_key", "st"), expression=_col(KEY, "h"))))
@@ -198,7 +202,9 @@ def store_insert(spec: str, store: exp.Table, h: exp.Table, rows: exp.Table, ent
         where.append(_in(_col(KEY, "h"), only))
     query = (exp.select(_lit(spec), _col(KEY, "h"), _col(HASH, "h"),
                         exp.If(this=_col("_ferry_status", "r").eq(_lit(names.LOADED)), true=_col(names.ID, "r")),
-                        exp.func("coalesce", exp.Paren(this=settled), exp.false()))
+                        exp.func("coalesce", exp.Paren(this=settled), exp.false()),
+                        exp.If(this=exp.func("coalesce", exp.Paren(this=settled.copy()), exp.false()),
+                               true=exp.cast(exp.null(), "VARCHAR"), false=refs.carry("r", unresolved)))
              .from_(h.copy().as_("h", quoted=True))
              .join(rows.copy().as_("r", quoted=True), join_type="LEFT",
                    on=exp.EQ(this=_col(KEY, "r"), expression=_col(KEY, "h")))
