@@ -46,7 +46,7 @@ test: setup
 	@if [ -z "$$FERRY_TEST_PG_DSN" ]; then \
 		dsn=$$(.ci/start-postgres 2>.ci-postgres.log) && export FERRY_TEST_PG_DSN="$$dsn" \
 		|| echo "PostgreSQL tests will be skipped: $$(tail -n 1 .ci-postgres.log)"; \
-	fi; $(BIN)/python -m pytest -q -n 2
+	fi; $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## compile: regenerate generated/ from every spec under specs/
 compile: setup
@@ -63,13 +63,17 @@ golden: setup
 	$(BIN)/ferry compile
 
 ## bench: end-to-end timings as ratios against plain DuckDB, a hand-written DuckDB script and a
-## pandas script on the same files (15-30 min at 1M contacts; see bench/run.py for options)
+## pandas script on the same files (15-30 min at 1M contacts; see bench/run.py for options). With
+## pyspark installed, the Spark row (bench/spark.py): BENCH_SPARK_SIZES="1000000 5000000" runs both
+## sizes and prints how each engine grows (default 1000000; 5M takes ~1.5 h on 2 cores);
+## BENCH_SPARK_DATA="DIR ..." uses existing exports' data/ folders instead
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/model.py
 	$(BIN)/python bench/linkage.py
-	if $(BIN)/python -c "import pyspark" 2>/dev/null; then $(BIN)/python bench/spark.py; fi
+	if $(BIN)/python -c "import pyspark" 2>/dev/null; then $(BIN)/python bench/spark.py \
+	  $(if $(BENCH_SPARK_SIZES),--contacts $(BENCH_SPARK_SIZES)) $(foreach d,$(BENCH_SPARK_DATA),--data $(d)); fi
 
 ## bench-cutover: issue 17's cutover figures (first run, full re-run, delta run of a second export with
 ## 1% changed, 0.5% new, 0.5% gone); CUTOVER_DATA=DIR uses an existing export, else bench/run.py's 1M one

@@ -1,15 +1,19 @@
 """Spark row of the bench: ``ferry run --engine spark`` on local[2] against the DuckDB engine.
 
-    python bench/spark.py [--contacts 1000000] [--data DIR] [--repeat 1] [--master local[2]]
-    python bench/spark.py --data /work/benchdata/c5000000_s2026_xml/data     # the 5M row (~1.5 h here)
+    python bench/spark.py [--contacts 1000000 ...] [--data DIR ...] [--repeat 1] [--master local[2]]
+    python bench/spark.py --contacts 1000000 5000000     # both rows and how each engine grows (~2 h here)
+    make bench BENCH_SPARK_SIZES="1000000 5000000"       # the same from make bench (default: 1000000)
 
 The example spec over a generated export (by default bench/run.py's 1M-contact one, cached under
 bench/.data/; ``--contacts 10000`` for a quick look) or an existing one (``--data``), compiled once, then each round runs both engines as their
 own processes (alternating): wall time and peak RSS. From the Spark run's manifest: its
 start-up (reported apart), the Spark stages per source, and the publish (the DuckDB steps over
 the Parquet files; the rest of the run's wall time, outside Spark and those steps, is reading and
-hashing the inputs and converting xlsx/XML). The DuckDB run's steps are summed the same way. The two targets' tables are compared (rows, ids included) before any figure
-is printed; a difference exits 1. Results: bench/.data/spark-<contacts or export folder>.json.
+hashing the inputs and converting xlsx/XML). The DuckDB run's steps are summed the same way. The
+two targets' tables are compared (rows, ids included) before any figure is printed; a difference
+exits 1. Several sizes (``--contacts`` with several, or ``--data`` repeated) run in turn and end with
+one table, a row per export, and the growth of each engine from the first export to the last.
+Results: bench/.data/spark-<contacts or export folder>.json.
 Skipped, with the reason, when pyspark or Java is missing (``make setup-spark``).
 """
 
@@ -64,20 +68,8 @@ def differing_tables(a: Path, b: Path) -> list[str]:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--data", type=Path, help="an existing export's data folder, instead of generating one")
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--master", default="local[2]")
-    args = parser.parse_args()
-    reason = session.unavailable()
-    if reason is not None:
-        print(f"bench/spark.py skipped: {reason}")
-        return 0
-    bench = _bench_run()
-    folder = bench.linked_dataset(args.data) if args.data else bench.dataset(args.contacts, args.seed)
+def one_export(folder: Path, label: str, contacts: int | str, args: argparse.Namespace) -> dict | None:
+    """Both engines on one export, ``args.repeat`` alternating rounds: the figures, or None when the tables differ."""
     spec = bench_spec(folder, "bench_spark")
     work, out = folder / "spark-work", folder / "spark-generated"
     work.mkdir(exist_ok=True)
@@ -101,21 +93,73 @@ def main() -> int:
         phases[-1]["duckdb steps"] = round(sum(s["seconds"] for s in duck_manifest["steps"]), 1)
     differ = differing_tables(duck_target, spark_target)
     if differ:
-        print(f"the engines' tables differ: {', '.join(differ)}")
-        return 1
+        print(f"{label}: the engines' tables differ: {', '.join(differ)}")
+        return None
     duck = statistics.median(m.seconds for m in rounds["duckdb"])
     spark = statistics.median(m.seconds for m in rounds["spark"])
     start = statistics.median(p["start-up"] for p in phases)
     computed = statistics.median(p["spark"] for p in phases)
-    label = str(args.contacts) if not args.data else args.data.resolve().parent.name
-    result = {"contacts": args.contacts if not args.data else str(args.data), "master": args.master,
+    summary = folder / "data" / "truth" / "summary.json"
+    rows = sum(json.loads(summary.read_text("utf-8"))["rows"].values()) if summary.is_file() else None
+    result = {"contacts": contacts, "rows": rows, "master": args.master, "rounds": args.repeat,
               "duckdb_s": round(duck, 1), "spark_s": round(spark, 1), "spark_startup_s": round(start, 1),
               "spark_stages_s": round(computed - start, 1), "publish_s": round(spark - computed, 1),
               "ratio_without_startup": round((spark - start) / duck, 2),
+              # user + system of each run's process tree; Spark's JVM is not reaped by the run, so not counted
+              "cpu_s_jvm_not_counted": {k: round(statistics.median(m.cpu_seconds for m in v), 1)
+                                        for k, v in rounds.items()},
               "peak_gib": {k: round(max(m.peak_gib for m in v), 2) for k, v in rounds.items()},
               "per_source_s": phases[-1]}
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2), flush=True)
     (HERE / ".data" / f"spark-{label}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def table(results: dict[str, dict]) -> str:
+    """The Spark rows of the bench, one per export, and how each engine grew from the first to the last."""
+    head = f"{'export':<28} {'rows':>11} {'DuckDB s':>9} {'Spark s':>9} {'start-up':>9} {'stages':>8} " \
+           f"{'publish':>8} {'ratio*':>7}"
+    lines = [f"Spark engine ({next(iter(results.values()))['master']}) against the DuckDB engine, wall seconds "
+             "(median of the rounds); ratio* = (Spark - start-up) / DuckDB", head]
+    for label, r in results.items():
+        rows = f"{r['rows']:,}" if r["rows"] else "?"
+        lines.append(f"{label:<28} {rows:>11} {r['duckdb_s']:>9.1f} {r['spark_s']:>9.1f} {r['spark_startup_s']:>9.1f} "
+                     f"{r['spark_stages_s']:>8.1f} {r['publish_s']:>8.1f} {r['ratio_without_startup']:>6.2f}x")
+    if len(results) > 1:
+        (a_label, a), (b_label, b) = list(results.items())[0], list(results.items())[-1]
+        grew = lambda key: f"{b[key] / a[key]:.2f}x" if a[key] else "?"  # noqa: E731
+        rows = f"{b['rows'] / a['rows']:.2f}x rows" if a["rows"] and b["rows"] else "rows ?"
+        lines.append(f"growth {a_label} -> {b_label} ({rows}): DuckDB {grew('duckdb_s')}, Spark without start-up "
+                     f"{(b['spark_s'] - b['spark_startup_s']) / (a['spark_s'] - a['spark_startup_s']):.2f}x "
+                     f"(stages {grew('spark_stages_s')}, publish {grew('publish_s')})")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, nargs="+", default=[],
+                        help="generated exports of these sizes (bench/run.py's generator); default 1000000")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--data", type=Path, action="append", default=[],
+                        help="an existing export's data folder, instead of generating one (repeatable)")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--master", default="local[2]")
+    args = parser.parse_args()
+    reason = session.unavailable()
+    if reason is not None:
+        print(f"bench/spark.py skipped: {reason}")
+        return 0
+    bench = _bench_run()
+    exports = [(bench.dataset(n, args.seed), str(n), n) for n in args.contacts or ([] if args.data else [1_000_000])]
+    exports += [(bench.linked_dataset(d), d.resolve().parent.name, str(d)) for d in args.data]
+    results: dict[str, dict] = {}
+    for folder, label, contacts in exports:
+        result = one_export(folder, label, contacts, args)
+        if result is None:
+            return 1
+        results[label] = result
+    print()
+    print(table(results))
     return 0
 
 

@@ -5,8 +5,8 @@ Out: the ``RunManifest`` of the publish (as ``ferry run`` gives), with the Spark
 
 1. Spark (``engines.spark.runner``) reads the sources and writes each entity's per-row rows as
    Parquet into a run folder inside the run's scratch folder beside the target
-   (``.ferry-tmp/run-<pid>/spark-run/``): removed on every exit, and one a killed run left
-   behind is removed by the next run (``workdir.scratch``). Rows are counted there first (F921).
+   (``.ferry-tmp/run-<pid>/spark-run/``): removed on every exit (``workdir.scratch``); killed,
+   even by ``kill -9``, the run's watcher process removes it (``reaper``; the next run would too). Rows are counted there first (F921).
 2. Publish: the DuckDB steps run in one transaction, as in ``ferry run``, with each entity's
    per-row query read from its Parquet file. An entity with dedup hands its checked rows to
    Spark in the middle of its step (``engines.spark.dedup``): blocks, pairs and clusters come
@@ -25,7 +25,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from compiler import run, sources
+from compiler import reaper, run, sources, workdir
 from compiler.engines.spark import dedup, runner
 from compiler.engines.spark.session import DEFAULT_MASTER
 from compiler.errors import Diagnostic, FerryError, Span
@@ -127,7 +127,9 @@ def execute(spec: Spec, directory: Path, target: Path, progress: run.Progress | 
         return out, steps
 
     try:
-        return run.execute(spec, directory, target, progress, allow_shrink=allow_shrink, full=full, engine=on_spark)
+        with reaper.watch(workdir.run_folder(target)):  # killed (-9 too), its run folder is removed by a watcher
+            return run.execute(spec, directory, target, progress, allow_shrink=allow_shrink, full=full,
+                               engine=on_spark)
     finally:
         for s in started:
             s.stop()

@@ -49,7 +49,7 @@ def scratch(target: Path) -> Iterator[Path]:
         pid = old.name.removeprefix("run-")
         if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
-    work = root / f"run-{os.getpid()}"
+    work = run_folder(target)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
@@ -58,6 +58,11 @@ def scratch(target: Path) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
         with contextlib.suppress(OSError):
             root.rmdir()  # only when empty: another run may be using it
+
+
+def run_folder(target: Path) -> Path:
+    """This process's scratch folder for ``target`` (``scratch`` makes and removes it)."""
+    return target.parent / ".ferry-tmp" / f"run-{os.getpid()}"
 
 
 def alive(pid: int) -> bool:

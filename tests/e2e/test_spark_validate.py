@@ -60,3 +60,30 @@ def test_a_spec_the_spark_engine_cannot_express_is_refused():
     with pytest.raises(FerryError) as info:
         api.check_engine(spec, "spark")
     assert [d.code for d in info.value.diagnostics] == ["F927"]
+
+
+def test_a_check_a_filter_and_a_block_spark_lacks_are_refused_each_at_its_line(tmp_path):
+    """The other kinds of raw SQL: one diagnostic each, at the line the expression is written on."""
+    folder = tmp_path / "p"
+    shutil.copytree(EXAMPLE.parent, folder, ignore=shutil.ignore_patterns("build"))
+    path = folder / EXAMPLE.name
+    text = path.read_text("utf-8")
+    edits = {  # old -> new: each the same meaning for DuckDB, with list_reverse (DuckDB only)
+        "\"stage <> 'won' OR close_date IS NOT NULL\"": "\"stage <> 'won' OR len(list_reverse([close_date])) > 0\"",
+        "\"stage <> 'lost' OR close_date >= DATE '2024-01-01'\"":
+            "\"stage <> 'lost' OR list_reverse([close_date])[1] >= DATE '2024-01-01'\"",
+        "block: [\"split_part(email, '@', 1)\"]": "block: [\"list_reverse(string_split(email, '@'))[-1]\"]",
+    }
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    lines = [i for i, t in enumerate(text.splitlines(), 1) if "list_reverse" in t]
+    spec = api.validate_spec(path, read_rows=False)  # fine for DuckDB
+    api.check_engine(spec, "duckdb")
+    with pytest.raises(FerryError) as info:
+        api.check_engine(spec, "spark")
+    found = sorted((d.span.line, d.code) for d in info.value.diagnostics)
+    assert found == [(line, "F926") for line in lines]
+    said = " ".join(d.message for d in info.value.diagnostics)
+    assert all(w in said for w in ("check of entity 'deal'", "filter.keep of entity 'deal'", "dedup block of entity 'contact'"))

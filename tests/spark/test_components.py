@@ -1,7 +1,8 @@
 """Connected components on Spark (large-star/small-star) agree with DuckDB's recursive CTE.
 
 The DuckDB side is the query ``sqlgen.dedup`` compiles for an entity's clusters, run on a
-pairs table; the Spark side is ``engines.spark.components``. Graphs: random ones (hypothesis),
+pairs table; the Spark side is ``engines.spark.components``. Graphs: random ones (hypothesis; up to
+six at a time, side by side in one Spark run),
 a long chain (the worst case for label propagation), a large star, and disjoint pieces.
 """
 
@@ -36,10 +37,17 @@ def on_spark(spark, edges: Edges, max_rounds: int = 64) -> set[tuple[int, int]]:
 GRAPHS = st.lists(st.tuples(st.integers(1, 60), st.integers(1, 60)), min_size=1, max_size=80)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(GRAPHS)
-@example([(1, 2), (3, 4), (2, 3), (10, 11), (5, 5)])
-def test_random_graphs(spark, edges):
+def side_by_side(graphs: list[Edges]) -> Edges:
+    """The graphs as one: graph k's node n becomes k * 100 + n, so no two graphs share a node and each
+    keeps its own components (and its smallest node, moved the same way): many graphs, one Spark run."""
+    return [(k * 100 + a, k * 100 + b) for k, edges in enumerate(graphs) for a, b in edges]
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(GRAPHS, min_size=1, max_size=6))
+@example([[(1, 2), (3, 4), (2, 3), (10, 11), (5, 5)]])
+def test_random_graphs(spark, graphs):
+    edges = side_by_side(graphs)
     assert on_spark(spark, edges) == on_duckdb(edges)
 
 
