@@ -46,7 +46,7 @@ test: setup
 	@if [ -z "$$FERRY_TEST_PG_DSN" ]; then \
 		dsn=$$(.ci/start-postgres 2>.ci-postgres.log) && export FERRY_TEST_PG_DSN="$$dsn" \
 		|| echo "PostgreSQL tests will be skipped: $$(tail -n 1 .ci-postgres.log)"; \
-	fi; $(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	fi; $(BIN)/python -m pytest -q -n 2
 
 ## compile: regenerate generated/ from every spec under specs/
 compile: setup

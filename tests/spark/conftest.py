@@ -3,8 +3,8 @@
 Skipped, with the reason, when pyspark or a Java runtime is missing (`pip install -e '.[spark]'`;
 .ci/run installs the JRE with apt-get). `local[1]`: the suite shares the machine's cores.
 
-`make test` runs the suite on two pytest-xdist workers (``--dist loadgroup``): every test that uses
-the session is put in one group, so one worker runs them all and one JVM starts, not one a worker.
+`make test` runs the suite on two pytest-xdist workers: tests/conftest.py's scheduler sends every test
+under tests/spark/ to one worker, so one JVM starts, not one a worker.
 The kill tests (test_run.py) run ``ferry run --engine spark`` as a child process of their own: a
 run to be killed cannot share the tests' process.
 """
@@ -14,12 +14,6 @@ from __future__ import annotations
 import pytest
 
 from compiler.engines.spark import session as spark_session, udfs
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "spark" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(scope="session")
