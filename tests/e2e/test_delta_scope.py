@@ -43,11 +43,13 @@ def _copy(project: Path, where: Path) -> Path:
 
 
 def tables(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a target (but the scope's own), its rows sorted, without run stamps."""
+    """Every table of a target (but the scope's own: row hashes and dedup values), its rows sorted, without
+    run stamps."""
     out = {}
     with duckdb.connect(str(path), read_only=True) as con:
         for schema, name in con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                        "WHERE NOT table_name LIKE '%rowhash%' ORDER BY 1, 2").fetchall():
+                                        "WHERE NOT table_name LIKE '%rowhash%' AND NOT table_name LIKE '%rowdedup%' "
+                                        "ORDER BY 1, 2").fetchall():
             columns = [c for (c,) in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
                 "ORDER BY column_index", [schema, name]).fetchall() if c not in STAMPS]
