@@ -14,9 +14,10 @@ comparison (``delta.apply``, over the scope's records only) are what a delta ove
 
 An entity is computed whole, and the manifest says why, when the scope cannot be trusted: not a delta, a
 spec or compiled SQL or ferry or DuckDB change since the last run, no stored hashes from the last run,
-dedup or ``match`` (clusters and links depend on other rows), several sources, deferred references or a
-key other than the old id, a referenced entity loaded for the first time, or a scope above ``LIMIT`` of
-the rows (the whole path is then cheaper).
+``match`` (links depend on the target's records), several sources, deferred references or a key other
+than the old id, a referenced entity loaded for the first time, or a scope above ``LIMIT`` of
+the rows (the whole path is then cheaper). An entity that dedups widens its scope to every row whose
+cluster can change (``scope_dedup``, which says when it cannot be trusted).
 """
 
 from __future__ import annotations
