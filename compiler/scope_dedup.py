@@ -60,7 +60,8 @@ def self_references(entity: Entity) -> list[int]:
 
 def tables(entity: str) -> dict[str, exp.Table]:
     return {k: _t(f"_ferry_scope_d{k}_{entity}") for k in (
-        "cap", "new", "old", "gone", "cur", "long", "chosen", "scope", "add", "dups", "kept", "final", "held")}
+        "cap", "new", "old", "gone", "cur", "long", "chosen", "scope", "add", "dups", "kept", "final", "held", "big",
+        "front", "fresh")}
 
 
 def _statements(con: duckdb.DuckDBPyConnection, text: str) -> list[Any]:
@@ -127,24 +128,34 @@ def widen(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, source: st
     _run(con, sql.temporary(t["chosen"], dsql.seed_values(t["new"], t["old"], classes, t["gone"], n)))
     _run(con, sql.temporary(t["scope"], exp.select(exp.alias_(names.col(names.ROW), "r", quoted=True)).from_(seeds)))
     fuzzy = [(i, m) for i, (_, m) in enumerate(dsql.rules(entity)) if m is not None]
+    if fuzzy:  # block sizes: this export's values, which no round changes
+        _run(con, sql.temporary(t["big"], dsql.big_blocks(t["long"], fuzzy)))
     refs = self_references(entity)
-    size, chosen = _count(con, t["scope"]), _count(con, t["chosen"])
+    # Semi-naive rounds: each step of the closure is a union over rows (or values), so a round needs only
+    # what the last one added: the rows (``front``) and the values (``fresh``).
+    _run(con, sql.temporary(t["front"], exp.select(exp.Star()).from_(t["scope"])))
+    _run(con, sql.temporary(t["fresh"], exp.select(exp.Star()).from_(t["chosen"])))
     for _ in range(ROUNDS):
-        adds = [dsql.sharing(t["long"], t["chosen"]),
-                dsql.cluster_mates(classes, crosswalk, t["scope"], t["gone"], source)]
-        adds += [dsql.referrers(h, classes, t["scope"], t["gone"], i) for i in refs]
-        union: exp.Expression = exp.select(names.col("r")).from_(t["scope"])
-        for a in adds:
-            union = exp.union(union, exp.select(exp.Star()).from_(a.subquery(names.ident("a"))), distinct=False)
+        adds = [dsql.sharing(t["long"], t["fresh"]),
+                dsql.cluster_mates(classes, crosswalk, t["front"], t["gone"], source)]
+        adds += [dsql.referrers(h, classes, t["front"], t["gone"], i) for i in refs]
+        union: exp.Expression = adds[0]
+        for a in adds[1:]:
+            union = exp.union(union, a, distinct=False)
         _run(con, sql.temporary(t["add"], exp.select(exp.alias_(names.col("r"), "r", quoted=True)).from_(
-            union.subquery(names.ident("u"))).distinct()))
-        _run(con, sql.temporary(t["scope"], exp.select(exp.Star()).from_(t["add"])))
-        if fuzzy:  # blocks over the bound the scope cut: wholly in, next round
-            _run(con, exp.insert(dsql.oversized(t["long"], t["scope"], t["chosen"], fuzzy), t["chosen"]))
-        now, chosen_now = _count(con, t["scope"]), _count(con, t["chosen"])
-        if now == size and chosen_now == chosen:
+            union.subquery(names.ident("u"))).where(exp.not_(sql._in(names.col("r"), exp.select(names.col("r")).from_(
+                t["scope"])))).distinct()))
+        _run(con, exp.insert(exp.select(exp.Star()).from_(t["add"]), t["scope"]))
+        _run(con, sql.temporary(t["front"], exp.select(exp.Star()).from_(t["add"])))
+        fresh = 0
+        if fuzzy:  # blocks over the bound the scope now cuts: wholly in, next round
+            _run(con, sql.temporary(t["fresh"], dsql.oversized(t["long"], t["front"], t["chosen"], t["big"])))
+            _run(con, exp.insert(exp.select(exp.Star()).from_(t["fresh"]), t["chosen"]))
+            fresh = _count(con, t["fresh"])
+        if not fresh and not _count(con, t["front"]):
             break
-        size, chosen = now, chosen_now
+        if not fuzzy:
+            _run(con, sql.temporary(t["fresh"], exp.select(exp.Star()).from_(t["chosen"]).where(exp.false())))
     else:
         return f"dedup: the scope's closure did not settle in {ROUNDS} rounds"
     dups = names.duplicates_table(entity)

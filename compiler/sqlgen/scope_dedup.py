@@ -210,21 +210,24 @@ def referrers(h: exp.Table, classes: exp.Table, scope: exp.Table, gone: exp.Tabl
     return exp.select(_col(ROW)).from_(h.copy()).where(_in(_col(f"r_{ref}"), keys))
 
 
-def oversized(values_long: exp.Table, scope: exp.Table, chosen: exp.Table, fuzzy: Sequence[tuple[int, int]]) -> exp.Select:
-    """(rule, value) of fuzzy blocks over ``max_block`` rows that hold a row of the scope, not yet chosen."""
+def big_blocks(values_long: exp.Table, fuzzy: Sequence[tuple[int, int]]) -> exp.Select:
+    """(rule, value) of every fuzzy block over its rule's ``max_block`` rows, this export's values."""
     sizes = (exp.select(_col("rule"), _col("v"), exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True))
              .from_(values_long.copy()).group_by(_col("rule"), _col("v")))
-    big = exp.or_(*(exp.and_(_col("rule", "z").eq(exp.Literal.number(i)), exp.GT(this=_col("n", "z"),
-                                                                               expression=exp.Literal.number(m)))
+    big = exp.or_(*(exp.and_(_col("rule").eq(exp.Literal.number(i)), exp.GT(this=_col("n"), expression=exp.Literal.number(m)))
                     for i, m in fuzzy))
-    held = (exp.select(_col("rule", "l"), _col("v", "l")).from_(values_long.copy().as_("l", quoted=True))
-            .where(_in(_col("r", "l"), exp.select(_col("r")).from_(scope.copy()))).distinct())
-    same = exp.and_(_col("rule", "h").eq(_col("rule", "z")), _col("v", "h").eq(_col("v", "z")))
-    taken = exp.and_(_col("rule", "c").eq(_col("rule", "z")), _col("v", "c").eq(_col("v", "z")))
-    return (exp.select(_col("rule", "z"), _col("v", "z")).from_(sizes.subquery(names.ident("z")))
-            .join(held.subquery(names.ident("h")), on=same)
+    return exp.select(_col("rule"), _col("v")).from_(sizes.subquery(names.ident("z"))).where(big)
+
+
+def oversized(values_long: exp.Table, rows: exp.Table, chosen: exp.Table, big: exp.Table) -> exp.Select:
+    """(rule, value) of the blocks over ``max_block`` (``big``) that hold one of ``rows``, not yet chosen."""
+    same = exp.and_(_col("rule", "b").eq(_col("rule", "l")), _col("v", "b").eq(_col("v", "l")))
+    taken = exp.and_(_col("rule", "c").eq(_col("rule", "l")), _col("v", "c").eq(_col("v", "l")))
+    return (exp.select(_col("rule", "l"), _col("v", "l")).from_(values_long.copy().as_("l", quoted=True))
+            .join(big.copy().as_("b", quoted=True), on=same)
             .join(chosen.copy().as_("c", quoted=True), join_type="LEFT", on=taken)
-            .where(exp.and_(big, exp.Is(this=_col("rule", "c"), expression=exp.null()))))
+            .where(exp.and_(_in(_col("r", "l"), exp.select(_col("r")).from_(rows.copy())),
+                            exp.Is(this=_col("rule", "c"), expression=exp.null()))).distinct())
 
 
 def order_changed(classes: exp.Table, duplicates: exp.Table) -> exp.Select:
