@@ -118,7 +118,8 @@ def widen(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, source: st
     for query in prefix:
         con.execute(query)
     _run(con, sql.temporary(t["new"], dsql.new_values(entity, names.checked_table(entity))))
-    _run(con, exp.Drop(tables=[names.checked_table(entity)], kind="TABLE", exists=True))
+    view = " VIEW " in prefix[-1].strip().splitlines()[0]  # survivors set in place: a view of the working rows
+    _run(con, exp.Drop(tables=[names.checked_table(entity)], kind="VIEW" if view else "TABLE", exists=True))
     _run(con, sql.temporary(t["old"], dsql.stored(spec.name, entity)))
     _run(con, sql.temporary(t["gone"], exp.select(names.col("source_key")).from_(t["old"]).where(exp.not_(sql._in(
         names.col("source_key"), exp.select(names.col(names.KEY)).from_(h).where(

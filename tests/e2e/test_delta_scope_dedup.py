@@ -161,3 +161,25 @@ def test_a_second_delta_after_a_scoped_one_is_scoped_and_still_whole_delta_equal
     a, b = tables(tmp_path / "scoped" / "target.duckdb"), tables(tmp_path / "whole" / "target.duckdb")
     for name in b:
         assert a[name] == b[name], name
+
+
+@pytest.mark.parametrize("case", ["merges", "survivor_gone"])
+def test_survivors_set_in_place_give_the_whole_delta_too(tmp_path_factory, case):
+    """Without ``fields`` strategies the step sets survivors in the working rows (``sqlgen.dedup.in_place``)
+    and its checked rows are a view of them: the scope's pre-step and capture follow that step too."""
+    base = tmp_path_factory.mktemp("in_place")
+    project = base / "first"
+    shutil.copytree(FIXTURE, project)
+    spec = project / "dedup.yaml"
+    text = spec.read_text("utf-8")
+    spec.write_text("\n".join(line for line in text.split("\n") if not line.strip().startswith("fields: {email")),
+                    "utf-8")
+    api.compile_spec_files(spec, _options(project))
+    api.run_spec(spec, _options(project))
+    runs = {how: _second(project, base, case, how) for how in ("scoped", "whole")}
+    assert runs["scoped"].delta["scope"]["person"]["scoped"], runs["scoped"].delta["scope"]["person"]
+    a, b = (tables(base / how / "target.duckdb") for how in ("scoped", "whole"))
+    for name in b:
+        assert a[name] == b[name], name
+    assert runs["scoped"].entities == runs["whole"].entities
+    assert runs["scoped"].delta["entities"] == runs["whole"].delta["entities"]
