@@ -183,3 +183,39 @@ def test_survivors_set_in_place_give_the_whole_delta_too(tmp_path_factory, case)
         assert a[name] == b[name], name
     assert runs["scoped"].entities == runs["whole"].entities
     assert runs["scoped"].delta["entities"] == runs["whole"].delta["entities"]
+
+
+def test_a_block_over_max_block_the_scope_cuts_is_taken_whole(first, tmp_path):
+    """Step 4 of the closure. A third "Piotr Wójcik" (11) puts block "W" over ``max_block: 2``: none of
+    8, 9, 11 pair. Then two new rows share e-mails with 8 and 11 and bring them into scope, but not 9:
+    the block cut to {8, 11} would pair them (merging two clusters) unless it is taken whole."""
+    wojcik = _row(person_id="11", first_name="Piotr", last_name="Wójcik", email="p.wojcik@other.pl",
+                  updated_at="2020-01-03", origin="erp")
+    news = [_row(person_id="12", first_name="Adam", last_name="Zając", email="piotr@example.pl", updated_at="2024-02-02",
+                 origin="web"),
+            _row(person_id="13", first_name="Ewa", last_name="Zając", email="p.wojcik@other.pl", updated_at="2024-03-03",
+                 origin="web")]
+    project = tmp_path / "a"
+    shutil.copytree(first, project)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scope, "LIMIT", 1.0)
+        _write(project, lambda rows: [*rows, wojcik])
+        assert api.run_spec(project / "dedup.yaml", _options(project)).delta["scope"]["person"]["scoped"]
+    runs, got = {}, {}
+    for how in ("scoped", "whole", "uncut"):
+        where = tmp_path / how
+        shutil.copytree(project, where)
+        _write(where, lambda rows: [*rows, *news])
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(scope, "LIMIT", 1.0)
+            if how == "whole":
+                mp.setenv(scope.SWITCH, "off")
+            if how == "uncut":  # step 4 patched out
+                mp.setattr(scope_dedup.dsql, "oversized", lambda long, rows, chosen, big: _nothing(("rule", "v"), chosen))
+            runs[how] = api.run_spec(where / "dedup.yaml", _options(where))
+        got[how] = tables(where / "target.duckdb")
+    assert runs["scoped"].delta["scope"]["person"]["scoped"]
+    for name in got["whole"]:
+        assert got["scoped"][name] == got["whole"][name], name
+    assert runs["scoped"].dedup == runs["whole"].dedup
+    assert got["uncut"] != got["whole"]
