@@ -244,7 +244,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
             con.execute("BEGIN TRANSACTION")
             kind = delta.decide(con, spec, sample, full)  # a delta snapshots the records it compares with
             scoper = scope.Scope(con, spec, manifest, kind, delta.previous(con, spec.name), hashlib.sha256(
-                (directory / "manifest.json").read_bytes()).hexdigest(), enabled=engine is None)
+                (directory / "manifest.json").read_bytes()).hexdigest(), enabled=engine is None, texts=texts)
             ready.bind_ready(con)
             decision_files = decisions.bind(con, spec, manifest, base)  # their variables, and their hashes
             sampled: dict[str, str] = {}

@@ -16,9 +16,10 @@ unresolved-reference and reject ledger rows derived again from this run's parent
 
 An entity is computed whole, and the manifest says why, when the scope cannot be trusted: not a delta, a
 spec or compiled SQL or ferry or DuckDB change since the last run, no stored hashes from the last run,
-dedup or ``match`` (clusters and links depend on other rows), several sources, deferred references or a
-key other than the old id, a referenced entity loaded for the first time, or a scope above ``LIMIT`` of
-the rows (the whole path is then cheaper).
+``match`` (links depend on the target's records), several sources, deferred references or a key other
+than the old id, a referenced entity loaded for the first time, or a scope above ``LIMIT`` of
+the rows (the whole path is then cheaper). An entity that dedups widens its scope to every row whose
+cluster can change (``scope_dedup``, which says when it cannot be trusted).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from compiler import __version__, delta
+from compiler import __version__, delta, scope_dedup
 from compiler.model import Entity, Spec
 from compiler.sqlgen import load, names
 from compiler.sqlgen import scope as sql
@@ -52,14 +53,14 @@ def _t(name: str) -> exp.Table:
 
 def structural(spec: Spec, entity: Entity) -> str | None:
     """Why the entity can never be scoped (None: it can)."""
-    if entity.dedup is not None:
-        return "dedup: a row's cluster depends on rows outside the scope"
     if entity.match is not None:
         return "match: links to records already in the target"
     if entity.multi:
         return "several sources"
     if entity.key:
         return "a natural key merges rows"
+    if entity.dedup is not None:  # its self references are in its closure (``scope_dedup``)
+        return scope_dedup.unsupported(entity)
     if entity.deferred_references or any(r.entity == entity.name for r in entity.references):
         return "deferred or self references"
     if any(r.source for r in entity.references):
@@ -76,14 +77,17 @@ class _Entity:
     hashed: bool = False
     scoped: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+    step: str | None = None  # a dedup entity's step, and its text (``scope_dedup``)
+    text: str | None = None
 
 
 class Scope:
     """The run's scope: created after ``delta.decide``, called around every compiled step."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, spec: Spec, manifest: dict[str, Any], kind: Any,
-                 previous: dict[str, Any] | None, manifest_sha: str, enabled: bool = True) -> None:
-        self.con, self.spec, self.kind = con, spec, kind
+                 previous: dict[str, Any] | None, manifest_sha: str, enabled: bool = True,
+                 texts: dict[str, Any] | None = None) -> None:
+        self.con, self.spec, self.kind, self.texts = con, spec, kind, texts if texts is not None else {}
         self.entities: dict[str, _Entity] = {}
         self.changed: dict[str, exp.Table] = {}  # entity -> old ids whose mapping changed in this run
         self._staged: set[str] = set()
@@ -94,6 +98,8 @@ class Scope:
         stages = {e["name"]: e["stage_table"] for e in manifest["sources"]}
         for e in spec.entities:
             self.entities[e.name] = _Entity(e, e.source, names.table(stages[e.source]), structural(spec, e))
+            if e.dedup is not None and self.entities[e.name].reason is None:
+                self._capture(self.entities[e.name], manifest)
         self.referenced = {r.entity for e in spec.entities for r in e.references if r.entity != e.name}
         if kind.name == "delta" and enabled and self.run_reason is None and not all(
                 delta._has_column(con, names.crosswalk_table(spec.entity(name)), "spec") for name in self.referenced
@@ -104,6 +110,20 @@ class Scope:
                 if name not in kind.fresh:
                     _run(con, sql.temporary(self._mapping(name), sql.mapping(spec.name, names.crosswalk_table(
                         spec.entity(name)))))
+
+    def _capture(self, e: _Entity, manifest: dict[str, Any]) -> None:
+        """A dedup entity's step keeps its rows' values and pairs for the next delta (``scope_dedup.capture``)."""
+        if not self.enabled:
+            return
+        steps = [f["name"] for f in manifest["files"] if f.get("reads") == e.source]
+        text = self.texts.get(steps[-1]) if len(steps) == 2 else None
+        parts = scope_dedup.with_capture(self.con, text, e.entity, lambda con: scope_dedup.capture(
+            con, e.entity) or []) if isinstance(text, str) else None
+        if parts is None:
+            e.reason = "dedup: its step could not be followed"
+            return
+        e.step, e.text = steps[-1], text
+        self.texts[steps[-1]] = parts
 
     def _run_reason(self, previous: dict[str, Any] | None, manifest_sha: str) -> str | None:
         if self.kind.name != "delta":
@@ -165,12 +185,24 @@ class Scope:
         _run(self.con, sql.temporary(t["all"], sql.materialized(e.stage)))
         _run(self.con, sql.temporary(t["hash"], sql.hashed(t["all"], spec.source(source).id_column, columns, refs)))
         e.hashed = True
-        changed = [self._changed(r.entity) for r in entity.references]
+        # a self reference's targets are computed in the same step: the dedup closure covers them
+        changed = [self._changed(r.entity) if r.entity != entity.name else None for r in entity.references]
         _run(self.con, carry.add_carry(sql.store_table(entity.name)))
         _run(self.con, sql.temporary(t["class"], sql.classified(spec.name, t["hash"], sql.store_table(entity.name),
                                                                delta._before(entity), changed)))
         total, scoped, new, diff = (int(n or 0) for n in _run(self.con, sql.class_counts(t["class"])).fetchone())
+        if entity.dedup is not None and not (total and scoped > LIMIT * total):
+            why = scope_dedup.widen(self.con, spec, entity, source, e.text or "", e.stage, t["all"], t["hash"],
+                                    t["class"], delta._crosswalk(entity))
+            total, scoped, new, diff = (int(n or 0) for n in _run(self.con, sql.class_counts(t["class"])).fetchone())
+            if why is not None or (total and scoped > LIMIT * total):
+                _run(self.con, exp.Create(this=e.stage.copy(), kind="VIEW", replace=True, expression=exp.select(
+                    exp.Star()).from_(t["all"]).order_by(names.col(names.ROW)), properties=exp.Properties(
+                    expressions=[exp.TemporaryProperty()])))  # the whole export again
+            e.reason = why
         e.counts = {"rows": total, "scope": scoped, "new": new, "changed": diff, "unchanged": total - new - diff}
+        if e.reason is not None:
+            return
         if total and scoped > LIMIT * total:
             e.reason = f"the scope holds {scoped} of {total} rows (more than {LIMIT:.0%}): computed whole"
             return
@@ -188,6 +220,9 @@ class Scope:
         written = _run(self.con, sql.stored_run(self.spec.name, e.entity.name)).fetchone()[0]
         if written != getattr(self, "previous_run", None):
             return "the row hashes stored are not the last run's"
+        if e.entity.dedup is not None and not (delta._exists(self.con, scope_dedup.dsql.store_table(e.entity.name)) and _run(
+                self.con, sql.stored_run(self.spec.name, f"{e.entity.name}#dedup")).fetchone()[0] == self.previous_run):
+            return "dedup: no rows' dedup values stored by the last run"
         return None
 
     def after_entity(self, entity_name: str) -> None:
@@ -203,8 +238,15 @@ class Scope:
             _run(self.con, sql.restore_records(table, delta._before(entity), present, t["unchanged"]))
             crosswalk = names.crosswalk_table(entity)
             _run(self.con, sql.drop_kept(spec.name, crosswalk, e.source, t["unchanged"]))
-            _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, t["unchanged"]))
-            _run(self.con, sql.restore_outcomes(rows, t["unchanged"]))
+            status, kept = None, t["unchanged"]
+            if entity.dedup is not None:  # merged rows too: each with its status and its cluster's record
+                status, kept = "status", _t(f"_ferry_scope_status_{entity.name}")
+                _run(self.con, sql.temporary(kept, scope_dedup.with_status(t["unchanged"], delta._crosswalk(entity),
+                                                                           e.source)))
+            _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, kept, status))
+            _run(self.con, sql.restore_outcomes(rows, kept, status))
+            if entity.dedup is not None:
+                scope_dedup.restore(self.con, spec, entity, t["hash"], t["unchanged"])
             # carried rows (unresolved references only): their ledger rows derived again from this run's parents
             unresolved = load.record_unresolved(spec, entity, t["carried"])
             if unresolved is not None:
@@ -212,8 +254,9 @@ class Scope:
             _run(self.con, sql.temporary(t["rejected"], carry.rejected_rows(spec, entity, t["carried"])))
             _run(self.con, carry.restore_rejected(rows, t["rejected"]))
             _run(self.con, carry.record_rejects(spec, entity, t["rejected"]))
-            e.counts["unchanged_records"] = self.con.execute(
-                exp.select(exp.Count(this=exp.Star())).from_(t["unchanged"]).sql(dialect=_D)).fetchone()[0]
+            loaded = exp.select(exp.Count(this=exp.Star())).from_(kept)
+            e.counts["unchanged_records"] = self.con.execute((loaded.where(names.col("status").eq(exp.Literal.string(
+                names.LOADED))) if status else loaded).sql(dialect=_D)).fetchone()[0]
 
     def _changed(self, entity_name: str) -> exp.Table:
         """The referenced entity's old ids whose mapping changed in this run (its steps have run)."""
@@ -254,6 +297,8 @@ class Scope:
             else:
                 _run(self.con, sql.store_delete(self.spec.name, store, None))
             _run(self.con, sql.store_insert(self.spec.name, store, t["hash"], rows, e.entity.name, only))
+            if e.entity.dedup is not None:
+                scope_dedup.store(self.con, self.spec, e.entity, t["hash"], t["rows"] if e.scoped else None, run)
             runs = sql.runs_table()
             _run(self.con, exp.delete(runs, where=exp.and_(names.col("spec").eq(exp.Literal.string(self.spec.name)),
                                                           names.col("entity").eq(exp.Literal.string(e.entity.name)))))

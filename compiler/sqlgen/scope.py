@@ -138,17 +138,21 @@ def drop_kept(spec: str, crosswalk: exp.Table, source: str, unchanged: exp.Table
         _in(_col("source_key"), exp.select(_col(KEY)).from_(unchanged.copy()))))
 
 
-def restore_crosswalk(spec: str, crosswalk: exp.Table, source: str, unchanged: exp.Table) -> exp.Insert:
-    query = exp.select(_lit(source), _col(KEY), _col(names.ID), _lit(names.LOADED), exp.false(), _lit(spec)).from_(
+def restore_crosswalk(spec: str, crosswalk: exp.Table, source: str, unchanged: exp.Table,
+                      status: str | None = None) -> exp.Insert:
+    """``status``: the column holding each row's status (a dedup entity's merged rows); else all loaded."""
+    query = exp.select(_lit(source), _col(KEY), _col(names.ID), _col(status) if status else _lit(names.LOADED),
+                       exp.false(), _lit(spec)).from_(
         unchanged.copy()).order_by(_col(ROW))
     return exp.insert(query, crosswalk.copy(), columns=[names.ident(c) for c in (
         "source", "source_key", names.ID, "status", "linked", "spec")])
 
 
-def restore_outcomes(rows: exp.Table, unchanged: exp.Table) -> exp.Insert:
+def restore_outcomes(rows: exp.Table, unchanged: exp.Table, status: str | None = None) -> exp.Insert:
     """Unchanged rows' outcomes into the entity's working table, so the run's accounting covers every row."""
     query = exp.select(_col(ROW), exp.alias_(_col(KEY), KEY, quoted=True),
-                       exp.alias_(_lit(names.LOADED), "_ferry_status", quoted=True), _col(names.ID),
+                       exp.alias_(_col(status) if status else _lit(names.LOADED), "_ferry_status", quoted=True),
+                       _col(names.ID),
                        exp.alias_(exp.false(), "_ferry_linked", quoted=True)).from_(unchanged.copy())
     return exp.insert(query, rows.copy(), columns=[names.ident(c) for c in (
         ROW, KEY, "_ferry_status", names.ID, "_ferry_linked")])
@@ -191,7 +195,7 @@ def store_insert(spec: str, store: exp.Table, h: exp.Table, rows: exp.Table, ent
     unresolved = (exp.select(_col("source_row")).from_(names.unresolved_table())
                   .where(exp.and_(exp.EQ(this=_col("spec"), expression=_lit(spec)),
                                   exp.EQ(this=_col("entity"), expression=_lit(entity)))))
-    settled = exp.and_(exp.EQ(this=_col("_ferry_status", "r"), expression=_lit(names.LOADED)),
+    settled = exp.and_(_col("_ferry_status", "r").isin(_lit(names.LOADED), _lit(names.MERGED)),
                        exp.not_(exp.func("coalesce", _col("_ferry_linked", "r"), exp.false())),
                        exp.EQ(this=exp.func("coalesce", exp.func("len", _col("_ferry_emptied", "r")),
                                             exp.Literal.number(0)), expression=exp.Literal.number(0)),
@@ -201,7 +205,8 @@ def store_insert(spec: str, store: exp.Table, h: exp.Table, rows: exp.Table, ent
     if only is not None:
         where.append(_in(_col(KEY, "h"), only))
     query = (exp.select(_lit(spec), _col(KEY, "h"), _col(HASH, "h"),
-                        exp.If(this=_col("_ferry_status", "r").eq(_lit(names.LOADED)), true=_col(names.ID, "r")),
+                        exp.If(this=_col("_ferry_status", "r").isin(_lit(names.LOADED), _lit(names.MERGED)),
+                               true=_col(names.ID, "r")),
                         exp.func("coalesce", exp.Paren(this=settled), exp.false()),
                         exp.If(this=exp.func("coalesce", exp.Paren(this=settled.copy()), exp.false()),
                                true=exp.cast(exp.null(), "VARCHAR"), false=refs.carry("r", unresolved)))

@@ -43,11 +43,13 @@ def _copy(project: Path, where: Path) -> Path:
 
 
 def tables(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a target (but the scope's own), its rows sorted, without run stamps."""
+    """Every table of a target (but the scope's own: row hashes and dedup values), its rows sorted, without
+    run stamps."""
     out = {}
     with duckdb.connect(str(path), read_only=True) as con:
         for schema, name in con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                        "WHERE NOT table_name LIKE '%rowhash%' ORDER BY 1, 2").fetchall():
+                                        "WHERE NOT table_name LIKE '%rowhash%' AND NOT table_name LIKE '%rowdedup%' "
+                                        "ORDER BY 1, 2").fetchall():
             columns = [c for (c,) in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
                 "ORDER BY column_index", [schema, name]).fetchall() if c not in STAMPS]
@@ -93,8 +95,11 @@ def test_the_manifest_says_which_entities_were_scoped_and_how_many_rows_they_com
     assert activity["new"] + activity["changed"] + activity["unchanged"] == read
     owners = next(e for e in run.entities if e.entity == "owner")  # no owner changed: its rejected rows only
     assert s["owner"]["scope"] == owners.rejected == 1 and s["owner"]["unchanged_records"] == owners.loaded
-    assert not s["contact"]["scoped"] and s["contact"]["reason"].startswith("dedup")
-    assert not s["company"]["scoped"] and s["company"]["reason"].startswith("dedup")
+    # contacts dedup: in scope the changed, new and gone rows' clusters and the rows sharing their keys or blocks
+    contact = s["contact"]
+    assert contact["scoped"] and contact["new"] == 6 and contact["changed"] == 3
+    assert contact["new"] + contact["changed"] < contact["scope"] < contact["rows"]
+    assert not s["company"]["scoped"] and s["company"]["reason"].startswith("match")
     counts = run.delta["entities"]["activity"]
     loaded = next(e.loaded for e in run.entities if e.entity == "activity")
     assert counts["insert"] == 1 and counts["insert"] + counts["update"] + counts["unchanged"] == loaded
@@ -167,7 +172,8 @@ def test_on_a_20k_bench_export_a_scoped_delta_gives_the_same_target_as_a_whole_o
                 mp.setenv(scope.SWITCH, "off")
             runs[name] = api.run_spec(spec, api.Options(out=tmp_path / "generated", target=tmp_path / f"{name}.duckdb"))
     s = runs["scoped"].delta["scope"]
-    assert s["activity"]["scoped"] and s["deal"]["scoped"], s
+    assert s["activity"]["scoped"] and s["deal"]["scoped"] and s["contact"]["scoped"], s
+    assert 0 < s["contact"]["new"] and s["contact"]["scope"] < s["contact"]["rows"]
     assert 0 < s["activity"]["new"] and 0 < s["activity"]["changed"] and s["activity"]["scope"] < s["activity"]["rows"]
     a, b = tables(tmp_path / "scoped.duckdb"), tables(tmp_path / "whole.duckdb")
     assert a.keys() == b.keys()
@@ -175,3 +181,4 @@ def test_on_a_20k_bench_export_a_scoped_delta_gives_the_same_target_as_a_whole_o
         assert a[name] == b[name], name
     assert runs["scoped"].entities == runs["whole"].entities
     assert runs["scoped"].delta["entities"] == runs["whole"].delta["entities"]
+    assert runs["scoped"].dedup == runs["whole"].dedup

@@ -19,7 +19,7 @@ LAYERS = [
     {"engines"},
     {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
-    {"workdir", "reaper", "decisions", "accounting", "history", "delta", "scope", "tuning", "ownership", "run", "pgdiff", "pgdelta", "plan_pg", "rejects", "review", "review_links", "push",
+    {"workdir", "reaper", "decisions", "accounting", "history", "delta", "scope_dedup", "scope", "tuning", "ownership", "run", "pgdiff", "pgdelta", "plan_pg", "rejects", "review", "review_links", "push",
      "bundle", "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render", "run_spark"},
     {"api"},
     {"cli", "cli_profile", "cli_lineage", "__main__"},
