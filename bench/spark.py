@@ -54,7 +54,7 @@ def differing_tables(a: Path, b: Path) -> list[str]:
     out = []
     for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                                      "WHERE table_catalog = 'a' ORDER BY ALL").fetchall():
-        if table.endswith("_rowhash") or table == "rowhash_runs":
+        if table.endswith(("_rowhash", "_rowdedup")) or table == "rowhash_runs":
             continue  # the row hashes a DuckDB run keeps for the next delta; a Spark run stores none
         columns = [c for (c,) in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'a' AND table_schema = ? "

@@ -46,7 +46,7 @@ def tables(path) -> dict[str, list]:
     out = {}
     for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                                      "ORDER BY ALL").fetchall():
-        if table.endswith("_rowhash") or table == "rowhash_runs":
+        if table.endswith(("_rowhash", "_rowdedup")) or table == "rowhash_runs":
             continue
         columns = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema "
                                              "= ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
