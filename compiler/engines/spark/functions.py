@@ -28,6 +28,8 @@ from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.time import format_time
 
+from compiler.engines.spark import lets
+from compiler.engines.spark.builtins import CALLS_PYTHON
 from compiler.engines.spark.regex import Unsupported, extract_all, full_match, partial_match, regex, regexp_replace
 
 
@@ -157,17 +159,16 @@ def _let(this: exp.Expression, rest: list[exp.Expression]) -> exp.Expression:
         value, name = listed.expressions[0], lam.expressions[0].name
         uses = sum(1 for n in lam.this.find_all(exp.Column, exp.Identifier)
                    if n.name == name and not isinstance(n.parent, (exp.Column, exp.Lambda)))
-        if uses <= 1 or _calls_udf(lam.this):  # inlined once, or where a Python UDF forbids the lambda
+        if uses <= 1:  # inlined once
             return _substitute(lam.this, name, lambda: exp.paren(value.copy()))
+        if _calls_udf(lam.this):  # where a Python UDF forbids the lambda: each copy computed once (``lets``)
+            return _substitute(lam.this, name, lambda: lets.mark(exp.paren(value.copy())))
     return _fn("TRY_ELEMENT_AT", this, rest[0])
 
 
-#: Python functions the Spark runner registers (``engines.spark.udfs``), by upper-case name.
-_UDFS = {"FERRY_PHONE_E164", "FERRY_EMAIL", "FERRY_STRIP_ACCENTS", "FERRY_JARO_WINKLER"}
-
-
 def _calls_udf(tree: exp.Expression) -> bool:
-    return any(n.name.upper() in _UDFS for n in tree.find_all(exp.Anonymous))
+    """``tree`` calls Python: a UDF the Spark runner registers (``engines.spark.udfs``), or the fold."""
+    return any(n.name.upper() in CALLS_PYTHON for n in tree.find_all(exp.Anonymous))
 
 
 def _slice(this: exp.Expression, rest: list[exp.Expression]) -> exp.Expression:
