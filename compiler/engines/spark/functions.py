@@ -11,6 +11,7 @@ Where the two engines differ in meaning, not just in name (the issue's list), th
 * a full regex match is anchored with ``\\z`` (Java's ``$`` also matches before a final newline);
 * DuckDB lists index from 1 and lambdas' index argument counts from 1; Spark's from 0;
   ``range(a, b)`` excludes ``b``, ``sequence(a, b)`` includes it and counts down when ``b < a``;
+* ``string_split(t, '')`` splits into code points (Spark's ``split`` into UTF-16 units);
 * ``list_position`` is NULL when absent (Spark's ``array_position``: 0), ``list_distinct`` drops
   NULLs, ``list_sort`` puts NULLs first;
 * ``TRY_CAST`` stays a TRY_CAST (Spark's ANSI ``CAST`` fails the query), and a date cast only
@@ -301,8 +302,18 @@ def _json_list(node: exp.JSONExtractScalar) -> exp.Expression:
                            exp.Coalesce(this=found, expressions=[exp.Array(expressions=[])]))
 
 
+def _split(node: exp.Split) -> exp.Expression:
+    """``string_split(t, '')``: DuckDB's characters are code points; Spark's ``split(t, '')`` cuts
+    between UTF-16 units, a letter outside the BMP (``𝼉``) into two halves. A regex ``.`` is a code point."""
+    separator = node.expression
+    if isinstance(separator, exp.Literal) and separator.is_string and separator.name == "":
+        return _fn("REGEXP_EXTRACT_ALL", node.this, _lit("(?s)."), _lit(0))
+    return node
+
+
 #: Typed nodes whose meaning differs, by class.
 TYPED: dict[type, Callable] = {
+    exp.Split: _split,
     exp.RegexpReplace: regexp_replace,
     exp.RegexpFullMatch: full_match,
     exp.TryCast: _try_cast,

@@ -50,7 +50,7 @@ RETURN CASE
   )
   THEN ARRAY_JOIN(
     TRANSFORM(
-      SPLIT(`text`, CONCAT('\\Q', '', '\\E')),
+      REGEXP_EXTRACT_ALL(`text`, '(?s).', 0),
       `_ferry_c` -> COALESCE(
         TRY_ELEMENT_AT(
           FROM_JSON(
