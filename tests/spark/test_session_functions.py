@@ -48,7 +48,7 @@ def test_the_compiled_fold_function_gives_the_macros_values(spark):
     assert on_spark(spark, TEXTS) == want
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(alphabet=st.sampled_from(LETTERS + "aeéóąÅ Ως1-"), max_size=20), min_size=1, max_size=40))
 @example(["ǅ", "ĳ ß", ""])
 def test_the_fold_function_on_generated_text(spark, texts):
