@@ -55,6 +55,6 @@ def render_steps(engine: Engine, bundle: Bundle, spec_path: str) -> Steps | None
     if translated is None:
         return None
     texts, manifest = translated
-    titles = {f.name: f.title for f in bundle.files}
+    titles = {**dict(engine.titles), **{f.name: f.title for f in bundle.files}}
     return Steps({name: step_text(spec_path, name, titles[name], statements) for name, statements in texts.items()},
                  manifest)

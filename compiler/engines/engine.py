@@ -22,6 +22,7 @@ class Engine:
     name: str  # the `--engine` value and the key in manifest["engines"]
     folder: str  # under generated/<name>/; "" for the embedded engine only
     translate: Callable[[Bundle], Translated | None]
+    titles: tuple[tuple[str, str], ...] = ()  # (file, title) of files the engine adds beyond the bundle's
 
 
 def one_line(text: str) -> str:

@@ -2,8 +2,9 @@
 
 ``engines.spark.dedup.duckdb_parts`` splits a dedup step's DuckDB text around the call to Spark:
 the statements that computed the blocks, pairs and components read Spark's Parquet files instead
-(the pairs stay DuckDB's for a match model). ``engines.spark.macros.inline`` writes ``_ferry.fold``
-out; run in DuckDB, the written-out body gives what the prelude's macro gives.
+(the pairs stay DuckDB's for a match model). The fold is a Spark session function defined once, in
+the step file ``000_functions.sql`` (``engines.spark.sqlfunctions``), and called by name elsewhere;
+tests/spark/test_session_functions.py compares its values with the DuckDB macro's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from compiler import api
-from compiler.engines.spark import dedup, macros
+from compiler.engines.spark import dedup, sqlfunctions
 from compiler.sqlgen import fold
 from tests.helpers import ROOT
 
@@ -76,21 +77,20 @@ def test_the_checked_rows_written_for_spark_are_the_columns_its_rules_read(tmp_p
     assert kept == ["_ferry_row", "_ferry_reasons", "_ferry_archived", "email", "phone", "first_name", "last_name"]
 
 
-def test_the_written_out_fold_gives_what_the_macro_gives():
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA _ferry")
-    for create in fold.compile_macros():
-        con.execute(create.sql(dialect="duckdb"))
-    texts = ["Łukasz Wójcik", "STRAßE", "Ærøskøbing", "ﬁlip Ĳsselmeer", "Ｆｕｌｌ", "plain", "", None]
-    call = fold.fold(exp.column("t"))
-    written = macros.inline(call.copy())
-    assert "fold" not in written.sql(dialect="duckdb").lower()
-    query = exp.select(call, written).from_(exp.Table(this=exp.Anonymous(this="unnest", expressions=[
-        exp.Array(expressions=[exp.Literal.string(t) if t is not None else exp.null() for t in texts])]),
-        alias=exp.TableAlias(this=exp.to_identifier("u"), columns=[exp.to_identifier("t")])))
-    got = con.execute(query.sql(dialect="duckdb")).fetchall()
-    assert len(got) == len(texts) and all(macro == inlined for macro, inlined in got)
-    assert got[0][0] == "Lukasz Wojcik"
+def test_the_fold_is_defined_once_per_spark_session_and_called_by_name():
+    """Every macro of the DuckDB prelude is one function of the Spark functions file; no Spark step
+    writes the fold out or defines a macro, and the dedup steps call the fold by name."""
+    for name in ("legacy_crm", "two_crms"):
+        folder = ROOT / "generated" / name
+        entry = json.loads((folder / "manifest.json").read_text("utf-8"))["engines"]["spark"]
+        assert entry["functions"] == sqlfunctions.FILE and f"spark/{sqlfunctions.FILE}" in entry["files"]
+        defined = [s for s in sqlglot.parse((folder / "spark" / sqlfunctions.FILE).read_text("utf-8"), read="spark")
+                   if s is not None]
+        assert sorted(s.this.this.name.upper() for s in defined) == sorted(
+            sqlfunctions.PREFIX + c.this.this.name.upper() for c in fold.compile_macros())
+        steps = {p.name: p.read_text("utf-8") for p in (folder / "spark").glob("*.sql") if p.name != sqlfunctions.FILE}
+        assert not any("MACRO" in t or "`_ferry`.`fold" in t or "FERRY_STRIP_ACCENTS" in t for t in steps.values())
+        assert any("FERRY_FOLD(" in t for t in steps.values())
 
 
 def test_the_spark_jaro_winkler_udf_gives_duckdbs_doubles_to_the_last_bit():

@@ -81,3 +81,28 @@ def test_a_condition_that_can_fail_stays_where_it_was():
         "SELECT CASE WHEN CAST(s.a AS INT) > 3 AND s.b IS NULL THEN 'x' ELSE ferry_email(s.a) END FROM t AS s",
         read="duckdb"))
     assert guards.PREFIX not in select.sql(dialect="spark")
+
+
+def test_a_let_value_written_out_for_a_udf_is_one_column():
+    """ferry's LET over a body that calls a UDF (which Spark refuses in a lambda) takes its value at each
+    use: the three copies are one column ``_ferry_value_...`` of a layer beneath, with the same rows."""
+    from compiler.engines.spark import lets, passes
+
+    let = ("list_extract(list_transform([upper(s.a) || '!'], x -> CASE WHEN x = 'A!' THEN ferry_email(s.b) "
+           "WHEN x = '!' THEN NULL ELSE x END), 1)")
+    (select,) = passes.rewrite((sqlglot.parse_one(f"SELECT {let} AS v FROM t AS s", read="duckdb"),), None).statements
+    text = select.sql(dialect="spark")
+    assert text.count("|| '!'") == 1 and text.count(f"AS `{lets.PREFIX}") == 1
+    assert "TRANSFORM" not in text.upper()  # no lambda: the UDF could not run in one
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [*ROWS, ("", "z"), ("a", "x")])
+    [call] = [n for n in select.find_all(exp.Anonymous) if n.name.upper() in guards.GUARDED]
+    call.replace(exp.DPipe(this=exp.Literal.string("slow:"), expression=call.expressions[0]))  # DuckDB has no UDF
+    got = sorted((r[0] for r in con.execute(select.sql(dialect="duckdb")).fetchall()), key=str)
+
+    def want(a, b):
+        value = None if a is None else a.upper() + "!"
+        return ("slow:" + b if b is not None else None) if value == "A!" else None if value == "!" else value
+    assert got == sorted((want(a, b) for a, b in [*ROWS, ("", "z"), ("a", "x")]), key=str)
+    assert "slow:x" in got and None in got and "B!" in got

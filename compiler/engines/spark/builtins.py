@@ -9,6 +9,9 @@ from __future__ import annotations
 
 #: The UDFs ferry registers on every session (``engines.spark.udfs``).
 UDFS = frozenset({"FERRY_PHONE_E164", "FERRY_EMAIL", "FERRY_STRIP_ACCENTS", "FERRY_JARO_WINKLER"})
+#: What calls Python: those UDFs, and ferry's SQL function that calls one (``sqlfunctions``: the fold
+#: strips accents with ``FERRY_STRIP_ACCENTS``).
+CALLS_PYTHON = UDFS | {"FERRY_FOLD"}
 
 FUNCTIONS = frozenset({
     "ABS", "ACOS", "ACOSH", "ADD_MONTHS", "AES_DECRYPT", "AES_ENCRYPT", "AGGREGATE", "AND", "ANY", "ANY_VALUE",

@@ -11,6 +11,7 @@ Where the two engines differ in meaning, not just in name (the issue's list), th
 * a full regex match is anchored with ``\\z`` (Java's ``$`` also matches before a final newline);
 * DuckDB lists index from 1 and lambdas' index argument counts from 1; Spark's from 0;
   ``range(a, b)`` excludes ``b``, ``sequence(a, b)`` includes it and counts down when ``b < a``;
+* ``string_split(t, '')`` splits into code points (Spark's ``split`` into UTF-16 units);
 * ``list_position`` is NULL when absent (Spark's ``array_position``: 0), ``list_distinct`` drops
   NULLs, ``list_sort`` puts NULLs first;
 * ``TRY_CAST`` stays a TRY_CAST (Spark's ANSI ``CAST`` fails the query), and a date cast only
@@ -28,6 +29,8 @@ from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.time import format_time
 
+from compiler.engines.spark import lets
+from compiler.engines.spark.builtins import CALLS_PYTHON
 from compiler.engines.spark.regex import Unsupported, extract_all, full_match, partial_match, regex, regexp_replace
 
 
@@ -157,17 +160,16 @@ def _let(this: exp.Expression, rest: list[exp.Expression]) -> exp.Expression:
         value, name = listed.expressions[0], lam.expressions[0].name
         uses = sum(1 for n in lam.this.find_all(exp.Column, exp.Identifier)
                    if n.name == name and not isinstance(n.parent, (exp.Column, exp.Lambda)))
-        if uses <= 1 or _calls_udf(lam.this):  # inlined once, or where a Python UDF forbids the lambda
+        if uses <= 1:  # inlined once
             return _substitute(lam.this, name, lambda: exp.paren(value.copy()))
+        if _calls_udf(lam.this):  # where a Python UDF forbids the lambda: each copy computed once (``lets``)
+            return _substitute(lam.this, name, lambda: lets.mark(exp.paren(value.copy())))
     return _fn("TRY_ELEMENT_AT", this, rest[0])
 
 
-#: Python functions the Spark runner registers (``engines.spark.udfs``), by upper-case name.
-_UDFS = {"FERRY_PHONE_E164", "FERRY_EMAIL", "FERRY_STRIP_ACCENTS", "FERRY_JARO_WINKLER"}
-
-
 def _calls_udf(tree: exp.Expression) -> bool:
-    return any(n.name.upper() in _UDFS for n in tree.find_all(exp.Anonymous))
+    """``tree`` calls Python: a UDF the Spark runner registers (``engines.spark.udfs``), or the fold."""
+    return any(n.name.upper() in CALLS_PYTHON for n in tree.find_all(exp.Anonymous))
 
 
 def _slice(this: exp.Expression, rest: list[exp.Expression]) -> exp.Expression:
@@ -300,8 +302,18 @@ def _json_list(node: exp.JSONExtractScalar) -> exp.Expression:
                            exp.Coalesce(this=found, expressions=[exp.Array(expressions=[])]))
 
 
+def _split(node: exp.Split) -> exp.Expression:
+    """``string_split(t, '')``: DuckDB's characters are code points; Spark's ``split(t, '')`` cuts
+    between UTF-16 units, a letter outside the BMP (``𝼉``) into two halves. A regex ``.`` is a code point."""
+    separator = node.expression
+    if isinstance(separator, exp.Literal) and separator.is_string and separator.name == "":
+        return _fn("REGEXP_EXTRACT_ALL", node.this, _lit("(?s)."), _lit(0))
+    return node
+
+
 #: Typed nodes whose meaning differs, by class.
 TYPED: dict[type, Callable] = {
+    exp.Split: _split,
     exp.RegexpReplace: regexp_replace,
     exp.RegexpFullMatch: full_match,
     exp.TryCast: _try_cast,

@@ -36,7 +36,7 @@ import hashlib
 from sqlglot import exp
 
 from compiler.engines.spark import stages
-from compiler.engines.spark.builtins import UDFS
+from compiler.engines.spark.builtins import CALLS_PYTHON
 
 #: UDFs whose first argument is guarded: NULL in means NULL out, and no library call.
 GUARDED = frozenset({"FERRY_PHONE_E164", "FERRY_EMAIL"})
@@ -49,7 +49,7 @@ _BOUNDARY = (exp.Query, exp.Subquery, exp.AggFunc, exp.Window)
 
 
 def _calls_udf(tree: exp.Expression) -> bool:
-    return any(n.name.upper() in UDFS for n in tree.find_all(exp.Anonymous))
+    return any(n.name.upper() in CALLS_PYTHON for n in tree.find_all(exp.Anonymous))
 
 
 def _steps(call: exp.Expression) -> list[tuple[list[exp.Expression], exp.Expression | None]]:
@@ -118,10 +118,11 @@ def _size(node: exp.Expression) -> int:
     return sum(1 for n in node.walk() if not isinstance(n, exp.Identifier))
 
 
-def name(select: exp.Select, conditions: list[exp.Expression]) -> exp.Select:
+def name(select: exp.Select, conditions: list[exp.Expression], prefix: str = PREFIX) -> exp.Select:
     """``select`` (changed in place; one aliased relation, no joins, filter or grouping, else left alone)
     with each of ``conditions`` that cannot fail or call Python computed once, in a layer beneath it,
-    and read as a column wherever it stood in the projections (found by shape, in one pass)."""
+    and read as a column ``<prefix><digest>`` wherever it stood in the projections (found by shape, in
+    one pass). ``engines.spark.lets`` names values the same way."""
     source = select.args.get("from_")
     alias = source.this.alias if source is not None else ""
     if not alias or select.args.get("joins") or select.args.get("group") or select.args.get("where") is not None:
@@ -136,8 +137,8 @@ def name(select: exp.Select, conditions: list[exp.Expression]) -> exp.Select:
         shape = index.key(condition)  # a condition inside a replaced input is no longer in the tree
         if shape not in named and _size(condition) >= _SMALLEST and stages.hoistable(condition, alias, variables):
             text = condition.sql(dialect="spark")
-            named[shape] = PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-            values[named[shape]] = condition.copy()
+            named[shape] = prefix + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+            values[named[shape]] = (condition.this if isinstance(condition, exp.Paren) else condition).copy()
     if not named:
         return select
 

@@ -12,8 +12,11 @@ Out: ``Rewritten``: the Spark statements, and what the Spark runner does between
 * the connected components of a duplicate graph (a recursive CTE with ``USING KEY`` in DuckDB)
   read ``_ferry_components_<entity>``, which the runner fills by large-star/small-star first;
 * a UUIDv5 is built from the SHA-1's hex digits (Spark has no 128-bit integers);
-* a call of one of ferry's DuckDB macros (``_ferry.fold``) is written out (``macros``);
-* every other node goes through ``functions.rewrite_node``;
+* a call of one of ferry's DuckDB macros (``_ferry.fold``) calls its Spark SQL function, and the
+  ``CREATE MACRO`` becomes that session function's definition (``sqlfunctions``; ``session_functions``
+  gives them, for the engine's ``000_functions.sql``);
+* every other node goes through ``functions.rewrite_node``; a value ferry's LET would compute once
+  that Spark has to write out at each use is computed once in a column (``lets``);
 * then the phone and e-mail UDFs' inputs are guarded (``guards``): Spark calls a Python UDF on
   every row, whatever CASE holds it, so the input is NULL where the SQL fast path answers.
 """
@@ -24,13 +27,13 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from compiler.engines.spark import functions, guards, macros
+from compiler.engines.spark import functions, guards, lets, sqlfunctions
 from compiler.engines.spark.regex import Unsupported
 from compiler.order import StageStep, Step
 from compiler.sqlgen import names
 from compiler.sqlgen.ids import FERRY_NAMESPACE
 
-__all__ = ["Components", "Rewritten", "Unsupported", "rewrite"]
+__all__ = ["Components", "Rewritten", "Unsupported", "rewrite", "session_functions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +156,19 @@ def rewrite(statements: tuple[exp.Expression, ...], step: Step | None) -> Rewrit
     out: list[exp.Expression] = []
     components: list[Components] = []
     for statement in statements:
+        if sqlfunctions.is_macro(statement):  # a session function, defined by the engine's functions file
+            continue
         components.extend(_components(statement, len(out)))
-        if not (isinstance(statement, exp.Create) and statement.kind == "MACRO"):  # the prelude defines them
-            statement = macros.inline(statement.copy())
-        rewritten = guards.guard(_walk(statement.copy(), stage))
+        rewritten = guards.guard(lets.name(_walk(sqlfunctions.calls(statement.copy()), stage)))
         out.extend(_materialized(rewritten) if _is_temporary_table(rewritten) else (rewritten,))
     return Rewritten(tuple(out), tuple(components))
 
 
 def expression(tree: exp.Expression) -> exp.Expression:
     """One expression (not a statement) for Spark: a copy with every node rewritten."""
-    return guards.guard(_walk(macros.inline(tree.copy()), None))
+    return guards.guard(lets.name(_walk(sqlfunctions.calls(tree.copy()), None)))
+
+
+def session_functions(statements: tuple[exp.Expression, ...]) -> tuple[exp.Expression, ...]:
+    """The Spark session functions that stand for the DuckDB macros among ``statements``, in their order."""
+    return tuple(sqlfunctions.define(s, expression(s.expression)) for s in statements if sqlfunctions.is_macro(s))

@@ -9,7 +9,8 @@ Sources are prepared as ``ferry run`` prepares them (hash, encoding checks; a cp
 xlsx or an XML file becomes a UTF-8 CSV or NDJSON copy) and read with Spark's own CSV and
 JSON readers, every column as text, in file order. Each entity's per-row query is planned in
 small stages (``stages.split``) and written once. Before anything is published the rows are
-counted: every source row must come out of its entity's query exactly once (F921).
+counted: every source row must come out of its entity's query exactly once (F921). The step
+file of session functions (the manifest's ``functions``: the fold of fuzzy rules) runs first.
 
 The steps after the per-row work run in DuckDB at publish, from these files; dedup blocks, pairs
 and clusters go back to Spark from there (``engines.spark.dedup``; README, "Engines").
@@ -128,6 +129,18 @@ def _read(spark: Any, spec: Spec, entry: dict[str, Any], prepared: Readable) -> 
     return frame.withColumn("_ferry_read_order", F.monotonically_increasing_id())
 
 
+def define_functions(spark: Any, manifest: dict[str, Any], texts: dict[str, str]) -> None:
+    """Runs the compiled file of session functions (``sqlfunctions``: the fold), if the spec has one,
+    before any statement that calls them."""
+    name = manifest["engines"]["spark"].get("functions")
+    if name is None:
+        return
+    with quiet():
+        statements = [s for s in sqlglot.parse(texts[name], read="spark") if s is not None]
+    for statement in statements:
+        spark.sql(statement.sql(dialect="spark"))
+
+
 def _start(spec: Spec, master: str) -> Any:
     try:
         return spark_session.start(master, app=f"ferry {spec.name}")
@@ -153,6 +166,7 @@ def compute(spec: Spec, manifest: dict[str, Any], directory: Path, ready: dict[s
     seconds["start-up"] = round(time.perf_counter() - t0, 3)
     done = False
     try:
+        define_functions(spark, manifest, texts)
         rows: dict[str, int] = {}
         mapped: dict[str, Path] = {}
         stage_of = {e["stage_table"]: e["name"] for e in manifest["sources"]}

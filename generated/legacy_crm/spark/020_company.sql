@@ -414,7 +414,7 @@ WITH `mapped` AS (
           WHEN `s`.`_ferry_guard_520810803cfd`
           THEN '+48' || `s`.`_ferry_shared_20a6c67f7c47`
           ELSE CASE
-            WHEN `s`.`_ferry_guard_85e3f0fd0750`
+            WHEN `s`.`_ferry_value_0cdd970c9568` = '?'
             THEN FERRY_PHONE_E164(
               CASE
                 WHEN `s`.`_ferry_guard_56aa8ca09c3d`
@@ -429,448 +429,17 @@ WITH `mapped` AS (
                 THEN NULL
                 WHEN `s`.`_ferry_guard_520810803cfd`
                 THEN NULL
-                ELSE CASE WHEN `s`.`_ferry_guard_85e3f0fd0750` THEN NULLIF(TRIM(`s`.`telefon`), '') END
+                ELSE CASE
+                  WHEN `s`.`_ferry_value_0cdd970c9568` = '?'
+                  THEN NULLIF(TRIM(`s`.`telefon`), '')
+                END
               END,
               'PL',
               'DE,FR,UA'
             )
-            WHEN (
-              TRY_ELEMENT_AT(
-                TRANSFORM(
-                  ARRAY(
-                    STRUCT(
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '48')
-                        THEN CASE
-                          WHEN (
-                            NOT RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                          )
-                          OR LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) > 10
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            `s`.`_ferry_shared_20a6c67f7c47`,
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || `s`.`_ferry_shared_20a6c67f7c47`
-                          ELSE ''
-                        END
-                      END AS n1,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '49')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (2, 3)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) > 15
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                      END AS n2,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '33')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '0')
-                          AND (
-                            LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9)
-                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) > 9
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[1-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[1-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (9)
-                            AND RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                      END AS n3,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '380')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (5, 6, 7)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) > 10
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9, 10)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (9, 10)
-                            AND RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                      END AS n4
-                    )
-                  ),
-                  `_ferry_v` -> CASE
-                    WHEN `_ferry_v`.n1 <> ''
-                    THEN `_ferry_v`.n1
-                    ELSE CASE
-                      WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                      THEN '?'
-                      WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                      THEN ''
-                      WHEN (
-                        `_ferry_v`.n2 = ''
-                        OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n3 = ''
-                        OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n4 = ''
-                        OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                        CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                        CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ) = ''
+            WHEN `s`.`_ferry_value_0cdd970c9568` = ''
             THEN NULL
-            ELSE (
-              TRY_ELEMENT_AT(
-                TRANSFORM(
-                  ARRAY(
-                    STRUCT(
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '48')
-                        THEN CASE
-                          WHEN (
-                            NOT RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                          )
-                          OR LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) > 10
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            `s`.`_ferry_shared_20a6c67f7c47`,
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || `s`.`_ferry_shared_20a6c67f7c47`
-                          ELSE ''
-                        END
-                      END AS n1,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '49')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (2, 3)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) > 15
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                      END AS n2,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '33')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '0')
-                          AND (
-                            LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9)
-                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) > 9
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[1-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[1-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (9)
-                            AND RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                      END AS n3,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '380')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (5, 6, 7)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) > 10
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) IN (9, 10)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2),
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) IN (9, 10)
-                            AND RLIKE(`s`.`_ferry_shared_20a6c67f7c47`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_20a6c67f7c47`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_20a6c67f7c47`,
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || `s`.`_ferry_shared_20a6c67f7c47`
-                            ELSE ''
-                          END
-                        END
-                      END AS n4
-                    )
-                  ),
-                  `_ferry_v` -> CASE
-                    WHEN `_ferry_v`.n1 <> ''
-                    THEN `_ferry_v`.n1
-                    ELSE CASE
-                      WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                      THEN '?'
-                      WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                      THEN ''
-                      WHEN (
-                        `_ferry_v`.n2 = ''
-                        OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n3 = ''
-                        OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n4 = ''
-                        OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                        CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                        CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            )
+            ELSE `s`.`_ferry_value_0cdd970c9568`
           END
         END AS `_ferry_shared_390b70590ca9`,
         CASE
@@ -920,7 +489,16 @@ WITH `mapped` AS (
             RLIKE(`s`.`_ferry_shared_670bc0159361`, '^(?:\\+?[0-9 ()./-]+)\\z')
             AND LENGTH(`s`.`_ferry_shared_670bc0159361`) <= 250
           ) AS `_ferry_guard_56aa8ca09c3d`,
-          (
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '48') AS `_ferry_guard_87a120890d03`,
+          STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0' AS `_ferry_guard_b4b48eb70a6f`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '48') AS `_ferry_guard_bfc2b4d8edeb`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '49') AS `_ferry_guard_cac79a6b4358`,
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '380') AS `_ferry_guard_d18326a2b04f`,
+          LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) <= 2 AS `_ferry_guard_e00041848c15`
+        FROM (
+          SELECT
+            `s`.*,
             TRY_ELEMENT_AT(
               TRANSFORM(
                 ARRAY(
@@ -1136,36 +714,29 @@ WITH `mapped` AS (
                 END
               ),
               1
-            )
-          ) = '?' AS `_ferry_guard_85e3f0fd0750`,
-          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '48') AS `_ferry_guard_87a120890d03`,
-          STARTSWITH(`s`.`_ferry_shared_20a6c67f7c47`, '00')
-          AND SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3, 1) <> '0' AS `_ferry_guard_b4b48eb70a6f`,
-          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 3), '48') AS `_ferry_guard_bfc2b4d8edeb`,
-          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '49') AS `_ferry_guard_cac79a6b4358`,
-          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2), '380') AS `_ferry_guard_d18326a2b04f`,
-          LENGTH(SUBSTRING(`s`.`_ferry_shared_20a6c67f7c47`, 2)) <= 2 AS `_ferry_guard_e00041848c15`
-        FROM (
-          SELECT
-            `s`.*,
-            REGEXP_REPLACE(
-              UPPER(REPLACE(NULLIF(TRIM(`s`.`_ferry_shared_5fc2addd845c`), ''), 'ß', 'ẞ')),
-              '[ -]',
-              ''
-            ) AS `_ferry_shared_764e87fed3f5`,
-            REGEXP_REPLACE(`s`.`_ferry_shared_670bc0159361`, '[^0-9+]', '') AS `_ferry_shared_20a6c67f7c47`,
-            RLIKE(
-              `s`.`_ferry_shared_0ad2170283c6`,
-              '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-            ) AS `_ferry_shared_ad54ec36cb5d`
+            ) AS `_ferry_value_0cdd970c9568`
           FROM (
             SELECT
               `s`.*,
-              NULLIF(TRIM(`s`.`nip`), '') AS `_ferry_shared_5fc2addd845c`,
-              NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_670bc0159361`,
-              NULLIF(TRIM(`s`.`data_utworzenia`), '') AS `_ferry_shared_0ad2170283c6`,
-              LOWER(`s`.`status`) IN ('aktywny', 'archiwum', 'nieaktywny') AS `_ferry_shared_844b3ec675ae`
-            FROM `_ferry_stage_companies` AS `s`
+              REGEXP_REPLACE(
+                UPPER(REPLACE(NULLIF(TRIM(`s`.`_ferry_shared_5fc2addd845c`), ''), 'ß', 'ẞ')),
+                '[ -]',
+                ''
+              ) AS `_ferry_shared_764e87fed3f5`,
+              REGEXP_REPLACE(`s`.`_ferry_shared_670bc0159361`, '[^0-9+]', '') AS `_ferry_shared_20a6c67f7c47`,
+              RLIKE(
+                `s`.`_ferry_shared_0ad2170283c6`,
+                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+              ) AS `_ferry_shared_ad54ec36cb5d`
+            FROM (
+              SELECT
+                `s`.*,
+                NULLIF(TRIM(`s`.`nip`), '') AS `_ferry_shared_5fc2addd845c`,
+                NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_670bc0159361`,
+                NULLIF(TRIM(`s`.`data_utworzenia`), '') AS `_ferry_shared_0ad2170283c6`,
+                LOWER(`s`.`status`) IN ('aktywny', 'archiwum', 'nieaktywny') AS `_ferry_shared_844b3ec675ae`
+              FROM `_ferry_stage_companies` AS `s`
+            ) AS `s`
           ) AS `s`
         ) AS `s`
       ) AS `s`

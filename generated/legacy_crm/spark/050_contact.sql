@@ -417,7 +417,7 @@ WITH `mapped` AS (
           WHEN `s`.`_ferry_guard_6f8720aacad2`
           THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
           ELSE CASE
-            WHEN `s`.`_ferry_guard_a1d015559af2`
+            WHEN `s`.`_ferry_value_1d6e17e0c213` = '?'
             THEN FERRY_PHONE_E164(
               CASE
                 WHEN `s`.`_ferry_guard_d5807f7d53a8`
@@ -432,448 +432,17 @@ WITH `mapped` AS (
                 THEN NULL
                 WHEN `s`.`_ferry_guard_6f8720aacad2`
                 THEN NULL
-                ELSE CASE WHEN `s`.`_ferry_guard_a1d015559af2` THEN NULLIF(TRIM(`s`.`phone`), '') END
+                ELSE CASE
+                  WHEN `s`.`_ferry_value_1d6e17e0c213` = '?'
+                  THEN NULLIF(TRIM(`s`.`phone`), '')
+                END
               END,
               'PL',
               'DE,FR,UA'
             )
-            WHEN (
-              TRY_ELEMENT_AT(
-                TRANSFORM(
-                  ARRAY(
-                    STRUCT(
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
-                        THEN CASE
-                          WHEN (
-                            NOT RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                          )
-                          OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            `s`.`_ferry_shared_edf0405b75b3`,
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                          ELSE ''
-                        END
-                      END AS n1,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n2,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
-                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n3,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
-                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n4
-                    )
-                  ),
-                  `_ferry_v` -> CASE
-                    WHEN `_ferry_v`.n1 <> ''
-                    THEN `_ferry_v`.n1
-                    ELSE CASE
-                      WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                      THEN '?'
-                      WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                      THEN ''
-                      WHEN (
-                        `_ferry_v`.n2 = ''
-                        OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n3 = ''
-                        OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n4 = ''
-                        OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                        CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                        CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            ) = ''
+            WHEN `s`.`_ferry_value_1d6e17e0c213` = ''
             THEN NULL
-            ELSE (
-              TRY_ELEMENT_AT(
-                TRANSFORM(
-                  ARRAY(
-                    STRUCT(
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '48')
-                        THEN CASE
-                          WHEN (
-                            NOT RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                          )
-                          OR LENGTH(`s`.`_ferry_shared_edf0405b75b3`) > 10
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3),
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                            )
-                            THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                        ELSE CASE
-                          WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (6, 7, 8, 9, 10)
-                          AND RLIKE(
-                            `s`.`_ferry_shared_edf0405b75b3`,
-                            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                          )
-                          AND RLIKE(
-                            LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                          )
-                          THEN '+48' || `s`.`_ferry_shared_edf0405b75b3`
-                          ELSE ''
-                        END
-                      END AS n1,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '49')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (2, 3)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 15
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND NOT RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            AND RLIKE(
-                              `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9})\\z'
-                            )
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:04|05|06|07|08|09|10|11|12|13|14):(?:(?:16(?:4\\d{1,10}|[89]\\d{1,11})))|(?:05|06|07|08|09|10|11|12|13|14|15):(?:(?:32\\d{9,11}|49[1-6]\\d{10}|322\\d{6}|49[0-7]\\d{3,9}|(?:[34]0|[68]9)\\d{3,13}|(?:2(?:0[1-689]|[1-3569]\\d|4[0-8]|7[1-7]|8[0-7])|3(?:[3569]\\d|4[0-79]|7[1-7]|8[1-8])|4(?:1[02-9]|[2-48]\\d|5[0-6]|6[0-8]|7[0-79])|5(?:0[2-8]|[124-6]\\d|[38][0-8]|[79][0-7])|6(?:0[02-9]|[1-358]\\d|[47][0-8]|6[1-9])|7(?:0[2-8]|1[1-9]|[27][0-7]|3\\d|[4-6][0-8]|8[0-5]|9[013-7])|8(?:0[2-9]|1[0-79]|2\\d|3[0-46-9]|4[0-6]|5[013-9]|6[1-8]|7[0-8]|8[0-24-6])|9(?:0[6-9]|[1-4]\\d|[589][0-7]|6[0-8]|7[0-467]))\\d{3,12}))|(?:07|08|09|10|11|12|13|14):(?:(?:180\\d{5,11}|13(?:7[1-6]\\d\\d|8)\\d{4}))|(?:08|09|10|11|12|13|14):(?:(?:18(?:1\\d{5,11}|[2-9]\\d{8})))|(?:10|11):(?:(?:(?:137[7-9]|900(?:[135]|9\\d))\\d{6})|(?:1(?:6[023]|7\\d)\\d{7,8}|15(?:[0-25-9]\\d\\d|3(?:10|33)|410)\\d{6}))|(?:10|11|12|13|14|15):(?:(?:800\\d{7,12}))|(?:11):(?:(?:700\\d{8}))|(?:12|13):(?:(?:1(?:6(?:013|255|399)|7(?:(?:[015]1|[69]3)3|[2-4]55|[78]99))\\d{7,8}|15(?:(?:[03-68]00|113)\\d|2\\d55|7\\d99|9\\d33)\\d{7})))\\z'
-                            )
-                            THEN '+49' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n2,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '33')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                            OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 9
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9)
-                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[1-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:09):(?:(?:836(?:0[0-36-9]|[1-9]\\d)\\d{4}|8(?:1[2-9]|2[2-47-9]|3[0-57-9]|[569]\\d|8[0-35-9])\\d{6})|(?:80[0-5]\\d{6})|(?:8(?:1[01]|2[0156]|4[024]|84)\\d{6})|(?:9\\d{8})|(?:80[6-9]\\d{6})|(?:(?:26[013-9]|59[1-35-9])\\d{6}|(?:[13]\\d|2[0-57-9]|4[1-9]|5[0-8])\\d{7})|(?:(?:6(?:[0-24-8]\\d|3[0-8]|9[589])|7[3-9]\\d)\\d{6})))\\z'
-                            )
-                            THEN '+33' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n3,
-                      CASE
-                        WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '380')
-                        THEN '?'
-                        ELSE CASE
-                          WHEN STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '0')
-                          AND (
-                            NOT LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (5, 6, 7)
-                            AND (
-                              LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                              OR LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) > 10
-                            )
-                          )
-                          AND NOT (
-                            RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND NOT RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                          )
-                          THEN CASE
-                            WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) IN (9, 10)
-                            AND RLIKE(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2), '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2),
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)
-                            ELSE ''
-                          END
-                          ELSE CASE
-                            WHEN LENGTH(`s`.`_ferry_shared_edf0405b75b3`) IN (9, 10)
-                            AND RLIKE(`s`.`_ferry_shared_edf0405b75b3`, '^(?:[89]\\d{9}|[3-9]\\d{8})\\z')
-                            AND RLIKE(
-                              LPAD(CAST(LENGTH(`s`.`_ferry_shared_edf0405b75b3`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_edf0405b75b3`,
-                              '^(?:(?:09):(?:(?:89[1-579]\\d{6})|(?:(?:3[1-8]|4[13-8]|5[1-7]|6[12459])\\d{7})|(?:790\\d{6}|(?:39|50|6[36-8]|7[1-357]|9[1-9])\\d{7}))|(?:09|10):(?:(?:900[239]\\d{5,6})|(?:800[1-8]\\d{5,6})))\\z'
-                            )
-                            THEN '+380' || `s`.`_ferry_shared_edf0405b75b3`
-                            ELSE ''
-                          END
-                        END
-                      END AS n4
-                    )
-                  ),
-                  `_ferry_v` -> CASE
-                    WHEN `_ferry_v`.n1 <> ''
-                    THEN `_ferry_v`.n1
-                    ELSE CASE
-                      WHEN `_ferry_v`.n2 = '?' OR `_ferry_v`.n3 = '?' OR `_ferry_v`.n4 = '?'
-                      THEN '?'
-                      WHEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4) = ''
-                      THEN ''
-                      WHEN (
-                        `_ferry_v`.n2 = ''
-                        OR `_ferry_v`.n2 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n3 = ''
-                        OR `_ferry_v`.n3 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      AND (
-                        `_ferry_v`.n4 = ''
-                        OR `_ferry_v`.n4 = GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      )
-                      THEN GREATEST(`_ferry_v`.n2, `_ferry_v`.n3, `_ferry_v`.n4)
-                      ELSE '!' || CONCAT_WS(
-                        ', ',
-                        CASE WHEN `_ferry_v`.n2 <> '' THEN 'DE ' || `_ferry_v`.n2 END,
-                        CASE WHEN `_ferry_v`.n3 <> '' THEN 'FR ' || `_ferry_v`.n3 END,
-                        CASE WHEN `_ferry_v`.n4 <> '' THEN 'UA ' || `_ferry_v`.n4 END
-                      )
-                    END
-                  END
-                ),
-                1
-              )
-            )
+            ELSE `s`.`_ferry_value_1d6e17e0c213`
           END
         END AS `_ferry_shared_80b5dbbddfa8`,
         CASE
@@ -925,7 +494,19 @@ WITH `mapped` AS (
           ) AS `_ferry_guard_6f8720aacad2`,
           STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '33') AS `_ferry_guard_7e4e777a43b9`,
           LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3)) <= 2 AS `_ferry_guard_89f26ca4efdb`,
-          (
+          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '380') AS `_ferry_guard_c8ff7c352b1b`,
+          LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) <= 2 AS `_ferry_guard_d1d21b28661b`,
+          STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
+          AND NOT (
+            `s`.`_ferry_shared_19fe20a6bfad` IS NULL
+          )
+          AND (
+            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
+            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
+          ) AS `_ferry_guard_d5807f7d53a8`
+        FROM (
+          SELECT
+            `s`.*,
             TRY_ELEMENT_AT(
               TRANSFORM(
                 ARRAY(
@@ -1141,133 +722,123 @@ WITH `mapped` AS (
                 END
               ),
               1
-            )
-          ) = '?' AS `_ferry_guard_a1d015559af2`,
-          STARTSWITH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 3), '380') AS `_ferry_guard_c8ff7c352b1b`,
-          LENGTH(SUBSTRING(`s`.`_ferry_shared_edf0405b75b3`, 2)) <= 2 AS `_ferry_guard_d1d21b28661b`,
-          STARTSWITH(`s`.`_ferry_shared_edf0405b75b3`, '+')
-          AND NOT (
-            `s`.`_ferry_shared_19fe20a6bfad` IS NULL
-          )
-          AND (
-            RLIKE(`s`.`_ferry_shared_19fe20a6bfad`, '^(?:\\+?[0-9 ()./-]+)\\z')
-            AND LENGTH(`s`.`_ferry_shared_19fe20a6bfad`) <= 250
-          ) AS `_ferry_guard_d5807f7d53a8`
-        FROM (
-          SELECT
-            `s`.*,
-            CASE
-              WHEN RLIKE(
-                `s`.`_ferry_shared_8d02dd7ef912`,
-                '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-              )
-              AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
-              AND NOT RLIKE(
-                `s`.`_ferry_shared_8d02dd7ef912`,
-                '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-              )
-              AND (
-                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                OR (
-                  FORALL(
-                    TRANSFORM(
-                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                      `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                      OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                        OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                      ) <= 63
-                    ),
-                    _ferry_b -> _ferry_b
-                  )
-                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
-                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                  ) + 5 * SIZE(
-                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                  ) <= 254
-                )
-              )
-              THEN CASE
-                WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) IN (
-                  'abuse',
-                  'ftp',
-                  'hostmaster',
-                  'info',
-                  'marketing',
-                  'news',
-                  'noc',
-                  'postmaster',
-                  'sales',
-                  'security',
-                  'support',
-                  'usenet',
-                  'uucp',
-                  'webmaster',
-                  'www'
-                )
-                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
-                THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
-                ELSE SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)
-              END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-              WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
-              THEN NULL
-              WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-              OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-              OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-              THEN NULL
-              ELSE FERRY_EMAIL(
-                CASE
-                  WHEN RLIKE(
-                    `s`.`_ferry_shared_8d02dd7ef912`,
-                    '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-                  )
-                  AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
-                  AND NOT RLIKE(
-                    `s`.`_ferry_shared_8d02dd7ef912`,
-                    '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-                  )
-                  AND (
-                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                    OR (
-                      FORALL(
-                        TRANSFORM(
-                          SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                          `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                          OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                            OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                          ) <= 63
-                        ),
-                        _ferry_b -> _ferry_b
-                      )
-                      AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
-                        OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
-                      ) + 5 * SIZE(
-                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                      ) <= 254
-                    )
-                  )
-                  THEN NULL
-                  WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
-                  THEN NULL
-                  WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                  OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                  OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
-                  THEN NULL
-                  ELSE `s`.`_ferry_shared_8d02dd7ef912`
-                END
-              )
-            END AS `_ferry_shared_b99cef6c63bd`,
-            REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
-            RLIKE(
-              `s`.`_ferry_shared_74f25fdbc8e7`,
-              '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-            ) AS `_ferry_shared_2605c19a4366`
+            ) AS `_ferry_value_1d6e17e0c213`
           FROM (
             SELECT
               `s`.*,
-              NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
-              NULLIF(TRIM(`s`.`phone`), '') AS `_ferry_shared_19fe20a6bfad`,
-              NULLIF(TRIM(`s`.`created_at`), '') AS `_ferry_shared_74f25fdbc8e7`
-            FROM `_ferry_stage_contacts` AS `s`
+              CASE
+                WHEN RLIKE(
+                  `s`.`_ferry_shared_8d02dd7ef912`,
+                  '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+                )
+                AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+                AND NOT RLIKE(
+                  `s`.`_ferry_shared_8d02dd7ef912`,
+                  '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+                )
+                AND (
+                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                  OR (
+                    FORALL(
+                      TRANSFORM(
+                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                        `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                        OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                          OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                        ) <= 63
+                      ),
+                      _ferry_b -> _ferry_b
+                    )
+                    AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                      OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                    ) + 5 * SIZE(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                    ) <= 254
+                  )
+                )
+                THEN CASE
+                  WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) IN (
+                    'abuse',
+                    'ftp',
+                    'hostmaster',
+                    'info',
+                    'marketing',
+                    'news',
+                    'noc',
+                    'postmaster',
+                    'sales',
+                    'security',
+                    'support',
+                    'usenet',
+                    'uucp',
+                    'webmaster',
+                    'www'
+                  )
+                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+                  THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1))
+                  ELSE SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)
+                END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+                THEN NULL
+                WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                THEN NULL
+                ELSE FERRY_EMAIL(
+                  CASE
+                    WHEN RLIKE(
+                      `s`.`_ferry_shared_8d02dd7ef912`,
+                      '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+                    )
+                    AND OCTET_LENGTH(`s`.`_ferry_shared_8d02dd7ef912`) <= 254
+                    AND NOT RLIKE(
+                      `s`.`_ferry_shared_8d02dd7ef912`,
+                      '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+                    )
+                    AND (
+                      OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                      OR (
+                        FORALL(
+                          TRANSFORM(
+                            SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                            `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                            OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                              OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                            ) <= 63
+                          ),
+                          _ferry_b -> _ferry_b
+                        )
+                        AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) + 4 * (
+                          OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2))
+                        ) + 5 * SIZE(
+                          SPLIT(SPLIT_PART(`s`.`_ferry_shared_8d02dd7ef912`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                        ) <= 254
+                      )
+                    )
+                    THEN NULL
+                    WHEN `s`.`_ferry_shared_8d02dd7ef912` IS NULL
+                    THEN NULL
+                    WHEN NOT CONTAINS(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                    OR STARTSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                    OR ENDSWITH(`s`.`_ferry_shared_8d02dd7ef912`, '@')
+                    THEN NULL
+                    ELSE `s`.`_ferry_shared_8d02dd7ef912`
+                  END
+                )
+              END AS `_ferry_shared_b99cef6c63bd`,
+              REGEXP_REPLACE(`s`.`_ferry_shared_19fe20a6bfad`, '[^0-9+]', '') AS `_ferry_shared_edf0405b75b3`,
+              RLIKE(
+                `s`.`_ferry_shared_74f25fdbc8e7`,
+                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+              ) AS `_ferry_shared_2605c19a4366`
+            FROM (
+              SELECT
+                `s`.*,
+                NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_8d02dd7ef912`,
+                NULLIF(TRIM(`s`.`phone`), '') AS `_ferry_shared_19fe20a6bfad`,
+                NULLIF(TRIM(`s`.`created_at`), '') AS `_ferry_shared_74f25fdbc8e7`
+              FROM `_ferry_stage_contacts` AS `s`
+            ) AS `s`
           ) AS `s`
         ) AS `s`
       ) AS `s`
@@ -1455,161 +1026,7 @@ SELECT
   NULLIF(
     TRANSLATE(
       LOWER(
-        CASE
-          WHEN RLIKE(
-            CASE
-              WHEN RLIKE(
-                FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
-                '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
-              )
-              THEN REPLACE(
-                REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              TRANSLATE(
-                                FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
-                                'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                'lLoOdDdDhHitTlLs'
-                              ),
-                              'ß',
-                              'ss'
-                            ),
-                            'ẞ',
-                            'SS'
-                          ),
-                          'æ',
-                          'ae'
-                        ),
-                        'Æ',
-                        'AE'
-                      ),
-                      'œ',
-                      'oe'
-                    ),
-                    'Œ',
-                    'OE'
-                  ),
-                  'þ',
-                  'th'
-                ),
-                'Þ',
-                'TH'
-              )
-              ELSE FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
-            END,
-            '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-          )
-          THEN ARRAY_JOIN(
-            TRANSFORM(
-              SPLIT(
-                CASE
-                  WHEN RLIKE(
-                    FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
-                    '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
-                  )
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(
-                                    FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
-                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                    'lLoOdDdDhHitTlLs'
-                                  ),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
-                END,
-                CONCAT('\\Q', '', '\\E')
-              ),
-              `_ferry_c` -> COALESCE(
-                TRY_ELEMENT_AT(
-                  FROM_JSON(
-                    '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                    'MAP<STRING, STRING>'
-                  ),
-                  `_ferry_c`
-                ),
-                `_ferry_c`
-              )
-            ),
-            ''
-          )
-          ELSE CASE
-            WHEN RLIKE(
-              FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
-              '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
-            )
-            THEN REPLACE(
-              REPLACE(
-                REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            TRANSLATE(
-                              FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING))),
-                              'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                              'lLoOdDdDhHitTlLs'
-                            ),
-                            'ß',
-                            'ss'
-                          ),
-                          'ẞ',
-                          'SS'
-                        ),
-                        'æ',
-                        'ae'
-                      ),
-                      'Æ',
-                      'AE'
-                    ),
-                    'œ',
-                    'oe'
-                  ),
-                  'Œ',
-                  'OE'
-                ),
-                'þ',
-                'th'
-              ),
-              'Þ',
-              'TH'
-            )
-            ELSE FERRY_STRIP_ACCENTS(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
-          END
-        END
+        FERRY_FOLD(CONCAT_WS(' ', CAST(`first_name` AS STRING), CAST(`last_name` AS STRING)))
       ),
       'ς',
       'σ'

@@ -148,7 +148,7 @@ WITH `mapped` AS (
         WHEN `s`.`_ferry_guard_5d02b9911dea`
         THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
         ELSE CASE
-          WHEN `s`.`_ferry_guard_1f0aa900e4b4`
+          WHEN `s`.`_ferry_value_7bd69ff2b2cf` = '?'
           THEN FERRY_PHONE_E164(
             CASE
               WHEN `s`.`_ferry_guard_96852ff660d7`
@@ -164,143 +164,60 @@ WITH `mapped` AS (
               WHEN `s`.`_ferry_guard_5d02b9911dea`
               THEN NULL
               ELSE CASE
-                WHEN `s`.`_ferry_guard_1f0aa900e4b4`
+                WHEN `s`.`_ferry_value_7bd69ff2b2cf` = '?'
                 THEN NULLIF(TRIM(NULLIF(TRIM(`s`.`telefon`), '')), '')
               END
             END,
             'PL',
             ''
           )
-          WHEN (
-            (
-              STRUCT(
-                CASE
-                  WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
-                  THEN CASE
-                    WHEN (
-                      NOT RLIKE(
-                        `s`.`_ferry_shared_4b7f33e96500`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                    )
-                    OR LENGTH(`s`.`_ferry_shared_4b7f33e96500`) > 10
-                    THEN CASE
-                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)
-                      ELSE ''
-                    END
-                    ELSE CASE
-                      WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        `s`.`_ferry_shared_4b7f33e96500`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
-                      ELSE ''
-                    END
-                  END
-                  ELSE CASE
-                    WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
-                    AND RLIKE(
-                      `s`.`_ferry_shared_4b7f33e96500`,
-                      '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                    )
-                    AND RLIKE(
-                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
-                      '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                    )
-                    THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
-                    ELSE ''
-                  END
-                END AS n1
-              )
-            ).n1
-          ) = ''
+          WHEN `s`.`_ferry_value_7bd69ff2b2cf` = ''
           THEN NULL
-          ELSE (
-            (
-              STRUCT(
-                CASE
-                  WHEN STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
-                  THEN CASE
-                    WHEN (
-                      NOT RLIKE(
-                        `s`.`_ferry_shared_4b7f33e96500`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                    )
-                    OR LENGTH(`s`.`_ferry_shared_4b7f33e96500`) > 10
-                    THEN CASE
-                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3),
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)
-                      ELSE ''
-                    END
-                    ELSE CASE
-                      WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        `s`.`_ferry_shared_4b7f33e96500`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
-                      ELSE ''
-                    END
-                  END
-                  ELSE CASE
-                    WHEN LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
-                    AND RLIKE(
-                      `s`.`_ferry_shared_4b7f33e96500`,
-                      '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                    )
-                    AND RLIKE(
-                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
-                      '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                    )
-                    THEN '+48' || `s`.`_ferry_shared_4b7f33e96500`
-                    ELSE ''
-                  END
-                END AS n1
-              )
-            ).n1
-          )
+          ELSE `s`.`_ferry_value_7bd69ff2b2cf`
         END
       END AS `_ferry_shared_442a8c9dab1c`
     FROM (
       SELECT
         `s`.*,
         LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3)) <= 2 AS `_ferry_guard_1c10af0d3b96`,
-        (
+        NOT (
+          STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+          AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
+        )
+        AND NOT STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
+        AND (
+          LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
+          AND RLIKE(
+            `s`.`_ferry_shared_4b7f33e96500`,
+            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
+          )
+          AND RLIKE(
+            LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
+            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
+          )
+        ) AS `_ferry_guard_5d02b9911dea`,
+        OCTET_LENGTH(`s`.`_ferry_shared_3816f78448c9`) = LENGTH(`s`.`_ferry_shared_3816f78448c9`)
+        AND NOT RLIKE(`s`.`_ferry_shared_3816f78448c9`, '[0-9]') AS `_ferry_guard_68acd709ca4a`,
+        STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3), '48') AS `_ferry_guard_7a733bd02ea7`,
+        STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
+        AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0' AS `_ferry_guard_8b59863019c0`,
+        STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
+        AND NOT (
+          `s`.`_ferry_shared_3816f78448c9` IS NULL
+        )
+        AND (
+          RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+          AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+        ) AS `_ferry_guard_96852ff660d7`,
+        NOT (
+          RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
+          AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
+        ) AS `_ferry_guard_9bfcb447c61b`,
+        STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2), '48') AS `_ferry_guard_b5e1db477a83`,
+        LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2)) <= 2 AS `_ferry_guard_d68fa0ec894e`
+      FROM (
+        SELECT
+          `s`.*,
           (
             STRUCT(
               CASE
@@ -359,173 +276,138 @@ WITH `mapped` AS (
                 END
               END AS n1
             )
-          ).n1
-        ) = '?' AS `_ferry_guard_1f0aa900e4b4`,
-        NOT (
-          STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
-          AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0'
-        )
-        AND NOT STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '48')
-        AND (
-          LENGTH(`s`.`_ferry_shared_4b7f33e96500`) IN (6, 7, 8, 9, 10)
-          AND RLIKE(
-            `s`.`_ferry_shared_4b7f33e96500`,
-            '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-          )
-          AND RLIKE(
-            LPAD(CAST(LENGTH(`s`.`_ferry_shared_4b7f33e96500`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_4b7f33e96500`,
-            '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-          )
-        ) AS `_ferry_guard_5d02b9911dea`,
-        OCTET_LENGTH(`s`.`_ferry_shared_3816f78448c9`) = LENGTH(`s`.`_ferry_shared_3816f78448c9`)
-        AND NOT RLIKE(`s`.`_ferry_shared_3816f78448c9`, '[0-9]') AS `_ferry_guard_68acd709ca4a`,
-        STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3), '48') AS `_ferry_guard_7a733bd02ea7`,
-        STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '00')
-        AND SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 3, 1) <> '0' AS `_ferry_guard_8b59863019c0`,
-        STARTSWITH(`s`.`_ferry_shared_4b7f33e96500`, '+')
-        AND NOT (
-          `s`.`_ferry_shared_3816f78448c9` IS NULL
-        )
-        AND (
-          RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
-        ) AS `_ferry_guard_96852ff660d7`,
-        NOT (
-          RLIKE(`s`.`_ferry_shared_3816f78448c9`, '^(?:\\+?[0-9 ()./-]+)\\z')
-          AND LENGTH(`s`.`_ferry_shared_3816f78448c9`) <= 250
-        ) AS `_ferry_guard_9bfcb447c61b`,
-        STARTSWITH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2), '48') AS `_ferry_guard_b5e1db477a83`,
-        LENGTH(SUBSTRING(`s`.`_ferry_shared_4b7f33e96500`, 2)) <= 2 AS `_ferry_guard_d68fa0ec894e`
-      FROM (
-        SELECT
-          `s`.*,
-          NOT `s`.`_ferry_shared_79f545e63b81` IS NULL AS `_ferry_shared_59a4d92224e3`,
-          CASE
-            WHEN RLIKE(
-              `s`.`_ferry_shared_a536bf61e205`,
-              '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-            )
-            AND OCTET_LENGTH(`s`.`_ferry_shared_a536bf61e205`) <= 254
-            AND NOT RLIKE(
-              `s`.`_ferry_shared_a536bf61e205`,
-              '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-            )
-            AND (
-              OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
-              OR (
-                FORALL(
-                  TRANSFORM(
-                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                    `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                    OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                      OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                    ) <= 63
-                  ),
-                  _ferry_b -> _ferry_b
-                )
-                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) + 4 * (
-                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
-                ) + 5 * SIZE(
-                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                ) <= 254
-              )
-            )
-            THEN CASE
-              WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) IN (
-                'abuse',
-                'ftp',
-                'hostmaster',
-                'info',
-                'marketing',
-                'news',
-                'noc',
-                'postmaster',
-                'sales',
-                'security',
-                'support',
-                'usenet',
-                'uucp',
-                'webmaster',
-                'www'
-              )
-              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1))
-              THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1))
-              ELSE SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)
-            END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
-            WHEN `s`.`_ferry_shared_a536bf61e205` IS NULL
-            THEN NULL
-            WHEN NOT CONTAINS(`s`.`_ferry_shared_a536bf61e205`, '@')
-            OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
-            OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
-            THEN NULL
-            ELSE FERRY_EMAIL(
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_a536bf61e205`,
-                  '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-                )
-                AND OCTET_LENGTH(`s`.`_ferry_shared_a536bf61e205`) <= 254
-                AND NOT RLIKE(
-                  `s`.`_ferry_shared_a536bf61e205`,
-                  '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-                )
-                AND (
-                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
-                  OR (
-                    FORALL(
-                      TRANSFORM(
-                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                        `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                        OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                          OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                        ) <= 63
-                      ),
-                      _ferry_b -> _ferry_b
-                    )
-                    AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) + 4 * (
-                      OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
-                    ) + 5 * SIZE(
-                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                    ) <= 254
-                  )
-                )
-                THEN NULL
-                WHEN `s`.`_ferry_shared_a536bf61e205` IS NULL
-                THEN NULL
-                WHEN NOT CONTAINS(`s`.`_ferry_shared_a536bf61e205`, '@')
-                OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
-                OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
-                THEN NULL
-                ELSE `s`.`_ferry_shared_a536bf61e205`
-              END
-            )
-          END AS `_ferry_shared_7a18448f5ada`,
-          REGEXP_REPLACE(`s`.`_ferry_shared_3816f78448c9`, '[^0-9+]', '') AS `_ferry_shared_4b7f33e96500`
+          ).n1 AS `_ferry_value_7bd69ff2b2cf`
         FROM (
           SELECT
             `s`.*,
+            NOT `s`.`_ferry_shared_79f545e63b81` IS NULL AS `_ferry_shared_59a4d92224e3`,
             CASE
-              WHEN `s`.`_ferry_shared_7aa9d5a82224`
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0389f5dbe05a`, 'd.M.yyyy')
-            END AS `_ferry_shared_79f545e63b81`,
-            NULLIF(`s`.`_ferry_shared_0084d34f83df`, '') AS `_ferry_shared_a536bf61e205`,
-            NULLIF(`s`.`_ferry_shared_252e929ee191`, '') AS `_ferry_shared_3816f78448c9`
+              WHEN RLIKE(
+                `s`.`_ferry_shared_a536bf61e205`,
+                '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+              )
+              AND OCTET_LENGTH(`s`.`_ferry_shared_a536bf61e205`) <= 254
+              AND NOT RLIKE(
+                `s`.`_ferry_shared_a536bf61e205`,
+                '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+              )
+              AND (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+                OR (
+                  FORALL(
+                    TRANSFORM(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                      `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                      OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                        OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                      ) <= 63
+                    ),
+                    _ferry_b -> _ferry_b
+                  )
+                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) + 4 * (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+                  ) + 5 * SIZE(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                  ) <= 254
+                )
+              )
+              THEN CASE
+                WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) IN (
+                  'abuse',
+                  'ftp',
+                  'hostmaster',
+                  'info',
+                  'marketing',
+                  'news',
+                  'noc',
+                  'postmaster',
+                  'sales',
+                  'security',
+                  'support',
+                  'usenet',
+                  'uucp',
+                  'webmaster',
+                  'www'
+                )
+                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1))
+                THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1))
+                ELSE SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)
+              END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+              WHEN `s`.`_ferry_shared_a536bf61e205` IS NULL
+              THEN NULL
+              WHEN NOT CONTAINS(`s`.`_ferry_shared_a536bf61e205`, '@')
+              OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+              OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+              THEN NULL
+              ELSE FERRY_EMAIL(
+                CASE
+                  WHEN RLIKE(
+                    `s`.`_ferry_shared_a536bf61e205`,
+                    '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+                  )
+                  AND OCTET_LENGTH(`s`.`_ferry_shared_a536bf61e205`) <= 254
+                  AND NOT RLIKE(
+                    `s`.`_ferry_shared_a536bf61e205`,
+                    '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+                  )
+                  AND (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+                    OR (
+                      FORALL(
+                        TRANSFORM(
+                          SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                          `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                          OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                            OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                          ) <= 63
+                        ),
+                        _ferry_b -> _ferry_b
+                      )
+                      AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) + 4 * (
+                        OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2))
+                      ) + 5 * SIZE(
+                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_a536bf61e205`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                      ) <= 254
+                    )
+                  )
+                  THEN NULL
+                  WHEN `s`.`_ferry_shared_a536bf61e205` IS NULL
+                  THEN NULL
+                  WHEN NOT CONTAINS(`s`.`_ferry_shared_a536bf61e205`, '@')
+                  OR STARTSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+                  OR ENDSWITH(`s`.`_ferry_shared_a536bf61e205`, '@')
+                  THEN NULL
+                  ELSE `s`.`_ferry_shared_a536bf61e205`
+                END
+              )
+            END AS `_ferry_shared_7a18448f5ada`,
+            REGEXP_REPLACE(`s`.`_ferry_shared_3816f78448c9`, '[^0-9+]', '') AS `_ferry_shared_4b7f33e96500`
           FROM (
             SELECT
               `s`.*,
-              RLIKE(
-                `s`.`_ferry_shared_0389f5dbe05a`,
-                '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
-              ) AS `_ferry_shared_7aa9d5a82224`,
-              TRIM(`s`.`_ferry_shared_38453cb31321`) AS `_ferry_shared_0084d34f83df`,
-              TRIM(`s`.`_ferry_shared_67e8042c75c3`) AS `_ferry_shared_252e929ee191`
+              CASE
+                WHEN `s`.`_ferry_shared_7aa9d5a82224`
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_0389f5dbe05a`, 'd.M.yyyy')
+              END AS `_ferry_shared_79f545e63b81`,
+              NULLIF(`s`.`_ferry_shared_0084d34f83df`, '') AS `_ferry_shared_a536bf61e205`,
+              NULLIF(`s`.`_ferry_shared_252e929ee191`, '') AS `_ferry_shared_3816f78448c9`
             FROM (
               SELECT
                 `s`.*,
-                NULLIF(TRIM(`s`.`data_urodzenia`), '') AS `_ferry_shared_0389f5dbe05a`,
-                NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_38453cb31321`,
-                NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_67e8042c75c3`
-              FROM `_ferry_stage_sales` AS `s`
+                RLIKE(
+                  `s`.`_ferry_shared_0389f5dbe05a`,
+                  '^(?:(?:3[01]|[12][0-9]|0[1-9]|[1-9])\\.(?:1[0-2]|0[1-9]|[1-9])\\.(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3}))\\z'
+                ) AS `_ferry_shared_7aa9d5a82224`,
+                TRIM(`s`.`_ferry_shared_38453cb31321`) AS `_ferry_shared_0084d34f83df`,
+                TRIM(`s`.`_ferry_shared_67e8042c75c3`) AS `_ferry_shared_252e929ee191`
+              FROM (
+                SELECT
+                  `s`.*,
+                  NULLIF(TRIM(`s`.`data_urodzenia`), '') AS `_ferry_shared_0389f5dbe05a`,
+                  NULLIF(TRIM(`s`.`email`), '') AS `_ferry_shared_38453cb31321`,
+                  NULLIF(TRIM(`s`.`telefon`), '') AS `_ferry_shared_67e8042c75c3`
+                FROM `_ferry_stage_sales` AS `s`
+              ) AS `s`
             ) AS `s`
           ) AS `s`
         ) AS `s`
@@ -676,7 +558,7 @@ WITH `mapped` AS (
         WHEN `s`.`_ferry_guard_7159fcec29e6`
         THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
         ELSE CASE
-          WHEN `s`.`_ferry_guard_e17e942d5df8`
+          WHEN `s`.`_ferry_value_47cc17dfc8ab` = '?'
           THEN FERRY_PHONE_E164(
             CASE
               WHEN `s`.`_ferry_guard_9f12130df140`
@@ -692,136 +574,16 @@ WITH `mapped` AS (
               WHEN `s`.`_ferry_guard_7159fcec29e6`
               THEN NULL
               ELSE CASE
-                WHEN `s`.`_ferry_guard_e17e942d5df8`
+                WHEN `s`.`_ferry_value_47cc17dfc8ab` = '?'
                 THEN NULLIF(TRIM(NULLIF(TRIM(`s`.`mobile`), '')), '')
               END
             END,
             'PL',
             ''
           )
-          WHEN (
-            (
-              STRUCT(
-                CASE
-                  WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
-                  THEN CASE
-                    WHEN (
-                      NOT RLIKE(
-                        `s`.`_ferry_shared_c18dee3ff083`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                    )
-                    OR LENGTH(`s`.`_ferry_shared_c18dee3ff083`) > 10
-                    THEN CASE
-                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)
-                      ELSE ''
-                    END
-                    ELSE CASE
-                      WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        `s`.`_ferry_shared_c18dee3ff083`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
-                      ELSE ''
-                    END
-                  END
-                  ELSE CASE
-                    WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
-                    AND RLIKE(
-                      `s`.`_ferry_shared_c18dee3ff083`,
-                      '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                    )
-                    AND RLIKE(
-                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
-                      '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                    )
-                    THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
-                    ELSE ''
-                  END
-                END AS n1
-              )
-            ).n1
-          ) = ''
+          WHEN `s`.`_ferry_value_47cc17dfc8ab` = ''
           THEN NULL
-          ELSE (
-            (
-              STRUCT(
-                CASE
-                  WHEN STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '48')
-                  THEN CASE
-                    WHEN (
-                      NOT RLIKE(
-                        `s`.`_ferry_shared_c18dee3ff083`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                    )
-                    OR LENGTH(`s`.`_ferry_shared_c18dee3ff083`) > 10
-                    THEN CASE
-                      WHEN LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) AS STRING), 2, '0') || ':' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3),
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)
-                      ELSE ''
-                    END
-                    ELSE CASE
-                      WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
-                      AND RLIKE(
-                        `s`.`_ferry_shared_c18dee3ff083`,
-                        '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                      )
-                      AND RLIKE(
-                        LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
-                        '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                      )
-                      THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
-                      ELSE ''
-                    END
-                  END
-                  ELSE CASE
-                    WHEN LENGTH(`s`.`_ferry_shared_c18dee3ff083`) IN (6, 7, 8, 9, 10)
-                    AND RLIKE(
-                      `s`.`_ferry_shared_c18dee3ff083`,
-                      '^(?:(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5})\\z'
-                    )
-                    AND RLIKE(
-                      LPAD(CAST(LENGTH(`s`.`_ferry_shared_c18dee3ff083`) AS STRING), 2, '0') || ':' || `s`.`_ferry_shared_c18dee3ff083`,
-                      '^(?:(?:06|07|08|09):(?:(?:64\\d{4,7}))|(?:07|09):(?:(?:(?:30|47\\d\\d)\\d{5}|(?:1[2-8]|2[2-69]|3[2-4]|4[1-468]|5[24-689]|6[1-3578]|7[14-7]|8[1-79]|9[145])(?:[02-9]\\d{6}|1(?:[0-8]\\d{5}|9\\d{3}(?:\\d{2})?))))|(?:09):(?:(?:70[01346-8]\\d{6})|(?:801\\d{6})|(?:39\\d{7})|(?:804\\d{6})|(?:21(?:1[013-5]|2\\d|3[1-9])\\d{5}|(?:45|5[0137]|6[069]|7[2389]|88)\\d{7}))|(?:09|10):(?:(?:800\\d{6,7})))\\z'
-                    )
-                    THEN '+48' || `s`.`_ferry_shared_c18dee3ff083`
-                    ELSE ''
-                  END
-                END AS n1
-              )
-            ).n1
-          )
+          ELSE `s`.`_ferry_value_47cc17dfc8ab`
         END
       END AS `_ferry_shared_53e6eba1233e`
     FROM (
@@ -860,7 +622,12 @@ WITH `mapped` AS (
         ) AS `_ferry_guard_9f12130df140`,
         OCTET_LENGTH(`s`.`_ferry_shared_7a850d6fee11`) = LENGTH(`s`.`_ferry_shared_7a850d6fee11`)
         AND NOT RLIKE(`s`.`_ferry_shared_7a850d6fee11`, '[0-9]') AS `_ferry_guard_c845ac60f1a5`,
-        (
+        LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) <= 2 AS `_ferry_guard_e29e20a3908b`,
+        STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
+        AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0' AS `_ferry_guard_e6c1dab1099d`
+      FROM (
+        SELECT
+          `s`.*,
           (
             STRUCT(
               CASE
@@ -919,141 +686,138 @@ WITH `mapped` AS (
                 END
               END AS n1
             )
-          ).n1
-        ) = '?' AS `_ferry_guard_e17e942d5df8`,
-        LENGTH(SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3)) <= 2 AS `_ferry_guard_e29e20a3908b`,
-        STARTSWITH(`s`.`_ferry_shared_c18dee3ff083`, '00')
-        AND SUBSTRING(`s`.`_ferry_shared_c18dee3ff083`, 3, 1) <> '0' AS `_ferry_guard_e6c1dab1099d`
-      FROM (
-        SELECT
-          `s`.*,
-          NOT `s`.`_ferry_shared_9bbfe04e8e6f` IS NULL AS `_ferry_shared_b5709c5398de`,
-          CASE
-            WHEN RLIKE(
-              `s`.`_ferry_shared_22ac1c0681b7`,
-              '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-            )
-            AND OCTET_LENGTH(`s`.`_ferry_shared_22ac1c0681b7`) <= 254
-            AND NOT RLIKE(
-              `s`.`_ferry_shared_22ac1c0681b7`,
-              '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-            )
-            AND (
-              OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
-              OR (
-                FORALL(
-                  TRANSFORM(
-                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                    `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                    OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                      OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                    ) <= 63
-                  ),
-                  _ferry_b -> _ferry_b
-                )
-                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) + 4 * (
-                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
-                ) + 5 * SIZE(
-                  SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                ) <= 254
-              )
-            )
-            THEN CASE
-              WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) IN (
-                'abuse',
-                'ftp',
-                'hostmaster',
-                'info',
-                'marketing',
-                'news',
-                'noc',
-                'postmaster',
-                'sales',
-                'security',
-                'support',
-                'usenet',
-                'uucp',
-                'webmaster',
-                'www'
-              )
-              AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1))
-              THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1))
-              ELSE SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)
-            END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
-            WHEN `s`.`_ferry_shared_22ac1c0681b7` IS NULL
-            THEN NULL
-            WHEN NOT CONTAINS(`s`.`_ferry_shared_22ac1c0681b7`, '@')
-            OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
-            OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
-            THEN NULL
-            ELSE FERRY_EMAIL(
-              CASE
-                WHEN RLIKE(
-                  `s`.`_ferry_shared_22ac1c0681b7`,
-                  '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
-                )
-                AND OCTET_LENGTH(`s`.`_ferry_shared_22ac1c0681b7`) <= 254
-                AND NOT RLIKE(
-                  `s`.`_ferry_shared_22ac1c0681b7`,
-                  '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
-                )
-                AND (
-                  OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
-                  OR (
-                    FORALL(
-                      TRANSFORM(
-                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E')),
-                        `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
-                        OR 5 + LENGTH(`_ferry_label`) + 4 * (
-                          OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
-                        ) <= 63
-                      ),
-                      _ferry_b -> _ferry_b
-                    )
-                    AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) + 4 * (
-                      OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
-                    ) + 5 * SIZE(
-                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E'))
-                    ) <= 254
-                  )
-                )
-                THEN NULL
-                WHEN `s`.`_ferry_shared_22ac1c0681b7` IS NULL
-                THEN NULL
-                WHEN NOT CONTAINS(`s`.`_ferry_shared_22ac1c0681b7`, '@')
-                OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
-                OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
-                THEN NULL
-                ELSE `s`.`_ferry_shared_22ac1c0681b7`
-              END
-            )
-          END AS `_ferry_shared_78685be2f91c`,
-          REGEXP_REPLACE(`s`.`_ferry_shared_7a850d6fee11`, '[^0-9+]', '') AS `_ferry_shared_c18dee3ff083`
+          ).n1 AS `_ferry_value_47cc17dfc8ab`
         FROM (
           SELECT
             `s`.*,
+            NOT `s`.`_ferry_shared_9bbfe04e8e6f` IS NULL AS `_ferry_shared_b5709c5398de`,
             CASE
-              WHEN `s`.`_ferry_shared_0624aa506640`
-              THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_1e731f165699`, 'yyyy-M-d')
-            END AS `_ferry_shared_9bbfe04e8e6f`,
-            NULLIF(`s`.`_ferry_shared_0a37f02cc4a0`, '') AS `_ferry_shared_22ac1c0681b7`,
-            NULLIF(`s`.`_ferry_shared_034c8c3a0fab`, '') AS `_ferry_shared_7a850d6fee11`
+              WHEN RLIKE(
+                `s`.`_ferry_shared_22ac1c0681b7`,
+                '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+              )
+              AND OCTET_LENGTH(`s`.`_ferry_shared_22ac1c0681b7`) <= 254
+              AND NOT RLIKE(
+                `s`.`_ferry_shared_22ac1c0681b7`,
+                '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+              )
+              AND (
+                OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+                OR (
+                  FORALL(
+                    TRANSFORM(
+                      SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                      `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                      OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                        OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                      ) <= 63
+                    ),
+                    _ferry_b -> _ferry_b
+                  )
+                  AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) + 4 * (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+                  ) + 5 * SIZE(
+                    SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                  ) <= 254
+                )
+              )
+              THEN CASE
+                WHEN LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) IN (
+                  'abuse',
+                  'ftp',
+                  'hostmaster',
+                  'info',
+                  'marketing',
+                  'news',
+                  'noc',
+                  'postmaster',
+                  'sales',
+                  'security',
+                  'support',
+                  'usenet',
+                  'uucp',
+                  'webmaster',
+                  'www'
+                )
+                AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1))
+                THEN LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1))
+                ELSE SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)
+              END || '@' || LOWER(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+              WHEN `s`.`_ferry_shared_22ac1c0681b7` IS NULL
+              THEN NULL
+              WHEN NOT CONTAINS(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+              OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+              OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+              THEN NULL
+              ELSE FERRY_EMAIL(
+                CASE
+                  WHEN RLIKE(
+                    `s`.`_ferry_shared_22ac1c0681b7`,
+                    '^(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+(?:\\.[A-Za-z0-9!#$%&\'*+/=?^_`{|}~\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{52F}\\x{1E00}-\\x{1EFF}-]+)*@(?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}](?:[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}-]{0,61}[A-Za-z0-9\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{12F}\\x{131}\\x{134}-\\x{13E}\\x{141}-\\x{148}\\x{14A}-\\x{17E}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3CE}\\x{400}-\\x{481}\\x{48A}-\\x{4FF}])?\\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z])\\z'
+                  )
+                  AND OCTET_LENGTH(`s`.`_ferry_shared_22ac1c0681b7`) <= 254
+                  AND NOT RLIKE(
+                    `s`.`_ferry_shared_22ac1c0681b7`,
+                    '@(?:[^.@]+\\.)*[^.@]{2}--|\\.(?:[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt])\\z'
+                  )
+                  AND (
+                    OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) = LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+                    OR (
+                      FORALL(
+                        TRANSFORM(
+                          SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E')),
+                          `_ferry_label` -> OCTET_LENGTH(`_ferry_label`) = LENGTH(`_ferry_label`)
+                          OR 5 + LENGTH(`_ferry_label`) + 4 * (
+                            OCTET_LENGTH(`_ferry_label`) - LENGTH(`_ferry_label`)
+                          ) <= 63
+                        ),
+                        _ferry_b -> _ferry_b
+                      )
+                      AND OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 1)) + 1 + LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) + 4 * (
+                        OCTET_LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2)) - LENGTH(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2))
+                      ) + 5 * SIZE(
+                        SPLIT(SPLIT_PART(`s`.`_ferry_shared_22ac1c0681b7`, '@', 2), CONCAT('\\Q', '.', '\\E'))
+                      ) <= 254
+                    )
+                  )
+                  THEN NULL
+                  WHEN `s`.`_ferry_shared_22ac1c0681b7` IS NULL
+                  THEN NULL
+                  WHEN NOT CONTAINS(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+                  OR STARTSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+                  OR ENDSWITH(`s`.`_ferry_shared_22ac1c0681b7`, '@')
+                  THEN NULL
+                  ELSE `s`.`_ferry_shared_22ac1c0681b7`
+                END
+              )
+            END AS `_ferry_shared_78685be2f91c`,
+            REGEXP_REPLACE(`s`.`_ferry_shared_7a850d6fee11`, '[^0-9+]', '') AS `_ferry_shared_c18dee3ff083`
           FROM (
             SELECT
               `s`.*,
-              RLIKE(
-                `s`.`_ferry_shared_1e731f165699`,
-                '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
-              ) AS `_ferry_shared_0624aa506640`,
-              TRIM(`s`.`_ferry_shared_ead7974d2d05`) AS `_ferry_shared_0a37f02cc4a0`,
-              TRIM(`s`.`_ferry_shared_9f4e582d81db`) AS `_ferry_shared_034c8c3a0fab`
+              CASE
+                WHEN `s`.`_ferry_shared_0624aa506640`
+                THEN TRY_TO_TIMESTAMP(`s`.`_ferry_shared_1e731f165699`, 'yyyy-M-d')
+              END AS `_ferry_shared_9bbfe04e8e6f`,
+              NULLIF(`s`.`_ferry_shared_0a37f02cc4a0`, '') AS `_ferry_shared_22ac1c0681b7`,
+              NULLIF(`s`.`_ferry_shared_034c8c3a0fab`, '') AS `_ferry_shared_7a850d6fee11`
             FROM (
               SELECT
                 `s`.*,
-                NULLIF(TRIM(`s`.`born`), '') AS `_ferry_shared_1e731f165699`,
-                NULLIF(TRIM(`s`.`mail`), '') AS `_ferry_shared_ead7974d2d05`,
-                NULLIF(TRIM(`s`.`mobile`), '') AS `_ferry_shared_9f4e582d81db`
-              FROM `_ferry_stage_shop` AS `s`
+                RLIKE(
+                  `s`.`_ferry_shared_1e731f165699`,
+                  '^(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]))\\z'
+                ) AS `_ferry_shared_0624aa506640`,
+                TRIM(`s`.`_ferry_shared_ead7974d2d05`) AS `_ferry_shared_0a37f02cc4a0`,
+                TRIM(`s`.`_ferry_shared_9f4e582d81db`) AS `_ferry_shared_034c8c3a0fab`
+              FROM (
+                SELECT
+                  `s`.*,
+                  NULLIF(TRIM(`s`.`born`), '') AS `_ferry_shared_1e731f165699`,
+                  NULLIF(TRIM(`s`.`mail`), '') AS `_ferry_shared_ead7974d2d05`,
+                  NULLIF(TRIM(`s`.`mobile`), '') AS `_ferry_shared_9f4e582d81db`
+                FROM `_ferry_stage_shop` AS `s`
+              ) AS `s`
             ) AS `s`
           ) AS `s`
         ) AS `s`
@@ -1229,179 +993,9 @@ WITH `k` AS (
       NULLIF(
         TRANSLATE(
           LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(
-                    FERRY_STRIP_ACCENTS(
-                      CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                    ),
-                    '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
-                  )
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(
-                                    FERRY_STRIP_ACCENTS(
-                                      CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                                    ),
-                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                    'lLoOdDdDhHitTlLs'
-                                  ),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(
-                    CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                  )
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(
-                        FERRY_STRIP_ACCENTS(
-                          CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                        ),
-                        '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
-                      )
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(
-                                        FERRY_STRIP_ACCENTS(
-                                          CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                                        ),
-                                        'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                        'lLoOdDdDhHitTlLs'
-                                      ),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(
-                        CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                      )
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(
-                  FERRY_STRIP_ACCENTS(
-                    CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                  ),
-                  '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]'
-                )
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(
-                                  FERRY_STRIP_ACCENTS(
-                                    CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                                  ),
-                                  'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                  'lLoOdDdDhHitTlLs'
-                                ),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(
-                  CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
-                )
-              END
-            END
+            FERRY_FOLD(
+              CONCAT_WS(' ', CAST(`street` AS STRING), CAST(`postcode` AS STRING), CAST(`city` AS STRING))
+            )
           ),
           'ς',
           'σ'
@@ -1409,912 +1003,12 @@ WITH `k` AS (
         ''
       ) AS `_ferry_v_address`,
       `birth_date` AS `_ferry_v_birth_date`,
-      NULLIF(
-        TRANSLATE(
-          LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(
-                                    FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING)),
-                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                    'lLoOdDdDhHitTlLs'
-                                  ),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING))
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(
-                                        FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING)),
-                                        'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                        'lLoOdDdDhHitTlLs'
-                                      ),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING))
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(
-                                  FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING)),
-                                  'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                  'lLoOdDdDhHitTlLs'
-                                ),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(CAST(`birth_date` AS STRING))
-              END
-            END
-          ),
-          'ς',
-          'σ'
-        ),
-        ''
-      ) AS `_ferry_t_birth_date`,
-      NULLIF(
-        TRANSLATE(
-          LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`email` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(FERRY_STRIP_ACCENTS(CAST(`email` AS STRING)), 'łŁøØđĐðÐħĦıŧŦŀĿſ', 'lLoOdDdDhHitTlLs'),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CAST(`email` AS STRING))
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`email` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(FERRY_STRIP_ACCENTS(CAST(`email` AS STRING)), 'łŁøØđĐðÐħĦıŧŦŀĿſ', 'lLoOdDdDhHitTlLs'),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(CAST(`email` AS STRING))
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`email` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(FERRY_STRIP_ACCENTS(CAST(`email` AS STRING)), 'łŁøØđĐðÐħĦıŧŦŀĿſ', 'lLoOdDdDhHitTlLs'),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(CAST(`email` AS STRING))
-              END
-            END
-          ),
-          'ς',
-          'σ'
-        ),
-        ''
-      ) AS `_ferry_v_email`,
-      NULLIF(
-        TRANSLATE(
-          LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(
-                                    FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING)),
-                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                    'lLoOdDdDhHitTlLs'
-                                  ),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING))
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(
-                                        FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING)),
-                                        'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                        'lLoOdDdDhHitTlLs'
-                                      ),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING))
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(
-                                  FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING)),
-                                  'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                  'lLoOdDdDhHitTlLs'
-                                ),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(CAST(`first_name` AS STRING))
-              END
-            END
-          ),
-          'ς',
-          'σ'
-        ),
-        ''
-      ) AS `_ferry_v_first_name`,
-      NULLIF(
-        TRANSLATE(
-          LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(
-                                    FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)),
-                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                    'lLoOdDdDhHitTlLs'
-                                  ),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING))
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(
-                                        FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)),
-                                        'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                        'lLoOdDdDhHitTlLs'
-                                      ),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING))
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(
-                                  FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)),
-                                  'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                  'lLoOdDdDhHitTlLs'
-                                ),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING))
-              END
-            END
-          ),
-          'ς',
-          'σ'
-        ),
-        ''
-      ) AS `_ferry_s_first_name_last_name`,
-      NULLIF(
-        TRANSLATE(
-          LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(
-                                    FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)),
-                                    'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                    'lLoOdDdDhHitTlLs'
-                                  ),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING))
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(
-                                        FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)),
-                                        'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                        'lLoOdDdDhHitTlLs'
-                                      ),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING))
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(
-                                  FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING)),
-                                  'łŁøØđĐðÐħĦıŧŦŀĿſ',
-                                  'lLoOdDdDhHitTlLs'
-                                ),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(CAST(`last_name` AS STRING))
-              END
-            END
-          ),
-          'ς',
-          'σ'
-        ),
-        ''
-      ) AS `_ferry_v_last_name`,
-      NULLIF(
-        TRANSLATE(
-          LOWER(
-            CASE
-              WHEN RLIKE(
-                CASE
-                  WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                  THEN REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  TRANSLATE(FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING)), 'łŁøØđĐðÐħĦıŧŦŀĿſ', 'lLoOdDdDhHitTlLs'),
-                                  'ß',
-                                  'ss'
-                                ),
-                                'ẞ',
-                                'SS'
-                              ),
-                              'æ',
-                              'ae'
-                            ),
-                            'Æ',
-                            'AE'
-                          ),
-                          'œ',
-                          'oe'
-                        ),
-                        'Œ',
-                        'OE'
-                      ),
-                      'þ',
-                      'th'
-                    ),
-                    'Þ',
-                    'TH'
-                  )
-                  ELSE FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING))
-                END,
-                '[ĲĳŉƀƁƂƃƇƈƊƋƌƑƒƓƗƘƙƚƝƞƟƤƥƫƬƭƮƲƳƴƵƶǄǅǆǇǈǉǊǋǌǤǥǱǲǳȠȡȤȥȴȵȶȷȺȻȼȽȾȿɀɃɆɇɈɉɋɌɍɎɏɓɕɖɗɠɦɨɫɬɭɱɲɳɼɽɾʂʈʋʐʑʝʠᵢᵣᵤᵥᵬᵭᵮᵯᵰᵱᵲᵳᵴᵵᵶᵽᶀᶁᶂᶃᶄᶅᶆᶇᶈᶉᶊᶌᶍᶎᶏᶑᶒᶖᶙẚỾỿⁱⁿₐₑₒₓₔₕₖₗₘₙₚₛₜⱠⱡⱢⱣⱤⱥⱦⱧⱨⱩⱪⱫⱬⱮⱱⱲⱳⱴⱸⱺⱼⱾⱿꝀꝁꝂꝃꝄꝅꝈꝉꝊꝋꝌꝍꝐꝑꝒꝓꝔꝕꝖꝗꝘꝙꝞꝟꞎꞐꞑꞒꞓꞔꞕꞖꞗꞘꞙꞠꞡꞢꞣꞤꞥꞦꞧꞨꞩꞪꞭꞲꞸꞹꟄꟅꟆꟇꟈꟉꟊꬴꬷꬸꬹꬺꬻꭉꭎꭒꭖꭗꭘꭙꭚﬀﬁﬂﬃﬄﬅﬆＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ𝼉𝼑𝼓𝼖𝼚𝼛𝼝𝼞]'
-              )
-              THEN ARRAY_JOIN(
-                TRANSFORM(
-                  SPLIT(
-                    CASE
-                      WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                      THEN REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                REPLACE(
-                                  REPLACE(
-                                    REPLACE(
-                                      TRANSLATE(FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING)), 'łŁøØđĐðÐħĦıŧŦŀĿſ', 'lLoOdDdDhHitTlLs'),
-                                      'ß',
-                                      'ss'
-                                    ),
-                                    'ẞ',
-                                    'SS'
-                                  ),
-                                  'æ',
-                                  'ae'
-                                ),
-                                'Æ',
-                                'AE'
-                              ),
-                              'œ',
-                              'oe'
-                            ),
-                            'Œ',
-                            'OE'
-                          ),
-                          'þ',
-                          'th'
-                        ),
-                        'Þ',
-                        'TH'
-                      )
-                      ELSE FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING))
-                    END,
-                    CONCAT('\\Q', '', '\\E')
-                  ),
-                  `_ferry_c` -> COALESCE(
-                    TRY_ELEMENT_AT(
-                      FROM_JSON(
-                        '{"Ĳ":"IJ","ĳ":"ij","ŉ":"ʼn","ƀ":"b","Ɓ":"B","Ƃ":"B","ƃ":"b","Ƈ":"C","ƈ":"c","Ɗ":"D","Ƌ":"D","ƌ":"d","Ƒ":"F","ƒ":"f","Ɠ":"G","Ɨ":"I","Ƙ":"K","ƙ":"k","ƚ":"l","Ɲ":"N","ƞ":"n","Ɵ":"O","Ƥ":"P","ƥ":"p","ƫ":"t","Ƭ":"T","ƭ":"t","Ʈ":"T","Ʋ":"V","Ƴ":"Y","ƴ":"y","Ƶ":"Z","ƶ":"z","Ǆ":"DZ","ǅ":"Dz","ǆ":"dz","Ǉ":"LJ","ǈ":"Lj","ǉ":"lj","Ǌ":"NJ","ǋ":"Nj","ǌ":"nj","Ǥ":"G","ǥ":"g","Ǳ":"DZ","ǲ":"Dz","ǳ":"dz","Ƞ":"N","ȡ":"d","Ȥ":"Z","ȥ":"z","ȴ":"l","ȵ":"n","ȶ":"t","ȷ":"j","Ⱥ":"A","Ȼ":"C","ȼ":"c","Ƚ":"L","Ⱦ":"T","ȿ":"s","ɀ":"z","Ƀ":"B","Ɇ":"E","ɇ":"e","Ɉ":"J","ɉ":"j","ɋ":"q","Ɍ":"R","ɍ":"r","Ɏ":"Y","ɏ":"y","ɓ":"b","ɕ":"c","ɖ":"d","ɗ":"d","ɠ":"g","ɦ":"h","ɨ":"i","ɫ":"l","ɬ":"l","ɭ":"l","ɱ":"m","ɲ":"n","ɳ":"n","ɼ":"r","ɽ":"r","ɾ":"r","ʂ":"s","ʈ":"t","ʋ":"v","ʐ":"z","ʑ":"z","ʝ":"j","ʠ":"q","ᵢ":"i","ᵣ":"r","ᵤ":"u","ᵥ":"v","ᵬ":"b","ᵭ":"d","ᵮ":"f","ᵯ":"m","ᵰ":"n","ᵱ":"p","ᵲ":"r","ᵳ":"r","ᵴ":"s","ᵵ":"t","ᵶ":"z","ᵽ":"p","ᶀ":"b","ᶁ":"d","ᶂ":"f","ᶃ":"g","ᶄ":"k","ᶅ":"l","ᶆ":"m","ᶇ":"n","ᶈ":"p","ᶉ":"r","ᶊ":"s","ᶌ":"v","ᶍ":"x","ᶎ":"z","ᶏ":"a","ᶑ":"d","ᶒ":"e","ᶖ":"i","ᶙ":"u","ẚ":"aʾ","Ỿ":"Y","ỿ":"y","ⁱ":"i","ⁿ":"n","ₐ":"a","ₑ":"e","ₒ":"o","ₓ":"x","ₔ":"ə","ₕ":"h","ₖ":"k","ₗ":"l","ₘ":"m","ₙ":"n","ₚ":"p","ₛ":"s","ₜ":"t","Ⱡ":"L","ⱡ":"l","Ɫ":"L","Ᵽ":"P","Ɽ":"R","ⱥ":"a","ⱦ":"t","Ⱨ":"H","ⱨ":"h","Ⱪ":"K","ⱪ":"k","Ⱬ":"Z","ⱬ":"z","Ɱ":"M","ⱱ":"v","Ⱳ":"W","ⱳ":"w","ⱴ":"v","ⱸ":"e","ⱺ":"o","ⱼ":"j","Ȿ":"S","Ɀ":"Z","Ꝁ":"K","ꝁ":"k","Ꝃ":"K","ꝃ":"k","Ꝅ":"K","ꝅ":"k","Ꝉ":"L","ꝉ":"l","Ꝋ":"O","ꝋ":"o","Ꝍ":"O","ꝍ":"o","Ꝑ":"P","ꝑ":"p","Ꝓ":"P","ꝓ":"p","Ꝕ":"P","ꝕ":"p","Ꝗ":"Q","ꝗ":"q","Ꝙ":"Q","ꝙ":"q","Ꝟ":"V","ꝟ":"v","ꞎ":"l","Ꞑ":"N","ꞑ":"n","Ꞓ":"C","ꞓ":"c","ꞔ":"c","ꞕ":"h","Ꞗ":"B","ꞗ":"b","Ꞙ":"F","ꞙ":"f","Ꞡ":"G","ꞡ":"g","Ꞣ":"K","ꞣ":"k","Ꞥ":"N","ꞥ":"n","Ꞧ":"R","ꞧ":"r","Ꞩ":"S","ꞩ":"s","Ɦ":"H","Ɬ":"L","Ʝ":"J","Ꞹ":"U","ꞹ":"u","Ꞔ":"C","Ʂ":"S","Ᶎ":"Z","Ꟈ":"D","ꟈ":"d","Ꟊ":"S","ꟊ":"s","ꬴ":"e","ꬷ":"l","ꬸ":"l","ꬹ":"l","ꬺ":"m","ꬻ":"n","ꭉ":"r","ꭎ":"u","ꭒ":"u","ꭖ":"x","ꭗ":"x","ꭘ":"x","ꭙ":"x","ꭚ":"y","ﬀ":"ff","ﬁ":"fi","ﬂ":"fl","ﬃ":"ffi","ﬄ":"ffl","ﬅ":"st","ﬆ":"st","Ａ":"A","Ｂ":"B","Ｃ":"C","Ｄ":"D","Ｅ":"E","Ｆ":"F","Ｇ":"G","Ｈ":"H","Ｉ":"I","Ｊ":"J","Ｋ":"K","Ｌ":"L","Ｍ":"M","Ｎ":"N","Ｏ":"O","Ｐ":"P","Ｑ":"Q","Ｒ":"R","Ｓ":"S","Ｔ":"T","Ｕ":"U","Ｖ":"V","Ｗ":"W","Ｘ":"X","Ｙ":"Y","Ｚ":"Z","ａ":"a","ｂ":"b","ｃ":"c","ｄ":"d","ｅ":"e","ｆ":"f","ｇ":"g","ｈ":"h","ｉ":"i","ｊ":"j","ｋ":"k","ｌ":"l","ｍ":"m","ｎ":"n","ｏ":"o","ｐ":"p","ｑ":"q","ｒ":"r","ｓ":"s","ｔ":"t","ｕ":"u","ｖ":"v","ｗ":"w","ｘ":"x","ｙ":"y","ｚ":"z","𝼉":"t","𝼑":"l","𝼓":"l","𝼖":"r","𝼚":"i","𝼛":"o","𝼝":"c","𝼞":"s"}',
-                        'MAP<STRING, STRING>'
-                      ),
-                      `_ferry_c`
-                    ),
-                    `_ferry_c`
-                  )
-                ),
-                ''
-              )
-              ELSE CASE
-                WHEN RLIKE(FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING)), '[ÆÐØÞßæðøþĐđĦħıĿŀŁłŒœŦŧſẞ]')
-                THEN REPLACE(
-                  REPLACE(
-                    REPLACE(
-                      REPLACE(
-                        REPLACE(
-                          REPLACE(
-                            REPLACE(
-                              REPLACE(
-                                TRANSLATE(FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING)), 'łŁøØđĐðÐħĦıŧŦŀĿſ', 'lLoOdDdDhHitTlLs'),
-                                'ß',
-                                'ss'
-                              ),
-                              'ẞ',
-                              'SS'
-                            ),
-                            'æ',
-                            'ae'
-                          ),
-                          'Æ',
-                          'AE'
-                        ),
-                        'œ',
-                        'oe'
-                      ),
-                      'Œ',
-                      'OE'
-                    ),
-                    'þ',
-                    'th'
-                  ),
-                  'Þ',
-                  'TH'
-                )
-                ELSE FERRY_STRIP_ACCENTS(CAST(`phone` AS STRING))
-              END
-            END
-          ),
-          'ς',
-          'σ'
-        ),
-        ''
-      ) AS `_ferry_v_phone`
+      NULLIF(TRANSLATE(LOWER(FERRY_FOLD(CAST(`birth_date` AS STRING))), 'ς', 'σ'), '') AS `_ferry_t_birth_date`,
+      NULLIF(TRANSLATE(LOWER(FERRY_FOLD(CAST(`email` AS STRING))), 'ς', 'σ'), '') AS `_ferry_v_email`,
+      NULLIF(TRANSLATE(LOWER(FERRY_FOLD(CAST(`first_name` AS STRING))), 'ς', 'σ'), '') AS `_ferry_v_first_name`,
+      NULLIF(TRANSLATE(LOWER(FERRY_FOLD(CAST(`last_name` AS STRING))), 'ς', 'σ'), '') AS `_ferry_s_first_name_last_name`,
+      NULLIF(TRANSLATE(LOWER(FERRY_FOLD(CAST(`last_name` AS STRING))), 'ς', 'σ'), '') AS `_ferry_v_last_name`,
+      NULLIF(TRANSLATE(LOWER(FERRY_FOLD(CAST(`phone` AS STRING))), 'ς', 'σ'), '') AS `_ferry_v_phone`
     FROM `_ferry_checked_customer`
     WHERE
       `_ferry_reasons` IS NULL AND NOT `_ferry_archived`
