@@ -28,7 +28,9 @@ from compiler.model import Spec
 # phonenumbers or email-validator (tests/unit/test_startup.py). The names below are for annotations only.
 if TYPE_CHECKING:
     from compiler.validate import Header
-    from compiler import bundle as bundle_module, diff as diff_module, plan as plan_module, push as push_module
+    from compiler import diff as diff_module, plan as plan_module
+    from compiler.targets import bundles as bundle_module
+    from compiler.targets.postgres import push as push_module
     from compiler import rejects as rejects_module, review as review_module, run as run_module
     from compiler.lineage import Lineage
     from compiler.write import WriteResult
@@ -209,14 +211,14 @@ def run_spec(path: Path, options: Options, progress: run_module.Progress | None 
     spec = validate_spec(path, options, read_rows=False)
     if engine not in ("duckdb", "spark"):
         raise FerryError(Diagnostic("F928", f"unknown engine '{engine}'", Span(str(path)), "use duckdb or spark"))
-    if engine == "spark":  # Spark computes into a run folder, then the DuckDB steps publish it (run_spark)
-        from compiler import run_spark
+    if engine == "spark":  # Spark computes into a run folder, then the DuckDB steps publish it (engines.spark.publish)
+        from compiler.engines.spark import publish
 
         if sample is not None:
             raise FerryError(Diagnostic("F924", "--sample is not supported with --engine spark", Span(str(path)),
                                         "run the pilot with the DuckDB engine"))
-        return run_spark.execute(spec, options.out / spec.name, target_path(spec, options), progress,
-                                 master=master or run_spark.DEFAULT_MASTER, allow_shrink=allow_shrink, full=full)
+        return publish.execute(spec, options.out / spec.name, target_path(spec, options), progress,
+                               master=master or publish.DEFAULT_MASTER, allow_shrink=allow_shrink, full=full)
     return run_module.execute(spec, options.out / spec.name, target_path(spec, options), progress, sample=sample,
                               allow_shrink=allow_shrink, full=full)
 
@@ -225,7 +227,7 @@ def push_spec(path: Path, options: Options, progress: push_module.Progress | Non
               batch_size: int | None = None) -> push_module.PushManifest:
     """Load the result of `ferry run` (the DuckDB target) into PostgreSQL with generated/<name>/postgres/load.sql,
     in one transaction, or in one per `batch_size` records."""
-    from compiler import push as push_module
+    from compiler.targets.postgres import push as push_module
 
     spec = load_spec(path)
     return push_module.push(spec, options.out / spec.name, target_path(spec, options), progress, batch_size)
@@ -240,7 +242,7 @@ def export_bundle(path: Path, options: Options, kind: str, out: Path | None = No
                   batch_size: int | None = None) -> bundle_module.BundleManifest:
     """Write the Salesforce Data Loader or HubSpot import bundle of the run's result into `out`
     (default <spec dir>/build/<kind>/), in files of `batch_size` records (default: the spec's)."""
-    from compiler import bundle as bundle_module
+    from compiler.targets import bundles as bundle_module
 
     spec = load_spec(path)
     if getattr(spec.target, kind, None) is None:
@@ -310,7 +312,7 @@ def plan_spec(path: Path, options: Options, sample: int = 5, progress: run_modul
         raise FerryError(Diagnostic("F633", f"ferry plan cannot plan --to {to}", Span(str(path)),
                                     "use --to duckdb (the target file, the default) or --to postgres"))
     if to == "postgres":
-        from compiler import plan_pg
+        from compiler.targets.postgres import plan as plan_pg
 
         return plan_pg.build_plan(spec, options.out / spec.name, target_path(spec, options), progress,
                                   allow_shrink, full)

@@ -238,7 +238,7 @@ def push(
     how = ("in one transaction" if manifest.batch_size is None
            else f"in {manifest.transactions} transactions of at most {manifest.batch_size} records")
     paths = ", ".join(f"{entity} {path}" for entity, path in (manifest.paths or {}).items())
-    from compiler.pgdelta import summary  # duckdb and sqlglot: only pushes pay to import them
+    from compiler.targets.postgres.delta import summary  # duckdb and sqlglot: only pushes pay to import them
 
     for line in summary(manifest.delta, manifest.target["schema"]):
         out.print(line, markup=False)

@@ -1,6 +1,6 @@
 """Reading what ``ferry compile`` wrote for a target other than the embedded one.
 
-``push`` (PostgreSQL) and ``bundle`` (Salesforce, HubSpot) both start from
+``targets.postgres.push`` (PostgreSQL) and ``targets.bundles`` (Salesforce, HubSpot) both start from
 ``generated/<name>/manifest.json``: the target's entry and its files, each
 checked against the sha256 the compile recorded, so an edited file is refused
 instead of executed. Callers turn the two failures into their own located errors.

@@ -3,7 +3,7 @@
 In:  the folder (a run's scratch folder). Out: nothing; the folder is gone once the run is.
 
 ``workdir.scratch`` removes its folder on every exit the run sees, and the next run removes one
-a killed run left. A Spark run (``run_spark``) writes a run folder of Parquet files that can be
+a killed run left. A Spark run (``engines.spark.publish``) writes a run folder of Parquet files that can be
 large, and a killed run must leave none behind: ``watch`` starts this file as its own small
 process, in its own session (a ``kill`` of the run's process group does not reach it), holding
 the read end of a pipe whose write end only the run holds. When the run ends, however it ends,

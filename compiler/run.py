@@ -197,7 +197,7 @@ def sample_source(con: duckdb.DuckDBPyConnection, spec: Spec, entry: dict[str, A
 
 
 def _parts(text: str | Sequence[str | Callable[[duckdb.DuckDBPyConnection], list[StepRecord]]]) -> Sequence[Any]:
-    """A step's text, or its parts: texts, and calls (``run_spark``: Spark's dedup) that return their timings."""
+    """A step's text, or its parts: texts, and calls (``engines.spark.publish``: Spark's dedup) that return their timings."""
     return (text,) if isinstance(text, str) else text
 
 
@@ -207,7 +207,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
                              tuple[dict[str, Any], list[StepRecord]]] | None = None) -> RunManifest:
     """Run the compiled steps into ``target`` in one transaction; ``sample``: a pilot run on at most
     that many rows per source (``sample_source``); ``full``: replace the spec's records instead of a delta;
-    ``engine``: another engine's work before the transaction (``run_spark``), given the manifest, the step
+    ``engine``: another engine's work before the transaction (``engines.spark.publish``), given the manifest, the step
     texts, the prepared inputs and the scratch folder, returning the texts to execute and its steps' timings."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")

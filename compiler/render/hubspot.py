@@ -3,7 +3,7 @@
 In:  the ``Bundle`` and ``spec.target.hubspot`` (entities -> objects, property names).
 Out: ``generated/<name>/hubspot/``: ``export.sql`` (the rows of each step) and one
 ``importRequest`` per step (``010_companies.import.json``), rendered from
-``targets/hubspot/``. ``ferry push --to hubspot`` (``compiler.bundle``) writes the CSV
+``targets/hubspot/``. ``ferry push --to hubspot`` (``compiler.targets.bundles``) writes the CSV
 files and, per file, the request with that file's name.
 
 Every record carries the bundle's unique property (``ferry_id`` by default: a custom

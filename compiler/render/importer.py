@@ -21,7 +21,7 @@ from compiler.model import Entity, Spec
 from compiler.sqlgen import ledgers, names
 
 DIALECT = "duckdb"
-CATALOG = "target"  # the run's DuckDB file, attached read-only under this name by ``compiler.bundle``
+CATALOG = "target"  # the run's DuckDB file, attached read-only under this name by ``compiler.targets.bundles``
 ROW = "r"
 
 

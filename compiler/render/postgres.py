@@ -3,12 +3,12 @@
 In:  the ``Bundle`` (the spec and its load order) and the spec's path.
 Out: ``generated/<name>/postgres/load.sql``, rendered from ``targets/postgres/load.sql.j2``
 with a typed context (``PgLoad``): schema, entities in load order, columns with
-PostgreSQL types, primary and foreign keys, match rules. Pure: ``push`` executes it.
+PostgreSQL types, primary and foreign keys, match rules. Pure: ``targets.postgres.push`` executes it.
 
 The script is a sequence of statements, each after a ``-- ferry:`` line that
 names its kind (``sql``, ``copy <duckdb table> <columns>`` fed from the run's
 DuckDB file, or ``probe``), its entity, its phase and, in the load phase, its
-path. The template's header explains the phases; ``compiler.push`` runs them.
+path. The template's header explains the phases; ``compiler.targets.postgres.push`` runs them.
 
 Identifiers are quoted here, once; names come from the validated spec.
 """
@@ -80,7 +80,7 @@ class PgEntity:
     next_crosswalk: str  # quoted, in pg_temp: this push's crosswalk rows, before they replace the spec's last ones
     links: str  # quoted, in pg_temp: ferry's id -> the matched record's id, this push's own
     old_links: str  # quoted, schema-qualified: where an older ferry kept the links (shared by every push), dropped
-    ledger: str  # quoted, schema-qualified: what ferry last pushed to each record, per spec (``compiler.pgdelta``)
+    ledger: str  # quoted, schema-qualified: what ferry last pushed to each record, per spec (``compiler.targets.postgres.delta``)
     match: PgMatch | None
     references: tuple[PgReference, ...]
     field_types: tuple[tuple[str, str], ...] = ()  # (field, type as format_type names it)

@@ -3,7 +3,7 @@
 In:  the ``Bundle`` and ``spec.target.salesforce`` (entities -> objects, API names).
 Out: ``generated/<name>/salesforce/``: ``export.sql`` (the rows of each step, from the run's
 DuckDB file) and one Data Loader mapping file per step (``010_Account.sdl``), rendered from
-``targets/salesforce/``. ``ferry push --to salesforce`` (``compiler.bundle``) runs the
+``targets/salesforce/``. ``ferry push --to salesforce`` (``compiler.targets.bundles``) runs the
 queries, splits the rows into CSV files and renders ``process-conf.xml`` for them with
 ``process_conf`` below, from the same templates.
 

@@ -7,7 +7,7 @@ value made safe: behind an apostrophe, which spreadsheets show but do not evalua
 
 Used for the CSV files written for people (rejects, emptied values, archives, review clusters),
 which are always escaped. The importer bundles are read by Data Loader and HubSpot, which store
-the text as it is, so there an apostrophe would change the data: ``bundle`` applies the same
+the text as it is, so there an apostrophe would change the data: ``targets.bundles`` applies the same
 rule and, by the bundle's ``formulas`` setting, lists, escapes or refuses such cells.
 
 >>> escape_text("=HYPERLINK(\\"http://x\\")"), escape_text("-12.50"), escape_text("@home")

@@ -2,7 +2,7 @@
 
 In:  an ``Entity``'s columns (fields then references), the tables holding C, W and T, the crosswalks, and the
 entity's ``delta:`` policies. Out: trees (queries and statements) that ``compiler.delta`` (a DuckDB run)
-and ``compiler.pgdelta`` (a push to PostgreSQL, whose T is the server's) execute. Pure: no connection here.
+and ``compiler.targets.postgres.delta`` (a push to PostgreSQL, whose T is the server's) execute. Pure: no connection here.
 
 The three-way comparison, per record and field i: ``c_i`` (computed), ``w_i`` (last written), ``b_i`` (the
 target's, "before"). ``joined`` lines them up; ``resolved`` gives each field's value under the conflict

@@ -1,4 +1,4 @@
-"""The delta on PostgreSQL (``compiler.pgdelta``): the server holds what users edit, and ferry's ledger of what it pushed.
+"""The delta on PostgreSQL (``compiler.targets.postgres.delta``): the server holds what users edit, and ferry's ledger of what it pushed.
 
 The example is run and pushed once; records are edited on the server with SQL; the export changes (the same
 second export as ``test_delta``) and ``ferry plan --to postgres`` must predict exactly what ``ferry run`` then

@@ -1,4 +1,4 @@
-"""Pushing again to PostgreSQL reads and writes only what moved (``compiler.pgdiff``).
+"""Pushing again to PostgreSQL reads and writes only what moved (``compiler.targets.postgres.diff``).
 
 The example is run and pushed once (``test_pg_delta``'s fixtures); one record is edited on the server; the same
 run is pushed again. The server's ledger rows are compared by ``xmin`` (the transaction that wrote each row

@@ -11,7 +11,8 @@ import hashlib
 import duckdb
 import pytest
 
-from compiler import api, run_spark
+from compiler import api
+from compiler.engines.spark import publish
 from compiler.engines.spark import runner
 from compiler.errors import FerryError
 from tests.helpers import compiled_example_copy
@@ -35,7 +36,7 @@ def test_a_target_changed_while_spark_ran_is_not_published(tmp_path, monkeypatch
     changed = None
     with pytest.raises(FerryError) as info:
         try:
-            run_spark.execute(spec, options.out / spec.name, target)
+            publish.execute(spec, options.out / spec.name, target)
         finally:
             changed = hashlib.sha256(target.read_bytes()).hexdigest()
     assert [d.code for d in info.value.diagnostics] == ["F923"]

@@ -13,7 +13,8 @@ import importlib.util
 
 import pytest
 
-from compiler import api, run_spark
+from compiler import api
+from compiler.engines.spark import publish
 from tests.helpers import ROOT
 from tests.spark.test_run import tables
 
@@ -38,7 +39,7 @@ def test_the_bench_export_gives_the_same_tables_on_both_engines(spark, tmp_path)
     duck_target, spark_target = tmp_path / "duck.duckdb", tmp_path / "spark.duckdb"
     duck = api.run_spec(spec, api.Options(out=options.out, target=duck_target))
     parsed = api.validate_spec(spec, options, read_rows=False)
-    ran = run_spark.execute(parsed, options.out / parsed.name, spark_target, session=spark)
+    ran = publish.execute(parsed, options.out / parsed.name, spark_target, session=spark)
 
     read = {e.entity: e.read for e in duck.entities}
     assert sum(read.values()) == sum(summary["rows"].values())  # every generated row was read

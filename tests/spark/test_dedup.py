@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import api, run_spark
+from compiler import api
+from compiler.engines.spark import publish
 from compiler.engines.spark import dedup
 from compiler.errors import FerryError
 from tests.spark.test_run import tables
@@ -45,7 +46,7 @@ def _both(spark, spec: Path, tmp_path: Path) -> tuple[dict, dict, object]:
     duck_target, spark_target = tmp_path / "duck.duckdb", tmp_path / "spark.duckdb"
     api.run_spec(spec, api.Options(out=options.out, target=duck_target))
     parsed = api.validate_spec(spec, options, read_rows=False)
-    ran = run_spark.execute(parsed, options.out / parsed.name, spark_target, session=spark)
+    ran = publish.execute(parsed, options.out / parsed.name, spark_target, session=spark)
     return tables(duck_target), tables(spark_target), ran
 
 
@@ -79,7 +80,7 @@ def test_a_long_chain_is_one_cluster_on_both_engines_and_past_the_bound_an_error
     monkeypatch.setenv(dedup.MAX_ROUNDS_VARIABLE, "2")
     target = tmp_path / "bounded.duckdb"
     with pytest.raises(FerryError) as caught:
-        run_spark.execute(parsed, tmp_path / "generated" / parsed.name, target, session=spark)
+        publish.execute(parsed, tmp_path / "generated" / parsed.name, target, session=spark)
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "F929"
     assert "'person'" in diagnostic.message and "after 2 rounds" in diagnostic.message

@@ -4,7 +4,7 @@ Every case: exit 1 (or a FerryError through the API), one located line with a hi
 expected code, the words it must say, no traceback, and the target's bytes as they were. A case
 without ``jvm`` runs the real CLI in a child process (no Spark session starts: each is refused
 before one would). A ``jvm`` case computes on the tests' shared session (``spark`` fixture,
-skipped with its reason without pyspark or Java), through ``run_spark.execute``.
+skipped with its reason without pyspark or Java), through ``publish.execute``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import duckdb
 import pytest
 import yaml
 
-from compiler import api, run_spark
+from compiler import api
+from compiler.engines.spark import publish
 from compiler.engines.spark import runner, session as spark_session
 from compiler.errors import FerryError
 from tests.helpers import CASES, ROOT, project_with_data
@@ -151,7 +152,7 @@ def test_refused_by_spark(name, tmp_path, spark):
     before = digest(target)
     spec = api.validate_spec(spec_path, api.Options(out=generated.parent), read_rows=False)
     with pytest.raises(FerryError) as info:
-        run_spark.execute(spec, generated, target, session=spark)
+        publish.execute(spec, generated, target, session=spark)
     check([d.format() for d in info.value.diagnostics], case)
     assert digest(target) == before
     assert not (target.parent / ".ferry-tmp").exists() or not any((target.parent / ".ferry-tmp").iterdir())

@@ -22,7 +22,8 @@ import time
 import duckdb
 import pytest
 
-from compiler import api, run as run_module, run_spark
+from compiler import api, run as run_module
+from compiler.engines.spark import publish
 from compiler.engines.spark import session as spark_session
 from tests.helpers import EXAMPLE, ROOT, project_with_data
 
@@ -62,7 +63,7 @@ def test_the_example_gives_the_same_tables_on_both_engines(spark, project):
     duck_target, spark_target = spec.parent / "build" / "duck.duckdb", spec.parent / "build" / "spark.duckdb"
     duck = api.run_spec(spec, api.Options(out=options.out, target=duck_target))
     parsed = api.validate_spec(spec, options, read_rows=False)
-    ran = run_spark.execute(parsed, options.out / parsed.name, spark_target, session=spark)
+    ran = publish.execute(parsed, options.out / parsed.name, spark_target, session=spark)
     assert [(e.entity, e.read, e.loaded, e.rejected) for e in ran.entities] == \
         [(e.entity, e.read, e.loaded, e.rejected) for e in duck.entities]
     assert any(s.file.startswith("spark: ") for s in ran.steps)

@@ -1,6 +1,6 @@
-"""What ``ferry push --to postgres`` prints after a delta (``pgdelta.summary``)."""
+"""What ``ferry push --to postgres`` prints after a delta (``targets.postgres.delta.summary``)."""
 
-from compiler.pgdelta import summary
+from compiler.targets.postgres.delta import summary
 
 
 def counts(mode: str, conflicts: int = 0, gone: dict | None = None) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.push import parse_script
+from compiler.targets.postgres.push import parse_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((ROOT / "generated").glob("*/postgres/load.sql"))

@@ -25,8 +25,8 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 #: Never needed to print help or to validate a spec.
-NEITHER = ("jinja2", "email_validator", "psycopg", "pandas", "pyarrow", "openpyxl", "compiler.render", "compiler.run", "compiler.plan", "compiler.push",
-           "compiler.bundle", "compiler.functions", "compiler.accounting", "compiler.diff", "compiler.profile",
+NEITHER = ("jinja2", "email_validator", "psycopg", "pandas", "pyarrow", "openpyxl", "compiler.render", "compiler.run", "compiler.plan", "compiler.targets",
+           "compiler.functions", "compiler.accounting", "compiler.diff", "compiler.profile",
            "compiler.starter", "compiler.lineage", "compiler.lineage_render", "compiler.lineage_trace")
 # validate reads every CSV row as the run does (sources.csvrows: the same read_csv, from
 # sqlgen.stage), without the stages that compile entities; the example's small files with \r line

@@ -4,7 +4,7 @@ In:  a psycopg connection (inside the push's transaction, or a plan's read-only 
 the run's file attached as ``target``, the ``Spec``. Out: ``read`` -> ``ServerDelta``: per entity its mode,
 counts, conflicts and gone records, and DuckDB temporary tables holding what the push writes (records,
 conflicts, gone records, the new ledger); ``writes``: the statements that write them on the server
-(``compiler.push`` executes them, ``compiler.plan_pg`` only shows the counts). An I/O edge: reads only.
+(``targets.postgres.push`` executes them, ``targets.postgres.plan`` only shows the counts). An I/O edge: reads only.
 
 When PostgreSQL is the target, the server holds what users edit: the run's DuckDB file is ferry's working
 copy, and its records are the computed values (C). The server keeps its own ledger of what ferry pushed
@@ -28,7 +28,7 @@ import duckdb
 from sqlglot import exp
 
 from compiler import delta as run_delta
-from compiler import pgdiff
+from compiler.targets.postgres import diff as pgdiff
 from compiler.errors import Diagnostic, FerryError
 from compiler.model import Entity, Spec
 from compiler.sqlgen import delta as sql
@@ -48,7 +48,7 @@ class EntityDelta:
     mode: str  # delta (the server's ledger holds this spec's rows) | replace (first push, --full) | pilot
     counts: dict[str, Any]
     conflicts: tuple[tuple[Any, ...], ...] = ()  # rows of _ferry_conflicts, in its column order
-    scoped: tuple[str, ...] | None = None  # a delta that resolved only these ids (``pgdiff``); None: every record
+    scoped: tuple[str, ...] | None = None  # a delta that resolved only these ids (``diff``); None: every record
     seconds: float = 0.0  # reading the server and resolving
     crosswalk_same: bool = False  # nothing moved and the server's crosswalk rows are the run's: not replaced
 

@@ -3,7 +3,7 @@
 In:  a psycopg connection (the push's transaction, or a plan's read-only one), a DuckDB connection with the
 run's file attached as ``target``, the ``Spec`` and an ``Entity`` pushed as a delta.
 Out: ``scope`` -> ``Scope``: the ids the delta must read back and resolve (``ids``), and how many records it can
-leave alone (``same``), or ``None`` when the fast path does not apply (then ``compiler.pgdelta`` reads every
+leave alone (``same``), or ``None`` when the fast path does not apply (then ``targets.postgres.delta`` reads every
 record, as before). An I/O edge: reads only.
 
 A record is left alone when nothing moved: the server's record equals the ledger's row (T = W: compared on the

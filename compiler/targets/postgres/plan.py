@@ -20,9 +20,10 @@ from typing import Any
 
 import duckdb
 
-from compiler import pgdelta, plan as plan_module, push as push_module, run as run_module
+from compiler import plan as plan_module, run as run_module
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
+from compiler.targets.postgres import delta as pgdelta, push as push_module
 
 
 def connect(spec: Spec, directory: Path) -> Any:

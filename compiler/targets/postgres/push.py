@@ -1,13 +1,11 @@
 """Pushing a run's result to PostgreSQL: ``generated/<name>/postgres/load.sql`` + the DuckDB file -> a server.
 
-An I/O edge like ``run``. It reads only what ``compile`` wrote (checked against
-the compile manifest's hash, like ``run``) and the DuckDB file ``run`` wrote,
-and executes the script's phases (prepare, load per entity, finish; see the
-script's header) in one transaction, or with ``batch_size`` in one transaction
-per phase and batch. ``-- ferry:copy`` statements are fed by DuckDB: it writes
-CSV into a named pipe on one thread while this one streams the pipe to
-``COPY ... FROM STDIN`` in 1 MiB chunks, so no row passes through Python
-objects and the export overlaps the load.
+An I/O edge like ``run``. It reads only what ``compile`` wrote (checked against the compile manifest's
+hash, like ``run``) and the DuckDB file ``run`` wrote, and executes the script's phases (prepare, load
+per entity, finish; see the script's header) in one transaction, or with ``batch_size`` in one
+transaction per phase and batch. ``-- ferry:copy`` statements are fed by DuckDB: it writes CSV into a
+named pipe on one thread while this one streams the pipe to ``COPY ... FROM STDIN`` in 1 MiB chunks,
+so no row passes through Python objects and the export overlaps the load.
 
 The DSN comes from the environment variable the spec names (``FERRY_PG_DSN`` by
 default); it never appears in generated files, messages or the push manifest.
@@ -33,10 +31,11 @@ from typing import Any, Callable
 
 import duckdb
 
-from compiler import compiled, ownership, pgdelta
+from compiler import compiled, ownership
 from compiler.run import _pause_if_asked as pause_if_asked
 from compiler.errors import Diagnostic, FerryError, Span, first_line
 from compiler.model import Spec
+from compiler.targets.postgres import delta as pgdelta
 
 _MARKER = re.compile(r"^-- ferry:(sql|copy|probe)(?: ([\w.]+) ([\w,]+))?((?: \w+=\w+)*)$", re.MULTILINE)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")

@@ -1,6 +1,6 @@
 """Exporting an importer bundle: ``generated/<name>/<salesforce|hubspot>/`` + the run's DuckDB file -> a folder.
 
-An I/O edge like ``push``. It reads only what ``compile`` wrote (each file checked
+An I/O edge like ``targets.postgres.push``. It reads only what ``compile`` wrote (each file checked
 against the compile manifest's sha256) and the DuckDB file ``run`` wrote (read-only),
 and writes, in load order:
 
