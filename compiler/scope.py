@@ -33,7 +33,7 @@ from sqlglot import exp
 
 from compiler import __version__, delta, scope_dedup
 from compiler.model import Entity, Spec
-from compiler.sqlgen import load, names
+from compiler.sqlgen import ledgers, load, names
 from compiler.sqlgen import scope as sql
 from compiler.sqlgen import scope_refs as carry
 
@@ -223,6 +223,10 @@ class Scope:
         if e.entity.dedup is not None and not (delta._exists(self.con, scope_dedup.dsql.store_table(e.entity.name)) and _run(
                 self.con, sql.stored_run(self.spec.name, f"{e.entity.name}#dedup")).fetchone()[0] == self.previous_run):
             return "dedup: no rows' dedup values stored by the last run"
+        dups = names.duplicates_table(e.entity)
+        if e.entity.dedup is not None and delta._exists(self.con, dups) and not delta._has_column(
+                self.con, dups, ledgers.OWNER):
+            return "dedup: its duplicates table predates its owner column (this run adopts its rows)"
         return None
 
     def after_entity(self, entity_name: str) -> None:
