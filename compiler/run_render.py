@@ -65,8 +65,10 @@ def _delta_lines(manifest: RunManifest) -> list[str]:
         out.append(line + (f", gone: {gone}" if gone else ""))
         s = manifest.delta.get("scope", {}).get(entity)
         if s is not None:  # which rows the steps computed, or why the whole export was (never silent)
-            out.append(f"  scope {entity}: {s['scope']:,} of {s['rows']:,} rows computed (new {s['new']:,}, changed "
-                       f"{s['changed']:,}); the other {s['rows'] - s['scope']:,} unchanged, as stored" if s["scoped"]
+            keyless = s.get("keyless", 0)  # counted in "new" by the manifest: named apart here
+            out.append(f"  scope {entity}: {s['scope']:,} of {s['rows']:,} rows computed (new {s['new'] - keyless:,}, "
+                       f"changed {s['changed']:,}" + (f", without an old id {keyless:,}" if keyless else "") +
+                       f"); the other {s['rows'] - s['scope']:,} unchanged, as stored" if s["scoped"]
                        else f"  scope {entity}: every row computed ({s['reason']})")
     if any(c["conflicts"] for c in manifest.delta["entities"].values()):
         out.append("conflicts (edited in the target, changed in the source): _ferry.conflicts")

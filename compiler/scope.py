@@ -201,6 +201,9 @@ class Scope:
                     expressions=[exp.TemporaryProperty()])))  # the whole export again
             e.reason = why
         e.counts = {"rows": total, "scope": scoped, "new": new, "changed": diff, "unchanged": total - new - diff}
+        # rows without an old id are always "new" (nothing stored can match them): counted apart for the summary
+        e.counts["keyless"] = _run(self.con, exp.select(exp.func("count_if", exp.Is(this=names.col(names.KEY),
+                                   expression=exp.null()))).from_(t["class"])).fetchone()[0] or 0
         if e.reason is not None:
             return
         if total and scoped > LIMIT * total:

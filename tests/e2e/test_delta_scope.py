@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from compiler import api, scope
+from compiler import api, run_render, scope
 from tests.e2e.test_delta import SPEC, edit_target, ids, options, query, second_export, target
 from tests.helpers import EXAMPLE, ROOT
 
@@ -99,6 +99,14 @@ def test_the_manifest_says_which_entities_were_scoped_and_how_many_rows_they_com
     contact = s["contact"]
     assert contact["scoped"] and contact["new"] == 6 and contact["changed"] == 3
     assert contact["new"] + contact["changed"] < contact["scope"] < contact["rows"]
+    # rows without an old id can match nothing stored: counted in "new", and named apart in the run's summary
+    scoped, *_ = both
+    with duckdb.connect() as con:
+        keyless = con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true) WHERE trim(coalesce(contact_id, "
+                              "'')) = ''", [str(scoped / "legacy_crm" / "data" / "contacts.csv")]).fetchone()[0]
+    assert contact["keyless"] == keyless > 0 and contact["new"] >= keyless
+    line = next(x for x in run_render._delta_lines(run) if x.startswith("  scope contact:"))
+    assert f"(new {contact['new'] - keyless:,}, changed {contact['changed']:,}, without an old id {keyless:,})" in line
     assert not s["company"]["scoped"] and s["company"]["reason"].startswith("match")
     counts = run.delta["entities"]["activity"]
     loaded = next(e.loaded for e in run.entities if e.entity == "activity")
