@@ -41,7 +41,7 @@ from typing import Sequence
 from sqlglot import exp
 
 from compiler.model import Entity
-from compiler.sqlgen import blocks, names
+from compiler.sqlgen import blocks, ledgers, names
 from compiler.sqlgen.conditions import not_null, valid_row
 from compiler.sqlgen.dedup import rule_label
 
@@ -136,7 +136,7 @@ def captured(entity: Entity) -> exp.Select:
     return query
 
 
-def long(table: exp.Table, n: int, row: str = ROW) -> exp.Expression:
+def long(table: exp.Expression, n: int, row: str = ROW) -> exp.Expression:
     """A table of values (``row``, ``v_0``...) as (row, rule, value), one row per value present."""
     selects = [exp.select(exp.alias_(_col(row), "r", quoted=True), exp.alias_(exp.Literal.number(i), "rule", quoted=True),
                           exp.alias_(_col(f"v_{i}"), "v", quoted=True)).from_(table.copy())
@@ -174,14 +174,7 @@ def seed_values(new: exp.Table, old: exp.Table, classes: exp.Table, gone: exp.Ta
 
 def long_of(query: exp.Expression, n: int) -> exp.Subquery:
     """``long`` over a query rather than a table."""
-    body = query.subquery(names.ident("q"))
-    selects = [exp.select(exp.alias_(_col(ROW), "r", quoted=True), exp.alias_(exp.Literal.number(i), "rule", quoted=True),
-                          exp.alias_(_col(f"v_{i}"), "v", quoted=True)).from_(body.copy())
-               .where(not_null(_col(f"v_{i}"))) for i in range(n)]
-    out: exp.Expression = selects[0]
-    for s in selects[1:]:
-        out = exp.union(out, s, distinct=False)
-    return out.subquery(names.ident("l"))
+    return long(query.subquery(names.ident("q")), n).subquery(names.ident("l"))
 
 
 def sharing(values_long: exp.Table, chosen: exp.Table) -> exp.Select:
@@ -249,7 +242,7 @@ def order_changed(classes: exp.Table, duplicates: exp.Table) -> exp.Select:
 def kept_duplicates(spec: str, duplicates: exp.Table, out_keys: exp.Select) -> exp.Select:
     """Last run's rows of the duplicates table for the clusters the scope leaves as they are."""
     return exp.select(exp.Star()).from_(duplicates.copy()).where(exp.and_(
-        _col("_ferry_spec").eq(_lit(spec)), _in(_col("source_key"), out_keys)))
+        _col(ledgers.OWNER).eq(_lit(spec)), _in(_col("source_key"), out_keys)))
 
 
 def restore_duplicates(duplicates: exp.Table, kept: exp.Table, h: exp.Table, columns: Sequence[str]) -> exp.Insert:
