@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sys
+from itertools import chain, repeat
 from json import encoder as _json
 from typing import Callable, TextIO
 from xml.parsers import expat
@@ -47,7 +48,12 @@ class _LocalNames(dict):
 
 
 class Flattener:
-    """pyexpat callbacks: keeps the element path outside records, and builds one flat record at a time."""
+    """pyexpat callbacks: keeps the element path outside records, and builds one flat record at a time.
+
+    ``start`` and ``end`` are closures over the lists and the record they use: they run for every
+    element of the file (most of a conversion's time), and a closure's variable costs less to reach
+    than an attribute.
+    """
 
     def __init__(self, record_path: str, emit: Callable[[Record], None]):
         self.absolute = record_path.startswith("/")
@@ -58,13 +64,13 @@ class Flattener:
         self.keys: list[str] = []  # inside a record: each open element's column name ("" for the record)
         self.starts: list[int] = []  # inside a record: where each open child's text starts in ``text``
         self.text: list[str] = []  # character data, in order (the parser appends to it)
-        self.record: Record = {}
         self.names = _LocalNames()
         self.paths: set[str] = set()  # element paths seen outside records, for the hint when nothing matches
         self.mark_count = 0  # byte-order marks removed from values, and the first lines they were on
         self.mark_lines: list[int] = []
         self.line: Callable[[], int] = lambda: 0  # the parser's current line, set by ``parser``
         self.at_start: Callable[[str], None] | None = None  # called as each record starts (``Part``)
+        self.start, self.end = self._handlers()
 
     def _clean(self, value: str) -> str:
         self.mark_count += value.count(MARK)
@@ -73,95 +79,131 @@ class Flattener:
             self.mark_lines.append(line)
         return value.replace(MARK, "")
 
-    def add(self, key: str, value: str) -> None:
-        if MARK in value:
-            value = self._clean(value)
-        if not value or value.isspace():  # the same test as ``not value.strip()``
-            return
-        record = self.record
-        if key in record:
-            record[key] += SEPARATOR + value
-        else:
-            record[key] = value
+    def _handlers(self) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
+        """The start and end handlers (``add`` is inlined in ``end``: it runs once per element)."""
+        keys, starts, text, names, stack, qnames = self.keys, self.starts, self.text, self.names, self.stack, self.qnames
+        emit, clean, want, absolute = self.emit, self._clean, self.want, self.absolute
+        pop, clear = text.pop, text.clear
+        record: Record = {}
 
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        keys = self.keys
-        if not keys:
-            self._outside(tag, attrs)
-            return
-        parent = keys[-1]
-        key = parent + "." + self.names[tag] if parent else self.names[tag]
-        keys.append(key)
-        self.starts.append(len(self.text))
-        if attrs:
-            key += "."
-            names = self.names
+        def attributes(prefix: str, attrs: dict[str, str]) -> None:
             for attr, value in attrs.items():
-                self.add(key + names[attr], value)
-
-    def _outside(self, tag: str, attrs: dict[str, str]) -> None:
-        stack = self.stack
-        stack.append(self.names[tag])
-        self.text.clear()  # text between records is nobody's
-        if stack != self.want if self.absolute else stack[-len(self.want):] != self.want:
-            if len(stack) <= 4:
-                self.paths.add("/" + "/".join(stack))
-            self.qnames.append(tag)
-            return
-        if self.at_start is not None:
-            self.at_start(tag)  # may raise Stop before the record is read
-        self.qnames.append(tag)
-        self.keys.append("")
-        self.record = {}
-        names = self.names
-        for attr, value in attrs.items():
-            self.add(names[attr], value)
-
-    def end(self, tag: str) -> None:
-        keys = self.keys
-        if keys:
-            key = keys.pop()
-            if keys:  # a child closes: its text is a value (``add``, inlined: this runs once per element)
-                at = self.starts.pop()
-                text = self.text
-                if len(text) == at + 1:
-                    value = text.pop()
-                else:
-                    value = "".join(text[at:])
-                    del text[at:]
                 if MARK in value:
-                    value = self._clean(value)
-                if value and not value.isspace():
-                    record = self.record
+                    value = clean(value)
+                if value and not value.isspace():  # the same test as ``not value.strip()``
+                    key = prefix + names[attr]
                     if key in record:
                         record[key] += SEPARATOR + value
                     else:
                         record[key] = value
+
+        def outside(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal record
+            stack.append(names[tag])
+            clear()  # text between records is nobody's
+            if stack != want if absolute else stack[-len(want):] != want:
+                if len(stack) <= 4:
+                    self.paths.add("/" + "/".join(stack))
+                qnames.append(tag)
                 return
-            self.text.clear()
-            self.emit(self.record)
-        self.stack.pop()
-        self.qnames.pop()
+            if self.at_start is not None:
+                self.at_start(tag)  # may raise Stop before the record is read
+            qnames.append(tag)
+            keys.append("")
+            record = {}
+            if attrs:
+                attributes("", attrs)
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if not keys:
+                outside(tag, attrs)
+                return
+            parent = keys[-1]
+            key = parent + "." + names[tag] if parent else names[tag]
+            keys.append(key)
+            starts.append(len(text))
+            if attrs:
+                attributes(key + ".", attrs)
+
+        def end(tag: str) -> None:
+            if keys:
+                key = keys.pop()
+                if keys:  # a child closes: its text is a value
+                    at = starts.pop()
+                    if len(text) == at + 1:
+                        value = pop()
+                    else:
+                        value = "".join(text[at:])
+                        del text[at:]
+                    if MARK in value:
+                        value = clean(value)
+                    if value and not value.isspace():
+                        if key in record:
+                            record[key] += SEPARATOR + value
+                        else:
+                            record[key] = value
+                    return
+                clear()
+                emit(record)
+            stack.pop()
+            qnames.pop()
+
+        return start, end
 
 
 def ndjson(sink: TextIO) -> Callable[[Record], None]:
-    """An ``emit`` writing each record to ``sink`` as one line of JSON (UTF-8 as it is, no spaces).
+    """An ``emit`` writing each record to ``sink`` as one line of JSON (UTF-8 as it is, no spaces)."""
+    lines = Lines(sink)
 
-    ``json.dumps`` builds a new C encoder for every call, a tenth of the time per record;
-    this builds it once, when this Python's private constructor is there and encodes a
-    probe exactly as ``json.dumps`` does (else it is ``json.dumps``).
+    def emit(record: Record) -> None:
+        lines.emit(record)
+        lines.flush()
+
+    return emit
+
+
+class Lines:
+    """NDJSON lines of records: ``emit`` keeps a record (``list.append``: no Python frame per record),
+    ``flush`` writes those kept, one line each, as ``json.dumps`` writes it (UTF-8 as it is, no spaces).
+
+    ``json.dumps`` builds a new C encoder for every call, a tenth of the time per record; this
+    builds it once, when this Python's private constructor is there and encodes a probe exactly as
+    ``json.dumps`` does, and joins a batch's lines in C (``itertools``); else each line is ``json.dumps``.
     """
-    write = sink.write
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def __init__(self, sink: TextIO):
+        self.write = sink.write
+        self.records: list[Record] = []
+        self.emit: Callable[[Record], None] = self.records.append
+        self.encode = _encoder()
+
+    def flush(self) -> None:
+        records = self.records
+        if not records:
+            return
+        if self.encode is None:
+            dumps = _dumps
+            self.write("".join([dumps(record) + "\n" for record in records]))
+        else:
+            lines = zip(map(self.encode, records, repeat(0)), repeat(_NEWLINE))
+            self.write("".join(chain.from_iterable(chain.from_iterable(lines))))
+        records.clear()
+
+
+_NEWLINE = ("\n",)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _encoder() -> Callable | None:
+    """The C encoder ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` uses, or None."""
     try:
         encode = _json.c_make_encoder(None, None, _json.encode_basestring, None, ":", ",", False, False, True)
         probe = {"a\"\n\u0142": "\ufeff\t\\", "": "</deal>"}
-        if "".join(encode(probe, 0)) != dumps(probe):
+        if "".join(encode(probe, 0)) != _dumps(probe):
             raise TypeError("encodes otherwise")
     except (AttributeError, TypeError):  # no C encoder, or another signature
-        return lambda record: write(dumps(record) + "\n")
-    join = "".join
-    return lambda record: write(join(encode(record, 0)) + "\n")
+        return None
+    return encode
 
 
 def parser(flattener: Flattener) -> expat.XMLParserType:
@@ -187,15 +229,15 @@ class Part:
     """
 
     def __init__(self, path: str, record: str, head_end: int, ancestors: list[str], start: int,
-                 boundaries: list[int], emit: Callable[[Record], None]):
+                 boundaries: list[int], lines: Lines):
         self.path, self.head_end, self.start = path, head_end, start
         self.ancestors = ancestors
         self.boundaries = [head_end + b - start for b in boundaries]  # as offsets into the parsed stream
         self.next = 0  # the first boundary not yet passed
         self.stopped: int | None = None  # index in ``boundaries`` of the boundary this part stopped at
         self.stop_line = 0  # the parser's line there
-        self.flattener = Flattener(record, emit)
-        self.flattener.at_start = self._at_start
+        self.lines = lines
+        self.flattener = Flattener(record, lines.emit)
         self.parser = parser(self.flattener)
 
     def _at_start(self, tag: str) -> None:
@@ -209,16 +251,28 @@ class Part:
             self.next += 1  # a record start, but under other ancestors
 
     def run(self) -> Part:
+        """Parse the head, then the part's bytes; a record start is checked against the boundaries
+        (``_at_start``) only in a chunk that reaches the next one, not at every record."""
+        parse, boundaries, flattener, fed = self.parser.Parse, self.boundaries, self.flattener, 0
         try:
             with open(self.path, "rb") as fh:
-                self.parser.Parse(fh.read(self.head_end), False)
-                fh.seek(self.start)
-                while chunk := fh.read(CHUNK):
-                    self.parser.Parse(chunk, False)
-                self.parser.Parse(b"", True)
+                for chunk in self._chunks(fh):
+                    fed += len(chunk)
+                    near = self.next < len(boundaries) and fed > boundaries[self.next]
+                    flattener.at_start = self._at_start if near else None
+                    parse(chunk, False)
+                    self.lines.flush()
+                parse(b"", True)
         except Stop:
             pass
+        self.lines.flush()
         return self
+
+    def _chunks(self, fh):
+        yield fh.read(self.head_end)
+        fh.seek(self.start)
+        while chunk := fh.read(CHUNK):
+            yield chunk
 
     def summary(self) -> dict:
         f = self.flattener
@@ -234,7 +288,7 @@ def main(job: str) -> int:
     args = json.loads(job)
     with open(args["out"], "w", encoding="utf-8") as sink:
         part = Part(args["file"], args["record"], args["head_end"], args["ancestors"], args["start"],
-                    args["boundaries"], ndjson(sink)).run()
+                    args["boundaries"], Lines(sink)).run()
     print(json.dumps(part.summary()))
     return 0
 

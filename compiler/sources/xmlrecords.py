@@ -100,7 +100,8 @@ def prepare(source: Source, path: Path, workdir: Path, found: encodings.Evidence
     if split is not None:
         return out, Marks(split.mark_count, split.mark_lines)
     with out.open("w", encoding="utf-8") as sink:
-        flattener = _parse(source, path, xmlflatten.ndjson(sink))
+        lines = xmlflatten.Lines(sink)
+        flattener = _parse(source, path, lines.emit, lines.flush)
     return out, Marks(flattener.mark_count, tuple(flattener.mark_lines))
 
 
@@ -113,14 +114,18 @@ def _record(source: Source) -> str:
     return source.options.record
 
 
-def _parse(source: Source, path: Path, emit: Callable[[Record], None]) -> Flattener:
+def _parse(source: Source, path: Path, emit: Callable[[Record], None],
+           flush: Callable[[], None] = lambda: None) -> Flattener:
+    """Parse the whole file, records to ``emit``; ``flush`` after each chunk and at the end (records kept)."""
     flattener = Flattener(_record(source), emit)
     parser = xmlflatten.parser(flattener)
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
                 parser.Parse(chunk, False)
+                flush()
             parser.Parse(b"", True)
+            flush()
     except Stop:
         pass
     except expat.ExpatError as exc:

@@ -201,7 +201,7 @@ def _append(sink, part) -> None:
 def _first_part(path: Path, record: str, head: Head, cuts: list[int], out: Path) -> dict:
     with out.open("w", encoding="utf-8") as sink:
         part = xmlflatten.Part(str(path), record, head.end, list(head.ancestors), head.end, cuts,
-                               xmlflatten.ndjson(sink)).run()
+                               xmlflatten.Lines(sink)).run()
     return part.summary()
 
 
