@@ -58,6 +58,7 @@ _MAX_PARTS = 8
 _HEAD_SHARE = 4  # a first record beyond 1/4 of the file: the head would be parsed by every part
 _SEARCH = 1 << 20  # how far past an equal share a record start tag is looked for
 _MARK_LINES = 20
+_CHUNK = xmlflatten.CHUNK  # bytes a part reads at a time (the tests lower it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ def _run(path: Path, record: str, head: Head, cuts: list[int], out: Path) -> Con
     try:
         for k, start in enumerate(cuts, start=1):
             job = {"file": str(path), "record": record, "head_end": head.end, "ancestors": list(head.ancestors),
-                   "start": start, "boundaries": cuts[k:], "out": str(files[k])}
+                   "start": start, "boundaries": cuts[k:], "out": str(files[k]), "chunk": _CHUNK}
             children.append(subprocess.Popen(
                 [sys.executable, "-I", "-S", xmlflatten.__file__, json.dumps(job)],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL))
@@ -201,7 +202,7 @@ def _append(sink, part) -> None:
 def _first_part(path: Path, record: str, head: Head, cuts: list[int], out: Path) -> dict:
     with out.open("w", encoding="utf-8") as sink:
         part = xmlflatten.Part(str(path), record, head.end, list(head.ancestors), head.end, cuts,
-                               xmlflatten.Lines(sink)).run()
+                               xmlflatten.Lines(sink), _CHUNK).run()
     return part.summary()
 
 

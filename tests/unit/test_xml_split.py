@@ -133,6 +133,23 @@ def test_cuts_at_false_record_starts_are_proven_wrong(tmp_path, monkeypatch, kin
     assert 1 < split < len(cuts) + 1  # some cuts were proven, some were not
 
 
+@pytest.mark.parametrize("chunk", [1, 97, 4096])
+@pytest.mark.parametrize("kind", ["utf-8", "namespaces", "same-line"])
+def test_parts_read_in_small_chunks_stop_at_the_same_records(tmp_path, monkeypatch, kind, chunk):
+    """A part checks record starts against its boundaries only in the chunk that reaches the next one:
+    read in chunks smaller than a record (and than a tag), false and true cuts still give one parse's bytes."""
+    data, record = document(kind, 60), RECORD.get(kind, "/export/deals/deal")
+    tag = b"<crm:deal" if kind == "namespaces" else b"<deal"
+    every = [m.start() for m in re.finditer(re.escape(tag) + rb"[ >/]", data)]
+    monkeypatch.setattr(xmlsplit, "_cuts", lambda *a: every[1::3])
+    one, one_marks, _ = convert(tmp_path, monkeypatch, data, record, False, "one")
+    _, _, whole = convert(tmp_path, monkeypatch, data, record, True, "whole")  # each part read in one chunk
+    monkeypatch.setattr(xmlsplit, "_CHUNK", chunk)
+    parts, part_marks, split = convert(tmp_path, monkeypatch, data, record, True, "parts")
+    assert parts == one and part_marks == one_marks
+    assert split == whole and 2 < split < len(every[1::3]) + 1  # the same cuts proven: none missed
+
+
 def test_the_hazards_read_as_before(tmp_path, monkeypatch):
     """Pinned from the one-process reader before the split existed."""
     out, marks, split = convert(tmp_path, monkeypatch, document("utf-8", 14), "/export/deals/deal", True, "x")
