@@ -105,24 +105,38 @@ def _prefix(entity: Entity, index: int) -> str:
     return f"s{index}_" if entity.multi else ""
 
 
-def _failures(entity: Entity) -> dict[str, tuple[_Failure, ...]]:
+#: One compile's mapped values by (field, prefix): the mapping and the checks both read a field's
+#: failures, and its transforms (phone's readings above all) are the costliest trees to build.
+_Mapped = dict[tuple[int, str], tuple[Field, exp.Expression, tuple[_Failure, ...]]]
+
+
+def _mapped_once(mapped: _Mapped, field: Field, prefix: str) -> tuple[exp.Expression, tuple[_Failure, ...]]:
+    """``_mapped_value``, built once per compile: whoever puts the trees in a statement copies them
+    (``_failures``' readers take only the names and rules)."""
+    key = (id(field), prefix)
+    if key not in mapped:
+        mapped[key] = (field, *_mapped_value(field, prefix))
+    return mapped[key][1:]
+
+
+def _failures(entity: Entity, mapped: _Mapped) -> dict[str, tuple[_Failure, ...]]:
     """Per field, the failures of its transforms in every source's mapping."""
     out: dict[str, list[_Failure]] = {f.name: [] for f in entity.fields}
     for i, (_, fields) in enumerate(entity.mappings()):
         for f in fields:
-            out[f.name] += _mapped_value(f, _prefix(entity, i))[1]
+            out[f.name] += _mapped_once(mapped, f, _prefix(entity, i))[1]
     return {name: tuple(x) for name, x in out.items()}
 
 
-def _mapped(spec: Spec, entity: Entity) -> exp.Expression:
+def _mapped(spec: Spec, entity: Entity, mapped: _Mapped) -> exp.Expression:
     """Every staged row, with transformed text values, the inputs transforms rejected, and raw references;
     for an entity with several sources, each source's rows mapped its own way, unioned by name (a
     failure column of one source is NULL in the others' rows)."""
     if not entity.multi:
-        return _mapped_source(entity, entity.fields, spec.source(entity.source).id_column, entity.source)
+        return _mapped_source(entity, entity.fields, spec.source(entity.source).id_column, entity.source, mapped)
     union: exp.Expression | None = None
     for i, source in enumerate(entity.sources):
-        select = _mapped_source(entity, source.fields, spec.source(source.name).id_column, source.name,
+        select = _mapped_source(entity, source.fields, spec.source(source.name).id_column, source.name, mapped,
                                 _prefix(entity, i), source)
         row = names.col(names.ROW, "s")
         select.expressions[0] = exp.alias_(exp.Add(this=exp.Literal.number(i * origin.ROW_STRIDE), expression=row),
@@ -138,11 +152,11 @@ def _mapped(spec: Spec, entity: Entity) -> exp.Expression:
     return union
 
 
-def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, prefix: str = "",
-                   own: EntitySource | None = None) -> exp.Select:
+def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, mapped: _Mapped,
+                   prefix: str = "", own: EntitySource | None = None) -> exp.Select:
     values, bad, groups = [], [], []
     for f in fields:
-        value, failures = _mapped_value(f, prefix)
+        value, failures = _mapped_once(mapped, f, prefix)
         values.append(exp.alias_(value, f.name, quoted=True))
         first = len(bad)
         bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
@@ -223,7 +237,7 @@ def reason_list(conditions: list[Condition]) -> exp.Expression:
     return exp.Case().when(exp.or_(*(c for c, _ in conditions)), every)
 
 
-def _checked(spec: Spec, entity: Entity) -> exp.Select:
+def _checked(spec: Spec, entity: Entity, mapped: _Mapped) -> exp.Select:
     """Casts, resolved references, the list of reasons (NULL when the row is valid), and the list of
     values emptied by ``on_error: null`` (NULL when none).
 
@@ -242,7 +256,7 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
     if entity.multi:
         outputs += [names.col(c, m) for c in (names.SOURCE, names.SOURCE_ROW, names.SOURCE_KEY)]
-    failing = _failures(entity)
+    failing = _failures(entity, mapped)
     values: dict[str, exp.Expression] = {}
     for f in entity.fields:
         conditions = _field_conditions(entity, f, failing[f.name], m)
@@ -333,9 +347,10 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     With dedup rules the checked rows are kept in a table first, since finding
     pairs, clusters and surviving values reads them several times.
     """
-    ctes = [("mapped", _mapped(spec, entity), True), ("repeated_ids", _repeated_ids(), False)]
+    mapped: _Mapped = {}
+    ctes = [("mapped", _mapped(spec, entity, mapped), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
-    ctes.append(("checked", _checked(spec, entity), False))
+    ctes.append(("checked", _checked(spec, entity, mapped), False))
     tail: list[tuple[str, exp.Expression, bool]] = [
         ("merged", _alone() if entity.dedup is None else dedup.merged(entity), entity.match is not None)]
     if entity.match is not None:
