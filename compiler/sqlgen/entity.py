@@ -157,11 +157,12 @@ def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, so
     values, bad, groups = [], [], []
     for f in fields:
         value, failures = _mapped_once(mapped, f, prefix)
-        values.append(exp.alias_(value, f.name, quoted=True))
+        values.append(exp.alias_(value, f.name, quoted=True, copy=False))  # built for this select
         first = len(bad)
-        bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
+        bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given, copy=False), x.column, quoted=True, copy=False)
+                   for x in failures)
         # Read only where its failure holds (a reason is built under its condition): not gated again.
-        bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True)
+        bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True, copy=False)
                    for x in failures if x.detail is not None)
         groups.append((len(values) + 1, range(first, len(bad))))
     def reference(ref: Reference) -> exp.Expression:
@@ -176,7 +177,7 @@ def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, so
         *values,
         *bad,
         *(exp.alias_(reference(r), names.raw_reference(r.name), quoted=True) for r in entity.references),
-    ).from_(names.stage_table(source).as_("s", quoted=True)), [[v, *(at + b for b in fs)] for v, fs in groups])
+    ).from_(names.stage_table(source).as_("s", quoted=True), copy=False), [[v, *(at + b for b in fs)] for v, fs in groups])
 
 
 def _repeated_ids() -> exp.Select:

@@ -47,3 +47,24 @@ def test_every_node_in_one_place(spec):
     validated = api.validate_spec(spec, read_rows=False)
     bundle = compile_spec(validated, build_order(validated))
     assert misplaced([s for f in bundle.files for s in f.statements]) == []
+
+
+def test_every_transform_builds_trees():
+    """Each transform's value and failures (the golden cases: every transform, some the specs above do not use)."""
+    from compiler.errors import Span
+    from compiler.sqlgen.transforms import TRANSFORMS
+    from compiler.validate.build import _transform
+    from tests.unit.test_transform_sql import SPECS as TRANSFORM_SPECS
+
+    from compiler.sqlgen.transforms import RowInput
+
+    specs = {**TRANSFORM_SPECS, "phone_fallback": {"phone": {"region": "PL", "fallback": ["DE", "FR"]}},
+             "phone_row_region": {"phone": {"region": "PL", "fallback": ["US"]}}}
+    for name, spec in specs.items():
+        t = _transform(Span("t"), spec)
+        args = dict(t.args)
+        if name == "phone_row_region":
+            args["region_from"] = RowInput(exp.column("country", quoted=True), "country")
+        applied = TRANSFORMS[t.name](exp.column("value", quoted=True), args)
+        trees = [applied.value, *(x for f in applied.failures for x in (f.invalid, f.given, f.detail) if x is not None)]
+        assert misplaced(trees) == [], name

@@ -61,7 +61,9 @@ def failing(value: exp.Expression, parsed: exp.Expression, ok: exp.Expression, r
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.func(name, *args, dialect="duckdb")
+    """``name(args)``, the arguments taken as they are: a caller passes a fresh tree, or a ``.copy()``
+    of one it uses again (tests/unit/test_tree_sharing.py)."""
+    return exp.func(name, *args, dialect="duckdb", copy=False)
 
 
 def digit_at(value: exp.Expression, position: int) -> exp.Expression:
