@@ -404,9 +404,10 @@ def _joins_as_written(statement: exp.Expression) -> tuple[exp.Expression, ...]:
 
 
 def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression, bool]]) -> exp.Select:
+    """``select`` with ``ctes``, both taken as built (``compile_rows`` builds each for one statement)."""
     for name, query, used_twice in ctes:
         # A CTE read twice is materialized once, so the CSV behind a staging view is parsed once.
-        select = select.with_(names.ident(name), as_=query, materialized=used_twice or None)
+        select = select.with_(names.ident(name), as_=query, materialized=used_twice or None, copy=False)
     return select
 
 
