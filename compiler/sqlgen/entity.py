@@ -28,7 +28,7 @@ from compiler.model import Entity, EntitySource, Field, Reference, Spec, Transfo
 from compiler.sqlgen import (blocks, decisions, dedup, existing, ids, linkmodel, names, origin, references, shared,
                              stable)
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
-                                        not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
+                                        not_null, reason, reason_list, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.casts import exact_form
 from compiler.sqlgen.ledgers import REASON_TYPE
 from compiler.sqlgen.transforms import TRANSFORMS, RowInput
@@ -105,21 +105,16 @@ def _prefix(entity: Entity, index: int) -> str:
     return f"s{index}_" if entity.multi else ""
 
 
-#: One compile's mapped values by (field, prefix): the mapping and the checks both read a field's
-#: failures, and its transforms (phone's readings above all) are the costliest trees to build.
-_Mapped = dict[tuple[int, str], tuple[Field, exp.Expression, tuple[_Failure, ...]]]
-
-
-def _mapped_once(mapped: _Mapped, field: Field, prefix: str) -> tuple[exp.Expression, tuple[_Failure, ...]]:
-    """``_mapped_value``, built once per compile: whoever puts the trees in a statement copies them
-    (``_failures``' readers take only the names and rules)."""
+def _mapped_once(mapped: dict, field: Field, prefix: str) -> tuple[exp.Expression, tuple[_Failure, ...]]:
+    """``_mapped_value`` built once per ``compile_rows`` (``mapped``, by field and prefix; phone's readings are
+    the costliest trees): the mapping puts its trees in its select, ``_failures`` reads names and rules only."""
     key = (id(field), prefix)
     if key not in mapped:
-        mapped[key] = (field, *_mapped_value(field, prefix))
+        mapped[key] = (field, *_mapped_value(field, prefix))  # the field held: its id stays its own
     return mapped[key][1:]
 
 
-def _failures(entity: Entity, mapped: _Mapped) -> dict[str, tuple[_Failure, ...]]:
+def _failures(entity: Entity, mapped: dict) -> dict[str, tuple[_Failure, ...]]:
     """Per field, the failures of its transforms in every source's mapping."""
     out: dict[str, list[_Failure]] = {f.name: [] for f in entity.fields}
     for i, (_, fields) in enumerate(entity.mappings()):
@@ -128,7 +123,7 @@ def _failures(entity: Entity, mapped: _Mapped) -> dict[str, tuple[_Failure, ...]
     return {name: tuple(x) for name, x in out.items()}
 
 
-def _mapped(spec: Spec, entity: Entity, mapped: _Mapped) -> exp.Expression:
+def _mapped(spec: Spec, entity: Entity, mapped: dict) -> exp.Expression:
     """Every staged row, with transformed text values, the inputs transforms rejected, and raw references;
     for an entity with several sources, each source's rows mapped its own way, unioned by name (a
     failure column of one source is NULL in the others' rows)."""
@@ -152,7 +147,7 @@ def _mapped(spec: Spec, entity: Entity, mapped: _Mapped) -> exp.Expression:
     return union
 
 
-def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, mapped: _Mapped,
+def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, mapped: dict,
                    prefix: str = "", own: EntitySource | None = None) -> exp.Select:
     values, bad, groups = [], [], []
     for f in fields:
@@ -177,7 +172,8 @@ def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, so
         *values,
         *bad,
         *(exp.alias_(reference(r), names.raw_reference(r.name), quoted=True) for r in entity.references),
-    ).from_(names.stage_table(source).as_("s", quoted=True), copy=False), [[v, *(at + b for b in fs)] for v, fs in groups])
+    ).from_(names.stage_table(source).as_("s", quoted=True), copy=False),
+        [[v, *(at + b for b in fs)] for v, fs in groups])
 
 
 def _repeated_ids() -> exp.Select:
@@ -229,16 +225,7 @@ def _exact(entity: Entity, field: Field) -> bool:
     return all(exact_form(f) for _, fs in entity.mappings() for f in fs if f.name == field.name)
 
 
-def reason_list(conditions: list[Condition]) -> exp.Expression:
-    """The reasons whose condition holds, as a list; NULL when none does (so valid rows cost one boolean)."""
-    item = names.ident("_ferry_reason")
-    keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
-    every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in conditions]),
-                            expression=keep)
-    return exp.Case().when(exp.or_(*(c for c, _ in conditions)), every)
-
-
-def _checked(spec: Spec, entity: Entity, mapped: _Mapped) -> exp.Select:
+def _checked(spec: Spec, entity: Entity, mapped: dict) -> exp.Select:
     """Casts, resolved references, the list of reasons (NULL when the row is valid), and the list of
     values emptied by ``on_error: null`` (NULL when none).
 
@@ -348,7 +335,7 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     With dedup rules the checked rows are kept in a table first, since finding
     pairs, clusters and surviving values reads them several times.
     """
-    mapped: _Mapped = {}
+    mapped: dict = {}
     ctes = [("mapped", _mapped(spec, entity, mapped), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
     ctes.append(("checked", _checked(spec, entity, mapped), False))
@@ -404,8 +391,7 @@ def _joins_as_written(statement: exp.Expression) -> tuple[exp.Expression, ...]:
 
 
 def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression, bool]]) -> exp.Select:
-    """``select`` with ``ctes``, both taken as built (``compile_rows`` builds each for one statement)."""
-    for name, query, used_twice in ctes:
+    for name, query, used_twice in ctes:  # taken as built: each is built for one statement (compile_rows)
         # A CTE read twice is materialized once, so the CSV behind a staging view is parsed once.
         select = select.with_(names.ident(name), as_=query, materialized=used_twice or None, copy=False)
     return select
