@@ -12,9 +12,13 @@ import pytest
 from sqlglot import exp
 
 from compiler import api
+from compiler.errors import Span
 from compiler.order import build_order
 from compiler.sqlgen import compile_spec
+from compiler.sqlgen.transforms import TRANSFORMS, RowInput
+from compiler.validate.build import _transform
 from tests.helpers import ROOT
+from tests.unit.test_transform_sql import SPECS as TRANSFORM_SPECS
 
 SPECS = (*api.discover_specs(ROOT / "specs"), *sorted((ROOT / "tests" / "e2e" / "fixtures").glob("*/*.yaml")))
 
@@ -50,14 +54,8 @@ def test_every_node_in_one_place(spec):
 
 
 def test_every_transform_builds_trees():
-    """Each transform's value and failures (the golden cases: every transform, some the specs above do not use)."""
-    from compiler.errors import Span
-    from compiler.sqlgen.transforms import TRANSFORMS
-    from compiler.validate.build import _transform
-    from tests.unit.test_transform_sql import SPECS as TRANSFORM_SPECS
-
-    from compiler.sqlgen.transforms import RowInput
-
+    """Each transform's value and failures (the golden cases: every transform, some the specs above do not use;
+    phone with fallbacks and with a row's region too)."""
     specs = {**TRANSFORM_SPECS, "phone_fallback": {"phone": {"region": "PL", "fallback": ["DE", "FR"]}},
              "phone_row_region": {"phone": {"region": "PL", "fallback": ["US"]}}}
     for name, spec in specs.items():
