@@ -258,9 +258,14 @@ def _input_key(i: Input) -> tuple[str, str, tuple[str, ...]]:
     return (i.source, i.column, i.steps)
 
 
-def _writes(spec: Spec, statement: exp.Expression) -> tuple[str, exp.Query, tuple[str, ...]] | None:
-    """A statement that writes a target table: (entity, the query giving the values, the columns by position)."""
-    tables = {names.table_name(names.entity_table(spec.target, e)): e.name for e in spec.entities}
+def _target_tables(spec: Spec) -> dict[str, str]:
+    """Each entity's target table (its dotted name) -> the entity."""
+    return {names.table_name(names.entity_table(spec.target, e)): e.name for e in spec.entities}
+
+
+def _writes(tables: dict[str, str], statement: exp.Expression) -> tuple[str, exp.Query, tuple[str, ...]] | None:
+    """A statement that writes a target table (``tables``: ``_target_tables``): (entity, the query giving
+    the values, the columns by position)."""
     if isinstance(statement, exp.Insert) and isinstance(statement.expression, exp.Select):
         entity = tables.get(_relation_name(statement.this))
         if entity is not None and isinstance(statement.this, exp.Schema):
@@ -292,11 +297,12 @@ def _fingerprint(found: list[_Found]) -> str:
 def build_lineage(bundle: Bundle) -> Lineage:
     spec = bundle.spec
     tracer = _Tracer(bundle)
+    tables = _target_tables(spec)
     found: dict[tuple[str, str], list[_Found]] = {}
     files: dict[tuple[str, str], set[str]] = {}
     for file in bundle.files:
         for statement in file.statements:
-            writes = _writes(spec, statement)
+            writes = _writes(tables, statement)
             if writes is None:
                 continue
             entity, query, columns = writes

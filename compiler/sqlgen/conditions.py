@@ -38,6 +38,15 @@ def not_null(value: exp.Expression) -> exp.Expression:
     return exp.not_(is_null(value))
 
 
+def reason_list(conditions: list[Condition]) -> exp.Expression:
+    """The reasons whose condition holds, as a list; NULL when none does (so valid rows cost one boolean)."""
+    item = names.ident("_ferry_reason")
+    keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
+    every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in conditions]),
+                            expression=keep)
+    return exp.Case().when(exp.or_(*(c for c, _ in conditions)), every)
+
+
 def valid_row(table: str | None = None) -> exp.Expression:
     """Neither rejected nor archived: the row takes part in merging and loading."""
     return exp.and_(is_null(names.col(names.REASONS, table)), exp.not_(names.col(names.ARCHIVED_FLAG, table)))

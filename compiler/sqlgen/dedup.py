@@ -70,10 +70,10 @@ def _key_pairs(entity: Entity, index: int) -> exp.Select:
         return linkage.key_pairs(entity, parts, rule_label(entity, index), on_key)
     groups = (exp.select(*(exp.alias_(p, f"k{i}", quoted=True) for i, p in enumerate(parts)),
                          exp.alias_(exp.Min(this=names.col(names.ROW)), "anchor", quoted=True))
-              .from_(names.checked_table(entity))
-              .where(exp.and_(valid_row(), *(not_null(p.copy()) for p in parts)))
-              .group_by(*(p.copy() for p in parts))
-              .having(exp.GT(this=exp.Count(this=exp.Star()), expression=_lit(1))))
+              .from_(names.checked_table(entity), copy=False)
+              .where(exp.and_(valid_row(), *(not_null(p.copy()) for p in parts)), copy=False)
+              .group_by(*(p.copy() for p in parts), copy=False)
+              .having(exp.GT(this=exp.Count(this=exp.Star()), expression=_lit(1)), copy=False))
     on = exp.and_(*(exp.EQ(this=names.col(f"k{i}", "g"), expression=_key_part(entity, f, C)) for i, f in enumerate(key)))
     return (exp.select(exp.alias_(names.col(names.ROW, C), "a", quoted=True),
                        exp.alias_(names.col("anchor", "g"), "b", quoted=True),
@@ -243,8 +243,8 @@ def _order_for(entity: Entity, rule: SurvivorRule) -> list[exp.Ordered]:
 def compile_clusters(entity: Entity) -> exp.Expression:
     """Rows in a cluster of two or more: cluster (smallest row), rank in survivor order, survivor's old id."""
     components = sqlglot.parse_one(_COMPONENTS, read="duckdb")
-    components = components.transform(
-        lambda n: names.pairs_table(entity) if isinstance(n, exp.Table) and n.name == "pairs" else n)
+    components = components.transform(  # in place: parsed just now
+        lambda n: names.pairs_table(entity) if isinstance(n, exp.Table) and n.name == "pairs" else n, copy=False)
     for identifier in components.find_all(exp.Identifier):
         identifier.set("quoted", True)  # quoted like every other name, so no spec name can collide
     components.meta[names.COMPONENTS] = entity.name  # Spark: computed by its runner (engines.spark)
@@ -256,13 +256,14 @@ def compile_clusters(entity: Entity) -> exp.Expression:
     ranked = (exp.select(exp.alias_(names.col(names.ROW, C), names.ROW, quoted=True),
                          exp.alias_(names.col("comp", "k"), "cluster", quoted=True),
                          exp.alias_(rank, "rank", quoted=True), names.col(names.KEY, C))
-              .from_(components.subquery(names.ident("k"), copy=False))
+              .from_(components.subquery(names.ident("k"), copy=False), copy=False)
               .join(names.checked_table(entity).as_(C, quoted=True),
-                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col("node", "k"))))
+                    on=exp.EQ(this=names.col(names.ROW, C), expression=names.col("node", "k")), copy=False))
     survivor = exp.Window(this=exp.func("arg_min", names.col(names.KEY), names.col("rank"), dialect="duckdb"),
                           partition_by=[names.col("cluster")])
     final = exp.select(names.col(names.ROW), names.col("cluster"), names.col("rank"),
-                       exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(ranked.subquery(names.ident("ranked"), copy=False))
+                       exp.alias_(survivor, names.SURVIVOR, quoted=True)).from_(
+        ranked.subquery(names.ident("ranked"), copy=False), copy=False)
     return exp.Create(this=names.clusters_table(entity), kind="TABLE", replace=True,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]), expression=final)
 

@@ -28,7 +28,7 @@ from compiler.model import Entity, EntitySource, Field, Reference, Spec, Transfo
 from compiler.sqlgen import (blocks, decisions, dedup, existing, ids, linkmodel, names, origin, references, shared,
                              stable)
 from compiler.sqlgen.conditions import (Condition, archived_condition, cast_conditions, check_conditions, is_null,
-                                        not_null, reason, rule_conditions, typed, unique_ctes, valid_row)
+                                        not_null, reason, reason_list, rule_conditions, typed, unique_ctes, valid_row)
 from compiler.sqlgen.casts import exact_form
 from compiler.sqlgen.ledgers import REASON_TYPE
 from compiler.sqlgen.transforms import TRANSFORMS, RowInput
@@ -105,24 +105,33 @@ def _prefix(entity: Entity, index: int) -> str:
     return f"s{index}_" if entity.multi else ""
 
 
-def _failures(entity: Entity) -> dict[str, tuple[_Failure, ...]]:
+def _mapped_once(mapped: dict, field: Field, prefix: str) -> tuple[exp.Expression, tuple[_Failure, ...]]:
+    """``_mapped_value`` built once per ``compile_rows`` (``mapped``, by field and prefix; phone's readings are
+    the costliest trees): the mapping puts its trees in its select, ``_failures`` reads names and rules only."""
+    key = (id(field), prefix)
+    if key not in mapped:
+        mapped[key] = (field, *_mapped_value(field, prefix))  # the field held: its id stays its own
+    return mapped[key][1:]
+
+
+def _failures(entity: Entity, mapped: dict) -> dict[str, tuple[_Failure, ...]]:
     """Per field, the failures of its transforms in every source's mapping."""
     out: dict[str, list[_Failure]] = {f.name: [] for f in entity.fields}
     for i, (_, fields) in enumerate(entity.mappings()):
         for f in fields:
-            out[f.name] += _mapped_value(f, _prefix(entity, i))[1]
+            out[f.name] += _mapped_once(mapped, f, _prefix(entity, i))[1]
     return {name: tuple(x) for name, x in out.items()}
 
 
-def _mapped(spec: Spec, entity: Entity) -> exp.Expression:
+def _mapped(spec: Spec, entity: Entity, mapped: dict) -> exp.Expression:
     """Every staged row, with transformed text values, the inputs transforms rejected, and raw references;
     for an entity with several sources, each source's rows mapped its own way, unioned by name (a
     failure column of one source is NULL in the others' rows)."""
     if not entity.multi:
-        return _mapped_source(entity, entity.fields, spec.source(entity.source).id_column, entity.source)
+        return _mapped_source(entity, entity.fields, spec.source(entity.source).id_column, entity.source, mapped)
     union: exp.Expression | None = None
     for i, source in enumerate(entity.sources):
-        select = _mapped_source(entity, source.fields, spec.source(source.name).id_column, source.name,
+        select = _mapped_source(entity, source.fields, spec.source(source.name).id_column, source.name, mapped,
                                 _prefix(entity, i), source)
         row = names.col(names.ROW, "s")
         select.expressions[0] = exp.alias_(exp.Add(this=exp.Literal.number(i * origin.ROW_STRIDE), expression=row),
@@ -138,16 +147,17 @@ def _mapped(spec: Spec, entity: Entity) -> exp.Expression:
     return union
 
 
-def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, prefix: str = "",
-                   own: EntitySource | None = None) -> exp.Select:
+def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, source: str, mapped: dict,
+                   prefix: str = "", own: EntitySource | None = None) -> exp.Select:
     values, bad, groups = [], [], []
     for f in fields:
-        value, failures = _mapped_value(f, prefix)
-        values.append(exp.alias_(value, f.name, quoted=True))
+        value, failures = _mapped_once(mapped, f, prefix)
+        values.append(exp.alias_(value, f.name, quoted=True, copy=False))  # built for this select
         first = len(bad)
-        bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given), x.column, quoted=True) for x in failures)
+        bad.extend(exp.alias_(exp.Case().when(x.invalid, x.given, copy=False), x.column, quoted=True, copy=False)
+                   for x in failures)
         # Read only where its failure holds (a reason is built under its condition): not gated again.
-        bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True)
+        bad.extend(exp.alias_(x.detail.copy(), f"{x.column}_detail", quoted=True, copy=False)
                    for x in failures if x.detail is not None)
         groups.append((len(values) + 1, range(first, len(bad))))
     def reference(ref: Reference) -> exp.Expression:
@@ -162,7 +172,8 @@ def _mapped_source(entity: Entity, fields: tuple[Field, ...], id_column: str, so
         *values,
         *bad,
         *(exp.alias_(reference(r), names.raw_reference(r.name), quoted=True) for r in entity.references),
-    ).from_(names.stage_table(source).as_("s", quoted=True)), [[v, *(at + b for b in fs)] for v, fs in groups])
+    ).from_(names.stage_table(source).as_("s", quoted=True), copy=False),
+        [[v, *(at + b for b in fs)] for v, fs in groups])
 
 
 def _repeated_ids() -> exp.Select:
@@ -214,16 +225,7 @@ def _exact(entity: Entity, field: Field) -> bool:
     return all(exact_form(f) for _, fs in entity.mappings() for f in fs if f.name == field.name)
 
 
-def reason_list(conditions: list[Condition]) -> exp.Expression:
-    """The reasons whose condition holds, as a list; NULL when none does (so valid rows cost one boolean)."""
-    item = names.ident("_ferry_reason")
-    keep = exp.Lambda(this=not_null(item), expressions=[item.copy()])
-    every = exp.ArrayFilter(this=exp.Array(expressions=[exp.Case().when(c.copy(), r) for c, r in conditions]),
-                            expression=keep)
-    return exp.Case().when(exp.or_(*(c for c, _ in conditions)), every)
-
-
-def _checked(spec: Spec, entity: Entity) -> exp.Select:
+def _checked(spec: Spec, entity: Entity, mapped: dict) -> exp.Select:
     """Casts, resolved references, the list of reasons (NULL when the row is valid), and the list of
     values emptied by ``on_error: null`` (NULL when none).
 
@@ -242,7 +244,7 @@ def _checked(spec: Spec, entity: Entity) -> exp.Select:
     outputs: list[exp.Expression] = [names.col(names.ROW, m), names.col(names.KEY, m)]
     if entity.multi:
         outputs += [names.col(c, m) for c in (names.SOURCE, names.SOURCE_ROW, names.SOURCE_KEY)]
-    failing = _failures(entity)
+    failing = _failures(entity, mapped)
     values: dict[str, exp.Expression] = {}
     for f in entity.fields:
         conditions = _field_conditions(entity, f, failing[f.name], m)
@@ -333,9 +335,10 @@ def compile_rows(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     With dedup rules the checked rows are kept in a table first, since finding
     pairs, clusters and surviving values reads them several times.
     """
-    ctes = [("mapped", _mapped(spec, entity), True), ("repeated_ids", _repeated_ids(), False)]
+    mapped: dict = {}
+    ctes = [("mapped", _mapped(spec, entity, mapped), True), ("repeated_ids", _repeated_ids(), False)]
     ctes += [(cte, query, False) for cte, query, _, _ in unique_ctes(entity)]
-    ctes.append(("checked", _checked(spec, entity), False))
+    ctes.append(("checked", _checked(spec, entity, mapped), False))
     tail: list[tuple[str, exp.Expression, bool]] = [
         ("merged", _alone() if entity.dedup is None else dedup.merged(entity), entity.match is not None)]
     if entity.match is not None:
@@ -388,9 +391,9 @@ def _joins_as_written(statement: exp.Expression) -> tuple[exp.Expression, ...]:
 
 
 def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression, bool]]) -> exp.Select:
-    for name, query, used_twice in ctes:
+    for name, query, used_twice in ctes:  # taken as built: each is built for one statement (compile_rows)
         # A CTE read twice is materialized once, so the CSV behind a staging view is parsed once.
-        select = select.with_(names.ident(name), as_=query, materialized=used_twice or None)
+        select = select.with_(names.ident(name), as_=query, materialized=used_twice or None, copy=False)
     return select
 
 

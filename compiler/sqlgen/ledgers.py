@@ -93,14 +93,15 @@ def prepare(spec: str) -> tuple[exp.Expression, ...]:
 
 
 def insert(table: exp.Table, rows: exp.Expression, spec: str) -> exp.Insert:
-    """``INSERT INTO table (its columns, spec)``: ``rows`` (in the ledger's column order) tagged with ``spec``."""
+    """``INSERT INTO table (its columns, spec)``: ``rows`` (in the ledger's column order) tagged with ``spec``.
+    ``rows`` is taken, not copied: a query built for this insert (the callers' are), read by nothing else."""
     tag = exp.alias_(exp.Literal.string(spec), SPEC, quoted=True)
     if isinstance(rows, exp.Select):
-        tagged = rows.select(tag)
+        tagged = rows.select(tag, copy=False)
     else:  # a UNION: tagged as a whole
         tagged = exp.select(exp.Star(), tag).from_(exp.Subquery(this=rows, alias=exp.TableAlias(
-            this=names.ident("u"))))
-    return exp.insert(tagged, table.copy(), columns=[names.ident(n) for n in (*_columns(table), SPEC)])
+            this=names.ident("u"))), copy=False)
+    return exp.insert(tagged, table.copy(), columns=[names.ident(n) for n in (*_columns(table), SPEC)], copy=False)
 
 
 def own_crosswalk(spec: str, entity: str, alias: str, by_source: bool = False) -> exp.Subquery:

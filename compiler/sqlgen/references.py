@@ -69,9 +69,9 @@ def parent_outcomes(spec: Spec, ref: Reference, by_source: bool = False) -> exp.
                                   quoted=True),
                        exp.alias_(exp.func("arg_min", names.col("detail"), first.copy(), dialect="duckdb"), "detail",
                                   quoted=True))
-            .from_(outcomes.subquery(names.ident("o"), copy=False))
-            .where(exp.not_(exp.Is(this=names.col("source_key"), expression=exp.null())))
-            .group_by(*(c.copy() for c in lead), names.col("source_key")))
+            .from_(outcomes.subquery(names.ident("o"), copy=False), copy=False)
+            .where(exp.not_(exp.Is(this=names.col("source_key"), expression=exp.null())), copy=False)
+            .group_by(*(c.copy() for c in lead), names.col("source_key"), copy=False))
 
 
 def cause(outcome: str) -> exp.Expression:

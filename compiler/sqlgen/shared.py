@@ -133,8 +133,8 @@ def share(select: exp.Select, groups: list[list[int]], alias: str = "s") -> exp.
     subexpressions of each group of projections (by position: a field's value and its failures)
     built once, in layers beneath it (the module docstring). A group shares only within itself, and
     a shared column is named by a digest of its SQL, so a field's text does not depend on the
-    others' (lineage fingerprints a field by it); two groups that build the same value read one column."""
-    select = select.copy()
+    others' (lineage fingerprints a field by it); two groups that build the same value read one column.
+    ``select`` is changed in place: its one caller (``entity``) builds it for this."""
     defs: dict[str, exp.Expression] = {}
     registry = _Shapes()
     for group in groups:

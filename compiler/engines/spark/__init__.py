@@ -13,11 +13,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from sqlglot import exp
+
 from compiler.engines.engine import Engine, Translated
 from compiler.engines.spark import passes, sqlfunctions
 from compiler.sqlgen import Bundle, names
 
 DIALECT = "spark"
+
+
+def _texts(statements: tuple[exp.Expression, ...]) -> tuple[str, ...]:
+    """The rewritten trees as text. They are the passes' own copies, read by nothing after, so the
+    generator may change them in place (``copy=False``) instead of copying each once more."""
+    return tuple(s.sql(dialect=DIALECT, pretty=True, copy=False) for s in statements)
 
 
 def translate(bundle: Bundle) -> Translated:
@@ -26,10 +34,10 @@ def translate(bundle: Bundle) -> Translated:
     try:
         functions = passes.session_functions(tuple(s for f in bundle.files for s in f.statements))
         if functions:
-            files[sqlfunctions.FILE] = tuple(s.sql(dialect=DIALECT, pretty=True) for s in functions)
+            files[sqlfunctions.FILE] = _texts(functions)
         for f in bundle.files:
             rewritten = passes.rewrite(f.statements, f.step)
-            files[f.name] = tuple(s.sql(dialect=DIALECT, pretty=True) for s in rewritten.statements)
+            files[f.name] = _texts(rewritten.statements)
             components.extend({"file": f.name, **asdict(c)} for c in rewritten.components)
     except passes.Unsupported as exc:
         return {}, {"unsupported": str(exc)}

@@ -57,14 +57,15 @@ def _try_cast(node: exp.TryCast) -> exp.Expression:
 
 
 def _substitute(body: exp.Expression, name: str, make) -> exp.Expression:
-    """``body`` with every use of the lambda variable ``name`` (a column or a bare identifier) made by ``make``."""
+    """``body`` with every use of the lambda variable ``name`` (a column or a bare identifier) made by ``make``;
+    changed in place: ``body`` is a node of the passes' own copy of a statement (``passes.rewrite``)."""
     def swap(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Column) and not n.table and n.name == name:
             return make()
         if isinstance(n, exp.Identifier) and n.name == name and not isinstance(n.parent, (exp.Column, exp.Lambda)):
             return make()
         return n
-    return body.transform(swap)
+    return body.transform(swap, copy=False)
 
 
 def _index_from_one(lam: exp.Lambda) -> exp.Lambda:
@@ -74,7 +75,7 @@ def _index_from_one(lam: exp.Lambda) -> exp.Lambda:
         return lam
     index = params[1].name
     body = _substitute(lam.this, index, lambda: exp.paren(exp.Add(this=exp.column(params[1].copy()),
-                                                                  expression=_lit(1))))
+                                                                  expression=_lit(1)), copy=False))
     return exp.Lambda(this=body, expressions=params)
 
 
@@ -161,9 +162,9 @@ def _let(this: exp.Expression, rest: list[exp.Expression]) -> exp.Expression:
         uses = sum(1 for n in lam.this.find_all(exp.Column, exp.Identifier)
                    if n.name == name and not isinstance(n.parent, (exp.Column, exp.Lambda)))
         if uses <= 1:  # inlined once
-            return _substitute(lam.this, name, lambda: exp.paren(value.copy()))
+            return _substitute(lam.this, name, lambda: exp.paren(value.copy(), copy=False))
         if _calls_udf(lam.this):  # where a Python UDF forbids the lambda: each copy computed once (``lets``)
-            return _substitute(lam.this, name, lambda: lets.mark(exp.paren(value.copy())))
+            return _substitute(lam.this, name, lambda: lets.mark(exp.paren(value.copy(), copy=False)))
     return _fn("TRY_ELEMENT_AT", this, rest[0])
 
 
@@ -262,8 +263,7 @@ def _cte(node: exp.CTE) -> exp.Expression:
     if node.args.get("key_expressions"):
         raise Unsupported("a recursive CTE keyed by USING KEY (it splits clusters at forbidden pairs: dedup.decisions)")
     if node.args.get("materialized") is not None:  # a planner hint in DuckDB; Spark has none (same rows)
-        node = node.copy()
-        node.set("materialized", None)
+        node.set("materialized", None)  # in place: the passes' own copy (``passes.rewrite``)
     return node
 
 

@@ -148,6 +148,7 @@ def name(select: exp.Select, conditions: list[exp.Expression], prefix: str = PRE
     select.set("expressions", [p.transform(swap, copy=False) for p in select.expressions])
     quoted = exp.to_identifier(alias, quoted=True)
     layer = exp.select(exp.Column(this=exp.Star(), table=quoted.copy()),
-                       *(exp.alias_(values[c], c, quoted=True) for c in sorted(values))).from_(source.this.copy())
+                       *(exp.alias_(values[c], c, quoted=True, copy=False) for c in sorted(values))
+                       ).from_(source.this.copy(), copy=False)
     select.set("from_", exp.From(this=exp.Subquery(this=layer, alias=exp.TableAlias(this=quoted))))
     return select

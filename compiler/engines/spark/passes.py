@@ -137,8 +137,9 @@ def _is_temporary_table(statement: exp.Expression) -> bool:
 
 
 def _materialized(statement: exp.Create) -> tuple[exp.Expression, ...]:
-    """A temporary table as a temporary view, cached now: computed once, like DuckDB's table."""
-    view = statement.copy()
+    """A temporary table as a temporary view, cached now: computed once, like DuckDB's table. The
+    statement becomes the view in place (``rewrite``'s own copy)."""
+    view = statement
     view.set("kind", "VIEW")
     view.set("replace", True)
     return view, exp.Cache(this=statement.this.copy(), lazy=False)

@@ -61,7 +61,29 @@ def failing(value: exp.Expression, parsed: exp.Expression, ok: exp.Expression, r
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.func(name, *args, dialect="duckdb")
+    """``name(args)``, the arguments taken as they are: a caller passes a fresh tree, or a ``.copy()``
+    of one it uses again (tests/unit/test_tree_sharing.py)."""
+    return exp.func(name, *args, dialect="duckdb", copy=False)
+
+
+# sqlglot's builders copy their arguments by default; these take them as built. A transform passes
+# each a fresh tree, or a ``.copy()`` of one it uses again (tests/unit/test_tree_sharing.py).
+
+
+def and_(*conditions: exp.Expression) -> exp.Expression:
+    return exp.and_(*conditions, copy=False)
+
+
+def or_(*conditions: exp.Expression) -> exp.Expression:
+    return exp.or_(*conditions, copy=False)
+
+
+def not_(condition: exp.Expression) -> exp.Expression:
+    return exp.not_(condition, copy=False)
+
+
+def paren(value: exp.Expression) -> exp.Expression:
+    return exp.paren(value, copy=False)
 
 
 def digit_at(value: exp.Expression, position: int) -> exp.Expression:

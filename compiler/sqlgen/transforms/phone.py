@@ -49,7 +49,7 @@ from typing import Any, Callable, Mapping
 from sqlglot import exp
 
 from compiler.markers import AMBIGUOUS_PHONE
-from compiler.sqlgen.transforms.base import Applied, Failure, RowInput, fn, lit
+from compiler.sqlgen.transforms.base import Applied, Failure, RowInput, and_, fn, lit, not_, or_, paren
 from compiler.sqlgen.transforms.phonemeta import TYPES, Region as _Region, metadata as _region  # noqa: F401
 
 #: What a plain phone looks like; anything else is left to phonenumbers.
@@ -110,13 +110,13 @@ def _valid(r: _Region, nsn: exp.Expression) -> exp.Expression:
     number type's lengths and pattern, matched as one expression over 'LL:digits' (LL the length)."""
     length = fn("lpad", exp.cast(_len(nsn), exp.DataType.build("VARCHAR")), _num(2), lit("0"))
     labelled = exp.DPipe(this=exp.DPipe(this=length, expression=lit(":"), safe=True), expression=nsn.copy(), safe=True)
-    return exp.and_(_in(nsn, r.lengths), _matches(nsn, r.general), _matches(labelled, r.typed))
+    return and_(_in(nsn, r.lengths), _matches(nsn, r.general), _matches(labelled, r.typed))
 
 
 def _e164_of(r: _Region, nsn: exp.Expression, empty: exp.Expression) -> exp.Expression:
     """'+', the code and ``nsn`` when valid, else ``empty``."""
     return exp.Case().when(_valid(r, nsn), exp.DPipe(this=lit(f"+{r.code}"), expression=nsn.copy(), safe=True)
-                           ).else_(empty.copy())
+                           , copy=False).else_(empty.copy(), copy=False)
 
 
 def _checked(r: _Region, rest: exp.Expression, empty: exp.Expression) -> exp.Expression:
@@ -127,12 +127,12 @@ def _checked(r: _Region, rest: exp.Expression, empty: exp.Expression) -> exp.Exp
     if r.prefix is None:
         return _e164_of(r, rest, empty)
     stripped = _after(rest, r.prefix)
-    fits = exp.or_(_in(stripped, r.lengths), exp.GT(this=_len(stripped), expression=_num(max(r.lengths))))
+    fits = or_(_in(stripped, r.lengths), exp.GT(this=_len(stripped), expression=_num(max(r.lengths))))
     if r.local:
-        fits = exp.and_(exp.not_(_in(stripped, r.local)), exp.paren(fits))
-    viable = exp.not_(exp.paren(exp.and_(_matches(rest, r.general), exp.not_(_matches(stripped, r.general)))))
-    taken = exp.and_(_starts(rest, r.prefix), exp.paren(fits), viable)
-    return exp.Case().when(taken, _e164_of(r, stripped, empty)).else_(_e164_of(r, rest, empty))
+        fits = and_(not_(_in(stripped, r.local)), paren(fits))
+    viable = not_(paren(and_(_matches(rest, r.general), not_(_matches(stripped, r.general)))))
+    taken = and_(_starts(rest, r.prefix), paren(fits), viable)
+    return exp.Case().when(taken, _e164_of(r, stripped, empty), copy=False).else_(_e164_of(r, rest, empty), copy=False)
 
 
 # Stage one: the calling code and national number parse() reads, per default region ------------
@@ -142,7 +142,7 @@ def _too_long(r: _Region, x: exp.Expression) -> exp.Expression:
     """phonenumbers' length test says TOO_LONG (local-only lengths come first)."""
     longer = exp.GT(this=_len(x), expression=_num(max(r.lengths)))
     local = tuple(n for n in r.local if n > max(r.lengths))
-    return exp.and_(longer, exp.not_(_in(x, local))) if local else longer
+    return and_(longer, not_(_in(x, local))) if local else longer
 
 
 def _international(settled: tuple[_Region, ...], rest: exp.Expression, empty: exp.Expression,
@@ -151,10 +151,10 @@ def _international(settled: tuple[_Region, ...], rest: exp.Expression, empty: ex
     phonenumbers fails (two digits or fewer) or the number is invalid, the number of the region
     whose calling code leads (codes are prefix-free), ``unknown`` for a code none of
     ``settled`` owns."""
-    case = exp.Case().when(exp.LTE(this=_len(rest), expression=_num(2)), empty.copy())
+    case = exp.Case().when(exp.LTE(this=_len(rest), expression=_num(2)), empty.copy(), copy=False)
     for r in settled:
-        case = case.when(_starts(rest, r.code), _checked(r, _after(rest, r.code), empty))
-    return case.else_(unknown)
+        case = case.when(_starts(rest, r.code), _checked(r, _after(rest, r.code), empty), copy=False)
+    return case.else_(unknown, copy=False)
 
 
 def _national(r: _Region, n: exp.Expression) -> exp.Expression:
@@ -166,23 +166,24 @@ def _national(r: _Region, n: exp.Expression) -> exp.Expression:
     national-prefix strip)."""
     rest, empty = _after(n, r.code), lit("")
     if r.prefix is None:
-        taken = exp.or_(exp.and_(exp.not_(_matches(n, r.general)), _matches(rest, r.general)), _too_long(r, n))
-        with_code = exp.Case().when(taken, _checked(r, rest, empty)).else_(_checked(r, n, empty))
+        taken = or_(and_(not_(_matches(n, r.general)), _matches(rest, r.general)), _too_long(r, n))
+        with_code = (exp.Case().when(taken, _checked(r, rest, empty), copy=False)
+                     .else_(_checked(r, n, empty), copy=False))
     else:
         with_code = lit("?")
-    return exp.Case().when(_starts(n, r.code), with_code).else_(_checked(r, n, empty))
+    return exp.Case().when(_starts(n, r.code), with_code, copy=False).else_(_checked(r, n, empty), copy=False)
 
 
 def _no_digit(raw: exp.Expression) -> exp.Expression:
     """ASCII text without a digit ('brak', 'n/a', '-'): phonenumbers finds no number in it."""
-    return exp.and_(exp.EQ(this=fn("strlen", raw.copy()), expression=_len(raw)),
-                    exp.not_(fn("regexp_matches", raw.copy(), lit("[0-9]"))))
+    return and_(exp.EQ(this=fn("strlen", raw.copy()), expression=_len(raw)),
+                    not_(fn("regexp_matches", raw.copy(), lit("[0-9]"))))
 
 
 def _after_idd(idd: str, n: exp.Expression) -> exp.Expression:
     """``n`` starts with the international prefix ``idd`` (digits) and no '0' follows it (calling
     codes never start with 0): phonenumbers reads what follows as code and number."""
-    return exp.and_(_starts(n, idd), exp.NEQ(this=exp.Substring(this=n.copy(), start=_num(len(idd) + 1),
+    return and_(_starts(n, idd), exp.NEQ(this=exp.Substring(this=n.copy(), start=_num(len(idd) + 1),
                                                                  length=_num(1)), expression=lit("0")))
 
 
@@ -215,7 +216,7 @@ def _readings(d: exp.Expression, regions: tuple[_Region, ...], at: exp.Expressio
     if _shared_idd(regions) is None:
         for idd in sorted({r.idd for r in regions if r.idd and r.idd.isdigit()}):
             fields[f"i{idd}"] = exp.Case().when(_after_idd(idd, d), _international(settled, _after(d, idd), lit(""),
-                                                                                    lit("?")))
+                                                                                    lit("?")), copy=False)
     for i, r in enumerate(regions, start=1):
         if r.idd is not None and not r.idd.isdigit():
             fields[f"b{i}"] = fn("regexp_matches", d.copy(), lit(f"^(?:{r.idd})"))
@@ -237,10 +238,10 @@ def _region_answer(v: exp.Expression, r: _Region, i: int, shared: bool) -> exp.E
     if r.idd is None or shared:
         return national
     if not r.idd.isdigit():
-        return exp.Case().when(_field(v, f"b{i}"), lit("?")).else_(national)
+        return exp.Case().when(_field(v, f"b{i}"), lit("?"), copy=False).else_(national, copy=False)
     international = _field(v, f"i{r.idd}")
-    return exp.Case().when(exp.not_(exp.Is(this=international, expression=exp.null())),
-                           international.copy()).else_(national)
+    return exp.Case().when(not_(exp.Is(this=international, expression=exp.null())),
+                           international.copy(), copy=False).else_(national, copy=False)
 
 
 def _first(v: exp.Expression, answers: list[exp.Expression], row: bool) -> exp.Expression:
@@ -249,11 +250,12 @@ def _first(v: exp.Expression, answers: list[exp.Expression], row: bool) -> exp.E
     if not row:
         return answers[0]
     at = _field(v, "at")
-    case = exp.Case().when(exp.EQ(this=at, expression=_num(1)), answers[0])
+    case = exp.Case().when(exp.EQ(this=at, expression=_num(1)), answers[0], copy=False)
     for i, answer in enumerate(answers[1:], start=2):
         case = case.when(exp.EQ(this=at.copy(), expression=_num(i)), exp.Case().when(
-            exp.NEQ(this=answer.copy(), expression=lit("")), answer.copy()).else_(answers[0].copy()))
-    return case.else_(lit("?"))
+            exp.NEQ(this=answer.copy(), expression=lit("")), answer.copy(), copy=False).else_(
+            answers[0].copy(), copy=False), copy=False)
+    return case.else_(lit("?"), copy=False)
 
 
 def _fallen_back(answers: list[exp.Expression], names: tuple[str, ...]) -> exp.Expression:
@@ -264,15 +266,17 @@ def _fallen_back(answers: list[exp.Expression], names: tuple[str, ...]) -> exp.E
     if len(answers) == 1:
         return answers[0]
     top = exp.Greatest(this=answers[0].copy(), expressions=[a.copy() for a in answers[1:]])
-    unknown = exp.or_(*(exp.EQ(this=a.copy(), expression=lit("?")) for a in answers))
-    one = exp.and_(*(exp.paren(exp.or_(exp.EQ(this=a.copy(), expression=lit("")), exp.EQ(this=a.copy(), expression=top.copy())))
+    unknown = or_(*(exp.EQ(this=a.copy(), expression=lit("?")) for a in answers))
+    one = and_(*(paren(or_(exp.EQ(this=a.copy(), expression=lit("")), exp.EQ(this=a.copy(), expression=top.copy())))
                      for a in answers))
     candidates = fn("concat_ws", lit(", "), *(
         exp.Case().when(exp.NEQ(this=a.copy(), expression=lit("")), exp.DPipe(this=lit(f"{name} "), expression=a.copy(),
-                                                                                 safe=True))
+                                                                                 safe=True), copy=False)
         for a, name in zip(answers, names)))
-    return (exp.Case().when(unknown, lit("?")).when(exp.EQ(this=top, expression=lit("")), lit(""))
-            .when(one, top.copy()).else_(exp.DPipe(this=lit(AMBIGUOUS_PHONE), expression=candidates, safe=True)))
+    return (exp.Case().when(unknown, lit("?"), copy=False)
+            .when(exp.EQ(this=top, expression=lit("")), lit(""), copy=False)
+            .when(one, top.copy(), copy=False)
+            .else_(exp.DPipe(this=lit(AMBIGUOUS_PHONE), expression=candidates, safe=True), copy=False))
 
 
 def _chosen(v: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...], row: bool) -> exp.Expression:
@@ -283,8 +287,8 @@ def _chosen(v: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, .
     first = _first(v, answers, row)
     if len(names) == 1:
         return first
-    return exp.Case().when(exp.NEQ(this=first.copy(), expression=lit("")), first.copy()).else_(
-        _fallen_back(answers[1:], names[1:]))
+    return exp.Case().when(exp.NEQ(this=first.copy(), expression=lit("")), first.copy(), copy=False).else_(
+        _fallen_back(answers[1:], names[1:]), copy=False)
 
 
 def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str, ...],
@@ -310,25 +314,26 @@ def _parsed(raw: exp.Expression, regions: tuple[_Region, ...], names: tuple[str,
                                             exp.func("coalesce", row_region.copy(), lit(names[0])))
     none = exp.Is(this=raw.copy(), expression=exp.null())
     if known is not None:
-        none = exp.or_(none, exp.not_(known.copy()))
-    plain = exp.and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)))
+        none = or_(none, not_(known.copy()))
+    plain = and_(_matches(raw, PLAIN), exp.LTE(this=_len(raw), expression=_num(MAX_INPUT)))
     # The digits are read in the first condition, which every row evaluates: so DuckDB computes
     # them once for all their uses (it shares only what is surely computed).
-    case = (exp.Case().when(exp.and_(_starts(d, "+"), exp.not_(exp.paren(none)), plain),
-                            _international(settled, _after(d, "+"), exp.null(), slow))
-            .when(none.copy(), exp.null()).when(_no_digit(raw), exp.null())
-            .when(exp.not_(exp.paren(plain.copy())), slow.copy()))
+    case = (exp.Case().when(and_(_starts(d, "+"), not_(paren(none)), plain),
+                            _international(settled, _after(d, "+"), exp.null(), slow), copy=False)
+            .when(none.copy(), exp.null(), copy=False).when(_no_digit(raw), exp.null(), copy=False)
+            .when(not_(paren(plain.copy())), slow.copy(), copy=False))
     if shared is not None:  # read alike in every region (a row region not named is the library's)
-        case = case.when(_after_idd(shared, d) if at is None else exp.and_(
-            _after_idd(shared, d), exp.not_(exp.Is(this=at.copy(), expression=exp.null()))),
-            _international(settled, _after(d, shared), exp.null(), slow.copy()))
+        case = case.when(_after_idd(shared, d) if at is None else and_(
+            _after_idd(shared, d), not_(exp.Is(this=at.copy(), expression=exp.null()))),
+            _international(settled, _after(d, shared), exp.null(), slow.copy()), copy=False)
     if row_region is None and main.own and main.prefix is None and main.idd is not None and main.idd.isdigit():
-        quick = exp.and_(exp.not_(_after_idd(main.idd, d)), exp.not_(_starts(d, main.code)), _valid(main, d))
-        case = case.when(quick, exp.DPipe(this=lit(f"+{main.code}"), expression=d.copy(), safe=True))
+        quick = and_(not_(_after_idd(main.idd, d)), not_(_starts(d, main.code)), _valid(main, d))
+        case = case.when(quick, exp.DPipe(this=lit(f"+{main.code}"), expression=d.copy(), safe=True), copy=False)
     chosen = _let(_readings(d, regions, at), "v", lambda v: _chosen(v, regions, names, row_region is not None))
     # Bound, not NULLIF'd: DuckDB rewrites NULLIF(a, b) as a CASE that holds ``a`` twice.
-    return case.else_(_let(chosen, "answer", lambda a: exp.Case().when(exp.EQ(this=a.copy(), expression=lit("?")), slow.copy())
-                           .when(exp.EQ(this=a.copy(), expression=lit("")), exp.null()).else_(a.copy())))
+    return case.else_(_let(chosen, "answer", lambda a: (
+        exp.Case().when(exp.EQ(this=a.copy(), expression=lit("?")), slow.copy(), copy=False)
+        .when(exp.EQ(this=a.copy(), expression=lit("")), exp.null(), copy=False).else_(a.copy(), copy=False))), copy=False)
 
 
 def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
@@ -341,21 +346,22 @@ def phone(value: exp.Expression, args: Mapping[str, Any]) -> Applied:
     names = tuple(dict.fromkeys((args["region"], *args.get("fallback", ()))))
     regions = tuple(_region(r) for r in names)
     raw = exp.Nullif(this=exp.Trim(this=value), expression=lit(""))
-    has_value = exp.not_(exp.Is(this=raw.copy(), expression=exp.null()))
+    has_value = not_(exp.Is(this=raw.copy(), expression=exp.null()))
     row: RowInput | None = args.get("region_from")
     row_region = known = None
     also: tuple[Failure, ...] = ()
     if row is not None:
         row_region = exp.Nullif(this=exp.Upper(this=exp.Trim(this=row.value.copy())), expression=lit(""))
-        known = exp.paren(exp.or_(exp.Is(this=row_region.copy(), expression=exp.null()),
+        known = paren(or_(exp.Is(this=row_region.copy(), expression=exp.null()),
                                   fn("list_contains", _known_regions(), row_region.copy())))
-        also = (Failure(exp.and_(has_value.copy(), exp.not_(known.copy())), "unknown_phone_region",
+        also = (Failure(and_(has_value.copy(), not_(known.copy())), "unknown_phone_region",
                         given=row.value.copy(), column=row.column),)
     answer = _parsed(raw, regions, names, row_region, known)
     # The marker never reaches the value: only an answer with '+' is a number.
-    number = _let(answer, "phone", lambda a: exp.Case().when(fn("starts_with", a.copy(), lit("+")), a.copy()))
+    number = _let(answer, "phone",
+                  lambda a: exp.Case().when(fn("starts_with", a.copy(), lit("+")), a.copy(), copy=False))
     # The answer first: DuckDB shares (computes once) only what every row evaluates.
-    invalid = exp.and_(exp.Is(this=answer.copy(), expression=exp.null()), has_value,
+    invalid = and_(exp.Is(this=answer.copy(), expression=exp.null()), has_value,
                        *([known.copy()] if known is not None else []))
     if len(names) > 1:
         also += (Failure(fn("starts_with", answer.copy(), lit(AMBIGUOUS_PHONE)), "ambiguous_phone",
