@@ -52,7 +52,22 @@ def _t(name: str) -> exp.Table:
 
 
 def structural(spec: Spec, entity: Entity) -> str | None:
-    """Why the entity can never be scoped (None: it can)."""
+    """Why the entity can never be scoped (None: it can).
+
+    ``match`` stays whole until the rule below is built and tested. A row's link can change only if
+    (1) the row is in scope for any other reason (new, changed, its cluster or natural-key group changed);
+    (2) another row with its match key, now or at the last run, is in scope (the first survivor in file order
+    with a key links, the later ones merge into it: the order can move); (3) the records the key can match
+    changed in the target since the last run: ``existing`` (records this spec does not own, the smallest id
+    per key) is not what it was, per key, for the key's id or, with ``mode: update``, for a hash of the
+    ``update`` fields of that record (a whole run writes them again on every run, so an edit made there is
+    undone by it). (3) needs each run to store ``existing`` as it matched it (key, id, hash), and the next
+    to compare it with ``existing`` now, key by key (as ``changed_keys`` compares crosswalks); (2) is a
+    closure over match keys like ``scope_dedup``'s over dedup keys. A scope built from the changed rows
+    alone misses a record edited in the target to take a row's key (the row must now link, and its earlier
+    record merge into it), a linked record deleted there (the row must now insert) and an edited update
+    field. In the example companies also have a natural key and a deferred self reference, each of which
+    keeps them whole on its own."""
     if entity.match is not None:
         return "match: links to records already in the target"
     if entity.multi:
