@@ -122,9 +122,11 @@ def _ledgered(spec: Spec, entity: Entity) -> exp.Select:
     return _count(names.written_table(entity), sql.of_owner(spec.name))
 
 
-def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full: bool) -> Kind:
+def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full: bool,
+           lazy: frozenset[str] = frozenset()) -> Kind:
     """The run's kind, from the target's history (F620, F621 when it cannot be a delta nor a replacement);
-    for a delta, each entity's records and crosswalk as they are now, kept for ``apply``."""
+    for a delta, each entity's records and crosswalk as they are now, kept for ``apply``. ``lazy``: entities
+    whose records ``compiler.scope`` snapshots itself, before their step (only those the step will delete)."""
     last = previous(con, spec.name)
     ledgered = last is not None and "delta" in last
     where = Span(spec.path)
@@ -162,9 +164,10 @@ def decide(con: duckdb.DuckDBPyConnection, spec: Spec, sample: int | None, full:
             raise FerryError(Diagnostic("F622", f"table {names.table_name(table)} of spec '{spec.name}' is no longer "
                                         "in the target: a delta run has nothing to compare with", where,
                                         "restore the table, or run with --full to load every record again"))
-        ids = written_ids(spec.name, entity)
-        _run(con, sql.temporary(_before(entity), exp.select(exp.Star()).from_(table.copy())
-                                .where(sql.in_query(names.col(names.ID), ids))))
+        if entity.name not in lazy:
+            ids = written_ids(spec.name, entity)
+            _run(con, sql.temporary(_before(entity), exp.select(exp.Star()).from_(table.copy())
+                                    .where(sql.in_query(names.col(names.ID), ids))))
         crosswalk = names.crosswalk_table(entity)
         mine = exp.and_(_mine(con, spec, crosswalk), exp.not_(exp.func("coalesce", names.col("linked"), exp.false())))
         _run(con, sql.temporary(_crosswalk(entity), exp.select(

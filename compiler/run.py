@@ -242,7 +242,7 @@ def execute(spec: Spec, directory: Path, target: Path, progress: Progress | None
         try:
             tuning.configure(con, Path(tmp))
             con.execute("BEGIN TRANSACTION")
-            kind = delta.decide(con, spec, sample, full)  # a delta snapshots the records it compares with
+            kind = delta.decide(con, spec, sample, full, scope.lazy(spec, engine is None))  # snapshots (some later)
             scoper = scope.Scope(con, spec, manifest, kind, delta.previous(con, spec.name), hashlib.sha256(
                 (directory / "manifest.json").read_bytes()).hexdigest(), enabled=engine is None, texts=texts)
             ready.bind_ready(con)

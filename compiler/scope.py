@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from compiler import __version__, delta, scope_dedup
+from compiler import __version__, delta, scope_commit, scope_dedup
 from compiler.model import Entity, Spec
 from compiler.sqlgen import ledgers, load, names
 from compiler.sqlgen import scope as sql
@@ -52,7 +52,22 @@ def _t(name: str) -> exp.Table:
 
 
 def structural(spec: Spec, entity: Entity) -> str | None:
-    """Why the entity can never be scoped (None: it can)."""
+    """Why the entity can never be scoped (None: it can).
+
+    ``match`` stays whole until the rule below is built and tested. A row's link can change only if
+    (1) the row is in scope for any other reason (new, changed, its cluster or natural-key group changed);
+    (2) another row with its match key, now or at the last run, is in scope (the first survivor in file order
+    with a key links, the later ones merge into it: the order can move); (3) the records the key can match
+    changed in the target since the last run: ``existing`` (records this spec does not own, the smallest id
+    per key) is not what it was, per key, for the key's id or, with ``mode: update``, for a hash of the
+    ``update`` fields of that record (a whole run writes them again on every run, so an edit made there is
+    undone by it). (3) needs each run to store ``existing`` as it matched it (key, id, hash), and the next
+    to compare it with ``existing`` now, key by key (as ``changed_keys`` compares crosswalks); (2) is a
+    closure over match keys like ``scope_dedup``'s over dedup keys. A scope built from the changed rows
+    alone misses a record edited in the target to take a row's key (the row must now link, and its earlier
+    record merge into it), a linked record deleted there (the row must now insert) and an edited update
+    field. In the example companies also have a natural key and a deferred self reference, each of which
+    keeps them whole on its own."""
     if entity.match is not None:
         return "match: links to records already in the target"
     if entity.multi:
@@ -68,6 +83,11 @@ def structural(spec: Spec, entity: Entity) -> str | None:
     return None
 
 
+def lazy(spec: Spec, enabled: bool) -> frozenset[str]:
+    """Entities whose snapshot the scope takes after staging, not ``delta.decide`` (``scope_commit.lazy``)."""
+    return scope_commit.lazy(spec, enabled and os.environ.get(SWITCH, "on") != "off", structural)
+
+
 @dataclass
 class _Entity:
     entity: Entity
@@ -76,6 +96,8 @@ class _Entity:
     reason: str | None = None  # why it is computed whole
     hashed: bool = False
     scoped: bool = False
+    narrowed: bool = False  # its step's deletes leave the unchanged rows' records in place (``scope_commit``)
+    snapped: bool = False  # its snapshot taken (a lazy entity's, ``scope_commit.snapshot``)
     counts: dict[str, int] = field(default_factory=dict)
     step: str | None = None  # a dedup entity's step, and its text (``scope_dedup``)
     text: str | None = None
@@ -89,6 +111,7 @@ class Scope:
                  texts: dict[str, Any] | None = None) -> None:
         self.con, self.spec, self.kind, self.texts = con, spec, kind, texts if texts is not None else {}
         self.entities: dict[str, _Entity] = {}
+        self.manifest, self.lazy = manifest, lazy(spec, enabled)
         self.changed: dict[str, exp.Table] = {}  # entity -> old ids whose mapping changed in this run
         self._staged: set[str] = set()
         switched_on = os.environ.get(SWITCH, "on") != "off"
@@ -164,8 +187,16 @@ class Scope:
             self.after_entity(e.entity.name)
 
     def after_stage(self, source: str) -> None:
-        """The source's rows hashed; in a delta, classified, and the staging view narrowed to the scope."""
+        """The source's rows hashed; in a delta, classified, and the staging view narrowed to the scope; a lazy
+        entity's records snapshot (only those its narrowed step deletes, when it is scoped)."""
         e = next((x for x in self.entities.values() if x.source == source), None)
+        self._after_stage(source, e)
+        if e is not None and e.entity.name in self.lazy and self.kind.name == "delta" and \
+                e.entity.name not in self.kind.fresh and not e.snapped:
+            scope_commit.snapshot(self.con, self.spec, e.entity)
+            e.snapped = True
+
+    def _after_stage(self, source: str, e: _Entity | None) -> None:
         if e is None or e.reason is not None or self.kind.name == "pilot" or not self.enabled:
             return
         t = self._names(e)
@@ -188,8 +219,9 @@ class Scope:
         # a self reference's targets are computed in the same step: the dedup closure covers them
         changed = [self._changed(r.entity) if r.entity != entity.name else None for r in entity.references]
         _run(self.con, carry.add_carry(sql.store_table(entity.name)))
+        before = scope_commit.sql.owned_ids(spec, entity) if entity.name in self.lazy else delta._before(entity)
         _run(self.con, sql.temporary(t["class"], sql.classified(spec.name, t["hash"], sql.store_table(entity.name),
-                                                               delta._before(entity), changed)))
+                                                               before, changed)))
         total, scoped, new, diff = (int(n or 0) for n in _run(self.con, sql.class_counts(t["class"])).fetchone())
         if entity.dedup is not None and not (total and scoped > LIMIT * total):
             why = scope_dedup.widen(self.con, spec, entity, source, e.text or "", e.stage, t["all"], t["hash"],
@@ -216,6 +248,22 @@ class Scope:
         _run(self.con, exp.Create(this=e.stage.copy(), kind="VIEW", replace=True, expression=sql.narrowed(
             t["all"], t["rows"]), properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
         e.scoped = True
+        self._narrow(e, t["unchanged"])
+
+    def _narrow(self, e: _Entity, keep: exp.Table) -> None:
+        """The entity step's deletes narrowed to the scope, and its snapshot to what they delete."""
+        steps = [f["name"] for f in self.manifest["files"] if f.get("reads") == e.source]
+        parts = scope_commit.narrowed(self.con, self.spec, e.entity, e.source, self.texts.get(steps[-1]), keep) \
+            if len(steps) == 2 and steps[-1] in self.texts else None
+        if parts is None:
+            return
+        self.texts[steps[-1]] = parts
+        e.narrowed = True
+        if e.entity.name in self.lazy:
+            scope_commit.snapshot(self.con, self.spec, e.entity, keep)
+            e.snapped = True
+            e.counts["snapshot"] = _run(self.con, exp.select(exp.Count(this=exp.Star())).from_(
+                delta._before(e.entity))).fetchone()[0]
 
     def _stored_reason(self, e: _Entity) -> str | None:
         if not (delta._exists(self.con, sql.store_table(e.entity.name)) and delta._exists(self.con, sql.runs_table())):
@@ -240,17 +288,19 @@ class Scope:
             t = self._names(e)
             table, rows = names.entity_table(spec.target, entity), names.rows_table(entity)
             _run(self.con, sql.temporary(t["ids"], sql.scope_ids(rows)))
-            present = [r[0] for r in self.con.execute(exp.Describe(this=delta._before(entity)).sql(
-                dialect=_D)).fetchall()]
-            _run(self.con, sql.restore_records(table, delta._before(entity), present, t["unchanged"]))
             crosswalk = names.crosswalk_table(entity)
-            _run(self.con, sql.drop_kept(spec.name, crosswalk, e.source, t["unchanged"]))
+            if not e.narrowed:  # the step removed every record of the spec's: the unchanged ones go back
+                present = [r[0] for r in self.con.execute(exp.Describe(this=delta._before(entity)).sql(
+                    dialect=_D)).fetchall()]
+                _run(self.con, sql.restore_records(table, delta._before(entity), present, t["unchanged"]))
+                _run(self.con, sql.drop_kept(spec.name, crosswalk, e.source, t["unchanged"]))
             status, kept = None, t["unchanged"]
             if entity.dedup is not None:  # merged rows too: each with its status and its cluster's record
                 status, kept = "status", _t(f"_ferry_scope_status_{entity.name}")
                 _run(self.con, sql.temporary(kept, scope_dedup.with_status(t["unchanged"], delta._crosswalk(entity),
                                                                            e.source)))
-            _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, kept, status))
+            if not e.narrowed:
+                _run(self.con, sql.restore_crosswalk(spec.name, crosswalk, e.source, kept, status))
             _run(self.con, sql.restore_outcomes(rows, kept, status))
             if entity.dedup is not None:
                 scope_dedup.restore(self.con, spec, entity, t["hash"], t["unchanged"])
@@ -317,6 +367,8 @@ class Scope:
         out = {}
         for name, e in self.entities.items():
             entry: dict[str, Any] = {"scoped": e.scoped, **e.counts}
+            if e.scoped:
+                entry["narrowed"] = e.narrowed
             if not e.scoped:
                 entry["reason"] = e.reason or self.run_reason or "not hashed"
             out[name] = entry

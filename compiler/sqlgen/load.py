@@ -111,6 +111,17 @@ def _same_column_types(table: exp.Table, expected: list[tuple[str, str]]) -> exp
                 exp.NEQ(this=names.col("data_type", c), expression=names.col("type", e)))))
 
 
+def forget(spec: Spec, entity: Entity) -> exp.Delete:
+    """The spec's own records of the entity from its last run go (``compiler.scope_commit`` narrows it in a delta)."""
+    return exp.delete(names.entity_table(spec.target, entity),
+                      where=names.col(names.ID).isin(query=owned(spec, entity)))
+
+
+def forget_crosswalk(spec: Spec, entity: Entity) -> exp.Delete:
+    """The spec's crosswalk rows of the entity from its last run go (narrowed like ``forget``)."""
+    return exp.delete(names.crosswalk_table(entity), where=ledgers.of_spec(spec.name))
+
+
 def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     rows = names.rows_table(entity)
     table = names.entity_table(spec.target, entity)
@@ -132,7 +143,6 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     records.set("order", _by_row())
     # This spec's own records from its last run go, and this run's come back (same ids if unchanged);
     # so do its crosswalk rows. Other specs' records and rows stay.
-    forget = exp.delete(table.copy(), where=names.col(names.ID).isin(query=owned(spec, entity)))
     insert = exp.insert(records, table.copy(), columns=[names.ident(n) for n, _ in _columns(entity)])
     rejects = exp.select(
         exp.Literal.string(entity.name), origin.source_of(entity), origin.source_row(entity),
@@ -143,9 +153,9 @@ def compile_load(spec: Spec, entity: Entity) -> tuple[exp.Expression, ...]:
     statements: list[exp.Expression] = [
         *compile_rows(spec, entity),
         collisions.check(spec, entity),  # before the first write: another spec's record is never replaced
-        forget,
+        forget(spec, entity),
         *((_kept_rows(spec, entity),) if keep else ()),
-        exp.delete(names.crosswalk_table(entity), where=ledgers.of_spec(spec.name)),
+        forget_crosswalk(spec, entity),
         exp.insert(crosswalk, names.crosswalk_table(entity), columns=[names.ident(n) for n, _ in CROSSWALK]),
         *(_keep_kept_rows(spec, entity) if keep else ()),
         insert,

@@ -89,10 +89,12 @@ def _duplicated(h: exp.Table) -> exp.Select:
             .group_by(_col(KEY)).having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
 
 
-def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table,
+def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table | exp.Select,
                changed: Sequence[exp.Table | None]) -> exp.Select:
     """Per staged row: row, key, hash, the stored id, ``kind`` (new, changed, unchanged) and ``scoped``. ``changed``:
-    per reference, a table of the referenced entity's old ids whose mapping changed (None: it has none)."""
+    per reference, a table of the referenced entity's old ids whose mapping changed (None: it has none).
+    ``before``: the target's records of the spec (a snapshot), or a query of their ids."""
+    ids = before.copy() if isinstance(before, exp.Select) else exp.select(_col(names.ID)).from_(before.copy())
     st = exp.select(_col("source_key"), _col(names.ID), _col("hash"), _col("settled"), _col(refs.CARRY)).from_(
         store.copy()).where(
         exp.EQ(this=_col("spec"), expression=_lit(spec)))
@@ -104,7 +106,7 @@ def classified(spec: str, h: exp.Table, store: exp.Table, before: exp.Table,
         exp.NEQ(this=kind.copy(), expression=_lit("unchanged")),
         exp.not_(exp.or_(_col("settled", "st"), exp.not_(exp.Is(this=_col(refs.CARRY, "st"), expression=exp.null())))),
         _in(_col(KEY, "h"), _duplicated(h)),
-        exp.not_(_in(_col(names.ID, "st"), exp.select(_col(names.ID)).from_(before.copy()).where(
+        exp.not_(_in(_col(names.ID, "st"), ids.where(
             exp.not_(exp.Is(this=_col(names.ID), expression=exp.null()))))),  # deleted in the target
     ]
     for i, table in enumerate(changed):

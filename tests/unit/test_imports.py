@@ -19,7 +19,7 @@ LAYERS = [
     {"engines"},
     {"render", "lineage_trace"},
     {"write", "sources", "compiled", "filepaths"},
-    {"workdir", "reaper", "decisions", "accounting", "history", "delta", "scope_dedup", "scope", "tuning", "ownership", "run", "rejects", "review", "review_links",
+    {"workdir", "reaper", "decisions", "accounting", "history", "delta", "scope_dedup", "scope_commit", "scope", "tuning", "ownership", "run", "rejects", "review", "review_links",
      "plan", "plan_render", "run_render", "diff", "revision", "profile", "starter", "lineage_render",
      "targets", "engines.spark.publish"},  # each target's run-time half; the Spark engine's publish, which runs the DuckDB steps
     {"api"},
