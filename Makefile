@@ -39,6 +39,8 @@ migrate: setup
 	$(BIN)/ferry run $(SPEC)
 
 ## test: the whole suite (unit, golden files, broken specs, end to end, a real PostgreSQL), on both cores
+# compileall first: where PYTHONDONTWRITEBYTECODE is set (as in CI), every `ferry` subprocess a test
+# starts would otherwise compile compiler/ from source again.
 # The PostgreSQL tests use $$FERRY_TEST_PG_DSN, or a throwaway cluster that .ci/start-postgres
 # starts (installing the server with apt-get when run as root). Without either they are skipped,
 # and pytest's summary says so.
@@ -46,7 +48,7 @@ test: setup
 	@if [ -z "$$FERRY_TEST_PG_DSN" ]; then \
 		dsn=$$(.ci/start-postgres 2>.ci-postgres.log) && export FERRY_TEST_PG_DSN="$$dsn" \
 		|| echo "PostgreSQL tests will be skipped: $$(tail -n 1 .ci-postgres.log)"; \
-	fi; $(BIN)/python -m pytest -q -n 2
+	fi; $(BIN)/python -m compileall -q compiler >/dev/null; $(BIN)/python -m pytest -q -n 2
 
 ## compile: regenerate generated/ from every spec under specs/
 compile: setup
