@@ -117,7 +117,7 @@ def compile_(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is stale.")] = False,
     allow_outside: OutsideOpt = False,
 ) -> None:
-    """Compile specs to DuckDB SQL in generated/NAME/ and Spark SQL in NAME/spark/ (deterministic: commit, review the diff)."""
+    """Compile specs to DuckDB SQL in generated/NAME/ and Spark SQL in generated/NAME/spark/ (deterministic: commit, review the diff)."""
     options = api.Options(out=out_dir, allow_outside=allow_outside)
     stale_any = False
     try:
