@@ -154,7 +154,16 @@ def _sql_error(spec: Spec, entry: dict[str, Any], exc: duckdb.Error,
         code, hint = sources.read_error_hint(text) or (
             "F603", "check the source's options (delimiter, quote, encoding) and the file's lines")
         return _fail(code, f"cannot read source '{source}': {first}", where, hint)
-    return _fail("F604", f"{file} failed: {first}", Span(file), "the target may hold tables ferry did not create")
+    return _fail("F604", f"{file} failed: {first}", Span(file), _step_hint(exc, first))
+
+
+def _step_hint(exc: duckdb.Error, first: str) -> str:
+    """What a user can do about a step that failed: the cause DuckDB gave decides the hint."""
+    if isinstance(exc, duckdb.ConversionException):  # a cast in a `sql:` field, check or filter, on some row
+        return "a value did not convert: in a `sql:` field, check or filter, try_cast(x AS T) gives NULL instead"
+    if "loading would convert its values" in first:  # a field's type changed since the target was loaded
+        return "the field's type changed since the last run; ferry does not convert loaded values"
+    return "the target may hold tables ferry did not create"
 
 
 def _ident(name: str) -> str:
