@@ -55,3 +55,5 @@ def test_run_without_compile_is_a_located_error(tmp_path):
     shutil.copytree(EXAMPLE.parent, project, ignore=shutil.ignore_patterns("build"))
     result = ferry("run", str(project / EXAMPLE.name), "--out", str(tmp_path / "nothing"))
     assert result.returncode == 1 and "[F501]" in result.stderr and "Traceback" not in result.stderr
+    # the hint's command writes where this run looks (--out), else following it would not help
+    assert f"ferry compile {project / EXAMPLE.name} --out {tmp_path / 'nothing'}` first" in result.stderr
