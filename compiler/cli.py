@@ -325,8 +325,9 @@ def plan(
     (see .github/workflows/ferry-plan.yml).
     """
     if fmt not in PLAN_FORMATS or sample < 0:
-        wrong = f"unknown format '{fmt}'" if fmt not in PLAN_FORMATS else f"--sample must be 0 or more, not {sample}"
-        _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), "use --format text, markdown or json")))
+        wrong, hint = ((f"unknown format '{fmt}'", "use --format text, markdown or json") if fmt not in PLAN_FORMATS
+                       else (f"--sample must be 0 or more, not {sample}", "--sample 0 shows counts only"))
+        _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), hint)))
     options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
     try:
         with _progress("starting", "plan: ") as report:
