@@ -117,7 +117,7 @@ def compile_(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is stale.")] = False,
     allow_outside: OutsideOpt = False,
 ) -> None:
-    """Compile specs to DuckDB SQL in generated/NAME/ and Spark SQL in NAME/spark/ (deterministic: commit, review the diff)."""
+    """Compile specs to DuckDB SQL in generated/NAME/ and Spark SQL in generated/NAME/spark/ (deterministic: commit, review the diff)."""
     options = api.Options(out=out_dir, allow_outside=allow_outside)
     stale_any = False
     try:
@@ -325,8 +325,9 @@ def plan(
     (see .github/workflows/ferry-plan.yml).
     """
     if fmt not in PLAN_FORMATS or sample < 0:
-        wrong = f"unknown format '{fmt}'" if fmt not in PLAN_FORMATS else f"--sample must be 0 or more, not {sample}"
-        _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), "use --format text, markdown or json")))
+        wrong, hint = ((f"unknown format '{fmt}'", "use --format text, markdown or json") if fmt not in PLAN_FORMATS
+                       else (f"--sample must be 0 or more, not {sample}", "--sample 0 shows counts only"))
+        _fail(FerryError(Diagnostic("F803", wrong, Span(str(spec)), hint)))
     options = api.Options(out=out_dir, target=target, allow_outside=allow_outside)
     try:
         with _progress("starting", "plan: ") as report:

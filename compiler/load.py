@@ -173,7 +173,9 @@ def load(path: str | Path) -> Document:
     except FileNotFoundError:
         raise FerryError(Diagnostic("F003", f"spec file not found: {shown}", Span(shown))) from None
     except OSError as exc:
-        raise FerryError(Diagnostic("F003", f"cannot read spec: {exc.strerror}", Span(shown))) from None
+        hint = "name the spec's YAML file; with no spec, validate and compile take every spec under specs/" \
+            if Path(path).is_dir() else None
+        raise FerryError(Diagnostic("F003", f"cannot read spec: {exc.strerror}", Span(shown), hint)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -91,9 +91,12 @@ def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str
     """The compile manifest and SQL texts, after checking they belong to this spec."""
     where = Span(str(directory))
     manifest_path = directory / "manifest.json"
+    # the command that writes this folder: with --out when it is not the default generated/
+    recompile = f"ferry compile {spec.path}" + ("" if directory.parent == Path("generated")
+                                                 else f" --out {directory.parent}")
     if not manifest_path.is_file():
-        raise _fail("F501", f"no compiled output at {directory}", where, f"run `ferry compile {spec.path}` first")
-    restore = f"do not edit generated/ by hand; run `ferry compile {spec.path}` to restore it"
+        raise _fail("F501", f"no compiled output at {directory}", where, f"run `{recompile}` first")
+    restore = f"do not edit generated/ by hand; run `{recompile}` to restore it"
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))
         missing = [key for key in ("spec", "sources", "entities", "tables", "files") if key not in manifest]
@@ -110,14 +113,14 @@ def read_compiled(spec: Spec, directory: Path) -> tuple[dict[str, Any], dict[str
                     Span(str(manifest_path)), restore)
     if manifest.get("spec", {}).get("sha256") != spec.sha256 or manifest.get("ferry_version") != __version__:
         raise _fail("F502", f"{directory} was compiled from a different version of {spec.path}", where,
-                    f"run `ferry compile {spec.path}` and review the diff")
+                    f"run `{recompile}` and review the diff")
     texts: dict[str, str] = {}
     for entry in manifest["files"]:
         path = directory / entry["name"]
         data = path.read_bytes() if path.is_file() else b""
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise _fail("F503", f"{path} is missing or was edited by hand", Span(str(path)),
-                        f"change the spec instead, then run `ferry compile {spec.path}`")
+                        f"change the spec instead, then run `{recompile}`")
         texts[entry["name"]] = data.decode("utf-8")
     return manifest, texts
 
@@ -154,7 +157,16 @@ def _sql_error(spec: Spec, entry: dict[str, Any], exc: duckdb.Error,
         code, hint = sources.read_error_hint(text) or (
             "F603", "check the source's options (delimiter, quote, encoding) and the file's lines")
         return _fail(code, f"cannot read source '{source}': {first}", where, hint)
-    return _fail("F604", f"{file} failed: {first}", Span(file), "the target may hold tables ferry did not create")
+    return _fail("F604", f"{file} failed: {first}", Span(file), _step_hint(exc, first))
+
+
+def _step_hint(exc: duckdb.Error, first: str) -> str:
+    """What a user can do about a step that failed: the cause DuckDB gave decides the hint."""
+    if isinstance(exc, duckdb.ConversionException):  # a cast in a `sql:` field, check or filter, on some row
+        return "a value did not convert: in a `sql:` field, check or filter, try_cast(x AS T) gives NULL instead"
+    if "loading would convert its values" in first:  # a field's type changed since the target was loaded
+        return "the field's type changed since the last run; ferry does not convert loaded values"
+    return "the target may hold tables ferry did not create"
 
 
 def _ident(name: str) -> str:

@@ -57,7 +57,9 @@ def check_schema(doc: Document) -> tuple[Diagnostic, ...]:
 def _narrow(error: ValidationError) -> ValidationError:
     """For anyOf/oneOf failures, report the branch that fits the value best."""
     while error.validator in ("anyOf", "oneOf") and error.context:
-        same_type = [e for e in error.context if e.validator != "type"]
+        # a branch of another shape fails with a type error at its own level; a type error deeper
+        # down (precision: twelve) is in the branch of the value's shape, and is the one to report
+        same_type = [e for e in error.context if e.validator != "type" or e.relative_path]
         error = best_match(same_type or error.context)
     return error
 

@@ -55,3 +55,14 @@ def test_run_without_compile_is_a_located_error(tmp_path):
     shutil.copytree(EXAMPLE.parent, project, ignore=shutil.ignore_patterns("build"))
     result = ferry("run", str(project / EXAMPLE.name), "--out", str(tmp_path / "nothing"))
     assert result.returncode == 1 and "[F501]" in result.stderr and "Traceback" not in result.stderr
+    # the hint's command writes where this run looks (--out), else following it would not help
+    assert f"ferry compile {project / EXAMPLE.name} --out {tmp_path / 'nothing'}` first" in result.stderr
+
+
+def test_plan_option_errors_have_their_own_hints():
+    """A wrong --sample is not answered with the --format hint (and the other way round)."""
+    sample = ferry("plan", str(MINI), "--sample", "-1")
+    assert sample.returncode == 1 and "[F803]" in sample.stderr and "--sample 0 shows counts only" in sample.stderr
+    assert "--format" not in sample.stderr
+    fmt = ferry("plan", str(MINI), "--format", "xml")
+    assert fmt.returncode == 1 and "[F803]" in fmt.stderr and "use --format text, markdown or json" in fmt.stderr

@@ -153,6 +153,7 @@ def test_stale_or_edited_generated_is_refused(project):
     with pytest.raises(FerryError) as info:
         api.run_spec(spec, options)
     assert info.value.diagnostics[0].code == "F502"
+    assert info.value.diagnostics[0].hint == f"run `ferry compile {spec} --out {project / 'generated'}` and review the diff"
 
 
 def test_csv_error_in_a_view_staged_source_points_at_the_file(project):

@@ -44,6 +44,9 @@ def test_missing_file_and_bad_utf8(tmp_path):
     with pytest.raises(FerryError) as info:
         load(tmp_path / "nope.yaml")
     assert info.value.diagnostics[0].code == "F003"
+    with pytest.raises(FerryError) as info:  # a folder: the hint says what to pass
+        load(tmp_path)
+    assert info.value.diagnostics[0].code == "F003" and "YAML file" in info.value.diagnostics[0].hint
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(b"version: 1\nname: \xb3odz\n")
     with pytest.raises(FerryError) as info:

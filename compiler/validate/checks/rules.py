@@ -17,6 +17,7 @@ from compiler.validate import bind
 from compiler.validate.checks.context import Context
 
 _ORDERED = {"integer", "decimal", "date", "timestamp"}
+RE2_HINT = "patterns use RE2 syntax (no look-around or back-references)"
 
 
 def _regex_error(pattern: str, replacement: str | None = None) -> str | None:
@@ -45,8 +46,7 @@ def check_regexes(ctx: Context) -> Iterable[Diagnostic]:
             found += [(r.span, r.arg, None) for r in field.rules if r.kind == "regex"]
             for span, pattern, replacement in found:
                 if (error := _regex_error(pattern, replacement)) is not None:
-                    yield Diagnostic("F406", f"invalid regular expression {pattern!r}: {error}", span,
-                                     "patterns use RE2 syntax (no look-around or back-references)")
+                    yield Diagnostic("F406", f"invalid regular expression {pattern!r}: {error}", span, RE2_HINT)
 
 
 def check_bounds(ctx: Context) -> Iterable[Diagnostic]:
@@ -117,6 +117,8 @@ def bound_problem(text: str, columns: Mapping[str, str], condition: bool) -> tup
     if bound.problem:
         if "Catalog Error" in bound.problem:
             return bound.problem, "a DuckDB function name is wrong? see duckdb.org/docs/sql/functions"
+        if "Invalid Input Error" in bound.problem and "regexp" in text.lower():  # RE2 refused a pattern
+            return bound.problem, RE2_HINT
         return bound.problem, "values have their types: compare like with like, or cast, e.g. try_cast(x AS DATE)"
     if bound.volatile:
         return (f"calls {', '.join(n + '()' for n in bound.volatile)}, whose result changes from run to run",
