@@ -51,6 +51,12 @@ def to_renderables(manifest: RunManifest) -> list[Any]:
     return shown
 
 
+def _recomputed(s: dict) -> str:
+    """Unchanged rows the scope holds all the same, so the parentheses add up to the rows computed."""
+    again = s["scope"] - s["new"] - s["changed"]
+    return f", unchanged but recomputed {again:,}: not settled last time, or tied to a change" if again else ""
+
+
 def _delta_lines(manifest: RunManifest) -> list[str]:
     """A delta run: per entity what it inserted, updated and left; conflicts and gone records, never silent."""
     if manifest.delta.get("kind") != "delta":
@@ -68,7 +74,7 @@ def _delta_lines(manifest: RunManifest) -> list[str]:
             keyless = s.get("keyless", 0)  # counted in "new" by the manifest: named apart here
             out.append(f"  scope {entity}: {s['scope']:,} of {s['rows']:,} rows computed (new {s['new'] - keyless:,}, "
                        f"changed {s['changed']:,}" + (f", without an old id {keyless:,}" if keyless else "") +
-                       f"); the other {s['rows'] - s['scope']:,} unchanged, as stored" if s["scoped"]
+                       _recomputed(s) + f"); the other {s['rows'] - s['scope']:,} unchanged, as stored" if s["scoped"]
                        else f"  scope {entity}: every row computed ({s['reason']})")
     if any(c["conflicts"] for c in manifest.delta["entities"].values()):
         out.append("conflicts (edited in the target, changed in the source): _ferry.conflicts")

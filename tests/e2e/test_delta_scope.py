@@ -106,7 +106,10 @@ def test_the_manifest_says_which_entities_were_scoped_and_how_many_rows_they_com
                               "'')) = ''", [str(scoped / "legacy_crm" / "data" / "contacts.csv")]).fetchone()[0]
     assert contact["keyless"] == keyless > 0 and contact["new"] >= keyless
     line = next(x for x in run_render._delta_lines(run) if x.startswith("  scope contact:"))
-    assert f"(new {contact['new'] - keyless:,}, changed {contact['changed']:,}, without an old id {keyless:,})" in line
+    again = contact["scope"] - contact["new"] - contact["changed"]  # > 0 above: the parentheses add up to the scope
+    assert (f"(new {contact['new'] - keyless:,}, changed {contact['changed']:,}, without an old id {keyless:,}, "
+            f"unchanged but recomputed {again:,}: ") in line
+    assert f"{contact['scope']:,} of {contact['rows']:,} rows computed" in line
     assert not s["company"]["scoped"] and s["company"]["reason"].startswith("match")
     counts = run.delta["entities"]["activity"]
     loaded = next(e.loaded for e in run.entities if e.entity == "activity")
