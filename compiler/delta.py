@@ -221,7 +221,15 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, ru
     written, ids = names.written_table(entity), _computed(spec, entity)
     values = computed if computed is not None else names.entity_table(spec.target, entity)
     _run(con, sql.ledger_delete(spec.name, written, ids, held, changed))
-    _run(con, sql.ledger_insert(spec.name, run, written, values, cols, ids, held, changed))
+    whole = computed is None and held is None and changed is None and _only_these(con, values, ids)
+    _run(con, sql.ledger_insert(spec.name, run, written, values, cols, ids, held, changed, whole=whole))
+
+
+def _only_these(con: duckdb.DuckDBPyConnection, table: exp.Table, ids: exp.Select) -> bool:
+    """Every record of ``table`` is one of ``ids`` (a replacing run into a table no other spec or tool shares):
+    the ledger then copies the table as it lies, without a filter or a sort (``sql.ledger_insert``'s ``whole``)."""
+    every = _one(con, _count(table))
+    return every == _one(con, _count(table, sql.in_query(names.col(names.ID), ids)))
 
 
 def apply(con: duckdb.DuckDBPyConnection, spec: Spec, kind: Kind, run: str, scoped: Any = None) -> dict[str, Any]:

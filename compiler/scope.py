@@ -353,9 +353,13 @@ class Scope:
                 _run(self.con, sql.store_delete(self.spec.name, store, exp.union(only, gone, distinct=False)))
             else:
                 _run(self.con, sql.store_delete(self.spec.name, store, None))
-            _run(self.con, sql.store_insert(self.spec.name, store, t["hash"], rows, e.entity.name, only))
+            dups = None
+            if e.entity.dedup is not None:  # two stores leave out the same old ids: found once
+                dups = _t(f"_ferry_scope_dupkeys_{e.entity.name}")
+                _run(self.con, sql.temporary(dups, sql.duplicated_keys(t["hash"])))
+            _run(self.con, sql.store_insert(self.spec.name, store, t["hash"], rows, e.entity.name, only, dups))
             if e.entity.dedup is not None:
-                scope_dedup.store(self.con, self.spec, e.entity, t["hash"], t["rows"] if e.scoped else None, run)
+                scope_dedup.store(self.con, self.spec, e.entity, t["hash"], t["rows"] if e.scoped else None, run, dups)
             runs = sql.runs_table()
             _run(self.con, exp.delete(runs, where=exp.and_(names.col("spec").eq(exp.Literal.string(self.spec.name)),
                                                           names.col("entity").eq(exp.Literal.string(e.entity.name)))))

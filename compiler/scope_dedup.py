@@ -210,8 +210,9 @@ def restore(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, h: exp.T
 
 
 def store(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, h: exp.Table, scoped: exp.Table | None,
-          run: str) -> None:
-    """Each row's values and pairs held, for the next delta (``scoped``: the scope's rows; None: every row)."""
+          run: str, duplicated: exp.Table | None = None) -> None:
+    """Each row's values and pairs held, for the next delta (``scoped``: the scope's rows; None: every row;
+    ``duplicated``: the old ids several rows share, as ``sql.duplicated_keys`` computed them for the row hashes)."""
     t, table = tables(entity.name), dsql.store_table(entity.name)
     if not _exists(con, t["cap"]):
         return
@@ -226,8 +227,7 @@ def store(con: duckdb.DuckDBPyConnection, spec: Spec, entity: Entity, h: exp.Tab
         _run(con, sql.store_delete(spec.name, table, None))
     n = len(dsql.rules(entity))
     cols = [c for c, _ in dsql.store_columns(entity)]
-    unique = exp.and_(exp.not_(exp.Is(this=names.col(names.KEY), expression=exp.null())),
-                      exp.not_(sql._in(names.col(names.KEY), sql._duplicated(h))))
+    unique = sql.unique_key(h, duplicated)
     query = exp.select(exp.Literal.string(spec.name), names.col(names.KEY),
                        *(names.col(f"v_{i}") for i in range(n)), *(names.col(f"n_{i}") for i in range(n))
                        ).from_(t["cap"]).where(unique).order_by(names.col(names.KEY))

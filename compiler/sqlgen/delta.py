@@ -239,9 +239,12 @@ def ledger_delete(spec: str, written: exp.Table, computed: exp.Select, held: exp
 
 
 def ledger_insert(spec: str, run: str, written: exp.Table, values: exp.Expression, columns: Sequence[str],
-                  computed: exp.Select, held: exp.Expression | None, changed: exp.Select | None) -> exp.Insert:
+                  computed: exp.Select, held: exp.Expression | None, changed: exp.Select | None, *,
+                  whole: bool = False) -> exp.Insert:
     """The ledger's rows for this run's records: their computed values (``values``: the entity table itself on a
-    replacing run, ``computed_values`` on a delta), with a hash of them; ``held`` ids keep their rows."""
+    replacing run, ``computed_values`` on a delta), with a hash of them; ``held`` ids keep their rows. ``whole``:
+    every row of ``values`` (a table) is one of ``computed`` and none is held or unchanged, so the table is copied
+    as it lies: no filter, no sort."""
     t = [names.col(c, "t") for c in columns]
     hashed = exp.func("hash", *t) if t else exp.Literal.number(0)
     source = values.copy().as_("t", quoted=True) if isinstance(values, exp.Table) else exp.Subquery(
@@ -255,10 +258,15 @@ def ledger_insert(spec: str, run: str, written: exp.Table, values: exp.Expressio
     # rows are in load order: kept in that order (rowid; the id breaks ties should a field be named rowid), the
     # sort finds them nearly sorted and the insert writes them as they lie. At 1M contacts: 3.1 -> 2.2 CPU s, as
     # with no ORDER BY at all; ORDER BY id shuffled them. A delta's computed values keep the id order.
+    # Copied whole (the table holds only this run's records), a scan feeds the insert in that same order
+    # (insertion order is preserved) with no semi-join to break it: no sort at all. At 1M contacts: 2.3 -> 1.9 CPU s
+    # (contact), 2.1 -> 1.7 (activity), in alternating rounds, same rows in the same order.
     order = [names.col("rowid", "t"), names.col(names.ID, "t")] if isinstance(values, exp.Table) else \
         [names.col(names.ID, "t")]
-    query = (exp.select(exp.Literal.string(spec), exp.Literal.string(run), hashed, names.col(names.ID, "t"),
-                        *(c.copy() for c in t)).from_(source).where(exp.and_(*where)).order_by(*order))
+    query = exp.select(exp.Literal.string(spec), exp.Literal.string(run), hashed, names.col(names.ID, "t"),
+                       *(c.copy() for c in t)).from_(source)
+    if not (whole and isinstance(values, exp.Table) and held is None and changed is None):
+        query = query.where(exp.and_(*where)).order_by(*order)
     return exp.insert(query, written.copy(), columns=[names.ident(c) for c in
                                                       (OWNER, "_ferry_run", "_ferry_hash", names.ID, *columns)])
 

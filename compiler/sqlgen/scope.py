@@ -190,10 +190,22 @@ def store_delete(spec: str, store: exp.Table, keys: exp.Select | None) -> exp.De
     return exp.delete(store.copy(), where=exp.and_(*where))
 
 
+def duplicated_keys(h: exp.Table) -> exp.Select:
+    """The old ids more than one staged row has (each once): what the stores leave out."""
+    return _duplicated(h)
+
+
+def unique_key(h: exp.Table, duplicated: exp.Table | None = None, table: str | None = None) -> exp.Expression:
+    """The staged row's old id is set and no other row has it (``duplicated``: those ids, already computed)."""
+    dups = exp.select(_col(KEY)).from_(duplicated.copy()) if duplicated is not None else _duplicated(h)
+    return exp.and_(exp.not_(exp.Is(this=_col(KEY, table), expression=exp.null())), exp.not_(_in(_col(KEY, table), dups)))
+
+
 def store_insert(spec: str, store: exp.Table, h: exp.Table, rows: exp.Table, entity: str,
-                 only: exp.Select | None) -> exp.Insert:
+                 only: exp.Select | None, duplicated: exp.Table | None = None) -> exp.Insert:
     """Each staged row with a unique old id: its hash, record id and whether it settled (loaded, no emptied value,
-    no unresolved reference); ``only``: the keys to write (a delta's scope)."""
+    no unresolved reference); ``only``: the keys to write (a delta's scope); ``duplicated``: a table of the old ids
+    several rows share (``duplicated_keys``), computed once for both stores of a dedup entity."""
     unresolved = (exp.select(_col("source_row")).from_(names.unresolved_table())
                   .where(exp.and_(exp.EQ(this=_col("spec"), expression=_lit(spec)),
                                   exp.EQ(this=_col("entity"), expression=_lit(entity)))))
@@ -202,8 +214,7 @@ def store_insert(spec: str, store: exp.Table, h: exp.Table, rows: exp.Table, ent
                        exp.EQ(this=exp.func("coalesce", exp.func("len", _col("_ferry_emptied", "r")),
                                             exp.Literal.number(0)), expression=exp.Literal.number(0)),
                        exp.not_(_in(_col(ROW, "r"), unresolved)))
-    where: list[exp.Expression] = [exp.not_(exp.Is(this=_col(KEY, "h"), expression=exp.null())),
-                                   exp.not_(_in(_col(KEY, "h"), _duplicated(h)))]
+    where: list[exp.Expression] = [unique_key(h, duplicated, "h")]
     if only is not None:
         where.append(_in(_col(KEY, "h"), only))
     query = (exp.select(_lit(spec), _col(KEY, "h"), _col(HASH, "h"),
