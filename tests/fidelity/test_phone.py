@@ -26,6 +26,7 @@ numbers meet other default regions. Checked under 12 region lists and with per-r
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 
@@ -140,19 +141,29 @@ def _args(region: str, fallback: tuple[str, ...]) -> dict:
     return {"region": region, **({"fallback": fallback} if fallback else {})}
 
 
-def _answers(inputs: list[str | None], con: duckdb.DuckDBPyConnection | None = None, row: list[str | None] | None = None,
-             **args) -> list[Answer]:
-    """Each input through the transform's compiled SQL: value, the first failing rule, its detail
-    (``row``: each input's region, read by ``region_from``)."""
-    if row is not None:
-        args = {**args, "region_from": RowInput(exp.column("r"), "country")}
+@functools.lru_cache(maxsize=None)
+def _query(region: str, fallback: tuple[str, ...] = (), row: bool = False) -> str:
+    """The query over table ``t`` giving each input's value, first failing rule and its detail through the
+    transform's compiled SQL (``row``: ``region_from`` reads column ``r``). Built once per arguments: the
+    SQL is the same for the same arguments, and building it (phone's trees for every region named) is most
+    of a call's time."""
+    args = _args(region, fallback)
+    if row:
+        args["region_from"] = RowInput(exp.column("r"), "country")
     applied = TRANSFORMS["phone"](exp.column("v"), args)
     rule, detail = exp.Case(), exp.Case()
     for failure in applied.failures:
         rule = rule.when(failure.invalid, exp.Literal.string(failure.rule))
         detail = detail.when(failure.invalid.copy(), failure.detail or exp.null())
-    query = (exp.select(exp.column("i"), exp.alias_(applied.value, "out"), exp.alias_(rule, "rule"),
-                        exp.alias_(detail, "detail")).from_("t").order_by("i").sql(dialect="duckdb"))
+    return (exp.select(exp.column("i"), exp.alias_(applied.value, "out"), exp.alias_(rule, "rule"),
+                       exp.alias_(detail, "detail")).from_("t").order_by("i").sql(dialect="duckdb"))
+
+
+def _answers(inputs: list[str | None], con: duckdb.DuckDBPyConnection | None = None, row: list[str | None] | None = None,
+             *, region: str, fallback: tuple[str, ...] = ()) -> list[Answer]:
+    """Each input through the transform's compiled SQL: value, the first failing rule, its detail
+    (``row``: each input's region, read by ``region_from``)."""
+    query = _query(region, tuple(fallback), row is not None)
     con = con or CON
     con.execute("CREATE OR REPLACE TEMP TABLE t AS SELECT unnest($1::VARCHAR[]) AS v, unnest($2::VARCHAR[]) AS r, "
                 "unnest($3::BIGINT[]) AS i", [inputs, row or [None] * len(inputs), list(range(len(inputs)))])
