@@ -29,16 +29,26 @@ def ferry(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "compiler", *args], capture_output=True, text=True, cwd=cwd, env=ENV)
 
 
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory) -> Path:
+    """The example (spec and data) committed; its target built with `ferry run`. Once per module: each test
+    copies it (``repo``), as test_plan copies its migrated example (a compile and a run are seconds)."""
+    folder = tmp_path_factory.mktemp("diff") / "repo"
+    shutil.copytree(EXAMPLE.parent, folder / "legacy_crm", ignore=shutil.ignore_patterns("build"))
+    git(folder, "init", "-q")
+    git(folder, "add", "legacy_crm")
+    git(folder, "commit", "-q", "-m", "base")
+    options = api.Options(out=folder / "generated")
+    api.compile_spec_files(folder / SPEC, options)
+    api.run_spec(folder / SPEC, options)
+    return folder
+
+
 @pytest.fixture
-def repo(tmp_path) -> Path:
-    """The example (spec and data) committed; its target built with `ferry run`; then a change to the spec."""
-    shutil.copytree(EXAMPLE.parent, tmp_path / "legacy_crm", ignore=shutil.ignore_patterns("build"))
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "legacy_crm")
-    git(tmp_path, "commit", "-q", "-m", "base")
-    options = api.Options(out=tmp_path / "generated")
-    api.compile_spec_files(tmp_path / SPEC, options)
-    api.run_spec(tmp_path / SPEC, options)
+def repo(committed, tmp_path) -> Path:
+    """A copy of ``committed``; then a change to the spec."""
+    tmp_path = tmp_path / "repo"
+    shutil.copytree(committed, tmp_path)
     spec = tmp_path / SPEC
     text = spec.read_text("utf-8").replace("city: {from: miasto, transforms: [squish]}",
                                            "city: {from: miasto, transforms: [squish, upper]}")

@@ -28,19 +28,31 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DSN, reason="no PostgreSQ
 ENTITIES = ("company", "contact", "owner", "deal", "activity")
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    """The example in a temporary folder, pushing to a schema of its own via $FERRY_TEST_PG_DSN."""
-    shutil.copytree(EXAMPLE.parent, tmp_path / "legacy_crm", ignore=shutil.ignore_patterns("build"))
-    spec = tmp_path / "legacy_crm" / "legacy_crm.yaml"
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> tuple[Path, str]:
+    """The example pushing to a schema of its own via $FERRY_TEST_PG_DSN, compiled and run once per test process
+    (the folder and the schema's name); each test copies the folder (``project``). Tests of one process run
+    one after another and each drops the schema when done, so each starts without it, as with a schema per test."""
+    folder = tmp_path_factory.mktemp("pg") / "w"
+    shutil.copytree(EXAMPLE.parent, folder / "legacy_crm", ignore=shutil.ignore_patterns("build"))
+    spec = folder / "legacy_crm" / "legacy_crm.yaml"
     schema = f"t_{uuid.uuid4().hex[:12]}"
     text = spec.read_text("utf-8").replace(
         "target:\n  kind: duckdb\n", f"target:\n  kind: duckdb\n  postgres: {{schema: {schema}, dsn_env: FERRY_TEST_PG_DSN}}\n")
     spec.write_text(text, "utf-8")
-    options = api.Options(out=tmp_path / "generated")
+    options = api.Options(out=folder / "generated")
     api.compile_spec_files(spec, options)
     api.run_spec(spec, options)
-    yield spec
+    return folder, schema
+
+
+@pytest.fixture
+def project(migrated, tmp_path) -> Path:
+    """A copy of the migrated example (``migrated``); its schema dropped after the test."""
+    folder, schema = migrated
+    shutil.copytree(folder, tmp_path / "w")
+    assert not pg_rows(f"SELECT 1 FROM pg_namespace WHERE nspname = '{schema}'")  # fresh, as its own schema was
+    yield tmp_path / "w" / "legacy_crm" / "legacy_crm.yaml"
     import psycopg
     with psycopg.connect(DSN, autocommit=True) as pg:
         pg.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -26,6 +26,7 @@ numbers meet other default regions. Checked under 12 region lists and with per-r
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 
@@ -131,6 +132,12 @@ def answer(value: str | None, first: tuple[str, ...], fallback: tuple[str, ...] 
     return Answer(found[0][1]) if found else Answer(None, "invalid_phone")
 
 
+@functools.lru_cache(maxsize=None)
+def corpus_answers(region: str, fallback: tuple[str, ...]) -> tuple[Answer, ...]:
+    """The reference for every value of ``CORPUS`` under one region list (computed once: four tests read it)."""
+    return tuple(answer(v, (region,), fallback) for v in CORPUS)
+
+
 def reference(regions: tuple[str, ...]):
     """The reference's value (None: a reject) with ``regions[0]`` the region, the rest fallbacks."""
     return lambda value: answer(value, regions[:1], regions[1:]).value
@@ -140,19 +147,29 @@ def _args(region: str, fallback: tuple[str, ...]) -> dict:
     return {"region": region, **({"fallback": fallback} if fallback else {})}
 
 
-def _answers(inputs: list[str | None], con: duckdb.DuckDBPyConnection | None = None, row: list[str | None] | None = None,
-             **args) -> list[Answer]:
-    """Each input through the transform's compiled SQL: value, the first failing rule, its detail
-    (``row``: each input's region, read by ``region_from``)."""
-    if row is not None:
-        args = {**args, "region_from": RowInput(exp.column("r"), "country")}
+@functools.lru_cache(maxsize=None)
+def _query(region: str, fallback: tuple[str, ...] = (), row: bool = False) -> str:
+    """The query over table ``t`` giving each input's value, first failing rule and its detail through the
+    transform's compiled SQL (``row``: ``region_from`` reads column ``r``). Built once per arguments: the
+    SQL is the same for the same arguments, and building it (phone's trees for every region named) is most
+    of a call's time."""
+    args = _args(region, fallback)
+    if row:
+        args["region_from"] = RowInput(exp.column("r"), "country")
     applied = TRANSFORMS["phone"](exp.column("v"), args)
     rule, detail = exp.Case(), exp.Case()
     for failure in applied.failures:
         rule = rule.when(failure.invalid, exp.Literal.string(failure.rule))
         detail = detail.when(failure.invalid.copy(), failure.detail or exp.null())
-    query = (exp.select(exp.column("i"), exp.alias_(applied.value, "out"), exp.alias_(rule, "rule"),
-                        exp.alias_(detail, "detail")).from_("t").order_by("i").sql(dialect="duckdb"))
+    return (exp.select(exp.column("i"), exp.alias_(applied.value, "out"), exp.alias_(rule, "rule"),
+                       exp.alias_(detail, "detail")).from_("t").order_by("i").sql(dialect="duckdb"))
+
+
+def _answers(inputs: list[str | None], con: duckdb.DuckDBPyConnection | None = None, row: list[str | None] | None = None,
+             *, region: str, fallback: tuple[str, ...] = ()) -> list[Answer]:
+    """Each input through the transform's compiled SQL: value, the first failing rule, its detail
+    (``row``: each input's region, read by ``region_from``)."""
+    query = _query(region, tuple(fallback), row is not None)
     con = con or CON
     con.execute("CREATE OR REPLACE TEMP TABLE t AS SELECT unnest($1::VARCHAR[]) AS v, unnest($2::VARCHAR[]) AS r, "
                 "unnest($3::BIGINT[]) AS i", [inputs, row or [None] * len(inputs), list(range(len(inputs)))])
@@ -191,14 +208,14 @@ def _differ(inputs, got: list[Answer], want: list[Answer], sql_alone: bool = Fal
 
 @pytest.mark.parametrize("region,fallback", REGION_LISTS, ids=["-".join((r, *f)) for r, f in REGION_LISTS])
 def test_sql_route_equals_phonenumbers(region, fallback):
-    want = [answer(v, (region,), fallback) for v in CORPUS]
+    want = corpus_answers(region, fallback)
     got = _answers(CORPUS, **_args(region, fallback))
     assert not _differ(CORPUS, got, want), "\n".join(_differ(CORPUS, got, want)[:30])
 
 
 @pytest.mark.parametrize("region,fallback", REGION_LISTS, ids=["-".join((r, *f)) for r, f in REGION_LISTS])
 def test_sql_alone_never_gives_another_value(region, fallback):
-    want = [answer(v, (region,), fallback) for v in CORPUS]
+    want = corpus_answers(region, fallback)
     got = _answers(CORPUS, con=SQL_ALONE, **_args(region, fallback))
     wrong = _differ(CORPUS, got, want, sql_alone=True)
     assert not wrong, "\n".join(wrong[:30])
@@ -207,14 +224,14 @@ def test_sql_alone_never_gives_another_value(region, fallback):
 @pytest.mark.parametrize("region,fallback", REGION_LISTS, ids=["-".join((r, *f)) for r, f in REGION_LISTS])
 def test_library_route_equals_phonenumbers(region, fallback):
     got = [_library(v, (region,), fallback) for v in CORPUS]
-    want = [answer(v, (region,), fallback) for v in CORPUS]
+    want = corpus_answers(region, fallback)
     assert not _differ(CORPUS, got, want), "\n".join(_differ(CORPUS, got, want)[:30])
 
 
 def test_corpus_has_ambiguous_numbers():
     """The corpus meets the new rule: numbers valid in several fallbacks, under the lists tested."""
-    ambiguous = {v for region, fallback in REGION_LISTS for v in CORPUS
-                 if answer(v, (region,), fallback).rule == "ambiguous_phone"}
+    ambiguous = {v for region, fallback in REGION_LISTS for v, a in zip(CORPUS, corpus_answers(region, fallback))
+                 if a.rule == "ambiguous_phone"}
     assert len(ambiguous) >= 20, sorted(ambiguous)
 
 
