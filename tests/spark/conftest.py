@@ -12,7 +12,7 @@ run to be killed cannot share the tests' process (``CHILD_SUBMIT_ARGS``: the sam
 work (JIT compiling, planning, one task per partition), not the rows: one shuffle partition instead
 of ferry's local four, and a JVM that compiles with C1 only and collects with one GC thread. The
 same statements run, the same way (codegen, ANSI mode, adaptive execution as in a run): measured on
-test_run's example, test_parity and test_components, 270 CPU s before, 133 after.
+test_run's example, test_parity and test_components, 215 CPU s before, 132 after.
 """
 
 from __future__ import annotations
