@@ -66,7 +66,8 @@ def assert_same(spark, expressions: dict[str, exp.Expression], inputs: list) -> 
 #: Letters whose upper or lower case is two letters in Java (Spark) and one in DuckDB: a known
 #: difference (README, "Engines"), left out of generated text; ß, the common one, is handled.
 SPECIAL_CASING = "".join(c for c in map(chr, range(0x110000)) if c != "ß" and (len(c.upper()) > 1 or len(c.lower()) > 1))
-PLAIN_TEXT = st.text(alphabet=st.characters(exclude_characters=SPECIAL_CASING), max_size=24)
+#: codec utf-8: no lone surrogate ('\ud800' is no text a source can hold; DuckDB's client refuses it).
+PLAIN_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters=SPECIAL_CASING), max_size=24)
 
 TEXT = st.lists(st.one_of(st.none(), st.sampled_from(CORPUS), PLAIN_TEXT,
                           st.from_regex(r"[ 0-9.,+\-]{1,16}", fullmatch=True)), min_size=1, max_size=120)

@@ -26,6 +26,7 @@ from compiler import api, run as run_module
 from compiler.engines.spark import publish
 from compiler.engines.spark import session as spark_session
 from tests.helpers import EXAMPLE, ROOT, project_with_data
+from tests.spark.conftest import CHILD_SUBMIT_ARGS
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +123,8 @@ def test_a_spark_run_killed_midway_leaves_the_target_as_it_was_and_no_run_folder
     files = [f["name"] for f in json.loads((options.out / "small" / "manifest.json").read_text("utf-8"))["files"]]
     step = MOMENTS[moment] if moment == "spark" else next(f for f in files if f.endswith(f"_{MOMENTS[moment]}.sql"))
     paused = tmp_path / "paused"
-    env = {**os.environ, run_module.PAUSE_STEP: step, run_module.PAUSE_SIGNAL: str(paused)}
+    env = {**os.environ, run_module.PAUSE_STEP: step, run_module.PAUSE_SIGNAL: str(paused),
+           "PYSPARK_SUBMIT_ARGS": CHILD_SUBMIT_ARGS}
     child = subprocess.Popen([sys.executable, "-m", "compiler", "run", str(spec), "--out", str(options.out),
                               "--engine", "spark", "--master", "local[1]"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
