@@ -22,6 +22,15 @@ symbols or capitals in these code pages. The exception is upper-case pairs
 such as cp1250 ``ÓŁ`` (d3 a3, SPÓŁKA); tests/fidelity/test_encodings.py
 measures the rate per code page, and the error's hint names the case when the
 UTF-8 reading holds nothing the declared code page could (``Evidence.fits``).
+
+One code page declared as another decodes without error too (a cp1250 export
+declared iso-8859-2, cp852 or latin-1). Where the declared code page maps a
+byte to a character no text holds, the bytes say so (``Evidence.garbled_at``):
+a C1 control character (U+0080-U+009F: cp1250's ś, ź, š, ž read as iso-8859-2
+or latin-1), or a box-drawing or block character with a letter on each side
+(cp1250's ł, ą, ż, ß read as cp852: ``Us│ugowe``). Letters of another alphabet
+are not such a sign (Ukrainian text with a Latin ``i`` for ``і`` is real data),
+so cp1250 declared cp1251 is still not told from the bytes.
 """
 
 from __future__ import annotations
@@ -106,6 +115,59 @@ def mark_pattern(encoding: str, head: bytes) -> tuple[bytes, int] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Implausible:
+    """The bytes of a single-byte code page that no text in it holds (see the module's docstring)."""
+
+    controls: re.Pattern[bytes] | None  # bytes decoding to C1 control characters
+    boxes: re.Pattern[bytes] | None  # bytes decoding to box-drawing or block characters
+    letters: frozenset[int]  # bytes decoding to letters (ASCII ones included)
+
+    def first(self, chunk: bytes) -> int | None:
+        """Offset of the first implausible byte in ``chunk``; a box at either end is not judged (no neighbour)."""
+        control = self.controls.search(chunk) if self.controls is not None else None
+        found = [control.start()] if control else []
+        if self.boxes is not None:
+            for m in self.boxes.finditer(chunk, 1, len(chunk) - 1):  # box characters are rare: check each
+                at = m.start()
+                if found and at > found[0]:
+                    break
+                if chunk[at - 1] in self.letters and chunk[at + 1] in self.letters:
+                    found.append(at)
+                    break
+        return min(found) if found else None
+
+
+def _char(encoding: str, byte: int) -> str | None:
+    try:
+        return codecs.decode(bytes([byte]), encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _class(chosen: list[int]) -> re.Pattern[bytes] | None:
+    return re.compile(b"[" + b"".join(re.escape(bytes([b])) for b in chosen) + b"]") if chosen else None
+
+
+@lru_cache(maxsize=None)
+def implausible(encoding: str) -> Implausible | None:
+    """What no text in this single-byte code page holds, or None when every byte can be real text (cp1250).
+
+    >>> implausible("cp1250") is None, implausible("iso8859-2").first(b"P\xf3\x9f"), implausible("cp852").first(b"U\xb3u")
+    (True, 2, 1)
+    """
+    name = canonical(encoding)
+    if name is None or not single_byte(name):
+        return None
+    chars = {b: _char(name, b) for b in range(256)}
+    controls = [b for b, c in chars.items() if b >= 0x80 and c is not None and "\x80" <= c <= "\x9f"]
+    boxes = [b for b, c in chars.items() if c is not None and "\u2500" <= c <= "\u259f"]
+    if not controls and not boxes:
+        return None
+    letters = frozenset(b for b, c in chars.items() if c is not None and c.isalpha())
+    return Implausible(_class(controls), _class(boxes), letters)
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """What one pass over a file's bytes found (see ``Scan``)."""
 
@@ -115,6 +177,7 @@ class Evidence:
     fits: bool  # read as UTF-8, some non-ASCII character is one the declared code page has (see ``Scan``)
     marks: tuple[int, ...]  # offsets of byte-order marks after the start (the first few)
     mark_count: int
+    garbled_at: int | None = None  # the first byte no text in the declared code page holds (see ``implausible``)
 
 
 class Scan:
@@ -139,6 +202,9 @@ class Scan:
         self._utf8_bom: int | None = None
         self._marks: list[int] = []
         self._count = 0
+        self._implausible = implausible(encoding) if self._single else None
+        self._garbled: int | None = None
+        self._last = b""  # the last two bytes of the previous chunk: a box's neighbours may sit across chunks
 
     def feed(self, chunk: bytes) -> None:
         if self._single:
@@ -156,13 +222,19 @@ class Scan:
                 self._invalid = True  # cut short inside a sequence
         utf8 = self._single and self._non_ascii is not None and (not self._invalid or self._utf8_bom is not None)
         at = self._utf8_bom if self._invalid else self._non_ascii  # valid UTF-8: its first sequence
-        return Evidence(self._non_ascii, utf8, at if utf8 else None, self._fits, tuple(self._marks), self._count)
+        return Evidence(self._non_ascii, utf8, at if utf8 else None, self._fits, tuple(self._marks), self._count,
+                        self._garbled)
 
     def _feed_single(self, chunk: bytes) -> None:
         if self._non_ascii is None:
             if chunk.isascii():
+                self._last = (self._last + chunk)[-2:]
                 return
             self._non_ascii = self._offset + _NON_ASCII.search(chunk).start()
+        if self._implausible is not None and self._garbled is None:
+            at = self._implausible.first(self._last + chunk)
+            self._garbled = None if at is None else self._offset - len(self._last) + at
+            self._last = (self._last + chunk)[-2:]
         if self._utf8_bom is None:
             found = self._find(chunk, UTF8_BOM, 1)
             self._utf8_bom = found[0] if found else None

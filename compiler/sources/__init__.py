@@ -89,8 +89,9 @@ def prepare_input(source: Source, base: Path, workdir: Path) -> PreparedInput:
     found = scan.result() if scan else None
     notes = []
     if found is not None and encoding is not None:
-        note = evidence_module.check_utf8(source, path, encoding, found, "F607")
-        notes += [note] if note else []
+        for check, code in ((evidence_module.check_utf8, "F607"), (evidence_module.check_garbled, "F612")):
+            note = check(source, path, encoding, found, code)
+            notes += [note] if note else []
     readable, marks = _READERS[source.format].prepare(source, path, workdir, found)
     notes += [marks.note()] if marks.count else []
     converted, columns = readable != path, ()

@@ -22,7 +22,8 @@ from compiler.errors import Diagnostic, FerryError
 from compiler.headers import Columns
 from compiler.model import CsvOptions, Source
 from compiler.sources.csvrows import header_columns
-from compiler.sources.evidence import MARK, Marks, check_utf8, repeated_header, repeated_header_error, strip_marks
+from compiler.sources.evidence import (MARK, Marks, check_garbled, check_utf8, repeated_header, repeated_header_error,
+                                       strip_marks)
 
 _HEAD_BYTES = 256 * 1024
 _CHUNK = 1 << 20
@@ -40,7 +41,9 @@ def header(source: Source, path: Path) -> Columns:
     if encodings.single_byte(source.encoding):
         scan = encodings.Scan(source.encoding)
         scan.feed(raw)
-        check_utf8(source, path, source.encoding, scan.result(final=complete), "F311", before=raw)
+        found = scan.result(final=complete)
+        check_utf8(source, path, source.encoding, found, "F311", before=raw)
+        check_garbled(source, path, source.encoding, found, "F326", before=raw)
     decoder = codecs.getincrementaldecoder(source.encoding)(errors="strict")
     try:
         text = decoder.decode(raw, final=complete)  # a character split at the end is not an error

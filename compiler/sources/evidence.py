@@ -8,6 +8,10 @@ Out: located ``Diagnostic``s, and ``Marks``: the byte-order marks removed.
   an XML declaration saying windows-1250...) whose bytes are UTF-8 is an
   error (F311 at validate, F607 at run), or a note in the run manifest with
   ``options: {encoding_check: warn}``.
+- **One code page declared as another.** Bytes the declared code page reads as
+  characters no text holds (``encodings.implausible``: a control character, a
+  box-drawing one inside a word) are an error (F326 at validate, F612 at run),
+  or a note with ``encoding_check: warn``.
 - **Byte-order marks after the start** (U+FEFF, left where two exports were
   joined into one file) are removed, never loaded: the run manifest counts them
   and names their lines. Only when the file DuckDB reads has one does ferry copy
@@ -98,6 +102,38 @@ def check_utf8(source: Source, path: Path, encoding: str, evidence: encodings.Ev
     """Raise ``code`` for UTF-8 under a single-byte label; with ``encoding_check: warn``, return a note instead."""
     warn = getattr(source.options, "encoding_check", "error") == "warn"
     problem = utf8_mismatch(source, path, encoding, evidence, "note" if warn else code, before)
+    if problem is None:
+        return None
+    if not warn:
+        raise FerryError(problem)
+    return f"{problem.message}; read as {encoding} because options.encoding_check is warn"
+
+
+def garbled(source: Source, path: Path, encoding: str, evidence: encodings.Evidence, code: str,
+            before: bytes | None = None) -> Diagnostic | None:
+    """The error for a byte no text in the declared code page holds (``encodings.implausible``), else None."""
+    at = evidence.garbled_at
+    if at is None:
+        return None
+    line = before[:at].count(b"\n") + 1 if before is not None and len(before) > at else _line_at(path, at)
+    byte = before[at:at + 1] if before is not None and len(before) > at else _read(path, at, 1)
+    char = byte.decode(encoding, errors="replace")
+    what = ("a control character" if "\x80" <= char <= "\x9f" else f"'{char}', a box-drawing character inside a word")
+    hint = ("set options.encoding to the code page the export was written in (Polish, Czech, Slovak and Hungarian "
+            "exports are usually cp1250; `ferry profile` shows what the bytes suggest)")
+    if code != "note":
+        hint += f", or options.encoding_check: warn to read it as {encoding} anyway"
+    said = f"its XML declaration says {encoding}" if source.format == "xml" else f"declared {encoding}"
+    return Diagnostic(code, f"{path}:{line}: {said}, but byte {byte.hex()} reads as {what} (U+{ord(char):04X}), which "
+                            f"no text in {encoding} holds: the file is in another code page and would load garbled",
+                      source.option_span("encoding"), hint)
+
+
+def check_garbled(source: Source, path: Path, encoding: str, evidence: encodings.Evidence, code: str,
+                  before: bytes | None = None) -> str | None:
+    """Raise ``code`` for a byte no text in the declared code page holds; with ``encoding_check: warn``, a note."""
+    warn = getattr(source.options, "encoding_check", "error") == "warn"
+    problem = garbled(source, path, encoding, evidence, "note" if warn else code, before)
     if problem is None:
         return None
     if not warn:

@@ -36,7 +36,7 @@ from compiler.errors import Diagnostic, FerryError
 from compiler.headers import Columns
 from compiler.model import Source, XmlOptions
 from compiler.sources import documents, xmlflatten, xmlsplit
-from compiler.sources.evidence import Marks, check_utf8
+from compiler.sources.evidence import Marks, check_garbled, check_utf8
 from compiler.sources.xmlflatten import Flattener, Record, Stop
 
 _HEAD_RECORDS = 1000
@@ -67,7 +67,9 @@ def header(source: Source, path: Path) -> Columns:
     if encodings.single_byte(encoding):
         scan = encodings.Scan(encoding)
         scan.feed(raw)
-        check_utf8(source, path, encoding, scan.result(final=len(raw) < _HEAD_BYTES), "F311", before=raw)
+        found = scan.result(final=len(raw) < _HEAD_BYTES)
+        check_utf8(source, path, encoding, found, "F311", before=raw)
+        check_garbled(source, path, encoding, found, "F326", before=raw)
     columns: dict[str, None] = {}
     seen: list[int] = [0]
 

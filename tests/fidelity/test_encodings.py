@@ -18,9 +18,11 @@ The reference is the text itself.
   SPÓŁDZIELNIA: upper-case Ó then Ł is d3 a3, valid UTF-8), 1 of 74 words in iso8859-2, 1 of 81
   in mac-latin2 (Jiří), none in the 10 others. A file trips it only if every one of its accented
   letters sits in such a pair: ``encoding_check: warn`` is for that, and the hint says so.
-- Not decidable, so not asserted: one code page declared as another. Of the 612 such pairs here,
-  47 fail to decode (an undefined byte), 37 give the same text and 528 give other text without
-  an error (cp1250 read as iso8859-2 turns ś into œ): nothing in the bytes says which was meant.
+- One code page declared as another. Of the 612 such pairs here, 47 fail to decode (an undefined
+  byte), 37 give the same text and 528 give other text without an error. Where that text holds a
+  character no text holds (a C1 control, a box-drawing one inside a word: ``encodings.implausible``)
+  the file is refused (F326 / F612): 226 of the 528, asserted pair by pair against the rule stated
+  on the text. The others are not decidable from the bytes (cp1250 as cp1251 gives Cyrillic letters).
 """
 
 from __future__ import annotations
@@ -216,3 +218,52 @@ def test_the_scan_finds_every_byte_order_mark_after_the_start(parts, encoding, c
     evidence = scanned(data, encoding, cuts)
     assert evidence.mark_count == len(expected) == text.count("\ufeff") - (encoding == "utf-8" and text[:1] == "\ufeff")
     assert list(evidence.marks) == expected[:len(evidence.marks)] and len(evidence.marks) == min(len(expected), 20)
+
+
+# One code page declared as another: what the bytes can say (encodings.implausible), against its definition.
+def reference_garbled(text: str) -> bool:
+    """The rule stated on the decoded text: a C1 control character, or a box-drawing one between two letters."""
+    return any("\x80" <= c <= "\x9f" or ("\u2500" <= c <= "\u259f" and 0 < i < len(text) - 1
+                                         and text[i - 1].isalpha() and text[i + 1].isalpha())
+               for i, c in enumerate(text))
+
+
+MISDECLARED = [(lang, written, declared) for lang, written in CODE_PAGE_FILES for declared in CODE_PAGES
+               if declared != written]
+
+
+def test_a_code_page_declared_as_another_is_refused_exactly_when_the_text_says_so(tmp_path):
+    """Of the 612 pairs, 528 decode to other text without an error; the rule refuses 226 of them (the rest
+    read as plausible text: cp1250 as cp1251 gives Cyrillic letters, which real data mixes in too), and
+    every file declared right passes (test_declared_right_loads_byte_exact reads them all)."""
+    refused, silent = [], 0
+    for lang, written, declared in MISDECLARED:
+        data = csv_bytes(held(lang, written), written)
+        try:
+            text = data.decode(declared)
+        except UnicodeDecodeError:
+            continue  # F306 at validate
+        if text == data.decode(written):
+            continue  # the same text: nothing to refuse
+        silent += 1
+        found = scanned(data, declared, [len(data) // 3, len(data) // 2]).garbled_at
+        assert (found is not None) == reference_garbled(text), (lang, written, declared)
+        if found is not None:
+            refused.append((lang, written, declared))
+    assert silent == 528 and len(refused) == 226
+    # the exports this is for: Polish and Czech cp1250 read as iso8859-2, latin-1 or cp852
+    assert {(lang, "cp1250", d) for lang in ("pl", "cz") for d in ("iso8859-2", "latin-1", "cp852")} <= set(refused)
+
+
+@pytest.mark.parametrize("declared,code", [("iso8859-2", "F612"), ("cp852", "F612")])
+def test_a_misdeclared_code_page_beyond_validates_head_fails_the_run(tmp_path, declared, code):
+    """validate reads the head; the run scans the whole file while hashing it and refuses before any value."""
+    plain = "".join(f"{i};Jan Kowalski;Warszawa\n" for i in range(1, 20_000))  # ASCII: > 256 KiB
+    data = ("id;text;city\n" + plain + "20000;Śląskie Zakłady;Łódź\n").encode("cp1250")
+    (tmp_path / "texts.csv").write_bytes(data)
+    src = source(declared)
+    read_header(src, tmp_path)  # the head alone is plain ASCII
+    with pytest.raises(FerryError) as run:
+        prepare_input(src, tmp_path, tmp_path)
+    problem = run.value.diagnostics[0]
+    assert problem.code == code and "texts.csv:20001:" in problem.message and "cp1250" in problem.hint

@@ -89,6 +89,7 @@ CODES: dict[str, Check] = {
     "F310": sources.check_readable,
     "F311": sources.check_readable,
     "F312": sources.check_readable,
+    "F326": sources.check_readable,
     "F319": sources.check_readable,
     "F324": sources.check_readable,
     "F325": sources.check_readable,

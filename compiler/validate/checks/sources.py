@@ -12,9 +12,10 @@ from compiler.validate.checks.context import Context, Header
 
 
 def check_readable(ctx: Context) -> Iterable[Diagnostic]:
-    """F301, F305-F308, F310-F312, F319, F324, F325: a source file must exist and be readable with its options.
+    """F301, F305-F308, F310-F312, F319, F324-F326: a source file must exist and be readable with its options.
 
-    F311: a file declared in a single-byte code page whose bytes are UTF-8. F312: a line
+    F311: a file declared in a single-byte code page whose bytes are UTF-8. F326: one whose bytes that
+    code page reads as characters no text holds (another code page, ``encodings.implausible``). F312: a line
     after a byte-order mark that repeats the header (two exports joined into one file).
     F324: a CSV file with no header row (0 bytes, or a blank first line); F319: a quote in
     the header never closed; F325: a quote or escape that is also the delimiter. The rows of a
