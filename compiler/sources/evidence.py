@@ -119,8 +119,9 @@ def garbled(source: Source, path: Path, encoding: str, evidence: encodings.Evide
     byte = before[at:at + 1] if before is not None and len(before) > at else _read(path, at, 1)
     char = byte.decode(encoding, errors="replace")
     what = ("a control character" if "\x80" <= char <= "\x9f" else f"'{char}', a box-drawing character inside a word")
-    hint = ("set options.encoding to the code page the export was written in (Polish, Czech, Slovak and Hungarian "
-            "exports are usually cp1250; `ferry profile` shows what the bytes suggest)")
+    where = "correct its XML declaration" if source.format == "xml" else "set options.encoding"
+    hint = (f"{where} to the code page the export was written in (Polish, Czech, Slovak and Hungarian exports are "
+            "usually cp1250; `ferry profile` shows what the bytes suggest)")
     if code != "note":
         hint += f", or options.encoding_check: warn to read it as {encoding} anyway"
     said = f"its XML declaration says {encoding}" if source.format == "xml" else f"declared {encoding}"

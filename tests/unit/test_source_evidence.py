@@ -182,3 +182,14 @@ def test_repeated_json_keys_are_found_in_the_head_with_their_line(tmp_path):
     found = {name: read_header(Source("s", name, fmt, "id", JsonOptions(), SPAN, SPAN, SPAN), tmp_path).repeated_keys
              for name, fmt in (("a.json", "json"), ("n.ndjson", "ndjson"))}
     assert found == {"a.json": (("a", 3), ("b", 3)), "n.ndjson": (("id", 3),)}  # a nested object's keys are its own
+
+
+def test_an_xml_file_whose_declaration_names_the_wrong_code_page_is_refused(tmp_path):
+    """Its declaration says iso-8859-2, its bytes are cp1250 (ś reads as a control character): F326 at validate."""
+    body = '<?xml version="1.0" encoding="iso-8859-2"?>\n<export><deal><id>1</id><t>Śląsk</t></deal></export>\n'
+    (tmp_path / "d.xml").write_bytes(body.encode("cp1250"))
+    src = Source("s", "d.xml", "xml", "id", XmlOptions(record="deal"), SPAN, SPAN, SPAN)
+    with pytest.raises(FerryError) as validate:
+        read_header(src, tmp_path)
+    problem = validate.value.diagnostics[0]
+    assert problem.code == "F326" and "d.xml:2:" in problem.message and "XML declaration" in problem.hint
