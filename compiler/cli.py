@@ -33,8 +33,7 @@ app = typer.Typer(
 out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 160)
 
-SpecsArg = Annotated[Optional[list[Path]], typer.Argument(
-    help="Spec files. Default: every spec under specs/.", show_default=False)]
+SpecsArg = Annotated[Optional[list[Path]], typer.Argument(help="Spec files. Default: every spec under specs/.", show_default=False)]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for compiled output (one subfolder per spec).")]
 OutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Let sources and archives be outside the project (the spec's git repository, else its "
