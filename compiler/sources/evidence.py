@@ -100,8 +100,14 @@ def utf8_mismatch(source: Source, path: Path, encoding: str, evidence: encodings
 def check_utf8(source: Source, path: Path, encoding: str, evidence: encodings.Evidence, code: str,
                before: bytes | None = None) -> str | None:
     """Raise ``code`` for UTF-8 under a single-byte label; with ``encoding_check: warn``, return a note instead."""
+    return _enforce(utf8_mismatch, source, path, encoding, evidence, code, before)
+
+
+def _enforce(find, source: Source, path: Path, encoding: str, evidence: encodings.Evidence, code: str,
+             before: bytes | None) -> str | None:
+    """``find``'s problem raised as ``code``, or with ``encoding_check: warn`` a note for the run manifest."""
     warn = getattr(source.options, "encoding_check", "error") == "warn"
-    problem = utf8_mismatch(source, path, encoding, evidence, "note" if warn else code, before)
+    problem = find(source, path, encoding, evidence, "note" if warn else code, before)
     if problem is None:
         return None
     if not warn:
@@ -133,13 +139,7 @@ def garbled(source: Source, path: Path, encoding: str, evidence: encodings.Evide
 def check_garbled(source: Source, path: Path, encoding: str, evidence: encodings.Evidence, code: str,
                   before: bytes | None = None) -> str | None:
     """Raise ``code`` for a byte no text in the declared code page holds; with ``encoding_check: warn``, a note."""
-    warn = getattr(source.options, "encoding_check", "error") == "warn"
-    problem = garbled(source, path, encoding, evidence, "note" if warn else code, before)
-    if problem is None:
-        return None
-    if not warn:
-        raise FerryError(problem)
-    return f"{problem.message}; read as {encoding} because options.encoding_check is warn"
+    return _enforce(garbled, source, path, encoding, evidence, code, before)
 
 
 def repeated_header(lines: Iterable[str]) -> int | None:
